@@ -34,7 +34,7 @@ export default [
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
-        { enforceBuildableLibDependency: false, allow: [], banTransitiveDependencies: true, depConstraints },
+        { enforceBuildableLibDependency: false, allow: [], banTransitiveDependencies: false, depConstraints },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

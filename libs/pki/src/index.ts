@@ -1,1 +1,12 @@
-export {};
+export type { KeyAlgorithm, KeyPair } from './key-pair.ts';
+export { generateKeyPair, importKeyPair } from './key-pair.ts';
+export type { CertificateAuthority, CertificateAuthorityOptions } from './certificate-authority.ts';
+export { createCertificateAuthority, loadCertificateAuthority } from './certificate-authority.ts';
+export type { CertificateRequest, CertificateUsage, IssuedCertificate } from './certificate.ts';
+export { issueCertificate } from './certificate.ts';
+export type { ServiceAccountKeyPair } from './service-account-keys.ts';
+export { createServiceAccountKeyPair } from './service-account-keys.ts';
+export type { CertificateInfo } from './certificate-info.ts';
+export { describeCertificate, isSignedBy } from './certificate-info.ts';
+export type { KubeconfigCredentials, KubeconfigOptions } from './kubeconfig.ts';
+export { renderKubeconfig } from './kubeconfig.ts';
