@@ -1,0 +1,92 @@
+/** Milliseconds since the Unix epoch, as `Date.now()` returns; Kubernetes timestamps convert with `Date.parse`. */
+export type EpochMillis = number;
+
+/**
+ * What the planner knows about one machine of the pool: its Machine, its Node
+ * and what the agent reports, observed by the caller.
+ */
+export interface MachineState {
+  /** Machine name, which is also the Node name. */
+  name: string;
+  /** The machine's labels; `order` keys and wave selectors read them. */
+  labels: Readonly<Record<string, string>>;
+  /** Revision the agent reports running (`status.revision.current`); undefined before its first report. */
+  currentRevision?: string;
+  /** Revision the machine has been told to run (`spec.revision`); undefined until one is assigned. */
+  desiredRevision?: string;
+  /** The Node exists and is Ready and the agent is ready. False when the Node is missing. */
+  ready: boolean;
+  /**
+   * The revision at which the agent reports a failure (the update failed, a component is unhealthy);
+   * undefined while the machine is healthy. The agent clears it once healthy at some revision.
+   */
+  failedRevision?: string;
+  /** The agent's short account of the failure, quoted in messages (e.g. "kubelet: exec check exited 1"). */
+  failureMessage?: string;
+  /** The Node is unschedulable, whoever did it. */
+  cordoned: boolean;
+  /** The rollout cordoned it (the caller keeps a marker), so the rollout may lift the cordon. Default false. */
+  cordonedByRollout?: boolean;
+  /** Every pod that had to leave is gone (Machine condition Drained). Default false. */
+  drained?: boolean;
+  /** A remediation is working on the machine: it counts as unavailable and the rollout leaves it alone. Default false. */
+  underRemediation?: boolean;
+  /** Moving this machine to the target revision needs a drain first (disruptionPolicy Drain or Reboot). */
+  needsDisruption: boolean;
+  /** When its latest revision change started. */
+  startedAt?: EpochMillis;
+  /**
+   * When it became healthy at its desired revision (e.g. the UpToDate condition's lastTransitionTime).
+   * Bakes are measured from it; when it is missing the bake counts as over.
+   */
+  finishedAt?: EpochMillis;
+}
+
+/**
+ * Unavailable in the design's sense: Node NotReady or missing, cordoned, not
+ * healthy at its current revision, or under remediation. It counts against the
+ * pool's budget whatever the cause.
+ */
+export function isUnavailable(machine: MachineState): boolean {
+  return (
+    !machine.ready ||
+    machine.cordoned ||
+    machine.failedRevision !== undefined ||
+    machine.underRemediation === true
+  );
+}
+
+/** It has been told a revision that the agent does not run yet. */
+export function isConverging(machine: MachineState): boolean {
+  return machine.desiredRevision !== undefined && machine.currentRevision !== machine.desiredRevision;
+}
+
+/**
+ * Takes a place in the disruption budget: unavailable, or handed a revision it
+ * has not reached yet. A change that needs no drain can still break a node, so
+ * until the agent reports it done it is counted as a disruption too.
+ */
+export function occupiesBudget(machine: MachineState): boolean {
+  return isUnavailable(machine) || isConverging(machine);
+}
+
+/** Runs `revision`, Ready, with no failure and no remediation. A cordon does not matter here. */
+export function isHealthyAt(machine: MachineState, revision: string | undefined): boolean {
+  return (
+    revision !== undefined &&
+    machine.currentRevision === revision &&
+    machine.ready &&
+    machine.failedRevision === undefined &&
+    machine.underRemediation !== true
+  );
+}
+
+/** Told `target` and healthy running it: this machine's part of the rollout is done. */
+export function isDoneAt(machine: MachineState, target: string): boolean {
+  return machine.desiredRevision === target && isHealthyAt(machine, target);
+}
+
+/** Cordoned by someone other than the rollout; the rollout does not touch such a machine. */
+export function isCordonedElsewhere(machine: MachineState): boolean {
+  return machine.cordoned && machine.cordonedByRollout !== true;
+}
