@@ -1,6 +1,12 @@
 import { x509 } from './crypto-provider.ts';
 import { formatName, type DistinguishedName } from './distinguished-name.ts';
-import { generateKeyPair, importKeyPair, signingAlgorithmFor, type KeyAlgorithm, type KeyPair } from './key-pair.ts';
+import {
+  generateKeyPair,
+  importKeyPair,
+  signingAlgorithmFor,
+  type KeyAlgorithm,
+  type KeyPair,
+} from './key-pair.ts';
 import { randomSerialNumber } from './serial-number.ts';
 import { validityWindow } from './validity.ts';
 
@@ -23,7 +29,9 @@ export interface CertificateAuthorityOptions extends DistinguishedName {
   readonly now?: Date;
 }
 
-export async function createCertificateAuthority(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  options: CertificateAuthorityOptions,
+): Promise<CertificateAuthority> {
   const keyPair = await generateKeyPair(options.keyAlgorithm ?? 'ecdsa-p256');
   const { notBefore, notAfter } = validityWindow({ days: options.validityDays ?? 3650, now: options.now });
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -42,7 +50,13 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
       await x509.SubjectKeyIdentifierExtension.create(keyPair.cryptoKeys.publicKey),
     ],
   });
-  return { certificatePem: certificate.toString('pem') + '\n', privateKeyPem: keyPair.privateKeyPem, notAfter, certificate, keyPair };
+  return {
+    certificatePem: certificate.toString('pem') + '\n',
+    privateKeyPem: keyPair.privateKeyPem,
+    notAfter,
+    certificate,
+    keyPair,
+  };
 }
 
 /** Rebuilds a CA from the PEM pair stored earlier (e.g. in a Secret); fails if they do not belong together. */
@@ -53,11 +67,14 @@ export async function loadCertificateAuthority(pems: {
   const certificate = new x509.X509Certificate(pems.certificatePem);
   const keyPair = await importKeyPair(pems.privateKeyPem);
   const constraints = certificate.getExtension(x509.BasicConstraintsExtension);
-  if (!constraints?.ca) throw new Error(`certificate "${certificate.subject}" is not a CA (basicConstraints CA:false)`);
+  if (!constraints?.ca)
+    throw new Error(`certificate "${certificate.subject}" is not a CA (basicConstraints CA:false)`);
   const certificateKey = Buffer.from(certificate.publicKey.rawData).toString('base64');
   const privateKeysPublicKey = keyPair.publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, '');
   if (certificateKey !== privateKeysPublicKey) {
-    throw new Error(`the private key does not match the public key of CA certificate "${certificate.subject}"`);
+    throw new Error(
+      `the private key does not match the public key of CA certificate "${certificate.subject}"`,
+    );
   }
   return {
     certificatePem: pems.certificatePem,

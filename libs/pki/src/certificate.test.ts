@@ -9,7 +9,12 @@ const day = 24 * 60 * 60 * 1000;
 
 describe('certificate authority', () => {
   it('is a self-signed CA valid for the requested days', async () => {
-    const ca = await createCertificateAuthority({ commonName: 'kok-ca', organizations: ['kok'], validityDays: 10, now });
+    const ca = await createCertificateAuthority({
+      commonName: 'kok-ca',
+      organizations: ['kok'],
+      validityDays: 10,
+      now,
+    });
     const info = describeCertificate(ca.certificatePem);
     expect(info.isCertificateAuthority).toBe(true);
     expect(info.commonName).toBe('kok-ca');
@@ -72,23 +77,26 @@ describe('issued certificates', () => {
     },
   ];
 
-  it.each(cases)('$name: verifies against its CA with the SANs, usages and names asked for', async ({ request, extendedKeyUsages }) => {
-    const ca = await createCertificateAuthority({ commonName: 'ca', now });
-    const leaf = await issueCertificate(ca, { ...request, validityDays: 30, now });
-    const info = describeCertificate(leaf.certificatePem);
-    expect(isSignedBy(leaf.certificatePem, ca.certificatePem)).toBe(true);
-    expect(info.isCertificateAuthority).toBe(false);
-    expect(info.commonName).toBe(request.commonName);
-    expect(info.organizations).toEqual('organizations' in request ? request.organizations : []);
-    expect(info.dnsNames).toEqual('dnsNames' in request ? request.dnsNames : []);
-    expect(info.ipAddresses).toEqual('ipAddresses' in request ? request.ipAddresses : []);
-    expect(info.extendedKeyUsages).toEqual(extendedKeyUsages);
-    expect(info.notAfter.getTime()).toBe(now.getTime() + 30 * day);
-    // Node's own parser agrees on the SANs.
-    const node = new X509Certificate(leaf.certificatePem);
-    for (const dns of info.dnsNames) expect(node.checkHost(dns)).toBe(dns);
-    for (const ip of info.ipAddresses) expect(node.checkIP(ip)).toBe(ip);
-  });
+  it.each(cases)(
+    '$name: verifies against its CA with the SANs, usages and names asked for',
+    async ({ request, extendedKeyUsages }) => {
+      const ca = await createCertificateAuthority({ commonName: 'ca', now });
+      const leaf = await issueCertificate(ca, { ...request, validityDays: 30, now });
+      const info = describeCertificate(leaf.certificatePem);
+      expect(isSignedBy(leaf.certificatePem, ca.certificatePem)).toBe(true);
+      expect(info.isCertificateAuthority).toBe(false);
+      expect(info.commonName).toBe(request.commonName);
+      expect(info.organizations).toEqual('organizations' in request ? request.organizations : []);
+      expect(info.dnsNames).toEqual('dnsNames' in request ? request.dnsNames : []);
+      expect(info.ipAddresses).toEqual('ipAddresses' in request ? request.ipAddresses : []);
+      expect(info.extendedKeyUsages).toEqual(extendedKeyUsages);
+      expect(info.notAfter.getTime()).toBe(now.getTime() + 30 * day);
+      // Node's own parser agrees on the SANs.
+      const node = new X509Certificate(leaf.certificatePem);
+      for (const dns of info.dnsNames) expect(node.checkHost(dns)).toBe(dns);
+      for (const ip of info.ipAddresses) expect(node.checkIP(ip)).toBe(ip);
+    },
+  );
 
   it('does not verify against a different CA', async () => {
     const ca = await createCertificateAuthority({ commonName: 'ca' });

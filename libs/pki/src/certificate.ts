@@ -30,8 +30,12 @@ export interface IssuedCertificate {
   readonly notAfter: Date;
 }
 
-export async function issueCertificate(ca: CertificateAuthority, request: CertificateRequest): Promise<IssuedCertificate> {
-  if (request.usages.length === 0) throw new Error(`certificate "${request.commonName}" needs at least one usage (server, client)`);
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  request: CertificateRequest,
+): Promise<IssuedCertificate> {
+  if (request.usages.length === 0)
+    throw new Error(`certificate "${request.commonName}" needs at least one usage (server, client)`);
   for (const ip of request.ipAddresses ?? []) {
     if (!isIP(ip)) throw new Error(`certificate "${request.commonName}": "${ip}" is not an IP address`);
   }
@@ -72,5 +76,9 @@ export async function issueCertificate(ca: CertificateAuthority, request: Certif
       await x509.AuthorityKeyIdentifierExtension.create(ca.keyPair.cryptoKeys.publicKey),
     ],
   });
-  return { certificatePem: certificate.toString('pem') + '\n', privateKeyPem: keyPair.privateKeyPem, notAfter };
+  return {
+    certificatePem: certificate.toString('pem') + '\n',
+    privateKeyPem: keyPair.privateKeyPem,
+    notAfter,
+  };
 }

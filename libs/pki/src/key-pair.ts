@@ -56,7 +56,9 @@ export async function importKeyPair(privateKeyPem: string): Promise<KeyPair> {
 function algorithmOf(type: string | undefined, curve: string | undefined): KeyAlgorithm {
   if (type === 'ec' && curve === 'prime256v1') return 'ecdsa-p256';
   if (type === 'rsa') return 'rsa-2048';
-  throw new Error(`unsupported private key: type ${type ?? 'unknown'}${curve ? ` curve ${curve}` : ''}; use ECDSA P-256 or RSA`);
+  throw new Error(
+    `unsupported private key: type ${type ?? 'unknown'}${curve ? ` curve ${curve}` : ''}; use ECDSA P-256 or RSA`,
+  );
 }
 
 async function toKeyPair(algorithm: KeyAlgorithm, cryptoKeys: CryptoKeyPair): Promise<KeyPair> {

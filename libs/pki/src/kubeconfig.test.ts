@@ -15,7 +15,9 @@ describe('renderKubeconfig', () => {
     const config = parse(text);
     expect(config['current-context']).toBe('admin@biz-1');
     expect(config.clusters[0].cluster.server).toBe('https://10.1.2.3:6443');
-    expect(Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe('CA');
+    expect(Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(
+      'CA',
+    );
     expect(Buffer.from(config.users[0].user['client-certificate-data'], 'base64').toString()).toBe('CERT');
     expect(Buffer.from(config.users[0].user['client-key-data'], 'base64').toString()).toBe('KEY');
     expect(config.contexts[0].context).toEqual({ cluster: 'biz-1', user: 'admin', namespace: 'kube-system' });

@@ -2,8 +2,7 @@ import { stringify } from 'yaml';
 
 /** How the kubeconfig's user authenticates: a client certificate (CN = user, O = groups) or a bearer token. */
 export type KubeconfigCredentials =
-  | { readonly clientCertificatePem: string; readonly clientKeyPem: string }
-  | { readonly token: string };
+  { readonly clientCertificatePem: string; readonly clientKeyPem: string } | { readonly token: string };
 
 export interface KubeconfigOptions {
   /** Name of the cluster entry, also used for the context. */
@@ -22,7 +21,8 @@ const base64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** A self-contained kubeconfig (credentials inlined), as YAML. */
 export function renderKubeconfig(options: KubeconfigOptions): string {
-  if (!/^https:\/\//.test(options.server)) throw new Error(`kubeconfig server must be an https URL, got "${options.server}"`);
+  if (!/^https:\/\//.test(options.server))
+    throw new Error(`kubeconfig server must be an https URL, got "${options.server}"`);
   const contextName = `${options.userName}@${options.clusterName}`;
   const user =
     'token' in options.credentials
@@ -37,7 +37,10 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
     clusters: [
       {
         name: options.clusterName,
-        cluster: { server: options.server, 'certificate-authority-data': base64(options.certificateAuthorityPem) },
+        cluster: {
+          server: options.server,
+          'certificate-authority-data': base64(options.certificateAuthorityPem),
+        },
       },
     ],
     users: [{ name: options.userName, user }],

@@ -11,7 +11,9 @@ export interface ServiceAccountKeyPair {
   readonly publicKeyPem: string;
 }
 
-export async function createServiceAccountKeyPair(algorithm: KeyAlgorithm = 'ecdsa-p256'): Promise<ServiceAccountKeyPair> {
+export async function createServiceAccountKeyPair(
+  algorithm: KeyAlgorithm = 'ecdsa-p256',
+): Promise<ServiceAccountKeyPair> {
   const { privateKeyPem, publicKeyPem } = await generateKeyPair(algorithm);
   return { privateKeyPem, publicKeyPem };
 }

@@ -12,6 +12,10 @@ const backdateMs = 5 * 60 * 1000;
 const dayMs = 24 * 60 * 60 * 1000;
 
 export function validityWindow({ days, now = new Date() }: Validity): { notBefore: Date; notAfter: Date } {
-  if (!Number.isFinite(days) || days <= 0) throw new Error(`certificate validity must be a positive number of days, got ${days}`);
-  return { notBefore: new Date(now.getTime() - backdateMs), notAfter: new Date(now.getTime() + days * dayMs) };
+  if (!Number.isFinite(days) || days <= 0)
+    throw new Error(`certificate validity must be a positive number of days, got ${days}`);
+  return {
+    notBefore: new Date(now.getTime() - backdateMs),
+    notAfter: new Date(now.getTime() + days * dayMs),
+  };
 }

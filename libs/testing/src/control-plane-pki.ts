@@ -1,0 +1,66 @@
+import {
+  createCertificateAuthority,
+  createServiceAccountKeyPair,
+  issueCertificate,
+  renderKubeconfig,
+  type CertificateAuthority,
+  type IssuedCertificate,
+  type ServiceAccountKeyPair,
+} from '@kok/pki';
+
+/** The identities of a local control plane; every client authenticates with a certificate from one CA. */
+export interface ControlPlanePki {
+  readonly ca: CertificateAuthority;
+  readonly apiServerServing: IssuedCertificate;
+  readonly serviceAccount: ServiceAccountKeyPair;
+  readonly admin: IssuedCertificate;
+  readonly controllerManager: IssuedCertificate;
+  readonly scheduler: IssuedCertificate;
+  readonly kwok: IssuedCertificate;
+}
+
+export const serviceClusterIpRange = '10.0.0.0/24';
+const kubernetesServiceIp = '10.0.0.1';
+
+export async function createControlPlanePki(): Promise<ControlPlanePki> {
+  const ca = await createCertificateAuthority({ commonName: 'kok-local-ca' });
+  const client = (commonName: string, organizations: string[] = []) =>
+    issueCertificate(ca, { commonName, organizations, usages: ['client'] });
+  const [apiServerServing, serviceAccount, admin, controllerManager, scheduler, kwok] = await Promise.all([
+    issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      usages: ['server'],
+      dnsNames: [
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
+      ipAddresses: ['127.0.0.1', kubernetesServiceIp],
+    }),
+    createServiceAccountKeyPair(),
+    client('kok-admin', ['system:masters']),
+    // The bootstrap RBAC policy already binds these two user names.
+    client('system:kube-controller-manager'),
+    client('system:kube-scheduler'),
+    // kwok writes Node and Pod status and deletes pods of every namespace.
+    client('kwok-controller', ['system:masters']),
+  ]);
+  return { ca, apiServerServing, serviceAccount, admin, controllerManager, scheduler, kwok };
+}
+
+export function kubeconfigFor(
+  pki: ControlPlanePki,
+  server: string,
+  userName: string,
+  identity: IssuedCertificate,
+): string {
+  return renderKubeconfig({
+    clusterName: 'kok-local',
+    server,
+    certificateAuthorityPem: pki.ca.certificatePem,
+    userName,
+    credentials: { clientCertificatePem: identity.certificatePem, clientKeyPem: identity.privateKeyPem },
+  });
+}
