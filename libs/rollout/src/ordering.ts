@@ -28,23 +28,29 @@ function compareOptional(a: string | undefined, b: string | undefined): number {
 
 const CHUNKS = /\d+|\D+/g;
 
-/** Compares runs of digits by value and everything else by code unit, so the order is the same on every host. */
+/**
+ * Compares runs of digits by value and everything else by code unit, so the
+ * order is the same on every host. Strings equal that way ("a02", "a2") are
+ * told apart by plain comparison, keeping the order total.
+ */
 export function compareNatural(a: string, b: string): number {
   const chunksA = a.match(CHUNKS) ?? [];
   const chunksB = b.match(CHUNKS) ?? [];
   for (let i = 0; i < Math.min(chunksA.length, chunksB.length); i++) {
     const chunkA = chunksA[i] as string;
     const chunkB = chunksB[i] as string;
-    if (chunkA === chunkB) continue;
-    const bothDigits = isDigits(chunkA) && isDigits(chunkB);
-    if (bothDigits) {
-      const byValue = compareDigitRuns(chunkA, chunkB);
-      if (byValue !== 0) return byValue;
-    }
-    return chunkA < chunkB ? -1 : 1;
+    const byChunk =
+      isDigits(chunkA) && isDigits(chunkB)
+        ? compareDigitRuns(chunkA, chunkB)
+        : compareCodeUnits(chunkA, chunkB);
+    if (byChunk !== 0) return byChunk;
   }
   if (chunksA.length !== chunksB.length) return chunksA.length - chunksB.length;
-  return 0;
+  return compareCodeUnits(a, b);
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isDigits(chunk: string): boolean {
@@ -57,5 +63,5 @@ function compareDigitRuns(a: string, b: string): number {
   const trimmedA = a.replace(/^0+(?=\d)/, '');
   const trimmedB = b.replace(/^0+(?=\d)/, '');
   if (trimmedA.length !== trimmedB.length) return trimmedA.length - trimmedB.length;
-  return trimmedA < trimmedB ? -1 : trimmedA > trimmedB ? 1 : 0;
+  return compareCodeUnits(trimmedA, trimmedB);
 }
