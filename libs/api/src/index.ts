@@ -1,1 +1,77 @@
-export {};
+export type { CelRule } from './cel-rule.ts';
+export type {
+  ComponentVersionRef,
+  Condition,
+  FileSpec,
+  LabelSelector,
+  LastOperation,
+  ObjectMeta,
+  Taint,
+} from './common-schemas.ts';
+export { type Machine, type MachineSpec, type MachineStatus, MachineResource, MACHINE_PHASES, COMPONENT_STATES } from './machine.ts';
+export {
+  type NodePool,
+  type NodePoolSpec,
+  type NodePoolStatus,
+  type NodePoolTemplate,
+  NodePoolResource,
+  DISRUPTION_ACTIONS,
+} from './node-pool.ts';
+export { type Component, type ComponentSpec, ComponentResource } from './component.ts';
+export {
+  type RemediationPolicy,
+  type RemediationPolicySpec,
+  RemediationPolicyResource,
+  REMEDIATION_ACTIONS,
+} from './remediation-policy.ts';
+export {
+  type Cluster,
+  type ClusterSpec,
+  type ClusterStatus,
+  ClusterResource,
+  CLUSTER_PHASES,
+  isAllowedVersionChange,
+  majorMinor,
+} from './cluster.ts';
+export {
+  type ClusterRollout,
+  type ClusterRolloutSpec,
+  type ClusterRolloutStatus,
+  ClusterRolloutResource,
+  CLUSTER_ROLLOUT_STATES,
+} from './cluster-rollout.ts';
+export type { Wave } from './waves.ts';
+export {
+  type PrinterColumn,
+  type ResourceDefinition,
+  apiVersionOf,
+  crdNameOf,
+  API_VERSION_V1ALPHA1,
+  CLUSTERS_GROUP,
+  KOK_CATEGORY,
+  NODES_GROUP,
+} from './resource.ts';
+export { ALL_RESOURCES, RESOURCES, isKindName, type KindName } from './resources.ts';
+export { customResourceDefinition, type CustomResourceDefinition } from './crd.ts';
+export { validatorFor, describeInvalid, type FieldError, type ObjectValidator } from './validation.ts';
+export { withDefaults } from './defaults.ts';
+export {
+  findCondition,
+  isConditionTrue,
+  isConditionUpToDate,
+  metaTime,
+  removeCondition,
+  setCondition,
+  type ConditionStatus,
+  type ConditionUpdate,
+} from './conditions.ts';
+export { templateRevision, revisionName, REVISION_LENGTH } from './revision.ts';
+export {
+  Annotations,
+  ClusterConditions,
+  Finalizers,
+  Labels,
+  MachineConditions,
+  NodePoolConditions,
+  Taints,
+} from './well-known.ts';

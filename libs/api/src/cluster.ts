@@ -1,0 +1,349 @@
+/**
+ * Cluster (clusters.kok.dev/v1alpha1, namespaced): a biz-cluster whose control
+ * plane runs as workloads in the meta-cluster.
+ */
+import { isIP } from 'node:net';
+import { cel } from './cel-rule.ts';
+import {
+  componentVersion,
+  conditions,
+  DNS_SUBDOMAIN_PATTERN,
+  kubernetesVersion,
+  LastOperation,
+  observedGeneration,
+} from './common-schemas.ts';
+import { resourceSchema } from './resource-schema.ts';
+import { AGE_COLUMN, API_VERSION_V1ALPHA1, CLUSTERS_GROUP, conditionColumn } from './resource.ts';
+import type { ResourceDefinition } from './resource.ts';
+import * as s from './schema-builders.ts';
+import type { Static } from './schema-builders.ts';
+
+/** Parses `v1.36.3` into major and minor; undefined when it is not a version. */
+export function majorMinor(version: string): { major: number; minor: number } | undefined {
+  const match = /^v?([0-9]+)\.([0-9]+)\./.exec(version);
+  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
+}
+
+/**
+ * Version skew policy for the control plane: an upgrade moves at most one
+ * minor at a time and never goes down a minor; patch moves within a minor are
+ * free (that is how a bad patch release is rolled back).
+ */
+export function isAllowedVersionChange(from: string, to: string): boolean {
+  if (from === to) return true;
+  const a = majorMinor(from);
+  const b = majorMinor(to);
+  if (!a || !b) return false;
+  return a.major === b.major && b.minor >= a.minor && b.minor <= a.minor + 1;
+}
+
+export const versionSkewRule = cel<string>({
+  rule:
+    "self == oldSelf || (self.split('.')[0] == oldSelf.split('.')[0] && int(self.split('.')[1]) >= int(oldSelf.split('.')[1]) && int(self.split('.')[1]) <= int(oldSelf.split('.')[1]) + 1)",
+  message:
+    'version may go up one minor at a time and never down a minor (patch changes within a minor are allowed): upgrade through each minor in turn',
+  check: (self, oldSelf) => isAllowedVersionChange(oldSelf, self),
+});
+
+/** True for `10.96.0.0/12` or `fd00::/108`: an IP address and a prefix length that fits it. */
+export function isCidr(value: string): boolean {
+  const slash = value.indexOf('/');
+  if (slash < 0) return false;
+  const family = isIP(value.slice(0, slash));
+  const prefix = value.slice(slash + 1);
+  if (family === 0 || !/^[0-9]{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function cidr(field: string, example: string) {
+  return s.string(`${field}: the CIDR of the range. Immutable. Default ${example}.`, {
+    maxLength: 64,
+    default: example,
+    rules: [
+      cel<string>({
+        rule: 'isCIDR(self)',
+        message: `${field} must be a CIDR like ${example}`,
+        check: (self) => isCidr(self),
+      }),
+      cel<string>({
+        rule: 'self == oldSelf',
+        message: `${field} is immutable: pods and services of a running cluster live in it`,
+        check: (self, oldSelf) => self === oldSelf,
+      }),
+    ],
+  });
+}
+
+const resources = s.object('Compute resources of each container (core/v1 ResourceRequirements).', {
+  requests: s.optional(
+    s.map('Minimum resources, e.g. cpu: 500m, memory: 1Gi.', s.quantity('A quantity.'), { maxProperties: 16 }),
+  ),
+  limits: s.optional(s.map('Maximum resources.', s.quantity('A quantity.'), { maxProperties: 16 })),
+});
+
+function controlPlaneComponent<Extra extends s.TProperties>(
+  name: string,
+  defaultReplicas: number,
+  extra: Extra,
+) {
+  return s.object(
+    `The ${name} Deployment.`,
+    {
+      replicas: s.optional(
+        s.integer(`Pods of ${name}. Default ${defaultReplicas}.`, {
+          minimum: 1,
+          maximum: 16,
+          default: defaultReplicas,
+        }),
+      ),
+      extraArgs: s.optional(
+        s.stringMap(`Extra ${name} flags, without the leading --, e.g. v: "2".`, {
+          maxProperties: 64,
+          valueMaxLength: 4096,
+        }),
+      ),
+      featureGates: s.optional(
+        s.map(`Feature gates of ${name}.`, s.boolean('Whether the gate is on.'), { maxProperties: 128 }),
+      ),
+      resources: s.optional(resources),
+      ...extra,
+    },
+    { default: {} },
+  );
+}
+
+export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
+  version: kubernetesVersion('Kubernetes version of the control plane, e.g. v1.36.3.', [versionSkewRule]),
+  etcd: s.optional(
+    s.object(
+      'The etcd cluster that stores the biz-cluster state.',
+      {
+        replicas: s.optional(
+          s.integer('Members of the etcd cluster: 1, 3, 5 or 7. Default 3.', {
+            minimum: 1,
+            maximum: 7,
+            default: 3,
+            rules: [
+              cel<number>({
+                rule: 'self % 2 == 1',
+                message: 'etcd replicas must be odd (1, 3, 5 or 7): an even member adds no fault tolerance',
+                check: (self) => self % 2 === 1,
+              }),
+            ],
+          }),
+        ),
+        version: s.optional(
+          componentVersion('etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version.'),
+        ),
+        storage: s.optional(
+          s.object(
+            'The volume of each member.',
+            {
+              size: s.optional(s.quantity('Size of the volume. Default 8Gi.', { default: '8Gi' })),
+              storageClassName: s.optional(
+                s.string('StorageClass of the volume. Default: the default class.', { maxLength: 253 }),
+              ),
+            },
+            { default: {} },
+          ),
+        ),
+        external: s.optional(
+          s.object('Use an etcd run elsewhere instead; replicas and storage are then ignored.', {
+            endpoints: s.list(
+              'Client URLs, e.g. https://etcd-0.example:2379.',
+              s.string('A client URL.', { maxLength: 2048, pattern: '^https?://' }),
+              { maxItems: 7, minItems: 1 },
+            ),
+            tlsSecretRef: s.object('Secret in the Cluster namespace with ca.crt, tls.crt and tls.key.', {
+              name: s.string('Name of the Secret.', { maxLength: 253 }),
+            }),
+          }),
+        ),
+      },
+      { default: {} },
+    ),
+  ),
+  controlPlane: s.optional(
+    s.object(
+      'The master components, each a Deployment in the meta-cluster.',
+      {
+        apiServer: s.optional(
+          controlPlaneComponent('kube-apiserver', 3, {
+            service: s.optional(
+              s.object(
+                'The Service that exposes the apiserver.',
+                {
+                  type: s.optional(
+                    s.stringEnum('Service type. Default ClusterIP.', ['ClusterIP', 'NodePort', 'LoadBalancer'], {
+                      default: 'ClusterIP',
+                    }),
+                  ),
+                  port: s.optional(
+                    s.integer('Service port. Default 6443.', { minimum: 1, maximum: 65535, default: 6443 }),
+                  ),
+                },
+                { default: {} },
+              ),
+            ),
+          }),
+        ),
+        controllerManager: s.optional(controlPlaneComponent('kube-controller-manager', 2, {})),
+        scheduler: s.optional(controlPlaneComponent('kube-scheduler', 2, {})),
+      },
+      { default: {} },
+    ),
+  ),
+  certSANs: s.optional(
+    s.list(
+      'Extra names and addresses in the apiserver serving certificate.',
+      s.string('A DNS name or IP address.', { maxLength: 253 }),
+      { maxItems: 32, listType: 'set' },
+    ),
+  ),
+  network: s.optional(
+    s.object(
+      'Address ranges and DNS of the biz-cluster. Immutable: a running cluster cannot move.',
+      {
+        serviceCIDR: s.optional(cidr('serviceCIDR', '10.96.0.0/12')),
+        podCIDR: s.optional(cidr('podCIDR', '10.244.0.0/16')),
+        dnsDomain: s.optional(
+          s.string('Cluster DNS domain. Immutable. Default cluster.local.', {
+            maxLength: 253,
+            default: 'cluster.local',
+            pattern: DNS_SUBDOMAIN_PATTERN,
+            rules: [
+              cel<string>({
+                rule: 'self == oldSelf',
+                message: 'dnsDomain is immutable',
+                check: (self, oldSelf) => self === oldSelf,
+              }),
+            ],
+          }),
+        ),
+      },
+      { default: {} },
+    ),
+  ),
+  nodeOperator: s.optional(
+    s.object(
+      'The node-operator the kube-on-kube operator runs for this cluster.',
+      {
+        enabled: s.optional(s.boolean('Run it. Default true.', { default: true })),
+        version: s.optional(componentVersion('Its version. Default: the kube-on-kube operator version.')),
+      },
+      { default: {} },
+    ),
+  ),
+  paused: s.optional(s.boolean('Stop reconciling this cluster. Default false.', { default: false })),
+});
+export type ClusterSpec = Static<typeof ClusterSpec>;
+
+export const CLUSTER_PHASES = ['Provisioning', 'Ready', 'Upgrading', 'Degraded', 'Deleting', 'Paused'] as const;
+
+const componentStatus = (name: string) =>
+  s.optional(
+    s.object(`${name} as observed.`, {
+      replicas: s.optional(s.integer('Desired pods.', { minimum: 0 })),
+      ready: s.optional(s.integer('Ready pods.', { minimum: 0 })),
+      version: s.optional(s.string('Version every pod runs; empty while mixed.', { maxLength: 64 })),
+    }),
+  );
+
+export const ClusterStatus = s.object('What the kube-on-kube operator observed.', {
+  observedGeneration: s.optional(observedGeneration()),
+  phase: s.optional(s.stringEnum('A one-word summary for people; controllers read conditions.', CLUSTER_PHASES)),
+  version: s.optional(
+    s.object('Control plane versions (HyperShift shape).', {
+      current: s.optional(s.string('The version every component runs.', { maxLength: 64 })),
+      desired: s.optional(s.string('The version being rolled out.', { maxLength: 64 })),
+      history: s.optional(
+        s.list(
+          'Versions rolled out, newest first.',
+          s.object('One rollout.', {
+            version: s.string('The version.', { maxLength: 64 }),
+            state: s.stringEnum('Completed once every component ran it; Partial otherwise.', [
+              'Completed',
+              'Partial',
+            ]),
+            startedTime: s.timestamp('When the rollout started.'),
+            completionTime: s.optional(s.timestamp('When it completed.')),
+          }),
+          { maxItems: 32 },
+        ),
+      ),
+    }),
+  ),
+  endpoint: s.optional(s.string('URL of the biz-cluster apiserver.', { maxLength: 2048 })),
+  kubeconfigSecretRef: s.optional(
+    s.object('Secret in the Cluster namespace holding the admin kubeconfig.', {
+      name: s.string('Name of the Secret.', { maxLength: 253 }),
+      key: s.string('Key of the kubeconfig in the Secret.', { maxLength: 253 }),
+    }),
+  ),
+  components: s.optional(
+    s.object('Each control-plane component.', {
+      etcd: componentStatus('etcd'),
+      apiServer: componentStatus('kube-apiserver'),
+      controllerManager: componentStatus('kube-controller-manager'),
+      scheduler: componentStatus('kube-scheduler'),
+      nodeOperator: componentStatus('node-operator'),
+    }),
+  ),
+  certificates: s.optional(
+    s.object('Certificates of the cluster.', {
+      notAfter: s.optional(s.timestamp('When the first certificate expires.')),
+    }),
+  ),
+  gates: s.optional(
+    s.mapList(
+      'How long each bring-up or upgrade gate took in the last operation.',
+      s.object('One gate.', {
+        name: s.string('Gate name, e.g. EtcdAvailable.', { maxLength: 64 }),
+        startedAt: s.timestamp('When the gate started waiting.'),
+        completedAt: s.optional(s.timestamp('When the gate passed.')),
+        durationMilliseconds: s.optional(s.integer('Time the gate took.', { minimum: 0, format: 'int64' })),
+      }),
+      ['name'],
+      { maxItems: 16 },
+    ),
+  ),
+  conditions: s.optional(
+    conditions(
+      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded.',
+    ),
+  ),
+  lastOperation: s.optional(LastOperation),
+});
+export type ClusterStatus = Static<typeof ClusterStatus>;
+
+export const ClusterSchema = resourceSchema(
+  'Cluster is a biz-cluster whose etcd and master components run as workloads in this meta-cluster.',
+  ClusterSpec,
+  ClusterStatus,
+);
+export type Cluster = Static<typeof ClusterSchema>;
+
+export const ClusterResource: ResourceDefinition<typeof ClusterSchema> = {
+  group: CLUSTERS_GROUP,
+  version: API_VERSION_V1ALPHA1,
+  kind: 'Cluster',
+  plural: 'clusters',
+  singular: 'cluster',
+  shortNames: ['kcl'],
+  scope: 'Namespaced',
+  schema: ClusterSchema,
+  printerColumns: [
+    { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'Desired Kubernetes version.' },
+    {
+      name: 'Current',
+      type: 'string',
+      jsonPath: '.status.version.current',
+      description: 'Version every component runs.',
+      priority: 1,
+    },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Summary of the cluster state.' },
+    { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', description: 'apiserver URL.' },
+    conditionColumn('Available', 'Available', 'Whether the control plane serves.'),
+    AGE_COLUMN,
+  ],
+};

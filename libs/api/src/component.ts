@@ -1,0 +1,173 @@
+/**
+ * Component (nodes.kok.dev/v1alpha1, cluster-scoped): the catalog entry that
+ * tells the node agent how to install, run, check and observe one piece of
+ * host software, Kubernetes or not.
+ */
+import { cel } from './cel-rule.ts';
+import { absolutePathRule, componentVersion, conditions, observedGeneration } from './common-schemas.ts';
+import { resourceSchema } from './resource-schema.ts';
+import { AGE_COLUMN, API_VERSION_V1ALPHA1, NODES_GROUP } from './resource.ts';
+import type { ResourceDefinition } from './resource.ts';
+import * as s from './schema-builders.ts';
+import type { Static } from './schema-builders.ts';
+
+function command(description: string) {
+  return s.list(description, s.string('One argument.', { maxLength: 4096 }), { maxItems: 64, minItems: 1 });
+}
+
+function absolutePath(description: string) {
+  return s.string(description, { maxLength: 1024, minLength: 1, rules: [absolutePathRule] });
+}
+
+export const ComponentArtifact = s.object('Where the agent downloads this version from.', {
+  url: s.string('https://, http:// or file:// URL of the artifact.', {
+    maxLength: 2048,
+    pattern: '^(https?|file)://',
+  }),
+  sha256: s.string('Hex SHA-256 of the artifact; the agent refuses anything else.', {
+    maxLength: 64,
+    pattern: '^[a-f0-9]{64}$',
+  }),
+});
+
+export const ComponentSpec = s.object('How the agent handles this software.', {
+  versions: s.mapList(
+    'The versions machines may run, with their artifacts.',
+    s.object('One installable version.', {
+      version: componentVersion('The version, e.g. 1.7.22 or v1.36.3.'),
+      artifact: ComponentArtifact,
+    }),
+    ['version'],
+    {
+      maxItems: 64,
+      minItems: 1,
+      rules: [
+        cel<{ version: string }[]>({
+          rule: 'self.all(v, self.exists_one(w, w.version == v.version))',
+          message: 'versions must be unique',
+          check: (self) => new Set(self.map((v) => v.version)).size === self.length,
+        }),
+      ],
+    },
+  ),
+  install: s.object('How an artifact becomes files on the host.', {
+    method: s.stringEnum(
+      'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Deb or Rpm: a package installed with the host package manager.',
+      ['Archive', 'Binary', 'Deb', 'Rpm'],
+    ),
+    path: s.optional(absolutePath('Where Archive unpacks and Binary writes. Required for both.')),
+    stripComponents: s.optional(
+      s.integer('Leading path elements to drop when unpacking an Archive. Default 0.', {
+        minimum: 0,
+        maximum: 8,
+        default: 0,
+      }),
+    ),
+  }, {
+    rules: [
+      cel<{ method: string; path?: string }>({
+        rule: "!(self.method in ['Archive', 'Binary']) || has(self.path)",
+        message: 'install.path is required for the Archive and Binary methods',
+        fieldPath: '.path',
+        check: (self) => !['Archive', 'Binary'].includes(self.method) || self.path !== undefined,
+      }),
+    ],
+  }),
+  service: s.optional(
+    s.object(
+      'How the software runs. Omit for software that is not a service (a CLI, a library).',
+      {
+        type: s.stringEnum('Systemd: a systemd unit; Process: a process the agent supervises.', [
+          'Systemd',
+          'Process',
+        ]),
+        unit: s.optional(s.string('Name of the systemd unit, e.g. kubelet.service.', { maxLength: 256 })),
+        command: s.optional(command('Command line of the supervised process.')),
+      },
+      {
+        rules: [
+          cel<{ type: string; unit?: string; command?: string[] }>({
+            rule: "self.type == 'Systemd' ? has(self.unit) && !has(self.command) : has(self.command) && !has(self.unit)",
+            message: 'a Systemd service sets unit, a Process service sets command',
+            check: (self) =>
+              self.type === 'Systemd'
+                ? self.unit !== undefined && self.command === undefined
+                : self.command !== undefined && self.unit === undefined,
+          }),
+        ],
+      },
+    ),
+  ),
+  healthCheck: s.optional(
+    s.object(
+      'How the agent decides the software is healthy.',
+      {
+        exec: s.optional(s.object('Run a command; exit 0 is healthy.', { command: command('The command.') })),
+        http: s.optional(
+          s.object('GET a URL on the host; 2xx is healthy.', {
+            url: s.string('The URL, e.g. http://127.0.0.1:10248/healthz.', { maxLength: 2048 }),
+          }),
+        ),
+        periodSeconds: s.optional(s.integer('Seconds between checks. Default 10.', { minimum: 1, default: 10 })),
+        timeoutSeconds: s.optional(
+          s.integer('Seconds before a check counts as failed. Default 5.', { minimum: 1, default: 5 }),
+        ),
+        failureThreshold: s.optional(
+          s.integer('Consecutive failures before the component is Failed. Default 3.', {
+            minimum: 1,
+            default: 3,
+          }),
+        ),
+      },
+      {
+        rules: [
+          cel<{ exec?: object; http?: object }>({
+            rule: 'has(self.exec) != has(self.http)',
+            message: 'a health check sets exactly one of exec or http',
+            check: (self) => (self.exec !== undefined) !== (self.http !== undefined),
+          }),
+        ],
+      },
+    ),
+  ),
+  versionCheck: s.optional(
+    s.object('How the agent observes the version really installed.', {
+      command: command('Command that prints the version, e.g. ["/usr/bin/kubelet", "--version"].'),
+      pattern: s.optional(
+        s.string(
+          'Regular expression applied to the output; its first capture group is the version. Default: the first thing that looks like a version.',
+          { maxLength: 256 },
+        ),
+      ),
+    }),
+  ),
+});
+export type ComponentSpec = Static<typeof ComponentSpec>;
+
+export const ComponentStatus = s.object('What the node-operator knows about this catalog entry.', {
+  observedGeneration: s.optional(observedGeneration()),
+  conditions: s.optional(conditions('Accepted: the entry is well-formed and usable.')),
+});
+
+export const ComponentSchema = resourceSchema(
+  'Component is a catalog entry: how the node agent installs, runs, checks and observes one piece of host software.',
+  ComponentSpec,
+  ComponentStatus,
+);
+export type Component = Static<typeof ComponentSchema>;
+
+export const ComponentResource: ResourceDefinition<typeof ComponentSchema> = {
+  group: NODES_GROUP,
+  version: API_VERSION_V1ALPHA1,
+  kind: 'Component',
+  plural: 'components',
+  singular: 'component',
+  shortNames: ['kcomp'],
+  scope: 'Cluster',
+  schema: ComponentSchema,
+  printerColumns: [
+    { name: 'Install', type: 'string', jsonPath: '.spec.install.method', description: 'How it is installed.' },
+    { name: 'Service', type: 'string', jsonPath: '.spec.service.type', description: 'How it runs.' },
+    AGE_COLUMN,
+  ],
+};

@@ -1,0 +1,237 @@
+/**
+ * NodePool (nodes.kok.dev/v1alpha1, cluster-scoped): the software a set of
+ * Machines must run, and how a change rolls out to them.
+ */
+import { cel } from './cel-rule.ts';
+import { components, conditions, files, labelSelector, observedGeneration, Taint } from './common-schemas.ts';
+import { resourceSchema } from './resource-schema.ts';
+import { AGE_COLUMN, API_VERSION_V1ALPHA1, NODES_GROUP } from './resource.ts';
+import type { ResourceDefinition } from './resource.ts';
+import * as s from './schema-builders.ts';
+import type { Static } from './schema-builders.ts';
+import { waves } from './waves.ts';
+
+export const PERCENT_PATTERN = String.raw`^([1-9][0-9]?|100)%$`;
+const percent = new RegExp(PERCENT_PATTERN);
+
+export const maxUnavailableRule = cel<number | string>({
+  rule: `type(self) == int ? self >= 1 : self.matches(r'${PERCENT_PATTERN}')`,
+  message: 'maxUnavailable must be an integer of at least 1 or a percentage from "1%" to "100%"',
+  check: (self) => (typeof self === 'number' ? Number.isInteger(self) && self >= 1 : percent.test(self)),
+});
+
+export const NodePoolTemplate = s.object('The software and settings every machine of the pool must have.', {
+  components: s.optional(components('Software every machine runs, each at one version.')),
+  files: s.optional(files('Files every machine has.')),
+  labels: s.optional(
+    s.stringMap('Labels kept on every Node of the pool.', { maxProperties: 64, valueMaxLength: 63 }),
+  ),
+  taints: s.optional(s.list('Taints kept on every Node of the pool.', Taint, { maxItems: 32 })),
+});
+export type NodePoolTemplate = Static<typeof NodePoolTemplate>;
+
+export const DISRUPTION_ACTIONS = ['None', 'Reload', 'Restart', 'Drain', 'Reboot'] as const;
+
+function disruptionAction(description: string) {
+  return s.stringEnum(description, DISRUPTION_ACTIONS);
+}
+
+const needsComponentRule = cel<{ action: string; component?: string }>({
+  rule: "!(self.action in ['Reload', 'Restart']) || has(self.component)",
+  message: 'a Reload or Restart of a file must name the component whose service to reload or restart',
+  fieldPath: '.component',
+  check: (self) => !['Reload', 'Restart'].includes(self.action) || self.component !== undefined,
+});
+
+export const DisruptionPolicy = s.object(
+  'What a change costs the node: None (just write it), Reload or Restart a service, Drain the node first, or Reboot it.',
+  {
+    defaultAction: s.optional(
+      s.stringEnum('Action for changes not listed below. Default Drain.', DISRUPTION_ACTIONS, { default: 'Drain' }),
+    ),
+    components: s.optional(
+      s.mapList(
+        'Action when a component version changes.',
+        s.object('The action for one component.', {
+          name: s.string('Component name.', { maxLength: 63 }),
+          action: disruptionAction('What to do when its version changes.'),
+        }),
+        ['name'],
+        { maxItems: 32 },
+      ),
+    ),
+    files: s.optional(
+      s.mapList(
+        'Action when a file changes.',
+        s.object(
+          'The action for one file.',
+          {
+            path: s.string('Absolute path of the file.', { maxLength: 1024 }),
+            action: disruptionAction('What to do when the file changes.'),
+            component: s.optional(
+              s.string('The component whose service Reload or Restart acts on.', { maxLength: 63 }),
+            ),
+          },
+          { rules: [needsComponentRule] },
+        ),
+        ['path'],
+        { maxItems: 128 },
+      ),
+    ),
+  },
+);
+
+export const NodePoolRollout = s.object(
+  'How a new revision reaches the machines.',
+  {
+    strategy: s.optional(
+      s.object(
+        'The rollout strategy.',
+        {
+          type: s.optional(
+            s.stringEnum(
+              'RollingUpdate updates machines in waves under maxUnavailable; OnDelete only when a person deletes the Node. Default RollingUpdate.',
+              ['RollingUpdate', 'OnDelete'],
+              { default: 'RollingUpdate' },
+            ),
+          ),
+          rollingUpdate: s.optional(
+            s.object(
+              'Rolling update parameters.',
+              {
+                maxUnavailable: s.optional(
+                  s.intOrString(
+                    'Most machines of the pool unavailable at once, whatever the cause (rollout, remediation, a dead host): a number, or a percentage of the pool rounded down but at least 1. Default 1.',
+                    { maxLength: 4, default: 1, rules: [maxUnavailableRule] },
+                  ),
+                ),
+              },
+              { default: {} },
+            ),
+          ),
+        },
+        { default: {} },
+      ),
+    ),
+    waves: s.optional(waves('machines')),
+    maxFailed: s.optional(
+      s.integer(
+        'Machines that may fail at the new revision before the pool pauses itself (condition Paused, reason TooManyFailures). Default 0: the first failure pauses.',
+        { minimum: 0, default: 0 },
+      ),
+    ),
+    autoRollback: s.optional(
+      s.boolean(
+        'When the pool pauses for failures, set failed machines back to the last revision that was healthy on them. Default false.',
+        { default: false },
+      ),
+    ),
+    order: s.optional(
+      s.object('The order machines are picked in within a wave.', {
+        labelKeys: s.list(
+          'Machines are grouped by the values of these Node labels (e.g. topology.kubernetes.io/zone, then a rack label), one group finished before the next; then by name.',
+          s.string('A label key.', { maxLength: 317 }),
+          { maxItems: 4 },
+        ),
+      }),
+    ),
+  },
+  { default: {} },
+);
+
+export const NodePoolDrain = s.object(
+  'How machines are drained before a disruptive change.',
+  {
+    timeoutSeconds: s.optional(
+      s.integer(
+        'Give up draining after this many seconds and mark the machine failed; 0 waits forever. Default 600.',
+        { minimum: 0, default: 600 },
+      ),
+    ),
+    gracePeriodSeconds: s.optional(
+      s.integer("Grace period given to evicted pods; -1 uses each pod's own. Default -1.", {
+        minimum: -1,
+        default: -1,
+      }),
+    ),
+    podSelector: s.optional(labelSelector('Only evict pods matching this selector. Default: all pods.')),
+    deleteEmptyDirData: s.optional(
+      s.boolean('Evict pods with emptyDir volumes (their data is lost). Default false.', { default: false }),
+    ),
+    ignoreDaemonSets: s.optional(s.boolean('Leave DaemonSet pods in place. Default true.', { default: true })),
+  },
+  { default: {} },
+);
+
+export const NodePoolSpec = s.object('The desired software of the pool and how to roll it out.', {
+  selector: s.optional(
+    labelSelector('The Machines of this pool, by their labels. Default: the Machines whose spec.pool is this name.'),
+  ),
+  template: NodePoolTemplate,
+  rollout: s.optional(NodePoolRollout),
+  paused: s.optional(
+    s.boolean('Stop starting new updates; updates in flight finish. Default false.', { default: false }),
+  ),
+  drain: s.optional(NodePoolDrain),
+  disruptionPolicy: s.optional(DisruptionPolicy),
+});
+export type NodePoolSpec = Static<typeof NodePoolSpec>;
+
+function count(description: string) {
+  return s.optional(s.integer(description, { minimum: 0 }));
+}
+
+export const NodePoolStatus = s.object('Rollout progress of the pool, as counts.', {
+  observedGeneration: s.optional(observedGeneration()),
+  currentRevision: s.optional(
+    s.string('The revision every machine ran when the last rollout completed: the last good one.', {
+      maxLength: 63,
+    }),
+  ),
+  updateRevision: s.optional(s.string('The revision of the current template.', { maxLength: 63 })),
+  machines: count('Machines in the pool.'),
+  updatedMachines: count('Machines running updateRevision.'),
+  readyMachines: count('Machines whose Node is Ready and that are healthy.'),
+  unavailableMachines: count('Machines that count against maxUnavailable.'),
+  failedMachines: count('Machines that failed at updateRevision.'),
+  currentWave: count('Index of the wave in progress (0 is the first).'),
+  conditions: s.optional(conditions('Available, RollingOut, Paused, Degraded, RolledBack.')),
+});
+export type NodePoolStatus = Static<typeof NodePoolStatus>;
+
+export const NodePoolSchema = resourceSchema(
+  'NodePool is the desired node software of a set of Machines and the canary rollout that gets it there.',
+  NodePoolSpec,
+  NodePoolStatus,
+);
+export type NodePool = Static<typeof NodePoolSchema>;
+
+export const NodePoolResource: ResourceDefinition<typeof NodePoolSchema> = {
+  group: NODES_GROUP,
+  version: API_VERSION_V1ALPHA1,
+  kind: 'NodePool',
+  plural: 'nodepools',
+  singular: 'nodepool',
+  shortNames: ['knp'],
+  scope: 'Cluster',
+  schema: NodePoolSchema,
+  printerColumns: [
+    { name: 'Machines', type: 'integer', jsonPath: '.status.machines', description: 'Machines in the pool.' },
+    {
+      name: 'Updated',
+      type: 'integer',
+      jsonPath: '.status.updatedMachines',
+      description: 'Machines at the latest revision.',
+    },
+    { name: 'Ready', type: 'integer', jsonPath: '.status.readyMachines', description: 'Ready machines.' },
+    {
+      name: 'Unavailable',
+      type: 'integer',
+      jsonPath: '.status.unavailableMachines',
+      description: 'Machines counting against maxUnavailable.',
+    },
+    { name: 'Wave', type: 'integer', jsonPath: '.status.currentWave', description: 'Wave in progress.' },
+    { name: 'Paused', type: 'boolean', jsonPath: '.spec.paused', description: 'Whether the rollout is paused.' },
+    AGE_COLUMN,
+  ],
+};

@@ -1,0 +1,70 @@
+/**
+ * Label, annotation, finalizer, taint and condition names that more than one
+ * program reads. Kept here so they are spelled once.
+ */
+
+export const Labels = {
+  /** On Nodes and Machines: the NodePool the machine belongs to. */
+  pool: 'nodes.kok.dev/pool',
+  /** On objects the kube-on-kube operator creates for a Cluster: the Cluster's name. */
+  cluster: 'clusters.kok.dev/cluster',
+  /** On those objects: which control-plane component they belong to (etcd, kube-apiserver, …). */
+  clusterComponent: 'clusters.kok.dev/component',
+  /** Standard: which program manages the object. */
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+export const Annotations = {
+  /** On a Machine: any value makes the node-operator leave it alone (CAPI cluster.x-k8s.io/paused). */
+  machinePaused: 'nodes.kok.dev/paused',
+  /** On a Machine: ask for remediation now, whatever the conditions say. */
+  remediateMachine: 'nodes.kok.dev/remediate',
+  /** On a Pod: never evict it while draining (the node waits instead). */
+  excludeFromDrain: 'nodes.kok.dev/exclude-from-drain',
+  /** On a Node: the revision the node-operator last asked for, for people reading `kubectl describe node`. */
+  nodeDesiredRevision: 'nodes.kok.dev/desired-revision',
+  /** On a Cluster: any value makes the kube-on-kube operator leave it alone. */
+  clusterPaused: 'clusters.kok.dev/paused',
+} as const;
+
+export const Finalizers = {
+  /** On a Machine: uncordon-or-drain and Node cleanup run before it goes. */
+  machine: 'nodes.kok.dev/machine',
+  /** On a Cluster: its control plane, PKI and data are torn down before it goes. */
+  cluster: 'clusters.kok.dev/cluster',
+} as const;
+
+export const Taints = {
+  /** NoSchedule while the node-operator updates a machine in place. */
+  updating: 'nodes.kok.dev/updating',
+  /** NoSchedule while a machine is being remediated. */
+  remediating: 'nodes.kok.dev/remediating',
+} as const;
+
+export const MachineConditions = {
+  AgentReady: 'AgentReady',
+  UpToDate: 'UpToDate',
+  Updating: 'Updating',
+  NodeHealthy: 'NodeHealthy',
+  Drained: 'Drained',
+  Remediating: 'Remediating',
+} as const;
+
+export const NodePoolConditions = {
+  Available: 'Available',
+  RollingOut: 'RollingOut',
+  Paused: 'Paused',
+  Degraded: 'Degraded',
+  RolledBack: 'RolledBack',
+} as const;
+
+export const ClusterConditions = {
+  EtcdAvailable: 'EtcdAvailable',
+  APIServerAvailable: 'APIServerAvailable',
+  ControllerManagerAvailable: 'ControllerManagerAvailable',
+  SchedulerAvailable: 'SchedulerAvailable',
+  NodeOperatorAvailable: 'NodeOperatorAvailable',
+  Available: 'Available',
+  Progressing: 'Progressing',
+  Degraded: 'Degraded',
+} as const;
