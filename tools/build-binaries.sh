@@ -107,6 +107,7 @@ for bin in "${binaries[@]}"; do
     go build -trimpath -tags selinux,notest -ldflags "$(ldflags_of "${bin}")" -o "${tmp}" "$(package_of "${bin}")")
   mv -f "${tmp}" "${out_dir}/${bin}" # atomic: an interrupted build never leaves a half binary
   echo "${version}" > "${stamp}"
+  echo "$((SECONDS - started))" > "${out_dir}/${bin}.build-seconds" # read by bench/control-plane-start
   built=$((built + 1))
   log "built ${bin} ${version} in $((SECONDS - started))s"
 done
