@@ -1,4 +1,6 @@
 // Helpers for this library's integration tests; not part of the public surface.
+// Brings in the typing of what the shared control plane's global setup provides to tests.
+import type {} from '@kok/testing/global-setup';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { builtinTypes } from './builtin-types.ts';
 import type { KubeClient } from './kube-client.ts';
