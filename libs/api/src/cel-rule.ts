@@ -26,7 +26,8 @@ export interface CelRule {
   readonly check: (self: never, oldSelf: never) => boolean;
 }
 
-export type CelRuleReason = 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+export type CelRuleReason =
+  'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 
 /** Builds a rule whose TypeScript half is typed against the node's value. */
 export function cel<T>(definition: {

@@ -22,21 +22,37 @@ export const ClusterRolloutSpec = s.object('Which clusters move to which version
     }),
   ),
   maxFailed: s.optional(
-    s.integer('Clusters that may fail before the rollout pauses itself. Default 0: the first failure pauses.', {
-      minimum: 0,
-      default: 0,
-    }),
+    s.integer(
+      'Clusters that may fail before the rollout pauses itself. Default 0: the first failure pauses.',
+      {
+        minimum: 0,
+        default: 0,
+      },
+    ),
   ),
   paused: s.optional(s.boolean('Start no further cluster upgrades. Default false.', { default: false })),
 });
 export type ClusterRolloutSpec = Static<typeof ClusterRolloutSpec>;
 
-export const CLUSTER_ROLLOUT_STATES = ['Pending', 'Upgrading', 'Baking', 'Succeeded', 'Failed', 'Skipped'] as const;
+export const CLUSTER_ROLLOUT_STATES = [
+  'Pending',
+  'Upgrading',
+  'Baking',
+  'Succeeded',
+  'Failed',
+  'Skipped',
+] as const;
 
 export const ClusterRolloutStatus = s.object('Progress of the rollout.', {
   observedGeneration: s.optional(observedGeneration()),
   phase: s.optional(
-    s.stringEnum('A one-word summary for people.', ['Pending', 'Progressing', 'Paused', 'Succeeded', 'Failed']),
+    s.stringEnum('A one-word summary for people.', [
+      'Pending',
+      'Progressing',
+      'Paused',
+      'Succeeded',
+      'Failed',
+    ]),
   ),
   currentWave: s.optional(s.integer('Index of the wave in progress (0 is the first).', { minimum: 0 })),
   clusters: s.optional(s.integer('Clusters selected.', { minimum: 0 })),

@@ -38,8 +38,7 @@ export function isAllowedVersionChange(from: string, to: string): boolean {
 }
 
 export const versionSkewRule = cel<string>({
-  rule:
-    "self == oldSelf || (self.split('.')[0] == oldSelf.split('.')[0] && int(self.split('.')[1]) >= int(oldSelf.split('.')[1]) && int(self.split('.')[1]) <= int(oldSelf.split('.')[1]) + 1)",
+  rule: "self == oldSelf || (self.split('.')[0] == oldSelf.split('.')[0] && int(self.split('.')[1]) >= int(oldSelf.split('.')[1]) && int(self.split('.')[1]) <= int(oldSelf.split('.')[1]) + 1)",
   message:
     'version may go up one minor at a time and never down a minor (patch changes within a minor are allowed): upgrade through each minor in turn',
   check: (self, oldSelf) => isAllowedVersionChange(oldSelf, self),
@@ -76,7 +75,9 @@ function cidr(field: string, example: string) {
 
 const resources = s.object('Compute resources of each container (core/v1 ResourceRequirements).', {
   requests: s.optional(
-    s.map('Minimum resources, e.g. cpu: 500m, memory: 1Gi.', s.quantity('A quantity.'), { maxProperties: 16 }),
+    s.map('Minimum resources, e.g. cpu: 500m, memory: 1Gi.', s.quantity('A quantity.'), {
+      maxProperties: 16,
+    }),
   ),
   limits: s.optional(s.map('Maximum resources.', s.quantity('A quantity.'), { maxProperties: 16 })),
 });
@@ -133,7 +134,9 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
           }),
         ),
         version: s.optional(
-          componentVersion('etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version.'),
+          componentVersion(
+            'etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version.',
+          ),
         ),
         storage: s.optional(
           s.object(
@@ -174,9 +177,13 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
                 'The Service that exposes the apiserver.',
                 {
                   type: s.optional(
-                    s.stringEnum('Service type. Default ClusterIP.', ['ClusterIP', 'NodePort', 'LoadBalancer'], {
-                      default: 'ClusterIP',
-                    }),
+                    s.stringEnum(
+                      'Service type. Default ClusterIP.',
+                      ['ClusterIP', 'NodePort', 'LoadBalancer'],
+                      {
+                        default: 'ClusterIP',
+                      },
+                    ),
                   ),
                   port: s.optional(
                     s.integer('Service port. Default 6443.', { minimum: 1, maximum: 65535, default: 6443 }),
@@ -238,7 +245,14 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
 });
 export type ClusterSpec = Static<typeof ClusterSpec>;
 
-export const CLUSTER_PHASES = ['Provisioning', 'Ready', 'Upgrading', 'Degraded', 'Deleting', 'Paused'] as const;
+export const CLUSTER_PHASES = [
+  'Provisioning',
+  'Ready',
+  'Upgrading',
+  'Degraded',
+  'Deleting',
+  'Paused',
+] as const;
 
 const componentStatus = (name: string) =>
   s.optional(
@@ -251,7 +265,9 @@ const componentStatus = (name: string) =>
 
 export const ClusterStatus = s.object('What the kube-on-kube operator observed.', {
   observedGeneration: s.optional(observedGeneration()),
-  phase: s.optional(s.stringEnum('A one-word summary for people; controllers read conditions.', CLUSTER_PHASES)),
+  phase: s.optional(
+    s.stringEnum('A one-word summary for people; controllers read conditions.', CLUSTER_PHASES),
+  ),
   version: s.optional(
     s.object('Control plane versions (HyperShift shape).', {
       current: s.optional(s.string('The version every component runs.', { maxLength: 64 })),
@@ -333,7 +349,12 @@ export const ClusterResource: ResourceDefinition<typeof ClusterSchema> = {
   scope: 'Namespaced',
   schema: ClusterSchema,
   printerColumns: [
-    { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'Desired Kubernetes version.' },
+    {
+      name: 'Version',
+      type: 'string',
+      jsonPath: '.spec.version',
+      description: 'Desired Kubernetes version.',
+    },
     {
       name: 'Current',
       type: 'string',
@@ -341,7 +362,12 @@ export const ClusterResource: ResourceDefinition<typeof ClusterSchema> = {
       description: 'Version every component runs.',
       priority: 1,
     },
-    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Summary of the cluster state.' },
+    {
+      name: 'Phase',
+      type: 'string',
+      jsonPath: '.status.phase',
+      description: 'Summary of the cluster state.',
+    },
     { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', description: 'apiserver URL.' },
     conditionColumn('Available', 'Available', 'Whether the control plane serves.'),
     AGE_COLUMN,

@@ -81,7 +81,9 @@ export const ObjectMeta = s.object('Standard object metadata.', {
   deletionTimestamp: s.optional(s.timestamp('When deletion was requested.')),
   labels: s.optional(s.stringMap('Labels.', { maxProperties: 256, valueMaxLength: 63 })),
   annotations: s.optional(s.stringMap('Annotations.', { maxProperties: 256, valueMaxLength: 262144 })),
-  finalizers: s.optional(s.list('Finalizers.', s.string('A finalizer.', { maxLength: 317 }), { maxItems: 64 })),
+  finalizers: s.optional(
+    s.list('Finalizers.', s.string('A finalizer.', { maxLength: 317 }), { maxItems: 64 }),
+  ),
 });
 export type ObjectMeta = Static<typeof ObjectMeta>;
 
@@ -154,14 +156,14 @@ export type Taint = Static<typeof Taint>;
 
 export function keySelector(description: string) {
   return s.object(
-  description,
-  {
-    namespace: s.string('Namespace of the object.', { maxLength: 63, minLength: 1 }),
-    name: s.string('Name of the object.', { maxLength: 253, minLength: 1 }),
-    key: s.string('Key within the object data.', { maxLength: 253, minLength: 1 }),
-  },
-  { mapType: 'atomic' },
-);
+    description,
+    {
+      namespace: s.string('Namespace of the object.', { maxLength: 63, minLength: 1 }),
+      name: s.string('Name of the object.', { maxLength: 253, minLength: 1 }),
+      key: s.string('Key within the object data.', { maxLength: 253, minLength: 1 }),
+    },
+    { mapType: 'atomic' },
+  );
 }
 
 /** A file on the host, with its content inline or from a Secret or ConfigMap. */
@@ -233,8 +235,16 @@ export function components(description: string) {
 }
 
 export const LastOperation = s.object('The last long-running operation and how it went (Gardener shape).', {
-  type: s.string('What the operation did, e.g. Update, Remediate, Create, Upgrade, Delete.', { maxLength: 64 }),
-  state: s.stringEnum('Where the operation stands.', ['Pending', 'Processing', 'Succeeded', 'Failed', 'Aborted']),
+  type: s.string('What the operation did, e.g. Update, Remediate, Create, Upgrade, Delete.', {
+    maxLength: 64,
+  }),
+  state: s.stringEnum('Where the operation stands.', [
+    'Pending',
+    'Processing',
+    'Succeeded',
+    'Failed',
+    'Aborted',
+  ]),
   progress: s.optional(s.integer('Percent complete, 0 to 100.', { minimum: 0, maximum: 100 })),
   message: s.optional(s.string('Human readable details.', { maxLength: 4096 })),
   startedAt: s.optional(s.timestamp('When the operation started.')),

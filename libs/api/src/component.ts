@@ -50,29 +50,33 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
       ],
     },
   ),
-  install: s.object('How an artifact becomes files on the host.', {
-    method: s.stringEnum(
-      'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Deb or Rpm: a package installed with the host package manager.',
-      ['Archive', 'Binary', 'Deb', 'Rpm'],
-    ),
-    path: s.optional(absolutePath('Where Archive unpacks and Binary writes. Required for both.')),
-    stripComponents: s.optional(
-      s.integer('Leading path elements to drop when unpacking an Archive. Default 0.', {
-        minimum: 0,
-        maximum: 8,
-        default: 0,
-      }),
-    ),
-  }, {
-    rules: [
-      cel<{ method: string; path?: string }>({
-        rule: "!(self.method in ['Archive', 'Binary']) || has(self.path)",
-        message: 'install.path is required for the Archive and Binary methods',
-        fieldPath: '.path',
-        check: (self) => !['Archive', 'Binary'].includes(self.method) || self.path !== undefined,
-      }),
-    ],
-  }),
+  install: s.object(
+    'How an artifact becomes files on the host.',
+    {
+      method: s.stringEnum(
+        'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Deb or Rpm: a package installed with the host package manager.',
+        ['Archive', 'Binary', 'Deb', 'Rpm'],
+      ),
+      path: s.optional(absolutePath('Where Archive unpacks and Binary writes. Required for both.')),
+      stripComponents: s.optional(
+        s.integer('Leading path elements to drop when unpacking an Archive. Default 0.', {
+          minimum: 0,
+          maximum: 8,
+          default: 0,
+        }),
+      ),
+    },
+    {
+      rules: [
+        cel<{ method: string; path?: string }>({
+          rule: "!(self.method in ['Archive', 'Binary']) || has(self.path)",
+          message: 'install.path is required for the Archive and Binary methods',
+          fieldPath: '.path',
+          check: (self) => !['Archive', 'Binary'].includes(self.method) || self.path !== undefined,
+        }),
+      ],
+    },
+  ),
   service: s.optional(
     s.object(
       'How the software runs. Omit for software that is not a service (a CLI, a library).',
@@ -108,7 +112,9 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
             url: s.string('The URL, e.g. http://127.0.0.1:10248/healthz.', { maxLength: 2048 }),
           }),
         ),
-        periodSeconds: s.optional(s.integer('Seconds between checks. Default 10.', { minimum: 1, default: 10 })),
+        periodSeconds: s.optional(
+          s.integer('Seconds between checks. Default 10.', { minimum: 1, default: 10 }),
+        ),
         timeoutSeconds: s.optional(
           s.integer('Seconds before a check counts as failed. Default 5.', { minimum: 1, default: 5 }),
         ),
@@ -166,7 +172,12 @@ export const ComponentResource: ResourceDefinition<typeof ComponentSchema> = {
   scope: 'Cluster',
   schema: ComponentSchema,
   printerColumns: [
-    { name: 'Install', type: 'string', jsonPath: '.spec.install.method', description: 'How it is installed.' },
+    {
+      name: 'Install',
+      type: 'string',
+      jsonPath: '.spec.install.method',
+      description: 'How it is installed.',
+    },
     { name: 'Service', type: 'string', jsonPath: '.spec.service.type', description: 'How it runs.' },
     AGE_COLUMN,
   ],

@@ -62,7 +62,10 @@ export function removeCondition(conditions: readonly Condition[] | undefined, ty
 }
 
 /** True when setting `update` would change nothing: lets a controller skip a status write. */
-export function isConditionUpToDate(conditions: readonly Condition[] | undefined, update: ConditionUpdate): boolean {
+export function isConditionUpToDate(
+  conditions: readonly Condition[] | undefined,
+  update: ConditionUpdate,
+): boolean {
   const existing = findCondition(conditions, update.type);
   return (
     existing !== undefined &&

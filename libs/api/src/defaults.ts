@@ -27,7 +27,9 @@ function applyDefaults(schema: JsonSchema, value: unknown): void {
   }
   if (value === null || typeof value !== 'object') return;
   const record = value as Record<string, unknown>;
-  for (const [name, child] of Object.entries((schema.properties as Record<string, JsonSchema> | undefined) ?? {})) {
+  for (const [name, child] of Object.entries(
+    (schema.properties as Record<string, JsonSchema> | undefined) ?? {},
+  )) {
     if (record[name] === undefined && child.default !== undefined) record[name] = toJson(child.default);
     if (record[name] !== undefined) applyDefaults(child, record[name]);
   }

@@ -8,7 +8,14 @@ export type {
   ObjectMeta,
   Taint,
 } from './common-schemas.ts';
-export { type Machine, type MachineSpec, type MachineStatus, MachineResource, MACHINE_PHASES, COMPONENT_STATES } from './machine.ts';
+export {
+  type Machine,
+  type MachineSpec,
+  type MachineStatus,
+  MachineResource,
+  MACHINE_PHASES,
+  COMPONENT_STATES,
+} from './machine.ts';
 export {
   type NodePool,
   type NodePoolSpec,

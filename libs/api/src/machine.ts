@@ -33,23 +33,24 @@ export const MachineSpec = s.object(
     address: s.optional(
       s.string('IP address or DNS name the host is reached at. Immutable once set.', { maxLength: 253 }),
     ),
-    pool: s.optional(dnsLabel('The NodePool this machine belongs to; mirrored to the Node label nodes.kok.dev/pool.')),
+    pool: s.optional(
+      dnsLabel('The NodePool this machine belongs to; mirrored to the Node label nodes.kok.dev/pool.'),
+    ),
     revision: s.optional(
-      s.string('The NodePool template revision this machine must run (a short hex hash); written by the node-operator.', {
-        maxLength: 63,
-      }),
+      s.string(
+        'The NodePool template revision this machine must run (a short hex hash); written by the node-operator.',
+        {
+          maxLength: 63,
+        },
+      ),
     ),
     components: s.optional(components('Software the host must run, each at one version.')),
     files: s.optional(files('Files the host must have, written atomically by the node agent.')),
     labels: s.optional(
       s.stringMap('Labels the node-operator keeps on the Node.', { maxProperties: 64, valueMaxLength: 63 }),
     ),
-    taints: s.optional(
-      s.list('Taints the node-operator keeps on the Node.', Taint, { maxItems: 32 }),
-    ),
-    unschedulable: s.optional(
-      s.boolean('Keep the Node cordoned. Default false.', { default: false }),
-    ),
+    taints: s.optional(s.list('Taints the node-operator keeps on the Node.', Taint, { maxItems: 32 })),
+    unschedulable: s.optional(s.boolean('Keep the Node cordoned. Default false.', { default: false })),
     restartGeneration: s.optional(
       s.integer('Increase to restart every component service on the host once. Never decreases.', {
         minimum: 0,
@@ -78,12 +79,22 @@ export const MachineSpec = s.object(
 );
 export type MachineSpec = Static<typeof MachineSpec>;
 
-export const MACHINE_PHASES = ['Pending', 'Ready', 'Updating', 'Draining', 'Remediating', 'Failed', 'Unknown'] as const;
+export const MACHINE_PHASES = [
+  'Pending',
+  'Ready',
+  'Updating',
+  'Draining',
+  'Remediating',
+  'Failed',
+  'Unknown',
+] as const;
 export const COMPONENT_STATES = ['Pending', 'Installing', 'Running', 'Stopped', 'Failed'] as const;
 
 export const MachineStatus = s.object('What the node agent and the node-operator observed on the host.', {
   observedGeneration: s.optional(observedGeneration()),
-  phase: s.optional(s.stringEnum('A one-word summary for people; controllers read conditions.', MACHINE_PHASES)),
+  phase: s.optional(
+    s.stringEnum('A one-word summary for people; controllers read conditions.', MACHINE_PHASES),
+  ),
   nodeRef: s.optional(
     s.object('The Node backed by this machine.', {
       name: s.string('Node name.', { maxLength: 253 }),
@@ -149,14 +160,24 @@ export const MachineResource: ResourceDefinition<typeof MachineSchema> = {
   schema: MachineSchema,
   printerColumns: [
     { name: 'Pool', type: 'string', jsonPath: '.spec.pool', description: 'The NodePool of the machine.' },
-    { name: 'Desired', type: 'string', jsonPath: '.spec.revision', description: 'Revision the machine must run.' },
+    {
+      name: 'Desired',
+      type: 'string',
+      jsonPath: '.spec.revision',
+      description: 'Revision the machine must run.',
+    },
     {
       name: 'Current',
       type: 'string',
       jsonPath: '.status.revision.current',
       description: 'Revision the machine runs.',
     },
-    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Summary of the machine state.' },
+    {
+      name: 'Phase',
+      type: 'string',
+      jsonPath: '.status.phase',
+      description: 'Summary of the machine state.',
+    },
     conditionColumn('Node Ready', 'NodeHealthy', 'Whether the Node is Ready and free of problems.'),
     AGE_COLUMN,
   ],

@@ -47,7 +47,9 @@ export const DisruptionPolicy = s.object(
   'What a change costs the node: None (just write it), Reload or Restart a service, Drain the node first, or Reboot it.',
   {
     defaultAction: s.optional(
-      s.stringEnum('Action for changes not listed below. Default Drain.', DISRUPTION_ACTIONS, { default: 'Drain' }),
+      s.stringEnum('Action for changes not listed below. Default Drain.', DISRUPTION_ACTIONS, {
+        default: 'Drain',
+      }),
     ),
     components: s.optional(
       s.mapList(
@@ -158,14 +160,18 @@ export const NodePoolDrain = s.object(
     deleteEmptyDirData: s.optional(
       s.boolean('Evict pods with emptyDir volumes (their data is lost). Default false.', { default: false }),
     ),
-    ignoreDaemonSets: s.optional(s.boolean('Leave DaemonSet pods in place. Default true.', { default: true })),
+    ignoreDaemonSets: s.optional(
+      s.boolean('Leave DaemonSet pods in place. Default true.', { default: true }),
+    ),
   },
   { default: {} },
 );
 
 export const NodePoolSpec = s.object('The desired software of the pool and how to roll it out.', {
   selector: s.optional(
-    labelSelector('The Machines of this pool, by their labels. Default: the Machines whose spec.pool is this name.'),
+    labelSelector(
+      'The Machines of this pool, by their labels. Default: the Machines whose spec.pool is this name.',
+    ),
   ),
   template: NodePoolTemplate,
   rollout: s.optional(NodePoolRollout),
@@ -231,7 +237,12 @@ export const NodePoolResource: ResourceDefinition<typeof NodePoolSchema> = {
       description: 'Machines counting against maxUnavailable.',
     },
     { name: 'Wave', type: 'integer', jsonPath: '.status.currentWave', description: 'Wave in progress.' },
-    { name: 'Paused', type: 'boolean', jsonPath: '.spec.paused', description: 'Whether the rollout is paused.' },
+    {
+      name: 'Paused',
+      type: 'boolean',
+      jsonPath: '.spec.paused',
+      description: 'Whether the rollout is paused.',
+    },
     AGE_COLUMN,
   ],
 };

@@ -43,39 +43,42 @@ export const RemediationAction = s.object(
   },
 );
 
-export const RemediationPolicySpec = s.object('Which machines are watched, when they are unhealthy, and what to do.', {
-  selector: labelSelector('The Machines this policy watches, by their labels.'),
-  unhealthyConditions: s.list(
-    'A machine is unhealthy when any of these Node or Machine conditions has held for its duration.',
-    s.object('A condition that marks a machine unhealthy once it lasts.', {
-      type: s.string('Condition type, e.g. Ready or KernelDeadlock.', { maxLength: 316, minLength: 1 }),
-      status: s.stringEnum('The status that is unhealthy.', ['True', 'False', 'Unknown']),
-      duration: duration('How long the condition must hold, e.g. 5m.'),
-    }),
-    { maxItems: 16, minItems: 1 },
-  ),
-  maxUnhealthy: s.optional(
-    s.intOrString(
-      'Circuit breaker: remediate nothing while more machines than this are unhealthy (a number or a percentage of the selected machines). Default "40%".',
-      {
-        maxLength: 4,
-        default: '40%',
-        rules: [
-          cel<number | string>({
-            rule: `type(self) == int ? self >= 0 : self.matches(r'${PERCENT_PATTERN}')`,
-            message: 'maxUnhealthy must be a non-negative integer or a percentage from "1%" to "100%"',
-            check: (self) => (typeof self === 'number' ? self >= 0 : percent.test(self)),
-          }),
-        ],
-      },
+export const RemediationPolicySpec = s.object(
+  'Which machines are watched, when they are unhealthy, and what to do.',
+  {
+    selector: labelSelector('The Machines this policy watches, by their labels.'),
+    unhealthyConditions: s.list(
+      'A machine is unhealthy when any of these Node or Machine conditions has held for its duration.',
+      s.object('A condition that marks a machine unhealthy once it lasts.', {
+        type: s.string('Condition type, e.g. Ready or KernelDeadlock.', { maxLength: 316, minLength: 1 }),
+        status: s.stringEnum('The status that is unhealthy.', ['True', 'False', 'Unknown']),
+        duration: duration('How long the condition must hold, e.g. 5m.'),
+      }),
+      { maxItems: 16, minItems: 1 },
     ),
-  ),
-  actions: s.list(
-    'Escalating actions, tried in order until the machine is healthy. Every action takes from the pool disruption budget (maxUnavailable).',
-    RemediationAction,
-    { maxItems: 8, minItems: 1 },
-  ),
-});
+    maxUnhealthy: s.optional(
+      s.intOrString(
+        'Circuit breaker: remediate nothing while more machines than this are unhealthy (a number or a percentage of the selected machines). Default "40%".',
+        {
+          maxLength: 4,
+          default: '40%',
+          rules: [
+            cel<number | string>({
+              rule: `type(self) == int ? self >= 0 : self.matches(r'${PERCENT_PATTERN}')`,
+              message: 'maxUnhealthy must be a non-negative integer or a percentage from "1%" to "100%"',
+              check: (self) => (typeof self === 'number' ? self >= 0 : percent.test(self)),
+            }),
+          ],
+        },
+      ),
+    ),
+    actions: s.list(
+      'Escalating actions, tried in order until the machine is healthy. Every action takes from the pool disruption budget (maxUnavailable).',
+      RemediationAction,
+      { maxItems: 8, minItems: 1 },
+    ),
+  },
+);
 export type RemediationPolicySpec = Static<typeof RemediationPolicySpec>;
 
 export const RemediationPolicyStatus = s.object('What the policy sees, as counts.', {
@@ -106,8 +109,18 @@ export const RemediationPolicyResource: ResourceDefinition<typeof RemediationPol
   scope: 'Cluster',
   schema: RemediationPolicySchema,
   printerColumns: [
-    { name: 'Expected', type: 'integer', jsonPath: '.status.expectedMachines', description: 'Machines selected.' },
-    { name: 'Healthy', type: 'integer', jsonPath: '.status.currentHealthy', description: 'Healthy machines.' },
+    {
+      name: 'Expected',
+      type: 'integer',
+      jsonPath: '.status.expectedMachines',
+      description: 'Machines selected.',
+    },
+    {
+      name: 'Healthy',
+      type: 'integer',
+      jsonPath: '.status.currentHealthy',
+      description: 'Healthy machines.',
+    },
     {
       name: 'Allowed',
       type: 'integer',

@@ -14,10 +14,9 @@ export function resourceSchema<Spec extends TObject, Status extends TObject>(
   status: Status,
 ) {
   return s.object(description, {
-    apiVersion: s.string(
-      'APIVersion defines the versioned schema of this representation of an object.',
-      { maxLength: 64 },
-    ),
+    apiVersion: s.string('APIVersion defines the versioned schema of this representation of an object.', {
+      maxLength: 64,
+    }),
     kind: s.string('Kind is a string value representing the REST resource this object represents.', {
       maxLength: 64,
     }),
@@ -26,4 +25,3 @@ export function resourceSchema<Spec extends TObject, Status extends TObject>(
     status: s.optional(status),
   });
 }
-

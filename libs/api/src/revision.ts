@@ -41,7 +41,9 @@ export function canonicalJson(value: unknown, schema: JsonSchema | undefined): s
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, child]) => child !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, child]) => `${JSON.stringify(key)}:${canonicalJson(child, properties?.[key] ?? additional)}`);
+      .map(
+        ([key, child]) => `${JSON.stringify(key)}:${canonicalJson(child, properties?.[key] ?? additional)}`,
+      );
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value);

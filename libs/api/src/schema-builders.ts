@@ -24,7 +24,11 @@ export interface NodeOptions {
   readonly default?: unknown;
 }
 
-function node(description: string, options: NodeOptions, rest: Record<string, unknown>): Record<string, unknown> {
+function node(
+  description: string,
+  options: NodeOptions,
+  rest: Record<string, unknown>,
+): Record<string, unknown> {
   const { rules, default: defaultValue } = options;
   return {
     description,
@@ -104,7 +108,11 @@ export interface ListOptions extends NodeOptions {
   readonly listType?: 'atomic' | 'set';
 }
 
-export function list<Item extends TSchema>(description: string, items: Item, options: ListOptions): TArray<Item> {
+export function list<Item extends TSchema>(
+  description: string,
+  items: Item,
+  options: ListOptions,
+): TArray<Item> {
   const { maxItems, minItems, listType = 'atomic' } = options;
   return Type.Array(
     items,

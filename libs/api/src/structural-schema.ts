@@ -33,7 +33,8 @@ function orderKeys(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(orderKeys);
   if (node === null || typeof node !== 'object') return node;
   const entries = Object.entries(node as JsonSchema);
-  const rank = (key: string) => (LEADING_KEYS.includes(key) ? LEADING_KEYS.indexOf(key) : LEADING_KEYS.length);
+  const rank = (key: string) =>
+    LEADING_KEYS.includes(key) ? LEADING_KEYS.indexOf(key) : LEADING_KEYS.length;
   return Object.fromEntries(
     entries
       .map(([key, value], index) => ({ key, value, index }))
@@ -46,7 +47,9 @@ function orderChild(key: string, value: unknown): unknown {
   if (key === 'default' || key === 'enum') return value;
   if (key !== 'properties') return orderKeys(value);
   // Property names are data, not keywords: keep their order, order each property's schema.
-  return Object.fromEntries(Object.entries(value as JsonSchema).map(([name, child]) => [name, orderKeys(child)]));
+  return Object.fromEntries(
+    Object.entries(value as JsonSchema).map(([name, child]) => [name, orderKeys(child)]),
+  );
 }
 
 function removeEmptyRequired(node: unknown): void {
@@ -76,12 +79,14 @@ export function structuralViolations(schema: JsonSchema, path = '', describedReq
   if (schema.type === undefined && !intOrString && schema['x-kubernetes-preserve-unknown-fields'] !== true) {
     problems.push(`${at}: every node needs a type`);
   }
-  if (describedRequired && typeof schema.description !== 'string') problems.push(`${at}: description missing`);
+  if (describedRequired && typeof schema.description !== 'string')
+    problems.push(`${at}: description missing`);
   const properties = schema.properties as Record<string, JsonSchema> | undefined;
   if (properties && 'additionalProperties' in schema) {
     problems.push(`${at}: properties and additionalProperties exclude each other`);
   }
-  if (schema.additionalProperties === false) problems.push(`${at}: additionalProperties: false is not allowed`);
+  if (schema.additionalProperties === false)
+    problems.push(`${at}: additionalProperties: false is not allowed`);
   if ('patternProperties' in schema) problems.push(`${at}: patternProperties is not allowed`);
   for (const [name, child] of Object.entries(properties ?? {})) {
     const isMetadata = path === '' && name === 'metadata';
@@ -106,7 +111,12 @@ export function structuralViolations(schema: JsonSchema, path = '', describedReq
     }
     if (typeof schema.maxItems !== 'number') problems.push(`${at}: lists need maxItems`);
   }
-  if (schema.type === 'string' && typeof schema.maxLength !== 'number' && !schema.enum && schema.format !== 'date-time') {
+  if (
+    schema.type === 'string' &&
+    typeof schema.maxLength !== 'number' &&
+    !schema.enum &&
+    schema.format !== 'date-time'
+  ) {
     problems.push(`${at}: strings need maxLength`);
   }
   return problems;

@@ -61,25 +61,37 @@ function newAjv(): Ajv {
 }
 
 let sharedAjv: Ajv | undefined;
+const compiled = new WeakMap<ResourceDefinition, ValidateFunction>();
 
+/** The validator of a kind. Compiling is the slow part and happens once per kind. */
 export function validatorFor<Resource extends ResourceDefinition>(
   resource: Resource,
 ): ObjectValidator<Static<Resource['schema']>> {
-  sharedAjv ??= newAjv();
   const schema = resource.schema as unknown as JsonSchema;
-  const validateSchema = sharedAjv.compile(toJson(schema));
+  let validateSchema = compiled.get(resource);
+  if (!validateSchema) {
+    sharedAjv ??= newAjv();
+    validateSchema = sharedAjv.compile(toJson(schema));
+    compiled.set(resource, validateSchema);
+  }
+  const ajvValidate = validateSchema;
   const validate = (object: unknown, oldObject?: unknown): FieldError[] => [
-    ...schemaErrors(validateSchema, object),
+    ...schemaErrors(ajvValidate, object),
     ...kubernetesErrors(schema, object, oldObject, ''),
   ];
   return {
     validate,
-    isValid: (object, oldObject): object is Static<Resource['schema']> => validate(object, oldObject).length === 0,
+    isValid: (object, oldObject): object is Static<Resource['schema']> =>
+      validate(object, oldObject).length === 0,
   };
 }
 
 /** `Machine "worker-1" is invalid: spec.pool: Required value; …`, the shape of the apiserver's 422 message. */
-export function describeInvalid(kind: string, name: string | undefined, errors: readonly FieldError[]): string {
+export function describeInvalid(
+  kind: string,
+  name: string | undefined,
+  errors: readonly FieldError[],
+): string {
   return `${kind} "${name ?? ''}" is invalid: ${errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`;
 }
 
@@ -139,10 +151,17 @@ function toFieldError(error: ErrorObject, object: unknown): FieldError[] {
   const parentSchema = error.parentSchema as JsonSchema | undefined;
   switch (error.keyword) {
     case 'required':
-      return [{ field: field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty), message: 'Required value' }];
+      return [
+        {
+          field: field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty),
+          message: 'Required value',
+        },
+      ];
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
-      return [{ field, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed}` }];
+      return [
+        { field, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed}` },
+      ];
     }
     case 'type':
       // Inside an int-or-string's anyOf the branch errors are reported once, by the anyOf below.
@@ -172,16 +191,29 @@ function toFieldError(error: ErrorObject, object: unknown): FieldError[] {
       return invalid(`should have at least ${String(params.limit)} items`);
     case 'maxItems':
       return [
-        { field, message: `Too many: ${(value as unknown[]).length}: must have at most ${String(params.limit)} items` },
+        {
+          field,
+          message: `Too many: ${(value as unknown[]).length}: must have at most ${String(params.limit)} items`,
+        },
       ];
     case 'maxProperties':
-      return [{ field, message: `Too many: ${Object.keys(value as object).length}: must have at most ${String(params.limit)} items` }];
+      return [
+        {
+          field,
+          message: `Too many: ${Object.keys(value as object).length}: must have at most ${String(params.limit)} items`,
+        },
+      ];
     case 'pattern':
       return invalid(`should match '${String(params.pattern)}'`);
     case 'format':
       return invalid(`must be of type ${String(params.format)}: ${quoted(value)}`);
     default:
-      return [{ field, message: `Invalid value: ${quoted(value)}: ${error.message ?? error.keyword} (${parentSchema ? 'schema' : ''})` }];
+      return [
+        {
+          field,
+          message: `Invalid value: ${quoted(value)}: ${error.message ?? error.keyword} (${parentSchema ? 'schema' : ''})`,
+        },
+      ];
   }
 }
 
@@ -210,7 +242,8 @@ function celError(rule: CelRule, schema: JsonSchema, path: string): FieldError {
 }
 
 function matchesType(schema: JsonSchema, value: unknown): boolean {
-  if (schema['x-kubernetes-int-or-string'] === true) return typeof value === 'string' || Number.isInteger(value);
+  if (schema['x-kubernetes-int-or-string'] === true)
+    return typeof value === 'string' || Number.isInteger(value);
   switch (schema.type) {
     case 'object':
       return isRecord(value);
@@ -258,9 +291,13 @@ function kubernetesErrors(schema: JsonSchema, value: unknown, oldValue: unknown,
   }
   if (Array.isArray(value) && isRecord(schema.items)) {
     const items = schema.items;
-    const keys = schema['x-kubernetes-list-type'] === 'map' ? (schema['x-kubernetes-list-map-keys'] as string[]) : undefined;
+    const keys =
+      schema['x-kubernetes-list-type'] === 'map'
+        ? (schema['x-kubernetes-list-map-keys'] as string[])
+        : undefined;
     const oldByKey = new Map<string, unknown>();
-    if (keys && Array.isArray(oldValue)) for (const item of oldValue) oldByKey.set(mapKeyOf(item, keys), item);
+    if (keys && Array.isArray(oldValue))
+      for (const item of oldValue) oldByKey.set(mapKeyOf(item, keys), item);
     const seen = new Set<string>();
     value.forEach((item, index) => {
       const itemPath = `${path}[${index}]`;
@@ -270,7 +307,9 @@ function kubernetesErrors(schema: JsonSchema, value: unknown, oldValue: unknown,
         seen.add(key);
       }
       // Like the apiserver, only items of map lists are correlated with their old selves.
-      errors.push(...kubernetesErrors(items, item, key === undefined ? undefined : oldByKey.get(key), itemPath));
+      errors.push(
+        ...kubernetesErrors(items, item, key === undefined ? undefined : oldByKey.get(key), itemPath),
+      );
     });
   }
   return errors;

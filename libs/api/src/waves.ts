@@ -29,23 +29,31 @@ export function wave(noun: 'machines' | 'clusters') {
         s.integer(`Cumulative number of ${noun} updated once this wave is done.`, { minimum: 1 }),
       ),
       percent: s.optional(
-        s.integer(`Cumulative share of the ${noun}, in percent, updated once this wave is done (rounded up).`, {
-          minimum: 1,
-          maximum: 100,
-        }),
+        s.integer(
+          `Cumulative share of the ${noun}, in percent, updated once this wave is done (rounded up).`,
+          {
+            minimum: 1,
+            maximum: 100,
+          },
+        ),
       ),
-      selector: s.optional(labelSelector(`The ${noun} matching this selector, besides those of earlier waves.`)),
+      selector: s.optional(
+        labelSelector(`The ${noun} matching this selector, besides those of earlier waves.`),
+      ),
       pauseAfter: s.optional(
         s.boolean('Pause the rollout after this wave until a person sets paused to false. Default false.', {
           default: false,
         }),
       ),
       bakeSeconds: s.optional(
-        s.integer(`Seconds the ${noun} of this wave must stay healthy before the next wave starts. Default 0.`, {
-          minimum: 0,
-          maximum: 604800,
-          default: 0,
-        }),
+        s.integer(
+          `Seconds the ${noun} of this wave must stay healthy before the next wave starts. Default 0.`,
+          {
+            minimum: 0,
+            maximum: 604800,
+            default: 0,
+          },
+        ),
       ),
     },
     {
@@ -53,7 +61,8 @@ export function wave(noun: 'machines' | 'clusters') {
         cel<WaveShape>({
           rule: '[has(self.count), has(self.percent), has(self.selector)].filter(x, x).size() == 1',
           message: 'a wave sets exactly one of count, percent or selector',
-          check: (self) => [self.count, self.percent, self.selector].filter((x) => x !== undefined).length === 1,
+          check: (self) =>
+            [self.count, self.percent, self.selector].filter((x) => x !== undefined).length === 1,
         }),
       ],
     },
@@ -77,7 +86,8 @@ export function waves(noun: 'machines' | 'clusters') {
         cel<WaveShape[]>({
           rule: '!(self.exists(w, has(w.count)) && self.exists(w, has(w.percent)))',
           message: 'waves use either count or percent, not both',
-          check: (self) => !(self.some((w) => w.count !== undefined) && self.some((w) => w.percent !== undefined)),
+          check: (self) =>
+            !(self.some((w) => w.count !== undefined) && self.some((w) => w.percent !== undefined)),
         }),
         cel<WaveShape[]>({
           rule:
