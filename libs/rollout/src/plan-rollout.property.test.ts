@@ -240,6 +240,7 @@ describe('rollout planner over simulated fleets', () => {
         ({ hosts, spec, turbulence }) => {
           run(hosts, spec, turbulence, 150, (step) => {
             const { plan, before } = step;
+            if (before.spec.paused) expect(plan.pause?.reason).toBe('Paused');
             if (!plan.pause) return;
             expect(plan.cordon).toEqual([]);
             expect(newlyStarted(step).map((m) => m.name)).toEqual([]);

@@ -215,6 +215,24 @@ describe('planRollout: waves', () => {
     expect(result.cordon).toEqual(['worker-3']);
   });
 
+  it('starts nothing while held at a boundary, not even a machine that joined an earlier wave', () => {
+    const spec: RolloutSpec = {
+      maxUnavailable: 2,
+      waves: [{ selector: { canary: 'true' } }, { selector: { zone: 'a' }, bakeSeconds: 600 }],
+    };
+    const fleet = [
+      doneAtTarget('c1', { labels: { canary: 'true' } }),
+      doneAtTarget('a1', { labels: { zone: 'a' }, finishedAt: NOW - 60_000 }),
+      machine('c2', { labels: { canary: 'true' } }),
+      machine('b1', { labels: { zone: 'b' } }),
+    ];
+    const result = plan(fleet, spec);
+    expect(result.currentWave).toBe(1);
+    expect(result.pause?.reason).toBe('Baking');
+    expect(result.cordon).toEqual([]);
+    expect(result.assign).toEqual([]);
+  });
+
   it('gives back a machine cordoned for a wave that is no longer open', () => {
     const spec: RolloutSpec = { maxUnavailable: 2, waves: [{ count: 1 }] };
     const fleet = [
