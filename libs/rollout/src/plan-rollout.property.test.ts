@@ -340,7 +340,7 @@ describe('rollout planner over simulated fleets', () => {
       fc.property(
         scenario({ withFailures: false, allowZeroBudget: false, pauses: true }),
         ({ hosts, spec, turbulence }) => {
-          const { simulator, steps } = run(hosts, spec, turbulence, 2000, () => {});
+          const { simulator, steps } = run(hosts, spec, turbulence, 2000, () => undefined);
           expect(steps.at(-1)?.plan.complete).toBe(true);
           // Let the last uncordons land and the last hand-made troubles pass.
           for (let i = 0; i < 10; i++) simulator.step();
