@@ -1,3 +1,13 @@
 import root from '../../eslint.config.js';
 
-export default [...root];
+const RULE = '@nx/enforce-module-boundaries';
+const [level, options] = root.find((config) => config.rules?.[RULE])?.rules[RULE] ?? [];
+
+export default [
+  ...root,
+  // libs/api depends on no lib at run time; only its tests may use the local
+  // control plane of @kok/testing (a devDependency).
+  ...(options
+    ? [{ files: ['**/*.test.ts'], rules: { [RULE]: [level, { ...options, allow: ['@kok/testing'] }] } }]
+    : []),
+];

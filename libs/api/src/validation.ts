@@ -148,7 +148,6 @@ function toFieldError(error: ErrorObject, object: unknown): FieldError[] {
   const invalid = (detail: string): FieldError[] => [
     { field, message: `Invalid value: ${quoted(value)}: ${field} in body ${detail}` },
   ];
-  const parentSchema = error.parentSchema as JsonSchema | undefined;
   switch (error.keyword) {
     case 'required':
       return [
@@ -188,7 +187,12 @@ function toFieldError(error: ErrorObject, object: unknown): FieldError[] {
     case 'maxLength':
       return [{ field, message: `Too long: may not be more than ${String(params.limit)} bytes` }];
     case 'minItems':
-      return invalid(`should have at least ${String(params.limit)} items`);
+      return [
+        {
+          field,
+          message: `Invalid value: ${(value as unknown[]).length}: ${field} in body should have at least ${String(params.limit)} items`,
+        },
+      ];
     case 'maxItems':
       return [
         {
@@ -208,12 +212,7 @@ function toFieldError(error: ErrorObject, object: unknown): FieldError[] {
     case 'format':
       return invalid(`must be of type ${String(params.format)}: ${quoted(value)}`);
     default:
-      return [
-        {
-          field,
-          message: `Invalid value: ${quoted(value)}: ${error.message ?? error.keyword} (${parentSchema ? 'schema' : ''})`,
-        },
-      ];
+      return invalid(error.message ?? error.keyword);
   }
 }
 
@@ -221,13 +220,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The CEL type word the apiserver prints in `Invalid value: "<type>": message`. */
-function celTypeWord(schema: JsonSchema): string {
-  if (schema['x-kubernetes-int-or-string'] === true) return 'string';
-  return typeof schema.type === 'string' ? schema.type : 'object';
-}
-
-function celError(rule: CelRule, schema: JsonSchema, path: string): FieldError {
+/**
+ * The apiserver words a failed rule as `Invalid value: <value>: <message>` on
+ * scalars and `Invalid value: <message>` on objects and lists.
+ */
+function celError(rule: CelRule, value: unknown, path: string): FieldError {
   const field = rule.fieldPath ? `${path}${rule.fieldPath}` : path;
   switch (rule.reason) {
     case 'FieldValueForbidden':
@@ -236,8 +233,10 @@ function celError(rule: CelRule, schema: JsonSchema, path: string): FieldError {
       return { field, message: `Required value: ${rule.message}` };
     case 'FieldValueDuplicate':
       return { field, message: `Duplicate value: ${rule.message}` };
-    default:
-      return { field, message: `Invalid value: "${celTypeWord(schema)}": ${rule.message}` };
+    default: {
+      const shown = value !== null && typeof value === 'object' ? '' : `${quoted(value)}: `;
+      return { field, message: `Invalid value: ${shown}${rule.message}` };
+    }
   }
 }
 
@@ -273,7 +272,7 @@ function kubernetesErrors(schema: JsonSchema, value: unknown, oldValue: unknown,
   for (const rule of (schema['x-kubernetes-validations'] as CelRule[] | undefined) ?? []) {
     const transition = isTransitionRule(rule);
     if (transition && oldValue === undefined) continue;
-    if (!runCheck(rule, value, oldValue)) errors.push(celError(rule, schema, path));
+    if (!runCheck(rule, value, oldValue)) errors.push(celError(rule, value, path));
   }
   const join = (name: string) => (path === '' ? name : `${path}.${name}`);
   if (isRecord(value)) {
