@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planRollout, type RolloutInput } from './plan-rollout.ts';
+import { planRollout } from './plan-rollout.ts';
+import type { RolloutInput } from './rollout-plan.ts';
 import type { MachineState } from './machine-state.ts';
 import type { RolloutSpec } from './rollout-spec.ts';
 import { doneAtTarget, machine, NOW, workers } from './test-support/machines.ts';

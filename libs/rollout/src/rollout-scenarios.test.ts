@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutPlan } from './plan-rollout.ts';
+import type { RolloutPlan } from './rollout-plan.ts';
 import { FleetSimulator, type SimulatedHost } from './test-support/fleet-simulator.ts';
 
 const hosts = (

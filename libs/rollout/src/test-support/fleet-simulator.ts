@@ -1,5 +1,6 @@
 import type { EpochMillis, MachineState } from '../machine-state.ts';
-import { planRollout, type RolloutInput, type RolloutPlan } from '../plan-rollout.ts';
+import { planRollout } from '../plan-rollout.ts';
+import type { RolloutInput, RolloutPlan } from '../rollout-plan.ts';
 import type { RolloutSpec } from '../rollout-spec.ts';
 
 /**
