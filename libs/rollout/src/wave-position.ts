@@ -15,8 +15,9 @@ export interface WavePosition {
  * The furthest wave with a machine told the target stays open, so progress
  * never goes backwards when an earlier machine has a bad moment; later waves
  * open one at a time, each once the wave before it is complete and its bake
- * and `pauseAfter` have passed. Empty waves, and waves followed only by
- * complete ones, are stepped over without a hold.
+ * and `pauseAfter` have passed. Empty waves are stepped over without a hold.
+ * (Starting from the furthest started wave also means no hold ever guards
+ * waves whose machines were all on the target already.)
  */
 export function wavePosition(
   waves: readonly Wave[],
@@ -33,10 +34,7 @@ export function wavePosition(
     const wave = waves[openWave];
     if (wave === undefined || !isWaveComplete(wave, target)) return { openWave };
     const isLast = openWave >= lastNonEmpty;
-    // A hold before waves that are already complete (their machines were on the target before) guards nothing.
-    const guardsWork = isLast || waves.slice(openWave + 1).some((later) => !isWaveComplete(later, target));
-    const hold =
-      wave.members.length > 0 && guardsWork ? holdAfterWave(wave, now, resumedAfterWave, isLast) : undefined;
+    const hold = wave.members.length > 0 ? holdAfterWave(wave, now, resumedAfterWave, isLast) : undefined;
     if (hold) return { openWave, hold };
     if (isLast) return { openWave };
     openWave++;
