@@ -79,8 +79,8 @@ export const ObjectMeta = s.object('Standard object metadata.', {
   generation: s.optional(s.integer('Sequence number of spec changes.', { format: 'int64' })),
   creationTimestamp: s.optional(s.timestamp('When the object was created.')),
   deletionTimestamp: s.optional(s.timestamp('When deletion was requested.')),
-  labels: s.optional(s.stringMap('Labels.', { maxProperties: 256, valueMaxLength: 63 })),
-  annotations: s.optional(s.stringMap('Annotations.', { maxProperties: 256, valueMaxLength: 262144 })),
+  labels: s.optional(s.stringMap('Labels.', { maxProperties: 4096, valueMaxLength: 63 })),
+  annotations: s.optional(s.stringMap('Annotations.', { maxProperties: 4096, valueMaxLength: 262144 })),
   finalizers: s.optional(
     s.list('Finalizers.', s.string('A finalizer.', { maxLength: 317 }), { maxItems: 64 }),
   ),

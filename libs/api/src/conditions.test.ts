@@ -9,6 +9,7 @@ import {
   removeCondition,
   setCondition,
 } from './conditions.ts';
+import { defined } from './testdata/defined.ts';
 
 const t0 = new Date('2026-01-01T00:00:00.123Z');
 const t1 = new Date('2026-01-01T00:05:00Z');
@@ -67,7 +68,7 @@ describe('conditions', () => {
           const next = setCondition(conditions, u, new Date(ms));
           expect(conditions).toEqual(frozen);
           const before = findCondition(conditions, u.type);
-          const after = findCondition(next, u.type)!;
+          const after = defined(findCondition(next, u.type));
           if (before && before.status === u.status)
             expect(after.lastTransitionTime).toBe(before.lastTransitionTime);
           else expect(after.lastTransitionTime).toBe(metaTime(new Date(ms)));

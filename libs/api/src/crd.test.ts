@@ -7,6 +7,7 @@ import { crdFiles } from './crd-files.ts';
 import { ALL_RESOURCES } from './resources.ts';
 import { structuralViolations } from './structural-schema.ts';
 import type { JsonSchema } from './structural-schema.ts';
+import { defined } from './testdata/defined.ts';
 import { EXAMPLES_DIR } from './testdata/examples.ts';
 
 const CRDS_DIR = join(EXAMPLES_DIR, '..');
@@ -35,7 +36,7 @@ describe('generated CRDs', () => {
     '%s is structural and fully described',
     (_, resource) => {
       const crd = customResourceDefinition(resource);
-      const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
+      const schema = defined(crd.spec.versions[0]).schema.openAPIV3Schema;
       expect(structuralViolations(schema)).toEqual([]);
       expect(JSON.stringify(schema)).not.toContain('$ref');
       expect(JSON.stringify(schema)).not.toContain('"additionalProperties":false');
@@ -49,7 +50,7 @@ describe('generated CRDs', () => {
     (_, resource) => {
       const crd = customResourceDefinition(resource);
       expect(crd.metadata.name).toBe(`${resource.plural}.${resource.group}`);
-      expect(crd.spec.versions[0]!.subresources).toEqual({ status: {} });
+      expect(defined(crd.spec.versions[0]).subresources).toEqual({ status: {} });
       expect(crd.spec.names.categories).toEqual(['kok']);
       expect(crd.spec.names.shortNames.length).toBeGreaterThan(0);
     },
@@ -58,10 +59,10 @@ describe('generated CRDs', () => {
   it('every CEL rule carries a message and survives serialisation without its TypeScript half', () => {
     let rules = 0;
     for (const resource of ALL_RESOURCES) {
-      const yaml = parse(crdFiles().get(`${resource.group}_${resource.plural}.yaml`)!) as {
+      const yaml = parse(defined(crdFiles().get(`${resource.group}_${resource.plural}.yaml`))) as {
         spec: { versions: { schema: { openAPIV3Schema: JsonSchema } }[] };
       };
-      walk(yaml.spec.versions[0]!.schema.openAPIV3Schema, (node, path) => {
+      walk(defined(yaml.spec.versions[0]).schema.openAPIV3Schema, (node, path) => {
         for (const rule of (node['x-kubernetes-validations'] as Record<string, unknown>[] | undefined) ??
           []) {
           rules++;
@@ -76,8 +77,8 @@ describe('generated CRDs', () => {
   it('prints the columns people asked for', () => {
     const columns = (kind: string) =>
       customResourceDefinition(
-        ALL_RESOURCES.find((r) => r.kind === kind)!,
-      ).spec.versions[0]!.additionalPrinterColumns.map((c) => c.name);
+        defined(ALL_RESOURCES.find((r) => r.kind === kind)),
+      ).spec.versions[0]?.additionalPrinterColumns.map((c) => c.name);
     expect(columns('Machine')).toEqual(['Pool', 'Desired', 'Current', 'Phase', 'Node Ready', 'Age']);
     expect(columns('NodePool')).toEqual([
       'Machines',

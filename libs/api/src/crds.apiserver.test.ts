@@ -3,6 +3,7 @@
  * round-trip with defaults applied, and the shared table of invalid objects is
  * refused with the same field and message the TypeScript validator reports.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane } from '@kok/testing';
@@ -154,6 +155,31 @@ describe('CRDs on a real apiserver', () => {
       expect(entry?.categories).toEqual(['kok']);
       expect(entry?.shortNames).toEqual([...resource.shortNames]);
     }
+  });
+
+  it('reads well in kubectl explain and lists every kind under kubectl get kok', async () => {
+    const kubectl = (...args: string[]) =>
+      execFileSync(
+        join(controlPlane.binDir, 'kubectl'),
+        ['--kubeconfig', controlPlane.kubeconfigPath, ...args],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const explained = await eventually(async () => {
+      try {
+        return kubectl('explain', 'nodepool.spec.rollout.strategy.rollingUpdate');
+      } catch {
+        return undefined; // discovery not refreshed yet
+      }
+    }, 'kubectl explain');
+    expect(explained).toContain('Rolling update parameters.');
+    expect(explained).toMatch(/maxUnavailable\s+<Object>|maxUnavailable\s+<IntOrString>/);
+    expect(explained).toContain('Most machines of the pool unavailable at once');
+    const resources = kubectl('api-resources', '--categories=kok', '-o', 'name').trim().split('\n').sort();
+    expect(resources).toEqual(
+      KINDS.map((kind) => `${RESOURCES[kind].plural}.${RESOURCES[kind].group}`).sort(),
+    );
   });
 
   it.each(KINDS)('the %s example round-trips with the schema defaults applied', async (kind) => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NodePoolTemplate } from './node-pool.ts';
+import { defined } from './testdata/defined.ts';
 import { canonicalJson, REVISION_LENGTH, revisionName, templateRevision } from './revision.ts';
 
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/);
@@ -35,7 +36,7 @@ function reorderKeys(value: unknown, seed: number): unknown {
   if (Array.isArray(value)) return value.map((item) => reorderKeys(item, seed));
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value);
-  const rotated = entries.map((_, i) => entries[(i + seed) % entries.length]!);
+  const rotated = entries.map((_, i) => defined(entries[(i + seed) % entries.length]));
   return Object.fromEntries(rotated.reverse().map(([k, v]) => [k, reorderKeys(v, seed)]));
 }
 
@@ -52,7 +53,7 @@ function changedAt(value: unknown, path: (string | number)[]): unknown {
   const copy = structuredClone(value) as Record<string | number, unknown>;
   let node = copy;
   for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
-  const last = path.at(-1)!;
+  const last = defined(path.at(-1));
   const old = node[last];
   node[last] = typeof old === 'number' ? old + 1 : typeof old === 'string' ? `${old}x` : !old;
   return copy;
@@ -88,7 +89,7 @@ describe('templateRevision', () => {
         fc.nat(),
         (t, pick) => {
           const paths = leafPaths(t).filter((p) => p.length > 0);
-          const path = paths[pick % paths.length]!;
+          const path = defined(paths[pick % paths.length]);
           expect(templateRevision(changedAt(t, path) as NodePoolTemplate)).not.toBe(templateRevision(t));
         },
       ),
