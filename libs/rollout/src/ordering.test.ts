@@ -56,6 +56,18 @@ describe('orderMachines', () => {
 });
 
 describe('compareNatural', () => {
+  it('reads digit runs by value, and tells equal values apart by their text', () => {
+    expect(['a10', 'a2', 'a010', 'a1', 'a01', 'b', 'a'].sort(compareNatural)).toEqual([
+      'a',
+      'a01',
+      'a1',
+      'a2',
+      'a010',
+      'a10',
+      'b',
+    ]);
+  });
+
   it('is a total order: antisymmetric, transitive, and 0 only for equal strings', () => {
     const text = fc.stringMatching(/^[a0-9~-]{0,6}$/);
     fc.assert(

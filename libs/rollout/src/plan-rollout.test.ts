@@ -28,7 +28,7 @@ describe('planRollout: starting machines', () => {
     expect(result.assign).toEqual([]);
     expect(result.pause).toBeUndefined();
     expect(result.message).toBe(
-      'NodePool "workers" rolling out revision r2: at waves[0] (all machines), 0/5 machines updated, 0 unavailable (maxUnavailable 2); 3 machines waiting for room in maxUnavailable 2',
+      'NodePool "workers" rolling out revision r2: at waves[0] (all machines), 0/5 machines updated, 0 unavailable (maxUnavailable 2); starting worker-1, worker-2; 3 machines waiting for room in maxUnavailable 2',
     );
   });
 

@@ -154,6 +154,7 @@ function planProgress(context: PlanContext): RolloutPlan {
   releaseRolloutCordons(plan, ordered, isDrainingForTarget);
 
   const budget = new DisruptionBudget(plan.maxUnavailable, ordered);
+  const starting: string[] = [];
   const waitingOn: string[] = [];
   let waitingForBudget = 0;
   for (const machine of ordered) {
@@ -170,11 +171,14 @@ function planProgress(context: PlanContext): RolloutPlan {
       // Held at a wave boundary: nothing new starts, not even a newcomer to an open wave.
     } else if (!budget.admit(machine.name)) {
       waitingForBudget++;
-    } else if (machine.needsDisruption) {
-      plan.cordon.push(machine.name);
-      plan.drain.push(machine.name);
     } else {
-      plan.assign.push({ machine: machine.name, revision: target });
+      starting.push(machine.name);
+      if (machine.needsDisruption) {
+        plan.cordon.push(machine.name);
+        plan.drain.push(machine.name);
+      } else {
+        plan.assign.push({ machine: machine.name, revision: target });
+      }
     }
   }
 
@@ -193,6 +197,7 @@ function planProgress(context: PlanContext): RolloutPlan {
   }
 
   const notes: string[] = [];
+  if (starting.length > 0) notes.push(`starting ${listNames(starting)}`);
   if (context.failedAtTarget.length > 0) notes.push(`${context.failures}, within the failure budget`);
   if (waitingForBudget > 0) {
     const holders = ordered.filter(occupiesBudget).map(describeUnavailability);
