@@ -27,7 +27,10 @@ export interface MachineState {
   cordoned: boolean;
   /** The rollout cordoned it (the caller keeps a marker), so the rollout may lift the cordon. Default false. */
   cordonedByRollout?: boolean;
-  /** Every pod that had to leave is gone (Machine condition Drained). Default false. */
+  /**
+   * Every pod that had to leave is gone since the current cordon (Machine condition Drained; the
+   * caller clears it on uncordon, and decides when a drain that times out counts as done). Default false.
+   */
   drained?: boolean;
   /** A remediation is working on the machine: it counts as unavailable and the rollout leaves it alone. Default false. */
   underRemediation?: boolean;

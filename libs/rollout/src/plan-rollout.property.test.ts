@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveMaxUnavailable } from './budget.ts';
 import type { MachineState } from './machine-state.ts';
 import { orderMachines } from './ordering.ts';
+import { planRollout } from './plan-rollout.ts';
 import type { RolloutSpec, WaveSpec } from './rollout-spec.ts';
 import {
   FleetSimulator,
@@ -329,6 +330,27 @@ describe('rollout planner over simulated fleets', () => {
             );
             expect(furthest).toBeGreaterThanOrEqual(previousWave);
             previousWave = furthest;
+          });
+        },
+      ),
+    );
+  });
+
+  it('plans the same whatever order the machines are listed in, and never names a machine twice', () => {
+    fc.assert(
+      fc.property(
+        scenario({ withFailures: true, allowZeroBudget: true, pauses: true }),
+        fc.nat(),
+        ({ hosts, spec, turbulence }, rotation) => {
+          run(hosts, spec, turbulence, 80, ({ before, plan }) => {
+            const shift = rotation % before.machines.length;
+            const rotated = [...before.machines.slice(shift), ...before.machines.slice(0, shift)].reverse();
+            expect(planRollout({ ...before, machines: rotated })).toEqual(plan);
+            for (const names of [plan.cordon, plan.drain, plan.uncordon, plan.assign.map((a) => a.machine)]) {
+              expect(new Set(names).size).toBe(names.length);
+            }
+            const uncordoned = new Set(plan.uncordon);
+            expect(plan.cordon.filter((name) => uncordoned.has(name))).toEqual([]);
           });
         },
       ),
