@@ -272,28 +272,42 @@ describe('rollout planner over simulated fleets', () => {
     );
   });
 
-  it('rolls back only failed and unfinished machines, to the last good revision, and never resumes the failed revision', () => {
+  it('rolls back only failed and unfinished machines, within the budget, and never resumes the failed revision', () => {
     fc.assert(
       fc.property(
         scenario({ withFailures: true, allowZeroBudget: false, pauses: false }),
         ({ hosts, spec, turbulence }) => {
           const autoRollback = { ...spec, autoRollback: true };
           let rolledBackAt: number | undefined;
-          const { simulator } = run(hosts, autoRollback, turbulence, 200, ({ before, plan }, { steps }) => {
-            if (before.rolledBack) {
-              expect(plan.assign.filter((a) => a.revision === TARGET)).toEqual([]);
-            }
-            if (plan.rollback) {
-              rolledBackAt ??= steps.length;
-              const previous = byName(before.machines);
-              for (const name of plan.rollback.machines) {
-                const machine = previous.get(name) as MachineState;
-                expect(machine.desiredRevision).toBe(TARGET);
-                expect(isDone(machine)).toBe(false);
+          const { simulator } = run(
+            hosts,
+            autoRollback,
+            turbulence,
+            200,
+            ({ before, plan, applied }, { steps }) => {
+              if (before.rolledBack) {
+                expect(plan.assign.filter((a) => a.revision === TARGET)).toEqual([]);
               }
-              expect(plan.assign.every((a) => a.revision === 'r1')).toBe(true);
-            }
-          });
+              if (plan.rolledBack) {
+                // A rollback stays within the budget: it only touches machines that already hold a place.
+                const previous = byName(before.machines);
+                const newlyDisrupted = applied.filter(
+                  (m) => isDisrupted(m) && !isDisrupted(previous.get(m.name) as MachineState),
+                );
+                expect(newlyDisrupted.map((m) => m.name)).toEqual([]);
+              }
+              if (plan.rollback) {
+                rolledBackAt ??= steps.length;
+                const previous = byName(before.machines);
+                for (const name of plan.rollback.machines) {
+                  const machine = previous.get(name) as MachineState;
+                  expect(machine.desiredRevision).toBe(TARGET);
+                  expect(isDone(machine)).toBe(false);
+                }
+                expect(plan.assign.every((a) => a.revision === 'r1')).toBe(true);
+              }
+            },
+          );
           if (rolledBackAt !== undefined) {
             // Given time and no turbulence, every reverted machine is back and in service.
             for (let i = 0; i < 20; i++) simulator.step();
