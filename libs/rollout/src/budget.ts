@@ -35,13 +35,9 @@ export class DisruptionBudget {
     return this.#taken.size;
   }
 
-  /** Whether `machine` already holds a place (disrupting it further costs nothing). */
-  holds(name: string): boolean {
-    return this.#taken.has(name);
-  }
-
   /**
-   * Lets `machine` be disrupted if it already holds a place or there is room,
+   * Lets the machine be disrupted if it already holds a place (that costs
+   * nothing more) or there is room,
    * and records it. Returns false, changing nothing, when the budget is full.
    */
   admit(name: string): boolean {

@@ -64,10 +64,11 @@ export function isWaveComplete(wave: Wave, target: string): boolean {
 
 /** When the wave's last machine finished, or undefined when no member says. */
 export function waveFinishedAt(wave: Wave): EpochMillis | undefined {
-  const times = wave.members.flatMap((machine) =>
-    machine.finishedAt === undefined ? [] : [machine.finishedAt],
-  );
-  return times.length === 0 ? undefined : Math.max(...times);
+  let latest: EpochMillis | undefined;
+  for (const { finishedAt } of wave.members) {
+    if (finishedAt !== undefined && (latest === undefined || finishedAt > latest)) latest = finishedAt;
+  }
+  return latest;
 }
 
 export type WaveHold =
