@@ -391,6 +391,11 @@ describe('planRollout: paused and invalid pools', () => {
     );
   });
 
+  it('calls an empty pool complete', () => {
+    const result = plan([], { waves: [{ count: 1, pauseAfter: true }] });
+    expect(result).toMatchObject({ complete: true, assign: [], cordon: [], counts: { machines: 0 } });
+  });
+
   it('keeps messages short on a large pool', () => {
     const fleet = Array.from({ length: 40 }, (_, i) =>
       machine(`worker-${i + 1}`, { desiredRevision: 'r2', currentRevision: 'r2', failedRevision: 'r2' }),

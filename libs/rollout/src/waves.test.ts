@@ -126,6 +126,14 @@ describe('wave completion and holds', () => {
       expected: { reason: 'Baking', until: finished + 90_000 },
     },
     { spec: { pauseAfter: 120 }, now: NOW + 60_000, last: false, expected: undefined },
+    { spec: { pauseAfter: 120 }, now: NOW, last: false, resumed: 0, expected: undefined },
+    {
+      spec: { pauseAfter: true },
+      now: NOW,
+      last: false,
+      resumed: -1,
+      expected: { reason: 'AwaitingResume' },
+    },
     {
       spec: { pauseAfter: 120, bakeSeconds: 300 },
       now: NOW,
