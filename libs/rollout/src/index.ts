@@ -18,4 +18,5 @@ export {
   type WaveSpec,
 } from './rollout-spec.ts';
 export { resolveMaxUnavailable } from './budget.ts';
+export { matchesSelector, type LabelSelector, type LabelSelectorRequirement } from './label-selector.ts';
 export { orderMachines } from './ordering.ts';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveMaxUnavailable } from './budget.ts';
+import type { LabelSelector } from './label-selector.ts';
 import type { MachineState } from './machine-state.ts';
 import { orderMachines } from './ordering.ts';
 import { planRollout } from './plan-rollout.ts';
@@ -60,7 +61,11 @@ const waveArbitrary: fc.Arbitrary<WaveSpec> = fc
       fc.record({ count: fc.integer({ min: 0, max: 12 }) }),
       fc.record({ percent: fc.integer({ min: 0, max: 100 }) }),
       fc.record({
-        selector: fc.constantFrom<Record<string, string>>({ zone: 'a' }, { zone: 'b' }, { rack: '10' }),
+        selector: fc.constantFrom<LabelSelector>(
+          { matchLabels: { zone: 'a' } },
+          { matchExpressions: [{ key: 'zone', operator: 'In', values: ['b', 'c'] }] },
+          { matchLabels: { rack: '10' } },
+        ),
       }),
     ),
     fc.record(

@@ -219,7 +219,10 @@ describe('planRollout: waves', () => {
   it('starts nothing while held at a boundary, not even a machine that joined an earlier wave', () => {
     const spec: RolloutSpec = {
       maxUnavailable: 2,
-      waves: [{ selector: { canary: 'true' } }, { selector: { zone: 'a' }, bakeSeconds: 600 }],
+      waves: [
+        { selector: { matchLabels: { canary: 'true' } } },
+        { selector: { matchLabels: { zone: 'a' } }, bakeSeconds: 600 },
+      ],
     };
     const fleet = [
       doneAtTarget('c1', { labels: { canary: 'true' } }),
@@ -377,7 +380,11 @@ describe('planRollout: paused and invalid pools', () => {
     const result = plan(workers(2), {
       maxUnavailable: '120%',
       maxFailed: -1,
-      waves: [{ count: 1, percent: 10 }, { pauseAfter: true }, { selector: {}, bakeSeconds: -5 }],
+      waves: [
+        { count: 1, percent: 10 },
+        { pauseAfter: true },
+        { selector: { matchExpressions: [{ key: 'zone', operator: 'In' }] }, bakeSeconds: -5 },
+      ],
     });
     expect(result.assign).toEqual([]);
     expect(result.cordon).toEqual([]);
@@ -387,6 +394,7 @@ describe('planRollout: paused and invalid pools', () => {
         'rollout.maxFailed must be a whole number (0 or more), got -1; ' +
         'rollout.waves[0]: set exactly one of count, percent or selector (found count and percent); ' +
         'rollout.waves[1]: set exactly one of count, percent or selector (found none); ' +
+        'rollout.waves[2].selector.matchExpressions[0]: operator In needs at least one value; ' +
         'rollout.waves[2].bakeSeconds must be 0 or more seconds, got -5',
     );
   });

@@ -16,7 +16,8 @@ export interface RolloutInput {
   /**
    * The highest wave index a person has resumed the rollout past: the `pauseAfter` of that wave and
    * of every earlier one no longer holds the pool. The caller keeps it per target revision and resets
-   * it when the target changes. Default: none.
+   * it when the target changes; e.g. on an AwaitingResume plan it sets `spec.paused` and remembers the
+   * wave, and once a person sets `paused` back to false it records that wave here. Default: none.
    */
   resumedAfterWave?: number;
   /**

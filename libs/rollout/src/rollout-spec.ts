@@ -1,3 +1,5 @@
+import { labelSelectorProblems, type LabelSelector } from './label-selector.ts';
+
 /**
  * The rollout part of a NodePool spec, as the planner reads it. It mirrors
  * `NodePool.spec.rollout` (plus `spec.paused`) but is defined here so the
@@ -23,8 +25,8 @@ export interface WaveSpec {
    * counting earlier waves. Rounded up, so `1` on a 50-machine pool is a one-machine canary.
    */
   percent?: number;
-  /** Add every machine whose labels match all of these (matchLabels) and that no earlier wave holds. */
-  selector?: Readonly<Record<string, string>>;
+  /** Add every machine this label selector matches that no earlier wave holds. */
+  selector?: LabelSelector;
   /**
    * What happens once this wave is complete (and baked): `true` holds the pool until a person
    * resumes it (the caller passes `resumedAfterWave`); a number holds it that many seconds, then the
@@ -112,6 +114,8 @@ function waveProblems(wave: WaveSpec, field: string): string[] {
   if (wave.percent !== undefined && !(wave.percent >= 0 && wave.percent <= 100)) {
     problems.push(`${field}.percent must be between 0 and 100, got ${wave.percent}`);
   }
+  if (wave.selector !== undefined)
+    problems.push(...labelSelectorProblems(wave.selector, `${field}.selector`));
   if (wave.bakeSeconds !== undefined && !(wave.bakeSeconds >= 0 && Number.isFinite(wave.bakeSeconds))) {
     problems.push(`${field}.bakeSeconds must be 0 or more seconds, got ${wave.bakeSeconds}`);
   }

@@ -46,12 +46,20 @@ describe('resolveWaves', () => {
       machine('b-1', { labels: { zone: 'b', canary: 'true' } }),
       machine('b-2', { labels: { zone: 'b' } }),
     ];
-    const specs: WaveSpec[] = [{ selector: { canary: 'true' } }, { count: 2 }, { selector: { zone: 'b' } }];
+    const specs: WaveSpec[] = [
+      { selector: { matchLabels: { canary: 'true' } } },
+      { count: 2 },
+      { selector: { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] } },
+    ];
     expect(memberNames(resolveWaves(fleet, specs))).toEqual([['b-1'], ['a-1'], ['b-2'], ['a-2']]);
   });
 
   it('puts every machine in exactly one wave', () => {
-    const waves = resolveWaves(ten, [{ percent: 10 }, { selector: { none: 'x' } }, { count: 3 }]);
+    const waves = resolveWaves(ten, [
+      { percent: 10 },
+      { selector: { matchLabels: { none: 'x' } } },
+      { count: 3 },
+    ]);
     const all = waves.flatMap((wave) => wave.members.map((m) => m.name));
     expect(all.toSorted()).toEqual(ten.map((m) => m.name).toSorted());
   });

@@ -1,4 +1,5 @@
 import { isDoneAt, type EpochMillis, type MachineState } from './machine-state.ts';
+import { matchesSelector } from './label-selector.ts';
 import type { WaveSpec } from './rollout-spec.ts';
 
 /** A wave with the machines it adds to the rollout, in rollout order. */
@@ -46,8 +47,8 @@ function membersOf<M extends MachineState>(
 ): M[] {
   const uncovered = ordered.filter((machine) => !covered.has(machine.name));
   if (spec.selector) {
-    const selector = Object.entries(spec.selector);
-    return uncovered.filter((machine) => selector.every(([key, value]) => machine.labels[key] === value));
+    const selector = spec.selector;
+    return uncovered.filter((machine) => matchesSelector(machine.labels, selector));
   }
   const size =
     spec.count !== undefined
