@@ -13,10 +13,15 @@ export interface LabelSelectorRequirement {
   values?: readonly string[];
 }
 
+/** The value of label `key`, or undefined; never something inherited such as `labels.constructor`. */
+export function labelValue(labels: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(labels, key) ? labels[key] : undefined;
+}
+
 /** Whether `labels` satisfy `selector`, with Kubernetes semantics: an empty selector matches everything. */
 export function matchesSelector(labels: Readonly<Record<string, string>>, selector: LabelSelector): boolean {
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
+    if (labelValue(labels, key) !== value) return false;
   }
   return (selector.matchExpressions ?? []).every((requirement) => meetsRequirement(labels, requirement));
 }
@@ -25,7 +30,7 @@ function meetsRequirement(
   labels: Readonly<Record<string, string>>,
   requirement: LabelSelectorRequirement,
 ): boolean {
-  const value = Object.hasOwn(labels, requirement.key) ? labels[requirement.key] : undefined;
+  const value = labelValue(labels, requirement.key);
   const values = requirement.values ?? [];
   switch (requirement.operator) {
     case 'In':

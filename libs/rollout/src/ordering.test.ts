@@ -29,6 +29,14 @@ describe('orderMachines', () => {
     expect(names(ordered)).toEqual(['n4', 'n6', 'n2', 'n1', 'n5', 'n3']);
   });
 
+  it('treats an order key named like an Object method as a missing label', () => {
+    const ordered = orderMachines(
+      [machine('n2'), machine('n1', { labels: { constructor: 'x' } })],
+      ['constructor'],
+    );
+    expect(names(ordered)).toEqual(['n1', 'n2']);
+  });
+
   it('gives the same order whatever order the machines come in', () => {
     const fleet = fc.uniqueArray(
       fc.record({

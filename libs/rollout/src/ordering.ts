@@ -1,3 +1,4 @@
+import { labelValue } from './label-selector.ts';
 import type { MachineState } from './machine-state.ts';
 
 /**
@@ -14,7 +15,7 @@ export function orderMachines<M extends MachineState>(
   const keyed = machines.map((machine) => ({
     machine,
     labels: orderKeys.map((key) => {
-      const value = machine.labels[key];
+      const value = labelValue(machine.labels, key);
       return value === undefined ? undefined : naturalKey(value);
     }),
     name: naturalKey(machine.name),
