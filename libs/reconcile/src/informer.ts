@@ -211,18 +211,18 @@ export class Informer<T extends KubernetesObject> {
   }
 
   async #listAndReplace(signal: AbortSignal): Promise<void> {
-    const { items, resourceVersion } = await this.#options.client.list(this.type, {
-      namespace: this.#options.namespace,
-      ...this.#selectors(),
-      limit: this.#options.pageSize ?? 500,
-      signal,
-    });
+    // Items are trimmed page by page: the raw list is never held whole.
+    const items: T[] = [];
+    const resourceVersion = await this.#options.client.listEach(
+      this.type,
+      { namespace: this.#options.namespace, ...this.#selectors(), limit: this.#options.pageSize ?? 500, signal },
+      (raw) => items.push(this.#prepare(raw)),
+    );
     if (signal.aborted) return;
     this.stats.lists++;
     this.stats.lastEventAt = this.#clock.now();
     const seen = new Set<string>();
-    for (const raw of items) {
-      const obj = this.#prepare(raw);
+    for (const obj of items) {
       const key = objectKey(obj);
       seen.add(key);
       const previous = this.#store.upsert(obj);

@@ -205,13 +205,28 @@ export class KubeClient {
     options: ListOptions = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
+    const resourceVersion = await this.listEach(type, options, (item) => items.push(item));
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Visits every object page by page and returns the list's resourceVersion.
+   * Only one page is alive at a time, so a caller that keeps a trimmed copy of
+   * each item never holds the whole raw list (10,000 Nodes with their image
+   * lists are hundreds of MiB).
+   */
+  async listEach<T extends KubernetesObject>(
+    type: ResourceType<T>,
+    options: ListOptions,
+    visit: (item: T) => void,
+  ): Promise<string> {
     let continueToken: string | undefined;
     for (;;) {
       const page = await this.listPage(type, { ...options, continueToken });
-      for (const item of page.items) items.push(item);
+      for (const item of page.items) visit(item);
       // Raw JSON says `continue` (client-node's model renames it to _continue).
       continueToken = (page.metadata as { continue?: string } | undefined)?.continue;
-      if (!continueToken) return { items, resourceVersion: page.metadata?.resourceVersion ?? '' };
+      if (!continueToken) return page.metadata?.resourceVersion ?? '';
     }
   }
 
