@@ -202,6 +202,22 @@ export const NodePoolStatus = s.object('Rollout progress of the pool, as counts.
   failedMachines: count('Machines that failed at updateRevision.'),
   currentWave: count('Index of the wave in progress (0 is the first).'),
   conditions: s.optional(conditions('Available, RollingOut, Paused, Degraded, RolledBack.')),
+  rollout: s.optional(
+    s.object(
+      'What the node-operator must remember about the rollout of updateRevision, so a restart carries on where it was.',
+      {
+        revision: s.string('The revision this record is about; a new updateRevision starts a fresh one.', {
+          maxLength: 63,
+        }),
+        resumedAfterWave: count(
+          'The highest wave a person resumed the rollout past (by setting paused to false after a pauseAfter hold).',
+        ),
+        rolledBack: s.optional(
+          s.boolean('The revision failed and machines were sent back to currentRevision. Default false.'),
+        ),
+      },
+    ),
+  ),
 });
 export type NodePoolStatus = Static<typeof NodePoolStatus>;
 
