@@ -1,0 +1,603 @@
+/**
+ * The node agent: watches its own Machine, resolves it through the Component
+ * catalog, converges the host (observe → plan → apply, one pass at a time)
+ * and reports what is really there.
+ *
+ * Rollback split: the agent only ever converges to what spec says. Whether to
+ * go back to an older version is the node-operator's decision, made by
+ * setting spec back; the agent never undoes anything behind the API's back.
+ * It keeps the previous version unpacked so that such a rollback is fast.
+ */
+import { dirname } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { LastOperation } from '@kok/api';
+import { metaTime } from '@kok/api';
+import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { AgentMetrics } from './agent-metrics.ts';
+import { modeOf, removeTempLeftovers, sha256OfFile, writeFileAtomic } from './atomic-file.ts';
+import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
+import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
+import { isDisruptive, planConvergence } from './convergence-plan.ts';
+import type { DesiredComponent, DesiredState } from './desired-state.ts';
+import { desiredState } from './desired-state.ts';
+import type { Health } from './health-check.ts';
+import { HealthTracker, probe } from './health-check.ts';
+import type { HostPaths } from './host-paths.ts';
+import { expandHostVariables, hostPaths } from './host-paths.ts';
+import { Journal, withPendingAction, withoutPendingAction, withTouchedDir } from './journal.ts';
+import type { AgentStatus, ComponentObservation } from './machine-status.ts';
+import { agentStatus, shouldWriteStatus } from './machine-status.ts';
+import { ProcessSupervisor } from './process-supervisor.ts';
+import type { ComponentObject, MachineObject, NodePoolObject } from './resources.ts';
+import { componentType, machineType, nodePoolType } from './resources.ts';
+import type { ServiceDefinition, ServiceManager } from './service-manager.ts';
+import { SystemdServiceManager } from './systemd.ts';
+import type { CommandRunner } from './systemd.ts';
+
+export interface NodeAgentOptions {
+  /** The Machine (and Node) name this agent converges. */
+  machineName: string;
+  kubeConfig: KubeConfig;
+  /** Every host path lives under it. Default `/`. */
+  root?: string;
+  /** `systemd` on real hosts; `supervisor` runs services as child processes (tests, demos). Default `systemd`. */
+  serviceManager?: 'systemd' | 'supervisor';
+  /** Runs systemctl for the systemd service manager. Default: a child process. */
+  systemctlRunner?: CommandRunner;
+  /** Component versions kept on disk, the current one included. Default 2. */
+  keepVersions?: number;
+  /** A status is written at least this often even when nothing changed. Default 5 min. */
+  heartbeatIntervalMs?: number;
+  /** How often the host is re-observed (drift, dead services) without any API change. Default 60 s. */
+  resyncIntervalMs?: number;
+  /** First retry delay after a failed pass; doubles up to 5 min. Default 1 s. */
+  retryBaseMs?: number;
+  /** Reported in status.agent.version. Default 0.0.0. */
+  agentVersion?: string;
+  /** Client rate limits. Default 5 qps, burst 10: one agent of ten thousand needs little. */
+  qps?: number;
+  /** Default: pino at info. */
+  logger?: Logger;
+}
+
+interface RunState {
+  error: { reason: string; message: string } | undefined;
+  drift: { paths: string[]; restored: boolean } | undefined;
+  operation: LastOperation | undefined;
+}
+
+export class NodeAgent {
+  readonly metrics = new AgentMetrics();
+  readonly paths: HostPaths;
+  readonly log: Logger;
+  readonly #options: NodeAgentOptions;
+  readonly #client: KubeClient;
+  readonly #events: EventRecorder;
+  readonly #store: ArtifactStore;
+  readonly #journal: Journal;
+  readonly #services: ServiceManager;
+  readonly #machines: Informer<MachineObject>;
+  readonly #components: Informer<ComponentObject>;
+  #pool: { name: string; informer: Informer<NodePoolObject> } | undefined;
+  readonly #health = new Map<string, { tracker: HealthTracker; timer: NodeJS.Timeout; key: string }>();
+  /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
+  readonly #lastWritten = new Map<string, string>();
+  /** `name@version@sha256` of artifacts that failed verification; retried only when the catalog changes. */
+  readonly #refused = new Map<string, string>();
+  #lastStatus: { status: AgentStatus; at: number } | undefined;
+  #run: RunState = { error: undefined, drift: undefined, operation: undefined };
+  #recovered = false;
+  #dirty = false;
+  #looping: Promise<void> | undefined;
+  #retryMs: number;
+  #timers: NodeJS.Timeout[] = [];
+  #stopped = false;
+  #lastPassAt = 0;
+
+  constructor(options: NodeAgentOptions) {
+    this.#options = options;
+    this.log = (options.logger ?? pino()).child({ machine: options.machineName });
+    this.paths = hostPaths(options.root ?? '/');
+    this.#client = new KubeClient(options.kubeConfig, {
+      qps: options.qps ?? 5,
+      burst: (options.qps ?? 5) * 2,
+      fieldManager: 'kok-node-agent',
+      userAgent: 'kok-node-agent',
+    });
+    this.#events = new EventRecorder({
+      client: this.#client,
+      controller: 'nodes.kok.dev/node-agent',
+      instance: options.machineName,
+      logger: this.log,
+    });
+    this.#store = new ArtifactStore(this.paths, { keepVersions: options.keepVersions });
+    this.#journal = new Journal(this.paths.stateDir);
+    this.#services =
+      (options.serviceManager ?? 'systemd') === 'supervisor'
+        ? new ProcessSupervisor({ runDir: this.paths.runDir, logDir: this.paths.logDir, logger: this.log })
+        : new SystemdServiceManager({ unitDir: this.paths.unitDir, runner: options.systemctlRunner });
+    this.#machines = new Informer({
+      client: this.#client,
+      type: machineType,
+      fieldSelector: `metadata.name=${options.machineName}`,
+      logger: this.log,
+    });
+    this.#components = new Informer({ client: this.#client, type: componentType, logger: this.log });
+    this.#retryMs = options.retryBaseMs ?? 1000;
+    const kick = { onAdd: () => this.kick(), onUpdate: () => this.kick(), onDelete: () => this.kick() };
+    this.#machines.addEventHandler(kick);
+    this.#components.addEventHandler(kick);
+  }
+
+  get serviceManager(): ServiceManager {
+    return this.#services;
+  }
+
+  /** True once the caches are synced and a pass finished recently (or none was needed). */
+  isHealthy(): boolean {
+    return this.#machines.hasSynced() && this.#components.hasSynced() && !this.#stopped;
+  }
+
+  lastPassAt(): number {
+    return this.#lastPassAt;
+  }
+
+  async start(): Promise<void> {
+    this.#machines.start();
+    this.#components.start();
+    const synced = await Promise.all([this.#machines.waitForSync(), this.#components.waitForSync()]);
+    if (synced.includes(false)) throw new Error('node agent stopped before its caches synced');
+    this.#every(this.#options.resyncIntervalMs ?? 60_000, () => this.kick());
+    this.#every(this.#options.heartbeatIntervalMs ?? 300_000, () => this.kick());
+    this.kick();
+  }
+
+  /** Stops watching and checking; services keep running. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    for (const { timer } of this.#health.values()) clearInterval(timer);
+    await this.#looping;
+    await Promise.all([this.#machines.stop(), this.#components.stop(), this.#pool?.informer.stop()]);
+    await this.#services.close();
+    this.#client.close();
+  }
+
+  /** Asks for a convergence pass; passes never overlap and repeated kicks collapse. */
+  kick(): void {
+    if (this.#stopped) return;
+    this.#dirty = true;
+    this.#looping ??= this.#loop().finally(() => (this.#looping = undefined));
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#dirty && !this.#stopped) {
+      this.#dirty = false;
+      try {
+        await this.#converge();
+        this.#retryMs = this.#options.retryBaseMs ?? 1000;
+      } catch (error) {
+        this.metrics.converges.inc({ result: 'failed' });
+        this.log.error({ err: error, retryInMs: this.#retryMs }, 'convergence pass failed; retrying');
+        const wait = this.#retryMs;
+        this.#retryMs = Math.min(this.#retryMs * 2, 300_000);
+        const timer = setTimeout(() => this.kick(), wait);
+        timer.unref();
+      }
+      this.#lastPassAt = Date.now();
+    }
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  async #recover(desired: DesiredState): Promise<void> {
+    const journal = await this.#journal.load();
+    const removed = [
+      ...(await this.#store.removeLeftovers(desired.components.map((c) => c.name))),
+      ...(await Promise.all(journal.touchedDirs.map((dir) => removeTempLeftovers(dir)))).flat(),
+    ];
+    if (removed.length) this.log.info({ removed }, 'removed leftovers of an interrupted run');
+    if (this.#services instanceof ProcessSupervisor) {
+      const adopted = await this.#services.adopt();
+      if (adopted.length) this.log.info({ adopted }, 'took over running services');
+    }
+    if (Object.keys(journal.pending).length)
+      this.log.info({ pending: journal.pending }, 'resuming service actions a previous run owed');
+    this.#recovered = true;
+  }
+
+  /** The disruption policy of the Machine's pool, from a watch of that one NodePool. */
+  #policyFor(machine: MachineObject) {
+    const pool = machine.spec?.pool;
+    if (!pool) return undefined;
+    if (this.#pool?.name !== pool) {
+      void this.#pool?.informer.stop();
+      const informer = new Informer({
+        client: this.#client,
+        type: nodePoolType,
+        fieldSelector: `metadata.name=${pool}`,
+        logger: this.log,
+      });
+      informer.addEventHandler({ onAdd: () => this.kick(), onUpdate: () => this.kick() });
+      informer.start();
+      this.#pool = { name: pool, informer };
+    }
+    return this.#pool.informer.getByName(undefined, pool)?.spec.disruptionPolicy;
+  }
+
+  async #converge(): Promise<void> {
+    const machine = this.#machines.getByName(undefined, this.#options.machineName);
+    if (!machine) {
+      this.log.debug('no Machine yet');
+      return;
+    }
+    const catalog = new Map(this.#components.list().map((c) => [c.metadata?.name ?? '', c] as const));
+    const desired = desiredState(machine, catalog, this.#policyFor(machine));
+    if (!this.#recovered) await this.#recover(desired);
+    this.#syncHealthChecks(desired);
+
+    const observed = await this.#observe(desired);
+    if (!this.#lastStatus)
+      for (const f of machine.status?.files ?? []) this.#lastWritten.set(f.path, f.sha256);
+    const refused = new Map<string, string>();
+    for (const c of desired.components) if (this.#refused.has(refusalKey(c))) refused.set(c.name, c.version);
+    const plan = planConvergence({
+      desired,
+      observed,
+      journal: this.#journal.state,
+      lastWritten: this.#lastWritten,
+      refused,
+      keepVersions: this.#options.keepVersions,
+    });
+
+    if (!isDisruptive(plan)) {
+      for (const step of plan.steps) await this.#apply(step, plan, desired);
+      this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
+      if (refused.size === 0 || this.#run.error?.reason !== 'ArtifactChecksumMismatch')
+        this.#run.error = undefined;
+      this.metrics.converges.inc({ result: 'noop' });
+      await this.#writeStatus(machine, desired, false);
+      return;
+    }
+
+    this.log.info({ steps: plan.steps.map(describeStep) }, 'converging');
+    const startedAt = metaTime(new Date());
+    this.#run = { error: undefined, drift: undefined, operation: undefined };
+    this.#run.operation = operation(
+      'Processing',
+      0,
+      startedAt,
+      `converging to revision ${desired.revision ?? '(none)'}`,
+    );
+    await this.#writeStatus(machine, desired, true);
+    let done = 0;
+    for (const step of plan.steps) {
+      try {
+        await this.#apply(step, plan, desired);
+      } catch (error) {
+        if (error instanceof ChecksumMismatchError && step.kind === 'install') {
+          await this.#refuse(machine, step.component, error);
+        } else {
+          const message = `${describeStep(step)} failed: ${(error as Error).message}`;
+          this.#run.error = { reason: reasonFor(step), message };
+          this.#run.operation = operation('Failed', percent(done, plan), startedAt, message, true);
+          await this.#writeStatus(machine, desired, false);
+          throw error;
+        }
+      }
+      done++;
+      this.#run.operation = operation(
+        'Processing',
+        percent(done, plan),
+        startedAt,
+        `done: ${describeStep(step)}`,
+      );
+    }
+    if (plan.restartGeneration !== undefined)
+      await this.#journal.update((s) => ({ ...s, restartGeneration: plan.restartGeneration }));
+    if (Object.keys(this.#journal.state.pending).length === 0)
+      await this.#journal.update((s) => ({ ...s, touchedDirs: [] }));
+    const refusedNow = this.#run.error?.reason === 'ArtifactChecksumMismatch';
+    this.#run.operation = operation(
+      refusedNow ? 'Failed' : 'Succeeded',
+      100,
+      startedAt,
+      refusedNow ? (this.#run.error?.message ?? '') : `converged to revision ${desired.revision ?? '(none)'}`,
+      true,
+    );
+    this.metrics.converges.inc({ result: 'changed' });
+    await this.#writeStatus(machine, desired, false);
+    // Health checks of restarted services decide the next status; a resync picks them up.
+  }
+
+  async #apply(step: Step, plan: ConvergencePlan, desired: DesiredState): Promise<void> {
+    const owed = plan.owedBy.get(step);
+    switch (step.kind) {
+      case 'install':
+        await this.#store.install(
+          step.component.name,
+          step.component.version,
+          step.component.artifact,
+          step.component.install,
+        );
+        return;
+      case 'writeFile': {
+        const path = this.paths.host(step.file.path);
+        await this.#journal.update((s) => {
+          const touched = withTouchedDir(s, dirname(path));
+          return owed ? withPendingAction(touched, owed.component, owed.action) : touched;
+        });
+        await writeFileAtomic(path, step.file.content, step.file.mode);
+        this.#lastWritten.set(step.file.path, step.file.sha256);
+        if (step.drift) {
+          this.metrics.fileDrift.inc();
+          const paths = [...(this.#run.drift?.paths ?? []), step.file.path];
+          this.#run.drift = { paths, restored: true };
+          const machine = this.#machines.getByName(undefined, this.#options.machineName);
+          if (machine)
+            await this.#events.record(
+              machine,
+              'Warning',
+              'FileDriftRestored',
+              'RestoreFile',
+              `${step.file.path} was changed on the host (sha256 ${step.previousSha256 ?? 'missing'}); restored to ${step.file.sha256}`,
+            );
+        }
+        return;
+      }
+      case 'activate': {
+        const { component } = step;
+        if (this.#refused.has(refusalKey(component))) return;
+        if (owed) await this.#journal.update((s) => withPendingAction(s, owed.component, owed.action));
+        await this.#store.activate(component.name, component.version, component.install);
+        const machine = this.#machines.getByName(undefined, this.#options.machineName);
+        if (machine)
+          await this.#events.record(
+            machine,
+            'Normal',
+            step.previousVersion ? 'ComponentUpgraded' : 'ComponentInstalled',
+            'Install',
+            `${component.name} ${step.previousVersion ? `${step.previousVersion} → ` : ''}${component.version}`,
+          );
+        return;
+      }
+      case 'serviceAction': {
+        const component = desired.components.find((c) => c.name === step.component);
+        if (component?.service) {
+          const definition = this.#serviceDefinition(component);
+          if (step.action === 'restart') await this.#services.restart(definition);
+          else await this.#services.reload(definition);
+          this.#health.get(component.name)?.tracker.reset();
+        }
+        await this.#journal.update((s) => withoutPendingAction(s, step.component));
+        return;
+      }
+      case 'start': {
+        const component = desired.components.find((c) => c.name === step.component);
+        if (component?.service) {
+          await this.#services.start(this.#serviceDefinition(component));
+          this.#health.get(component.name)?.tracker.reset();
+        }
+        return;
+      }
+      case 'collectGarbage': {
+        const removed = await this.#store.collectGarbage(step.component);
+        if (removed.length) this.log.info({ component: step.component, removed }, 'removed old versions');
+        return;
+      }
+    }
+  }
+
+  async #refuse(
+    machine: MachineObject,
+    component: DesiredComponent,
+    error: ChecksumMismatchError,
+  ): Promise<void> {
+    this.#refused.set(refusalKey(component), component.version);
+    this.metrics.checksumMismatches.inc();
+    const message =
+      `${component.name} ${component.version} not installed: artifact ${error.url} has sha256 ${error.actual}, ` +
+      `the Component catalog expects ${error.expected}`;
+    this.#run.error = { reason: 'ArtifactChecksumMismatch', message };
+    this.log.error({ component: component.name, expected: error.expected, actual: error.actual }, message);
+    await this.#events.record(machine, 'Warning', 'ArtifactChecksumMismatch', 'Install', message);
+  }
+
+  #serviceDefinition(component: DesiredComponent): ServiceDefinition {
+    const service = component.service;
+    if (!service) throw new Error(`component ${component.name} has no service`);
+    if (service.type === 'Systemd' && this.#services.kind !== 'systemd')
+      throw new Error(
+        `component ${component.name} runs as systemd unit ${service.unit ?? ''}, but this agent uses the built-in supervisor (--service-manager=systemd to use systemd)`,
+      );
+    const expand = (text: string) => this.#expand(text);
+    return {
+      name: component.name,
+      unit: service.unit,
+      command: service.command?.map(expand),
+      env: { KOK_ROOT: this.#expand('$(KOK_ROOT)'), KOK_NODE_NAME: this.#options.machineName },
+    };
+  }
+
+  #expand(text: string): string {
+    return expandHostVariables(text, { root: this.paths.root, nodeName: this.#options.machineName });
+  }
+
+  async #observe(desired: DesiredState) {
+    const components = new Map<string, ObservedComponent>();
+    for (const c of desired.components) {
+      const running = c.service
+        ? (await this.#services.status(this.#serviceDefinitionOrName(c))).running
+        : undefined;
+      components.set(c.name, {
+        current: await this.#store.currentVersion(c.name),
+        installed: await this.#store.installedVersions(c.name),
+        running,
+      });
+    }
+    const files = new Map<string, ObservedFile>();
+    for (const f of desired.files) {
+      const path = this.paths.host(f.path);
+      files.set(f.path, { sha256: await sha256OfFile(path), mode: await modeOf(path) });
+    }
+    return { components, files };
+  }
+
+  #serviceDefinitionOrName(component: DesiredComponent): ServiceDefinition {
+    try {
+      return this.#serviceDefinition(component);
+    } catch {
+      return { name: component.name, unit: component.service?.unit };
+    }
+  }
+
+  #syncHealthChecks(desired: DesiredState): void {
+    const wanted = new Map(desired.components.filter((c) => c.healthCheck).map((c) => [c.name, c] as const));
+    for (const [name, entry] of this.#health) {
+      const component = wanted.get(name);
+      if (!component || JSON.stringify(component.healthCheck) !== entry.key) {
+        clearInterval(entry.timer);
+        this.#health.delete(name);
+        this.metrics.componentHealthy.remove({ component: name });
+      }
+    }
+    for (const [name, component] of wanted) {
+      if (this.#health.has(name)) continue;
+      const check = component.healthCheck as NonNullable<DesiredComponent['healthCheck']>;
+      const tracker = new HealthTracker(check.failureThreshold ?? 3);
+      let probing = false;
+      const timer = setInterval(
+        () => {
+          if (probing || this.#stopped) return;
+          probing = true;
+          probe(check, (text) => this.#expand(text))
+            .then((result) => {
+              const changed = tracker.record(result);
+              this.metrics.componentHealthy.set({ component: name }, healthValue(tracker.health));
+              if (changed) {
+                this.log.info(
+                  { component: name, health: tracker.health, message: result.message },
+                  'health changed',
+                );
+                this.kick();
+              }
+            })
+            .finally(() => (probing = false));
+        },
+        (check.periodSeconds ?? 10) * 1000,
+      );
+      timer.unref();
+      this.#health.set(name, { tracker, timer, key: JSON.stringify(check) });
+    }
+  }
+
+  async #writeStatus(machine: MachineObject, desired: DesiredState, converging: boolean): Promise<void> {
+    const observed = await this.#observe(desired);
+    const components = new Map<string, ComponentObservation>();
+    for (const c of desired.components) {
+      const seen = observed.components.get(c.name);
+      const tracker = this.#health.get(c.name)?.tracker;
+      components.set(c.name, {
+        current: seen?.current,
+        running: seen?.running,
+        health: tracker?.health ?? 'Unknown',
+        hasHealthCheck: tracker !== undefined,
+        healthMessage: tracker?.message ?? '',
+        refusal: this.#refused.has(refusalKey(c))
+          ? `${c.version} refused: artifact sha256 does not match the catalog`
+          : undefined,
+      });
+    }
+    const status = agentStatus({
+      desired,
+      components,
+      files: new Map([...observed.files].map(([path, f]) => [path, f.sha256] as const)),
+      error: this.#run.error,
+      drift: this.#run.drift,
+      converging,
+      operation: this.#run.operation,
+      previous: machine.status,
+      agentVersion: this.#options.agentVersion ?? '0.0.0',
+      generation: machine.metadata?.generation,
+      now: new Date(),
+    });
+    const now = Date.now();
+    if (!shouldWriteStatus(status, this.#lastStatus, now, this.#options.heartbeatIntervalMs ?? 300_000))
+      return;
+    const heartbeatOnly =
+      this.#lastStatus !== undefined && !shouldWriteStatus(status, this.#lastStatus, now, Infinity);
+    await this.#client.applyStatus(machineType, {
+      apiVersion: machineType.apiVersion,
+      kind: machineType.kind,
+      metadata: { name: this.#options.machineName },
+      status,
+    } as MachineObject);
+    this.metrics.statusWrites.inc({ reason: heartbeatOnly ? 'heartbeat' : 'change' });
+    this.#lastStatus = { status, at: now };
+  }
+}
+
+function refusalKey(component: DesiredComponent): string {
+  return `${component.name}@${component.version}@${component.artifact.sha256}`;
+}
+
+function healthValue(health: Health): number {
+  return health === 'Healthy' ? 1 : health === 'Failed' ? 0 : -1;
+}
+
+function operation(
+  state: LastOperation['state'],
+  progress: number,
+  startedAt: string,
+  message: string,
+  finished = false,
+): LastOperation {
+  return {
+    type: 'Update',
+    state,
+    progress,
+    message,
+    startedAt,
+    ...(finished ? { finishedAt: metaTime(new Date()) } : {}),
+  };
+}
+
+function percent(done: number, plan: ConvergencePlan): number {
+  return Math.min(100, Math.round((done / Math.max(1, plan.steps.length)) * 100));
+}
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'install':
+      return `install ${step.component.name} ${step.component.version}`;
+    case 'writeFile':
+      return `${step.drift ? 'restore' : 'write'} ${step.file.path}`;
+    case 'activate':
+      return `switch ${step.component.name} to ${step.component.version}`;
+    case 'serviceAction':
+      return `${step.action} ${step.component}`;
+    case 'start':
+      return `start ${step.component}`;
+    case 'collectGarbage':
+      return `remove old versions of ${step.component}`;
+  }
+}
+
+function reasonFor(step: Step): string {
+  switch (step.kind) {
+    case 'install':
+      return 'InstallFailed';
+    case 'writeFile':
+      return 'FileWriteFailed';
+    case 'activate':
+      return 'ActivateFailed';
+    default:
+      return 'ServiceFailed';
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Component versions on disk: downloads verified by SHA-256, each version
+ * unpacked into `<root>/opt/kok/<component>/<version>/`, a `current` symlink
+ * switched atomically, older versions garbage-collected.
+ *
+ * Every step is idempotent and leaves nothing half-done visible: downloads and
+ * unpacks happen under temp names and appear by rename, so a version
+ * directory that exists is complete.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  fsyncDirectory,
+  isMissing,
+  removeTempLeftovers,
+  replaceSymlinkAtomic,
+  sha256OfFile,
+  TEMP_PREFIX,
+} from './atomic-file.ts';
+import type { HostPaths } from './host-paths.ts';
+
+const run = promisify(execFile);
+
+export interface Artifact {
+  readonly url: string;
+  readonly sha256: string;
+}
+
+export interface InstallMethod {
+  readonly method: 'Archive' | 'Binary' | 'Deb' | 'Rpm';
+  readonly path?: string | undefined;
+  readonly stripComponents?: number | undefined;
+}
+
+/** The artifact's content is not what the catalog promised; it is deleted, never installed. */
+export class ChecksumMismatchError extends Error {
+  readonly expected: string;
+  readonly actual: string;
+  readonly url: string;
+  constructor(url: string, expected: string, actual: string) {
+    super(
+      `artifact ${url} has sha256 ${actual}, but the Component catalog expects ${expected}; not installed`,
+    );
+    this.name = 'ChecksumMismatchError';
+    this.url = url;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export interface ArtifactStoreOptions {
+  /** How many versions of a component to keep on disk, the current one included. Default 2 (current + one for rollback). */
+  keepVersions?: number;
+  /** Deadline of one download. Default 5 min. */
+  downloadTimeoutMs?: number;
+}
+
+export class ArtifactStore {
+  readonly #paths: HostPaths;
+  readonly #keep: number;
+  readonly #timeoutMs: number;
+
+  constructor(paths: HostPaths, options: ArtifactStoreOptions = {}) {
+    this.#paths = paths;
+    this.#keep = Math.max(1, options.keepVersions ?? 2);
+    this.#timeoutMs = options.downloadTimeoutMs ?? 300_000;
+  }
+
+  /** Removes partial downloads and unpacks a killed agent left behind. */
+  async removeLeftovers(components: readonly string[]): Promise<string[]> {
+    const removed = await removeTempLeftovers(this.#paths.downloadsDir);
+    for (const component of components)
+      removed.push(...(await removeTempLeftovers(this.#paths.componentDir(component))));
+    return removed;
+  }
+
+  /** The version `current` points at, or undefined. */
+  async currentVersion(component: string): Promise<string | undefined> {
+    try {
+      return basename(await readlink(this.#paths.currentLink(component)));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Versions unpacked on disk, newest install first. */
+  async installedVersions(component: string): Promise<string[]> {
+    const dir = this.#paths.componentDir(component);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const versions: { name: string; mtime: number }[] = [];
+    for (const name of names) {
+      if (name === 'current' || name.startsWith(TEMP_PREFIX)) continue;
+      const info = await lstat(join(dir, name));
+      if (info.isDirectory()) versions.push({ name, mtime: info.mtimeMs });
+    }
+    return versions.sort((a, b) => b.mtime - a.mtime).map((v) => v.name);
+  }
+
+  async isInstalled(component: string, version: string): Promise<boolean> {
+    try {
+      return (await stat(this.#paths.versionDir(component, version))).isDirectory();
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Makes `<component>/<version>/` exist with the artifact's content. Reuses
+   * a verified download; throws ChecksumMismatchError (and keeps nothing) when
+   * the bytes are not the promised ones.
+   */
+  async install(component: string, version: string, artifact: Artifact, how: InstallMethod): Promise<void> {
+    if (await this.isInstalled(component, version)) return;
+    if (how.method !== 'Archive' && how.method !== 'Binary') {
+      throw new Error(
+        `component ${component}: install method ${how.method} is not supported by this agent (Archive and Binary are)`,
+      );
+    }
+    const file = await this.download(artifact);
+    const componentDir = this.#paths.componentDir(component);
+    await mkdir(componentDir, { recursive: true });
+    const staging = join(componentDir, `${TEMP_PREFIX}${version}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staging);
+    try {
+      if (how.method === 'Archive') {
+        await run('tar', [
+          '-xzf',
+          file,
+          '-C',
+          staging,
+          '--no-same-owner',
+          `--strip-components=${how.stripComponents ?? 0}`,
+        ]);
+      } else {
+        const target = join(staging, binaryName(component, how));
+        await copyFile(file, target);
+        const handle = await open(target, 'r');
+        await handle.chmod(0o755);
+        await handle.close();
+      }
+      await fsyncTree(staging);
+      await rename(staging, this.#paths.versionDir(component, version));
+      await fsyncDirectory(componentDir);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Points `current` at `version` (atomically) and the install path at `current`. */
+  async activate(component: string, version: string, how: InstallMethod): Promise<void> {
+    if (!(await this.isInstalled(component, version)))
+      throw new Error(`component ${component} ${version} is not unpacked; cannot activate it`);
+    if ((await this.currentVersion(component)) !== version) {
+      await replaceSymlinkAtomic(this.#paths.currentLink(component), version);
+    }
+    if (how.path) {
+      const link = this.#paths.host(how.path);
+      const current = this.#paths.currentLink(component);
+      const target = relative(
+        dirname(link),
+        how.method === 'Binary' ? join(current, binaryName(component, how)) : current,
+      );
+      let existing: string | undefined;
+      try {
+        existing = await readlink(link);
+      } catch (error) {
+        if (!isMissing(error) && (error as { code?: string }).code !== 'EINVAL') throw error;
+      }
+      if (existing !== target) await replaceSymlinkAtomic(link, target);
+    }
+  }
+
+  /** Deletes versions beyond the newest `keepVersions`, never the current one. Returns what it removed. */
+  async collectGarbage(component: string): Promise<string[]> {
+    const current = await this.currentVersion(component);
+    const others = (await this.installedVersions(component)).filter((v) => v !== current);
+    const doomed = others.slice(Math.max(0, this.#keep - (current ? 1 : 0)));
+    for (const version of doomed)
+      await rm(this.#paths.versionDir(component, version), { recursive: true, force: true });
+    return doomed;
+  }
+
+  /**
+   * The artifact as a verified file in the download cache (named by its
+   * SHA-256). A partial download lives under a temp name and is thrown away.
+   */
+  async download(artifact: Artifact): Promise<string> {
+    const dir = this.#paths.downloadsDir;
+    await mkdir(dir, { recursive: true });
+    const cached = join(dir, artifact.sha256);
+    const cachedSha = await sha256OfFile(cached);
+    if (cachedSha === artifact.sha256) return cached;
+    if (cachedSha !== undefined) await rm(cached, { force: true });
+    const temp = join(dir, `${TEMP_PREFIX}${artifact.sha256}-${randomBytes(4).toString('hex')}`);
+    const hash = createHash('sha256');
+    try {
+      const source = await this.#open(artifact.url);
+      source.on('data', (chunk: Buffer) => hash.update(chunk));
+      const sink = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+      await pipeline(source, sink);
+      const actual = hash.digest('hex');
+      if (actual !== artifact.sha256) throw new ChecksumMismatchError(artifact.url, artifact.sha256, actual);
+      const handle = await open(temp, 'r');
+      await handle.sync();
+      await handle.close();
+      await rename(temp, cached);
+      await fsyncDirectory(dir);
+      return cached;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async #open(url: string): Promise<Readable> {
+    if (url.startsWith('file://')) {
+      const { createReadStream } = await import('node:fs');
+      return createReadStream(fileURLToPath(url));
+    }
+    const response = await fetch(url, { signal: AbortSignal.timeout(this.#timeoutMs) });
+    if (!response.ok || !response.body) {
+      throw new Error(`download of ${url} failed: HTTP ${response.status} ${response.statusText}`);
+    }
+    return Readable.fromWeb(response.body);
+  }
+}
+
+function binaryName(component: string, how: InstallMethod): string {
+  return how.path ? basename(how.path) : component;
+}
+
+/** fsyncs every file and directory under `dir`, so a rename that publishes it publishes durable content. */
+async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await fsyncTree(path);
+    else if (entry.isFile()) {
+      const handle = await open(path, 'r');
+      await handle.sync();
+      await handle.close();
+    }
+  }
+  await fsyncDirectory(dir);
+}

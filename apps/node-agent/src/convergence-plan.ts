@@ -1,0 +1,135 @@
+/**
+ * Observed host in, ordered steps out. Pure, so every decision can be
+ * printed and tested without a host.
+ *
+ * Order: download and unpack every new version first (no disruption yet),
+ * then write files, then switch `current` symlinks, then run the service
+ * actions those changes owe (journaled before each mutation), then start
+ * whatever should run and does not, then collect old versions.
+ */
+import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
+import type { JournalState, ServiceAction } from './journal.ts';
+
+export interface ObservedComponent {
+  readonly current: string | undefined;
+  readonly installed: readonly string[];
+  /** Undefined when the component has no service. */
+  readonly running: boolean | undefined;
+}
+
+export interface ObservedFile {
+  readonly sha256: string | undefined;
+  readonly mode: number | undefined;
+}
+
+export interface ObservedHost {
+  readonly components: ReadonlyMap<string, ObservedComponent>;
+  readonly files: ReadonlyMap<string, ObservedFile>;
+}
+
+export type Step =
+  | { readonly kind: 'install'; readonly component: DesiredComponent }
+  | {
+      readonly kind: 'writeFile';
+      readonly file: DesiredFile;
+      /** The file had the desired content before and someone changed it. */
+      readonly drift: boolean;
+      readonly previousSha256: string | undefined;
+    }
+  | {
+      readonly kind: 'activate';
+      readonly component: DesiredComponent;
+      readonly previousVersion: string | undefined;
+    }
+  | { readonly kind: 'serviceAction'; readonly component: string; readonly action: ServiceAction }
+  | { readonly kind: 'start'; readonly component: string }
+  | { readonly kind: 'collectGarbage'; readonly component: string };
+
+export interface PlanInput {
+  readonly desired: DesiredState;
+  readonly observed: ObservedHost;
+  readonly journal: JournalState;
+  /** sha256 per path the agent itself last wrote: a difference from it on disk is drift. */
+  readonly lastWritten: ReadonlyMap<string, string>;
+  /** Components whose artifact was refused (e.g. checksum mismatch) at the version given: not retried until it changes. */
+  readonly refused?: ReadonlyMap<string, string>;
+  /** Versions kept on disk per component, current included. Default 2. */
+  readonly keepVersions?: number;
+}
+
+export interface ConvergencePlan {
+  readonly steps: readonly Step[];
+  /** Service actions the mutations will owe, journaled before each mutation. */
+  readonly owedBy: ReadonlyMap<Step, { component: string; action: ServiceAction }>;
+  /** Set when spec.restartGeneration asks for a restart of every service: record it once they ran. */
+  readonly restartGeneration: number | undefined;
+}
+
+export function planConvergence(input: PlanInput): ConvergencePlan {
+  const { desired, observed, journal } = input;
+  const steps: Step[] = [];
+  const owedBy = new Map<Step, { component: string; action: ServiceAction }>();
+  const owed = new Map<string, ServiceAction>(Object.entries(journal.pending));
+  const owe = (component: string, action: ServiceAction): void => {
+    owed.set(component, owed.get(component) === 'restart' ? 'restart' : action);
+  };
+  const serviceNames = new Set(desired.components.filter((c) => c.service).map((c) => c.name));
+
+  const toActivate = desired.components.filter((component) => {
+    const seen = observed.components.get(component.name);
+    return seen?.current !== component.version && input.refused?.get(component.name) !== component.version;
+  });
+  for (const component of toActivate) {
+    if (!observed.components.get(component.name)?.installed.includes(component.version))
+      steps.push({ kind: 'install', component });
+  }
+  for (const file of desired.files) {
+    const seen = observed.files.get(file.path);
+    if (seen?.sha256 === file.sha256 && seen.mode === file.mode) continue;
+    const step: Step = {
+      kind: 'writeFile',
+      file,
+      drift: seen?.sha256 !== undefined && input.lastWritten.get(file.path) === file.sha256,
+      previousSha256: seen?.sha256,
+    };
+    steps.push(step);
+    if (file.onChange && serviceNames.has(file.onChange.component) && seen?.sha256 !== file.sha256) {
+      owedBy.set(step, file.onChange);
+      owe(file.onChange.component, file.onChange.action);
+    }
+  }
+  for (const component of toActivate) {
+    const previousVersion = observed.components.get(component.name)?.current;
+    const step: Step = { kind: 'activate', component, previousVersion };
+    steps.push(step);
+    // A first install starts the service below; only a version change owes an action.
+    if (component.onChange && previousVersion !== undefined) {
+      owedBy.set(step, { component: component.name, action: component.onChange });
+      owe(component.name, component.onChange);
+    }
+  }
+  const restartAll =
+    desired.restartGeneration !== undefined && desired.restartGeneration > (journal.restartGeneration ?? 0);
+  if (restartAll) for (const name of serviceNames) owe(name, 'restart');
+  for (const [component, action] of owed) {
+    if (serviceNames.has(component)) steps.push({ kind: 'serviceAction', component, action });
+  }
+  for (const component of desired.components) {
+    if (!component.service || owed.has(component.name)) continue;
+    const seen = observed.components.get(component.name);
+    const willHaveVersion = seen?.current !== undefined || toActivate.some((c) => c.name === component.name);
+    if (seen?.running !== true && willHaveVersion) steps.push({ kind: 'start', component: component.name });
+  }
+  for (const component of desired.components) {
+    const seen = observed.components.get(component.name);
+    const versionsAfter = new Set([...(seen?.installed ?? []), component.version]);
+    if (versionsAfter.size > (input.keepVersions ?? 2))
+      steps.push({ kind: 'collectGarbage', component: component.name });
+  }
+  return { steps, owedBy, restartGeneration: restartAll ? desired.restartGeneration : undefined };
+}
+
+/** True when the plan changes the host (GC alone does not count). */
+export function isDisruptive(plan: ConvergencePlan): boolean {
+  return plan.steps.some((step) => step.kind !== 'collectGarbage');
+}

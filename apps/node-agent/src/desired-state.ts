@@ -1,0 +1,119 @@
+/**
+ * What the host must look like, resolved from the Machine spec through the
+ * Component catalog and the pool's disruption policy. Pure.
+ */
+import type { Component, Machine, NodePool } from '@kok/api';
+import { sha256Of } from './atomic-file.ts';
+import type { Artifact, InstallMethod } from './artifact-store.ts';
+import type { ServiceAction } from './journal.ts';
+
+export type DisruptionAction = 'None' | 'Reload' | 'Restart' | 'Drain' | 'Reboot';
+type ComponentSpec = Component['spec'];
+
+export interface DesiredComponent {
+  readonly name: string;
+  readonly version: string;
+  readonly artifact: Artifact;
+  readonly install: InstallMethod;
+  readonly service?: ComponentSpec['service'];
+  readonly healthCheck?: ComponentSpec['healthCheck'];
+  /** What a change of version asks of its service. */
+  readonly onChange: ServiceAction | undefined;
+}
+
+export interface DesiredFile {
+  readonly path: string;
+  readonly content: string;
+  readonly sha256: string;
+  readonly mode: number;
+  /** The service action a change of this file asks for. */
+  readonly onChange: { readonly component: string; readonly action: ServiceAction } | undefined;
+}
+
+export interface DesiredState {
+  readonly revision: string | undefined;
+  readonly components: readonly DesiredComponent[];
+  readonly files: readonly DesiredFile[];
+  readonly restartGeneration: number | undefined;
+  /** Why some of the spec cannot be converged (a person must fix the spec or the catalog). */
+  readonly problems: readonly { readonly reason: string; readonly message: string }[];
+}
+
+type DisruptionPolicy = NonNullable<NodePool['spec']['disruptionPolicy']>;
+
+/**
+ * Component version changes default to Restart (a new binary runs only after
+ * a restart); file changes default to nothing on the host. Drain and Reboot
+ * are the node-operator's to perform before it hands out the revision, so on
+ * the host they mean "restart" for a component and "restart the named
+ * component" for a file.
+ */
+export function serviceActionFor(action: DisruptionAction | undefined): ServiceAction | undefined {
+  if (action === 'Reload') return 'reload';
+  if (action === 'None') return undefined;
+  return 'restart';
+}
+
+export function desiredState(
+  machine: Machine,
+  catalog: ReadonlyMap<string, Component>,
+  policy: DisruptionPolicy | undefined,
+): DesiredState {
+  const problems: { reason: string; message: string }[] = [];
+  const components: DesiredComponent[] = [];
+  for (const ref of machine.spec?.components ?? []) {
+    const component = catalog.get(ref.name);
+    if (!component) {
+      problems.push({
+        reason: 'ComponentNotFound',
+        message: `Component "${ref.name}" is not in the catalog: create it or remove it from the Machine`,
+      });
+      continue;
+    }
+    const entry = component.spec.versions.find((v) => v.version === ref.version);
+    if (!entry) {
+      const known = component.spec.versions.map((v) => v.version).join(', ');
+      problems.push({
+        reason: 'VersionNotFound',
+        message: `Component "${ref.name}" lists no version ${ref.version} (it has ${known})`,
+      });
+      continue;
+    }
+    const listed = policy?.components?.find((c) => c.name === ref.name)?.action;
+    components.push({
+      name: ref.name,
+      version: ref.version,
+      artifact: entry.artifact,
+      install: component.spec.install,
+      service: component.spec.service,
+      healthCheck: component.spec.healthCheck,
+      onChange: component.spec.service ? serviceActionFor(listed ?? 'Restart') : undefined,
+    });
+  }
+  const files: DesiredFile[] = [];
+  for (const file of machine.spec?.files ?? []) {
+    if (file.content === undefined) {
+      problems.push({
+        reason: 'FileSourceUnsupported',
+        message: `file ${file.path}: secretRef and configMapRef are not supported by this agent yet; inline the content`,
+      });
+      continue;
+    }
+    const rule = policy?.files?.find((f) => f.path === file.path);
+    const action = rule ? serviceActionFor(rule.action) : undefined;
+    files.push({
+      path: file.path,
+      content: file.content,
+      sha256: sha256Of(file.content),
+      mode: file.mode ?? 0o644,
+      onChange: action && rule?.component ? { component: rule.component, action } : undefined,
+    });
+  }
+  return {
+    revision: machine.spec?.revision,
+    components,
+    files,
+    restartGeneration: machine.spec?.restartGeneration,
+    problems,
+  };
+}

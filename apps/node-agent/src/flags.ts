@@ -1,0 +1,73 @@
+/** Command-line flags of the node agent. Pure. */
+import { parseArgs } from 'node:util';
+
+export interface AgentFlags {
+  machine: string;
+  kubeconfig: string | undefined;
+  root: string;
+  serviceManager: 'systemd' | 'supervisor';
+  keepVersions: number;
+  heartbeatSeconds: number;
+  resyncSeconds: number;
+  httpHost: string;
+  httpPort: number;
+  logLevel: string;
+}
+
+export const USAGE = `usage: node src/main.ts --machine <name> [options]
+
+  --machine <name>            Machine (and Node) this agent converges. Default: $NODE_NAME, else the host name.
+  --kubeconfig <path>         Default: $KUBECONFIG, else in-cluster config.
+  --root <dir>                Every host path lives under it. Default /.
+  --service-manager <kind>    systemd or supervisor (built-in, for tests and demos). Default systemd.
+  --keep-versions <n>         Versions of each component kept on disk, current included. Default 2.
+  --heartbeat-seconds <n>     Status is written at least this often. Default 300.
+  --resync-seconds <n>        Host re-observed (drift, dead services) this often. Default 60.
+  --http-host <addr>          Address of /healthz and /metrics. Default 127.0.0.1.
+  --http-port <port>          Default 10290; 0 picks a free port.
+  --log-level <level>         pino level. Default info.
+`;
+
+export function parseFlags(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  host: string,
+): AgentFlags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      machine: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      root: { type: 'string', default: '/' },
+      'service-manager': { type: 'string', default: 'systemd' },
+      'keep-versions': { type: 'string', default: '2' },
+      'heartbeat-seconds': { type: 'string', default: '300' },
+      'resync-seconds': { type: 'string', default: '60' },
+      'http-host': { type: 'string', default: '127.0.0.1' },
+      'http-port': { type: 'string', default: '10290' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+    strict: true,
+  });
+  const serviceManager = values['service-manager'];
+  if (serviceManager !== 'systemd' && serviceManager !== 'supervisor')
+    throw new Error(`--service-manager must be systemd or supervisor, not "${serviceManager}"`);
+  const number = (name: string, value: string, min: number): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer ≥ ${min}, not "${value}"`);
+    return n;
+  };
+  return {
+    machine: values.machine ?? env['NODE_NAME'] ?? host,
+    kubeconfig: values.kubeconfig ?? env['KUBECONFIG'],
+    root: values.root,
+    serviceManager,
+    keepVersions: number('keep-versions', values['keep-versions'], 1),
+    heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 1),
+    resyncSeconds: number('resync-seconds', values['resync-seconds'], 1),
+    httpHost: values['http-host'],
+    httpPort: number('http-port', values['http-port'], 0),
+    logLevel: values['log-level'],
+  };
+}

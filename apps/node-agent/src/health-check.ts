@@ -1,0 +1,85 @@
+/**
+ * Per-component health: an exec or HTTP probe, and a tracker that turns a
+ * stream of probe results into Unknown → Healthy / Failed the way Kubernetes
+ * probes do (failureThreshold consecutive failures).
+ */
+import { execFile } from 'node:child_process';
+import type { Component } from '@kok/api';
+
+export type HealthCheckSpec = NonNullable<Component['spec']['healthCheck']>;
+export type Health = 'Unknown' | 'Healthy' | 'Failed';
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+/** Runs one probe; `expand` substitutes host variables in commands and URLs. */
+export async function probe(check: HealthCheckSpec, expand: (text: string) => string): Promise<ProbeResult> {
+  const timeoutMs = (check.timeoutSeconds ?? 5) * 1000;
+  if (check.exec) {
+    const [program, ...args] = check.exec.command.map(expand) as [string, ...string[]];
+    return new Promise((resolve) => {
+      execFile(program, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
+        if (!error) return resolve({ ok: true, message: 'exec check passed' });
+        const detail = (stderr || stdout).trim().split('\n').pop() ?? '';
+        const code = typeof error.code === 'number' ? `exited ${error.code}` : error.message;
+        resolve({ ok: false, message: `exec check ${code}${detail ? `: ${detail}` : ''}` });
+      });
+    });
+  }
+  if (check.http) {
+    const url = expand(check.http.url);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.body?.cancel();
+      return response.ok
+        ? { ok: true, message: `GET ${url}: ${response.status}` }
+        : { ok: false, message: `GET ${url}: HTTP ${response.status}` };
+    } catch (error) {
+      return { ok: false, message: `GET ${url}: ${(error as Error).message}` };
+    }
+  }
+  return { ok: true, message: 'no check' };
+}
+
+/** Consecutive-failure bookkeeping for one component. */
+export class HealthTracker {
+  readonly #threshold: number;
+  #failures = 0;
+  #health: Health = 'Unknown';
+  #message = 'not checked yet';
+
+  constructor(failureThreshold = 3) {
+    this.#threshold = Math.max(1, failureThreshold);
+  }
+
+  get health(): Health {
+    return this.#health;
+  }
+
+  get message(): string {
+    return this.#message;
+  }
+
+  /** Records a probe; returns true when the health changed. */
+  record(result: ProbeResult): boolean {
+    const before = this.#health;
+    this.#message = result.message;
+    if (result.ok) {
+      this.#failures = 0;
+      this.#health = 'Healthy';
+    } else {
+      this.#failures++;
+      if (this.#failures >= this.#threshold) this.#health = 'Failed';
+    }
+    return before !== this.#health;
+  }
+
+  /** After a (re)start, the old verdict no longer applies. */
+  reset(): void {
+    this.#failures = 0;
+    this.#health = 'Unknown';
+    this.#message = 'restarted; not checked yet';
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Every host path the agent touches lives under one root (`--root`, default
+ * `/`), so tests run many agents on one machine without privileges.
+ */
+import { isAbsolute, join, normalize, relative } from 'node:path';
+
+export interface HostPaths {
+  readonly root: string;
+  /** A host path (as written in a Machine or Component) under the root. */
+  host(path: string): string;
+  /** `<root>/opt/kok/<component>`: every unpacked version plus the `current` symlink. */
+  componentDir(component: string): string;
+  /** `<root>/opt/kok/<component>/<version>`. */
+  versionDir(component: string, version: string): string;
+  /** `<root>/opt/kok/<component>/current` → `<version>`. */
+  currentLink(component: string): string;
+  /** `<root>/var/lib/kok-agent`: journal and download cache. */
+  stateDir: string;
+  /** `<root>/var/lib/kok-agent/downloads`. */
+  downloadsDir: string;
+  /** `<root>/var/log/kok`: logs of supervised processes. */
+  logDir: string;
+  /** `<root>/run/kok`: pid files of supervised processes. */
+  runDir: string;
+  /** `<root>/etc/systemd/system`: unit files of the systemd service manager. */
+  unitDir: string;
+}
+
+export function hostPaths(root: string): HostPaths {
+  const base = normalize(root);
+  const host = (path: string): string => {
+    if (!isAbsolute(path)) throw new Error(`host path "${path}" must be absolute`);
+    const full = join(base, path);
+    const rel = relative(base, full);
+    if (rel.startsWith('..')) throw new Error(`host path "${path}" escapes the root ${base}`);
+    return full;
+  };
+  const componentDir = (component: string): string => host(`/opt/kok/${safeSegment(component)}`);
+  return {
+    root: base,
+    host,
+    componentDir,
+    versionDir: (component, version) => join(componentDir(component), safeSegment(version)),
+    currentLink: (component) => join(componentDir(component), 'current'),
+    stateDir: host('/var/lib/kok-agent'),
+    downloadsDir: host('/var/lib/kok-agent/downloads'),
+    logDir: host('/var/log/kok'),
+    runDir: host('/run/kok'),
+    unitDir: host('/etc/systemd/system'),
+  };
+}
+
+/** A component name or version used as one path segment: no slashes, no dot-only names. */
+function safeSegment(segment: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(segment) || segment === 'current') {
+    throw new Error(`"${segment}" cannot be used as a directory name under /opt/kok`);
+  }
+  return segment;
+}
+
+/** Expands `$(KOK_ROOT)` and `$(KOK_NODE_NAME)` in a command argument or URL (Kubernetes `$(VAR)` style). */
+export function expandHostVariables(text: string, variables: { root: string; nodeName: string }): string {
+  const root = variables.root === '/' ? '' : variables.root.replace(/\/$/, '');
+  return text.replaceAll('$(KOK_ROOT)', root).replaceAll('$(KOK_NODE_NAME)', variables.nodeName);
+}

@@ -1,0 +1,194 @@
+/**
+ * The part of Machine.status the agent owns, computed from what it observed.
+ * Pure. The agent applies it with server-side apply under its own field
+ * manager, so the node-operator's fields (phase, nodeRef, Drained…) are
+ * untouched; it writes only when this changes, plus a slow heartbeat.
+ */
+import type { Condition, LastOperation, MachineStatus } from '@kok/api';
+import { MachineConditions, metaTime, setCondition } from '@kok/api';
+import type { ConditionUpdate } from '@kok/api';
+import type { DesiredState } from './desired-state.ts';
+import type { Health } from './health-check.ts';
+
+export const FILES_IN_SYNC = 'FilesInSync';
+
+export interface ComponentObservation {
+  readonly current: string | undefined;
+  /** Undefined when the component has no service. */
+  readonly running: boolean | undefined;
+  /** Unknown when there is no check or none has finished since the last start. */
+  readonly health: Health;
+  readonly hasHealthCheck: boolean;
+  readonly healthMessage: string;
+  /** Why the desired version is not installed (e.g. its checksum did not match). */
+  readonly refusal: string | undefined;
+}
+
+export interface StatusInput {
+  readonly desired: DesiredState;
+  readonly components: ReadonlyMap<string, ComponentObservation>;
+  /** sha256 on disk per desired path (undefined: missing). */
+  readonly files: ReadonlyMap<string, string | undefined>;
+  /** The last failure of a convergence, for AgentReady. */
+  readonly error: { readonly reason: string; readonly message: string } | undefined;
+  /** Files found changed behind the agent's back in the last convergence. */
+  readonly drift: { readonly paths: readonly string[]; readonly restored: boolean } | undefined;
+  readonly converging: boolean;
+  readonly operation: LastOperation | undefined;
+  readonly previous: MachineStatus | undefined;
+  readonly agentVersion: string;
+  readonly generation: number | undefined;
+  readonly now: Date;
+}
+
+export type AgentStatus = Pick<
+  MachineStatus,
+  'revision' | 'components' | 'files' | 'agent' | 'conditions' | 'lastOperation'
+>;
+
+type ComponentState = NonNullable<MachineStatus['components']>[number];
+
+export function componentState(
+  name: string,
+  desiredVersion: string,
+  seen: ComponentObservation | undefined,
+  converging: boolean,
+): ComponentState {
+  const base = { name, ...(seen?.current ? { version: seen.current } : {}) };
+  const refusal = seen?.refusal ? `; ${seen.refusal}` : '';
+  if (!seen?.current) {
+    if (seen?.refusal) return { ...base, state: 'Failed', message: seen.refusal };
+    return { ...base, state: converging ? 'Installing' : 'Pending', message: `installing ${desiredVersion}` };
+  }
+  if (seen.current !== desiredVersion && !seen.refusal)
+    return { ...base, state: 'Installing', message: `upgrading to ${desiredVersion}` };
+  if (seen.running === false)
+    return {
+      ...base,
+      state: converging ? 'Installing' : 'Stopped',
+      message: `service not running${refusal}`,
+    };
+  if (seen.health === 'Failed')
+    return { ...base, state: 'Failed', message: `health check failing: ${seen.healthMessage}${refusal}` };
+  if (seen.hasHealthCheck && seen.health === 'Unknown')
+    return { ...base, state: 'Installing', message: `waiting for a passing health check${refusal}` };
+  return seen.refusal ? { ...base, state: 'Running', message: seen.refusal } : { ...base, state: 'Running' };
+}
+
+/** True when every desired component runs healthy at its version and every file matches. */
+export function isAtDesiredState(input: StatusInput, states: readonly ComponentState[]): boolean {
+  return (
+    input.desired.problems.length === 0 &&
+    input.error === undefined &&
+    states.every((s) => s.state === 'Running' && !s.message) &&
+    input.desired.components.every((c) => input.components.get(c.name)?.current === c.version) &&
+    input.desired.files.every((f) => input.files.get(f.path) === f.sha256)
+  );
+}
+
+export function agentStatus(input: StatusInput): AgentStatus {
+  const { desired, now } = input;
+  const states = desired.components.map((c) =>
+    componentState(c.name, c.version, input.components.get(c.name), input.converging),
+  );
+  const atDesired = isAtDesiredState(input, states);
+  const previousCurrent = input.previous?.revision?.current;
+  const current = atDesired ? desired.revision : previousCurrent;
+  const failed = states.filter((s) => s.state === 'Failed');
+  const problem = desired.problems[0] ?? input.error;
+
+  const g = input.generation === undefined ? {} : { observedGeneration: input.generation };
+  const updates: ConditionUpdate[] = [
+    problem
+      ? { type: MachineConditions.AgentReady, status: 'False', ...problem, ...g }
+      : {
+          type: MachineConditions.AgentReady,
+          status: 'True',
+          reason: 'Converged',
+          message: atDesired ? '' : 'converging',
+          ...g,
+        },
+    atDesired
+      ? {
+          type: MachineConditions.UpToDate,
+          status: 'True',
+          reason: 'AtDesiredRevision',
+          message: desired.revision ? `running revision ${desired.revision}` : '',
+          ...g,
+        }
+      : {
+          type: MachineConditions.UpToDate,
+          status: 'False',
+          reason: failed.length ? 'ComponentFailed' : problem ? problem.reason : 'Converging',
+          message: failed.length
+            ? failed.map((s) => `${s.name}: ${s.message ?? 'failed'}`).join('; ')
+            : (problem?.message ?? `converging to revision ${desired.revision ?? '(none)'}`),
+          ...g,
+        },
+    {
+      type: MachineConditions.Updating,
+      status: input.converging ? 'True' : 'False',
+      reason: input.converging ? 'Converging' : 'Idle',
+      message: input.converging ? (input.operation?.message ?? '') : '',
+      ...g,
+    },
+    input.drift && !input.drift.restored
+      ? {
+          type: FILES_IN_SYNC,
+          status: 'False',
+          reason: 'DriftDetected',
+          message: `changed on the host: ${input.drift.paths.join(', ')}`,
+          ...g,
+        }
+      : input.drift
+        ? {
+            type: FILES_IN_SYNC,
+            status: 'True',
+            reason: 'DriftRestored',
+            message: `restored after a change on the host: ${input.drift.paths.join(', ')}`,
+            ...g,
+          }
+        : {
+            type: FILES_IN_SYNC,
+            status: desired.files.every((f) => input.files.get(f.path) === f.sha256) ? 'True' : 'False',
+            reason: desired.files.every((f) => input.files.get(f.path) === f.sha256) ? 'InSync' : 'Writing',
+            message: '',
+            ...g,
+          },
+  ];
+  let conditions: Condition[] =
+    input.previous?.conditions?.filter((c) => updates.some((u) => u.type === c.type)) ?? [];
+  for (const update of updates) conditions = setCondition(conditions, update, now);
+
+  return {
+    revision: {
+      ...(current ? { current } : {}),
+      ...(desired.revision ? { desired: desired.revision } : {}),
+    },
+    components: states,
+    files: desired.files.flatMap((f) => {
+      const sha256 = input.files.get(f.path);
+      return sha256 ? [{ path: f.path, sha256 }] : [];
+    }),
+    agent: { version: input.agentVersion, lastHeartbeatTime: metaTime(now) },
+    conditions,
+    ...(input.operation ? { lastOperation: input.operation } : {}),
+  };
+}
+
+/** The status without the heartbeat: two statuses that differ only in time need no write. */
+export function withoutHeartbeat(status: AgentStatus): unknown {
+  return { ...status, agent: { ...status.agent, lastHeartbeatTime: undefined } };
+}
+
+/** Write when something changed, or when the last write is older than the heartbeat interval. */
+export function shouldWriteStatus(
+  next: AgentStatus,
+  lastWritten: { status: AgentStatus; at: number } | undefined,
+  now: number,
+  heartbeatMs: number,
+): boolean {
+  if (!lastWritten) return true;
+  if (now - lastWritten.at >= heartbeatMs) return true;
+  return JSON.stringify(withoutHeartbeat(next)) !== JSON.stringify(withoutHeartbeat(lastWritten.status));
+}

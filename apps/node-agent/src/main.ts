@@ -1,0 +1,48 @@
+/** The node agent process: `node src/main.ts --machine <name> [--root <dir>] …` (see flags.ts). */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { NodeAgent } from './agent.ts';
+import { parseFlags, USAGE } from './flags.ts';
+import { serveHttp } from './http-server.ts';
+
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2), process.env, hostname());
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const log = pino({ level: flags.logLevel });
+  const kubeConfig = new KubeConfig();
+  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  const agent = new NodeAgent({
+    machineName: flags.machine,
+    kubeConfig,
+    root: flags.root,
+    serviceManager: flags.serviceManager,
+    keepVersions: flags.keepVersions,
+    heartbeatIntervalMs: flags.heartbeatSeconds * 1000,
+    resyncIntervalMs: flags.resyncSeconds * 1000,
+    agentVersion: version,
+    logger: log,
+  });
+  const server = await serveHttp(agent, flags.httpHost, flags.httpPort);
+  const address = server.server.address();
+  log.info({ machine: flags.machine, root: flags.root, http: address }, 'node agent starting');
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down; services keep running');
+    void Promise.all([agent.stop(), server.close()]).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  await agent.start();
+}
+
+await main();

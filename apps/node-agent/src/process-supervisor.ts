@@ -1,0 +1,300 @@
+/**
+ * The built-in service manager: starts each service as a detached process
+ * group, appends its output to `<root>/var/log/kok/<name>.log`, restarts it
+ * with exponential backoff when it exits, and records it in a pid file under
+ * `<root>/run/kok/` so an agent restarted after a crash takes it over instead
+ * of starting a second copy.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { isMissing, writeFileAtomic } from './atomic-file.ts';
+import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
+
+export interface ProcessSupervisorOptions {
+  runDir: string;
+  logDir: string;
+  /** First restart delay after an exit. Default 500 ms; doubles per exit up to maxBackoffMs. */
+  initialBackoffMs?: number;
+  /** Default 30 s. */
+  maxBackoffMs?: number;
+  /** A process that ran this long resets the backoff. Default 10 s. */
+  resetAfterMs?: number;
+  /** How long stop() waits after SIGTERM before SIGKILL. Default 5 s. */
+  stopTimeoutMs?: number;
+  /** Default: silent. */
+  logger?: Logger;
+}
+
+interface PidRecord {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: tells our process from a later one that reused the pid. */
+  startTime: string;
+  command: readonly string[];
+}
+
+interface Supervised {
+  service: ServiceDefinition;
+  wanted: boolean;
+  pid: number | undefined;
+  child: ChildProcess | undefined;
+  startedAt: number;
+  backoffMs: number;
+  restarts: number;
+  timer: NodeJS.Timeout | undefined;
+  exited: Promise<void> | undefined;
+}
+
+export class ProcessSupervisor implements ServiceManager {
+  readonly kind = 'supervisor';
+  readonly #options: ProcessSupervisorOptions;
+  readonly #log: Logger;
+  readonly #services = new Map<string, Supervised>();
+  #poller: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: ProcessSupervisorOptions) {
+    this.#options = options;
+    this.#log = options.logger ?? pino({ level: 'silent' });
+  }
+
+  /** Takes over processes a previous agent started; forgets pid files of processes that are gone. */
+  async adopt(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#options.runDir);
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const adopted: string[] = [];
+    for (const file of names.filter((n) => n.endsWith('.pid'))) {
+      const name = file.slice(0, -'.pid'.length);
+      const path = join(this.#options.runDir, file);
+      const record = JSON.parse(await readFile(path, 'utf8')) as PidRecord;
+      if (startTimeOf(record.pid) !== record.startTime) {
+        await rm(path, { force: true });
+        continue;
+      }
+      this.#services.set(name, {
+        service: { name, command: record.command },
+        wanted: true,
+        pid: record.pid,
+        child: undefined,
+        startedAt: Date.now(),
+        backoffMs: this.#initialBackoff(),
+        restarts: 0,
+        timer: undefined,
+        exited: undefined,
+      });
+      adopted.push(name);
+    }
+    this.#ensurePoller();
+    return adopted;
+  }
+
+  async start(service: ServiceDefinition): Promise<void> {
+    const existing = this.#services.get(service.name);
+    if (existing?.pid !== undefined && isAlive(existing.pid)) {
+      if (sameCommand(existing.service.command, service.command)) {
+        existing.service = service;
+        existing.wanted = true;
+        return;
+      }
+      await this.stop(service);
+    }
+    const entry = this.#services.get(service.name);
+    if (entry?.timer) clearTimeout(entry.timer);
+    await this.#spawn(service, entry?.restarts ?? 0);
+  }
+
+  async restart(service: ServiceDefinition): Promise<void> {
+    await this.stop(service);
+    await this.#spawn(service, this.#services.get(service.name)?.restarts ?? 0);
+  }
+
+  async reload(service: ServiceDefinition): Promise<void> {
+    const entry = this.#services.get(service.name);
+    if (entry?.pid === undefined || !isAlive(entry.pid)) return this.start(service);
+    process.kill(entry.pid, 'SIGHUP');
+  }
+
+  async stop(service: ServiceDefinition): Promise<void> {
+    const entry = this.#services.get(service.name);
+    if (!entry) return;
+    entry.wanted = false;
+    if (entry.timer) clearTimeout(entry.timer);
+    const pid = entry.pid;
+    if (pid !== undefined && isAlive(pid)) {
+      signalGroup(pid, 'SIGTERM');
+      const deadline = Date.now() + (this.#options.stopTimeoutMs ?? 5_000);
+      while (isAlive(pid) && Date.now() < deadline) await delay(50);
+      if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+      while (isAlive(pid)) await delay(20);
+    }
+    await entry.exited;
+    entry.pid = undefined;
+    entry.child = undefined;
+    await rm(this.#pidFile(service.name), { force: true });
+  }
+
+  async status(service: ServiceDefinition): Promise<ServiceStatus> {
+    const entry = this.#services.get(service.name);
+    const running = entry?.pid !== undefined && isAlive(entry.pid);
+    return { running, pid: running ? entry?.pid : undefined, restarts: entry?.restarts ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#poller) clearInterval(this.#poller);
+    for (const entry of this.#services.values()) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.child?.unref();
+    }
+  }
+
+  /** Stops every supervised process (tests and demos clean up with this). */
+  async stopAll(): Promise<void> {
+    for (const entry of [...this.#services.values()]) await this.stop(entry.service);
+  }
+
+  async #spawn(service: ServiceDefinition, restarts: number): Promise<void> {
+    if (!service.command?.length)
+      throw new Error(`service ${service.name} has no command; the supervisor runs Process services only`);
+    mkdirSync(this.#options.logDir, { recursive: true });
+    const log = openSync(join(this.#options.logDir, `${service.name}.log`), 'a');
+    const [program, ...args] = service.command as [string, ...string[]];
+    let child: ChildProcess;
+    try {
+      child = spawn(program, args, {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { ...process.env, ...service.env },
+      });
+    } finally {
+      closeSync(log);
+    }
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid as number));
+      child.once('error', (error) =>
+        reject(new Error(`could not start ${service.name} (${program}): ${error.message}`)),
+      );
+    });
+    const previous = this.#services.get(service.name);
+    const entry: Supervised = {
+      service,
+      wanted: true,
+      pid,
+      child,
+      startedAt: Date.now(),
+      backoffMs: previous?.backoffMs ?? this.#initialBackoff(),
+      restarts,
+      timer: undefined,
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
+    this.#services.set(service.name, entry);
+    child.once('exit', (code, signal) => {
+      if (this.#services.get(service.name) !== entry) return;
+      this.#onExit(entry, `exit code ${code ?? '-'}, signal ${signal ?? '-'}`);
+    });
+    await writeFileAtomic(
+      this.#pidFile(service.name),
+      JSON.stringify({
+        pid,
+        startTime: startTimeOf(pid) ?? '',
+        command: service.command,
+      } satisfies PidRecord),
+      0o600,
+    );
+    this.#log.info({ service: service.name, pid }, 'started');
+  }
+
+  #onExit(entry: Supervised, how: string): void {
+    entry.pid = undefined;
+    entry.child = undefined;
+    if (!entry.wanted || this.#closed) return;
+    const ranMs = Date.now() - entry.startedAt;
+    if (ranMs >= (this.#options.resetAfterMs ?? 10_000)) entry.backoffMs = this.#initialBackoff();
+    const wait = entry.backoffMs;
+    entry.backoffMs = Math.min(entry.backoffMs * 2, this.#options.maxBackoffMs ?? 30_000);
+    this.#log.warn({ service: entry.service.name, how, restartInMs: wait }, 'service exited; restarting');
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (!entry.wanted || this.#closed) return;
+      this.#spawn(entry.service, entry.restarts + 1).catch((error: unknown) => {
+        this.#log.error({ err: error, service: entry.service.name }, 'restart failed');
+        this.#onExit(entry, 'failed to start');
+      });
+    }, wait);
+  }
+
+  /** Adopted processes are not our children: poll them to notice an exit. */
+  #ensurePoller(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      for (const entry of this.#services.values()) {
+        if (!entry.child && entry.pid !== undefined && !isAlive(entry.pid))
+          this.#onExit(entry, 'adopted process gone');
+      }
+    }, 500);
+    this.#poller.unref();
+  }
+
+  #initialBackoff(): number {
+    return this.#options.initialBackoffMs ?? 500;
+  }
+
+  #pidFile(name: string): string {
+    return join(this.#options.runDir, `${name}.pid`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped) still answers signal 0.
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+function readStat(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields after its closing paren are plain.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+function startTimeOf(pid: number): string | undefined {
+  return readStat(pid)?.startTime;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function sameCommand(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
