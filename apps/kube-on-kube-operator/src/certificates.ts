@@ -1,0 +1,200 @@
+/**
+ * What a Cluster's PKI consists of (kubeadm's layout): three CAs, the
+ * service-account key pair, serving and client certificates with their SANs,
+ * and kubeconfigs. Pure: a table derived from the Cluster, its apiserver
+ * Service and endpoint; pki-material.ts turns it into Secrets.
+ */
+import { isIP } from 'node:net';
+import type { CertificateUsage } from '@kok/pki';
+import type { ResolvedCluster } from './cluster-spec.ts';
+import type { Endpoint } from './endpoint.ts';
+import type { ClusterNames } from './names.ts';
+import { firstServiceIP } from './network.ts';
+
+export type SignerName = 'ca' | 'frontProxyCA' | 'etcdCA';
+
+export interface CertificateAuthoritySpec {
+  kind: 'ca';
+  signer: SignerName;
+  secretName: string;
+  commonName: string;
+}
+
+export interface ServiceAccountKeySpec {
+  kind: 'service-account';
+  secretName: string;
+}
+
+export interface LeafCertificateSpec {
+  kind: 'certificate';
+  secretName: string;
+  signer: SignerName;
+  commonName: string;
+  organizations: string[];
+  usages: CertificateUsage[];
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+export interface KubeconfigSpec {
+  kind: 'kubeconfig';
+  secretName: string;
+  signer: 'ca';
+  /** Name of the cluster entry (the Cluster's name). */
+  clusterName: string;
+  commonName: string;
+  organizations: string[];
+  /** URL of the apiserver the kubeconfig talks to. */
+  server: string;
+}
+
+export type PkiSpec = CertificateAuthoritySpec | ServiceAccountKeySpec | LeafCertificateSpec | KubeconfigSpec;
+
+export interface PkiInputs {
+  cluster: ResolvedCluster;
+  names: ClusterNames;
+  endpoint: Endpoint;
+  /** ClusterIP of the apiserver Service in the meta-cluster, once assigned. */
+  apiServerClusterIP?: string;
+}
+
+/** Splits names and addresses, drops duplicates, keeps first-seen order. */
+function subjectAltNames(values: readonly string[]): { dnsNames: string[]; ipAddresses: string[] } {
+  const unique = [...new Set(values.filter((v) => v && v !== 'None'))];
+  return { dnsNames: unique.filter((v) => !isIP(v)), ipAddresses: unique.filter((v) => isIP(v)) };
+}
+
+/** SANs of the apiserver serving certificate: every name a client may dial. */
+export function apiServerSANs(inputs: PkiInputs): { dnsNames: string[]; ipAddresses: string[] } {
+  const { cluster, names, endpoint, apiServerClusterIP } = inputs;
+  const service = names.apiServerService;
+  return subjectAltNames([
+    // Inside the biz-cluster: the `kubernetes` Service.
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    `kubernetes.default.svc.${cluster.network.dnsDomain}`,
+    // Inside the meta-cluster: the apiserver Service.
+    service,
+    `${service}.${names.namespace}`,
+    `${service}.${names.namespace}.svc`,
+    'localhost',
+    endpoint.host,
+    ...cluster.certSANs,
+    '127.0.0.1',
+    firstServiceIP(cluster.network.serviceCIDR),
+    ...(apiServerClusterIP ? [apiServerClusterIP] : []),
+  ]);
+}
+
+/** SANs of etcd's client (server) certificate: members through the headless Service, the client Service, loopback. */
+export function etcdServerSANs(names: ClusterNames): { dnsNames: string[]; ipAddresses: string[] } {
+  const ns = names.namespace;
+  return subjectAltNames([
+    `*.${names.etcd}.${ns}.svc`,
+    names.etcdClientService,
+    `${names.etcdClientService}.${ns}`,
+    `${names.etcdClientService}.${ns}.svc`,
+    'localhost',
+    '127.0.0.1',
+  ]);
+}
+
+/**
+ * SANs of etcd's peer certificate. A wildcard over the headless Service covers
+ * every member, so scaling etcd never needs a new certificate.
+ */
+export function etcdPeerSANs(names: ClusterNames): { dnsNames: string[]; ipAddresses: string[] } {
+  return subjectAltNames([`*.${names.etcd}.${names.namespace}.svc`, 'localhost', '127.0.0.1']);
+}
+
+/** The whole PKI of a Cluster, CAs first (leaves are signed by them). */
+export function pkiSpecs(inputs: PkiInputs): PkiSpec[] {
+  const { names, endpoint } = inputs;
+  const s = names.secrets;
+  const internalServer = `https://${names.apiServerServiceHost}:${inputs.cluster.apiServer.service.port}`;
+  // system:masters for the admin and node-operator: the biz-cluster has no RBAC bindings of ours yet.
+  const kubeconfig = (secretName: string, commonName: string, organizations: string[], server: string) =>
+    ({
+      kind: 'kubeconfig',
+      secretName,
+      signer: 'ca',
+      clusterName: names.cluster,
+      commonName,
+      organizations,
+      server,
+    }) as const;
+  return [
+    { kind: 'ca', signer: 'ca', secretName: s.ca, commonName: `${names.cluster}-ca` },
+    {
+      kind: 'ca',
+      signer: 'frontProxyCA',
+      secretName: s.frontProxyCA,
+      commonName: `${names.cluster}-front-proxy-ca`,
+    },
+    { kind: 'ca', signer: 'etcdCA', secretName: s.etcdCA, commonName: `${names.cluster}-etcd-ca` },
+    { kind: 'service-account', secretName: s.serviceAccount },
+    {
+      kind: 'certificate',
+      secretName: s.apiServerServing,
+      signer: 'ca',
+      commonName: 'kube-apiserver',
+      organizations: [],
+      usages: ['server'],
+      ...apiServerSANs(inputs),
+    },
+    {
+      kind: 'certificate',
+      secretName: s.apiServerEtcdClient,
+      signer: 'etcdCA',
+      commonName: 'kube-apiserver-etcd-client',
+      organizations: [],
+      usages: ['client'],
+      dnsNames: [],
+      ipAddresses: [],
+    },
+    {
+      kind: 'certificate',
+      secretName: s.apiServerKubeletClient,
+      signer: 'ca',
+      commonName: 'kube-apiserver-kubelet-client',
+      organizations: ['system:masters'],
+      usages: ['client'],
+      dnsNames: [],
+      ipAddresses: [],
+    },
+    {
+      kind: 'certificate',
+      secretName: s.frontProxyClient,
+      signer: 'frontProxyCA',
+      commonName: 'front-proxy-client',
+      organizations: [],
+      usages: ['client'],
+      dnsNames: [],
+      ipAddresses: [],
+    },
+    {
+      kind: 'certificate',
+      secretName: s.etcdServer,
+      signer: 'etcdCA',
+      commonName: `${names.etcd}-server`,
+      organizations: [],
+      // etcd also dials itself as a client (health checks, gateway).
+      usages: ['server', 'client'],
+      ...etcdServerSANs(names),
+    },
+    {
+      kind: 'certificate',
+      secretName: s.etcdPeer,
+      signer: 'etcdCA',
+      commonName: `${names.etcd}-peer`,
+      organizations: [],
+      usages: ['server', 'client'],
+      ...etcdPeerSANs(names),
+    },
+    kubeconfig(s.adminKubeconfig, 'kok-admin', ['system:masters'], endpoint.url),
+    kubeconfig(s.controllerManagerKubeconfig, 'system:kube-controller-manager', [], internalServer),
+    kubeconfig(s.schedulerKubeconfig, 'system:kube-scheduler', [], internalServer),
+    kubeconfig(s.nodeOperatorKubeconfig, 'kok:node-operator', ['system:masters'], internalServer),
+  ];
+}

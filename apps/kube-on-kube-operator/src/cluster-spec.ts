@@ -1,0 +1,121 @@
+/**
+ * The Cluster as the operator acts on it: every default applied and every
+ * optional field resolved, so rendering never has to ask "is it set?".
+ */
+import { ClusterResource, withDefaults } from '@kok/api';
+import type { ClusterSpec } from '@kok/api';
+
+/**
+ * etcd version used when spec.etcd.version is empty: the release the operator
+ * is tested with (tools/versions.env). One value for every supported minor, so
+ * a Kubernetes upgrade never moves etcd unless the user asks.
+ */
+export const DEFAULT_ETCD_VERSION = '3.6.16';
+
+export interface ResourceRequirements {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+export interface ComponentSettings {
+  replicas: number;
+  extraArgs: Record<string, string>;
+  featureGates: Record<string, boolean>;
+  resources?: ResourceRequirements;
+}
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+
+export interface ResolvedCluster {
+  namespace: string;
+  name: string;
+  /** Kubernetes version of the control plane, e.g. v1.36.3. */
+  version: string;
+  etcd: {
+    replicas: number;
+    version: string;
+    storage: { size: string; storageClassName?: string };
+    /** Set when the user points at an etcd run elsewhere (not supported by this operator yet). */
+    external?: { endpoints: string[] };
+  };
+  apiServer: ComponentSettings & { service: { type: ServiceType; port: number } };
+  controllerManager: ComponentSettings;
+  scheduler: ComponentSettings;
+  certSANs: string[];
+  network: { serviceCIDR: string; podCIDR: string; dnsDomain: string };
+  paused: boolean;
+}
+
+type Quantities = Record<string, string | number>;
+type RawSettings = {
+  replicas?: number;
+  extraArgs?: Record<string, string>;
+  featureGates?: Record<string, boolean>;
+  resources?: { requests?: Quantities; limits?: Quantities };
+};
+
+/** Quantities as the strings core/v1 serialises (`2` becomes `"2"`). */
+const quantities = (q: Quantities | undefined) =>
+  q ? Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)])) : undefined;
+
+function resourcesOf(raw: RawSettings['resources']): ResourceRequirements | undefined {
+  if (!raw) return undefined;
+  const requests = quantities(raw.requests);
+  const limits = quantities(raw.limits);
+  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+}
+
+function settings(raw: RawSettings | undefined, defaultReplicas: number): ComponentSettings {
+  return {
+    replicas: raw?.replicas ?? defaultReplicas,
+    extraArgs: { ...raw?.extraArgs },
+    featureGates: { ...raw?.featureGates },
+    ...(raw?.resources ? { resources: resourcesOf(raw.resources) } : {}),
+  };
+}
+
+/** Resolves `cluster.spec` with the CRD's defaults (the same ones the apiserver applies). */
+export function resolveCluster(cluster: {
+  metadata?: { name?: string; namespace?: string };
+  spec: ClusterSpec;
+}): ResolvedCluster {
+  const spec = withDefaults(ClusterResource, {
+    apiVersion: '',
+    kind: '',
+    metadata: {},
+    spec: cluster.spec,
+  }).spec;
+  const etcd = spec.etcd;
+  const plane = spec.controlPlane;
+  const storageClassName = etcd?.storage?.storageClassName;
+  return {
+    namespace: cluster.metadata?.namespace ?? 'default',
+    name: cluster.metadata?.name ?? '',
+    version: spec.version,
+    etcd: {
+      replicas: etcd?.replicas ?? 3,
+      version: etcd?.version ?? DEFAULT_ETCD_VERSION,
+      storage: {
+        size: String(etcd?.storage?.size ?? '8Gi'),
+        ...(storageClassName ? { storageClassName } : {}),
+      },
+      ...(etcd?.external ? { external: { endpoints: [...etcd.external.endpoints] } } : {}),
+    },
+    apiServer: {
+      ...settings(plane?.apiServer, 3),
+      service: {
+        type: plane?.apiServer?.service?.type ?? 'ClusterIP',
+        port: plane?.apiServer?.service?.port ?? 6443,
+      },
+    },
+    controllerManager: settings(plane?.controllerManager, 2),
+    scheduler: settings(plane?.scheduler, 2),
+    certSANs: [...(spec.certSANs ?? [])],
+    network: {
+      serviceCIDR: spec.network?.serviceCIDR ?? '10.96.0.0/12',
+      podCIDR: spec.network?.podCIDR ?? '10.244.0.0/16',
+      dnsDomain: spec.network?.dnsDomain ?? 'cluster.local',
+    },
+    paused: spec.paused ?? false,
+  };
+}

@@ -1,0 +1,161 @@
+/** etcd: a StatefulSet of N members that find each other through the headless Service. */
+import type { V1StatefulSet } from '@kubernetes/client-node';
+import { ClusterConditions } from '@kok/api';
+import type { ResolvedCluster } from '../cluster-spec.ts';
+import { renderFlags } from '../command-line.ts';
+import type { ClusterNames } from '../names.ts';
+import { clusterLabels, selectorLabels } from '../names.ts';
+import {
+  contentHash,
+  TEMPLATE_HASH_ANNOTATION,
+  templateHashDiffers,
+  withTemplateHash,
+} from '../template-hash.ts';
+import { statefulSetStatus } from '../workload-status.ts';
+import type { ControlPlaneComponent, RenderContext } from './component.ts';
+import { ownedMetadata, secretsHash } from './component.ts';
+import { httpProbe, secretFiles, spreadOverNodes } from './pod-template.ts';
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './services.ts';
+
+/** Bump to rewrite every Cluster's etcd on purpose (it rolls every member). */
+const TEMPLATE_VERSION = 1;
+
+const ETCD_METRICS_PORT = 2381;
+const ETCD_PKI_DIR = '/etc/etcd/pki';
+const DATA_DIR = '/var/lib/etcd';
+
+/** `registry.k8s.io/etcd:3.6.16-0`: the registry tags etcd builds with a `-N` suffix. */
+export function etcdImage(version: string): string {
+  return `registry.k8s.io/etcd:${version.replace(/^v/, '')}-0`;
+}
+
+/** `--initial-cluster`: every member's name and peer URL. */
+export function initialCluster(names: ClusterNames, replicas: number): string {
+  return Array.from(
+    { length: replicas },
+    (_, i) => `${names.etcd}-${i}=https://${names.etcdMemberHost(i)}:${ETCD_PEER_PORT}`,
+  ).join(',');
+}
+
+/** Client URLs of every member: the apiserver's --etcd-servers. */
+export function etcdClientURLs(names: ClusterNames, replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `https://${names.etcdMemberHost(i)}:${ETCD_CLIENT_PORT}`);
+}
+
+/** The etcd command line; $(POD_NAME) is expanded by the kubelet from the pod's env. */
+export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
+  const self = `$(POD_NAME).${names.etcd}.${names.namespace}.svc`;
+  return renderFlags([
+    ['name', '$(POD_NAME)'],
+    ['data-dir', DATA_DIR],
+    ['listen-client-urls', `https://0.0.0.0:${ETCD_CLIENT_PORT}`],
+    ['advertise-client-urls', `https://${self}:${ETCD_CLIENT_PORT}`],
+    ['listen-peer-urls', `https://0.0.0.0:${ETCD_PEER_PORT}`],
+    ['initial-advertise-peer-urls', `https://${self}:${ETCD_PEER_PORT}`],
+    ['initial-cluster', initialCluster(names, cluster.etcd.replicas)],
+    ['initial-cluster-state', 'new'],
+    ['initial-cluster-token', `${names.namespace}-${names.cluster}`],
+    ['listen-metrics-urls', `http://0.0.0.0:${ETCD_METRICS_PORT}`],
+    ['client-cert-auth', 'true'],
+    ['trusted-ca-file', `${ETCD_PKI_DIR}/ca.crt`],
+    ['cert-file', `${ETCD_PKI_DIR}/server.crt`],
+    ['key-file', `${ETCD_PKI_DIR}/server.key`],
+    ['peer-client-cert-auth', 'true'],
+    ['peer-trusted-ca-file', `${ETCD_PKI_DIR}/ca.crt`],
+    ['peer-cert-file', `${ETCD_PKI_DIR}/peer.crt`],
+    ['peer-key-file', `${ETCD_PKI_DIR}/peer.key`],
+    ['snapshot-count', '10000'],
+  ]);
+}
+
+function render(ctx: RenderContext): V1StatefulSet[] | undefined {
+  const { cluster, names, pki } = ctx;
+  if (!pki) return undefined;
+  const s = names.secrets;
+  const mounted = [s.etcdCA, s.etcdServer, s.etcdPeer];
+  const hash = contentHash({ TEMPLATE_VERSION, etcd: cluster.etcd, secrets: secretsHash(pki, mounted) });
+  const labels = clusterLabels(names.cluster, 'etcd');
+  const statefulSet: V1StatefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: ownedMetadata(ctx, names.etcd, 'etcd'),
+    spec: {
+      serviceName: names.etcd,
+      replicas: cluster.etcd.replicas,
+      // Members start together: with OrderedReady, member 0 would wait forever for a quorum.
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      // The data goes with the cluster; scaling down keeps it for a scale up.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' },
+      selector: { matchLabels: selectorLabels(names.cluster, 'etcd') },
+      template: {
+        metadata: { labels, annotations: { [TEMPLATE_HASH_ANNOTATION]: hash } },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          affinity: spreadOverNodes(names.cluster, 'etcd'),
+          containers: [
+            {
+              name: 'etcd',
+              image: etcdImage(cluster.etcd.version),
+              command: ['etcd'],
+              args: etcdArgs(cluster, names),
+              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              ports: [
+                { name: 'client', containerPort: ETCD_CLIENT_PORT },
+                { name: 'peer', containerPort: ETCD_PEER_PORT },
+                { name: 'metrics', containerPort: ETCD_METRICS_PORT },
+              ],
+              startupProbe: httpProbe('startup', '/readyz', 'metrics', 'HTTP'),
+              livenessProbe: httpProbe('liveness', '/livez', 'metrics', 'HTTP'),
+              readinessProbe: httpProbe('readiness', '/readyz', 'metrics', 'HTTP'),
+              volumeMounts: [
+                { name: 'data', mountPath: DATA_DIR },
+                { name: 'pki', mountPath: ETCD_PKI_DIR, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            {
+              name: 'pki',
+              projected: secretFiles([
+                { secret: s.etcdCA, key: 'tls.crt', path: 'ca.crt' },
+                { secret: s.etcdServer, key: 'tls.crt', path: 'server.crt' },
+                { secret: s.etcdServer, key: 'tls.key', path: 'server.key' },
+                { secret: s.etcdPeer, key: 'tls.crt', path: 'peer.crt' },
+                { secret: s.etcdPeer, key: 'tls.key', path: 'peer.key' },
+              ]),
+            },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data', labels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: cluster.etcd.storage.size } },
+            ...(cluster.etcd.storage.storageClassName
+              ? { storageClassName: cluster.etcd.storage.storageClassName }
+              : {}),
+          },
+        },
+      ],
+    },
+  };
+  return [withTemplateHash(statefulSet, hash)];
+}
+
+export const etcd: ControlPlaneComponent = {
+  name: 'etcd',
+  condition: ClusterConditions.EtcdAvailable,
+  dependsOn: ['services', 'pki'],
+  render,
+  needsUpdate: templateHashDiffers,
+  status: (observed, desired, ctx) =>
+    statefulSetStatus(
+      observed[0] as V1StatefulSet | undefined,
+      desired[0] as V1StatefulSet,
+      ctx.cluster.etcd.version,
+    ),
+};

@@ -1,0 +1,119 @@
+/** kube-apiserver: a Deployment behind the apiserver Service, talking to etcd over mutual TLS. */
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ClusterConditions } from '@kok/api';
+import type { ResolvedCluster } from '../cluster-spec.ts';
+import { renderFlags } from '../command-line.ts';
+import type { ClusterNames } from '../names.ts';
+import { contentHash, templateHashDiffers } from '../template-hash.ts';
+import { deploymentStatus } from '../workload-status.ts';
+import type { ControlPlaneComponent, RenderContext } from './component.ts';
+import { secretsHash } from './component.ts';
+import { controlPlaneDeployment } from './control-plane-deployment.ts';
+import { etcdClientURLs } from './etcd.ts';
+import { httpProbe, PKI_DIR } from './pod-template.ts';
+import { APISERVER_PORT } from './services.ts';
+
+/** Bump to rewrite every Cluster's apiserver on purpose (it rolls every apiserver). */
+const TEMPLATE_VERSION = 1;
+
+const pki = (file: string) => `${PKI_DIR}/${file}`;
+
+/** The kube-apiserver command line (kubeadm's flags), then featureGates and extraArgs. */
+export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
+  return renderFlags(
+    [
+      // The pod IP, expanded by the kubelet from the env: what the `kubernetes` Endpoints name.
+      ['advertise-address', '$(POD_IP)'],
+      ['secure-port', String(APISERVER_PORT)],
+      ['allow-privileged', 'true'],
+      ['authorization-mode', 'Node,RBAC'],
+      ['enable-admission-plugins', 'NodeRestriction'],
+      ['enable-bootstrap-token-auth', 'true'],
+      ['client-ca-file', pki('ca.crt')],
+      ['tls-cert-file', pki('apiserver.crt')],
+      ['tls-private-key-file', pki('apiserver.key')],
+      ['etcd-servers', etcdClientURLs(names, cluster.etcd.replicas).join(',')],
+      ['etcd-cafile', pki('etcd/ca.crt')],
+      ['etcd-certfile', pki('apiserver-etcd-client.crt')],
+      ['etcd-keyfile', pki('apiserver-etcd-client.key')],
+      ['kubelet-client-certificate', pki('apiserver-kubelet-client.crt')],
+      ['kubelet-client-key', pki('apiserver-kubelet-client.key')],
+      ['kubelet-preferred-address-types', 'InternalIP,ExternalIP,Hostname'],
+      ['proxy-client-cert-file', pki('front-proxy-client.crt')],
+      ['proxy-client-key-file', pki('front-proxy-client.key')],
+      ['requestheader-allowed-names', 'front-proxy-client'],
+      ['requestheader-client-ca-file', pki('front-proxy-ca.crt')],
+      ['requestheader-extra-headers-prefix', 'X-Remote-Extra-'],
+      ['requestheader-group-headers', 'X-Remote-Group'],
+      ['requestheader-username-headers', 'X-Remote-User'],
+      ['service-account-issuer', `https://kubernetes.default.svc.${cluster.network.dnsDomain}`],
+      ['service-account-key-file', pki('sa.pub')],
+      ['service-account-signing-key-file', pki('sa.key')],
+      ['service-cluster-ip-range', cluster.network.serviceCIDR],
+    ],
+    cluster.apiServer.extraArgs,
+    cluster.apiServer.featureGates,
+  );
+}
+
+function render(ctx: RenderContext): V1Deployment[] | undefined {
+  const { cluster, names, pki: material } = ctx;
+  if (!material) return undefined;
+  const s = names.secrets;
+  const files = [
+    { secret: s.ca, key: 'tls.crt', path: 'ca.crt' },
+    { secret: s.apiServerServing, key: 'tls.crt', path: 'apiserver.crt' },
+    { secret: s.apiServerServing, key: 'tls.key', path: 'apiserver.key' },
+    { secret: s.etcdCA, key: 'tls.crt', path: 'etcd/ca.crt' },
+    { secret: s.apiServerEtcdClient, key: 'tls.crt', path: 'apiserver-etcd-client.crt' },
+    { secret: s.apiServerEtcdClient, key: 'tls.key', path: 'apiserver-etcd-client.key' },
+    { secret: s.apiServerKubeletClient, key: 'tls.crt', path: 'apiserver-kubelet-client.crt' },
+    { secret: s.apiServerKubeletClient, key: 'tls.key', path: 'apiserver-kubelet-client.key' },
+    { secret: s.frontProxyCA, key: 'tls.crt', path: 'front-proxy-ca.crt' },
+    { secret: s.frontProxyClient, key: 'tls.crt', path: 'front-proxy-client.crt' },
+    { secret: s.frontProxyClient, key: 'tls.key', path: 'front-proxy-client.key' },
+    { secret: s.serviceAccount, key: 'sa.key', path: 'sa.key' },
+    { secret: s.serviceAccount, key: 'sa.pub', path: 'sa.pub' },
+  ];
+  const { service: _service, ...settings } = cluster.apiServer;
+  const hash = contentHash({
+    TEMPLATE_VERSION,
+    version: cluster.version,
+    settings,
+    network: cluster.network,
+    etcdReplicas: cluster.etcd.replicas,
+    secrets: secretsHash(material, [...new Set(files.map((f) => f.secret))]),
+  });
+  return [
+    controlPlaneDeployment(ctx, {
+      name: names.apiServer,
+      component: 'kube-apiserver',
+      version: cluster.version,
+      settings: cluster.apiServer,
+      args: apiServerArgs(cluster, names),
+      env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      port: { name: 'https', containerPort: APISERVER_PORT },
+      probes: {
+        startupProbe: httpProbe('startup', '/livez', 'https', 'HTTPS'),
+        livenessProbe: httpProbe('liveness', '/livez', 'https', 'HTTPS'),
+        readinessProbe: httpProbe('readiness', '/readyz', 'https', 'HTTPS'),
+      },
+      files,
+      hash,
+    }),
+  ];
+}
+
+export const apiServer: ControlPlaneComponent = {
+  name: 'apiServer',
+  condition: ClusterConditions.APIServerAvailable,
+  dependsOn: ['etcd'],
+  render,
+  needsUpdate: templateHashDiffers,
+  status: (observed, desired, ctx) =>
+    deploymentStatus(
+      observed[0] as V1Deployment | undefined,
+      desired[0] as V1Deployment,
+      ctx.cluster.version,
+    ),
+};

@@ -1,0 +1,98 @@
+/** kube-controller-manager: signs node certificates with the cluster CA and owns service-account tokens. */
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ClusterConditions } from '@kok/api';
+import type { ResolvedCluster } from '../cluster-spec.ts';
+import { renderFlags } from '../command-line.ts';
+import type { ClusterNames } from '../names.ts';
+import { KUBECONFIG_KEY } from '../pki-material.ts';
+import { contentHash, templateHashDiffers } from '../template-hash.ts';
+import { deploymentStatus } from '../workload-status.ts';
+import type { ControlPlaneComponent, RenderContext } from './component.ts';
+import { secretsHash } from './component.ts';
+import { controlPlaneDeployment } from './control-plane-deployment.ts';
+import { httpProbe, PKI_DIR } from './pod-template.ts';
+
+/** Bump to rewrite every Cluster's controller-manager on purpose. */
+const TEMPLATE_VERSION = 1;
+
+const SECURE_PORT = 10257;
+const file = (name: string) => `${PKI_DIR}/${name}`;
+
+export function controllerManagerArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
+  const kubeconfig = file('controller-manager.conf');
+  return renderFlags(
+    [
+      ['kubeconfig', kubeconfig],
+      ['authentication-kubeconfig', kubeconfig],
+      ['authorization-kubeconfig', kubeconfig],
+      ['bind-address', '0.0.0.0'],
+      ['secure-port', String(SECURE_PORT)],
+      ['client-ca-file', file('ca.crt')],
+      ['requestheader-client-ca-file', file('front-proxy-ca.crt')],
+      ['cluster-name', names.cluster],
+      ['cluster-signing-cert-file', file('ca.crt')],
+      ['cluster-signing-key-file', file('ca.key')],
+      ['root-ca-file', file('ca.crt')],
+      ['service-account-private-key-file', file('sa.key')],
+      ['service-cluster-ip-range', cluster.network.serviceCIDR],
+      ['cluster-cidr', cluster.network.podCIDR],
+      ['allocate-node-cidrs', 'true'],
+      ['controllers', '*,bootstrapsigner,tokencleaner'],
+      ['leader-elect', 'true'],
+      ['use-service-account-credentials', 'true'],
+    ],
+    cluster.controllerManager.extraArgs,
+    cluster.controllerManager.featureGates,
+  );
+}
+
+function render(ctx: RenderContext): V1Deployment[] | undefined {
+  const { cluster, names, pki } = ctx;
+  if (!pki) return undefined;
+  const s = names.secrets;
+  const files = [
+    { secret: s.controllerManagerKubeconfig, key: KUBECONFIG_KEY, path: 'controller-manager.conf' },
+    { secret: s.ca, key: 'tls.crt', path: 'ca.crt' },
+    { secret: s.ca, key: 'tls.key', path: 'ca.key' },
+    { secret: s.frontProxyCA, key: 'tls.crt', path: 'front-proxy-ca.crt' },
+    { secret: s.serviceAccount, key: 'sa.key', path: 'sa.key' },
+  ];
+  const hash = contentHash({
+    TEMPLATE_VERSION,
+    version: cluster.version,
+    settings: cluster.controllerManager,
+    network: cluster.network,
+    secrets: secretsHash(pki, [...new Set(files.map((f) => f.secret))]),
+  });
+  return [
+    controlPlaneDeployment(ctx, {
+      name: names.controllerManager,
+      component: 'kube-controller-manager',
+      version: cluster.version,
+      settings: cluster.controllerManager,
+      args: controllerManagerArgs(cluster, names),
+      port: { name: 'https', containerPort: SECURE_PORT },
+      probes: {
+        startupProbe: httpProbe('startup', '/healthz', 'https', 'HTTPS'),
+        livenessProbe: httpProbe('liveness', '/healthz', 'https', 'HTTPS'),
+        readinessProbe: httpProbe('readiness', '/healthz', 'https', 'HTTPS'),
+      },
+      files,
+      hash,
+    }),
+  ];
+}
+
+export const controllerManager: ControlPlaneComponent = {
+  name: 'controllerManager',
+  condition: ClusterConditions.ControllerManagerAvailable,
+  dependsOn: ['apiServer'],
+  render,
+  needsUpdate: templateHashDiffers,
+  status: (observed, desired, ctx) =>
+    deploymentStatus(
+      observed[0] as V1Deployment | undefined,
+      desired[0] as V1Deployment,
+      ctx.cluster.version,
+    ),
+};

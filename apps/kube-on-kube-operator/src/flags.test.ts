@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseBindAddress, parseFlags } from './flags.ts';
+
+describe('parseFlags', () => {
+  it('has documented defaults', () => {
+    expect(parseFlags([])).toEqual({
+      metricsBindAddress: { host: '0.0.0.0', port: 8080 },
+      leaderElect: false,
+      leaderElectionNamespace: 'kube-system',
+      logLevel: 'info',
+      help: false,
+    });
+  });
+
+  it('reads every flag', () => {
+    expect(
+      parseFlags([
+        '--kubeconfig=/tmp/kc',
+        '--namespace',
+        'fleet',
+        '--metrics-bind-address=127.0.0.1:9090',
+        '--leader-elect',
+        '--log-level=debug',
+      ]),
+    ).toEqual({
+      kubeconfig: '/tmp/kc',
+      namespace: 'fleet',
+      metricsBindAddress: { host: '127.0.0.1', port: 9090 },
+      leaderElect: true,
+      leaderElectionNamespace: 'fleet',
+      logLevel: 'debug',
+      help: false,
+    });
+  });
+
+  it('refuses unknown flags', () => {
+    expect(() => parseFlags(['--kubeconfg=x'])).toThrow(/kubeconfg/);
+  });
+});
+
+describe('parseBindAddress', () => {
+  it.each([
+    [':8080', { host: '0.0.0.0', port: 8080 }],
+    ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
+    ['[::1]:9443', { host: '::1', port: 9443 }],
+    ['0', false],
+  ])('%s', (value, expected) => {
+    expect(parseBindAddress(value)).toEqual(expected);
+  });
+
+  it('says what it expects', () => {
+    expect(() => parseBindAddress('8080')).toThrow(/host:port/);
+  });
+});

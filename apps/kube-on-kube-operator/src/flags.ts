@@ -1,0 +1,67 @@
+/** Command-line flags of the operator (controller-runtime's names). */
+import { parseArgs } from 'node:util';
+
+export interface Flags {
+  /** Path of a kubeconfig. Default: $KUBECONFIG, the in-cluster config, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** Namespace whose Clusters are reconciled. Default: all namespaces. */
+  namespace?: string;
+  /** host:port of /metrics and the health endpoints; "0" turns them off. Default ":8080". */
+  metricsBindAddress: { host: string; port: number } | false;
+  /** Hold a Lease before reconciling, so only one replica acts. Default false. */
+  leaderElect: boolean;
+  /** Namespace of the Lease. Default: --namespace, else kube-system. */
+  leaderElectionNamespace: string;
+  /** pino level. Default info. */
+  logLevel: string;
+  help: boolean;
+}
+
+export const USAGE = `Usage: node src/main.ts [flags]
+
+  --kubeconfig <path>                  kubeconfig of the meta-cluster (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+  --namespace <ns>                     reconcile Clusters of this namespace only (default: all namespaces)
+  --metrics-bind-address <host:port>   /metrics, /healthz and /readyz; "0" turns them off (default ":8080")
+  --leader-elect                       hold a Lease before reconciling (default false)
+  --leader-election-namespace <ns>     namespace of the Lease (default: --namespace, else kube-system)
+  --log-level <level>                  trace, debug, info, warn, error (default info)
+  --help                               print this and exit
+`;
+
+/** Parses `:8080`, `127.0.0.1:9090` or `[::1]:8080`; "0" means off. */
+export function parseBindAddress(value: string): { host: string; port: number } | false {
+  if (value === '0') return false;
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535)
+    throw new Error(
+      `--metrics-bind-address "${value}" is not host:port (e.g. ":8080" or "127.0.0.1:8080"), nor "0" to turn it off`,
+    );
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+export function parseFlags(argv: readonly string[]): Flags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'metrics-bind-address': { type: 'string', default: ':8080' },
+      'leader-elect': { type: 'boolean', default: false },
+      'leader-election-namespace': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  return {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    metricsBindAddress: parseBindAddress(values['metrics-bind-address']),
+    leaderElect: values['leader-elect'],
+    leaderElectionNamespace: values['leader-election-namespace'] ?? values.namespace ?? 'kube-system',
+    logLevel: values['log-level'],
+    help: values.help,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Names and labels of everything the operator creates for a Cluster. One
+ * place, so rendering, observing and teardown always agree.
+ */
+import { Labels } from '@kok/api';
+
+/** The field manager and managed-by label value of this operator. */
+export const OPERATOR_NAME = 'kube-on-kube-operator';
+
+/** Components as they appear in labels and object names. */
+export type ComponentLabel = 'pki' | 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+
+export interface ClusterNames {
+  cluster: string;
+  namespace: string;
+  /** StatefulSet and its headless (peer) Service. */
+  etcd: string;
+  etcdClientService: string;
+  /** DNS name of etcd member `ordinal` through the headless Service. */
+  etcdMemberHost(ordinal: number): string;
+  apiServerService: string;
+  /** `<cluster>-apiserver.<ns>.svc`: how pods of the meta-cluster reach the apiserver. */
+  apiServerServiceHost: string;
+  apiServer: string;
+  controllerManager: string;
+  scheduler: string;
+  secrets: {
+    ca: string;
+    frontProxyCA: string;
+    etcdCA: string;
+    serviceAccount: string;
+    apiServerServing: string;
+    apiServerEtcdClient: string;
+    apiServerKubeletClient: string;
+    frontProxyClient: string;
+    etcdServer: string;
+    etcdPeer: string;
+    adminKubeconfig: string;
+    controllerManagerKubeconfig: string;
+    schedulerKubeconfig: string;
+    nodeOperatorKubeconfig: string;
+  };
+}
+
+export function clusterNames(namespace: string, cluster: string): ClusterNames {
+  const etcd = `${cluster}-etcd`;
+  const apiServerService = `${cluster}-apiserver`;
+  return {
+    cluster,
+    namespace,
+    etcd,
+    etcdClientService: `${cluster}-etcd-client`,
+    etcdMemberHost: (ordinal) => `${etcd}-${ordinal}.${etcd}.${namespace}.svc`,
+    apiServerService,
+    apiServerServiceHost: `${apiServerService}.${namespace}.svc`,
+    apiServer: `${cluster}-kube-apiserver`,
+    controllerManager: `${cluster}-kube-controller-manager`,
+    scheduler: `${cluster}-kube-scheduler`,
+    secrets: {
+      ca: `${cluster}-ca`,
+      frontProxyCA: `${cluster}-front-proxy-ca`,
+      etcdCA: `${cluster}-etcd-ca`,
+      serviceAccount: `${cluster}-sa`,
+      apiServerServing: `${cluster}-apiserver-serving`,
+      apiServerEtcdClient: `${cluster}-apiserver-etcd-client`,
+      apiServerKubeletClient: `${cluster}-apiserver-kubelet-client`,
+      frontProxyClient: `${cluster}-front-proxy-client`,
+      etcdServer: `${cluster}-etcd-server`,
+      etcdPeer: `${cluster}-etcd-peer`,
+      adminKubeconfig: `${cluster}-admin-kubeconfig`,
+      controllerManagerKubeconfig: `${cluster}-controller-manager-kubeconfig`,
+      schedulerKubeconfig: `${cluster}-scheduler-kubeconfig`,
+      nodeOperatorKubeconfig: `${cluster}-node-operator-kubeconfig`,
+    },
+  };
+}
+
+/** Labels on every object of a Cluster; the operator's informers select on managed-by. */
+export function clusterLabels(cluster: string, component: ComponentLabel): Record<string, string> {
+  return {
+    [Labels.cluster]: cluster,
+    [Labels.clusterComponent]: component,
+    [Labels.managedBy]: OPERATOR_NAME,
+  };
+}
+
+/** Pod selector of a component's workload (immutable once created, so it never includes a version). */
+export function selectorLabels(cluster: string, component: ComponentLabel): Record<string, string> {
+  return { [Labels.cluster]: cluster, [Labels.clusterComponent]: component };
+}
+
+/** Selects every object this operator made, across Clusters. */
+export const MANAGED_SELECTOR = `${Labels.managedBy}=${OPERATOR_NAME}`;
+
+/** Selects the objects of one Cluster. */
+export function clusterSelector(cluster: string): string {
+  return `${Labels.cluster}=${cluster},${MANAGED_SELECTOR}`;
+}

@@ -1,0 +1,65 @@
+/** Wiring: informers, the Cluster controller and its metrics on a reconcile Manager. */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { apiVersionOf, ClusterResource } from '@kok/api';
+import { Manager } from '@kok/reconcile';
+import type { Logger } from 'pino';
+import { ClusterMetrics } from './metrics.ts';
+import { MANAGED_SELECTOR, OPERATOR_NAME } from './names.ts';
+import type { PkiOptions } from './pki-material.ts';
+import { clusterReconciler } from './reconcile-cluster.ts';
+import { clusterType, deploymentType, secretType, serviceType, statefulSetType } from './resource-types.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Watch Clusters in this namespace only. Default: all namespaces. */
+  namespace?: string;
+  /** /metrics, /healthz, /readyz. Default port 8080 on all addresses; false turns it off. */
+  http?: { host?: string; port?: number } | false;
+  /** Run only while holding the Lease `kube-on-kube-operator` in this namespace. Default: no leader election. */
+  leaderElectionNamespace?: string;
+  /** Clusters reconciled at once (never one Cluster twice at once). Default 4. */
+  maxConcurrentReconciles?: number;
+  /** Default: PKI defaults (see pki-material.ts). */
+  pki?: PkiOptions;
+  logger: Logger;
+}
+
+export function createOperator(options: OperatorOptions): Manager {
+  const manager = new Manager({
+    kubeConfig: options.kubeConfig,
+    client: { fieldManager: OPERATOR_NAME, userAgent: OPERATOR_NAME, qps: 50, burst: 100 },
+    logger: options.logger,
+    ...(options.http === undefined ? {} : { http: options.http }),
+    ...(options.leaderElectionNamespace
+      ? { leaderElection: { namespace: options.leaderElectionNamespace, name: OPERATOR_NAME } }
+      : {}),
+  });
+  const scope = options.namespace ? { namespace: options.namespace } : {};
+  // Owned objects are selected by the managed-by label: the caches hold nothing else.
+  const owned = { ...scope, labelSelector: MANAGED_SELECTOR };
+  const caches = {
+    clusters: manager.informer(clusterType, scope),
+    secrets: manager.informer(secretType, owned),
+    services: manager.informer(serviceType, owned),
+    deployments: manager.informer(deploymentType, owned),
+    statefulSets: manager.informer(statefulSetType, owned),
+  };
+  const owner = { apiVersion: apiVersionOf(ClusterResource), kind: ClusterResource.kind };
+  manager
+    .controller({
+      name: 'cluster',
+      reconcile: clusterReconciler({
+        client: manager.client,
+        caches,
+        metrics: new ClusterMetrics(manager.metrics.registry),
+        ...(options.pki ? { pki: options.pki } : {}),
+      }),
+      maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
+    })
+    .watchPrimary(caches.clusters)
+    .watchOwned(caches.secrets, owner)
+    .watchOwned(caches.services, owner)
+    .watchOwned(caches.deployments, owner)
+    .watchOwned(caches.statefulSets, owner);
+  return manager;
+}

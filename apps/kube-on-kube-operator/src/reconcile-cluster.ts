@@ -1,0 +1,324 @@
+/**
+ * One Cluster, level-based: observe (caches) → plan (pure) → apply (server-side
+ * apply of what the open gates allow) → status.
+ */
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import { Annotations, Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
+import type { ClusterStatus } from '@kok/api';
+import type { Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
+import { addFinalizer, controllerReference, hasFinalizer, Indexes, removeFinalizer } from '@kok/reconcile';
+import type { Logger } from 'pino';
+import { pkiSpecs } from './certificates.ts';
+import { resolveCluster } from './cluster-spec.ts';
+import { nextClusterStatus } from './cluster-status.ts';
+import type { ComponentReport } from './cluster-status.ts';
+import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './components/component.ts';
+import { controlPlaneComponents } from './components/bring-up-order.ts';
+import { endpointOf } from './endpoint.ts';
+import { planGates } from './gate-plan.ts';
+import type { ComponentObservation } from './gate-plan.ts';
+import type { ClusterMetrics } from './metrics.ts';
+import { clusterNames, clusterSelector } from './names.ts';
+import type { PkiOptions } from './pki-material.ts';
+import { ensurePki } from './pki-material.ts';
+import type { ClusterObject } from './resource-types.ts';
+import { clusterType, persistentVolumeClaimType, typeOfKind } from './resource-types.ts';
+import { contentHash } from './template-hash.ts';
+import { teardownStep } from './teardown.ts';
+
+export interface ClusterCaches {
+  clusters: Informer<ClusterObject>;
+  secrets: Informer<V1Secret>;
+  services: Informer<V1Service>;
+  deployments: Informer<V1Deployment>;
+  statefulSets: Informer<V1StatefulSet>;
+}
+
+export interface ClusterReconcilerDeps {
+  client: KubeClient;
+  caches: ClusterCaches;
+  metrics: ClusterMetrics;
+  /** Default: the list in components/bring-up-order.ts. */
+  components?: readonly ControlPlaneComponent[];
+  /** Default: PKI defaults (leaves 365 days, renewed 30 days before expiry). */
+  pki?: PkiOptions;
+  /** Default: the system clock. */
+  now?: () => Date;
+}
+
+/** Look again this often while a rollout is under way, in case an event was missed. Default 30 s. */
+const PROGRESS_RECHECK_MS = 30_000;
+/** Look again this often when all is well: certificates near expiry are renewed on one of these. */
+const STEADY_RECHECK_MS = 60 * 60_000;
+/** Teardown polls this fast: the next tier waits for the previous one to vanish. */
+const TEARDOWN_RECHECK_MS = 1_000;
+
+export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
+  return (request, ctx) => reconcileCluster(deps, request, ctx.log);
+}
+
+export async function reconcileCluster(
+  deps: ClusterReconcilerDeps,
+  request: Request,
+  log: Logger,
+): Promise<Result | void> {
+  const now = deps.now ?? (() => new Date());
+  const cached = deps.caches.clusters.getByName(request.namespace, request.name);
+  if (!cached) return;
+  if (cached.metadata.deletionTimestamp) return teardown(deps, cached, log, now());
+
+  const cluster = await addFinalizer(deps.client, clusterType, cached, Finalizers.cluster);
+  const resolved = resolveCluster(cluster);
+  const generation = cluster.metadata.generation ?? 0;
+
+  if (resolved.paused || cluster.metadata.annotations?.[Annotations.clusterPaused] !== undefined) {
+    await writeStatus(deps, cluster, pausedStatus(cluster.status, generation, now()));
+    return;
+  }
+  if (resolved.etcd.external) {
+    await writeStatus(
+      deps,
+      cluster,
+      unsupportedStatus(
+        cluster.status,
+        generation,
+        now(),
+        'ExternalEtcdNotSupported',
+        'spec.etcd.external is not supported by this operator yet: remove it to have the operator run etcd',
+      ),
+    );
+    return;
+  }
+
+  // Observe and render, component by component, in bring-up order.
+  const names = clusterNames(resolved.namespace, resolved.name);
+  const apiServerService = deps.caches.services.getByName(names.namespace, names.apiServerService);
+  const endpoint = endpointOf(resolved, names, apiServerService);
+  const context: RenderContext = {
+    cluster: resolved,
+    names,
+    owner: controllerReference(cluster),
+    endpoint,
+    pki: undefined,
+  };
+  const clusterIP = apiServerService?.spec?.clusterIP;
+  if (clusterIP) {
+    // The PKI names the apiserver Service's address, so it is made once that exists.
+    const existing = new Map(
+      deps.caches.secrets.list(names.namespace).map((s) => [s.metadata?.name ?? '', s] as const),
+    );
+    context.pki = await ensurePki(
+      pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP }),
+      existing,
+      {
+        ...deps.pki,
+        now: now(),
+      },
+    );
+  }
+  const components = deps.components ?? controlPlaneComponents;
+  const rendered = components.map((component) => {
+    const desired = component.render(context);
+    const observed = (desired ?? []).map((d) => observedObject(deps.caches, d));
+    const status: ComponentStatus = desired
+      ? component.status(observed, desired, context)
+      : {
+          available: false,
+          availableAtDesired: false,
+          reason: 'WaitingForInputs',
+          message: `${component.name} waits for the Services and PKI`,
+        };
+    const stale = (desired ?? []).filter((d, i) => component.needsUpdate(observed[i], d));
+    return { component, desired, stale, status };
+  });
+  const observations: ComponentObservation[] = rendered.map((r) => ({
+    name: r.component.name,
+    dependsOn: r.component.dependsOn,
+    rendered: r.desired !== undefined,
+    needsWrite: r.stale.length > 0,
+    availableAtDesired: r.status.availableAtDesired,
+  }));
+  const plan = planGates(observations);
+
+  // Apply what the open gates allow, in order; stop at the first failure.
+  let applyError: string | undefined;
+  for (const r of rendered) {
+    if (!plan.apply.includes(r.component.name) || applyError) continue;
+    for (const obj of r.stale) {
+      try {
+        await deps.client.apply(typeOfKind(obj.kind), obj);
+        log.info({ component: r.component.name, kind: obj.kind, name: obj.metadata?.name }, 'applied');
+      } catch (error) {
+        applyError = `writing ${obj.kind} ${obj.metadata?.name} failed: ${(error as Error).message}`;
+        break;
+      }
+    }
+  }
+
+  const reports: ComponentReport[] = rendered.map((r) => ({
+    name: r.component.name,
+    ...(r.component.condition ? { condition: r.component.condition } : {}),
+    status: r.status,
+    needsWrite: r.stale.length > 0,
+  }));
+  const result = nextClusterStatus({
+    previous: cluster.status,
+    generation,
+    cluster: resolved,
+    reports,
+    plan,
+    endpoint: endpoint.url,
+    kubeconfigSecretName: names.secrets.adminKubeconfig,
+    ...(context.pki ? { certificatesNotAfter: context.pki.notAfter } : {}),
+    ...(applyError ? { applyError } : {}),
+    now: now(),
+  });
+  for (const gate of result.completedGates) {
+    deps.metrics.gateDuration.observe(
+      { gate: gate.name, operation: result.operation },
+      (gate.durationMilliseconds ?? 0) / 1000,
+    );
+    log.info(
+      { gate: gate.name, operation: result.operation, durationMilliseconds: gate.durationMilliseconds },
+      'gate passed',
+    );
+  }
+  await writeStatus(deps, cluster, result.status);
+  // Throwing hands the retry to the controller's rate limiter; the status already says why.
+  if (applyError) throw new Error(`Cluster ${names.namespace}/${names.cluster}: ${applyError}`);
+  return { requeueAfter: plan.complete ? STEADY_RECHECK_MS : PROGRESS_RECHECK_MS };
+}
+
+/** The live object a desired one corresponds to, from the caches. */
+function observedObject(caches: ClusterCaches, desired: KubernetesObject): KubernetesObject | undefined {
+  const { namespace, name = '' } = desired.metadata ?? {};
+  switch (desired.kind) {
+    case 'Secret':
+      return caches.secrets.getByName(namespace, name);
+    case 'Service':
+      return caches.services.getByName(namespace, name);
+    case 'Deployment':
+      return caches.deployments.getByName(namespace, name);
+    case 'StatefulSet':
+      return caches.statefulSets.getByName(namespace, name);
+    default:
+      return undefined;
+  }
+}
+
+async function writeStatus(
+  deps: ClusterReconcilerDeps,
+  cluster: ClusterObject,
+  status: ClusterStatus,
+): Promise<void> {
+  if (contentHash(cluster.status ?? {}) === contentHash(status)) return;
+  await deps.client.mergePatchStatus(
+    clusterType,
+    { namespace: cluster.metadata.namespace, name: cluster.metadata.name ?? '' },
+    { status },
+  );
+}
+
+/** Deletes owned objects tier by tier, then the etcd volumes, then lets the Cluster go. */
+async function teardown(
+  deps: ClusterReconcilerDeps,
+  cluster: ClusterObject,
+  log: Logger,
+  now: Date,
+): Promise<Result | void> {
+  if (!hasFinalizer(cluster, Finalizers.cluster)) return;
+  const uid = cluster.metadata.uid ?? '';
+  const { caches } = deps;
+  const owned: KubernetesObject[] = [
+    ...caches.deployments.byIndex(Indexes.ownerUid, uid),
+    ...caches.statefulSets.byIndex(Indexes.ownerUid, uid),
+    ...caches.services.byIndex(Indexes.ownerUid, uid),
+    ...caches.secrets.byIndex(Indexes.ownerUid, uid),
+  ];
+  const step = teardownStep(owned);
+  if (cluster.status?.phase !== 'Deleting') {
+    await writeStatus(deps, cluster, {
+      ...cluster.status,
+      phase: 'Deleting',
+      lastOperation: {
+        type: 'Delete',
+        state: 'Processing',
+        startedAt: metaTime(now),
+        message: 'tearing down the control plane',
+      },
+    });
+  }
+  if (!step.done) {
+    for (const obj of step.delete) {
+      await deps.client.delete(typeOfKind(obj.kind), {
+        namespace: obj.metadata?.namespace,
+        name: obj.metadata?.name ?? '',
+      });
+      log.info({ kind: obj.kind, name: obj.metadata?.name }, 'deleted');
+    }
+    return { requeueAfter: TEARDOWN_RECHECK_MS };
+  }
+  // etcd's volumes belong to the StatefulSet's pods, not to the Cluster: delete them by label.
+  const names = clusterNames(cluster.metadata.namespace ?? '', cluster.metadata.name ?? '');
+  const claims = await deps.client.list(persistentVolumeClaimType, {
+    namespace: names.namespace,
+    labelSelector: clusterSelector(names.cluster),
+  });
+  for (const claim of claims.items) {
+    if (claim.metadata?.deletionTimestamp) continue;
+    await deps.client.delete(persistentVolumeClaimType, {
+      namespace: names.namespace,
+      name: claim.metadata?.name ?? '',
+    });
+  }
+  await removeFinalizer(deps.client, clusterType, cluster, Finalizers.cluster);
+  log.info('control plane torn down; finalizer removed');
+}
+
+export function pausedStatus(
+  previous: ClusterStatus | undefined,
+  generation: number,
+  now: Date,
+): ClusterStatus {
+  return {
+    ...previous,
+    phase: 'Paused',
+    conditions: setCondition(
+      previous?.conditions,
+      {
+        type: ClusterConditions.Progressing,
+        status: 'False',
+        reason: 'Paused',
+        message:
+          'reconciliation is paused: nothing is written until spec.paused is false and the paused annotation is gone',
+        observedGeneration: generation,
+      },
+      now,
+    ),
+  };
+}
+
+function unsupportedStatus(
+  previous: ClusterStatus | undefined,
+  generation: number,
+  now: Date,
+  reason: string,
+  message: string,
+): ClusterStatus {
+  return {
+    ...previous,
+    observedGeneration: generation,
+    phase: 'Degraded',
+    conditions: setCondition(
+      previous?.conditions,
+      { type: ClusterConditions.Degraded, status: 'True', reason, message, observedGeneration: generation },
+      now,
+    ),
+  };
+}
