@@ -12,7 +12,7 @@ if (!gc) throw new Error('run with --expose-gc');
 gc();
 const before = process.memoryUsage();
 const began = performance.now();
-let count = 0;
+let count: number;
 let stop: () => void;
 
 if (mode === 'client-node') {

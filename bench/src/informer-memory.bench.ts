@@ -3,7 +3,6 @@
 // time, RSS and heap for our informer with and without the cache transform, and
 // for @kubernetes/client-node's makeInformer, each in its own process.
 //   --nodes=<n>  fleet size (default 10000)
-import type { V1Node } from '@kubernetes/client-node';
 import { builtinTypes, KubeClient } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import { execFileSync } from 'node:child_process';
