@@ -12,7 +12,15 @@ import type {
 import { Annotations, Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
 import type { Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
-import { addFinalizer, controllerReference, hasFinalizer, Indexes, removeFinalizer } from '@kok/reconcile';
+import {
+  addFinalizer,
+  controllerReference,
+  hasFinalizer,
+  Indexes,
+  isAlreadyExists,
+  isConflict,
+  removeFinalizer,
+} from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pkiSpecs } from './certificates.ts';
 import { resolveCluster } from './cluster-spec.ts';
@@ -58,6 +66,8 @@ const PROGRESS_RECHECK_MS = 30_000;
 const STEADY_RECHECK_MS = 60 * 60_000;
 /** Teardown polls this fast: the next tier waits for the previous one to vanish. */
 const TEARDOWN_RECHECK_MS = 1_000;
+/** After a status write lost to a newer object, look again this soon (the cache catches up). */
+const STALE_RECHECK_MS = 250;
 
 export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
   return (request, ctx) => reconcileCluster(deps, request, ctx.log);
@@ -148,18 +158,22 @@ export async function reconcileCluster(
 
   // Apply what the open gates allow, in order; stop at the first failure.
   let applyError: string | undefined;
+  let staleCache = false;
   for (const r of rendered) {
-    if (!plan.apply.includes(r.component.name) || applyError) continue;
+    if (!plan.apply.includes(r.component.name) || applyError || staleCache) continue;
     for (const obj of r.stale) {
       try {
-        await deps.client.apply(typeOfKind(obj.kind), obj);
+        await writeObject(deps.client, obj, observedObject(deps.caches, obj));
         log.info({ component: r.component.name, kind: obj.kind, name: obj.metadata?.name }, 'applied');
       } catch (error) {
-        applyError = `writing ${obj.kind} ${obj.metadata?.name} failed: ${(error as Error).message}`;
+        if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
+        else applyError = `writing ${obj.kind} ${obj.metadata?.name} failed: ${(error as Error).message}`;
         break;
       }
     }
   }
+  // What was planned came from an outdated cache; the newer objects are on their way.
+  if (staleCache) return { requeueAfter: STALE_RECHECK_MS };
 
   const reports: ComponentReport[] = rendered.map((r) => ({
     name: r.component.name,
@@ -179,6 +193,8 @@ export async function reconcileCluster(
     ...(applyError ? { applyError } : {}),
     now: now(),
   });
+  if (!(await writeStatus(deps, cluster, result.status))) return { requeueAfter: STALE_RECHECK_MS };
+  // Observed only once the status that records the gate is written: a reconcile on a stale cache cannot count it twice.
   for (const gate of result.completedGates) {
     deps.metrics.gateDuration.observe(
       { gate: gate.name, operation: result.operation },
@@ -189,10 +205,29 @@ export async function reconcileCluster(
       'gate passed',
     );
   }
-  await writeStatus(deps, cluster, result.status);
   // Throwing hands the retry to the controller's rate limiter; the status already says why.
   if (applyError) throw new Error(`Cluster ${names.namespace}/${names.cluster}: ${applyError}`);
   return { requeueAfter: plan.complete ? STEADY_RECHECK_MS : PROGRESS_RECHECK_MS };
+}
+
+/**
+ * Creates what the cache says is missing and server-side applies the rest,
+ * both guarded: a create fails if the object exists after all, an apply
+ * carries the resourceVersion the decision was made on. So an outdated cache
+ * can never overwrite fresh material, such as a CA made a moment ago.
+ */
+async function writeObject(
+  client: KubeClient,
+  desired: KubernetesObject,
+  observed: KubernetesObject | undefined,
+): Promise<void> {
+  const type = typeOfKind(desired.kind);
+  if (!observed) {
+    await client.create(type, desired);
+    return;
+  }
+  const resourceVersion = observed.metadata?.resourceVersion;
+  await client.apply(type, { ...desired, metadata: { ...desired.metadata, resourceVersion } });
 }
 
 /** The live object a desired one corresponds to, from the caches. */
@@ -212,17 +247,28 @@ function observedObject(caches: ClusterCaches, desired: KubernetesObject): Kuber
   }
 }
 
+/**
+ * Writes the status if it changed, guarded by the resourceVersion the status
+ * was computed from. Returns false when the cache was stale (Conflict): the
+ * caller looks again shortly, from the newer object.
+ */
 async function writeStatus(
   deps: ClusterReconcilerDeps,
   cluster: ClusterObject,
   status: ClusterStatus,
-): Promise<void> {
-  if (contentHash(cluster.status ?? {}) === contentHash(status)) return;
-  await deps.client.mergePatchStatus(
-    clusterType,
-    { namespace: cluster.metadata.namespace, name: cluster.metadata.name ?? '' },
-    { status },
-  );
+): Promise<boolean> {
+  if (contentHash(cluster.status ?? {}) === contentHash(status)) return true;
+  try {
+    await deps.client.mergePatchStatus(
+      clusterType,
+      { namespace: cluster.metadata.namespace, name: cluster.metadata.name ?? '' },
+      { metadata: { resourceVersion: cluster.metadata.resourceVersion }, status },
+    );
+    return true;
+  } catch (error) {
+    if (isConflict(error)) return false;
+    throw error;
+  }
 }
 
 /** Deletes owned objects tier by tier, then the etcd volumes, then lets the Cluster go. */

@@ -1,0 +1,62 @@
+// Helpers for this app's integration tests; not used by the operator itself.
+import type {} from '@kok/testing/global-setup';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KubeClient } from '@kok/reconcile';
+import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
+
+/** Polls `check` until it returns truthy; fails naming `what` and the last error after `timeoutMs`. */
+export async function eventually<R>(
+  what: string,
+  check: () => R | Promise<R>,
+  timeoutMs = 30_000,
+): Promise<NonNullable<R>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let counter = 0;
+
+export async function freshNamespace(client: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+  await client.create(builtinTypes.namespace, { metadata: { name } });
+  return name;
+}
+
+const crdType = resourceType(
+  'apiextensions.k8s.io/v1',
+  'CustomResourceDefinition',
+  'customresourcedefinitions',
+  false,
+);
+const crdsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../crds');
+
+/** Installs the committed clusters.kok.dev CRDs (server-side apply of the YAML as is) and waits until they are Established. */
+export async function installClusterCrds(client: KubeClient): Promise<void> {
+  for (const file of readdirSync(crdsDir).filter((f) => f.startsWith('clusters.kok.dev_'))) {
+    const text = readFileSync(join(crdsDir, file), 'utf8');
+    const name = /^metadata:\n {2}name: (\S+)$/m.exec(text)?.[1];
+    if (!name) throw new Error(`${file} has no metadata.name`);
+    await client.patch(crdType, { name }, PatchType.apply, text, { force: true });
+    await eventually(`CRD ${name} Established`, async () => {
+      const crd = await client.get(crdType, { name });
+      const conditions = (crd as { status?: { conditions?: { type: string; status: string }[] } }).status
+        ?.conditions;
+      return conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    });
+  }
+}
