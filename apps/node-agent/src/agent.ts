@@ -276,6 +276,12 @@ export class NodeAgent {
       `converging to revision ${desired.revision ?? '(none)'}`,
     );
     await this.#writeStatus(machine, desired, true);
+    if (plan.restartGeneration !== undefined) {
+      const restartable = desired.components.filter((c) => c.service).map((c) => c.name);
+      await this.#journal.update((s) =>
+        restartable.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
+      );
+    }
     let done = 0;
     for (const step of plan.steps) {
       try {
@@ -368,6 +374,8 @@ export class NodeAgent {
         return;
       }
       case 'serviceAction': {
+        // Only what the journal owes: a planned action whose mutation was skipped (a refused artifact) is not owed.
+        if (!this.#journal.state.pending[step.component]) return;
         const component = desired.components.find((c) => c.name === step.component);
         if (component?.service) {
           const definition = this.#serviceDefinition(component);

@@ -30,6 +30,9 @@ export interface ProcessSupervisorOptions {
   logger?: Logger;
 }
 
+/** Environment variable naming the supervisor (its run dir) and service of a process. */
+const SERVICE_MARKER = 'KOK_SUPERVISED_SERVICE';
+
 interface PidRecord {
   pid: number;
   /** Field 22 of /proc/<pid>/stat: tells our process from a later one that reused the pid. */
@@ -62,28 +65,30 @@ export class ProcessSupervisor implements ServiceManager {
     this.#log = options.logger ?? pino({ level: 'silent' });
   }
 
-  /** Takes over processes a previous agent started; forgets pid files of processes that are gone. */
+  /**
+   * Takes over the processes a previous agent started. They are found by the
+   * marker in their environment, so even one started just before a crash,
+   * before its pid file was written, is found (and not started twice).
+   * Extra copies of a service are stopped.
+   */
   async adopt(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.#options.runDir);
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
+    const found = new Map<string, number[]>();
+    const prefix = `${SERVICE_MARKER}=${this.#options.runDir}/`;
+    for (const pid of await allPids()) {
+      const marker = markerOf(pid, prefix);
+      if (marker) found.set(marker, [...(found.get(marker) ?? []), pid]);
     }
     const adopted: string[] = [];
-    for (const file of names.filter((n) => n.endsWith('.pid'))) {
-      const name = file.slice(0, -'.pid'.length);
-      const path = join(this.#options.runDir, file);
-      const record = JSON.parse(await readFile(path, 'utf8')) as PidRecord;
-      if (startTimeOf(record.pid) !== record.startTime) {
-        await rm(path, { force: true });
-        continue;
-      }
+    for (const [name, pids] of found) {
+      const [pid, ...extra] = pids.sort((a, b) => a - b);
+      for (const stray of extra) signalGroup(stray, 'SIGKILL');
+      if (pid === undefined || this.#services.has(name)) continue;
+      const record = await this.#readPidFile(name);
       this.#services.set(name, {
-        service: { name, command: record.command },
+        // Without a matching pid file the command is unknown: the next start() restarts it with the right one.
+        service: { name, command: record?.pid === pid ? record.command : undefined },
         wanted: true,
-        pid: record.pid,
+        pid,
         child: undefined,
         startedAt: Date.now(),
         backoffMs: this.#initialBackoff(),
@@ -95,6 +100,15 @@ export class ProcessSupervisor implements ServiceManager {
     }
     this.#ensurePoller();
     return adopted;
+  }
+
+  async #readPidFile(name: string): Promise<PidRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.#pidFile(name), 'utf8')) as PidRecord;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   async start(service: ServiceDefinition): Promise<void> {
@@ -173,7 +187,7 @@ export class ProcessSupervisor implements ServiceManager {
       child = spawn(program, args, {
         detached: true,
         stdio: ['ignore', log, log],
-        env: { ...process.env, ...service.env },
+        env: { ...process.env, ...service.env, [SERVICE_MARKER]: `${this.#options.runDir}/${service.name}` },
       });
     } finally {
       closeSync(log);
@@ -270,6 +284,22 @@ function readStat(pid: number): { state: string; startTime: string } | undefined
     // The command name (field 2) may hold spaces; fields after its closing paren are plain.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+async function allPids(): Promise<number[]> {
+  return (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+}
+
+/** The service name in a process's marker, if it carries one for this run dir. */
+function markerOf(pid: number, prefix: string): string | undefined {
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const entry = environ.find((e) => e.startsWith(prefix));
+    if (!entry || !isAlive(pid)) return undefined;
+    return entry.slice(prefix.length);
   } catch {
     return undefined;
   }

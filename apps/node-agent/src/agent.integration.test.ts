@@ -1,0 +1,207 @@
+/**
+ * The agent in-process against the shared real apiserver (with kwok), on a
+ * real filesystem under a temp root, with the built-in supervisor running
+ * the kubelet and containerd simulators.
+ */
+import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import type { Condition } from '@kok/api';
+import type {} from '@kok/testing/global-setup';
+import { builtinTypes, KubeClient } from '@kok/reconcile';
+import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeAgent } from './agent.ts';
+import { sha256Of } from './atomic-file.ts';
+import { componentType, machineType } from './resources.ts';
+import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import type { HostScenario } from './fixtures/host-scenario.ts';
+import {
+  currentVersionOnDisk,
+  hostScenario,
+  KUBELET_CONFIG,
+  KUBELET_KUBECONFIG,
+} from './fixtures/host-scenario.ts';
+
+let client: KubeClient;
+let host: HostScenario;
+let agent: NodeAgent;
+
+function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+async function statusOf() {
+  return (await getMachine(client, host.machine)).status ?? {};
+}
+
+async function waitForRevision(revision: string | undefined, timeoutMs = 40_000) {
+  return eventually(
+    async () => {
+      const status = await statusOf();
+      return status.revision?.current === revision ? status : undefined;
+    },
+    () => `revision.current ${revision}`,
+    timeoutMs,
+  );
+}
+
+async function kubeletPid(): Promise<number | undefined> {
+  return (await agent.serviceManager.status({ name: host.kubelet })).pid;
+}
+
+async function eventsFor(reason: string) {
+  const { items } = await client.list(builtinTypes.event, { namespace: 'default' });
+  return items.filter((e) => e.regarding?.name === host.machine && e.reason === reason);
+}
+
+async function nodeKubeletVersion(): Promise<string | undefined> {
+  try {
+    return (await client.get(builtinTypes.node, { name: host.machine })).status?.nodeInfo?.kubeletVersion;
+  } catch {
+    return undefined;
+  }
+}
+
+beforeAll(async () => {
+  const kubeConfig = sharedKubeConfig();
+  client = new KubeClient(kubeConfig);
+  await installNodeCrds(client);
+  host = await hostScenario(client, sharedKubeconfigPath());
+  agent = new NodeAgent({
+    machineName: host.machine,
+    kubeConfig,
+    root: host.root,
+    serviceManager: 'supervisor',
+    resyncIntervalMs: 500,
+    retryBaseMs: 200,
+    logger: pino({ level: 'warn' }),
+  });
+  await agent.start();
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await host?.cleanup();
+  if (host) {
+    await client.delete(builtinTypes.node, { name: host.machine });
+    await client.delete(machineType, { name: host.machine });
+    await client.delete(componentType, { name: host.kubelet });
+    await client.delete(componentType, { name: host.containerd });
+  }
+  client?.close();
+});
+
+describe('node agent on a real apiserver', () => {
+  it('installs two components and two files, reports them, and the kubelet registers its Node', async () => {
+    const spec = host.spec('v1.36.1', '1.7.21');
+    await putMachineSpec(client, host.machine, spec);
+    const status = await waitForRevision(spec.revision);
+
+    expect(status.components).toEqual([
+      { name: host.kubelet, version: 'v1.36.1', state: 'Running' },
+      { name: host.containerd, version: '1.7.21', state: 'Running' },
+    ]);
+    const files = spec.files ?? [];
+    expect(status.files).toEqual(files.map((f) => ({ path: f.path, sha256: sha256Of(f.content ?? '') })));
+    expect(readFileSync(host.paths.host(KUBELET_KUBECONFIG), 'utf8')).toBe(files[0]?.content);
+    expect(statSync(host.paths.host(KUBELET_KUBECONFIG)).mode & 0o777).toBe(0o600);
+    expect(condition(status.conditions, 'UpToDate')).toMatchObject({
+      status: 'True',
+      reason: 'AtDesiredRevision',
+    });
+    expect(condition(status.conditions, 'AgentReady')).toMatchObject({ status: 'True' });
+    expect(status.lastOperation).toMatchObject({ type: 'Update', state: 'Succeeded', progress: 100 });
+    expect(status.agent?.lastHeartbeatTime).toBeDefined();
+    expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.1');
+
+    await eventually(
+      async () => ((await nodeKubeletVersion()) === 'v1.36.1' ? true : undefined),
+      'Node at v1.36.1',
+    );
+  });
+
+  it('upgrades: switches the symlink, keeps the old version, restarts only the changed service', async () => {
+    const before = {
+      kubelet: await kubeletPid(),
+      containerd: (await agent.serviceManager.status({ name: host.containerd })).pid,
+    };
+    const spec = host.spec('v1.36.2', '1.7.21');
+    await putMachineSpec(client, host.machine, spec);
+    const status = await waitForRevision(spec.revision);
+
+    expect(status.components?.[0]).toEqual({ name: host.kubelet, version: 'v1.36.2', state: 'Running' });
+    expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.2');
+    expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(true);
+    expect(await kubeletPid()).not.toBe(before.kubelet);
+    expect((await agent.serviceManager.status({ name: host.containerd })).pid).toBe(before.containerd);
+    await eventually(
+      async () => ((await nodeKubeletVersion()) === 'v1.36.2' ? true : undefined),
+      'Node at v1.36.2',
+    );
+    expect(await eventsFor('ComponentUpgraded')).not.toHaveLength(0);
+  });
+
+  it('never installs an artifact whose sha256 differs, and keeps the old version running', async () => {
+    const pid = await kubeletPid();
+    const previous = (await statusOf()).revision?.current;
+    const actual = host.artifacts['kubelet-v1.36.2']?.sha256 ?? '';
+    await putMachineSpec(client, host.machine, host.spec('v1.36.9-bad', '1.7.21'));
+
+    const status = await eventually(async () => {
+      const s = await statusOf();
+      return condition(s.conditions, 'AgentReady')?.reason === 'ArtifactChecksumMismatch' ? s : undefined;
+    }, 'AgentReady=False ArtifactChecksumMismatch');
+    const message = condition(status.conditions, 'AgentReady')?.message ?? '';
+    expect(message).toContain('f'.repeat(64));
+    expect(message).toContain(actual);
+    expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.9-bad'))).toBe(false);
+    expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.2');
+    expect(await kubeletPid()).toBe(pid);
+    expect(status.revision?.current).toBe(previous);
+    expect(status.components?.[0]).toMatchObject({
+      name: host.kubelet,
+      version: 'v1.36.2',
+      state: 'Running',
+    });
+    const [event] = await eventsFor('ArtifactChecksumMismatch');
+    expect(event?.note).toContain('f'.repeat(64));
+    expect(event?.note).toContain(actual);
+  });
+
+  it('restores a file changed on the host and says so', async () => {
+    const spec = host.spec('v1.36.2', '1.7.21');
+    await putMachineSpec(client, host.machine, spec);
+    await waitForRevision(spec.revision);
+    const path = host.paths.host(KUBELET_CONFIG);
+    const desired = readFileSync(path, 'utf8');
+    writeFileSync(path, 'healthzPort: 1\n# edited by hand\n');
+
+    const status = await eventually(async () => {
+      const s = await statusOf();
+      return condition(s.conditions, 'FilesInSync')?.reason === 'DriftRestored' ? s : undefined;
+    }, 'FilesInSync DriftRestored');
+    expect(readFileSync(path, 'utf8')).toBe(desired);
+    expect(condition(status.conditions, 'FilesInSync')?.message).toContain(KUBELET_CONFIG);
+    expect(await eventsFor('FileDriftRestored')).not.toHaveLength(0);
+  });
+
+  it('reports a component failing its health check after an upgrade as Failed, and collects old versions', async () => {
+    const previous = (await statusOf()).revision?.current;
+    await putMachineSpec(client, host.machine, host.spec('v1.36.3', '1.7.21'));
+    const status = await eventually(async () => {
+      const s = await statusOf();
+      const kubelet = s.components?.[0];
+      return kubelet?.state === 'Failed' && kubelet.version === 'v1.36.3' ? s : undefined;
+    }, 'kubelet Failed');
+
+    expect(status.components?.[0]).toMatchObject({ version: 'v1.36.3', state: 'Failed' });
+    expect(condition(status.conditions, 'UpToDate')).toMatchObject({
+      status: 'False',
+      reason: 'ComponentFailed',
+    });
+    expect(status.revision?.current).toBe(previous);
+    // keepVersions 2: the current version and the one before it.
+    expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.2'))).toBe(true);
+    expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(false);
+  });
+});
