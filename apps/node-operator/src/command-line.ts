@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_REVISION_HISTORY_LIMIT } from './revision-history.ts';
+
+export interface Options {
+  /** Path of a kubeconfig. Default: $KUBECONFIG, then in-cluster, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** Run controllers only while holding the Lease. Default false. */
+  leaderElect: boolean;
+  /** Namespace of the leader Lease and of the revision history (ControllerRevisions). Default kok-system. */
+  namespace: string;
+  /** host:port of /metrics, /healthz and /readyz. Default 0.0.0.0:8080; port 0 picks a free one. */
+  metricsBindAddress: { host: string; port: number };
+  /** Only manage Machines, Nodes and NodePools with these labels (a label selector). Default: all. */
+  labelSelector?: string;
+  /** Rendered templates kept per pool. Default 10. */
+  revisionHistoryLimit: number;
+  /** Log level. Default info. */
+  logLevel: string;
+}
+
+export const USAGE = `node-operator: keeps Nodes in line with their Machines and rolls NodePools out in waves
+
+  --kubeconfig PATH              kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+  --leader-elect                 run controllers only while holding the Lease kok-node-operator
+  --namespace NS                 namespace of the Lease and revision history (default kok-system)
+  --metrics-bind-address H:P     /metrics, /healthz, /readyz (default 0.0.0.0:8080)
+  --health-port P                shorthand for --metrics-bind-address 0.0.0.0:P
+  --label-selector SEL           only manage Machines, Nodes and NodePools matching SEL (default all)
+  --revision-history-limit N     templates kept per pool (default ${DEFAULT_REVISION_HISTORY_LIMIT})
+  --log-level LEVEL              pino level (default info)`;
+
+/** Parses the command line; throws an Error whose message says what is wrong and how to write it. */
+export function parseCommandLine(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'boolean', default: false },
+      namespace: { type: 'string', default: 'kok-system' },
+      'metrics-bind-address': { type: 'string' },
+      'health-port': { type: 'string' },
+      'label-selector': { type: 'string' },
+      'revision-history-limit': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const options: Options = {
+    leaderElect: values['leader-elect'] === true,
+    namespace: values.namespace ?? 'kok-system',
+    metricsBindAddress: parseBindAddress(values['metrics-bind-address'], values['health-port']),
+    revisionHistoryLimit: positiveInteger(
+      values['revision-history-limit'] ?? String(DEFAULT_REVISION_HISTORY_LIMIT),
+      '--revision-history-limit',
+    ),
+    logLevel: values['log-level'] ?? 'info',
+  };
+  if (values.kubeconfig) options.kubeconfig = values.kubeconfig;
+  if (values['label-selector']) options.labelSelector = values['label-selector'];
+  return options;
+}
+
+function parseBindAddress(
+  address: string | undefined,
+  healthPort: string | undefined,
+): { host: string; port: number } {
+  if (address !== undefined && healthPort !== undefined)
+    throw new Error('give either --metrics-bind-address or --health-port, not both');
+  if (healthPort !== undefined) return { host: '0.0.0.0', port: port(healthPort, '--health-port') };
+  if (address === undefined) return { host: '0.0.0.0', port: 8080 };
+  const colon = address.lastIndexOf(':');
+  if (colon < 0)
+    throw new Error(`--metrics-bind-address must be host:port or :port, got ${JSON.stringify(address)}`);
+  return {
+    host: address.slice(0, colon) || '0.0.0.0',
+    port: port(address.slice(colon + 1), '--metrics-bind-address'),
+  };
+}
+
+function port(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 65535)
+    throw new Error(`${flag} needs a port from 0 to 65535, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function positiveInteger(text: string, flag: string): number {
+  if (!/^[1-9]\d*$/.test(text))
+    throw new Error(`${flag} needs a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return Number(text);
+}

@@ -1,0 +1,139 @@
+import { findCondition, MachineConditions, setCondition } from '@kok/api';
+import type { Condition, ConditionUpdate, Machine } from '@kok/api';
+import { builtinTypes, isNotFound, TooManyRequestsError } from '@kok/reconcile';
+import type { EventRecorder, KubeClient } from '@kok/reconcile';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { DrainSpec } from './drain-plan.ts';
+import { isDrainComplete, planDrain, podName } from './drain-plan.ts';
+import { machineType, OperatorAnnotations } from './resources.ts';
+
+/** drain.timeoutSeconds when the pool does not set it (the CRD default). */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
+
+export interface DrainOutcome {
+  /** Every pod that had to leave is gone. */
+  drained: boolean;
+  /** For the Drained condition and the pool's message. */
+  message: string;
+}
+
+/**
+ * Drains one node: evicts its pods through the Eviction API (policy/v1), so
+ * PodDisruptionBudgets decide; a 429 means a budget says not now, and the pod
+ * is tried again on the next pass. Never deletes a pod directly (no force).
+ * Reports progress in the Machine's Drained condition under its own field
+ * manager, and a Warning Event once the drain outlasts drain.timeoutSeconds.
+ */
+export class Drainer {
+  readonly #client: KubeClient;
+  readonly #events: EventRecorder;
+  readonly #log: Logger;
+
+  /** `client` should have a field manager of its own: it server-side applies only the Drained condition. */
+  constructor(client: KubeClient, events: EventRecorder, log: Logger) {
+    this.#client = client;
+    this.#events = events;
+    this.#log = log;
+  }
+
+  async drain(machine: Machine, spec: DrainSpec | undefined, now: Date): Promise<DrainOutcome> {
+    const node = machine.metadata?.name ?? '';
+    const { items: pods } = await this.#client.list(builtinTypes.pod, {
+      fieldSelector: `spec.nodeName=${node}`,
+    });
+    const plan = planDrain(pods, spec);
+    const refused: string[] = [];
+    for (const pod of plan.evict) {
+      const why = await this.#evict(pod, spec?.gracePeriodSeconds ?? -1);
+      if (why) refused.push(`${podName(pod)} (${why})`);
+    }
+    const drained = isDrainComplete(plan);
+    const waitingFor = [
+      ...refused,
+      ...plan.blocked.map((b) => `${podName(b.pod)} (${b.why})`),
+      ...plan.terminating.map((p) => `${podName(p)} (terminating)`),
+      ...plan.evict
+        .filter((p) => !refused.some((r) => r.startsWith(`${podName(p)} `)))
+        .map((p) => `${podName(p)} (evicted)`),
+    ];
+    const startedAt = Date.parse(machine.metadata?.annotations?.[OperatorAnnotations.drainStartedAt] ?? '');
+    const timeoutSeconds = spec?.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
+    const timedOut =
+      !drained &&
+      timeoutSeconds > 0 &&
+      !Number.isNaN(startedAt) &&
+      now.getTime() - startedAt > timeoutSeconds * 1000;
+    const message = drained
+      ? `all pods that had to leave are gone (${plan.skipped.length} left in place)`
+      : `${timedOut ? `drain exceeded drain.timeoutSeconds ${timeoutSeconds}; still ` : ''}waiting for ${waitingFor.slice(0, 10).join(', ')}${waitingFor.length > 10 ? ` and ${waitingFor.length - 10} more` : ''}`;
+    const reason = drained
+      ? 'Drained'
+      : timedOut
+        ? 'DrainTimeout'
+        : refused.length + plan.blocked.length > 0
+          ? 'DrainBlocked'
+          : 'Draining';
+    await this.setDrainedCondition(
+      machine,
+      { type: MachineConditions.Drained, status: drained ? 'True' : 'False', reason, message },
+      now,
+    );
+    if (timedOut) {
+      await this.#events.record(
+        machine as KubernetesObject,
+        'Warning',
+        'DrainTimeout',
+        'Drain',
+        `${message}; kok does not force evictions: resolve the blocking pods or budgets`,
+      );
+    }
+    return { drained, message };
+  }
+
+  /** Evicts one pod; returns why it was refused, or undefined when it was accepted or is gone. */
+  async #evict(pod: V1Pod, gracePeriodSeconds: number): Promise<string | undefined> {
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    try {
+      await this.#client.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/eviction`, {
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name, namespace },
+          ...(gracePeriodSeconds >= 0 ? { deleteOptions: { gracePeriodSeconds } } : {}),
+        },
+      });
+      return undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      if (error instanceof TooManyRequestsError)
+        return `eviction refused: ${error.status.message ?? 'a PodDisruptionBudget allows no disruption now'}`;
+      this.#log.warn({ err: error, pod: `${namespace}/${name}` }, 'eviction failed');
+      return `eviction failed: ${(error as Error).message}`;
+    }
+  }
+
+  /** Server-side applies this controller's Drained condition; `undefined` removes it (after the uncordon). */
+  async setDrainedCondition(machine: Machine, update: ConditionUpdate | undefined, now: Date): Promise<void> {
+    const existing = findCondition(machine.status?.conditions, MachineConditions.Drained);
+    if (!update && !existing) return;
+    if (
+      update &&
+      existing &&
+      existing.status === update.status &&
+      existing.reason === update.reason &&
+      existing.message === (update.message ?? '')
+    )
+      return;
+    const conditions: Condition[] = update
+      ? [findCondition(setCondition(machine.status?.conditions, update, now), update.type) as Condition]
+      : [];
+    await this.#client.applyStatus(machineType, {
+      apiVersion: machineType.apiVersion,
+      kind: machineType.kind,
+      metadata: { name: machine.metadata?.name ?? '' },
+      status: { conditions },
+    } as Machine & KubernetesObject);
+  }
+}

@@ -1,0 +1,64 @@
+import { findCondition, isConditionTrue, MachineConditions } from '@kok/api';
+import type { Machine, NodePoolTemplate } from '@kok/api';
+import type { MachineState } from '@kok/rollout';
+import type { V1Node } from '@kubernetes/client-node';
+import type { DisruptionPolicy } from './disruption.ts';
+import { needsDisruption } from './disruption.ts';
+import { OperatorAnnotations } from './resources.ts';
+
+/** The reason the agent gives on UpToDate when a component failed at the desired revision. */
+const COMPONENT_FAILED = 'ComponentFailed';
+
+export function isNodeReady(node: V1Node | undefined): boolean {
+  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+/**
+ * What the planner needs to know about one machine, from its Machine (spec,
+ * the agent's status, the operator's annotations) and its Node. Pure.
+ *
+ * - ready: the Node exists and is Ready and the agent says AgentReady.
+ * - cordoned: the Node is unschedulable, or the rollout has decided to cordon
+ *   it (annotation written, Node not patched yet): either way it is disrupted.
+ * - failed: a component reports Failed, or UpToDate is False for ComponentFailed;
+ *   the failure is at the revision the agent was converging to.
+ */
+export function machineStateFor(
+  machine: Machine,
+  node: V1Node | undefined,
+  target: NodePoolTemplate,
+  policy: DisruptionPolicy | undefined,
+): MachineState {
+  const annotations = machine.metadata?.annotations ?? {};
+  const conditions = machine.status?.conditions;
+  const upToDate = findCondition(conditions, MachineConditions.UpToDate);
+  const failedComponents = (machine.status?.components ?? []).filter((c) => c.state === 'Failed');
+  const failed =
+    failedComponents.length > 0 || (upToDate?.status === 'False' && upToDate.reason === COMPONENT_FAILED);
+  const failedRevision = failed ? (machine.status?.revision?.desired ?? machine.spec?.revision) : undefined;
+  const cordonedByRollout = annotations[OperatorAnnotations.cordonedByRollout] !== undefined;
+  const finishedAt = upToDate?.status === 'True' ? Date.parse(upToDate.lastTransitionTime) : undefined;
+
+  const state: MachineState = {
+    name: machine.metadata?.name ?? '',
+    labels: { ...(machine.metadata?.labels ?? {}), ...(node?.metadata?.labels ?? {}) },
+    ready: isNodeReady(node) && isConditionTrue(conditions, MachineConditions.AgentReady),
+    cordoned: node?.spec?.unschedulable === true || cordonedByRollout,
+    cordonedByRollout,
+    drained: annotations[OperatorAnnotations.drained] !== undefined,
+    underRemediation: isConditionTrue(conditions, MachineConditions.Remediating),
+    needsDisruption: needsDisruption(machine.spec ?? {}, target, policy),
+  };
+  if (machine.status?.revision?.current !== undefined)
+    state.currentRevision = machine.status.revision.current;
+  if (machine.spec?.revision !== undefined) state.desiredRevision = machine.spec.revision;
+  if (failedRevision !== undefined) {
+    state.failedRevision = failedRevision;
+    state.failureMessage =
+      failedComponents.length > 0
+        ? failedComponents.map((c) => `${c.name}: ${c.message ?? 'failed'}`).join('; ')
+        : upToDate?.message || 'a component failed';
+  }
+  if (finishedAt !== undefined && !Number.isNaN(finishedAt)) state.finishedAt = finishedAt;
+  return state;
+}

@@ -1,0 +1,76 @@
+import { metaTime } from '@kok/api';
+import type { Machine, NodePoolTemplate } from '@kok/api';
+import { OperatorAnnotations } from './resources.ts';
+
+/**
+ * Merge patches the rollout writes to Machines. Each carries the
+ * resourceVersion the decision was made on, so a Machine that changed since
+ * fails the patch (409) and the pool is planned again on fresh state.
+ */
+type MergePatch = Record<string, unknown>;
+
+function metadataWith(
+  machine: Machine,
+  annotations?: Record<string, string | null>,
+): Record<string, unknown> {
+  return {
+    resourceVersion: machine.metadata?.resourceVersion,
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+/**
+ * Tells a machine to run `revision`: spec.revision with the revision's
+ * components, files and taints, and its labels merged into spec.labels (labels
+ * the pool set before and no longer has are removed; other labels stay).
+ */
+export function assignmentPatch(machine: Machine, revision: string, template: NodePoolTemplate): MergePatch {
+  const templateLabels = template.labels ?? {};
+  const previousKeys = parseKeys(machine.metadata?.annotations?.[OperatorAnnotations.templateLabelKeys]);
+  const labels: Record<string, string | null> = { ...templateLabels };
+  for (const key of previousKeys) if (!(key in templateLabels)) labels[key] = null;
+  const keys = Object.keys(templateLabels).sort();
+  return {
+    metadata: metadataWith(machine, {
+      [OperatorAnnotations.templateLabelKeys]: keys.length > 0 ? keys.join(',') : null,
+    }),
+    spec: {
+      revision,
+      components: template.components ?? null,
+      files: template.files ?? null,
+      taints: template.taints ?? null,
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    },
+  };
+}
+
+/** Marks the rollout's cordon (the Node follows) and starts the drain clock. */
+export function cordonPatch(machine: Machine, revision: string, now: Date): MergePatch {
+  return {
+    metadata: metadataWith(machine, {
+      [OperatorAnnotations.cordonedByRollout]: revision,
+      [OperatorAnnotations.drainStartedAt]: metaTime(now),
+      [OperatorAnnotations.drained]: null,
+    }),
+  };
+}
+
+/** Every pod that had to leave is gone. */
+export function drainedPatch(machine: Machine, revision: string): MergePatch {
+  return { metadata: metadataWith(machine, { [OperatorAnnotations.drained]: revision }) };
+}
+
+/** Lifts the rollout's cordon (the Node follows unless spec.unschedulable keeps it cordoned). */
+export function uncordonPatch(machine: Machine): MergePatch {
+  return {
+    metadata: metadataWith(machine, {
+      [OperatorAnnotations.cordonedByRollout]: null,
+      [OperatorAnnotations.drainStartedAt]: null,
+      [OperatorAnnotations.drained]: null,
+    }),
+  };
+}
+
+function parseKeys(value: string | undefined): string[] {
+  return value ? value.split(',').filter((key) => key.length > 0) : [];
+}

@@ -1,0 +1,335 @@
+import { Annotations, templateRevision } from '@kok/api';
+import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import { PatchType } from '@kok/reconcile';
+import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
+import { occupiesBudget, planRollout } from '@kok/rollout';
+import type { MachineState, RolloutPlan } from '@kok/rollout';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { waitForCache } from './cache-sync.ts';
+import type { Drainer } from './drainer.ts';
+import { assignmentPatch, cordonPatch, drainedPatch, uncordonPatch } from './machine-patches.ts';
+import { machineStateFor } from './machine-observation.ts';
+import { forEachLimit, syncNode } from './node-writer.ts';
+import type { PoolMetrics } from './pool-metrics.ts';
+import { poolEvents, poolStatusFor } from './pool-status.ts';
+import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
+import type { RevisionStore } from './revision-store.ts';
+import {
+  isPoolMember,
+  parsePausedAfterWave,
+  pausedAfterWaveValue,
+  rolloutMemoryFor,
+  rolloutSpecOf,
+} from './rollout-input.ts';
+import type { RolloutMemory } from './rollout-input.ts';
+import { kubeletSkewProblem } from './version-skew.ts';
+
+type MachineObject = Machine & KubernetesObject;
+type PoolObject = NodePool & KubernetesObject;
+
+export interface NodePoolDeps {
+  client: KubeClient;
+  pools: Informer<PoolObject>;
+  machines: Informer<MachineObject>;
+  nodes: Informer<V1Node>;
+  revisions: RevisionStore;
+  drainer: Drainer;
+  events: EventRecorder;
+  /** The apiserver's version (GET /version gitVersion), for the version-skew guard. */
+  apiServerVersion: () => Promise<string>;
+  metrics: PoolMetrics;
+  now: () => Date;
+  /** Machine writes in flight at once. Default 16. */
+  writeConcurrency?: number;
+}
+
+/** While a drain waits on evictions, look again this often (a PDB's 429 clears on its own time). */
+const DRAIN_RETRY_MS = 1_000;
+
+/** Everything one reconcile of a pool reads, from the caches. */
+interface ObservedPool {
+  pool: PoolObject;
+  name: string;
+  target: string;
+  template: NodePoolTemplate;
+  members: MachineObject[];
+  states: MachineState[];
+  memory: RolloutMemory;
+  skewProblem: string | undefined;
+}
+
+/**
+ * NodePool: observe (caches) → plan (libs/rollout, pure) → apply (idempotent
+ * patches with resourceVersion preconditions) → status and Events. Every bit
+ * of rollout state is in the API (Machine spec and annotations, NodePool
+ * status and one annotation), so a restart continues where it was.
+ */
+export function nodePoolReconciler(deps: NodePoolDeps): Reconciler {
+  return async (request, ctx) => {
+    const observed = await observe(deps, request.name);
+    if (!observed) {
+      deps.metrics.forget(request.name);
+      return;
+    }
+    const plan = planFor(observed, deps.now());
+    ctx.log.debug({ plan: summary(plan) }, 'planned');
+    const drainPending = await applyPlan(deps, observed, plan, ctx.log, ctx.signal);
+    deps.metrics.set(observed.name, disruptedAfter(observed.states, plan), plan.maxUnavailable);
+    const wakeIn =
+      plan.wakeAt === undefined ? undefined : Math.max(0, plan.wakeAt - deps.now().getTime()) + 50;
+    const retry = drainPending ? DRAIN_RETRY_MS : undefined;
+    const requeueAfter = [wakeIn, retry].filter((v) => v !== undefined).sort((a, b) => a - b)[0];
+    return requeueAfter === undefined ? undefined : { requeueAfter };
+  };
+}
+
+async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool | undefined> {
+  const pool = deps.pools.getByName(undefined, name);
+  if (!pool || pool.metadata?.deletionTimestamp) return undefined;
+  const template = pool.spec.template;
+  const target = templateRevision(template);
+  const members = deps.machines.list().filter((m) => isPoolMember(m, pool));
+  const states = members.map((m) =>
+    machineStateFor(
+      m,
+      deps.nodes.getByName(undefined, m.metadata?.name ?? ''),
+      template,
+      pool.spec.disruptionPolicy,
+    ),
+  );
+  const skewProblem = kubeletSkewProblem(template, await deps.apiServerVersion());
+  return {
+    pool,
+    name,
+    target,
+    template,
+    members,
+    states,
+    memory: rolloutMemoryFor(pool, target),
+    skewProblem,
+  };
+}
+
+/** The planner's input from what was observed; a version-skew block holds the pool like spec.paused. */
+export function planFor(observed: ObservedPool, now: Date): RolloutPlan {
+  const spec = rolloutSpecOf(observed.pool);
+  if (observed.skewProblem) spec.paused = true;
+  return planRollout({
+    pool: observed.name,
+    spec,
+    targetRevision: observed.target,
+    ...(observed.pool.status?.currentRevision
+      ? { lastGoodRevision: observed.pool.status.currentRevision }
+      : {}),
+    machines: observed.states,
+    now: now.getTime(),
+    ...(observed.memory.resumedAfterWave === undefined
+      ? {}
+      : { resumedAfterWave: observed.memory.resumedAfterWave }),
+    rolledBack: observed.memory.rolledBack,
+  });
+}
+
+/** Machines taking a place in the budget once this plan's starts are counted. */
+export function disruptedAfter(states: readonly MachineState[], plan: RolloutPlan): number {
+  const names = new Set(states.filter(occupiesBudget).map((s) => s.name));
+  for (const name of plan.cordon) names.add(name);
+  for (const a of plan.assign) names.add(a.machine);
+  return names.size;
+}
+
+/** Applies the plan; resolves true when a drain is still waiting for pods to leave. */
+async function applyPlan(
+  deps: NodePoolDeps,
+  observed: ObservedPool,
+  plan: RolloutPlan,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { client } = deps;
+  const { pool, name: poolName, target } = observed;
+  const now = deps.now();
+  const byName = new Map(observed.members.map((m) => [m.metadata?.name ?? '', m]));
+  // A person's nodes.kok.dev/paused on a Machine: it counts in the budget, but the rollout does not touch it.
+  const touchable = (name: string): boolean =>
+    byName.get(name)?.metadata?.annotations?.[Annotations.machinePaused] === undefined;
+  const writtenMachines = new Map<string, string>();
+  const writtenNodes = new Map<string, string>();
+  const concurrency = deps.writeConcurrency ?? 16;
+  const remember = (machine: MachineObject): void => {
+    byName.set(machine.metadata?.name ?? '', machine);
+    writtenMachines.set(machine.metadata?.name ?? '', machine.metadata?.resourceVersion ?? '');
+  };
+  const patchMachine = async (name: string, patch: Record<string, unknown>): Promise<MachineObject> => {
+    const written = await client.patch(machineType, { name }, PatchType.merge, patch);
+    remember(written);
+    return written;
+  };
+  const followNode = async (machine: MachineObject): Promise<void> => {
+    const name = machine.metadata?.name ?? '';
+    const node = deps.nodes.getByName(undefined, name);
+    if (!node) return;
+    const written = await syncNode(client, machine, node);
+    if (written !== node) writtenNodes.set(name, written.metadata?.resourceVersion ?? '');
+  };
+
+  await deps.revisions.ensure(pool, target, observed.template, revisionsInUse(observed));
+
+  // Budget first: give places back, then take new ones.
+  await forEachLimit(plan.uncordon.filter(touchable), concurrency, async (name) => {
+    const machine = byName.get(name) as MachineObject;
+    const written = await patchMachine(name, uncordonPatch(machine));
+    await followNode(written);
+    await deps.drainer.setDrainedCondition(written, undefined, now);
+  });
+  await forEachLimit(plan.cordon.filter(touchable), concurrency, async (name) => {
+    const written = await patchMachine(name, cordonPatch(byName.get(name) as MachineObject, target, now));
+    await followNode(written);
+  });
+  let drainPending = false;
+  await forEachLimit(plan.drain.filter(touchable), concurrency, async (name) => {
+    const machine = byName.get(name) as MachineObject;
+    const outcome = await deps.drainer.drain(machine, pool.spec.drain, now);
+    if (outcome.drained) await patchMachine(name, drainedPatch(byName.get(name) as MachineObject, target));
+    else drainPending = true;
+  });
+  const templates = new Map<string, NodePoolTemplate | undefined>([[target, observed.template]]);
+  for (const { revision } of plan.assign)
+    if (!templates.has(revision)) templates.set(revision, await deps.revisions.template(poolName, revision));
+  await forEachLimit(
+    plan.assign.filter((a) => touchable(a.machine)),
+    concurrency,
+    async ({ machine: name, revision }) => {
+      const template = templates.get(revision);
+      if (!template) {
+        log.error({ machine: name, revision }, 'revision template is not stored; cannot assign it');
+        return;
+      }
+      await patchMachine(name, assignmentPatch(byName.get(name) as MachineObject, revision, template));
+    },
+  );
+
+  await applyPoolState(deps, observed, plan, now);
+
+  // Plan again only once the caches show what was written (see cache-sync.ts).
+  await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, writtenMachines, 10_000, signal);
+  await waitForCache(deps.nodes as unknown as Informer<KubernetesObject>, writtenNodes, 10_000, signal);
+  return drainPending;
+}
+
+/** Pool-level writes: the pause after a pauseAfter wave, its clean-up after a resume, status and Events. */
+async function applyPoolState(
+  deps: NodePoolDeps,
+  observed: ObservedPool,
+  plan: RolloutPlan,
+  now: Date,
+): Promise<void> {
+  const { client } = deps;
+  const { pool, name, target, memory } = observed;
+  const resumedAfterWave = memory.resumedAfterWave;
+  const written = new Map<string, string>();
+
+  const status = poolStatusFor({
+    pool,
+    plan,
+    ...(resumedAfterWave === undefined ? {} : { resumedAfterWave }),
+    ...(observed.skewProblem
+      ? {
+          blockedBy: `NodePool ${JSON.stringify(name)} held by the version-skew guard: ${observed.skewProblem}`,
+        }
+      : {}),
+    now,
+  });
+  if (stableJson(status) !== stableJson(pool.status ?? {})) {
+    const updated = await client.mergePatchStatus(
+      nodePoolType,
+      { name },
+      {
+        metadata: { resourceVersion: pool.metadata?.resourceVersion },
+        status: statusPatch(pool.status, status),
+      },
+    );
+    written.set(name, updated.metadata?.resourceVersion ?? '');
+    for (const event of poolEvents(
+      pool.status,
+      status,
+      plan,
+      (pool.spec.rollout?.waves ?? []).map((w) => w.name),
+    ))
+      await deps.events.record(pool, event.type, event.reason, 'Rollout', event.note);
+  }
+
+  const annotation = pool.metadata?.annotations?.[OperatorAnnotations.pausedAfterWave];
+  const pausedAfter = parsePausedAfterWave(annotation);
+  if (plan.pause?.reason === 'AwaitingResume' && !observed.skewProblem && pool.spec.paused !== true) {
+    // One write holds both, so "annotation present, spec.paused false" can only mean a person resumed.
+    const updated = await client.patch(nodePoolType, { name }, PatchType.merge, {
+      metadata: {
+        resourceVersion: written.has(name) ? undefined : pool.metadata?.resourceVersion,
+        annotations: {
+          [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue(target, plan.currentWave),
+        },
+      },
+      spec: { paused: true },
+    });
+    written.set(name, updated.metadata?.resourceVersion ?? '');
+  } else if (annotation !== undefined && (pausedAfter?.revision !== target || memory.resumed)) {
+    // The resume is in status now (written above), or the annotation is about an older revision.
+    const updated = await client.patch(nodePoolType, { name }, PatchType.merge, {
+      metadata: { annotations: { [OperatorAnnotations.pausedAfterWave]: null } },
+    });
+    written.set(name, updated.metadata?.resourceVersion ?? '');
+  }
+  await waitForCache(deps.pools as unknown as Informer<KubernetesObject>, written);
+}
+
+/** A merge patch that makes `previous` equal `next` (fields gone from next are nulled). */
+function statusPatch(
+  previous: NodePool['status'],
+  next: NonNullable<NodePool['status']>,
+): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(previous ?? {})) if (!(key in next)) patch[key] = null;
+  if (previous?.rollout && next.rollout) {
+    const rollout: Record<string, unknown> = { ...next.rollout };
+    for (const key of Object.keys(previous.rollout)) if (!(key in next.rollout)) rollout[key] = null;
+    patch.rollout = rollout;
+  }
+  return patch;
+}
+
+/** JSON with object keys sorted, to compare a computed status with the stored one. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Revisions that must survive history pruning: the pool's current and update ones, and any machine's. */
+function revisionsInUse(observed: ObservedPool): Set<string> {
+  const inUse = new Set<string>([observed.target]);
+  if (observed.pool.status?.currentRevision) inUse.add(observed.pool.status.currentRevision);
+  for (const state of observed.states) {
+    if (state.desiredRevision) inUse.add(state.desiredRevision);
+    if (state.currentRevision) inUse.add(state.currentRevision);
+  }
+  return inUse;
+}
+
+function summary(plan: RolloutPlan): Record<string, unknown> {
+  return {
+    assign: plan.assign.length,
+    cordon: plan.cordon,
+    drain: plan.drain,
+    uncordon: plan.uncordon,
+    pause: plan.pause?.reason,
+    wave: plan.currentWave,
+    complete: plan.complete,
+  };
+}

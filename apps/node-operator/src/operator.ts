@@ -1,0 +1,148 @@
+import type { Machine, NodePool } from '@kok/api';
+import { builtinTypes, isAlreadyExists, KubeClient, Manager, resourceVersionChanged } from '@kok/reconcile';
+import type { Predicate, Request } from '@kok/reconcile';
+import type { KubeConfig, KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Drainer } from './drainer.ts';
+import { machineReconciler } from './machine-reconciler.ts';
+import { nodeChanged } from './node-changes.ts';
+import { nodePoolReconciler } from './nodepool-reconciler.ts';
+import { PoolMetrics } from './pool-metrics.ts';
+import { machineType, nodePoolType } from './resources.ts';
+import { RevisionStore } from './revision-store.ts';
+import { isPoolMember } from './rollout-input.ts';
+
+type MachineObject = Machine & KubernetesObject;
+type PoolObject = NodePool & KubernetesObject;
+
+/** Drops updates that change nothing (typed for each informer). */
+const changed = <T extends KubernetesObject>(): Predicate<T> => resourceVersionChanged;
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Lease kok-node-operator in `namespace`. Default false. */
+  leaderElect?: boolean;
+  /** Namespace of the Lease and of ControllerRevisions. Default kok-system. */
+  namespace?: string;
+  /** /metrics, /healthz, /readyz; false for none. Default 0.0.0.0:8080. */
+  http?: { host?: string; port?: number } | false;
+  /** Only Machines, Nodes and NodePools with these labels. Default: all. */
+  labelSelector?: string;
+  /** Default 10. */
+  revisionHistoryLimit?: number;
+  /** Lease timings (ms). Defaults 15 s / 10 s / 2 s. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  logger?: Logger;
+  /** Default: the real time. */
+  now?: () => Date;
+}
+
+/** Field managers: one per writer of Machine.status, so server-side apply keeps their conditions apart. */
+const FIELD_MANAGER = 'kok-node-operator';
+const DRAIN_FIELD_MANAGER = 'kok-node-operator-drain';
+
+/** How often the apiserver version is read again for the version-skew guard. */
+const VERSION_TTL_MS = 30_000;
+
+/** Wires the Machine and NodePool controllers into a Manager; call start() on the result. */
+export async function createOperator(options: OperatorOptions): Promise<Manager> {
+  const namespace = options.namespace ?? 'kok-system';
+  const now = options.now ?? ((): Date => new Date());
+  const manager = new Manager({
+    kubeConfig: options.kubeConfig,
+    client: { fieldManager: FIELD_MANAGER, userAgent: 'kok-node-operator', qps: 100, burst: 200 },
+    ...(options.leaderElect
+      ? {
+          leaderElection: {
+            namespace,
+            name: 'kok-node-operator',
+            ...(options.leaseDurationMs ? { leaseDurationMs: options.leaseDurationMs } : {}),
+            ...(options.renewDeadlineMs ? { renewDeadlineMs: options.renewDeadlineMs } : {}),
+            ...(options.retryPeriodMs ? { retryPeriodMs: options.retryPeriodMs } : {}),
+          },
+        }
+      : {}),
+    http: options.http ?? {},
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  await ensureNamespace(manager.client, namespace);
+
+  const selection = options.labelSelector ? { labelSelector: options.labelSelector } : {};
+  const pools = manager.informer<PoolObject>(nodePoolType, selection);
+  const machines = manager.informer<MachineObject>(machineType, selection);
+  const nodes = manager.informer<V1Node>(builtinTypes.node, selection);
+  const drainClient = new KubeClient(options.kubeConfig, {
+    fieldManager: DRAIN_FIELD_MANAGER,
+    userAgent: 'kok-node-operator',
+    qps: 100,
+    burst: 200,
+  });
+  const events = manager.eventRecorder('kok.dev/node-operator');
+  const metrics = new PoolMetrics(manager.metrics.registry);
+
+  const poolsOf = (machine: MachineObject | undefined): Request[] =>
+    machine
+      ? pools
+          .list()
+          .filter((pool) => isPoolMember(machine, pool))
+          .map((pool) => ({ name: pool.metadata?.name ?? '' }))
+      : [];
+
+  manager
+    .controller({
+      name: 'machine',
+      reconcile: machineReconciler({ client: manager.client, machines, nodes, now }),
+      maxConcurrentReconciles: 4,
+    })
+    .watchPrimary(machines, changed<MachineObject>())
+    .watchMapped(nodes, (node) => [{ name: node.metadata?.name ?? '' }], nodeChanged);
+
+  manager
+    .controller({
+      name: 'nodepool',
+      reconcile: nodePoolReconciler({
+        client: manager.client,
+        pools,
+        machines,
+        nodes,
+        revisions: new RevisionStore(manager.client, namespace, options.revisionHistoryLimit ?? 10),
+        drainer: new Drainer(drainClient, events, manager.log),
+        events,
+        apiServerVersion: cachedApiServerVersion(manager.client),
+        metrics,
+        now,
+      }),
+      maxConcurrentReconciles: 2,
+      resyncPeriodMs: 60_000,
+    })
+    .watchPrimary(pools, changed<PoolObject>())
+    .watchMapped(machines, (machine) => poolsOf(machine), changed<MachineObject>())
+    .watchMapped(
+      nodes,
+      (node) => poolsOf(machines.getByName(undefined, node.metadata?.name ?? '')),
+      nodeChanged,
+    );
+
+  return manager;
+}
+
+async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
+  try {
+    await client.create(builtinTypes.namespace, { metadata: { name } });
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+  }
+}
+
+/** GET /version, read again at most every VERSION_TTL_MS: an apiserver upgrade is picked up within that. */
+function cachedApiServerVersion(client: KubeClient): () => Promise<string> {
+  let cached: { version: string; at: number } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < VERSION_TTL_MS) return cached.version;
+    const info = await client.request<{ gitVersion: string }>('GET', '/version');
+    cached = { version: info.gitVersion, at: Date.now() };
+    return cached.version;
+  };
+}

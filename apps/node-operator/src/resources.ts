@@ -1,0 +1,49 @@
+import { apiVersionOf, MachineResource, NodePoolResource } from '@kok/api';
+import type { Machine, NodePool } from '@kok/api';
+import { resourceType } from '@kok/reconcile';
+import type { KubernetesObject, V1ControllerRevision, V1PodDisruptionBudget } from '@kubernetes/client-node';
+
+/** REST addresses of the kinds the node-operator reads and writes besides the built-in ones. */
+export const machineType = resourceType<Machine & KubernetesObject>(
+  apiVersionOf(MachineResource),
+  'Machine',
+  MachineResource.plural,
+  false,
+);
+export const nodePoolType = resourceType<NodePool & KubernetesObject>(
+  apiVersionOf(NodePoolResource),
+  'NodePool',
+  NodePoolResource.plural,
+  false,
+);
+export const controllerRevisionType = resourceType<V1ControllerRevision>(
+  'apps/v1',
+  'ControllerRevision',
+  'controllerrevisions',
+  true,
+);
+export const podDisruptionBudgetType = resourceType<V1PodDisruptionBudget>(
+  'policy/v1',
+  'PodDisruptionBudget',
+  'poddisruptionbudgets',
+  true,
+);
+
+/** Annotations only the node-operator writes; together with Machine.spec they are its memory across restarts. */
+export const OperatorAnnotations = {
+  /** On a Machine: the rollout cordoned its Node for this revision, so the rollout may lift the cordon. */
+  cordonedByRollout: 'nodes.kok.dev/cordoned-by-rollout',
+  /** On a Machine: when the rollout cordoned it (RFC 3339); the drain timeout counts from here. */
+  drainStartedAt: 'nodes.kok.dev/drain-started-at',
+  /** On a Machine: every pod that had to leave is gone since the rollout cordon for this revision. */
+  drained: 'nodes.kok.dev/drained',
+  /** On a Machine: the label keys its pool's template put in spec.labels, so a later template can take them back. */
+  templateLabelKeys: 'nodes.kok.dev/template-label-keys',
+  /** On a Node: which labels, taints and the cordon kok set (JSON), so kok never removes what others set. */
+  ownedByKok: 'nodes.kok.dev/owned',
+  /** On a NodePool: `<revision>/<wave>` — the operator set spec.paused after that wave (pauseAfter: true). */
+  pausedAfterWave: 'nodes.kok.dev/paused-after-wave',
+} as const;
+
+/** Label on ControllerRevisions: the NodePool whose template they hold. */
+export const REVISION_POOL_LABEL = 'nodes.kok.dev/pool';
