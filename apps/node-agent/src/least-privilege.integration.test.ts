@@ -1,0 +1,104 @@
+/**
+ * deploy/rbac.yaml and deploy/admission-policy.yaml on a real apiserver of
+ * its own (the test issues client certificates with its CA): agent A may
+ * read and report on Machine A, and is refused on Machine B.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ForbiddenError, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { startControlPlane } from '@kok/testing';
+import type { ControlPlane } from '@kok/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { eventually, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import { machineType } from './resources.ts';
+
+const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
+  ClusterRole: { plural: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
+  ValidatingAdmissionPolicy: { plural: 'validatingadmissionpolicies', namespaced: false },
+  ValidatingAdmissionPolicyBinding: { plural: 'validatingadmissionpolicybindings', namespaced: false },
+};
+
+let controlPlane: ControlPlane;
+let admin: KubeClient;
+let agentA: KubeClient;
+
+async function applyDeployFile(name: string): Promise<void> {
+  const text = readFileSync(fileURLToPath(new URL(`../deploy/${name}`, import.meta.url)), 'utf8');
+  for (const doc of parseAllDocuments(text)) {
+    const object = doc.toJS() as KubernetesObject;
+    const kind = KINDS[object.kind ?? ''];
+    if (!kind || !object.apiVersion) throw new Error(`${name}: unexpected kind ${object.kind}`);
+    await admin.apply(
+      resourceType(object.apiVersion, object.kind ?? '', kind.plural, kind.namespaced),
+      object,
+    );
+  }
+}
+
+function statusPatch(client: KubeClient, machine: string) {
+  return client.patch(
+    machineType,
+    { name: machine },
+    PatchType.merge,
+    { status: { agent: { version: '0.0.0' } } },
+    { subresource: 'status' },
+  );
+}
+
+beforeAll(async () => {
+  controlPlane = await startControlPlane();
+  admin = new KubeClient(controlPlane.kubeConfig);
+  await installNodeCrds(admin);
+  await applyDeployFile('rbac.yaml');
+  await applyDeployFile('admission-policy.yaml');
+  await putMachineSpec(admin, 'machine-a', { pool: 'workers' });
+  await putMachineSpec(admin, 'machine-b', { pool: 'workers' });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(
+    await controlPlane.kubeconfigForUser('system:node-agent:machine-a', ['kok:node-agents']),
+  );
+  agentA = new KubeClient(kubeConfig);
+}, 120_000);
+
+afterAll(async () => {
+  agentA?.close();
+  admin?.close();
+  await controlPlane?.stop();
+});
+
+describe('node agent least privilege', () => {
+  it('lets agent A watch its Machine and write its status', async () => {
+    const { items } = await agentA.list(machineType, { fieldSelector: 'metadata.name=machine-a' });
+    expect(items.map((m) => m.metadata?.name)).toEqual(['machine-a']);
+    // The policy binding takes a moment to be enforced; once it is, A's own write still passes.
+    const patched = await eventually(() => statusPatch(agentA, 'machine-a'), 'status patch of machine-a');
+    expect(patched.status?.agent?.version).toBe('0.0.0');
+  });
+
+  it('refuses agent A on Machine B, naming both', async () => {
+    const error = await eventually(
+      () =>
+        statusPatch(agentA, 'machine-b').then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      'the admission policy to refuse agent A on machine-b',
+    );
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as Error).message).toContain('system:node-agent:machine-a');
+    expect((error as Error).message).toContain('machine-b');
+  });
+
+  it('refuses agent A any change to spec or deletion, even of its own Machine', async () => {
+    await expect(
+      agentA.patch(machineType, { name: 'machine-a' }, PatchType.merge, { spec: { unschedulable: true } }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      agentA.request('DELETE', '/apis/nodes.kok.dev/v1alpha1/machines/machine-a'),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+  });
+});
