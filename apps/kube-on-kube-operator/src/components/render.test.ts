@@ -1,0 +1,223 @@
+import type { V1Deployment, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { templateHashOf } from '../template-hash.ts';
+import { controlPlaneComponents } from './bring-up-order.ts';
+import type { ComponentName } from './component.ts';
+import { etcd, etcdArgs, initialCluster } from './etcd.ts';
+import { apiServer, apiServerArgs } from './kube-apiserver.ts';
+import { controllerManager, controllerManagerArgs } from './kube-controller-manager.ts';
+import { scheduler, schedulerArgs } from './kube-scheduler.ts';
+import { services } from './services.ts';
+import { OWNER, renderContext } from './render-fixtures.ts';
+
+const flag = (args: readonly string[], name: string) =>
+  args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+
+describe('etcd', () => {
+  it.each([
+    [1, 'prod-etcd-0=https://prod-etcd-0.prod-etcd.fleet.svc:2380'],
+    [
+      3,
+      'prod-etcd-0=https://prod-etcd-0.prod-etcd.fleet.svc:2380,' +
+        'prod-etcd-1=https://prod-etcd-1.prod-etcd.fleet.svc:2380,' +
+        'prod-etcd-2=https://prod-etcd-2.prod-etcd.fleet.svc:2380',
+    ],
+  ])('initial cluster of %i members', async (replicas, expected) => {
+    const ctx = await renderContext({ etcd: { replicas } });
+    expect(initialCluster(ctx.names, replicas)).toBe(expected);
+    const args = etcdArgs(ctx.cluster, ctx.names);
+    expect(flag(args, 'initial-cluster')).toEqual([expected]);
+    expect(flag(args, 'initial-advertise-peer-urls')).toEqual([
+      'https://$(POD_NAME).prod-etcd.fleet.svc:2380',
+    ]);
+    expect(flag(args, 'advertise-client-urls')).toEqual(['https://$(POD_NAME).prod-etcd.fleet.svc:2379']);
+    expect(flag(args, 'name')).toEqual(['$(POD_NAME)']);
+    expect(flag(args, 'initial-cluster-state')).toEqual(['new']);
+    expect(flag(args, 'client-cert-auth')).toEqual(['true']);
+    expect(flag(args, 'peer-client-cert-auth')).toEqual(['true']);
+  });
+
+  it('is a parallel StatefulSet with storage per spec and the etcd image', async () => {
+    const ctx = await renderContext({
+      etcd: { replicas: 5, version: '3.6.16', storage: { size: '64Gi', storageClassName: 'local-nvme' } },
+    });
+    const [sts] = etcd.render(ctx) as V1StatefulSet[];
+    expect(sts?.spec?.replicas).toBe(5);
+    expect(sts?.spec?.podManagementPolicy).toBe('Parallel');
+    expect(sts?.spec?.serviceName).toBe('prod-etcd');
+    expect(sts?.spec?.volumeClaimTemplates?.[0]?.spec).toMatchObject({
+      storageClassName: 'local-nvme',
+      resources: { requests: { storage: '64Gi' } },
+    });
+    expect(sts?.spec?.template.spec?.containers[0]?.image).toBe('registry.k8s.io/etcd:3.6.16-0');
+    expect(sts?.spec?.template.spec?.containers[0]?.command).toEqual(['etcd']);
+  });
+
+  it('defaults to three members, 8Gi, the default StorageClass and the paired etcd version', async () => {
+    const [sts] = etcd.render(await renderContext()) as V1StatefulSet[];
+    expect(sts?.spec?.replicas).toBe(3);
+    expect(sts?.spec?.volumeClaimTemplates?.[0]?.spec?.storageClassName).toBeUndefined();
+    expect(sts?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage).toBe('8Gi');
+    expect(sts?.spec?.template.spec?.containers[0]?.image).toBe('registry.k8s.io/etcd:3.6.16-0');
+  });
+});
+
+describe('kube-apiserver', () => {
+  it.each([
+    [1, ['https://prod-etcd-0.prod-etcd.fleet.svc:2379']],
+    [3, [0, 1, 2].map((i) => `https://prod-etcd-${i}.prod-etcd.fleet.svc:2379`)],
+  ])('talks to every one of %i etcd members', async (replicas, urls) => {
+    const ctx = await renderContext({ etcd: { replicas } });
+    expect(flag(apiServerArgs(ctx.cluster, ctx.names), 'etcd-servers')).toEqual([urls.join(',')]);
+  });
+
+  it('has kubeadm flags for etcd TLS, service CIDR, service accounts and the front proxy', async () => {
+    const ctx = await renderContext({ network: { serviceCIDR: '10.100.0.0/16', dnsDomain: 'biz.local' } });
+    const args = apiServerArgs(ctx.cluster, ctx.names);
+    expect(flag(args, 'service-cluster-ip-range')).toEqual(['10.100.0.0/16']);
+    expect(flag(args, 'service-account-issuer')).toEqual(['https://kubernetes.default.svc.biz.local']);
+    expect(flag(args, 'service-account-key-file')).toEqual(['/etc/kubernetes/pki/sa.pub']);
+    expect(flag(args, 'service-account-signing-key-file')).toEqual(['/etc/kubernetes/pki/sa.key']);
+    expect(flag(args, 'etcd-cafile')).toEqual(['/etc/kubernetes/pki/etcd/ca.crt']);
+    expect(flag(args, 'etcd-certfile')).toEqual(['/etc/kubernetes/pki/apiserver-etcd-client.crt']);
+    expect(flag(args, 'requestheader-client-ca-file')).toEqual(['/etc/kubernetes/pki/front-proxy-ca.crt']);
+    expect(flag(args, 'proxy-client-cert-file')).toEqual(['/etc/kubernetes/pki/front-proxy-client.crt']);
+    expect(flag(args, 'client-ca-file')).toEqual(['/etc/kubernetes/pki/ca.crt']);
+    expect(flag(args, 'advertise-address')).toEqual(['$(POD_IP)']);
+  });
+
+  it.each<[string, Record<string, string>, Record<string, boolean>, Record<string, string[]>]>([
+    [
+      'extraArgs override a default in place',
+      { 'authorization-mode': 'RBAC' },
+      {},
+      { 'authorization-mode': ['RBAC'] },
+    ],
+    ['extraArgs add flags', { 'max-requests-inflight': '3000' }, {}, { 'max-requests-inflight': ['3000'] }],
+    [
+      'featureGates become one sorted flag',
+      {},
+      { Zeta: false, Alpha: true },
+      { 'feature-gates': ['Alpha=true,Zeta=false'] },
+    ],
+    ['no featureGates, no flag', {}, {}, { 'feature-gates': [] }],
+  ])('%s', async (_, extraArgs, featureGates, expected) => {
+    const ctx = await renderContext({ controlPlane: { apiServer: { extraArgs, featureGates } } });
+    const args = apiServerArgs(ctx.cluster, ctx.names);
+    for (const [name, values] of Object.entries(expected)) expect(flag(args, name)).toEqual(values);
+  });
+
+  it('is a Deployment of the version with probes on the secure port', async () => {
+    const ctx = await renderContext({ version: 'v1.36.4', controlPlane: { apiServer: { replicas: 3 } } });
+    const [deployment] = apiServer.render(ctx) as V1Deployment[];
+    const container = deployment?.spec?.template.spec?.containers[0];
+    expect(deployment?.spec?.replicas).toBe(3);
+    expect(container?.image).toBe('registry.k8s.io/kube-apiserver:v1.36.4');
+    expect(container?.command).toEqual(['kube-apiserver']);
+    expect(container?.startupProbe?.httpGet).toMatchObject({
+      path: '/livez',
+      port: 'https',
+      scheme: 'HTTPS',
+    });
+    expect(container?.livenessProbe?.httpGet).toMatchObject({ path: '/livez', scheme: 'HTTPS' });
+    expect(container?.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', scheme: 'HTTPS' });
+    expect(deployment?.spec?.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 1 });
+  });
+});
+
+describe('kube-controller-manager and kube-scheduler', () => {
+  it('controller-manager signs with the cluster CA and allocates pod CIDRs', async () => {
+    const ctx = await renderContext({
+      network: { podCIDR: '10.128.0.0/10' },
+      controlPlane: { controllerManager: { extraArgs: { 'kube-api-qps': '300' } } },
+    });
+    const args = controllerManagerArgs(ctx.cluster, ctx.names);
+    expect(flag(args, 'cluster-signing-cert-file')).toEqual(['/etc/kubernetes/pki/ca.crt']);
+    expect(flag(args, 'cluster-signing-key-file')).toEqual(['/etc/kubernetes/pki/ca.key']);
+    expect(flag(args, 'cluster-cidr')).toEqual(['10.128.0.0/10']);
+    expect(flag(args, 'service-account-private-key-file')).toEqual(['/etc/kubernetes/pki/sa.key']);
+    expect(flag(args, 'kubeconfig')).toEqual(['/etc/kubernetes/pki/controller-manager.conf']);
+    expect(flag(args, 'leader-elect')).toEqual(['true']);
+    expect(flag(args, 'kube-api-qps')).toEqual(['300']);
+    const [deployment] = controllerManager.render(ctx) as V1Deployment[];
+    expect(deployment?.spec?.template.spec?.containers[0]?.image).toBe(
+      'registry.k8s.io/kube-controller-manager:v1.36.3',
+    );
+  });
+
+  it('scheduler reads its kubeconfig and feature gates', async () => {
+    const ctx = await renderContext({
+      controlPlane: { scheduler: { featureGates: { SchedulerQueueingHints: true } } },
+    });
+    const args = schedulerArgs(ctx.cluster);
+    expect(flag(args, 'kubeconfig')).toEqual(['/etc/kubernetes/pki/scheduler.conf']);
+    expect(flag(args, 'feature-gates')).toEqual(['SchedulerQueueingHints=true']);
+    const [deployment] = scheduler.render(ctx) as V1Deployment[];
+    expect(deployment?.spec?.replicas).toBe(2);
+    expect(deployment?.spec?.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 1 });
+  });
+});
+
+describe('Services', () => {
+  it.each([
+    [{}, 'ClusterIP', 6443],
+    [{ type: 'LoadBalancer' as const, port: 443 }, 'LoadBalancer', 443],
+  ])('apiserver Service %j', async (service, type, port) => {
+    const ctx = await renderContext({ controlPlane: { apiServer: { service } } });
+    const rendered = services.render(ctx) as V1Service[];
+    const api = rendered.find((s) => s.metadata?.name === 'prod-apiserver');
+    expect(api?.spec?.type).toBe(type);
+    expect(api?.spec?.ports).toEqual([{ name: 'https', port, targetPort: 'https', protocol: 'TCP' }]);
+    const headless = rendered.find((s) => s.metadata?.name === 'prod-etcd');
+    expect(headless?.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+  });
+});
+
+describe('every rendered object', () => {
+  it('is controlled by the Cluster, labelled and carries its template hash', async () => {
+    const ctx = await renderContext();
+    for (const component of controlPlaneComponents) {
+      for (const obj of component.render(ctx) ?? []) {
+        expect(obj.metadata?.ownerReferences, `${obj.kind} ${obj.metadata?.name}`).toEqual([OWNER]);
+        expect(obj.metadata?.namespace).toBe('fleet');
+        expect(obj.metadata?.labels).toMatchObject({
+          'clusters.kok.dev/cluster': 'prod',
+          'app.kubernetes.io/managed-by': 'kube-on-kube-operator',
+        });
+        expect(templateHashOf(obj)).toMatch(/^[0-9a-f]{16}$/);
+      }
+    }
+  });
+
+  it('workloads wait for the PKI: nothing is rendered without it', async () => {
+    const ctx = { ...(await renderContext()), pki: undefined };
+    for (const component of [etcd, apiServer, controllerManager, scheduler])
+      expect(component.render(ctx)).toBeUndefined();
+  });
+});
+
+describe('template hashes change only with their inputs', () => {
+  const hashes = async (spec: Parameters<typeof renderContext>[0]) => {
+    const ctx = await renderContext(spec);
+    return Object.fromEntries(
+      controlPlaneComponents.map((c) => [c.name, (c.render(ctx) ?? []).map(templateHashOf).join(',')]),
+    ) as Record<ComponentName, string>;
+  };
+
+  it.each<[string, Parameters<typeof renderContext>[0], ComponentName[]]>([
+    ['the same spec', {}, []],
+    ['a patch version', { version: 'v1.36.4' }, ['apiServer', 'controllerManager', 'scheduler']],
+    ['scheduler extraArgs', { controlPlane: { scheduler: { extraArgs: { v: '4' } } } }, ['scheduler']],
+    ['apiserver featureGates', { controlPlane: { apiServer: { featureGates: { X: true } } } }, ['apiServer']],
+    ['etcd version', { etcd: { version: '3.6.17' } }, ['etcd']],
+    ['etcd members', { etcd: { replicas: 5 } }, ['etcd', 'apiServer']],
+    ['paused', { paused: true }, []],
+  ])('%s', async (_, spec, changed) => {
+    const before = await hashes({});
+    const after = await hashes(spec);
+    const differing = controlPlaneComponents
+      .map((c) => c.name)
+      .filter((name) => before[name] !== after[name]);
+    expect(differing).toEqual(changed);
+  });
+});

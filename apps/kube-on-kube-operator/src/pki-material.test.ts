@@ -1,0 +1,170 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { describeCertificate, isSignedBy } from '@kok/pki';
+import { describe, expect, it } from 'vitest';
+import { apiServerSANs, etcdPeerSANs, etcdServerSANs, pkiSpecs } from './certificates.ts';
+import type { PkiInputs } from './certificates.ts';
+import { resolveCluster } from './cluster-spec.ts';
+import type { ClusterSpec } from '@kok/api';
+import { endpointOf } from './endpoint.ts';
+import { clusterNames } from './names.ts';
+import { ensurePki, KUBECONFIG_KEY } from './pki-material.ts';
+import type { PkiMaterial } from './pki-material.ts';
+import { templateHashOf } from './template-hash.ts';
+
+function inputs(spec: Partial<ClusterSpec> = {}, ingress?: { ip?: string; hostname?: string }): PkiInputs {
+  const cluster = resolveCluster({
+    metadata: { name: 'prod', namespace: 'fleet' },
+    spec: { version: 'v1.36.3', ...spec },
+  });
+  const names = clusterNames('fleet', 'prod');
+  const service = ingress ? { status: { loadBalancer: { ingress: [ingress] } } } : undefined;
+  return { cluster, names, endpoint: endpointOf(cluster, names, service), apiServerClusterIP: '10.0.0.42' };
+}
+
+const byName = (material: PkiMaterial) =>
+  new Map<string, V1Secret>(material.secrets.map((s) => [s.metadata?.name ?? '', s]));
+const text = (secret: V1Secret | undefined, key: string) =>
+  Buffer.from(secret?.data?.[key] ?? '', 'base64').toString();
+
+describe('subject alternative names', () => {
+  it('the apiserver serving certificate names every way in', () => {
+    const sans = apiServerSANs(
+      inputs({
+        certSANs: ['api.prod.example', '198.51.100.7'],
+        network: { serviceCIDR: '10.100.0.0/16', dnsDomain: 'biz.local' },
+      }),
+    );
+    expect(sans.dnsNames).toEqual([
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.biz.local',
+      'prod-apiserver',
+      'prod-apiserver.fleet',
+      'prod-apiserver.fleet.svc',
+      'localhost',
+      'api.prod.example',
+    ]);
+    expect(sans.ipAddresses).toEqual(['198.51.100.7', '127.0.0.1', '10.100.0.1', '10.0.0.42']);
+  });
+
+  it.each([
+    [{ ip: '203.0.113.9' }, 'ipAddresses', '203.0.113.9'],
+    [{ hostname: 'lb.example' }, 'dnsNames', 'lb.example'],
+  ] as const)('a LoadBalancer endpoint %j is named too', (ingress, field, value) => {
+    const sans = apiServerSANs(
+      inputs({ controlPlane: { apiServer: { service: { type: 'LoadBalancer' } } } }, ingress),
+    );
+    expect(sans[field]).toContain(value);
+  });
+
+  it('etcd serves its members through a wildcard and the client Service', () => {
+    const names = clusterNames('fleet', 'prod');
+    expect(etcdServerSANs(names).dnsNames).toEqual([
+      '*.prod-etcd.fleet.svc',
+      'prod-etcd-client',
+      'prod-etcd-client.fleet',
+      'prod-etcd-client.fleet.svc',
+      'localhost',
+    ]);
+    expect(etcdPeerSANs(names)).toEqual({
+      dnsNames: ['*.prod-etcd.fleet.svc', 'localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
+  });
+});
+
+describe('ensurePki', () => {
+  it('makes every Secret, each leaf signed by its CA with the right subject', async () => {
+    const material = await ensurePki(pkiSpecs(inputs()), new Map());
+    const secrets = byName(material);
+    expect([...secrets.keys()].sort()).toEqual(
+      [
+        'ca',
+        'front-proxy-ca',
+        'etcd-ca',
+        'sa',
+        'apiserver-serving',
+        'apiserver-etcd-client',
+        'apiserver-kubelet-client',
+        'front-proxy-client',
+        'etcd-server',
+        'etcd-peer',
+        'admin-kubeconfig',
+        'controller-manager-kubeconfig',
+        'scheduler-kubeconfig',
+        'node-operator-kubeconfig',
+      ]
+        .map((n) => `prod-${n}`)
+        .sort(),
+    );
+    const signedBy = (leaf: string, ca: string) =>
+      isSignedBy(text(secrets.get(leaf), 'tls.crt'), text(secrets.get(ca), 'tls.crt'));
+    expect(signedBy('prod-apiserver-serving', 'prod-ca')).toBe(true);
+    expect(signedBy('prod-apiserver-etcd-client', 'prod-etcd-ca')).toBe(true);
+    expect(signedBy('prod-etcd-peer', 'prod-etcd-ca')).toBe(true);
+    expect(signedBy('prod-front-proxy-client', 'prod-front-proxy-ca')).toBe(true);
+    expect(signedBy('prod-apiserver-serving', 'prod-etcd-ca')).toBe(false);
+    const etcdServer = describeCertificate(text(secrets.get('prod-etcd-server'), 'tls.crt'));
+    expect(etcdServer.extendedKeyUsages).toEqual(['serverAuth', 'clientAuth']);
+    expect(
+      describeCertificate(text(secrets.get('prod-apiserver-kubelet-client'), 'tls.crt')).organizations,
+    ).toEqual(['system:masters']);
+    expect(text(secrets.get('prod-sa'), 'sa.pub')).toMatch(/BEGIN PUBLIC KEY/);
+    const kubeconfig = text(secrets.get('prod-controller-manager-kubeconfig'), KUBECONFIG_KEY);
+    expect(kubeconfig).toContain('server: https://prod-apiserver.fleet.svc:6443');
+    expect(kubeconfig).toContain('name: system:kube-controller-manager');
+    expect(material.notAfter.getTime()).toBeLessThanOrEqual(Date.now() + 366 * 86_400_000);
+  });
+
+  it('is generated once: a second pass over the stored Secrets changes nothing', async () => {
+    const first = await ensurePki(pkiSpecs(inputs()), new Map());
+    const second = await ensurePki(pkiSpecs(inputs()), byName(first));
+    expect(second.secrets).toEqual(first.secrets);
+    expect(second.secrets.map(templateHashOf)).toEqual(first.secrets.map(templateHashOf));
+  });
+
+  it('reissues only the serving certificate and admin kubeconfig when certSANs and the endpoint change, keeping the CA', async () => {
+    const first = byName(await ensurePki(pkiSpecs(inputs()), new Map()));
+    const lb = inputs(
+      { certSANs: ['api.new.example'], controlPlane: { apiServer: { service: { type: 'LoadBalancer' } } } },
+      { ip: '203.0.113.9' },
+    );
+    const second = byName(await ensurePki(pkiSpecs(lb), first));
+    const changed = [...second.keys()].filter(
+      (name) =>
+        second.get(name)?.data?.['tls.crt'] !== first.get(name)?.data?.['tls.crt'] ||
+        second.get(name)?.data?.[KUBECONFIG_KEY] !== first.get(name)?.data?.[KUBECONFIG_KEY],
+    );
+    expect(changed).toEqual(['prod-apiserver-serving', 'prod-admin-kubeconfig']);
+    expect(describeCertificate(text(second.get('prod-apiserver-serving'), 'tls.crt')).dnsNames).toContain(
+      'api.new.example',
+    );
+    expect(text(second.get('prod-admin-kubeconfig'), KUBECONFIG_KEY)).toContain(
+      'server: https://203.0.113.9:6443',
+    );
+  });
+
+  it('renews leaves that expire within the renewal window, never the CAs', async () => {
+    const first = byName(await ensurePki(pkiSpecs(inputs()), new Map()));
+    const later = new Date(Date.now() + 340 * 86_400_000);
+    const renewed = byName(await ensurePki(pkiSpecs(inputs()), first, { now: later }));
+    expect(renewed.get('prod-ca')?.data).toEqual(first.get('prod-ca')?.data);
+    expect(renewed.get('prod-sa')?.data).toEqual(first.get('prod-sa')?.data);
+    expect(renewed.get('prod-etcd-peer')?.data).not.toEqual(first.get('prod-etcd-peer')?.data);
+  });
+
+  it('refuses to replace a CA Secret it cannot read, and says what to do', async () => {
+    const first = byName(await ensurePki(pkiSpecs(inputs()), new Map()));
+    const other = byName(await ensurePki(pkiSpecs(inputs()), new Map()));
+    const broken = new Map(first);
+    // A certificate with someone else's key.
+    broken.set('prod-ca', {
+      ...first.get('prod-ca'),
+      data: { ...first.get('prod-ca')?.data, 'tls.key': other.get('prod-ca')?.data?.['tls.key'] ?? '' },
+    });
+    await expect(ensurePki(pkiSpecs(inputs()), broken)).rejects.toThrow(
+      /prod-ca does not hold a usable CA.*delete it/,
+    );
+  });
+});
