@@ -77,7 +77,8 @@ export function poolStatusFor({
           type: NodePoolConditions.RolledBack,
           status: 'True',
           reason: 'RolledBack',
-          message: `revision ${target} was rolled back to ${previous.currentRevision ?? '(none)'}`,
+          // The plan that decided the rollback names the failed machines; later plans only say it happened.
+          message: rolledBackMessage(previous, plan),
         }
       : { type: NodePoolConditions.RolledBack, status: 'False', reason: 'NotRolledBack', message: '' },
   ];
@@ -98,6 +99,13 @@ export function poolStatusFor({
   };
   if (currentRevision !== undefined) status.currentRevision = currentRevision;
   return status;
+}
+
+function rolledBackMessage(previous: NodePoolStatus, plan: RolloutPlan): string {
+  const existing = findCondition(previous.conditions, NodePoolConditions.RolledBack);
+  if (!plan.rollback && existing?.status === 'True' && previous.updateRevision === plan.targetRevision)
+    return existing.message;
+  return plan.message;
 }
 
 function degraded(plan: RolloutPlan, stoppedReason: string | undefined, pauseMessage = ''): ConditionUpdate {

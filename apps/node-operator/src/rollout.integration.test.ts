@@ -1,0 +1,199 @@
+/**
+ * NodePool rollouts against a real apiserver with kwok Nodes: canary waves
+ * with pauseAfter and resume, maxUnavailable sampled every 200 ms, a failure
+ * with autoRollback, and the version-skew guard.
+ */
+import { findCondition, NodePoolConditions, templateRevision } from '@kok/api';
+import type { Machine, NodePool } from '@kok/api';
+import { builtinTypes, PatchType } from '@kok/reconcile';
+import type { Manager } from '@kok/reconcile';
+import { sharedKubeConfig } from '@kok/testing/vitest';
+import type { EventsV1Event, KubernetesObject } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createOperator } from './operator.ts';
+import { machineType, nodePoolType } from './resources.ts';
+import { AgentSimulator } from './test-support/agent-simulator.ts';
+import {
+  createFleet,
+  createPool,
+  deleteFleet,
+  eventually,
+  installCrds,
+  kubeletTemplate,
+  testClient,
+} from './test-support/fleet.ts';
+import type { Fleet } from './test-support/fleet.ts';
+import { InvariantPoller } from './test-support/invariant-poller.ts';
+
+const client = testClient();
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startOperator(fleet: Fleet): Promise<Manager> {
+  const manager = await createOperator({
+    kubeConfig: sharedKubeConfig(),
+    http: false,
+    labelSelector: fleet.selector,
+    logger: pino({ level: process.env.KOK_TEST_LOG ?? 'silent' }),
+  });
+  await manager.start();
+  cleanups.push(() => manager.stop());
+  return manager;
+}
+
+async function fleetOf(count: number, version: string): Promise<Fleet> {
+  await installCrds(client);
+  const fleet = await createFleet(client, count, kubeletTemplate(version));
+  cleanups.push(() => deleteFleet(client, fleet));
+  return fleet;
+}
+
+function startAgent(fleet: Fleet, failAt?: Map<string, string>): AgentSimulator {
+  const agent = new AgentSimulator({
+    client: testClient('kok-test-agent-simulator'),
+    selector: fleet.selector,
+    ...(failAt ? { failAt } : {}),
+  }).start();
+  cleanups.push(() => agent.stop());
+  return agent;
+}
+
+const getPool = (fleet: Fleet): Promise<NodePool & KubernetesObject> =>
+  client.get(nodePoolType, { name: fleet.pool });
+const machinesOf = async (fleet: Fleet): Promise<Machine[]> =>
+  (await client.list(machineType, { labelSelector: fleet.selector })).items;
+const setTemplate = (fleet: Fleet, version: string): Promise<unknown> =>
+  client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, {
+    spec: { template: kubeletTemplate(version) },
+  });
+
+async function poolSettledAt(fleet: Fleet, revision: string): Promise<void> {
+  await eventually(
+    `pool at revision ${revision}`,
+    async () => (await getPool(fleet)).status?.currentRevision === revision,
+  );
+}
+
+describe('NodePool rollout', () => {
+  it('rolls a new revision in waves [1 + pauseAfter], [25%], [rest] under maxUnavailable 2, stopping after the canary until resumed', async () => {
+    const fleet = await fleetOf(10, 'v1.36.0');
+    startAgent(fleet);
+    const spec: NodePool['spec'] = {
+      template: kubeletTemplate('v1.36.0'),
+      rollout: {
+        strategy: { rollingUpdate: { maxUnavailable: 2 } },
+        waves: [
+          { name: 'canary', percent: 10, pauseAfter: true },
+          { name: 'quarter', percent: 25 },
+        ],
+      },
+    };
+    await createPool(client, fleet, spec);
+    await startOperator(fleet);
+    await poolSettledAt(fleet, templateRevision(kubeletTemplate('v1.36.0')));
+
+    const poller = new InvariantPoller(client, fleet.selector).start();
+    cleanups.push(async () => poller.stop());
+    const target = templateRevision(kubeletTemplate('v1.36.1'));
+    await setTemplate(fleet, 'v1.36.1');
+
+    const paused = await eventually('the pool to pause itself after the canary', async () => {
+      const pool = await getPool(fleet);
+      return pool.spec.paused === true && pool.status?.updatedMachines === 1 ? pool : undefined;
+    });
+    expect(paused.status?.currentWave).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const held = await machinesOf(fleet);
+    expect(held.filter((m) => m.spec?.revision === target)).toHaveLength(1);
+    expect((await getPool(fleet)).status?.updatedMachines).toBe(1);
+
+    await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, { spec: { paused: false } });
+    await poolSettledAt(fleet, target);
+    poller.stop();
+
+    const done = await getPool(fleet);
+    expect(done.status?.updatedMachines).toBe(10);
+    expect(done.spec.paused).toBe(false);
+    expect(findCondition(done.status?.conditions, NodePoolConditions.RollingOut)?.reason).toBe('Complete');
+    const nodes = (await client.list(builtinTypes.node, { labelSelector: fleet.selector })).items;
+    expect(nodes.every((n) => n.spec?.unschedulable !== true)).toBe(true);
+    expect(poller.samples).toBeGreaterThan(10);
+    expect(poller.maxDisrupted, `disrupted at once: ${poller.worst.join(', ')}`).toBeLessThanOrEqual(2);
+    expect(poller.maxDisrupted).toBeGreaterThanOrEqual(1);
+
+    const events = await client.list(builtinTypes.event, { fieldSelector: `regarding.name=${fleet.pool}` });
+    const reasons = new Set(events.items.map((e: EventsV1Event) => e.reason));
+    expect(reasons).toContain('WaveCompleted');
+    expect(reasons).toContain('RolloutComplete');
+  });
+
+  it('pauses itself and sends a failed machine back to the old revision (maxFailed 0, autoRollback)', async () => {
+    const fleet = await fleetOf(4, 'v1.36.0');
+    const old = templateRevision(kubeletTemplate('v1.36.0'));
+    const target = templateRevision(kubeletTemplate('v1.36.2'));
+    const failing = fleet.machines[0] as string;
+    startAgent(fleet, new Map([[failing, target]]));
+    await createPool(client, fleet, {
+      template: kubeletTemplate('v1.36.0'),
+      rollout: { strategy: { rollingUpdate: { maxUnavailable: 1 } }, maxFailed: 0, autoRollback: true },
+    });
+    await startOperator(fleet);
+    await poolSettledAt(fleet, old);
+
+    await setTemplate(fleet, 'v1.36.2');
+    const pool = await eventually('the pool to roll back', async () => {
+      const p = await getPool(fleet);
+      return findCondition(p.status?.conditions, NodePoolConditions.RolledBack)?.status === 'True'
+        ? p
+        : undefined;
+    });
+    const pausedCondition = findCondition(pool.status?.conditions, NodePoolConditions.Paused);
+    expect(pausedCondition?.status).toBe('True');
+    expect(pausedCondition?.reason).toBe('RolledBack');
+    const rolledBack = findCondition(pool.status?.conditions, NodePoolConditions.RolledBack);
+    expect(rolledBack?.message).toContain(failing);
+    expect(rolledBack?.message).toContain('maxFailed 0');
+
+    const back = await eventually('the failed machine to run the old revision again', async () => {
+      const m = await client.get(machineType, { name: failing });
+      return m.spec?.revision === old && m.status?.revision?.current === old ? m : undefined;
+    });
+    expect(back.spec?.components).toEqual(kubeletTemplate('v1.36.0').components);
+    await eventually(
+      'its Node uncordoned',
+      async () => (await client.get(builtinTypes.node, { name: failing })).spec?.unschedulable !== true,
+    );
+    const others = (await machinesOf(fleet)).filter((m) => m.metadata?.name !== failing);
+    expect(others.every((m) => m.spec?.revision === old)).toBe(true);
+    expect((await getPool(fleet)).status?.currentRevision).toBe(old);
+  });
+
+  it('holds a pool whose kubelet would be newer than the apiserver, and says why', async () => {
+    const fleet = await fleetOf(2, 'v1.36.0');
+    startAgent(fleet);
+    await createPool(client, fleet, { template: kubeletTemplate('v1.36.0') });
+    await startOperator(fleet);
+    await poolSettledAt(fleet, templateRevision(kubeletTemplate('v1.36.0')));
+
+    await setTemplate(fleet, 'v1.99.0');
+    const pool = await eventually('the skew guard to hold the pool', async () => {
+      const p = await getPool(fleet);
+      return findCondition(p.status?.conditions, NodePoolConditions.Paused)?.reason === 'VersionSkew'
+        ? p
+        : undefined;
+    });
+    expect(findCondition(pool.status?.conditions, NodePoolConditions.Paused)?.message).toMatch(
+      /newer than the apiserver/,
+    );
+    expect(findCondition(pool.status?.conditions, NodePoolConditions.Degraded)?.status).toBe('True');
+    expect(
+      (await machinesOf(fleet)).every(
+        (m) => m.spec?.revision === templateRevision(kubeletTemplate('v1.36.0')),
+      ),
+    ).toBe(true);
+  });
+});

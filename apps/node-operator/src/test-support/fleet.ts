@@ -1,0 +1,138 @@
+// Test helpers: CRDs, kwok Nodes and Machines on the shared control plane, scoped by one label per test.
+import type {} from '@kok/testing/global-setup';
+import { customResourceDefinition, MachineResource, NodePoolResource, templateRevision } from '@kok/api';
+import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import { builtinTypes, KubeClient, resourceType } from '@kok/reconcile';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import { kwokNodeAnnotation } from '@kok/testing';
+import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
+import { machineType, nodePoolType } from '../resources.ts';
+
+export const SCOPE_LABEL = 'kok-test-scope';
+
+const crdType = resourceType<
+  KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }
+>('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
+
+export function testClient(fieldManager = 'kok-test'): KubeClient {
+  return new KubeClient(sharedKubeConfig(), { fieldManager, qps: 200, burst: 400 });
+}
+
+/** Installs the Machine and NodePool CRDs (server-side apply, so parallel test files may all do it). */
+export async function installCrds(client: KubeClient): Promise<void> {
+  for (const resource of [MachineResource, NodePoolResource]) {
+    const crd = customResourceDefinition(resource) as unknown as KubernetesObject;
+    await client.apply(crdType, crd);
+  }
+  await eventually('CRDs established', async () => {
+    for (const resource of [MachineResource, NodePoolResource]) {
+      const crd = await client.get(crdType, { name: `${resource.plural}.${resource.group}` });
+      if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+    }
+    await client.list(machineType, { limit: 1 });
+    await client.list(nodePoolType, { limit: 1 });
+    return true;
+  });
+}
+
+type Falsy = undefined | null | false | 0 | '';
+
+/** Polls `check` until truthy; fails naming `what` (and the last error) after `timeoutMs`. */
+export async function eventually<R>(
+  what: string,
+  check: () => R | Promise<R>,
+  timeoutMs = 60_000,
+): Promise<R> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Fleet {
+  scope: string;
+  pool: string;
+  machines: string[];
+  selector: string;
+}
+
+/**
+ * `count` kwok Nodes (Ready, managed by kwok through its annotation) and one
+ * Machine per Node, already told and (per the simulated agent) running
+ * `template`'s revision, all labelled with a fresh scope.
+ */
+export async function createFleet(
+  client: KubeClient,
+  count: number,
+  template: NodePoolTemplate,
+): Promise<Fleet> {
+  const scope = uniqueName('t');
+  const pool = `pool-${scope}`;
+  const machines = Array.from({ length: count }, (_, i) => `${scope}-m${i}`);
+  const labels = { [SCOPE_LABEL]: scope };
+  await Promise.all(
+    machines.map(async (name) => {
+      await client.create(builtinTypes.node, {
+        metadata: {
+          name,
+          labels: { ...labels, 'kubernetes.io/hostname': name, type: 'kwok' },
+          annotations: { [kwokNodeAnnotation.key]: kwokNodeAnnotation.value },
+        },
+      } as V1Node);
+      await client.create(machineType, {
+        apiVersion: machineType.apiVersion,
+        kind: machineType.kind,
+        metadata: { name, labels },
+        spec: {
+          pool,
+          revision: templateRevision(template),
+          ...(template.components ? { components: template.components } : {}),
+        },
+      } as Machine & KubernetesObject);
+    }),
+  );
+  await eventually('kwok Nodes Ready', async () => {
+    const { items } = await client.list(builtinTypes.node, { labelSelector: `${SCOPE_LABEL}=${scope}` });
+    return (
+      items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .length === count
+    );
+  });
+  return { scope, pool, machines, selector: `${SCOPE_LABEL}=${scope}` };
+}
+
+export async function createPool(client: KubeClient, fleet: Fleet, spec: NodePool['spec']): Promise<void> {
+  await client.create(nodePoolType, {
+    apiVersion: nodePoolType.apiVersion,
+    kind: nodePoolType.kind,
+    metadata: { name: fleet.pool, labels: { [SCOPE_LABEL]: fleet.scope } },
+    spec,
+  } as NodePool & KubernetesObject);
+}
+
+export async function deleteFleet(client: KubeClient, fleet: Fleet): Promise<void> {
+  await client.delete(nodePoolType, { name: fleet.pool });
+  await Promise.all(
+    fleet.machines.flatMap((name) => [
+      client.delete(machineType, { name }),
+      client.delete(builtinTypes.node, { name }),
+    ]),
+  );
+}
+
+export function kubeletTemplate(version: string): NodePoolTemplate {
+  return { components: [{ name: 'kubelet', version }] };
+}
+
+export { uniqueName };
