@@ -40,7 +40,7 @@ type Falsy = undefined | null | false | 0 | '';
 /** Polls `check` until truthy; fails naming `what` (and the last error) after `timeoutMs`. */
 export async function eventually<R>(
   what: string,
-  check: () => R | Promise<R>,
+  check: () => Falsy | R | Promise<Falsy | R>,
   timeoutMs = 60_000,
 ): Promise<R> {
   const deadline = Date.now() + timeoutMs;
