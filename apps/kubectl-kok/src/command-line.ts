@@ -1,0 +1,237 @@
+/**
+ * The command line: `kubectl kok <resource> <verb> [name] [flags]`, parsed with
+ * node:util parseArgs. Pure: argv in, a Command (or a UsageError) out.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './cli-errors.ts';
+
+export const OUTPUT_FORMATS = ['json', 'yaml', 'wide'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Flags every command takes, spelled as kubectl spells them. */
+export interface GlobalFlags {
+  /** Path of the kubeconfig file. Default: $KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** The kubeconfig context to use. Default: its current-context. */
+  context?: string;
+  /** Namespace of namespaced kinds (Cluster). Default: the context's namespace, else `default`. */
+  namespace?: string;
+  /** Output format. Default: human-readable text. */
+  output?: OutputFormat;
+}
+
+export interface CommandFlags extends GlobalFlags {
+  /** cluster list: every namespace. Default false. */
+  allNamespaces: boolean;
+  /** nodepool status: redraw on every change until interrupted. Default false. */
+  watch: boolean;
+  /** nodepool rollback: the revision to go back to. Default: status.currentRevision, the last good one. */
+  toRevision?: string;
+  /** nodepool rollback: also set spec.paused to false, in the same write. Default false. */
+  resume: boolean;
+}
+
+export type Verb =
+  | 'cluster list'
+  | 'cluster get'
+  | 'cluster kubeconfig'
+  | 'nodepool status'
+  | 'nodepool pause'
+  | 'nodepool resume'
+  | 'nodepool rollback'
+  | 'machine describe';
+
+export type Command =
+  | { kind: 'help'; topic?: string }
+  | { kind: 'version' }
+  | { kind: 'run'; verb: Verb; name?: string; flags: CommandFlags };
+
+interface VerbSpec {
+  /** Takes a NAME argument. */
+  takesName: boolean;
+  /** Flags beyond the global ones that make sense for this verb. */
+  flags: readonly ('all-namespaces' | 'watch' | 'to-revision' | 'resume')[];
+  /** Output formats this verb can print. */
+  outputs: readonly OutputFormat[];
+  summary: string;
+}
+
+export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
+  'cluster list': {
+    takesName: false,
+    flags: ['all-namespaces'],
+    outputs: ['json', 'yaml', 'wide'],
+    summary: 'List Clusters with their version, phase and endpoint',
+  },
+  'cluster get': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'Show one Cluster: versions, components, gates, conditions',
+  },
+  'cluster kubeconfig': {
+    takesName: true,
+    flags: [],
+    outputs: [],
+    summary: "Print the Cluster's admin kubeconfig (from status.kubeconfigSecretRef)",
+  },
+  'nodepool status': {
+    takesName: true,
+    flags: ['watch'],
+    outputs: ['json', 'yaml'],
+    summary: 'Rollout progress per wave, counts and why the pool is paused (-w redraws live)',
+  },
+  'nodepool pause': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'Set spec.paused: start no new machine updates (updates in flight finish)',
+  },
+  'nodepool resume': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'Clear spec.paused: carry on with the rollout, past a pauseAfter wave too',
+  },
+  'nodepool rollback': {
+    takesName: true,
+    flags: ['to-revision', 'resume'],
+    outputs: ['json', 'yaml'],
+    summary: 'Put the template of the last good revision back into spec.template',
+  },
+  'machine describe': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'Desired against observed: components, files, revision, conditions',
+  },
+};
+
+/** Resource words people type, kubectl-style: singular, plural and the CRD short names. */
+const RESOURCE_ALIASES: Readonly<Record<string, string>> = {
+  cluster: 'cluster',
+  clusters: 'cluster',
+  kcl: 'cluster',
+  nodepool: 'nodepool',
+  nodepools: 'nodepool',
+  knp: 'nodepool',
+  machine: 'machine',
+  machines: 'machine',
+  kma: 'machine',
+};
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  output: { type: 'string', short: 'o' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  watch: { type: 'boolean', short: 'w' },
+  'to-revision': { type: 'string' },
+  resume: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+const HELP_HINT = 'run: kubectl kok --help';
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    // parseArgs explains unknown flags and missing values well; add where help is.
+    throw new UsageError(`${(error as Error).message}; ${HELP_HINT}`);
+  }
+}
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  const { values, positionals } = parse(argv);
+  const [resourceWord, verbWord, ...rest] = positionals;
+  if (values.version) return { kind: 'version' };
+  const resource = resourceWord === undefined ? undefined : RESOURCE_ALIASES[resourceWord];
+  if (values.help || resourceWord === undefined || resourceWord === 'help') {
+    return resource === undefined ? { kind: 'help' } : { kind: 'help', topic: resource };
+  }
+  if (resource === undefined)
+    throw new UsageError(
+      `unknown resource "${resourceWord}": use cluster, nodepool or machine; ${HELP_HINT}`,
+    );
+  const verbs = Object.keys(VERBS).filter((verb) => verb.startsWith(`${resource} `));
+  const known = verbs.map((verb) => verb.split(' ')[1]).join(', ');
+  if (verbWord === undefined) throw new UsageError(`${resource} needs a command (${known}); ${HELP_HINT}`);
+  const verb = `${resource} ${verbWord}`;
+  if (!isVerb(verb)) throw new UsageError(`unknown command "${resource} ${verbWord}": use one of ${known}`);
+  const spec = VERBS[verb];
+
+  const [name, ...extra] = rest;
+  if (spec.takesName && name === undefined)
+    throw new UsageError(`${verb} needs a NAME: kubectl kok ${verb} <name>`);
+  const unexpected = spec.takesName ? extra : rest;
+  if (unexpected.length > 0)
+    throw new UsageError(
+      `${verb} takes ${spec.takesName ? 'one NAME' : 'no arguments'}; unexpected: ${unexpected.join(' ')}`,
+    );
+
+  for (const flag of ['all-namespaces', 'watch', 'to-revision', 'resume'] as const) {
+    if (values[flag] !== undefined && !spec.flags.includes(flag))
+      throw new UsageError(`--${flag} does not apply to ${verb}`);
+  }
+  const flags: CommandFlags = {
+    allNamespaces: values['all-namespaces'] === true,
+    watch: values.watch === true,
+    resume: values.resume === true,
+  };
+  if (values.output !== undefined) {
+    if (!spec.outputs.includes(values.output as OutputFormat))
+      throw new UsageError(
+        spec.outputs.length === 0
+          ? `-o does not apply to ${verb}`
+          : `-o ${values.output} is not supported by ${verb}: use ${spec.outputs.join(' or ')}`,
+      );
+    flags.output = values.output as OutputFormat;
+  }
+  if (flags.watch && flags.output !== undefined)
+    throw new UsageError('--watch redraws the text view; leave out -o');
+  if (flags.allNamespaces && values.namespace !== undefined)
+    throw new UsageError('use either -A/--all-namespaces or -n/--namespace, not both');
+  if (values.kubeconfig !== undefined) flags.kubeconfig = values.kubeconfig;
+  if (values.context !== undefined) flags.context = values.context;
+  if (values.namespace !== undefined) flags.namespace = values.namespace;
+  if (values['to-revision'] !== undefined) flags.toRevision = values['to-revision'];
+  return spec.takesName ? { kind: 'run', verb, name: name as string, flags } : { kind: 'run', verb, flags };
+}
+
+function isVerb(verb: string): verb is Verb {
+  return Object.hasOwn(VERBS, verb);
+}
+
+/** The --help text; with a topic, only that resource's commands. */
+export function helpText(topic?: string): string {
+  const verbs = (Object.keys(VERBS) as Verb[]).filter((verb) => !topic || verb.startsWith(`${topic} `));
+  const width = Math.max(...verbs.map((verb) => verb.length + (VERBS[verb].takesName ? 7 : 0)));
+  const lines = verbs.map((verb) => {
+    const usage = `${verb}${VERBS[verb].takesName ? ' <name>' : ''}`;
+    return `  ${usage.padEnd(width)}   ${VERBS[verb].summary}`;
+  });
+  return `kubectl kok: operate kok Clusters, NodePools and Machines.
+
+Usage:
+  kubectl kok <resource> <command> [name] [flags]
+
+Commands:
+${lines.join('\n')}
+
+Flags:
+      --kubeconfig <path>   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+      --context <name>      kubeconfig context (default: its current-context)
+  -n, --namespace <ns>      namespace of Clusters (default: the context's, else "default")
+  -A, --all-namespaces      cluster list: every namespace
+  -o, --output <format>     json, yaml, or wide (cluster list)
+  -w, --watch               nodepool status: redraw on every change, until Ctrl-C
+      --to-revision <rev>   nodepool rollback: go back to this revision instead of the last good one
+      --resume              nodepool rollback: clear spec.paused in the same write
+  -h, --help                this help
+
+Exit codes: 0 success, 1 the command failed (not found, refused, unreachable), 2 usage error.
+`;
+}

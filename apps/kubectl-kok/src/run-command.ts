@@ -1,0 +1,50 @@
+/**
+ * Connects and runs one parsed command. Kept apart from cli.ts so that --help
+ * and usage errors answer without loading the Kubernetes client (about a
+ * second of start-up).
+ */
+import type { CommandFlags, Verb } from './command-line.ts';
+import { clusterGet, clusterKubeconfig, clusterList } from './commands/cluster-commands.ts';
+import type { CommandIo } from './commands/io.ts';
+import { machineDescribe } from './commands/machine-commands.ts';
+import {
+  nodePoolPause,
+  nodePoolResume,
+  nodePoolRollback,
+  nodePoolStatus,
+} from './commands/nodepool-commands.ts';
+import { watchNodePoolStatus } from './commands/nodepool-watch.ts';
+import { connect } from './kube-connection.ts';
+
+export async function runCommand(
+  verb: Verb,
+  name: string,
+  flags: CommandFlags,
+  io: CommandIo,
+): Promise<void> {
+  const connection = connect(flags);
+  try {
+    switch (verb) {
+      case 'cluster list':
+        return await clusterList(connection, flags, io);
+      case 'cluster get':
+        return await clusterGet(connection, name, flags, io);
+      case 'cluster kubeconfig':
+        return await clusterKubeconfig(connection, name, io);
+      case 'nodepool status':
+        return flags.watch
+          ? await watchNodePoolStatus(connection, name, io)
+          : await nodePoolStatus(connection, name, flags, io);
+      case 'nodepool pause':
+        return await nodePoolPause(connection, name, flags, io);
+      case 'nodepool resume':
+        return await nodePoolResume(connection, name, flags, io);
+      case 'nodepool rollback':
+        return await nodePoolRollback(connection, name, flags, io);
+      case 'machine describe':
+        return await machineDescribe(connection, name, flags, io);
+    }
+  } finally {
+    connection.client.close();
+  }
+}
