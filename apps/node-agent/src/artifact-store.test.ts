@@ -1,0 +1,93 @@
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
+import { sha256Of, TEMP_PREFIX } from './atomic-file.ts';
+import { startArtifactServer } from './fixtures/artifact-server.ts';
+import type { ArtifactServer } from './fixtures/artifact-server.ts';
+import { containerdArtifact } from './fixtures/build-artifacts.ts';
+import { hostPaths } from './host-paths.ts';
+import type { HostPaths } from './host-paths.ts';
+
+let root: string;
+let artifactsDir: string;
+let server: ArtifactServer;
+let paths: HostPaths;
+const archive = { method: 'Archive', path: '/usr/local/lib/containerd' } as const;
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'kok-store-'));
+  artifactsDir = mkdtempSync(join(tmpdir(), 'kok-store-artifacts-'));
+  server = await startArtifactServer(artifactsDir);
+  paths = hostPaths(root);
+});
+afterEach(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+  rmSync(artifactsDir, { recursive: true, force: true });
+});
+
+function artifact(version: string) {
+  const built = containerdArtifact(artifactsDir, version);
+  return { url: server.urlOf(built.name), sha256: built.sha256 };
+}
+
+describe('artifact store', () => {
+  it('unpacks a verified archive into opt/kok/<component>/<version> and points current and the install path at it', async () => {
+    const store = new ArtifactStore(paths);
+    await store.install('containerd', '1.7.21', artifact('1.7.21'), archive);
+    await store.activate('containerd', '1.7.21', archive);
+    expect(readdirSync(paths.versionDir('containerd', '1.7.21')).sort()).toEqual(['containerd', 'ctr']);
+    expect(readlinkSync(paths.currentLink('containerd'))).toBe('1.7.21');
+    expect(readlinkSync(paths.host('/usr/local/lib/containerd'))).toBe('../../../opt/kok/containerd/current');
+    expect(readFileSync(paths.host('/usr/local/lib/containerd/containerd'), 'utf8')).toContain('1.7.21');
+  });
+
+  it('refuses an artifact whose sha256 differs, naming both hashes, and keeps nothing of it', async () => {
+    const store = new ArtifactStore(paths);
+    const good = artifact('1.7.21');
+    const wrong = { url: good.url, sha256: '0'.repeat(64) };
+    const error = await store.install('containerd', '9.9.9', wrong, archive).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect((error as Error).message).toContain('0'.repeat(64));
+    expect((error as Error).message).toContain(good.sha256);
+    expect(existsSync(paths.versionDir('containerd', '9.9.9'))).toBe(false);
+    expect(readdirSync(paths.downloadsDir)).toEqual([]);
+  });
+
+  it('restarts an interrupted download cleanly and reuses a verified one', async () => {
+    const store = new ArtifactStore(paths);
+    const good = artifact('1.7.21');
+    // What a SIGKILL mid-download leaves: a partial temp file, and a truncated file under the final name.
+    await store.download(good);
+    writeFileSync(join(paths.downloadsDir, `${TEMP_PREFIX}${good.sha256}-dead`), 'partial');
+    writeFileSync(join(paths.downloadsDir, good.sha256), 'trunc');
+    expect(await store.removeLeftovers(['containerd'])).toHaveLength(1);
+    const file = await store.download(good);
+    expect(sha256Of(readFileSync(file))).toBe(good.sha256);
+    const served = server.requests.length;
+    await store.download(good);
+    expect(server.requests.length).toBe(served);
+  });
+
+  it('keeps the current version and the newest others up to keepVersions', async () => {
+    const store = new ArtifactStore(paths, { keepVersions: 2 });
+    for (const version of ['1.0.0', '1.0.1', '1.0.2']) {
+      await store.install('containerd', version, artifact(version), archive);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await store.activate('containerd', '1.0.0', archive);
+    expect(await store.collectGarbage('containerd')).toEqual(['1.0.1']);
+    expect((await store.installedVersions('containerd')).sort()).toEqual(['1.0.0', '1.0.2']);
+    expect(await store.currentVersion('containerd')).toBe('1.0.0');
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlags } from './flags.ts';
+
+describe('flags', () => {
+  it('documents its defaults by applying them', () => {
+    expect(parseFlags([], { NODE_NAME: 'n1' }, 'host')).toEqual({
+      machine: 'n1',
+      kubeconfig: undefined,
+      root: '/',
+      serviceManager: 'systemd',
+      keepVersions: 2,
+      heartbeatSeconds: 300,
+      resyncSeconds: 60,
+      httpHost: '127.0.0.1',
+      httpPort: 10290,
+      logLevel: 'info',
+    });
+    expect(parseFlags([], {}, 'host').machine).toBe('host');
+  });
+
+  it('refuses values a person should fix', () => {
+    expect(() => parseFlags(['--service-manager', 'upstart'], {}, 'h')).toThrow(/systemd or supervisor/);
+    expect(() => parseFlags(['--keep-versions', '0'], {}, 'h')).toThrow(
+      /keep-versions must be an integer ≥ 1/,
+    );
+    expect(() => parseFlags(['--bogus'], {}, 'h')).toThrow();
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from './fixtures/cluster.ts';
+import { ProcessSupervisor } from './process-supervisor.ts';
+
+const dirs: string[] = [];
+const supervisors: ProcessSupervisor[] = [];
+afterEach(async () => {
+  for (const s of supervisors.splice(0)) {
+    await s.stopAll();
+    await s.close();
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function supervisor() {
+  const dir = mkdtempSync(join(tmpdir(), 'kok-supervisor-'));
+  dirs.push(dir);
+  const s = new ProcessSupervisor({
+    runDir: join(dir, 'run'),
+    logDir: join(dir, 'log'),
+    initialBackoffMs: 100,
+  });
+  supervisors.push(s);
+  return { s, dir };
+}
+
+const sleeper = (text: string) => ({
+  name: 'sleeper',
+  command: ['/bin/sh', '-c', `echo ${text}; exec sleep 30`],
+});
+
+describe('process supervisor', () => {
+  it('starts once, keeps the output in a log file, and restarts a process that exits, with backoff', async () => {
+    const { s, dir } = supervisor();
+    await s.start(sleeper('hello'));
+    await s.start(sleeper('hello'));
+    const first = await s.status(sleeper('hello'));
+    expect(first.running).toBe(true);
+    process.kill(first.pid as number, 'SIGKILL');
+    const second = await eventually(async () => {
+      const status = await s.status(sleeper('hello'));
+      return status.running && status.pid !== first.pid ? status : undefined;
+    }, 'a restart');
+    expect(second.restarts).toBe(1);
+    await eventually(
+      () =>
+        readFileSync(join(dir, 'log', 'sleeper.log'), 'utf8').match(/hello/g)?.length === 2
+          ? true
+          : undefined,
+      'two lines of output in the log',
+    );
+  });
+
+  it('lets a new supervisor take over running processes instead of starting a second copy', async () => {
+    const { s, dir } = supervisor();
+    await s.start(sleeper('a'));
+    const pid = (await s.status(sleeper('a'))).pid;
+    await s.close();
+    const next = new ProcessSupervisor({ runDir: join(dir, 'run'), logDir: join(dir, 'log') });
+    supervisors.push(next);
+    expect(await next.adopt()).toEqual(['sleeper']);
+    await next.start(sleeper('a'));
+    expect((await next.status(sleeper('a'))).pid).toBe(pid);
+    await next.stop(sleeper('a'));
+    expect((await next.status(sleeper('a'))).running).toBe(false);
+  });
+
+  it('restarts with the new command when the definition changed', async () => {
+    const { s } = supervisor();
+    await s.start(sleeper('old'));
+    const before = (await s.status(sleeper('old'))).pid;
+    await s.start(sleeper('new'));
+    const after = await s.status(sleeper('new'));
+    expect(after.running).toBe(true);
+    expect(after.pid).not.toBe(before);
+  });
+});

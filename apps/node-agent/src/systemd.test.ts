@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CommandRunner } from './systemd.ts';
+import { renderUnit, SystemdServiceManager } from './systemd.ts';
+
+// No systemd runs here: these tests check the exact systemctl commands through the injectable runner.
+const unitDir = mkdtempSync(join(tmpdir(), 'kok-units-'));
+afterAll(() => rmSync(unitDir, { recursive: true, force: true }));
+
+function recording(stdout = '', code = 0) {
+  const calls: string[] = [];
+  const runner: CommandRunner = async (program, args) => {
+    calls.push([program, ...args].join(' '));
+    return { code, stdout, stderr: code ? 'Unit not found.' : '' };
+  };
+  return { calls, manager: new SystemdServiceManager({ unitDir, runner }) };
+}
+
+describe('systemd service manager', () => {
+  it('drives a host unit with systemctl', async () => {
+    const { calls, manager } = recording();
+    const kubelet = { name: 'kubelet', unit: 'kubelet.service' };
+    await manager.start(kubelet);
+    await manager.restart(kubelet);
+    await manager.reload(kubelet);
+    await manager.stop(kubelet);
+    expect(calls).toEqual([
+      'systemctl enable --now kubelet.service',
+      'systemctl daemon-reload',
+      'systemctl enable kubelet.service',
+      'systemctl restart kubelet.service',
+      'systemctl reload-or-restart kubelet.service',
+      'systemctl disable --now kubelet.service',
+    ]);
+  });
+
+  it('generates a unit for a Process component and reloads systemd only when it changed', async () => {
+    const { calls, manager } = recording();
+    const service = {
+      name: 'containerd',
+      command: ['/opt/kok/containerd/current/containerd', '--config', '/etc/c d.toml'],
+    };
+    await manager.start(service);
+    await manager.start(service);
+    expect(calls).toEqual([
+      'systemctl daemon-reload',
+      'systemctl enable --now kok-containerd.service',
+      'systemctl enable --now kok-containerd.service',
+    ]);
+    const unit = readFileSync(join(unitDir, 'kok-containerd.service'), 'utf8');
+    expect(unit).toBe(renderUnit(service));
+    expect(unit).toContain('ExecStart=/opt/kok/containerd/current/containerd --config "/etc/c d.toml"');
+  });
+
+  it('reads the state from systemctl show and reports failures with systemctl output', async () => {
+    const { manager } = recording('ActiveState=active\nMainPID=4242\nNRestarts=3\n');
+    expect(await manager.status({ name: 'kubelet', unit: 'kubelet.service' })).toEqual({
+      running: true,
+      pid: 4242,
+      restarts: 3,
+    });
+    const failing = recording('', 5).manager;
+    await expect(failing.restart({ name: 'kubelet', unit: 'kubelet.service' })).rejects.toThrow(
+      /systemctl daemon-reload failed \(exit 5\): Unit not found/,
+    );
+  });
+});
