@@ -1,0 +1,331 @@
+/** Tables and properties for the observe → plan glue: Machine + Node → planner input, and the pure helpers around it. */
+import type { Machine, NodePool } from '@kok/api';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isAtLeast } from './cache-sync.ts';
+import { needsDisruption } from './disruption.ts';
+import { isDrainComplete, planDrain } from './drain-plan.ts';
+import { assignmentPatch, cordonPatch, uncordonPatch } from './machine-patches.ts';
+import { machineStateFor } from './machine-observation.ts';
+import { OperatorAnnotations } from './resources.ts';
+import { revisionsToPrune } from './revision-history.ts';
+import { pausedAfterWaveValue, rolloutMemoryFor, rolloutSpecOf } from './rollout-input.ts';
+import { kubeletSkewProblem } from './version-skew.ts';
+
+const kubelet = (version: string) => ({ components: [{ name: 'kubelet', version }] });
+const readyNode = (unschedulable = false): V1Node => ({
+  metadata: { name: 'm1', labels: { zone: 'a' } },
+  spec: { unschedulable },
+  status: { conditions: [{ type: 'Ready', status: 'True' }] },
+});
+const cond = (type: string, status: 'True' | 'False', reason = 'R', message = '') => ({
+  type,
+  status,
+  reason,
+  message,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+});
+function machine(
+  over: { annotations?: Record<string, string>; spec?: Machine['spec']; status?: Machine['status'] } = {},
+): Machine {
+  return {
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: {
+      name: 'm1',
+      labels: { rack: '7' },
+      ...(over.annotations ? { annotations: over.annotations } : {}),
+    },
+    spec: { revision: 'r1', ...kubelet('v1.36.0'), ...over.spec },
+    status: over.status ?? {
+      revision: { current: 'r1' },
+      conditions: [cond('AgentReady', 'True'), cond('UpToDate', 'True')],
+    },
+  } as Machine;
+}
+
+describe('machineStateFor', () => {
+  it.each([
+    [
+      'healthy and ready',
+      machine(),
+      readyNode(),
+      { ready: true, cordoned: false, currentRevision: 'r1', desiredRevision: 'r1' },
+    ],
+    ['no Node: not ready', machine(), undefined, { ready: false }],
+    [
+      'agent not ready',
+      machine({ status: { revision: { current: 'r1' }, conditions: [cond('AgentReady', 'False')] } }),
+      readyNode(),
+      { ready: false },
+    ],
+    ['cordoned by someone', machine(), readyNode(true), { cordoned: true, cordonedByRollout: false }],
+    [
+      'rollout marker counts as cordoned before the Node follows',
+      machine({ annotations: { [OperatorAnnotations.cordonedByRollout]: 'r2' } }),
+      readyNode(),
+      { cordoned: true, cordonedByRollout: true },
+    ],
+    [
+      'drained marker',
+      machine({ annotations: { [OperatorAnnotations.drained]: 'r2' } }),
+      readyNode(),
+      { drained: true },
+    ],
+    [
+      'a failed component fails the revision the agent converges to',
+      machine({
+        status: {
+          revision: { current: 'r1', desired: 'r2' },
+          components: [{ name: 'kubelet', state: 'Failed', message: 'exec check exited 1' }],
+          conditions: [cond('AgentReady', 'True')],
+        },
+      }),
+      readyNode(),
+      { failedRevision: 'r2', failureMessage: 'kubelet: exec check exited 1' },
+    ],
+    [
+      'remediating',
+      machine({ status: { conditions: [cond('Remediating', 'True')] } }),
+      readyNode(),
+      { underRemediation: true },
+    ],
+  ])('%s', (_, m, node, expected) => {
+    expect(machineStateFor(m, node, kubelet('v1.36.1'), undefined)).toMatchObject(expected);
+  });
+
+  it('reads labels from the Machine and its Node (order keys are Node labels), and finishedAt from UpToDate', () => {
+    const state = machineStateFor(machine(), readyNode(), kubelet('v1.36.1'), undefined);
+    expect(state.labels).toEqual({ rack: '7', zone: 'a' });
+    expect(state.finishedAt).toBe(Date.parse('2026-01-01T00:00:00Z'));
+    expect(state.needsDisruption).toBe(true);
+  });
+});
+
+describe('needsDisruption', () => {
+  it.each([
+    ['a kubelet change drains by default', undefined, true],
+    ['priced None: no drain', { defaultAction: 'None' as const }, false],
+    [
+      'priced Restart for this component: no drain',
+      { components: [{ name: 'kubelet', action: 'Restart' as const }] },
+      false,
+    ],
+    ['priced Reboot: drain', { defaultAction: 'Reboot' as const }, true],
+  ])('%s', (_, policy, expected) => {
+    expect(needsDisruption(kubelet('v1.36.0'), kubelet('v1.36.1'), policy)).toBe(expected);
+  });
+  it('no change, no drain', () =>
+    expect(needsDisruption(kubelet('v1.36.0'), kubelet('v1.36.0'), undefined)).toBe(false));
+});
+
+describe('kubeletSkewProblem', () => {
+  it.each([
+    ['v1.36.0', 'v1.36.3', undefined],
+    ['v1.36.9', 'v1.36.3', undefined],
+    ['v1.33.0', 'v1.36.3', undefined],
+    ['v1.37.0', 'v1.36.3', /newer than the apiserver/],
+    ['v1.32.5', 'v1.36.3', /4 minor versions older.*at most 3/],
+    ['latest', 'v1.36.3', /not a Kubernetes version/],
+  ])('kubelet %s on apiserver %s', (kubeletVersion, server, expected) => {
+    const problem = kubeletSkewProblem(kubelet(kubeletVersion), server);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
+  });
+  it('a template without a kubelet is never held', () =>
+    expect(kubeletSkewProblem({}, 'v1.20.0')).toBeUndefined());
+});
+
+describe('rollout input from a NodePool', () => {
+  const pool = (
+    over: Partial<NodePool['spec']> = {},
+    annotations?: Record<string, string>,
+    status?: NodePool['status'],
+  ): NodePool =>
+    ({
+      metadata: { name: 'p', ...(annotations ? { annotations } : {}) },
+      spec: { template: {}, ...over },
+      ...(status ? { status } : {}),
+    }) as NodePool;
+
+  it('maps the CRD fields onto the planner spec', () => {
+    const spec = rolloutSpecOf(
+      pool({
+        paused: false,
+        rollout: {
+          strategy: { rollingUpdate: { maxUnavailable: '5%' } },
+          waves: [{ name: 'canary', count: 1, pauseAfter: true, bakeSeconds: 0 }],
+          maxFailed: 2,
+          autoRollback: true,
+          order: { labelKeys: ['zone'] },
+        },
+      }),
+    );
+    expect(spec).toEqual({
+      paused: false,
+      maxUnavailable: '5%',
+      waves: [{ name: 'canary', count: 1, pauseAfter: true }],
+      maxFailed: 2,
+      autoRollback: true,
+      order: ['zone'],
+    });
+  });
+
+  it.each([
+    ['fresh revision: nothing remembered', pool(), 'r2', { rolledBack: false, resumed: false }],
+    [
+      'status about another revision is stale',
+      pool({}, undefined, { rollout: { revision: 'r1', rolledBack: true, resumedAfterWave: 3 } }),
+      'r2',
+      { rolledBack: false, resumed: false },
+    ],
+    [
+      'status about this revision is kept',
+      pool({}, undefined, { rollout: { revision: 'r2', rolledBack: true, resumedAfterWave: 1 } }),
+      'r2',
+      { rolledBack: true, resumedAfterWave: 1 },
+    ],
+    [
+      'paused by the operator after wave 0 and still paused',
+      pool({ paused: true }, { [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue('r2', 0) }),
+      'r2',
+      { pausedAfterWave: 0, resumed: false },
+    ],
+    [
+      'a person set paused back to false: resumed past wave 0',
+      pool({ paused: false }, { [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue('r2', 0) }),
+      'r2',
+      { resumed: true, resumedAfterWave: 0 },
+    ],
+    [
+      'the pause annotation of another revision means nothing',
+      pool({ paused: false }, { [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue('r1', 0) }),
+      'r2',
+      { resumed: false },
+    ],
+  ])('%s', (_, p, target, expected) => {
+    const memory = rolloutMemoryFor(p, target);
+    expect(memory).toMatchObject(expected);
+    if (!('resumedAfterWave' in expected)) expect(memory.resumedAfterWave).toBeUndefined();
+  });
+});
+
+describe('machine patches', () => {
+  it('assignment writes the revision with its components, and takes back template labels it no longer has', () => {
+    const m = machine({ annotations: { [OperatorAnnotations.templateLabelKeys]: 'old,kept' } });
+    const patch = assignmentPatch(m, 'r2', { ...kubelet('v1.36.1'), labels: { kept: 'y', fresh: 'z' } });
+    expect(patch).toMatchObject({
+      metadata: { annotations: { [OperatorAnnotations.templateLabelKeys]: 'fresh,kept' } },
+      spec: {
+        revision: 'r2',
+        components: kubelet('v1.36.1').components,
+        labels: { kept: 'y', fresh: 'z', old: null },
+      },
+    });
+  });
+  it('cordon and uncordon set and clear the rollout markers, with the resourceVersion as precondition', () => {
+    const m = { ...machine(), metadata: { name: 'm1', resourceVersion: '42' } } as Machine;
+    expect(cordonPatch(m, 'r2', new Date('2026-01-01T00:00:00Z'))).toEqual({
+      metadata: {
+        resourceVersion: '42',
+        annotations: {
+          [OperatorAnnotations.cordonedByRollout]: 'r2',
+          [OperatorAnnotations.drainStartedAt]: '2026-01-01T00:00:00Z',
+          [OperatorAnnotations.drained]: null,
+        },
+      },
+    });
+    expect(uncordonPatch(m).metadata).toMatchObject({
+      annotations: { [OperatorAnnotations.cordonedByRollout]: null, [OperatorAnnotations.drained]: null },
+    });
+  });
+});
+
+describe('planDrain', () => {
+  const p = (
+    name: string,
+    extra: Partial<V1Pod['metadata']> = {},
+    spec: Partial<V1Pod['spec']> = {},
+    phase = 'Running',
+  ): V1Pod =>
+    ({
+      metadata: { namespace: 'ns', name, ...extra },
+      spec: { containers: [], ...spec },
+      status: { phase },
+    }) as V1Pod;
+  it('skips DaemonSet, mirror and finished pods, waits for terminating ones, refuses emptyDir and excluded ones', () => {
+    const plan = planDrain(
+      [
+        p('web'),
+        p('ds', {
+          ownerReferences: [
+            { kind: 'DaemonSet', controller: true, apiVersion: 'apps/v1', name: 'd', uid: 'u' },
+          ],
+        }),
+        p('static', { annotations: { 'kubernetes.io/config.mirror': 'x' } }),
+        p('done', {}, {}, 'Succeeded'),
+        p('going', { deletionTimestamp: new Date() }),
+        p('scratch', {}, { volumes: [{ name: 'v', emptyDir: {} }] }),
+        p('pinned', { annotations: { 'nodes.kok.dev/exclude-from-drain': 'true' } }),
+      ],
+      undefined,
+    );
+    expect(plan.evict.map((x) => x.metadata?.name)).toEqual(['web']);
+    expect(plan.skipped.map((x) => x.pod.metadata?.name)).toEqual(['ds', 'static', 'done']);
+    expect(plan.terminating.map((x) => x.metadata?.name)).toEqual(['going']);
+    expect(plan.blocked.map((x) => x.pod.metadata?.name)).toEqual(['scratch', 'pinned']);
+    expect(isDrainComplete(plan)).toBe(false);
+    expect(
+      isDrainComplete(
+        planDrain(
+          [
+            p('ds2', {
+              ownerReferences: [
+                { kind: 'DaemonSet', controller: true, apiVersion: 'apps/v1', name: 'd', uid: 'u' },
+              ],
+            }),
+          ],
+          undefined,
+        ),
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('revision history', () => {
+  it('property: keeps at most the limit (plus revisions in use), newest first, never one in use', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 100 }), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.integer({ min: 1, max: 100 }), { maxLength: 3 }),
+        (numbers, limit, used) => {
+          const records = numbers.map((n) => ({ name: `p-${n}`, hash: `h${n}`, number: n }));
+          const inUse = new Set(used.map((n) => `h${n}`));
+          const pruned = new Set(revisionsToPrune(records, inUse, limit));
+          const kept = records.filter((r) => !pruned.has(r.name));
+          for (const r of records) if (inUse.has(r.hash)) expect(pruned.has(r.name)).toBe(false);
+          expect(kept.length).toBeLessThanOrEqual(
+            Math.max(limit, records.filter((r) => inUse.has(r.hash)).length),
+          );
+          if (records.length > 0 && limit > inUse.size)
+            expect(kept.some((r) => r.number === Math.max(...numbers))).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+describe('cache catch-up', () => {
+  it.each([
+    [undefined, '5', false],
+    ['5', '5', true],
+    ['6', '5', true],
+    ['10', '9', true],
+    ['4', '5', false],
+    ['abc', 'abd', false],
+  ])('cached %s, written %s', (cached, written, expected) =>
+    expect(isAtLeast(cached, written)).toBe(expected),
+  );
+});
