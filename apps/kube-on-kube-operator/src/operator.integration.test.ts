@@ -264,6 +264,28 @@ describe('a Cluster becomes a biz-cluster control plane', () => {
     );
   }, 90_000);
 
+  it('honours paused: nothing is written until it is lifted', async () => {
+    const n = names();
+    await client.patch(clusterType, { namespace: ns, name: CLUSTER }, PatchType.merge, {
+      spec: { paused: true, version: 'v1.37.0' },
+    });
+    await eventually('phase Paused', async () => (await getCluster()).status?.phase === 'Paused');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const image = async () =>
+      (await client.get(deploymentType, { namespace: ns, name: n.apiServer })).spec?.template.spec
+        ?.containers[0]?.image;
+    expect(await image()).toBe('registry.k8s.io/kube-apiserver:v1.36.4');
+    await client.patch(clusterType, { namespace: ns, name: CLUSTER }, PatchType.merge, {
+      spec: { paused: false },
+    });
+    await eventually(
+      'the upgrade to v1.37.0 after unpausing',
+      async () => (await getCluster()).status?.version?.current === 'v1.37.0',
+      60_000,
+    );
+    expect(await image()).toBe('registry.k8s.io/kube-apiserver:v1.37.0');
+  }, 90_000);
+
   it('is deleted with everything it owned', async () => {
     await client.delete(clusterType, { namespace: ns, name: CLUSTER });
     await eventually(
