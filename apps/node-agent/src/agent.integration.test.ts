@@ -11,6 +11,7 @@ import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from './agent.ts';
+import { serveHttp } from './http-server.ts';
 import { sha256Of } from './atomic-file.ts';
 import { componentType, machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
@@ -139,6 +140,37 @@ describe('node agent on a real apiserver', () => {
       'Node at v1.36.2',
     );
     expect(await eventsFor('ComponentUpgraded')).not.toHaveLength(0);
+  });
+
+  it('stays quiet when nothing changes, and serves /healthz and /metrics', async () => {
+    const writes = async () => {
+      const metrics = await agent.metrics.registry.getSingleMetricAsString(
+        'kok_node_agent_status_writes_total',
+      );
+      return [...metrics.matchAll(/^kok_node_agent_status_writes_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    };
+    const before = await writes();
+    // Six resyncs (500 ms apiece) observe the host and find it unchanged.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await writes()).toBe(before);
+
+    const server = await serveHttp(agent, '127.0.0.1', 0);
+    try {
+      const address = server.server.address();
+      const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('kok_node_agent_converges_total{result="changed"}');
+      expect(metrics).toMatch(
+        new RegExp(`kok_node_agent_component_healthy\\{component="${host.kubelet}"\\} 1`),
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   it('never installs an artifact whose sha256 differs, and keeps the old version running', async () => {
