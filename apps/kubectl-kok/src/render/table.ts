@@ -17,10 +17,14 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers.map((header) => header.toUpperCase())), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** `Label:   value` lines with the values aligned, for describe-style views. */
+/** `Label:   value` lines with the values aligned, for describe-style views; an empty label continues the line above. */
 export function renderFields(fields: readonly (readonly [string, string])[]): string {
   const width = Math.max(0, ...fields.map(([label]) => label.length + 1));
-  return fields.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${value}`.trimEnd()).join('\n') + '\n';
+  return (
+    fields
+      .map(([label, value]) => `${(label === '' ? '' : `${label}:`).padEnd(width)}  ${value}`.trimEnd())
+      .join('\n') + '\n'
+  );
 }
 
 /** Indents every non-empty line, for sections inside a describe view. */

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode, UsageError } from './cli-errors.ts';
+import { helpText, parseCommandLine, VERBS } from './command-line.ts';
+
+const base = { allNamespaces: false, watch: false, resume: false };
+
+describe('parseCommandLine', () => {
+  it.each([
+    [['cluster', 'list'], { kind: 'run', verb: 'cluster list', flags: base }],
+    [
+      ['clusters', 'list', '-A', '-o', 'wide'],
+      { kind: 'run', verb: 'cluster list', flags: { ...base, allNamespaces: true, output: 'wide' } },
+    ],
+    [
+      ['cluster', 'get', 'prod', '-n', 'fleet', '--context', 'meta', '--kubeconfig', '/k'],
+      {
+        kind: 'run',
+        verb: 'cluster get',
+        name: 'prod',
+        flags: { ...base, namespace: 'fleet', context: 'meta', kubeconfig: '/k' },
+      },
+    ],
+    [['kcl', 'kubeconfig', 'prod'], { kind: 'run', verb: 'cluster kubeconfig', name: 'prod', flags: base }],
+    [
+      ['nodepool', 'status', 'workers', '-w'],
+      { kind: 'run', verb: 'nodepool status', name: 'workers', flags: { ...base, watch: true } },
+    ],
+    [
+      ['knp', 'status', 'workers', '-o', 'yaml'],
+      { kind: 'run', verb: 'nodepool status', name: 'workers', flags: { ...base, output: 'yaml' } },
+    ],
+    [
+      ['nodepools', 'pause', 'workers'],
+      { kind: 'run', verb: 'nodepool pause', name: 'workers', flags: base },
+    ],
+    [
+      ['nodepool', 'resume', 'workers'],
+      { kind: 'run', verb: 'nodepool resume', name: 'workers', flags: base },
+    ],
+    [
+      ['nodepool', 'rollback', 'workers', '--to-revision', 'abc', '--resume'],
+      {
+        kind: 'run',
+        verb: 'nodepool rollback',
+        name: 'workers',
+        flags: { ...base, toRevision: 'abc', resume: true },
+      },
+    ],
+    [
+      ['--context=meta', 'machine', 'describe', 'worker-1', '-ojson'],
+      {
+        kind: 'run',
+        verb: 'machine describe',
+        name: 'worker-1',
+        flags: { ...base, context: 'meta', output: 'json' },
+      },
+    ],
+    [[], { kind: 'help' }],
+    [['--help'], { kind: 'help' }],
+    [['nodepool', '-h'], { kind: 'help', topic: 'nodepool' }],
+    [['help'], { kind: 'help' }],
+    [['--version'], { kind: 'version' }],
+  ])('%j', (argv, expected) => {
+    expect(parseCommandLine(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['pods', 'list'], 'unknown resource "pods": use cluster, nodepool or machine'],
+    [['nodepool'], 'nodepool needs a command (status, pause, resume, rollback)'],
+    [
+      ['nodepool', 'delete', 'x'],
+      'unknown command "nodepool delete": use one of status, pause, resume, rollback',
+    ],
+    [['nodepool', 'status'], 'nodepool status needs a NAME: kubectl kok nodepool status <name>'],
+    [['machine', 'describe', 'a', 'b'], 'machine describe takes one NAME; unexpected: b'],
+    [['cluster', 'list', 'x'], 'cluster list takes no arguments; unexpected: x'],
+    [['cluster', 'get', 'x', '--watch'], '--watch does not apply to cluster get'],
+    [['nodepool', 'pause', 'x', '--to-revision', 'a'], '--to-revision does not apply to nodepool pause'],
+    [['cluster', 'get', 'x', '-o', 'wide'], '-o wide is not supported by cluster get: use json or yaml'],
+    [['cluster', 'kubeconfig', 'x', '-o', 'json'], '-o does not apply to cluster kubeconfig'],
+    [['nodepool', 'status', 'x', '-w', '-o', 'json'], '--watch redraws the text view; leave out -o'],
+    [['cluster', 'list', '-A', '-n', 'x'], 'use either -A/--all-namespaces or -n/--namespace, not both'],
+    [['cluster', 'list', '--frobnicate'], "Unknown option '--frobnicate'"],
+    [['cluster', 'list', '--context'], "Option '--context <value>' argument missing"],
+  ])('%j is refused: %s', (argv, message) => {
+    let error: unknown;
+    try {
+      parseCommandLine(argv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toContain(message);
+    expect((error as UsageError).exitCode).toBe(ExitCode.usage);
+  });
+
+  it('documents every command in --help, and only the topic asked for', () => {
+    const all = helpText();
+    for (const verb of Object.keys(VERBS)) expect(all).toContain(verb);
+    const nodepool = helpText('nodepool');
+    expect(nodepool).toContain('nodepool rollback <name>');
+    expect(nodepool).not.toContain('cluster get');
+  });
+});
