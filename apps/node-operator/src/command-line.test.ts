@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from './command-line.ts';
+
+describe('parseCommandLine', () => {
+  it('has documented defaults', () => {
+    expect(parseCommandLine([])).toEqual({
+      leaderElect: false,
+      namespace: 'kok-system',
+      metricsBindAddress: { host: '0.0.0.0', port: 8080 },
+      revisionHistoryLimit: 10,
+      logLevel: 'info',
+    });
+  });
+  it.each([
+    [['--kubeconfig', '/k', '--leader-elect'], { kubeconfig: '/k', leaderElect: true }],
+    [['--metrics-bind-address', '127.0.0.1:9090'], { metricsBindAddress: { host: '127.0.0.1', port: 9090 } }],
+    [['--metrics-bind-address', ':0'], { metricsBindAddress: { host: '0.0.0.0', port: 0 } }],
+    [['--health-port', '8081'], { metricsBindAddress: { host: '0.0.0.0', port: 8081 } }],
+    [['--label-selector', 'a=b'], { labelSelector: 'a=b' }],
+  ])('%j', (argv, expected) => expect(parseCommandLine(argv)).toMatchObject(expected));
+  it.each([
+    [['--health-port', 'x'], /--health-port needs a port/],
+    [['--health-port', '1', '--metrics-bind-address', ':2'], /either/],
+    [['--metrics-bind-address', '9090'], /host:port/],
+    [['--revision-history-limit', '0'], /at least 1/],
+    [['--bogus'], /Unknown option/],
+  ])('refuses %j', (argv, message) => expect(() => parseCommandLine(argv)).toThrow(message));
+});

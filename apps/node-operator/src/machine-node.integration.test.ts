@@ -1,0 +1,109 @@
+/** Machine ↔ Node against a real apiserver: kok-owned labels, taints and cordon on the Node; nodeRef and Node conditions on the Machine. */
+import { findCondition, MachineConditions } from '@kok/api';
+import { builtinTypes, PatchType } from '@kok/reconcile';
+import { sharedKubeConfig } from '@kok/testing/vitest';
+import { pino } from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import { createOperator } from './operator.ts';
+import { machineType } from './resources.ts';
+import {
+  createFleet,
+  deleteFleet,
+  eventually,
+  installCrds,
+  kubeletTemplate,
+  testClient,
+} from './test-support/fleet.ts';
+
+const client = testClient();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+it('keeps the Node in line with its Machine without touching what others set, and mirrors Node conditions', async () => {
+  await installCrds(client);
+  const fleet = await createFleet(client, 1, kubeletTemplate('v1.36.0'));
+  cleanups.push(() => deleteFleet(client, fleet));
+  const name = fleet.machines[0] as string;
+  await client.patch(builtinTypes.node, { name }, PatchType.merge, {
+    metadata: { labels: { 'team.example/owner': 'infra' } },
+  });
+  const manager = await createOperator({
+    kubeConfig: sharedKubeConfig(),
+    http: false,
+    labelSelector: fleet.selector,
+    logger: pino({ level: 'silent' }),
+  });
+  await manager.start();
+  cleanups.push(() => manager.stop());
+
+  await client.patch(machineType, { name }, PatchType.merge, {
+    spec: {
+      labels: { 'example.com/tier': 'gold' },
+      taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }],
+      unschedulable: true,
+    },
+  });
+  const node = await eventually('Node to follow the Machine', async () => {
+    const n = await client.get(builtinTypes.node, { name });
+    return n.metadata?.labels?.['example.com/tier'] === 'gold' &&
+      n.spec?.unschedulable === true &&
+      n.spec.taints?.some((t) => t.key === 'dedicated')
+      ? n
+      : undefined;
+  });
+  expect(node.metadata?.labels?.['nodes.kok.dev/pool']).toBe(fleet.pool);
+  expect(node.metadata?.labels?.['team.example/owner']).toBe('infra');
+
+  await client.patch(machineType, { name }, PatchType.merge, {
+    spec: { labels: null, taints: null, unschedulable: false },
+  });
+  const after = await eventually('Node to drop what kok set', async () => {
+    const n = await client.get(builtinTypes.node, { name });
+    return n.metadata?.labels?.['example.com/tier'] === undefined &&
+      n.spec?.unschedulable !== true &&
+      !n.spec?.taints?.some((t) => t.key === 'dedicated')
+      ? n
+      : undefined;
+  });
+  expect(after.metadata?.labels?.['team.example/owner']).toBe('infra');
+
+  const machine = await eventually('Machine status from the Node', async () => {
+    const m = await client.get(machineType, { name });
+    return m.status?.nodeRef?.name === name &&
+      findCondition(m.status.conditions, MachineConditions.NodeHealthy)?.status === 'True'
+      ? m
+      : undefined;
+  });
+  expect(machine.status?.nodeRef?.uid).toBe(node.metadata?.uid);
+
+  // A node-problem-detector condition on the Node shows up on the Machine, and NodeHealthy turns False.
+  await client.patch(
+    builtinTypes.node,
+    { name },
+    PatchType.strategicMerge,
+    {
+      status: {
+        conditions: [
+          {
+            type: 'KernelDeadlock',
+            status: 'True',
+            reason: 'DockerHung',
+            message: 'task docker:7 blocked',
+            lastHeartbeatTime: new Date().toISOString(),
+            lastTransitionTime: new Date().toISOString(),
+          },
+        ],
+      },
+    },
+    { subresource: 'status' },
+  );
+  const sick = await eventually('the problem mirrored', async () => {
+    const m = await client.get(machineType, { name });
+    return findCondition(m.status?.conditions, 'NodeKernelDeadlock')?.status === 'True' ? m : undefined;
+  });
+  const healthy = findCondition(sick.status?.conditions, MachineConditions.NodeHealthy);
+  expect(healthy?.status).toBe('False');
+  expect(healthy?.message).toContain('KernelDeadlock');
+});
