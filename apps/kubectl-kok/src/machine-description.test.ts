@@ -8,6 +8,8 @@ const KUBELET_CONFIG = 'kind: KubeletConfiguration\n';
 
 function subject(): Machine {
   return {
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'Machine',
     metadata: { name: 'worker-017' },
     spec: {
       address: '10.20.3.17',
