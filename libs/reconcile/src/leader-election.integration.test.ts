@@ -118,4 +118,26 @@ describe('leader election on a Lease', () => {
     expect(leadership?.aborted).toBe(true);
     stop.abort();
   });
+
+  it('keeps leading and reconciling past its first renewals with the default timings', async () => {
+    const reconciled: string[] = [];
+    const manager = new Manager({
+      kubeConfig: sharedKubeConfig(),
+      http: false,
+      logger: pino({ level: 'silent' }),
+      // Only what an app passes through from its flags: every timing left to the defaults.
+      leaderElection: { namespace: ns, name: 'defaults', identity: 'solo' },
+    });
+    const configMaps = manager.informer(builtinTypes.configMap, { namespace: ns });
+    manager
+      .controller({ name: 'defaults', reconcile: (r) => void reconciled.push(r.name) })
+      .watchPrimary(configMaps);
+    await manager.start();
+    await eventually('solo to lead', () => manager.isLeader());
+    await new Promise((r) => setTimeout(r, 2 * 2000 + 500)); // two renew periods
+    expect(manager.isLeader()).toBe(true);
+    await client.create(builtinTypes.configMap, configMap(ns, 'after-renewals'));
+    await eventually('reconcile after renewals', () => reconciled.includes('after-renewals'));
+    await manager.stop();
+  });
 });

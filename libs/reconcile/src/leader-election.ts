@@ -41,12 +41,15 @@ export class LeaderElector {
   #leader = false;
 
   constructor(options: LeaderElectionOptions) {
+    // `??` per field, not a spread: callers pass options through as explicit undefined.
     this.#o = {
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      releaseOnCancel: true,
-      ...options,
+      client: options.client,
+      lease: options.lease,
+      identity: options.identity,
+      leaseDurationMs: options.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: options.retryPeriodMs ?? 2_000,
+      releaseOnCancel: options.releaseOnCancel ?? true,
     };
     if (this.#o.leaseDurationMs <= this.#o.renewDeadlineMs) {
       throw new Error(
