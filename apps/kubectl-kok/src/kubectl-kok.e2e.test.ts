@@ -1,0 +1,372 @@
+/**
+ * The plugin end to end against the shared real kube-apiserver: CRDs from
+ * crds/, objects from crds/examples/, the plugin run as a child process (and
+ * once through the real kubectl), output and exit codes checked.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALL_RESOURCES, crdNameOf, metaTime, revisionName, templateRevision } from '@kok/api';
+import type { Cluster, Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import { builtinTypes, KubeClient } from '@kok/reconcile';
+import { sharedBinDir, sharedKubeConfig, sharedKubeconfigPath, uniqueName } from '@kok/testing/vitest';
+import type {} from '@kok/testing/global-setup';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { clusterType, controllerRevisionType, machineType, nodePoolType } from './resources.ts';
+import type { ClusterObject, MachineObject, NodePoolObject } from './resources.ts';
+import { eventually, kok, REPOSITORY_ROOT, run, startKok } from './test-support/plugin-process.ts';
+
+const CRDS_DIR = join(REPOSITORY_ROOT, 'crds');
+
+function example<T>(file: string): T {
+  return parse(readFileSync(join(CRDS_DIR, 'examples', file), 'utf8')) as T;
+}
+
+let client: KubeClient;
+let kubeconfig: string;
+let kubectl: string;
+const namespace = uniqueName('fleet');
+const clusterName = uniqueName('prod');
+const poolName = uniqueName('workers');
+const poolLabel = { 'kok.dev/test-pool': poolName };
+const OLD = 'b0b0b0b0b0';
+
+/** kubectl-kok with the shared kubeconfig. */
+const plugin = (...args: string[]) => kok([...args, '--kubeconfig', kubeconfig]);
+
+function condition(type: string, status: 'True' | 'False', reason: string, message: string) {
+  return { type, status, reason, message, lastTransitionTime: metaTime(new Date()) };
+}
+
+/** Creates, retrying while a just-established CRD is not served yet. */
+async function create<T extends { metadata?: { name?: string } }>(make: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await make();
+    } catch (error) {
+      if ((error as { code?: number }).code !== 404 || attempt > 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+function machineFor(name: string, zone: string): MachineObject {
+  const base = example<Machine>('machine.yaml');
+  return {
+    ...base,
+    metadata: {
+      name,
+      labels: { ...base.metadata?.labels, ...poolLabel, 'topology.kubernetes.io/zone': zone },
+    },
+    spec: { ...base.spec, pool: poolName, revision: OLD },
+  } as MachineObject;
+}
+
+beforeAll(async () => {
+  kubeconfig = sharedKubeconfigPath();
+  kubectl = join(sharedBinDir(), 'kubectl');
+  client = new KubeClient(sharedKubeConfig());
+  const applied = await run(kubectl, ['apply', '--server-side', '-f', CRDS_DIR], { KUBECONFIG: kubeconfig });
+  expect(applied.stderr).toBe('');
+  const established = await run(
+    kubectl,
+    [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      ...ALL_RESOURCES.map((r) => `crd/${crdNameOf(r)}`),
+    ],
+    { KUBECONFIG: kubeconfig },
+  );
+  expect(established.code).toBe(0);
+  await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
+
+  const cluster = example<Cluster>('cluster.yaml');
+  await create(() =>
+    client.create(clusterType, {
+      ...cluster,
+      metadata: { ...cluster.metadata, name: clusterName, namespace },
+    } as ClusterObject),
+  );
+
+  const pool = example<NodePool>('nodepool.yaml');
+  await create(() =>
+    client.create(nodePoolType, {
+      ...pool,
+      metadata: { name: poolName },
+      spec: { ...pool.spec, selector: { matchLabels: poolLabel } },
+    } as NodePoolObject),
+  );
+  for (const [index, zone] of ['zone-a', 'zone-a', 'zone-b'].entries())
+    await create(() => client.create(machineType, machineFor(`${poolName}-m${index + 1}`, zone)));
+});
+
+afterAll(async () => {
+  if (!client) return;
+  for (const index of [1, 2, 3]) await client.delete(machineType, { name: `${poolName}-m${index}` });
+  await client.delete(nodePoolType, { name: poolName });
+  await client.delete(builtinTypes.namespace, { name: namespace });
+  client.close();
+});
+
+describe('kubectl kok cluster', () => {
+  it('lists the Clusters of a namespace with their printer columns, as text and as JSON', async () => {
+    const text = await plugin('cluster', 'list', '-n', namespace);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toMatch(/^NAME +VERSION +PHASE +ENDPOINT +AVAILABLE +AGE\n/);
+    expect(text.stdout).toMatch(new RegExp(`^${clusterName} +v1\\.36\\.3 +<none>`, 'm'));
+
+    const json = await plugin('cluster', 'list', '-n', namespace, '-o', 'json');
+    const list = JSON.parse(json.stdout) as { kind: string; items: ClusterObject[] };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((c) => c.metadata?.name)).toEqual([clusterName]);
+    expect(list.items[0]?.metadata).not.toHaveProperty('managedFields');
+
+    const wide = await plugin('cluster', 'list', '-A', '-o', 'wide');
+    expect(wide.stdout).toMatch(/^NAMESPACE +NAME +VERSION +CURRENT +PHASE/);
+    expect(wide.stdout).toContain(namespace);
+  });
+
+  it('says so on stderr when a namespace has no Clusters, and still succeeds', async () => {
+    const empty = await plugin('cluster', 'list', '-n', 'kube-public');
+    expect(empty).toEqual({ code: 0, stdout: '', stderr: 'No resources found in kube-public namespace.\n' });
+  });
+
+  it('shows one Cluster, and prints its kubeconfig once the operator has stored it', async () => {
+    const before = await plugin('cluster', 'kubeconfig', clusterName, '-n', namespace);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toContain(
+      `Cluster "${clusterName}" has no kubeconfig yet (status.kubeconfigSecretRef is empty)`,
+    );
+
+    const kubeconfigText = 'apiVersion: v1\nkind: Config\nclusters: []\n';
+    await client.create(builtinTypes.secret, {
+      metadata: { name: `${clusterName}-admin-kubeconfig`, namespace },
+      data: { 'admin.conf': Buffer.from(kubeconfigText).toString('base64') },
+    });
+    await client.mergePatchStatus(
+      clusterType,
+      { namespace, name: clusterName },
+      {
+        status: {
+          phase: 'Ready',
+          endpoint: 'https://10.0.0.1:6443',
+          version: { current: 'v1.36.3' },
+          kubeconfigSecretRef: { name: `${clusterName}-admin-kubeconfig`, key: 'admin.conf' },
+          components: { etcd: { replicas: 5, ready: 5, version: '3.6.16' } },
+          conditions: [condition('Available', 'True', 'AllComponentsAvailable', 'serving')],
+        },
+      },
+    );
+
+    expect(await plugin('cluster', 'kubeconfig', clusterName, '-n', namespace)).toEqual({
+      code: 0,
+      stdout: kubeconfigText,
+      stderr: '',
+    });
+    const shown = await plugin('cluster', 'get', clusterName, '-n', namespace);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('Version:         desired v1.36.3, running v1.36.3');
+    expect(shown.stdout).toMatch(/etcd +5\/5 +3\.6\.16/);
+    expect(shown.stdout).toMatch(/Available +True +AllComponentsAvailable/);
+    const yaml = parse(
+      (await plugin('cluster', 'get', clusterName, '-n', namespace, '-o', 'yaml')).stdout,
+    ) as ClusterObject;
+    expect(yaml.status?.endpoint).toBe('https://10.0.0.1:6443');
+  });
+
+  it('tells a missing Cluster from a missing namespace flag', async () => {
+    const missing = await plugin('cluster', 'get', clusterName);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `error: Cluster "${clusterName}" not found in namespace "default"; list them with: kubectl get clusters -n default\n`,
+    );
+  });
+});
+
+describe('kubectl kok nodepool', () => {
+  it('shows progress per wave, the failed machines and why the pool is paused', async () => {
+    const pool = await client.get(nodePoolType, { name: poolName });
+    const target = templateRevision(pool.spec.template);
+    // What the node-operator and the agents would have written: m1 done, m2 failed, m3 not started.
+    const reports: [string, string, Machine['status']][] = [
+      [`${poolName}-m1`, target, { revision: { current: target, desired: target } }],
+      [
+        `${poolName}-m2`,
+        target,
+        {
+          revision: { current: OLD, desired: target },
+          components: [
+            { name: 'kubelet', version: 'v1.35.4', state: 'Failed', message: 'exec check exited 1' },
+          ],
+        },
+      ],
+      [`${poolName}-m3`, OLD, { revision: { current: OLD, desired: OLD } }],
+    ];
+    for (const [name, revision, status] of reports) {
+      await client.patch(machineType, { name }, 'application/merge-patch+json', { spec: { revision } });
+      await client.mergePatchStatus(machineType, { name }, { status });
+    }
+    await client.mergePatchStatus(
+      nodePoolType,
+      { name: poolName },
+      {
+        status: {
+          observedGeneration: pool.metadata?.generation,
+          updateRevision: target,
+          currentRevision: OLD,
+          machines: 3,
+          updatedMachines: 1,
+          readyMachines: 2,
+          unavailableMachines: 1,
+          failedMachines: 1,
+          currentWave: 1,
+          conditions: [condition('Paused', 'True', 'TooManyFailures', `1 machine failed at ${target}`)],
+        },
+      },
+    );
+
+    const status = await plugin('nodepool', 'status', poolName);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`Revision:  ${target}, last good ${OLD}`);
+    expect(status.stdout).toContain(
+      'Machines:  3 total, 1 updated, 2 ready, 1 unavailable (maxUnavailable 5%), 1 failed (maxFailed 3)',
+    );
+    expect(status.stdout).toContain(`State:     Paused (TooManyFailures): 1 machine failed at ${target}`);
+    expect(status.stdout).toContain(`roll back with: kubectl kok nodepool rollback ${poolName}`);
+    // Ordered by zone then name: m1 is the canary, m2 and m3 fill "first-hundred" (count 100).
+    expect(status.stdout).toMatch(/ {2}canary +1 +\[#{20}\] 100% +1 +0 +0 +0 +bake 600s/);
+    expect(status.stdout).toMatch(/> first-hundred +2 +\[-{20}\] +0% +0 +0 +1 +1 +bake 1800s/);
+    expect(status.stdout).toMatch(/ {2}half +0 +\(no machines\)/);
+    expect(status.stdout).toContain(`${poolName}-m2: kubelet: exec check exited 1`);
+
+    const json = JSON.parse((await plugin('nodepool', 'status', poolName, '-o', 'json')).stdout) as {
+      waves: { name: string; machines: number; updated: number }[];
+    };
+    expect(json.waves.map((w) => [w.name, w.machines, w.updated])).toEqual([
+      ['canary', 1, 1],
+      ['first-hundred', 2, 0],
+      ['half', 0, 0],
+    ]);
+  });
+
+  it('pauses and resumes with merge patches of spec.paused, also through the real kubectl', async () => {
+    const paused = await run(kubectl, ['kok', 'nodepool', 'pause', poolName, '--kubeconfig', kubeconfig]);
+    expect(paused).toEqual({ code: 0, stdout: `nodepool.nodes.kok.dev/${poolName} paused\n`, stderr: '' });
+    expect((await client.get(nodePoolType, { name: poolName })).spec.paused).toBe(true);
+
+    const resumed = await plugin('nodepool', 'resume', poolName);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toBe(`nodepool.nodes.kok.dev/${poolName} resumed\n`);
+    // The pool stopped for failures: resuming alone does not move it, and the plugin says so.
+    expect(resumed.stderr).toContain(
+      'resuming does not lift that: roll back with kubectl kok nodepool rollback',
+    );
+    expect((await client.get(nodePoolType, { name: poolName })).spec.paused).toBe(false);
+  });
+
+  it('rolls back by writing the last good template, kept in a ControllerRevision, into spec.template', async () => {
+    const good: NodePoolTemplate = {
+      components: [
+        { name: 'kubelet', version: 'v1.35.4' },
+        { name: 'containerd', version: '1.7.22' },
+      ],
+    };
+    const goodRevision = templateRevision(good);
+    await client.mergePatchStatus(
+      nodePoolType,
+      { name: poolName },
+      { status: { currentRevision: goodRevision } },
+    );
+
+    const unknown = await plugin('nodepool', 'rollback', poolName);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      `no stored template for revision ${goodRevision} of NodePool "${poolName}"`,
+    );
+
+    // The node-operator keeps each rendered template as a ControllerRevision named <pool>-<revision>.
+    await client.create(controllerRevisionType, {
+      metadata: {
+        name: revisionName(poolName, goodRevision),
+        namespace,
+        labels: { 'nodes.kok.dev/pool': poolName },
+      },
+      revision: 1,
+      data: good,
+    });
+    const rolledBack = await plugin('nodepool', 'rollback', poolName);
+    expect(rolledBack.stderr).toBe('');
+    expect(rolledBack.code).toBe(0);
+    expect(rolledBack.stdout).toMatch(
+      new RegExp(
+        `^nodepool.nodes.kok.dev/${poolName} rolled back: spec.template is revision ${goodRevision} again \\(was [0-9a-f]{10}\\)\n$`,
+      ),
+    );
+    const after = await client.get(nodePoolType, { name: poolName });
+    expect(after.spec.template).toEqual(good);
+    expect(templateRevision(after.spec.template)).toBe(goodRevision);
+
+    const again = await plugin('nodepool', 'rollback', poolName);
+    expect(again.stdout).toContain(
+      `already has the template of revision ${goodRevision}; nothing to roll back`,
+    );
+  });
+
+  it('redraws the status with --watch as machines change, and stops cleanly on Ctrl-C', async () => {
+    const watch = startKok(['nodepool', 'status', poolName, '--watch', '--kubeconfig', kubeconfig]);
+    try {
+      await eventually(() => watch.output().includes('NodePool:'), 'the first frame');
+      const framesBefore = watch.output().split('NodePool:').length;
+      await client.mergePatchStatus(nodePoolType, { name: poolName }, { status: { updatedMachines: 2 } });
+      await eventually(() => watch.output().includes(', 2 updated,'), 'a frame with the new count');
+      expect(watch.output().split('NodePool:').length).toBeGreaterThan(framesBefore);
+    } finally {
+      watch.child.kill('SIGINT');
+    }
+    expect(await watch.exited).toBe(0);
+  });
+
+  it('names a missing pool and how to list them', async () => {
+    expect(await plugin('nodepool', 'status', 'no-such-pool')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: NodePool "no-such-pool" not found; list them with: kubectl get nodepools\n',
+    });
+  });
+});
+
+describe('kubectl kok machine describe', () => {
+  it('puts what the machine should run next to what the agent reported', async () => {
+    const described = await plugin('machine', 'describe', `${poolName}-m2`);
+    expect(described.code).toBe(0);
+    expect(described.stdout).toMatch(
+      /Revision: +desired [0-9a-f]{10}, agent converging to [0-9a-f]{10}, current b0b0b0b0b0 \(NOT at desired\)/,
+    );
+    expect(described.stdout).toMatch(/kubelet +v1\.36\.3 +v1\.35\.4 +Failed +no +exec check exited 1/);
+    expect(described.stdout).toMatch(/containerd +1\.7\.22 +- +- +missing/);
+    expect(described.stdout).toMatch(
+      /\/etc\/containerd\/config\.toml +ConfigMap kok-system\/containerd-config\[config\.toml\]/,
+    );
+  });
+});
+
+describe('kubectl kok errors', () => {
+  it.each([
+    [['nodepool', 'frobnicate', 'x'], 2, 'error: unknown command "nodepool frobnicate"'],
+    [['nodepool', 'status'], 2, 'error: nodepool status needs a NAME'],
+    [['cluster', 'list', '--context', 'nope'], 1, 'error: context "nope" not found in the kubeconfig'],
+  ])('%j exits %i', async (args, code, message) => {
+    const outcome = await plugin(...args);
+    expect(outcome.code).toBe(code);
+    expect(outcome.stderr).toContain(message);
+  });
+
+  it('says when the apiserver cannot be reached', async () => {
+    const outcome = await kok(['cluster', 'list'], {
+      KUBECONFIG: join(REPOSITORY_ROOT, 'apps/kubectl-kok/src/test-support/unreachable.kubeconfig'),
+    });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('cannot reach the apiserver at https://127.0.0.1:1 (ECONNREFUSED)');
+  });
+});
