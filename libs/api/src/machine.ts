@@ -65,6 +65,16 @@ export const MachineSpec = s.object(
         rules: [onlyIncreases('rebootGeneration')],
       }),
     ),
+    reinstallGeneration: s.optional(
+      s.integer(
+        'Increase to make the node agent download and unpack the current version of every component again, then restart them, once. Never decreases.',
+        {
+          minimum: 0,
+          format: 'int64',
+          rules: [onlyIncreases('reinstallGeneration')],
+        },
+      ),
+    ),
   },
   {
     rules: [
@@ -115,6 +125,7 @@ export const MachineStatus = s.object('What the node agent and the node-operator
         version: s.optional(s.string('Version the agent observed running.', { maxLength: 64 })),
         state: s.stringEnum('Where the component stands.', COMPONENT_STATES),
         message: s.optional(s.string('Details, e.g. why it failed.', { maxLength: 4096 })),
+        since: s.optional(s.timestamp('When the component entered this state (or version).')),
       }),
       ['name'],
       { maxItems: 32 },
@@ -135,6 +146,29 @@ export const MachineStatus = s.object('What the node agent and the node-operator
     s.object('The node agent on this host.', {
       version: s.optional(componentVersion('Version of the agent.')),
       lastHeartbeatTime: s.optional(s.timestamp('When the agent last reported.')),
+    }),
+  ),
+  observedRestartGeneration: s.optional(
+    s.integer('The spec.restartGeneration whose restart of every component the agent finished.', {
+      minimum: 0,
+      format: 'int64',
+    }),
+  ),
+  observedReinstallGeneration: s.optional(
+    s.integer('The spec.reinstallGeneration whose reinstall of every component the agent finished.', {
+      minimum: 0,
+      format: 'int64',
+    }),
+  ),
+  observedRebootGeneration: s.optional(
+    s.integer('The spec.rebootGeneration whose reboot the agent finished (the host came back up).', {
+      minimum: 0,
+      format: 'int64',
+    }),
+  ),
+  bootID: s.optional(
+    s.string('Boot ID of the host as the agent last saw it; it changes with every reboot.', {
+      maxLength: 64,
     }),
   ),
   conditions: s.optional(conditions('AgentReady, UpToDate, Updating, NodeHealthy, Drained, Remediating.')),
