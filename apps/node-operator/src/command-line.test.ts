@@ -9,6 +9,9 @@ describe('parseCommandLine', () => {
       metricsBindAddress: { host: '0.0.0.0', port: 8080 },
       revisionHistoryLimit: 10,
       logLevel: 'info',
+      stormCooldownMs: 300_000,
+      qps: 100,
+      burst: 200,
     });
   });
   it.each([
@@ -17,6 +20,8 @@ describe('parseCommandLine', () => {
     [['--metrics-bind-address', ':0'], { metricsBindAddress: { host: '0.0.0.0', port: 0 } }],
     [['--health-port', '8081'], { metricsBindAddress: { host: '0.0.0.0', port: 8081 } }],
     [['--label-selector', 'a=b'], { labelSelector: 'a=b' }],
+    [['--remediation-storm-cooldown', '1m30s'], { stormCooldownMs: 90_000 }],
+    [['--kube-api-qps', '20', '--kube-api-burst', '40'], { qps: 20, burst: 40 }],
   ])('%j', (argv, expected) => expect(parseCommandLine(argv)).toMatchObject(expected));
   it.each([
     [['--health-port', 'x'], /--health-port needs a port/],
@@ -24,5 +29,7 @@ describe('parseCommandLine', () => {
     [['--metrics-bind-address', '9090'], /host:port/],
     [['--revision-history-limit', '0'], /at least 1/],
     [['--bogus'], /Unknown option/],
+    [['--remediation-storm-cooldown', '5'], /--remediation-storm-cooldown needs a duration/],
+    [['--kube-api-qps', '0'], /--kube-api-qps needs a whole number/],
   ])('refuses %j', (argv, message) => expect(() => parseCommandLine(argv)).toThrow(message));
 });

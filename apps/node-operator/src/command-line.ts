@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseGoDuration } from './go-duration.ts';
 import { DEFAULT_REVISION_HISTORY_LIMIT } from './revision-history.ts';
 
 export interface Options {
@@ -16,6 +17,11 @@ export interface Options {
   revisionHistoryLimit: number;
   /** Log level. Default info. */
   logLevel: string;
+  /** After a remediation storm, remediation stays stopped this long (ms). Default 5 min. */
+  stormCooldownMs: number;
+  /** Requests per second and burst of each apiserver client. Defaults 100 and 200. */
+  qps: number;
+  burst: number;
 }
 
 export const USAGE = `node-operator: keeps Nodes in line with their Machines and rolls NodePools out in waves
@@ -27,7 +33,10 @@ export const USAGE = `node-operator: keeps Nodes in line with their Machines and
   --health-port P                shorthand for --metrics-bind-address 0.0.0.0:P
   --label-selector SEL           only manage Machines, Nodes and NodePools matching SEL (default all)
   --revision-history-limit N     templates kept per pool (default ${DEFAULT_REVISION_HISTORY_LIMIT})
-  --log-level LEVEL              pino level (default info)`;
+  --log-level LEVEL              pino level (default info)
+  --remediation-storm-cooldown D remediation stays stopped this long after a storm (default 5m)
+  --kube-api-qps N               requests per second per apiserver client (default 100)
+  --kube-api-burst N             burst per apiserver client (default 200)`;
 
 /** Parses the command line; throws an Error whose message says what is wrong and how to write it. */
 export function parseCommandLine(argv: readonly string[]): Options {
@@ -42,6 +51,9 @@ export function parseCommandLine(argv: readonly string[]): Options {
       'label-selector': { type: 'string' },
       'revision-history-limit': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'remediation-storm-cooldown': { type: 'string', default: '5m' },
+      'kube-api-qps': { type: 'string', default: '100' },
+      'kube-api-burst': { type: 'string', default: '200' },
     },
     strict: true,
     allowPositionals: false,
@@ -55,6 +67,9 @@ export function parseCommandLine(argv: readonly string[]): Options {
       '--revision-history-limit',
     ),
     logLevel: values['log-level'] ?? 'info',
+    stormCooldownMs: goDuration(values['remediation-storm-cooldown'] ?? '5m', '--remediation-storm-cooldown'),
+    qps: positiveInteger(values['kube-api-qps'] ?? '100', '--kube-api-qps'),
+    burst: positiveInteger(values['kube-api-burst'] ?? '200', '--kube-api-burst'),
   };
   if (values.kubeconfig) options.kubeconfig = values.kubeconfig;
   if (values['label-selector']) options.labelSelector = values['label-selector'];
@@ -89,4 +104,12 @@ function positiveInteger(text: string, flag: string): number {
   if (!/^[1-9]\d*$/.test(text))
     throw new Error(`${flag} needs a whole number of at least 1, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+function goDuration(text: string, flag: string): number {
+  try {
+    return parseGoDuration(text);
+  } catch {
+    throw new Error(`${flag} needs a duration like 90s, 5m or 1h30m, got ${JSON.stringify(text)}`);
+  }
 }

@@ -23,6 +23,9 @@ async function main(): Promise<void> {
     namespace: options.namespace,
     http: options.metricsBindAddress,
     revisionHistoryLimit: options.revisionHistoryLimit,
+    stormCooldownMs: options.stormCooldownMs,
+    qps: options.qps,
+    burst: options.burst,
     logger,
     ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
   });

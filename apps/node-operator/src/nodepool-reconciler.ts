@@ -11,6 +11,7 @@ import type { Drainer } from './drainer.ts';
 import { assignmentPatch, cordonPatch, drainedPatch, uncordonPatch } from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';
 import { forEachLimit, syncNode } from './node-writer.ts';
+import type { PoolLocks } from './pool-locks.ts';
 import type { PoolMetrics } from './pool-metrics.ts';
 import { poolEvents, poolStatusFor } from './pool-status.ts';
 import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
@@ -42,6 +43,8 @@ export interface NodePoolDeps {
   now: () => Date;
   /** Machine writes in flight at once. Default 16. */
   writeConcurrency?: number;
+  /** Shared with the remediation controller, so both count the pool's budget from one view. Default: none. */
+  locks?: PoolLocks;
 }
 
 /** While a drain waits on evictions, look again this often (a PDB's 429 clears on its own time). */
@@ -66,7 +69,7 @@ interface ObservedPool {
  * status and one annotation), so a restart continues where it was.
  */
 export function nodePoolReconciler(deps: NodePoolDeps): Reconciler {
-  return async (request, ctx) => {
+  const reconcile: Reconciler = async (request, ctx) => {
     const observed = await observe(deps, request.name);
     if (!observed) {
       deps.metrics.forget(request.name);
@@ -82,6 +85,10 @@ export function nodePoolReconciler(deps: NodePoolDeps): Reconciler {
     const requeueAfter = [wakeIn, retry].filter((v) => v !== undefined).sort((a, b) => a - b)[0];
     return requeueAfter === undefined ? undefined : { requeueAfter };
   };
+  const locks = deps.locks;
+  return locks
+    ? (request, ctx) => locks.withPools([request.name], async () => reconcile(request, ctx))
+    : reconcile;
 }
 
 async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool | undefined> {

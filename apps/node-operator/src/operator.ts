@@ -1,5 +1,13 @@
-import type { Machine, NodePool } from '@kok/api';
-import { builtinTypes, isAlreadyExists, KubeClient, Manager, resourceVersionChanged } from '@kok/reconcile';
+import { RemediationPolicyResource } from '@kok/api';
+import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
+import {
+  builtinTypes,
+  isAlreadyExists,
+  isNotFound,
+  KubeClient,
+  Manager,
+  resourceVersionChanged,
+} from '@kok/reconcile';
 import type { Predicate, Request } from '@kok/reconcile';
 import type { KubeConfig, KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -7,13 +15,17 @@ import { Drainer } from './drainer.ts';
 import { machineReconciler } from './machine-reconciler.ts';
 import { nodeChanged } from './node-changes.ts';
 import { nodePoolReconciler } from './nodepool-reconciler.ts';
+import { PoolLocks } from './pool-locks.ts';
 import { PoolMetrics } from './pool-metrics.ts';
-import { machineType, nodePoolType } from './resources.ts';
+import { remediationReconciler } from './remediation-reconciler.ts';
+import { machineType, nodePoolType, remediationPolicyType } from './resources.ts';
 import { RevisionStore } from './revision-store.ts';
 import { isPoolMember } from './rollout-input.ts';
+import { matchesSelector } from '@kok/rollout';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;
+type PolicyObject = RemediationPolicy & KubernetesObject;
 
 /** Drops updates that change nothing (typed for each informer). */
 const changed = <T extends KubernetesObject>(): Predicate<T> => resourceVersionChanged;
@@ -37,11 +49,19 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Default: the real time. */
   now?: () => Date;
+  /** Run the RemediationPolicy controller. Default true. */
+  remediation?: boolean;
+  /** After a remediation storm (more unhealthy than maxUnhealthy), remediation stays stopped this long. Default 5 min. */
+  stormCooldownMs?: number;
+  /** Client rate limit towards the apiserver, per client (requests per second and burst). Defaults 100 / 200. */
+  qps?: number;
+  burst?: number;
 }
 
 /** Field managers: one per writer of Machine.status, so server-side apply keeps their conditions apart. */
 const FIELD_MANAGER = 'kok-node-operator';
 const DRAIN_FIELD_MANAGER = 'kok-node-operator-drain';
+const REMEDIATION_FIELD_MANAGER = 'kok-node-operator-remediation';
 
 /** How often the apiserver version is read again for the version-skew guard. */
 const VERSION_TTL_MS = 30_000;
@@ -50,9 +70,11 @@ const VERSION_TTL_MS = 30_000;
 export async function createOperator(options: OperatorOptions): Promise<Manager> {
   const namespace = options.namespace ?? 'kok-system';
   const now = options.now ?? ((): Date => new Date());
+  const qps = options.qps ?? 100;
+  const burst = options.burst ?? 200;
   const manager = new Manager({
     kubeConfig: options.kubeConfig,
-    client: { fieldManager: FIELD_MANAGER, userAgent: 'kok-node-operator', qps: 100, burst: 200 },
+    client: { fieldManager: FIELD_MANAGER, userAgent: 'kok-node-operator', qps, burst },
     ...(options.leaderElect
       ? {
           leaderElection: {
@@ -76,11 +98,13 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   const drainClient = new KubeClient(options.kubeConfig, {
     fieldManager: DRAIN_FIELD_MANAGER,
     userAgent: 'kok-node-operator',
-    qps: 100,
-    burst: 200,
+    qps,
+    burst,
   });
   const events = manager.eventRecorder('kok.dev/node-operator');
   const metrics = new PoolMetrics(manager.metrics.registry);
+  const drainer = new Drainer(drainClient, events, manager.log);
+  const locks = new PoolLocks();
 
   const poolsOf = (machine: MachineObject | undefined): Request[] =>
     machine
@@ -108,11 +132,12 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
         machines,
         nodes,
         revisions: new RevisionStore(manager.client, namespace, options.revisionHistoryLimit ?? 10),
-        drainer: new Drainer(drainClient, events, manager.log),
+        drainer,
         events,
         apiServerVersion: cachedApiServerVersion(manager.client),
         metrics,
         now,
+        locks,
       }),
       maxConcurrentReconciles: 2,
       resyncPeriodMs: 60_000,
@@ -125,7 +150,64 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       nodeChanged,
     );
 
+  if ((options.remediation ?? true) && !(await servesRemediationPolicies(manager.client))) {
+    manager.log.warn(
+      `the apiserver does not serve ${RemediationPolicyResource.plural}.${RemediationPolicyResource.group}: install the CRD and restart to enable remediation`,
+    );
+  } else if (options.remediation ?? true) {
+    const policies = manager.informer<PolicyObject>(remediationPolicyType, selection);
+    const policiesOf = (machine: MachineObject | undefined): Request[] =>
+      machine
+        ? policies
+            .list()
+            .filter((policy) => matchesSelector(machine.metadata?.labels ?? {}, policy.spec.selector))
+            .map((policy) => ({ name: policy.metadata?.name ?? '' }))
+        : [];
+    manager
+      .controller({
+        name: 'remediation',
+        reconcile: remediationReconciler({
+          client: manager.client,
+          conditionClient: new KubeClient(options.kubeConfig, {
+            fieldManager: REMEDIATION_FIELD_MANAGER,
+            userAgent: 'kok-node-operator',
+            qps,
+            burst,
+          }),
+          policies,
+          pools,
+          machines,
+          nodes,
+          locks,
+          drainer,
+          events,
+          now,
+          ...(options.stormCooldownMs === undefined ? {} : { stormCooldownMs: options.stormCooldownMs }),
+        }),
+        maxConcurrentReconciles: 2,
+        resyncPeriodMs: 60_000,
+      })
+      .watchPrimary(policies, changed<PolicyObject>())
+      .watchMapped(machines, (machine) => policiesOf(machine), changed<MachineObject>())
+      .watchMapped(
+        nodes,
+        (node) => policiesOf(machines.getByName(undefined, node.metadata?.name ?? '')),
+        nodeChanged,
+      );
+  }
+
   return manager;
+}
+
+/** False when the apiserver does not serve RemediationPolicy (its CRD is not installed): remediation is then off. */
+async function servesRemediationPolicies(client: KubeClient): Promise<boolean> {
+  try {
+    await client.list(remediationPolicyType, { limit: 1 });
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
 }
 
 async function ensureNamespace(client: KubeClient, name: string): Promise<void> {

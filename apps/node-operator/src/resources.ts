@@ -1,5 +1,5 @@
-import { apiVersionOf, MachineResource, NodePoolResource } from '@kok/api';
-import type { Machine, NodePool } from '@kok/api';
+import { apiVersionOf, MachineResource, NodePoolResource, RemediationPolicyResource } from '@kok/api';
+import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { resourceType } from '@kok/reconcile';
 import type { KubernetesObject, V1ControllerRevision, V1PodDisruptionBudget } from '@kubernetes/client-node';
 
@@ -14,6 +14,12 @@ export const nodePoolType = resourceType<NodePool & KubernetesObject>(
   apiVersionOf(NodePoolResource),
   'NodePool',
   NodePoolResource.plural,
+  false,
+);
+export const remediationPolicyType = resourceType<RemediationPolicy & KubernetesObject>(
+  apiVersionOf(RemediationPolicyResource),
+  'RemediationPolicy',
+  RemediationPolicyResource.plural,
   false,
 );
 export const controllerRevisionType = resourceType<V1ControllerRevision>(
@@ -43,6 +49,8 @@ export const OperatorAnnotations = {
   ownedByKok: 'nodes.kok.dev/owned',
   /** On a NodePool: `<revision>/<wave>` — the operator set spec.paused after that wave (pauseAfter: true). */
   pausedAfterWave: 'nodes.kok.dev/paused-after-wave',
+  /** On a Machine: its latest remediation as JSON (policy, step, action, startedAt, state); only the latest is kept. */
+  remediation: 'nodes.kok.dev/remediation',
 } as const;
 
 /** Label on ControllerRevisions: the NodePool whose template they hold. */

@@ -1,0 +1,171 @@
+import { Annotations, isConditionTrue, MachineConditions, metaTime, REMEDIATION_ACTIONS } from '@kok/api';
+import type { Machine } from '@kok/api';
+import type { V1Node } from '@kubernetes/client-node';
+import type {
+  ObservedCondition,
+  RemediationActionPlan,
+  RemediationCandidate,
+  RemediationRecord,
+} from './remediation-plan.ts';
+import { OperatorAnnotations } from './resources.ts';
+
+type MergePatch = Record<string, unknown>;
+
+const STATES: readonly string[] = ['InProgress', 'Exhausted', 'Succeeded'];
+
+/** The record in the annotation; undefined when absent or unreadable (a person may have edited it). */
+export function parseRemediationRecord(value: string | undefined): RemediationRecord | undefined {
+  if (!value) return undefined;
+  try {
+    const raw = JSON.parse(value) as Record<string, unknown>;
+    const startedAt = Date.parse(String(raw.startedAt));
+    if (
+      typeof raw.policy !== 'string' ||
+      typeof raw.step !== 'number' ||
+      !(REMEDIATION_ACTIONS as readonly string[]).includes(String(raw.action)) ||
+      !STATES.includes(String(raw.state)) ||
+      Number.isNaN(startedAt)
+    )
+      return undefined;
+    return {
+      policy: raw.policy,
+      step: raw.step,
+      action: raw.action as RemediationRecord['action'],
+      startedAt,
+      state: raw.state as RemediationRecord['state'],
+      ...(raw.cordoned === true ? { cordoned: true } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The annotation value: JSON a person can read with kubectl (startedAt in RFC 3339). */
+export function formatRemediationRecord(record: RemediationRecord): string {
+  return JSON.stringify({
+    policy: record.policy,
+    step: record.step,
+    action: record.action,
+    startedAt: metaTime(new Date(record.startedAt)),
+    state: record.state,
+    ...(record.cordoned ? { cordoned: true } : {}),
+  });
+}
+
+/** The Node's conditions and the Machine's, each with the time it last changed status. */
+export function observedConditions(machine: Machine, node: V1Node | undefined): ObservedCondition[] {
+  const out: ObservedCondition[] = [];
+  for (const c of node?.status?.conditions ?? []) {
+    const since = Date.parse(String(c.lastTransitionTime ?? ''));
+    if (!Number.isNaN(since)) out.push({ type: c.type, status: c.status, since });
+  }
+  for (const c of machine.status?.conditions ?? []) {
+    const since = Date.parse(c.lastTransitionTime);
+    if (!Number.isNaN(since)) out.push({ type: c.type, status: c.status, since });
+  }
+  return out;
+}
+
+/** What the remediation planner needs about one Machine; `occupiesBudget` comes from the rollout's view. */
+export function remediationCandidateFor(
+  machine: Machine,
+  node: V1Node | undefined,
+  pool: string | undefined,
+  occupiesBudget: boolean,
+): RemediationCandidate {
+  const record = parseRemediationRecord(machine.metadata?.annotations?.[OperatorAnnotations.remediation]);
+  return {
+    name: machine.metadata?.name ?? '',
+    ...(pool === undefined ? {} : { pool }),
+    conditions: observedConditions(machine, node),
+    requested: machine.metadata?.annotations?.[Annotations.remediateMachine] !== undefined,
+    ...(record ? { record } : {}),
+    remediating: isConditionTrue(machine.status?.conditions, MachineConditions.Remediating),
+    occupiesBudget,
+  };
+}
+
+/**
+ * The Machine patch that issues one action, with the resourceVersion the plan
+ * was made from: RestartComponent and Reinstall bump restartGeneration /
+ * reinstallGeneration (the agent acts on each increase), Reboot bumps
+ * rebootGeneration, Cordon and Drain set spec.unschedulable (the Node follows).
+ * A cordon is only recorded as the remediation's when the Machine was not
+ * cordoned already, so finishing never lifts someone else's.
+ */
+export function remediationActionPatch(
+  machine: Machine,
+  policy: string,
+  act: RemediationActionPlan,
+  previous: RemediationRecord | undefined,
+  now: Date,
+): MergePatch {
+  const spec: Record<string, unknown> = {};
+  const carried = previous && previous.state !== 'Succeeded' && previous.cordoned === true;
+  let cordoned = carried;
+  switch (act.action.type) {
+    case 'RestartComponent':
+      spec.restartGeneration = (machine.spec?.restartGeneration ?? 0) + 1;
+      break;
+    case 'Reinstall':
+      spec.reinstallGeneration =
+        ((machine.spec as { reinstallGeneration?: number } | undefined)?.reinstallGeneration ?? 0) + 1;
+      break;
+    case 'Reboot':
+      spec.rebootGeneration = (machine.spec?.rebootGeneration ?? 0) + 1;
+      break;
+    case 'Cordon':
+    case 'Drain':
+      if (machine.spec?.unschedulable !== true) {
+        spec.unschedulable = true;
+        cordoned = true;
+      }
+      break;
+  }
+  const record: RemediationRecord = {
+    policy,
+    step: act.step,
+    action: act.action.type,
+    startedAt: now.getTime(),
+    state: 'InProgress',
+    ...(cordoned ? { cordoned: true } : {}),
+  };
+  return {
+    metadata: {
+      resourceVersion: machine.metadata?.resourceVersion,
+      annotations: {
+        [OperatorAnnotations.remediation]: formatRemediationRecord(record),
+        // A person's request is answered by this action; a machine still unhealthy climbs on by its conditions.
+        [Annotations.remediateMachine]: null,
+      },
+    },
+    ...(Object.keys(spec).length > 0 ? { spec } : {}),
+  };
+}
+
+/** Closes a remediation: the record says Succeeded (the last action stays readable), its cordon is lifted. */
+export function remediationFinishPatch(machine: Machine, record: RemediationRecord | undefined): MergePatch {
+  const annotations: Record<string, string | null> = {
+    [OperatorAnnotations.remediation]: record
+      ? formatRemediationRecord({ ...record, state: 'Succeeded', cordoned: false })
+      : null,
+    // A request by a person is answered once the machine is healthy again.
+    [Annotations.remediateMachine]: null,
+  };
+  return {
+    metadata: { resourceVersion: machine.metadata?.resourceVersion, annotations },
+    ...(record?.cordoned ? { spec: { unschedulable: false } } : {}),
+  };
+}
+
+/** Every action was tried: the machine stays under remediation (and out of the rollout) for a person to look at. */
+export function remediationExhaustedPatch(machine: Machine, record: RemediationRecord): MergePatch {
+  return {
+    metadata: {
+      resourceVersion: machine.metadata?.resourceVersion,
+      annotations: {
+        [OperatorAnnotations.remediation]: formatRemediationRecord({ ...record, state: 'Exhausted' }),
+      },
+    },
+  };
+}

@@ -1,0 +1,361 @@
+import { Annotations, findCondition, MachineConditions, setCondition } from '@kok/api';
+import type { Condition, ConditionUpdate, Machine, NodePool, RemediationPolicy } from '@kok/api';
+import { PatchType } from '@kok/reconcile';
+import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
+import { matchesSelector, occupiesBudget, resolveMaxUnavailable } from '@kok/rollout';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { waitForCache } from './cache-sync.ts';
+import type { Drainer } from './drainer.ts';
+import { machineStateFor } from './machine-observation.ts';
+import { stableJson } from './nodepool-reconciler.ts';
+import type { PoolLocks } from './pool-locks.ts';
+import {
+  remediationActionPatch,
+  remediationCandidateFor,
+  remediationExhaustedPatch,
+  remediationFinishPatch,
+} from './remediation-observation.ts';
+import { planRemediation } from './remediation-plan.ts';
+import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
+import { machineType, remediationPolicyType } from './resources.ts';
+import { isPoolMember, rolloutSpecOf } from './rollout-input.ts';
+
+type MachineObject = Machine & KubernetesObject;
+type PoolObject = NodePool & KubernetesObject;
+type PolicyObject = RemediationPolicy & KubernetesObject;
+
+/** Conditions of RemediationPolicy.status. */
+export const RemediationPolicyConditions = {
+  /** False while the circuit breaker (maxUnhealthy) or its cooldown stops remediation. */
+  RemediationAllowed: 'RemediationAllowed',
+  /** True while more machines are unhealthy than maxUnhealthy. */
+  StormActive: 'StormActive',
+} as const;
+
+/** After a storm, remediation stays stopped this long unless the operator is told otherwise. */
+export const DEFAULT_STORM_COOLDOWN_MS = 5 * 60_000;
+
+/** StormActive reasons; CoolingDown and StormEnded say a storm happened (its end starts the cooldown). */
+const STORM_REASONS = {
+  active: 'TooManyUnhealthy',
+  cooling: 'CoolingDown',
+  ended: 'StormEnded',
+  none: 'NoStorm',
+};
+
+/** While a remediation Drain waits on evictions, look again this often. */
+const DRAIN_RETRY_MS = 1_000;
+
+export interface RemediationDeps {
+  client: KubeClient;
+  /** Its own field manager: it server-side applies only the Remediating condition of Machine.status. */
+  conditionClient: KubeClient;
+  policies: Informer<PolicyObject>;
+  pools: Informer<PoolObject>;
+  machines: Informer<MachineObject>;
+  nodes: Informer<V1Node>;
+  /** Shared with the NodePool controller: one view of each pool's budget at a time. */
+  locks: PoolLocks;
+  drainer: Drainer;
+  events: EventRecorder;
+  now: () => Date;
+  /** Default DEFAULT_STORM_COOLDOWN_MS (5 min). */
+  stormCooldownMs?: number;
+}
+
+/**
+ * RemediationPolicy: observe (caches) → plan (remediation-plan.ts, pure) →
+ * apply (Machine patches with resourceVersion, the Remediating condition,
+ * Events) → status as counts. Runs holding the locks of every pool its
+ * machines are in, and waits for its writes to show in the caches before
+ * letting go, so the rollout plans from a view that includes them.
+ */
+export function remediationReconciler(deps: RemediationDeps): Reconciler {
+  return async (request, ctx) => {
+    const policy = deps.policies.getByName(undefined, request.name);
+    if (!policy || policy.metadata?.deletionTimestamp) return;
+    const poolNames = selectedMachines(deps, policy).flatMap((m) => poolOf(deps, m)?.metadata?.name ?? []);
+    return deps.locks.withPools(poolNames, async () => {
+      const current = deps.policies.getByName(undefined, request.name);
+      if (!current) return undefined;
+      const { plan, machines } = observeAndPlan(deps, current);
+      const drainPending = await applyRemediation(deps, current, plan, machines, ctx.log);
+      await writePolicyStatus(deps, current, plan);
+      const wakeIn =
+        plan.wakeAt === undefined ? undefined : Math.max(0, plan.wakeAt - deps.now().getTime()) + 50;
+      const next = [wakeIn, drainPending ? DRAIN_RETRY_MS : undefined].filter((v) => v !== undefined);
+      return next.length > 0 ? { requeueAfter: Math.min(...next) } : undefined;
+    });
+  };
+}
+
+function selectedMachines(deps: RemediationDeps, policy: PolicyObject): MachineObject[] {
+  return deps.machines
+    .list()
+    .filter(
+      (m) =>
+        matchesSelector(m.metadata?.labels ?? {}, policy.spec.selector) &&
+        m.metadata?.annotations?.[Annotations.machinePaused] === undefined,
+    );
+}
+
+function poolOf(deps: RemediationDeps, machine: MachineObject): PoolObject | undefined {
+  return deps.pools.list().find((pool) => isPoolMember(machine, pool));
+}
+
+/** The policy's machines and each pool's budget, counted exactly as the rollout counts it. */
+function observeAndPlan(
+  deps: RemediationDeps,
+  policy: PolicyObject,
+): { plan: RemediationPlan; machines: Map<string, MachineObject> } {
+  const selected = selectedMachines(deps, policy);
+  const budgets = new Map<string, PoolBudget>();
+  const occupying = new Set<string>();
+  const poolByMachine = new Map<string, string>();
+  const pools = new Map<string, PoolObject>();
+  for (const machine of selected) {
+    const pool = poolOf(deps, machine);
+    if (pool?.metadata?.name) {
+      poolByMachine.set(machine.metadata?.name ?? '', pool.metadata.name);
+      pools.set(pool.metadata.name, pool);
+    }
+  }
+  for (const [name, pool] of pools) {
+    const members = deps.machines.list().filter((m) => isPoolMember(m, pool));
+    let used = 0;
+    for (const member of members) {
+      const memberName = member.metadata?.name ?? '';
+      const state = machineStateFor(
+        member,
+        deps.nodes.getByName(undefined, memberName),
+        pool.spec.template,
+        pool.spec.disruptionPolicy,
+      );
+      if (occupiesBudget(state)) {
+        used++;
+        occupying.add(memberName);
+      }
+    }
+    budgets.set(name, { limit: maxUnavailableOf(pool, members.length), used });
+  }
+  const candidates: RemediationCandidate[] = selected.map((m) => {
+    const name = m.metadata?.name ?? '';
+    return remediationCandidateFor(
+      m,
+      deps.nodes.getByName(undefined, name),
+      poolByMachine.get(name),
+      occupying.has(name),
+    );
+  });
+  const storm = findCondition(policy.status?.conditions, RemediationPolicyConditions.StormActive);
+  const stormEndedAt =
+    storm?.status === 'False' && storm.reason !== STORM_REASONS.none
+      ? Date.parse(storm.lastTransitionTime)
+      : NaN;
+  const plan = planRemediation({
+    policy: policy.metadata?.name ?? '',
+    spec: policy.spec,
+    machines: candidates,
+    budgets,
+    stormWasActive: storm?.status === 'True',
+    ...(Number.isNaN(stormEndedAt) ? {} : { stormEndedAt }),
+    cooldownMs: deps.stormCooldownMs ?? DEFAULT_STORM_COOLDOWN_MS,
+    now: deps.now().getTime(),
+  });
+  return { plan, machines: new Map(selected.map((m) => [m.metadata?.name ?? '', m])) };
+}
+
+/** A pool whose maxUnavailable cannot be read lets nothing start (0), rather than failing the whole policy. */
+function maxUnavailableOf(pool: PoolObject, members: number): number {
+  try {
+    return resolveMaxUnavailable(rolloutSpecOf(pool).maxUnavailable, members);
+  } catch {
+    return 0;
+  }
+}
+
+/** Applies the plan; resolves true when a remediation Drain still waits for pods to leave. */
+async function applyRemediation(
+  deps: RemediationDeps,
+  policy: PolicyObject,
+  plan: RemediationPlan,
+  machines: ReadonlyMap<string, MachineObject>,
+  log: Logger,
+): Promise<boolean> {
+  const now = deps.now();
+  const policyName = policy.metadata?.name ?? '';
+  const written = new Map<string, string>();
+  const patch = async (name: string, body: Record<string, unknown>): Promise<MachineObject> => {
+    const updated = await deps.client.patch(machineType, { name }, PatchType.merge, body);
+    written.set(name, updated.metadata?.resourceVersion ?? '');
+    return updated;
+  };
+
+  for (const act of plan.act) {
+    const machine = machines.get(act.machine);
+    if (!machine) continue;
+    const total = policy.spec.actions.length;
+    const what = `${act.action.type}${act.action.component ? ` ${act.action.component}` : ''}`;
+    // The budget place is taken first (Remediating counts as unavailable), then the action is issued.
+    await setRemediating(
+      deps,
+      machine,
+      { status: 'True', reason: act.action.type, message: `${what}: ${act.reason}` },
+      now,
+      written,
+    );
+    const previous = remediationCandidateFor(machine, undefined, undefined, false).record;
+    await patch(act.machine, remediationActionPatch(machine, policyName, act, previous, now));
+    await deps.events.record(
+      machine,
+      act.step === 0 ? 'Normal' : 'Warning',
+      act.action.type,
+      'Remediate',
+      `RemediationPolicy ${policyName} step ${act.step + 1}/${total} ${what}: ${act.reason}`,
+    );
+    log.info({ machine: act.machine, step: act.step, action: act.action.type }, 'remediation action');
+  }
+  for (const { machine: name, reason } of plan.exhaust) {
+    const machine = machines.get(name);
+    const record = machine && remediationCandidateFor(machine, undefined, undefined, false).record;
+    if (!machine || !record) continue;
+    await patch(name, remediationExhaustedPatch(machine, record));
+    await setRemediating(
+      deps,
+      machine,
+      { status: 'True', reason: 'Exhausted', message: reason },
+      now,
+      written,
+    );
+    await deps.events.record(
+      machine,
+      'Warning',
+      'RemediationExhausted',
+      'Remediate',
+      `RemediationPolicy ${policyName}: ${reason}; a person must look at it`,
+    );
+  }
+  for (const name of plan.finish) {
+    const machine = machines.get(name);
+    if (!machine) continue;
+    const record = remediationCandidateFor(machine, undefined, undefined, false).record;
+    await patch(name, remediationFinishPatch(machine, record));
+    await setRemediating(deps, machine, { status: 'False', reason: 'Healthy', message: '' }, now, written);
+    await deps.events.record(
+      machine,
+      'Normal',
+      'Remediated',
+      'Remediate',
+      `RemediationPolicy ${policyName}: healthy again${record ? ` after ${record.action} (step ${record.step + 1})` : ''}`,
+    );
+  }
+
+  // A Drain action evicts on every pass until the node is empty (PDBs decide, as for the rollout).
+  let drainPending = false;
+  for (const [name, machine] of machines) {
+    const record = remediationCandidateFor(machine, undefined, undefined, false).record;
+    if (record?.policy !== policyName || record.action !== 'Drain' || record.state !== 'InProgress') continue;
+    if (plan.act.some((a) => a.machine === name) || plan.finish.includes(name)) continue;
+    const outcome = await deps.drainer.drain(machine, undefined, now);
+    if (!outcome.drained) drainPending = true;
+  }
+
+  await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, written, 10_000);
+  return drainPending;
+}
+
+/** Server-side applies the Remediating condition only (its own field manager), when it would change. */
+async function setRemediating(
+  deps: RemediationDeps,
+  machine: MachineObject,
+  update: Omit<ConditionUpdate, 'type'>,
+  now: Date,
+  written: Map<string, string>,
+): Promise<void> {
+  const full: ConditionUpdate = { type: MachineConditions.Remediating, ...update };
+  const existing = findCondition(machine.status?.conditions, full.type);
+  if (
+    existing &&
+    existing.status === full.status &&
+    existing.reason === full.reason &&
+    existing.message === (full.message ?? '')
+  )
+    return;
+  const condition = findCondition(
+    setCondition(machine.status?.conditions, full, now),
+    full.type,
+  ) as Condition;
+  const updated = await deps.conditionClient.applyStatus(machineType, {
+    apiVersion: machineType.apiVersion,
+    kind: machineType.kind,
+    metadata: { name: machine.metadata?.name ?? '' },
+    status: { conditions: [condition] },
+  } as MachineObject);
+  written.set(machine.metadata?.name ?? '', updated.metadata?.resourceVersion ?? '');
+}
+
+/** Status as counts and two conditions, written only when it changes; Events when a storm starts or ends. */
+async function writePolicyStatus(
+  deps: RemediationDeps,
+  policy: PolicyObject,
+  plan: RemediationPlan,
+): Promise<void> {
+  const now = deps.now();
+  const previous = policy.status ?? {};
+  const previousStorm = findCondition(previous.conditions, RemediationPolicyConditions.StormActive);
+  const stormReason = plan.storm.active
+    ? STORM_REASONS.active
+    : plan.storm.coolingDown
+      ? STORM_REASONS.cooling
+      : previousStorm && previousStorm.reason !== STORM_REASONS.none
+        ? STORM_REASONS.ended
+        : STORM_REASONS.none;
+  let conditions = setCondition(
+    previous.conditions,
+    {
+      type: RemediationPolicyConditions.StormActive,
+      status: plan.storm.active ? 'True' : 'False',
+      reason: stormReason,
+      message: plan.storm.message,
+    },
+    now,
+  );
+  const stopped = plan.storm.active || plan.storm.coolingDown;
+  conditions = setCondition(
+    conditions,
+    {
+      type: RemediationPolicyConditions.RemediationAllowed,
+      status: stopped ? 'False' : 'True',
+      reason: stopped ? (plan.storm.active ? 'StormActive' : 'CoolingDown') : 'WithinLimits',
+      message: plan.storm.message,
+    },
+    now,
+  );
+  const status: NonNullable<RemediationPolicy['status']> = {
+    ...(policy.metadata?.generation === undefined ? {} : { observedGeneration: policy.metadata.generation }),
+    expectedMachines: plan.counts.expectedMachines,
+    currentHealthy: plan.counts.currentHealthy,
+    remediationsAllowed: stopped ? 0 : plan.counts.remediationsAllowed,
+    inFlightRemediations: plan.counts.inFlightRemediations,
+    conditions,
+  };
+  if (stableJson(status) === stableJson(previous)) return;
+  const name = policy.metadata?.name ?? '';
+  const updated = await deps.client.mergePatchStatus(
+    remediationPolicyType,
+    { name },
+    {
+      metadata: { resourceVersion: policy.metadata?.resourceVersion },
+      status,
+    },
+  );
+  if (plan.storm.active && previousStorm?.status !== 'True')
+    await deps.events.record(policy, 'Warning', 'StormActive', 'Remediate', plan.storm.message);
+  if (!plan.storm.active && previousStorm?.status === 'True')
+    await deps.events.record(policy, 'Normal', 'StormEnded', 'Remediate', plan.storm.message);
+  await waitForCache(
+    deps.policies as unknown as Informer<KubernetesObject>,
+    new Map([[name, updated.metadata?.resourceVersion ?? '']]),
+  );
+}
