@@ -33,6 +33,11 @@ export interface StatusInputs {
   certificatesNotAfter?: Date;
   /** Why writing failed in this reconcile, if it did. */
   applyError?: string;
+  /**
+   * The operation stopped: a component missed its progress deadline and was
+   * rolled back. Degraded with this reason; nothing progresses until the spec changes.
+   */
+  halted?: { reason: string; message: string };
   now: Date;
 }
 
@@ -85,8 +90,9 @@ export function nextClusterStatus(inputs: StatusInputs): StatusResult {
   );
 
   const serving = gated.every((r) => r.status.available);
-  const progressing = !plan.complete;
-  const degraded = inputs.applyError !== undefined || (!progressing && !serving);
+  const { halted } = inputs;
+  const progressing = !plan.complete && !halted;
+  const degraded = inputs.applyError !== undefined || halted !== undefined || (plan.complete && !serving);
 
   let conditions: Condition[] = previous?.conditions ?? [];
   const set = (type: string, status: boolean, reason: string, message: string) => {
@@ -111,16 +117,24 @@ export function nextClusterStatus(inputs: StatusInputs): StatusResult {
   set(
     ClusterConditions.Progressing,
     progressing,
-    progressing ? `${operation}InProgress` : 'AsDesired',
-    progressing
-      ? (firstWaiting?.status.message ?? 'rolling out')
-      : `every component runs as desired at ${cluster.version}`,
+    halted ? halted.reason : progressing ? `${operation}InProgress` : 'AsDesired',
+    halted
+      ? halted.message
+      : progressing
+        ? (firstWaiting?.status.message ?? 'rolling out')
+        : `every component runs as desired at ${cluster.version}`,
   );
   set(
     ClusterConditions.Degraded,
     degraded,
-    inputs.applyError !== undefined ? 'ApplyFailed' : degraded ? 'ComponentsUnavailable' : 'AsExpected',
-    inputs.applyError ?? (degraded ? `not serving: ${notServing.join(', ')}` : ''),
+    halted
+      ? halted.reason
+      : inputs.applyError !== undefined
+        ? 'ApplyFailed'
+        : degraded
+          ? 'ComponentsUnavailable'
+          : 'AsExpected',
+    halted?.message ?? inputs.applyError ?? (degraded ? `not serving: ${notServing.join(', ')}` : ''),
   );
 
   // Version: current moves only once every component runs the desired one.
@@ -136,9 +150,10 @@ export function nextClusterStatus(inputs: StatusInputs): StatusResult {
   const wasFinished = !isNewOperation && previousOperation?.state === 'Succeeded';
   const lastOperation: NonNullable<ClusterStatus['lastOperation']> = {
     type: operation,
-    state: plan.complete ? 'Succeeded' : 'Processing',
+    state: plan.complete ? 'Succeeded' : halted ? 'Failed' : 'Processing',
     progress: Math.round((100 * availableCount) / Math.max(1, reports.length)),
     message:
+      halted?.message ??
       inputs.applyError ??
       (plan.complete ? `control plane at ${cluster.version}` : (firstWaiting?.status.message ?? '')),
     startedAt,

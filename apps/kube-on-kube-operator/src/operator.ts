@@ -19,6 +19,8 @@ export interface OperatorOptions {
   leaderElectionNamespace?: string;
   /** Clusters reconciled at once (never one Cluster twice at once). Default 4. */
   maxConcurrentReconciles?: number;
+  /** See ClusterReconcilerDeps.progressDeadlineMs. Default 10 minutes. */
+  progressDeadlineMs?: number;
   /** Default: PKI defaults (see pki-material.ts). */
   pki?: PkiOptions;
   logger: Logger;
@@ -53,6 +55,8 @@ export function createOperator(options: OperatorOptions): Manager {
         caches,
         metrics: new ClusterMetrics(manager.metrics.registry),
         ...(options.pki ? { pki: options.pki } : {}),
+        ...(options.progressDeadlineMs ? { progressDeadlineMs: options.progressDeadlineMs } : {}),
+        events: manager.eventRecorder(`kok.dev/${OPERATOR_NAME}`),
       }),
       maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
     })

@@ -11,7 +11,7 @@ import type {
 } from '@kubernetes/client-node';
 import { Annotations, Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
-import type { Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
+import type { EventRecorder, Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
 import {
   addFinalizer,
   controllerReference,
@@ -39,6 +39,14 @@ import type { ClusterObject } from './resource-types.ts';
 import { clusterType, persistentVolumeClaimType, typeOfKind } from './resource-types.ts';
 import { contentHash } from './template-hash.ts';
 import { teardownStep } from './teardown.ts';
+import {
+  expiredGate,
+  PROGRESS_DEADLINE_EXCEEDED,
+  progressDeadlineMs,
+  rollbackObject,
+  rolledBackHold,
+  withLastAvailable,
+} from './rollback.ts';
 
 export interface ClusterCaches {
   clusters: Informer<ClusterObject>;
@@ -58,7 +66,17 @@ export interface ClusterReconcilerDeps {
   pki?: PkiOptions;
   /** Default: the system clock. */
   now?: () => Date;
+  /**
+   * A gate open longer than this without its component Available at the
+   * desired version rolls that component back. The Cluster annotation
+   * clusters.kok.dev/progress-deadline-seconds overrides it. Default 10 minutes.
+   */
+  progressDeadlineMs?: number;
+  /** Events at gates, upgrade steps, rollbacks and deletion. Default: none recorded. */
+  events?: EventRecorder;
 }
+
+export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
 
 /** Look again this often while a rollout is under way, in case an event was missed. Default 30 s. */
 const PROGRESS_RECHECK_MS = 30_000;
@@ -156,14 +174,74 @@ export async function reconcileCluster(
   }));
   const plan = planGates(observations);
 
+  // A rolled-back operation holds until the spec changes; otherwise a gate past its deadline rolls back.
+  let halted = rolledBackHold(cluster.status, generation);
+  const deadlineMs = progressDeadlineMs(cluster, deps.progressDeadlineMs ?? DEFAULT_PROGRESS_DEADLINE_MS);
+  const expired =
+    halted || cluster.status?.observedGeneration !== generation
+      ? undefined
+      : expiredGate(
+          cluster.status?.gates ?? [],
+          rendered.flatMap((r) =>
+            r.component.condition
+              ? [
+                  {
+                    gate: r.component.condition,
+                    open: plan.open.includes(r.component.name),
+                    availableAtDesired: r.status.availableAtDesired,
+                  },
+                ]
+              : [],
+          ),
+          deadlineMs,
+          now(),
+        );
+  const late = expired && rendered.find((r) => r.component.condition === expired.gate);
+  if (late) {
+    const rollbacks = (late.desired ?? []).flatMap((d) => {
+      const back = rollbackObject(d, observedObject(deps.caches, d));
+      return back ? [back] : [];
+    });
+    const what = `${late.component.name} did not become Available at ${resolved.version} within ${deadlineMs / 1000} s (${late.status.message})`;
+    if (rollbacks.length > 0) {
+      // Written before the status: if this fails or the operator dies, the next reconcile finds the same expired gate.
+      for (const obj of rollbacks) await writeObject(deps.client, obj, observedObject(deps.caches, obj));
+      halted = {
+        reason: PROGRESS_DEADLINE_EXCEEDED,
+        message: `${what}: rolled back to its last Available revision; no further step until the spec changes`,
+      };
+      log.warn(
+        { component: late.component.name, gate: expired.gate },
+        'progress deadline exceeded; rolled back',
+      );
+      await deps.events?.record(cluster, 'Warning', 'RolledBack', 'Rollback', halted.message);
+    } else {
+      log.warn(
+        { component: late.component.name, gate: expired.gate },
+        'progress deadline exceeded; nothing to roll back to',
+      );
+      await deps.events?.record(
+        cluster,
+        'Warning',
+        PROGRESS_DEADLINE_EXCEEDED,
+        'Wait',
+        `${what}: it has no earlier Available revision to roll back to; still waiting`,
+      );
+    }
+  }
+
   // Apply what the open gates allow, in order; stop at the first failure.
   let applyError: string | undefined;
   let staleCache = false;
+  const upgrading = (cluster.status?.version?.current ?? resolved.version) !== resolved.version;
   for (const r of rendered) {
-    if (!plan.apply.includes(r.component.name) || applyError || staleCache) continue;
+    if (halted || !plan.apply.includes(r.component.name) || applyError || staleCache) continue;
+    let written = 0;
     for (const obj of r.stale) {
       try {
-        await writeObject(deps.client, obj, observedObject(deps.caches, obj));
+        const observed = observedObject(deps.caches, obj);
+        await writeObject(deps.client, withLastAvailable(obj, observed), observed);
+        written++;
         log.info({ component: r.component.name, kind: obj.kind, name: obj.metadata?.name }, 'applied');
       } catch (error) {
         if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
@@ -171,6 +249,14 @@ export async function reconcileCluster(
         break;
       }
     }
+    if (written > 0 && r.component.condition)
+      await deps.events?.record(
+        cluster,
+        'Normal',
+        upgrading ? 'UpgradeStep' : 'ComponentApplied',
+        'Apply',
+        `${r.component.name}: ${written} object(s) written for ${resolved.version}`,
+      );
   }
   // What was planned came from an outdated cache; the newer objects are on their way.
   if (staleCache) return { requeueAfter: STALE_RECHECK_MS };
@@ -191,6 +277,7 @@ export async function reconcileCluster(
     kubeconfigSecretName: names.secrets.adminKubeconfig,
     ...(context.pki ? { certificatesNotAfter: context.pki.notAfter } : {}),
     ...(applyError ? { applyError } : {}),
+    ...(halted ? { halted } : {}),
     now: now(),
   });
   if (!(await writeStatus(deps, cluster, result.status))) return { requeueAfter: STALE_RECHECK_MS };
@@ -204,10 +291,22 @@ export async function reconcileCluster(
       { gate: gate.name, operation: result.operation, durationMilliseconds: gate.durationMilliseconds },
       'gate passed',
     );
+    await deps.events?.record(
+      cluster,
+      'Normal',
+      'GatePassed',
+      'Gate',
+      `${gate.name} passed after ${gate.durationMilliseconds ?? 0} ms (${result.operation} to ${resolved.version})`,
+    );
   }
   // Throwing hands the retry to the controller's rate limiter; the status already says why.
   if (applyError) throw new Error(`Cluster ${names.namespace}/${names.cluster}: ${applyError}`);
-  return { requeueAfter: plan.complete ? STEADY_RECHECK_MS : PROGRESS_RECHECK_MS };
+  if (halted || plan.complete) return { requeueAfter: STEADY_RECHECK_MS };
+  // Look again when the oldest open gate reaches its deadline, in case nothing else changes by then.
+  const openSince = (result.status.gates ?? [])
+    .filter((g) => !g.completedAt)
+    .map((g) => Date.parse(g.startedAt) + deadlineMs - now().getTime() + 100);
+  return { requeueAfter: Math.max(STALE_RECHECK_MS, Math.min(PROGRESS_RECHECK_MS, ...openSince)) };
 }
 
 /**
@@ -289,6 +388,7 @@ async function teardown(
   ];
   const step = teardownStep(owned);
   if (cluster.status?.phase !== 'Deleting') {
+    await deps.events?.record(cluster, 'Normal', 'Deleting', 'Delete', 'tearing down the control plane');
     await writeStatus(deps, cluster, {
       ...cluster.status,
       phase: 'Deleting',
@@ -323,6 +423,13 @@ async function teardown(
       name: claim.metadata?.name ?? '',
     });
   }
+  await deps.events?.record(
+    cluster,
+    'Normal',
+    'Deleted',
+    'Delete',
+    'control plane, PKI and etcd volumes are gone',
+  );
   await removeFinalizer(deps.client, clusterType, cluster, Finalizers.cluster);
   log.info('control plane torn down; finalizer removed');
 }

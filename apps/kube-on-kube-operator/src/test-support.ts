@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeClient } from '@kok/reconcile';
 import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
+import type { ClusterObject } from './resource-types.ts';
 
 /** Polls `check` until it returns truthy; fails naming `what` and the last error after `timeoutMs`. */
 export async function eventually<R>(
@@ -59,4 +60,66 @@ export async function installClusterCrds(client: KubeClient): Promise<void> {
       return conditions?.some((c) => c.type === 'Established' && c.status === 'True');
     });
   }
+}
+
+const storageClassType = resourceType('storage.k8s.io/v1', 'StorageClass', 'storageclasses', false);
+const persistentVolumeType = resourceType('v1', 'PersistentVolume', 'persistentvolumes', false);
+
+/**
+ * A StorageClass with `count` pre-made volumes for etcd's claims (the shared
+ * control plane has no provisioner). Returns its name and a cleanup.
+ */
+export async function provisionVolumes(
+  client: KubeClient,
+  count: number,
+): Promise<{ storageClass: string; remove: () => Promise<void> }> {
+  const storageClass = `kok-test-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+  await client.create(storageClassType, {
+    metadata: { name: storageClass },
+    provisioner: 'kubernetes.io/no-provisioner',
+    volumeBindingMode: 'Immediate',
+    reclaimPolicy: 'Retain',
+  } as never);
+  for (let i = 0; i < count; i++)
+    await client.create(persistentVolumeType, {
+      metadata: { name: `${storageClass}-${i}` },
+      spec: {
+        storageClassName: storageClass,
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        hostPath: { path: `/tmp/${storageClass}-${i}` },
+      },
+    } as never);
+  return {
+    storageClass,
+    remove: async () => {
+      for (let i = 0; i < count; i++)
+        await client.delete(persistentVolumeType, { name: `${storageClass}-${i}` }).catch(() => undefined);
+      await client.delete(storageClassType, { name: storageClass }).catch(() => undefined);
+    },
+  };
+}
+
+/** A small Cluster (one replica of everything) that comes up fast on kwok. */
+export function smallCluster(
+  namespace: string,
+  name: string,
+  storageClass: string,
+  options: { version?: string; annotations?: Record<string, string> } = {},
+): ClusterObject {
+  return {
+    apiVersion: 'clusters.kok.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, namespace, ...(options.annotations ? { annotations: options.annotations } : {}) },
+    spec: {
+      version: options.version ?? 'v1.36.3',
+      etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: storageClass } },
+      controlPlane: {
+        apiServer: { replicas: 2 },
+        controllerManager: { replicas: 1 },
+        scheduler: { replicas: 1 },
+      },
+    },
+  };
 }
