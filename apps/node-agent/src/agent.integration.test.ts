@@ -99,8 +99,8 @@ describe('node agent on a real apiserver', () => {
     const status = await waitForRevision(spec.revision);
 
     expect(status.components).toEqual([
-      { name: host.kubelet, version: 'v1.36.1', state: 'Running' },
-      { name: host.containerd, version: '1.7.21', state: 'Running' },
+      { name: host.kubelet, version: 'v1.36.1', state: 'Running', since: expect.stringMatching(/Z$/) },
+      { name: host.containerd, version: '1.7.21', state: 'Running', since: expect.stringMatching(/Z$/) },
     ]);
     const files = spec.files ?? [];
     expect(status.files).toEqual(files.map((f) => ({ path: f.path, sha256: sha256Of(f.content ?? '') })));
@@ -126,11 +126,21 @@ describe('node agent on a real apiserver', () => {
       kubelet: await kubeletPid(),
       containerd: (await agent.serviceManager.status({ name: host.containerd })).pid,
     };
+    const sinceBefore = (await statusOf()).components?.map((c) => c.since);
     const spec = host.spec('v1.36.2', '1.7.21');
+    const changedAt = Date.now() - 1000; // since has second resolution
     await putMachineSpec(client, host.machine, spec);
     const status = await waitForRevision(spec.revision);
 
-    expect(status.components?.[0]).toEqual({ name: host.kubelet, version: 'v1.36.2', state: 'Running' });
+    expect(status.components?.[0]).toEqual({
+      name: host.kubelet,
+      version: 'v1.36.2',
+      state: 'Running',
+      since: expect.stringMatching(/Z$/),
+    });
+    // since moves with the kubelet's new version and stays put for the untouched containerd.
+    expect(Date.parse(status.components?.[0]?.since ?? '')).toBeGreaterThanOrEqual(changedAt);
+    expect(status.components?.[1]?.since).toBe(sinceBefore?.[1]);
     expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.2');
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(true);
     expect(await kubeletPid()).not.toBe(before.kubelet);

@@ -21,6 +21,16 @@ import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
 import { isDisruptive, planConvergence } from './convergence-plan.ts';
 import type { DesiredComponent, DesiredState } from './desired-state.ts';
+import { FileSources } from './file-sources.ts';
+import {
+  bootIDPath,
+  DEFAULT_REBOOT_COMMAND,
+  readBootID,
+  runRebootCommand,
+  simulateNewBoot,
+  SIMULATE_REBOOT,
+} from './host-reboot.ts';
+import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
 import { desiredState } from './desired-state.ts';
 import type { Health } from './health-check.ts';
 import { HealthTracker, probe } from './health-check.ts';
@@ -58,6 +68,11 @@ export interface NodeAgentOptions {
   agentVersion?: string;
   /** Client rate limits. Default 5 qps, burst 10: one agent of ten thousand needs little. */
   qps?: number;
+  /**
+   * Run through `sh -c` when spec.rebootGeneration asks for a reboot. `simulate` (tests, demos) stops every
+   * service, gives the host a new boot ID under the root, and starts them again. Default `systemctl reboot`.
+   */
+  rebootCommand?: string;
   /** Default: pino at info. */
   logger?: Logger;
 }
@@ -81,6 +96,11 @@ export class NodeAgent {
   readonly #machines: Informer<MachineObject>;
   readonly #components: Informer<ComponentObject>;
   #pool: { name: string; informer: Informer<NodePoolObject> } | undefined;
+  readonly #fileSources: FileSources;
+  readonly #rebootCommand: string;
+  readonly #bootIDPath: string;
+  /** The reboot generation whose command this process ran: wait for the host to go down, do not run it again. */
+  #rebootIssued: number | undefined;
   readonly #health = new Map<string, { tracker: HealthTracker; timer: NodeJS.Timeout; key: string }>();
   /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
   readonly #lastWritten = new Map<string, string>();
@@ -126,6 +146,9 @@ export class NodeAgent {
     });
     this.#components = new Informer({ client: this.#client, type: componentType, logger: this.log });
     this.#retryMs = options.retryBaseMs ?? 1000;
+    this.#fileSources = new FileSources(this.#client, () => this.kick(), this.log);
+    this.#rebootCommand = options.rebootCommand ?? DEFAULT_REBOOT_COMMAND;
+    this.#bootIDPath = bootIDPath(this.paths, this.#rebootCommand);
     const kick = { onAdd: () => this.kick(), onUpdate: () => this.kick(), onDelete: () => this.kick() };
     this.#machines.addEventHandler(kick);
     this.#components.addEventHandler(kick);
@@ -160,7 +183,12 @@ export class NodeAgent {
     for (const timer of this.#timers) clearInterval(timer);
     for (const { timer } of this.#health.values()) clearInterval(timer);
     await this.#looping;
-    await Promise.all([this.#machines.stop(), this.#components.stop(), this.#pool?.informer.stop()]);
+    await Promise.all([
+      this.#machines.stop(),
+      this.#components.stop(),
+      this.#pool?.informer.stop(),
+      this.#fileSources.stop(),
+    ]);
     await this.#services.close();
     this.#client.close();
   }
@@ -238,9 +266,25 @@ export class NodeAgent {
       return;
     }
     const catalog = new Map(this.#components.list().map((c) => [c.metadata?.name ?? '', c] as const));
-    const desired = desiredState(machine, catalog, this.#policyFor(machine));
+    await this.#fileSources.track(machine.spec?.files ?? []);
+    const desired = desiredState(machine, catalog, this.#policyFor(machine), (file) =>
+      this.#fileSources.lookup(file),
+    );
     if (!this.#recovered) await this.#recover(desired);
     this.#syncHealthChecks(desired);
+
+    const rebooted = await this.#reboot(machine, desired);
+    if (rebooted === 'underway') return;
+    const requests = remediationRequests(machine.spec, this.#journal.state, machine.status);
+    const remediation: RemediationType | undefined =
+      rebooted === 'completed'
+        ? 'Reboot'
+        : requests.reinstall !== undefined
+          ? 'Reinstall'
+          : requests.restart !== undefined
+            ? 'Restart'
+            : undefined;
+    if (requests.reinstall !== undefined) await this.#reinstall(machine, desired, requests.reinstall);
 
     const observed = await this.#observe(desired);
     if (!this.#lastStatus)
@@ -250,7 +294,10 @@ export class NodeAgent {
     const plan = planConvergence({
       desired,
       observed,
-      journal: this.#journal.state,
+      journal: {
+        ...this.#journal.state,
+        restartGeneration: doneGenerations(this.#journal.state, machine.status).restart,
+      },
       lastWritten: this.#lastWritten,
       refused,
       keepVersions: this.#options.keepVersions,
@@ -261,19 +308,33 @@ export class NodeAgent {
       this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
       if (refused.size === 0 || this.#run.error?.reason !== 'ArtifactChecksumMismatch')
         this.#run.error = undefined;
+      await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
+      if (remediation)
+        this.#run.operation = operation(
+          remediation,
+          'Succeeded',
+          100,
+          this.#remediationStartedAt(remediation),
+          remediationDone(remediation),
+          true,
+        );
       this.metrics.converges.inc({ result: 'noop' });
       await this.#writeStatus(machine, desired, false);
       return;
     }
 
     this.log.info({ steps: plan.steps.map(describeStep) }, 'converging');
-    const startedAt = metaTime(new Date());
+    const startedAt = remediation ? this.#remediationStartedAt(remediation) : metaTime(new Date());
+    const type = remediation ?? 'Update';
     this.#run = { error: undefined, drift: undefined, operation: undefined };
     this.#run.operation = operation(
+      type,
       'Processing',
       0,
       startedAt,
-      `converging to revision ${desired.revision ?? '(none)'}`,
+      remediation
+        ? remediationUnderway(remediation)
+        : `converging to revision ${desired.revision ?? '(none)'}`,
     );
     await this.#writeStatus(machine, desired, true);
     if (plan.restartGeneration !== undefined) {
@@ -292,34 +353,166 @@ export class NodeAgent {
         } else {
           const message = `${describeStep(step)} failed: ${(error as Error).message}`;
           this.#run.error = { reason: reasonFor(step), message };
-          this.#run.operation = operation('Failed', percent(done, plan), startedAt, message, true);
+          this.#run.operation = operation(type, 'Failed', percent(done, plan), startedAt, message, true);
           await this.#writeStatus(machine, desired, false);
           throw error;
         }
       }
       done++;
       this.#run.operation = operation(
+        type,
         'Processing',
         percent(done, plan),
         startedAt,
         `done: ${describeStep(step)}`,
       );
     }
-    if (plan.restartGeneration !== undefined)
-      await this.#journal.update((s) => ({ ...s, restartGeneration: plan.restartGeneration }));
+    await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
     if (Object.keys(this.#journal.state.pending).length === 0)
       await this.#journal.update((s) => ({ ...s, touchedDirs: [] }));
     const refusedNow = this.#run.error?.reason === 'ArtifactChecksumMismatch';
     this.#run.operation = operation(
+      type,
       refusedNow ? 'Failed' : 'Succeeded',
       100,
       startedAt,
-      refusedNow ? (this.#run.error?.message ?? '') : `converged to revision ${desired.revision ?? '(none)'}`,
+      refusedNow
+        ? (this.#run.error?.message ?? '')
+        : remediation
+          ? remediationDone(remediation)
+          : `converged to revision ${desired.revision ?? '(none)'}`,
       true,
     );
     this.metrics.converges.inc({ result: 'changed' });
     await this.#writeStatus(machine, desired, false);
     // Health checks of restarted services decide the next status; a resync picks them up.
+  }
+
+  /** Journals the restart and reinstall generations a finished pass carried out. */
+  async #recordRemediation(restart: number | undefined, reinstall: number | undefined): Promise<void> {
+    await this.#journal.update((s) => ({
+      ...s,
+      ...(restart === undefined ? {} : { restartGeneration: restart }),
+      ...(reinstall === undefined ? {} : { reinstallGeneration: reinstall }),
+    }));
+  }
+
+  /** When the remediation under way began: kept across passes (and, for a reboot, across the agent's restart). */
+  #remediationStartedAt(type: RemediationType): string {
+    const op = this.#run.operation;
+    return op?.type === type && op.state === 'Processing' && op.startedAt
+      ? op.startedAt
+      : metaTime(new Date());
+  }
+
+  /**
+   * Carries out spec.rebootGeneration. Returns `underway` while the host
+   * is going down (nothing else is done then), `completed` in the pass that
+   * finds a new boot ID after a journaled reboot, else `none`.
+   */
+  async #reboot(machine: MachineObject, desired: DesiredState): Promise<'none' | 'underway' | 'completed'> {
+    const bootID = await readBootID(this.#bootIDPath);
+    const progress = rebootProgress(this.#journal.state, bootID);
+    if (progress.kind === 'completed') {
+      await this.#journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: progress.generation }));
+      const previous = machine.status?.lastOperation;
+      const startedAt =
+        previous?.type === 'Reboot' && previous.state === 'Processing' ? previous.startedAt : undefined;
+      this.#run.operation = operation(
+        'Reboot',
+        'Processing',
+        50,
+        startedAt ?? metaTime(new Date()),
+        `host is back (boot ID ${bootID}); starting every service`,
+      );
+      this.log.info({ generation: progress.generation, bootID }, 'host rebooted');
+      await this.#events.record(
+        machine,
+        'Normal',
+        'Rebooted',
+        'Reboot',
+        `host is back with boot ID ${bootID}`,
+      );
+      return 'completed';
+    }
+    const requested = remediationRequests(machine.spec, this.#journal.state, machine.status).reboot;
+    let generation: number;
+    if (progress.kind === 'pending') {
+      if (this.#rebootIssued === progress.generation) return 'underway';
+      // Journaled but the boot ID is the same: the agent died before the host went down. Issue it again.
+      generation = progress.generation;
+    } else if (requested === undefined) {
+      return 'none';
+    } else {
+      generation = requested;
+    }
+    await this.#journal.update((s) => ({ ...s, reboot: { generation, bootIDBefore: bootID } }));
+    this.#run.operation = operation(
+      'Reboot',
+      'Processing',
+      0,
+      metaTime(new Date()),
+      `rebooting for rebootGeneration ${generation} (boot ID ${bootID})`,
+    );
+    await this.#writeStatus(machine, desired, true);
+    await this.#events.record(
+      machine,
+      'Normal',
+      'Rebooting',
+      'Reboot',
+      `rebootGeneration ${generation}: ${this.#rebootCommand}`,
+    );
+    this.log.warn({ generation, command: this.#rebootCommand }, 'rebooting the host');
+    try {
+      if (this.#rebootCommand === SIMULATE_REBOOT) await this.#simulateReboot(desired);
+      else await runRebootCommand(this.#rebootCommand);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.#run.error = { reason: 'RebootFailed', message };
+      this.#run.operation = operation(
+        'Reboot',
+        'Failed',
+        0,
+        this.#remediationStartedAt('Reboot'),
+        message,
+        true,
+      );
+      await this.#writeStatus(machine, desired, false);
+      throw error;
+    }
+    this.#rebootIssued = generation;
+    this.kick();
+    return 'underway';
+  }
+
+  /** A reboot as the host's services see it: all stop, the boot ID changes, the next pass starts them. */
+  async #simulateReboot(desired: DesiredState): Promise<void> {
+    for (const component of desired.components)
+      if (component.service) await this.#services.stop(this.#serviceDefinitionOrName(component));
+    for (const { tracker } of this.#health.values()) tracker.reset();
+    await simulateNewBoot(this.#bootIDPath);
+  }
+
+  /** Carries out spec.reinstallGeneration: every desired version downloaded and unpacked again, then restarted. */
+  async #reinstall(machine: MachineObject, desired: DesiredState, generation: number): Promise<void> {
+    this.#run.operation = operation(
+      'Reinstall',
+      'Processing',
+      0,
+      metaTime(new Date()),
+      `reinstalling every component for reinstallGeneration ${generation}`,
+    );
+    await this.#writeStatus(machine, desired, true);
+    const services = desired.components.filter((c) => c.service).map((c) => c.name);
+    // Journaled first: a crash after a version is replaced still restarts its service.
+    await this.#journal.update((s) =>
+      services.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
+    );
+    for (const c of desired.components) {
+      if (this.#refused.has(refusalKey(c))) continue;
+      await this.#store.reinstall(c.name, c.version, c.artifact, c.install);
+      this.log.info({ component: c.name, version: c.version }, 'reinstalled');
+    }
   }
 
   async #apply(step: Step, plan: ConvergencePlan, desired: DesiredState): Promise<void> {
@@ -530,7 +723,13 @@ export class NodeAgent {
       drift: this.#run.drift,
       converging,
       operation: this.#run.operation,
-      previous: machine.status,
+      // What this agent last wrote is fresher than the cache, which may not have seen that write yet.
+      previous: {
+        ...machine.status,
+        components: this.#lastStatus?.status.components ?? machine.status?.components,
+      },
+      remediated: doneGenerations(this.#journal.state, machine.status),
+      bootID: await readBootID(this.#bootIDPath).catch(() => undefined),
       agentVersion: this.#options.agentVersion ?? '0.0.0',
       generation: machine.metadata?.generation,
       now: new Date(),
@@ -559,7 +758,22 @@ function healthValue(health: Health): number {
   return health === 'Healthy' ? 1 : health === 'Failed' ? 0 : -1;
 }
 
+type RemediationType = 'Restart' | 'Reinstall' | 'Reboot';
+
+function remediationUnderway(type: RemediationType): string {
+  if (type === 'Reboot') return 'host rebooted; starting every service';
+  if (type === 'Reinstall') return 'reinstalled every component; restarting them';
+  return 'restarting every service';
+}
+
+function remediationDone(type: RemediationType): string {
+  if (type === 'Reboot') return 'host rebooted and every service started';
+  if (type === 'Reinstall') return 'every component reinstalled and restarted';
+  return 'every service restarted';
+}
+
 function operation(
+  type: string,
   state: LastOperation['state'],
   progress: number,
   startedAt: string,
@@ -567,7 +781,7 @@ function operation(
   finished = false,
 ): LastOperation {
   return {
-    type: 'Update',
+    type,
     state,
     progress,
     message,

@@ -162,6 +162,37 @@ export class ArtifactStore {
     }
   }
 
+  /**
+   * Downloads and unpacks `version` again, from scratch: the cached download
+   * is dropped and the unpacked directory is moved aside under a temp name
+   * (removed as a leftover if the agent dies) before a fresh install takes
+   * its place. `current` dangles only between that move and the rename of
+   * the new directory.
+   */
+  async reinstall(component: string, version: string, artifact: Artifact, how: InstallMethod): Promise<void> {
+    await rm(join(this.#paths.downloadsDir, artifact.sha256), { force: true });
+    const dir = this.#paths.versionDir(component, version);
+    const aside = join(
+      this.#paths.componentDir(component),
+      `${TEMP_PREFIX}old-${version}-${randomBytes(4).toString('hex')}`,
+    );
+    let moved = false;
+    try {
+      await rename(dir, aside);
+      moved = true;
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    try {
+      await this.install(component, version, artifact, how);
+    } catch (error) {
+      // A failed download must not leave the host without the version it runs.
+      if (moved) await rename(aside, dir);
+      throw error;
+    }
+    if (moved) await rm(aside, { recursive: true, force: true });
+  }
+
   /** Points `current` at `version` (atomically) and the install path at `current`. */
   async activate(component: string, version: string, how: InstallMethod): Promise<void> {
     if (!(await this.isInstalled(component, version)))

@@ -40,6 +40,12 @@ export interface DesiredState {
 }
 
 type DisruptionPolicy = NonNullable<NodePool['spec']['disruptionPolicy']>;
+type FileSpec = NonNullable<Machine['spec']['files']>[number];
+
+/** The content of a file given by secretRef or configMapRef, or why there is none. */
+export type FileSourceResult =
+  { readonly content: string } | { readonly reason: string; readonly message: string };
+export type FileSourceLookup = (file: FileSpec) => FileSourceResult;
 
 /**
  * Component version changes default to Restart (a new binary runs only after
@@ -58,6 +64,8 @@ export function desiredState(
   machine: Machine,
   catalog: ReadonlyMap<string, Component>,
   policy: DisruptionPolicy | undefined,
+  /** Resolves secretRef / configMapRef. Default: none (such files are reported FileSourceUnsupported). */
+  lookupFileSource?: FileSourceLookup,
 ): DesiredState {
   const problems: { reason: string; message: string }[] = [];
   const components: DesiredComponent[] = [];
@@ -92,19 +100,26 @@ export function desiredState(
   }
   const files: DesiredFile[] = [];
   for (const file of machine.spec?.files ?? []) {
-    if (file.content === undefined) {
-      problems.push({
-        reason: 'FileSourceUnsupported',
-        message: `file ${file.path}: secretRef and configMapRef are not supported by this agent yet; inline the content`,
-      });
-      continue;
+    let content = file.content;
+    if (content === undefined) {
+      const found: FileSourceResult = lookupFileSource
+        ? lookupFileSource(file)
+        : {
+            reason: 'FileSourceUnsupported',
+            message: `file ${file.path}: secretRef and configMapRef cannot be read here; inline the content`,
+          };
+      if (!('content' in found)) {
+        problems.push(found);
+        continue;
+      }
+      content = found.content;
     }
     const rule = policy?.files?.find((f) => f.path === file.path);
     const action = rule ? serviceActionFor(rule.action) : undefined;
     files.push({
       path: file.path,
-      content: file.content,
-      sha256: sha256Of(file.content),
+      content,
+      sha256: sha256Of(content),
       mode: file.mode ?? 0o644,
       onChange: action && rule?.component ? { component: rule.component, action } : undefined,
     });

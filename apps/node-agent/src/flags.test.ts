@@ -14,7 +14,9 @@ describe('flags', () => {
       httpHost: '127.0.0.1',
       httpPort: 10290,
       logLevel: 'info',
+      rebootCommand: 'systemctl reboot',
     });
+    expect(parseFlags(['--reboot-command=simulate'], {}, 'h').rebootCommand).toBe('simulate');
     expect(parseFlags([], {}, 'host').machine).toBe('host');
   });
 
@@ -24,5 +26,6 @@ describe('flags', () => {
       /keep-versions must be an integer ≥ 1/,
     );
     expect(() => parseFlags(['--bogus'], {}, 'h')).toThrow();
+    expect(() => parseFlags(['--reboot-command', ' '], {}, 'h')).toThrow(/reboot-command must not be empty/);
   });
 });

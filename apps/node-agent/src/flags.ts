@@ -12,6 +12,7 @@ export interface AgentFlags {
   httpHost: string;
   httpPort: number;
   logLevel: string;
+  rebootCommand: string;
 }
 
 export const USAGE = `usage: node src/main.ts --machine <name> [options]
@@ -26,6 +27,9 @@ export const USAGE = `usage: node src/main.ts --machine <name> [options]
   --http-host <addr>          Address of /healthz and /metrics. Default 127.0.0.1.
   --http-port <port>          Default 10290; 0 picks a free port.
   --log-level <level>         pino level. Default info.
+  --reboot-command <cmd>      Run (sh -c) when spec.rebootGeneration asks for a reboot. "simulate" (tests, demos)
+                              stops every service, changes the boot ID kept under --root and starts them again.
+                              Default "systemctl reboot".
 `;
 
 export function parseFlags(
@@ -46,12 +50,14 @@ export function parseFlags(
       'http-host': { type: 'string', default: '127.0.0.1' },
       'http-port': { type: 'string', default: '10290' },
       'log-level': { type: 'string', default: 'info' },
+      'reboot-command': { type: 'string', default: 'systemctl reboot' },
     },
     strict: true,
   });
   const serviceManager = values['service-manager'];
   if (serviceManager !== 'systemd' && serviceManager !== 'supervisor')
     throw new Error(`--service-manager must be systemd or supervisor, not "${serviceManager}"`);
+  if (values['reboot-command'].trim() === '') throw new Error('--reboot-command must not be empty');
   const number = (name: string, value: string, min: number): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min)
@@ -69,5 +75,6 @@ export function parseFlags(
     httpHost: values['http-host'],
     httpPort: number('http-port', values['http-port'], 0),
     logLevel: values['log-level'],
+    rebootCommand: values['reboot-command'],
   };
 }

@@ -22,6 +22,12 @@ export interface JournalState {
   readonly touchedDirs: readonly string[];
   /** The spec.restartGeneration already acted on. */
   readonly restartGeneration?: number | undefined;
+  /** The spec.reinstallGeneration already acted on. */
+  readonly reinstallGeneration?: number | undefined;
+  /** The spec.rebootGeneration already acted on (the host came back with a new boot ID). */
+  readonly rebootGeneration?: number | undefined;
+  /** A reboot under way: written before the reboot command runs, removed once the boot ID changed. */
+  readonly reboot?: { readonly generation: number; readonly bootIDBefore: string } | undefined;
 }
 
 export const EMPTY_JOURNAL: JournalState = { pending: {}, touchedDirs: [] };
@@ -66,6 +72,9 @@ export class Journal {
         pending: parsed.pending ?? {},
         touchedDirs: parsed.touchedDirs ?? [],
         restartGeneration: parsed.restartGeneration,
+        reinstallGeneration: parsed.reinstallGeneration,
+        rebootGeneration: parsed.rebootGeneration,
+        reboot: parsed.reboot,
       };
     } catch (error) {
       // The file is written atomically, so it is either whole or missing.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComponentObservation, StatusInput } from './machine-status.ts';
-import { agentStatus, componentState, shouldWriteStatus } from './machine-status.ts';
+import fc from 'fast-check';
+import { agentStatus, componentState, shouldWriteStatus, withSince } from './machine-status.ts';
 
 const seen = (over: Partial<ComponentObservation>): ComponentObservation => ({
   current: 'v1',
@@ -39,6 +40,8 @@ const input = (over: Partial<StatusInput> = {}): StatusInput => ({
   previous: { revision: { current: 'r1' } },
   agentVersion: '0.0.0',
   generation: 3,
+  remediated: { restart: 0, reinstall: 0, reboot: 0 },
+  bootID: 'boot-1',
   now: new Date('2026-01-01T00:00:00Z'),
   ...over,
 });
@@ -67,5 +70,76 @@ describe('agent status', () => {
     const changed = agentStatus(input({ converging: true, previous: first }));
     expect(shouldWriteStatus(changed, written, 1, 300_000)).toBe(true);
     expect(shouldWriteStatus(first, undefined, 0, 300_000)).toBe(true);
+  });
+});
+
+describe('component since', () => {
+  const now = new Date('2026-01-01T00:05:00Z');
+  const before = { name: 'kubelet', version: 'v1', state: 'Running' as const, since: '2026-01-01T00:00:00Z' };
+  it.each([
+    { name: 'same state and version keeps since', next: { ...before }, since: before.since },
+    {
+      name: 'a new state restarts it',
+      next: { ...before, state: 'Failed' as const },
+      since: '2026-01-01T00:05:00Z',
+    },
+    { name: 'a new version restarts it', next: { ...before, version: 'v2' }, since: '2026-01-01T00:05:00Z' },
+    {
+      name: 'a component first seen starts now',
+      next: { ...before, name: 'containerd' },
+      since: '2026-01-01T00:05:00Z',
+    },
+  ])('$name', ({ next, since }) => {
+    const { since: _drop, ...state } = next;
+    expect(withSince(state, [before], now).since).toBe(since);
+  });
+
+  it('an unchanged host yields an unchanged status, so no write (property)', () => {
+    const states = ['Pending', 'Installing', 'Running', 'Stopped', 'Failed'] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...states),
+        fc.string(),
+        fc.integer({ min: 1, max: 10_000 }),
+        (state, version, s) => {
+          const first = withSince({ name: 'c', version, state }, undefined, new Date(0));
+          const later = withSince({ name: 'c', version, state }, [first], new Date(s * 1000));
+          expect(later).toEqual(first);
+        },
+      ),
+    );
+  });
+
+  it('is reported in status with the remediation generations and the boot ID', () => {
+    const status = agentStatus(
+      input({
+        desired: {
+          revision: 'r2',
+          components: [
+            {
+              name: 'kubelet',
+              version: 'v1',
+              artifact: { url: 'u', sha256: 's' },
+              install: { method: 'Archive' },
+              onChange: 'restart',
+            },
+          ],
+          files: [],
+          restartGeneration: undefined,
+          problems: [],
+        },
+        components: new Map([['kubelet', seen({})]]),
+        remediated: { restart: 2, reinstall: 1, reboot: 4 },
+      }),
+    );
+    expect(status.components).toEqual([
+      { name: 'kubelet', version: 'v1', state: 'Running', since: '2026-01-01T00:00:00Z' },
+    ]);
+    expect(status).toMatchObject({
+      observedRestartGeneration: 2,
+      observedReinstallGeneration: 1,
+      observedRebootGeneration: 4,
+      bootID: 'boot-1',
+    });
   });
 });

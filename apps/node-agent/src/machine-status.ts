@@ -38,12 +38,25 @@ export interface StatusInput {
   readonly previous: MachineStatus | undefined;
   readonly agentVersion: string;
   readonly generation: number | undefined;
+  /** Remediation generations carried out (restart, reinstall, reboot). */
+  readonly remediated: { readonly restart: number; readonly reinstall: number; readonly reboot: number };
+  /** Boot ID of the host now. */
+  readonly bootID: string | undefined;
   readonly now: Date;
 }
 
 export type AgentStatus = Pick<
   MachineStatus,
-  'revision' | 'components' | 'files' | 'agent' | 'conditions' | 'lastOperation'
+  | 'revision'
+  | 'components'
+  | 'files'
+  | 'agent'
+  | 'conditions'
+  | 'lastOperation'
+  | 'observedRestartGeneration'
+  | 'observedReinstallGeneration'
+  | 'observedRebootGeneration'
+  | 'bootID'
 >;
 
 type ComponentState = NonNullable<MachineStatus['components']>[number];
@@ -86,10 +99,28 @@ export function isAtDesiredState(input: StatusInput, states: readonly ComponentS
   );
 }
 
+/**
+ * `since` stays what it was while a component keeps its state and version,
+ * so an unchanged host produces an unchanged status (and no write).
+ */
+export function withSince(
+  state: ComponentState,
+  previous: readonly ComponentState[] | undefined,
+  now: Date,
+): ComponentState {
+  const before = previous?.find((p) => p.name === state.name);
+  const unchanged = before?.state === state.state && before.version === state.version && before.since;
+  return { ...state, since: unchanged ? before.since : metaTime(now) };
+}
+
 export function agentStatus(input: StatusInput): AgentStatus {
   const { desired, now } = input;
   const states = desired.components.map((c) =>
-    componentState(c.name, c.version, input.components.get(c.name), input.converging),
+    withSince(
+      componentState(c.name, c.version, input.components.get(c.name), input.converging),
+      input.previous?.components,
+      now,
+    ),
   );
   const atDesired = isAtDesiredState(input, states);
   const previousCurrent = input.previous?.revision?.current;
@@ -172,6 +203,10 @@ export function agentStatus(input: StatusInput): AgentStatus {
     }),
     agent: { version: input.agentVersion, lastHeartbeatTime: metaTime(now) },
     conditions,
+    observedRestartGeneration: input.remediated.restart,
+    observedReinstallGeneration: input.remediated.reinstall,
+    observedRebootGeneration: input.remediated.reboot,
+    ...(input.bootID ? { bootID: input.bootID } : {}),
     ...(input.operation ? { lastOperation: input.operation } : {}),
   };
 }

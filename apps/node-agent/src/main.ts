@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     heartbeatIntervalMs: flags.heartbeatSeconds * 1000,
     resyncIntervalMs: flags.resyncSeconds * 1000,
     agentVersion: version,
+    rebootCommand: flags.rebootCommand,
     logger: log,
   });
   const server = await serveHttp(agent, flags.httpHost, flags.httpPort);
