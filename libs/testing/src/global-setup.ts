@@ -1,12 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { startControlPlane } from './control-plane.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kokKubeconfigPath: string;
-    kokBinDir: string;
-  }
-}
+import './provided-context.ts';
 
 /**
  * Vitest global setup: one control plane (with controller-manager, scheduler,

@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import './provided-context.ts';
 
 // Test-only helpers: they read what global-setup.ts provided, so import them
 // from '@kok/testing/vitest' inside vitest tests only.

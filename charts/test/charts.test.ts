@@ -1,0 +1,167 @@
+import { AppsV1Api, ApiextensionsV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { chartsDir, helm } from './helm.ts';
+
+const charts = [
+  {
+    name: 'kube-on-kube-operator',
+    crds: ['clusters.clusters.kok.dev', 'clusterrollouts.clusters.kok.dev'],
+    daemonSet: false,
+  },
+  {
+    name: 'node-operator',
+    crds: [
+      'machines.nodes.kok.dev',
+      'nodepools.nodes.kok.dev',
+      'components.nodes.kok.dev',
+      'remediationpolicies.nodes.kok.dev',
+    ],
+    daemonSet: true,
+  },
+];
+
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe.each(charts)('chart $name', (chart) => {
+  const dir = join(chartsDir, chart.name);
+
+  it('passes helm lint --strict', async () => {
+    const result = await helm('lint', dir, '--strict');
+    expect(result.stderr + result.stdout).toContain('0 chart(s) failed');
+    expect(result.code).toBe(0);
+  });
+
+  it('renders least-privilege, non-root workloads with the generated CRDs', async () => {
+    const result = await helm(
+      'template',
+      'probe',
+      dir,
+      '-n',
+      'kok-system',
+      '--include-crds',
+      '--set',
+      'serviceMonitor.enabled=true',
+      '--set',
+      'prometheusRule.enabled=true',
+    );
+    expect(result.code).toBe(0);
+    const objects = parseAllDocuments(result.stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    const crdNames = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name);
+    expect(crdNames.sort()).toEqual([...chart.crds].sort());
+    const operator = objects.find((o) => o.kind === 'Deployment');
+    expect(operator.spec.replicas).toBe(2);
+    expect(operator.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    const container = operator.spec.template.spec.containers[0];
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+    });
+    expect(container.args).toContain('--leader-elect');
+    expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
+    expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
+    expect(objects.some((o) => o.kind === 'PrometheusRule')).toBe(true);
+    // No wildcard grants anywhere.
+    for (const role of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {
+      for (const rule of role.rules) {
+        expect([...rule.verbs, ...rule.resources, ...rule.apiGroups]).not.toContain('*');
+      }
+    }
+  });
+
+  it('refuses values that break values.schema.json', async () => {
+    const result = await helm('template', 'probe', dir, '--set', 'replicaCount=0');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/replicaCount/);
+  });
+
+  it('installs, upgrades and uninstalls cleanly on a real apiserver', async () => {
+    const namespace = uniqueName('chart');
+    const release = uniqueName(chart.name.split('-')[0] as string);
+    const kubeConfig = sharedKubeConfig();
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+
+    const install = await helm(
+      'install',
+      release,
+      dir,
+      '-n',
+      namespace,
+      '--create-namespace',
+      '--wait',
+      '--timeout',
+      '120s',
+    );
+    expect(install.stderr).not.toMatch(/Error/);
+    expect(install.code).toBe(0);
+
+    const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
+    for (const crd of chart.crds) {
+      const established = await eventually(`${crd} Established`, async () => {
+        const object = await extensions.readCustomResourceDefinition({ name: crd });
+        return object.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      });
+      expect(established).toBe(true);
+    }
+    const ready = await eventually('operator pods Ready', async () => {
+      const deployment = await apps.readNamespacedDeployment({ namespace, name: release });
+      return deployment.status?.readyReplicas === 2 && deployment;
+    });
+    expect(ready.status?.readyReplicas).toBe(2);
+    if (chart.daemonSet) {
+      const agents = await eventually('node-agent pods Running on every node', async () => {
+        const daemonSet = await apps.readNamespacedDaemonSet({ namespace, name: `${release}-agent` });
+        const { desiredNumberScheduled = 0, numberReady = -1 } = daemonSet.status ?? {};
+        return desiredNumberScheduled >= 3 && numberReady === desiredNumberScheduled && daemonSet;
+      });
+      expect(agents.status?.numberReady).toBeGreaterThanOrEqual(3);
+    }
+
+    const upgrade = await helm(
+      'upgrade',
+      release,
+      dir,
+      '-n',
+      namespace,
+      '--set',
+      'replicaCount=3',
+      '--wait',
+      '--timeout',
+      '120s',
+    );
+    expect(upgrade.code).toBe(0);
+    const scaled = await eventually('3 operator pods Ready', async () => {
+      const deployment = await apps.readNamespacedDeployment({ namespace, name: release });
+      return deployment.status?.readyReplicas === 3 && deployment;
+    });
+    expect(scaled.spec?.replicas).toBe(3);
+
+    const uninstall = await helm('uninstall', release, '-n', namespace, '--wait', '--timeout', '120s');
+    expect(uninstall.code).toBe(0);
+    await expect(apps.readNamespacedDeployment({ namespace, name: release })).rejects.toMatchObject({
+      code: 404,
+    });
+    const rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await expect(rbac.readClusterRole({ name: release })).rejects.toMatchObject({ code: 404 });
+    // CRDs stay (helm never deletes CRDs: deleting them would delete every Cluster and Machine).
+    await expect(
+      extensions.readCustomResourceDefinition({ name: chart.crds[0] as string }),
+    ).resolves.toBeDefined();
+  });
+});
