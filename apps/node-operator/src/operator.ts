@@ -2,6 +2,7 @@ import { RemediationPolicyResource } from '@kok/api';
 import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import {
   builtinTypes,
+  ForbiddenError,
   isAlreadyExists,
   isNotFound,
   KubeClient,
@@ -118,7 +119,8 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     .controller({
       name: 'machine',
       reconcile: machineReconciler({ client: manager.client, machines, nodes, now }),
-      maxConcurrentReconciles: 4,
+      // Each pass is one or two small writes; the client's QPS limit, not the worker count, bounds the load.
+      maxConcurrentReconciles: 16,
     })
     .watchPrimary(machines, changed<MachineObject>())
     .watchMapped(nodes, (node) => [{ name: node.metadata?.name ?? '' }], nodeChanged);
@@ -214,7 +216,11 @@ async function ensureNamespace(client: KubeClient, name: string): Promise<void> 
   try {
     await client.create(builtinTypes.namespace, { metadata: { name } });
   } catch (error) {
-    if (!isAlreadyExists(error)) throw error;
+    if (isAlreadyExists(error)) return;
+    // Installed by a chart, the operator may not create namespaces (least
+    // privilege) and its namespace is the release's, which exists.
+    if (error instanceof ForbiddenError) return;
+    throw error;
   }
 }
 

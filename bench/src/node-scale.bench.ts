@@ -1,0 +1,336 @@
+// The node-operator at fleet scale: 10,000 Machines and 10,000 Nodes (10 NodePools
+// of 1,000, one RemediationPolicy over all) in a local control plane, the operator
+// as a real process. Measures time to sync (every Machine has its nodeRef, every
+// pool and the policy have status), the operator's RSS and CPU seconds, apiserver
+// requests per second at steady state (against a baseline without the operator),
+// and the time and writes of a no-op resync of every pool.
+//   --machines=<n>    fleet size (default 10000)
+//   --pools=<n>       NodePools the fleet is split into (default 10)
+//   --steady-seconds  length of the steady-state window (default 30)
+import {
+  customResourceDefinition,
+  MachineResource,
+  NodePoolResource,
+  RemediationPolicyResource,
+  templateRevision,
+} from '@kok/api';
+import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { startControlPlane } from '@kok/testing';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { round } from './statistics.ts';
+
+const arg = (name: string, fallback: number): number =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const machineCount = arg('machines', 10_000);
+const poolCount = arg('pools', 10);
+const steadySeconds = arg('steady-seconds', 30);
+const concurrency = 64;
+const LABEL = 'kok-bench';
+const KUBELET_VERSION = 'v1.36.3';
+const template = { components: [{ name: 'kubelet', version: KUBELET_VERSION }] };
+const revision = templateRevision(template);
+const root = new URL('../../', import.meta.url);
+
+type Obj = KubernetesObject & Record<string, unknown>;
+const crdType = resourceType<Obj>(
+  'apiextensions.k8s.io/v1',
+  'CustomResourceDefinition',
+  'customresourcedefinitions',
+  false,
+);
+const machineType = resourceType<Obj>('nodes.kok.dev/v1alpha1', 'Machine', 'machines', false);
+const poolType = resourceType<Obj>('nodes.kok.dev/v1alpha1', 'NodePool', 'nodepools', false);
+const policyType = resourceType<Obj>(
+  'nodes.kok.dev/v1alpha1',
+  'RemediationPolicy',
+  'remediationpolicies',
+  false,
+);
+
+const log = (message: string): void => void process.stderr.write(`[node-scale] ${message}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function inParallel(count: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await work(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function installCrds(client: KubeClient): Promise<void> {
+  for (const resource of [MachineResource, NodePoolResource, RemediationPolicyResource])
+    await client.apply(crdType, customResourceDefinition(resource) as unknown as Obj);
+  for (const type of [machineType, poolType, policyType]) {
+    for (;;) {
+      try {
+        await client.list(type, { limit: 1 });
+        break;
+      } catch {
+        await sleep(200);
+      }
+    }
+  }
+}
+
+async function createFleet(client: KubeClient): Promise<void> {
+  const now = new Date().toISOString();
+  const condition = (type: string, reason: string) => ({
+    type,
+    status: 'True',
+    reason,
+    message: '',
+    lastTransitionTime: now,
+  });
+  await inParallel(machineCount, async (index) => {
+    const name = `node-${index}`;
+    const labels = {
+      [LABEL]: 'node-scale',
+      'kubernetes.io/hostname': name,
+      'topology.kubernetes.io/zone': `zone-${index % 3}`,
+    };
+    await client.create(builtinTypes.node, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
+    await client.mergePatchStatus(
+      builtinTypes.node,
+      { name },
+      {
+        status: {
+          conditions: [
+            { ...condition('Ready', 'KubeletReady'), lastHeartbeatTime: now },
+            {
+              ...condition('MemoryPressure', 'KubeletHasSufficientMemory'),
+              status: 'False',
+              lastHeartbeatTime: now,
+            },
+          ],
+          nodeInfo: { kubeletVersion: KUBELET_VERSION, containerRuntimeVersion: 'containerd://2.1.4' },
+        },
+      },
+    );
+    await client.create(machineType, {
+      apiVersion: machineType.apiVersion,
+      kind: 'Machine',
+      metadata: { name, labels: { [LABEL]: 'node-scale' } },
+      spec: { pool: `pool-${index % poolCount}`, revision, components: template.components },
+    });
+    // What the node agent reports once it runs the revision.
+    await client.mergePatchStatus(
+      machineType,
+      { name },
+      {
+        status: {
+          revision: { current: revision, desired: revision },
+          components: [{ name: 'kubelet', version: KUBELET_VERSION, state: 'Running' }],
+          conditions: [condition('AgentReady', 'Converged'), condition('UpToDate', 'AtDesiredRevision')],
+        },
+      },
+    );
+  });
+  for (let i = 0; i < poolCount; i++) {
+    await client.create(poolType, {
+      apiVersion: poolType.apiVersion,
+      kind: 'NodePool',
+      metadata: { name: `pool-${i}` },
+      spec: { template, rollout: { strategy: { rollingUpdate: { maxUnavailable: '10%' } } } },
+    });
+  }
+  await client.create(policyType, {
+    apiVersion: policyType.apiVersion,
+    kind: 'RemediationPolicy',
+    metadata: { name: 'node-scale' },
+    spec: {
+      selector: { matchLabels: { [LABEL]: 'node-scale' } },
+      unhealthyConditions: [
+        { type: 'KernelDeadlock', status: 'True', duration: '5m' },
+        { type: 'Ready', status: 'False', duration: '5m' },
+      ],
+      actions: [{ type: 'RestartComponent', component: 'kubelet', timeout: '5m' }, { type: 'Reboot' }],
+    },
+  });
+}
+
+/** Prometheus text → sum of the samples of `name` whose labels contain every `match` pair. */
+function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
+    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+const MUTATING = ['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'];
+async function apiserverRequests(client: KubeClient): Promise<{ all: number; writes: number }> {
+  const text = await client.request<string>('GET', '/metrics');
+  const all = metricSum(text, 'apiserver_request_total');
+  const writes = MUTATING.reduce((n, verb) => n + metricSum(text, 'apiserver_request_total', { verb }), 0);
+  return { all, writes };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+function processUsage(pid: number): { cpuSeconds: number; rssMiB: number; peakRssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in USER_HZ (100 on Linux)
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+}
+
+const controlPlane = await startControlPlane({
+  extraArgs: { apiServer: ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] },
+});
+let operator: ReturnType<typeof spawn> | undefined;
+try {
+  const client = new KubeClient(controlPlane.kubeConfig, {
+    fieldManager: 'kok-bench',
+    qps: 5_000,
+    burst: 5_000,
+  });
+  await installCrds(client);
+  const created = performance.now();
+  await createFleet(client);
+  log(`created ${machineCount} Nodes and Machines in ${round((performance.now() - created) / 1000)}s`);
+
+  await sleep(3_000);
+  const baselineStart = await apiserverRequests(client);
+  await sleep(10_000);
+  const baselineEnd = await apiserverRequests(client);
+  const baselineRps = (baselineEnd.all - baselineStart.all) / 10;
+
+  const port = await freePort();
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const started = performance.now();
+  operator = spawn(
+    process.execPath,
+    [
+      new URL('apps/node-operator/src/main.ts', root).pathname,
+      '--kubeconfig',
+      controlPlane.kubeconfigPath,
+      '--metrics-bind-address',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const pid = operator.pid as number;
+  const operatorMetrics = async (): Promise<string> => {
+    try {
+      return await (await fetch(metricsUrl)).text();
+    } catch {
+      return '';
+    }
+  };
+  const idle = (text: string) =>
+    metricSum(text, 'kok_workqueue_depth') === 0 && metricSum(text, 'kok_controller_active_workers') === 0;
+
+  // Synced: every Machine reconciled once, every pool and the policy too, nothing queued or running.
+  for (;;) {
+    const text = await operatorMetrics();
+    if (
+      text &&
+      metricSum(text, 'kok_reconcile_total', { controller: 'machine' }) >= machineCount &&
+      metricSum(text, 'kok_reconcile_total', { controller: 'nodepool' }) >= poolCount &&
+      metricSum(text, 'kok_reconcile_total', { controller: 'remediation' }) >= 1 &&
+      idle(text)
+    )
+      break;
+    if (operator.exitCode !== null) throw new Error(`the operator exited with ${operator.exitCode}`);
+    await sleep(100);
+  }
+  const syncSeconds = (performance.now() - started) / 1000;
+  const afterSync = processUsage(pid);
+  log(`synced in ${round(syncSeconds)}s`);
+
+  const machines = (await client.list(machineType, { labelSelector: `${LABEL}=node-scale` })).items as {
+    status?: { nodeRef?: { name: string } };
+  }[];
+  const withNodeRef = machines.filter((m) => m.status?.nodeRef?.name).length;
+  const pools = await Promise.all(
+    Array.from({ length: poolCount }, (_, i) => client.get(poolType, { name: `pool-${i}` })),
+  );
+  const pooled = pools.reduce(
+    (n, p) => n + Number((p.status as { machines?: number } | undefined)?.machines ?? 0),
+    0,
+  );
+  const policy = (await client.get(policyType, { name: 'node-scale' })).status as {
+    expectedMachines?: number;
+  };
+
+  // Steady state: nothing changes, so the operator should hardly talk to the apiserver.
+  await sleep(5_000);
+  const steadyStart = await apiserverRequests(client);
+  const cpuStart = processUsage(pid).cpuSeconds;
+  await sleep(steadySeconds * 1000);
+  const steadyEnd = await apiserverRequests(client);
+  const steady = processUsage(pid);
+
+  // No-op resync: touch every pool (no spec change), so each replans its 1,000 machines and writes nothing.
+  const resyncStartMetrics = await operatorMetrics();
+  const nodepoolBefore = metricSum(resyncStartMetrics, 'kok_reconcile_total', { controller: 'nodepool' });
+  const writesBefore = (await apiserverRequests(client)).writes;
+  const resyncStarted = performance.now();
+  await Promise.all(
+    pools.map((p) =>
+      client.patch(poolType, { name: p.metadata?.name ?? '' }, PatchType.merge, {
+        metadata: { annotations: { 'bench.kok.dev/touched': String(Date.now()) } },
+      }),
+    ),
+  );
+  for (;;) {
+    const text = await operatorMetrics();
+    if (
+      metricSum(text, 'kok_reconcile_total', { controller: 'nodepool' }) >= nodepoolBefore + poolCount &&
+      idle(text)
+    )
+      break;
+    await sleep(20);
+  }
+  const resyncSeconds = (performance.now() - resyncStarted) / 1000;
+  const writesDuringResync = (await apiserverRequests(client)).writes - writesBefore - poolCount;
+
+  const result = {
+    benchmark: 'node-scale',
+    machines: machineCount,
+    nodes: machineCount,
+    pools: poolCount,
+    syncSeconds: round(syncSeconds),
+    synced: {
+      machinesWithNodeRef: withNodeRef,
+      machinesInPoolStatus: pooled,
+      policyExpectedMachines: policy?.expectedMachines ?? 0,
+    },
+    operator: {
+      rssMiB: round(steady.rssMiB),
+      peakRssMiB: round(steady.peakRssMiB),
+      cpuSecondsToSync: round(afterSync.cpuSeconds),
+      cpuSecondsPerMinuteSteady: round(((steady.cpuSeconds - cpuStart) * 60) / steadySeconds),
+    },
+    apiserverRequestsPerSecond: {
+      steady: round((steadyEnd.all - steadyStart.all) / steadySeconds),
+      steadyWrites: round((steadyEnd.writes - steadyStart.writes) / steadySeconds),
+      baselineWithoutOperator: round(baselineRps),
+    },
+    noopResync: {
+      seconds: round(resyncSeconds),
+      machinesReplanned: machineCount,
+      writes: Math.max(0, writesDuringResync),
+    },
+  };
+  console.log(JSON.stringify(result));
+} finally {
+  operator?.kill('SIGTERM');
+  await controlPlane.stop();
+}
