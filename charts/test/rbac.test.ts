@@ -1,0 +1,167 @@
+// The charts' RBAC is checked against what the code actually calls: each
+// operator runs as its chart's ServiceAccount, does real work, and must never be
+// refused by the apiserver.
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { kwokNodeAnnotation } from '@kok/testing';
+import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chartsDir, helm } from './helm.ts';
+import { freePort, OperatorProcess, serviceAccountKubeconfig } from './operator-process.ts';
+
+let operator: OperatorProcess | undefined;
+afterEach(async () => {
+  await operator?.stop();
+  operator = undefined;
+});
+
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}\n${operator?.output.slice(-3000) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function installChart(chart: string): Promise<{ namespace: string; release: string }> {
+  const namespace = uniqueName('rbac');
+  const release = uniqueName(chart.split('-')[0] as string);
+  // Only the RBAC matters here: no operator pods, no agents.
+  const result = await helm(
+    'install',
+    release,
+    join(chartsDir, chart),
+    '-n',
+    namespace,
+    '--create-namespace',
+    '--set',
+    'replicaCount=1',
+    ...(chart === 'node-operator' ? ['--set', 'agent.enabled=false'] : []),
+  );
+  if (result.code !== 0) throw new Error(result.stderr);
+  return { namespace, release };
+}
+
+describe('chart RBAC covers what the operators call', () => {
+  it('kube-on-kube-operator brings a Cluster up and tears it down as its ServiceAccount', async () => {
+    const { namespace, release } = await installChart('kube-on-kube-operator');
+    const kubeconfig = await serviceAccountKubeconfig(namespace, release);
+    const clusters = uniqueName('fleet');
+    const core = sharedKubeConfig().makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: clusters } } });
+    operator = new OperatorProcess('kube-on-kube-operator', [
+      `--kubeconfig=${kubeconfig}`,
+      `--namespace=${clusters}`,
+      '--leader-elect',
+      `--leader-election-namespace=${namespace}`,
+      `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+    ]);
+    const custom = sharedKubeConfig().makeApiClient(CustomObjectsApi);
+    const ref = { group: 'clusters.kok.dev', version: 'v1alpha1', namespace: clusters, plural: 'clusters' };
+    await custom.createNamespacedCustomObject({
+      ...ref,
+      body: {
+        apiVersion: 'clusters.kok.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'rbac' },
+        spec: { version: 'v1.36.3' },
+      },
+    });
+    await eventually('PKI Secrets and a status', async () => {
+      const cluster = (await custom.getNamespacedCustomObject({ ...ref, name: 'rbac' })) as {
+        status?: { phase?: string };
+      };
+      const secrets = await core.listNamespacedSecret({ namespace: clusters });
+      return cluster.status?.phase && secrets.items.length > 0;
+    });
+    await eventually('an etcd StatefulSet', async () => {
+      const { AppsV1Api } = await import('@kubernetes/client-node');
+      const sets = await sharedKubeConfig()
+        .makeApiClient(AppsV1Api)
+        .listNamespacedStatefulSet({ namespace: clusters });
+      return sets.items.length > 0;
+    });
+    await custom.deleteNamespacedCustomObject({ ...ref, name: 'rbac' });
+    await eventually('the Cluster gone through its finalizer', async () => {
+      try {
+        await custom.getNamespacedCustomObject({ ...ref, name: 'rbac' });
+        return false;
+      } catch (error) {
+        return (error as { code?: number }).code === 404;
+      }
+    });
+    expect(operator.forbidden()).toEqual([]);
+  });
+
+  it('node-operator reconciles Machines, Nodes and a NodePool as its ServiceAccount', async () => {
+    const { namespace, release } = await installChart('node-operator');
+    const kubeconfig = await serviceAccountKubeconfig(namespace, release);
+    const pool = uniqueName('pool');
+    const node = uniqueName('node');
+    const kubeConfig = sharedKubeConfig();
+    await kubeConfig.makeApiClient(CoreV1Api).createNode({
+      body: {
+        metadata: {
+          name: node,
+          annotations: { [kwokNodeAnnotation.key]: kwokNodeAnnotation.value },
+          labels: { 'kok-rbac-test': pool },
+        },
+      },
+    });
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const nodes = { group: 'nodes.kok.dev', version: 'v1alpha1' };
+    await custom.createClusterCustomObject({
+      ...nodes,
+      plural: 'machines',
+      body: {
+        apiVersion: 'nodes.kok.dev/v1alpha1',
+        kind: 'Machine',
+        metadata: { name: node, labels: { 'kok-rbac-test': pool, 'nodes.kok.dev/pool': pool } },
+        spec: { pool, labels: { 'kok.dev/rbac': 'checked' } },
+      },
+    });
+    await custom.createClusterCustomObject({
+      ...nodes,
+      plural: 'nodepools',
+      body: {
+        apiVersion: 'nodes.kok.dev/v1alpha1',
+        kind: 'NodePool',
+        metadata: { name: pool, labels: { 'kok-rbac-test': pool } },
+        spec: { selector: { matchLabels: { 'nodes.kok.dev/pool': pool } }, template: { components: [] } },
+      },
+    });
+    operator = new OperatorProcess('node-operator', [
+      `--kubeconfig=${kubeconfig}`,
+      `--namespace=${namespace}`,
+      '--leader-elect',
+      `--label-selector=kok-rbac-test=${pool}`,
+      `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+    ]);
+    await eventually('the Machine linked to its Node', async () => {
+      const machine = (await custom.getClusterCustomObject({ ...nodes, plural: 'machines', name: node })) as {
+        status?: { nodeRef?: { name?: string } };
+      };
+      return machine.status?.nodeRef?.name === node;
+    });
+    await eventually('the NodePool status observed', async () => {
+      const status = (
+        (await custom.getClusterCustomObject({ ...nodes, plural: 'nodepools', name: pool })) as {
+          status?: { observedGeneration?: number };
+        }
+      ).status;
+      return (status?.observedGeneration ?? 0) >= 1;
+    });
+    await eventually('the owned label on the Node', async () => {
+      const read = await kubeConfig.makeApiClient(CoreV1Api).readNode({ name: node });
+      return read.metadata?.labels?.['kok.dev/rbac'] === 'checked';
+    });
+    expect(operator.forbidden()).toEqual([]);
+  });
+});
