@@ -7,6 +7,8 @@ describe('parseFlags', () => {
       metricsBindAddress: { host: '0.0.0.0', port: 8080 },
       leaderElect: false,
       leaderElectionNamespace: 'kube-system',
+      progressDeadlineSeconds: 600,
+      maxConcurrentReconciles: 4,
       logLevel: 'info',
       help: false,
     });
@@ -21,6 +23,8 @@ describe('parseFlags', () => {
         '--metrics-bind-address=127.0.0.1:9090',
         '--leader-elect',
         '--log-level=debug',
+        '--progress-deadline-seconds=30',
+        '--max-concurrent-reconciles=16',
       ]),
     ).toEqual({
       kubeconfig: '/tmp/kc',
@@ -28,10 +32,21 @@ describe('parseFlags', () => {
       metricsBindAddress: { host: '127.0.0.1', port: 9090 },
       leaderElect: true,
       leaderElectionNamespace: 'fleet',
+      progressDeadlineSeconds: 30,
+      maxConcurrentReconciles: 16,
       logLevel: 'debug',
       help: false,
     });
   });
+
+  it.each(['0', '-3', '1.5', 'ten'])(
+    'refuses --progress-deadline-seconds=%s with the flag named',
+    (value) => {
+      expect(() => parseFlags([`--progress-deadline-seconds=${value}`])).toThrow(
+        /--progress-deadline-seconds/,
+      );
+    },
+  );
 
   it('refuses unknown flags', () => {
     expect(() => parseFlags(['--kubeconfg=x'])).toThrow(/kubeconfg/);

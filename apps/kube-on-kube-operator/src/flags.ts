@@ -12,6 +12,10 @@ export interface Flags {
   leaderElect: boolean;
   /** Namespace of the Lease. Default: --namespace, else kube-system. */
   leaderElectionNamespace: string;
+  /** A gate open this long without its component Available rolls it back. Default 600 s. */
+  progressDeadlineSeconds: number;
+  /** Clusters reconciled at once. Default 4. */
+  maxConcurrentReconciles: number;
   /** pino level. Default info. */
   logLevel: string;
   help: boolean;
@@ -24,6 +28,8 @@ export const USAGE = `Usage: node src/main.ts [flags]
   --metrics-bind-address <host:port>   /metrics, /healthz and /readyz; "0" turns them off (default ":8080")
   --leader-elect                       hold a Lease before reconciling (default false)
   --leader-election-namespace <ns>     namespace of the Lease (default: --namespace, else kube-system)
+  --progress-deadline-seconds <n>      roll a component back when its gate stays open this long (default 600)
+  --max-concurrent-reconciles <n>      Clusters reconciled at once (default 4)
   --log-level <level>                  trace, debug, info, warn, error (default info)
   --help                               print this and exit
 `;
@@ -40,6 +46,13 @@ export function parseBindAddress(value: string): { host: string; port: number } 
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${flag} "${value}" is not a whole number of at least 1`);
+  return n;
+}
+
 export function parseFlags(argv: readonly string[]): Flags {
   const { values } = parseArgs({
     args: [...argv],
@@ -49,6 +62,8 @@ export function parseFlags(argv: readonly string[]): Flags {
       'metrics-bind-address': { type: 'string', default: ':8080' },
       'leader-elect': { type: 'boolean', default: false },
       'leader-election-namespace': { type: 'string' },
+      'progress-deadline-seconds': { type: 'string', default: '600' },
+      'max-concurrent-reconciles': { type: 'string', default: '4' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -61,6 +76,14 @@ export function parseFlags(argv: readonly string[]): Flags {
     metricsBindAddress: parseBindAddress(values['metrics-bind-address']),
     leaderElect: values['leader-elect'],
     leaderElectionNamespace: values['leader-election-namespace'] ?? values.namespace ?? 'kube-system',
+    progressDeadlineSeconds: positiveInteger(
+      '--progress-deadline-seconds',
+      values['progress-deadline-seconds'],
+    ),
+    maxConcurrentReconciles: positiveInteger(
+      '--max-concurrent-reconciles',
+      values['max-concurrent-reconciles'],
+    ),
     logLevel: values['log-level'],
     help: values.help,
   };

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     kubeConfig,
     logger,
     http: flags.metricsBindAddress,
+    progressDeadlineMs: flags.progressDeadlineSeconds * 1000,
+    maxConcurrentReconciles: flags.maxConcurrentReconciles,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.leaderElect ? { leaderElectionNamespace: flags.leaderElectionNamespace } : {}),
   });
