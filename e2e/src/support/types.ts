@@ -1,0 +1,27 @@
+/** Typed access to the kok kinds the tests read and write. */
+import { apiVersionOf, ComponentResource, MachineResource, NodePoolResource } from '@kok/api';
+import type { Component, Machine, NodePool } from '@kok/api';
+import { resourceType } from '@kok/reconcile';
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export type MachineObject = Machine & KubernetesObject;
+export type NodePoolObject = NodePool & KubernetesObject;
+
+export const machineType = resourceType<MachineObject>(
+  apiVersionOf(MachineResource),
+  'Machine',
+  MachineResource.plural,
+  false,
+);
+export const nodePoolType = resourceType<NodePoolObject>(
+  apiVersionOf(NodePoolResource),
+  'NodePool',
+  NodePoolResource.plural,
+  false,
+);
+export const componentType = resourceType<Component & KubernetesObject>(
+  apiVersionOf(ComponentResource),
+  'Component',
+  ComponentResource.plural,
+  false,
+);

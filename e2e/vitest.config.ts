@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.e2e.test.ts'],
+    // One real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for the run.
+    globalSetup: ['@kok/testing/global-setup'],
+    // The scenarios of a file build on each other (one fleet of real agents), so they run in order.
+    sequence: { concurrent: false },
+    fileParallelism: false,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+  },
+});
