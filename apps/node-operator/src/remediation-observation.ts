@@ -108,8 +108,7 @@ export function remediationActionPatch(
       spec.restartGeneration = (machine.spec?.restartGeneration ?? 0) + 1;
       break;
     case 'Reinstall':
-      spec.reinstallGeneration =
-        ((machine.spec as { reinstallGeneration?: number } | undefined)?.reinstallGeneration ?? 0) + 1;
+      spec.reinstallGeneration = (machine.spec?.reinstallGeneration ?? 0) + 1;
       break;
     case 'Reboot':
       spec.rebootGeneration = (machine.spec?.rebootGeneration ?? 0) + 1;
