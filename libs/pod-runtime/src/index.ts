@@ -1,0 +1,4 @@
+export type { LocalPodRuntimeOptions } from './local-pod-runtime.ts';
+export { canUsePrivateMounts, LocalPodRuntime, startLocalPodRuntime } from './local-pod-runtime.ts';
+export { localRuntimeNodeLabel } from './local-node.ts';
+export { binaryForImage } from './image-binary.ts';

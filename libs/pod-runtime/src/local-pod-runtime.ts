@@ -1,0 +1,389 @@
+/**
+ * A local pod runtime: a kubelet stand-in that runs, for real, the pods the
+ * scheduler puts on its own Node. Each pod gets a loopback address, its
+ * Secret and ConfigMap volumes as files, its container commands with the
+ * locally built binaries, and readiness from its probes run locally. kwok
+ * never touches these pods: it manages only Nodes annotated for it.
+ */
+import type { V1Container, V1Pod, V1PodStatus, V1Service, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PathMapping } from './command-line.ts';
+import { localArgs } from './command-line.ts';
+import { ContainerProcess } from './container-process.ts';
+import { hostEntries, renderHostsFile } from './hosts-file.ts';
+import { binaryForImage } from './image-binary.ts';
+import { registerAndHeartbeat } from './local-node.ts';
+import { LoopbackAddresses } from './loopback-addresses.ts';
+import { containerEnv } from './pod-environment.ts';
+import type { ContainerState } from './pod-status.ts';
+import { podStatus, statusChanged } from './pod-status.ts';
+import { runProbe } from './probe.ts';
+import type { VolumeSources } from './volumes.ts';
+import { materializeVolumes, VolumeError } from './volumes.ts';
+
+export interface LocalPodRuntimeOptions {
+  /** Credentials of the meta-cluster (it reads Pods, Services, Secrets, ConfigMaps; writes Pod and Node status). */
+  readonly kubeConfig: KubeConfig;
+  /** The directory of the etcd, kube-apiserver, kube-controller-manager and kube-scheduler binaries. */
+  readonly binDir: string;
+  /** The Node to register and run the pods of. Default: `kok-local-runtime`. */
+  readonly nodeName?: string;
+  /** Where pods' volumes, logs and claims' data live. Default: a new temp dir, removed by stop(). */
+  readonly stateDir?: string;
+  /** How often to look at pods, report status and probe. Default: 500 ms. */
+  readonly syncIntervalMs?: number;
+  /** Run each process with a private /etc/hosts (`unshare --mount`, needs root). Default: when `unshare --mount true` works. */
+  readonly privateHosts?: boolean;
+  /** The kubeletVersion the Node reports. Default: `v0.0.0-local`. */
+  readonly kubeletVersion?: string;
+  /** Progress and errors, one line each. Default: silent. */
+  readonly onLog?: (message: string) => void;
+}
+
+interface RunningContainer {
+  readonly spec: V1Container;
+  readonly env: Record<string, string>;
+  readonly process: ContainerProcess | undefined;
+  ready: boolean;
+  lastProbe: number;
+  waiting?: { reason: string; message?: string };
+}
+
+interface RunningPod {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly ip: string;
+  readonly dir: string;
+  readonly startTime: Date;
+  containers: RunningContainer[];
+  pod: V1Pod;
+}
+
+/** Whether this machine lets us give a process its own mount table. */
+export function canUsePrivateMounts(): boolean {
+  return spawnSync('unshare', ['--mount', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+export class LocalPodRuntime {
+  readonly nodeName: string;
+  /** The hosts file the processes see as /etc/hosts. */
+  readonly hostsFile: string;
+  readonly stateDir: string;
+  readonly #options: LocalPodRuntimeOptions;
+  readonly #core: CoreV1Api;
+  readonly #addresses = new LoopbackAddresses();
+  readonly #pods = new Map<string, RunningPod>();
+  readonly #privateHosts: boolean;
+  readonly #ownsStateDir: boolean;
+  #timer: NodeJS.Timeout | undefined;
+  #syncing: Promise<void> | undefined;
+  #stopped = false;
+  #lastHeartbeat = 0;
+
+  constructor(options: LocalPodRuntimeOptions) {
+    this.#options = options;
+    this.nodeName = options.nodeName ?? 'kok-local-runtime';
+    this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#ownsStateDir = !options.stateDir;
+    this.stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'kok-pod-runtime-'));
+    mkdirSync(this.stateDir, { recursive: true });
+    this.hostsFile = join(this.stateDir, 'hosts');
+    writeFileSync(this.hostsFile, renderHostsFile([]));
+    this.#privateHosts = options.privateHosts ?? canUsePrivateMounts();
+    if (!this.#privateHosts)
+      this.#log(
+        'no private mount namespace (unshare --mount failed): Service names will not resolve inside pods',
+      );
+  }
+
+  /** The loopback address of a pod the runtime runs, if any. */
+  podIP(namespace: string, name: string): string | undefined {
+    for (const pod of this.#pods.values())
+      if (pod.namespace === namespace && pod.name === name) return pod.ip;
+    return undefined;
+  }
+
+  /** Registers the Node and starts syncing; resolves after the first sync. */
+  async start(): Promise<void> {
+    await registerAndHeartbeat(this.#core, this.nodeName, this.#kubeletVersion);
+    this.#lastHeartbeat = Date.now();
+    await this.#sync();
+    const loop = () => {
+      if (this.#stopped) return;
+      this.#syncing = this.#sync().finally(() => {
+        this.#timer = setTimeout(loop, this.#options.syncIntervalMs ?? 500);
+      });
+    };
+    this.#timer = setTimeout(loop, this.#options.syncIntervalMs ?? 500);
+  }
+
+  /** Stops every process (their pods stay in the API) and removes the temp state dir it made. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#syncing?.catch(() => undefined);
+    await Promise.all([...this.#pods.values()].map((pod) => this.#stopPod(pod)));
+    if (this.#ownsStateDir) rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  get #kubeletVersion() {
+    return this.#options.kubeletVersion ?? 'v0.0.0-local';
+  }
+
+  #log(message: string) {
+    this.#options.onLog?.(message);
+  }
+
+  async #sync(): Promise<void> {
+    try {
+      if (Date.now() - this.#lastHeartbeat > 10_000) {
+        await registerAndHeartbeat(this.#core, this.nodeName, this.#kubeletVersion);
+        this.#lastHeartbeat = Date.now();
+      }
+      const pods = (
+        await this.#core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${this.nodeName}` })
+      ).items;
+      const seen = new Set<string>();
+      for (const pod of pods) {
+        const uid = pod.metadata?.uid ?? '';
+        seen.add(uid);
+        const running = this.#pods.get(uid);
+        if (pod.metadata?.deletionTimestamp) {
+          if (running) await this.#stopPod(running);
+          // Like a kubelet: once the containers are gone, the pod object may go.
+          await this.#core
+            .deleteNamespacedPod({
+              name: pod.metadata.name ?? '',
+              namespace: pod.metadata.namespace ?? '',
+              gracePeriodSeconds: 0,
+            })
+            .catch(() => undefined);
+          continue;
+        }
+        if (running) running.pod = pod;
+        else await this.#startPod(pod);
+      }
+      for (const [uid, pod] of this.#pods) if (!seen.has(uid)) await this.#stopPod(pod);
+      await this.#writeHostsFile(pods);
+      await Promise.all([...this.#pods.values()].map((pod) => this.#probeAndReport(pod)));
+    } catch (error) {
+      this.#log(`sync: ${(error as Error).message}`);
+    }
+  }
+
+  async #startPod(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const name = pod.metadata?.name ?? '';
+    const ip = this.#addresses.acquire(uid);
+    const dir = join(this.stateDir, 'pods', `${namespace}_${name}_${uid}`);
+    mkdirSync(dir, { recursive: true });
+    const running: RunningPod = { uid, namespace, name, ip, dir, startTime: new Date(), containers: [], pod };
+    this.#pods.set(uid, running);
+    const waitingAll = (reason: string, message: string) => {
+      running.containers = (pod.spec?.containers ?? []).map((spec) => ({
+        spec,
+        env: {},
+        process: undefined,
+        ready: false,
+        lastProbe: 0,
+        waiting: { reason, message },
+      }));
+      this.#log(`${namespace}/${name}: ${message}`);
+    };
+    let volumeDirs: Map<string, string>;
+    try {
+      volumeDirs = materializeVolumes(pod, await this.#volumeSources(pod), {
+        podDir: dir,
+        claimsDir: join(this.stateDir, 'claims'),
+      });
+    } catch (error) {
+      if (!(error instanceof VolumeError)) throw error;
+      // Not started: forget it so the next sync tries again (the Secret may appear).
+      waitingAll('ContainerCreating', error.message);
+      await this.#report(running);
+      this.#pods.delete(uid);
+      this.#addresses.release(uid);
+      return;
+    }
+    const facts = { podIP: ip, nodeName: this.nodeName };
+    for (const spec of pod.spec?.containers ?? []) {
+      const binary = binaryForImage(spec.image ?? '');
+      const env = containerEnv(pod, spec, facts);
+      if (!binary) {
+        running.containers.push({
+          spec,
+          env,
+          process: undefined,
+          ready: false,
+          lastProbe: 0,
+          waiting: { reason: 'ErrImagePull', message: `no local binary stands in for image ${spec.image}` },
+        });
+        continue;
+      }
+      const mappings: PathMapping[] = (spec.volumeMounts ?? []).flatMap((mount) => {
+        const local = volumeDirs.get(mount.name);
+        return local
+          ? [{ mountPath: mount.mountPath, localPath: mount.subPath ? join(local, mount.subPath) : local }]
+          : [];
+      });
+      const args = localArgs({
+        binary,
+        command: spec.command ?? [],
+        args: spec.args ?? [],
+        env,
+        mappings,
+        podIP: ip,
+      });
+      const process = new ContainerProcess({
+        file: join(this.#options.binDir, binary),
+        args,
+        env,
+        hostsFile: this.#privateHosts ? this.hostsFile : undefined,
+        logFile: join(dir, `${spec.name}.log`),
+        restart: pod.spec?.restartPolicy !== 'Never',
+      });
+      process.start();
+      running.containers.push({ spec, env, process, ready: false, lastProbe: 0 });
+      this.#log(`${namespace}/${name}: started ${binary} on ${ip}`);
+    }
+  }
+
+  async #volumeSources(pod: V1Pod): Promise<VolumeSources> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const names = { secret: new Set<string>(), configMap: new Set<string>() };
+    for (const volume of pod.spec?.volumes ?? []) {
+      if (volume.secret?.secretName) names.secret.add(volume.secret.secretName);
+      if (volume.configMap?.name) names.configMap.add(volume.configMap.name);
+      for (const source of volume.projected?.sources ?? []) {
+        if (source.secret?.name) names.secret.add(source.secret.name);
+        if (source.configMap?.name) names.configMap.add(source.configMap.name);
+      }
+    }
+    const secrets = new Map<string, Record<string, Buffer>>();
+    const configMaps = new Map<string, Record<string, Buffer>>();
+    const notFound = (error: unknown) => {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    };
+    for (const name of names.secret) {
+      const secret = await this.#core.readNamespacedSecret({ name, namespace }).catch(notFound);
+      if (secret)
+        secrets.set(
+          name,
+          Object.fromEntries(
+            Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+          ),
+        );
+    }
+    for (const name of names.configMap) {
+      const configMap = await this.#core.readNamespacedConfigMap({ name, namespace }).catch(notFound);
+      if (configMap)
+        configMaps.set(name, {
+          ...Object.fromEntries(Object.entries(configMap.data ?? {}).map(([k, v]) => [k, Buffer.from(v)])),
+          ...Object.fromEntries(
+            Object.entries(configMap.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+          ),
+        });
+    }
+    return { secret: (name) => secrets.get(name), configMap: (name) => configMaps.get(name) };
+  }
+
+  async #stopPod(pod: RunningPod): Promise<void> {
+    this.#pods.delete(pod.uid);
+    const grace = (pod.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    await Promise.all(pod.containers.map((c) => c.process?.stop(Math.min(grace, 10_000))));
+    this.#addresses.release(pod.uid);
+    rmSync(pod.dir, { recursive: true, force: true });
+    this.#log(`${pod.namespace}/${pod.name}: stopped`);
+  }
+
+  async #writeHostsFile(pods: readonly V1Pod[]): Promise<void> {
+    const namespaces = [...new Set(pods.map((pod) => pod.metadata?.namespace ?? 'default'))];
+    const services: V1Service[] = [];
+    for (const namespace of namespaces)
+      services.push(...(await this.#core.listNamespacedService({ namespace })).items);
+    const ipOf = (pod: V1Pod) => this.#pods.get(pod.metadata?.uid ?? '')?.ip;
+    const content = renderHostsFile(hostEntries(services, pods, ipOf));
+    // Rewritten in place, never replaced: the processes see this inode through a bind mount.
+    if (!existsSync(this.hostsFile) || readFileSync(this.hostsFile, 'utf8') !== content)
+      writeFileSync(this.hostsFile, content);
+  }
+
+  async #probeAndReport(pod: RunningPod): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      pod.containers.map(async (container) => {
+        const process = container.process;
+        if (!process?.running) {
+          container.ready = false;
+          return;
+        }
+        const probe = container.spec.readinessProbe;
+        if (!probe) {
+          container.ready = true;
+          return;
+        }
+        const startedAt = process.startedAt?.getTime() ?? now;
+        if (now - startedAt < (probe.initialDelaySeconds ?? 0) * 1000) return;
+        if (now - container.lastProbe < (probe.periodSeconds ?? 10) * 1000) return;
+        container.lastProbe = now;
+        const ready = await runProbe(probe, container.spec, pod.ip, container.env);
+        if (ready !== container.ready)
+          this.#log(`${pod.namespace}/${pod.name}: ${container.spec.name} ready=${ready}`);
+        container.ready = ready;
+      }),
+    );
+    await this.#report(pod);
+  }
+
+  async #report(pod: RunningPod): Promise<void> {
+    const containers: ContainerState[] = pod.containers.map((c) => {
+      const p = c.process;
+      const waiting =
+        c.waiting ??
+        (p && !p.running && p.lastExit
+          ? { reason: 'CrashLoopBackOff', message: `exit code ${p.lastExit.exitCode}` }
+          : undefined);
+      return {
+        name: c.spec.name,
+        image: c.spec.image ?? '',
+        ...(p?.running && p.startedAt ? { startedAt: p.startedAt } : {}),
+        ...(waiting ? { waiting } : {}),
+        ...(p?.lastExit ? { lastExit: p.lastExit } : {}),
+        ready: c.ready,
+        restartCount: p?.restartCount ?? 0,
+      };
+    });
+    const current: V1PodStatus | undefined = pod.pod.status;
+    const next = podStatus(
+      { podIP: pod.ip, hostIP: '127.0.0.1', startTime: pod.startTime, containers },
+      current,
+      new Date(),
+    );
+    if (!statusChanged(current, next)) return;
+    this.#log(
+      `${pod.namespace}/${pod.name}: reporting ${next.phase}, ready=${containers.every((c) => c.ready)}`,
+    );
+    try {
+      pod.pod = await this.#core.patchNamespacedPodStatus(
+        { name: pod.name, namespace: pod.namespace, body: { status: next } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      this.#log(`${pod.namespace}/${pod.name}: reporting status: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Starts a runtime (see LocalPodRuntime); stop it with `stop()`. */
+export async function startLocalPodRuntime(options: LocalPodRuntimeOptions): Promise<LocalPodRuntime> {
+  const runtime = new LocalPodRuntime(options);
+  await runtime.start();
+  return runtime;
+}

@@ -1,0 +1,154 @@
+/**
+ * A pod's volumes as local directories: Secrets, ConfigMaps and projections of
+ * them become files; emptyDir becomes an empty directory of the pod; a
+ * PersistentVolumeClaim becomes a directory keyed by the claim, so the data
+ * outlives the pod (an etcd member restarted keeps its data).
+ */
+import type { V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+
+/** The data of Secrets and ConfigMaps, as bytes, by name in the pod's namespace. */
+export interface VolumeSources {
+  secret(name: string): Readonly<Record<string, Buffer>> | undefined;
+  configMap(name: string): Readonly<Record<string, Buffer>> | undefined;
+}
+
+export interface VolumeFile {
+  readonly path: string;
+  readonly content: Buffer;
+  readonly mode: number;
+}
+
+/** What a volume becomes: files in the pod's directory, an empty directory, or a claim's directory. */
+export type VolumePlan =
+  | { readonly kind: 'files'; readonly files: readonly VolumeFile[] }
+  | { readonly kind: 'emptyDir' }
+  | { readonly kind: 'claim'; readonly claimName: string };
+
+/** Thrown when a volume cannot be made yet (a missing Secret) or at all (an unsupported type). */
+export class VolumeError extends Error {}
+
+function selectKeys(
+  data: Readonly<Record<string, Buffer>>,
+  items: readonly V1KeyToPath[] | undefined,
+  defaultMode: number,
+  what: string,
+  optional: boolean,
+): VolumeFile[] {
+  if (!items || items.length === 0)
+    return Object.entries(data).map(([key, content]) => ({ path: key, content, mode: defaultMode }));
+  const files: VolumeFile[] = [];
+  for (const item of items) {
+    const content = data[item.key];
+    if (!content) {
+      if (optional) continue;
+      throw new VolumeError(`${what} has no key ${item.key}`);
+    }
+    files.push({ path: item.path, content, mode: item.mode ?? defaultMode });
+  }
+  return files;
+}
+
+/** The plan of one volume; throws a VolumeError naming what is missing or unsupported. */
+export function planVolume(volume: V1Volume, sources: VolumeSources): VolumePlan {
+  const source = (kind: 'secret' | 'configMap', name: string | undefined, optional: boolean | undefined) => {
+    const data = name ? sources[kind](name) : undefined;
+    if (!data && !optional)
+      throw new VolumeError(`${kind} ${name ?? '(no name)'} of volume ${volume.name} not found`);
+    return data ?? {};
+  };
+  if (volume.secret) {
+    const s = volume.secret;
+    const data = source('secret', s.secretName, s.optional);
+    return {
+      kind: 'files',
+      files: selectKeys(data, s.items, s.defaultMode ?? 0o644, `Secret ${s.secretName}`, !!s.optional),
+    };
+  }
+  if (volume.configMap) {
+    const c = volume.configMap;
+    const data = source('configMap', c.name, c.optional);
+    return {
+      kind: 'files',
+      files: selectKeys(data, c.items, c.defaultMode ?? 0o644, `ConfigMap ${c.name}`, !!c.optional),
+    };
+  }
+  if (volume.projected) {
+    const defaultMode = volume.projected.defaultMode ?? 0o644;
+    const files: VolumeFile[] = [];
+    for (const projection of volume.projected.sources ?? []) {
+      if (projection.secret) {
+        const s = projection.secret;
+        files.push(
+          ...selectKeys(
+            source('secret', s.name, s.optional),
+            s.items,
+            defaultMode,
+            `Secret ${s.name}`,
+            !!s.optional,
+          ),
+        );
+      } else if (projection.configMap) {
+        const c = projection.configMap;
+        files.push(
+          ...selectKeys(
+            source('configMap', c.name, c.optional),
+            c.items,
+            defaultMode,
+            `ConfigMap ${c.name}`,
+            !!c.optional,
+          ),
+        );
+      } else {
+        throw new VolumeError(`volume ${volume.name}: only Secret and ConfigMap projections are supported`);
+      }
+    }
+    return { kind: 'files', files };
+  }
+  if (volume.emptyDir) return { kind: 'emptyDir' };
+  if (volume.persistentVolumeClaim)
+    return { kind: 'claim', claimName: volume.persistentVolumeClaim.claimName };
+  throw new VolumeError(
+    `volume ${volume.name}: only secret, configMap, projected, emptyDir and persistentVolumeClaim are supported`,
+  );
+}
+
+/** Where the runtime keeps a pod's volumes and the claims' data. */
+export interface VolumeLayout {
+  /** The pod's own directory (gone with the pod). */
+  readonly podDir: string;
+  /** Claims' data, under `<claimsDir>/<namespace>/<claim>`. */
+  readonly claimsDir: string;
+}
+
+/** Writes every volume of `pod`; returns the local directory of each volume by name. */
+export function materializeVolumes(
+  pod: V1Pod,
+  sources: VolumeSources,
+  layout: VolumeLayout,
+): Map<string, string> {
+  const dirs = new Map<string, string>();
+  for (const volume of pod.spec?.volumes ?? []) {
+    const plan = planVolume(volume, sources);
+    let dir: string;
+    if (plan.kind === 'claim') {
+      dir = join(layout.claimsDir, pod.metadata?.namespace ?? 'default', plan.claimName);
+    } else {
+      dir = join(layout.podDir, 'volumes', volume.name);
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (plan.kind === 'files') {
+      for (const file of plan.files) {
+        const target = normalize(join(dir, file.path));
+        if (!target.startsWith(`${dir}/`))
+          throw new VolumeError(`volume ${volume.name}: path ${file.path} escapes the volume`);
+        mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+        writeFileSync(target, file.content);
+        chmodSync(target, file.mode);
+      }
+    }
+    dirs.set(volume.name, dir);
+  }
+  return dirs;
+}
