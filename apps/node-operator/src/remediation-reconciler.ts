@@ -44,6 +44,9 @@ const STORM_REASONS = {
   none: 'NoStorm',
 };
 
+/** The least time between two passes over one policy. */
+export const DEFAULT_MIN_PASS_INTERVAL_MS = 1_000;
+
 /** While a remediation Drain waits on evictions, look again this often. */
 const DRAIN_RETRY_MS = 1_000;
 
@@ -62,6 +65,8 @@ export interface RemediationDeps {
   now: () => Date;
   /** Default DEFAULT_STORM_COOLDOWN_MS (5 min). */
   stormCooldownMs?: number;
+  /** A policy is planned at most once per this many ms (Machine events arrive in bursts). Default 1000. */
+  minPassIntervalMs?: number;
 }
 
 /**
@@ -72,11 +77,19 @@ export interface RemediationDeps {
  * letting go, so the rollout plans from a view that includes them.
  */
 export function remediationReconciler(deps: RemediationDeps): Reconciler {
+  const lastPassAt = new Map<string, number>();
+  const minInterval = deps.minPassIntervalMs ?? DEFAULT_MIN_PASS_INTERVAL_MS;
   return async (request, ctx) => {
     const policy = deps.policies.getByName(undefined, request.name);
-    if (!policy || policy.metadata?.deletionTimestamp) return;
-    const poolNames = selectedMachines(deps, policy).flatMap((m) => poolOf(deps, m)?.metadata?.name ?? []);
-    return deps.locks.withPools(poolNames, async () => {
+    if (!policy || policy.metadata?.deletionTimestamp) {
+      lastPassAt.delete(request.name);
+      return;
+    }
+    // Every Machine event maps to the policy; at 10,000 machines one pass a second is plenty.
+    const sinceLast = Date.now() - (lastPassAt.get(request.name) ?? 0);
+    if (sinceLast < minInterval) return { requeueAfter: minInterval - sinceLast };
+    const poolNames = new Set(observeFleet(deps, policy).poolOf.values());
+    const result = await deps.locks.withPools(poolNames, async () => {
       const current = deps.policies.getByName(undefined, request.name);
       if (!current) return undefined;
       const { plan, machines } = observeAndPlan(deps, current);
@@ -87,21 +100,35 @@ export function remediationReconciler(deps: RemediationDeps): Reconciler {
       const next = [wakeIn, drainPending ? DRAIN_RETRY_MS : undefined].filter((v) => v !== undefined);
       return next.length > 0 ? { requeueAfter: Math.min(...next) } : undefined;
     });
+    lastPassAt.set(request.name, Date.now());
+    return result;
   };
 }
 
-function selectedMachines(deps: RemediationDeps, policy: PolicyObject): MachineObject[] {
-  return deps.machines
-    .list()
-    .filter(
-      (m) =>
-        matchesSelector(m.metadata?.labels ?? {}, policy.spec.selector) &&
-        m.metadata?.annotations?.[Annotations.machinePaused] === undefined,
-    );
+interface FleetView {
+  /** The policy's machines (paused ones left out). */
+  selected: MachineObject[];
+  /** Pool name of each selected machine that is in a pool. */
+  poolOf: Map<string, string>;
+  pools: Map<string, PoolObject>;
 }
 
-function poolOf(deps: RemediationDeps, machine: MachineObject): PoolObject | undefined {
-  return deps.pools.list().find((pool) => isPoolMember(machine, pool));
+/** One walk over the machine cache: who is selected, and in which pool. */
+function observeFleet(deps: RemediationDeps, policy: PolicyObject): FleetView {
+  const allPools = deps.pools.list();
+  const view: FleetView = { selected: [], poolOf: new Map(), pools: new Map() };
+  for (const machine of deps.machines.list()) {
+    if (!matchesSelector(machine.metadata?.labels ?? {}, policy.spec.selector)) continue;
+    if (machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined) continue;
+    view.selected.push(machine);
+    const pool = allPools.find((p) => isPoolMember(machine, p));
+    const poolName = pool?.metadata?.name;
+    if (pool && poolName) {
+      view.poolOf.set(machine.metadata?.name ?? '', poolName);
+      view.pools.set(poolName, pool);
+    }
+  }
+  return view;
 }
 
 /** The policy's machines and each pool's budget, counted exactly as the rollout counts it. */
@@ -109,42 +136,40 @@ function observeAndPlan(
   deps: RemediationDeps,
   policy: PolicyObject,
 ): { plan: RemediationPlan; machines: Map<string, MachineObject> } {
-  const selected = selectedMachines(deps, policy);
+  const { selected, poolOf, pools } = observeFleet(deps, policy);
   const budgets = new Map<string, PoolBudget>();
   const occupying = new Set<string>();
-  const poolByMachine = new Map<string, string>();
-  const pools = new Map<string, PoolObject>();
-  for (const machine of selected) {
-    const pool = poolOf(deps, machine);
-    if (pool?.metadata?.name) {
-      poolByMachine.set(machine.metadata?.name ?? '', pool.metadata.name);
-      pools.set(pool.metadata.name, pool);
+  const members = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
+  const used = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
+  const poolList = [...pools.values()];
+  for (const machine of deps.machines.list()) {
+    const pool = poolList.find((p) => isPoolMember(machine, p));
+    const poolName = pool?.metadata?.name;
+    if (!pool || !poolName) continue;
+    members.set(poolName, (members.get(poolName) ?? 0) + 1);
+    const name = machine.metadata?.name ?? '';
+    const state = machineStateFor(
+      machine,
+      deps.nodes.getByName(undefined, name),
+      pool.spec.template,
+      pool.spec.disruptionPolicy,
+    );
+    if (occupiesBudget(state)) {
+      used.set(poolName, (used.get(poolName) ?? 0) + 1);
+      occupying.add(name);
     }
   }
-  for (const [name, pool] of pools) {
-    const members = deps.machines.list().filter((m) => isPoolMember(m, pool));
-    let used = 0;
-    for (const member of members) {
-      const memberName = member.metadata?.name ?? '';
-      const state = machineStateFor(
-        member,
-        deps.nodes.getByName(undefined, memberName),
-        pool.spec.template,
-        pool.spec.disruptionPolicy,
-      );
-      if (occupiesBudget(state)) {
-        used++;
-        occupying.add(memberName);
-      }
-    }
-    budgets.set(name, { limit: maxUnavailableOf(pool, members.length), used });
-  }
+  for (const [name, pool] of pools)
+    budgets.set(name, {
+      limit: maxUnavailableOf(pool, members.get(name) ?? 0),
+      used: used.get(name) ?? 0,
+    });
   const candidates: RemediationCandidate[] = selected.map((m) => {
     const name = m.metadata?.name ?? '';
     return remediationCandidateFor(
       m,
       deps.nodes.getByName(undefined, name),
-      poolByMachine.get(name),
+      poolOf.get(name),
       occupying.has(name),
     );
   });
