@@ -1,0 +1,94 @@
+// 100 Clusters created at once on kwok (real apiserver, controller-manager, scheduler):
+// time until every one is Available, and the operator's peak RSS and CPU seconds.
+// The operator runs as a child process (`node src/main.ts`), as it does for real.
+//   --clusters=<n>                  fleet size (default 100)
+//   --max-concurrent-reconciles=<n> passed to the operator (default 8)
+import { readFileSync } from 'node:fs';
+import { KubeClient } from '@kok/reconcile';
+import { startControlPlane } from '@kok/testing';
+import {
+  clusterType,
+  createNamespace,
+  installClusterCrds,
+  isAvailable,
+  provisionVolumes,
+  smallCluster,
+  startOperator,
+  waitFor,
+} from './kok-operator-fixtures.ts';
+import { round } from './statistics.ts';
+
+const flag = (name: string, fallback: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const clusters = flag('clusters', 100);
+const concurrency = flag('max-concurrent-reconciles', 8);
+/** Linux reports CPU time in clock ticks of 1/100 s. */
+const TICKS_PER_SECOND = 100;
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
+  return Number(line?.[1] ?? 0) / 1024;
+}
+
+function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+const controlPlane = await startControlPlane({
+  controllerManager: true,
+  scheduler: true,
+  kwok: true,
+  nodes: 3,
+});
+const client = new KubeClient(controlPlane.kubeConfig, { qps: 200, burst: 400 });
+let result: Record<string, unknown>;
+try {
+  await installClusterCrds(client);
+  const ns = await createNamespace(client, 'bench-fleet');
+  const storageClass = await provisionVolumes(client, clusters);
+  const operator = await startOperator(controlPlane.kubeconfigPath, [
+    `--namespace=${ns}`,
+    '--metrics-bind-address=0',
+    `--max-concurrent-reconciles=${concurrency}`,
+  ]);
+  const pid = operator.pid ?? 0;
+  const cpuBefore = cpuSeconds(pid);
+  let peakRss = rssMiB(pid);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(pid))), 250);
+  const began = performance.now();
+  const names = Array.from({ length: clusters }, (_, i) => `fleet-${i}`);
+  await Promise.all(names.map((name) => client.create(clusterType, smallCluster(ns, name, storageClass))));
+  let lastReport = 0;
+  await waitFor(
+    `all ${clusters} Clusters Available`,
+    async () => {
+      const { items } = await client.list(clusterType, { namespace: ns });
+      const available = items.filter(isAvailable).length;
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        console.error(`${round((performance.now() - began) / 1000, 0)}s: ${available}/${clusters} Available`);
+      }
+      return available === clusters;
+    },
+    600_000,
+  );
+  const seconds = (performance.now() - began) / 1000;
+  clearInterval(sampler);
+  result = {
+    benchmark: 'cluster-fleet',
+    clusters,
+    maxConcurrentReconciles: concurrency,
+    allAvailableSeconds: round(seconds),
+    operatorPeakRssMiB: round(Math.max(peakRss, rssMiB(pid)), 0),
+    operatorCpuSeconds: round(cpuSeconds(pid) - cpuBefore),
+    targets: { allAvailableSeconds: 120, operatorPeakRssMiB: 300 },
+  };
+  operator.kill('SIGTERM');
+} finally {
+  client.close();
+  await controlPlane.stop();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,72 @@
+// Cluster create → Available on kwok (real apiserver, controller-manager, scheduler),
+// the operator as a child process: median of 10 runs, with the time each gate took.
+//   --runs=<n>  runs (default 10)
+import { KubeClient } from '@kok/reconcile';
+import { startControlPlane } from '@kok/testing';
+import {
+  clusterType,
+  createNamespace,
+  installClusterCrds,
+  isAvailable,
+  provisionVolumes,
+  smallCluster,
+  startOperator,
+  waitFor,
+} from './kok-operator-fixtures.ts';
+import { median, round } from './statistics.ts';
+
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 10);
+const GATES = ['EtcdAvailable', 'APIServerAvailable', 'ControllerManagerAvailable', 'SchedulerAvailable'];
+
+const controlPlane = await startControlPlane({
+  controllerManager: true,
+  scheduler: true,
+  kwok: true,
+  nodes: 3,
+});
+const client = new KubeClient(controlPlane.kubeConfig, { qps: 100, burst: 200 });
+const totals: number[] = [];
+const gateSeconds: Record<string, number[]> = Object.fromEntries(GATES.map((g) => [g, []]));
+try {
+  await installClusterCrds(client);
+  const ns = await createNamespace(client, 'bench-up');
+  const storageClass = await provisionVolumes(client, runs);
+  const operator = await startOperator(controlPlane.kubeconfigPath, [
+    `--namespace=${ns}`,
+    '--metrics-bind-address=0',
+  ]);
+  for (let run = 0; run < runs; run++) {
+    const name = `up-${run}`;
+    const began = performance.now();
+    await client.create(clusterType, smallCluster(ns, name, storageClass));
+    const ready = await waitFor(
+      `${name} Available`,
+      async () => {
+        const c = await client.get(clusterType, { namespace: ns, name });
+        return isAvailable(c) ? c : undefined;
+      },
+      120_000,
+    );
+    totals.push((performance.now() - began) / 1000);
+    for (const gate of GATES)
+      gateSeconds[gate]?.push(
+        (ready.status?.gates?.find((g) => g.name === gate)?.durationMilliseconds ?? 0) / 1000,
+      );
+    console.error(`run ${run + 1}/${runs}: ${round(totals.at(-1) as number)}s`);
+  }
+  operator.kill('SIGTERM');
+} finally {
+  client.close();
+  await controlPlane.stop();
+}
+
+console.log(
+  JSON.stringify({
+    benchmark: 'cluster-up',
+    runs,
+    createToAvailableSecondsMedian: round(median(totals)),
+    createToAvailableSeconds: totals.map((s) => round(s)),
+    gateSecondsMedian: Object.fromEntries(GATES.map((g) => [g, round(median(gateSeconds[g] ?? [0]))])),
+    targets: { createToAvailableSeconds: 10 },
+  }),
+);

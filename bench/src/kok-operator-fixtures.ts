@@ -1,0 +1,131 @@
+// What the kube-on-kube-operator benchmarks share: the operator as a child process
+// (benchmarks may not import apps), the Cluster CRDs, etcd volumes and a small Cluster.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from '@kok/reconcile';
+import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
+
+const repo = new URL('../../', import.meta.url).pathname;
+const operatorDir = `${repo}apps/kube-on-kube-operator`;
+
+export interface ClusterObject extends KubernetesObject {
+  spec: Record<string, unknown>;
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    gates?: { name: string; durationMilliseconds?: number }[];
+  };
+}
+
+export const clusterType = resourceType<ClusterObject>(
+  'clusters.kok.dev/v1alpha1',
+  'Cluster',
+  'clusters',
+  true,
+);
+const crdType = resourceType(
+  'apiextensions.k8s.io/v1',
+  'CustomResourceDefinition',
+  'customresourcedefinitions',
+  false,
+);
+const storageClassType = resourceType('storage.k8s.io/v1', 'StorageClass', 'storageclasses', false);
+const persistentVolumeType = resourceType('v1', 'PersistentVolume', 'persistentvolumes', false);
+
+export const isAvailable = (c: ClusterObject): boolean =>
+  c.status?.phase === 'Ready' &&
+  c.status.conditions?.some((x) => x.type === 'Available' && x.status === 'True') === true;
+
+/** Polls `check` every 100 ms until it returns truthy. */
+export async function waitFor<R>(
+  what: string,
+  check: () => Promise<R>,
+  timeoutMs: number,
+): Promise<NonNullable<R>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function installClusterCrds(client: KubeClient): Promise<void> {
+  for (const file of readdirSync(`${repo}crds`).filter((f) => f.startsWith('clusters.kok.dev_'))) {
+    const text = readFileSync(`${repo}crds/${file}`, 'utf8');
+    const name = /^metadata:\n {2}name: (\S+)$/m.exec(text)?.[1] ?? '';
+    await client.patch(crdType, { name }, PatchType.apply, text, { force: true });
+    await waitFor(
+      `CRD ${name} Established`,
+      async () => {
+        const crd = (await client.get(crdType, { name })) as {
+          status?: { conditions?: { type: string; status: string }[] };
+        };
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      30_000,
+    );
+  }
+}
+
+export async function createNamespace(client: KubeClient, name: string): Promise<string> {
+  await client.create(builtinTypes.namespace, { metadata: { name } });
+  return name;
+}
+
+/** A StorageClass with `count` pre-made volumes for etcd's claims (no provisioner here). */
+export async function provisionVolumes(client: KubeClient, count: number): Promise<string> {
+  const storageClass = `bench-${process.pid}`;
+  await client.create(storageClassType, {
+    metadata: { name: storageClass },
+    provisioner: 'kubernetes.io/no-provisioner',
+    volumeBindingMode: 'Immediate',
+  } as never);
+  for (let i = 0; i < count; i++)
+    await client.create(persistentVolumeType, {
+      metadata: { name: `${storageClass}-${i}` },
+      spec: {
+        storageClassName: storageClass,
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: `/tmp/${storageClass}-${i}` },
+      },
+    } as never);
+  return storageClass;
+}
+
+/** One replica of etcd, two apiservers, one controller-manager, one scheduler. */
+export function smallCluster(namespace: string, name: string, storageClass: string): ClusterObject {
+  return {
+    apiVersion: 'clusters.kok.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, namespace },
+    spec: {
+      version: 'v1.36.3',
+      etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: storageClass } },
+      controlPlane: {
+        apiServer: { replicas: 2 },
+        controllerManager: { replicas: 1 },
+        scheduler: { replicas: 1 },
+      },
+    },
+  };
+}
+
+/** `node src/main.ts` of the operator; resolves once it logs that it runs. */
+export async function startOperator(kubeconfigPath: string, args: readonly string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['src/main.ts', `--kubeconfig=${kubeconfigPath}`, ...args], {
+    cwd: operatorDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let running = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes('"msg":"running"')) running = true;
+  });
+  await waitFor('the operator to run', async () => running || child.exitCode !== null, 60_000);
+  if (!running) throw new Error(`the operator exited with ${child.exitCode}`);
+  return child;
+}
