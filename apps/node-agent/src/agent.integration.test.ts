@@ -138,9 +138,10 @@ describe('node agent on a real apiserver', () => {
       state: 'Running',
       since: expect.stringMatching(/Z$/),
     });
-    // since moves with the kubelet's new version and stays put for the untouched containerd.
+    // since moves with the kubelet's new version. (That it stays put while nothing changes is a unit
+    // property: here containerd's exec health check may flap on a loaded machine and move it legitimately.)
     expect(Date.parse(status.components?.[0]?.since ?? '')).toBeGreaterThanOrEqual(changedAt);
-    expect(status.components?.[1]?.since).toBe(sinceBefore?.[1]);
+    expect(status.components?.[0]?.since).not.toBe(sinceBefore?.[0]);
     expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.2');
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(true);
     expect(await kubeletPid()).not.toBe(before.kubelet);

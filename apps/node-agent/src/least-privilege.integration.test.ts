@@ -3,19 +3,26 @@
  * its own (the test issues client certificates with its CA): agent A may
  * read and report on Machine A, and is refused on Machine B.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ForbiddenError, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, ForbiddenError, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { eventually, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import { pino } from 'pino';
+import { NodeAgent } from './agent.ts';
+import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
 import { machineType } from './resources.ts';
 
 const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
+  Namespace: { plural: 'namespaces', namespaced: false },
+  Role: { plural: 'roles', namespaced: true },
+  RoleBinding: { plural: 'rolebindings', namespaced: true },
   ClusterRole: { plural: 'clusterroles', namespaced: false },
   ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
   ValidatingAdmissionPolicy: { plural: 'validatingadmissionpolicies', namespaced: false },
@@ -25,6 +32,7 @@ const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
 let controlPlane: ControlPlane;
 let admin: KubeClient;
 let agentA: KubeClient;
+let agentAConfig: KubeConfig;
 
 async function applyDeployFile(name: string): Promise<void> {
   const text = readFileSync(fileURLToPath(new URL(`../deploy/${name}`, import.meta.url)), 'utf8');
@@ -62,6 +70,7 @@ beforeAll(async () => {
     await controlPlane.kubeconfigForUser('system:node-agent:machine-a', ['kok:node-agents']),
   );
   agentA = new KubeClient(kubeConfig);
+  agentAConfig = kubeConfig;
 }, 120_000);
 
 afterAll(async () => {
@@ -100,5 +109,66 @@ describe('node agent least privilege', () => {
     await expect(
       agentA.request('DELETE', '/apis/nodes.kok.dev/v1alpha1/machines/machine-a'),
     ).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('lets agent A read Secrets and ConfigMaps in kok-node-files only, and write none', async () => {
+    const filesNs = 'kok-node-files';
+    await admin.create(builtinTypes.secret, {
+      metadata: { namespace: filesNs, name: 'shared' },
+      stringData: { token: 'shared-token' },
+    });
+    await admin.create(builtinTypes.secret, {
+      metadata: { namespace: 'default', name: 'elsewhere' },
+      stringData: { token: 'not-for-agents' },
+    });
+    const own = await eventually(
+      () => agentA.list(builtinTypes.secret, { namespace: filesNs, fieldSelector: 'metadata.name=shared' }),
+      'agent A reading kok-node-files',
+    );
+    expect(own.items.map((s) => s.metadata?.name)).toEqual(['shared']);
+    await expect(
+      agentA.list(builtinTypes.secret, { namespace: 'default', fieldSelector: 'metadata.name=elsewhere' }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(agentA.list(builtinTypes.secret, {})).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      agentA.create(builtinTypes.configMap, { metadata: { namespace: filesNs, name: 'mine' }, data: {} }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('runs the agent as agent A: a file from kok-node-files is written, one from elsewhere is refused', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kok-agent-rbac-'));
+    await putMachineSpec(admin, 'machine-a', {
+      pool: 'workers',
+      revision: 'files-1',
+      files: [
+        { path: '/etc/kok/token', secretRef: { namespace: 'kok-node-files', name: 'shared', key: 'token' } },
+        { path: '/etc/kok/stolen', secretRef: { namespace: 'default', name: 'elsewhere', key: 'token' } },
+      ],
+    });
+    const agent = new NodeAgent({
+      machineName: 'machine-a',
+      kubeConfig: agentAConfig,
+      root,
+      serviceManager: 'supervisor',
+      resyncIntervalMs: 500,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await agent.start();
+      const status = await eventually(async () => {
+        const s = (await getMachine(admin, 'machine-a')).status;
+        const ready = s?.conditions?.find((c) => c.type === 'AgentReady');
+        return ready?.reason === 'FileSourceUnavailable' && s?.files?.length ? s : undefined;
+      }, 'agent A to report the unreadable Secret');
+      expect(readFileSync(join(root, '/etc/kok/token'), 'utf8')).toBe('shared-token');
+      expect(() => readFileSync(join(root, '/etc/kok/stolen'), 'utf8')).toThrow();
+      expect(status.files?.map((f) => f.path)).toEqual(['/etc/kok/token']);
+      expect(status.conditions?.find((c) => c.type === 'AgentReady')?.message).toContain(
+        'Secret default/elsewhere could not be read',
+      );
+    } finally {
+      await agent.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

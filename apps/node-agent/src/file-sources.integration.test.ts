@@ -1,0 +1,135 @@
+/**
+ * Machine files given by secretRef / configMapRef, written by the agent
+ * (in-process) from a real apiserver's Secrets and ConfigMaps.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Condition, MachineStatus } from '@kok/api';
+import type {} from '@kok/testing/global-setup';
+import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
+import { sharedKubeConfig } from '@kok/testing/vitest';
+import { uniqueName } from '@kok/testing/vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeAgent } from './agent.ts';
+import { sha256Of } from './atomic-file.ts';
+import { machineType } from './resources.ts';
+import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+
+const TOKEN_PATH = '/etc/kubernetes/bootstrap-token';
+const CONF_PATH = '/etc/kubernetes/kubelet-extra.conf';
+
+let client: KubeClient;
+let agent: NodeAgent;
+let root: string;
+const machine = uniqueName('files');
+const namespace = uniqueName('node-files');
+
+async function statusOf(): Promise<MachineStatus> {
+  return (await getMachine(client, machine)).status ?? {};
+}
+
+function condition(status: MachineStatus, type: string): Condition | undefined {
+  return status.conditions?.find((c) => c.type === type);
+}
+
+function onDisk(path: string): string | undefined {
+  try {
+    return readFileSync(join(root, path), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+beforeAll(async () => {
+  client = new KubeClient(sharedKubeConfig());
+  await installNodeCrds(client);
+  root = mkdtempSync(join(tmpdir(), 'kok-agent-files-'));
+  await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
+  await client.create(builtinTypes.secret, {
+    metadata: { namespace, name: 'bootstrap' },
+    stringData: { token: 'abcdef.0123456789abcdef\n' },
+  });
+  await client.create(builtinTypes.configMap, {
+    metadata: { namespace, name: 'kubelet' },
+    data: { conf: 'maxPods: 110\n' },
+  });
+  await putMachineSpec(client, machine, {
+    revision: 'r1',
+    files: [
+      { path: TOKEN_PATH, secretRef: { namespace, name: 'bootstrap', key: 'token' }, mode: 0o600 },
+      { path: CONF_PATH, configMapRef: { namespace, name: 'kubelet', key: 'conf' } },
+    ],
+  });
+  // A long resync: changes must arrive through the watches of the referenced objects.
+  agent = new NodeAgent({
+    machineName: machine,
+    kubeConfig: sharedKubeConfig(),
+    root,
+    serviceManager: 'supervisor',
+    resyncIntervalMs: 600_000,
+    retryBaseMs: 200,
+    logger: pino({ level: 'warn' }),
+  });
+  await agent.start();
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await client.delete(machineType, { name: machine });
+  await client.delete(builtinTypes.namespace, { name: namespace });
+  client?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('files from Secrets and ConfigMaps', () => {
+  it('writes each key to its path with its mode and reports the revision', async () => {
+    const status = await eventually(async () => {
+      const s = await statusOf();
+      return s.revision?.current === 'r1' ? s : undefined;
+    }, 'revision r1');
+    expect(onDisk(TOKEN_PATH)).toBe('abcdef.0123456789abcdef\n');
+    expect(statSync(join(root, TOKEN_PATH)).mode & 0o777).toBe(0o600);
+    expect(onDisk(CONF_PATH)).toBe('maxPods: 110\n');
+    expect(status.files).toEqual([
+      { path: TOKEN_PATH, sha256: sha256Of('abcdef.0123456789abcdef\n') },
+      { path: CONF_PATH, sha256: sha256Of('maxPods: 110\n') },
+    ]);
+  });
+
+  it('follows a change of the Secret without waiting for a resync', async () => {
+    await client.patch(builtinTypes.secret, { namespace, name: 'bootstrap' }, PatchType.merge, {
+      stringData: { token: 'ghijkl.0123456789abcdef\n' },
+    });
+    await eventually(
+      () => (onDisk(TOKEN_PATH) === 'ghijkl.0123456789abcdef\n' ? true : undefined),
+      'the new token on disk',
+      10_000,
+    );
+    const status = await eventually(async () => {
+      const s = await statusOf();
+      return s.files?.[0]?.sha256 === sha256Of('ghijkl.0123456789abcdef\n') ? s : undefined;
+    }, 'the new token in status');
+    expect(condition(status, 'FilesInSync')?.status).toBe('True');
+  });
+
+  it('says which key is missing, and leaves the file on disk as it was', async () => {
+    await client.patch(builtinTypes.configMap, { namespace, name: 'kubelet' }, PatchType.json, [
+      { op: 'remove', path: '/data/conf' },
+    ]);
+    const status = await eventually(
+      async () => {
+        const s = await statusOf();
+        return condition(s, 'AgentReady')?.reason === 'FileSourceKeyNotFound' ? s : undefined;
+      },
+      'AgentReady FileSourceKeyNotFound',
+      10_000,
+    );
+    expect(condition(status, 'AgentReady')).toMatchObject({ status: 'False' });
+    expect(condition(status, 'AgentReady')?.message).toContain(
+      `ConfigMap ${namespace}/kubelet has no key "conf"`,
+    );
+    expect(onDisk(CONF_PATH)).toBe('maxPods: 110\n');
+  });
+});
