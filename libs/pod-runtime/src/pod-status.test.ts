@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ContainerState } from './pod-status.ts';
+import { podStatus, statusChanged } from './pod-status.ts';
+
+const now = new Date('2026-01-01T00:00:00Z');
+const container = (over: Partial<ContainerState> = {}): ContainerState => ({
+  name: 'c',
+  image: 'registry.k8s.io/etcd:3.6.16-0',
+  ready: false,
+  restartCount: 0,
+  ...over,
+});
+const state = (containers: ContainerState[]) => ({
+  podIP: '127.1.0.1',
+  hostIP: '127.0.0.1',
+  startTime: now,
+  containers,
+});
+const conditionOf = (status: ReturnType<typeof podStatus>, type: string) =>
+  status.conditions?.find((c) => c.type === type)?.status;
+
+describe('podStatus', () => {
+  it('is Pending until every process started, Running after', () => {
+    expect(podStatus(state([container({ startedAt: now }), container()]), undefined, now).phase).toBe(
+      'Pending',
+    );
+    expect(podStatus(state([container({ startedAt: now })]), undefined, now).phase).toBe('Running');
+  });
+
+  it('is Ready exactly when every container is ready', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), (readiness) => {
+        const status = podStatus(
+          state(readiness.map((ready) => container({ ready, startedAt: now }))),
+          undefined,
+          now,
+        );
+        const expected = readiness.every(Boolean) ? 'True' : 'False';
+        return (
+          conditionOf(status, 'Ready') === expected && conditionOf(status, 'ContainersReady') === expected
+        );
+      }),
+    );
+  });
+
+  it('reports the pod address and why a container waits', () => {
+    const status = podStatus(
+      state([container({ waiting: { reason: 'ContainerCreating', message: 'secret ca not found' } })]),
+      undefined,
+      now,
+    );
+    expect(status.podIP).toBe('127.1.0.1');
+    expect(status.podIPs).toEqual([{ ip: '127.1.0.1' }]);
+    expect(status.containerStatuses?.[0]?.state?.waiting).toEqual({
+      reason: 'ContainerCreating',
+      message: 'secret ca not found',
+    });
+  });
+
+  it('keeps lastTransitionTime while a condition holds and moves it when it flips', () => {
+    const earlier = new Date('2025-12-31T00:00:00Z');
+    const first = podStatus(state([container({ startedAt: now, ready: true })]), undefined, earlier);
+    const same = podStatus(state([container({ startedAt: now, ready: true })]), first, now);
+    const flipped = podStatus(state([container({ startedAt: now, ready: false })]), first, now);
+    expect(same.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime).toEqual(earlier);
+    expect(flipped.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime).toEqual(now);
+  });
+});
+
+describe('statusChanged', () => {
+  it('ignores timestamps but sees readiness, restarts and phase', () => {
+    const ready = podStatus(state([container({ startedAt: now, ready: true })]), undefined, now);
+    const later = podStatus(
+      state([container({ startedAt: new Date(now.getTime() + 5000), ready: true })]),
+      undefined,
+      new Date(now.getTime() + 5000),
+    );
+    expect(statusChanged(ready, later)).toBe(false);
+    expect(statusChanged(ready, podStatus(state([container({ startedAt: now })]), undefined, now))).toBe(
+      true,
+    );
+    expect(
+      statusChanged(
+        ready,
+        podStatus(state([container({ startedAt: now, ready: true, restartCount: 1 })]), undefined, now),
+      ),
+    ).toBe(true);
+    expect(statusChanged(undefined, ready)).toBe(true);
+  });
+});

@@ -1,0 +1,110 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { VolumeSources } from './volumes.ts';
+import { materializeVolumes, planVolume, VolumeError } from './volumes.ts';
+
+const sources: VolumeSources = {
+  secret: (name) =>
+    name === 'ca' ? { 'tls.crt': Buffer.from('CERT'), 'tls.key': Buffer.from('KEY') } : undefined,
+  configMap: (name) => (name === 'settings' ? { 'a.yaml': Buffer.from('a: 1') } : undefined),
+};
+
+describe('planVolume', () => {
+  it('projects chosen keys of Secrets at their paths with the default mode', () => {
+    expect(
+      planVolume(
+        {
+          name: 'pki',
+          projected: {
+            defaultMode: 0o400,
+            sources: [{ secret: { name: 'ca', items: [{ key: 'tls.crt', path: 'ca.crt' }] } }],
+          },
+        },
+        sources,
+      ),
+    ).toEqual({ kind: 'files', files: [{ path: 'ca.crt', content: Buffer.from('CERT'), mode: 0o400 }] });
+  });
+
+  it('takes every key when no items are listed', () => {
+    const plan = planVolume({ name: 'c', configMap: { name: 'settings' } }, sources);
+    expect(plan).toEqual({
+      kind: 'files',
+      files: [{ path: 'a.yaml', content: Buffer.from('a: 1'), mode: 0o644 }],
+    });
+  });
+
+  it('fails, naming the volume, on a missing Secret or key unless optional', () => {
+    expect(() => planVolume({ name: 'v', secret: { secretName: 'gone' } }, sources)).toThrow(
+      /secret gone of volume v not found/,
+    );
+    expect(() =>
+      planVolume({ name: 'v', secret: { secretName: 'ca', items: [{ key: 'nope', path: 'x' }] } }, sources),
+    ).toThrow(VolumeError);
+    expect(planVolume({ name: 'v', secret: { secretName: 'gone', optional: true } }, sources)).toEqual({
+      kind: 'files',
+      files: [],
+    });
+  });
+
+  it('keeps claims and empty dirs as directories, and refuses what it cannot make', () => {
+    expect(
+      planVolume({ name: 'data', persistentVolumeClaim: { claimName: 'data-etcd-0' } }, sources),
+    ).toEqual({ kind: 'claim', claimName: 'data-etcd-0' });
+    expect(planVolume({ name: 'scratch', emptyDir: {} }, sources)).toEqual({ kind: 'emptyDir' });
+    expect(() => planVolume({ name: 'host', hostPath: { path: '/' } }, sources)).toThrow(
+      /only secret, configMap/,
+    );
+  });
+});
+
+describe('materializeVolumes', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes files with their modes and puts claims outside the pod dir', () => {
+    dir = mkdtempSync(join(tmpdir(), 'kok-volumes-test-'));
+    const pod: V1Pod = {
+      metadata: { namespace: 'biz', name: 'p' },
+      spec: {
+        containers: [],
+        volumes: [
+          {
+            name: 'pki',
+            projected: {
+              defaultMode: 0o400,
+              sources: [{ secret: { name: 'ca', items: [{ key: 'tls.key', path: 'etcd/ca.key' }] } }],
+            },
+          },
+          { name: 'data', persistentVolumeClaim: { claimName: 'data-p' } },
+        ],
+      },
+    };
+    const dirs = materializeVolumes(pod, sources, {
+      podDir: join(dir, 'pod'),
+      claimsDir: join(dir, 'claims'),
+    });
+    expect(readFileSync(join(dir, 'pod/volumes/pki/etcd/ca.key'), 'utf8')).toBe('KEY');
+    expect(statSync(join(dir, 'pod/volumes/pki/etcd/ca.key')).mode & 0o777).toBe(0o400);
+    expect(dirs.get('data')).toBe(join(dir, 'claims/biz/data-p'));
+    expect(statSync(join(dir, 'claims/biz/data-p')).isDirectory()).toBe(true);
+  });
+
+  it('refuses a path that escapes the volume', () => {
+    dir = mkdtempSync(join(tmpdir(), 'kok-volumes-test-'));
+    const pod: V1Pod = {
+      metadata: { namespace: 'biz', name: 'p' },
+      spec: {
+        containers: [],
+        volumes: [
+          { name: 'v', secret: { secretName: 'ca', items: [{ key: 'tls.crt', path: '../../escape' }] } },
+        ],
+      },
+    };
+    expect(() =>
+      materializeVolumes(pod, sources, { podDir: join(dir, 'pod'), claimsDir: join(dir, 'claims') }),
+    ).toThrow(/escapes the volume/);
+  });
+});
