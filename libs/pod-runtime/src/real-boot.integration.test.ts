@@ -62,6 +62,20 @@ function containerLogs(): string {
 const isReady = (pod: V1Pod) =>
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
+const podsOf = async (component: string) =>
+  (await core.listNamespacedPod({ namespace, labelSelector: `clusters.kok.dev/component=${component}` }))
+    .items;
+
+/** The Ready pod of `component`, other than `except`; fails with the runtime's and the containers' logs. */
+const readyPod = (component: string, except?: string) =>
+  eventually(`${component} Ready`, async () =>
+    (await podsOf(component)).find(
+      (pod) => isReady(pod) && pod.metadata?.name !== except && !pod.metadata?.deletionTimestamp,
+    ),
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\nruntime log:\n${logs.join('\n')}\n${containerLogs()}`);
+  });
+
 let controlPlane: ControlPlane;
 let runtime: LocalPodRuntime;
 let operator: ChildProcess | undefined;
@@ -229,5 +243,25 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
             .length > 0,
       );
     }
+  });
+
+  it('stops the process of a deleted pod and boots its replacement on a new address', async () => {
+    const old = await readyPod('kube-apiserver');
+    const oldIP = old.status?.podIP ?? '';
+    const container = old.spec?.containers[0] ?? { name: '' };
+    await core.deleteNamespacedPod({ name: old.metadata?.name ?? '', namespace });
+    await eventually('the old pod gone from the API', async () =>
+      (await podsOf('kube-apiserver')).every((pod) => pod.metadata?.name !== old.metadata?.name),
+    );
+    expect(runtime.podIP(namespace, old.metadata?.name ?? '')).toBeUndefined();
+    // Nothing listens on the old address any more: the process is gone, not just the object.
+    expect(await runProbe({ tcpSocket: { port: 'https' } }, container, oldIP)).toBe(false);
+
+    const replacement = await readyPod('kube-apiserver', old.metadata?.name);
+    expect(replacement.status?.podIP).toMatch(/^127\./);
+    expect(replacement.status?.podIP).not.toBe(oldIP);
+    expect(await runProbe(container.readinessProbe ?? {}, container, replacement.status?.podIP ?? '')).toBe(
+      true,
+    );
   });
 });
