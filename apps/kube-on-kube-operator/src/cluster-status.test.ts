@@ -65,6 +65,30 @@ const condition = (
 ) => status.conditions?.find((c) => c.type === type);
 
 describe('nextClusterStatus', () => {
+  it('after a rollback: Degraded with the reason, not Progressing, the operation Failed, the version not moved', () => {
+    const ready = nextClusterStatus(inputs(undefined, all('ready'), 'v1.36.3', 1, t(0))).status;
+    const upgrading = nextClusterStatus(inputs(ready, { apiServer: 'stale' }, 'v1.36.4', 2, t(1))).status;
+    const halted = {
+      reason: 'ProgressDeadlineExceeded',
+      message: 'apiServer did not become Available; rolled back',
+    };
+    const held = nextClusterStatus({
+      ...inputs(upgrading, { apiServer: 'stale' }, 'v1.36.4', 2, t(9)),
+      halted,
+    });
+    expect(held.status.phase).toBe('Degraded');
+    expect(condition(held.status, 'Degraded')).toMatchObject({ status: 'True', reason: halted.reason });
+    expect(condition(held.status, 'Progressing')).toMatchObject({ status: 'False', reason: halted.reason });
+    expect(condition(held.status, 'Available')?.status).toBe('True');
+    expect(held.status.lastOperation).toMatchObject({
+      type: 'Upgrade',
+      state: 'Failed',
+      message: halted.message,
+    });
+    expect(held.status.version).toMatchObject({ current: 'v1.36.3', desired: 'v1.36.4' });
+    expect(held.status.version?.history?.[0]).toMatchObject({ version: 'v1.36.4', state: 'Partial' });
+  });
+
   it('walks a bring-up from Provisioning to Ready', () => {
     const start = nextClusterStatus(inputs(undefined, all('missing'), 'v1.36.3', 1, t(0)));
     expect(start.status.phase).toBe('Provisioning');

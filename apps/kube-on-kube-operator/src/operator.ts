@@ -17,6 +17,11 @@ export interface OperatorOptions {
   http?: { host?: string; port?: number } | false;
   /** Run only while holding the Lease `kube-on-kube-operator` in this namespace. Default: no leader election. */
   leaderElectionNamespace?: string;
+  /**
+   * Requests per second to the meta-cluster apiserver (burst twice that). A
+   * Cluster's bring-up is some 50 writes, so a fleet created at once needs room. Default 100.
+   */
+  kubeApiQps?: number;
   /** Clusters reconciled at once (never one Cluster twice at once). Default 4. */
   maxConcurrentReconciles?: number;
   /** See ClusterReconcilerDeps.progressDeadlineMs. Default 10 minutes. */
@@ -29,7 +34,12 @@ export interface OperatorOptions {
 export function createOperator(options: OperatorOptions): Manager {
   const manager = new Manager({
     kubeConfig: options.kubeConfig,
-    client: { fieldManager: OPERATOR_NAME, userAgent: OPERATOR_NAME, qps: 50, burst: 100 },
+    client: {
+      fieldManager: OPERATOR_NAME,
+      userAgent: OPERATOR_NAME,
+      qps: options.kubeApiQps ?? 100,
+      burst: 2 * (options.kubeApiQps ?? 100),
+    },
     logger: options.logger,
     ...(options.http === undefined ? {} : { http: options.http }),
     ...(options.leaderElectionNamespace
