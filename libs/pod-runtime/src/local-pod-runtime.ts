@@ -203,12 +203,15 @@ export class LocalPodRuntime {
         claimsDir: join(this.stateDir, 'claims'),
       });
     } catch (error) {
-      if (!(error instanceof VolumeError)) throw error;
-      // Not started: forget it so the next sync tries again (the Secret may appear).
-      waitingAll('ContainerCreating', error.message);
-      await this.#report(running);
+      // Not started: forget it so the next sync tries again (the Secret may appear, the API may answer).
       this.#pods.delete(uid);
       this.#addresses.release(uid);
+      if (!(error instanceof VolumeError)) {
+        this.#log(`${namespace}/${name}: preparing volumes: ${(error as Error).message}`);
+        return;
+      }
+      waitingAll('ContainerCreating', error.message);
+      await this.#report(running);
       return;
     }
     const facts = { podIP: ip, nodeName: this.nodeName };
