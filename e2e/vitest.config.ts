@@ -8,7 +8,8 @@ export default defineConfig({
     // The scenarios of a file build on each other (one fleet of real agents), so they run in order.
     sequence: { concurrent: false },
     fileParallelism: false,
-    testTimeout: 180_000,
+    // Generous: the hosts are real processes, and a shared 2-core machine can be slow to start them.
+    testTimeout: 360_000,
     hookTimeout: 180_000,
   },
 });

@@ -14,7 +14,7 @@
 // A second figure uses upgrade times spread uniformly over [T/2, 3T/2], where rolling replacement
 // and lock-step batches differ (a batch waits for its slowest machine).
 //
-//   npm run bench -- rollout-efficiency [--upgrade-ms 400] [--runs 3]
+//   npm run bench -- rollout-efficiency [--upgrade-ms 1000] [--runs 3]
 import { parseArgs } from 'node:util';
 import { planRollout, resolveMaxUnavailable } from '@kok/rollout';
 import type { MachineState, RolloutSpec } from '@kok/rollout';
@@ -23,11 +23,11 @@ import { median, round } from './statistics.ts';
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    'upgrade-ms': { type: 'string', default: '400' },
+    'upgrade-ms': { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
   },
 });
-/** T: simulated time one machine takes to upgrade. Default 400 ms. */
+/** T: simulated time one machine takes to upgrade. Default 1000 ms (real upgrades take minutes; planning cost matters less then). */
 const upgradeMs = Number(values['upgrade-ms']);
 /** Runs per figure; medians are reported. Default 3. */
 const runs = Number(values.runs);
