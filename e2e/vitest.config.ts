@@ -9,7 +9,7 @@ export default defineConfig({
     sequence: { concurrent: false },
     fileParallelism: false,
     // Generous: the hosts are real processes, and a shared 2-core machine can be slow to start them.
-    testTimeout: 360_000,
+    testTimeout: 600_000,
     hookTimeout: 180_000,
   },
 });

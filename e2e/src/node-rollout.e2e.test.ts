@@ -101,6 +101,7 @@ async function fleetSettledAt(kubelet: string, timeoutMs: number): Promise<void>
   await eventually(
     `every machine at ${kubelet} (revision ${revision})`,
     async () => {
+      await refreshSummary();
       if ((await getPool()).status?.currentRevision !== revision) return false;
       const machines = await ourMachines();
       const nodes = await ourNodes();
@@ -349,7 +350,8 @@ describe(`node rollout with ${MACHINES} real node-agent processes and the node-o
     expect(updatedAtKill, `machines done at each kill: ${updatedAtKill.join(', ')}`).toHaveLength(5);
     expect(updatedAtKill.at(-1)).toBeLessThan(MACHINES);
 
-    await fleetSettledAt(KUBELET.last, 240_000);
+    // Slow on a loaded 2-core machine: every process restart re-syncs caches and each upgrade restarts a Node.js stand-in.
+    await fleetSettledAt(KUBELET.last, 420_000);
     expect((await ourNodes()).every((n) => n.spec?.unschedulable !== true)).toBe(true);
     assertBudgetHeld();
   });
