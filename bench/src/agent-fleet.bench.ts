@@ -1,0 +1,248 @@
+// A fleet of node agents against a local control plane: how long until every agent
+// converged a new revision, and how many apiserver writes each agent makes per minute
+// when nothing changes (default --heartbeat-seconds 300 and --resync-seconds 60).
+//   --agents <n>              default 200
+//   --agents-per-process <k>  default 1 (each agent its own `node src/main.ts`); >1 hosts k agents per process
+//   --steady-seconds <s>      steady-state window, default 120
+//   --rollouts <r>            revision changes timed (median reported), default 3
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, PatchType } from '@kok/reconcile';
+import { startControlPlane } from '@kok/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import { startArtifactServer } from '@kok/node-agent/src/fixtures/artifact-server.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import { installNodeCrds } from '@kok/node-agent/src/fixtures/cluster.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import { ProcessSupervisor } from '@kok/node-agent/src/process-supervisor.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import { hostPaths } from '@kok/node-agent/src/host-paths.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import { componentType, machineType } from '@kok/node-agent/src/resources.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import type { ComponentObject, MachineObject } from '@kok/node-agent/src/resources.ts';
+import { median, round } from './statistics.ts';
+
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '200' },
+    'agents-per-process': { type: 'string', default: '1' },
+    'steady-seconds': { type: 'string', default: '120' },
+    rollouts: { type: 'string', default: '3' },
+  },
+});
+const agentCount = Number(values.agents);
+const perProcess = Number(values['agents-per-process']);
+const steadySeconds = Number(values['steady-seconds']);
+const rollouts = Number(values.rollouts);
+const log = (message: string) => console.error(`[agent-fleet] ${message}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `payload-<v>.tar.gz`: a `run` script that just sleeps (the service each agent supervises). */
+function payloadArtifact(dir: string, version: string): { name: string; sha256: string } {
+  const staging = mkdtempSync(join(tmpdir(), 'kok-payload-'));
+  writeFileSync(join(staging, 'run'), `#!/bin/sh\n# payload ${version}\nexec sleep 1000000\n`);
+  chmodSync(join(staging, 'run'), 0o755);
+  const name = `payload-${version}.tar.gz`;
+  execFileSync('tar', ['-czf', join(dir, name), '-C', staging, 'run']);
+  rmSync(staging, { recursive: true, force: true });
+  return {
+    name,
+    sha256: createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex'),
+  };
+}
+
+/** apiserver_request_total write counters, by resource, scraped with the admin client certificate. */
+function scrapeWrites(kubeConfig: KubeConfig): Promise<Map<string, number>> {
+  const cluster = kubeConfig.getCurrentCluster();
+  const user = kubeConfig.getCurrentUser();
+  const b64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64') : undefined);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${cluster?.server}/metrics`,
+      { ca: b64(cluster?.caData), cert: b64(user?.certData), key: b64(user?.keyData) },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => {
+          const writes = new Map<string, number>();
+          for (const line of text.split('\n')) {
+            if (!line.startsWith('apiserver_request_total{')) continue;
+            if (!/verb="(PATCH|APPLY|UPDATE|CREATE)"/.test(line)) continue;
+            const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
+            const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? '';
+            const key = sub ? `${resource}/${sub}` : resource;
+            writes.set(key, (writes.get(key) ?? 0) + Number(line.split(' ').at(-1)));
+          }
+          resolve(writes);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const began = performance.now();
+const controlPlane = await startControlPlane({
+  extraArgs: { apiServer: ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] },
+});
+const admin = new KubeClient(controlPlane.kubeConfig, { qps: 500, burst: 1000 });
+const rootsDir = mkdtempSync(join(tmpdir(), 'kok-fleet-'));
+const artifactsDir = mkdtempSync(join(tmpdir(), 'kok-fleet-artifacts-'));
+const children: ChildProcess[] = [];
+const machines = Array.from({ length: agentCount }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
+try {
+  await installNodeCrds(admin);
+  const server = await startArtifactServer(artifactsDir);
+  const versions = ['1.0.0', '2.0.0'];
+  const artifacts = versions.map((v) => payloadArtifact(artifactsDir, v));
+  await admin.create(componentType, {
+    metadata: { name: 'payload' },
+    spec: {
+      versions: versions.map((version, i) => ({
+        version,
+        artifact: { url: server.urlOf(artifacts[i]?.name ?? ''), sha256: artifacts[i]?.sha256 ?? '' },
+      })),
+      install: { method: 'Archive', path: '/usr/local/lib/payload' },
+      service: { type: 'Process', command: ['$(KOK_ROOT)/usr/local/lib/payload/run'] },
+    },
+  } as ComponentObject);
+  const specFor = (revision: number) => ({
+    revision: `r${revision}`,
+    components: [{ name: 'payload', version: versions[revision % 2] ?? '1.0.0' }],
+    files: [{ path: '/etc/kok/payload.conf', content: `revision: ${revision}\n` }],
+  });
+  const inParallel = async (fn: (machine: string) => Promise<unknown>) => {
+    for (let i = 0; i < machines.length; i += 50) await Promise.all(machines.slice(i, i + 50).map(fn));
+  };
+  await inParallel((name) =>
+    admin.create(machineType, { metadata: { name }, spec: specFor(0) } as MachineObject),
+  );
+
+  const converged = async (revision: string) => {
+    const { items } = await admin.list(machineType);
+    return items.filter((m) => m.status?.revision?.current === revision).length;
+  };
+  const waitForAll = async (revision: string, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const done = await converged(revision);
+      if (done === agentCount) return;
+      if (Date.now() > deadline) throw new Error(`only ${done}/${agentCount} converged ${revision}`);
+      await sleep(250);
+    }
+  };
+
+  log(`starting ${agentCount} agents, ${perProcess} per process`);
+  const startedAt = performance.now();
+  for (let i = 0; i < machines.length; i += perProcess) {
+    const group = machines.slice(i, i + perProcess);
+    for (const m of group) mkdirSync(join(rootsDir, m), { recursive: true });
+    const child =
+      perProcess === 1
+        ? spawn(
+            process.execPath,
+            [
+              fileURLToPath(import.meta.resolve('@kok/node-agent/src/main.ts')),
+              `--machine=${group[0]}`,
+              `--kubeconfig=${controlPlane.kubeconfigPath}`,
+              `--root=${join(rootsDir, group[0] ?? '')}`,
+              '--service-manager=supervisor',
+              '--http-port=0',
+              '--log-level=warn',
+            ],
+            { stdio: ['ignore', 'ignore', 'inherit'] },
+          )
+        : spawn(
+            process.execPath,
+            [
+              new URL('./agent-fleet-worker.ts', import.meta.url).pathname,
+              controlPlane.kubeconfigPath,
+              rootsDir,
+              ...group,
+            ],
+            { stdio: ['ignore', 'ignore', 'inherit'] },
+          );
+    children.push(child);
+    if (children.length % 20 === 0) await sleep(500); // do not start hundreds of node processes in one tick
+  }
+  await waitForAll('r0', 900_000);
+  const firstConvergeSeconds = (performance.now() - startedAt) / 1000;
+  log(`all ${agentCount} agents started and converged r0 in ${round(firstConvergeSeconds)} s`);
+  const rss = Number(
+    execFileSync('sh', [
+      '-c',
+      `ps -o rss= -p ${children.map((c) => c.pid).join(',')} | awk '{s+=$1} END {print s}'`,
+    ]).toString(),
+  );
+
+  const rolloutSeconds: number[] = [];
+  for (let r = 1; r <= rollouts; r++) {
+    const t0 = performance.now();
+    await inParallel((name) => admin.patch(machineType, { name }, PatchType.merge, { spec: specFor(r) }));
+    await waitForAll(`r${r}`, 600_000);
+    rolloutSeconds.push((performance.now() - t0) / 1000);
+    log(
+      `rollout ${r}/${rollouts} (payload ${versions[r % 2]}): all converged in ${round(rolloutSeconds.at(-1) ?? 0)} s`,
+    );
+  }
+
+  await sleep(10_000); // health and status settle after the last rollout
+  const before = await scrapeWrites(controlPlane.kubeConfig);
+  log(`steady state: counting apiserver writes for ${steadySeconds} s`);
+  await sleep(steadySeconds * 1000);
+  const after = await scrapeWrites(controlPlane.kubeConfig);
+  const delta: Record<string, number> = {};
+  for (const [key, value] of after)
+    if (value - (before.get(key) ?? 0) > 0) delta[key] = value - (before.get(key) ?? 0);
+  const agentWrites = (delta['machines/status'] ?? 0) + (delta['machines'] ?? 0) + (delta['events'] ?? 0);
+  const total = Object.values(delta).reduce((a, b) => a + b, 0);
+  const minutes = steadySeconds / 60;
+  await server.close();
+
+  console.log(
+    JSON.stringify({
+      benchmark: 'agent-fleet',
+      agents: agentCount,
+      agentsPerProcess: perProcess,
+      processes: children.length,
+      agentProcessesRssMiB: round(rss / 1024, 0),
+      startAndFirstConvergeSeconds: round(firstConvergeSeconds),
+      rollouts,
+      rolloutConvergeSeconds: rolloutSeconds.map((s) => round(s)),
+      rolloutConvergeSecondsMedian: round(median(rolloutSeconds)),
+      targetConvergeSeconds: 60,
+      steadySeconds,
+      steadyWritesByResource: delta,
+      steadyWritesPerAgentPerMinute: round(agentWrites / agentCount / minutes, 3),
+      steadyAllWritesPerAgentPerMinute: round(total / agentCount / minutes, 3),
+      targetWritesPerAgentPerMinute: 1,
+      totalSeconds: round((performance.now() - began) / 1000),
+    }),
+  );
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await sleep(2000);
+  for (const m of machines) {
+    const paths = hostPaths(join(rootsDir, m));
+    const supervisor = new ProcessSupervisor({ runDir: paths.runDir, logDir: paths.logDir });
+    await supervisor.adopt().catch(() => []);
+    await supervisor.stopAll().catch(() => undefined);
+    await supervisor.close();
+  }
+  admin.close();
+  await controlPlane.stop();
+  rmSync(rootsDir, { recursive: true, force: true });
+  rmSync(artifactsDir, { recursive: true, force: true });
+}
