@@ -35,7 +35,13 @@ import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/node-agent/src/fixtures/host-scenario.ts';
 import type { AgentHost, Catalog } from './support/agent-hosts.ts';
-import { agentLogTail, startAgentHost, startCatalog, stopAgentHost, stopProcess } from './support/agent-hosts.ts';
+import {
+  agentLogTail,
+  startAgentHost,
+  startCatalog,
+  stopAgentHost,
+  stopProcess,
+} from './support/agent-hosts.ts';
 import { DisruptionWatch } from './support/disruption-watch.ts';
 import { eventually } from './support/eventually.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
@@ -263,7 +269,9 @@ describe(`node rollout with ${MACHINES} real node-agent processes and the node-o
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const held = await ourMachines();
     expect(held.filter((m) => m.spec?.revision === target)).toHaveLength(1);
-    expect(findCondition((await getPool()).status?.conditions, NodePoolConditions.Paused)?.status).toBe('True');
+    expect(findCondition((await getPool()).status?.conditions, NodePoolConditions.Paused)?.status).toBe(
+      'True',
+    );
 
     await client.patch(nodePoolType, { name: POOL }, PatchType.merge, { spec: { paused: false } });
     await fleetSettledAt(KUBELET.second, 240_000);
@@ -336,7 +344,13 @@ describe(`node rollout with ${MACHINES} real node-agent processes and the node-o
     expect(broughtUp, 'the fleet never came up at revision 1').toBe(true);
     const target = revisionOf(KUBELET.last);
     await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
-      spec: { template: template(KUBELET.last), paused: false, rollout: { waves: null } },
+      // This scenario is about the operator dying, not about failures: a stand-in that fails its first probe
+      // while it starts must not spend a failure budget of 0 and roll the pool back (the previous scenario's settings).
+      spec: {
+        template: template(KUBELET.last),
+        paused: false,
+        rollout: { waves: null, maxFailed: MACHINES, autoRollback: false },
+      },
     });
     const updatedAtKill: number[] = [];
     for (let kill = 0; kill < 5; kill++) {
