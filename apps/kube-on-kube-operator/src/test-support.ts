@@ -6,29 +6,14 @@ import { fileURLToPath } from 'node:url';
 import type { KubeClient } from '@kok/reconcile';
 import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
 import type { ClusterObject } from './resource-types.ts';
+import { eventually as pollUntil } from '@kok/testing';
 
-/** Polls `check` until it returns truthy; fails naming `what` and the last error after `timeoutMs`. */
-export async function eventually<R>(
+/** Polls `check` until it returns truthy; fails naming `what` and the last error after `timeoutMs` (default 30 s). */
+export const eventually = <R>(
   what: string,
   check: () => R | Promise<R>,
   timeoutMs = 30_000,
-): Promise<NonNullable<R>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+): Promise<NonNullable<R>> => pollUntil(what, check as () => Promise<NonNullable<R>>, timeoutMs);
 
 let counter = 0;
 

@@ -4,29 +4,11 @@ import type {} from '@kok/testing/global-setup';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { builtinTypes } from './builtin-types.ts';
 import type { KubeClient } from './kube-client.ts';
+import { eventually as pollUntil } from '@kok/testing';
 
-/** Polls `check` until it returns truthy; fails with `what` after `timeoutMs`. */
-export async function eventually<R>(
-  what: string,
-  check: () => R | Promise<R>,
-  timeoutMs = 20_000,
-): Promise<R> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls `check` until it returns truthy; fails with `what` after `timeoutMs` (default 20 s). */
+export const eventually = <R>(what: string, check: () => R | Promise<R>, timeoutMs = 20_000): Promise<R> =>
+  pollUntil(what, check, timeoutMs, 50);
 
 let counter = 0;
 

@@ -4,3 +4,4 @@ export type { ExtraArgs } from './components.ts';
 export { binaryCacheDir, controlPlaneBinaries, ensureBinaries, pinnedVersions } from './binaries.ts';
 export { kwokNodeAnnotation } from './kwok-stages.ts';
 export { uniqueName } from './unique-name.ts';
+export { eventually } from './eventually.ts';

@@ -4,7 +4,7 @@ import { customResourceDefinition, MachineResource, NodePoolResource, templateRe
 import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import { builtinTypes, KubeClient, resourceType } from '@kok/reconcile';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
-import { kwokNodeAnnotation } from '@kok/testing';
+import { eventually as pollUntil, kwokNodeAnnotation } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
 import { machineType, nodePoolType } from '../resources.ts';
 
@@ -35,30 +35,9 @@ export async function installCrds(client: KubeClient): Promise<void> {
   });
 }
 
-type Falsy = undefined | null | false | 0 | '';
-
-/** Polls `check` until truthy; fails naming `what` (and the last error) after `timeoutMs`. */
-export async function eventually<R>(
-  what: string,
-  check: () => Falsy | R | Promise<Falsy | R>,
-  timeoutMs = 60_000,
-): Promise<R> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls `check` until truthy; fails naming `what` (and the last error) after `timeoutMs` (default 60 s). */
+export const eventually: typeof pollUntil = (what, check, timeoutMs = 60_000) =>
+  pollUntil(what, check, timeoutMs);
 
 export interface Fleet {
   scope: string;
