@@ -671,15 +671,16 @@ export class NodeAgent {
     for (const [name, component] of wanted) {
       if (this.#health.has(name)) continue;
       const check = component.healthCheck as NonNullable<DesiredComponent['healthCheck']>;
-      const tracker = new HealthTracker(check.failureThreshold ?? 3);
+      const tracker = new HealthTracker(check.failureThreshold ?? 3, (check.initialDelaySeconds ?? 0) * 1000);
       let probing = false;
       const timer = setInterval(
         () => {
           if (probing || this.#stopped) return;
           probing = true;
+          const epoch = tracker.epoch;
           probe(check, (text) => this.#expand(text))
             .then((result) => {
-              const changed = tracker.record(result);
+              const changed = tracker.record(result, epoch);
               this.metrics.componentHealthy.set({ component: name }, healthValue(tracker.health));
               if (changed) {
                 this.log.info(

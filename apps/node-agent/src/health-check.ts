@@ -43,15 +43,24 @@ export async function probe(check: HealthCheckSpec, expand: (text: string) => st
   return { ok: true, message: 'no check' };
 }
 
-/** Consecutive-failure bookkeeping for one component. */
+/**
+ * Consecutive-failure bookkeeping for one component. After a (re)start the
+ * process gets `initialDelayMs` before a failure counts, and a probe that began
+ * before the restart is dropped: it judged the old process.
+ */
 export class HealthTracker {
   readonly #threshold: number;
+  readonly #initialDelayMs: number;
   #failures = 0;
   #health: Health = 'Unknown';
   #message = 'not checked yet';
+  #startedAt: number;
+  #epoch = 0;
 
-  constructor(failureThreshold = 3) {
+  constructor(failureThreshold = 3, initialDelayMs = 0, now = Date.now()) {
     this.#threshold = Math.max(1, failureThreshold);
+    this.#initialDelayMs = Math.max(0, initialDelayMs);
+    this.#startedAt = now;
   }
 
   get health(): Health {
@@ -62,14 +71,24 @@ export class HealthTracker {
     return this.#message;
   }
 
+  /** Identifies the process generation a probe is about to judge; pass it back to `record`. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   /** Records a probe; returns true when the health changed. */
-  record(result: ProbeResult): boolean {
+  record(result: ProbeResult, epoch = this.#epoch, now = Date.now()): boolean {
+    if (epoch !== this.#epoch) return false;
     const before = this.#health;
-    this.#message = result.message;
     if (result.ok) {
+      this.#message = result.message;
       this.#failures = 0;
       this.#health = 'Healthy';
+    } else if (this.#health !== 'Healthy' && now - this.#startedAt < this.#initialDelayMs) {
+      // Still starting up: not a failure yet, but say what the check sees.
+      this.#message = `starting up: ${result.message}`;
     } else {
+      this.#message = result.message;
       this.#failures++;
       if (this.#failures >= this.#threshold) this.#health = 'Failed';
     }
@@ -77,7 +96,9 @@ export class HealthTracker {
   }
 
   /** After a (re)start, the old verdict no longer applies. */
-  reset(): void {
+  reset(now = Date.now()): void {
+    this.#epoch++;
+    this.#startedAt = now;
     this.#failures = 0;
     this.#health = 'Unknown';
     this.#message = 'restarted; not checked yet';

@@ -118,6 +118,12 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
         timeoutSeconds: s.optional(
           s.integer('Seconds before a check counts as failed. Default 5.', { minimum: 1, default: 5 }),
         ),
+        initialDelaySeconds: s.optional(
+          s.integer(
+            'Seconds after the service (re)starts before the first check counts, so a slow start is not a failure. Default 0.',
+            { minimum: 0, maximum: 3600, default: 0 },
+          ),
+        ),
         failureThreshold: s.optional(
           s.integer('Consecutive failures before the component is Failed. Default 3.', {
             minimum: 1,
