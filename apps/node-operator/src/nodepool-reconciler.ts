@@ -12,12 +12,12 @@ import { assignmentPatch, cordonPatch, drainedPatch, uncordonPatch } from './mac
 import { machineStateFor } from './machine-observation.ts';
 import { forEachLimit, syncNode } from './node-writer.ts';
 import type { PoolLocks } from './pool-locks.ts';
+import { poolMembers } from './pool-members.ts';
 import type { PoolMetrics } from './pool-metrics.ts';
 import { poolEvents, poolStatusFor } from './pool-status.ts';
 import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
 import type { RevisionStore } from './revision-store.ts';
 import {
-  isPoolMember,
   parsePausedAfterWave,
   pausedAfterWaveValue,
   rolloutMemoryFor,
@@ -96,7 +96,7 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
   if (!pool || pool.metadata?.deletionTimestamp) return undefined;
   const template = pool.spec.template;
   const target = templateRevision(template);
-  const members = deps.machines.list().filter((m) => isPoolMember(m, pool));
+  const members = poolMembers(deps.machines, pool);
   const states = members.map((m) =>
     machineStateFor(
       m,

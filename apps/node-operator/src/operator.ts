@@ -13,10 +13,12 @@ import type { Predicate, Request } from '@kok/reconcile';
 import type { KubeConfig, KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Drainer } from './drainer.ts';
+import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
 import { machineReconciler } from './machine-reconciler.ts';
 import { nodeChanged } from './node-changes.ts';
 import { nodePoolReconciler } from './nodepool-reconciler.ts';
 import { PoolLocks } from './pool-locks.ts';
+import { machineIndexers } from './pool-members.ts';
 import { PoolMetrics } from './pool-metrics.ts';
 import { remediationReconciler } from './remediation-reconciler.ts';
 import { machineType, nodePoolType, remediationPolicyType } from './resources.ts';
@@ -94,7 +96,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
 
   const selection = options.labelSelector ? { labelSelector: options.labelSelector } : {};
   const pools = manager.informer<PoolObject>(nodePoolType, selection);
-  const machines = manager.informer<MachineObject>(machineType, selection);
+  const machines = manager.informer<MachineObject>(machineType, { ...selection, indexers: machineIndexers });
   const nodes = manager.informer<V1Node>(builtinTypes.node, selection);
   const drainClient = new KubeClient(options.kubeConfig, {
     fieldManager: DRAIN_FIELD_MANAGER,
@@ -145,7 +147,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       resyncPeriodMs: 60_000,
     })
     .watchPrimary(pools, changed<PoolObject>())
-    .watchMapped(machines, (machine) => poolsOf(machine), changed<MachineObject>())
+    .watchMapped(machines, (machine) => poolsOf(machine), changed<MachineObject>(), machineChangedForRollout)
     .watchMapped(
       nodes,
       (node) => poolsOf(machines.getByName(undefined, node.metadata?.name ?? '')),
@@ -190,7 +192,12 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
         resyncPeriodMs: 60_000,
       })
       .watchPrimary(policies, changed<PolicyObject>())
-      .watchMapped(machines, (machine) => policiesOf(machine), changed<MachineObject>())
+      .watchMapped(
+        machines,
+        (machine) => policiesOf(machine),
+        changed<MachineObject>(),
+        machineChangedForRemediation,
+      )
       .watchMapped(
         nodes,
         (node) => policiesOf(machines.getByName(undefined, node.metadata?.name ?? '')),

@@ -1,0 +1,30 @@
+import type { Machine, NodePool } from '@kok/api';
+import { Indexes } from '@kok/reconcile';
+import type { IndexFunc, Informer } from '@kok/reconcile';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { isPoolMember } from './rollout-input.ts';
+
+/** Index of the Machine cache: `spec.pool`. */
+export const POOL_INDEX = 'spec.pool';
+
+export const machineIndexers: Record<string, IndexFunc<Machine & KubernetesObject>> = {
+  [POOL_INDEX]: (machine) => (machine.spec?.pool ? [machine.spec.pool] : []),
+};
+
+/**
+ * The pool's machines from the cache, without walking the whole fleet: by the
+ * `spec.pool` index when the pool has no selector, else the machines carrying
+ * the selector's first matchLabels pair (label index), filtered by the whole
+ * selector. Only a selector of expressions alone walks every machine. The
+ * cache must have been built with `machineIndexers`.
+ */
+export function poolMembers<M extends Machine & KubernetesObject>(
+  machines: Informer<M>,
+  pool: NodePool,
+): M[] {
+  const selector = pool.spec.selector;
+  if (!selector) return pool.metadata?.name ? machines.byIndex(POOL_INDEX, pool.metadata.name) : [];
+  const first = Object.entries(selector.matchLabels ?? {})[0];
+  const candidates = first ? machines.byIndex(Indexes.label, `${first[0]}=${first[1]}`) : machines.list();
+  return candidates.filter((machine) => isPoolMember(machine, pool));
+}
