@@ -31,7 +31,7 @@ import {
   SIMULATE_REBOOT,
 } from './host-reboot.ts';
 import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
-import { desiredState } from './desired-state.ts';
+import { desiredState, inRemediationScope } from './desired-state.ts';
 import type { Health } from './health-check.ts';
 import { HealthTracker, probe } from './health-check.ts';
 import type { HostPaths } from './host-paths.ts';
@@ -315,7 +315,7 @@ export class NodeAgent {
           'Succeeded',
           100,
           this.#remediationStartedAt(remediation),
-          remediationDone(remediation),
+          remediationDone(remediation, remediationScope(remediation, desired)),
           true,
         );
       this.metrics.converges.inc({ result: 'noop' });
@@ -333,12 +333,14 @@ export class NodeAgent {
       0,
       startedAt,
       remediation
-        ? remediationUnderway(remediation)
+        ? remediationUnderway(remediation, remediationScope(remediation, desired))
         : `converging to revision ${desired.revision ?? '(none)'}`,
     );
     await this.#writeStatus(machine, desired, true);
     if (plan.restartGeneration !== undefined) {
-      const restartable = desired.components.filter((c) => c.service).map((c) => c.name);
+      const restartable = desired.components
+        .filter((c) => c.service && inRemediationScope(c.name, desired.restartComponent))
+        .map((c) => c.name);
       await this.#journal.update((s) =>
         restartable.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
       );
@@ -379,7 +381,7 @@ export class NodeAgent {
       refusedNow
         ? (this.#run.error?.message ?? '')
         : remediation
-          ? remediationDone(remediation)
+          ? remediationDone(remediation, remediationScope(remediation, desired))
           : `converged to revision ${desired.revision ?? '(none)'}`,
       true,
     );
@@ -493,22 +495,27 @@ export class NodeAgent {
     await simulateNewBoot(this.#bootIDPath);
   }
 
-  /** Carries out spec.reinstallGeneration: every desired version downloaded and unpacked again, then restarted. */
+  /**
+   * Carries out spec.reinstallGeneration: the desired version of every component (or of
+   * spec.reinstallComponent only) downloaded and unpacked again, then restarted.
+   */
   async #reinstall(machine: MachineObject, desired: DesiredState, generation: number): Promise<void> {
+    const scope = desired.reinstallComponent;
     this.#run.operation = operation(
       'Reinstall',
       'Processing',
       0,
       metaTime(new Date()),
-      `reinstalling every component for reinstallGeneration ${generation}`,
+      `reinstalling ${scope ?? 'every component'} for reinstallGeneration ${generation}`,
     );
     await this.#writeStatus(machine, desired, true);
-    const services = desired.components.filter((c) => c.service).map((c) => c.name);
+    const targets = desired.components.filter((c) => inRemediationScope(c.name, scope));
+    const services = targets.filter((c) => c.service).map((c) => c.name);
     // Journaled first: a crash after a version is replaced still restarts its service.
     await this.#journal.update((s) =>
       services.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
     );
-    for (const c of desired.components) {
+    for (const c of targets) {
       if (this.#refused.has(refusalKey(c))) continue;
       await this.#store.reinstall(c.name, c.version, c.artifact, c.install);
       this.log.info({ component: c.name, version: c.version }, 'reinstalled');
@@ -761,16 +768,27 @@ function healthValue(health: Health): number {
 
 type RemediationType = 'Restart' | 'Reinstall' | 'Reboot';
 
-function remediationUnderway(type: RemediationType): string {
-  if (type === 'Reboot') return 'host rebooted; starting every service';
-  if (type === 'Reinstall') return 'reinstalled every component; restarting them';
-  return 'restarting every service';
+/** The one component a Restart or Reinstall is limited to, if any. */
+function remediationScope(type: RemediationType, desired: DesiredState): string | undefined {
+  if (type === 'Restart') return desired.restartComponent;
+  if (type === 'Reinstall') return desired.reinstallComponent;
+  return undefined;
 }
 
-function remediationDone(type: RemediationType): string {
+function remediationUnderway(type: RemediationType, component: string | undefined): string {
+  if (type === 'Reboot') return 'host rebooted; starting every service';
+  if (type === 'Reinstall')
+    return component
+      ? `reinstalled ${component}; restarting it`
+      : 'reinstalled every component; restarting them';
+  return component ? `restarting ${component}` : 'restarting every service';
+}
+
+function remediationDone(type: RemediationType, component: string | undefined): string {
   if (type === 'Reboot') return 'host rebooted and every service started';
-  if (type === 'Reinstall') return 'every component reinstalled and restarted';
-  return 'every service restarted';
+  if (type === 'Reinstall')
+    return component ? `${component} reinstalled and restarted` : 'every component reinstalled and restarted';
+  return component ? `${component} restarted` : 'every service restarted';
 }
 
 function operation(

@@ -24,11 +24,14 @@ const desired = (
   components: DesiredComponent[],
   files: DesiredFile[] = [],
   restartGeneration?: number,
+  restartComponent?: string,
 ): DesiredState => ({
   revision: 'r1',
   components,
   files,
   restartGeneration,
+  restartComponent,
+  reinstallComponent: undefined,
   problems: [],
 });
 const host = (
@@ -142,6 +145,27 @@ describe('convergence planner', () => {
         journal: { pending: {}, touchedDirs: [], restartGeneration: 2 },
       }),
       steps: ['restart kubelet', 'restart containerd'],
+    },
+    {
+      name: 'a higher restartGeneration with restartComponent restarts that service only',
+      input: plan({
+        desired: desired([component('kubelet', 'v1'), component('containerd', '1')], [], 3, 'containerd'),
+        observed: host({
+          kubelet: { current: 'v1', installed: ['v1'], running: true },
+          containerd: { current: '1', installed: ['1'], running: true },
+        }),
+        journal: { pending: {}, touchedDirs: [], restartGeneration: 2 },
+      }),
+      steps: ['restart containerd'],
+    },
+    {
+      name: 'restartGeneration already carried out: nothing to restart',
+      input: plan({
+        desired: desired([component('kubelet', 'v1')], [], 3, 'kubelet'),
+        observed: host({ kubelet: { current: 'v1', installed: ['v1'], running: true } }),
+        journal: { pending: {}, touchedDirs: [], restartGeneration: 3 },
+      }),
+      steps: [],
     },
   ])('$name', ({ input, steps }) => {
     expect(summary(input.steps)).toEqual(steps);

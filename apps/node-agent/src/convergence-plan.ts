@@ -8,6 +8,7 @@
  * whatever should run and does not, then collect old versions.
  */
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
+import { inRemediationScope } from './desired-state.ts';
 import type { JournalState, ServiceAction } from './journal.ts';
 
 export interface ObservedComponent {
@@ -61,7 +62,7 @@ export interface ConvergencePlan {
   readonly steps: readonly Step[];
   /** Service actions the mutations will owe, journaled before each mutation. */
   readonly owedBy: ReadonlyMap<Step, { component: string; action: ServiceAction }>;
-  /** Set when spec.restartGeneration asks for a restart of every service: record it once they ran. */
+  /** Set when spec.restartGeneration asks for a restart (of restartComponent, or every service): record it once done. */
   readonly restartGeneration: number | undefined;
 }
 
@@ -108,9 +109,11 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
       owe(component.name, component.onChange);
     }
   }
-  const restartAll =
+  const restartAsked =
     desired.restartGeneration !== undefined && desired.restartGeneration > (journal.restartGeneration ?? 0);
-  if (restartAll) for (const name of serviceNames) owe(name, 'restart');
+  if (restartAsked)
+    for (const name of serviceNames)
+      if (inRemediationScope(name, desired.restartComponent)) owe(name, 'restart');
   for (const [component, action] of owed) {
     if (serviceNames.has(component)) steps.push({ kind: 'serviceAction', component, action });
   }
@@ -126,7 +129,7 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
     if (versionsAfter.size > (input.keepVersions ?? 2))
       steps.push({ kind: 'collectGarbage', component: component.name });
   }
-  return { steps, owedBy, restartGeneration: restartAll ? desired.restartGeneration : undefined };
+  return { steps, owedBy, restartGeneration: restartAsked ? desired.restartGeneration : undefined };
 }
 
 /** True when the plan changes the host (GC alone does not count). */

@@ -35,6 +35,10 @@ export interface DesiredState {
   readonly components: readonly DesiredComponent[];
   readonly files: readonly DesiredFile[];
   readonly restartGeneration: number | undefined;
+  /** The one component restartGeneration restarts; undefined: every service. */
+  readonly restartComponent: string | undefined;
+  /** The one component reinstallGeneration reinstalls; undefined: every component. */
+  readonly reinstallComponent: string | undefined;
   /** Why some of the spec cannot be converged (a person must fix the spec or the catalog). */
   readonly problems: readonly { readonly reason: string; readonly message: string }[];
 }
@@ -129,6 +133,13 @@ export function desiredState(
     components,
     files,
     restartGeneration: machine.spec?.restartGeneration,
+    restartComponent: machine.spec?.restartComponent,
+    reinstallComponent: machine.spec?.reinstallComponent,
     problems,
   };
+}
+
+/** Whether a remediation scoped to `scope` (one component, or all when undefined) covers `name`. */
+export function inRemediationScope(name: string, scope: string | undefined): boolean {
+  return scope === undefined || scope === name;
 }

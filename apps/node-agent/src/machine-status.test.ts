@@ -30,7 +30,15 @@ describe('component state', () => {
 });
 
 const input = (over: Partial<StatusInput> = {}): StatusInput => ({
-  desired: { revision: 'r2', components: [], files: [], restartGeneration: undefined, problems: [] },
+  desired: {
+    revision: 'r2',
+    components: [],
+    files: [],
+    restartGeneration: undefined,
+    restartComponent: undefined,
+    reinstallComponent: undefined,
+    problems: [],
+  },
   components: new Map(),
   files: new Map(),
   error: undefined,
@@ -126,6 +134,8 @@ describe('component since', () => {
           ],
           files: [],
           restartGeneration: undefined,
+          restartComponent: undefined,
+          reinstallComponent: undefined,
           problems: [],
         },
         components: new Map([['kubelet', seen({})]]),

@@ -123,6 +123,22 @@ describe('remediation carried out by the agent', () => {
     expect(await pids()).toEqual(after);
   });
 
+  it('restartGeneration with restartComponent restarts that service only', async () => {
+    const before = await pids();
+    await client.patch(machineType, { name: host.machine }, PatchType.merge, {
+      spec: { restartGeneration: 2, restartComponent: host.containerd },
+    });
+    const status = await completed('observedRestartGeneration', 2, 'Restart');
+
+    const after = await pids();
+    expect(after[0]).toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    expect(status.lastOperation?.message).toBe(`${host.containerd} restarted`);
+    await client.patch(machineType, { name: host.machine }, PatchType.merge, {
+      spec: { restartComponent: null },
+    });
+  });
+
   it('reinstallGeneration downloads and unpacks the current versions again, then restarts them', async () => {
     const launcher = join(host.paths.versionDir(host.kubelet, 'v1.36.1'), 'kubelet');
     const original = readFileSync(launcher, 'utf8');
@@ -142,7 +158,26 @@ describe('remediation carried out by the agent', () => {
     expect(after[0]).not.toBe(before[0]);
     expect(after[1]).not.toBe(before[1]);
     expect(status.lastOperation?.message).toBe('every component reinstalled and restarted');
-    expect(status.observedRestartGeneration).toBe(1);
+    expect(status.observedRestartGeneration).toBe(2);
+  });
+
+  it('reinstallGeneration with reinstallComponent reinstalls and restarts that component only', async () => {
+    const downloadsBefore = host.server.requests.length;
+    const before = await pids();
+
+    await client.patch(machineType, { name: host.machine }, PatchType.merge, {
+      spec: { reinstallGeneration: 2, reinstallComponent: host.kubelet },
+    });
+    const status = await completed('observedReinstallGeneration', 2, 'Reinstall');
+
+    expect(host.server.requests.slice(downloadsBefore)).toEqual([host.artifacts['kubelet-v1.36.1']?.name]);
+    const after = await pids();
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).toBe(before[1]);
+    expect(status.lastOperation?.message).toBe(`${host.kubelet} reinstalled and restarted`);
+    await client.patch(machineType, { name: host.machine }, PatchType.merge, {
+      spec: { reinstallComponent: null },
+    });
   });
 
   it('rebootGeneration reboots (simulated): services stop and start again, the boot ID changes', async () => {

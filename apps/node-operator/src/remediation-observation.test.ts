@@ -56,8 +56,14 @@ describe('remediation record', () => {
 
 describe('remediationActionPatch', () => {
   it.each([
-    [{ type: 'RestartComponent', component: 'kubelet' }, { restartGeneration: 4 }],
-    [{ type: 'Reinstall', component: 'kubelet' }, { reinstallGeneration: 1 }],
+    [
+      { type: 'RestartComponent', component: 'kubelet' },
+      { restartGeneration: 4, restartComponent: 'kubelet' },
+    ],
+    [
+      { type: 'Reinstall', component: 'containerd' },
+      { reinstallGeneration: 1, reinstallComponent: 'containerd' },
+    ],
     [{ type: 'Reboot' }, { rebootGeneration: 3 }],
     [{ type: 'Cordon' }, { unschedulable: true }],
     [{ type: 'Drain' }, { unschedulable: true }],

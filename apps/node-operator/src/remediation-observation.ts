@@ -88,7 +88,7 @@ export function remediationCandidateFor(
 /**
  * The Machine patch that issues one action, with the resourceVersion the plan
  * was made from: RestartComponent and Reinstall bump restartGeneration /
- * reinstallGeneration (the agent acts on each increase), Reboot bumps
+ * reinstallGeneration and name their component (the agent acts on each increase), Reboot bumps
  * rebootGeneration, Cordon and Drain set spec.unschedulable (the Node follows).
  * A cordon is only recorded as the remediation's when the Machine was not
  * cordoned already, so finishing never lifts someone else's.
@@ -106,9 +106,11 @@ export function remediationActionPatch(
   switch (act.action.type) {
     case 'RestartComponent':
       spec.restartGeneration = (machine.spec?.restartGeneration ?? 0) + 1;
+      spec.restartComponent = act.action.component ?? null;
       break;
     case 'Reinstall':
       spec.reinstallGeneration = (machine.spec?.reinstallGeneration ?? 0) + 1;
+      spec.reinstallComponent = act.action.component ?? null;
       break;
     case 'Reboot':
       spec.rebootGeneration = (machine.spec?.rebootGeneration ?? 0) + 1;

@@ -52,11 +52,20 @@ export const MachineSpec = s.object(
     taints: s.optional(s.list('Taints the node-operator keeps on the Node.', Taint, { maxItems: 32 })),
     unschedulable: s.optional(s.boolean('Keep the Node cordoned. Default false.', { default: false })),
     restartGeneration: s.optional(
-      s.integer('Increase to restart every component service on the host once. Never decreases.', {
-        minimum: 0,
-        format: 'int64',
-        rules: [onlyIncreases('restartGeneration')],
-      }),
+      s.integer(
+        'Increase to restart the component services on the host once (all, or restartComponent). Never decreases.',
+        {
+          minimum: 0,
+          format: 'int64',
+          rules: [onlyIncreases('restartGeneration')],
+        },
+      ),
+    ),
+    restartComponent: s.optional(
+      s.string(
+        'The one component the next increase of restartGeneration restarts; unset restarts every component service. The node-operator sets it with each RestartComponent remediation.',
+        { maxLength: 63 },
+      ),
     ),
     rebootGeneration: s.optional(
       s.integer('Increase to drain and reboot the host once. Never decreases.', {
@@ -67,12 +76,18 @@ export const MachineSpec = s.object(
     ),
     reinstallGeneration: s.optional(
       s.integer(
-        'Increase to make the node agent download and unpack the current version of every component again, then restart them, once. Never decreases.',
+        'Increase to make the node agent download and unpack the current version of the components again (all, or reinstallComponent), then restart them, once. Never decreases.',
         {
           minimum: 0,
           format: 'int64',
           rules: [onlyIncreases('reinstallGeneration')],
         },
+      ),
+    ),
+    reinstallComponent: s.optional(
+      s.string(
+        'The one component the next increase of reinstallGeneration reinstalls; unset reinstalls every component. The node-operator sets it with each Reinstall remediation.',
+        { maxLength: 63 },
       ),
     ),
   },
