@@ -4,6 +4,7 @@
  */
 import { ClusterResource, withDefaults } from '@kok/api';
 import type { ClusterSpec } from '@kok/api';
+import { OPERATOR_VERSION } from './operator-version.ts';
 
 /**
  * etcd version used when spec.etcd.version is empty: the release the operator
@@ -43,6 +44,8 @@ export interface ResolvedCluster {
   scheduler: ComponentSettings;
   certSANs: string[];
   network: { serviceCIDR: string; podCIDR: string; dnsDomain: string };
+  /** The node-operator run for this cluster; version defaults to this operator's release. */
+  nodeOperator: { enabled: boolean; version: string };
   paused: boolean;
 }
 
@@ -115,6 +118,10 @@ export function resolveCluster(cluster: {
       serviceCIDR: spec.network?.serviceCIDR ?? '10.96.0.0/12',
       podCIDR: spec.network?.podCIDR ?? '10.244.0.0/16',
       dnsDomain: spec.network?.dnsDomain ?? 'cluster.local',
+    },
+    nodeOperator: {
+      enabled: spec.nodeOperator?.enabled ?? true,
+      version: spec.nodeOperator?.version ?? OPERATOR_VERSION,
     },
     paused: spec.paused ?? false,
   };

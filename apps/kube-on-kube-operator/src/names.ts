@@ -8,7 +8,13 @@ import { Labels } from '@kok/api';
 export const OPERATOR_NAME = 'kube-on-kube-operator';
 
 /** Components as they appear in labels and object names. */
-export type ComponentLabel = 'pki' | 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+export type ComponentLabel =
+  | 'pki'
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'node-operator';
 
 export interface ClusterNames {
   cluster: string;
@@ -24,6 +30,8 @@ export interface ClusterNames {
   apiServer: string;
   controllerManager: string;
   scheduler: string;
+  /** The node-operator Deployment that runs against the biz-cluster. */
+  nodeOperator: string;
   secrets: {
     ca: string;
     frontProxyCA: string;
@@ -56,6 +64,7 @@ export function clusterNames(namespace: string, cluster: string): ClusterNames {
     apiServer: `${cluster}-kube-apiserver`,
     controllerManager: `${cluster}-kube-controller-manager`,
     scheduler: `${cluster}-kube-scheduler`,
+    nodeOperator: `${cluster}-node-operator`,
     secrets: {
       ca: `${cluster}-ca`,
       frontProxyCA: `${cluster}-front-proxy-ca`,

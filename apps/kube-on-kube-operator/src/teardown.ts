@@ -1,5 +1,5 @@
 /**
- * Deletion, in reverse bring-up order: controller-manager and scheduler, then
+ * Deletion, in reverse bring-up order: node-operator, controller-manager and scheduler, then
  * the apiserver, then etcd, then the PKI — each tier gone before the next is
  * touched, so nothing ever runs without what it depends on. Pure.
  */
@@ -8,7 +8,7 @@ import { Labels } from '@kok/api';
 import type { ComponentLabel } from './names.ts';
 
 export const TEARDOWN_TIERS: readonly (readonly ComponentLabel[])[] = [
-  ['kube-controller-manager', 'kube-scheduler'],
+  ['node-operator', 'kube-controller-manager', 'kube-scheduler'],
   ['kube-apiserver'],
   ['etcd'],
   ['pki'],

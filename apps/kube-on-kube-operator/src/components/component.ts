@@ -11,7 +11,14 @@ import { clusterLabels } from '../names.ts';
 import type { PkiMaterial } from '../pki-material.ts';
 import { contentHash } from '../template-hash.ts';
 
-export type ComponentName = 'services' | 'pki' | 'etcd' | 'apiServer' | 'controllerManager' | 'scheduler';
+export type ComponentName =
+  | 'services'
+  | 'pki'
+  | 'etcd'
+  | 'apiServer'
+  | 'controllerManager'
+  | 'scheduler'
+  | 'nodeOperator';
 
 export interface RenderContext {
   cluster: ResolvedCluster;
