@@ -9,6 +9,7 @@ describe('parseFlags', () => {
       leaderElectionNamespace: 'kube-system',
       progressDeadlineSeconds: 600,
       maxConcurrentReconciles: 4,
+      bizApiServerDial: 'endpoint',
       logLevel: 'info',
       help: false,
     });
@@ -25,6 +26,7 @@ describe('parseFlags', () => {
         '--log-level=debug',
         '--progress-deadline-seconds=30',
         '--max-concurrent-reconciles=16',
+        '--biz-apiserver-dial=pod-ip',
       ]),
     ).toEqual({
       kubeconfig: '/tmp/kc',
@@ -34,6 +36,7 @@ describe('parseFlags', () => {
       leaderElectionNamespace: 'fleet',
       progressDeadlineSeconds: 30,
       maxConcurrentReconciles: 16,
+      bizApiServerDial: 'pod-ip',
       logLevel: 'debug',
       help: false,
     });
@@ -47,6 +50,10 @@ describe('parseFlags', () => {
       );
     },
   );
+
+  it('refuses a --biz-apiserver-dial mode it does not know, naming the ones it does', () => {
+    expect(() => parseFlags(['--biz-apiserver-dial=dns'])).toThrow(/"dns" is not one of endpoint, pod-ip/);
+  });
 
   it('refuses unknown flags', () => {
     expect(() => parseFlags(['--kubeconfg=x'])).toThrow(/kubeconfg/);

@@ -1,5 +1,7 @@
 /** Command-line flags of the operator (controller-runtime's names). */
 import { parseArgs } from 'node:util';
+import type { BizDialMode } from './node-api/biz-connection.ts';
+import { BIZ_DIAL_MODES } from './node-api/biz-connection.ts';
 
 export interface Flags {
   /** Path of a kubeconfig. Default: $KUBECONFIG, the in-cluster config, then ~/.kube/config. */
@@ -16,6 +18,8 @@ export interface Flags {
   progressDeadlineSeconds: number;
   /** Clusters reconciled at once. Default 4. */
   maxConcurrentReconciles: number;
+  /** How biz apiservers are reached: status.endpoint, or a Ready apiserver pod's address. Default endpoint. */
+  bizApiServerDial: BizDialMode;
   /** pino level. Default info. */
   logLevel: string;
   help: boolean;
@@ -30,6 +34,9 @@ export const USAGE = `Usage: node src/main.ts [flags]
   --leader-election-namespace <ns>     namespace of the Lease (default: --namespace, else kube-system)
   --progress-deadline-seconds <n>      roll a component back when its gate stays open this long (default 600)
   --max-concurrent-reconciles <n>      Clusters reconciled at once (default 4)
+  --biz-apiserver-dial <mode>          reach biz apiservers at status.endpoint ("endpoint", resolves inside the
+                                       meta-cluster) or at a Ready apiserver pod's address ("pod-ip"; needs list
+                                       on pods) (default endpoint)
   --log-level <level>                  trace, debug, info, warn, error (default info)
   --help                               print this and exit
 `;
@@ -53,6 +60,12 @@ function positiveInteger(flag: string, value: string): number {
   return n;
 }
 
+function dialMode(value: string): BizDialMode {
+  const mode = BIZ_DIAL_MODES.find((m) => m === value);
+  if (!mode) throw new Error(`--biz-apiserver-dial "${value}" is not one of ${BIZ_DIAL_MODES.join(', ')}`);
+  return mode;
+}
+
 export function parseFlags(argv: readonly string[]): Flags {
   const { values } = parseArgs({
     args: [...argv],
@@ -64,6 +77,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       'leader-election-namespace': { type: 'string' },
       'progress-deadline-seconds': { type: 'string', default: '600' },
       'max-concurrent-reconciles': { type: 'string', default: '4' },
+      'biz-apiserver-dial': { type: 'string', default: 'endpoint' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -84,6 +98,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       '--max-concurrent-reconciles',
       values['max-concurrent-reconciles'],
     ),
+    bizApiServerDial: dialMode(values['biz-apiserver-dial']),
     logLevel: values['log-level'],
     help: values.help,
   };

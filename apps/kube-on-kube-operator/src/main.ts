@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     http: flags.metricsBindAddress,
     progressDeadlineMs: flags.progressDeadlineSeconds * 1000,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
+    bizApiServerDial: flags.bizApiServerDial,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.leaderElect ? { leaderElectionNamespace: flags.leaderElectionNamespace } : {}),
   });

@@ -5,6 +5,9 @@ import { Manager } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { ClusterMetrics } from './metrics.ts';
 import { MANAGED_SELECTOR, OPERATOR_NAME } from './names.ts';
+import type { BizDialer, BizDialMode } from './node-api/biz-connection.ts';
+import { bizDialer } from './node-api/biz-connection.ts';
+import { NodeTier } from './node-api/node-tier.ts';
 import type { PkiOptions } from './pki-material.ts';
 import { clusterReconciler } from './reconcile-cluster.ts';
 import { clusterType, deploymentType, secretType, serviceType, statefulSetType } from './resource-types.ts';
@@ -28,6 +31,12 @@ export interface OperatorOptions {
   progressDeadlineMs?: number;
   /** Default: PKI defaults (see pki-material.ts). */
   pki?: PkiOptions;
+  /**
+   * How biz apiservers are reached to install the node API (node-api/biz-connection.ts):
+   * `endpoint` dials status.endpoint (resolves inside the meta-cluster), `pod-ip` a Ready
+   * apiserver pod; tests may pass their own. Default `endpoint`.
+   */
+  bizApiServerDial?: BizDialMode | BizDialer;
   logger: Logger;
 }
 
@@ -57,6 +66,8 @@ export function createOperator(options: OperatorOptions): Manager {
     statefulSets: manager.informer(statefulSetType, owned),
   };
   const owner = { apiVersion: apiVersionOf(ClusterResource), kind: ClusterResource.kind };
+  const events = manager.eventRecorder(`kok.dev/${OPERATOR_NAME}`);
+  const dial = options.bizApiServerDial ?? 'endpoint';
   manager
     .controller({
       name: 'cluster',
@@ -66,7 +77,10 @@ export function createOperator(options: OperatorOptions): Manager {
         metrics: new ClusterMetrics(manager.metrics.registry),
         ...(options.pki ? { pki: options.pki } : {}),
         ...(options.progressDeadlineMs ? { progressDeadlineMs: options.progressDeadlineMs } : {}),
-        events: manager.eventRecorder(`kok.dev/${OPERATOR_NAME}`),
+        events,
+        nodeTier: new NodeTier(manager.client, events, {
+          dial: typeof dial === 'function' ? dial : bizDialer(dial),
+        }),
       }),
       maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
     })

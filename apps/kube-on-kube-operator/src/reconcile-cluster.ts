@@ -38,6 +38,9 @@ import { ensurePki } from './pki-material.ts';
 import type { ClusterObject } from './resource-types.ts';
 import { clusterType, persistentVolumeClaimType, typeOfKind } from './resource-types.ts';
 import { contentHash } from './template-hash.ts';
+import type { NodeTier, NodeTierReport } from './node-api/node-tier.ts';
+import { withNodeTier } from './node-api/node-tier.ts';
+import { KUBECONFIG_KEY } from './pki-material.ts';
 import { teardownStep } from './teardown.ts';
 import {
   expiredGate,
@@ -74,6 +77,8 @@ export interface ClusterReconcilerDeps {
   progressDeadlineMs?: number;
   /** Events at gates, upgrade steps, rollbacks and deletion. Default: none recorded. */
   events?: EventRecorder;
+  /** The node API and node-operator after the control plane (node-api/node-tier.ts). Default: none. */
+  nodeTier?: NodeTier;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
@@ -261,6 +266,19 @@ export async function reconcileCluster(
   // What was planned came from an outdated cache; the newer objects are on their way.
   if (staleCache) return { requeueAfter: STALE_RECHECK_MS };
 
+  const nodeTier =
+    deps.nodeTier &&
+    (await reconcileNodeTier(
+      deps.nodeTier,
+      deps.caches,
+      cluster,
+      context,
+      rendered,
+      halted !== undefined,
+      now(),
+      log,
+    ));
+
   const reports: ComponentReport[] = rendered.map((r) => ({
     name: r.component.name,
     ...(r.component.condition ? { condition: r.component.condition } : {}),
@@ -280,7 +298,9 @@ export async function reconcileCluster(
     ...(halted ? { halted } : {}),
     now: now(),
   });
-  if (!(await writeStatus(deps, cluster, result.status))) return { requeueAfter: STALE_RECHECK_MS };
+  const status = nodeTier ? withNodeTier(result.status, nodeTier, generation, now()) : result.status;
+  if (!(await writeStatus(deps, nodeTier?.cluster ?? cluster, status)))
+    return { requeueAfter: STALE_RECHECK_MS };
   // Observed only once the status that records the gate is written: a reconcile on a stale cache cannot count it twice.
   for (const gate of result.completedGates) {
     deps.metrics.gateDuration.observe(
@@ -301,12 +321,47 @@ export async function reconcileCluster(
   }
   // Throwing hands the retry to the controller's rate limiter; the status already says why.
   if (applyError) throw new Error(`Cluster ${names.namespace}/${names.cluster}: ${applyError}`);
-  if (halted || plan.complete) return { requeueAfter: STEADY_RECHECK_MS };
+  const nodeTierWake = nodeTier?.requeueAfterMs ?? Infinity;
+  if (halted || plan.complete) return { requeueAfter: Math.min(STEADY_RECHECK_MS, nodeTierWake) };
   // Look again when the oldest open gate reaches its deadline, in case nothing else changes by then.
   const openSince = (result.status.gates ?? [])
     .filter((g) => !g.completedAt)
     .map((g) => Date.parse(g.startedAt) + deadlineMs - now().getTime() + 100);
-  return { requeueAfter: Math.max(STALE_RECHECK_MS, Math.min(PROGRESS_RECHECK_MS, ...openSince)) };
+  return {
+    requeueAfter: Math.min(
+      nodeTierWake,
+      Math.max(STALE_RECHECK_MS, Math.min(PROGRESS_RECHECK_MS, ...openSince)),
+    ),
+  };
+}
+
+/** The node tier's inputs from this reconcile's observations. */
+function reconcileNodeTier(
+  nodeTier: NodeTier,
+  caches: ClusterCaches,
+  cluster: ClusterObject,
+  context: RenderContext,
+  rendered: readonly { component: ControlPlaneComponent; status: ComponentStatus }[],
+  halted: boolean,
+  now: Date,
+  log: Logger,
+): Promise<NodeTierReport> {
+  const { names } = context;
+  const admin = caches.secrets.getByName(names.namespace, names.secrets.adminKubeconfig)?.data?.[
+    KUBECONFIG_KEY
+  ];
+  return nodeTier.reconcile(
+    {
+      cluster,
+      context,
+      apiServerReady: rendered.some((r) => r.component.name === 'apiServer' && r.status.availableAtDesired),
+      halted,
+      observedDeployment: caches.deployments.getByName(names.namespace, names.nodeOperator),
+      adminKubeconfig: admin === undefined ? undefined : Buffer.from(admin, 'base64').toString(),
+      now,
+    },
+    log,
+  );
 }
 
 /**

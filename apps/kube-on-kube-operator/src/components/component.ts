@@ -12,13 +12,7 @@ import type { PkiMaterial } from '../pki-material.ts';
 import { contentHash } from '../template-hash.ts';
 
 export type ComponentName =
-  | 'services'
-  | 'pki'
-  | 'etcd'
-  | 'apiServer'
-  | 'controllerManager'
-  | 'scheduler'
-  | 'nodeOperator';
+  'services' | 'pki' | 'etcd' | 'apiServer' | 'controllerManager' | 'scheduler' | 'nodeOperator';
 
 export interface RenderContext {
   cluster: ResolvedCluster;

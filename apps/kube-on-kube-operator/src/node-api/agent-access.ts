@@ -1,0 +1,94 @@
+/**
+ * What a node agent may do in a biz-cluster: the objects of
+ * apps/node-agent/deploy/rbac.yaml and admission-policy.yaml, as the operator
+ * installs them (agent-access.test.ts keeps the two equal). Every agent
+ * authenticates as system:node-agent:<machine> in group kok:node-agents; RBAC
+ * lets the group read Machines and patch their status, the admission policy
+ * confines each agent's writes to the Machine named after it.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+const rbac = 'rbac.authorization.k8s.io/v1';
+const admission = 'admissionregistration.k8s.io/v1';
+const AGENT_GROUP = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kok:node-agents' };
+
+/** Where Machines' secretRef / configMapRef files must live: agents may read nothing else. */
+export const NODE_FILES_NAMESPACE = 'kok-node-files';
+
+/** In the order they are applied: a namespace before what lives in it, a policy before its binding. */
+export const agentAccessObjects: readonly KubernetesObject[] = [
+  {
+    apiVersion: rbac,
+    kind: 'ClusterRole',
+    metadata: { name: 'kok:node-agent' },
+    rules: [
+      {
+        apiGroups: ['nodes.kok.dev'],
+        resources: ['machines', 'components', 'nodepools'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      { apiGroups: ['nodes.kok.dev'], resources: ['machines/status'], verbs: ['patch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ],
+  } as KubernetesObject,
+  {
+    apiVersion: rbac,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kok:node-agents' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kok:node-agent' },
+    subjects: [AGENT_GROUP],
+  } as KubernetesObject,
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_FILES_NAMESPACE } },
+  {
+    apiVersion: rbac,
+    kind: 'Role',
+    metadata: { name: 'kok:node-agent-files', namespace: NODE_FILES_NAMESPACE },
+    rules: [{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] }],
+  } as KubernetesObject,
+  {
+    apiVersion: rbac,
+    kind: 'RoleBinding',
+    metadata: { name: 'kok:node-agents-files', namespace: NODE_FILES_NAMESPACE },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kok:node-agent-files' },
+    subjects: [AGENT_GROUP],
+  } as KubernetesObject,
+  {
+    apiVersion: admission,
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: 'kok-node-agent-own-machine' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [
+          {
+            apiGroups: ['nodes.kok.dev'],
+            apiVersions: ['*'],
+            operations: ['CREATE', 'UPDATE', 'DELETE'],
+            resources: ['machines', 'machines/status'],
+          },
+        ],
+      },
+      matchConditions: [
+        {
+          name: 'is-node-agent',
+          expression:
+            "'kok:node-agents' in request.userInfo.groups || request.userInfo.username.startsWith('system:node-agent:')",
+        },
+      ],
+      validations: [
+        {
+          expression: "request.userInfo.username == 'system:node-agent:' + request.name",
+          messageExpression:
+            "'node agent ' + request.userInfo.username + ' may only write the Machine named after it (system:node-agent:<machine>), not Machine ' + request.name",
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  } as KubernetesObject,
+  {
+    apiVersion: admission,
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: 'kok-node-agent-own-machine' },
+    spec: { policyName: 'kok-node-agent-own-machine', validationActions: ['Deny'] },
+  } as KubernetesObject,
+];

@@ -1,0 +1,340 @@
+/**
+ * The node tier of a Cluster, after its control plane and never holding it:
+ * once the biz apiserver is Available at the desired version, the nodes.kok.dev
+ * API (CRDs, node-agent RBAC and admission policy) is server-side applied into
+ * the biz-cluster, then the node-operator Deployment runs against it. Its
+ * trouble shows in NodeAPIInstalled and NodeOperatorAvailable only: the Cluster
+ * stays Available and is not Degraded because of it.
+ *
+ * The installed bundle's hash is recorded on the Cluster (annotation), so it is
+ * applied once per bundle, not on every reconcile: a new operator release with
+ * other CRDs applies them again. Failed installs are retried with backoff.
+ */
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { ClusterConditions, findCondition, setCondition } from '@kok/api';
+import type { ClusterStatus } from '@kok/api';
+import type { EventRecorder, KubeClient } from '@kok/reconcile';
+import { ApiError, isConflict, KubeClient as Client, PatchType } from '@kok/reconcile';
+import type { Logger } from 'pino';
+import type { RenderContext } from '../components/component.ts';
+import { nodeOperator } from '../components/node-operator.ts';
+import { OPERATOR_NAME } from '../names.ts';
+import type { ClusterObject } from '../resource-types.ts';
+import { clusterType, deploymentType } from '../resource-types.ts';
+import type { BizDialer } from './biz-connection.ts';
+import { bizDialer } from './biz-connection.ts';
+import type { NodeApiBundle } from './node-api-bundle.ts';
+import { bundleTypeOf, crdType, nodeApiBundle } from './node-api-bundle.ts';
+
+/** On the Cluster: the hash of the node API bundle last installed in its biz-cluster. */
+export const NODE_API_HASH_ANNOTATION = 'clusters.kok.dev/node-api-hash';
+
+/** The condition of the install. */
+export const NODE_API_INSTALLED = 'NodeAPIInstalled';
+
+export interface NodeTierOptions {
+  /** How the biz apiserver is reached. Default: the admin kubeconfig as it is (status.endpoint). */
+  dial?: BizDialer;
+  /** Deadline of one request to a biz apiserver. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** First wait after a failed install; it doubles up to maxRetryMs. Defaults 5 s and 5 min. */
+  initialRetryMs?: number;
+  maxRetryMs?: number;
+  /** What the condition tells people to do when the biz apiserver cannot be reached. */
+  unreachableHint?: string;
+}
+
+export interface NodeTierInputs {
+  cluster: ClusterObject;
+  context: RenderContext;
+  /** The biz apiserver is Available at the desired version. */
+  apiServerReady: boolean;
+  /** The control plane is held after a rollback: nothing new is written. */
+  halted: boolean;
+  observedDeployment: V1Deployment | undefined;
+  /** The biz-cluster's admin kubeconfig, once its Secret exists. */
+  adminKubeconfig: string | undefined;
+  now: Date;
+}
+
+export interface NodeTierCondition {
+  type: string;
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
+export interface NodeTierReport {
+  /** Conditions to set; one left out keeps its previous value (a retry not yet due). */
+  conditions: NodeTierCondition[];
+  /** status.components.nodeOperator; undefined while disabled. */
+  nodeOperator?: { replicas?: number; ready?: number; version?: string };
+  /** Look again this soon (a retry, a CRD becoming Established). */
+  requeueAfterMs?: number;
+  /** The Cluster after its annotation recorded the installed bundle. */
+  cluster?: ClusterObject;
+}
+
+const ESTABLISH_RECHECK_MS = 1_000;
+const STALE_RECHECK_MS = 250;
+
+export const DEFAULT_UNREACHABLE_HINT =
+  'the operator dials status.endpoint, which resolves inside the meta-cluster: run the operator there, ' +
+  'or start it with --biz-apiserver-dial=pod-ip where apiserver pod addresses are routable';
+
+let bundle: NodeApiBundle | undefined;
+
+/** Applies the node tier of Clusters; one per operator (it keeps the retry pacing of each Cluster). */
+export class NodeTier {
+  readonly #meta: KubeClient;
+  readonly #events: EventRecorder | undefined;
+  readonly #dial: BizDialer;
+  readonly #timeoutMs: number;
+  readonly #initialRetryMs: number;
+  readonly #maxRetryMs: number;
+  readonly #hint: string;
+  /** Pacing only: a restarted operator simply tries once more right away. */
+  readonly #retries = new Map<string, { failures: number; notBefore: number }>();
+
+  constructor(meta: KubeClient, events: EventRecorder | undefined, options: NodeTierOptions = {}) {
+    this.#meta = meta;
+    this.#events = events;
+    this.#dial = options.dial ?? bizDialer('endpoint');
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#initialRetryMs = options.initialRetryMs ?? 5_000;
+    this.#maxRetryMs = options.maxRetryMs ?? 5 * 60_000;
+    this.#hint = options.unreachableHint ?? DEFAULT_UNREACHABLE_HINT;
+  }
+
+  async reconcile(inputs: NodeTierInputs, log: Logger): Promise<NodeTierReport> {
+    bundle ??= nodeApiBundle();
+    const report: NodeTierReport = { conditions: [] };
+    const api = await this.#nodeApi(inputs, bundle, report, log);
+    await this.#nodeOperator(inputs, api, report, log);
+    return report;
+  }
+
+  /** Installs the node API when due; true once the current bundle is in. */
+  async #nodeApi(
+    inputs: NodeTierInputs,
+    current: NodeApiBundle,
+    report: NodeTierReport,
+    log: Logger,
+  ): Promise<{ installed: boolean; reason: string }> {
+    const { cluster, context, now } = inputs;
+    const set = (status: boolean, reason: string, message: string) => {
+      report.conditions.push({ type: NODE_API_INSTALLED, status, reason, message });
+      return { installed: status, reason };
+    };
+    const recorded = cluster.metadata.annotations?.[NODE_API_HASH_ANNOTATION];
+    const what = `the nodes.kok.dev CRDs (${current.crdNames.length}), the node-agent RBAC and admission policy`;
+    if (recorded === current.hash)
+      return set(true, 'Installed', `${what} are installed (bundle ${current.hash})`);
+    if (!context.cluster.nodeOperator.enabled)
+      return set(
+        false,
+        'NodeOperatorDisabled',
+        `not installed while spec.nodeOperator.enabled is false${recorded ? ` (bundle ${recorded} stays as it was)` : ''}`,
+      );
+    if (!inputs.apiServerReady)
+      return set(
+        false,
+        'WaitingForAPIServer',
+        `${what} are installed once the biz apiserver is Available at ${context.cluster.version}`,
+      );
+    if (!inputs.adminKubeconfig)
+      return set(false, 'WaitingForKubeconfig', `the admin kubeconfig Secret is not there yet`);
+
+    const key = cluster.metadata.uid ?? `${context.names.namespace}/${context.names.cluster}`;
+    const retry = this.#retries.get(key);
+    if (retry && retry.notBefore > now.getTime()) {
+      report.requeueAfterMs = retry.notBefore - now.getTime();
+      const previous = findCondition(cluster.status?.conditions, NODE_API_INSTALLED);
+      return { installed: false, reason: previous?.reason ?? 'Retrying' };
+    }
+
+    let server = context.endpoint.url;
+    let biz: Client | undefined;
+    try {
+      const config = await this.#dial({
+        names: context.names,
+        endpoint: context.endpoint,
+        adminKubeconfig: inputs.adminKubeconfig,
+        meta: this.#meta,
+      });
+      server = config.getCurrentCluster()?.server ?? server;
+      biz = new Client(config, {
+        fieldManager: OPERATOR_NAME,
+        userAgent: OPERATOR_NAME,
+        requestTimeoutMs: this.#timeoutMs,
+      });
+      for (const obj of current.objects) await biz.apply(bundleTypeOf(obj), obj);
+      const pending: string[] = [];
+      for (const name of current.crdNames)
+        if (!isEstablished(await biz.get(crdType, { name }))) pending.push(name);
+      if (pending.length > 0) {
+        report.requeueAfterMs = ESTABLISH_RECHECK_MS;
+        return set(
+          false,
+          'Establishing',
+          `applied; waiting for CRDs to be Established: ${pending.join(', ')}`,
+        );
+      }
+    } catch (error) {
+      const failures = (retry?.failures ?? 0) + 1;
+      const waitMs = Math.min(this.#maxRetryMs, this.#initialRetryMs * 2 ** (failures - 1));
+      this.#retries.set(key, { failures, notBefore: now.getTime() + waitMs });
+      report.requeueAfterMs = waitMs;
+      const reachable = error instanceof ApiError;
+      const message = reachable
+        ? `the biz apiserver at ${server} refused the node API: ${(error as Error).message}; retrying in ${Math.round(waitMs / 1000)} s`
+        : `cannot reach the biz apiserver at ${server} (${(error as Error).message}): ${this.#hint}; retrying in ${Math.round(waitMs / 1000)} s`;
+      log.warn({ server, failures, error: (error as Error).message }, 'node API not installed');
+      await this.#events?.record(cluster, 'Warning', 'NodeAPIInstallFailed', 'Install', message);
+      return set(false, reachable ? 'InstallFailed' : 'BizAPIServerUnreachable', message);
+    } finally {
+      biz?.close();
+    }
+
+    try {
+      report.cluster = await this.#meta.patch(
+        clusterType,
+        { namespace: context.names.namespace, name: context.names.cluster },
+        PatchType.merge,
+        {
+          // The status about to be written was computed from this version: keep that guard.
+          metadata: {
+            resourceVersion: cluster.metadata.resourceVersion,
+            annotations: { [NODE_API_HASH_ANNOTATION]: current.hash },
+          },
+        },
+      );
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      // Applied, not recorded: the next reconcile applies again (a no-op) and records it.
+      report.requeueAfterMs = STALE_RECHECK_MS;
+      return { installed: false, reason: 'Recording' };
+    }
+    this.#retries.delete(key);
+    log.info({ server, bundle: current.hash }, 'node API installed in the biz-cluster');
+    await this.#events?.record(
+      cluster,
+      'Normal',
+      'NodeAPIInstalled',
+      'Install',
+      `${what} applied to the biz apiserver at ${server} (bundle ${current.hash})`,
+    );
+    return set(true, 'Installed', `${what} are installed (bundle ${current.hash})`);
+  }
+
+  async #nodeOperator(
+    inputs: NodeTierInputs,
+    api: { installed: boolean; reason: string },
+    report: NodeTierReport,
+    log: Logger,
+  ): Promise<void> {
+    const { context, observedDeployment: observed } = inputs;
+    const set = (status: boolean, reason: string, message: string) =>
+      report.conditions.push({ type: ClusterConditions.NodeOperatorAvailable, status, reason, message });
+    if (!context.cluster.nodeOperator.enabled) {
+      if (observed && !observed.metadata?.deletionTimestamp) {
+        await this.#meta.delete(deploymentType, {
+          namespace: context.names.namespace,
+          name: context.names.nodeOperator,
+        });
+        log.info({ name: context.names.nodeOperator }, 'node-operator disabled; Deployment deleted');
+      }
+      set(false, 'Disabled', 'spec.nodeOperator.enabled is false: no node-operator runs for this cluster');
+      return;
+    }
+    // A node-operator already running keeps running while a newer bundle waits to be installed.
+    if (!api.installed && !observed) {
+      set(
+        false,
+        'WaitingForNodeAPI',
+        `waits for the nodes.kok.dev API in the biz-cluster (${NODE_API_INSTALLED}: ${api.reason})`,
+      );
+      return;
+    }
+    const desired = nodeOperator.render(context)?.[0];
+    if (!desired) {
+      set(false, 'WaitingForInputs', 'waits for the node-operator kubeconfig');
+      return;
+    }
+    const status = nodeOperator.status([observed], [desired], context);
+    report.nodeOperator = {
+      ...(status.replicas === undefined ? {} : { replicas: status.replicas }),
+      ...(status.ready === undefined ? {} : { ready: status.ready }),
+      ...(status.version === undefined ? {} : { version: status.version }),
+    };
+    const mayWrite = api.installed && inputs.apiServerReady && !inputs.halted;
+    if (mayWrite && nodeOperator.needsUpdate(observed, desired)) {
+      try {
+        await writeDeployment(this.#meta, desired, observed);
+        log.info({ name: desired.metadata?.name, version: context.cluster.nodeOperator.version }, 'applied');
+      } catch (error) {
+        if (isConflict(error)) {
+          report.requeueAfterMs = Math.min(report.requeueAfterMs ?? STALE_RECHECK_MS, STALE_RECHECK_MS);
+        } else {
+          set(
+            false,
+            'ApplyFailed',
+            `writing Deployment ${desired.metadata?.name} failed: ${(error as Error).message}`,
+          );
+          report.requeueAfterMs = this.#initialRetryMs;
+          return;
+        }
+      }
+    }
+    set(status.availableAtDesired, status.reason, status.message);
+  }
+}
+
+/** Create when the cache has none (fails if it exists after all), else apply guarded by the observed version. */
+async function writeDeployment(
+  client: KubeClient,
+  desired: KubernetesObject,
+  observed: KubernetesObject | undefined,
+): Promise<void> {
+  if (!observed) {
+    await client.create(deploymentType, desired);
+    return;
+  }
+  const resourceVersion = observed.metadata?.resourceVersion;
+  await client.apply(deploymentType, { ...desired, metadata: { ...desired.metadata, resourceVersion } });
+}
+
+function isEstablished(crd: KubernetesObject): boolean {
+  const conditions = (crd as { status?: { conditions?: { type: string; status: string }[] } }).status
+    ?.conditions;
+  return conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+}
+
+/** `status` with the node tier's conditions and component counts. Pure. */
+export function withNodeTier(
+  status: ClusterStatus,
+  report: NodeTierReport,
+  generation: number,
+  now: Date,
+): ClusterStatus {
+  let conditions = status.conditions ?? [];
+  for (const c of report.conditions)
+    conditions = setCondition(
+      conditions,
+      {
+        type: c.type,
+        status: c.status ? 'True' : 'False',
+        reason: c.reason,
+        message: c.message,
+        observedGeneration: generation,
+      },
+      now,
+    );
+  const components = { ...status.components };
+  delete components.nodeOperator;
+  return {
+    ...status,
+    components: { ...components, ...(report.nodeOperator ? { nodeOperator: report.nodeOperator } : {}) },
+    conditions,
+  };
+}
