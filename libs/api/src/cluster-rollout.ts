@@ -8,7 +8,7 @@ import { AGE_COLUMN, API_VERSION_V1ALPHA1, CLUSTERS_GROUP } from './resource.ts'
 import type { ResourceDefinition } from './resource.ts';
 import * as s from './schema-builders.ts';
 import type { Static } from './schema-builders.ts';
-import { waves } from './waves.ts';
+import { MAX_WAVES, waves } from './waves.ts';
 
 export const ClusterRolloutSpec = s.object('Which clusters move to which version, and how carefully.', {
   clusterSelector: labelSelector('The Clusters of this namespace to upgrade, by their labels.'),
@@ -23,7 +23,7 @@ export const ClusterRolloutSpec = s.object('Which clusters move to which version
   ),
   maxFailed: s.optional(
     s.integer(
-      'Clusters that may fail before the rollout pauses itself. Default 0: the first failure pauses.',
+      'Clusters that may fail before the rollout stops (phase Failed): it stops once more than this many failed. Default 0: the first failure stops it.',
       {
         minimum: 0,
         default: 0,
@@ -34,16 +34,17 @@ export const ClusterRolloutSpec = s.object('Which clusters move to which version
 });
 export type ClusterRolloutSpec = Static<typeof ClusterRolloutSpec>;
 
-export const CLUSTER_ROLLOUT_STATES = [
-  'Pending',
-  'Upgrading',
-  'Baking',
-  'Succeeded',
-  'Failed',
-  'Skipped',
-] as const;
+/** Where one wave stands. */
+export const CLUSTER_ROLLOUT_WAVE_STATES = ['Pending', 'Progressing', 'Baking', 'Succeeded', 'Failed'] as const;
 
-export const ClusterRolloutStatus = s.object('Progress of the rollout.', {
+/** Name of the wave that takes the clusters no wave of spec.waves covers (not a DNS label, so never a wave's name). */
+export const REMAINING_WAVE_NAME = '(remaining)';
+
+const clusterCount = (description: string) => s.optional(s.integer(description, { minimum: 0 }));
+
+// Counts only: a status that lists every cluster would grow with the fleet. Each cluster's own part
+// (its wave, whether it failed) is recorded on the Cluster itself.
+export const ClusterRolloutStatus = s.object('Progress of the rollout, as counts per wave.', {
   observedGeneration: s.optional(observedGeneration()),
   phase: s.optional(
     s.stringEnum('A one-word summary for people.', [
@@ -55,23 +56,34 @@ export const ClusterRolloutStatus = s.object('Progress of the rollout.', {
     ]),
   ),
   currentWave: s.optional(s.integer('Index of the wave in progress (0 is the first).', { minimum: 0 })),
-  clusters: s.optional(s.integer('Clusters selected.', { minimum: 0 })),
-  updatedClusters: s.optional(s.integer('Clusters that reached the version and baked.', { minimum: 0 })),
-  failedClusters: s.optional(s.integer('Clusters whose upgrade failed.', { minimum: 0 })),
-  clusterStatuses: s.optional(
+  clusters: clusterCount('Clusters selected.'),
+  updatedClusters: clusterCount('Clusters that reached the version and baked.'),
+  upgradingClusters: clusterCount('Clusters told the version that have not reached it and baked yet.'),
+  failedClusters: clusterCount('Clusters whose upgrade failed at the version.'),
+  message: s.optional(
+    s.string(
+      'What the rollout waits for, or why it stopped, naming the failed clusters (the first few).',
+      { maxLength: 4096 },
+    ),
+  ),
+  waves: s.optional(
     s.mapList(
-      'Where each selected cluster stands.',
-      s.object('One cluster.', {
-        name: s.string('Name of the Cluster.', { maxLength: 253 }),
-        wave: s.optional(s.string('The wave the cluster belongs to.', { maxLength: 63 })),
-        state: s.stringEnum('Where its upgrade stands.', CLUSTER_ROLLOUT_STATES),
-        fromVersion: s.optional(s.string('The version it ran before.', { maxLength: 64 })),
-        message: s.optional(s.string('Details, e.g. why it failed.', { maxLength: 4096 })),
-        startedAt: s.optional(s.timestamp('When its upgrade started.')),
-        finishedAt: s.optional(s.timestamp('When its upgrade finished.')),
+      'Every wave, in order, the implicit last one included.',
+      s.object('One wave.', {
+        index: s.integer('Position of the wave (0 is the first).', { minimum: 0 }),
+        name: s.string(`Name of the wave; ${REMAINING_WAVE_NAME} for the implicit last one.`, {
+          maxLength: 63,
+        }),
+        state: s.stringEnum('Where the wave stands.', CLUSTER_ROLLOUT_WAVE_STATES),
+        clusters: s.integer('Clusters of the wave.', { minimum: 0 }),
+        updated: s.integer('Clusters of the wave that reached the version and baked.', { minimum: 0 }),
+        upgrading: s.integer('Clusters of the wave on their way to the version.', { minimum: 0 }),
+        failed: s.integer('Clusters of the wave that failed.', { minimum: 0 }),
+        startedAt: s.optional(s.timestamp('When the rollout first told one of its clusters the version.')),
+        finishedAt: s.optional(s.timestamp('When its last cluster succeeded or failed.')),
       }),
-      ['name'],
-      { maxItems: 2048 },
+      ['index'],
+      { maxItems: MAX_WAVES + 1 },
     ),
   ),
   conditions: s.optional(conditions('Progressing, Paused, Complete, Degraded.')),

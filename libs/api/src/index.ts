@@ -45,7 +45,8 @@ export {
   type ClusterRolloutSpec,
   type ClusterRolloutStatus,
   ClusterRolloutResource,
-  CLUSTER_ROLLOUT_STATES,
+  CLUSTER_ROLLOUT_WAVE_STATES,
+  REMAINING_WAVE_NAME,
 } from './cluster-rollout.ts';
 export type { Wave } from './waves.ts';
 export {
