@@ -8,6 +8,7 @@ import { etcd } from './etcd.ts';
 import { apiServer } from './kube-apiserver.ts';
 import { controllerManager } from './kube-controller-manager.ts';
 import { scheduler } from './kube-scheduler.ts';
+import { nodeOperator } from './node-operator.ts';
 import { pki } from './pki.ts';
 import { services } from './services.ts';
 
@@ -19,3 +20,10 @@ export const controlPlaneComponents: readonly ControlPlaneComponent[] = [
   controllerManager, // then the controllers and the scheduler, side by side
   scheduler,
 ];
+
+/**
+ * Then the node tier (node-api/node-tier.ts), which never holds the control
+ * plane: once the apiserver is Available, the nodes.kok.dev API is installed
+ * in the biz-cluster, then the node-operator runs against it.
+ */
+export const nodeTierComponents: readonly ControlPlaneComponent[] = [nodeOperator];

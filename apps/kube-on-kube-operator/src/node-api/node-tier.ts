@@ -256,7 +256,7 @@ export class NodeTier {
       );
       return;
     }
-    const desired = nodeOperator.render(context)?.[0];
+    const desired = nodeOperator.render(context)?.[0] as V1Deployment | undefined;
     if (!desired) {
       set(false, 'WaitingForInputs', 'waits for the node-operator kubeconfig');
       return;
