@@ -29,6 +29,35 @@ export function machineStateFor(
   target: NodePoolTemplate,
   policy: DisruptionPolicy | undefined,
 ): MachineState {
+  // Objects from the caches are deeply frozen and replaced on every change, so a state computed from the
+  // same four objects is still right: a pass over 10,000 machines recomputes only the ones that changed.
+  const cacheable = Object.isFrozen(machine) && (node === undefined || Object.isFrozen(node));
+  const hit = cacheable ? stateMemo.get(machine) : undefined;
+  if (hit && hit.node === node && hit.target === target && hit.policy === policy) return hit.state;
+  const state = computeMachineState(machine, node, target, policy);
+  if (cacheable) {
+    Object.freeze(state.labels);
+    stateMemo.set(machine, { node, target, policy, state: Object.freeze(state) });
+  }
+  return state;
+}
+
+const stateMemo = new WeakMap<
+  Machine,
+  {
+    node: V1Node | undefined;
+    target: NodePoolTemplate;
+    policy: DisruptionPolicy | undefined;
+    state: MachineState;
+  }
+>();
+
+function computeMachineState(
+  machine: Machine,
+  node: V1Node | undefined,
+  target: NodePoolTemplate,
+  policy: DisruptionPolicy | undefined,
+): MachineState {
   const annotations = machine.metadata?.annotations ?? {};
   const conditions = machine.status?.conditions;
   const upToDate = findCondition(conditions, MachineConditions.UpToDate);

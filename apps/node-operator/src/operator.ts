@@ -17,9 +17,11 @@ import { machineChangedForRemediation, machineChangedForRollout } from './machin
 import { machineReconciler } from './machine-reconciler.ts';
 import { nodeChanged } from './node-changes.ts';
 import { nodePoolReconciler } from './nodepool-reconciler.ts';
+import { atMostEvery } from './pass-interval.ts';
 import { PoolLocks } from './pool-locks.ts';
 import { machineIndexers } from './pool-members.ts';
 import { PoolMetrics } from './pool-metrics.ts';
+import { RemediationMetrics } from './remediation-metrics.ts';
 import { remediationReconciler } from './remediation-reconciler.ts';
 import { machineType, nodePoolType, remediationPolicyType } from './resources.ts';
 import { RevisionStore } from './revision-store.ts';
@@ -56,6 +58,11 @@ export interface OperatorOptions {
   remediation?: boolean;
   /** After a remediation storm (more unhealthy than maxUnhealthy), remediation stays stopped this long. Default 5 min. */
   stormCooldownMs?: number;
+  /**
+   * A NodePool is planned at most once per this many ms (Machine and Node events arrive in bursts of
+   * thousands). Default 1000; 0 plans on every event.
+   */
+  poolPassIntervalMs?: number;
   /** Client rate limit towards the apiserver, per client (requests per second and burst). Defaults 100 / 200. */
   qps?: number;
   burst?: number;
@@ -105,7 +112,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     burst,
   });
   const events = manager.eventRecorder('kok.dev/node-operator');
-  const metrics = new PoolMetrics(manager.metrics.registry);
+  const metrics = new PoolMetrics(manager.metrics.registry, pools);
   const drainer = new Drainer(drainClient, events, manager.log);
   const locks = new PoolLocks();
 
@@ -130,19 +137,22 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   manager
     .controller({
       name: 'nodepool',
-      reconcile: nodePoolReconciler({
-        client: manager.client,
-        pools,
-        machines,
-        nodes,
-        revisions: new RevisionStore(manager.client, namespace, options.revisionHistoryLimit ?? 10),
-        drainer,
-        events,
-        apiServerVersion: cachedApiServerVersion(manager.client),
-        metrics,
-        now,
-        locks,
-      }),
+      reconcile: atMostEvery(
+        options.poolPassIntervalMs ?? 1_000,
+        nodePoolReconciler({
+          client: manager.client,
+          pools,
+          machines,
+          nodes,
+          revisions: new RevisionStore(manager.client, namespace, options.revisionHistoryLimit ?? 10),
+          drainer,
+          events,
+          apiServerVersion: cachedApiServerVersion(manager.client),
+          metrics,
+          now,
+          locks,
+        }),
+      ),
       maxConcurrentReconciles: 2,
       resyncPeriodMs: 60_000,
     })
@@ -186,6 +196,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
           drainer,
           events,
           now,
+          metrics: new RemediationMetrics(manager.metrics.registry, policies),
           ...(options.stormCooldownMs === undefined ? {} : { stormCooldownMs: options.stormCooldownMs }),
         }),
         maxConcurrentReconciles: 2,

@@ -16,6 +16,7 @@ import {
   remediationExhaustedPatch,
   remediationFinishPatch,
 } from './remediation-observation.ts';
+import type { RemediationMetrics } from './remediation-metrics.ts';
 import { planRemediation } from './remediation-plan.ts';
 import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
 import { machineType, remediationPolicyType } from './resources.ts';
@@ -67,6 +68,8 @@ export interface RemediationDeps {
   stormCooldownMs?: number;
   /** A policy is planned at most once per this many ms (Machine events arrive in bursts). Default 1000. */
   minPassIntervalMs?: number;
+  /** Counts the actions issued. Default: not counted. */
+  metrics?: RemediationMetrics;
 }
 
 /**
@@ -166,12 +169,7 @@ function observeAndPlan(
     });
   const candidates: RemediationCandidate[] = selected.map((m) => {
     const name = m.metadata?.name ?? '';
-    return remediationCandidateFor(
-      m,
-      deps.nodes.getByName(undefined, name),
-      poolOf.get(name),
-      occupying.has(name),
-    );
+    return candidateFor(m, deps.nodes.getByName(undefined, name), poolOf.get(name), occupying.has(name));
   });
   const storm = findCondition(policy.status?.conditions, RemediationPolicyConditions.StormActive);
   const stormEndedAt =
@@ -189,6 +187,29 @@ function observeAndPlan(
     now: deps.now().getTime(),
   });
   return { plan, machines: new Map(selected.map((m) => [m.metadata?.name ?? '', m])) };
+}
+
+/**
+ * remediationCandidateFor, computed again only when its inputs changed: cached
+ * objects are frozen and replaced on every change, so a pass over 10,000
+ * machines parses the conditions of the few that changed since the last pass.
+ */
+const candidateMemo = new WeakMap<
+  MachineObject,
+  { node: V1Node | undefined; pool: string | undefined; occupies: boolean; candidate: RemediationCandidate }
+>();
+
+function candidateFor(
+  machine: MachineObject,
+  node: V1Node | undefined,
+  pool: string | undefined,
+  occupies: boolean,
+): RemediationCandidate {
+  const hit = candidateMemo.get(machine);
+  if (hit && hit.node === node && hit.pool === pool && hit.occupies === occupies) return hit.candidate;
+  const candidate = remediationCandidateFor(machine, node, pool, occupies);
+  if (Object.isFrozen(machine)) candidateMemo.set(machine, { node, pool, occupies, candidate });
+  return candidate;
 }
 
 /** A pool whose maxUnavailable cannot be read lets nothing start (0), rather than failing the whole policy. */
@@ -239,6 +260,7 @@ async function applyRemediation(
       'Remediate',
       `RemediationPolicy ${policyName} step ${act.step + 1}/${total} ${what}: ${act.reason}`,
     );
+    deps.metrics?.actions.inc({ policy: policyName, action: act.action.type });
     log.info({ machine: act.machine, step: act.step, action: act.action.type }, 'remediation action');
   }
   for (const { machine: name, reason } of plan.exhaust) {
