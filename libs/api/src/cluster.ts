@@ -241,9 +241,32 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
       { default: {} },
     ),
   ),
+  certificates: s.optional(
+    s.object('Certificate lifecycle of the cluster.', {
+      caRotationGeneration: s.optional(
+        s.integer(
+          'Increase to rotate every CA of the cluster once, in phases: trust old and new, reissue every leaf from the new CA, drop the old CA. Never decreases.',
+          {
+            minimum: 0,
+            format: 'int64',
+            rules: [
+              cel<number>({
+                rule: 'self >= oldSelf',
+                message: 'caRotationGeneration may only increase: bump it to ask for another CA rotation',
+                check: (self, oldSelf) => self >= oldSelf,
+              }),
+            ],
+          },
+        ),
+      ),
+    }),
+  ),
   paused: s.optional(s.boolean('Stop reconciling this cluster. Default false.', { default: false })),
 });
 export type ClusterSpec = Static<typeof ClusterSpec>;
+
+/** The phases of a CA rotation, in order. */
+export const CA_ROTATION_PHASES = ['TrustingNewCA', 'ReissuingLeaves', 'RemovingOldCA', 'Completed'] as const;
 
 export const CLUSTER_PHASES = [
   'Provisioning',
@@ -307,7 +330,22 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   certificates: s.optional(
     s.object('Certificates of the cluster.', {
-      notAfter: s.optional(s.timestamp('When the first certificate expires.')),
+      notAfter: s.optional(s.timestamp('When the first certificate (leaf or CA) expires.')),
+      caNotAfter: s.optional(s.timestamp('When the first CA expires.')),
+      renewalTime: s.optional(s.timestamp('When the next leaf certificate is due for renewal.')),
+      caRotation: s.optional(
+        s.object('The last CA rotation asked for by spec.certificates.caRotationGeneration.', {
+          generation: s.integer('The caRotationGeneration being rotated to, or last rotated to.', {
+            minimum: 0,
+            format: 'int64',
+          }),
+          phase: s.stringEnum(
+            'TrustingNewCA: bundles hold old and new CA; ReissuingLeaves: leaves are signed by the new CA; RemovingOldCA: bundles hold the new CA only; Completed once every consumer runs with that.',
+            CA_ROTATION_PHASES,
+          ),
+          lastTransitionTime: s.optional(s.timestamp('When the phase last changed.')),
+        }),
+      ),
     }),
   ),
   gates: s.optional(
@@ -325,7 +363,7 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   conditions: s.optional(
     conditions(
-      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded.',
+      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating.',
     ),
   ),
   lastOperation: s.optional(LastOperation),

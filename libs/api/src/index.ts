@@ -36,6 +36,7 @@ export {
   type ClusterSpec,
   type ClusterStatus,
   ClusterResource,
+  CA_ROTATION_PHASES,
   CLUSTER_PHASES,
   isAllowedVersionChange,
   majorMinor,

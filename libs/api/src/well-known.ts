@@ -67,4 +67,6 @@ export const ClusterConditions = {
   Available: 'Available',
   Progressing: 'Progressing',
   Degraded: 'Degraded',
+  /** True while a CA rotation (spec.certificates.caRotationGeneration) is under way; the reason is its phase. */
+  CertificatesRotating: 'CertificatesRotating',
 } as const;

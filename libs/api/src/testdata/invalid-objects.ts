@@ -338,6 +338,13 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     { update: true },
   ),
 
+  invalid(
+    'cluster caRotationGeneration is negative',
+    'Cluster',
+    (s) => (s.certificates = { caRotationGeneration: -1 }),
+    { field: 'spec.certificates.caRotationGeneration', message: 'should be greater than or equal to 0' },
+  ),
+
   // ClusterRollout
   invalid('rollout has no cluster selector', 'ClusterRollout', (s) => delete s.clusterSelector, {
     field: 'spec.clusterSelector',
@@ -370,6 +377,7 @@ export const ALLOWED_UPDATES: readonly AllowedUpdate[] = [
   allowed('cluster version goes up one minor', 'Cluster', (s) => (s.version = 'v1.37.0')),
   allowed('cluster version goes down a patch', 'Cluster', (s) => (s.version = 'v1.36.1')),
   allowed('cluster version goes up patches', 'Cluster', (s) => (s.version = 'v1.36.9')),
+  allowed('cluster caRotationGeneration is set', 'Cluster', (s) => (s.certificates = { caRotationGeneration: 1 })),
   allowed('machine restartGeneration goes up', 'Machine', (s) => (s.restartGeneration = 3)),
   allowed('machine rebootGeneration is set', 'Machine', (s) => (s.rebootGeneration = 1)),
   allowed('pool template changes', 'NodePool', (s) => (s.template.components[1].version = 'v1.36.4')),
