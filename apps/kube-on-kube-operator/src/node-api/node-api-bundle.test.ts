@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { agentAccessObjects } from './agent-access.ts';
+import { bundleTypeOf, nodeApiBundle } from './node-api-bundle.ts';
+
+const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const documents = (path: string) =>
+  parseAllDocuments(readFileSync(join(repositoryRoot, path), 'utf8')).map(
+    (d) => d.toJS() as KubernetesObject,
+  );
+const byKindAndName = (a: KubernetesObject, b: KubernetesObject) =>
+  `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`);
+
+describe('the node API bundle', () => {
+  it('holds the node agents access exactly as apps/node-agent/deploy declares it', () => {
+    const declared = [
+      ...documents('apps/node-agent/deploy/rbac.yaml'),
+      ...documents('apps/node-agent/deploy/admission-policy.yaml'),
+    ];
+    expect([...agentAccessObjects].sort(byKindAndName)).toEqual(declared.sort(byKindAndName));
+  });
+
+  it('holds every nodes.kok.dev CRD exactly as committed in crds/, and no clusters.kok.dev one', () => {
+    const committed = readdirSync(join(repositoryRoot, 'crds'))
+      .filter((file) => file.startsWith('nodes.kok.dev_'))
+      .flatMap((file) => documents(join('crds', file)));
+    const { objects, crdNames } = nodeApiBundle();
+    const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+    expect(committed.length).toBeGreaterThanOrEqual(4);
+    expect(JSON.parse(JSON.stringify(crds)).sort(byKindAndName)).toEqual(committed.sort(byKindAndName));
+    expect([...crdNames].sort()).toEqual(committed.map((c) => c.metadata?.name).sort());
+    expect(crdNames).toContain('machines.nodes.kok.dev');
+  });
+
+  it('is applied in an order the apiserver accepts: CRDs, a namespace before its contents, a policy before its binding', () => {
+    const order = nodeApiBundle().objects.map((o) => o.kind ?? '');
+    const first = (kind: string) => order.indexOf(kind);
+    const last = (kind: string) => order.lastIndexOf(kind);
+    expect(last('CustomResourceDefinition')).toBeLessThan(first('ValidatingAdmissionPolicy'));
+    expect(first('Namespace')).toBeLessThan(first('Role'));
+    expect(first('Namespace')).toBeLessThan(first('RoleBinding'));
+    expect(first('ValidatingAdmissionPolicy')).toBeLessThan(first('ValidatingAdmissionPolicyBinding'));
+    expect(first('ClusterRole')).toBeLessThan(first('ClusterRoleBinding'));
+  });
+
+  it('knows the REST type of every object it holds, and its hash is a function of its content', () => {
+    const bundle = nodeApiBundle();
+    for (const obj of bundle.objects) expect(bundleTypeOf(obj).kind).toBe(obj.kind);
+    expect(nodeApiBundle().hash).toBe(bundle.hash);
+    expect(bundle.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
