@@ -12,6 +12,9 @@ const STOPPING_PAUSES: Readonly<Record<string, string>> = {
   VersionSkew: 'VersionSkew',
 };
 
+/** Every reason Paused=True can carry (the pool-metrics series). */
+export const PAUSED_REASONS: readonly string[] = [...new Set(Object.values(STOPPING_PAUSES))];
+
 export interface PoolStatusInput {
   pool: NodePool;
   plan: RolloutPlan;
