@@ -3,7 +3,6 @@
  * $(VAR) like the kubelet, move mounted paths under the pod's own directory,
  * and bind to the pod's loopback address instead of every interface.
  */
-import type { KnownBinary } from './image-binary.ts';
 
 /**
  * Expands `$(NAME)` from `env` the way the kubelet does: `$$(NAME)` is an
@@ -43,7 +42,7 @@ export function remapPaths(arg: string, mappings: readonly PathMapping[]): strin
 }
 
 /** The flag each binary serves its secure port on, when it is not given: default 0.0.0.0 in all of them. */
-const bindFlag: Partial<Record<KnownBinary, string>> = {
+const bindFlag: Readonly<Record<string, string>> = {
   'kube-apiserver': '--bind-address',
   'kube-controller-manager': '--bind-address',
   'kube-scheduler': '--bind-address',
@@ -55,9 +54,9 @@ const bindFlag: Partial<Record<KnownBinary, string>> = {
  * become `ip`, and the binaries whose default is the wildcard get their bind
  * flag added. Without this, two pods' processes would fight over one port.
  */
-export function bindToAddress(binary: KnownBinary, args: readonly string[], ip: string): string[] {
+export function bindToAddress(binary: string, args: readonly string[], ip: string): string[] {
   const rewritten = args.map((arg) => arg.replace(/(^|[=/,])(0\.0\.0\.0|\[::\]|::)(?=:|$|,)/g, `$1${ip}`));
-  const flag = bindFlag[binary];
+  const flag = Object.hasOwn(bindFlag, binary) ? bindFlag[binary] : undefined;
   if (flag && !rewritten.some((arg) => arg === flag || arg.startsWith(`${flag}=`))) {
     rewritten.push(`${flag}=${ip}`);
   }
@@ -65,7 +64,8 @@ export function bindToAddress(binary: KnownBinary, args: readonly string[], ip: 
 }
 
 export interface LocalCommandInputs {
-  readonly binary: KnownBinary;
+  /** The image's name (`kube-apiserver`, `node-operator`...). */
+  readonly binary: string;
   /** The container's `command`; its first element is the binary in the image, replaced by the local one. */
   readonly command: readonly string[];
   readonly args: readonly string[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binaryForImage } from './image-binary.ts';
+import { binaryForImage, commandForImage } from './image-binary.ts';
 
 describe('binaryForImage', () => {
   it.each([
@@ -15,5 +15,27 @@ describe('binaryForImage', () => {
     ['', undefined],
   ])('%s → %s', (image, binary) => {
     expect(binaryForImage(image)).toBe(binary);
+  });
+});
+
+describe('commandForImage', () => {
+  const extra = { 'node-operator': ['/usr/bin/node', '/src/node-operator/main.ts'] } as const;
+
+  it.each([
+    ['registry.k8s.io/kube-apiserver:v1.36.3', { name: 'kube-apiserver', argv: ['/bin/k8s/kube-apiserver'] }],
+    [
+      'ghcr.io/kok/node-operator:v0.1.0',
+      { name: 'node-operator', argv: ['/usr/bin/node', '/src/node-operator/main.ts'] },
+    ],
+    ['ghcr.io/kok/node-agent:v0.1.0', undefined],
+    ['registry.k8s.io/pause:3.10', undefined],
+    // Object prototype names are not images.
+    ['constructor', undefined],
+  ])('%s → %j', (image, expected) => {
+    expect(commandForImage(image, '/bin/k8s', extra)).toEqual(expected);
+  });
+
+  it('runs only the control-plane binaries without extra images', () => {
+    expect(commandForImage('ghcr.io/kok/node-operator:v0.1.0', '/bin/k8s')).toBeUndefined();
   });
 });

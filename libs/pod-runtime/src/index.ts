@@ -1,4 +1,5 @@
 export type { LocalPodRuntimeOptions } from './local-pod-runtime.ts';
 export { canUsePrivateMounts, LocalPodRuntime, startLocalPodRuntime } from './local-pod-runtime.ts';
 export { localRuntimeNodeLabel } from './local-node.ts';
+export type { ExtraImages } from './image-binary.ts';
 export { binaryForImage } from './image-binary.ts';

@@ -15,7 +15,8 @@ import type { PathMapping } from './command-line.ts';
 import { localArgs } from './command-line.ts';
 import { ContainerProcess } from './container-process.ts';
 import { hostEntries, renderHostsFile } from './hosts-file.ts';
-import { binaryForImage } from './image-binary.ts';
+import type { ExtraImages } from './image-binary.ts';
+import { commandForImage } from './image-binary.ts';
 import { registerAndHeartbeat } from './local-node.ts';
 import { LoopbackAddresses } from './loopback-addresses.ts';
 import { containerEnv } from './pod-environment.ts';
@@ -38,6 +39,8 @@ export interface LocalPodRuntimeOptions {
   readonly syncIntervalMs?: number;
   /** Run each process with a private /etc/hosts (`unshare --mount`, needs root). Default: when `unshare --mount true` works. */
   readonly privateHosts?: boolean;
+  /** Images to run besides the control-plane binaries, by repository name (e.g. the node-operator's). */
+  readonly extraImages?: ExtraImages;
   /** The kubeletVersion the Node reports. Default: `v0.0.0-local`. */
   readonly kubeletVersion?: string;
   /** Progress and errors, one line each. Default: silent. */
@@ -216,9 +219,9 @@ export class LocalPodRuntime {
     }
     const facts = { podIP: ip, nodeName: this.nodeName };
     for (const spec of pod.spec?.containers ?? []) {
-      const binary = binaryForImage(spec.image ?? '');
+      const image = commandForImage(spec.image ?? '', this.#options.binDir, this.#options.extraImages);
       const env = containerEnv(pod, spec, facts);
-      if (!binary) {
+      if (!image) {
         running.containers.push({
           spec,
           env,
@@ -236,7 +239,7 @@ export class LocalPodRuntime {
           : [];
       });
       const args = localArgs({
-        binary,
+        binary: image.name,
         command: spec.command ?? [],
         args: spec.args ?? [],
         env,
@@ -244,8 +247,8 @@ export class LocalPodRuntime {
         podIP: ip,
       });
       const process = new ContainerProcess({
-        file: join(this.#options.binDir, binary),
-        args,
+        file: image.argv[0],
+        args: [...image.argv.slice(1), ...args],
         env,
         hostsFile: this.#privateHosts ? this.hostsFile : undefined,
         logFile: join(dir, `${spec.name}.log`),
@@ -253,7 +256,7 @@ export class LocalPodRuntime {
       });
       process.start();
       running.containers.push({ spec, env, process, ready: false, lastProbe: 0 });
-      this.#log(`${namespace}/${name}: started ${binary} on ${ip}`);
+      this.#log(`${namespace}/${name}: started ${image.name} on ${ip}`);
     }
   }
 
