@@ -1,18 +1,104 @@
+import { CLUSTER_PHASES, ClusterConditions, findCondition } from '@kok/api';
+import type { Cluster } from '@kok/api';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { Histogram } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 
-/** The operator's own metrics, next to the framework's in the same registry. */
+/** Where the clusters' series come from: the Cluster cache (only `list` is read). */
+export interface ClusterSource {
+  list(): readonly (Cluster & KubernetesObject)[];
+}
+
+/** One cluster's status as numbers, the values its series carry. */
+export interface ClusterSeries {
+  /** 1 for each condition that is True, 0 for every other known condition. */
+  conditions: Record<string, 0 | 1>;
+  /** 1 for the phase in status.phase, 0 for the others. */
+  phases: Record<string, 0 | 1>;
+  /** status.certificates.notAfter in seconds since the epoch; absent until the PKI exists. */
+  certificateExpirySeconds?: number;
+}
+
+/** A cluster's series from its status; a cluster not reconciled yet has every condition and phase at 0. */
+export function clusterSeries(cluster: Cluster): ClusterSeries {
+  const status = cluster.status ?? {};
+  const conditions: Record<string, 0 | 1> = {};
+  for (const type of Object.values(ClusterConditions))
+    conditions[type] = findCondition(status.conditions, type)?.status === 'True' ? 1 : 0;
+  const phases: Record<string, 0 | 1> = Object.fromEntries(CLUSTER_PHASES.map((p) => [p, 0]));
+  if (status.phase) phases[status.phase] = 1;
+  const notAfter = Date.parse(status.certificates?.notAfter ?? '');
+  return {
+    conditions,
+    phases,
+    ...(Number.isFinite(notAfter) ? { certificateExpirySeconds: notAfter / 1000 } : {}),
+  };
+}
+
+/**
+ * The operator's own metrics, next to the framework's in the same registry.
+ * Gate durations are observed by the reconciler as gates pass; the rest are
+ * read from Cluster status in the cache at scrape time, so they agree with
+ * `kubectl get clusters`, exist for every Cluster and vanish with it.
+ */
 export class ClusterMetrics {
   readonly gateDuration: Histogram<'gate' | 'operation'>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, clusters?: ClusterSource) {
+    const registers = [registry];
     this.gateDuration = new Histogram({
       name: 'kok_cluster_gate_duration_seconds',
       help: 'Time a bring-up or upgrade gate took: from its dependencies being Available to its component being Available at the desired version.',
       labelNames: ['gate', 'operation'],
       // Gates take from milliseconds (nothing to change) to many minutes (a large etcd rolling).
       buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
-      registers: [registry],
+      registers,
+    });
+    if (!clusters) return;
+    const each = (visit: (labels: { namespace: string; cluster: string }, series: ClusterSeries) => void) => {
+      for (const cluster of clusters.list())
+        visit(
+          { namespace: cluster.metadata?.namespace ?? '', cluster: cluster.metadata?.name ?? '' },
+          clusterSeries(cluster),
+        );
+    };
+    new Gauge({
+      name: 'kok_cluster_condition',
+      help: '1 when the Cluster condition is True, 0 otherwise (EtcdAvailable, APIServerAvailable, …, Available, Progressing, Degraded).',
+      labelNames: ['namespace', 'cluster', 'condition'],
+      registers,
+      collect() {
+        this.reset();
+        each((labels, series) => {
+          for (const [condition, v] of Object.entries(series.conditions))
+            this.set({ ...labels, condition }, v);
+        });
+      },
+    });
+    new Gauge({
+      name: 'kok_cluster_phase',
+      help: '1 for the phase in Cluster status.phase, 0 for the others.',
+      labelNames: ['namespace', 'cluster', 'phase'],
+      registers,
+      collect() {
+        this.reset();
+        each((labels, series) => {
+          for (const [phase, v] of Object.entries(series.phases)) this.set({ ...labels, phase }, v);
+        });
+      },
+    });
+    new Gauge({
+      name: 'kok_cluster_certificate_expiry_timestamp_seconds',
+      help: "When the cluster's first certificate (leaf or CA) expires (status.certificates.notAfter), in seconds since the epoch.",
+      labelNames: ['namespace', 'cluster'],
+      registers,
+      collect() {
+        this.reset();
+        each((labels, series) => {
+          if (series.certificateExpirySeconds !== undefined)
+            this.set(labels, series.certificateExpirySeconds);
+        });
+      },
     });
   }
 }

@@ -74,7 +74,7 @@ export function createOperator(options: OperatorOptions): Manager {
       reconcile: clusterReconciler({
         client: manager.client,
         caches,
-        metrics: new ClusterMetrics(manager.metrics.registry),
+        metrics: new ClusterMetrics(manager.metrics.registry, caches.clusters),
         ...(options.pki ? { pki: options.pki } : {}),
         ...(options.progressDeadlineMs ? { progressDeadlineMs: options.progressDeadlineMs } : {}),
         events,

@@ -1,0 +1,81 @@
+import type { Cluster } from '@kok/api';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ClusterMetrics } from './metrics.ts';
+
+type ClusterObject = Cluster & KubernetesObject;
+
+function cluster(namespace: string, name: string, status?: Cluster['status']): ClusterObject {
+  return {
+    apiVersion: 'clusters.kok.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { namespace, name },
+    spec: { version: 'v1.36.3' },
+    ...(status ? { status } : {}),
+  } as ClusterObject;
+}
+
+function condition(type: string, status: 'True' | 'False') {
+  return { type, status, reason: 'Test', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
+}
+
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function scrape(clusters: ClusterObject[]): Promise<string> {
+  const registry = new Registry();
+  new ClusterMetrics(registry, { list: () => clusters });
+  return registry.metrics();
+}
+
+describe('cluster metrics', () => {
+  it('reads each condition as 1 when True and 0 otherwise, the phase one-hot', async () => {
+    const text = await scrape([
+      cluster('fleet', 'a', {
+        phase: 'Degraded',
+        conditions: [
+          condition('Degraded', 'True'),
+          condition('Available', 'False'),
+          condition('EtcdAvailable', 'True'),
+        ],
+      }),
+    ]);
+    const labels = 'namespace="fleet",cluster="a"';
+    expect(sample(text, `kok_cluster_condition{${labels},condition="Degraded"}`)).toBe(1);
+    expect(sample(text, `kok_cluster_condition{${labels},condition="Available"}`)).toBe(0);
+    expect(sample(text, `kok_cluster_condition{${labels},condition="EtcdAvailable"}`)).toBe(1);
+    // Known conditions the status does not carry yet still have a series.
+    expect(sample(text, `kok_cluster_condition{${labels},condition="SchedulerAvailable"}`)).toBe(0);
+    expect(sample(text, `kok_cluster_phase{${labels},phase="Degraded"}`)).toBe(1);
+    expect(sample(text, `kok_cluster_phase{${labels},phase="Ready"}`)).toBe(0);
+  });
+
+  it('exports the first certificate expiry in seconds since the epoch, and nothing before the PKI exists', async () => {
+    const text = await scrape([
+      cluster('fleet', 'with-pki', { certificates: { notAfter: '2027-03-01T12:00:00Z' } }),
+      cluster('fleet', 'new'),
+    ]);
+    expect(
+      sample(text, 'kok_cluster_certificate_expiry_timestamp_seconds{namespace="fleet",cluster="with-pki"}'),
+    ).toBe(Date.parse('2027-03-01T12:00:00Z') / 1000);
+    expect(
+      sample(text, 'kok_cluster_certificate_expiry_timestamp_seconds{namespace="fleet",cluster="new"}'),
+    ).toBeUndefined();
+    expect(sample(text, 'kok_cluster_condition{namespace="fleet",cluster="new",condition="Degraded"}')).toBe(
+      0,
+    );
+  });
+
+  it('follows the cache: a deleted Cluster loses its series on the next scrape', async () => {
+    const registry = new Registry();
+    let clusters = [cluster('fleet', 'a'), cluster('other', 'a')];
+    new ClusterMetrics(registry, { list: () => clusters });
+    const series = 'kok_cluster_condition{namespace="other",cluster="a",condition="Available"}';
+    expect(sample(await registry.metrics(), series)).toBe(0);
+    clusters = [cluster('fleet', 'a')];
+    expect(sample(await registry.metrics(), series)).toBeUndefined();
+  });
+});
