@@ -1,0 +1,72 @@
+import type { Machine } from '@kok/api';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
+
+type MachineObject = Machine & KubernetesObject;
+
+const condition = (type: string, status: 'True' | 'False', at = '2026-01-01T00:00:00Z') => ({
+  type,
+  status,
+  reason: 'R',
+  message: '',
+  lastTransitionTime: at,
+});
+
+const base: MachineObject = {
+  apiVersion: 'nodes.kok.dev/v1alpha1',
+  kind: 'Machine',
+  metadata: { name: 'm', uid: 'u', resourceVersion: '1', labels: { zone: 'a' } },
+  spec: { pool: 'p', revision: 'r1' },
+  status: {
+    revision: { current: 'r1', desired: 'r1' },
+    agent: { version: 'v1', lastHeartbeatTime: '2026-01-01T00:00:00Z' },
+    conditions: [condition('AgentReady', 'True'), condition('UpToDate', 'True')],
+  },
+};
+
+const changed = (edit: (m: MachineObject) => void): MachineObject => {
+  const next = structuredClone(base);
+  next.metadata = { ...next.metadata, resourceVersion: '2' };
+  edit(next);
+  return next;
+};
+
+describe('machine change predicates', () => {
+  // [what changed, the rollout replans, remediation looks again]
+  const table: [string, (m: MachineObject) => void, boolean, boolean][] = [
+    ['only the resourceVersion', () => undefined, false, false],
+    [
+      'the agent heartbeat',
+      (m) => void (m.status!.agent!.lastHeartbeatTime = '2026-01-01T00:05:00Z'),
+      false,
+      false,
+    ],
+    ['nodeRef', (m) => void (m.status!.nodeRef = { name: 'm', uid: 'n' }), false, true],
+    ['NodeHealthy', (m) => void m.status!.conditions!.push(condition('NodeHealthy', 'False')), false, true],
+    [
+      'a mirrored Node condition',
+      (m) => void m.status!.conditions!.push(condition('NodeKernelDeadlock', 'True')),
+      false,
+      true,
+    ],
+    ['UpToDate', (m) => void (m.status!.conditions![1] = condition('UpToDate', 'False')), true, true],
+    [
+      'when UpToDate turned True',
+      (m) => void (m.status!.conditions![1] = condition('UpToDate', 'True', '2026-01-02T00:00:00Z')),
+      true,
+      true,
+    ],
+    ['the current revision', (m) => void (m.status!.revision = { current: 'r0', desired: 'r1' }), true, true],
+    ['spec.revision', (m) => void (m.spec!.revision = 'r2'), true, true],
+    ['a label', (m) => void (m.metadata!.labels = { zone: 'b' }), true, true],
+    ['an annotation', (m) => void (m.metadata!.annotations = { 'nodes.kok.dev/drained': 'r1' }), true, true],
+    ['the agent version', (m) => void (m.status!.agent!.version = 'v2'), true, true],
+    ['deletionTimestamp', (m) => void (m.metadata!.deletionTimestamp = new Date(0)), true, true],
+  ];
+  it.each(table)('%s: rollout %s, remediation %s', (_, edit, rollout, remediation) => {
+    const next = changed(edit);
+    expect(machineChangedForRollout.update?.(base, next)).toBe(rollout);
+    expect(machineChangedForRemediation.update?.(base, next)).toBe(remediation);
+  });
+});
