@@ -11,14 +11,15 @@ import {
   templateHashDiffers,
   withTemplateHash,
 } from '../template-hash.ts';
+import { TRUST_BUNDLE_KEY } from '../pki-material.ts';
 import { statefulSetStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { ownedMetadata, secretsHash } from './component.ts';
 import { httpProbe, secretFiles, spreadOverNodes } from './pod-template.ts';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './services.ts';
 
-/** Bump to rewrite every Cluster's etcd on purpose (it rolls every member). */
-const TEMPLATE_VERSION = 1;
+/** Bump to rewrite every Cluster's etcd on purpose (it rolls every member). 2: trusts the CA bundle (ca.crt). */
+const TEMPLATE_VERSION = 2;
 
 const ETCD_METRICS_PORT = 2381;
 const ETCD_PKI_DIR = '/etc/etcd/pki';
@@ -119,7 +120,8 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
             {
               name: 'pki',
               projected: secretFiles([
-                { secret: s.etcdCA, key: 'tls.crt', path: 'ca.crt' },
+                // The trust bundle: old and new CA while a CA rotation is under way.
+                { secret: s.etcdCA, key: TRUST_BUNDLE_KEY, path: 'ca.crt' },
                 { secret: s.etcdServer, key: 'tls.crt', path: 'server.crt' },
                 { secret: s.etcdServer, key: 'tls.key', path: 'server.key' },
                 { secret: s.etcdPeer, key: 'tls.crt', path: 'peer.crt' },

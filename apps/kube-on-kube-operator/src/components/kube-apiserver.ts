@@ -5,6 +5,7 @@ import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
 import { contentHash, templateHashDiffers } from '../template-hash.ts';
+import { TRUST_BUNDLE_KEY } from '../pki-material.ts';
 import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';
@@ -13,8 +14,8 @@ import { etcdClientURLs } from './etcd.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 import { APISERVER_PORT } from './services.ts';
 
-/** Bump to rewrite every Cluster's apiserver on purpose (it rolls every apiserver). */
-const TEMPLATE_VERSION = 1;
+/** Bump to rewrite every Cluster's apiserver on purpose (it rolls every apiserver). 2: trusts CA bundles (ca.crt). */
+const TEMPLATE_VERSION = 2;
 
 const pki = (file: string) => `${PKI_DIR}/${file}`;
 
@@ -61,15 +62,16 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
   if (!material) return undefined;
   const s = names.secrets;
   const files = [
-    { secret: s.ca, key: 'tls.crt', path: 'ca.crt' },
+    // Trust bundles: old and new CA while a CA rotation is under way.
+    { secret: s.ca, key: TRUST_BUNDLE_KEY, path: 'ca.crt' },
     { secret: s.apiServerServing, key: 'tls.crt', path: 'apiserver.crt' },
     { secret: s.apiServerServing, key: 'tls.key', path: 'apiserver.key' },
-    { secret: s.etcdCA, key: 'tls.crt', path: 'etcd/ca.crt' },
+    { secret: s.etcdCA, key: TRUST_BUNDLE_KEY, path: 'etcd/ca.crt' },
     { secret: s.apiServerEtcdClient, key: 'tls.crt', path: 'apiserver-etcd-client.crt' },
     { secret: s.apiServerEtcdClient, key: 'tls.key', path: 'apiserver-etcd-client.key' },
     { secret: s.apiServerKubeletClient, key: 'tls.crt', path: 'apiserver-kubelet-client.crt' },
     { secret: s.apiServerKubeletClient, key: 'tls.key', path: 'apiserver-kubelet-client.key' },
-    { secret: s.frontProxyCA, key: 'tls.crt', path: 'front-proxy-ca.crt' },
+    { secret: s.frontProxyCA, key: TRUST_BUNDLE_KEY, path: 'front-proxy-ca.crt' },
     { secret: s.frontProxyClient, key: 'tls.crt', path: 'front-proxy-client.crt' },
     { secret: s.frontProxyClient, key: 'tls.key', path: 'front-proxy-client.key' },
     { secret: s.serviceAccount, key: 'sa.key', path: 'sa.key' },

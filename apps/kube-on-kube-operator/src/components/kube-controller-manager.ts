@@ -4,7 +4,7 @@ import { ClusterConditions } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
-import { KUBECONFIG_KEY } from '../pki-material.ts';
+import { KUBECONFIG_KEY, TRUST_BUNDLE_KEY } from '../pki-material.ts';
 import { contentHash, templateHashDiffers } from '../template-hash.ts';
 import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
@@ -12,8 +12,8 @@ import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 
-/** Bump to rewrite every Cluster's controller-manager on purpose. */
-const TEMPLATE_VERSION = 1;
+/** Bump to rewrite every Cluster's controller-manager on purpose. 2: signs with signer.crt, trusts ca.crt (a bundle). */
+const TEMPLATE_VERSION = 2;
 
 const SECURE_PORT = 10257;
 const file = (name: string) => `${PKI_DIR}/${name}`;
@@ -30,8 +30,9 @@ export function controllerManagerArgs(cluster: ResolvedCluster, names: ClusterNa
       ['client-ca-file', file('ca.crt')],
       ['requestheader-client-ca-file', file('front-proxy-ca.crt')],
       ['cluster-name', names.cluster],
-      ['cluster-signing-cert-file', file('ca.crt')],
-      ['cluster-signing-key-file', file('ca.key')],
+      // The signing CA alone; ca.crt is the trust bundle, which holds two CAs during a rotation.
+      ['cluster-signing-cert-file', file('signer.crt')],
+      ['cluster-signing-key-file', file('signer.key')],
       ['root-ca-file', file('ca.crt')],
       ['service-account-private-key-file', file('sa.key')],
       ['service-cluster-ip-range', cluster.network.serviceCIDR],
@@ -52,9 +53,10 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
   const s = names.secrets;
   const files = [
     { secret: s.controllerManagerKubeconfig, key: KUBECONFIG_KEY, path: 'controller-manager.conf' },
-    { secret: s.ca, key: 'tls.crt', path: 'ca.crt' },
-    { secret: s.ca, key: 'tls.key', path: 'ca.key' },
-    { secret: s.frontProxyCA, key: 'tls.crt', path: 'front-proxy-ca.crt' },
+    { secret: s.ca, key: TRUST_BUNDLE_KEY, path: 'ca.crt' },
+    { secret: s.ca, key: 'tls.crt', path: 'signer.crt' },
+    { secret: s.ca, key: 'tls.key', path: 'signer.key' },
+    { secret: s.frontProxyCA, key: TRUST_BUNDLE_KEY, path: 'front-proxy-ca.crt' },
     { secret: s.serviceAccount, key: 'sa.key', path: 'sa.key' },
   ];
   const hash = contentHash({

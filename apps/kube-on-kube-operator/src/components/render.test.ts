@@ -132,8 +132,8 @@ describe('kube-controller-manager and kube-scheduler', () => {
       controlPlane: { controllerManager: { extraArgs: { 'kube-api-qps': '300' } } },
     });
     const args = controllerManagerArgs(ctx.cluster, ctx.names);
-    expect(flag(args, 'cluster-signing-cert-file')).toEqual(['/etc/kubernetes/pki/ca.crt']);
-    expect(flag(args, 'cluster-signing-key-file')).toEqual(['/etc/kubernetes/pki/ca.key']);
+    expect(flag(args, 'cluster-signing-cert-file')).toEqual(['/etc/kubernetes/pki/signer.crt']);
+    expect(flag(args, 'cluster-signing-key-file')).toEqual(['/etc/kubernetes/pki/signer.key']);
     expect(flag(args, 'cluster-cidr')).toEqual(['10.128.0.0/10']);
     expect(flag(args, 'service-account-private-key-file')).toEqual(['/etc/kubernetes/pki/sa.key']);
     expect(flag(args, 'kubeconfig')).toEqual(['/etc/kubernetes/pki/controller-manager.conf']);
