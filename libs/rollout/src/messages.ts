@@ -5,8 +5,17 @@ export const NAMES_IN_MESSAGES = 5;
 
 /** "a, b, c" or "a, b, c, d, e and 7 more". */
 export function listNames(items: readonly string[], limit = NAMES_IN_MESSAGES): string {
-  if (items.length <= limit) return items.join(', ');
-  return `${items.slice(0, limit).join(', ')} and ${items.length - limit} more`;
+  return listDescribed(items, (item) => item, limit);
+}
+
+/** Like `listNames`, describing only the items that get named: the rest are only counted. */
+export function listDescribed<T>(
+  items: readonly T[],
+  describe: (item: T) => string,
+  limit = NAMES_IN_MESSAGES,
+): string {
+  const named = items.slice(0, limit).map(describe).join(', ');
+  return items.length <= limit ? named : `${named} and ${items.length - limit} more`;
 }
 
 /** "1 machine", "3 machines". */

@@ -11,9 +11,113 @@ export function orderMachines<M extends MachineState>(
   machines: readonly M[],
   orderKeys: readonly string[],
 ): M[] {
-  // Split every label value and name into chunks once, not on every comparison: pools have 10,000 machines.
-  const keyed = machines.map((machine) => ({
-    machine,
+  const input = orderInput(machines, orderKeys);
+  const remembered = rememberedOrder(input);
+  const positions = remembered?.positions ?? sortedPositions(machines, orderKeys);
+  if (remembered) rememberedOrders.splice(rememberedOrders.indexOf(remembered.order), 1);
+  rememberedOrders.unshift({ ...input, positions });
+  if (rememberedOrders.length > REMEMBERED_ORDERS) rememberedOrders.pop();
+  return positions.map((position) => machines[position] as M);
+}
+
+/**
+ * The planner orders a whole pool on every call, pools have 10,000 machines,
+ * and from one call to the next a pool rarely gains or loses a machine or has
+ * an order label changed. So the last few orders are remembered with what
+ * they were computed from: the names and order-label values, which are all
+ * that decides the order. A pool with the same names and values gets the
+ * same order again without sorting, whatever order it is listed in.
+ */
+interface OrderInput {
+  /** The order keys, as JSON. */
+  orderKeys: string;
+  keyCount: number;
+  names: string[];
+  /** `orderKeys.length` label values per machine, in the order of `names`. */
+  values: (string | undefined)[];
+}
+
+interface RememberedOrder extends OrderInput {
+  /** Positions in `names`, in rollout order. */
+  positions: number[];
+}
+
+/** One per pool is plenty; with more pools than this, some are sorted again now and then. */
+const REMEMBERED_ORDERS = 16;
+const rememberedOrders: RememberedOrder[] = [];
+
+function orderInput(machines: readonly MachineState[], orderKeys: readonly string[]): OrderInput {
+  const names: string[] = [];
+  const values: (string | undefined)[] = [];
+  for (const machine of machines) {
+    names.push(machine.name);
+    for (const key of orderKeys) values.push(labelValue(machine.labels, key));
+  }
+  return { orderKeys: JSON.stringify(orderKeys), keyCount: orderKeys.length, names, values };
+}
+
+/** A remembered order for the same names and values as `input`, and its positions in `input`. */
+function rememberedOrder(input: OrderInput): { order: RememberedOrder; positions: number[] } | undefined {
+  const candidates = rememberedOrders.filter(
+    (order) => order.names.length === input.names.length && order.orderKeys === input.orderKeys,
+  );
+  // The caller usually lists the pool in the same order as last time: then nothing needs looking up.
+  const same = candidates.find((order) => isSameInput(order, input));
+  if (same) return { order: same, positions: same.positions };
+  if (candidates.length === 0) return undefined;
+  const positionOf = new Map<string, number>();
+  for (const [position, name] of input.names.entries()) positionOf.set(name, position);
+  // Two machines with one name cannot be told apart by name.
+  if (positionOf.size !== input.names.length) return undefined;
+  for (const order of candidates) {
+    const positions = relisted(order, input, positionOf);
+    if (positions) return { order, positions };
+  }
+  return undefined;
+}
+
+function isSameInput(a: OrderInput, b: OrderInput): boolean {
+  for (let i = 0; i < a.names.length; i++) if (a.names[i] !== b.names[i]) return false;
+  for (let i = 0; i < a.values.length; i++) if (a.values[i] !== b.values[i]) return false;
+  return true;
+}
+
+/** The positions of `order` in `input`, which lists the same machines in another order; undefined when they differ. */
+function relisted(
+  order: RememberedOrder,
+  input: OrderInput,
+  positionOf: ReadonlyMap<string, number>,
+): number[] | undefined {
+  const keyCount = input.keyCount;
+  const positions: number[] = [];
+  for (const old of order.positions) {
+    const position = positionOf.get(order.names[old] as string);
+    if (position === undefined) return undefined;
+    for (let k = 0; k < keyCount; k++)
+      if (input.values[position * keyCount + k] !== order.values[old * keyCount + k]) return undefined;
+    positions.push(position);
+  }
+  return positions;
+}
+
+/** Positions in `machines`, in rollout order, by sorting. */
+function sortedPositions(machines: readonly MachineState[], orderKeys: readonly string[]): number[] {
+  // Each machine gets one string whose code-unit order is the natural order, so the sort compares natively.
+  const keys: string[] = [];
+  for (const machine of machines) {
+    const key = sortKey(machine, orderKeys);
+    if (key === undefined) return positionsByComparison(machines, orderKeys);
+    keys.push(key);
+  }
+  const positions = keys.map((_, position) => position);
+  return positions.sort((a, b) => compareCodeUnits(keys[a] as string, keys[b] as string) || a - b);
+}
+
+/** The same order by comparing chunk by chunk, for text that `naturalSortKey` cannot encode. */
+function positionsByComparison(machines: readonly MachineState[], orderKeys: readonly string[]): number[] {
+  // Split every label value and name into chunks once, not on every comparison.
+  const keyed = machines.map((machine, position) => ({
+    position,
     labels: orderKeys.map((key) => {
       const value = labelValue(machine.labels, key);
       return value === undefined ? undefined : naturalKey(value);
@@ -27,7 +131,69 @@ export function orderMachines<M extends MachineState>(
     }
     return compareNaturalKeys(a.name, b.name);
   });
-  return keyed.map((entry) => entry.machine);
+  return keyed.map((entry) => entry.position);
+}
+
+/** The machine's place in the rollout order as one string, or undefined when some text cannot be encoded. */
+function sortKey(machine: MachineState, orderKeys: readonly string[]): string | undefined {
+  let key = '';
+  for (const orderKey of orderKeys) {
+    const value = labelValue(machine.labels, orderKey);
+    const part = value === undefined ? MISSING_LABEL : naturalSortKey(value);
+    if (part === undefined) return undefined;
+    key += part;
+  }
+  const name = naturalSortKey(machine.name);
+  return name === undefined ? undefined : key + name;
+}
+
+/** Sorts after every encoded value: machines without the label go last. */
+const MISSING_LABEL = '\uffff';
+/** Ends a run of non-digits, below every character such a run may hold, so a shorter run sorts first. */
+const END_OF_TEXT_RUN = '\u0001';
+/** Ends the runs, below everything a run may start with: fewer runs sort first; then the text itself. */
+const END_OF_RUNS = '\u0000';
+/** After END_OF_RUNS the plain text follows, ended by this so that a shorter text sorts first. */
+const END_OF_TEXT = '\u0000';
+
+/**
+ * A string whose code-unit order is `compareNatural`'s order, and which no
+ * other encoded string starts with, so keys can be concatenated. Each run of
+ * non-digits is copied and ended by END_OF_TEXT_RUN; each run of digits becomes
+ * its length without leading zeros (as a character from '1' to '9', so it
+ * compares with a non-digit as a digit does) and those digits; then the text
+ * for the final tie-break. Undefined when the text holds characters the
+ * markers need (U+0000, U+0001, U+FFFF) or a run of more than 65,534 digits.
+ */
+export function naturalSortKey(text: string): string | undefined {
+  let key = '';
+  let i = 0;
+  while (i < text.length) {
+    const start = i;
+    if (isDigitCode(text.charCodeAt(i))) {
+      while (i < text.length - 1 && text.charCodeAt(i) === 48 && isDigitCode(text.charCodeAt(i + 1))) i++;
+      const significant = i;
+      while (i < text.length && isDigitCode(text.charCodeAt(i))) i++;
+      if (i - significant >= 0xffff) return undefined;
+      key += digitRunLength(i - significant) + text.slice(significant, i);
+    } else {
+      for (; i < text.length && !isDigitCode(text.charCodeAt(i)); i++) {
+        const code = text.charCodeAt(i);
+        if (code <= 1 || code === 0xffff) return undefined;
+      }
+      key += text.slice(start, i) + END_OF_TEXT_RUN;
+    }
+  }
+  return key + END_OF_RUNS + text + END_OF_TEXT;
+}
+
+/** '1'…'8' for lengths below 9, then '9' and the length as one character: lengths order like their runs. */
+function digitRunLength(length: number): string {
+  return length < 9 ? String.fromCharCode(48 + length) : `9${String.fromCharCode(length)}`;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 function compareOptional(a: NaturalKey | undefined, b: NaturalKey | undefined): number {

@@ -1,6 +1,12 @@
 import { DisruptionBudget, resolveMaxUnavailable } from './budget.ts';
 import { isDoneAt, isHealthyAt, occupiesBudget, type MachineState } from './machine-state.ts';
-import { describeFailure, describeUnavailability, listNames, machinesCount } from './messages.ts';
+import {
+  describeFailure,
+  describeUnavailability,
+  listDescribed,
+  listNames,
+  machinesCount,
+} from './messages.ts';
 import { orderMachines } from './ordering.ts';
 import { machinesToRollBack } from './rollback.ts';
 import type { RolloutInput, RolloutPause, RolloutPlan } from './rollout-plan.ts';
@@ -65,7 +71,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     failedAtTarget,
     failures:
       `${machinesCount(failedAtTarget.length)} failed at revision ${target} (maxFailed ${maxFailed}): ` +
-      listNames(failedAtTarget.map(describeFailure)),
+      listDescribed(failedAtTarget, describeFailure),
   };
 
   const failureBudgetSpent = failedAtTarget.length > maxFailed;
@@ -145,9 +151,7 @@ function planFailureStop({ input, plan, ordered, pool, failures }: PlanContext):
 function planProgress(context: PlanContext): RolloutPlan {
   const { input, plan, ordered, waves, position, pool } = context;
   const target = input.targetRevision;
-  const waveOf = new Map(waves.flatMap((wave) => wave.members.map((m) => [m.name, wave.index] as const)));
-  const isInOpenWave = (machine: MachineState): boolean =>
-    (waveOf.get(machine.name) ?? Infinity) <= position.openWave;
+  const isInOpenWave = openWaveMembership(waves, position.openWave, ordered.length);
   // Cordoned by the rollout but not yet told the target: it is being drained for the target.
   const isDrainingForTarget = (machine: MachineState): boolean =>
     machine.cordonedByRollout === true && machine.desiredRevision !== target && isInOpenWave(machine);
@@ -200,8 +204,8 @@ function planProgress(context: PlanContext): RolloutPlan {
   if (starting.length > 0) notes.push(`starting ${listNames(starting)}`);
   if (context.failedAtTarget.length > 0) notes.push(`${context.failures}, within the failure budget`);
   if (waitingForBudget > 0) {
-    const holders = ordered.filter(occupiesBudget).map(describeUnavailability);
-    const takenBy = holders.length > 0 ? `, taken by ${listNames(holders)}` : '';
+    const holders = ordered.filter(occupiesBudget);
+    const takenBy = holders.length > 0 ? `, taken by ${listDescribed(holders, describeUnavailability)}` : '';
     notes.push(
       `${machinesCount(waitingForBudget)} waiting for room in maxUnavailable ${plan.maxUnavailable}${takenBy}`,
     );
@@ -209,6 +213,23 @@ function planProgress(context: PlanContext): RolloutPlan {
   if (waitingOn.length > 0) notes.push(`waiting on ${listNames(waitingOn)}`);
   plan.message = [`${pool} rolling out revision ${target}: ${context.progress}`, ...notes].join('; ');
   return plan;
+}
+
+/**
+ * Whether a machine of the pool is in a wave that may start. The waves' members
+ * are the pool's machine objects, so membership is by identity; and when every
+ * machine is in an open wave (no waves, or the last one open), nothing is looked up.
+ */
+function openWaveMembership(
+  waves: readonly Wave[],
+  openWave: number,
+  machineCount: number,
+): (machine: MachineState) => boolean {
+  const open = waves.slice(0, openWave + 1);
+  if (open.reduce((sum, wave) => sum + wave.members.length, 0) === machineCount) return () => true;
+  const members = new Set<MachineState>();
+  for (const wave of open) for (const member of wave.members) members.add(member);
+  return (machine) => members.has(machine);
 }
 
 /**

@@ -32,7 +32,9 @@ export function resolveWaves<M extends MachineState>(
     const label = spec.name ? `"${spec.name}" (waves[${index}])` : `waves[${index}]`;
     return { index, label, spec, implicit: false, members };
   });
-  const remaining = ordered.filter((machine) => !covered.has(machine.name));
+  // Without waves nothing is covered: no need to look up 10,000 names.
+  const remaining =
+    covered.size === 0 ? [...ordered] : ordered.filter((machine) => !covered.has(machine.name));
   if (specs.length === 0 || remaining.length > 0) {
     const label = `waves[${specs.length}] (${specs.length === 0 ? 'all machines' : 'remaining machines'})`;
     waves.push({ index: specs.length, label, spec: {}, implicit: true, members: remaining });
