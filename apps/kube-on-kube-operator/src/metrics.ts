@@ -6,7 +6,7 @@ import { Gauge, Histogram } from 'prom-client';
 
 /** Where the clusters' series come from: the Cluster cache (only `list` is read). */
 export interface ClusterSource {
-  list(): readonly (Cluster & KubernetesObject)[];
+  list(): readonly (Pick<Cluster, 'status'> & KubernetesObject)[];
 }
 
 /** One cluster's status as numbers, the values its series carry. */
@@ -20,7 +20,7 @@ export interface ClusterSeries {
 }
 
 /** A cluster's series from its status; a cluster not reconciled yet has every condition and phase at 0. */
-export function clusterSeries(cluster: Cluster): ClusterSeries {
+export function clusterSeries(cluster: Pick<Cluster, 'status'>): ClusterSeries {
   const status = cluster.status ?? {};
   const conditions: Record<string, 0 | 1> = {};
   for (const type of Object.values(ClusterConditions))
