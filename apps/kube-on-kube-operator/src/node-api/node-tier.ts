@@ -67,8 +67,8 @@ export interface NodeTierCondition {
 export interface NodeTierReport {
   /** Conditions to set; one left out keeps its previous value (a retry not yet due). */
   conditions: NodeTierCondition[];
-  /** status.components.nodeOperator; undefined while disabled. */
-  nodeOperator?: { replicas?: number; ready?: number; version?: string };
+  /** status.components.nodeOperator: no pods while disabled or waiting. */
+  nodeOperator: { replicas?: number; ready?: number; version?: string };
   /** Look again this soon (a retry, a CRD becoming Established). */
   requeueAfterMs?: number;
   /** The Cluster after its annotation recorded the installed bundle. */
@@ -108,7 +108,8 @@ export class NodeTier {
 
   async reconcile(inputs: NodeTierInputs, log: Logger): Promise<NodeTierReport> {
     bundle ??= nodeApiBundle();
-    const report: NodeTierReport = { conditions: [] };
+    // Every field, always: the status is merge-patched, so a field left out would keep its old value.
+    const report: NodeTierReport = { conditions: [], nodeOperator: { replicas: 0, ready: 0, version: '' } };
     const api = await this.#nodeApi(inputs, bundle, report, log);
     await this.#nodeOperator(inputs, api, report, log);
     return report;
@@ -263,9 +264,9 @@ export class NodeTier {
     }
     const status = nodeOperator.status([observed], [desired], context);
     report.nodeOperator = {
-      ...(status.replicas === undefined ? {} : { replicas: status.replicas }),
-      ...(status.ready === undefined ? {} : { ready: status.ready }),
-      ...(status.version === undefined ? {} : { version: status.version }),
+      replicas: status.replicas ?? 0,
+      ready: status.ready ?? 0,
+      version: status.version ?? '',
     };
     const mayWrite = api.installed && inputs.apiServerReady && !inputs.halted;
     if (mayWrite && nodeOperator.needsUpdate(observed, desired)) {
@@ -330,11 +331,5 @@ export function withNodeTier(
       },
       now,
     );
-  const components = { ...status.components };
-  delete components.nodeOperator;
-  return {
-    ...status,
-    components: { ...components, ...(report.nodeOperator ? { nodeOperator: report.nodeOperator } : {}) },
-    conditions,
-  };
+  return { ...status, components: { ...status.components, nodeOperator: report.nodeOperator }, conditions };
 }
