@@ -34,35 +34,67 @@ const changed = (edit: (m: MachineObject) => void): MachineObject => {
 
 describe('machine change predicates', () => {
   // [what changed, the rollout replans, remediation looks again]
+  const st = (m: MachineObject): NonNullable<MachineObject['status']> => m.status ?? (m.status = {});
+  const conditions = base.status?.conditions ?? [];
+  // [what changed, the rollout replans, remediation looks again]
   const table: [string, (m: MachineObject) => void, boolean, boolean][] = [
     ['only the resourceVersion', () => undefined, false, false],
     [
       'the agent heartbeat',
-      (m) => void (m.status!.agent!.lastHeartbeatTime = '2026-01-01T00:05:00Z'),
+      (m) => void (st(m).agent = { version: 'v1', lastHeartbeatTime: '2026-01-01T00:05:00Z' }),
       false,
       false,
     ],
-    ['nodeRef', (m) => void (m.status!.nodeRef = { name: 'm', uid: 'n' }), false, true],
-    ['NodeHealthy', (m) => void m.status!.conditions!.push(condition('NodeHealthy', 'False')), false, true],
+    ['nodeRef', (m) => void (st(m).nodeRef = { name: 'm', uid: 'n' }), false, true],
+    [
+      'NodeHealthy',
+      (m) => void (st(m).conditions = [...conditions, condition('NodeHealthy', 'False')]),
+      false,
+      true,
+    ],
     [
       'a mirrored Node condition',
-      (m) => void m.status!.conditions!.push(condition('NodeKernelDeadlock', 'True')),
+      (m) => void (st(m).conditions = [...conditions, condition('NodeKernelDeadlock', 'True')]),
       false,
       true,
     ],
-    ['UpToDate', (m) => void (m.status!.conditions![1] = condition('UpToDate', 'False')), true, true],
     [
-      'when UpToDate turned True',
-      (m) => void (m.status!.conditions![1] = condition('UpToDate', 'True', '2026-01-02T00:00:00Z')),
+      'UpToDate',
+      (m) => void (st(m).conditions = [condition('AgentReady', 'True'), condition('UpToDate', 'False')]),
       true,
       true,
     ],
-    ['the current revision', (m) => void (m.status!.revision = { current: 'r0', desired: 'r1' }), true, true],
-    ['spec.revision', (m) => void (m.spec!.revision = 'r2'), true, true],
-    ['a label', (m) => void (m.metadata!.labels = { zone: 'b' }), true, true],
-    ['an annotation', (m) => void (m.metadata!.annotations = { 'nodes.kok.dev/drained': 'r1' }), true, true],
-    ['the agent version', (m) => void (m.status!.agent!.version = 'v2'), true, true],
-    ['deletionTimestamp', (m) => void (m.metadata!.deletionTimestamp = new Date(0)), true, true],
+    [
+      'when UpToDate turned True',
+      (m) =>
+        void (st(m).conditions = [
+          condition('AgentReady', 'True'),
+          condition('UpToDate', 'True', '2026-01-02T00:00:00Z'),
+        ]),
+      true,
+      true,
+    ],
+    ['the current revision', (m) => void (st(m).revision = { current: 'r0', desired: 'r1' }), true, true],
+    ['spec.revision', (m) => void (m.spec = { pool: 'p', revision: 'r2' }), true, true],
+    ['a label', (m) => void (m.metadata = { ...m.metadata, labels: { zone: 'b' } }), true, true],
+    [
+      'an annotation',
+      (m) => void (m.metadata = { ...m.metadata, annotations: { 'nodes.kok.dev/drained': 'r1' } }),
+      true,
+      true,
+    ],
+    [
+      'the agent version',
+      (m) => void (st(m).agent = { version: 'v2', lastHeartbeatTime: '2026-01-01T00:00:00Z' }),
+      true,
+      true,
+    ],
+    [
+      'deletionTimestamp',
+      (m) => void (m.metadata = { ...m.metadata, deletionTimestamp: new Date(0) }),
+      true,
+      true,
+    ],
   ];
   it.each(table)('%s: rollout %s, remediation %s', (_, edit, rollout, remediation) => {
     const next = changed(edit);
