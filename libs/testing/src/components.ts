@@ -152,22 +152,43 @@ export function schedulerSpec(layout: Layout, extra: readonly string[] = []): Pr
 }
 
 export function kwokSpec(layout: Layout, extra: readonly string[] = []): ProcessSpec {
-  const { files, ports } = layout;
+  return kwokProcessSpec({
+    binDir: layout.binDir,
+    dir: layout.dir,
+    kubeconfig: layout.files.kwokKubeconfig,
+    config: layout.files.kwokConfig,
+    port: layout.ports.kwok,
+    extra,
+  });
+}
+
+/** kwok managing the Nodes annotated for it (and their Pods) in the cluster `kubeconfig` points at. */
+export function kwokProcessSpec(options: {
+  readonly binDir: string;
+  /** Where its log goes. */
+  readonly dir: string;
+  readonly kubeconfig: string;
+  /** The Stages file. */
+  readonly config: string;
+  /** Its health and metrics port on 127.0.0.1. */
+  readonly port: number;
+  readonly extra?: readonly string[];
+}): ProcessSpec {
   return {
     name: 'kwok',
-    command: join(layout.binDir, 'kwok'),
+    command: join(options.binDir, 'kwok'),
     args: [
-      `--kubeconfig=${files.kwokKubeconfig}`,
-      `--config=${files.kwokConfig}`,
+      `--kubeconfig=${options.kubeconfig}`,
+      `--config=${options.config}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--node-lease-duration-seconds=40',
       '--cidr=10.244.0.0/16',
       '--node-ip=10.96.0.1',
-      `--server-address=127.0.0.1:${ports.kwok}`,
-      ...extra,
+      `--server-address=127.0.0.1:${options.port}`,
+      ...(options.extra ?? []),
     ],
-    logFile: join(layout.dir, 'kwok.log'),
-    isReady: () => probe(`http://127.0.0.1:${ports.kwok}/healthz`),
+    logFile: join(options.dir, 'kwok.log'),
+    isReady: () => probe(`http://127.0.0.1:${options.port}/healthz`),
   };
 }
