@@ -27,14 +27,20 @@ import { resolveCluster } from './cluster-spec.ts';
 import { nextClusterStatus } from './cluster-status.ts';
 import type { ComponentReport } from './cluster-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './components/component.ts';
-import { controlPlaneComponents } from './components/bring-up-order.ts';
+import { controlPlaneComponents, nodeTierComponents } from './components/bring-up-order.ts';
+import type { CertificateReport } from './certificate-lifecycle.ts';
+import {
+  ensureCertificates,
+  isSettled,
+  recordCertificateEvents,
+  withCertificates,
+} from './certificate-lifecycle.ts';
 import { endpointOf } from './endpoint.ts';
 import { planGates } from './gate-plan.ts';
 import type { ComponentObservation } from './gate-plan.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import { clusterNames, clusterSelector } from './names.ts';
 import type { PkiOptions } from './pki-material.ts';
-import { ensurePki } from './pki-material.ts';
 import type { ClusterObject } from './resource-types.ts';
 import { clusterType, persistentVolumeClaimType, typeOfKind } from './resource-types.ts';
 import { contentHash } from './template-hash.ts';
@@ -85,7 +91,7 @@ export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
 
 /** Look again this often while a rollout is under way, in case an event was missed. Default 30 s. */
 const PROGRESS_RECHECK_MS = 30_000;
-/** Look again this often when all is well: certificates near expiry are renewed on one of these. */
+/** Look again this often when all is well (and at the next certificate renewal, if sooner). */
 const STEADY_RECHECK_MS = 60 * 60_000;
 /** Teardown polls this fast: the next tier waits for the previous one to vanish. */
 const TEARDOWN_RECHECK_MS = 1_000;
@@ -140,22 +146,27 @@ export async function reconcileCluster(
     endpoint,
     pki: undefined,
   };
+  const components = deps.components ?? controlPlaneComponents;
   const clusterIP = apiServerService?.spec?.clusterIP;
+  let certificates: CertificateReport | undefined;
   if (clusterIP) {
     // The PKI names the apiserver Service's address, so it is made once that exists.
     const existing = new Map(
       deps.caches.secrets.list(names.namespace).map((s) => [s.metadata?.name ?? '', s] as const),
     );
-    context.pki = await ensurePki(
-      pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP }),
+    // Leaves due are renewed; a CA rotation moves to its next phase once every consumer runs with this one.
+    certificates = await ensureCertificates({
+      cluster,
+      specs: pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP }),
       existing,
-      {
-        ...deps.pki,
-        now: now(),
-      },
-    );
+      options: deps.pki ?? {},
+      now: now(),
+      held: rolledBackHold(cluster.status, generation) !== undefined,
+      settled: (pki) =>
+        isSettled({ ...context, pki }, components, nodeTierComponents, (d) => observedObject(deps.caches, d)),
+    });
+    context.pki = certificates.material;
   }
-  const components = deps.components ?? controlPlaneComponents;
   const rendered = components.map((component) => {
     const desired = component.render(context);
     const observed = (desired ?? []).map((d) => observedObject(deps.caches, d));
@@ -265,6 +276,7 @@ export async function reconcileCluster(
   }
   // What was planned came from an outdated cache; the newer objects are on their way.
   if (staleCache) return { requeueAfter: STALE_RECHECK_MS };
+  if (certificates && !applyError) await recordCertificateEvents(deps.events, cluster, certificates, log);
 
   const nodeTier =
     deps.nodeTier &&
@@ -298,7 +310,10 @@ export async function reconcileCluster(
     ...(halted ? { halted } : {}),
     now: now(),
   });
-  const status = nodeTier ? withNodeTier(result.status, nodeTier, generation, now()) : result.status;
+  const tiered = nodeTier ? withNodeTier(result.status, nodeTier, generation, now()) : result.status;
+  const status = certificates
+    ? withCertificates(tiered, cluster.status, certificates, generation, now())
+    : tiered;
   if (!(await writeStatus(deps, nodeTier?.cluster ?? cluster, status)))
     return { requeueAfter: STALE_RECHECK_MS };
   // Observed only once the status that records the gate is written: a reconcile on a stale cache cannot count it twice.
@@ -322,7 +337,12 @@ export async function reconcileCluster(
   // Throwing hands the retry to the controller's rate limiter; the status already says why.
   if (applyError) throw new Error(`Cluster ${names.namespace}/${names.cluster}: ${applyError}`);
   const nodeTierWake = nodeTier?.requeueAfterMs ?? Infinity;
-  if (halted || plan.complete) return { requeueAfter: Math.min(STEADY_RECHECK_MS, nodeTierWake) };
+  const renewal = certificates?.material.renewalTime;
+  const renewalWake = renewal
+    ? Math.max(STALE_RECHECK_MS, renewal.getTime() - now().getTime() + 100)
+    : Infinity;
+  if (halted || plan.complete)
+    return { requeueAfter: Math.min(STEADY_RECHECK_MS, nodeTierWake, renewalWake) };
   // Look again when the oldest open gate reaches its deadline, in case nothing else changes by then.
   const openSince = (result.status.gates ?? [])
     .filter((g) => !g.completedAt)
@@ -330,6 +350,7 @@ export async function reconcileCluster(
   return {
     requeueAfter: Math.min(
       nodeTierWake,
+      renewalWake,
       Math.max(STALE_RECHECK_MS, Math.min(PROGRESS_RECHECK_MS, ...openSince)),
     ),
   };
