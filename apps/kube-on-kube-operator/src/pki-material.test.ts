@@ -7,7 +7,7 @@ import { resolveCluster } from './cluster-spec.ts';
 import type { ClusterSpec } from '@kok/api';
 import { endpointOf } from './endpoint.ts';
 import { clusterNames } from './names.ts';
-import { ensurePki, KUBECONFIG_KEY } from './pki-material.ts';
+import { caRotationStateOf, ensurePki, KUBECONFIG_KEY, splitCertificates } from './pki-material.ts';
 import type { PkiMaterial } from './pki-material.ts';
 import { templateHashOf } from './template-hash.ts';
 
@@ -166,5 +166,122 @@ describe('ensurePki', () => {
     await expect(ensurePki(pkiSpecs(inputs()), broken)).rejects.toThrow(
       /prod-ca does not hold a usable CA.*delete it/,
     );
+  });
+});
+
+/** The CA certificate a kubeconfig trusts (certificate-authority-data), PEM. */
+const kubeconfigTrust = (secret: V1Secret | undefined) =>
+  Buffer.from(
+    /certificate-authority-data: (\S+)/.exec(text(secret, KUBECONFIG_KEY))?.[1] ?? '',
+    'base64',
+  ).toString();
+const kubeconfigClient = (secret: V1Secret | undefined) =>
+  Buffer.from(
+    /client-certificate-data: (\S+)/.exec(text(secret, KUBECONFIG_KEY))?.[1] ?? '',
+    'base64',
+  ).toString();
+
+describe('leaf renewal', () => {
+  it('renews every leaf a third of its life before expiry and says when the next is due', async () => {
+    const t0 = new Date('2030-01-01T00:00:00Z');
+    const options = { leafValiditySeconds: 90 };
+    const first = await ensurePki(pkiSpecs(inputs()), new Map(), { ...options, now: t0 });
+    expect(first.renewalTime?.toISOString()).toBe('2030-01-01T00:01:00.000Z');
+    expect(first.renewed).toEqual([]);
+    const early = await ensurePki(pkiSpecs(inputs()), byName(first), {
+      ...options,
+      now: new Date(t0.getTime() + 59_000),
+    });
+    expect(early.secrets).toEqual(first.secrets);
+    const due = new Date(t0.getTime() + 60_000);
+    const renewed = await ensurePki(pkiSpecs(inputs()), byName(first), { ...options, now: due });
+    expect(renewed.renewed).toHaveLength(10);
+    expect(renewed.renewalTime?.toISOString()).toBe('2030-01-01T00:02:00.000Z');
+    const before = describeCertificate(text(byName(first).get('prod-apiserver-serving'), 'tls.crt'));
+    const after = describeCertificate(text(byName(renewed).get('prod-apiserver-serving'), 'tls.crt'));
+    expect(after.notAfter.getTime()).toBeGreaterThan(before.notAfter.getTime());
+    // The CAs and the service-account keys stay.
+    expect(byName(renewed).get('prod-ca')?.data).toEqual(byName(first).get('prod-ca')?.data);
+    expect(byName(renewed).get('prod-sa')?.data).toEqual(byName(first).get('prod-sa')?.data);
+  });
+
+  it('keeps leaves and signers of a CA Secret made before trust bundles, adding the bundle', async () => {
+    const first = byName(await ensurePki(pkiSpecs(inputs()), new Map()));
+    const old = new Map(first);
+    const ca = first.get('prod-ca');
+    const { 'ca.crt': _bundle, ...data } = ca?.data ?? {};
+    old.set('prod-ca', { ...ca, data });
+    const second = byName(await ensurePki(pkiSpecs(inputs()), old));
+    expect(second.get('prod-ca')?.data).toEqual(first.get('prod-ca')?.data);
+    expect(second.get('prod-apiserver-serving')?.data).toEqual(first.get('prod-apiserver-serving')?.data);
+  });
+});
+
+describe('CA rotation material', () => {
+  it('trusts both, then signs with the new CA, then trusts the new CA only', async () => {
+    const specs = pkiSpecs(inputs());
+    const start = byName(await ensurePki(specs, new Map()));
+    const oldCa = text(start.get('prod-etcd-ca'), 'tls.crt');
+
+    const trusting = byName(
+      await ensurePki(specs, start, { caRotation: { generation: 1, phase: 'TrustingNewCA' } }),
+    );
+    const newCa = text(trusting.get('prod-etcd-ca'), 'next.crt');
+    expect(newCa).toMatch(/BEGIN CERTIFICATE/);
+    expect(text(trusting.get('prod-etcd-ca'), 'tls.crt')).toBe(oldCa);
+    expect(splitCertificates(text(trusting.get('prod-etcd-ca'), 'ca.crt'))).toEqual([oldCa, newCa]);
+    expect(caRotationStateOf(trusting.get('prod-etcd-ca') ?? {})).toEqual({
+      generation: 1,
+      phase: 'TrustingNewCA',
+    });
+    // Leaves still come from the old CA; their bundle and kubeconfigs trust both.
+    expect(isSignedBy(text(trusting.get('prod-etcd-peer'), 'tls.crt'), oldCa)).toBe(true);
+    expect(splitCertificates(text(trusting.get('prod-etcd-peer'), 'ca.crt'))).toEqual([oldCa, newCa]);
+    expect(splitCertificates(kubeconfigTrust(trusting.get('prod-admin-kubeconfig')))).toHaveLength(2);
+    // Repeating the phase changes nothing (a restarted operator does not make a third CA).
+    const again = byName(
+      await ensurePki(specs, trusting, { caRotation: { generation: 1, phase: 'TrustingNewCA' } }),
+    );
+    expect([...again.values()]).toEqual([...trusting.values()]);
+
+    const reissuing = byName(
+      await ensurePki(specs, trusting, { caRotation: { generation: 1, phase: 'ReissuingLeaves' } }),
+    );
+    expect(text(reissuing.get('prod-etcd-ca'), 'tls.crt')).toBe(newCa);
+    expect(reissuing.get('prod-etcd-ca')?.data?.['next.key']).toBeUndefined();
+    expect(splitCertificates(text(reissuing.get('prod-etcd-ca'), 'ca.crt'))).toEqual([newCa, oldCa]);
+    expect(isSignedBy(text(reissuing.get('prod-etcd-peer'), 'tls.crt'), newCa)).toBe(true);
+    const adminCa = text(reissuing.get('prod-ca'), 'tls.crt');
+    expect(isSignedBy(kubeconfigClient(reissuing.get('prod-admin-kubeconfig')), adminCa)).toBe(true);
+
+    const removing = byName(
+      await ensurePki(specs, reissuing, { caRotation: { generation: 1, phase: 'RemovingOldCA' } }),
+    );
+    expect(splitCertificates(text(removing.get('prod-etcd-ca'), 'ca.crt'))).toEqual([newCa]);
+    expect(splitCertificates(text(removing.get('prod-etcd-peer'), 'ca.crt'))).toEqual([newCa]);
+    expect(isSignedBy(text(removing.get('prod-etcd-peer'), 'tls.crt'), oldCa)).toBe(false);
+    expect(splitCertificates(kubeconfigTrust(removing.get('prod-admin-kubeconfig')))).toEqual([adminCa]);
+
+    const completed = byName(
+      await ensurePki(specs, removing, { caRotation: { generation: 1, phase: 'Completed' } }),
+    );
+    // Only the recorded phase changes: nothing a consumer mounts.
+    for (const [name, secret] of completed) expect(secret.data).toEqual(removing.get(name)?.data);
+  });
+
+  it('a CA found a step behind (a write cut short) skips to where the others are without losing the new CA', async () => {
+    const specs = pkiSpecs(inputs());
+    const start = byName(
+      await ensurePki(specs, new Map(), { caRotation: { generation: 0, phase: 'Completed' } }),
+    );
+    const rotated = byName(
+      await ensurePki(specs, start, { caRotation: { generation: 1, phase: 'TrustingNewCA' } }),
+    );
+    const newCa = text(rotated.get('prod-ca'), 'next.crt');
+    const skipped = byName(
+      await ensurePki(specs, rotated, { caRotation: { generation: 1, phase: 'RemovingOldCA' } }),
+    );
+    expect(text(skipped.get('prod-ca'), 'tls.crt')).toBe(newCa);
+    expect(splitCertificates(text(skipped.get('prod-ca'), 'ca.crt'))).toEqual([newCa]);
   });
 });
