@@ -155,6 +155,7 @@ export class Controller {
    */
   async run(signal: AbortSignal, shutdownTimeoutMs = 30_000): Promise<void> {
     const metrics = this.#options.metrics;
+    metrics?.registerController(this.name);
     const queue = new RateLimitingQueue<string>({
       clock: this.#clock,
       rateLimiter: this.#options.rateLimiter,

@@ -109,6 +109,22 @@ export class FrameworkMetrics {
     });
   }
 
+  /**
+   * Every counter and gauge of controller `name` (and its queue, of the same
+   * name) at 0 before any work: a series that appears only on the first error
+   * is invisible to rate() and to alerts until the second.
+   */
+  registerController(name: string): void {
+    const controller = { controller: name };
+    this.reconcileErrors.inc(controller, 0);
+    this.reconcilePanics.inc(controller, 0);
+    this.activeWorkers.inc(controller, 0);
+    const queue = { name };
+    this.#queueAdds.inc(queue, 0);
+    this.#retries.inc(queue, 0);
+    this.#queueDepth.inc(queue, 0);
+  }
+
   /** Observation hooks for the queue called `name`. */
   workQueueMetrics(name: string): WorkQueueMetrics {
     const labels = { name };
