@@ -1,8 +1,9 @@
-/** Wiring: informers, the Cluster controller and its metrics on a reconcile Manager. */
+/** Wiring: informers, the Cluster and ClusterRollout controllers and metrics on a reconcile Manager. */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apiVersionOf, ClusterResource } from '@kok/api';
 import { Manager } from '@kok/reconcile';
 import type { Logger } from 'pino';
+import { addClusterRolloutController } from './cluster-rollout/controller.ts';
 import { ClusterMetrics } from './metrics.ts';
 import { MANAGED_SELECTOR, OPERATOR_NAME } from './names.ts';
 import type { BizDialer, BizDialMode } from './node-api/biz-connection.ts';
@@ -89,5 +90,10 @@ export function createOperator(options: OperatorOptions): Manager {
     .watchOwned(caches.services, owner)
     .watchOwned(caches.deployments, owner)
     .watchOwned(caches.statefulSets, owner);
+  addClusterRolloutController(manager, {
+    clusters: caches.clusters,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    eventSource: `kok.dev/${OPERATOR_NAME}`,
+  });
   return manager;
 }

@@ -165,7 +165,7 @@ describe('ClusterRollout planner (properties)', () => {
         inputArb.chain((input) =>
           fc.tuple(
             fc.constant(input),
-            fc.shuffledSubarray(input.clusters, { minLength: input.clusters.length }),
+            fc.shuffledSubarray([...input.clusters], { minLength: input.clusters.length }),
           ),
         ),
         ([input, shuffled]) => {

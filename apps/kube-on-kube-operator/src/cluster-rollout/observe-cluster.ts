@@ -1,0 +1,75 @@
+/** What the ClusterRollout planner needs to know of one Cluster, read from its object alone. */
+import { ClusterConditions, findCondition } from '@kok/api';
+import type { ClusterObject } from '../resource-types.ts';
+import { PROGRESS_DEADLINE_EXCEEDED } from '../rollback.ts';
+import { readRecord } from './cluster-record.ts';
+import type { ClusterState, EpochMillis } from './plan.ts';
+
+/**
+ * `rolloutUid` names the rollout whose record counts; records of other
+ * rollouts are ignored here.
+ */
+export function observeCluster(cluster: ClusterObject, rolloutUid: string): ClusterState {
+  const record = readRecord(cluster.metadata.annotations);
+  const availableSince = availableSinceOf(cluster);
+  const failure = failureOf(cluster);
+  return {
+    name: cluster.metadata.name ?? '',
+    labels: cluster.metadata.labels ?? {},
+    version: cluster.spec.version,
+    ...(availableSince === undefined ? {} : { availableSince }),
+    ...(failure === undefined ? {} : { failure }),
+    ...(record?.uid === rolloutUid
+      ? {
+          record: {
+            wave: record.wave,
+            version: record.version,
+            startedAt: record.startedAt,
+            ...(record.failedAt === undefined
+              ? {}
+              : {
+                  failedAt: record.failedAt,
+                  ...(record.failure === undefined ? {} : { failure: record.failure }),
+                }),
+          },
+        }
+      : {}),
+  };
+}
+
+const isCurrent = (cluster: ClusterObject): boolean =>
+  cluster.status?.observedGeneration !== undefined &&
+  cluster.status.observedGeneration === cluster.metadata.generation;
+
+/**
+ * When the cluster became Available with every component at spec.version:
+ * the later of the upgrade's completion and the Available condition's last
+ * transition. Undefined while the status is about an older spec or it is not.
+ */
+export function availableSinceOf(cluster: ClusterObject): EpochMillis | undefined {
+  const status = cluster.status;
+  if (!isCurrent(cluster) || status?.version?.current !== cluster.spec.version) return undefined;
+  const available = findCondition(status.conditions, ClusterConditions.Available);
+  if (available?.status !== 'True') return undefined;
+  const completed = status.version.history?.find(
+    (h) => h.version === cluster.spec.version && h.state === 'Completed',
+  )?.completionTime;
+  const times = [available.lastTransitionTime, completed]
+    .filter((t): t is string => t !== undefined)
+    .map((t) => Date.parse(t))
+    .filter((t) => !Number.isNaN(t));
+  return times.length === 0 ? undefined : Math.max(...times);
+}
+
+/** The cluster rolled its upgrade to spec.version back and is Degraded for it: why, else undefined. */
+export function failureOf(cluster: ClusterObject): string | undefined {
+  const degraded = findCondition(cluster.status?.conditions, ClusterConditions.Degraded);
+  if (
+    isCurrent(cluster) &&
+    degraded?.status === 'True' &&
+    degraded.reason === PROGRESS_DEADLINE_EXCEEDED &&
+    degraded.observedGeneration === cluster.metadata.generation
+  )
+    return degraded.message || degraded.reason;
+  return undefined;
+}
