@@ -27,6 +27,8 @@ describe('parseFlags', () => {
         '--progress-deadline-seconds=30',
         '--max-concurrent-reconciles=16',
         '--biz-apiserver-dial=pod-ip',
+        '--leaf-certificate-validity=2160h',
+        '--certificate-renew-before=1h30m',
       ]),
     ).toEqual({
       kubeconfig: '/tmp/kc',
@@ -37,6 +39,8 @@ describe('parseFlags', () => {
       progressDeadlineSeconds: 30,
       maxConcurrentReconciles: 16,
       bizApiServerDial: 'pod-ip',
+      leafCertificateValiditySeconds: 2160 * 3600,
+      certificateRenewBeforeSeconds: 5400,
       logLevel: 'debug',
       help: false,
     });
@@ -53,6 +57,12 @@ describe('parseFlags', () => {
 
   it('refuses a --biz-apiserver-dial mode it does not know, naming the ones it does', () => {
     expect(() => parseFlags(['--biz-apiserver-dial=dns'])).toThrow(/"dns" is not one of endpoint, pod-ip/);
+  });
+
+  it.each(['0s', '5d', '1.5h', ''])('refuses a certificate duration "%s"', (value) => {
+    expect(() => parseFlags([`--leaf-certificate-validity=${value}`])).toThrow(
+      /--leaf-certificate-validity .* is not a duration of at least 1s/,
+    );
   });
 
   it('refuses unknown flags', () => {

@@ -20,6 +20,10 @@ export interface Flags {
   maxConcurrentReconciles: number;
   /** How biz apiservers are reached: status.endpoint, or a Ready apiserver pod's address. Default endpoint. */
   bizApiServerDial: BizDialMode;
+  /** Validity of leaf certificates and kubeconfigs. Default 365 days. */
+  leafCertificateValiditySeconds?: number;
+  /** Renew a leaf when less than this remains. Default a third of its validity, at most 30 days. */
+  certificateRenewBeforeSeconds?: number;
   /** pino level. Default info. */
   logLevel: string;
   help: boolean;
@@ -37,6 +41,10 @@ export const USAGE = `Usage: node src/main.ts [flags]
   --biz-apiserver-dial <mode>          reach biz apiservers at status.endpoint ("endpoint", resolves inside the
                                        meta-cluster) or at a Ready apiserver pod's address ("pod-ip"; needs list
                                        on pods) (default endpoint)
+  --leaf-certificate-validity <dur>    validity of leaf certificates and kubeconfigs, e.g. 8760h, 90s
+                                       (default 8760h: 365 days)
+  --certificate-renew-before <dur>     renew a leaf when less than this remains (default: a third of its
+                                       validity, at most 720h; capped at half of it)
   --log-level <level>                  trace, debug, info, warn, error (default info)
   --help                               print this and exit
 `;
@@ -60,6 +68,17 @@ function positiveInteger(flag: string, value: string): number {
   return n;
 }
 
+/** `8760h`, `90s`, `1h30m` in whole seconds, at least one. */
+export function parseDurationSeconds(flag: string, value: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+  const seconds = match
+    ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+    : 0;
+  if (!match || seconds < 1)
+    throw new Error(`${flag} "${value}" is not a duration of at least 1s, like 8760h, 30m or 90s`);
+  return seconds;
+}
+
 function dialMode(value: string): BizDialMode {
   const mode = BIZ_DIAL_MODES.find((m) => m === value);
   if (!mode) throw new Error(`--biz-apiserver-dial "${value}" is not one of ${BIZ_DIAL_MODES.join(', ')}`);
@@ -78,6 +97,8 @@ export function parseFlags(argv: readonly string[]): Flags {
       'progress-deadline-seconds': { type: 'string', default: '600' },
       'max-concurrent-reconciles': { type: 'string', default: '4' },
       'biz-apiserver-dial': { type: 'string', default: 'endpoint' },
+      'leaf-certificate-validity': { type: 'string' },
+      'certificate-renew-before': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -99,6 +120,22 @@ export function parseFlags(argv: readonly string[]): Flags {
       values['max-concurrent-reconciles'],
     ),
     bizApiServerDial: dialMode(values['biz-apiserver-dial']),
+    ...(values['leaf-certificate-validity'] !== undefined
+      ? {
+          leafCertificateValiditySeconds: parseDurationSeconds(
+            '--leaf-certificate-validity',
+            values['leaf-certificate-validity'],
+          ),
+        }
+      : {}),
+    ...(values['certificate-renew-before'] !== undefined
+      ? {
+          certificateRenewBeforeSeconds: parseDurationSeconds(
+            '--certificate-renew-before',
+            values['certificate-renew-before'],
+          ),
+        }
+      : {}),
     logLevel: values['log-level'],
     help: values.help,
   };

@@ -30,6 +30,14 @@ async function main(): Promise<void> {
     progressDeadlineMs: flags.progressDeadlineSeconds * 1000,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
     bizApiServerDial: flags.bizApiServerDial,
+    pki: {
+      ...(flags.leafCertificateValiditySeconds
+        ? { leafValiditySeconds: flags.leafCertificateValiditySeconds }
+        : {}),
+      ...(flags.certificateRenewBeforeSeconds
+        ? { renewBeforeSeconds: flags.certificateRenewBeforeSeconds }
+        : {}),
+    },
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.leaderElect ? { leaderElectionNamespace: flags.leaderElectionNamespace } : {}),
   });
