@@ -1,0 +1,366 @@
+/**
+ * All of kok on one machine, for real where it matters: a meta-cluster, the
+ * local pod runtime, the kube-on-kube-operator, a Cluster whose control plane
+ * runs as real processes, the node-operator that Cluster gets, and a NodePool
+ * of simulated hosts each converged by a real node-agent. `npm run kok`
+ * (main.ts) keeps it running for people; the local-stack e2e test uses it
+ * as its fixture.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig, StorageV1Api } from '@kubernetes/client-node';
+import type { ClusterSpec, NodePoolTemplate } from '@kok/api';
+import { templateRevision } from '@kok/api';
+import { KubeClient, resourceType } from '@kok/reconcile';
+import type { ControlPlane, KwokProcess } from '@kok/testing';
+import { eventually, startControlPlane, startKwok } from '@kok/testing';
+import { LocalPodRuntime } from '@kok/pod-runtime';
+import { freePort } from '../../../apps/node-agent/src/fixtures/host-scenario.ts';
+import type { AgentHost, Catalog } from '../support/agent-hosts.ts';
+import { startAgentHost, startCatalog, stopAgentHost, stopProcess } from '../support/agent-hosts.ts';
+import type { MachineObject, NodePoolObject } from '../support/types.ts';
+import { componentType, machineType, nodePoolType } from '../support/types.ts';
+import type { ApiServerProxy } from './apiserver-proxy.ts';
+import { startApiServerProxy } from './apiserver-proxy.ts';
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const KOK_OPERATOR_MAIN = join(repositoryRoot, 'apps/kube-on-kube-operator/src/main.ts');
+const NODE_OPERATOR_MAIN = join(repositoryRoot, 'apps/node-operator/src/main.ts');
+
+export const STACK_NAMESPACE = 'demo';
+export const STACK_CLUSTER = 'demo';
+export const STACK_POOL = 'workers';
+export const CONTAINERD_VERSION = '1.7.21';
+/** Kubelet versions in the catalog, oldest first; the pool starts at the first. */
+export const KUBELET_VERSIONS = ['v1.36.1', 'v1.36.2', 'v1.36.3'] as const;
+
+export interface LocalStackOptions {
+  /** Everything the stack writes (logs, roots of the hosts, pod volumes, kubeconfigs) goes here. */
+  readonly stateDir: string;
+  /** Simulated hosts in the NodePool. Default 3. */
+  readonly machines?: number;
+  /** kube-apiserver replicas of the Cluster. Default 1. */
+  readonly apiServerReplicas?: number;
+  /** One line per finished step. */
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface ClusterObject {
+  metadata?: { name?: string; namespace?: string; generation?: number };
+  spec?: ClusterSpec;
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    kubeconfigSecretRef?: { name: string; key: string };
+    version?: { current?: string; desired?: string };
+  };
+}
+export const clusterType = resourceType<ClusterObject & { apiVersion?: string; kind?: string }>(
+  'clusters.kok.dev/v1alpha1',
+  'Cluster',
+  'clusters',
+  true,
+);
+
+export interface LocalStack {
+  readonly stateDir: string;
+  /** kubeconfig of the meta-cluster (where Clusters live). */
+  readonly metaKubeconfigPath: string;
+  /** Admin kubeconfig of the biz-cluster, through the host's apiserver proxy. */
+  readonly bizKubeconfigPath: string;
+  readonly binDir: string;
+  readonly meta: KubeClient;
+  readonly biz: KubeClient;
+  readonly machines: readonly string[];
+  readonly apiServerProxy: ApiServerProxy;
+  /** The template of the pool at a kubelet version of the catalog. */
+  template(kubelet: string): NodePoolTemplate;
+  stop(): Promise<void>;
+}
+
+const isTrue = (cluster: ClusterObject, type: string) =>
+  cluster.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
+
+export function clusterSpec(apiServerReplicas: number, version = 'v1.36.3'): ClusterSpec {
+  return {
+    version,
+    etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: 'local' } },
+    controlPlane: {
+      apiServer: { replicas: apiServerReplicas },
+      controllerManager: { replicas: 1 },
+      scheduler: { replicas: 1 },
+    },
+    nodeOperator: { enabled: true },
+  } as ClusterSpec;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const progress = options.onProgress ?? (() => undefined);
+  const began = performance.now();
+  const seconds = () => `${((performance.now() - began) / 1000).toFixed(1)}s`;
+  const step = (message: string) => progress(`${message} (at ${seconds()})`);
+  const { stateDir } = options;
+  mkdirSync(stateDir, { recursive: true });
+  const machineCount = options.machines ?? 3;
+  const machines = Array.from({ length: machineCount }, (_, i) => `worker-${i}`);
+
+  // Stopped in reverse order of starting, whatever step failed.
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) await stopOne().catch(() => undefined);
+    stops.length = 0;
+  };
+
+  try {
+    // 1. The meta-cluster. Its pods run on the pod runtime's Node only: no kwok here.
+    const controlPlane: ControlPlane = await startControlPlane({
+      controllerManager: true,
+      scheduler: true,
+      baseDir: stateDir,
+    });
+    stops.push(() => controlPlane.stop());
+    const metaKubeconfigPath = join(stateDir, 'meta.kubeconfig');
+    copyFileSync(controlPlane.kubeconfigPath, metaKubeconfigPath);
+    const kubectl = (...args: string[]) =>
+      execFileSync(join(controlPlane.binDir, 'kubectl'), [`--kubeconfig=${metaKubeconfigPath}`, ...args], {
+        encoding: 'utf8',
+      });
+    const crdsDir = join(repositoryRoot, 'crds');
+    for (const file of readdirSync(crdsDir).filter((f) => f.startsWith('clusters.') && f.endsWith('.yaml')))
+      kubectl('apply', '--server-side', '-f', join(crdsDir, file));
+    kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/clusters.clusters.kok.dev');
+    const metaConfig = controlPlane.kubeConfig;
+    const core = metaConfig.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: STACK_NAMESPACE } } });
+    // etcd's claim needs a volume; the runtime keeps a claim's data in its own directory.
+    await metaConfig.makeApiClient(StorageV1Api).createStorageClass({
+      body: {
+        metadata: { name: 'local' },
+        provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'Immediate',
+      },
+    });
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: 'local-0' },
+        spec: {
+          storageClassName: 'local',
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          hostPath: { path: join(stateDir, 'pv-0') },
+        },
+      },
+    });
+    step('meta-cluster up: etcd, kube-apiserver, controller-manager, scheduler');
+
+    // 2. The pod runtime: the meta-cluster's only Node, running pods as local processes.
+    const runtimeLog = openSync(join(stateDir, 'pod-runtime.log'), 'a');
+    const runtime = new LocalPodRuntime({
+      kubeConfig: metaConfig,
+      binDir: controlPlane.binDir,
+      stateDir: join(stateDir, 'runtime'),
+      extraImages: { 'node-operator': [process.execPath, NODE_OPERATOR_MAIN] },
+      onLog: (line) => writeFileSync(runtimeLog, `${new Date().toISOString()} ${line}\n`),
+    });
+    await runtime.start();
+    stops.push(async () => {
+      await runtime.stop();
+      closeSync(runtimeLog);
+    });
+    step(`pod runtime up: Node ${runtime.nodeName} runs the meta-cluster's pods as local processes`);
+
+    // 3. The kube-on-kube-operator, as deployed but on the host.
+    const operator = spawnLogged(
+      'kube-on-kube-operator',
+      [
+        KOK_OPERATOR_MAIN,
+        `--kubeconfig=${metaKubeconfigPath}`,
+        `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+        // Service names of the meta-cluster do not resolve on the host: dial a Ready apiserver pod.
+        '--biz-apiserver-dial=pod-ip',
+      ],
+      stateDir,
+    );
+    stops.push(() => stopProcess(operator, 'SIGTERM'));
+    step('kube-on-kube-operator started');
+
+    // 4. A Cluster, booted for real.
+    const meta = new KubeClient(metaConfig);
+    stops.push(async () => meta.close());
+    await meta.create(clusterType, {
+      apiVersion: clusterType.apiVersion,
+      kind: clusterType.kind,
+      metadata: { name: STACK_CLUSTER, namespace: STACK_NAMESPACE },
+      spec: clusterSpec(options.apiServerReplicas ?? 1),
+    });
+    const reported = new Set<string>();
+    const cluster = await eventually(
+      `Cluster ${STACK_NAMESPACE}/${STACK_CLUSTER} Available (logs in ${stateDir})`,
+      async () => {
+        const object = await meta.get(clusterType, { namespace: STACK_NAMESPACE, name: STACK_CLUSTER });
+        for (const type of [
+          'EtcdAvailable',
+          'APIServerAvailable',
+          'ControllerManagerAvailable',
+          'SchedulerAvailable',
+        ])
+          if (isTrue(object, type) && !reported.has(type)) {
+            reported.add(type);
+            step(`Cluster ${STACK_CLUSTER}: ${type}`);
+          }
+        return isTrue(object, 'Available') && object.status?.kubeconfigSecretRef ? object : undefined;
+      },
+      180_000,
+      500,
+    );
+    step(`Cluster ${STACK_CLUSTER} Available: its control plane runs as real processes`);
+
+    // 5. The host's way into the biz-cluster: one stable address whatever the apiserver pods' addresses.
+    const apiServerProxy = await startApiServerProxy({
+      meta: metaConfig,
+      namespace: STACK_NAMESPACE,
+      cluster: STACK_CLUSTER,
+    });
+    stops.push(() => apiServerProxy.close());
+    const ref = cluster.status?.kubeconfigSecretRef ?? { name: '', key: '' };
+    const secret = await core.readNamespacedSecret({ name: ref.name, namespace: STACK_NAMESPACE });
+    const bizKubeconfigPath = join(stateDir, 'biz.kubeconfig');
+    writeFileSync(
+      bizKubeconfigPath,
+      throughProxy(Buffer.from(secret.data?.[ref.key] ?? '', 'base64').toString(), apiServerProxy.url),
+      { mode: 0o600 },
+    );
+    const bizConfig = new KubeConfig();
+    bizConfig.loadFromFile(bizKubeconfigPath);
+    const biz = new KubeClient(bizConfig);
+    stops.push(async () => biz.close());
+
+    // 6. The node tier the operator installs: node CRDs in the biz-cluster, a node-operator pod in the meta-cluster.
+    await eventually(
+      'the node-operator of the Cluster Available and the node CRDs in the biz-cluster',
+      async () =>
+        isTrue(
+          await meta.get(clusterType, { namespace: STACK_NAMESPACE, name: STACK_CLUSTER }),
+          'NodeOperatorAvailable',
+        ) && (await biz.list(machineType)) !== undefined,
+      120_000,
+      500,
+    );
+    step('node CRDs installed in the biz-cluster; its node-operator runs in the meta-cluster');
+
+    // 7. kwok in the biz-cluster keeps the simulated hosts' Nodes alive.
+    const bizKwok: KwokProcess = await startKwok({
+      kubeconfigPath: bizKubeconfigPath,
+      dir: mkdirFor(join(stateDir, 'biz-kwok')),
+    });
+    stops.push(() => bizKwok.stop());
+
+    // 8. The catalog and a NodePool of simulated hosts, each with a real node-agent.
+    const catalog: Catalog = await startCatalog(
+      KUBELET_VERSIONS.map((version) => ({ version })),
+      [CONTAINERD_VERSION],
+    );
+    stops.push(() => catalog.close());
+    for (const [name, spec] of [
+      ['kubelet', catalog.kubelet],
+      ['containerd', catalog.containerd],
+    ] as const)
+      await biz.create(componentType, {
+        apiVersion: componentType.apiVersion,
+        kind: componentType.kind,
+        metadata: { name },
+        spec,
+      });
+    const template = (kubelet: string): NodePoolTemplate => ({
+      components: [
+        { name: 'kubelet', version: kubelet },
+        { name: 'containerd', version: CONTAINERD_VERSION },
+      ],
+    });
+    const first = template(KUBELET_VERSIONS[0]);
+    await Promise.all(
+      machines.map((name) =>
+        biz.create(machineType, {
+          apiVersion: machineType.apiVersion,
+          kind: machineType.kind,
+          metadata: { name },
+          spec: { pool: STACK_POOL, revision: templateRevision(first), components: first.components },
+        } as MachineObject),
+      ),
+    );
+    await biz.create(nodePoolType, {
+      apiVersion: nodePoolType.apiVersion,
+      kind: nodePoolType.kind,
+      metadata: { name: STACK_POOL },
+      spec: {
+        template: first,
+        rollout: {
+          strategy: { rollingUpdate: { maxUnavailable: 1 } },
+          waves: [{ name: 'canary', count: 1, pauseAfter: true }],
+        },
+      },
+    } as NodePoolObject);
+    const hostsDir = mkdirFor(join(stateDir, 'hosts'));
+    const hosts: AgentHost[] = [];
+    stops.push(() => Promise.all(hosts.map((host) => stopAgentHost(host))));
+    for (const name of machines) hosts.push(await startAgentHost(name, hostsDir, bizKubeconfigPath));
+    await eventually(
+      `NodePool ${STACK_POOL}: ${machineCount} machines Ready at ${KUBELET_VERSIONS[0]}`,
+      async () => {
+        const pool = await biz.get(nodePoolType, { name: STACK_POOL });
+        return pool.status?.readyMachines === machineCount && pool.status.updatedMachines === machineCount;
+      },
+      180_000,
+      500,
+    );
+    step(
+      `NodePool ${STACK_POOL}: ${machineCount} machines Ready, kubelet ${KUBELET_VERSIONS[0]}, each converged by a real node-agent`,
+    );
+
+    return {
+      stateDir,
+      metaKubeconfigPath,
+      bizKubeconfigPath,
+      binDir: controlPlane.binDir,
+      meta,
+      biz,
+      machines,
+      apiServerProxy,
+      template,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A kubeconfig whose clusters are reached through `server`, still verifying the apiserver's own name. */
+function throughProxy(kubeconfig: string, server: string): string {
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  const exported = JSON.parse(config.exportConfig()) as {
+    clusters: { name: string; cluster: Record<string, string> }[];
+  };
+  for (const entry of exported.clusters) {
+    entry.cluster['tls-server-name'] = new URL(entry.cluster['server'] ?? '').hostname;
+    entry.cluster['server'] = server;
+  }
+  return JSON.stringify(exported, null, 2);
+}
+
+function mkdirFor(path: string): string {
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+/** A child process of the host, its output appended to `<name>.log` in `dir`. */
+function spawnLogged(name: string, args: readonly string[], dir: string): ChildProcess {
+  const log = openSync(join(dir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+  closeSync(log);
+  return child;
+}

@@ -1,0 +1,139 @@
+// `npm run kok`: the whole of kok on this machine, in the foreground, until
+// Ctrl-C or `npm run kok:stop`.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LocalStack } from './local-stack.ts';
+import {
+  KUBELET_VERSIONS,
+  STACK_CLUSTER,
+  STACK_NAMESPACE,
+  STACK_POOL,
+  startLocalStack,
+} from './local-stack.ts';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const stateRoot = join(root, '.kok');
+const pidFile = join(stateRoot, 'kok.pid');
+const log = (message: string) => console.log(`[kok] ${message}`);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runningPid(): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  return Number.isInteger(pid) && isAlive(pid) ? pid : undefined;
+}
+
+function usage(stack: LocalStack, seconds: string): string {
+  const bin = stack.binDir;
+  const plugin = join(root, 'apps/kubectl-kok/bin');
+  return `
+kok is up in ${seconds}s.
+
+  export PATH=${bin}:${plugin}:$PATH
+
+The meta-cluster (Clusters; the control plane of "${STACK_CLUSTER}" runs as local processes):
+
+  kubectl --kubeconfig ${stack.metaKubeconfigPath} get clusters -A
+  kubectl --kubeconfig ${stack.metaKubeconfigPath} get pods -n ${STACK_NAMESPACE} -o wide
+  kubectl kok --kubeconfig ${stack.metaKubeconfigPath} cluster get ${STACK_CLUSTER} -n ${STACK_NAMESPACE}
+
+The biz-cluster "${STACK_CLUSTER}" (its apiserver, through a local proxy; Machines and NodePools):
+
+  kubectl --kubeconfig ${stack.bizKubeconfigPath} get nodes,machines,nodepools
+  kubectl kok --kubeconfig ${stack.bizKubeconfigPath} nodepool status ${STACK_POOL}
+
+A canary rollout of the next kubelet (one machine first, then it pauses):
+
+  kubectl --kubeconfig ${stack.bizKubeconfigPath} patch nodepool ${STACK_POOL} --type merge \\
+    -p '{"spec":{"template":{"components":[{"name":"kubelet","version":"${KUBELET_VERSIONS[1]}"},{"name":"containerd","version":"1.7.21"}]}}}'
+  kubectl kok --kubeconfig ${stack.bizKubeconfigPath} nodepool status ${STACK_POOL} --watch
+  kubectl kok --kubeconfig ${stack.bizKubeconfigPath} nodepool resume ${STACK_POOL}
+
+Logs: ${stack.stateDir}/*.log, pods under runtime/pods/, hosts under hosts/.
+Stop: Ctrl-C here, or \`npm run kok:stop\` from another terminal.
+`;
+}
+
+async function start(machines: number, apiServerReplicas: number): Promise<void> {
+  const existing = runningPid();
+  if (existing) {
+    log(`kok is already running (pid ${existing}); stop it with \`npm run kok:stop\``);
+    return;
+  }
+  mkdirSync(stateRoot, { recursive: true });
+  const stateDir = join(stateRoot, 'stack');
+  rmSync(stateDir, { recursive: true, force: true });
+  writeFileSync(pidFile, String(process.pid));
+  const began = performance.now();
+  log(
+    `starting kok: a meta-cluster, a Cluster booted for real, its node-operator, ${machines} hosts with node agents`,
+  );
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      stateDir,
+      machines,
+      apiServerReplicas,
+      onProgress: (m) => log(`✓ ${m}`),
+    });
+  } catch (error) {
+    rmSync(pidFile, { force: true });
+    throw error;
+  }
+  console.log(usage(stack, ((performance.now() - began) / 1000).toFixed(1)));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping kok ...`);
+    await stack.stop();
+    rmSync(pidFile, { force: true });
+    log('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => void shutdown(signal));
+  setInterval(() => undefined, 60_000);
+}
+
+async function stop(): Promise<void> {
+  const pid = runningPid();
+  if (!pid) {
+    log('kok is not running');
+    rmSync(pidFile, { force: true });
+    return;
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 60_000;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  if (isAlive(pid))
+    throw new Error(`kok (pid ${pid}) did not stop within 60 s; kill it with: kill -9 ${pid}`);
+  log(`stopped kok (pid ${pid})`);
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    machines: { type: 'string', default: '3' },
+    'apiserver-replicas': { type: 'string', default: '1' },
+  },
+});
+const command = positionals[0] ?? 'start';
+if (command === 'start') await start(Number(values.machines), Number(values['apiserver-replicas']));
+else if (command === 'stop') await stop();
+else {
+  console.error(`usage: main.ts [start|stop] [--machines N] [--apiserver-replicas N]  (got "${command}")`);
+  process.exit(2);
+}
