@@ -7,7 +7,6 @@ import { addClusterRolloutController } from './cluster-rollout/controller.ts';
 import { ClusterMetrics } from './metrics.ts';
 import { MANAGED_SELECTOR, OPERATOR_NAME } from './names.ts';
 import type { BizDialer, BizDialMode } from './node-api/biz-connection.ts';
-import { bizDialer } from './node-api/biz-connection.ts';
 import { NodeTier } from './node-api/node-tier.ts';
 import type { PkiOptions } from './pki-material.ts';
 import { clusterReconciler } from './reconcile-cluster.ts';
@@ -68,7 +67,6 @@ export function createOperator(options: OperatorOptions): Manager {
   };
   const owner = { apiVersion: apiVersionOf(ClusterResource), kind: ClusterResource.kind };
   const events = manager.eventRecorder(`kok.dev/${OPERATOR_NAME}`);
-  const dial = options.bizApiServerDial ?? 'endpoint';
   manager
     .controller({
       name: 'cluster',
@@ -79,9 +77,7 @@ export function createOperator(options: OperatorOptions): Manager {
         ...(options.pki ? { pki: options.pki } : {}),
         ...(options.progressDeadlineMs ? { progressDeadlineMs: options.progressDeadlineMs } : {}),
         events,
-        nodeTier: new NodeTier(manager.client, events, {
-          dial: typeof dial === 'function' ? dial : bizDialer(dial),
-        }),
+        nodeTier: new NodeTier(manager.client, events, { dial: options.bizApiServerDial ?? 'endpoint' }),
       }),
       maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
     })

@@ -21,7 +21,7 @@ import { nodeOperator } from '../components/node-operator.ts';
 import { OPERATOR_NAME } from '../names.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType, deploymentType } from '../resource-types.ts';
-import type { BizDialer } from './biz-connection.ts';
+import type { BizDialer, BizDialMode } from './biz-connection.ts';
 import { bizDialer } from './biz-connection.ts';
 import type { NodeApiBundle } from './node-api-bundle.ts';
 import { bundleTypeOf, crdType, nodeApiBundle } from './node-api-bundle.ts';
@@ -33,15 +33,13 @@ export const NODE_API_HASH_ANNOTATION = 'clusters.kok.dev/node-api-hash';
 export const NODE_API_INSTALLED = 'NodeAPIInstalled';
 
 export interface NodeTierOptions {
-  /** How the biz apiserver is reached. Default: the admin kubeconfig as it is (status.endpoint). */
-  dial?: BizDialer;
+  /** How the biz apiserver is reached (biz-connection.ts), or a dialer of one's own. Default `endpoint`. */
+  dial?: BizDialMode | BizDialer;
   /** Deadline of one request to a biz apiserver. Default 10 s. */
   requestTimeoutMs?: number;
   /** First wait after a failed install; it doubles up to maxRetryMs. Defaults 5 s and 5 min. */
   initialRetryMs?: number;
   maxRetryMs?: number;
-  /** What the condition tells people to do when the biz apiserver cannot be reached. */
-  unreachableHint?: string;
 }
 
 export interface NodeTierInputs {
@@ -78,9 +76,16 @@ export interface NodeTierReport {
 const ESTABLISH_RECHECK_MS = 1_000;
 const STALE_RECHECK_MS = 250;
 
-export const DEFAULT_UNREACHABLE_HINT =
-  'the operator dials status.endpoint, which resolves inside the meta-cluster: run the operator there, ' +
-  'or start it with --biz-apiserver-dial=pod-ip where apiserver pod addresses are routable';
+/** What the condition tells people to do when the biz apiserver cannot be reached. */
+const unreachableHints: Record<BizDialMode | 'custom', string> = {
+  endpoint:
+    'the operator dials status.endpoint, which resolves inside the meta-cluster: run the operator there, ' +
+    'or start it with --biz-apiserver-dial=pod-ip where apiserver pod addresses are routable',
+  'pod-ip':
+    'the operator dials a Ready apiserver pod (--biz-apiserver-dial=pod-ip): pod addresses must be routable ' +
+    'from where it runs',
+  custom: 'check the biz apiserver connection the operator was given',
+};
 
 let bundle: NodeApiBundle | undefined;
 
@@ -99,11 +104,12 @@ export class NodeTier {
   constructor(meta: KubeClient, events: EventRecorder | undefined, options: NodeTierOptions = {}) {
     this.#meta = meta;
     this.#events = events;
-    this.#dial = options.dial ?? bizDialer('endpoint');
+    const dial = options.dial ?? 'endpoint';
+    this.#dial = typeof dial === 'function' ? dial : bizDialer(dial);
+    this.#hint = unreachableHints[typeof dial === 'function' ? 'custom' : dial];
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#initialRetryMs = options.initialRetryMs ?? 5_000;
     this.#maxRetryMs = options.maxRetryMs ?? 5 * 60_000;
-    this.#hint = options.unreachableHint ?? DEFAULT_UNREACHABLE_HINT;
   }
 
   async reconcile(inputs: NodeTierInputs, log: Logger): Promise<NodeTierReport> {
