@@ -89,6 +89,8 @@ export async function reconcileClusterRollout(
   const uid = rollout.metadata.uid ?? '';
   const namespace = rollout.metadata.namespace ?? '';
   const generation = rollout.metadata.generation ?? 0;
+  // Done for good until its spec changes: a later rollout may move these clusters on, and this one must not move them back.
+  if (rollout.status?.phase === 'Succeeded' && rollout.status.observedGeneration === generation) return;
 
   const selected = selectedClusters(deps.caches, rollout);
   const paused = spec.paused === true;
@@ -242,8 +244,9 @@ export async function reconcileClusterRollout(
 
 /**
  * The Clusters of the rollout's namespace its selector matches, less those
- * another unfinished rollout has started: two rollouts never fight over a
- * cluster's version.
+ * another rollout started and has not finished (a Failed one holds its
+ * clusters until it is deleted): two rollouts never fight over a cluster's
+ * version.
  */
 function selectedClusters(caches: RolloutCaches, rollout: ClusterRolloutObject): ClusterObject[] {
   const namespace = rollout.metadata.namespace;
@@ -259,7 +262,7 @@ function selectedClusters(caches: RolloutCaches, rollout: ClusterRolloutObject):
     if (!matchesSelector(cluster.metadata.labels ?? {}, rollout.spec.clusterSelector)) return false;
     const recordUid = readRecord(cluster.metadata.annotations)?.uid;
     const holder = recordUid === undefined ? undefined : others.get(recordUid);
-    return !holder || holder.status?.phase === 'Succeeded' || holder.status?.phase === 'Failed';
+    return !holder || holder.status?.phase === 'Succeeded';
   });
 }
 

@@ -1,0 +1,284 @@
+/**
+ * ClusterRollout against the real apiserver, kwok and the whole operator: 10
+ * Clusters, waves [10% = 1], [30%], [rest]. One cluster of the second wave cannot
+ * start its new apiserver pods (an admission policy refuses them), misses its
+ * progress deadline and rolls back: the rollout stops naming it and the third
+ * wave is never touched. Then a rollout with that cause gone takes all 10 to
+ * the version, across an operator restart.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Manager } from '@kok/reconcile';
+import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { sharedKubeConfig } from '@kok/testing/vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOperator } from '../operator.ts';
+import type { ClusterObject } from '../resource-types.ts';
+import { clusterType } from '../resource-types.ts';
+import { PROGRESS_DEADLINE_ANNOTATION } from '../rollback.ts';
+import {
+  eventually,
+  freshNamespace,
+  installClusterCrds,
+  provisionVolumes,
+  smallCluster,
+} from '../test-support.ts';
+import { readRecord, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
+import type { ClusterRolloutObject } from './reconcile-rollout.ts';
+import { clusterRolloutType } from './reconcile-rollout.ts';
+
+const FLEET = Array.from({ length: 10 }, (_, i) => `fleet-${i}`);
+const FAILING = 'fleet-2'; // second wave: fleet-1 and fleet-2
+const WAVES = [
+  { name: 'canary', percent: 10, bakeSeconds: 1 }, // one cluster of 10; a list mixes no count and percent
+  { name: 'early', percent: 30 },
+  { name: 'rest', percent: 100 },
+];
+
+const policyType = resourceType(
+  'admissionregistration.k8s.io/v1',
+  'ValidatingAdmissionPolicy',
+  'validatingadmissionpolicies',
+  false,
+);
+const bindingType = resourceType(
+  'admissionregistration.k8s.io/v1',
+  'ValidatingAdmissionPolicyBinding',
+  'validatingadmissionpolicybindings',
+  false,
+);
+
+let client: KubeClient;
+let ns: string;
+let operator: Manager | undefined;
+let volumes: Awaited<ReturnType<typeof provisionVolumes>>;
+let policy: string;
+
+const startOperator = async () => {
+  operator = createOperator({
+    kubeConfig: sharedKubeConfig(),
+    namespace: ns,
+    http: false,
+    maxConcurrentReconciles: 8,
+    logger: pino({ level: 'warn' }),
+  });
+  await operator.start();
+};
+
+beforeAll(async () => {
+  client = new KubeClient(sharedKubeConfig(), { qps: 100, burst: 200 });
+  await installClusterCrds(client);
+  ns = await freshNamespace(client, 'kok-cluster-rollout');
+  volumes = await provisionVolumes(client, FLEET.length);
+  policy = `${ns}-deny-${FAILING}`;
+  // The failing cluster's pods at the new version are refused, so its apiserver never becomes Available there.
+  await client.create(policyType, {
+    metadata: { name: policy },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] },
+        ],
+      },
+      validations: [
+        {
+          expression: `!(has(object.metadata.labels) && object.metadata.labels['clusters.kok.dev/cluster'] == '${FAILING}' && object.spec.containers.exists(c, c.image.endsWith(':v1.36.4')))`,
+          message: `${FAILING} may not run v1.36.4 in this test`,
+        },
+      ],
+    },
+  } as KubernetesObject);
+  await client.create(bindingType, {
+    metadata: { name: policy },
+    spec: {
+      policyName: policy,
+      validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
+    },
+  } as KubernetesObject);
+  for (const name of FLEET) {
+    const cluster = smallCluster(ns, name, volumes.storageClass, {
+      ...(name === FAILING ? { annotations: { [PROGRESS_DEADLINE_ANNOTATION]: '5' } } : {}),
+    });
+    await client.create(clusterType, {
+      ...cluster,
+      metadata: { ...cluster.metadata, labels: { fleet: 'test' } },
+      spec: { ...cluster.spec, nodeOperator: { enabled: false } },
+    });
+  }
+  await startOperator();
+  await allClusters('every Cluster Ready at v1.36.3', (c) => isReadyAt(c, 'v1.36.3'), 150_000);
+}, 240_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await client?.delete(bindingType, { name: policy }).catch(() => undefined);
+  await client?.delete(policyType, { name: policy }).catch(() => undefined);
+  await volumes?.remove();
+  client?.close();
+});
+
+const listClusters = async () => (await client.list(clusterType, { namespace: ns })).items;
+const clusterNamed = (clusters: ClusterObject[], name: string) =>
+  clusters.find((c) => c.metadata.name === name) as ClusterObject;
+const isReadyAt = (c: ClusterObject, version: string) =>
+  c.status?.phase === 'Ready' && c.status.version?.current === version && c.spec.version === version;
+const getRollout = (name: string) => client.get(clusterRolloutType, { namespace: ns, name });
+
+async function allClusters(what: string, ok: (c: ClusterObject) => boolean, timeoutMs: number) {
+  let last: ClusterObject[] = [];
+  try {
+    return await eventually(
+      what,
+      async () => {
+        last = await listClusters();
+        return last.length === FLEET.length && last.every(ok) ? last : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    const behind = last
+      .filter((c) => !ok(c))
+      .map((c) => `${c.metadata.name}: ${c.status?.lastOperation?.message}`);
+    throw new Error(`${(error as Error).message}\nnot there: ${behind.join('\n')}`, { cause: error });
+  }
+}
+
+function rollout(name: string, version: string, bakeSeconds: number): ClusterRolloutObject {
+  return {
+    apiVersion: 'clusters.kok.dev/v1alpha1',
+    kind: 'ClusterRollout',
+    metadata: { name, namespace: ns },
+    spec: {
+      clusterSelector: { matchLabels: { fleet: 'test' } },
+      version,
+      waves: WAVES,
+      bakeSeconds,
+      maxFailed: 0,
+    },
+  };
+}
+
+async function waitForPhase(name: string, phase: string, timeoutMs: number): Promise<ClusterRolloutObject> {
+  let last: ClusterRolloutObject | undefined;
+  try {
+    return await eventually(
+      `ClusterRollout ${name} ${phase}`,
+      async () => {
+        last = await getRollout(name);
+        return last.status?.phase === phase ? last : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nlast status: ${JSON.stringify(last?.status)}`, {
+      cause: error,
+    });
+  }
+}
+
+describe('ClusterRollout', () => {
+  it('stops at the failed cluster of the second wave, naming it, and leaves the third wave alone', async () => {
+    await client.create(clusterRolloutType, rollout('to-v1-36-4', 'v1.36.4', 2));
+    const failed = await waitForPhase('to-v1-36-4', 'Failed', 150_000);
+
+    expect(failed.status?.message).toMatch(
+      /^1 cluster failed at v1\.36\.4 \(maxFailed 0\): fleet-2 \(apiServer did not become Available at v1\.36\.4/,
+    );
+    expect(failed.status).toMatchObject({ clusters: 10, failedClusters: 1, currentWave: 1 });
+    expect(failed.status?.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'FailureBudgetExceeded',
+    });
+    const waves = failed.status?.waves ?? [];
+    expect(waves.map((w) => [w.name, w.clusters])).toEqual([
+      ['canary', 1],
+      ['early', 2],
+      ['rest', 7],
+    ]);
+    expect(waves[0]).toMatchObject({ state: 'Succeeded', updated: 1 });
+    expect(waves[1]?.failed).toBe(1);
+    expect(waves[2]).toMatchObject({ state: 'Pending', updated: 0, upgrading: 0, failed: 0 });
+
+    const clusters = await listClusters();
+    const fail = clusterNamed(clusters, FAILING);
+    expect(fail.status?.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe(
+      'ProgressDeadlineExceeded',
+    );
+    expect(readRecord(fail.metadata.annotations)).toMatchObject({ wave: 'early', version: 'v1.36.4' });
+    expect(readRecord(fail.metadata.annotations)?.failedAt).toBeDefined();
+    // The second wave started only once the canary had been Available its bake (2 s) and the wave's own (1 s).
+    const canary = clusterNamed(clusters, 'fleet-0');
+    const canaryDone = Date.parse(canary.status?.version?.history?.[0]?.completionTime ?? '');
+    const earlyStart = readRecord(clusterNamed(clusters, 'fleet-1').metadata.annotations)?.startedAt ?? 0;
+    expect(earlyStart).toBeGreaterThanOrEqual(canaryDone + 3_000 - 1_000); // whole-second timestamps
+    expect(clusterNamed(clusters, 'fleet-1').spec.version).toBe('v1.36.4');
+
+    // Nothing of the third wave moves, now or a little later.
+    await new Promise((r) => setTimeout(r, 3_000));
+    for (const c of await listClusters()) {
+      if (['fleet-0', 'fleet-1', 'fleet-2'].includes(c.metadata.name ?? '')) continue;
+      expect(c.spec.version, c.metadata.name).toBe('v1.36.3');
+      expect(c.metadata.annotations?.[ROLLOUT_RECORD_ANNOTATION], c.metadata.name).toBeUndefined();
+    }
+    const { items: events } = await client.list(builtinTypes.event, { namespace: ns });
+    const reasons = events.filter((e) => e.regarding?.kind === 'ClusterRollout').map((e) => e.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining(['WaveStarted', 'WaveFinished', 'ClusterFailed', 'RolloutFailed']),
+    );
+    const failedNote = events.find((e) => e.reason === 'RolloutFailed')?.note;
+    expect(failedNote).toContain(FAILING);
+  }, 200_000);
+
+  it('takes all 10 clusters to the version, wave by wave, across an operator restart', async () => {
+    // The cause is gone; the failed rollout is deleted so it no longer holds its clusters.
+    await client.delete(bindingType, { name: policy });
+    await client.delete(policyType, { name: policy });
+    await client.delete(clusterRolloutType, { namespace: ns, name: 'to-v1-36-4' });
+    await client.patch(clusterType, { namespace: ns, name: FAILING }, PatchType.merge, {
+      metadata: { annotations: { [PROGRESS_DEADLINE_ANNOTATION]: null } },
+    });
+    await client.create(clusterRolloutType, rollout('to-v1-36-5', 'v1.36.5', 1));
+
+    // A new operator process picks the rollout up mid-way from what the API says.
+    await eventually(
+      'the second wave to start',
+      async () => (await getRollout('to-v1-36-5')).status?.currentWave === 1,
+      90_000,
+    );
+    await operator?.stop();
+    await startOperator();
+
+    const done = await waitForPhase('to-v1-36-5', 'Succeeded', 150_000);
+    expect(done.status).toMatchObject({
+      clusters: 10,
+      updatedClusters: 10,
+      failedClusters: 0,
+      upgradingClusters: 0,
+    });
+    expect(done.status?.waves?.map((w) => [w.name, w.state, w.updated])).toEqual([
+      ['canary', 'Succeeded', 1],
+      ['early', 'Succeeded', 2],
+      ['rest', 'Succeeded', 7],
+    ]);
+    const clusters = await allClusters(
+      'every Cluster Ready at v1.36.5',
+      (c) => isReadyAt(c, 'v1.36.5'),
+      30_000,
+    );
+    // Each wave started after the one before had finished: record start times follow the waves.
+    const startOf = (name: string) =>
+      readRecord(clusterNamed(clusters, name).metadata.annotations)?.startedAt ?? 0;
+    const waveOf = (name: string) => readRecord(clusterNamed(clusters, name).metadata.annotations)?.wave;
+    expect(FLEET.map(waveOf)).toEqual(['canary', 'early', 'early', ...Array(7).fill('rest')]);
+    expect(Math.min(...FLEET.slice(3).map(startOf))).toBeGreaterThan(
+      Math.max(startOf('fleet-1'), startOf('fleet-2')),
+    );
+    expect(Math.min(startOf('fleet-1'), startOf('fleet-2'))).toBeGreaterThan(startOf('fleet-0'));
+    const { items: events } = await client.list(builtinTypes.event, { namespace: ns });
+    expect(events.some((e) => e.reason === 'RolloutSucceeded' && e.regarding?.name === 'to-v1-36-5')).toBe(
+      true,
+    );
+  }, 300_000);
+});
