@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterObject } from '../resource-types.ts';
+import { readRecord, recordValue, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
+import { observeCluster } from './observe-cluster.ts';
+
+const UID = 'rollout-uid';
+const record = recordValue({
+  rollout: 'r',
+  uid: UID,
+  wave: 'early',
+  version: 'v1.36.4',
+  startedAt: Date.parse('2026-01-01T00:00:00Z'),
+});
+
+function cluster(overrides: {
+  generation?: number;
+  observedGeneration?: number;
+  current?: string;
+  available?: boolean;
+  degradedReason?: string;
+  annotations?: Record<string, string>;
+}): ClusterObject {
+  const generation = overrides.generation ?? 2;
+  return {
+    apiVersion: 'clusters.kok.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: 'c', generation, labels: { tier: 'prod' }, annotations: overrides.annotations ?? {} },
+    spec: { version: 'v1.36.4' },
+    status: {
+      observedGeneration: overrides.observedGeneration ?? generation,
+      version: {
+        current: overrides.current ?? 'v1.36.4',
+        history: [
+          {
+            version: 'v1.36.4',
+            state: 'Completed',
+            startedTime: '2026-01-01T00:00:00Z',
+            completionTime: '2026-01-01T00:01:00Z',
+          },
+        ],
+      },
+      conditions: [
+        {
+          type: 'Available',
+          status: overrides.available === false ? 'False' : 'True',
+          reason: 'x',
+          message: '',
+          lastTransitionTime: '2026-01-01T00:00:30Z',
+        },
+        {
+          type: 'Degraded',
+          status: overrides.degradedReason ? 'True' : 'False',
+          reason: overrides.degradedReason ?? 'AsExpected',
+          message: 'apiServer did not become Available',
+          observedGeneration: generation,
+          lastTransitionTime: '2026-01-01T00:00:30Z',
+        },
+      ],
+    },
+  };
+}
+
+describe('observeCluster', () => {
+  it('is Available at the version from the later of completion and the Available transition', () => {
+    expect(observeCluster(cluster({}), UID).availableSince).toBe(Date.parse('2026-01-01T00:01:00Z'));
+  });
+
+  it.each([
+    ['the status is about an older generation', { observedGeneration: 1 }],
+    ['the components run another version', { current: 'v1.36.3' }],
+    ['it is not Available', { available: false }],
+  ])('is not Available at the version when %s', (_, overrides) => {
+    expect(observeCluster(cluster(overrides), UID).availableSince).toBeUndefined();
+  });
+
+  it('fails only when Degraded after its own rollback at the current generation', () => {
+    expect(observeCluster(cluster({ degradedReason: 'ProgressDeadlineExceeded' }), UID).failure).toBe(
+      'apiServer did not become Available',
+    );
+    expect(observeCluster(cluster({ degradedReason: 'ApplyFailed' }), UID).failure).toBeUndefined();
+    expect(
+      observeCluster(cluster({ degradedReason: 'ProgressDeadlineExceeded', observedGeneration: 1 }), UID)
+        .failure,
+    ).toBeUndefined();
+  });
+
+  it("reads this rollout's record and ignores another rollout's", () => {
+    const annotations = { [ROLLOUT_RECORD_ANNOTATION]: record };
+    expect(observeCluster(cluster({ annotations }), UID).record).toEqual({
+      wave: 'early',
+      version: 'v1.36.4',
+      startedAt: Date.parse('2026-01-01T00:00:00Z'),
+    });
+    expect(observeCluster(cluster({ annotations }), 'other').record).toBeUndefined();
+  });
+});
+
+describe('cluster record', () => {
+  it('round-trips, failure included', () => {
+    const failed = {
+      rollout: 'r',
+      uid: UID,
+      wave: 'w',
+      version: 'v1.36.4',
+      startedAt: Date.parse('2026-01-01T00:00:00Z'),
+      failedAt: Date.parse('2026-01-01T00:05:00Z'),
+      failure: 'rolled back',
+    };
+    expect(readRecord({ [ROLLOUT_RECORD_ANNOTATION]: recordValue(failed) })).toEqual(failed);
+  });
+
+  it.each([
+    '',
+    'not json',
+    '{"rollout":"r"}',
+    '{"rollout":"r","uid":"u","wave":"w","version":"v","startedAt":"x"}',
+  ])('ignores an unreadable annotation %j', (value) => {
+    expect(readRecord({ [ROLLOUT_RECORD_ANNOTATION]: value })).toBeUndefined();
+  });
+});
