@@ -91,7 +91,8 @@ describe('machine change predicates', () => {
     ],
     [
       'deletionTimestamp',
-      (m) => void (m.metadata = { ...m.metadata, deletionTimestamp: new Date(0) }),
+      (m) =>
+        void (m.metadata = { ...m.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' as string & Date }),
       true,
       true,
     ],

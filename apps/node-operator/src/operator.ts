@@ -138,7 +138,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     .controller({
       name: 'nodepool',
       reconcile: atMostEvery(
-        options.poolPassIntervalMs ?? 1_000,
+        { intervalMs: options.poolPassIntervalMs ?? 1_000 },
         nodePoolReconciler({
           client: manager.client,
           pools,

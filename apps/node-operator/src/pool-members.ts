@@ -28,3 +28,19 @@ export function poolMembers<M extends Machine & KubernetesObject>(
   const candidates = first ? machines.byIndex(Indexes.label, `${first[0]}=${first[1]}`) : machines.list();
   return candidates.filter((machine) => isPoolMember(machine, pool));
 }
+
+/**
+ * `(machine) => pools.find((pool) => isPoolMember(machine, pool))`, without
+ * walking the pools for each machine when none has a selector (the usual
+ * case): then a machine's pool is the one its spec.pool names.
+ */
+export function firstPoolOf<P extends NodePool>(pools: readonly P[]): (machine: Machine) => P | undefined {
+  if (pools.some((pool) => pool.spec.selector))
+    return (machine) => pools.find((p) => isPoolMember(machine, p));
+  const byName = new Map<string, P>();
+  for (const pool of pools) {
+    const name = pool.metadata?.name;
+    if (name !== undefined && !byName.has(name)) byName.set(name, pool);
+  }
+  return (machine) => (machine.spec?.pool === undefined ? undefined : byName.get(machine.spec.pool));
+}

@@ -19,8 +19,9 @@ import {
 import type { RemediationMetrics } from './remediation-metrics.ts';
 import { planRemediation } from './remediation-plan.ts';
 import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
-import { machineType, remediationPolicyType } from './resources.ts';
-import { isPoolMember, rolloutSpecOf } from './rollout-input.ts';
+import { firstPoolOf } from './pool-members.ts';
+import { machineType, OperatorAnnotations, remediationPolicyType } from './resources.ts';
+import { rolloutSpecOf } from './rollout-input.ts';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;
@@ -80,22 +81,31 @@ export interface RemediationDeps {
  * letting go, so the rollout plans from a view that includes them.
  */
 export function remediationReconciler(deps: RemediationDeps): Reconciler {
-  const lastPassAt = new Map<string, number>();
+  const nextPassAt = new Map<string, number>();
   const minInterval = deps.minPassIntervalMs ?? DEFAULT_MIN_PASS_INTERVAL_MS;
   return async (request, ctx) => {
     const policy = deps.policies.getByName(undefined, request.name);
     if (!policy || policy.metadata?.deletionTimestamp) {
-      lastPassAt.delete(request.name);
+      nextPassAt.delete(request.name);
       return;
     }
     // Every Machine event maps to the policy; at 10,000 machines one pass a second is plenty.
-    const sinceLast = Date.now() - (lastPassAt.get(request.name) ?? 0);
-    if (sinceLast < minInterval) return { requeueAfter: minInterval - sinceLast };
-    const poolNames = new Set(observeFleet(deps, policy).poolOf.values());
+    const wait = (nextPassAt.get(request.name) ?? 0) - Date.now();
+    if (wait > 0) return { requeueAfter: wait };
+    let planningMs = 0;
+    const timed = <T>(work: () => T): T => {
+      const started = performance.now();
+      try {
+        return work();
+      } finally {
+        planningMs += performance.now() - started;
+      }
+    };
+    const poolNames = new Set(timed(() => observeFleet(deps, policy)).poolOf.values());
     const result = await deps.locks.withPools(poolNames, async () => {
       const current = deps.policies.getByName(undefined, request.name);
       if (!current) return undefined;
-      const { plan, machines } = observeAndPlan(deps, current);
+      const { plan, machines } = timed(() => observeAndPlan(deps, current));
       const drainPending = await applyRemediation(deps, current, plan, machines, ctx.log);
       await writePolicyStatus(deps, current, plan);
       const wakeIn =
@@ -103,10 +113,15 @@ export function remediationReconciler(deps: RemediationDeps): Reconciler {
       const next = [wakeIn, drainPending ? DRAIN_RETRY_MS : undefined].filter((v) => v !== undefined);
       return next.length > 0 ? { requeueAfter: Math.min(...next) } : undefined;
     });
-    lastPassAt.set(request.name, Date.now());
+    // Observing and planning hold the event loop; on a fleet (or a CPU share) where they are slow, passes
+    // space out so that they take at most a tenth of it and the Machine controller keeps the rest.
+    nextPassAt.set(request.name, Date.now() + Math.max(minInterval, PLANNING_SHARE_FACTOR * planningMs));
     return result;
   };
 }
+
+/** A pass that planned for t ms is followed by at least PLANNING_SHARE_FACTOR × t ms without one. */
+const PLANNING_SHARE_FACTOR = 9;
 
 interface FleetView {
   /** The policy's machines (paused ones left out). */
@@ -118,13 +133,13 @@ interface FleetView {
 
 /** One walk over the machine cache: who is selected, and in which pool. */
 function observeFleet(deps: RemediationDeps, policy: PolicyObject): FleetView {
-  const allPools = deps.pools.list();
+  const poolOf = firstPoolOf(deps.pools.list());
   const view: FleetView = { selected: [], poolOf: new Map(), pools: new Map() };
   for (const machine of deps.machines.list()) {
     if (!matchesSelector(machine.metadata?.labels ?? {}, policy.spec.selector)) continue;
     if (machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined) continue;
     view.selected.push(machine);
-    const pool = allPools.find((p) => isPoolMember(machine, p));
+    const pool = poolOf(machine);
     const poolName = pool?.metadata?.name;
     if (pool && poolName) {
       view.poolOf.set(machine.metadata?.name ?? '', poolName);
@@ -144,9 +159,9 @@ function observeAndPlan(
   const occupying = new Set<string>();
   const members = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
   const used = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
-  const poolList = [...pools.values()];
+  const poolOfMachine = firstPoolOf([...pools.values()]);
   for (const machine of deps.machines.list()) {
-    const pool = poolList.find((p) => isPoolMember(machine, p));
+    const pool = poolOfMachine(machine);
     const poolName = pool?.metadata?.name;
     if (!pool || !poolName) continue;
     members.set(poolName, (members.get(poolName) ?? 0) + 1);
@@ -301,6 +316,7 @@ async function applyRemediation(
   // A Drain action evicts on every pass until the node is empty (PDBs decide, as for the rollout).
   let drainPending = false;
   for (const [name, machine] of machines) {
+    if (machine.metadata?.annotations?.[OperatorAnnotations.remediation] === undefined) continue;
     const record = remediationCandidateFor(machine, undefined, undefined, false).record;
     if (record?.policy !== policyName || record.action !== 'Drain' || record.state !== 'InProgress') continue;
     if (plan.act.some((a) => a.machine === name) || plan.finish.includes(name)) continue;
