@@ -7,6 +7,10 @@
 //   --machines=<n>    fleet size (default 10000)
 //   --pools=<n>       NodePools the fleet is split into (default 10)
 //   --steady-seconds  length of the steady-state window (default 30)
+//   --operator-qps=<n> the operator's --kube-api-qps (burst twice that); default: the operator's default
+//   --cpu-prof-dir=<d> write the operator's V8 CPU profile there
+// Setup (creating the fleet, 64 requests at a time) is timed apart from the measured phase,
+// which starts when the operator process is spawned.
 import {
   customResourceDefinition,
   MachineResource,
@@ -16,9 +20,10 @@ import {
 } from '@kok/api';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { round } from './statistics.ts';
 
@@ -27,7 +32,10 @@ const arg = (name: string, fallback: number): number =>
 const machineCount = arg('machines', 10_000);
 const poolCount = arg('pools', 10);
 const steadySeconds = arg('steady-seconds', 30);
+const operatorQps = process.argv.find((a) => a.startsWith('--operator-qps='))?.split('=')[1];
 const concurrency = 64;
+/** Directory for the operator's V8 CPU profile (`--cpu-prof`); unset: no profile. */
+const cpuProfDir = process.argv.find((a) => a.startsWith('--cpu-prof-dir='))?.split('=')[1];
 const LABEL = 'kok-bench';
 const KUBELET_VERSION = 'v1.36.3';
 const template = { components: [{ name: 'kubelet', version: KUBELET_VERSION }] };
@@ -92,24 +100,23 @@ async function createFleet(client: KubeClient): Promise<void> {
       'kubernetes.io/hostname': name,
       'topology.kubernetes.io/zone': `zone-${index % 3}`,
     };
-    await client.create(builtinTypes.node, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
-    await client.mergePatchStatus(
-      builtinTypes.node,
-      { name },
-      {
-        status: {
-          conditions: [
-            { ...condition('Ready', 'KubeletReady'), lastHeartbeatTime: now },
-            {
-              ...condition('MemoryPressure', 'KubeletHasSufficientMemory'),
-              status: 'False',
-              lastHeartbeatTime: now,
-            },
-          ],
-          nodeInfo: { kubeletVersion: KUBELET_VERSION, containerRuntimeVersion: 'containerd://2.1.4' },
-        },
+    // A Node keeps the status it is created with (a CRD's status subresource does not), so one request.
+    await client.create(builtinTypes.node, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels },
+      status: {
+        conditions: [
+          { ...condition('Ready', 'KubeletReady'), lastHeartbeatTime: now },
+          {
+            ...condition('MemoryPressure', 'KubeletHasSufficientMemory'),
+            status: 'False',
+            lastHeartbeatTime: now,
+          },
+        ],
+        nodeInfo: { kubeletVersion: KUBELET_VERSION, containerRuntimeVersion: 'containerd://2.1.4' },
       },
-    );
+    } as V1Node);
     await client.create(machineType, {
       apiVersion: machineType.apiVersion,
       kind: 'Machine',
@@ -163,12 +170,67 @@ function metricSum(text: string, name: string, match: Record<string, string> = {
   return sum;
 }
 
+/**
+ * The q-quantile of a Prometheus histogram (cumulative `_bucket` samples with
+ * label `le`), interpolated linearly inside the bucket like histogram_quantile().
+ */
+function histogramQuantile(text: string, name: string, match: Record<string, string>, q: number): number {
+  const buckets: { le: number; count: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1] ?? '';
+    buckets.push({
+      le: le === '+Inf' ? Infinity : Number(le),
+      count: Number(line.slice(line.lastIndexOf(' ') + 1)),
+    });
+  }
+  buckets.sort((a, b) => a.le - b.le);
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const { le, count } of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return lower;
+      return lower + ((le - lower) * (rank - below)) / Math.max(1, count - below);
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
+}
+
 const MUTATING = ['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'];
 async function apiserverRequests(client: KubeClient): Promise<{ all: number; writes: number }> {
   const text = await client.request<string>('GET', '/metrics');
   const all = metricSum(text, 'apiserver_request_total');
   const writes = MUTATING.reduce((n, verb) => n + metricSum(text, 'apiserver_request_total', { verb }), 0);
   return { all, writes };
+}
+
+/** apiserver_request_total by `VERB resource[/subresource]`, for deltas over a phase. */
+async function requestsByKind(client: KubeClient): Promise<Map<string, number>> {
+  const text = await client.request<string>('GET', '/metrics');
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string) => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const sub = label('subresource');
+    const key = `${label('verb')} ${label('resource')}${sub ? `/${sub}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+function delta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of after) {
+    const d = value - (before.get(key) ?? 0);
+    if (d > 0) out[key] = d;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([, a], [, b]) => b - a));
 }
 
 async function freePort(): Promise<number> {
@@ -201,7 +263,8 @@ try {
   await installCrds(client);
   const created = performance.now();
   await createFleet(client);
-  log(`created ${machineCount} Nodes and Machines in ${round((performance.now() - created) / 1000)}s`);
+  const setupSeconds = (performance.now() - created) / 1000;
+  log(`created ${machineCount} Nodes and Machines in ${round(setupSeconds)}s`);
 
   await sleep(3_000);
   const baselineStart = await apiserverRequests(client);
@@ -211,10 +274,12 @@ try {
 
   const port = await freePort();
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const beforeSync = await requestsByKind(client);
   const started = performance.now();
   operator = spawn(
     process.execPath,
     [
+      ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
       new URL('apps/node-operator/src/main.ts', root).pathname,
       '--kubeconfig',
       controlPlane.kubeconfigPath,
@@ -222,6 +287,9 @@ try {
       `127.0.0.1:${port}`,
       '--log-level',
       'warn',
+      ...(operatorQps
+        ? ['--kube-api-qps', operatorQps, '--kube-api-burst', String(2 * Number(operatorQps))]
+        : []),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -252,7 +320,19 @@ try {
   }
   const syncSeconds = (performance.now() - started) / 1000;
   const afterSync = processUsage(pid);
+  const syncLoad = loadavg()[0] ?? 0;
+  const syncMetrics = await operatorMetrics();
+  const latency = (controller: string) => ({
+    p50Ms: round(
+      1000 * histogramQuantile(syncMetrics, 'kok_reconcile_duration_seconds', { controller }, 0.5),
+    ),
+    p99Ms: round(
+      1000 * histogramQuantile(syncMetrics, 'kok_reconcile_duration_seconds', { controller }, 0.99),
+    ),
+    count: metricSum(syncMetrics, 'kok_reconcile_total', { controller }),
+  });
   log(`synced in ${round(syncSeconds)}s`);
+  log(`requests during sync: ${JSON.stringify(delta(beforeSync, await requestsByKind(client)))}`);
 
   const machines = (await client.list(machineType, { labelSelector: `${LABEL}=node-scale` })).items as {
     status?: { nodeRef?: { name: string } };
@@ -271,10 +351,12 @@ try {
 
   // Steady state: nothing changes, so the operator should hardly talk to the apiserver.
   await sleep(5_000);
+  const steadyKinds = await requestsByKind(client);
   const steadyStart = await apiserverRequests(client);
   const cpuStart = processUsage(pid).cpuSeconds;
   await sleep(steadySeconds * 1000);
   const steadyEnd = await apiserverRequests(client);
+  log(`requests at steady state: ${JSON.stringify(delta(steadyKinds, await requestsByKind(client)))}`);
   const steady = processUsage(pid);
 
   // No-op resync: touch every pool (no spec change), so each replans its 1,000 machines and writes nothing.
@@ -306,7 +388,14 @@ try {
     machines: machineCount,
     nodes: machineCount,
     pools: poolCount,
+    setupSeconds: round(setupSeconds),
     syncSeconds: round(syncSeconds),
+    reconcileLatencyToSync: {
+      machine: latency('machine'),
+      nodepool: latency('nodepool'),
+      remediation: latency('remediation'),
+    },
+    loadAverage1m: { atSync: round(syncLoad), atEnd: round(loadavg()[0] ?? 0) },
     synced: {
       machinesWithNodeRef: withNodeRef,
       machinesInPoolStatus: pooled,
@@ -331,6 +420,11 @@ try {
   };
   console.log(JSON.stringify(result));
 } finally {
-  operator?.kill('SIGTERM');
+  if (operator && operator.exitCode === null) {
+    // A graceful exit writes the CPU profile; give it a little time before the apiserver goes.
+    const exited = new Promise((resolve) => operator?.once('exit', resolve));
+    operator.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+  }
   await controlPlane.stop();
 }
