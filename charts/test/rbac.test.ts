@@ -50,7 +50,7 @@ async function installChart(chart: string): Promise<{ namespace: string; release
 }
 
 describe('chart RBAC covers what the operators call', () => {
-  it('kube-on-kube-operator brings a Cluster up and tears it down as its ServiceAccount', async () => {
+  it('kube-on-kube-operator brings a Cluster up, moves it with a ClusterRollout and tears it down as its ServiceAccount', async () => {
     const { namespace, release } = await installChart('kube-on-kube-operator');
     const kubeconfig = await serviceAccountKubeconfig(namespace, release);
     const clusters = uniqueName('fleet');
@@ -70,8 +70,19 @@ describe('chart RBAC covers what the operators call', () => {
       body: {
         apiVersion: 'clusters.kok.dev/v1alpha1',
         kind: 'Cluster',
-        metadata: { name: 'rbac' },
+        metadata: { name: 'rbac', labels: { fleet: 'rbac' } },
         spec: { version: 'v1.36.3' },
+      },
+    });
+    // A ClusterRollout moves the Cluster on and writes its own status.
+    await custom.createNamespacedCustomObject({
+      ...ref,
+      plural: 'clusterrollouts',
+      body: {
+        apiVersion: 'clusters.kok.dev/v1alpha1',
+        kind: 'ClusterRollout',
+        metadata: { name: 'rbac' },
+        spec: { clusterSelector: { matchLabels: { fleet: 'rbac' } }, version: 'v1.36.4' },
       },
     });
     await eventually('PKI Secrets and a status', async () => {
@@ -87,6 +98,17 @@ describe('chart RBAC covers what the operators call', () => {
         .makeApiClient(AppsV1Api)
         .listNamespacedStatefulSet({ namespace: clusters });
       return sets.items.length > 0;
+    });
+    await eventually('the ClusterRollout to start the Cluster and report', async () => {
+      const rollout = (await custom.getNamespacedCustomObject({
+        ...ref,
+        plural: 'clusterrollouts',
+        name: 'rbac',
+      })) as { status?: { upgradingClusters?: number } };
+      const cluster = (await custom.getNamespacedCustomObject({ ...ref, name: 'rbac' })) as {
+        spec: { version: string };
+      };
+      return cluster.spec.version === 'v1.36.4' && rollout.status?.upgradingClusters === 1;
     });
     await custom.deleteNamespacedCustomObject({ ...ref, name: 'rbac' });
     await eventually('the Cluster gone through its finalizer', async () => {
