@@ -1,6 +1,6 @@
 /**
  * The node tier on the shared control plane (kwok): pods turn Ready without
- * running, so a Cluster's biz apiserver never serves. Two operators:
+ * running, so a Cluster's biz apiserver never serves. Three operators:
  *
  * - one whose biz connection is the shared apiserver itself, standing in for
  *   the biz apiserver (a real apiserver, just not the Cluster's): the node
@@ -8,11 +8,14 @@
  *   with spec.nodeOperator.enabled;
  * - one as deployed (dialing status.endpoint, a Service name that does not
  *   resolve outside a meta-cluster): the condition says the biz apiserver
- *   cannot be reached, and the control plane is Ready all the same.
+ *   cannot be reached, and the control plane is Ready all the same;
+ * - one whose biz apiserver refuses it (the shared apiserver, as a user it
+ *   does not know): the condition carries the error, and retries back off.
  *
  * libs/pod-runtime's real-boot test covers a biz apiserver that really runs.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Manager } from '@kok/reconcile';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
@@ -45,16 +48,32 @@ let volumes: Awaited<ReturnType<typeof provisionVolumes>>;
 const operators: Manager[] = [];
 let standInNs: string;
 let deployedNs: string;
+let refusedNs: string;
+
+/** The shared apiserver as a user it does not know: every request is refused (401). */
+function unknownUser(): KubeConfig {
+  const shared = sharedKubeConfig();
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: shared.getClusters(),
+    users: [{ name: 'stranger', token: 'not-a-token-this-apiserver-knows' }],
+    contexts: [{ name: 'stranger', cluster: shared.getCurrentCluster()?.name ?? '', user: 'stranger' }],
+    currentContext: 'stranger',
+  });
+  return config;
+}
 
 beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig(), { qps: 100, burst: 200 });
   await installClusterCrds(client);
-  volumes = await provisionVolumes(client, 2);
+  volumes = await provisionVolumes(client, 3);
   standInNs = await freshNamespace(client, 'kok-node-tier');
   deployedNs = await freshNamespace(client, 'kok-node-tier-dns');
+  refusedNs = await freshNamespace(client, 'kok-node-tier-refused');
   for (const [namespace, dial] of [
     [standInNs, async () => sharedKubeConfig()],
     [deployedNs, 'endpoint'],
+    [refusedNs, async () => unknownUser()],
   ] as const) {
     const operator = createOperator({
       kubeConfig: sharedKubeConfig(),
@@ -192,5 +211,37 @@ describe('with a biz apiserver the operator cannot reach', () => {
       .get(deploymentType, { namespace: deployedNs, name: clusterNames(deployedNs, name).nodeOperator })
       .catch(() => undefined);
     expect(deployment).toBeUndefined();
+  });
+});
+
+describe('with a biz apiserver that refuses the node API', () => {
+  const name = 'refused';
+
+  it('reports the apiserver error in NodeAPIInstalled and retries with a growing wait, the control plane Ready all along', async () => {
+    await client.create(clusterType, smallCluster(refusedNs, name, volumes.storageClass));
+    const getCluster = () => client.get(clusterType, { namespace: refusedNs, name });
+    const refusedAfter = (seconds: number) =>
+      eventually(
+        `NodeAPIInstalled InstallFailed, retrying in ${seconds} s`,
+        async () => {
+          const c = await getCluster();
+          const installed = condition(c, NODE_API_INSTALLED);
+          return installed?.reason === 'InstallFailed' &&
+            installed.message.endsWith(`retrying in ${seconds} s`)
+            ? c
+            : undefined;
+        },
+        90_000,
+      );
+    const first = await refusedAfter(5);
+    expect(condition(first, NODE_API_INSTALLED)?.status).toBe('False');
+    expect(condition(first, NODE_API_INSTALLED)?.message).toMatch(/refused the node API: .*Unauthorized/i);
+    // The next attempt came, and failed again: the wait doubled.
+    const second = await refusedAfter(10);
+    expect(condition(second, 'Degraded')?.status).toBe('False');
+    expect(second.status?.phase).toBe('Ready');
+    expect(second.metadata?.annotations?.[NODE_API_HASH_ANNOTATION]).toBeUndefined();
+    const { items } = await client.list(builtinTypes.event, { namespace: refusedNs });
+    expect(items.filter((e) => e.reason === 'NodeAPIInstallFailed').length).toBeGreaterThanOrEqual(1);
   });
 });
