@@ -1,10 +1,10 @@
 /**
  * CA rotation against the shared control plane. Bumping
  * spec.certificates.caRotationGeneration walks every CA through TrustingNewCA,
- * ReissuingLeaves, RemovingOldCA and Completed. The operator is stopped as
- * soon as the first phase is written, the trust bundles are checked as they
- * stand (each one must accept leaves of the old and of the new CA), and a new
- * operator resumes the rotation from what the Secrets say. At the end every
+ * ReissuingLeaves, RemovingOldCA and Completed. The operator (a process) is
+ * SIGKILLed as soon as the first phase is written, the trust bundles are
+ * checked as they stand (each one must accept leaves of the old and of the new
+ * CA), and a new operator resumes the rotation from what the Secrets say. At the end every
  * leaf chains to the new CA only and no bundle holds an old CA. Chains are
  * checked by OpenSSL (node:crypto), not by our own code.
  */
@@ -13,7 +13,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { issueCertificate, loadCertificateAuthority } from '@kok/pki';
 import type { Manager } from '@kok/reconcile';
 import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
-import { sharedKubeConfig } from '@kok/testing/vitest';
+import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ import { resolveCluster } from './cluster-spec.ts';
 import { endpointOf } from './endpoint.ts';
 import { clusterNames } from './names.ts';
 import { createOperator } from './operator.ts';
+import type { OperatorProcess } from './operator-process.ts';
+import { startOperatorProcess } from './operator-process.ts';
 import {
   CA_ROTATION_PHASE_ANNOTATION,
   KUBECONFIG_KEY,
@@ -43,6 +45,7 @@ const CLUSTER = 'rot';
 let client: KubeClient;
 let ns: string;
 let operator: Manager | undefined;
+let killed: OperatorProcess | undefined;
 let volumes: Awaited<ReturnType<typeof provisionVolumes>>;
 
 const startOperator = async () => {
@@ -61,10 +64,20 @@ beforeAll(async () => {
   await installClusterCrds(client);
   ns = await freshNamespace(client, 'kok-ca-rotation');
   volumes = await provisionVolumes(client, 1);
-  operator = await startOperator();
+  killed = await startOperatorProcess(
+    sharedKubeconfigPath(),
+    [
+      `--namespace=${ns}`,
+      '--metrics-bind-address=0',
+      // info: startOperatorProcess waits for the `running` line.
+      '--log-level=info',
+    ],
+    60_000,
+  );
 });
 
 afterAll(async () => {
+  killed?.child.kill('SIGKILL');
   await operator?.stop();
   await volumes?.remove();
   client?.close();
@@ -146,7 +159,7 @@ const phaseOf = (secret: V1Secret | undefined) =>
   secret?.metadata?.annotations?.[CA_ROTATION_PHASE_ANNOTATION];
 
 describe('CA rotation', () => {
-  it('trusts old and new, switches the signer, then drops the old CA, resuming after an operator restart', async () => {
+  it('trusts old and new, switches the signer, then drops the old CA, resuming after the operator is SIGKILLed', async () => {
     const n = clusterNames(ns, CLUSTER);
     await client.create(clusterType, smallCluster(ns, CLUSTER, volumes.storageClass));
     const ready = await eventually(
@@ -187,8 +200,9 @@ describe('CA rotation', () => {
       },
       30_000,
     );
-    await operator?.stop();
-    operator = undefined;
+    killed?.child.kill('SIGKILL');
+    await killed?.exited;
+    expect(killed?.child.signalCode).toBe('SIGKILL');
     const trusting = await readPki(ready);
     expect([...trusting.cas.values()].map((s) => phaseOf(trusting.secrets.get(s)))).toEqual([
       'TrustingNewCA',
