@@ -48,7 +48,8 @@ export async function startApiServerProxy(options: {
     }
   };
   await refresh();
-  const timer = setInterval(() => void refresh(), options.refreshMs ?? 500);
+  // Often: a deleted pod must leave the rotation before the runtime stops its process.
+  const timer = setInterval(() => void refresh(), options.refreshMs ?? 200);
   timer.unref();
 
   /** Dials the backends in turn, starting after the last one used; the first that accepts wins. */

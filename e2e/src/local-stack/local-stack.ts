@@ -108,9 +108,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const machines = Array.from({ length: machineCount }, (_, i) => `worker-${i}`);
 
   // Stopped in reverse order of starting, whatever step failed.
-  const stops: (() => Promise<unknown>)[] = [];
+  const stops: { what: string; stop: () => Promise<unknown> }[] = [];
+  const onStop = (what: string, stopOne: () => Promise<unknown>) => stops.push({ what, stop: stopOne });
   const stop = async () => {
-    for (const stopOne of stops.reverse()) await stopOne().catch(() => undefined);
+    for (const { what, stop: stopOne } of stops.reverse()) {
+      const stopBegan = performance.now();
+      await stopOne().catch((error: unknown) => progress(`stopping ${what} failed: ${String(error)}`));
+      progress(`stopped ${what} in ${((performance.now() - stopBegan) / 1000).toFixed(1)}s`);
+    }
     stops.length = 0;
   };
 
@@ -121,7 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       scheduler: true,
       baseDir: stateDir,
     });
-    stops.push(() => controlPlane.stop());
+    onStop('the meta-cluster', () => controlPlane.stop());
     const metaKubeconfigPath = join(stateDir, 'meta.kubeconfig');
     copyFileSync(controlPlane.kubeconfigPath, metaKubeconfigPath);
     const kubectl = (...args: string[]) =>
@@ -166,7 +171,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onLog: (line) => writeFileSync(runtimeLog, `${new Date().toISOString()} ${line}\n`),
     });
     await runtime.start();
-    stops.push(async () => {
+    onStop('the pod runtime and its pods', async () => {
       await runtime.stop();
       closeSync(runtimeLog);
     });
@@ -184,12 +189,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ],
       stateDir,
     );
-    stops.push(() => stopProcess(operator, 'SIGTERM'));
+    onStop('the kube-on-kube-operator', () => stopProcess(operator, 'SIGTERM'));
     step('kube-on-kube-operator started');
 
     // 4. A Cluster, booted for real.
     const meta = new KubeClient(metaConfig);
-    stops.push(async () => meta.close());
+    onStop('the meta-cluster client', async () => meta.close());
     await meta.create(clusterType, {
       apiVersion: clusterType.apiVersion,
       kind: clusterType.kind,
@@ -224,7 +229,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       namespace: STACK_NAMESPACE,
       cluster: STACK_CLUSTER,
     });
-    stops.push(() => apiServerProxy.close());
+    onStop('the apiserver proxy', () => apiServerProxy.close());
     const ref = cluster.status?.kubeconfigSecretRef ?? { name: '', key: '' };
     const secret = await core.readNamespacedSecret({ name: ref.name, namespace: STACK_NAMESPACE });
     const bizKubeconfigPath = join(stateDir, 'biz.kubeconfig');
@@ -236,7 +241,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const bizConfig = new KubeConfig();
     bizConfig.loadFromFile(bizKubeconfigPath);
     const biz = new KubeClient(bizConfig);
-    stops.push(async () => biz.close());
+    onStop('the biz-cluster client', async () => biz.close());
 
     // 6. The node tier the operator installs: node CRDs in the biz-cluster, a node-operator pod in the meta-cluster.
     await eventually(
@@ -256,14 +261,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       kubeconfigPath: bizKubeconfigPath,
       dir: mkdirFor(join(stateDir, 'biz-kwok')),
     });
-    stops.push(() => bizKwok.stop());
+    onStop('kwok of the biz-cluster', () => bizKwok.stop());
 
     // 8. The catalog and a NodePool of simulated hosts, each with a real node-agent.
     const catalog: Catalog = await startCatalog(
       KUBELET_VERSIONS.map((version) => ({ version })),
       [CONTAINERD_VERSION],
     );
-    stops.push(() => catalog.close());
+    onStop('the artifact server', () => catalog.close());
     for (const [name, spec] of [
       ['kubelet', catalog.kubelet],
       ['containerd', catalog.containerd],
@@ -305,7 +310,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     } as NodePoolObject);
     const hostsDir = mkdirFor(join(stateDir, 'hosts'));
     const hosts: AgentHost[] = [];
-    stops.push(() => Promise.all(hosts.map((host) => stopAgentHost(host))));
+    onStop('the agents and services of the hosts', () =>
+      Promise.all(hosts.map((host) => stopAgentHost(host))),
+    );
     for (const name of machines) hosts.push(await startAgentHost(name, hostsDir, bizKubeconfigPath));
     await eventually(
       `NodePool ${STACK_POOL}: ${machineCount} machines Ready at ${KUBELET_VERSIONS[0]}`,

@@ -116,10 +116,10 @@ async function stop(): Promise<void> {
     return;
   }
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (isAlive(pid) && Date.now() < deadline) await sleep(200);
   if (isAlive(pid))
-    throw new Error(`kok (pid ${pid}) did not stop within 60 s; kill it with: kill -9 ${pid}`);
+    throw new Error(`kok (pid ${pid}) did not stop within 120 s; kill it with: kill -9 ${pid}`);
   log(`stopped kok (pid ${pid})`);
 }
 
