@@ -1,5 +1,5 @@
-// A persistent local control plane for humans: `npm run kok` starts it in the
-// foreground, `npm run kok:stop` (or Ctrl-C) stops it.
+// A persistent local control plane for humans: `npm run kok:control-plane`
+// starts it in the foreground, `npm run kok:control-plane:stop` (or Ctrl-C) stops it.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +48,7 @@ async function start(): Promise<void> {
     `\n  export KUBECONFIG=${kubeconfigFile}\n  export PATH=${controlPlane.binDir}:$PATH\n  kubectl get nodes\n`,
   );
   log(`logs: ${controlPlane.dir}/*.log  (kubeconfig also at ${shown})`);
-  log('stop with Ctrl-C here, or `npm run kok:stop` from another terminal');
+  log('stop with Ctrl-C here, or `npm run kok:control-plane:stop` from another terminal');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
