@@ -12,10 +12,27 @@ export function orderMachines<M extends MachineState>(
   orderKeys: readonly string[],
 ): M[] {
   const input = orderInput(machines, orderKeys);
-  const remembered = rememberedOrder(input);
-  const positions = remembered?.positions ?? sortedPositions(machines, orderKeys);
-  if (remembered) rememberedOrders.splice(rememberedOrders.indexOf(remembered.order), 1);
-  rememberedOrders.unshift({ ...input, positions });
+  const candidates = rememberedOrders.filter(
+    (order) => order.rankOf.size === input.names.length && order.last.orderKeys === input.orderKeys,
+  );
+  let remembered: RememberedOrder | undefined;
+  let positions: number[] | undefined;
+  for (const order of candidates) {
+    positions = isSameInput(order.last, input) ? order.positions : relisted(order, input);
+    if (positions) {
+      remembered = order;
+      break;
+    }
+  }
+  if (remembered && positions) {
+    rememberedOrders.splice(rememberedOrders.indexOf(remembered), 1);
+    remembered.last = input;
+    remembered.positions = positions;
+  } else {
+    positions = sortedPositions(machines, orderKeys);
+    remembered = orderToRemember(input, positions);
+  }
+  if (remembered) rememberedOrders.unshift(remembered);
   if (rememberedOrders.length > REMEMBERED_ORDERS) rememberedOrders.pop();
   return positions.map((position) => machines[position] as M);
 }
@@ -33,12 +50,17 @@ interface OrderInput {
   orderKeys: string;
   keyCount: number;
   names: string[];
-  /** `orderKeys.length` label values per machine, in the order of `names`. */
+  /** `keyCount` label values per machine, in the order of `names`. */
   values: (string | undefined)[];
 }
 
-interface RememberedOrder extends OrderInput {
-  /** Positions in `names`, in rollout order. */
+interface RememberedOrder {
+  /** Each machine's place in the rollout order, by name. */
+  rankOf: ReadonlyMap<string, number>;
+  /** `keyCount` label values per place in the rollout order. */
+  values: readonly (string | undefined)[];
+  /** The listing seen last, and its positions in rollout order: the caller usually lists the pool the same way again. */
+  last: OrderInput;
   positions: number[];
 }
 
@@ -56,46 +78,39 @@ function orderInput(machines: readonly MachineState[], orderKeys: readonly strin
   return { orderKeys: JSON.stringify(orderKeys), keyCount: orderKeys.length, names, values };
 }
 
-/** A remembered order for the same names and values as `input`, and its positions in `input`. */
-function rememberedOrder(input: OrderInput): { order: RememberedOrder; positions: number[] } | undefined {
-  const candidates = rememberedOrders.filter(
-    (order) => order.names.length === input.names.length && order.orderKeys === input.orderKeys,
-  );
-  // The caller usually lists the pool in the same order as last time: then nothing needs looking up.
-  const same = candidates.find((order) => isSameInput(order, input));
-  if (same) return { order: same, positions: same.positions };
-  if (candidates.length === 0) return undefined;
-  const positionOf = new Map<string, number>();
-  for (const [position, name] of input.names.entries()) positionOf.set(name, position);
-  // Two machines with one name cannot be told apart by name.
-  if (positionOf.size !== input.names.length) return undefined;
-  for (const order of candidates) {
-    const positions = relisted(order, input, positionOf);
-    if (positions) return { order, positions };
+/** What to remember of a sorted pool; nothing when two machines share a name, as names could not tell them apart. */
+function orderToRemember(input: OrderInput, positions: number[]): RememberedOrder | undefined {
+  const { keyCount } = input;
+  const rankOf = new Map<string, number>();
+  const values: (string | undefined)[] = [];
+  for (const [rank, position] of positions.entries()) {
+    rankOf.set(input.names[position] as string, rank);
+    for (let k = 0; k < keyCount; k++) values.push(input.values[position * keyCount + k]);
   }
-  return undefined;
+  return rankOf.size === positions.length ? { rankOf, values, last: input, positions } : undefined;
 }
 
 function isSameInput(a: OrderInput, b: OrderInput): boolean {
+  if (a.names.length !== b.names.length || a.values.length !== b.values.length) return false;
   for (let i = 0; i < a.names.length; i++) if (a.names[i] !== b.names[i]) return false;
   for (let i = 0; i < a.values.length; i++) if (a.values[i] !== b.values[i]) return false;
   return true;
 }
 
-/** The positions of `order` in `input`, which lists the same machines in another order; undefined when they differ. */
-function relisted(
-  order: RememberedOrder,
-  input: OrderInput,
-  positionOf: ReadonlyMap<string, number>,
-): number[] | undefined {
-  const keyCount = input.keyCount;
-  const positions: number[] = [];
-  for (const old of order.positions) {
-    const position = positionOf.get(order.names[old] as string);
-    if (position === undefined) return undefined;
+/**
+ * The rollout order of `input` (positions in it) when it lists the machines of
+ * `order`, with the same label values, in some other order; else undefined.
+ */
+function relisted(order: RememberedOrder, input: OrderInput): number[] | undefined {
+  const { keyCount } = input;
+  const positions = new Array<number>(input.names.length).fill(-1);
+  for (const [position, name] of input.names.entries()) {
+    const rank = order.rankOf.get(name);
+    // Unknown, or a second machine of that name.
+    if (rank === undefined || positions[rank] !== -1) return undefined;
     for (let k = 0; k < keyCount; k++)
-      if (input.values[position * keyCount + k] !== order.values[old * keyCount + k]) return undefined;
-    positions.push(position);
+      if (input.values[position * keyCount + k] !== order.values[rank * keyCount + k]) return undefined;
+    positions[rank] = position;
   }
   return positions;
 }
