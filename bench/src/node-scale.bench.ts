@@ -116,7 +116,8 @@ async function createFleet(client: KubeClient): Promise<void> {
         ],
         nodeInfo: { kubeletVersion: KUBELET_VERSION, containerRuntimeVersion: 'containerd://2.1.4' },
       },
-    } as V1Node);
+      // client-node types the times as Date; on the wire they are the strings written here.
+    } as unknown as V1Node);
     await client.create(machineType, {
       apiVersion: machineType.apiVersion,
       kind: 'Machine',

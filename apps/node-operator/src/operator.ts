@@ -138,7 +138,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     .controller({
       name: 'nodepool',
       reconcile: atMostEvery(
-        { intervalMs: options.poolPassIntervalMs ?? 1_000 },
+        options.poolPassIntervalMs ?? 1_000,
         nodePoolReconciler({
           client: manager.client,
           pools,
