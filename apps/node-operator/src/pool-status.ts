@@ -1,5 +1,6 @@
 import { findCondition, NodePoolConditions, setCondition } from '@kok/api';
 import type { ConditionUpdate, NodePool, NodePoolStatus } from '@kok/api';
+import { listNames } from '@kok/rollout';
 import type { RolloutPlan } from '@kok/rollout';
 
 /** Pauses that stop the pool until something changes (Paused=True); bakes and timed holds are part of rolling out. */
@@ -182,7 +183,8 @@ export function poolEvents(
     events.push({
       type: 'Warning',
       reason: 'RollingBack',
-      note: `sending ${plan.rollback.machines.join(', ')} back to revision ${plan.rollback.toRevision}`,
+      // Names a few: a rollback can send hundreds of machines back, and an Event note is short.
+      note: `sending ${listNames(plan.rollback.machines)} back to revision ${plan.rollback.toRevision}`,
     });
   if (plan.complete && before?.currentRevision !== after.currentRevision)
     events.push({ type: 'Normal', reason: 'RolloutComplete', note: plan.message });

@@ -20,3 +20,4 @@ export {
 export { resolveMaxUnavailable } from './budget.ts';
 export { matchesSelector, type LabelSelector, type LabelSelectorRequirement } from './label-selector.ts';
 export { orderMachines } from './ordering.ts';
+export { listNames, NAMES_IN_MESSAGES } from './messages.ts';

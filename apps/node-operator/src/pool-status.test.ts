@@ -1,0 +1,50 @@
+import type { NodePool } from '@kok/api';
+import { planRollout } from '@kok/rollout';
+import type { MachineState } from '@kok/rollout';
+import { describe, expect, it } from 'vitest';
+import { poolEvents, poolStatusFor } from './pool-status.ts';
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+
+/** `count` machines told r2 that failed there, on a pool whose last good revision is r1. */
+function rollbackPlanFor(count: number) {
+  const machines: MachineState[] = Array.from({ length: count }, (_, i) => ({
+    name: `worker-${i + 1}`,
+    labels: {},
+    currentRevision: 'r1',
+    desiredRevision: 'r2',
+    failedRevision: 'r2',
+    ready: true,
+    cordoned: false,
+    needsDisruption: false,
+  }));
+  return planRollout({
+    pool: 'workers',
+    spec: { maxUnavailable: '100%', autoRollback: true },
+    targetRevision: 'r2',
+    lastGoodRevision: 'r1',
+    machines,
+    now: NOW.getTime(),
+  });
+}
+
+const pool: NodePool = {
+  apiVersion: 'nodes.kok.dev/v1alpha1',
+  kind: 'NodePool',
+  metadata: { name: 'workers', generation: 1 },
+  spec: { template: {} },
+  status: { currentRevision: 'r1', updateRevision: 'r2' },
+} as NodePool;
+
+describe('poolEvents', () => {
+  it.each([
+    [2, 'sending worker-1, worker-2 back to revision r1'],
+    [1_000, 'sending worker-1, worker-2, worker-3, worker-4, worker-5 and 995 more back to revision r1'],
+  ])('a rollback of %i machines names a few of them and counts the rest', (count, note) => {
+    const plan = rollbackPlanFor(count);
+    expect(plan.rollback?.machines).toHaveLength(count);
+    const after = poolStatusFor({ pool, plan, now: NOW });
+    const rollingBack = poolEvents(pool.status, after, plan, []).filter((e) => e.reason === 'RollingBack');
+    expect(rollingBack).toEqual([{ type: 'Warning', reason: 'RollingBack', note }]);
+  });
+});
