@@ -1,10 +1,10 @@
 // `npm run kok`: the whole of kok on this machine, in the foreground, until
 // Ctrl-C or `npm run kok:stop`.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runningPid, serveUntilSignalled, stopByPidFile } from '@kok/testing';
 import type { LocalStack } from './local-stack.ts';
 import {
   KUBELET_VERSIONS,
@@ -18,21 +18,6 @@ const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const stateRoot = join(root, '.kok');
 const pidFile = join(stateRoot, 'kok.pid');
 const log = (message: string) => console.log(`[kok] ${message}`);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function runningPid(): number | undefined {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  return Number.isInteger(pid) && isAlive(pid) ? pid : undefined;
-}
 
 function usage(stack: LocalStack, seconds: string): string {
   const bin = stack.binDir;
@@ -66,7 +51,7 @@ Stop: Ctrl-C here, or \`npm run kok:stop\` from another terminal.
 }
 
 async function start(machines: number, apiServerReplicas: number): Promise<void> {
-  const existing = runningPid();
+  const existing = runningPid(pidFile);
   if (existing) {
     log(`kok is already running (pid ${existing}); stop it with \`npm run kok:stop\``);
     return;
@@ -74,6 +59,7 @@ async function start(machines: number, apiServerReplicas: number): Promise<void>
   mkdirSync(stateRoot, { recursive: true });
   const stateDir = join(stateRoot, 'stack');
   rmSync(stateDir, { recursive: true, force: true });
+  // Early, so a second `npm run kok` sees this one while it starts.
   writeFileSync(pidFile, String(process.pid));
   const began = performance.now();
   log(
@@ -93,34 +79,11 @@ async function start(machines: number, apiServerReplicas: number): Promise<void>
   }
   console.log(usage(stack, ((performance.now() - began) / 1000).toFixed(1)));
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping kok ...`);
-    await stack.stop();
-    rmSync(pidFile, { force: true });
-    log('stopped');
-    process.exit(0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-    process.on(signal, () => void shutdown(signal));
-  setInterval(() => undefined, 60_000);
+  serveUntilSignalled(pidFile, () => stack.stop(), log);
 }
 
 async function stop(): Promise<void> {
-  const pid = runningPid();
-  if (!pid) {
-    log('kok is not running');
-    rmSync(pidFile, { force: true });
-    return;
-  }
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 120_000;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid))
-    throw new Error(`kok (pid ${pid}) did not stop within 120 s; kill it with: kill -9 ${pid}`);
-  log(`stopped kok (pid ${pid})`);
+  await stopByPidFile(pidFile, 'kok', log);
 }
 
 const { values, positionals } = parseArgs({
