@@ -95,10 +95,31 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
   });
 
   it('installs the node API into the biz-cluster and runs the node-operator that reconciles its pool', async () => {
-    for (const crd of ['machines.nodes.kok.dev', 'nodepools.nodes.kok.dev', 'components.nodes.kok.dev'])
+    for (const crd of ['machines', 'nodepools', 'components', 'remediationpolicies'])
       expect(
-        biz('get', 'crd', crd, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'),
+        biz(
+          'get',
+          'crd',
+          `${crd}.nodes.kok.dev`,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+        ),
       ).toBe('True');
+    // What confines each node agent to its own Machine.
+    expect(biz('get', 'validatingadmissionpolicy', 'kok-node-agent-own-machine', '-o', 'name')).toBe(
+      'validatingadmissionpolicy.admissionregistration.k8s.io/kok-node-agent-own-machine\n',
+    );
+    expect(biz('get', 'validatingadmissionpolicybinding', '-o', 'name')).toContain(
+      'kok-node-agent-own-machine',
+    );
+    expect(biz('get', 'clusterrole', 'kok:node-agent', '-o', 'name')).toContain('kok:node-agent');
+    const cluster = (await getCluster()) as ClusterWithNodeTier;
+    expect(cluster.metadata?.annotations?.['clusters.kok.dev/node-api-hash']).toMatch(/^[0-9a-f]{16}$/);
+    expect(cluster.status?.components?.nodeOperator).toMatchObject({ ready: 1, version: '0.1.0' });
+    // The node-operator runs from the meta-cluster and leads in the biz-cluster.
+    expect(
+      biz('get', 'lease', '-n', 'kok-system', 'kok-node-operator', '-o', 'jsonpath={.spec.holderIdentity}'),
+    ).not.toBe('');
     const [operatorPod] = await podsOf('node-operator');
     expect(operatorPod?.status?.podIP).toMatch(/^127\./);
     expect(operatorPod?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
@@ -210,4 +231,9 @@ interface GateRecord {
   name: string;
   startedAt?: string;
   completedAt?: string;
+}
+
+interface ClusterWithNodeTier {
+  metadata?: { annotations?: Record<string, string> };
+  status?: { components?: { nodeOperator?: { ready?: number; version?: string } } };
 }
