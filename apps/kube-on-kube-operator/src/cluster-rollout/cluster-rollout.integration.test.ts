@@ -4,7 +4,8 @@
  * start its new apiserver pods (an admission policy refuses them), misses its
  * progress deadline and rolls back: the rollout stops naming it and the third
  * wave is never touched. Then a rollout with that cause gone takes all 10 to
- * the version, across an operator restart.
+ * the version, pausing after the canary and going on, across an operator
+ * restart, once a person resumes it.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Manager } from '@kok/reconcile';
@@ -25,7 +26,7 @@ import {
 } from '../test-support.ts';
 import { readRecord, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
 import type { ClusterRolloutObject } from './reconcile-rollout.ts';
-import { clusterRolloutType } from './reconcile-rollout.ts';
+import { clusterRolloutType, PAUSED_AFTER_WAVE_ANNOTATION } from './reconcile-rollout.ts';
 
 const FLEET = Array.from({ length: 10 }, (_, i) => `fleet-${i}`);
 const FAILING = 'fleet-2'; // second wave: fleet-1 and fleet-2
@@ -104,7 +105,11 @@ beforeAll(async () => {
     await client.create(clusterType, {
       ...cluster,
       metadata: { ...cluster.metadata, labels: { fleet: 'test' } },
-      spec: { ...cluster.spec, nodeOperator: { enabled: false } },
+      spec: {
+        ...cluster.spec,
+        controlPlane: { ...cluster.spec.controlPlane, apiServer: { replicas: 1 } },
+        nodeOperator: { enabled: false },
+      },
     });
   }
   await startOperator();
@@ -145,7 +150,12 @@ async function allClusters(what: string, ok: (c: ClusterObject) => boolean, time
   }
 }
 
-function rollout(name: string, version: string, bakeSeconds: number): ClusterRolloutObject {
+function rollout(
+  name: string,
+  version: string,
+  bakeSeconds: number,
+  waves: typeof WAVES = WAVES,
+): ClusterRolloutObject {
   return {
     apiVersion: 'clusters.kok.dev/v1alpha1',
     kind: 'ClusterRollout',
@@ -153,7 +163,7 @@ function rollout(name: string, version: string, bakeSeconds: number): ClusterRol
     spec: {
       clusterSelector: { matchLabels: { fleet: 'test' } },
       version,
-      waves: WAVES,
+      waves,
       bakeSeconds,
       maxFailed: 0,
     },
@@ -186,7 +196,7 @@ describe('ClusterRollout', () => {
     expect(failed.status?.message).toMatch(
       /^1 cluster failed at v1\.36\.4 \(maxFailed 0\): fleet-2 \(apiServer did not become Available at v1\.36\.4/,
     );
-    expect(failed.status).toMatchObject({ clusters: 10, failedClusters: 1, currentWave: 1 });
+    expect(failed.status).toMatchObject({ clusters: 10, failedClusters: 1 });
     expect(failed.status?.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
       status: 'True',
       reason: 'FailureBudgetExceeded',
@@ -231,7 +241,7 @@ describe('ClusterRollout', () => {
     expect(failedNote).toContain(FAILING);
   }, 200_000);
 
-  it('takes all 10 clusters to the version, wave by wave, across an operator restart', async () => {
+  it('takes all 10 clusters to the version, wave by wave, pausing after the canary until resumed, across an operator restart', async () => {
     // The cause is gone; the failed rollout is deleted so it no longer holds its clusters.
     await client.delete(bindingType, { name: policy });
     await client.delete(policyType, { name: policy });
@@ -239,16 +249,31 @@ describe('ClusterRollout', () => {
     await client.patch(clusterType, { namespace: ns, name: FAILING }, PatchType.merge, {
       metadata: { annotations: { [PROGRESS_DEADLINE_ANNOTATION]: null } },
     });
-    await client.create(clusterRolloutType, rollout('to-v1-36-5', 'v1.36.5', 1));
+    const pauseAfterCanary = WAVES.map((w) => (w.name === 'canary' ? { ...w, pauseAfter: true } : w));
+    await client.create(clusterRolloutType, rollout('to-v1-36-5', 'v1.36.5', 1, pauseAfterCanary));
 
-    // A new operator process picks the rollout up mid-way from what the API says.
-    await eventually(
-      'the second wave to start',
-      async () => (await getRollout('to-v1-36-5')).status?.currentWave === 1,
+    // After the canary the operator pauses the rollout itself; nothing of the next wave starts.
+    const held = await eventually(
+      'the rollout paused after the canary',
+      async () => {
+        const r = await getRollout('to-v1-36-5');
+        const paused = r.status?.conditions?.find((c) => c.type === 'Paused');
+        return r.status?.phase === 'Paused' && paused?.reason === 'PausedAfterWave' ? r : undefined;
+      },
       90_000,
     );
+    expect(held.spec.paused).toBe(true);
+    expect(held.metadata.annotations?.[PAUSED_AFTER_WAVE_ANNOTATION]).toBe('v1.36.5/0');
+    expect(held.status?.waves?.[0]).toMatchObject({ name: 'canary', state: 'Succeeded', updated: 1 });
+    const moved = (await listClusters()).filter((c) => c.spec.version === 'v1.36.5');
+    expect(moved.map((c) => c.metadata.name)).toEqual(['fleet-0']);
+
+    // A new operator takes over from what the API says, and a person resumes the rollout.
     await operator?.stop();
     await startOperator();
+    await client.patch(clusterRolloutType, { namespace: ns, name: 'to-v1-36-5' }, PatchType.merge, {
+      spec: { paused: false },
+    });
 
     const done = await waitForPhase('to-v1-36-5', 'Succeeded', 150_000);
     expect(done.status).toMatchObject({
@@ -265,7 +290,7 @@ describe('ClusterRollout', () => {
     const clusters = await allClusters(
       'every Cluster Ready at v1.36.5',
       (c) => isReadyAt(c, 'v1.36.5'),
-      30_000,
+      60_000,
     );
     // Each wave started after the one before had finished: record start times follow the waves.
     const startOf = (name: string) =>

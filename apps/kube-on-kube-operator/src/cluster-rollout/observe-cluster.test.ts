@@ -17,6 +17,8 @@ function cluster(overrides: {
   observedGeneration?: number;
   current?: string;
   available?: boolean;
+  progressing?: boolean;
+  settledAt?: string;
   degradedReason?: string;
   annotations?: Record<string, string>;
 }): ClusterObject {
@@ -48,6 +50,13 @@ function cluster(overrides: {
           lastTransitionTime: '2026-01-01T00:00:30Z',
         },
         {
+          type: 'Progressing',
+          status: overrides.progressing ? 'True' : 'False',
+          reason: 'x',
+          message: '',
+          lastTransitionTime: overrides.settledAt ?? '2026-01-01T00:00:30Z',
+        },
+        {
           type: 'Degraded',
           status: overrides.degradedReason ? 'True' : 'False',
           reason: overrides.degradedReason ?? 'AsExpected',
@@ -61,14 +70,18 @@ function cluster(overrides: {
 }
 
 describe('observeCluster', () => {
-  it('is Available at the version from the later of completion and the Available transition', () => {
+  it('is Available at the version from the latest of completion and the Available and Progressing transitions', () => {
     expect(observeCluster(cluster({}), UID).availableSince).toBe(Date.parse('2026-01-01T00:01:00Z'));
+    expect(observeCluster(cluster({ settledAt: '2026-01-01T00:02:00Z' }), UID).availableSince).toBe(
+      Date.parse('2026-01-01T00:02:00Z'),
+    );
   });
 
   it.each([
     ['the status is about an older generation', { observedGeneration: 1 }],
     ['the components run another version', { current: 'v1.36.3' }],
     ['it is not Available', { available: false }],
+    ['it is rolling something out again', { progressing: true }],
   ])('is not Available at the version when %s', (_, overrides) => {
     expect(observeCluster(cluster(overrides), UID).availableSince).toBeUndefined();
   });

@@ -43,18 +43,23 @@ const isCurrent = (cluster: ClusterObject): boolean =>
 
 /**
  * When the cluster became Available with every component at spec.version:
- * the later of the upgrade's completion and the Available condition's last
- * transition. Undefined while the status is about an older spec or it is not.
+ * the latest of the upgrade's completion and the last transitions of
+ * Available and Progressing. Undefined while the status is about an older spec, or it is not
+ * Available there, or it is still Progressing.
  */
 export function availableSinceOf(cluster: ClusterObject): EpochMillis | undefined {
   const status = cluster.status;
   if (!isCurrent(cluster) || status?.version?.current !== cluster.spec.version) return undefined;
   const available = findCondition(status.conditions, ClusterConditions.Available);
   if (available?.status !== 'True') return undefined;
+  // Settled: a cluster still rolling something out (again) has not finished its part yet, and its bake
+  // counts from when it stopped.
+  const progressing = findCondition(status.conditions, ClusterConditions.Progressing);
+  if (progressing?.status === 'True') return undefined;
   const completed = status.version.history?.find(
     (h) => h.version === cluster.spec.version && h.state === 'Completed',
   )?.completionTime;
-  const times = [available.lastTransitionTime, completed]
+  const times = [available.lastTransitionTime, completed, progressing?.lastTransitionTime]
     .filter((t): t is string => t !== undefined)
     .map((t) => Date.parse(t))
     .filter((t) => !Number.isNaN(t));

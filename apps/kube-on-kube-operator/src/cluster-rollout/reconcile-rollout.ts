@@ -5,7 +5,7 @@
  * Clusters' spec, status and the record on each say everything.
  */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { apiVersionOf, ClusterRolloutResource, REMAINING_WAVE_NAME } from '@kok/api';
+import { apiVersionOf, ClusterRolloutResource } from '@kok/api';
 import type { ClusterRollout, ClusterRolloutStatus } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Request, Result } from '@kok/reconcile';
 import { InvalidError, isConflict, isNotFound, PatchType, resourceType } from '@kok/reconcile';
@@ -321,11 +321,8 @@ async function recordTransitions(
   for (const w of after.waves ?? []) {
     const was = previous.get(w.index)?.state;
     if (was === w.state || (w.state !== 'Succeeded' && w.state !== 'Failed')) continue;
-    if (
-      w.clusters === 0 ||
-      (was === undefined && w.name === REMAINING_WAVE_NAME && w.upgrading === 0 && w.updated === 0)
-    )
-      continue;
+    // A wave already finished when the rollout first looked (its clusters were at the version) is no news.
+    if (w.clusters === 0 || was === undefined) continue;
     const note = `wave ${w.index} (${w.name}) finished: ${w.updated} of ${w.clusters} updated, ${w.failed} failed`;
     log.info({ wave: w.name, state: w.state }, 'wave finished');
     await events?.record(
