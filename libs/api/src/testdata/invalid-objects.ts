@@ -358,6 +358,15 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.waves[1].percent',
     message: 'should be greater than or equal to 1',
   }),
+  invalid(
+    'rollout waves mix count and percent',
+    'ClusterRollout',
+    (s) => (s.waves[0] = { name: 'one', count: 1 }),
+    {
+      field: 'spec.waves',
+      message: 'waves use either count or percent, not both',
+    },
+  ),
 ];
 
 export interface AllowedUpdate {
