@@ -19,6 +19,18 @@ describe('validators', () => {
     expect(validate(kind, withDefaults(RESOURCES[kind], object as never))).toEqual([]);
   });
 
+  it('accepts waves that mix a count and percentages ([1], [30%], the rest)', () => {
+    const waves = [
+      { name: 'canary', count: 1 },
+      { name: 'early', percent: 30 },
+    ];
+    const rollout = example('ClusterRollout') as { spec: { waves?: unknown } };
+    expect(validate('ClusterRollout', { ...rollout, spec: { ...rollout.spec, waves } })).toEqual([]);
+    const pool = example('NodePool') as { spec: { rollout?: Record<string, unknown> } };
+    const mixed = { ...pool, spec: { ...pool.spec, rollout: { ...pool.spec.rollout, waves } } };
+    expect(validate('NodePool', mixed)).toEqual([]);
+  });
+
   it('has at least 30 invalid objects, covering every kind', () => {
     expect(INVALID_OBJECTS.length).toBeGreaterThanOrEqual(30);
     expect(new Set(INVALID_OBJECTS.map((c) => c.kind))).toEqual(new Set(KINDS));

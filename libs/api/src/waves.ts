@@ -84,15 +84,11 @@ export function waves(noun: 'machines' | 'clusters') {
           check: (self) => new Set(self.map((w) => w.name)).size === self.length,
         }),
         cel<WaveShape[]>({
-          rule: '!(self.exists(w, has(w.count)) && self.exists(w, has(w.percent)))',
-          message: 'waves use either count or percent, not both',
-          check: (self) =>
-            !(self.some((w) => w.count !== undefined) && self.some((w) => w.percent !== undefined)),
-        }),
-        cel<WaveShape[]>({
           rule:
             'self.filter(w, has(w.percent)).map(w, w.percent).isSorted() && self.filter(w, has(w.percent)).all(w, self.exists_one(v, has(v.percent) && v.percent == w.percent))' +
             ' && self.filter(w, has(w.count)).map(w, w.count).isSorted() && self.filter(w, has(w.count)).all(w, self.exists_one(v, has(v.count) && v.count == w.count))',
+          // Counts and percents may mix ([1], [30%], rest): each kind grows on its own, and a
+          // wave whose target the earlier ones already reached simply takes nothing.
           message: 'wave count and percent are cumulative: each wave must be larger than the one before',
           check: (self) =>
             strictlyIncreasing(self.flatMap((w) => (w.percent === undefined ? [] : [w.percent]))) &&

@@ -1,6 +1,6 @@
 /**
  * ClusterRollout against the real apiserver, kwok and the whole operator: 10
- * Clusters, waves [10% = 1], [30%], [rest]. One cluster of the second wave cannot
+ * Clusters, waves [1], [30%], [rest]. One cluster of the second wave cannot
  * start its new apiserver pods (an admission policy refuses them), misses its
  * progress deadline and rolls back: the rollout stops naming it and the third
  * wave is never touched. Then a rollout with that cause gone takes all 10 to
@@ -31,7 +31,7 @@ import { clusterRolloutType, PAUSED_AFTER_WAVE_ANNOTATION } from './reconcile-ro
 const FLEET = Array.from({ length: 10 }, (_, i) => `fleet-${i}`);
 const FAILING = 'fleet-2'; // second wave: fleet-1 and fleet-2
 const WAVES = [
-  { name: 'canary', percent: 10, bakeSeconds: 1 }, // one cluster of 10; a list mixes no count and percent
+  { name: 'canary', count: 1, bakeSeconds: 1 },
   { name: 'early', percent: 30 },
   { name: 'rest', percent: 100 },
 ];

@@ -162,19 +162,6 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.rollout.waves[2]',
     message: WAVE_SHAPE_MESSAGE,
   }),
-  invalid(
-    'pool waves mix count and percent',
-    'NodePool',
-    (s) => {
-      delete s.rollout.waves[2].count;
-      s.rollout.waves[2].percent = 50;
-    },
-    { field: 'spec.rollout.waves', message: 'waves use either count or percent, not both' },
-  ),
-  invalid('pool waves shrink', 'NodePool', (s) => (s.rollout.waves[2].count = 50), {
-    field: 'spec.rollout.waves',
-    message: 'each wave must be larger than the one before',
-  }),
   invalid('pool wave names repeat', 'NodePool', (s) => (s.rollout.waves[2].name = 'canary'), {
     field: 'spec.rollout.waves',
     message: 'wave names must be unique',
@@ -358,15 +345,6 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.waves[1].percent',
     message: 'should be greater than or equal to 1',
   }),
-  invalid(
-    'rollout waves mix count and percent',
-    'ClusterRollout',
-    (s) => (s.waves[0] = { name: 'one', count: 1 }),
-    {
-      field: 'spec.waves',
-      message: 'waves use either count or percent, not both',
-    },
-  ),
 ];
 
 export interface AllowedUpdate {
