@@ -9,7 +9,7 @@
  * image tag, so "v1.36.4" is the v1.36.3 build under a new tag: what the
  * upgrade proves is the order of restarts and that service never stops.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,12 +38,16 @@ let stack: LocalStack;
 const workDir = mkdtempSync(join(tmpdir(), 'kok-local-stack-'));
 const progress: string[] = [];
 
-const kubectl = (kubeconfig: string, ...args: string[]) =>
-  execFileSync(join(stack.binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-const biz = (...args: string[]) => kubectl(stack.bizKubeconfigPath, ...args);
+/**
+ * kubectl on the biz-cluster, asynchronously: the host proxy it dials runs in
+ * this process, so a synchronous child would block the very proxy it waits on.
+ */
+const biz = async (...args: string[]) =>
+  (
+    await run(join(stack.binDir, 'kubectl'), [`--kubeconfig=${stack.bizKubeconfigPath}`, ...args], {
+      timeout: 30_000,
+    })
+  ).stdout;
 
 const getCluster = () => stack.meta.get(clusterType, { namespace: STACK_NAMESPACE, name: STACK_CLUSTER });
 
@@ -83,10 +87,10 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
     // Generous: two real apiservers and everything else share a small machine.
     await eventually(
       'the biz apiserver /readyz through the host proxy',
-      () => biz('get', '--raw', '/readyz') === 'ok',
+      async () => (await biz('get', '--raw', '/readyz')) === 'ok',
       60_000,
     );
-    const namespaces = biz('get', 'ns', '-o', 'name');
+    const namespaces = await biz('get', 'ns', '-o', 'name');
     expect(namespaces).toContain('namespace/default');
     expect(namespaces).toContain('namespace/kube-system');
     const apiServers = await podsOf('kube-apiserver');
@@ -97,7 +101,7 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
   it('installs the node API into the biz-cluster and runs the node-operator that reconciles its pool', async () => {
     for (const crd of ['machines', 'nodepools', 'components', 'remediationpolicies'])
       expect(
-        biz(
+        await biz(
           'get',
           'crd',
           `${crd}.nodes.kok.dev`,
@@ -106,19 +110,27 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
         ),
       ).toBe('True');
     // What confines each node agent to its own Machine.
-    expect(biz('get', 'validatingadmissionpolicy', 'kok-node-agent-own-machine', '-o', 'name')).toBe(
+    expect(await biz('get', 'validatingadmissionpolicy', 'kok-node-agent-own-machine', '-o', 'name')).toBe(
       'validatingadmissionpolicy.admissionregistration.k8s.io/kok-node-agent-own-machine\n',
     );
-    expect(biz('get', 'validatingadmissionpolicybinding', '-o', 'name')).toContain(
+    expect(await biz('get', 'validatingadmissionpolicybinding', '-o', 'name')).toContain(
       'kok-node-agent-own-machine',
     );
-    expect(biz('get', 'clusterrole', 'kok:node-agent', '-o', 'name')).toContain('kok:node-agent');
+    expect(await biz('get', 'clusterrole', 'kok:node-agent', '-o', 'name')).toContain('kok:node-agent');
     const cluster = (await getCluster()) as ClusterWithNodeTier;
     expect(cluster.metadata?.annotations?.['clusters.kok.dev/node-api-hash']).toMatch(/^[0-9a-f]{16}$/);
     expect(cluster.status?.components?.nodeOperator).toMatchObject({ ready: 1, version: '0.1.0' });
     // The node-operator runs from the meta-cluster and leads in the biz-cluster.
     expect(
-      biz('get', 'lease', '-n', 'kok-system', 'kok-node-operator', '-o', 'jsonpath={.spec.holderIdentity}'),
+      await biz(
+        'get',
+        'lease',
+        '-n',
+        'kok-system',
+        'kok-node-operator',
+        '-o',
+        'jsonpath={.spec.holderIdentity}',
+      ),
     ).not.toBe('');
     const [operatorPod] = await podsOf('node-operator');
     expect(operatorPod?.status?.podIP).toMatch(/^127\./);

@@ -95,7 +95,11 @@ export async function startCatalog(
     install: { method: 'Archive', path: '/usr/local/lib/containerd' },
     service: {
       type: 'Process',
-      command: ['$(KOK_ROOT)/usr/local/lib/containerd/containerd', '--address', `$(KOK_ROOT)${CONTAINERD_SOCKET}`],
+      command: [
+        '$(KOK_ROOT)/usr/local/lib/containerd/containerd',
+        '--address',
+        `$(KOK_ROOT)${CONTAINERD_SOCKET}`,
+      ],
     },
     healthCheck: {
       exec: {
@@ -130,7 +134,11 @@ export interface AgentHost {
 }
 
 /** Prepares a host root the way a provisioner would (kubelet kubeconfig and config), then starts its agent. */
-export async function startAgentHost(machine: string, baseDir: string, kubeconfigPath: string): Promise<AgentHost> {
+export async function startAgentHost(
+  machine: string,
+  baseDir: string,
+  kubeconfigPath: string,
+): Promise<AgentHost> {
   const root = join(baseDir, machine);
   const healthzPort = await freePort();
   const write = (path: string, content: string, mode: number) => {
