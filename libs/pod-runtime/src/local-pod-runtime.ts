@@ -19,6 +19,8 @@ import type { ExtraImages } from './image-binary.ts';
 import { commandForImage } from './image-binary.ts';
 import { registerAndHeartbeat } from './local-node.ts';
 import { LoopbackAddresses } from './loopback-addresses.ts';
+import type { LoopbackBlock } from './loopback-block.ts';
+import { claimLoopbackBlock } from './loopback-block.ts';
 import { containerEnv } from './pod-environment.ts';
 import type { ContainerState } from './pod-status.ts';
 import { podStatus, statusChanged } from './pod-status.ts';
@@ -79,7 +81,8 @@ export class LocalPodRuntime {
   readonly stateDir: string;
   readonly #options: LocalPodRuntimeOptions;
   readonly #core: CoreV1Api;
-  readonly #addresses = new LoopbackAddresses();
+  readonly #block: LoopbackBlock;
+  readonly #addresses: LoopbackAddresses;
   readonly #pods = new Map<string, RunningPod>();
   readonly #privateHosts: boolean;
   readonly #ownsStateDir: boolean;
@@ -92,6 +95,8 @@ export class LocalPodRuntime {
     this.#options = options;
     this.nodeName = options.nodeName ?? 'kok-local-runtime';
     this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#block = claimLoopbackBlock();
+    this.#addresses = new LoopbackAddresses(this.#block.block);
     this.#ownsStateDir = !options.stateDir;
     this.stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'kok-pod-runtime-'));
     mkdirSync(this.stateDir, { recursive: true });
@@ -131,6 +136,7 @@ export class LocalPodRuntime {
     clearTimeout(this.#timer);
     await this.#syncing?.catch(() => undefined);
     await Promise.all([...this.#pods.values()].map((pod) => this.#stopPod(pod)));
+    this.#block.release();
     if (this.#ownsStateDir) rmSync(this.stateDir, { recursive: true, force: true });
   }
 

@@ -4,18 +4,20 @@ import { loopbackAddress, loopbackCapacity, LoopbackAddresses } from './loopback
 
 describe('loopbackAddress', () => {
   it.each([
-    [0, '127.1.0.1'],
-    [253, '127.1.0.254'],
-    [254, '127.1.1.1'],
-    [254 * 256, '127.2.0.1'],
-    [loopbackCapacity - 1, '127.255.255.254'],
-  ])('%i → %s', (index, address) => {
-    expect(loopbackAddress(index)).toBe(address);
+    [0, 1, '127.1.0.1'],
+    [253, 1, '127.1.0.254'],
+    [254, 1, '127.1.1.1'],
+    [0, 2, '127.2.0.1'],
+    [loopbackCapacity - 1, 255, '127.255.255.254'],
+  ])('%i in block %i → %s', (index, block, address) => {
+    expect(loopbackAddress(index, block)).toBe(address);
   });
 
-  it('rejects indexes outside the range', () => {
+  it('rejects indexes and blocks outside the range', () => {
     expect(() => loopbackAddress(-1)).toThrow(RangeError);
     expect(() => loopbackAddress(loopbackCapacity)).toThrow(RangeError);
+    expect(() => loopbackAddress(0, 0)).toThrow(RangeError);
+    expect(() => loopbackAddress(0, 256)).toThrow(RangeError);
   });
 
   it('is one-to-one, inside 127.0.0.0/8 but outside 127.0.0.0/16, never a .0 or .255 host', () => {
@@ -23,14 +25,16 @@ describe('loopbackAddress', () => {
       fc.property(
         fc.integer({ min: 0, max: loopbackCapacity - 1 }),
         fc.integer({ min: 0, max: loopbackCapacity - 1 }),
-        (a, b) => {
-          const address = loopbackAddress(a);
+        fc.integer({ min: 1, max: 255 }),
+        fc.integer({ min: 1, max: 255 }),
+        (a, b, blockA, blockB) => {
+          const address = loopbackAddress(a, blockA);
           const octets = address.split('.').map(Number);
           expect(octets[0]).toBe(127);
-          expect(octets[1]).toBeGreaterThanOrEqual(1);
+          expect(octets[1]).toBe(blockA);
           expect(octets[3]).toBeGreaterThanOrEqual(1);
           expect(octets[3]).toBeLessThanOrEqual(254);
-          expect(address === loopbackAddress(b)).toBe(a === b);
+          expect(address === loopbackAddress(b, blockB)).toBe(a === b && blockA === blockB);
         },
       ),
     );
@@ -45,7 +49,7 @@ describe('LoopbackAddresses', () => {
           maxLength: 200,
         }),
         (operations) => {
-          const addresses = new LoopbackAddresses();
+          const addresses = new LoopbackAddresses(7);
           const held = new Map<string, string>();
           for (const [operation, n] of operations) {
             const key = `pod-${n}`;
@@ -55,6 +59,7 @@ describe('LoopbackAddresses', () => {
               continue;
             }
             const address = addresses.acquire(key);
+            expect(address.startsWith('127.7.')).toBe(true);
             if (held.has(key)) expect(address).toBe(held.get(key));
             held.set(key, address);
             expect(new Set(held.values()).size).toBe(held.size);
