@@ -146,7 +146,7 @@ describe('with a reachable biz apiserver', () => {
     }
     await client.get(policyType, { name: 'kok-node-agent-own-machine' });
     await client.get(clusterRoleType, { name: 'kok:node-agent' });
-  });
+  }, 240_000);
 
   it('removes the node-operator when disabled and says so, then brings it back; the node API is installed once', async () => {
     const patch = (enabled: boolean) =>
@@ -175,7 +175,7 @@ describe('with a reachable biz apiserver', () => {
     const { items } = await client.list(builtinTypes.event, { namespace: standInNs });
     const installs = items.filter((e) => e.reason === 'NodeAPIInstalled' && e.regarding?.name === name);
     expect(installs).toHaveLength(1);
-  });
+  }, 240_000);
 });
 
 describe('with a biz apiserver the operator cannot reach', () => {
@@ -211,7 +211,7 @@ describe('with a biz apiserver the operator cannot reach', () => {
       .get(deploymentType, { namespace: deployedNs, name: clusterNames(deployedNs, name).nodeOperator })
       .catch(() => undefined);
     expect(deployment).toBeUndefined();
-  });
+  }, 240_000);
 });
 
 describe('with a biz apiserver that refuses the node API', () => {
@@ -243,5 +243,5 @@ describe('with a biz apiserver that refuses the node API', () => {
     expect(second.metadata?.annotations?.[NODE_API_HASH_ANNOTATION]).toBeUndefined();
     const { items } = await client.list(builtinTypes.event, { namespace: refusedNs });
     expect(items.filter((e) => e.reason === 'NodeAPIInstallFailed').length).toBeGreaterThanOrEqual(1);
-  });
+  }, 240_000);
 });
