@@ -41,15 +41,31 @@ const operatorArgs = () => [
   '--log-level=info',
 ];
 
+let supervising = true;
+/**
+ * Starts the operator and, like its Deployment, starts it again when it exits by itself: on a starved
+ * machine a Lease renewal can time out, and an operator that loses its Lease exits. A SIGKILL from the
+ * test is left alone (the test starts the replacement itself).
+ */
+async function runOperator(): Promise<OperatorProcess> {
+  const started = await startOperatorProcess(sharedKubeconfigPath(), operatorArgs());
+  void started.exited.then(async () => {
+    if (!supervising || operator !== started || started.child.signalCode === 'SIGKILL') return;
+    operator = await runOperator();
+  });
+  return started;
+}
+
 beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig(), { qps: 200, burst: 400 });
   await installClusterCrds(client);
   ns = await freshNamespace(client, 'kok-fleet');
   volumes = await provisionVolumes(client, FLEET);
-  operator = await startOperatorProcess(sharedKubeconfigPath(), operatorArgs());
+  operator = await runOperator();
 });
 
 afterAll(async () => {
+  supervising = false;
   operator?.child.kill('SIGKILL');
   await volumes?.remove();
   client?.close();
@@ -132,7 +148,7 @@ describe('a fleet of Clusters under one operator process', () => {
     expect(killed?.child.signalCode).toBe('SIGKILL');
 
     // The replacement takes the Lease over once the dead one's expires, then carries on from the status.
-    operator = await startOperatorProcess(sharedKubeconfigPath(), operatorArgs());
+    operator = await runOperator();
     const upgraded = await allClusters(
       'every Cluster at v1.36.4',
       (c) => c.status?.phase === 'Ready' && c.status.version?.current === 'v1.36.4',
