@@ -17,7 +17,8 @@ import { issueCertificate } from '@kok/pki';
 import { createControlPlanePki, kubeconfigFor } from './control-plane-pki.ts';
 import { freePort } from './free-port.ts';
 import { kwokNodeAnnotation, kwokStages } from './kwok-stages.ts';
-import { ManagedProcess } from './managed-process.ts';
+import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
+import { retryWhenPortTaken } from './port-taken-retry.ts';
 import { Reaper } from './reaper.ts';
 
 export interface ControlPlaneOptions {
@@ -139,7 +140,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const launch = async (component: ManagedProcess) => {
       const began = performance.now();
       started.push(component);
-      await component.start();
+      try {
+        await component.start();
+      } catch (error) {
+        started.splice(started.indexOf(component), 1);
+        await component.stop();
+        throw error;
+      }
       progress(`${component.spec.name} ready in ${((performance.now() - began) / 1000).toFixed(1)}s`);
       return component;
     };
@@ -151,15 +158,30 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         reaper,
       );
     apiServer = await launch(apiServerProcess());
+    // Their ports were picked seconds ago, and the apiserver's own connections to etcd draw on the same
+    // ephemeral range meanwhile.
+    const launchOnFreshPort = (
+      port: 'controllerManager' | 'scheduler' | 'kwok',
+      specFor: (layout: Layout) => ProcessSpec,
+    ): Promise<ManagedProcess> =>
+      retryWhenPortTaken(
+        async (fresh) => {
+          const current = fresh
+            ? { ...layout, ports: { ...layout.ports, [port]: await freePort() } }
+            : layout;
+          return launch(new ManagedProcess(specFor(current), reaper));
+        },
+        { onRetry: () => progress(`${port}: its port was taken meanwhile, starting again on another one`) },
+      );
     // The rest only talk to the apiserver, so they start together.
     await Promise.all([
       options.controllerManager
-        ? launch(new ManagedProcess(controllerManagerSpec(layout, extra.controllerManager), reaper))
+        ? launchOnFreshPort('controllerManager', (l) => controllerManagerSpec(l, extra.controllerManager))
         : undefined,
       options.scheduler
-        ? launch(new ManagedProcess(schedulerSpec(layout, extra.scheduler), reaper))
+        ? launchOnFreshPort('scheduler', (l) => schedulerSpec(l, extra.scheduler))
         : undefined,
-      options.kwok ? launch(new ManagedProcess(kwokSpec(layout, extra.kwok), reaper)) : undefined,
+      options.kwok ? launchOnFreshPort('kwok', (l) => kwokSpec(l, extra.kwok)) : undefined,
     ]);
 
     const kubeConfig = new KubeConfig();
