@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { ApiError, lightKubeClient } from './light-kube-client.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,9 +29,11 @@ if (!values.kubeconfig || !values.config) {
   process.exit(2);
 }
 const configPath = values.config;
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(values.kubeconfig);
-const core = kubeConfig.makeApiClient(CoreV1Api);
+const api = lightKubeClient(values.kubeconfig);
+const nodePath = `/api/v1/nodes/${encodeURIComponent(nodeName)}`;
+interface NodeView {
+  status?: { nodeInfo?: { kubeletVersion?: string } };
+}
 
 function log(message: string): void {
   console.log(`${new Date().toISOString()} kubelet-simulator ${version} ${nodeName}: ${message}`);
@@ -52,31 +54,34 @@ function serveHealth(): void {
   server.listen(port ?? 0, '127.0.0.1', () => log(`healthz on 127.0.0.1:${port}`));
 }
 
-async function register(): Promise<void> {
+/** The Node, registered first when it does not exist yet. */
+async function register(): Promise<NodeView> {
   try {
-    await core.readNode({ name: nodeName });
+    return await api.request<NodeView>('GET', nodePath);
   } catch (error) {
-    if ((error as { code?: number }).code !== 404) throw error;
-    await core.createNode({
-      body: {
-        metadata: {
-          name: nodeName,
-          annotations: { 'kwok.x-k8s.io/node': 'fake' },
-          labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', type: 'kwok' },
-        },
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    const node = await api.request<NodeView>('POST', '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: nodeName,
+        annotations: { 'kwok.x-k8s.io/node': 'fake' },
+        labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', type: 'kwok' },
       },
     });
     log('registered Node');
+    return node;
   }
 }
 
 /** Like a kubelet's status loop: keeps nodeInfo.kubeletVersion at this binary's version. */
-async function reportVersion(): Promise<void> {
-  const node = await core.readNode({ name: nodeName });
+async function reportVersion(node: NodeView): Promise<void> {
   if (node.status?.nodeInfo?.kubeletVersion === version) return;
-  await core.patchNodeStatus(
-    { name: nodeName, body: { status: { nodeInfo: { kubeletVersion: version } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  await api.request(
+    'PATCH',
+    `${nodePath}/status`,
+    { status: { nodeInfo: { kubeletVersion: version } } },
+    'application/merge-patch+json',
   );
   log(`reported kubeletVersion ${version}`);
 }
@@ -93,8 +98,7 @@ process.on('SIGTERM', () => {
 serveHealth();
 for (;;) {
   try {
-    await register();
-    await reportVersion();
+    await reportVersion(await register());
   } catch (error) {
     log(`apiserver: ${(error as Error).message}`);
   }
