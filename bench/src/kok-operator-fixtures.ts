@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from '@kok/reconcile';
 import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
+import { chartNodeOptions } from './chart-node-options.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const operatorDir = `${repo}apps/kube-on-kube-operator`;
@@ -115,11 +116,12 @@ export function smallCluster(namespace: string, name: string, storageClass: stri
   };
 }
 
-/** `node src/main.ts` of the operator; resolves once it logs that it runs. */
+/** `node src/main.ts` of the operator with the chart's NODE_OPTIONS; resolves once it logs that it runs. */
 export async function startOperator(kubeconfigPath: string, args: readonly string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['src/main.ts', `--kubeconfig=${kubeconfigPath}`, ...args], {
     cwd: operatorDir,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: chartNodeOptions('kube-on-kube-operator') },
   });
   let running = false;
   child.stdout?.on('data', (chunk: Buffer) => {

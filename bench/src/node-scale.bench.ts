@@ -10,6 +10,7 @@
 //   --steady-seconds  length of the steady-state window (default 30)
 //   --operator-qps=<n> the operator's --kube-api-qps (burst twice that); default: the operator's default
 //   --cpu-prof-dir=<d> write the operator's V8 CPU profile there
+//   --node-options=<s> instead of the chart's NODE_OPTIONS for the operator ("" for V8's own heap sizing)
 // Setup (creating the fleet, 64 requests at a time) is timed apart from the measured phase,
 // which starts when the operator process is spawned.
 import {
@@ -26,6 +27,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
+import { chartNodeOptions } from './chart-node-options.ts';
 import { round } from './statistics.ts';
 
 const arg = (name: string, fallback: number): number =>
@@ -37,6 +39,7 @@ const operatorQps = process.argv.find((a) => a.startsWith('--operator-qps='))?.s
 const concurrency = 64;
 /** Directory for the operator's V8 CPU profile (`--cpu-prof`); unset: no profile. */
 const cpuProfDir = process.argv.find((a) => a.startsWith('--cpu-prof-dir='))?.split('=')[1];
+const nodeOptions = chartNodeOptions('node-operator');
 const LABEL = 'kok-bench';
 const KUBELET_VERSION = 'v1.36.3';
 const template = { components: [{ name: 'kubelet', version: KUBELET_VERSION }] };
@@ -294,7 +297,7 @@ try {
           ? ['--kube-api-qps', operatorQps, '--kube-api-burst', String(2 * Number(operatorQps))]
           : []),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
     );
     const metrics = async (): Promise<string> => {
       try {
@@ -334,6 +337,7 @@ try {
   };
 
   const beforeSync = await requestsByKind(client);
+  const writesBeforeSync = (await apiserverRequests(client)).writes;
   const started = performance.now();
   const first = await launch();
   operator = first.process;
@@ -353,6 +357,7 @@ try {
     ),
     count: metricSum(syncMetrics, 'kok_reconcile_total', { controller }),
   });
+  const writesToSync = (await apiserverRequests(client)).writes - writesBeforeSync;
   log(`synced in ${round(syncSeconds)}s`);
   log(`requests during sync: ${JSON.stringify(delta(beforeSync, await requestsByKind(client)))}`);
 
@@ -424,8 +429,14 @@ try {
     machines: machineCount,
     nodes: machineCount,
     pools: poolCount,
+    operatorNodeOptions: nodeOptions,
     setupSeconds: round(setupSeconds),
+    // The same apiserver's write rate when a client does nothing but write (64 at a time): a ceiling
+    // for the operator's adoption, which needs two writes a machine.
+    setupWritesPerSecond: round((3 * machineCount) / setupSeconds),
     syncSeconds: round(syncSeconds),
+    syncWrites: writesToSync,
+    syncWritesPerSecond: round(writesToSync / syncSeconds),
     reconcileLatencyToSync: {
       machine: latency('machine'),
       nodepool: latency('nodepool'),

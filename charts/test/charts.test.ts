@@ -23,6 +23,13 @@ const charts = [
   },
 ];
 
+/** A Kubernetes memory quantity with a binary suffix (Mi, Gi) in MiB. */
+function mebibytes(quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`unexpected memory quantity ${quantity}`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+}
+
 async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined | false>,
@@ -74,6 +81,13 @@ describe.each(charts)('chart $name', (chart) => {
       readOnlyRootFilesystem: true,
     });
     expect(container.args).toContain('--leader-elect');
+    // V8 sizes its heap from the host, not the container: the chart caps it, below the memory limit
+    // (old space plus three young-generation semi-spaces, leaving room for code and native memory).
+    const nodeOptions = container.env?.find((e: { name: string }) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const flagMiB = (flag: string) => Number(new RegExp(`--${flag}=(\\d+)`).exec(nodeOptions)?.[1]);
+    const heapMiB = flagMiB('max-old-space-size') + 3 * flagMiB('max-semi-space-size');
+    expect(heapMiB, nodeOptions).toBeGreaterThan(0);
+    expect(heapMiB).toBeLessThanOrEqual(0.75 * mebibytes(container.resources.limits.memory));
     expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
     expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
     expect(objects.some((o) => o.kind === 'PrometheusRule')).toBe(true);
