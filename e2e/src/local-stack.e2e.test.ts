@@ -27,7 +27,7 @@ import {
   STACK_POOL,
   startLocalStack,
 } from './local-stack/local-stack.ts';
-import { eventually } from './support/eventually.ts';
+import { eventually } from '@kok/testing';
 import { machineType, nodePoolType } from './support/types.ts';
 
 const run = promisify(execFile);

@@ -28,7 +28,7 @@ import {
   NodePoolConditions,
   templateRevision,
 } from '@kok/api';
-import type { NodePool, NodePoolTemplate } from '@kok/api';
+import type { NodePoolTemplate } from '@kok/api';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
@@ -43,7 +43,7 @@ import {
   stopProcess,
 } from './support/agent-hosts.ts';
 import { DisruptionWatch } from './support/disruption-watch.ts';
-import { eventually } from './support/eventually.ts';
+import { eventually } from '@kok/testing';
 import { startOperatorProcess } from './support/operator-process.ts';
 import type { MachineObject, NodePoolObject } from './support/types.ts';
 import { componentType, machineType, nodePoolType } from './support/types.ts';
@@ -117,7 +117,11 @@ async function fleetSettledAt(kubelet: string, timeoutMs: number): Promise<void>
       );
     },
     timeoutMs,
-    () => `${summary()}\nlast agent log (${hosts[0]?.machine}):\n${hosts[0] ? agentLogTail(hosts[0]) : ''}`,
+    {
+      intervalMs: 250,
+      context: () =>
+        `${summary()}\nlast agent log (${hosts[0]?.machine}):\n${hosts[0] ? agentLogTail(hosts[0]) : ''}`,
+    },
   );
 }
 
@@ -141,12 +145,16 @@ beforeAll(async () => {
   metricsPort = await freePort();
   for (const resource of ALL_RESOURCES)
     await client.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
-  await eventually('the nodes.kok.dev CRDs to be served', async () => {
-    await client.list(machineType, { limit: 1 });
-    await client.list(nodePoolType, { limit: 1 });
-    await client.list(componentType, { limit: 1 });
-    return true;
-  });
+  await eventually(
+    'the nodes.kok.dev CRDs to be served',
+    async () => {
+      await client.list(machineType, { limit: 1 });
+      await client.list(nodePoolType, { limit: 1 });
+      await client.list(componentType, { limit: 1 });
+      return true;
+    },
+    60_000,
+  );
 
   catalog = await startCatalog(
     [
@@ -290,7 +298,7 @@ describe(`node rollout with ${MACHINES} real node-agent processes and the node-o
         template: template(KUBELET.broken),
         // One wave (the canary's pauseAfter would stop the rollout at its first, tolerated, failure).
         rollout: { waves: null, maxFailed: 1, autoRollback: true },
-      } satisfies Partial<NodePool['spec']> & Record<string, unknown>,
+      },
     });
     const pool = await eventually(
       'the pool to roll the broken version back',

@@ -1,16 +1,24 @@
 type Falsy = undefined | null | false | 0 | '';
 
+export interface EventuallyOptions {
+  /** Between two checks. Default 100 ms. */
+  intervalMs?: number;
+  /** What the failure message adds about the state the test was waiting in (read once, at the timeout). */
+  context?: () => string;
+}
+
 /**
  * Polls `check` until it returns something truthy and returns that; a throw
- * counts as "not yet". After `timeoutMs` it fails naming `what` and the last
- * error, so a timed-out test says what it was waiting for.
+ * counts as "not yet". After `timeoutMs` it fails naming `what`, the last
+ * error and the context, so a timed-out test says what it was waiting for.
  */
 export async function eventually<R>(
   what: string,
   check: () => Falsy | R | Promise<Falsy | R>,
   timeoutMs = 30_000,
-  intervalMs = 100,
+  options: number | EventuallyOptions = {},
 ): Promise<R> {
+  const { intervalMs = 100, context } = typeof options === 'number' ? { intervalMs: options } : options;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -20,10 +28,12 @@ export async function eventually<R>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      const extra = context?.() ?? '';
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}${extra ? `\n${extra}` : ''}`,
       );
+    }
     await new Promise((resolveSleep) => setTimeout(resolveSleep, intervalMs));
   }
 }

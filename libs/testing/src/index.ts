@@ -7,4 +7,5 @@ export type { KwokOptions, KwokProcess } from './kwok-process.ts';
 export { startKwok } from './kwok-process.ts';
 export { uniqueName } from './unique-name.ts';
 export { eventually } from './eventually.ts';
+export type { EventuallyOptions } from './eventually.ts';
 export { runningPid, serveUntilSignalled, stopByPidFile } from './foreground-service.ts';
