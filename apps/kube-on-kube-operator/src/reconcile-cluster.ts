@@ -151,13 +151,17 @@ export async function reconcileCluster(
   let certificates: CertificateReport | undefined;
   if (clusterIP) {
     // The PKI names the apiserver Service's address, so it is made once that exists.
-    const existing = new Map(
-      deps.caches.secrets.list(names.namespace).map((s) => [s.metadata?.name ?? '', s] as const),
-    );
+    const specs = pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP });
+    // Looked up by name, not by listing the namespace: many Clusters may share one.
+    const existing = new Map<string, V1Secret>();
+    for (const { secretName } of specs) {
+      const secret = deps.caches.secrets.getByName(names.namespace, secretName);
+      if (secret) existing.set(secretName, secret);
+    }
     // Leaves due are renewed; a CA rotation moves to its next phase once every consumer runs with this one.
     certificates = await ensureCertificates({
       cluster,
-      specs: pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP }),
+      specs,
       existing,
       options: deps.pki ?? {},
       now: now(),
