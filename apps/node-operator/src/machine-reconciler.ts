@@ -26,15 +26,18 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     const machine = deps.machines.getByName(undefined, request.name);
     if (!machine || machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined) return;
     const node = deps.nodes.getByName(undefined, request.name);
-    if (node) await syncNode(deps.client, machine, node);
     const status = machineNodeStatus(machine, node, deps.now());
-    if (machineNodeStatusChanged(machine, status)) {
-      await deps.client.applyStatus(machineType, {
-        apiVersion: machineType.apiVersion,
-        kind: machineType.kind,
-        metadata: { name: request.name },
-        status,
-      } as MachineObject);
-    }
+    // The two writes are independent (the status is read from the Node as cached), so they go out together.
+    await Promise.all([
+      node ? syncNode(deps.client, machine, node) : undefined,
+      machineNodeStatusChanged(machine, status)
+        ? deps.client.applyStatus(machineType, {
+            apiVersion: machineType.apiVersion,
+            kind: machineType.kind,
+            metadata: { name: request.name },
+            status,
+          } as MachineObject)
+        : undefined,
+    ]);
   };
 }
