@@ -7,17 +7,17 @@
  * as its fixture.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, StorageV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec, NodePoolTemplate } from '@kok/api';
 import { templateRevision } from '@kok/api';
 import { KubeClient, resourceType } from '@kok/reconcile';
 import type { ControlPlane, KwokProcess } from '@kok/testing';
 import { eventually, startControlPlane, startKwok } from '@kok/testing';
-import { LocalPodRuntime } from '@kok/pod-runtime';
+import { LocalPodRuntime, stageMetaCluster } from '@kok/pod-runtime';
 import { freePort } from '../../../apps/node-agent/src/fixtures/host-scenario.ts';
 import type { AgentHost, Catalog } from '../support/agent-hosts.ts';
 import { startAgentHost, startCatalog, stopAgentHost, stopProcess } from '../support/agent-hosts.ts';
@@ -129,36 +129,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     onStop('the meta-cluster', () => controlPlane.stop());
     const metaKubeconfigPath = join(stateDir, 'meta.kubeconfig');
     copyFileSync(controlPlane.kubeconfigPath, metaKubeconfigPath);
-    const kubectl = (...args: string[]) =>
-      execFileSync(join(controlPlane.binDir, 'kubectl'), [`--kubeconfig=${metaKubeconfigPath}`, ...args], {
-        encoding: 'utf8',
-      });
-    const crdsDir = join(repositoryRoot, 'crds');
-    for (const file of readdirSync(crdsDir).filter((f) => f.startsWith('clusters.') && f.endsWith('.yaml')))
-      kubectl('apply', '--server-side', '-f', join(crdsDir, file));
-    kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/clusters.clusters.kok.dev');
     const metaConfig = controlPlane.kubeConfig;
+    await stageMetaCluster({
+      controlPlane: {
+        binDir: controlPlane.binDir,
+        kubeConfig: metaConfig,
+        kubeconfigPath: metaKubeconfigPath,
+      },
+      crdsDir: join(repositoryRoot, 'crds'),
+      namespace: STACK_NAMESPACE,
+      volumePath: join(stateDir, 'pv-0'),
+    });
     const core = metaConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: STACK_NAMESPACE } } });
-    // etcd's claim needs a volume; the runtime keeps a claim's data in its own directory.
-    await metaConfig.makeApiClient(StorageV1Api).createStorageClass({
-      body: {
-        metadata: { name: 'local' },
-        provisioner: 'kubernetes.io/no-provisioner',
-        volumeBindingMode: 'Immediate',
-      },
-    });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: 'local-0' },
-        spec: {
-          storageClassName: 'local',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          hostPath: { path: join(stateDir, 'pv-0') },
-        },
-      },
-    });
     step('meta-cluster up: etcd, kube-apiserver, controller-manager, scheduler');
 
     // 2. The pod runtime: the meta-cluster's only Node, running pods as local processes.

@@ -3,3 +3,5 @@ export { canUsePrivateMounts, LocalPodRuntime, startLocalPodRuntime } from './lo
 export { localRuntimeNodeLabel } from './local-node.ts';
 export type { ExtraImages } from './image-binary.ts';
 export { binaryForImage } from './image-binary.ts';
+export type { MetaClusterStageOptions } from './meta-cluster-stage.ts';
+export { stageMetaCluster } from './meta-cluster-stage.ts';

@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, StorageV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { ControlPlane } from '@kok/testing';
 import { eventually, startControlPlane } from '@kok/testing';
 import { LocalPodRuntime } from '../local-pod-runtime.ts';
+import { stageMetaCluster } from '../meta-cluster-stage.ts';
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -105,28 +106,11 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
 
     // The kwok Node keeps simulated pods; tainted, it takes none of the real ones.
     kubectl('taint', 'node', 'kwok-node-0', 'kok.dev/simulated=true:NoSchedule');
-    for (const file of readdirSync(join(repositoryRoot, 'crds')).filter((f) => f.endsWith('.yaml')))
-      kubectl('apply', '--server-side', '-f', join(repositoryRoot, 'crds', file));
-    kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/clusters.clusters.kok.dev');
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    // etcd's claim needs a volume; the runtime keeps a claim's data in its own dir.
-    await kubeConfig.makeApiClient(StorageV1Api).createStorageClass({
-      body: {
-        metadata: { name: 'local' },
-        provisioner: 'kubernetes.io/no-provisioner',
-        volumeBindingMode: 'Immediate',
-      },
-    });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: 'local-0' },
-        spec: {
-          storageClassName: 'local',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          hostPath: { path: join(workDir, 'pv-0') },
-        },
-      },
+    await stageMetaCluster({
+      controlPlane,
+      crdsDir: join(repositoryRoot, 'crds'),
+      namespace,
+      volumePath: join(workDir, 'pv-0'),
     });
 
     runtime = new LocalPodRuntime({

@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
+import type { ControlPlane } from '@kok/testing';
+
+export interface MetaClusterStageOptions {
+  /** The meta-cluster: its kubectl, admin kubeconfig and client. */
+  controlPlane: Pick<ControlPlane, 'binDir' | 'kubeconfigPath' | 'kubeConfig'>;
+  /** The directory of the generated CRD manifests; its `clusters.*` files are applied. */
+  crdsDir: string;
+  /** Created for the Clusters. */
+  namespace: string;
+  /** Host directory of the one volume etcd's claim binds to (a runtime keeps a claim's data under its own state). */
+  volumePath: string;
+}
+
+/**
+ * What a meta-cluster needs before the kube-on-kube-operator can boot a Cluster
+ * on a LocalPodRuntime: the Cluster CRDs (Established), the Clusters'
+ * namespace, and a `local` StorageClass with one volume for etcd's claim.
+ */
+export async function stageMetaCluster(options: MetaClusterStageOptions): Promise<void> {
+  const { binDir, kubeconfigPath, kubeConfig } = options.controlPlane;
+  const kubectl = (...args: string[]) =>
+    execFileSync(join(binDir, 'kubectl'), [`--kubeconfig=${kubeconfigPath}`, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  for (const file of readdirSync(options.crdsDir).filter(
+    (f) => f.startsWith('clusters.') && f.endsWith('.yaml'),
+  ))
+    kubectl('apply', '--server-side', '-f', join(options.crdsDir, file));
+  kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/clusters.clusters.kok.dev');
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: options.namespace } } });
+  await kubeConfig.makeApiClient(StorageV1Api).createStorageClass({
+    body: {
+      metadata: { name: 'local' },
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: 'Immediate',
+    },
+  });
+  await core.createPersistentVolume({
+    body: {
+      metadata: { name: 'local-0' },
+      spec: {
+        storageClassName: 'local',
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: options.volumePath },
+      },
+    },
+  });
+}
