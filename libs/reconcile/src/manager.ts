@@ -196,6 +196,7 @@ export class Manager {
       if (!this.#synced) return reply.code(503).send('caches not synced');
       return 'ok';
     });
+    this.metrics.collectProcessMetrics();
     server.get('/metrics', async (_, reply) => {
       reply.header('content-type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();

@@ -30,4 +30,14 @@ describe('FrameworkMetrics', () => {
     const text = await metrics.registry.metrics();
     expect(sample(text, 'kok_reconcile_errors_total{controller="cluster"}')).toBe(1);
   });
+
+  it('exports the process and Node.js runtime series once, however often asked', async () => {
+    const metrics = new FrameworkMetrics();
+    metrics.collectProcessMetrics();
+    metrics.collectProcessMetrics();
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(text.match(/^# TYPE process_resident_memory_bytes /gm)).toHaveLength(1);
+  });
 });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkQueue, WorkQueueMetrics } from './work-queue.ts';
 
 /** Buckets for reconcile and queue durations, 1 ms to ~17 min (client-go's spread). */
@@ -107,6 +107,16 @@ export class FrameworkMetrics {
         for (const [name, q] of queues) this.set({ name }, q.longestRunningProcessorSeconds());
       },
     });
+  }
+
+  /**
+   * Adds the process series every Prometheus client library exports (process_resident_memory_bytes,
+   * process_cpu_seconds_total, nodejs_heap_size_used_bytes, nodejs_eventloop_lag_seconds, …), so
+   * memory can be watched against the container's limit and the chart's V8 heap caps. Once per registry.
+   */
+  collectProcessMetrics(): void {
+    if (this.registry.getSingleMetric('process_resident_memory_bytes')) return;
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /**

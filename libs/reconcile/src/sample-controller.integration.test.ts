@@ -113,6 +113,7 @@ describe('sample controller: ConfigMap copied into an owned Secret', () => {
     expect(metrics).toMatch(/kok_reconcile_total\{controller="copy-to-secret",result="success"\} [1-9]/);
     expect(metrics).toContain('kok_reconcile_duration_seconds_bucket');
     expect(metrics).toContain('kok_workqueue_adds_total{name="copy-to-secret"}');
+    expect(metrics).toMatch(/^process_resident_memory_bytes [1-9]/m);
   });
 });
 
