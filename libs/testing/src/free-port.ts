@@ -1,10 +1,48 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+/** Where Linux takes the local ports of outgoing connections from (its defaults when unreadable). */
+export function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high && low <= high) return { low, high };
+  } catch {
+    // Not Linux, or no /proc: assume the defaults.
+  }
+  return { low: 32768, high: 60999 };
+}
+
+/** Listening ports are picked above the well-known and registered-service crowd, below the ephemeral range. */
+const LOWEST_PICKED_PORT = 15000;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /**
- * A TCP port on 127.0.0.1 that was free a moment ago. Another process may take
- * it before ours binds; components retry their start when that happens.
+ * A TCP port on 127.0.0.1 that was free a moment ago, for a server started
+ * soon after. It is picked outside the ephemeral range: a port the kernel
+ * handed out (port 0) can be given again to any outgoing connection (the
+ * apiserver's to etcd, a download, a keep-alive client) before our server
+ * binds it, and a port outside that range can only be taken by another listener.
  */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  const { low } = ephemeralPortRange();
+  const span = low - LOWEST_PICKED_PORT;
+  if (span > 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = LOWEST_PICKED_PORT + Math.floor(Math.random() * span);
+      if (await canListen(port)) return port;
+    }
+  }
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();

@@ -9,3 +9,4 @@ export { uniqueName } from './unique-name.ts';
 export { eventually } from './eventually.ts';
 export type { EventuallyOptions } from './eventually.ts';
 export { runningPid, serveUntilSignalled, stopByPidFile } from './foreground-service.ts';
+export { freePort } from './free-port.ts';

@@ -41,17 +41,31 @@ function log(message: string): void {
 
 let server: Server | undefined;
 let port: number | undefined;
+/** Serves /healthz on the config's port; a config it cannot read or a port it cannot bind is retried, not fatal. */
 function serveHealth(): void {
-  const config = (parse(readFileSync(configPath, 'utf8')) ?? {}) as { healthzPort?: number };
+  let config: { healthzPort?: number };
+  try {
+    config = (parse(readFileSync(configPath, 'utf8')) ?? {}) as { healthzPort?: number };
+  } catch (error) {
+    log(`config ${configPath}: ${(error as Error).message}; reading it again in 1 s`);
+    setTimeout(serveHealth, 1000);
+    return;
+  }
   if (config.healthzPort === port) return;
   server?.close();
   port = config.healthzPort;
-  server = createServer((_, response) => {
+  const serving = createServer((_, response) => {
     response
       .writeHead(values.unhealthy ? 500 : 200)
       .end(values.unhealthy ? `unhealthy ${version}` : `ok ${version}`);
   });
-  server.listen(port ?? 0, '127.0.0.1', () => log(`healthz on 127.0.0.1:${port}`));
+  serving.once('error', (error) => {
+    log(`healthz on 127.0.0.1:${port}: ${error.message}; trying again in 1 s`);
+    port = undefined;
+    setTimeout(serveHealth, 1000);
+  });
+  serving.listen(port ?? 0, '127.0.0.1', () => log(`healthz on 127.0.0.1:${port}`));
+  server = serving;
 }
 
 /** The Node, registered first when it does not exist yet. */
