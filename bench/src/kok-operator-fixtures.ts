@@ -34,6 +34,7 @@ const crdType = resourceType(
 );
 const storageClassType = resourceType('storage.k8s.io/v1', 'StorageClass', 'storageclasses', false);
 const persistentVolumeType = resourceType('v1', 'PersistentVolume', 'persistentvolumes', false);
+const serviceAccountType = resourceType('v1', 'ServiceAccount', 'serviceaccounts', true);
 
 export const isAvailable = (c: ClusterObject): boolean =>
   c.status?.phase === 'Ready' &&
@@ -72,8 +73,18 @@ export async function installClusterCrds(client: KubeClient): Promise<void> {
   }
 }
 
+/**
+ * A namespace as Clusters find it in a real meta-cluster: with its `default` ServiceAccount, which
+ * the controller-manager adds moments later and without which pod admission refuses every pod
+ * (the StatefulSet and ReplicaSet controllers then back off, and the first Cluster pays for it).
+ */
 export async function createNamespace(client: KubeClient, name: string): Promise<string> {
   await client.create(builtinTypes.namespace, { metadata: { name } });
+  await waitFor(
+    `the default ServiceAccount of ${name}`,
+    () => client.get(serviceAccountType, { namespace: name, name: 'default' }).then(() => true),
+    30_000,
+  );
   return name;
 }
 
