@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   logger.info({ metrics: manager.address() ?? 'off' }, 'running');
   await manager.done();
   logger.info('stopped');
+  // Exit even if a handle (a metrics timer, a socket) would keep the event loop alive; without the lease, an error.
+  process.exit(manager.leadershipLost ? 1 : 0);
 }
 
 main().catch((error: unknown) => {

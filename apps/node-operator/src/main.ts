@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   await manager.start();
   logger.info({ address: manager.address() }, 'node-operator running');
   await manager.done();
+  // Exit even if a handle (a metrics timer, a socket) would keep the event loop alive; without the lease, an error.
+  process.exit(manager.leadershipLost ? 1 : 0);
 }
 
 main().catch((error: unknown) => {

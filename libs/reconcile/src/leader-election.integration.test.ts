@@ -119,6 +119,29 @@ describe('leader election on a Lease', () => {
     stop.abort();
   });
 
+  it('stops a manager whose lease was taken: done() resolves and it says it lost the lease', async () => {
+    const manager = candidate('deposed', []);
+    await manager.start();
+    await eventually('deposed to lead', () => manager.isLeader());
+    const lease = await client.get(builtinTypes.lease, { namespace: ns, name: 'managers' });
+    await client.replace(builtinTypes.lease, {
+      ...lease,
+      spec: {
+        ...lease.spec,
+        holderIdentity: 'usurper',
+        leaseDurationSeconds: 60,
+        renewTime: new Date().toISOString().replace('Z', '000Z') as unknown as Date,
+      },
+    });
+    const stopped = await Promise.race([
+      manager.done().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 15_000)),
+    ]);
+    expect(stopped, 'done() resolved after the lease was lost').toBe(true);
+    expect(manager.leadershipLost).toBe(true);
+    await client.delete(builtinTypes.lease, { namespace: ns, name: 'managers' });
+  });
+
   it('keeps leading and reconciling past its first renewals with the default timings', async () => {
     const reconciled: string[] = [];
     const manager = new Manager({

@@ -55,6 +55,7 @@ export class Manager {
   #server: FastifyInstance | undefined;
   #elector: LeaderElector | undefined;
   #synced = false;
+  #leadershipLost = false;
   #running: Promise<void> | undefined;
 
   constructor(options: ManagerOptions) {
@@ -152,9 +153,17 @@ export class Manager {
     const outcome = await this.#elector.run(this.#stop.signal, runAll);
     if (outcome === 'lost') {
       // Like controller-runtime: a manager that lost its lease exits and is restarted, rather than risk split brain.
+      // Not through stop(): that waits for this very run to end. Its controllers have returned already.
       this.log.error('leader election lost; stopping the manager');
-      await this.stop();
+      this.#leadershipLost = true;
+      this.#stop.abort();
+      await this.#shutDown();
     }
+  }
+
+  /** True once the manager stopped because it lost its lease: its process should exit with an error. */
+  get leadershipLost(): boolean {
+    return this.#leadershipLost;
   }
 
   /** Resolves when the manager has stopped. */
@@ -166,6 +175,10 @@ export class Manager {
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#running;
+    await this.#shutDown();
+  }
+
+  async #shutDown(): Promise<void> {
     await Promise.all(this.#allInformers().map((i) => i.stop()));
     await this.#server?.close();
     this.#server = undefined;
