@@ -21,12 +21,11 @@ import {
   templateRevision,
 } from '@kok/api';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
-import { startControlPlane } from '@kok/testing';
+import { freePort, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { createServer } from 'node:net';
 import { chartNodeOptions } from './chart-node-options.ts';
 import { round } from './statistics.ts';
 
@@ -236,14 +235,6 @@ function delta(before: Map<string, number>, after: Map<string, number>): Record<
     if (d > 0) out[key] = d;
   }
   return Object.fromEntries(Object.entries(out).sort(([, a], [, b]) => b - a));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 function processUsage(pid: number): { cpuSeconds: number; rssMiB: number; peakRssMiB: number } {

@@ -101,9 +101,13 @@ async function createPolicy(fleet: Fleet, spec: RemediationPolicy['spec']): Prom
   return name;
 }
 
-/** What node-problem-detector does: patch the Node's status with its condition. */
-async function postNodeProblem(kube: KubeClient, node: string, status: 'True' | 'False'): Promise<void> {
-  const time = new Date().toISOString();
+/** What node-problem-detector does: patch the Node's status with its condition (observed at `time`). */
+async function postNodeProblem(
+  kube: KubeClient,
+  node: string,
+  status: 'True' | 'False',
+  time = new Date().toISOString(),
+): Promise<void> {
   await kube.patch(
     builtinTypes.node,
     { name: node },
@@ -235,7 +239,10 @@ describe('RemediationPolicy', () => {
       actions: [{ type: 'RestartComponent', component: 'kubelet', timeout: '1m' }],
     });
     const [a, b] = fleet.machines as [string, string];
-    await Promise.all([postNodeProblem(client, a, 'True'), postNodeProblem(client, b, 'True')]);
+    // One observation time for both: the apiserver keeps whole seconds, and two patches that straddle a
+    // second would let the first machine outlast its duration alone (no storm yet) and be remediated.
+    const seen = new Date().toISOString();
+    await Promise.all([postNodeProblem(client, a, 'True', seen), postNodeProblem(client, b, 'True', seen)]);
     const stormy = await eventually('StormActive', async () => {
       const p = await policyOf(policy);
       return findCondition(p.status?.conditions, RemediationPolicyConditions.StormActive)?.status === 'True'
@@ -246,8 +253,11 @@ describe('RemediationPolicy', () => {
       findCondition(stormy.status?.conditions, RemediationPolicyConditions.RemediationAllowed)?.status,
     ).toBe('False');
     expect(stormy.status?.remediationsAllowed).toBe(0);
-    const policyEvents = await client.list(builtinTypes.event, { fieldSelector: `regarding.name=${policy}` });
-    expect(policyEvents.items.map((e: EventsV1Event) => e.reason)).toContain('StormActive');
+    // Events are recorded beside the status write, not before it.
+    await eventually('a StormActive Event on the policy', async () => {
+      const events = await client.list(builtinTypes.event, { fieldSelector: `regarding.name=${policy}` });
+      return events.items.some((e: EventsV1Event) => e.reason === 'StormActive');
+    });
     await new Promise((r) => setTimeout(r, 2_500));
     for (const name of [a, b]) expect((await machine(name)).spec?.restartGeneration).toBeUndefined();
 

@@ -125,10 +125,13 @@ describe('NodePool rollout', () => {
     expect(poller.maxDisrupted, `disrupted at once: ${poller.worst.join(', ')}`).toBeLessThanOrEqual(2);
     expect(poller.maxDisrupted).toBeGreaterThanOrEqual(1);
 
-    const events = await client.list(builtinTypes.event, { fieldSelector: `regarding.name=${fleet.pool}` });
-    const reasons = new Set(events.items.map((e: EventsV1Event) => e.reason));
+    // The pool's Events are recorded right after the status write that the wait above saw.
+    const reasons = await eventually('RolloutComplete among the pool Events', async () => {
+      const events = await client.list(builtinTypes.event, { fieldSelector: `regarding.name=${fleet.pool}` });
+      const seen = new Set(events.items.map((e: EventsV1Event) => e.reason));
+      return seen.has('RolloutComplete') ? seen : undefined;
+    });
     expect(reasons).toContain('WaveCompleted');
-    expect(reasons).toContain('RolloutComplete');
   });
 
   it('pauses itself and sends a failed machine back to the old revision (maxFailed 0, autoRollback)', async () => {

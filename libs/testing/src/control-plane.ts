@@ -158,8 +158,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         reaper,
       );
     apiServer = await launch(apiServerProcess());
-    // Their ports were picked seconds ago, and the apiserver's own connections to etcd draw on the same
-    // ephemeral range meanwhile.
+    // Their ports were picked seconds ago: another listener on this machine may have taken one meanwhile.
     const launchOnFreshPort = (
       port: 'controllerManager' | 'scheduler' | 'kwok',
       specFor: (layout: Layout) => ProcessSpec,

@@ -301,9 +301,10 @@ describe('ClusterRollout', () => {
       Math.max(startOf('fleet-1'), startOf('fleet-2')),
     );
     expect(Math.min(startOf('fleet-1'), startOf('fleet-2'))).toBeGreaterThan(startOf('fleet-0'));
-    const { items: events } = await client.list(builtinTypes.event, { namespace: ns });
-    expect(events.some((e) => e.reason === 'RolloutSucceeded' && e.regarding?.name === 'to-v1-36-5')).toBe(
-      true,
-    );
+    // The Event follows the status write that said Succeeded.
+    await eventually('a RolloutSucceeded Event', async () => {
+      const { items: events } = await client.list(builtinTypes.event, { namespace: ns });
+      return events.some((e) => e.reason === 'RolloutSucceeded' && e.regarding?.name === 'to-v1-36-5');
+    });
   }, 300_000);
 });

@@ -6,14 +6,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { ControlPlane } from '@kok/testing';
-import { eventually, startControlPlane } from '@kok/testing';
+import { eventually, freePort, startControlPlane } from '@kok/testing';
 import { LocalPodRuntime } from '../local-pod-runtime.ts';
 import { stageMetaCluster } from '../meta-cluster-stage.ts';
 
@@ -62,14 +61,6 @@ export interface RealBoot {
    */
   adminKubeconfig(name: string, ip: string, file: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 const isReady = (pod: V1Pod) =>
