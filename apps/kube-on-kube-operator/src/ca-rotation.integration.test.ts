@@ -187,14 +187,19 @@ describe('CA rotation', () => {
       spec: { certificates: { caRotationGeneration: 1 } },
     });
 
-    // Phase 1 written to every Secret: stop the operator there and look at what consumers read.
+    // Phase 1 written to every Secret: stop the operator there and look at what consumers read. Its Event
+    // follows the Secret writes, and a successor would not record it again, so the kill waits for it too.
     await eventually(
-      'every trust bundle to hold two CAs',
+      'every trust bundle to hold two CAs, and the CARotationStarted Event',
       async () => {
         const pki = await readPki(ready);
         const { bundles } = trustAndLeaves(ready, pki);
-        return bundles.every((b) => b.pems.length === 2) &&
-          [...pki.cas.values()].every((s) => phaseOf(pki.secrets.get(s)) === 'TrustingNewCA')
+        const trusting =
+          bundles.every((b) => b.pems.length === 2) &&
+          [...pki.cas.values()].every((s) => phaseOf(pki.secrets.get(s)) === 'TrustingNewCA');
+        if (!trusting) return undefined;
+        const { items: events } = await client.list(builtinTypes.event, { namespace: ns });
+        return events.some((e) => e.regarding?.name === CLUSTER && e.reason === 'CARotationStarted')
           ? pki
           : undefined;
       },

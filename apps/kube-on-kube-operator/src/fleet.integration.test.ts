@@ -103,7 +103,6 @@ async function allClusters(what: string, ok: (c: ClusterObject) => boolean, time
 
 describe('a fleet of Clusters under one operator process', () => {
   it(`brings ${FLEET} Clusters created at once to Available`, async () => {
-    const started = Date.now();
     await Promise.all(
       names.map((name) => client.create(clusterType, smallCluster(ns, name, volumes.storageClass))),
     );
@@ -116,7 +115,6 @@ describe('a fleet of Clusters under one operator process', () => {
       expect(c.status?.version?.current).toBe('v1.36.3');
       expect(c.status?.lastOperation).toMatchObject({ type: 'Create', state: 'Succeeded' });
     }
-    expect(Date.now() - started).toBeLessThan(150_000);
   }, 180_000);
 
   it('finishes an upgrade after the operator is SIGKILLed in the middle of it', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOperatorProcess } from './operator-process.ts';
 import { clusterType } from './resource-types.ts';
 import { eventually, freshNamespace, installClusterCrds } from './test-support.ts';
 
@@ -41,24 +42,12 @@ describe('node src/main.ts', () => {
   });
 
   it('runs, reconciles a Cluster in its namespace, logs JSON and stops on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'src/main.ts',
-        `--kubeconfig=${sharedKubeconfigPath()}`,
-        `--namespace=${ns}`,
-        '--metrics-bind-address=127.0.0.1:0',
-      ],
-      { cwd: appDir },
-    );
-    const lines: Record<string, unknown>[] = [];
-    child.stdout.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Its log lines are read whole across chunk boundaries, and it is running once it says so.
+    const { child, lines, exited } = await startOperatorProcess(sharedKubeconfigPath(), [
+      `--namespace=${ns}`,
+      '--metrics-bind-address=127.0.0.1:0',
+    ]);
     try {
-      await eventually('the operator to run', () => lines.some((l) => l.msg === 'running'), 30_000);
       // No volume is made for this etcd, so its claim stays Pending and the Cluster Provisioning;
       // the PKI, the Services and the status still show the operator at work.
       await client.create(clusterType, {

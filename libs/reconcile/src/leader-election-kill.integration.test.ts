@@ -41,12 +41,16 @@ describe('leader election when the leader process is SIGKILLed', () => {
     await new Promise((r) => setTimeout(r, 2 * timing.leaseDurationMs));
     expect(successor.isLeader()).toBe(false);
 
+    // The lease runs from the leader's last renewal, which a starved leader may have made well before the kill.
+    const renewedBeforeKill = Date.parse(
+      String((await client.get(builtinTypes.lease, { namespace: ns, name: 'managers' })).spec?.renewTime),
+    );
     const killedAt = Date.now();
     leader.kill('SIGKILL'); // no release: the lease must expire
     await eventually('successor to lead', () => tookOverAt > 0, timing.leaseDurationMs * 3);
-    const takeover = tookOverAt - killedAt;
-    expect(takeover).toBeGreaterThan(timing.leaseDurationMs - 1000);
-    expect(takeover).toBeLessThan(timing.leaseDurationMs + 2 * timing.retryPeriodMs + 1000);
+    expect(tookOverAt - renewedBeforeKill).toBeGreaterThanOrEqual(timing.leaseDurationMs);
+    // Not much later either: a few retry periods and requests on a loaded machine.
+    expect(tookOverAt - killedAt).toBeLessThan(timing.leaseDurationMs + 2_500);
     const lease = await client.get(builtinTypes.lease, { namespace: ns, name: 'managers' });
     expect(lease.spec?.holderIdentity).toBe('successor');
 

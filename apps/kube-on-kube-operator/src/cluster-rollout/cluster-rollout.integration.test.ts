@@ -232,7 +232,11 @@ describe('ClusterRollout', () => {
       expect(c.spec.version, c.metadata.name).toBe('v1.36.3');
       expect(c.metadata.annotations?.[ROLLOUT_RECORD_ANNOTATION], c.metadata.name).toBeUndefined();
     }
-    const { items: events } = await client.list(builtinTypes.event, { namespace: ns });
+    // RolloutFailed follows the status write that said Failed.
+    const events = await eventually('a RolloutFailed Event', async () => {
+      const { items } = await client.list(builtinTypes.event, { namespace: ns });
+      return items.some((e) => e.reason === 'RolloutFailed') ? items : undefined;
+    });
     const reasons = events.filter((e) => e.regarding?.kind === 'ClusterRollout').map((e) => e.reason);
     expect(reasons).toEqual(
       expect.arrayContaining(['WaveStarted', 'WaveFinished', 'ClusterFailed', 'RolloutFailed']),
