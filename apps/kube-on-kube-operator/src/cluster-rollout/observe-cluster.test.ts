@@ -1,3 +1,4 @@
+import { Annotations } from '@kok/api';
 import { describe, expect, it } from 'vitest';
 import type { ClusterObject } from '../resource-types.ts';
 import { readRecord, recordValue, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
@@ -95,6 +96,16 @@ describe('observeCluster', () => {
       observeCluster(cluster({ degradedReason: 'ProgressDeadlineExceeded', observedGeneration: 1 }), UID)
         .failure,
     ).toBeUndefined();
+  });
+
+  it('is paused by spec.paused or the pause annotation, as the Cluster reconciler reads them', () => {
+    const paused = cluster({});
+    paused.spec.paused = true;
+    expect(observeCluster(paused, UID).paused).toBe(true);
+    expect(observeCluster(cluster({ annotations: { [Annotations.clusterPaused]: '' } }), UID).paused).toBe(
+      true,
+    );
+    expect(observeCluster(cluster({}), UID)).not.toHaveProperty('paused');
   });
 
   it("reads this rollout's record and ignores another rollout's", () => {

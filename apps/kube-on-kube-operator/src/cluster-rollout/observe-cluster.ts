@@ -1,5 +1,5 @@
 /** What the ClusterRollout planner needs to know of one Cluster, read from its object alone. */
-import { ClusterConditions, findCondition } from '@kok/api';
+import { Annotations, ClusterConditions, findCondition } from '@kok/api';
 import type { ClusterObject } from '../resource-types.ts';
 import { PROGRESS_DEADLINE_EXCEEDED } from '../rollback.ts';
 import { readRecord } from './cluster-record.ts';
@@ -17,6 +17,7 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Clus
     name: cluster.metadata.name ?? '',
     labels: cluster.metadata.labels ?? {},
     version: cluster.spec.version,
+    ...(isPaused(cluster) ? { paused: true } : {}),
     ...(availableSince === undefined ? {} : { availableSince }),
     ...(failure === undefined ? {} : { failure }),
     ...(record?.uid === rolloutUid
@@ -36,6 +37,10 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Clus
       : {}),
   };
 }
+
+/** What the Cluster reconciler honours too: spec.paused or the pause annotation. */
+const isPaused = (cluster: ClusterObject): boolean =>
+  cluster.spec.paused === true || cluster.metadata.annotations?.[Annotations.clusterPaused] !== undefined;
 
 const isCurrent = (cluster: ClusterObject): boolean =>
   cluster.status?.observedGeneration !== undefined &&

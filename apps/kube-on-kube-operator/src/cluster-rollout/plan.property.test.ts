@@ -38,6 +38,7 @@ const clusterArb = (name: string, waveNames: readonly string[]): fc.Arbitrary<Cl
     .record({
       zone: fc.constantFrom('a', 'b'),
       atTarget: fc.boolean(),
+      paused: fc.boolean(),
       availableFor: fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined }),
       failure: fc.option(fc.constantFrom('rolled back', 'apiServer did not become Available'), {
         nil: undefined,
@@ -51,10 +52,11 @@ const clusterArb = (name: string, waveNames: readonly string[]): fc.Arbitrary<Cl
         { nil: undefined },
       ),
     })
-    .map(({ zone, atTarget, availableFor, failure, record }) => ({
+    .map(({ zone, atTarget, paused, availableFor, failure, record }) => ({
       name,
       labels: { zone },
       version: atTarget ? NEW : OLD,
+      ...(paused ? { paused } : {}),
       ...(availableFor === undefined ? {} : { availableSince: T0 - availableFor * S }),
       ...(failure === undefined ? {} : { failure }),
       ...(record
@@ -143,11 +145,13 @@ describe('ClusterRollout planner (properties)', () => {
     );
   });
 
-  it('starts nothing while paused or once more than maxFailed clusters failed, and names the failures', () => {
+  it('starts nothing while paused, no paused Cluster ever, nothing once more than maxFailed clusters failed, and names the failures', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const plan = planClusterRollout(input);
         if (input.paused) expect(plan.start).toEqual([]);
+        const pausedClusters = new Set(input.clusters.filter((c) => c.paused).map((c) => c.name));
+        expect(plan.start.filter((s) => pausedClusters.has(s.cluster))).toEqual([]);
         const failed = input.clusters.filter((c) => clusterPhase(c, input) === 'Failed').map((c) => c.name);
         expect(plan.counts.failed).toBe(failed.length);
         if (failed.length > input.maxFailed) {

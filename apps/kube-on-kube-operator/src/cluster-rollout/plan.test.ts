@@ -99,6 +99,29 @@ describe('ClusterRollout planner', () => {
     expect(plan).toMatchObject({ phase: 'Paused', hold: { reason: 'Paused' } });
   });
 
+  it('starts no paused Cluster, and says which paused ones the wave waits on', () => {
+    const plan = planClusterRollout(
+      input(
+        fleet(10, {
+          c00: updated('canary', T0),
+          c01: { paused: true },
+          c02: { ...upgrading('early'), paused: true },
+          c05: { paused: true },
+        }),
+      ),
+    );
+    expect(plan.start).toEqual([]);
+    expect(plan).toMatchObject({ phase: 'Progressing', currentWave: 1 });
+    expect(plan.message).toContain('waiting on c01, c02 (');
+    expect(plan.message).toContain('paused: the Cluster does not upgrade until resumed');
+
+    const resumed = planClusterRollout(
+      input(fleet(10, { c00: updated('canary', T0), c02: upgrading('early') })),
+    );
+    expect(resumed.start).toEqual([{ cluster: 'c01', wave: 'early' }]);
+    expect(resumed.message).not.toContain('waiting on');
+  });
+
   it('stops when more than maxFailed clusters failed, naming them, and starts nothing of that wave', () => {
     const clusters = fleet(10, {
       c00: updated('canary'),

@@ -33,6 +33,8 @@ export interface ClusterState extends Omit<WaveMember, 'pinnedWave'> {
   failure?: string;
   /** What this rollout recorded on it; undefined when it never started it. */
   record?: ClusterRecord;
+  /** spec.paused or the pause annotation: nothing upgrades it, so the rollout does not start it and names it while it waits. */
+  paused?: boolean;
 }
 
 export interface RolloutInput {
@@ -155,6 +157,7 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
     { reason: 'InProgress' | 'Baking' | 'AwaitingResume'; wave: number; until?: EpochMillis } | undefined;
   let wakeAt: EpochMillis | undefined;
   const wake = (at: EpochMillis) => (wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at));
+  let waitingOnPaused: string[] = [];
   for (const c of input.clusters)
     if (phaseOf.get(c.name) === 'Baking' && c.availableSince !== undefined)
       wake(c.availableSince + input.bakeSeconds * 1000);
@@ -168,7 +171,11 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
       gate = { reason: 'InProgress', wave: i };
       if (!input.paused && !budgetExceeded)
         for (const c of w.members)
-          if (phaseOf.get(c.name) === 'Pending') start.push({ cluster: c.name, wave: w.spec.name });
+          if (phaseOf.get(c.name) === 'Pending' && c.paused !== true)
+            start.push({ cluster: c.name, wave: w.spec.name });
+      waitingOnPaused = w.members
+        .filter((c) => c.paused === true && ['Pending', 'Upgrading'].includes(phaseOf.get(c.name) ?? ''))
+        .map((c) => c.name);
       continue;
     }
     // An empty wave has nothing to bake.
@@ -231,7 +238,10 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
           ? 'Succeeded'
           : 'Progressing';
   const withFailures =
-    failed.length > 0 ? `; ${failed.length} failed (maxFailed ${input.maxFailed}): ${failedNames}` : '';
+    (failed.length > 0 ? `; ${failed.length} failed (maxFailed ${input.maxFailed}): ${failedNames}` : '') +
+    (waitingOnPaused.length > 0
+      ? `; waiting on ${namedList(waitingOnPaused)} (paused: the Cluster does not upgrade until resumed)`
+      : '');
   const message =
     hold?.message ??
     (counts.clusters === 0
@@ -316,13 +326,18 @@ function waveLabel(waves: readonly ResolvedWave<ClusterState>[], index: number):
 
 /** `fleet-3 (why), fleet-7 (why) and 2 more`. */
 export function describeFailures(failed: readonly { cluster: string; message: string }[]): string {
-  const named = failed
-    .slice(0, NAMED_FAILURES)
-    .map(({ cluster, message }) =>
+  return namedList(
+    failed.map(({ cluster, message }) =>
       message
         ? `${cluster} (${message.length > FAILURE_QUOTE ? `${message.slice(0, FAILURE_QUOTE)}…` : message})`
         : cluster,
-    );
-  const more = failed.length - named.length;
+    ),
+  );
+}
+
+/** The first NAMED_FAILURES entries, then how many more. */
+function namedList(entries: readonly string[]): string {
+  const named = entries.slice(0, NAMED_FAILURES);
+  const more = entries.length - named.length;
   return more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
 }
