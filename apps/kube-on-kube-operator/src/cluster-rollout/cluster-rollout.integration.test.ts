@@ -4,16 +4,16 @@
  * start its new apiserver pods (an admission policy refuses them), misses its
  * progress deadline and rolls back: the rollout stops naming it and the third
  * wave is never touched. Then a rollout with that cause gone takes all 10 to
- * the version, pausing after the canary and going on, across an operator
- * restart, once a person resumes it.
+ * the version, pausing after the canary and going on once a person resumes
+ * it, while the operator process is SIGKILLed at the pause and as each later
+ * wave starts.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Manager } from '@kok/reconcile';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
-import { sharedKubeConfig } from '@kok/testing/vitest';
-import { pino } from 'pino';
+import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOperator } from '../operator.ts';
+import type { OperatorProcess } from '../operator-process.ts';
+import { startOperatorProcess } from '../operator-process.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType } from '../resource-types.ts';
 import { PROGRESS_DEADLINE_ANNOTATION } from '../rollback.ts';
@@ -51,19 +51,27 @@ const bindingType = resourceType(
 
 let client: KubeClient;
 let ns: string;
-let operator: Manager | undefined;
+let operator: OperatorProcess | undefined;
 let volumes: Awaited<ReturnType<typeof provisionVolumes>>;
 let policy: string;
 
+/** The operator as it runs in its Deployment: a process of its own, which the test may SIGKILL. */
 const startOperator = async () => {
-  operator = createOperator({
-    kubeConfig: sharedKubeConfig(),
-    namespace: ns,
-    http: false,
-    maxConcurrentReconciles: 8,
-    logger: pino({ level: 'warn' }),
-  });
-  await operator.start();
+  operator = await startOperatorProcess(sharedKubeconfigPath(), [
+    `--namespace=${ns}`,
+    '--metrics-bind-address=0',
+    '--max-concurrent-reconciles=8',
+    '--log-level=info', // its 'running' line says it is up
+  ]);
+};
+
+/** Kills the operator without warning and starts the next one, which carries on from what the API says. */
+const killAndReplaceOperator = async () => {
+  const killed = operator;
+  killed?.child.kill('SIGKILL');
+  await killed?.exited;
+  expect(killed?.child.signalCode).toBe('SIGKILL');
+  await startOperator();
 };
 
 beforeAll(async () => {
@@ -117,7 +125,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await operator?.stop();
+  operator?.child.kill('SIGTERM');
+  await operator?.exited;
   await client?.delete(bindingType, { name: policy }).catch(() => undefined);
   await client?.delete(policyType, { name: policy }).catch(() => undefined);
   await volumes?.remove();
@@ -245,7 +254,7 @@ describe('ClusterRollout', () => {
     expect(failedNote).toContain(FAILING);
   }, 200_000);
 
-  it('takes all 10 clusters to the version, wave by wave, pausing after the canary until resumed, across an operator restart', async () => {
+  it('takes all 10 clusters to the version, wave by wave, pausing after the canary until resumed, across operator SIGKILLs', async () => {
     // The cause is gone; the failed rollout is deleted so it no longer holds its clusters.
     await client.delete(bindingType, { name: policy });
     await client.delete(policyType, { name: policy });
@@ -273,11 +282,22 @@ describe('ClusterRollout', () => {
     expect(moved.map((c) => c.metadata.name)).toEqual(['fleet-0']);
 
     // A new operator takes over from what the API says, and a person resumes the rollout.
-    await operator?.stop();
-    await startOperator();
+    await killAndReplaceOperator();
     await client.patch(clusterRolloutType, { namespace: ns, name: 'to-v1-36-5' }, PatchType.merge, {
       spec: { paused: false },
     });
+    // Killed again as each later wave starts: the clusters it told and the records on them are all that's kept.
+    for (const wave of ['early', 'rest']) {
+      await eventually(
+        `a cluster of wave ${wave} started`,
+        async () =>
+          (await listClusters()).some(
+            (c) => readRecord(c.metadata.annotations)?.wave === wave && c.spec.version === 'v1.36.5',
+          ),
+        90_000,
+      );
+      await killAndReplaceOperator();
+    }
 
     const done = await waitForPhase('to-v1-36-5', 'Succeeded', 150_000);
     expect(done.status).toMatchObject({
