@@ -33,7 +33,6 @@ import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcil
 import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../apps/node-agent/src/fixtures/host-scenario.ts';
 import type { AgentHost, Catalog } from './support/agent-hosts.ts';
 import {
   agentLogTail,
@@ -43,7 +42,7 @@ import {
   stopProcess,
 } from './support/agent-hosts.ts';
 import { DisruptionWatch } from './support/disruption-watch.ts';
-import { eventually } from '@kok/testing';
+import { eventually, freePort } from '@kok/testing';
 import { startOperatorProcess } from './support/operator-process.ts';
 import type { MachineObject, NodePoolObject } from './support/types.ts';
 import { componentType, machineType, nodePoolType } from './support/types.ts';

@@ -9,7 +9,7 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { Annotations, Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
+import { Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
 import {
@@ -23,7 +23,7 @@ import {
 } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pkiSpecs } from './certificates.ts';
-import { resolveCluster } from './cluster-spec.ts';
+import { isClusterPaused, resolveCluster } from './cluster-spec.ts';
 import { nextClusterStatus } from './cluster-status.ts';
 import type { ComponentReport } from './cluster-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './components/component.ts';
@@ -116,7 +116,7 @@ export async function reconcileCluster(
   const resolved = resolveCluster(cluster);
   const generation = cluster.metadata.generation ?? 0;
 
-  if (resolved.paused || cluster.metadata.annotations?.[Annotations.clusterPaused] !== undefined) {
+  if (isClusterPaused(cluster)) {
     await writeStatus(deps, cluster, pausedStatus(cluster.status, generation, now()));
     return;
   }

@@ -19,7 +19,7 @@ import {
   containerdArtifact,
   kubeletArtifact,
 } from '../../../apps/node-agent/src/fixtures/build-artifacts.ts';
-import { freePort } from '../../../apps/node-agent/src/fixtures/host-scenario.ts';
+import { freePort } from '@kok/testing';
 import { hostPaths } from '../../../apps/node-agent/src/host-paths.ts';
 import { ProcessSupervisor } from '../../../apps/node-agent/src/process-supervisor.ts';
 

@@ -57,6 +57,7 @@ export class Manager {
   #synced = false;
   #leadershipLost = false;
   #running: Promise<void> | undefined;
+  #shuttingDown: Promise<void> | undefined;
 
   constructor(options: ManagerOptions) {
     this.#options = options;
@@ -178,7 +179,13 @@ export class Manager {
     await this.#shutDown();
   }
 
-  async #shutDown(): Promise<void> {
+  /** Once, whether the manager stopped on request or because it lost its lease (a later stop() finds it done). */
+  #shutDown(): Promise<void> {
+    this.#shuttingDown ??= this.#closeEverything();
+    return this.#shuttingDown;
+  }
+
+  async #closeEverything(): Promise<void> {
     await Promise.all(this.#allInformers().map((i) => i.stop()));
     await this.#server?.close();
     this.#server = undefined;

@@ -1,5 +1,6 @@
 /** What the ClusterRollout planner needs to know of one Cluster, read from its object alone. */
-import { Annotations, ClusterConditions, findCondition } from '@kok/api';
+import { ClusterConditions, findCondition } from '@kok/api';
+import { isClusterPaused } from '../cluster-spec.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { PROGRESS_DEADLINE_EXCEEDED } from '../rollback.ts';
 import { readRecord } from './cluster-record.ts';
@@ -17,7 +18,7 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Clus
     name: cluster.metadata.name ?? '',
     labels: cluster.metadata.labels ?? {},
     version: cluster.spec.version,
-    ...(isPaused(cluster) ? { paused: true } : {}),
+    ...(isClusterPaused(cluster) ? { paused: true } : {}),
     ...(availableSince === undefined ? {} : { availableSince }),
     ...(failure === undefined ? {} : { failure }),
     ...(record?.uid === rolloutUid
@@ -37,10 +38,6 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Clus
       : {}),
   };
 }
-
-/** What the Cluster reconciler honours too: spec.paused or the pause annotation. */
-const isPaused = (cluster: ClusterObject): boolean =>
-  cluster.spec.paused === true || cluster.metadata.annotations?.[Annotations.clusterPaused] !== undefined;
 
 const isCurrent = (cluster: ClusterObject): boolean =>
   cluster.status?.observedGeneration !== undefined &&
