@@ -3,7 +3,8 @@
  * real filesystem under a temp root, with the built-in supervisor running
  * the kubelet and containerd simulators.
  */
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Condition } from '@kok/api';
 import type {} from '@kok/testing/global-setup';
 import { builtinTypes, KubeClient } from '@kok/reconcile';
@@ -12,7 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from './agent.ts';
 import { serveHttp } from './http-server.ts';
-import { sha256Of } from './atomic-file.ts';
+import { sha256Of, TEMP_PREFIX } from './atomic-file.ts';
 import { componentType, machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
@@ -246,5 +247,15 @@ describe('node agent on a real apiserver', () => {
     // keepVersions 2: the current version and the one before it.
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.2'))).toBe(true);
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(false);
+  });
+
+  it('removes a temp leftover that appears in the store after start-up, at the end of its next pass', async () => {
+    // What an unpacking process of a SIGKILLed agent leaves when it outlives the agent's start-up recovery.
+    const leftover = join(host.paths.componentDir(host.kubelet), `${TEMP_PREFIX}v1.36.2-orphan`);
+    mkdirSync(leftover);
+    writeFileSync(join(leftover, 'kubelet'), 'half');
+    agent.kick();
+    await eventually(() => (existsSync(leftover) ? undefined : true), 'the leftover removed');
+    expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.2'))).toBe(true);
   });
 });

@@ -109,6 +109,8 @@ export class NodeAgent {
   #lastStatus: { status: AgentStatus; at: number } | undefined;
   #run: RunState = { error: undefined, drift: undefined, operation: undefined };
   #recovered = false;
+  /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
+  #componentNames: readonly string[] = [];
   #dirty = false;
   #looping: Promise<void> | undefined;
   #retryMs: number;
@@ -205,6 +207,7 @@ export class NodeAgent {
       this.#dirty = false;
       try {
         await this.#converge();
+        await this.#sweepStoreLeftovers();
         this.#retryMs = this.#options.retryBaseMs ?? 1000;
       } catch (error) {
         this.metrics.converges.inc({ result: 'failed' });
@@ -222,6 +225,20 @@ export class NodeAgent {
     const timer = setInterval(fn, ms);
     timer.unref();
     this.#timers.push(timer);
+  }
+
+  /**
+   * Between passes no install of this agent is under way, so a temp name in the store is a leftover that
+   * start-up recovery could not see yet: e.g. a `tar` a SIGKILLed agent had started, still unpacking.
+   */
+  async #sweepStoreLeftovers(): Promise<void> {
+    if (!this.#recovered) return;
+    try {
+      const removed = await this.#store.removeLeftovers(this.#componentNames);
+      if (removed.length) this.log.warn({ removed }, 'removed temp leftovers that appeared after start-up');
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not remove temp leftovers; trying again after the next pass');
+    }
   }
 
   async #recover(desired: DesiredState): Promise<void> {
@@ -270,6 +287,7 @@ export class NodeAgent {
     const desired = desiredState(machine, catalog, this.#policyFor(machine), (file) =>
       this.#fileSources.lookup(file),
     );
+    this.#componentNames = desired.components.map((c) => c.name);
     if (!this.#recovered) await this.#recover(desired);
     this.#syncHealthChecks(desired);
 
