@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { AgentMetrics } from './agent-metrics.ts';
 import { modeOf, removeTempLeftovers, sha256OfFile, writeFileAtomic } from './atomic-file.ts';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
+import type { InstallMethod } from './artifact-store.ts';
 import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
 import { isDisruptive, planConvergence } from './convergence-plan.ts';
 import type { DesiredComponent, DesiredState } from './desired-state.ts';
@@ -111,6 +112,8 @@ export class NodeAgent {
   #recovered = false;
   /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
   #componentNames: readonly string[] = [];
+  /** The Machine's address as last seen: `$(KOK_NODE_IP)` in commands and files. */
+  #nodeIP: string | undefined;
   #dirty = false;
   #looping: Promise<void> | undefined;
   #retryMs: number;
@@ -284,8 +287,13 @@ export class NodeAgent {
     }
     const catalog = new Map(this.#components.list().map((c) => [c.metadata?.name ?? '', c] as const));
     await this.#fileSources.track(machine.spec?.files ?? []);
-    const desired = desiredState(machine, catalog, this.#policyFor(machine), (file) =>
-      this.#fileSources.lookup(file),
+    this.#nodeIP = machine.spec?.address;
+    const desired = desiredState(
+      machine,
+      catalog,
+      this.#policyFor(machine),
+      (file) => this.#fileSources.lookup(file),
+      (content) => this.#expand(content),
     );
     this.#componentNames = desired.components.map((c) => c.name);
     if (!this.#recovered) await this.#recover(desired);
@@ -535,7 +543,7 @@ export class NodeAgent {
     );
     for (const c of targets) {
       if (this.#refused.has(refusalKey(c))) continue;
-      await this.#store.reinstall(c.name, c.version, c.artifact, c.install);
+      await this.#store.reinstall(c.name, c.version, c.artifact, this.#expandInstall(c.install));
       this.log.info({ component: c.name, version: c.version }, 'reinstalled');
     }
   }
@@ -548,7 +556,7 @@ export class NodeAgent {
           step.component.name,
           step.component.version,
           step.component.artifact,
-          step.component.install,
+          this.#expandInstall(step.component.install),
         );
         return;
       case 'writeFile': {
@@ -647,12 +655,26 @@ export class NodeAgent {
       name: component.name,
       unit: service.unit,
       command: service.command?.map(expand),
-      env: { KOK_ROOT: this.#expand('$(KOK_ROOT)'), KOK_NODE_NAME: this.#options.machineName },
+      env: {
+        KOK_ROOT: this.#expand('$(KOK_ROOT)'),
+        KOK_NODE_NAME: this.#options.machineName,
+        ...(this.#nodeIP === undefined ? {} : { KOK_NODE_IP: this.#nodeIP }),
+      },
     };
   }
 
+  #expandInstall(install: InstallMethod): InstallMethod {
+    return install.importCommand
+      ? { ...install, importCommand: install.importCommand.map((a) => this.#expand(a)) }
+      : install;
+  }
+
   #expand(text: string): string {
-    return expandHostVariables(text, { root: this.paths.root, nodeName: this.#options.machineName });
+    return expandHostVariables(text, {
+      root: this.paths.root,
+      nodeName: this.#options.machineName,
+      nodeIP: this.#nodeIP,
+    });
   }
 
   async #observe(desired: DesiredState) {

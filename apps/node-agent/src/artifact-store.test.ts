@@ -90,4 +90,22 @@ describe('artifact store', () => {
     expect((await store.installedVersions('containerd')).sort()).toEqual(['1.0.0', '1.0.2']);
     expect(await store.currentVersion('containerd')).toBe('1.0.0');
   });
+  it('imports an Image with its import command once verified, and keeps no version when the import fails', async () => {
+    const store = new ArtifactStore(paths);
+    const tarball = artifact('1.7.21');
+    const imported = join(root, 'imported.tar');
+    const importing = (exit: number) => ({
+      method: 'Image' as const,
+      importCommand: ['sh', '-c', `cp "$1" ${imported}; exit ${exit}`, 'sh', '$(KOK_ARTIFACT)'],
+    });
+    const failed = await store.install('pause', '3.10', tarball, importing(3)).catch((e: unknown) => e);
+    expect(String(failed)).toMatch(/pause: importing the image failed/);
+    expect(await store.installedVersions('pause')).toEqual([]);
+
+    await store.install('pause', '3.10', tarball, importing(0));
+    await store.activate('pause', '3.10', importing(0));
+    expect(await store.installedVersions('pause')).toEqual(['3.10']);
+    expect(readlinkSync(paths.currentLink('pause'))).toBe('3.10');
+    expect(sha256Of(readFileSync(imported))).toBe(tarball.sha256);
+  });
 });

@@ -34,10 +34,15 @@ export interface Artifact {
 }
 
 export interface InstallMethod {
-  readonly method: 'Archive' | 'Binary' | 'Deb' | 'Rpm';
+  readonly method: 'Archive' | 'Binary' | 'Image' | 'Deb' | 'Rpm';
   readonly path?: string | undefined;
   readonly stripComponents?: number | undefined;
+  /** Image: the import command, host variables already expanded; `$(KOK_ARTIFACT)` is replaced here. */
+  readonly importCommand?: readonly string[] | undefined;
 }
+
+/** Where an Image's tarball is kept inside its version directory (the directory exists only once it was imported). */
+export const IMAGE_TARBALL = 'image.oci.tar';
 
 /** The artifact's content is not what the catalog promised; it is deleted, never installed. */
 export class ChecksumMismatchError extends Error {
@@ -126,9 +131,9 @@ export class ArtifactStore {
    */
   async install(component: string, version: string, artifact: Artifact, how: InstallMethod): Promise<void> {
     if (await this.isInstalled(component, version)) return;
-    if (how.method !== 'Archive' && how.method !== 'Binary') {
+    if (how.method !== 'Archive' && how.method !== 'Binary' && how.method !== 'Image') {
       throw new Error(
-        `component ${component}: install method ${how.method} is not supported by this agent (Archive and Binary are)`,
+        `component ${component}: install method ${how.method} is not supported by this agent (Archive, Binary and Image are)`,
       );
     }
     const file = await this.download(artifact);
@@ -146,6 +151,10 @@ export class ArtifactStore {
           '--no-same-owner',
           `--strip-components=${how.stripComponents ?? 0}`,
         ]);
+      } else if (how.method === 'Image') {
+        const tarball = join(staging, IMAGE_TARBALL);
+        await copyFile(file, tarball);
+        await importImage(component, how, tarball);
       } else {
         const target = join(staging, binaryName(component, how));
         await copyFile(file, target);
@@ -268,6 +277,23 @@ export class ArtifactStore {
       throw new Error(`download of ${url} failed: HTTP ${response.status} ${response.statusText}`);
     }
     return Readable.fromWeb(response.body);
+  }
+}
+
+/** Runs the Image's import command; the version directory appears only after it succeeded. */
+async function importImage(component: string, how: InstallMethod, tarball: string): Promise<void> {
+  const [command, ...args] = (how.importCommand ?? []).map((arg) =>
+    arg.replaceAll('$(KOK_ARTIFACT)', tarball),
+  );
+  if (!command) throw new Error(`component ${component}: the Image method needs install.importCommand`);
+  try {
+    await run(command, args, { timeout: 120_000 });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(
+      `component ${component}: importing the image failed (${command} ${args.join(' ')}): ${(stderr || (error as Error).message).trim()}`,
+      { cause: error },
+    );
   }
 }
 

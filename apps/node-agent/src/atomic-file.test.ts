@@ -49,4 +49,12 @@ describe('host paths', () => {
     );
     expect(expandHostVariables('$(KOK_ROOT)/etc/x', { root: '/', nodeName: 'n' })).toBe('/etc/x');
   });
+
+  it('expands $(KOK_NODE_IP) to the Machine address, and leaves it as written while there is none', () => {
+    const text = '--node-ip=$(KOK_NODE_IP)';
+    expect(expandHostVariables(text, { root: '/', nodeName: 'n', nodeIP: '10.213.0.10' })).toBe(
+      '--node-ip=10.213.0.10',
+    );
+    expect(expandHostVariables(text, { root: '/', nodeName: 'n' })).toBe(text);
+  });
 });

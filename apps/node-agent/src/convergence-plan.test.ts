@@ -13,6 +13,14 @@ const component = (name: string, version: string, service = true): DesiredCompon
   service: service ? { type: 'Process', command: [name] } : undefined,
   onChange: service ? 'restart' : undefined,
 });
+const image = (name: string, version: string): DesiredComponent => ({
+  name,
+  version,
+  artifact: { url: `http://a/${name}-${version}`, sha256: 'b'.repeat(64) },
+  install: { method: 'Image', importCommand: ['ctr', 'images', 'import', '$(KOK_ARTIFACT)'] },
+  service: undefined,
+  onChange: undefined,
+});
 const file = (path: string, sha256: string, onChange?: DesiredFile['onChange']): DesiredFile => ({
   path,
   content: sha256,
@@ -63,6 +71,31 @@ describe('convergence planner', () => {
         observed: host({}),
       }),
       steps: ['install kubelet@v1', 'write /etc/k', 'activate kubelet@v1', 'start kubelet'],
+    },
+    {
+      name: 'fresh host with an image: the image is imported only once the runtime was started',
+      input: plan({
+        desired: desired([image('pause', '3.10'), component('containerd', 'v2')]),
+        observed: host({}),
+      }),
+      steps: [
+        'install containerd@v2',
+        'activate containerd@v2',
+        'start containerd',
+        'install pause@3.10',
+        'activate pause@3.10',
+      ],
+    },
+    {
+      name: 'a new image version next to a running runtime: import and switch, nothing restarts',
+      input: plan({
+        desired: desired([image('pause', '3.11'), component('containerd', 'v2')]),
+        observed: host({
+          pause: { current: '3.10', installed: ['3.10'], running: undefined },
+          containerd: { current: 'v2', installed: ['v2'], running: true },
+        }),
+      }),
+      steps: ['install pause@3.11', 'activate pause@3.11'],
     },
     {
       name: 'upgrade: install new, switch, restart, then collect beyond two versions',

@@ -5,7 +5,9 @@
  * Order: download and unpack every new version first (no disruption yet),
  * then write files, then switch `current` symlinks, then run the service
  * actions those changes owe (journaled before each mutation), then start
- * whatever should run and does not, then collect old versions.
+ * whatever should run and does not, then import images (an Image goes into
+ * the container runtime, which runs only from here on), then collect old
+ * versions.
  */
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import { inRemediationScope } from './desired-state.ts';
@@ -76,10 +78,12 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
   };
   const serviceNames = new Set(desired.components.filter((c) => c.service).map((c) => c.name));
 
-  const toActivate = desired.components.filter((component) => {
+  const changed = desired.components.filter((component) => {
     const seen = observed.components.get(component.name);
     return seen?.current !== component.version && input.refused?.get(component.name) !== component.version;
   });
+  const toActivate = changed.filter((component) => !isImage(component));
+  const toImport = changed.filter(isImage);
   for (const component of toActivate) {
     if (!observed.components.get(component.name)?.installed.includes(component.version))
       steps.push({ kind: 'install', component });
@@ -123,6 +127,15 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
     const willHaveVersion = seen?.current !== undefined || toActivate.some((c) => c.name === component.name);
     if (seen?.running !== true && willHaveVersion) steps.push({ kind: 'start', component: component.name });
   }
+  for (const component of toImport) {
+    if (!observed.components.get(component.name)?.installed.includes(component.version))
+      steps.push({ kind: 'install', component });
+    steps.push({
+      kind: 'activate',
+      component,
+      previousVersion: observed.components.get(component.name)?.current,
+    });
+  }
   for (const component of desired.components) {
     const seen = observed.components.get(component.name);
     const versionsAfter = new Set([...(seen?.installed ?? []), component.version]);
@@ -130,6 +143,10 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
       steps.push({ kind: 'collectGarbage', component: component.name });
   }
   return { steps, owedBy, restartGeneration: restartAsked ? desired.restartGeneration : undefined };
+}
+
+function isImage(component: DesiredComponent): boolean {
+  return component.install.method === 'Image';
 }
 
 /** True when the plan changes the host (GC alone does not count). */

@@ -70,6 +70,8 @@ export function desiredState(
   policy: DisruptionPolicy | undefined,
   /** Resolves secretRef / configMapRef. Default: none (such files are reported FileSourceUnsupported). */
   lookupFileSource?: FileSourceLookup,
+  /** Expands the host variables in a file's content (desired hashes are of what lands on disk). Default: none. */
+  expand: (content: string) => string = (content) => content,
 ): DesiredState {
   const problems: { reason: string; message: string }[] = [];
   const components: DesiredComponent[] = [];
@@ -118,6 +120,7 @@ export function desiredState(
       }
       content = found.content;
     }
+    content = expand(content);
     const rule = policy?.files?.find((f) => f.path === file.path);
     const action = rule ? serviceActionFor(rule.action) : undefined;
     files.push({

@@ -58,8 +58,19 @@ function safeSegment(segment: string): string {
   return segment;
 }
 
-/** Expands `$(KOK_ROOT)` and `$(KOK_NODE_NAME)` in a command argument or URL (Kubernetes `$(VAR)` style). */
-export function expandHostVariables(text: string, variables: { root: string; nodeName: string }): string {
+export interface HostVariables {
+  readonly root: string;
+  readonly nodeName: string;
+  /** The Machine's address; `$(KOK_NODE_IP)` stays as written while it has none. */
+  readonly nodeIP?: string | undefined;
+}
+
+/**
+ * Expands `$(KOK_ROOT)`, `$(KOK_NODE_NAME)` and `$(KOK_NODE_IP)` in a command
+ * argument, URL or file content (Kubernetes `$(VAR)` style).
+ */
+export function expandHostVariables(text: string, variables: HostVariables): string {
   const root = variables.root === '/' ? '' : variables.root.replace(/\/$/, '');
-  return text.replaceAll('$(KOK_ROOT)', root).replaceAll('$(KOK_NODE_NAME)', variables.nodeName);
+  const expanded = text.replaceAll('$(KOK_ROOT)', root).replaceAll('$(KOK_NODE_NAME)', variables.nodeName);
+  return variables.nodeIP === undefined ? expanded : expanded.replaceAll('$(KOK_NODE_IP)', variables.nodeIP);
 }

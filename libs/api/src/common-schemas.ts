@@ -175,7 +175,12 @@ export const FileSpec = s.object(
       minLength: 1,
       rules: [absolutePathRule],
     }),
-    content: s.optional(s.string('The file content, inline.', { maxLength: 262144 })),
+    content: s.optional(
+      s.string(
+        'The file content, inline. On the host, $(KOK_ROOT), $(KOK_NODE_NAME) and $(KOK_NODE_IP) (the Machine address) are replaced in it, as in a Component command, so one pool template serves hosts whose paths or addresses differ.',
+        { maxLength: 262144 },
+      ),
+    ),
     secretRef: s.optional(keySelector('Take the content from this Secret key.')),
     configMapRef: s.optional(keySelector('Take the content from this ConfigMap key.')),
     mode: s.optional(

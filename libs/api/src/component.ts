@@ -54,8 +54,8 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
     'How an artifact becomes files on the host.',
     {
       method: s.stringEnum(
-        'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Deb or Rpm: a package installed with the host package manager.',
-        ['Archive', 'Binary', 'Deb', 'Rpm'],
+        'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Image: an OCI image tarball imported into the container runtime by importCommand, once the runtime runs; Deb or Rpm: a package installed with the host package manager.',
+        ['Archive', 'Binary', 'Image', 'Deb', 'Rpm'],
       ),
       path: s.optional(absolutePath('Where Archive unpacks and Binary writes. Required for both.')),
       stripComponents: s.optional(
@@ -65,9 +65,20 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
           default: 0,
         }),
       ),
+      importCommand: s.optional(
+        command(
+          'Image only: the command that imports the downloaded tarball, $(KOK_ARTIFACT) standing for its path, e.g. ["$(KOK_ROOT)/usr/local/bin/ctr", "-n", "k8s.io", "images", "import", "--local", "$(KOK_ARTIFACT)"].',
+        ),
+      ),
     },
     {
       rules: [
+        cel<{ method: string; importCommand?: string[] }>({
+          rule: "(self.method == 'Image') == has(self.importCommand)",
+          message: 'install.importCommand is required for the Image method and allowed for no other',
+          fieldPath: '.importCommand',
+          check: (self) => (self.method === 'Image') === (self.importCommand !== undefined),
+        }),
         cel<{ method: string; path?: string }>({
           rule: "!(self.method in ['Archive', 'Binary']) || has(self.path)",
           message: 'install.path is required for the Archive and Binary methods',
