@@ -18,3 +18,18 @@ export {
   workloadImageReference,
   writeTestImages,
 } from './test-images.ts';
+export { ensureHostBinaries, hostVersions, type HostBinaries, type HostVersions } from './host-binaries.ts';
+export { realHostSupport, type HostSupport } from './host-support.ts';
+export { HostRig, type HostRigOptions } from './host-rig.ts';
+export { RealHost, type HostProvisioning } from './real-host.ts';
+export { serveArtifacts, type ArtifactServer } from './artifact-server.ts';
+export { leftovers, snapshotMachine, type MachineSnapshot } from './machine-snapshot.ts';
+export {
+  buildNodeSoftware,
+  COMPONENT_NAMES,
+  NODE_PATHS,
+  realHostTemplate,
+  type NodeSoftware,
+  type NodeSoftwareOptions,
+  type TemplateOptions,
+} from './node-software.ts';

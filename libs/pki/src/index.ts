@@ -10,3 +10,5 @@ export type { CertificateInfo } from './certificate-info.ts';
 export { describeCertificate, isSignedBy } from './certificate-info.ts';
 export type { KubeconfigCredentials, KubeconfigOptions } from './kubeconfig.ts';
 export { renderKubeconfig } from './kubeconfig.ts';
+export type { BootstrapToken, KubernetesManifest } from './node-bootstrap.ts';
+export { createBootstrapToken, nodeBootstrapRbac } from './node-bootstrap.ts';

@@ -19,7 +19,14 @@ export interface Layout {
     readonly schedulerKubeconfig: string;
     readonly kwokKubeconfig: string;
     readonly kwokConfig: string;
+    readonly caKey: string;
+    readonly kubeletClientCert: string;
+    readonly kubeletClientKey: string;
   };
+  /** Where the apiserver listens and what it advertises. */
+  readonly address: string;
+  /** Real kubelets join this control plane (see ControlPlaneOptions.joinable). */
+  readonly joinable: boolean;
   readonly ports: {
     readonly etcdClient: number;
     readonly etcdPeer: number;
@@ -40,6 +47,9 @@ export interface ExtraArgs {
 }
 
 const healthPaths = '/healthz,/readyz,/livez,/metrics';
+
+/** Pod addresses of a joinable control plane: each Node gets a /24 of it. */
+export const joinablePodCidr = '10.244.0.0/16';
 
 export function etcdSpec(layout: Layout, extra: readonly string[] = []): ProcessSpec {
   const client = `http://127.0.0.1:${layout.ports.etcdClient}`;
@@ -76,15 +86,26 @@ export function apiServerSpec(
     command: join(layout.binDir, 'kube-apiserver'),
     args: [
       `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-      '--bind-address=127.0.0.1',
+      `--bind-address=${layout.address}`,
       // Without a default route the apiserver cannot pick an address to advertise.
-      '--advertise-address=127.0.0.1',
+      `--advertise-address=${layout.address}`,
       `--secure-port=${ports.apiServer}`,
       `--cert-dir=${join(layout.dir, 'apiserver-certs')}`,
       `--tls-cert-file=${files.apiServerCert}`,
       `--tls-private-key-file=${files.apiServerKey}`,
       `--client-ca-file=${files.caCert}`,
-      '--authorization-mode=RBAC',
+      layout.joinable ? '--authorization-mode=Node,RBAC' : '--authorization-mode=RBAC',
+      ...(layout.joinable
+        ? [
+            // kubeadm's recipe: kubelets authenticate with a bootstrap token, then their own certificate.
+            '--enable-bootstrap-token-auth=true',
+            '--enable-admission-plugins=NodeRestriction',
+            `--kubelet-client-certificate=${files.kubeletClientCert}`,
+            `--kubelet-client-key=${files.kubeletClientKey}`,
+            // Host names of rig hosts resolve nowhere.
+            '--kubelet-preferred-address-types=InternalIP',
+          ]
+        : []),
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${files.serviceAccountPub}`,
       `--service-account-signing-key-file=${files.serviceAccountKey}`,
@@ -98,7 +119,7 @@ export function apiServerSpec(
     ],
     logFile: join(layout.dir, 'kube-apiserver.log'),
     isReady: () =>
-      probe(`https://127.0.0.1:${ports.apiServer}/readyz`, {
+      probe(`https://${layout.address}:${ports.apiServer}/readyz`, {
         ca: layout.pki.ca.certificatePem,
         cert: layout.pki.admin.certificatePem,
         key: layout.pki.admin.privateKeyPem,
@@ -121,7 +142,18 @@ export function controllerManagerSpec(layout: Layout, extra: readonly string[] =
       `--root-ca-file=${files.caCert}`,
       `--service-cluster-ip-range=${serviceClusterIpRange}`,
       '--leader-elect=false',
-      '--controllers=*',
+      ...(layout.joinable
+        ? [
+            // Signs kubelet client CSRs, which its csrapproving controller approves for bootstrap tokens.
+            `--cluster-signing-cert-file=${files.caCert}`,
+            `--cluster-signing-key-file=${files.caKey}`,
+            '--controllers=*,bootstrapsigner,tokencleaner',
+            // Each Node gets a pod CIDR; the container runtime renders its CNI config from it.
+            '--allocate-node-cidrs=true',
+            `--cluster-cidr=${joinablePodCidr}`,
+            '--node-cidr-mask-size=24',
+          ]
+        : ['--controllers=*']),
       // Each controller acts as its own ServiceAccount, bound to its bootstrap
       // role; the manager's own identity may do little by itself.
       '--use-service-account-credentials=true',

@@ -1,4 +1,5 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,8 @@ import {
   type ExtraArgs,
   type Layout,
 } from './components.ts';
-import { issueCertificate } from '@kok/pki';
-import { createControlPlanePki, kubeconfigFor } from './control-plane-pki.ts';
+import { issueCertificate, nodeBootstrapRbac } from '@kok/pki';
+import { apiServerKubeletClientName, createControlPlanePki, kubeconfigFor } from './control-plane-pki.ts';
 import { freePort } from './free-port.ts';
 import { kwokNodeAnnotation, kwokStages } from './kwok-stages.ts';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
@@ -34,6 +35,14 @@ export interface ControlPlaneOptions {
   readonly baseDir?: string;
   /** Extra flags per component. Default: none. */
   readonly extraArgs?: ExtraArgs;
+  /**
+   * Real kubelets join, as on a kubeadm cluster: the apiserver listens on
+   * `address` (e.g. a host rig's gateway, instead of 127.0.0.1) and accepts
+   * bootstrap tokens, authorizes Nodes (Node authorizer, NodeRestriction) and
+   * reaches kubelets with its own client certificate; the controller-manager
+   * signs kubelet CSRs and gives each Node a pod CIDR. Default: none.
+   */
+  readonly joinable?: { readonly address: string };
   /** Progress lines ("kube-apiserver ready in 4.1s"). Default: silent. */
   readonly onProgress?: (message: string) => void;
 }
@@ -48,7 +57,7 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   /** The same kubeconfig, loaded. */
   readonly kubeConfig: KubeConfig;
-  /** https://127.0.0.1:<port> */
+  /** https://127.0.0.1:<port> (or the joinable address) */
   readonly server: string;
   /** The temp dir holding data, certificates and logs; gone after stop(). */
   readonly dir: string;
@@ -93,7 +102,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 
   try {
-    const pki = await createControlPlanePki();
+    const address = options.joinable?.address ?? '127.0.0.1';
+    const pki = await createControlPlanePki(options.joinable?.address);
     const ports = {
       etcdClient: await freePort(),
       etcdPeer: await freePort(),
@@ -102,7 +112,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       scheduler: await freePort(),
       kwok: await freePort(),
     };
-    const server = `https://127.0.0.1:${ports.apiServer}`;
+    const server = `https://${address}:${ports.apiServer}`;
     const pkiDir = join(dir, 'pki');
     mkdirSync(pkiDir, { mode: 0o700 });
     const file = (name: string, content: string) => {
@@ -115,7 +125,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       binDir,
       pki,
       ports,
+      address,
+      joinable: options.joinable !== undefined,
       files: {
+        caKey: file('ca.key', pki.ca.privateKeyPem),
+        kubeletClientCert: file('kubelet-client.crt', pki.kubeletClient.certificatePem),
+        kubeletClientKey: file('kubelet-client.key', pki.kubeletClient.privateKeyPem),
         caCert: file('ca.crt', pki.ca.certificatePem),
         apiServerCert: file('apiserver.crt', pki.apiServerServing.certificatePem),
         apiServerKey: file('apiserver.key', pki.apiServerServing.privateKeyPem),
@@ -185,6 +200,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
+    if (options.joinable) {
+      const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+      for (const manifest of nodeBootstrapRbac(apiServerKubeletClientName))
+        await objects.create(manifest as KubernetesObject);
+    }
     if (options.nodes) {
       const began = performance.now();
       await createReadyKwokNodes(kubeConfig, options.nodes);

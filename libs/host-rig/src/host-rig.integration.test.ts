@@ -1,0 +1,87 @@
+/**
+ * The rig on this machine, with a shell standing in for the node-agent (the
+ * real agent, kubelet and containerd are in the e2e suite): a host gets its
+ * own network namespace and address, reaches the gateway and nothing else
+ * needs to, lives in its own cgroups, and teardown leaves nothing behind.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '@kok/testing';
+import { serveArtifacts } from './artifact-server.ts';
+import { HostRig } from './host-rig.ts';
+import { realHostSupport } from './host-support.ts';
+import { leftovers, snapshotMachine } from './machine-snapshot.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The rig appends --machine <name> --root <root> …: in this stand-in $4 is the root.
+const STAND_IN_AGENT = [
+  'sh',
+  '-c',
+  [
+    'root=$4',
+    'ip -o -4 addr show eth0 > "$root/address"',
+    'busybox wget -q -O "$root/fetched" "$(cat "$root/url")"',
+    // What a runtime does: mounts, a chain in its own iptables, a daemon that leaves its session.
+    'mkdir -p "$root/mnt" && mount -t tmpfs kok-test "$root/mnt"',
+    'iptables -N KOK-TEST-HOST',
+    'setsid sleep 3600 &',
+    'exec sleep 3600',
+  ].join('\n'),
+  'stand-in-agent',
+];
+
+const support = realHostSupport();
+const runsHere = support.supported || process.env.CI === 'true';
+
+describe.runIf(runsHere)('host rig', () => {
+  let rig: HostRig | undefined;
+  afterAll(async () => {
+    await rig?.destroy().catch(() => undefined);
+  });
+
+  it('runs on this machine (under CI it must: the real-host suites depend on it)', () => {
+    expect(support.problems).toEqual([]);
+  });
+
+  it('gives each host a namespace, an address that reaches the gateway, and cgroups; teardown leaves nothing', async () => {
+    const before = await snapshotMachine();
+    rig = await HostRig.create({ agentCommand: STAND_IN_AGENT });
+    const served = mkdtempSync(join(tmpdir(), 'kok-rig-served-'));
+    writeFileSync(join(served, 'hello'), 'from the gateway\n');
+    const server = await serveArtifacts(served, rig.gateway);
+    const hosts = [];
+    for (const name of ['rig-test-a', 'rig-test-b']) {
+      const host = await rig.startHost(name, {
+        agentKubeconfig: 'unused',
+        files: { '/url': server.urlOf('hello') },
+      });
+      hosts.push(host);
+    }
+    for (const host of hosts) {
+      await eventually(
+        `${host.name} to fetch from the gateway`,
+        async () => readFileSync(host.path('/fetched'), 'utf8') === 'from the gateway\n',
+        20_000,
+        { context: () => host.logTail() },
+      );
+      expect(readFileSync(host.path('/address'), 'utf8')).toContain(`inet ${host.address}/24`);
+      // The stand-in itself and the sleep that left its session.
+      expect(host.cgroups.pids().length).toBeGreaterThanOrEqual(2);
+    }
+    expect(new Set(hosts.map((h) => h.address)).size).toBe(2);
+    const during = await snapshotMachine();
+    expect(during.namespaces).toEqual(expect.arrayContaining(hosts.map((h) => h.network.namespace)));
+
+    await server.close();
+    rmSync(served, { recursive: true, force: true });
+    const owns = (entry: string) => rig?.owns(entry) ?? false;
+    await rig.destroy();
+    rig = undefined;
+    const after = await snapshotMachine();
+    expect(leftovers(before, after, owns)).toEqual({});
+    // The stand-ins' processes, the hosts' tmpfs mounts and iptables chain were all theirs alone.
+    expect(after.iptables.some((rule) => rule.includes('KOK-TEST-HOST'))).toBe(false);
+  });
+});

@@ -1,0 +1,316 @@
+/**
+ * The node software of a real host as kok describes it: Components for
+ * containerd, the kubelet and the images pods need, their artifacts (packed
+ * from the host-binaries cache), and a NodePool template whose files
+ * configure them. Everything per host is written with host variables
+ * ($(KOK_ROOT), $(KOK_NODE_NAME), $(KOK_NODE_IP)), so one template serves
+ * every host of the rig, as it would serve a fleet.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { ComponentSpec, NodePoolTemplate } from '@kok/api';
+import type { HostBinaries } from './host-binaries.ts';
+import { createTarArchive } from './tar-archive.ts';
+import { pauseImage, pauseImageReference, workloadImage } from './test-images.ts';
+
+/** Host paths of the software (under each agent's --root). */
+export const NODE_PATHS = {
+  containerd: '/usr/local/lib/containerd',
+  kubelet: '/usr/local/bin/kubelet',
+  containerdConfig: '/etc/containerd/config.toml',
+  cniTemplate: '/etc/containerd/cni-template.conflist',
+  kubeletConfig: '/etc/kubernetes/kubelet-config.yaml',
+  /** Written by the provisioner (the rig), never by a template. */
+  bootstrapKubeconfig: '/etc/kubernetes/bootstrap-kubelet.conf',
+  kubeletKubeconfig: '/etc/kubernetes/kubelet.conf',
+  caCert: '/etc/kubernetes/pki/ca.crt',
+} as const;
+
+export const COMPONENT_NAMES = {
+  containerd: 'containerd',
+  kubelet: 'kubelet',
+  pauseImage: 'pause-image',
+  workloadImage: 'workload-image',
+} as const;
+
+const SOCKET = '$(KOK_ROOT)/run/containerd/containerd.sock';
+const CTR = `$(KOK_ROOT)${NODE_PATHS.containerd}/ctr`;
+
+export interface NodeSoftwareOptions {
+  /** Where the artifacts are written (served by the rig's artifact server). */
+  readonly dir: string;
+  /** The URL a file in `dir` is served at. */
+  readonly urlOf: (file: string) => string;
+  readonly binaries: HostBinaries;
+  readonly kubeletVersions: readonly string[];
+  readonly containerdVersions: readonly string[];
+}
+
+export interface NodeSoftware {
+  /** Component name → spec. */
+  readonly components: Readonly<Record<string, ComponentSpec>>;
+  /** The versions of the two images (one each). */
+  readonly imageVersions: { readonly pause: string; readonly workload: string };
+}
+
+/** Packs the artifacts into `dir` and returns the catalog pointing at them. */
+export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
+  const publish = (file: string, bytes: Buffer) => {
+    writeFileSync(join(options.dir, file), bytes);
+    return { url: options.urlOf(file), sha256: createHash('sha256').update(bytes).digest('hex') };
+  };
+  const containerdVersions = options.containerdVersions.map((version) => {
+    const binary = (file: string) => ({
+      type: 'file' as const,
+      path: file,
+      mode: 0o755,
+      content: readFileSync(options.binaries.path('containerd', version, file)),
+    });
+    const archive = createTarArchive([
+      binary('containerd'),
+      binary('ctr'),
+      binary('containerd-shim-runc-v2'),
+    ]);
+    return { version, artifact: publish(`containerd-${version}.tar.gz`, gzipSync(archive)) };
+  });
+  const kubeletVersions = options.kubeletVersions.map((version) => ({
+    version,
+    artifact: publish(
+      `kubelet-${version}`,
+      readFileSync(options.binaries.path('kubelet', version, 'kubelet')),
+    ),
+  }));
+  const imageVersion = (reference: string) => reference.slice(reference.lastIndexOf(':') + 1);
+  const pause = pauseImage();
+  const workload = workloadImage();
+  const imageComponent = (file: string, version: string, tarball: Buffer): ComponentSpec => ({
+    versions: [{ version, artifact: publish(file, tarball) }],
+    install: {
+      method: 'Image',
+      importCommand: [
+        CTR,
+        '--address',
+        SOCKET,
+        '-n',
+        'k8s.io',
+        'images',
+        'import',
+        '--local',
+        '$(KOK_ARTIFACT)',
+      ],
+    },
+  });
+  return {
+    imageVersions: { pause: imageVersion(pause.reference), workload: imageVersion(workload.reference) },
+    components: {
+      [COMPONENT_NAMES.containerd]: {
+        versions: containerdVersions,
+        install: { method: 'Archive', path: NODE_PATHS.containerd },
+        service: {
+          type: 'Process',
+          command: [
+            `$(KOK_ROOT)${NODE_PATHS.containerd}/containerd`,
+            '--config',
+            `$(KOK_ROOT)${NODE_PATHS.containerdConfig}`,
+          ],
+        },
+        healthCheck: {
+          exec: { command: [CTR, '--address', SOCKET, 'version'] },
+          periodSeconds: 5,
+          timeoutSeconds: 5,
+          failureThreshold: 3,
+        },
+      },
+      [COMPONENT_NAMES.kubelet]: {
+        versions: kubeletVersions,
+        install: { method: 'Binary', path: NODE_PATHS.kubelet },
+        service: {
+          type: 'Process',
+          command: [
+            `$(KOK_ROOT)${NODE_PATHS.kubelet}`,
+            '--config',
+            `$(KOK_ROOT)${NODE_PATHS.kubeletConfig}`,
+            '--bootstrap-kubeconfig',
+            `$(KOK_ROOT)${NODE_PATHS.bootstrapKubeconfig}`,
+            '--kubeconfig',
+            `$(KOK_ROOT)${NODE_PATHS.kubeletKubeconfig}`,
+            '--cert-dir',
+            '$(KOK_ROOT)/var/lib/kubelet/pki',
+            '--root-dir',
+            '$(KOK_ROOT)/var/lib/kubelet',
+            '--hostname-override',
+            '$(KOK_NODE_NAME)',
+            '--node-ip',
+            '$(KOK_NODE_IP)',
+          ],
+        },
+        healthCheck: {
+          http: { url: 'http://127.0.0.1:10248/healthz' },
+          periodSeconds: 2,
+          timeoutSeconds: 5,
+          // A kubelet restarting under a new version answers within seconds; one that exits never does.
+          initialDelaySeconds: 5,
+          failureThreshold: 3,
+        },
+      },
+      [COMPONENT_NAMES.pauseImage]: imageComponent(
+        'pause.oci.tar',
+        imageVersion(pause.reference),
+        pause.tarball,
+      ),
+      [COMPONENT_NAMES.workloadImage]: imageComponent(
+        'busybox.oci.tar',
+        imageVersion(workload.reference),
+        workload.tarball,
+      ),
+    },
+  };
+}
+
+export interface TemplateOptions {
+  readonly kubelet: string;
+  readonly containerd: string;
+  readonly imageVersions: NodeSoftware['imageVersions'];
+  /** The cgroup the rig made for each host is `<cgroupParent>/<machine name>`: the kubelet's cgroupRoot. */
+  readonly cgroupParent: string;
+  /** Extra lines appended to the kubelet config (e.g. a setting that breaks it, for a failed canary). */
+  readonly kubeletConfigExtra?: string;
+}
+
+/** The pool template of a real host: the software at the given versions and its configuration files. */
+export function realHostTemplate(options: TemplateOptions): NodePoolTemplate {
+  return {
+    components: [
+      { name: COMPONENT_NAMES.containerd, version: options.containerd },
+      { name: COMPONENT_NAMES.kubelet, version: options.kubelet },
+      { name: COMPONENT_NAMES.pauseImage, version: options.imageVersions.pause },
+      { name: COMPONENT_NAMES.workloadImage, version: options.imageVersions.workload },
+    ],
+    files: [
+      { path: NODE_PATHS.containerdConfig, content: containerdConfig(), mode: 0o644 },
+      { path: NODE_PATHS.cniTemplate, content: cniTemplate(), mode: 0o644 },
+      {
+        path: NODE_PATHS.kubeletConfig,
+        content: kubeletConfig(options.cgroupParent) + (options.kubeletConfigExtra ?? ''),
+        mode: 0o644,
+      },
+    ],
+  };
+}
+
+/**
+ * containerd 2.x (config version 3) with everything under the host's root.
+ * OOM score adjustment is restricted because the rig's root may lack
+ * CAP_SYS_RESOURCE; the sandbox image is the one the host imported; the CNI
+ * config is rendered from the Node's pod CIDR (the kubelet passes it on).
+ */
+function containerdConfig(): string {
+  return `version = 3
+root = "$(KOK_ROOT)/var/lib/containerd"
+state = "$(KOK_ROOT)/run/containerd"
+
+[grpc]
+  address = "${SOCKET}"
+
+[ttrpc]
+  address = "${SOCKET}.ttrpc"
+
+[plugins]
+  [plugins.'io.containerd.internal.v1.opt']
+    path = "$(KOK_ROOT)/opt/containerd"
+  [plugins.'io.containerd.nri.v1.nri']
+    disable = true
+  [plugins.'io.containerd.grpc.v1.cri']
+    disable_tcp_service = true
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+  [plugins.'io.containerd.cri.v1.images']
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = "${pauseImageReference}"
+  [plugins.'io.containerd.cri.v1.runtime']
+    restrict_oom_score_adj = true
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = "runc"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+        runtime_path = "$(KOK_ROOT)${NODE_PATHS.containerd}/containerd-shim-runc-v2"
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          BinaryName = "/usr/sbin/runc"
+          Root = "$(KOK_ROOT)/run/containerd/runc"
+          SystemdCgroup = false
+    [plugins.'io.containerd.cri.v1.runtime'.cni]
+      bin_dirs = ["/usr/lib/cni"]
+      conf_dir = "$(KOK_ROOT)/etc/cni/net.d"
+      conf_template = "$(KOK_ROOT)${NODE_PATHS.cniTemplate}"
+`;
+}
+
+/** A bridge in the host's own network namespace; addresses from the Node's pod CIDR. */
+function cniTemplate(): string {
+  return `${JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'kok',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            dataDir: '$(KOK_ROOT)/var/lib/cni/networks',
+            ranges: [[{ subnet: '{{.PodCIDR}}' }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/**
+ * The kubelet on cgroup v1 with the cgroupfs driver, in its own cgroup root;
+ * its ports are the defaults, each host having its own network namespace.
+ * It leaves the machine's iptables alone and tolerates swap and a full-ish disk.
+ */
+function kubeletConfig(cgroupParent: string): string {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: ${cgroupParent}/$(KOK_NODE_NAME)
+cgroupsPerQOS: true
+containerRuntimeEndpoint: unix://${SOCKET}
+podLogsDir: $(KOK_ROOT)/var/log/pods
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: $(KOK_ROOT)${NODE_PATHS.caCert}
+authorization:
+  mode: Webhook
+clusterDomain: cluster.local
+clusterDNS: [10.0.0.10]
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+rotateCertificates: true
+failSwapOn: false
+makeIPTablesUtilChains: false
+evictionHard:
+  memory.available: 50Mi
+  nodefs.available: 1%
+  nodefs.inodesFree: 1%
+  imagefs.available: 1%
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+`;
+}
