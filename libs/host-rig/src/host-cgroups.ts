@@ -7,7 +7,6 @@
  * shims, containers) lives below it, which is how teardown finds them all.
  */
 import {
-  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
