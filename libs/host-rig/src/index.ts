@@ -33,3 +33,8 @@ export {
   type NodeSoftwareOptions,
   type TemplateOptions,
 } from './node-software.ts';
+export {
+  startRealHostCluster,
+  type RealHostCluster,
+  type RealHostClusterOptions,
+} from './real-host-cluster.ts';

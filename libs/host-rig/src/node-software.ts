@@ -82,7 +82,12 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
       readFileSync(options.binaries.path('kubelet', version, 'kubelet')),
     ),
   }));
-  const imageVersion = (reference: string) => reference.slice(reference.lastIndexOf(':') + 1);
+  // A Component version is x.y.z: an image tag like 3.10 becomes 3.10.0.
+  const imageVersion = (reference: string) => {
+    const parts = reference.slice(reference.lastIndexOf(':') + 1).split('.');
+    while (parts.length < 3) parts.push('0');
+    return parts.join('.');
+  };
   const pause = pauseImage();
   const workload = workloadImage();
   const imageComponent = (file: string, version: string, tarball: Buffer): ComponentSpec => ({
@@ -175,8 +180,11 @@ export interface TemplateOptions {
   readonly imageVersions: NodeSoftware['imageVersions'];
   /** The cgroup the rig made for each host is `<cgroupParent>/<machine name>`: the kubelet's cgroupRoot. */
   readonly cgroupParent: string;
-  /** Extra lines appended to the kubelet config (e.g. a setting that breaks it, for a failed canary). */
-  readonly kubeletConfigExtra?: string;
+  /**
+   * A failure drill: the kubelet config sets `failCgroupV1: true`, so on this
+   * cgroup v1 machine the kubelet exits at start. Default false.
+   */
+  readonly kubeletRefusesToStart?: boolean;
 }
 
 /** The pool template of a real host: the software at the given versions and its configuration files. */
@@ -193,7 +201,7 @@ export function realHostTemplate(options: TemplateOptions): NodePoolTemplate {
       { path: NODE_PATHS.cniTemplate, content: cniTemplate(), mode: 0o644 },
       {
         path: NODE_PATHS.kubeletConfig,
-        content: kubeletConfig(options.cgroupParent) + (options.kubeletConfigExtra ?? ''),
+        content: kubeletConfig(options.cgroupParent, options.kubeletRefusesToStart ?? false),
         mode: 0o644,
       },
     ],
@@ -279,10 +287,10 @@ function cniTemplate(): string {
  * its ports are the defaults, each host having its own network namespace.
  * It leaves the machine's iptables alone and tolerates swap and a full-ish disk.
  */
-function kubeletConfig(cgroupParent: string): string {
+function kubeletConfig(cgroupParent: string, refusesToStart: boolean): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-failCgroupV1: false
+failCgroupV1: ${refusesToStart}
 cgroupDriver: cgroupfs
 cgroupRoot: ${cgroupParent}/$(KOK_NODE_NAME)
 cgroupsPerQOS: true

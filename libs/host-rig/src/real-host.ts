@@ -2,8 +2,8 @@
  * One real host of the rig: a network namespace with its own address, a
  * root directory (the node-agent's --root), a cgroup root, and the
  * node-agent — the only process the rig starts. The agent runs in the host's
- * network namespace and a mount namespace of its own (what `ip netns exec`
- * gives), with private tmpfs over the few paths a kubelet and containerd
+ * network namespace and a mount namespace of its own (a slave of the
+ * machine's: mounts come in, none go out), with private tmpfs over the few paths a kubelet and containerd
  * hard-code (/run/netns, /var/log/containers, /var/lib/kubelet), so nothing a
  * host mounts or names is seen by the machine or by another host.
  */
@@ -91,11 +91,13 @@ export class RealHost {
     const privateMounts = HARD_CODED_HOST_PATHS.map((p) => `mount -t tmpfs -o mode=0755 kok-host ${p}`).join(
       ' && ',
     );
-    // Joins the host's cgroups first (everything it starts inherits them), then its namespaces.
+    // Joins the host's cgroups first (everything it starts inherits them), then its network namespace and a
+    // mount namespace of its own (not `ip netns exec`: that remounts /sys, hiding the cgroup hierarchies).
     const script = [
       'set -e',
       `for f in ${this.cgroups.procsFiles(AGENT_CGROUP).join(' ')}; do echo $$ > "$f"; done`,
-      `exec ip netns exec ${this.network.namespace} sh -c '${privateMounts} && exec "$@"' sh "$@"`,
+      `exec nsenter --net=/run/netns/${this.network.namespace} unshare --mount --propagation slave \\`,
+      `  sh -c '${privateMounts} && exec "$@"' sh "$@"`,
     ].join('\n');
     mkdirSync(dirname(this.logFile), { recursive: true });
     const log = openSync(this.logFile, 'a');
