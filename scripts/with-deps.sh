@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs a command after making sure everything it needs is installed: the npm
-# dependencies (pinned Node.js 24 included), the control-plane binaries and promtool.
+# dependencies (pinned Node.js 24 included), the control-plane binaries, the host binaries
+# (kubelet, containerd, crictl, node-problem-detector and their Debian packages) and promtool.
 # Used by the npm scripts, so that `npm run kok` and `npm test` work on a fresh clone.
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,6 +16,7 @@ if [ ! -f "${marker}" ] || [ "$(cat "${marker}")" != "${lock_hash}" ]; then
 fi
 
 bash tools/build-binaries.sh >/dev/null
+bash tools/build-host-binaries.sh >/dev/null
 
 # promtool checks the charts' alert rules and a real prometheus scrapes the operators in a
 # test: both come from Debian's prometheus package. Its service must not start on install
