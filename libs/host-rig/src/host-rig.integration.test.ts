@@ -4,7 +4,9 @@
  * own network namespace and address, reaches the gateway and nothing else
  * needs to, lives in its own cgroups, and teardown leaves nothing behind.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '@kok/testing';
 import { serveArtifacts } from './artifact-server.ts';
@@ -83,5 +85,32 @@ describe.runIf(runsHere)('host rig', () => {
     expect(leftovers(before, after, owns)).toEqual({});
     // The stand-ins' processes, the hosts' tmpfs mounts and iptables chain were all theirs alone.
     expect(after.iptables.some((rule) => rule.includes('KOK-TEST-HOST'))).toBe(false);
+  });
+
+  it('sweeps a rig whose process was SIGKILLed when the next rig is created', async () => {
+    const before = await snapshotMachine();
+    const orphan = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/orphaned-rig.ts', import.meta.url))],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const subnet = await new Promise<number>((resolve, reject) => {
+      orphan.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      orphan.once('exit', (code) => reject(new Error(`the orphan rig exited (${code}) before it was up`)));
+    });
+    expect(existsSync(`/run/netns/kok-${subnet}-0`)).toBe(true);
+    orphan.kill('SIGKILL');
+    await new Promise((resolve) => orphan.once('exit', resolve));
+
+    const next = await HostRig.create({ agentCommand: STAND_IN_AGENT });
+    await next.destroy();
+    const after = await snapshotMachine();
+    const theirs = (entry: string) =>
+      [`kok-${subnet}-`, `kokbr${subnet}`, `kokv${subnet}h`, `kok-rig${subnet}`, 'orphan'].some((mark) =>
+        entry.includes(mark),
+      );
+    expect(leftovers(before, after, theirs)).toEqual({});
   });
 });

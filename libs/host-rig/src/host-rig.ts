@@ -5,13 +5,14 @@
  * agent installs and runs everything else from the Machine's Components.
  * `destroy()` undoes all of it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { HostCgroups, memoryCgroupOf, removeEmptyCgroup } from './host-cgroups.ts';
 import type { HostProvisioning } from './real-host.ts';
 import { RealHost } from './real-host.ts';
 import { RigNetwork } from './rig-network.ts';
+import { registerRig, sweepStaleRigs, unregisterRig } from './stale-rigs.ts';
 
 export interface HostRigOptions {
   /** The node-agent command, e.g. `[process.execPath, '<repo>/apps/node-agent/src/main.ts']`. */
@@ -23,6 +24,7 @@ export interface HostRigOptions {
 }
 
 export class HostRig {
+  /** Holds `hosts/<name>` (each host's root), `logs/` and whatever its user puts there. */
   readonly dir: string;
   readonly network: RigNetwork;
   /** Host `<name>` has the cgroup root `<cgroupParent>/<name>` in every hierarchy. */
@@ -37,10 +39,15 @@ export class HostRig {
     this.cgroupParent = posix.join(memoryCgroupOf(), `kok-rig${network.subnet}`);
   }
 
+  /** Sweeps what dead rigs left on the machine first, then creates the network. */
   static async create(options: HostRigOptions): Promise<HostRig> {
+    await sweepStaleRigs((message) => console.warn(`[host-rig] ${message}`));
     const dir = mkdtempSync(join(options.baseDir ?? tmpdir(), 'kok-rig-'));
+    mkdirSync(join(dir, 'logs'));
     try {
-      return new HostRig(options, dir, await RigNetwork.create());
+      const rig = new HostRig(options, dir, await RigNetwork.create());
+      registerRig({ subnet: rig.network.subnet, pid: process.pid, dir, cgroupParent: rig.cgroupParent });
+      return rig;
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -104,6 +111,7 @@ export class HostRig {
     problems.push(...(await this.network.destroy()));
     removeEmptyCgroup(this.cgroupParent);
     rmSync(this.dir, { recursive: true, force: true });
+    if (problems.length === 0) unregisterRig(this.network.subnet);
     if (problems.length) throw new Error(`the host rig left things behind:\n${problems.join('\n')}`);
   }
 

@@ -28,6 +28,7 @@ export {
   buildNodeSoftware,
   COMPONENT_NAMES,
   NODE_PATHS,
+  realHostDisruptionPolicy,
   realHostTemplate,
   type NodeSoftware,
   type NodeSoftwareOptions,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { ComponentSpec, NodePoolTemplate } from '@kok/api';
+import type { ComponentSpec, NodePoolSpec, NodePoolTemplate } from '@kok/api';
 import type { HostBinaries } from './host-binaries.ts';
 import { createTarArchive } from './tar-archive.ts';
 import { pauseImage, pauseImageReference, workloadImage } from './test-images.ts';
@@ -204,6 +204,22 @@ export function realHostTemplate(options: TemplateOptions): NodePoolTemplate {
         content: kubeletConfig(options.cgroupParent, options.kubeletRefusesToStart ?? false),
         mode: 0o644,
       },
+    ],
+  };
+}
+
+/**
+ * What a change costs a real host: every change drains the node first (the
+ * default), and a configuration file restarts the service that reads it —
+ * without the restart, a new config would wait for the next version change.
+ */
+export function realHostDisruptionPolicy(): NonNullable<NodePoolSpec['disruptionPolicy']> {
+  return {
+    defaultAction: 'Drain',
+    files: [
+      { path: NODE_PATHS.containerdConfig, action: 'Drain', component: COMPONENT_NAMES.containerd },
+      { path: NODE_PATHS.cniTemplate, action: 'Drain', component: COMPONENT_NAMES.containerd },
+      { path: NODE_PATHS.kubeletConfig, action: 'Drain', component: COMPONENT_NAMES.kubelet },
     ],
   };
 }

@@ -55,7 +55,10 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
   const progress = options.onProgress ?? (() => undefined);
   const binaries = ensureHostBinaries();
   const versions = hostVersions();
-  const rig = await HostRig.create({ agentCommand: options.agentCommand, agentArgs: options.agentArgs ?? [] });
+  const rig = await HostRig.create({
+    agentCommand: options.agentCommand,
+    agentArgs: options.agentArgs ?? [],
+  });
   let controlPlane: ControlPlane | undefined;
   let server: ArtifactServer | undefined;
   const stop = async () => {
