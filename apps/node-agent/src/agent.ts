@@ -112,6 +112,8 @@ export class NodeAgent {
   #recovered = false;
   /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
   #componentNames: readonly string[] = [];
+  /** Services this agent process has started at least once. */
+  readonly #startedOnce = new Set<string>();
   /** The Machine's address as last seen: `$(KOK_NODE_IP)` in commands and files. */
   #nodeIP: string | undefined;
   #dirty = false;
@@ -616,7 +618,11 @@ export class NodeAgent {
         const component = desired.components.find((c) => c.name === step.component);
         if (component?.service) {
           await this.#services.start(this.#serviceDefinition(component));
-          this.#health.get(component.name)?.tracker.reset();
+          // A first start gets a fresh verdict. Starting one that exited by itself does not: a service that keeps
+          // exiting must end Failed (its checks keep failing), not look freshly started on every pass.
+          if (!this.#startedOnce.has(component.name)) this.#health.get(component.name)?.tracker.reset();
+          else this.log.warn({ component: component.name }, 'started again a service that exited');
+          this.#startedOnce.add(component.name);
         }
         return;
       }

@@ -1,0 +1,397 @@
+/**
+ * Real hosts, end to end: a control plane that accepts real kubelets, three
+ * hosts of the host rig (each its own network namespace, root and cgroups)
+ * that start with nothing but a node-agent, a short-lived bootstrap token and
+ * the cluster's CA, and the node-operator as a process. Everything on the
+ * hosts — containerd, the kubelet, the images pods run — is installed by the
+ * agents from Components; the kubelets join by TLS bootstrap.
+ *
+ * The scenarios build on each other, in order:
+ *   1. scale out: three Machines become three Ready Nodes (client certificates from approved CSRs);
+ *   2. a Deployment of three replicas with a PodDisruptionBudget (minAvailable 2) runs on them;
+ *   3. a NodePool rollout moves every host to the next kubelet minor and containerd version,
+ *      draining real pods through the Eviction API; the Deployment never drops below 2 available;
+ *   4. a kubelet configuration that makes it exit fails the canary, pauses the pool (maxFailed 0)
+ *      and is rolled back: the host runs its kubelet again, Node Ready;
+ *   5. an agent's credential is refused on another host's Machine.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import {
+  ALL_RESOURCES,
+  customResourceDefinition,
+  findCondition,
+  NodePoolConditions,
+  templateRevision,
+} from '@kok/api';
+import type { NodePoolTemplate } from '@kok/api';
+import {
+  realHostDisruptionPolicy,
+  realHostSupport,
+  realHostTemplate,
+  startRealHostCluster,
+} from '@kok/host-rig';
+import type { RealHostCluster } from '@kok/host-rig';
+import { builtinTypes, ForbiddenError, Informer, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { eventually, freePort } from '@kok/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { stopProcess } from './support/agent-hosts.ts';
+import { startOperatorProcess } from './support/operator-process.ts';
+import type { MachineObject, NodePoolObject } from './support/types.ts';
+import { componentType, machineType, nodePoolType } from './support/types.ts';
+
+const HOSTS = ['rh-0', 'rh-1', 'rh-2'];
+const POOL = 'real-hosts';
+const APP = 'sleeper';
+const AGENT_MAIN = fileURLToPath(new URL('../../apps/node-agent/src/main.ts', import.meta.url));
+const AGENT_DEPLOY = fileURLToPath(new URL('../../apps/node-agent/deploy/', import.meta.url));
+
+const support = realHostSupport();
+// Under CI the real path must run: a machine that cannot run it fails the suite instead of skipping it.
+const runsHere = support.supported || process.env.CI === 'true';
+
+let cluster: RealHostCluster;
+let client: KubeClient;
+let operator: ChildProcess | undefined;
+let workDir: string;
+let versions: { kubelet: readonly string[]; containerd: readonly string[] };
+/** The scenarios build on the first; the later ones fail at once without it instead of timing out. */
+let joined = false;
+
+const deploymentType = resourceType<
+  KubernetesObject & { spec: unknown; status?: { availableReplicas?: number } }
+>('apps/v1', 'Deployment', 'deployments', true);
+const pdbType = resourceType<KubernetesObject & { spec: unknown }>(
+  'policy/v1',
+  'PodDisruptionBudget',
+  'poddisruptionbudgets',
+  true,
+);
+const crdType = resourceType<KubernetesObject>(
+  'apiextensions.k8s.io/v1',
+  'CustomResourceDefinition',
+  'customresourcedefinitions',
+  false,
+);
+const csrType = resourceType<
+  KubernetesObject & {
+    spec: { username?: string; signerName?: string };
+    status?: { certificate?: string; conditions?: { type: string; status: string }[] };
+  }
+>('certificates.k8s.io/v1', 'CertificateSigningRequest', 'certificatesigningrequests', false);
+
+function template(step: 'old' | 'new' | 'broken'): NodePoolTemplate {
+  const latest = step !== 'old';
+  return realHostTemplate({
+    kubelet: latest ? (versions.kubelet.at(-1) as string) : (versions.kubelet[0] as string),
+    containerd: latest ? (versions.containerd.at(-1) as string) : (versions.containerd[0] as string),
+    imageVersions: cluster.software.imageVersions,
+    cgroupParent: cluster.rig.cgroupParent,
+    // On cgroup v1 this makes the kubelet refuse to start: a new revision whose kubelet exits at once.
+    ...(step === 'broken' ? { kubeletRefusesToStart: true } : {}),
+  });
+}
+
+const getPool = (): Promise<NodePoolObject> => client.get(nodePoolType, { name: POOL });
+const nodes = async (): Promise<V1Node[]> =>
+  (await client.list(builtinTypes.node)).items.filter((n) => HOSTS.includes(n.metadata?.name ?? ''));
+const isReady = (node: V1Node) =>
+  node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+function deploy(file: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(join(AGENT_DEPLOY, file), 'utf8')).map(
+    (d) => d.toJS() as KubernetesObject,
+  );
+}
+
+function hostContext(): string {
+  return cluster.rig.hosts.map((h) => `--- ${h.name} agent log:\n${h.logTail(15)}`).join('\n');
+}
+
+/** The pool's current revision is `revision`, every machine runs it, and every Node is Ready on `kubelet`. */
+async function settledAt(step: 'old' | 'new', timeoutMs: number): Promise<void> {
+  const revision = templateRevision(template(step));
+  const kubelet = step === 'old' ? versions.kubelet[0] : versions.kubelet.at(-1);
+  await eventually(
+    `every host at revision ${revision} with kubelet ${kubelet}, Ready`,
+    async () => {
+      if ((await getPool()).status?.currentRevision !== revision) return false;
+      const machines = (await client.list(machineType)).items;
+      const all = await nodes();
+      return (
+        machines.every((m) => m.status?.revision?.current === revision) &&
+        all.length === HOSTS.length &&
+        all.every(
+          (n) => isReady(n) && n.status?.nodeInfo?.kubeletVersion === kubelet && !n.spec?.unschedulable,
+        )
+      );
+    },
+    timeoutMs,
+    { intervalMs: 500, context: hostContext },
+  );
+}
+
+beforeAll(async () => {
+  if (!runsHere) return;
+  cluster = await startRealHostCluster({
+    agentCommand: [process.execPath, AGENT_MAIN],
+    agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
+    setup: async (admin) => {
+      for (const resource of ALL_RESOURCES)
+        await admin.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
+      // The agents' RBAC and admission policy, as the node-operator chart installs them.
+      const objects = KubernetesObjectApi.makeApiClient(admin.kubeConfig);
+      for (const object of [...deploy('rbac.yaml'), ...deploy('admission-policy.yaml')])
+        await objects.create(object);
+    },
+  });
+  versions = cluster.versions;
+  workDir = cluster.rig.dir;
+  client = new KubeClient(cluster.controlPlane.kubeConfig, { fieldManager: 'kok-e2e', qps: 100, burst: 200 });
+  await eventually(
+    'the nodes.kok.dev CRDs to be served',
+    async () => {
+      await client.list(machineType, { limit: 1 });
+      await client.list(nodePoolType, { limit: 1 });
+      return true;
+    },
+    60_000,
+  );
+  for (const [name, spec] of Object.entries(cluster.software.components))
+    await client.create(componentType, {
+      apiVersion: componentType.apiVersion,
+      kind: componentType.kind,
+      metadata: { name },
+      spec,
+    });
+  await client.create(nodePoolType, {
+    apiVersion: nodePoolType.apiVersion,
+    kind: nodePoolType.kind,
+    metadata: { name: POOL },
+    spec: {
+      template: template('old'),
+      rollout: {
+        strategy: { rollingUpdate: { maxUnavailable: 1 } },
+        waves: [{ name: 'canary', count: 1 }],
+        maxFailed: 0,
+        autoRollback: true,
+      },
+      drain: { timeoutSeconds: 300 },
+      disruptionPolicy: realHostDisruptionPolicy(),
+    },
+  } as NodePoolObject);
+  const metricsPort = await freePort();
+  operator = startOperatorProcess({
+    kubeconfigPath: cluster.controlPlane.kubeconfigPath,
+    metricsPort,
+    logFile: join(workDir, 'logs', 'node-operator.log'),
+  });
+}, 600_000);
+
+afterAll(async () => {
+  if (operator) await stopProcess(operator);
+  await cluster?.stop();
+}, 180_000);
+
+describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and upgraded by kok', () => {
+  it('runs on this machine (root, network namespaces, cgroup v1, runc, CNI plugins)', () => {
+    expect(support.problems).toEqual([]);
+  });
+
+  it('scales out: three Machines become three Ready Nodes, each kubelet joining by TLS bootstrap', async () => {
+    const old = template('old');
+    const began = Date.now();
+    for (const name of HOSTS) {
+      // As an installer leaves it: told the pool's revision; the host boots with nothing but the node-agent.
+      await client.create(machineType, {
+        apiVersion: machineType.apiVersion,
+        kind: machineType.kind,
+        metadata: { name },
+        spec: { pool: POOL, address: cluster.nextAddress(), revision: templateRevision(old), ...old },
+      } as MachineObject);
+      await cluster.addHost(name);
+    }
+    await eventually(
+      'three Ready Nodes',
+      async () => {
+        const all = await nodes();
+        return all.length === HOSTS.length && all.every(isReady);
+      },
+      240_000,
+      { intervalMs: 500, context: hostContext },
+    );
+    console.log(
+      `[real-hosts] 3 hosts joined, Ready ${((Date.now() - began) / 1000).toFixed(1)} s after the first Machine`,
+    );
+    for (const node of await nodes()) {
+      expect(node.status?.nodeInfo?.kubeletVersion).toBe(versions.kubelet[0]);
+      expect(node.status?.nodeInfo?.containerRuntimeVersion).toBe(
+        `containerd://${versions.containerd[0]?.replace(/^v/, '')}`,
+      );
+    }
+    // Each kubelet asked for its client certificate with its bootstrap token, and the controller-manager approved it.
+    const csrs = (await client.list(csrType)).items.filter(
+      (c) => c.spec.signerName === 'kubernetes.io/kube-apiserver-client-kubelet',
+    );
+    const approvedForBootstrap = csrs.filter(
+      (c) =>
+        c.spec.username?.startsWith('system:bootstrap:') &&
+        c.status?.conditions?.some((x) => x.type === 'Approved' && x.status === 'True') &&
+        c.status.certificate,
+    );
+    expect(approvedForBootstrap.length).toBeGreaterThanOrEqual(HOSTS.length);
+    joined = true;
+  });
+
+  it('runs a Deployment of three replicas guarded by a PodDisruptionBudget (minAvailable 2) on them', async () => {
+    expect(joined, 'the hosts never joined').toBe(true);
+    const labels = { app: APP };
+    await client.create(pdbType, {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: APP, namespace: 'default' },
+      spec: { minAvailable: 2, selector: { matchLabels: labels } },
+    });
+    await client.create(deploymentType, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: APP, namespace: 'default' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 5,
+            containers: [
+              {
+                name: 'sleep',
+                image: 'kok.dev/test/busybox:1',
+                imagePullPolicy: 'Never',
+                command: ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 1; done"],
+              },
+            ],
+          },
+        },
+      },
+    });
+    await eventually(
+      'three available replicas',
+      async () =>
+        (await client.get(deploymentType, { name: APP, namespace: 'default' })).status?.availableReplicas ===
+        3,
+      120_000,
+      { intervalMs: 500, context: hostContext },
+    );
+  });
+
+  it('rolls every host to the next kubelet minor and containerd version under running pods, draining them by Eviction', async () => {
+    expect(joined, 'the hosts never joined').toBe(true);
+    let minAvailable = Number.POSITIVE_INFINITY;
+    let samples = 0;
+    const sampler = setInterval(() => {
+      void client
+        .get(deploymentType, { name: APP, namespace: 'default' })
+        .then((d) => {
+          samples++;
+          minAvailable = Math.min(minAvailable, d.status?.availableReplicas ?? 0);
+        })
+        .catch(() => undefined);
+    }, 250);
+    // Every pod that leaves is recorded with its last state: an evicted pod carries DisruptionTarget/EvictionByEvictionAPI.
+    const gone: V1Pod[] = [];
+    const pods = new Informer<V1Pod>({ client, type: builtinTypes.pod, namespace: 'default' });
+    pods.addEventHandler({
+      onUpdate: (_old, pod) => {
+        if (pod.metadata?.deletionTimestamp && !gone.some((p) => p.metadata?.uid === pod.metadata?.uid))
+          gone.push(pod);
+      },
+    });
+    pods.start();
+    const began = Date.now();
+    try {
+      await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
+        spec: { template: template('new') },
+      });
+      await settledAt('new', 600_000);
+    } finally {
+      clearInterval(sampler);
+      await pods.stop();
+    }
+    console.log(
+      `[real-hosts] rollout of 3 hosts took ${((Date.now() - began) / 1000).toFixed(1)} s; ${gone.length} pods drained; min available ${minAvailable} in ${samples} samples`,
+    );
+    for (const node of await nodes())
+      expect(node.status?.nodeInfo?.containerRuntimeVersion).toBe(
+        `containerd://${versions.containerd.at(-1)?.replace(/^v/, '')}`,
+      );
+    expect(samples).toBeGreaterThan(20);
+    expect(minAvailable).toBeGreaterThanOrEqual(2);
+    expect(gone.length).toBeGreaterThan(0);
+    for (const pod of gone)
+      expect(
+        pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget')?.reason,
+        `pod ${pod.metadata?.name} left without an eviction`,
+      ).toBe('EvictionByEvictionAPI');
+    await eventually(
+      'three available replicas again',
+      async () =>
+        (await client.get(deploymentType, { name: APP, namespace: 'default' })).status?.availableReplicas ===
+        3,
+      120_000,
+    );
+  });
+
+  it('fails the canary on a kubelet that exits, pauses the pool and rolls it back: the host runs its kubelet again', async () => {
+    expect(joined, 'the hosts never joined').toBe(true);
+    await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
+      spec: { template: template('broken') },
+    });
+    const pool = await eventually(
+      'the pool to roll the broken revision back',
+      async () => {
+        const p = await getPool();
+        return findCondition(p.status?.conditions, NodePoolConditions.RolledBack)?.status === 'True'
+          ? p
+          : undefined;
+      },
+      300_000,
+      { intervalMs: 500, context: hostContext },
+    );
+    expect(findCondition(pool.status?.conditions, NodePoolConditions.Paused)?.status).toBe('True');
+    const message = findCondition(pool.status?.conditions, NodePoolConditions.RolledBack)?.message ?? '';
+    const failed = HOSTS.filter((name) => new RegExp(`\\b${name}\\b`).test(message));
+    expect(failed, message).toHaveLength(1);
+    await settledAt('new', 240_000);
+  });
+
+  it("refuses an agent's credential on another host's Machine (403 from the apiserver)", async () => {
+    expect(joined, 'the hosts never joined').toBe(true);
+    const config = new KubeConfig();
+    config.loadFromFile(cluster.rig.host('rh-0').path('/etc/kok/agent.kubeconfig'));
+    const agent = new KubeClient(config, { fieldManager: 'kok-node-agent' });
+    const own = await agent.patch(
+      machineType,
+      { name: 'rh-0' },
+      PatchType.merge,
+      { status: { agent: { version: '0.0.1-e2e' } } },
+      { subresource: 'status' },
+    );
+    expect(own.metadata?.name).toBe('rh-0');
+    const other = await agent
+      .patch(
+        machineType,
+        { name: 'rh-1' },
+        PatchType.merge,
+        { status: { agent: { version: '0.0.1-e2e' } } },
+        { subresource: 'status' },
+      )
+      .catch((error: unknown) => error);
+    expect(other).toBeInstanceOf(ForbiddenError);
+  });
+});
