@@ -13,6 +13,9 @@ import { firstServiceIP } from './network.ts';
 
 export type SignerName = 'ca' | 'frontProxyCA' | 'etcdCA';
 
+/** The user kube-apiserver is to kubelets (logs, exec, port-forward): its kubelet client certificate's CN. */
+export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+
 export interface CertificateAuthoritySpec {
   kind: 'ca';
   signer: SignerName;
@@ -157,7 +160,7 @@ export function pkiSpecs(inputs: PkiInputs): PkiSpec[] {
       kind: 'certificate',
       secretName: s.apiServerKubeletClient,
       signer: 'ca',
-      commonName: 'kube-apiserver-kubelet-client',
+      commonName: APISERVER_KUBELET_CLIENT_USER,
       organizations: ['system:masters'],
       usages: ['client'],
       dnsNames: [],

@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { APISERVER_KUBELET_CLIENT_USER, pkiSpecs } from '../certificates.ts';
+import { resolveCluster } from '../cluster-spec.ts';
+import { endpointOf } from '../endpoint.ts';
+import { clusterNames } from '../names.ts';
 import { agentAccessObjects } from './agent-access.ts';
 import { bundleTypeOf, nodeApiBundle } from './node-api-bundle.ts';
 
@@ -34,6 +38,34 @@ describe('the node API bundle', () => {
     expect(JSON.parse(JSON.stringify(crds)).sort(byKindAndName)).toEqual(committed.sort(byKindAndName));
     expect([...crdNames].sort()).toEqual(committed.map((c) => c.metadata?.name).sort());
     expect(crdNames).toContain('machines.nodes.kok.dev');
+  });
+
+  it('lets real kubelets join by TLS bootstrap and the apiserver reach them as its kubelet client certificate says', () => {
+    const bindings = nodeApiBundle().objects.filter(
+      (o) => o.kind === 'ClusterRoleBinding',
+    ) as (KubernetesObject & {
+      roleRef: { name: string };
+      subjects: { kind: string; name: string }[];
+    })[];
+    const grants = Object.fromEntries(
+      bindings.map((b) => [b.roleRef.name, b.subjects.map((s) => `${s.kind}:${s.name}`)]),
+    );
+    expect(grants).toMatchObject({
+      'system:node-bootstrapper': ['Group:system:bootstrappers'],
+      'system:certificates.k8s.io:certificatesigningrequests:nodeclient': ['Group:system:bootstrappers'],
+      'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient': ['Group:system:nodes'],
+      'system:kubelet-api-admin': [`User:${APISERVER_KUBELET_CLIENT_USER}`],
+    });
+    // The user granted kubelet access is the one the apiserver's kubelet client certificate names.
+    const cluster = resolveCluster({
+      metadata: { name: 'prod', namespace: 'fleet' },
+      spec: { version: 'v1.36.3' },
+    });
+    const names = clusterNames('fleet', 'prod');
+    const kubeletClient = pkiSpecs({ cluster, names, endpoint: endpointOf(cluster, names, undefined) }).find(
+      (spec) => spec.secretName === names.secrets.apiServerKubeletClient,
+    );
+    expect(kubeletClient).toMatchObject({ kind: 'certificate', commonName: APISERVER_KUBELET_CLIENT_USER });
   });
 
   it('is applied in an order the apiserver accepts: CRDs, a namespace before its contents, a policy before its binding', () => {

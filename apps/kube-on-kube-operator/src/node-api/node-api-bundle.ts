@@ -1,13 +1,18 @@
 /**
  * What the operator installs in every biz-cluster before its node-operator
  * runs: the nodes.kok.dev CRDs, built from libs/api exactly as crds/ is
- * generated from it (so nothing has to be read from disk at run time), and
- * the node agents' RBAC and admission policy.
+ * generated from it (so nothing has to be read from disk at run time), the
+ * node agents' RBAC and admission policy, and the RBAC of kubelet TLS
+ * bootstrap (@kok/pki nodeBootstrapRbac): holders of a bootstrap token may ask
+ * for a node client certificate, which is approved; Nodes renew their own; the
+ * apiserver's kubelet client may reach kubelets.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ALL_RESOURCES, customResourceDefinition, NODES_GROUP } from '@kok/api';
+import { nodeBootstrapRbac } from '@kok/pki';
 import type { ResourceType } from '@kok/reconcile';
 import { resourceType } from '@kok/reconcile';
+import { APISERVER_KUBELET_CLIENT_USER } from '../certificates.ts';
 import { contentHash } from '../template-hash.ts';
 import { agentAccessObjects } from './agent-access.ts';
 
@@ -22,7 +27,11 @@ export interface NodeApiBundle {
 
 export function nodeApiBundle(): NodeApiBundle {
   const crds = ALL_RESOURCES.filter((r) => r.group === NODES_GROUP).map(customResourceDefinition);
-  const objects: KubernetesObject[] = [...crds, ...agentAccessObjects];
+  const objects: KubernetesObject[] = [
+    ...crds,
+    ...agentAccessObjects,
+    ...nodeBootstrapRbac(APISERVER_KUBELET_CLIENT_USER),
+  ];
   return { objects, crdNames: crds.map((c) => c.metadata.name), hash: contentHash(objects) };
 }
 

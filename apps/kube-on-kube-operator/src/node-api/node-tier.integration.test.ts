@@ -14,7 +14,7 @@
  *
  * libs/pod-runtime's real-boot test covers a biz apiserver that really runs.
  */
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Manager } from '@kok/reconcile';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
@@ -42,6 +42,12 @@ const policyType = resourceType(
   false,
 );
 const clusterRoleType = resourceType('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false);
+const clusterRoleBindingType = resourceType<{ roleRef: { name: string } } & KubernetesObject>(
+  'rbac.authorization.k8s.io/v1',
+  'ClusterRoleBinding',
+  'clusterrolebindings',
+  false,
+);
 
 let client: KubeClient;
 let volumes: Awaited<ReturnType<typeof provisionVolumes>>;
@@ -146,6 +152,13 @@ describe('with a reachable biz apiserver', () => {
     }
     await client.get(policyType, { name: 'kok-node-agent-own-machine' });
     await client.get(clusterRoleType, { name: 'kok:node-agent' });
+    // Kubelet TLS bootstrap: token holders may ask for node client certificates, which are approved.
+    for (const [binding, role] of [
+      ['kok:kubelet-bootstrap', 'system:node-bootstrapper'],
+      ['kok:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient'],
+      ['kok:apiserver-kubelet-client', 'system:kubelet-api-admin'],
+    ] as const)
+      expect((await client.get(clusterRoleBindingType, { name: binding })).roleRef.name).toBe(role);
   }, 240_000);
 
   it('removes the node-operator when disabled and says so, then brings it back; the node API is installed once', async () => {

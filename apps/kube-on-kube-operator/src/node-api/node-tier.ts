@@ -1,10 +1,11 @@
 /**
  * The node tier of a Cluster, after its control plane and never holding it:
  * once the biz apiserver is Available at the desired version, the nodes.kok.dev
- * API (CRDs, node-agent RBAC and admission policy) is server-side applied into
- * the biz-cluster, then the node-operator Deployment runs against it. Its
- * trouble shows in NodeAPIInstalled and NodeOperatorAvailable only: the Cluster
- * stays Available and is not Degraded because of it.
+ * API (CRDs, node-agent RBAC and admission policy, kubelet bootstrap RBAC) is
+ * server-side applied into the biz-cluster, then the node-operator Deployment
+ * runs against it. Its trouble shows in NodeAPIInstalled and
+ * NodeOperatorAvailable only: the Cluster stays Available and is not Degraded
+ * because of it.
  *
  * The installed bundle's hash is recorded on the Cluster (annotation), so it is
  * applied once per bundle, not on every reconcile: a new operator release with
@@ -134,7 +135,7 @@ export class NodeTier {
       return { installed: status, reason };
     };
     const recorded = cluster.metadata.annotations?.[NODE_API_HASH_ANNOTATION];
-    const what = `the nodes.kok.dev CRDs (${current.crdNames.length}), the node-agent RBAC and admission policy`;
+    const what = `the nodes.kok.dev CRDs (${current.crdNames.length}), the node-agent RBAC and admission policy, the kubelet bootstrap RBAC`;
     if (recorded === current.hash)
       return set(true, 'Installed', `${what} are installed (bundle ${current.hash})`);
     if (!context.cluster.nodeOperator.enabled)
