@@ -11,7 +11,7 @@
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LastOperation } from '@kok/api';
-import { metaTime } from '@kok/api';
+import { MachineConditions, metaTime, setCondition } from '@kok/api';
 import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -32,6 +32,7 @@ import {
   SIMULATE_REBOOT,
 } from './host-reboot.ts';
 import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
+import { decommissionPhase } from './decommission.ts';
 import { desiredState, inRemediationScope } from './desired-state.ts';
 import type { Health } from './health-check.ts';
 import { HealthTracker, probe } from './health-check.ts';
@@ -90,6 +91,8 @@ export class NodeAgent {
   readonly log: Logger;
   readonly #options: NodeAgentOptions;
   readonly #client: KubeClient;
+  /** Owns only the Decommissioned condition. */
+  readonly #decommissionClient: KubeClient;
   readonly #events: EventRecorder;
   readonly #store: ArtifactStore;
   readonly #journal: Journal;
@@ -131,6 +134,12 @@ export class NodeAgent {
       qps: options.qps ?? 5,
       burst: (options.qps ?? 5) * 2,
       fieldManager: 'kok-node-agent',
+      userAgent: 'kok-node-agent',
+    });
+    this.#decommissionClient = new KubeClient(options.kubeConfig, {
+      qps: 1,
+      burst: 2,
+      fieldManager: 'kok-node-agent-decommission',
       userAgent: 'kok-node-agent',
     });
     this.#events = new EventRecorder({
@@ -298,6 +307,12 @@ export class NodeAgent {
       (content) => this.#expand(content),
     );
     this.#componentNames = desired.components.map((c) => c.name);
+    const leaving = decommissionPhase(machine);
+    if (leaving !== 'member') {
+      if (leaving === 'decommission') await this.#decommission(machine, desired);
+      else this.log.debug({ phase: leaving }, 'the Machine is leaving; the host changes nothing');
+      return;
+    }
     if (!this.#recovered) await this.#recover(desired);
     this.#syncHealthChecks(desired);
 
@@ -416,6 +431,50 @@ export class NodeAgent {
     this.metrics.converges.inc({ result: 'changed' });
     await this.#writeStatus(machine, desired, false);
     // Health checks of restarted services decide the next status; a resync picks them up.
+  }
+
+  /**
+   * The host leaves: every service stopped, every component and download
+   * removed, then the Decommissioned condition (under a field manager of its
+   * own, so the agent's other conditions stay as they were). Each step is
+   * idempotent, so a pass killed halfway is simply run again.
+   */
+  async #decommission(machine: MachineObject, desired: DesiredState): Promise<void> {
+    this.log.info(
+      { components: desired.components.map((c) => c.name) },
+      'decommissioning: the Machine was deleted and drained',
+    );
+    // The kubelet first, the runtime after it; reverse catalog order in general.
+    for (const component of [...desired.components].reverse())
+      if (component.service) await this.#services.stop(this.#serviceDefinitionOrName(component));
+    for (const component of desired.components)
+      await this.#store.removeComponent(component.name, component.install);
+    await this.#store.removeDownloads();
+    for (const { timer } of this.#health.values()) clearInterval(timer);
+    this.#health.clear();
+    const condition = setCondition(
+      undefined,
+      {
+        type: MachineConditions.Decommissioned,
+        status: 'True',
+        reason: 'SoftwareRemoved',
+        message: `stopped and removed ${desired.components.map((c) => c.name).join(', ') || 'nothing (no components)'}`,
+      },
+      new Date(),
+    );
+    await this.#decommissionClient.applyStatus(machineType, {
+      apiVersion: machineType.apiVersion,
+      kind: machineType.kind,
+      metadata: { name: this.#options.machineName },
+      status: { conditions: condition },
+    } as MachineObject);
+    await this.#events.record(
+      machine,
+      'Normal',
+      'Decommissioned',
+      'Decommission',
+      condition[0]?.message ?? '',
+    );
   }
 
   /** Journals the restart and reinstall generations a finished pass carried out. */

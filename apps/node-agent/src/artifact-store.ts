@@ -237,6 +237,28 @@ export class ArtifactStore {
   }
 
   /**
+   * Removes every version of `component`, its install-path link and its
+   * cached downloads' directory entry: what a host leaving the cluster keeps
+   * of it is nothing. Idempotent.
+   */
+  async removeComponent(component: string, how: InstallMethod): Promise<void> {
+    if (how.path) {
+      const link = this.#paths.host(how.path);
+      try {
+        if ((await lstat(link)).isSymbolicLink()) await rm(link, { force: true });
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    }
+    await rm(this.#paths.componentDir(component), { recursive: true, force: true });
+  }
+
+  /** Empties the download cache. */
+  async removeDownloads(): Promise<void> {
+    await rm(this.#paths.downloadsDir, { recursive: true, force: true });
+  }
+
+  /**
    * The artifact as a verified file in the download cache (named by its
    * SHA-256). A partial download lives under a temp name and is thrown away.
    */

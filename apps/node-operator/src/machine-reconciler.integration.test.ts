@@ -1,13 +1,24 @@
 /** The Machine controller against a real apiserver: once a Machine and its Node agree, reconciling again sends nothing. */
-import type { Machine } from '@kok/api';
-import { builtinTypes, Informer, isConflict, KubeClient, PatchType } from '@kok/reconcile';
+import { Finalizers } from '@kok/api';
+import type { Machine, NodePool } from '@kok/api';
+import {
+  builtinTypes,
+  EventRecorder,
+  Informer,
+  isConflict,
+  isNotFound,
+  KubeClient,
+  PatchType,
+} from '@kok/reconcile';
 import type { ReconcileContext } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
+import { Drainer } from './drainer.ts';
 import { machineReconciler } from './machine-reconciler.ts';
-import { machineType } from './resources.ts';
+import type { MachineDeps } from './machine-reconciler.ts';
+import { machineType, nodePoolType } from './resources.ts';
 import {
   createFleet,
   deleteFleet,
@@ -39,6 +50,30 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+const silent = pino({ level: 'silent' });
+
+/** Informers over the fleet, started and stopped with the test, and the reconciler's other parts. */
+async function depsFor(fleet: { selector: string }, writer: KubeClient): Promise<MachineDeps> {
+  const machines = new Informer<MachineObject>({ client, type: machineType, labelSelector: fleet.selector });
+  const nodes = new Informer<V1Node>({ client, type: builtinTypes.node, labelSelector: fleet.selector });
+  const pools = new Informer<NodePool & KubernetesObject>({ client, type: nodePoolType });
+  for (const informer of [machines, nodes, pools]) {
+    informer.start();
+    cleanups.push(() => informer.stop());
+  }
+  await Promise.all([machines.waitForSync(), nodes.waitForSync(), pools.waitForSync()]);
+  const events = new EventRecorder({ client: writer, controller: 'kok.dev/node-operator', logger: silent });
+  return {
+    client: writer,
+    machines,
+    nodes,
+    pools,
+    drainer: new Drainer(writer, events, silent),
+    events,
+    now: () => new Date(),
+  };
+}
+
 const ctx: ReconcileContext = {
   log: pino({ level: 'silent' }),
   reconcileID: 'test',
@@ -49,18 +84,12 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
   await installCrds(client);
   const fleet = await createFleet(client, 3, kubeletTemplate('v1.36.0'));
   cleanups.push(() => deleteFleet(client, fleet));
-  const machines = new Informer<MachineObject>({ client, type: machineType, labelSelector: fleet.selector });
-  const nodes = new Informer<V1Node>({ client, type: builtinTypes.node, labelSelector: fleet.selector });
-  for (const informer of [machines, nodes]) {
-    informer.start();
-    cleanups.push(() => informer.stop());
-  }
-  await machines.waitForSync();
-  await nodes.waitForSync();
   const counting = new CountingClient(sharedKubeConfig(), { fieldManager: 'kok-node-operator' });
-  const reconcile = machineReconciler({ client: counting, machines, nodes, now: () => new Date() });
+  const deps = await depsFor(fleet, counting);
+  const { machines, nodes } = deps;
+  const reconcile = machineReconciler(deps);
 
-  // First pass: the Node gets the pool label, the Machine its nodeRef and NodeHealthy. kwok may update a
+  // First pass: the Machine gets its finalizer, the Node the pool label, the Machine its nodeRef and NodeHealthy. kwok may update a
   // fresh Node between the cache and the patch: the patch is guarded, and the work queue would retry it.
   // The status apply goes out beside the Node patch, so a retried machine may send both again.
   for (const name of fleet.machines)
@@ -76,10 +105,15 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
   const nodePatches = counting.sent.filter((r) => r.startsWith('PATCH /api/v1/nodes/'));
   expect(new Set(nodePatches).size).toBe(3);
   expect(new Set(counting.sent.filter((r) => r.endsWith('/status'))).size).toBe(3);
+  expect(
+    new Set(counting.sent.filter((r) => /^PATCH \/apis\/nodes.kok.dev\/v1alpha1\/machines\/[^/]+$/.test(r)))
+      .size,
+  ).toBe(3);
   await eventually('the caches to show what was written', async () =>
     fleet.machines.every(
       (name) =>
         machines.getByName(undefined, name)?.status?.nodeRef?.name === name &&
+        machines.getByName(undefined, name)?.metadata?.finalizers?.includes(Finalizers.machine) === true &&
         nodes.getByName(undefined, name)?.metadata?.labels?.['nodes.kok.dev/pool'] === fleet.pool,
     ),
   );
@@ -100,4 +134,63 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
   );
   await reconcile({ name }, ctx);
   expect(counting.sent).toEqual([]);
+});
+
+it('lets a deleted Machine go only after its Node was cordoned, drained by eviction and deleted', async () => {
+  await installCrds(client);
+  const fleet = await createFleet(client, 1, kubeletTemplate('v1.36.0'));
+  cleanups.push(() => deleteFleet(client, fleet));
+  const name = fleet.machines[0] as string;
+  const writer = new KubeClient(sharedKubeConfig(), { fieldManager: 'kok-node-operator' });
+  const deps = await depsFor(fleet, writer);
+  const reconcile = machineReconciler(deps);
+  const pass = async () => {
+    try {
+      return await reconcile({ name }, ctx);
+    } catch (error) {
+      if (isConflict(error)) return undefined; // the work queue would retry
+      throw error;
+    }
+  };
+  await eventually('the finalizer', async () => {
+    await pass();
+    return deps.machines.getByName(undefined, name)?.metadata?.finalizers?.includes(Finalizers.machine);
+  });
+  const pod = await client.create(builtinTypes.pod, {
+    metadata: { name: `${name}-app`, namespace: 'default' },
+    spec: { nodeName: name, containers: [{ name: 'app', image: 'kok.dev/test/busybox:1' }] },
+  } as V1Pod);
+  cleanups.push(async () => {
+    await client
+      .delete(builtinTypes.pod, { name: pod.metadata?.name ?? '', namespace: 'default' })
+      .catch(() => undefined);
+  });
+
+  await client.delete(machineType, { name });
+  let sawCordon = false;
+  await eventually(
+    'the Machine to be gone',
+    async () => {
+      await pass();
+      sawCordon ||=
+        (await client.get(builtinTypes.node, { name }).catch(() => undefined))?.spec?.unschedulable === true;
+      return client.get(machineType, { name }).then(
+        () => false,
+        (error: unknown) => isNotFound(error),
+      );
+    },
+    60_000,
+  );
+  expect(sawCordon).toBe(true);
+  expect(await client.get(builtinTypes.node, { name }).catch((error: unknown) => isNotFound(error))).toBe(
+    true,
+  );
+  // The pod left through the Eviction API: it carries DisruptionTarget (or is gone already).
+  const left = await client
+    .get(builtinTypes.pod, { name: `${name}-app`, namespace: 'default' })
+    .catch(() => undefined);
+  if (left)
+    expect(left.status?.conditions?.find((c) => c.type === 'DisruptionTarget')?.reason).toBe(
+      'EvictionByEvictionAPI',
+    );
 });

@@ -1,31 +1,45 @@
-import { Annotations } from '@kok/api';
-import type { Machine } from '@kok/api';
-import type { Informer, KubeClient, Reconciler } from '@kok/reconcile';
+import { Annotations, Finalizers } from '@kok/api';
+import type { Machine, NodePool } from '@kok/api';
+import { addFinalizer, builtinTypes, isNotFound, removeFinalizer } from '@kok/reconcile';
+import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import { planDecommission } from './decommission-plan.ts';
+import type { Drainer } from './drainer.ts';
+import { isPoolMember } from './rollout-input.ts';
 import { machineNodeStatus, machineNodeStatusChanged } from './node-conditions.ts';
 import { syncNode } from './node-writer.ts';
 import { machineType } from './resources.ts';
 
 type MachineObject = Machine & KubernetesObject;
 
+/** How soon a leaving Machine is looked at again while its pods drain or its agent cleans up. */
+const DECOMMISSION_POLL_MS = 2_000;
+
 export interface MachineDeps {
   /** Its field manager owns nodeRef and the Node* conditions of Machine.status. */
   client: KubeClient;
   machines: Informer<MachineObject>;
   nodes: Informer<V1Node>;
+  /** The pool's drain settings apply when a Machine leaves. */
+  pools: Informer<NodePool & KubernetesObject>;
+  drainer: Drainer;
+  events: EventRecorder;
   now: () => Date;
 }
 
 /**
  * Machine ↔ Node: the Node gets the Machine's labels, taints and cordon (only
  * keys kok owns, recorded on the Node), and the Machine gets status.nodeRef,
- * NodeHealthy and the problem-detector conditions of its Node.
+ * NodeHealthy and the problem-detector conditions of its Node. A deleted
+ * Machine is a host leaving: see decommission-plan.ts.
  */
 export function machineReconciler(deps: MachineDeps): Reconciler {
   return async (request) => {
-    const machine = deps.machines.getByName(undefined, request.name);
-    if (!machine || machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined) return;
+    const cached = deps.machines.getByName(undefined, request.name);
+    if (!cached || cached.metadata?.annotations?.[Annotations.machinePaused] !== undefined) return;
     const node = deps.nodes.getByName(undefined, request.name);
+    if (cached.metadata?.deletionTimestamp) return decommission(deps, cached, node);
+    const machine = await addFinalizer(deps.client, machineType, cached, Finalizers.machine);
     const status = machineNodeStatus(machine, node, deps.now());
     // The two writes are independent (the status is read from the Node as cached), so they go out together.
     await Promise.all([
@@ -40,4 +54,42 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
         : undefined,
     ]);
   };
+}
+
+async function decommission(
+  deps: MachineDeps,
+  machine: MachineObject,
+  node: V1Node | undefined,
+): Promise<Result | void> {
+  if (!machine.metadata?.finalizers?.includes(Finalizers.machine)) return;
+  const name = machine.metadata.name ?? '';
+  if (node) await syncNode(deps.client, machine, node);
+  const step = planDecommission(machine, node);
+  switch (step.kind) {
+    case 'drain': {
+      const pool = deps.pools.list().find((p) => isPoolMember(machine, p));
+      const outcome = await deps.drainer.drain(machine, pool?.spec.drain, deps.now());
+      // Drained: the next pass (woken by the condition) goes on.
+      return outcome.drained ? undefined : { requeueAfter: DECOMMISSION_POLL_MS };
+    }
+    case 'awaitAgent':
+      return { requeueAfter: DECOMMISSION_POLL_MS };
+    case 'deleteNode':
+      try {
+        await deps.client.delete(builtinTypes.node, { name });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      await deps.events.record(
+        machine,
+        'Normal',
+        'NodeDeleted',
+        'Decommission',
+        `deleted Node ${name}: the host left`,
+      );
+      return { requeueAfter: DECOMMISSION_POLL_MS };
+    case 'release':
+      await removeFinalizer(deps.client, machineType, machine, Finalizers.machine);
+      return;
+  }
 }

@@ -27,6 +27,8 @@ export function desiredNodeFor(machine: Machine): DesiredNode {
     taints: machine.spec?.taints ?? [],
     unschedulable:
       machine.spec?.unschedulable === true ||
+      // A deleted Machine's host is leaving: nothing new is scheduled there.
+      machine.metadata?.deletionTimestamp !== undefined ||
       machine.metadata?.annotations?.[OperatorAnnotations.cordonedByRollout] !== undefined,
   };
 }

@@ -28,7 +28,7 @@ export const Annotations = {
 } as const;
 
 export const Finalizers = {
-  /** On a Machine: uncordon-or-drain and Node cleanup run before it goes. */
+  /** On a Machine: its Node is cordoned and drained, its host's software removed and its Node deleted before it goes. */
   machine: 'nodes.kok.dev/machine',
   /** On a Cluster: its control plane, PKI and data are torn down before it goes. */
   cluster: 'clusters.kok.dev/cluster',
@@ -48,6 +48,8 @@ export const MachineConditions = {
   NodeHealthy: 'NodeHealthy',
   Drained: 'Drained',
   Remediating: 'Remediating',
+  /** Set by the node agent once a deleted, drained Machine's host runs none of its software any more. */
+  Decommissioned: 'Decommissioned',
 } as const;
 
 export const NodePoolConditions = {

@@ -2,7 +2,7 @@
 import type {} from '@kok/testing/global-setup';
 import { customResourceDefinition, MachineResource, NodePoolResource, templateRevision } from '@kok/api';
 import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
-import { builtinTypes, KubeClient, resourceType } from '@kok/reconcile';
+import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { eventually as pollUntil, kwokNodeAnnotation } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
@@ -100,12 +100,19 @@ export async function createPool(client: KubeClient, fleet: Fleet, spec: NodePoo
   } as NodePool & KubernetesObject);
 }
 
+/** Deletes the pool, Machines (their finalizer dropped: no operator may be left to release them) and Nodes. */
 export async function deleteFleet(client: KubeClient, fleet: Fleet): Promise<void> {
   await client.delete(nodePoolType, { name: fleet.pool });
+  const gone = (error: unknown) => {
+    if (!isNotFound(error)) throw error;
+  };
   await Promise.all(
     fleet.machines.flatMap((name) => [
-      client.delete(machineType, { name }),
-      client.delete(builtinTypes.node, { name }),
+      client
+        .patch(machineType, { name }, PatchType.merge, { metadata: { finalizers: null } })
+        .then(() => client.delete(machineType, { name }))
+        .catch(gone),
+      client.delete(builtinTypes.node, { name }).catch(gone),
     ]),
   );
 }
