@@ -161,7 +161,8 @@ export function pkiSpecs(inputs: PkiInputs): PkiSpec[] {
       secretName: s.apiServerKubeletClient,
       signer: 'ca',
       commonName: APISERVER_KUBELET_CLIENT_USER,
-      organizations: ['system:masters'],
+      // No system:masters: the biz-cluster grants this user kubelet access alone (node API bundle).
+      organizations: [],
       usages: ['client'],
       dnsNames: [],
       ipAddresses: [],

@@ -107,9 +107,13 @@ describe('ensurePki', () => {
     expect(signedBy('prod-apiserver-serving', 'prod-etcd-ca')).toBe(false);
     const etcdServer = describeCertificate(text(secrets.get('prod-etcd-server'), 'tls.crt'));
     expect(etcdServer.extendedKeyUsages).toEqual(['serverAuth', 'clientAuth']);
-    expect(
-      describeCertificate(text(secrets.get('prod-apiserver-kubelet-client'), 'tls.crt')).organizations,
-    ).toEqual(['system:masters']);
+    // The apiserver's client to kubelets is an ordinary user, granted kubelet access by RBAC alone.
+    expect(describeCertificate(text(secrets.get('prod-apiserver-kubelet-client'), 'tls.crt'))).toMatchObject({
+      commonName: 'kube-apiserver-kubelet-client',
+      organizations: [],
+      extendedKeyUsages: ['clientAuth'],
+    });
+    expect(signedBy('prod-apiserver-kubelet-client', 'prod-ca')).toBe(true);
     expect(text(secrets.get('prod-sa'), 'sa.pub')).toMatch(/BEGIN PUBLIC KEY/);
     const kubeconfig = text(secrets.get('prod-controller-manager-kubeconfig'), KUBECONFIG_KEY);
     expect(kubeconfig).toContain('server: https://prod-apiserver.fleet.svc:6443');
@@ -122,6 +126,29 @@ describe('ensurePki', () => {
     const second = await ensurePki(pkiSpecs(inputs()), byName(first));
     expect(second.secrets).toEqual(first.secrets);
     expect(second.secrets.map(templateHashOf)).toEqual(first.secrets.map(templateHashOf));
+  });
+
+  it('reissues a kubelet client certificate made with system:masters (by an older operator) without it, and nothing else', async () => {
+    const specs = pkiSpecs(inputs());
+    const older = specs.map((spec) =>
+      spec.secretName === 'prod-apiserver-kubelet-client' && spec.kind === 'certificate'
+        ? { ...spec, organizations: ['system:masters'] }
+        : spec,
+    );
+    const before = byName(await ensurePki(older, new Map()));
+    const after = byName(await ensurePki(specs, before));
+    const changed = [...after.keys()].filter(
+      (name) => JSON.stringify(after.get(name)?.data) !== JSON.stringify(before.get(name)?.data),
+    );
+    expect(changed).toEqual(['prod-apiserver-kubelet-client']);
+    const reissued = describeCertificate(text(after.get('prod-apiserver-kubelet-client'), 'tls.crt'));
+    expect(reissued.organizations).toEqual([]);
+    expect(
+      isSignedBy(
+        text(after.get('prod-apiserver-kubelet-client'), 'tls.crt'),
+        text(before.get('prod-ca'), 'tls.crt'),
+      ),
+    ).toBe(true);
   });
 
   it('reissues only the serving certificate and admin kubeconfig when certSANs and the endpoint change, keeping the CA', async () => {
@@ -253,6 +280,7 @@ describe('CA rotation material', () => {
     expect(isSignedBy(text(reissuing.get('prod-etcd-peer'), 'tls.crt'), newCa)).toBe(true);
     const adminCa = text(reissuing.get('prod-ca'), 'tls.crt');
     expect(isSignedBy(kubeconfigClient(reissuing.get('prod-admin-kubeconfig')), adminCa)).toBe(true);
+    expect(isSignedBy(text(reissuing.get('prod-apiserver-kubelet-client'), 'tls.crt'), adminCa)).toBe(true);
 
     const removing = byName(
       await ensurePki(specs, reissuing, { caRotation: { generation: 1, phase: 'RemovingOldCA' } }),

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { templateHashOf } from '../template-hash.ts';
-import { controlPlaneComponents } from './bring-up-order.ts';
+import { controlPlaneComponents, nodeTierComponents } from './bring-up-order.ts';
 import type { ComponentName } from './component.ts';
 import { etcd, etcdArgs, initialCluster } from './etcd.ts';
 import { apiServer, apiServerArgs } from './kube-apiserver.ts';
@@ -12,6 +12,14 @@ import { OWNER, renderContext } from './render-fixtures.ts';
 
 const flag = (args: readonly string[], name: string) =>
   args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+
+/** `key → path` of each file a workload's projected volumes take from Secret `secret`. */
+const mountedFiles = (workload: V1Deployment | V1StatefulSet | undefined, secret: string) =>
+  (workload?.spec?.template.spec?.volumes ?? [])
+    .flatMap((volume) => volume.projected?.sources ?? [])
+    .filter((source) => source.secret?.name === secret)
+    .flatMap((source) => source.secret?.items ?? [])
+    .map((item) => `${item.key} → ${item.path}`);
 
 describe('etcd', () => {
   it.each([
@@ -86,6 +94,26 @@ describe('kube-apiserver', () => {
     expect(flag(args, 'advertise-address')).toEqual(['$(POD_IP)']);
   });
 
+  it('accepts real kubelets: bootstrap tokens, the Node authorizer, NodeRestriction and a kubelet client of its own', async () => {
+    const ctx = await renderContext();
+    const args = apiServerArgs(ctx.cluster, ctx.names);
+    expect(flag(args, 'enable-bootstrap-token-auth')).toEqual(['true']);
+    expect(flag(args, 'authorization-mode')).toEqual(['Node,RBAC']);
+    expect(flag(args, 'enable-admission-plugins')).toEqual(['NodeRestriction']);
+    expect(flag(args, 'disable-admission-plugins')).toEqual([]);
+    expect(flag(args, 'kubelet-client-certificate')).toEqual([
+      '/etc/kubernetes/pki/apiserver-kubelet-client.crt',
+    ]);
+    expect(flag(args, 'kubelet-client-key')).toEqual(['/etc/kubernetes/pki/apiserver-kubelet-client.key']);
+    // kubeadm's order: a host's own address first; a host name is the last resort (it seldom resolves in a pod).
+    expect(flag(args, 'kubelet-preferred-address-types')).toEqual(['InternalIP,ExternalIP,Hostname']);
+    const [deployment] = apiServer.render(ctx) as V1Deployment[];
+    expect(mountedFiles(deployment, 'prod-apiserver-kubelet-client')).toEqual([
+      'tls.crt → apiserver-kubelet-client.crt',
+      'tls.key → apiserver-kubelet-client.key',
+    ]);
+  });
+
   it.each<[string, Record<string, string>, Record<string, boolean>, Record<string, string[]>]>([
     [
       'extraArgs override a default in place',
@@ -143,6 +171,35 @@ describe('kube-controller-manager and kube-scheduler', () => {
     expect(deployment?.spec?.template.spec?.containers[0]?.image).toBe(
       'registry.k8s.io/kube-controller-manager:v1.36.3',
     );
+  });
+
+  it('controller-manager runs the bootstrap-token controllers and signs kubelet certificates with the CA alone', async () => {
+    const ctx = await renderContext();
+    const args = controllerManagerArgs(ctx.cluster, ctx.names);
+    expect(flag(args, 'controllers')).toEqual(['*,bootstrapsigner,tokencleaner']);
+    const [deployment] = controllerManager.render(ctx) as V1Deployment[];
+    expect(mountedFiles(deployment, 'prod-ca')).toEqual([
+      'ca.crt → ca.crt',
+      'tls.crt → signer.crt',
+      'tls.key → signer.key',
+    ]);
+  });
+
+  it('only the controller-manager mounts the cluster CA key, and read-only', async () => {
+    const ctx = await renderContext();
+    const holders = [...controlPlaneComponents, ...nodeTierComponents].flatMap((component) =>
+      (component.render(ctx) ?? [])
+        .filter((obj) => obj.kind === 'Deployment' || obj.kind === 'StatefulSet')
+        .filter((obj) =>
+          mountedFiles(obj as V1Deployment, 'prod-ca').some((file) => file.startsWith('tls.key ')),
+        )
+        .map((obj) => obj.metadata?.name),
+    );
+    expect(holders).toEqual(['prod-kube-controller-manager']);
+    const [deployment] = controllerManager.render(ctx) as V1Deployment[];
+    expect(deployment?.spec?.template.spec?.containers[0]?.volumeMounts).toEqual([
+      { name: 'pki', mountPath: '/etc/kubernetes/pki', readOnly: true },
+    ]);
   });
 
   it('scheduler reads its kubeconfig and feature gates', async () => {
