@@ -13,10 +13,12 @@
  *      draining real pods through the Eviction API; the Deployment never drops below 2 available;
  *   4. a kubelet configuration that makes it exit fails the canary, pauses the pool (maxFailed 0)
  *      and is rolled back: the host runs its kubelet again, Node Ready;
- *   5. an agent's credential is refused on another host's Machine.
+ *   5. scale in: a deleted Machine is cordoned and drained, its agent stops and removes the host's
+ *      software, its Node is deleted, its pods run elsewhere;
+ *   6. an agent's credential is refused on another host's Machine.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
@@ -36,7 +38,15 @@ import {
   startRealHostCluster,
 } from '@kok/host-rig';
 import type { RealHostCluster } from '@kok/host-rig';
-import { builtinTypes, ForbiddenError, Informer, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import {
+  builtinTypes,
+  ForbiddenError,
+  Informer,
+  isNotFound,
+  KubeClient,
+  PatchType,
+  resourceType,
+} from '@kok/reconcile';
 import { eventually, freePort } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -368,6 +378,54 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     const failed = HOSTS.filter((name) => new RegExp(`\\b${name}\\b`).test(message));
     expect(failed, message).toHaveLength(1);
     await settledAt('new', 240_000);
+  });
+
+  it('scales in: a deleted Machine is drained, its host runs none of its software, its Node is gone', async () => {
+    expect(joined, 'the hosts never joined').toBe(true);
+    const leaving = 'rh-2';
+    const host = cluster.rig.host(leaving);
+    await client.delete(machineType, { name: leaving });
+    await eventually(
+      `Machine ${leaving} to be gone`,
+      async () =>
+        client.get(machineType, { name: leaving }).then(
+          () => false,
+          (error: unknown) => isNotFound(error),
+        ),
+      180_000,
+      { intervalMs: 500, context: hostContext },
+    );
+    expect(
+      await client.get(builtinTypes.node, { name: leaving }).then(
+        () => false,
+        (error: unknown) => isNotFound(error),
+      ),
+    ).toBe(true);
+    // Nothing kok installed is left on the host, and only its agent still runs there.
+    expect(readdirSync(host.path('/opt/kok'))).toEqual([]);
+    const commands = host.cgroups
+      .pids()
+      .map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    expect(
+      commands.filter((c) => /kubelet|containerd/.test(c)),
+      commands.join('\n'),
+    ).toEqual([]);
+    // Its pods run elsewhere, and the pool counts one machine fewer.
+    await eventually(
+      'three available replicas on the remaining hosts',
+      async () => {
+        const pods = (await client.list(builtinTypes.pod, { namespace: 'default' })).items;
+        const deployment = await client.get(deploymentType, { name: APP, namespace: 'default' });
+        return deployment.status?.availableReplicas === 3 && pods.every((p) => p.spec?.nodeName !== leaving);
+      },
+      120_000,
+    );
+    await eventually(
+      'the pool to count 2 machines',
+      async () => (await getPool()).status?.machines === 2,
+      30_000,
+    );
+    await cluster.removeHost(leaving);
   });
 
   it("refuses an agent's credential on another host's Machine (403 from the apiserver)", async () => {
