@@ -42,16 +42,37 @@ export async function sweepStaleRigs(log: (message: string) => void = () => unde
     }
     if (isAlive(rig.pid)) continue;
     log(`sweeping rig ${rig.subnet} left by process ${rig.pid} (${rig.dir})`);
+    // A host that was starting when its rig died may not have joined its cgroups yet: its launcher still
+    // names the rig's directory or cgroups on its command line.
+    killCommandLinesMentioning([rig.dir, rig.cgroupParent]);
     const [parent, name] = splitPath(rig.cgroupParent);
-    await new HostCgroups(name, { parent }).destroy().catch((error: unknown) => log(String(error)));
+    const cgroupsGone = await new HostCgroups(name, { parent }).destroy().then(
+      () => true,
+      (error: unknown) => {
+        log(`rig ${rig.subnet}: ${String(error)}; the next rig tries again`);
+        return false;
+      },
+    );
     for (const namespace of readdirSync('/run/netns').filter((n) => n.startsWith(`kok-${rig.subnet}-`)))
       await systemBestEffort('ip', ['netns', 'del', namespace]);
     await systemBestEffort('ip', ['link', 'del', `kokbr${rig.subnet}`]);
     rmSync(rig.dir, { recursive: true, force: true });
+    if (!cgroupsGone) continue;
     unregisterRig(rig.subnet);
     swept.push(rig.subnet);
   }
   return swept;
+}
+
+function killCommandLinesMentioning(marks: readonly string[]): void {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (marks.some((mark) => commandLine.includes(mark))) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
 }
 
 function isAlive(pid: number): boolean {
