@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from './cli-errors.ts';
-import { helpText, parseCommandLine, VERBS } from './command-line.ts';
+import { helpText, parseCommandLine, tokenTtlSeconds, VERBS } from './command-line.ts';
 
 const base = { allNamespaces: false, watch: false, resume: false };
 
@@ -55,6 +55,19 @@ describe('parseCommandLine', () => {
         flags: { ...base, context: 'meta', output: 'json' },
       },
     ],
+    [
+      ['machine', 'bootstrap', 'worker-1'],
+      { kind: 'run', verb: 'machine bootstrap', name: 'worker-1', flags: base },
+    ],
+    [
+      ['kma', 'bootstrap', 'worker-1', '--ttl', '1h30m', '-o', 'json'],
+      {
+        kind: 'run',
+        verb: 'machine bootstrap',
+        name: 'worker-1',
+        flags: { ...base, ttlSeconds: 5400, output: 'json' },
+      },
+    ],
     [[], { kind: 'help' }],
     [['--help'], { kind: 'help' }],
     [['nodepool', '-h'], { kind: 'help', topic: 'nodepool' }],
@@ -80,6 +93,20 @@ describe('parseCommandLine', () => {
     [['cluster', 'kubeconfig', 'x', '-o', 'json'], '-o does not apply to cluster kubeconfig'],
     [['nodepool', 'status', 'x', '-w', '-o', 'json'], '--watch redraws the text view; leave out -o'],
     [['cluster', 'list', '-A', '-n', 'x'], 'use either -A/--all-namespaces or -n/--namespace, not both'],
+    [['machine', 'bootstrap'], 'machine bootstrap needs a NAME: kubectl kok machine bootstrap <name>'],
+    [['machine', 'describe', 'x', '--ttl', '1h'], '--ttl does not apply to machine describe'],
+    [
+      ['machine', 'bootstrap', 'x', '--ttl', 'soon'],
+      '--ttl "soon" is not a duration: use e.g. 15m, 1h or 90s',
+    ],
+    [
+      ['machine', 'bootstrap', 'x', '--ttl', '30s'],
+      '--ttl 30s is too short: a bootstrap token lives at least 1m',
+    ],
+    [
+      ['machine', 'bootstrap', 'x', '-o', 'wide'],
+      '-o wide is not supported by machine bootstrap: use json or yaml',
+    ],
     [['cluster', 'list', '--frobnicate'], "Unknown option '--frobnicate'"],
     [['cluster', 'list', '--context'], "Option '--context <value>' argument missing"],
   ])('%j is refused: %s', (argv, message) => {
@@ -92,6 +119,21 @@ describe('parseCommandLine', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toContain(message);
     expect((error as UsageError).exitCode).toBe(ExitCode.usage);
+  });
+
+  it.each([
+    ['15m', 900],
+    ['1h', 3600],
+    ['90s', 90],
+    ['1m', 60],
+    ['2h5m10s', 7510],
+    ['24h', 86_400],
+  ])('--ttl %s is %i s', (text, seconds) => {
+    expect(tokenTtlSeconds(text)).toBe(seconds);
+  });
+
+  it.each(['', '15', '15min', '1d', 'm', '-5m', '1m30', '5s1m'])('--ttl %j is not a duration', (text) => {
+    expect(() => tokenTtlSeconds(text)).toThrow(UsageError);
   });
 
   it('documents every command in --help, and only the topic asked for', () => {

@@ -29,6 +29,8 @@ export interface CommandFlags extends GlobalFlags {
   toRevision?: string;
   /** nodepool rollback: also set spec.paused to false, in the same write. Default false. */
   resume: boolean;
+  /** machine bootstrap: how long the bootstrap token lives, in seconds. Default 900 (15 minutes). */
+  ttlSeconds?: number;
 }
 
 export type Verb =
@@ -39,18 +41,21 @@ export type Verb =
   | 'nodepool pause'
   | 'nodepool resume'
   | 'nodepool rollback'
-  | 'machine describe';
+  | 'machine describe'
+  | 'machine bootstrap';
 
 export type Command =
   | { kind: 'help'; topic?: string }
   | { kind: 'version' }
   | { kind: 'run'; verb: Verb; name?: string; flags: CommandFlags };
 
+type VerbFlag = 'all-namespaces' | 'watch' | 'to-revision' | 'resume' | 'ttl';
+
 interface VerbSpec {
   /** Takes a NAME argument. */
   takesName: boolean;
   /** Flags beyond the global ones that make sense for this verb. */
-  flags: readonly ('all-namespaces' | 'watch' | 'to-revision' | 'resume')[];
+  flags: readonly VerbFlag[];
   /** Output formats this verb can print. */
   outputs: readonly OutputFormat[];
   summary: string;
@@ -105,6 +110,12 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
     outputs: ['json', 'yaml'],
     summary: 'Desired against observed: components, files, revision, conditions',
   },
+  'machine bootstrap': {
+    takesName: true,
+    flags: ['ttl'],
+    outputs: ['json', 'yaml'],
+    summary: 'Create a bootstrap token and print what a host needs to join as the Machine',
+  },
 };
 
 /** Resource words people type, kubectl-style: singular, plural and the CRD short names. */
@@ -129,6 +140,7 @@ const OPTIONS = {
   watch: { type: 'boolean', short: 'w' },
   'to-revision': { type: 'string' },
   resume: { type: 'boolean' },
+  ttl: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -172,7 +184,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       `${verb} takes ${spec.takesName ? 'one NAME' : 'no arguments'}; unexpected: ${unexpected.join(' ')}`,
     );
 
-  for (const flag of ['all-namespaces', 'watch', 'to-revision', 'resume'] as const) {
+  for (const flag of ['all-namespaces', 'watch', 'to-revision', 'resume', 'ttl'] as const) {
     if (values[flag] !== undefined && !spec.flags.includes(flag))
       throw new UsageError(`--${flag} does not apply to ${verb}`);
   }
@@ -198,7 +210,23 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values.context !== undefined) flags.context = values.context;
   if (values.namespace !== undefined) flags.namespace = values.namespace;
   if (values['to-revision'] !== undefined) flags.toRevision = values['to-revision'];
+  if (values.ttl !== undefined) flags.ttlSeconds = tokenTtlSeconds(values.ttl);
   return spec.takesName ? { kind: 'run', verb, name: name as string, flags } : { kind: 'run', verb, flags };
+}
+
+/** The fewest seconds a bootstrap token may live (@kok/pki createBootstrapToken). */
+const MIN_TOKEN_TTL_SECONDS = 60;
+
+/** `--ttl` as Go and kubectl write durations (`15m`, `1h30m`, `90s`), in whole seconds. */
+export function tokenTtlSeconds(text: string): number {
+  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!parts || text === '')
+    throw new UsageError(`--ttl "${text}" is not a duration: use e.g. 15m, 1h or 90s`);
+  const [hours, minutes, seconds] = parts.slice(1).map((part) => Number(part ?? 0));
+  const total = (hours ?? 0) * 3600 + (minutes ?? 0) * 60 + (seconds ?? 0);
+  if (total < MIN_TOKEN_TTL_SECONDS)
+    throw new UsageError(`--ttl ${text} is too short: a bootstrap token lives at least 1m`);
+  return total;
 }
 
 function isVerb(verb: string): verb is Verb {
@@ -230,6 +258,7 @@ Flags:
   -w, --watch               nodepool status: redraw on every change, until Ctrl-C
       --to-revision <rev>   nodepool rollback: go back to this revision instead of the last good one
       --resume              nodepool rollback: clear spec.paused in the same write
+      --ttl <duration>      machine bootstrap: how long the bootstrap token lives (default 15m)
   -h, --help                this help
 
 Exit codes: 0 success, 1 the command failed (not found, refused, unreachable), 2 usage error.

@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_RESOURCES, crdNameOf, metaTime, revisionName, templateRevision } from '@kok/api';
 import type { Cluster, Machine, NodePool, NodePoolTemplate } from '@kok/api';
-import { builtinTypes, KubeClient } from '@kok/reconcile';
+import { ApiError, builtinTypes, KubeClient } from '@kok/reconcile';
+import { KubeConfig } from '@kubernetes/client-node';
 import { sharedBinDir, sharedKubeConfig, sharedKubeconfigPath, uniqueName } from '@kok/testing/vitest';
 import type {} from '@kok/testing/global-setup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type { MachineBootstrap } from './machine-bootstrap.ts';
 import { clusterType, controllerRevisionType, machineType, nodePoolType } from './resources.ts';
 import type { ClusterObject, MachineObject, NodePoolObject } from './resources.ts';
 import { eventually, kok, REPOSITORY_ROOT, run, startKok } from './test-support/plugin-process.ts';
@@ -30,6 +32,8 @@ const clusterName = uniqueName('prod');
 const poolName = uniqueName('workers');
 const poolLabel = { 'kok.dev/test-pool': poolName };
 const OLD = 'b0b0b0b0b0';
+/** Bootstrap token Secrets the tests made (no tokencleaner runs here): removed at the end. */
+const bootstrapTokenSecrets: string[] = [];
 
 /** kubectl-kok with the shared kubeconfig. */
 const plugin = (...args: string[]) => kok([...args, '--kubeconfig', kubeconfig]);
@@ -103,6 +107,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!client) return;
+  for (const name of bootstrapTokenSecrets)
+    await client.delete(builtinTypes.secret, { namespace: 'kube-system', name }).catch(() => undefined);
   for (const index of [1, 2, 3]) await client.delete(machineType, { name: `${poolName}-m${index}` });
   await client.delete(nodePoolType, { name: poolName });
   await client.delete(builtinTypes.namespace, { name: namespace });
@@ -348,6 +354,116 @@ describe('kubectl kok machine describe', () => {
     expect(described.stdout).toMatch(
       /\/etc\/containerd\/config\.toml +ConfigMap kok-system\/containerd-config\[config\.toml\]/,
     );
+  });
+});
+
+describe('kubectl kok machine bootstrap', () => {
+  /** The bootstrap token Secrets in kube-system whose description names `machine`. */
+  async function tokensFor(machine: string) {
+    const { items } = await client.list(builtinTypes.secret, {
+      namespace: 'kube-system',
+      fieldSelector: 'type=bootstrap.kubernetes.io/token',
+    });
+    return items.filter((secret) =>
+      Buffer.from(secret.data?.description ?? '', 'base64')
+        .toString()
+        .includes(`Machine ${machine} `),
+    );
+  }
+
+  it('makes a bootstrap token Secret for the Machine and hands over a kubeconfig with that token, this apiserver and its CA', async () => {
+    const machine = `${poolName}-m1`;
+    const before = Date.now();
+    const outcome = await plugin('machine', 'bootstrap', machine, '--ttl', '2h', '-o', 'json');
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const bootstrap = JSON.parse(outcome.stdout) as MachineBootstrap;
+    expect(bootstrap.machine).toBe(machine);
+    expect(bootstrap.agentCommand).toBe(
+      `node-agent --machine ${machine} --kubeconfig /etc/kok/agent.kubeconfig`,
+    );
+    const expiresAt = Date.parse(bootstrap.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 2 * 3600_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 2 * 3600_000);
+
+    const [kubeletKubeconfig, ca] = bootstrap.files;
+    expect([kubeletKubeconfig?.path, kubeletKubeconfig?.mode]).toEqual([
+      '/etc/kubernetes/bootstrap-kubelet.conf',
+      0o600,
+    ]);
+    expect([ca?.path, ca?.mode]).toEqual(['/etc/kubernetes/pki/ca.crt', 0o644]);
+    const shared = sharedKubeConfig().getCurrentCluster();
+    expect(ca?.content).toBe(Buffer.from(shared?.caData ?? '', 'base64').toString());
+    const config = new KubeConfig();
+    config.loadFromString(kubeletKubeconfig?.content ?? '');
+    expect(config.getCurrentCluster()?.server).toBe(shared?.server);
+    const token = config.getCurrentUser()?.token ?? '';
+    expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+
+    // The token Secret the controller-manager and the apiserver read.
+    const [id, secretPart] = token.split('.');
+    const secret = await client.get(builtinTypes.secret, {
+      namespace: 'kube-system',
+      name: `bootstrap-token-${id}`,
+    });
+    bootstrapTokenSecrets.push(secret.metadata?.name ?? '');
+    expect(secret.type).toBe('bootstrap.kubernetes.io/token');
+    const data = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]),
+    );
+    expect(data).toEqual({
+      'token-id': id,
+      'token-secret': secretPart,
+      expiration: bootstrap.expiresAt,
+      'usage-bootstrap-authentication': 'true',
+      description: `kubelet bootstrap of Machine ${machine} (kubectl kok machine bootstrap)`,
+    });
+
+    // Server and CA are right: a client with this kubeconfig gets an answer from the apiserver (this test
+    // apiserver does not take bootstrap tokens, so the answer is a refusal), not a TLS failure.
+    const bootstrapClient = new KubeClient(config);
+    try {
+      const error = await bootstrapClient.list(builtinTypes.namespace).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ApiError);
+      expect([401, 403]).toContain((error as ApiError).code);
+    } finally {
+      bootstrapClient.close();
+    }
+  });
+
+  it('prints the files, the agent command and who must issue the agent credential, with a 15-minute token by default', async () => {
+    const machine = `${poolName}-m2`;
+    const outcome = await plugin('machine', 'bootstrap', machine);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toMatch(
+      new RegExp(
+        `^Bootstrap token for Machine "${machine}": Secret kube-system/bootstrap-token-[a-z0-9]{6}, valid for 15m \\(until `,
+      ),
+    );
+    expect(outcome.stdout).toContain('--- /etc/kubernetes/bootstrap-kubelet.conf (mode 0600)');
+    expect(outcome.stdout).toContain(
+      '--- /etc/kubernetes/pki/ca.crt (mode 0644): the cluster CA\n-----BEGIN CERTIFICATE-----',
+    );
+    expect(outcome.stdout).toContain(
+      `node-agent --machine ${machine} --kubeconfig /etc/kok/agent.kubeconfig\n`,
+    );
+    expect(outcome.stdout).toContain(`user system:node-agent:${machine} in group kok:node-agents`);
+    const tokens = await tokensFor(machine);
+    bootstrapTokenSecrets.push(...tokens.map((t) => t.metadata?.name ?? ''));
+    expect(tokens).toHaveLength(1);
+  });
+
+  it('refuses a Machine that does not exist, and makes no token for it', async () => {
+    expect(await plugin('machine', 'bootstrap', 'no-such-machine')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: Machine "no-such-machine" not found; list them with: kubectl get machines\n',
+    });
+    expect(await tokensFor('no-such-machine')).toEqual([]);
   });
 });
 

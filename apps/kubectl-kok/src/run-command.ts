@@ -6,7 +6,7 @@
 import type { CommandFlags, Verb } from './command-line.ts';
 import { clusterGet, clusterKubeconfig, clusterList } from './commands/cluster-commands.ts';
 import type { CommandIo } from './commands/io.ts';
-import { machineDescribe } from './commands/machine-commands.ts';
+import { machineBootstrapCommand, machineDescribe } from './commands/machine-commands.ts';
 import {
   nodePoolPause,
   nodePoolResume,
@@ -43,6 +43,8 @@ export async function runCommand(
         return await nodePoolRollback(connection, name, flags, io);
       case 'machine describe':
         return await machineDescribe(connection, name, flags, io);
+      case 'machine bootstrap':
+        return await machineBootstrapCommand(connection, name, flags, io);
     }
   } finally {
     connection.client.close();
