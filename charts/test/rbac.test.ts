@@ -1,12 +1,17 @@
 // The charts' RBAC is checked against what the code actually calls: each
 // operator runs as its chart's ServiceAccount, does real work, and must never be
 // refused by the apiserver.
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import 'reflect-metadata';
+import { CertificatesV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { kwokNodeAnnotation } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
+import { Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension } from '@peculiar/x509';
+import { webcrypto } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chartsDir, helm } from './helm.ts';
+import { chartsDir, helm, kubectl } from './helm.ts';
 import { freePort, OperatorProcess, serviceAccountKubeconfig } from './operator-process.ts';
 
 let operator: OperatorProcess | undefined;
@@ -47,6 +52,54 @@ async function installChart(chart: string): Promise<{ namespace: string; release
   );
   if (result.code !== 0) throw new Error(result.stderr);
   return { namespace, release };
+}
+
+/**
+ * The kubelet of `node` (the admin impersonating it, allowed to create CSRs by
+ * a binding of its own) posts a kubelet-serving CSR naming only the node.
+ */
+async function postServingCsrAs(node: string): Promise<string> {
+  const name = uniqueName('serving');
+  const user = `system:node:${node}`;
+  const bound = await kubectl(
+    'create',
+    'clusterrolebinding',
+    name,
+    '--clusterrole=system:node-bootstrapper',
+    `--user=${user}`,
+  );
+  if (bound.code !== 0) throw new Error(bound.stderr);
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const request = await Pkcs10CertificateRequestGenerator.create(
+    {
+      name: `CN=${user}, O=system:nodes`,
+      keys: (await webcrypto.subtle.generateKey(algorithm, false, [
+        'sign',
+        'verify',
+      ])) as webcrypto.CryptoKeyPair,
+      signingAlgorithm: algorithm,
+      extensions: [new SubjectAlternativeNameExtension([{ type: 'dns', value: node }])],
+    },
+    webcrypto,
+  );
+  const file = join(tmpdir(), `kok-${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name },
+      spec: {
+        signerName: 'kubernetes.io/kubelet-serving',
+        usages: ['digital signature', 'server auth'],
+        request: Buffer.from(request.toString('pem')).toString('base64'),
+      },
+    }),
+  );
+  const created = await kubectl('create', '-f', file, `--as=${user}`, '--as-group=system:nodes');
+  rmSync(file, { force: true });
+  if (created.code !== 0) throw new Error(created.stderr);
+  return name;
 }
 
 describe('chart RBAC covers what the operators call', () => {
@@ -122,7 +175,7 @@ describe('chart RBAC covers what the operators call', () => {
     expect(operator.forbidden()).toEqual([]);
   });
 
-  it('node-operator reconciles Machines, Nodes and a NodePool as its ServiceAccount', async () => {
+  it('node-operator reconciles Machines, Nodes and a NodePool and approves a serving CSR as its ServiceAccount', async () => {
     const { namespace, release } = await installChart('node-operator');
     const kubeconfig = await serviceAccountKubeconfig(namespace, release);
     const pool = uniqueName('pool');
@@ -183,6 +236,14 @@ describe('chart RBAC covers what the operators call', () => {
     await eventually('the owned label on the Node', async () => {
       const read = await kubeConfig.makeApiClient(CoreV1Api).readNode({ name: node });
       return read.metadata?.labels?.['kok.dev/rbac'] === 'checked';
+    });
+    // Approving a kubelet serving certificate takes the approval subresource and `approve` on the signer.
+    const csr = await postServingCsrAs(node);
+    await eventually('the serving CSR approved', async () => {
+      const read = await kubeConfig
+        .makeApiClient(CertificatesV1Api)
+        .readCertificateSigningRequest({ name: csr });
+      return read.status?.conditions?.some((c) => c.type === 'Approved' && c.reason === 'KokMachineMatched');
     });
     expect(operator.forbidden()).toEqual([]);
   });

@@ -10,7 +10,12 @@ import {
   resourceVersionChanged,
 } from '@kok/reconcile';
 import type { Predicate, Request } from '@kok/reconcile';
-import type { KubeConfig, KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1CertificateSigningRequest,
+  V1Node,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Drainer } from './drainer.ts';
 import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
@@ -23,9 +28,21 @@ import { machineIndexers } from './pool-members.ts';
 import { PoolMetrics } from './pool-metrics.ts';
 import { RemediationMetrics } from './remediation-metrics.ts';
 import { remediationReconciler } from './remediation-reconciler.ts';
-import { machineType, nodePoolType, remediationPolicyType } from './resources.ts';
+import {
+  certificateSigningRequestType,
+  machineType,
+  nodePoolType,
+  remediationPolicyType,
+} from './resources.ts';
 import { RevisionStore } from './revision-store.ts';
 import { isPoolMember } from './rollout-input.ts';
+import { KUBELET_SERVING_SIGNER } from './serving-csr-approval.ts';
+import {
+  machineChangedForServingCsr,
+  pendingServingCsrsOf,
+  servingCsrIndexers,
+  servingCsrReconciler,
+} from './serving-csr-reconciler.ts';
 import { matchesSelector } from '@kok/rollout';
 
 type MachineObject = Machine & KubernetesObject;
@@ -76,7 +93,7 @@ const REMEDIATION_FIELD_MANAGER = 'kok-node-operator-remediation';
 /** How often the apiserver version is read again for the version-skew guard. */
 const VERSION_TTL_MS = 30_000;
 
-/** Wires the Machine and NodePool controllers into a Manager; call start() on the result. */
+/** Wires the Machine, NodePool, serving-CSR and RemediationPolicy controllers into a Manager; call start() on the result. */
 export async function createOperator(options: OperatorOptions): Promise<Manager> {
   const namespace = options.namespace ?? 'kok-system';
   const now = options.now ?? ((): Date => new Date());
@@ -163,6 +180,26 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       (node) => poolsOf(machines.getByName(undefined, node.metadata?.name ?? '')),
       nodeChanged,
     );
+
+  // Kubelet serving certificates: nobody in Kubernetes approves them; a CSR is approved when its Machine vouches for it.
+  const csrs = manager.informer<V1CertificateSigningRequest>(certificateSigningRequestType, {
+    fieldSelector: `spec.signerName=${KUBELET_SERVING_SIGNER}`,
+    indexers: servingCsrIndexers,
+  });
+  manager
+    .controller({
+      name: 'serving-csr',
+      reconcile: servingCsrReconciler({
+        client: manager.client,
+        csrs,
+        machines,
+        events,
+        partialMachineView: options.labelSelector !== undefined,
+      }),
+      maxConcurrentReconciles: 2,
+    })
+    .watchPrimary(csrs, changed<V1CertificateSigningRequest>())
+    .watchMapped(machines, (machine) => pendingServingCsrsOf(csrs, machine), machineChangedForServingCsr);
 
   if ((options.remediation ?? true) && !(await servesRemediationPolicies(manager.client))) {
     manager.log.warn(

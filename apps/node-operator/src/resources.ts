@@ -1,7 +1,12 @@
 import { apiVersionOf, MachineResource, NodePoolResource, RemediationPolicyResource } from '@kok/api';
 import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { resourceType } from '@kok/reconcile';
-import type { KubernetesObject, V1ControllerRevision, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1CertificateSigningRequest,
+  V1ControllerRevision,
+  V1PodDisruptionBudget,
+} from '@kubernetes/client-node';
 
 /** REST addresses of the kinds the node-operator reads and writes besides the built-in ones. */
 export const machineType = resourceType<Machine & KubernetesObject>(
@@ -27,6 +32,12 @@ export const controllerRevisionType = resourceType<V1ControllerRevision>(
   'ControllerRevision',
   'controllerrevisions',
   true,
+);
+export const certificateSigningRequestType = resourceType<V1CertificateSigningRequest>(
+  'certificates.k8s.io/v1',
+  'CertificateSigningRequest',
+  'certificatesigningrequests',
+  false,
 );
 export const podDisruptionBudgetType = resourceType<V1PodDisruptionBudget>(
   'policy/v1',
