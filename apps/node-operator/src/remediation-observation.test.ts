@@ -8,6 +8,7 @@ import {
   remediationActionPatch,
   remediationCandidateFor,
   remediationFinishPatch,
+  remediationReleasePatch,
 } from './remediation-observation.ts';
 import type { RemediationActionSpec, RemediationRecord } from './remediation-plan.ts';
 import { OperatorAnnotations } from './resources.ts';
@@ -129,6 +130,21 @@ describe('remediationActionPatch', () => {
     expect(remediationFinishPatch(machine({ unschedulable: true }), after).spec).toEqual({
       unschedulable: false,
     });
+  });
+
+  it('releases a machine whose policy was deleted: the record goes, its own cordon is lifted, guarded by resourceVersion', () => {
+    const cordon = remediationActionPatch(machine(), 'rp', act({ type: 'Cordon' }), undefined, NOW);
+    const record = parseRemediationRecord(
+      (cordon.metadata as { annotations: Record<string, string> }).annotations[
+        OperatorAnnotations.remediation
+      ],
+    ) as RemediationRecord;
+    expect(remediationReleasePatch(machine({ unschedulable: true }), record)).toEqual({
+      metadata: { resourceVersion: '42', annotations: { [OperatorAnnotations.remediation]: null } },
+      spec: { unschedulable: false },
+    });
+    const restart = { ...record, action: 'RestartComponent', cordoned: false } as RemediationRecord;
+    expect(remediationReleasePatch(machine(), restart).spec).toBeUndefined();
   });
 });
 

@@ -159,6 +159,21 @@ export function remediationFinishPatch(machine: Machine, record: RemediationReco
   };
 }
 
+/**
+ * Its policy is gone: the machine leaves remediation as it is (a cordon the
+ * remediation made is lifted), so it no longer holds a place in the pool's
+ * budget for a remediation nobody will finish.
+ */
+export function remediationReleasePatch(machine: Machine, record: RemediationRecord): MergePatch {
+  return {
+    metadata: {
+      resourceVersion: machine.metadata?.resourceVersion,
+      annotations: { [OperatorAnnotations.remediation]: null },
+    },
+    ...(record.cordoned ? { spec: { unschedulable: false } } : {}),
+  };
+}
+
 /** Every action was tried: the machine stays under remediation (and out of the rollout) for a person to look at. */
 export function remediationExhaustedPatch(machine: Machine, record: RemediationRecord): MergePatch {
   return {

@@ -15,6 +15,7 @@ import {
   remediationCandidateFor,
   remediationExhaustedPatch,
   remediationFinishPatch,
+  remediationReleasePatch,
 } from './remediation-observation.ts';
 import type { RemediationMetrics } from './remediation-metrics.ts';
 import { planRemediation } from './remediation-plan.ts';
@@ -87,6 +88,7 @@ export function remediationReconciler(deps: RemediationDeps): Reconciler {
     const policy = deps.policies.getByName(undefined, request.name);
     if (!policy || policy.metadata?.deletionTimestamp) {
       nextPassAt.delete(request.name);
+      await releaseMachinesOf(deps, request.name);
       return;
     }
     // Every Machine event maps to the policy; at 10,000 machines one pass a second is plenty.
@@ -326,6 +328,27 @@ async function applyRemediation(
 
   await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, written, 10_000);
   return drainPending;
+}
+
+/** A deleted policy's machines leave remediation; otherwise they would hold budget places for ever. */
+async function releaseMachinesOf(deps: RemediationDeps, policyName: string): Promise<void> {
+  const now = deps.now();
+  for (const machine of deps.machines.list()) {
+    if (machine.metadata?.annotations?.[OperatorAnnotations.remediation] === undefined) continue;
+    const record = remediationCandidateFor(machine, undefined, undefined, false).record;
+    if (record?.policy !== policyName || record.state === 'Succeeded') continue;
+    const name = machine.metadata?.name ?? '';
+    await deps.client.patch(machineType, { name }, PatchType.merge, remediationReleasePatch(machine, record));
+    const message = `RemediationPolicy ${policyName} was deleted during ${record.action} (step ${record.step + 1}); remediation stopped`;
+    await setRemediating(
+      deps,
+      machine,
+      { status: 'False', reason: 'PolicyDeleted', message },
+      now,
+      new Map(),
+    );
+    await deps.events.record(machine, 'Normal', 'RemediationStopped', 'Remediate', message);
+  }
 }
 
 /** Server-side applies the Remediating condition only (its own field manager), when it would change. */
