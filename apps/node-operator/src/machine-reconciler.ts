@@ -1,6 +1,6 @@
 import { Annotations, Finalizers } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
-import { addFinalizer, builtinTypes, isNotFound, removeFinalizer } from '@kok/reconcile';
+import { builtinTypes, isNotFound, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { planDecommission } from './decommission-plan.ts';
@@ -39,7 +39,9 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     if (!cached || cached.metadata?.annotations?.[Annotations.machinePaused] !== undefined) return;
     const node = deps.nodes.getByName(undefined, request.name);
     if (cached.metadata?.deletionTimestamp) return decommission(deps, cached, node);
-    const machine = await addFinalizer(deps.client, machineType, cached, Finalizers.machine);
+    if (!cached.metadata?.finalizers?.includes(Finalizers.machine))
+      await addMachineFinalizer(deps.client, cached);
+    const machine = cached;
     const status = machineNodeStatus(machine, node, deps.now());
     // The two writes are independent (the status is read from the Node as cached), so they go out together.
     await Promise.all([
@@ -89,7 +91,31 @@ async function decommission(
       );
       return { requeueAfter: DECOMMISSION_POLL_MS };
     case 'release':
-      await removeFinalizer(deps.client, machineType, machine, Finalizers.machine);
+      await removeMachineFinalizer(deps.client, machine);
       return;
   }
+}
+
+/*
+ * The finalizer goes on and off by JSON patch, guarded by the Machine's UID and
+ * the finalizer list itself rather than by resourceVersion: a Machine's status
+ * changes all the time (agent reports), and a write that has nothing to do with
+ * status must not lose every race against them.
+ */
+async function addMachineFinalizer(client: KubeClient, machine: MachineObject): Promise<void> {
+  const uid = { op: 'test', path: '/metadata/uid', value: machine.metadata?.uid } as const;
+  const add = machine.metadata?.finalizers
+    ? ({ op: 'add', path: '/metadata/finalizers/-', value: Finalizers.machine } as const)
+    : ({ op: 'add', path: '/metadata/finalizers', value: [Finalizers.machine] } as const);
+  await client.patch(machineType, { name: machine.metadata?.name ?? '' }, PatchType.json, [uid, add]);
+}
+
+async function removeMachineFinalizer(client: KubeClient, machine: MachineObject): Promise<void> {
+  const index = machine.metadata?.finalizers?.indexOf(Finalizers.machine) ?? -1;
+  if (index < 0) return;
+  const path = `/metadata/finalizers/${index}`;
+  await client.patch(machineType, { name: machine.metadata?.name ?? '' }, PatchType.json, [
+    { op: 'test', path, value: Finalizers.machine },
+    { op: 'remove', path },
+  ]);
 }

@@ -144,7 +144,15 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   manager
     .controller({
       name: 'machine',
-      reconcile: machineReconciler({ client: manager.client, machines, nodes, pools, drainer, events, now }),
+      reconcile: machineReconciler({
+        client: manager.client,
+        machines,
+        nodes,
+        pools,
+        drainer,
+        events,
+        now,
+      }),
       // Each pass is one or two small writes; the client's QPS limit, not the worker count, bounds the load.
       maxConcurrentReconciles: 16,
     })
