@@ -27,7 +27,9 @@ export { leftovers, snapshotMachine, type MachineSnapshot } from './machine-snap
 export {
   buildNodeSoftware,
   COMPONENT_NAMES,
+  HOST_PROBLEM_CONDITION,
   NODE_PATHS,
+  PROBLEM_PATTERN,
   realHostDisruptionPolicy,
   realHostTemplate,
   type NodeSoftware,

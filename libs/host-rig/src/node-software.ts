@@ -26,13 +26,22 @@ export const NODE_PATHS = {
   bootstrapKubeconfig: '/etc/kubernetes/bootstrap-kubelet.conf',
   kubeletKubeconfig: '/etc/kubernetes/kubelet.conf',
   caCert: '/etc/kubernetes/pki/ca.crt',
+  nodeProblemDetector: '/usr/local/bin/node-problem-detector',
+  problemLogMonitor: '/etc/node-problem-detector/kok-problem-monitor.json',
+  /** A log of this host alone that node-problem-detector watches (see problemLogMonitor). */
+  problemLog: '/var/log/kok-problems.log',
 } as const;
+
+/** The Node condition node-problem-detector sets when a line matching PROBLEM_PATTERN appears in the problem log. */
+export const HOST_PROBLEM_CONDITION = 'KokHostProblem';
+export const PROBLEM_PATTERN = 'KOK-PROBLEM: .*';
 
 export const COMPONENT_NAMES = {
   containerd: 'containerd',
   kubelet: 'kubelet',
   pauseImage: 'pause-image',
   workloadImage: 'workload-image',
+  nodeProblemDetector: 'node-problem-detector',
 } as const;
 
 const SOCKET = '$(KOK_ROOT)/run/containerd/containerd.sock';
@@ -46,6 +55,9 @@ export interface NodeSoftwareOptions {
   readonly binaries: HostBinaries;
   readonly kubeletVersions: readonly string[];
   readonly containerdVersions: readonly string[];
+  readonly nodeProblemDetectorVersion: string;
+  /** https://<host>:<port> of the apiserver, as hosts reach it (node-problem-detector needs it spelled out). */
+  readonly apiServer: string;
 }
 
 export interface NodeSoftware {
@@ -83,6 +95,11 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
     ),
   }));
   // A Component version is x.y.z: an image tag like 3.10 becomes 3.10.0.
+  const npdVersion = options.nodeProblemDetectorVersion;
+  const npd = publish(
+    `node-problem-detector-${npdVersion}`,
+    readFileSync(options.binaries.path('node-problem-detector', npdVersion, 'node-problem-detector')),
+  );
   const imageVersion = (reference: string) => {
     const parts = reference.slice(reference.lastIndexOf(':') + 1).split('.');
     while (parts.length < 3) parts.push('0');
@@ -160,6 +177,27 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
           failureThreshold: 3,
         },
       },
+      [COMPONENT_NAMES.nodeProblemDetector]: {
+        versions: [{ version: npdVersion, artifact: npd }],
+        install: { method: 'Binary', path: NODE_PATHS.nodeProblemDetector },
+        service: {
+          type: 'Process',
+          command: [
+            `$(KOK_ROOT)${NODE_PATHS.nodeProblemDetector}`,
+            `--config.system-log-monitor=$(KOK_ROOT)${NODE_PATHS.problemLogMonitor}`,
+            // It reports with the kubelet's own (rotated) credential: NodeRestriction lets it touch only its Node.
+            `--apiserver-override=${options.apiServer}?inClusterConfig=false&auth=$(KOK_ROOT)${NODE_PATHS.kubeletKubeconfig}`,
+            '--hostname-override=$(KOK_NODE_NAME)',
+            '--prometheus-port=0',
+          ],
+        },
+        healthCheck: {
+          http: { url: 'http://127.0.0.1:20256/healthz' },
+          periodSeconds: 5,
+          failureThreshold: 3,
+          initialDelaySeconds: 5,
+        },
+      },
       [COMPONENT_NAMES.pauseImage]: imageComponent(
         'pause.oci.tar',
         imageVersion(pause.reference),
@@ -176,6 +214,8 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
 
 export interface TemplateOptions {
   readonly kubelet: string;
+  /** Run node-problem-detector at this version. Default: not at all. */
+  readonly nodeProblemDetector?: string;
   readonly containerd: string;
   readonly imageVersions: NodeSoftware['imageVersions'];
   /** The cgroup the rig made for each host is `<cgroupParent>/<machine name>`: the kubelet's cgroupRoot. */
@@ -195,8 +235,14 @@ export function realHostTemplate(options: TemplateOptions): NodePoolTemplate {
       { name: COMPONENT_NAMES.kubelet, version: options.kubelet },
       { name: COMPONENT_NAMES.pauseImage, version: options.imageVersions.pause },
       { name: COMPONENT_NAMES.workloadImage, version: options.imageVersions.workload },
+      ...(options.nodeProblemDetector
+        ? [{ name: COMPONENT_NAMES.nodeProblemDetector, version: options.nodeProblemDetector }]
+        : []),
     ],
     files: [
+      ...(options.nodeProblemDetector
+        ? [{ path: NODE_PATHS.problemLogMonitor, content: problemLogMonitor(), mode: 0o644 }]
+        : []),
       { path: NODE_PATHS.containerdConfig, content: containerdConfig(), mode: 0o644 },
       { path: NODE_PATHS.cniTemplate, content: cniTemplate(), mode: 0o644 },
       {
@@ -271,6 +317,46 @@ state = "$(KOK_ROOT)/run/containerd"
 `;
 }
 
+/**
+ * node-problem-detector's log monitor over this host's problem log: a line
+ * `<RFC 3339 time> KOK-PROBLEM: <what>` sets the Node condition
+ * KokHostProblem=True until node-problem-detector restarts.
+ */
+function problemLogMonitor(): string {
+  return `${JSON.stringify(
+    {
+      plugin: 'filelog',
+      pluginConfig: {
+        timestamp: '^(\\S+)',
+        message: '^\\S+ (.*)$',
+        timestampFormat: '2006-01-02T15:04:05Z07:00',
+      },
+      logPath: `$(KOK_ROOT)${NODE_PATHS.problemLog}`,
+      // On a restart only new lines count: a restart is how the condition is cleared.
+      lookback: '0s',
+      bufferSize: 10,
+      source: 'kok-problem-monitor',
+      conditions: [
+        {
+          type: HOST_PROBLEM_CONDITION,
+          reason: 'NoProblemLogged',
+          message: 'no problem in the host problem log',
+        },
+      ],
+      rules: [
+        {
+          type: 'permanent',
+          condition: HOST_PROBLEM_CONDITION,
+          reason: 'ProblemLogged',
+          pattern: PROBLEM_PATTERN,
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
 /** A bridge in the host's own network namespace; addresses from the Node's pod CIDR. */
 function cniTemplate(): string {
   return `${JSON.stringify(
@@ -326,6 +412,8 @@ clusterDNS: [10.0.0.10]
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
 rotateCertificates: true
+# Its serving certificate comes from a CSR too, which the node-operator approves only for the matching Machine.
+serverTLSBootstrap: true
 failSwapOn: false
 makeIPTablesUtilChains: false
 evictionHard:

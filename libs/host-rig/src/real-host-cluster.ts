@@ -85,6 +85,8 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
       binaries,
       kubeletVersions: versions.kubelet,
       containerdVersions: versions.containerd,
+      nodeProblemDetectorVersion: versions.nodeProblemDetector,
+      apiServer: controlPlane.server,
     });
     const cp = controlPlane;
     const ca = cp.kubeConfig.getCurrentCluster()?.caData;
@@ -111,7 +113,12 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
         });
         return rig.startHost(name, {
           agentKubeconfig: await cp.kubeconfigForUser(`system:node-agent:${name}`, ['kok:node-agents']),
-          files: { [NODE_PATHS.bootstrapKubeconfig]: bootstrap, [NODE_PATHS.caCert]: caPem },
+          files: {
+            [NODE_PATHS.bootstrapKubeconfig]: bootstrap,
+            [NODE_PATHS.caCert]: caPem,
+            // The host's own problem log exists from the start, as a system log would.
+            [NODE_PATHS.problemLog]: '',
+          },
         });
       },
       removeHost: async (name) => {
