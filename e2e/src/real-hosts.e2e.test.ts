@@ -11,20 +11,25 @@
  *   2. a Deployment of three replicas with a PodDisruptionBudget (minAvailable 2) runs on them;
  *   3. a NodePool rollout moves every host to the next kubelet minor and containerd version,
  *      draining real pods through the Eviction API; the Deployment never drops below 2 available;
- *   4. a kubelet configuration that makes it exit fails the canary, pauses the pool (maxFailed 0)
+ *   4. a problem logged on one host becomes its Node's condition (node-problem-detector, installed as a
+ *      Component), and a RemediationPolicy restarts the component named until it clears;
+ *   5. a kubelet configuration that makes it exit fails the canary, pauses the pool (maxFailed 0)
  *      and is rolled back: the host runs its kubelet again, Node Ready;
- *   5. scale in: a deleted Machine is cordoned and drained, its agent stops and removes the host's
+ *   6. scale in: a deleted Machine is cordoned and drained, its agent stops and removes the host's
  *      software, its Node is deleted, its pods run elsewhere;
- *   6. an agent's credential is refused on another host's Machine.
+ *   7. an agent's credential is refused on another host's Machine.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import {
   ALL_RESOURCES,
+  apiVersionOf,
+  Finalizers,
+  RemediationPolicyResource,
   customResourceDefinition,
   findCondition,
   NodePoolConditions,
@@ -32,6 +37,9 @@ import {
 } from '@kok/api';
 import type { NodePoolTemplate } from '@kok/api';
 import {
+  COMPONENT_NAMES,
+  HOST_PROBLEM_CONDITION,
+  NODE_PATHS,
   realHostDisruptionPolicy,
   realHostSupport,
   realHostTemplate,
@@ -57,6 +65,7 @@ import { componentType, machineType, nodePoolType } from './support/types.ts';
 
 const HOSTS = ['rh-0', 'rh-1', 'rh-2'];
 const POOL = 'real-hosts';
+const POOL_LABEL = 'e2e.kok.dev/pool';
 const APP = 'sleeper';
 const AGENT_MAIN = fileURLToPath(new URL('../../apps/node-agent/src/main.ts', import.meta.url));
 const AGENT_DEPLOY = fileURLToPath(new URL('../../apps/node-agent/deploy/', import.meta.url));
@@ -69,9 +78,11 @@ let cluster: RealHostCluster;
 let client: KubeClient;
 let operator: ChildProcess | undefined;
 let workDir: string;
-let versions: { kubelet: readonly string[]; containerd: readonly string[] };
+let versions: { kubelet: readonly string[]; containerd: readonly string[]; nodeProblemDetector: string };
 /** The scenarios build on the first; the later ones fail at once without it instead of timing out. */
 let joined = false;
+/** The hosts still in the cluster after the scale-in. */
+let remaining = HOSTS;
 
 const deploymentType = resourceType<
   KubernetesObject & { spec: unknown; status?: { availableReplicas?: number } }
@@ -82,6 +93,12 @@ const pdbType = resourceType<KubernetesObject & { spec: unknown }>(
   'poddisruptionbudgets',
   true,
 );
+const remediationPolicyType = resourceType<KubernetesObject & { spec: unknown }>(
+  apiVersionOf(RemediationPolicyResource),
+  'RemediationPolicy',
+  RemediationPolicyResource.plural,
+  false,
+);
 const crdType = resourceType<KubernetesObject>(
   'apiextensions.k8s.io/v1',
   'CustomResourceDefinition',
@@ -91,7 +108,7 @@ const crdType = resourceType<KubernetesObject>(
 const csrType = resourceType<
   KubernetesObject & {
     spec: { username?: string; signerName?: string };
-    status?: { certificate?: string; conditions?: { type: string; status: string }[] };
+    status?: { certificate?: string; conditions?: { type: string; status: string; reason?: string }[] };
   }
 >('certificates.k8s.io/v1', 'CertificateSigningRequest', 'certificatesigningrequests', false);
 
@@ -102,6 +119,7 @@ function template(step: 'old' | 'new' | 'broken'): NodePoolTemplate {
     containerd: latest ? (versions.containerd.at(-1) as string) : (versions.containerd[0] as string),
     imageVersions: cluster.software.imageVersions,
     cgroupParent: cluster.rig.cgroupParent,
+    nodeProblemDetector: cluster.versions.nodeProblemDetector,
     // On cgroup v1 this makes the kubelet refuse to start: a new revision whose kubelet exits at once.
     ...(step === 'broken' ? { kubeletRefusesToStart: true } : {}),
   });
@@ -117,6 +135,17 @@ function deploy(file: string): KubernetesObject[] {
   return parseAllDocuments(readFileSync(join(AGENT_DEPLOY, file), 'utf8')).map(
     (d) => d.toJS() as KubernetesObject,
   );
+}
+
+function operatorLogTail(): string {
+  try {
+    return readFileSync(join(workDir, 'logs', 'node-operator.log'), 'utf8')
+      .split('\n')
+      .slice(-20)
+      .join('\n');
+  } catch {
+    return '(no operator log)';
+  }
 }
 
 function hostContext(): string {
@@ -221,7 +250,7 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       await client.create(machineType, {
         apiVersion: machineType.apiVersion,
         kind: machineType.kind,
-        metadata: { name },
+        metadata: { name, labels: { [POOL_LABEL]: POOL } },
         spec: { pool: POOL, address: cluster.nextAddress(), revision: templateRevision(old), ...old },
       } as MachineObject);
       await cluster.addHost(name);
@@ -255,6 +284,23 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
         c.status.certificate,
     );
     expect(approvedForBootstrap.length).toBeGreaterThanOrEqual(HOSTS.length);
+    // Their serving certificates too: the node-operator approved each for the Machine of the same name and address.
+    await eventually(
+      'an approved kubelet serving certificate for every host',
+      async () => {
+        const serving = (await client.list(csrType)).items.filter(
+          (c) => c.spec.signerName === 'kubernetes.io/kubelet-serving' && c.status?.certificate,
+        );
+        return HOSTS.every((name) =>
+          serving.some(
+            (c) =>
+              c.spec.username === `system:node:${name}` &&
+              c.status?.conditions?.some((x) => x.type === 'Approved' && x.reason === 'KokMachineMatched'),
+          ),
+        );
+      },
+      60_000,
+    );
     joined = true;
   });
 
@@ -357,6 +403,65 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     );
   });
 
+  it('reports a problem logged on one host as its Node condition (node-problem-detector); a RemediationPolicy restarts the component and the condition clears', async () => {
+    expect(joined, 'the hosts never joined').toBe(true);
+    const sick = 'rh-1';
+    const condition = (node: V1Node | undefined) =>
+      node?.status?.conditions?.find((c) => c.type === HOST_PROBLEM_CONDITION);
+    await eventually(
+      'every Node to carry the problem detector condition, False',
+      async () => (await nodes()).every((n) => condition(n)?.status === 'False'),
+      60_000,
+      { intervalMs: 500, context: hostContext },
+    );
+    await client.create(remediationPolicyType, {
+      apiVersion: remediationPolicyType.apiVersion,
+      kind: remediationPolicyType.kind,
+      metadata: { name: 'host-problems' },
+      spec: {
+        selector: { matchLabels: { [POOL_LABEL]: POOL } },
+        unhealthyConditions: [{ type: HOST_PROBLEM_CONDITION, status: 'True', duration: '5s' }],
+        actions: [
+          { type: 'RestartComponent', component: COMPONENT_NAMES.nodeProblemDetector, timeout: '2m' },
+        ],
+      },
+    });
+    const host = cluster.rig.host(sick);
+    appendFileSync(
+      host.path(NODE_PATHS.problemLog),
+      `${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} KOK-PROBLEM: disk is failing\n`,
+    );
+    let sawProblem = false;
+    await eventually(
+      `${sick} to report the problem and be remediated`,
+      async () => {
+        const node = await client.get(builtinTypes.node, { name: sick });
+        sawProblem ||= condition(node)?.status === 'True';
+        const machine = await client.get(machineType, { name: sick });
+        return (
+          sawProblem &&
+          condition(node)?.status === 'False' &&
+          machine.status?.lastOperation?.type === 'Restart' &&
+          machine.status.lastOperation.state === 'Succeeded'
+        );
+      },
+      120_000,
+      { intervalMs: 250, context: hostContext },
+    );
+    // Only the sick host was touched.
+    for (const name of HOSTS.filter((h) => h !== sick))
+      expect((await client.get(machineType, { name })).status?.lastOperation?.type).not.toBe('Restart');
+    // Deleting the policy (even mid-remediation) lets the machine go: it holds no place in the pool's budget.
+    await client.delete(remediationPolicyType, { name: 'host-problems' });
+    await eventually(
+      `${sick} out of remediation`,
+      async () =>
+        findCondition((await client.get(machineType, { name: sick })).status?.conditions, 'Remediating')
+          ?.status === 'False',
+      30_000,
+    );
+  });
+
   it('fails the canary on a kubelet that exits, pauses the pool and rolls it back: the host runs its kubelet again', async () => {
     expect(joined, 'the hosts never joined').toBe(true);
     await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
@@ -382,19 +487,45 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
 
   it('scales in: a deleted Machine is drained, its host runs none of its software, its Node is gone', async () => {
     expect(joined, 'the hosts never joined').toBe(true);
-    const leaving = 'rh-2';
+    // The host running most of the Deployment's pods, so that leaving means draining real pods.
+    const running = (await client.list(builtinTypes.pod, { namespace: 'default' })).items.map(
+      (p) => p.spec?.nodeName,
+    );
+    const leaving = [...HOSTS].sort(
+      (a, b) => running.filter((n) => n === b).length - running.filter((n) => n === a).length,
+    )[0] as string;
+    expect(running).toContain(leaving);
+    remaining = HOSTS.filter((h) => h !== leaving);
     const host = cluster.rig.host(leaving);
+    await eventually(
+      `Machine ${leaving} to carry the node-operator's finalizer`,
+      async () =>
+        (await client.get(machineType, { name: leaving })).metadata?.finalizers?.includes(Finalizers.machine),
+      30_000,
+      { context: () => operatorLogTail() },
+    );
     await client.delete(machineType, { name: leaving });
+    let decommissioned = false;
     await eventually(
       `Machine ${leaving} to be gone`,
-      async () =>
-        client.get(machineType, { name: leaving }).then(
-          () => false,
-          (error: unknown) => isNotFound(error),
-        ),
+      async () => {
+        const machine = await client.get(machineType, { name: leaving }).catch((error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        });
+        decommissioned ||= findCondition(machine?.status?.conditions, 'Decommissioned')?.status === 'True';
+        return machine === undefined;
+      },
       180_000,
-      { intervalMs: 500, context: hostContext },
+      { intervalMs: 200, context: hostContext },
     );
+    // It left through the whole sequence: drained, its agent removed the software (it may all take less than
+    // one poll, so the agent's Event is the record), then the operator deleted the Node.
+    const reasons = (await client.list(builtinTypes.event)).items
+      .filter((e) => e.regarding?.name === leaving && e.regarding.kind === 'Machine')
+      .map((e) => e.reason);
+    expect(decommissioned || reasons.includes('Decommissioned'), reasons.join(', ')).toBe(true);
+    expect(reasons).toContain('NodeDeleted');
     expect(
       await client.get(builtinTypes.node, { name: leaving }).then(
         () => false,
@@ -431,20 +562,21 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
   it("refuses an agent's credential on another host's Machine (403 from the apiserver)", async () => {
     expect(joined, 'the hosts never joined').toBe(true);
     const config = new KubeConfig();
-    config.loadFromFile(cluster.rig.host('rh-0').path('/etc/kok/agent.kubeconfig'));
+    const [mine, theirs] = remaining as [string, string];
+    config.loadFromFile(cluster.rig.host(mine).path('/etc/kok/agent.kubeconfig'));
     const agent = new KubeClient(config, { fieldManager: 'kok-node-agent' });
     const own = await agent.patch(
       machineType,
-      { name: 'rh-0' },
+      { name: mine },
       PatchType.merge,
       { status: { agent: { version: '0.0.1-e2e' } } },
       { subresource: 'status' },
     );
-    expect(own.metadata?.name).toBe('rh-0');
+    expect(own.metadata?.name).toBe(mine);
     const other = await agent
       .patch(
         machineType,
-        { name: 'rh-1' },
+        { name: theirs },
         PatchType.merge,
         { status: { agent: { version: '0.0.1-e2e' } } },
         { subresource: 'status' },
