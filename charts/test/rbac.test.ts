@@ -175,7 +175,7 @@ describe('chart RBAC covers what the operators call', () => {
     expect(operator.forbidden()).toEqual([]);
   });
 
-  it('node-operator reconciles Machines, Nodes and a NodePool and approves a serving CSR as its ServiceAccount', async () => {
+  it('node-operator reconciles Machines, Nodes and a NodePool, approves a serving CSR and removes a deleted Machine as its ServiceAccount', async () => {
     const { namespace, release } = await installChart('node-operator');
     const kubeconfig = await serviceAccountKubeconfig(namespace, release);
     const pool = uniqueName('pool');
@@ -244,6 +244,19 @@ describe('chart RBAC covers what the operators call', () => {
         .makeApiClient(CertificatesV1Api)
         .readCertificateSigningRequest({ name: csr });
       return read.status?.conditions?.some((c) => c.type === 'Approved' && c.reason === 'KokMachineMatched');
+    });
+    // Removing the Machine takes its finalizer off and deletes its Node (no agent ever reported on it).
+    await custom.deleteClusterCustomObject({ ...nodes, plural: 'machines', name: node });
+    await eventually('the Machine and its Node gone', async () => {
+      const gone = (read: Promise<unknown>) =>
+        read.then(
+          () => false,
+          (error: unknown) => (error as { code?: number }).code === 404,
+        );
+      return (
+        (await gone(custom.getClusterCustomObject({ ...nodes, plural: 'machines', name: node }))) &&
+        (await gone(kubeConfig.makeApiClient(CoreV1Api).readNode({ name: node })))
+      );
     });
     expect(operator.forbidden()).toEqual([]);
   });
