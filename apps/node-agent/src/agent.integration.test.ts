@@ -249,6 +249,33 @@ describe('node agent on a real apiserver', () => {
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(false);
   });
 
+  it('reports a version that exits at start as Failed: starting it again and again does not hide it', async () => {
+    await putMachineSpec(client, host.machine, host.spec('v1.36.4', '1.7.21'));
+    const status = await eventually(
+      async () => {
+        const s = await statusOf();
+        const kubelet = s.components?.[0];
+        return kubelet?.state === 'Failed' && kubelet.version === 'v1.36.4' ? s : undefined;
+      },
+      'kubelet v1.36.4 Failed',
+      60_000,
+    );
+    expect(condition(status.conditions, 'UpToDate')).toMatchObject({
+      status: 'False',
+      reason: 'ComponentFailed',
+    });
+    // Back to a version that runs: it is healthy again.
+    await putMachineSpec(client, host.machine, host.spec('v1.36.2', '1.7.21'));
+    await eventually(
+      async () => {
+        const kubelet = (await statusOf()).components?.[0];
+        return kubelet?.state === 'Running' && kubelet.version === 'v1.36.2' ? true : undefined;
+      },
+      'kubelet v1.36.2 Running again',
+      60_000,
+    );
+  });
+
   it('removes a temp leftover that appears in the store after start-up, at the end of its next pass', async () => {
     // What an unpacking process of a SIGKILLed agent leaves when it outlives the agent's start-up recovery.
     const leftover = join(host.paths.componentDir(host.kubelet), `${TEMP_PREFIX}v1.36.2-orphan`);

@@ -20,8 +20,14 @@ const { values } = parseArgs({
     'node-name': { type: 'string' },
     config: { type: 'string' },
     unhealthy: { type: 'boolean', default: false },
+    // A version that cannot start (a bad config, a missing library): it exits at once, every time.
+    'exit-at-start': { type: 'boolean', default: false },
   },
 });
+if (values['exit-at-start']) {
+  console.error('kubelet-simulator: this version exits at start');
+  process.exit(1);
+}
 const version = values.version ?? 'v0.0.0';
 const nodeName = values['node-name'] ?? process.env['KOK_NODE_NAME'] ?? 'kubelet-simulator';
 if (!values.kubeconfig || !values.config) {
