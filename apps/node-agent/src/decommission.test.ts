@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decommissionPhase } from './decommission.ts';
 
 const at = '2026-12-02T10:00:00Z';
-const machine = (deleted: boolean, conditions: Record<string, 'True' | 'False'> = {}): Machine =>
+const earlier = '2026-12-02T09:40:00Z';
+const machine = (deleted: boolean, conditions: Record<string, 'True' | 'False'> = {}, since = at): Machine =>
   ({
     metadata: { name: 'm', ...(deleted ? { deletionTimestamp: at } : {}) },
     spec: {},
@@ -13,7 +14,7 @@ const machine = (deleted: boolean, conditions: Record<string, 'True' | 'False'> 
         status,
         reason: 'R',
         message: '',
-        lastTransitionTime: at,
+        lastTransitionTime: since,
       })),
     },
   }) as Machine;
@@ -27,6 +28,11 @@ describe('decommission phase', () => {
     },
     { name: 'deleted but not drained: nothing changes on the host', m: machine(true), phase: 'draining' },
     { name: 'deleted, drain still blocked', m: machine(true, { Drained: 'False' }), phase: 'draining' },
+    {
+      name: 'deleted, Drained left from an earlier drain: the pods running now were not drained',
+      m: machine(true, { Drained: 'True' }, earlier),
+      phase: 'draining',
+    },
     {
       name: 'deleted and drained: stop and remove everything',
       m: machine(true, { Drained: 'True' }),

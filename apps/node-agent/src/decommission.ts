@@ -1,6 +1,7 @@
 /**
  * A deleted Machine is a host leaving the cluster. The node-operator cordons
- * and drains it; once its Drained condition is True, the agent stops every
+ * and drains it; once its Drained condition is True (set since the delete),
+ * the agent stops every
  * service and removes every component (runtime and kubelet included), then
  * says so with the Decommissioned condition, after which the operator deletes
  * the Node and lets the Machine go. Until it is drained the host changes
@@ -23,7 +24,16 @@ export function decommissionPhase(machine: Machine): DecommissionPhase {
   if (!machine.metadata?.deletionTimestamp) return 'member';
   const conditions = machine.status?.conditions;
   if (findCondition(conditions, MachineConditions.Decommissioned)?.status === 'True') return 'decommissioned';
-  return findCondition(conditions, MachineConditions.Drained)?.status === 'True'
-    ? 'decommission'
-    : 'draining';
+  return drainedSince(machine, machine.metadata.deletionTimestamp) ? 'decommission' : 'draining';
+}
+
+/**
+ * Drained=True set at or after `since`: a Drained condition left from an
+ * earlier drain (a rollout's) says nothing about the pods running now.
+ */
+export function drainedSince(machine: Machine, since: string | Date): boolean {
+  const drained = findCondition(machine.status?.conditions, MachineConditions.Drained);
+  // Both times have whole seconds: a drain finished in the second of the delete counts.
+  const floor = Math.floor(new Date(since).getTime() / 1000) * 1000;
+  return drained?.status === 'True' && Date.parse(drained.lastTransitionTime) >= floor;
 }

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { planDecommission } from './decommission-plan.ts';
 
 const at = '2026-12-02T10:00:00Z';
-const machine = (conditions: Record<string, 'True' | 'False'>, agent = true): Machine =>
+const earlier = '2026-12-02T09:40:00Z';
+const machine = (conditions: Record<string, 'True' | 'False'>, agent = true, since = at): Machine =>
   ({
     metadata: { name: 'm', deletionTimestamp: at },
     spec: {},
@@ -15,7 +16,7 @@ const machine = (conditions: Record<string, 'True' | 'False'>, agent = true): Ma
         status,
         reason: 'R',
         message: '',
-        lastTransitionTime: at,
+        lastTransitionTime: since,
       })),
     },
   }) as Machine;
@@ -34,6 +35,12 @@ describe('decommission plan', () => {
     },
     { name: 'a Node not drained yet: drain', m: machine({ Drained: 'False' }), n: node(true), step: 'drain' },
     { name: 'no Drained condition yet: drain', m: machine({}), n: node(true), step: 'drain' },
+    {
+      name: 'Drained left from an earlier drain (a rollout): drain again',
+      m: machine({ Drained: 'True', Decommissioned: 'True' }, true, earlier),
+      n: node(true),
+      step: 'drain',
+    },
     {
       name: 'drained, the agent still running its software: wait for it',
       m: machine({ Drained: 'True' }),

@@ -17,13 +17,25 @@ export type DecommissionStep =
   | { readonly kind: 'deleteNode' }
   | { readonly kind: 'release' };
 
+/**
+ * Drained=True set at or after the delete (whole seconds, as the API keeps
+ * them): a Drained condition left from an earlier drain says nothing about the
+ * pods running now.
+ */
+export function drainedSinceDeletion(machine: Machine): boolean {
+  const deleted = machine.metadata?.deletionTimestamp;
+  const drained = findCondition(machine.status?.conditions, MachineConditions.Drained);
+  if (!deleted || drained?.status !== 'True') return false;
+  return Date.parse(drained.lastTransitionTime) >= Math.floor(new Date(deleted).getTime() / 1000) * 1000;
+}
+
 export function planDecommission(machine: Machine, node: V1Node | undefined): DecommissionStep {
   const conditions = machine.status?.conditions;
   if (!node) return { kind: 'release' };
   // A dead kubelet confirms no pod's end: evicted pods would hang Terminating. Deleting the Node lets the
   // pod garbage collector remove them, and their controllers start them elsewhere.
   if (!isNodeReady(node)) return { kind: 'deleteNode' };
-  if (findCondition(conditions, MachineConditions.Drained)?.status !== 'True') return { kind: 'drain' };
+  if (!drainedSinceDeletion(machine)) return { kind: 'drain' };
   // Only a host whose agent ever reported runs software kok installed.
   const hasAgent = machine.status?.agent !== undefined;
   if (hasAgent && findCondition(conditions, MachineConditions.Decommissioned)?.status !== 'True')

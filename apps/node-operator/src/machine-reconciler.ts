@@ -1,4 +1,4 @@
-import { Annotations, Finalizers } from '@kok/api';
+import { Annotations, Finalizers, MachineConditions } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { builtinTypes, isNotFound, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
@@ -70,7 +70,16 @@ async function decommission(
   switch (step.kind) {
     case 'drain': {
       const pool = deps.pools.list().find((p) => isPoolMember(machine, p));
-      const outcome = await deps.drainer.drain(machine, pool?.spec.drain, deps.now());
+      // A Drained condition from an earlier drain is stale: drain as if there were none, so the condition is
+      // written anew (with a fresh transition time) once this drain is done.
+      const deleted = Math.floor(Date.parse(machine.metadata?.deletionTimestamp ?? '') / 1000) * 1000;
+      const stale = (c: { type: string; lastTransitionTime: string }) =>
+        c.type === MachineConditions.Drained && Date.parse(c.lastTransitionTime) < deleted;
+      const fresh = {
+        ...machine,
+        status: { ...machine.status, conditions: machine.status?.conditions?.filter((c) => !stale(c)) },
+      };
+      const outcome = await deps.drainer.drain(fresh, pool?.spec.drain, deps.now());
       // Drained: the next pass (woken by the condition) goes on.
       return outcome.drained ? undefined : { requeueAfter: DECOMMISSION_POLL_MS };
     }
