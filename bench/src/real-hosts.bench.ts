@@ -9,7 +9,7 @@
 //   --hosts=<n> (default 3)  --idle-seconds=<s> (default 30)
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
