@@ -1,5 +1,5 @@
-import { Annotations, Finalizers, MachineConditions } from '@kok/api';
-import type { Machine, NodePool } from '@kok/api';
+import { Annotations, changedSince, Finalizers, MachineConditions } from '@kok/api';
+import type { Condition, Machine, NodePool } from '@kok/api';
 import { builtinTypes, isNotFound, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
@@ -72,9 +72,8 @@ async function decommission(
       const pool = deps.pools.list().find((p) => isPoolMember(machine, p));
       // A Drained condition from an earlier drain is stale: drain as if there were none, so the condition is
       // written anew (with a fresh transition time) once this drain is done.
-      const deleted = Math.floor(Date.parse(machine.metadata?.deletionTimestamp ?? '') / 1000) * 1000;
-      const stale = (c: { type: string; lastTransitionTime: string }) =>
-        c.type === MachineConditions.Drained && Date.parse(c.lastTransitionTime) < deleted;
+      const deleted = machine.metadata?.deletionTimestamp ?? new Date(0);
+      const stale = (c: Condition) => c.type === MachineConditions.Drained && !changedSince(c, deleted);
       const fresh = {
         ...machine,
         status: { ...machine.status, conditions: machine.status?.conditions?.filter((c) => !stale(c)) },

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Condition } from './common-schemas.ts';
 import {
   findCondition,
+  changedSince,
   isConditionTrue,
+  isConditionTrueSince,
   isConditionUpToDate,
   metaTime,
   removeCondition,
@@ -104,5 +106,51 @@ describe('conditions', () => {
     ).toBe(false);
     expect(isConditionUpToDate(conditions, { type: 'Other', status: 'True', reason: 'Manual' })).toBe(false);
     expect(removeCondition(conditions, 'Paused')).toEqual([]);
+  });
+});
+
+describe('changedSince / isConditionTrueSince', () => {
+  const drained = (status: 'True' | 'False', at: string) => ({
+    type: 'Drained',
+    status,
+    reason: 'R',
+    message: '',
+    lastTransitionTime: at,
+  });
+  it.each([
+    {
+      at: '2026-12-02T10:00:05Z',
+      status: 'True' as const,
+      since: '2026-12-02T10:00:00Z',
+      changed: true,
+      trueSince: true,
+    },
+    {
+      at: '2026-12-02T10:00:00Z',
+      status: 'True' as const,
+      since: '2026-12-02T10:00:00.700Z',
+      changed: true,
+      trueSince: true,
+    },
+    {
+      at: '2026-12-02T09:40:00Z',
+      status: 'True' as const,
+      since: '2026-12-02T10:00:00Z',
+      changed: false,
+      trueSince: false,
+    },
+    {
+      at: '2026-12-02T10:00:05Z',
+      status: 'False' as const,
+      since: '2026-12-02T10:00:00Z',
+      changed: true,
+      trueSince: false,
+    },
+  ])('$status at $at, since $since', ({ at, status, since, changed, trueSince }) => {
+    expect(changedSince(drained(status, at), since)).toBe(changed);
+    expect(isConditionTrueSince([drained(status, at)], 'Drained', since)).toBe(trueSince);
+  });
+  it('is false without the condition', () => {
+    expect(isConditionTrueSince([], 'Drained', '2026-12-02T10:00:00Z')).toBe(false);
   });
 });

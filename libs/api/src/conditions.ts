@@ -33,6 +33,25 @@ export function isConditionTrue(conditions: readonly Condition[] | undefined, ty
 }
 
 /**
+ * The condition last changed at or after `since`. API times have whole
+ * seconds, so a change within the second of `since` counts.
+ */
+export function changedSince(condition: Condition, since: string | Date): boolean {
+  const floor = Math.floor(new Date(since).getTime() / 1000) * 1000;
+  return Date.parse(condition.lastTransitionTime) >= floor;
+}
+
+/** The condition is True and became so at or after `since` (not a verdict left from before it). */
+export function isConditionTrueSince(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+  since: string | Date,
+): boolean {
+  const condition = findCondition(conditions, type);
+  return condition?.status === 'True' && changedSince(condition, since);
+}
+
+/**
  * Sets one condition. lastTransitionTime changes only when the status changes
  * (or the condition is new); reason, message and observedGeneration are
  * always updated. The list keeps its order; a new condition goes last.

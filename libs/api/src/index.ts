@@ -66,7 +66,9 @@ export { validatorFor, describeInvalid, type FieldError, type ObjectValidator } 
 export { withDefaults } from './defaults.ts';
 export {
   findCondition,
+  changedSince,
   isConditionTrue,
+  isConditionTrueSince,
   isConditionUpToDate,
   metaTime,
   removeCondition,

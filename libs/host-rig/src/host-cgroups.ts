@@ -161,8 +161,3 @@ export function removeEmptyCgroup(path: string, hierarchies = cgroupV1Hierarchie
     }
   }
 }
-
-/** Joins a process to `<root>/<child>` (hosts join through their launcher instead). */
-export function joinCgroup(cgroups: HostCgroups, child: string, pid = process.pid): void {
-  for (const file of cgroups.procsFiles(child)) writeFileSync(file, String(pid));
-}

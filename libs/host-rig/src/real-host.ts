@@ -110,10 +110,6 @@ export class RealHost {
     }
   }
 
-  get agentPid(): number | undefined {
-    return this.#agent?.exitCode === null ? this.#agent.pid : undefined;
-  }
-
   /** The last lines of the agent's log, for a failure message. */
   logTail(lines = 40): string {
     try {
