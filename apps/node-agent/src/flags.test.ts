@@ -6,6 +6,8 @@ describe('flags', () => {
     expect(parseFlags([], { NODE_NAME: 'n1' }, 'host')).toEqual({
       machine: 'n1',
       kubeconfig: undefined,
+      bootstrapKubeconfig: undefined,
+      certificateSeconds: 86400,
       root: '/',
       serviceManager: 'systemd',
       keepVersions: 2,
@@ -27,5 +29,18 @@ describe('flags', () => {
     );
     expect(() => parseFlags(['--bogus'], {}, 'h')).toThrow();
     expect(() => parseFlags(['--reboot-command', ' '], {}, 'h')).toThrow(/reboot-command must not be empty/);
+    expect(() => parseFlags(['--bootstrap-kubeconfig', '/b'], {}, 'h')).toThrow(/needs --kubeconfig/);
+    expect(() => parseFlags(['--certificate-seconds', '60'], {}, 'h')).toThrow(/must be an integer ≥ 600/);
+    expect(() => parseFlags(['--certificate-seconds', '604801'], {}, 'h')).toThrow(/at most 604800/);
+  });
+
+  it('takes a bootstrap kubeconfig with the path where the issued certificate is kept', () => {
+    expect(
+      parseFlags(
+        ['--bootstrap-kubeconfig', '/b', '--kubeconfig', '/k', '--certificate-seconds', '3600'],
+        {},
+        'h',
+      ),
+    ).toMatchObject({ bootstrapKubeconfig: '/b', kubeconfig: '/k', certificateSeconds: 3600 });
   });
 });

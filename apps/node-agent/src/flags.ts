@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 export interface AgentFlags {
   machine: string;
   kubeconfig: string | undefined;
+  bootstrapKubeconfig: string | undefined;
+  certificateSeconds: number;
   root: string;
   serviceManager: 'systemd' | 'supervisor';
   keepVersions: number;
@@ -18,7 +20,12 @@ export interface AgentFlags {
 export const USAGE = `usage: node src/main.ts --machine <name> [options]
 
   --machine <name>            Machine (and Node) this agent converges. Default: $NODE_NAME, else the host name.
-  --kubeconfig <path>         Default: $KUBECONFIG, else in-cluster config.
+  --kubeconfig <path>         Default: $KUBECONFIG, else in-cluster config. With --bootstrap-kubeconfig: where the
+                              agent keeps the certificate it was issued (written 0600, renewed in place).
+  --bootstrap-kubeconfig <p>  A kubeconfig with a bootstrap token: the agent asks for its own client certificate
+                              (system:node-agent:<machine>, approved by the node-operator) whenever --kubeconfig
+                              holds no valid one for this Machine, and renews it before it expires.
+  --certificate-seconds <n>   Life of the certificate asked for, 600 to 604800 (a week). Default 86400.
   --root <dir>                Every host path lives under it. Default /.
   --service-manager <kind>    systemd or supervisor (built-in, for tests and demos). Default systemd.
   --keep-versions <n>         Versions of each component kept on disk, current included. Default 2.
@@ -42,6 +49,8 @@ export function parseFlags(
     options: {
       machine: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'bootstrap-kubeconfig': { type: 'string' },
+      'certificate-seconds': { type: 'string', default: '86400' },
       root: { type: 'string', default: '/' },
       'service-manager': { type: 'string', default: 'systemd' },
       'keep-versions': { type: 'string', default: '2' },
@@ -64,9 +73,20 @@ export function parseFlags(
       throw new Error(`--${name} must be an integer ≥ ${min}, not "${value}"`);
     return n;
   };
+  const kubeconfig = values.kubeconfig ?? env['KUBECONFIG'];
+  const bootstrapKubeconfig = values['bootstrap-kubeconfig'];
+  if (bootstrapKubeconfig !== undefined && kubeconfig === undefined)
+    throw new Error(
+      '--bootstrap-kubeconfig needs --kubeconfig: the path where the issued certificate is kept',
+    );
+  const certificateSeconds = number('certificate-seconds', values['certificate-seconds'], 600);
+  if (certificateSeconds > 604_800)
+    throw new Error(`--certificate-seconds must be at most 604800 (a week), not ${certificateSeconds}`);
   return {
     machine: values.machine ?? env['NODE_NAME'] ?? host,
-    kubeconfig: values.kubeconfig ?? env['KUBECONFIG'],
+    kubeconfig,
+    bootstrapKubeconfig,
+    certificateSeconds,
     root: values.root,
     serviceManager,
     keepVersions: number('keep-versions', values['keep-versions'], 1),

@@ -6,46 +6,26 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { builtinTypes, ForbiddenError, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, ForbiddenError, KubeClient, PatchType } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { pino } from 'pino';
 import { NodeAgent } from './agent.ts';
-import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import {
+  applyDeployFile,
+  eventually,
+  getMachine,
+  installNodeCrds,
+  putMachineSpec,
+} from './fixtures/cluster.ts';
 import { machineType } from './resources.ts';
-
-const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
-  Namespace: { plural: 'namespaces', namespaced: false },
-  Role: { plural: 'roles', namespaced: true },
-  RoleBinding: { plural: 'rolebindings', namespaced: true },
-  ClusterRole: { plural: 'clusterroles', namespaced: false },
-  ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
-  ValidatingAdmissionPolicy: { plural: 'validatingadmissionpolicies', namespaced: false },
-  ValidatingAdmissionPolicyBinding: { plural: 'validatingadmissionpolicybindings', namespaced: false },
-};
 
 let controlPlane: ControlPlane;
 let admin: KubeClient;
 let agentA: KubeClient;
 let agentAConfig: KubeConfig;
-
-async function applyDeployFile(name: string): Promise<void> {
-  const text = readFileSync(fileURLToPath(new URL(`../deploy/${name}`, import.meta.url)), 'utf8');
-  for (const doc of parseAllDocuments(text)) {
-    const object = doc.toJS() as KubernetesObject;
-    const kind = KINDS[object.kind ?? ''];
-    if (!kind || !object.apiVersion) throw new Error(`${name}: unexpected kind ${object.kind}`);
-    await admin.apply(
-      resourceType(object.apiVersion, object.kind ?? '', kind.plural, kind.namespaced),
-      object,
-    );
-  }
-}
 
 function statusPatch(client: KubeClient, machine: string) {
   return client.patch(
@@ -61,8 +41,8 @@ beforeAll(async () => {
   controlPlane = await startControlPlane();
   admin = new KubeClient(controlPlane.kubeConfig);
   await installNodeCrds(admin);
-  await applyDeployFile('rbac.yaml');
-  await applyDeployFile('admission-policy.yaml');
+  await applyDeployFile(admin, 'rbac.yaml');
+  await applyDeployFile(admin, 'admission-policy.yaml');
   await putMachineSpec(admin, 'machine-a', { pool: 'workers' });
   await putMachineSpec(admin, 'machine-b', { pool: 'workers' });
   const kubeConfig = new KubeConfig();

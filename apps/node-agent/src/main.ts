@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { AgentCredential } from './agent-credential.ts';
 import { NodeAgent } from './agent.ts';
 import { parseFlags, USAGE } from './flags.ts';
 import { serveHttp } from './http-server.ts';
@@ -16,8 +17,26 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = pino({ level: flags.logLevel });
-  const kubeConfig = new KubeConfig();
-  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  const stopping = new AbortController();
+  let kubeConfig = new KubeConfig();
+  if (flags.bootstrapKubeconfig && flags.kubeconfig) {
+    const credential = new AgentCredential({
+      machine: flags.machine,
+      kubeconfigPath: flags.kubeconfig,
+      bootstrapKubeconfigPath: flags.bootstrapKubeconfig,
+      certificateSeconds: flags.certificateSeconds,
+      log,
+    });
+    // Until the certificate is issued, a signal ends the wait (and the process) at once.
+    const early = (signal: string) => {
+      log.info({ signal }, 'stopping before the agent had a certificate');
+      process.exit(0);
+    };
+    process.once('SIGTERM', early).once('SIGINT', early);
+    kubeConfig = await credential.obtain(stopping.signal);
+    process.off('SIGTERM', early).off('SIGINT', early);
+    credential.keepRenewed(kubeConfig, stopping.signal);
+  } else if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromCluster();
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -39,6 +58,7 @@ async function main(): Promise<void> {
   log.info({ machine: flags.machine, root: flags.root, http: address }, 'node agent starting');
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down; services keep running');
+    stopping.abort();
     void Promise.all([agent.stop(), server.close()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);

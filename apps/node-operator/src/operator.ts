@@ -36,13 +36,14 @@ import {
 } from './resources.ts';
 import { RevisionStore } from './revision-store.ts';
 import { isPoolMember } from './rollout-input.ts';
-import { KUBELET_SERVING_SIGNER } from './serving-csr-approval.ts';
+import { servingCsrPolicy } from './serving-csr-approval.ts';
+import { agentCsrPolicy } from './agent-csr-approval.ts';
 import {
-  machineChangedForServingCsr,
-  pendingServingCsrsOf,
-  servingCsrIndexers,
-  servingCsrReconciler,
-} from './serving-csr-reconciler.ts';
+  csrApprovalReconciler,
+  machineChangedForCsr,
+  pendingCsrIndexers,
+  pendingCsrsOf,
+} from './csr-approval-reconciler.ts';
 import { matchesSelector } from '@kok/rollout';
 
 type MachineObject = Machine & KubernetesObject;
@@ -93,7 +94,7 @@ const REMEDIATION_FIELD_MANAGER = 'kok-node-operator-remediation';
 /** How often the apiserver version is read again for the version-skew guard. */
 const VERSION_TTL_MS = 30_000;
 
-/** Wires the Machine, NodePool, serving-CSR and RemediationPolicy controllers into a Manager; call start() on the result. */
+/** Wires the Machine, NodePool, CSR approval (kubelet serving, node agent) and RemediationPolicy controllers into a Manager; call start() on the result. */
 export async function createOperator(options: OperatorOptions): Promise<Manager> {
   const namespace = options.namespace ?? 'kok-system';
   const now = options.now ?? ((): Date => new Date());
@@ -189,25 +190,32 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       nodeChanged,
     );
 
-  // Kubelet serving certificates: nobody in Kubernetes approves them; a CSR is approved when its Machine vouches for it.
-  const csrs = manager.informer<V1CertificateSigningRequest>(certificateSigningRequestType, {
-    fieldSelector: `spec.signerName=${KUBELET_SERVING_SIGNER}`,
-    indexers: servingCsrIndexers,
-  });
-  manager
-    .controller({
-      name: 'serving-csr',
-      reconcile: servingCsrReconciler({
-        client: manager.client,
-        csrs,
-        machines,
-        events,
-        partialMachineView: options.labelSelector !== undefined,
-      }),
-      maxConcurrentReconciles: 2,
-    })
-    .watchPrimary(csrs, changed<V1CertificateSigningRequest>())
-    .watchMapped(machines, (machine) => pendingServingCsrsOf(csrs, machine), machineChangedForServingCsr);
+  // Certificates nobody in Kubernetes approves: kubelet serving certificates and node-agent
+  // client certificates. A CSR is approved when its Machine vouches for it.
+  for (const [name, policy] of [
+    ['serving-csr', servingCsrPolicy],
+    ['agent-csr', agentCsrPolicy],
+  ] as const) {
+    const csrs = manager.informer<V1CertificateSigningRequest>(certificateSigningRequestType, {
+      fieldSelector: `spec.signerName=${policy.signer}`,
+      indexers: pendingCsrIndexers(policy),
+    });
+    manager
+      .controller({
+        name,
+        reconcile: csrApprovalReconciler({
+          client: manager.client,
+          policy,
+          csrs,
+          machines,
+          events,
+          partialMachineView: options.labelSelector !== undefined,
+        }),
+        maxConcurrentReconciles: 2,
+      })
+      .watchPrimary(csrs, changed<V1CertificateSigningRequest>())
+      .watchMapped(machines, (machine) => pendingCsrsOf(csrs, machine), machineChangedForCsr);
+  }
 
   if ((options.remediation ?? true) && !(await servesRemediationPolicies(manager.client))) {
     manager.log.warn(

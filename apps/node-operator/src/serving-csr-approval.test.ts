@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import type { Machine } from '@kok/api';
 import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { decideServingCsr, isDecided, servingCsrNodeName } from './serving-csr-approval.ts';
+import { isDecided } from './csr-request.ts';
+import { decideServingCsr, servingCsrNodeName } from './serving-csr-approval.ts';
 import { servingRequestPem } from './test-support/kubelet-csr.ts';
 import type { ServingRequestShape } from './test-support/kubelet-csr.ts';
 
@@ -82,7 +83,7 @@ describe('kubelet serving CSR decision', () => {
     ],
   ])('approves a request naming %s', async (_, shape, m) => {
     const decision = decideServingCsr(await csr(shape), m);
-    expect(decision).toMatchObject({ verdict: 'approve', node: 'w1' });
+    expect(decision).toMatchObject({ verdict: 'approve', machine: 'w1' });
     expect(decision.message).toContain('Machine w1');
   });
 

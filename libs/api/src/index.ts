@@ -76,6 +76,14 @@ export {
   type ConditionStatus,
   type ConditionUpdate,
 } from './conditions.ts';
+export {
+  NODE_AGENT_GROUP,
+  NODE_AGENT_MAX_CERTIFICATE_SECONDS,
+  NODE_AGENT_SIGNER,
+  NODE_AGENT_USER_PREFIX,
+  machineOfNodeAgent,
+  nodeAgentUser,
+} from './node-agent-identity.ts';
 export { templateRevision, revisionName, REVISION_LENGTH } from './revision.ts';
 export {
   Annotations,

@@ -4,6 +4,8 @@ export type { CertificateAuthority, CertificateAuthorityOptions } from './certif
 export { createCertificateAuthority, loadCertificateAuthority } from './certificate-authority.ts';
 export type { CertificateRequest, CertificateUsage, IssuedCertificate } from './certificate.ts';
 export { issueCertificate } from './certificate.ts';
+export type { SigningRequest } from './certificate-signing-request.ts';
+export { createClientSigningRequest } from './certificate-signing-request.ts';
 export type { ServiceAccountKeyPair } from './service-account-keys.ts';
 export { createServiceAccountKeyPair } from './service-account-keys.ts';
 export type { CertificateInfo } from './certificate-info.ts';

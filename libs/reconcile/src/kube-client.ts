@@ -74,6 +74,8 @@ export class KubeClient {
   readonly #userAgent: string;
   readonly #timeoutMs: number;
   #agent: http.Agent | undefined;
+  /** The client certificate #agent dials with: a renewed one (the kubeconfig reloaded in place) needs new connections. */
+  #agentCertificate: string | undefined;
 
   constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -148,6 +150,13 @@ export class KubeClient {
       headers['content-length'] = Buffer.byteLength(payload);
     }
     const isHttps = url.protocol === 'https:';
+    const certificate = certificateKey(tls.cert);
+    if (this.#agent && this.#agentCertificate !== certificate) {
+      // Before the old certificate expires: watches are cut and resume from their resourceVersion.
+      this.#agent.destroy();
+      this.#agent = undefined;
+    }
+    this.#agentCertificate = certificate;
     const agent = (this.#agent ??= isHttps
       ? new https.Agent({
           keepAlive: true,
@@ -342,4 +351,11 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** A client certificate as comparable text (client-node hands out a new Buffer on every call). */
+function certificateKey(cert: https.RequestOptions['cert']): string | undefined {
+  if (cert === undefined) return undefined;
+  const parts = Array.isArray(cert) ? cert : [cert];
+  return parts.map((part) => (typeof part === 'string' ? part : Buffer.from(part).toString('base64'))).join('|');
 }

@@ -29,6 +29,11 @@ export const agentAccessObjects: readonly KubernetesObject[] = [
       },
       { apiGroups: ['nodes.kok.dev'], resources: ['machines/status'], verbs: ['patch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      {
+        apiGroups: ['certificates.k8s.io'],
+        resources: ['certificatesigningrequests'],
+        verbs: ['create', 'get'],
+      },
     ],
   } as KubernetesObject,
   {

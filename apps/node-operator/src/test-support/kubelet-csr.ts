@@ -1,4 +1,5 @@
-// Test helpers: PKCS#10 requests and CertificateSigningRequests shaped as a kubelet with serverTLSBootstrap makes them.
+// Test helpers: PKCS#10 requests and CertificateSigningRequests shaped as a kubelet with
+// serverTLSBootstrap and a node agent make them.
 import 'reflect-metadata';
 import { Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension } from '@peculiar/x509';
 import type { JsonGeneralName } from '@peculiar/x509';
@@ -36,9 +37,14 @@ export async function servingRequestPem(
     { type: 'dns', value: node },
     ...(ip ? [{ type: 'ip' as const, value: ip }] : []),
   ];
+  return requestPem(shape.subject ?? `CN=system:node:${node}, O=system:nodes`, sans);
+}
+
+/** A PEM CERTIFICATE REQUEST for `subject` (e.g. "CN=a, O=b") naming `sans`. */
+export async function requestPem(subject: string, sans: JsonGeneralName[] = []): Promise<string> {
   const request = await Pkcs10CertificateRequestGenerator.create(
     {
-      name: shape.subject ?? `CN=system:node:${node}, O=system:nodes`,
+      name: subject,
       keys: await keys(),
       signingAlgorithm: ALGORITHM,
       extensions: sans.length > 0 ? [new SubjectAlternativeNameExtension(sans)] : [],
@@ -57,6 +63,21 @@ export function servingCsr(name: string, pem: string): V1CertificateSigningReque
     spec: {
       signerName: 'kubernetes.io/kubelet-serving',
       usages: ['digital signature', 'server auth'],
+      request: Buffer.from(pem).toString('base64'),
+    },
+  };
+}
+
+/** The CSR object a node agent posts for `machine` (spec.username and groups are filled in by the apiserver). */
+export function agentCsr(name: string, pem: string, expirationSeconds = 86_400): V1CertificateSigningRequest {
+  return {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { name },
+    spec: {
+      signerName: 'kubernetes.io/kube-apiserver-client',
+      usages: ['digital signature', 'client auth'],
+      expirationSeconds,
       request: Buffer.from(pem).toString('base64'),
     },
   };

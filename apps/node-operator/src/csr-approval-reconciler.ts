@@ -10,35 +10,54 @@ import type {
   Request,
 } from '@kok/reconcile';
 import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
+import { isDecided } from './csr-request.ts';
 import { certificateSigningRequestType } from './resources.ts';
-import {
-  APPROVED_REASON,
-  decideServingCsr,
-  DENIED_REASON,
-  isDecided,
-  servingCsrNodeName,
-} from './serving-csr-approval.ts';
 
 type MachineObject = Machine & KubernetesObject;
 
-/** Index of the CSR cache: the node that requested a CSR still pending. */
-export const PENDING_BY_NODE_INDEX = 'pendingByNode';
+/**
+ * One kind of certificate the operator approves for a Machine: the signer
+ * whose CSRs it watches, how a CSR names its Machine, the pure decision, and
+ * the reasons it writes.
+ */
+export interface CsrApprovalPolicy {
+  signer: string;
+  /** The Machine a CSR is for, if the policy has a say on it. */
+  machineOf(csr: V1CertificateSigningRequest): string | undefined;
+  decide(
+    csr: V1CertificateSigningRequest,
+    machine: MachineObject | undefined,
+    options: DecisionOptions,
+  ): CsrDecision;
+  approvedReason: string;
+  deniedReason: string;
+  /** The Event action of a denial, e.g. DenyServingCertificate. */
+  deniedAction: string;
+}
 
-export const servingCsrIndexers: Record<string, IndexFunc<V1CertificateSigningRequest>> = {
-  [PENDING_BY_NODE_INDEX]: (csr) => {
-    const node = servingCsrNodeName(csr);
-    return node !== undefined && !isDecided(csr) ? [node] : [];
-  },
-};
+/** Index of the CSR cache: the Machine a pending CSR is for. */
+export const PENDING_BY_MACHINE_INDEX = 'pendingByMachine';
 
-/** The pending CSRs a Machine event may settle: those its node requested (the cache needs servingCsrIndexers). */
-export function pendingServingCsrsOf(
+export function pendingCsrIndexers(
+  policy: CsrApprovalPolicy,
+): Record<string, IndexFunc<V1CertificateSigningRequest>> {
+  return {
+    [PENDING_BY_MACHINE_INDEX]: (csr) => {
+      const machine = policy.machineOf(csr);
+      return machine !== undefined && !isDecided(csr) ? [machine] : [];
+    },
+  };
+}
+
+/** The pending CSRs a Machine event may settle (the cache needs pendingCsrIndexers). */
+export function pendingCsrsOf(
   csrs: Informer<V1CertificateSigningRequest>,
   machine: MachineObject,
 ): Request[] {
   const name = machine.metadata?.name;
   return name
-    ? csrs.byIndex(PENDING_BY_NODE_INDEX, name).map((csr) => ({ name: csr.metadata?.name ?? '' }))
+    ? csrs.byIndex(PENDING_BY_MACHINE_INDEX, name).map((csr) => ({ name: csr.metadata?.name ?? '' }))
     : [];
 }
 
@@ -46,7 +65,7 @@ export function pendingServingCsrsOf(
  * Machine events that can change a decision: the Machine appears, its address
  * changes or its deletion starts. Status writes, heartbeats and removal do not.
  */
-export const machineChangedForServingCsr: Predicate<MachineObject> = {
+export const machineChangedForCsr: Predicate<MachineObject> = {
   create: () => true,
   update: (oldMachine, machine) =>
     oldMachine.spec?.address !== machine.spec?.address ||
@@ -54,9 +73,10 @@ export const machineChangedForServingCsr: Predicate<MachineObject> = {
   delete: () => false,
 };
 
-export interface ServingCsrDeps {
+export interface CsrApprovalDeps {
   client: KubeClient;
-  /** Kubelet-serving CSRs (the informer may select them by signer), indexed by servingCsrIndexers. */
+  policy: CsrApprovalPolicy;
+  /** CSRs of the policy's signer (the informer may select them by signer), indexed by pendingCsrIndexers. */
   csrs: Informer<V1CertificateSigningRequest>;
   machines: Informer<MachineObject>;
   events: EventRecorder;
@@ -65,19 +85,19 @@ export interface ServingCsrDeps {
 }
 
 /**
- * Approves a kubelet serving CSR that matches its Machine and denies one that
- * does not (serving-csr-approval.ts decides), through the approval
- * subresource. A denial is also a Warning Event on the Machine (on the CSR
- * when there is no Machine): someone asked for a certificate this host should
- * not have.
+ * Approves a CSR that its policy approves and denies one it denies, through
+ * the approval subresource. A denial is also a Warning Event on the Machine
+ * (on the CSR when there is no Machine): someone asked for a certificate this
+ * host should not have.
  */
-export function servingCsrReconciler(deps: ServingCsrDeps): Reconciler {
+export function csrApprovalReconciler(deps: CsrApprovalDeps): Reconciler {
+  const { policy } = deps;
   return async (request, ctx) => {
     const csr = deps.csrs.getByName(undefined, request.name);
     if (!csr) return;
-    const node = servingCsrNodeName(csr);
-    const machine = node === undefined ? undefined : deps.machines.getByName(undefined, node);
-    const decision = decideServingCsr(csr, machine, { partialMachineView: deps.partialMachineView });
+    const machineName = policy.machineOf(csr);
+    const machine = machineName === undefined ? undefined : deps.machines.getByName(undefined, machineName);
+    const decision = policy.decide(csr, machine, { partialMachineView: deps.partialMachineView });
     if (decision.verdict === 'ignore') return;
 
     const approve = decision.verdict === 'approve';
@@ -89,7 +109,7 @@ export function servingCsrReconciler(deps: ServingCsrDeps): Reconciler {
           body: withCondition(csr, {
             type: approve ? 'Approved' : 'Denied',
             status: 'True',
-            reason: approve ? APPROVED_REASON : DENIED_REASON,
+            reason: approve ? policy.approvedReason : policy.deniedReason,
             message: decision.message,
           }),
         },
@@ -99,13 +119,16 @@ export function servingCsrReconciler(deps: ServingCsrDeps): Reconciler {
       if (isConflict(error) || isNotFound(error)) return;
       throw error;
     }
-    ctx.log.info({ csr: request.name, node, verdict: decision.verdict }, decision.message);
+    ctx.log.info(
+      { csr: request.name, signer: policy.signer, machine: machineName, verdict: decision.verdict },
+      decision.message,
+    );
     if (!approve)
       await deps.events.record(
         machine ?? csr,
         'Warning',
-        DENIED_REASON,
-        'DenyServingCertificate',
+        policy.deniedReason,
+        policy.deniedAction,
         `CSR ${request.name}: ${decision.message}`,
       );
   };

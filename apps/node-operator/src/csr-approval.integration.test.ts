@@ -1,23 +1,24 @@
 /**
- * The serving-csr controller on a real apiserver of its own (the test issues
+ * The serving-csr and agent-csr controllers on a real apiserver of its own (the test issues
  * kubelet client certificates with its CA; the shared control plane offers
  * none): kubelets authenticated as system:node:<name> post serving CSRs, the
  * operator approves or denies them, and the controller-manager signs the
  * approved one.
  */
 import type { Machine } from '@kok/api';
+import { createBootstrapToken, renderKubeconfig } from '@kok/pki';
 import { builtinTypes, KubeClient } from '@kok/reconcile';
 import type { Manager } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CertificateSigningRequest, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOperator } from './operator.ts';
 import { certificateSigningRequestType, machineType } from './resources.ts';
 import { eventually, installCrds } from './test-support/fleet.ts';
-import { servingCsr, servingRequestPem } from './test-support/kubelet-csr.ts';
+import { agentCsr, requestPem, servingCsr, servingRequestPem } from './test-support/kubelet-csr.ts';
 
 type MachineObject = Machine & KubernetesObject;
 
@@ -144,5 +145,76 @@ describe('kubelet serving CSRs against their Machines', () => {
       type: 'Approved',
       reason: 'KokMachineMatched',
     });
+  });
+});
+
+/** A client holding a fresh bootstrap token, as a host does before it has any identity. */
+async function bootstrapClient(): Promise<KubeClient> {
+  const token = createBootstrapToken({ ttlSeconds: 900, description: 'agent-csr test' });
+  await admin.create(builtinTypes.secret, token.secret as V1Secret);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(
+    renderKubeconfig({
+      clusterName: 'test',
+      server: controlPlane.server,
+      certificateAuthorityPem: Buffer.from(
+        controlPlane.kubeConfig.getCurrentCluster()?.caData ?? '',
+        'base64',
+      ).toString('utf8'),
+      userName: 'bootstrap',
+      credentials: { token: token.token },
+    }),
+  );
+  return new KubeClient(kubeConfig);
+}
+
+async function postAgentCsr(client: KubeClient, subject: string, name: string): Promise<void> {
+  await client.create(certificateSigningRequestType, agentCsr(name, await requestPem(subject)));
+}
+
+describe('node-agent client CSRs against their Machines', () => {
+  it('approves the first certificate a bootstrap token holder asks for an existing Machine; the agent then is system:node-agent:<machine>', async () => {
+    await createMachine('agent-a', '10.2.0.5');
+    await startOperator();
+    const host = await bootstrapClient();
+    try {
+      await postAgentCsr(host, 'CN=system:node-agent:agent-a, O=kok:node-agents', 'agent-a-1');
+    } finally {
+      host.close();
+    }
+    const decision = await decisionOf('agent-a-1');
+    expect(decision).toMatchObject({ type: 'Approved', reason: 'KokNodeAgentMachineMatched' });
+    expect(decision.message).toContain('first certificate, requested by system:bootstrap:');
+    const signed = await eventually('the approved agent CSR signed', async () => {
+      const csr = await admin.get(certificateSigningRequestType, { name: 'agent-a-1' });
+      return csr.status?.certificate;
+    });
+    expect(Buffer.from(signed, 'base64').toString()).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('denies a bootstrap request for another group (system:nodes), and one for a Machine that does not exist, with Events', async () => {
+    await createMachine('agent-b', '10.2.0.6');
+    await startOperator();
+    const host = await bootstrapClient();
+    try {
+      await postAgentCsr(host, 'CN=system:node-agent:agent-b, O=system:nodes', 'agent-b-nodes');
+      await postAgentCsr(host, 'CN=system:node-agent:agent-z, O=kok:node-agents', 'agent-z-1');
+      // Not an agent identity at all: someone else's business, left pending.
+      await postAgentCsr(host, 'CN=alice, O=developers', 'not-an-agent');
+    } finally {
+      host.close();
+    }
+    const nodes = await decisionOf('agent-b-nodes');
+    expect(nodes).toMatchObject({ type: 'Denied', reason: 'KokNodeAgentRefused' });
+    expect(nodes.message).toContain('subject O "system:nodes" is not kok:node-agents');
+    expect((await decisionOf('agent-z-1')).message).toContain('no Machine agent-z');
+    const event = await eventually('a Warning Event on Machine agent-b', async () => {
+      const { items } = await admin.list(builtinTypes.event, { namespace: 'default' });
+      return items.find((e) => e.regarding?.kind === 'Machine' && e.regarding.name === 'agent-b');
+    });
+    expect(event).toMatchObject({ type: 'Warning', reason: 'KokNodeAgentRefused' });
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1_000));
+    const other = await admin.get(certificateSigningRequestType, { name: 'not-an-agent' });
+    expect(other.status?.conditions ?? []).toEqual([]);
   });
 });
