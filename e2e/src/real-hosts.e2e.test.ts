@@ -7,7 +7,8 @@
  * agents from Components; the kubelets join by TLS bootstrap.
  *
  * The scenarios build on each other, in order:
- *   1. scale out: three Machines become three Ready Nodes (client certificates from approved CSRs);
+ *   1. scale out: three Machines become three Ready Nodes; kubelets and agents get their client
+ *      certificates from approved CSRs, asked for with each host's bootstrap token;
  *   2. a Deployment of three replicas with a PodDisruptionBudget (minAvailable 2) runs on them;
  *   3. a NodePool rollout moves every host to the next kubelet minor and containerd version,
  *      draining real pods through the Eviction API; the Deployment never drops below 2 available;
@@ -17,7 +18,7 @@
  *      and is rolled back: the host runs its kubelet again, Node Ready;
  *   6. scale in: a deleted Machine is cordoned and drained, its agent stops and removes the host's
  *      software, its Node is deleted, its pods run elsewhere;
- *   7. an agent's credential is refused on another host's Machine.
+ *   7. an agent's own certificate is refused on another host's Machine.
  */
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ import {
 } from '@kok/api';
 import type { NodePoolTemplate } from '@kok/api';
 import {
+  AGENT_KUBECONFIG,
   COMPONENT_NAMES,
   HOST_PROBLEM_CONDITION,
   NODE_PATHS,
@@ -301,6 +303,23 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       },
       60_000,
     );
+    // Each agent got its own identity the same way: asked with the host's bootstrap token, approved by the
+    // node-operator for the Machine of that name, signed by the controller-manager.
+    const agentCsrs = (await client.list(csrType)).items.filter(
+      (c) => c.spec.signerName === 'kubernetes.io/kube-apiserver-client' && c.status?.certificate,
+    );
+    for (const name of HOSTS)
+      expect(
+        agentCsrs.some(
+          (c) =>
+            c.metadata?.labels?.['nodes.kok.dev/machine'] === name &&
+            c.spec.username?.startsWith('system:bootstrap:') &&
+            c.status?.conditions?.some(
+              (x) => x.type === 'Approved' && x.reason === 'KokNodeAgentMachineMatched',
+            ),
+        ),
+        `an approved node-agent CSR of ${name}`,
+      ).toBe(true);
     joined = true;
   });
 
@@ -559,11 +578,12 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     await cluster.removeHost(leaving);
   });
 
-  it("refuses an agent's credential on another host's Machine (403 from the apiserver)", async () => {
+  it("refuses an agent's own certificate on another host's Machine (403 from the apiserver)", async () => {
     expect(joined, 'the hosts never joined').toBe(true);
     const config = new KubeConfig();
     const [mine, theirs] = remaining as [string, string];
-    config.loadFromFile(cluster.rig.host(mine).path('/etc/kok/agent.kubeconfig'));
+    // The certificate the agent was issued by its CSR, as it keeps it on its host.
+    config.loadFromFile(cluster.rig.host(mine).path(AGENT_KUBECONFIG));
     const agent = new KubeClient(config, { fieldManager: 'kok-node-agent' });
     const own = await agent.patch(
       machineType,

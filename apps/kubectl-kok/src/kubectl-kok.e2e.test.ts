@@ -380,7 +380,7 @@ describe('kubectl kok machine bootstrap', () => {
     const bootstrap = JSON.parse(outcome.stdout) as MachineBootstrap;
     expect(bootstrap.machine).toBe(machine);
     expect(bootstrap.agentCommand).toBe(
-      `node-agent --machine ${machine} --kubeconfig /etc/kok/agent.kubeconfig`,
+      `node-agent --machine ${machine} --bootstrap-kubeconfig /etc/kubernetes/bootstrap-kubelet.conf --kubeconfig /etc/kok/agent.kubeconfig`,
     );
     const expiresAt = Date.parse(bootstrap.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 2 * 3600_000);

@@ -40,7 +40,7 @@ describe('machineBootstrap', () => {
     ]);
     expect(bootstrap.files[1]?.content).toBe(CA);
     expect(bootstrap.agentCommand).toBe(
-      'node-agent --machine worker-017 --kubeconfig /etc/kok/agent.kubeconfig',
+      'node-agent --machine worker-017 --bootstrap-kubeconfig /etc/kubernetes/bootstrap-kubelet.conf --kubeconfig /etc/kok/agent.kubeconfig',
     );
   });
 
@@ -84,6 +84,8 @@ describe('machineBootstrap', () => {
           'node-agent',
           '--machine',
           machine,
+          '--bootstrap-kubeconfig',
+          '/etc/kubernetes/bootstrap-kubelet.conf',
           '--kubeconfig',
           '/etc/kok/agent.kubeconfig',
         ]);
@@ -129,22 +131,22 @@ describe('renderMachineBootstrap', () => {
   it('prints every file with its mode and its content verbatim, then the agent command', () => {
     const bootstrap = machineBootstrap(inputs());
     expect(text).toContain(
-      "--- /etc/kubernetes/bootstrap-kubelet.conf (mode 0600): the kubelet's bootstrap kubeconfig (holds the token)\n" +
+      "--- /etc/kubernetes/bootstrap-kubelet.conf (mode 0600): the kubelet's and the agent's bootstrap kubeconfig (holds the token)\n" +
         bootstrap.files[0]?.content,
     );
     expect(text).toContain(`--- /etc/kubernetes/pki/ca.crt (mode 0644): the cluster CA\n${CA}`);
     expect(text).toContain(
       '--- then start the node-agent (it installs the kubelet, which joins with the token above):\n' +
-        'node-agent --machine worker-017 --kubeconfig /etc/kok/agent.kubeconfig\n',
+        'node-agent --machine worker-017 --bootstrap-kubeconfig /etc/kubernetes/bootstrap-kubelet.conf --kubeconfig /etc/kok/agent.kubeconfig\n',
     );
     expect(text.indexOf('bootstrap-kubelet.conf')).toBeLessThan(text.indexOf('node-agent --machine'));
   });
 
-  it("says the agent's own credential is not included, who issues it, and that no CSR does yet", () => {
+  it('says how the agent gets its own credential: by a CSR with the same token, approved for this Machine', () => {
     expect(text).toContain(
-      "Not included: /etc/kok/agent.kubeconfig, the agent's own credential. It is a client certificate for " +
-        'user system:node-agent:worker-017 in group kok:node-agents, issued by whoever holds the cluster CA; ' +
-        'kok does not yet issue it through a CertificateSigningRequest.\n',
+      'The agent asks with the same token for its own client certificate (user system:node-agent:worker-017 ' +
+        'in group kok:node-agents), which the node-operator approves for this Machine, and keeps it in ' +
+        '/etc/kok/agent.kubeconfig, renewing it before it expires.\n',
     );
   });
 });

@@ -10,7 +10,10 @@ import { renderKubeconfig } from '@kok/pki';
 export const BOOTSTRAP_KUBECONFIG_PATH = '/etc/kubernetes/bootstrap-kubelet.conf';
 /** The cluster CA, which the kubelet trusts callers of its own API with (its clientCAFile). */
 export const CLUSTER_CA_PATH = '/etc/kubernetes/pki/ca.crt';
-/** The node-agent's own kubeconfig: not part of the bootstrap, see AgentCredential. */
+/**
+ * Where the node-agent keeps its own credential: not handed over, the agent
+ * asks for it by a CertificateSigningRequest with the bootstrap kubeconfig.
+ */
 export const AGENT_KUBECONFIG_PATH = '/etc/kok/agent.kubeconfig';
 
 /** Default life of a bootstrap token: enough to boot a host, short enough not to matter if it leaks. */
@@ -29,7 +32,7 @@ export interface MachineBootstrap {
   /** RFC 3339: when the token stops authenticating (the controller-manager's tokencleaner then deletes it). */
   expiresAt: string;
   files: BootstrapFile[];
-  /** How to start the agent once the files are in place and its own kubeconfig is at AGENT_KUBECONFIG_PATH. */
+  /** How to start the agent once the files are in place: it gets its own certificate with the same token. */
   agentCommand: string;
 }
 
@@ -43,11 +46,6 @@ export interface MachineBootstrapInputs {
   clusterName: string;
   /** PEM: the CA (or trust bundle) the apiserver's serving certificate chains to. */
   certificateAuthorityPem: string;
-}
-
-/** The identity the node-agent of `machine` must authenticate as (apps/node-agent/deploy/rbac.yaml). */
-export function agentIdentity(machine: string): { user: string; group: string } {
-  return { user: `system:node-agent:${machine}`, group: 'kok:node-agents' };
 }
 
 export function machineBootstrap(inputs: MachineBootstrapInputs): MachineBootstrap {
@@ -69,6 +67,6 @@ export function machineBootstrap(inputs: MachineBootstrapInputs): MachineBootstr
       { path: BOOTSTRAP_KUBECONFIG_PATH, mode: 0o600, content: kubeconfig },
       { path: CLUSTER_CA_PATH, mode: 0o644, content: ca },
     ],
-    agentCommand: `node-agent --machine ${inputs.machine} --kubeconfig ${AGENT_KUBECONFIG_PATH}`,
+    agentCommand: `node-agent --machine ${inputs.machine} --bootstrap-kubeconfig ${BOOTSTRAP_KUBECONFIG_PATH} --kubeconfig ${AGENT_KUBECONFIG_PATH}`,
   };
 }

@@ -56,7 +56,6 @@ describe.runIf(runsHere)('host rig', () => {
     const hosts = [];
     for (const name of ['rig-test-a', 'rig-test-b']) {
       const host = await rig.startHost(name, {
-        agentKubeconfig: 'unused',
         files: { '/url': server.urlOf('hello') },
       });
       hosts.push(host);

@@ -41,9 +41,10 @@ export interface RealHostCluster {
   nextAddress(): string;
   /**
    * Boots host `name` as a provisioner would: a fresh bootstrap token in
-   * kube-system, the kubelet's bootstrap kubeconfig and the CA on the host,
-   * and the node-agent with a client certificate of its own
-   * (system:node-agent:<name> in kok:node-agents).
+   * kube-system, a bootstrap kubeconfig and the CA on the host, and the
+   * node-agent, which asks with that token for a certificate of its own
+   * (system:node-agent:<name> in kok:node-agents; the node-operator approves
+   * it) and keeps it at AGENT_KUBECONFIG.
    */
   addHost(name: string): Promise<RealHost>;
   /** Removes the host from the machine (everything of it, as if powered off and wiped). */
@@ -112,7 +113,8 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
           credentials: { token: token.token },
         });
         return rig.startHost(name, {
-          agentKubeconfig: await cp.kubeconfigForUser(`system:node-agent:${name}`, ['kok:node-agents']),
+          // The kubelet and the agent bootstrap with the same token, as `kubectl kok machine bootstrap` hands it out.
+          bootstrapKubeconfig: NODE_PATHS.bootstrapKubeconfig,
           files: {
             [NODE_PATHS.bootstrapKubeconfig]: bootstrap,
             [NODE_PATHS.caCert]: caPem,

@@ -19,12 +19,16 @@ import { systemBestEffort } from './system-command.ts';
 /** Paths a kubelet or containerd uses whatever its flags say; each host gets a private tmpfs there. */
 export const HARD_CODED_HOST_PATHS = ['/run/netns', '/var/log/containers', '/var/lib/kubelet'] as const;
 
-/** What a provisioner puts on a host before its first boot. */
+/**
+ * What a provisioner puts on a host before its first boot (what `kubectl kok
+ * machine bootstrap` prints): files, among them a bootstrap kubeconfig. The
+ * agent asks for its own certificate with it and keeps it at AGENT_KUBECONFIG.
+ */
 export interface HostProvisioning {
-  /** The node-agent's kubeconfig (its own identity, system:node-agent:<machine>). */
-  readonly agentKubeconfig: string;
-  /** Files under the host root, e.g. the kubelet's bootstrap kubeconfig and the cluster CA. */
+  /** Files under the host root, e.g. the bootstrap kubeconfig and the cluster CA. */
   readonly files?: Readonly<Record<string, string>>;
+  /** Host path of the bootstrap kubeconfig among `files` (the agent's --bootstrap-kubeconfig). */
+  readonly bootstrapKubeconfig?: string;
 }
 
 export interface RealHostOptions {
@@ -33,14 +37,15 @@ export interface RealHostOptions {
   readonly root: string;
   readonly network: HostNetwork;
   readonly cgroups: HostCgroups;
-  /** The node-agent command; the host appends --machine, --root, --kubeconfig and its other flags. */
+  /** The node-agent command; the host appends --machine, --root, --kubeconfig, --bootstrap-kubeconfig and its other flags. */
   readonly agentCommand: readonly string[];
   readonly agentArgs?: readonly string[];
   readonly logFile: string;
 }
 
 const AGENT_CGROUP = 'node-agent';
-const AGENT_KUBECONFIG = '/etc/kok/agent.kubeconfig';
+/** Host path where the node-agent keeps the certificate it was issued (its --kubeconfig). */
+export const AGENT_KUBECONFIG = '/etc/kok/agent.kubeconfig';
 
 export class RealHost {
   readonly name: string;
@@ -74,8 +79,7 @@ export class RealHost {
   /** Writes what the provisioner hands over, then starts the node-agent. */
   start(provisioning: HostProvisioning): void {
     if (this.#agent) throw new Error(`host ${this.name} runs already`);
-    const files = { ...provisioning.files, [AGENT_KUBECONFIG]: provisioning.agentKubeconfig };
-    for (const [path, content] of Object.entries(files)) {
+    for (const [path, content] of Object.entries(provisioning.files ?? {})) {
       mkdirSync(dirname(this.path(path)), { recursive: true });
       writeFileSync(this.path(path), content, { mode: 0o600 });
     }
@@ -84,6 +88,9 @@ export class RealHost {
     const agent = [
       ...this.#options.agentCommand,
       ...['--machine', this.name, '--root', this.root, '--kubeconfig', this.path(AGENT_KUBECONFIG)],
+      ...(provisioning.bootstrapKubeconfig
+        ? ['--bootstrap-kubeconfig', this.path(provisioning.bootstrapKubeconfig)]
+        : []),
       // The built-in supervisor: no systemd runs here. A reboot would hit the machine: refuse it.
       ...['--service-manager', 'supervisor', '--reboot-command', '/bin/false'],
       ...(this.#options.agentArgs ?? []),

@@ -4,10 +4,12 @@
  * still needs.
  */
 import type { MachineBootstrap } from '../machine-bootstrap.ts';
-import { AGENT_KUBECONFIG_PATH, agentIdentity } from '../machine-bootstrap.ts';
+import { NODE_AGENT_GROUP, nodeAgentUser } from '@kok/api';
+import { AGENT_KUBECONFIG_PATH } from '../machine-bootstrap.ts';
 
 const WHAT: Readonly<Record<string, string>> = {
-  '/etc/kubernetes/bootstrap-kubelet.conf': "the kubelet's bootstrap kubeconfig (holds the token)",
+  '/etc/kubernetes/bootstrap-kubelet.conf':
+    "the kubelet's and the agent's bootstrap kubeconfig (holds the token)",
   '/etc/kubernetes/pki/ca.crt': 'the cluster CA',
 };
 
@@ -31,7 +33,6 @@ export function renderMachineBootstrap(
   token: { secretName: string; namespace: string; ttlSeconds: number },
 ): string {
   const validFor = formatTtl(token.ttlSeconds);
-  const { user, group } = agentIdentity(bootstrap.machine);
   const files = bootstrap.files.map((file) => {
     const what = WHAT[file.path];
     const content = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
@@ -47,9 +48,9 @@ export function renderMachineBootstrap(
     '--- then start the node-agent (it installs the kubelet, which joins with the token above):',
     bootstrap.agentCommand,
     '',
-    `Not included: ${AGENT_KUBECONFIG_PATH}, the agent's own credential. It is a client certificate for ` +
-      `user ${user} in group ${group}, issued by whoever holds the cluster CA; kok does not yet issue it ` +
-      'through a CertificateSigningRequest.',
+    `The agent asks with the same token for its own client certificate (user ${nodeAgentUser(bootstrap.machine)} ` +
+      `in group ${NODE_AGENT_GROUP}), which the node-operator approves for this Machine, and keeps it in ` +
+      `${AGENT_KUBECONFIG_PATH}, renewing it before it expires.`,
     '',
   ].join('\n');
 }
