@@ -22,7 +22,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
@@ -318,7 +318,7 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
               (x) => x.type === 'Approved' && x.reason === 'KokNodeAgentMachineMatched',
             ),
         ),
-        `an approved node-agent CSR of ${name}`,
+        `an approved node-agent CSR of ${name} among ${JSON.stringify(agentCsrs.map((c) => [c.metadata?.name, c.metadata?.labels, c.spec.username, c.status?.conditions?.map((x) => x.reason)]))}`,
       ).toBe(true);
     joined = true;
   });
@@ -555,10 +555,11 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     expect(readdirSync(host.path('/opt/kok'))).toEqual([]);
     const commands = host.cgroups
       .pids()
-      .map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      .map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+    // By executable: the agent's own arguments name the kubelet's bootstrap kubeconfig.
     expect(
-      commands.filter((c) => /kubelet|containerd/.test(c)),
-      commands.join('\n'),
+      commands.filter(([executable = '']) => /kubelet|containerd/.test(basename(executable))),
+      commands.map((c) => c.join(' ')).join('\n'),
     ).toEqual([]);
     // Its pods run elsewhere, and the pool counts one machine fewer.
     await eventually(

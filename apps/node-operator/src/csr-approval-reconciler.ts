@@ -9,7 +9,7 @@ import type {
   Reconciler,
   Request,
 } from '@kok/reconcile';
-import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CertificateSigningRequest, V1ObjectMeta } from '@kubernetes/client-node';
 import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
 import { isDecided } from './csr-request.ts';
 import { certificateSigningRequestType } from './resources.ts';
@@ -144,18 +144,20 @@ interface ApprovalCondition {
 /**
  * The body of PUT …/approval: the CSR as cached (its resourceVersion makes the
  * write conditional) with one more condition; the apiserver keeps spec and
- * takes only the conditions, and stamps their times.
+ * takes the conditions (and metadata), and stamps their times.
  */
 function withCondition(csr: V1CertificateSigningRequest, condition: ApprovalCondition): KubernetesObject {
   return {
     apiVersion: certificateSigningRequestType.apiVersion,
     kind: certificateSigningRequestType.kind,
-    metadata: {
-      name: csr.metadata?.name,
-      uid: csr.metadata?.uid,
-      resourceVersion: csr.metadata?.resourceVersion,
-    },
+    // All of it: the approval subresource writes metadata too, and would drop labels left out here.
+    metadata: withoutManagedFields(csr.metadata),
     spec: csr.spec,
     status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), condition] },
   } as KubernetesObject;
+}
+
+function withoutManagedFields(metadata: V1CertificateSigningRequest['metadata']): V1ObjectMeta {
+  const { managedFields: _managedFields, ...rest } = metadata ?? {};
+  return rest;
 }

@@ -169,7 +169,8 @@ async function bootstrapClient(): Promise<KubeClient> {
 }
 
 async function postAgentCsr(client: KubeClient, subject: string, name: string): Promise<void> {
-  await client.create(certificateSigningRequestType, agentCsr(name, await requestPem(subject)));
+  const labels = { 'nodes.kok.dev/machine': name };
+  await client.create(certificateSigningRequestType, agentCsr(name, await requestPem(subject), labels));
 }
 
 describe('node-agent client CSRs against their Machines', () => {
@@ -190,6 +191,9 @@ describe('node-agent client CSRs against their Machines', () => {
       return csr.status?.certificate;
     });
     expect(Buffer.from(signed, 'base64').toString()).toContain('BEGIN CERTIFICATE');
+    // The approval wrote conditions and kept the agent's label (the subresource writes metadata too).
+    const approved = await admin.get(certificateSigningRequestType, { name: 'agent-a-1' });
+    expect(approved.metadata?.labels).toEqual({ 'nodes.kok.dev/machine': 'agent-a-1' });
   });
 
   it('denies a bootstrap request for another group (system:nodes), and one for a Machine that does not exist, with Events', async () => {

@@ -69,11 +69,16 @@ export function servingCsr(name: string, pem: string): V1CertificateSigningReque
 }
 
 /** The CSR object a node agent posts for `machine` (spec.username and groups are filled in by the apiserver). */
-export function agentCsr(name: string, pem: string, expirationSeconds = 86_400): V1CertificateSigningRequest {
+export function agentCsr(
+  name: string,
+  pem: string,
+  labels: Record<string, string> = {},
+  expirationSeconds = 86_400,
+): V1CertificateSigningRequest {
   return {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
-    metadata: { name },
+    metadata: { name, labels },
     spec: {
       signerName: 'kubernetes.io/kube-apiserver-client',
       usages: ['digital signature', 'client auth'],
