@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.e2e.test.ts'],
-    // One real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for the run.
-    globalSetup: ['@kok/testing/global-setup'],
+    // One real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for the run,
+    // joinable: the node-agents ask for their own certificates with a bootstrap token.
+    globalSetup: ['@kok/testing/global-setup-joinable'],
     // The scenarios of a file build on each other (one fleet of real agents), so they run in order.
     sequence: { concurrent: false },
     fileParallelism: false,

@@ -34,6 +34,8 @@ import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHost, Catalog } from './support/agent-hosts.ts';
+import { installAgentAccess } from './support/agent-access.ts';
+import { createBootstrapKubeconfig } from './support/bootstrap-kubeconfig.ts';
 import {
   agentLogTail,
   startAgentHost,
@@ -203,12 +205,19 @@ beforeAll(async () => {
     },
   } as NodePoolObject);
   runOperator();
+  // Each agent gets its own certificate (the operator approves it); the kubelet stand-ins use the admin kubeconfig.
+  await installAgentAccess(sharedKubeConfig());
+  const credentials = {
+    kubeletKubeconfigPath: sharedKubeconfigPath(),
+    bootstrapKubeconfig: await createBootstrapKubeconfig(client, sharedKubeConfig(), {
+      ttlSeconds: 3600,
+      description: 'node-rollout e2e hosts',
+    }),
+  };
   // Started a few at a time: each agent, kubelet and containerd is a Node.js process on a small machine.
   for (let i = 0; i < names.length; i += 5)
     hosts.push(
-      ...(await Promise.all(
-        names.slice(i, i + 5).map((name) => startAgentHost(name, workDir, sharedKubeconfigPath())),
-      )),
+      ...(await Promise.all(names.slice(i, i + 5).map((name) => startAgentHost(name, workDir, credentials)))),
     );
 });
 

@@ -24,7 +24,7 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import {
   ALL_RESOURCES,
@@ -59,7 +59,7 @@ import {
 } from '@kok/reconcile';
 import { eventually, freePort } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { installAgentAccess } from './support/agent-access.ts';
 import { stopProcess } from './support/agent-hosts.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
 import type { MachineObject, NodePoolObject } from './support/types.ts';
@@ -70,7 +70,6 @@ const POOL = 'real-hosts';
 const POOL_LABEL = 'e2e.kok.dev/pool';
 const APP = 'sleeper';
 const AGENT_MAIN = fileURLToPath(new URL('../../apps/node-agent/src/main.ts', import.meta.url));
-const AGENT_DEPLOY = fileURLToPath(new URL('../../apps/node-agent/deploy/', import.meta.url));
 
 const support = realHostSupport();
 // Under CI the real path must run: a machine that cannot run it fails the suite instead of skipping it.
@@ -133,12 +132,6 @@ const nodes = async (): Promise<V1Node[]> =>
 const isReady = (node: V1Node) =>
   node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-function deploy(file: string): KubernetesObject[] {
-  return parseAllDocuments(readFileSync(join(AGENT_DEPLOY, file), 'utf8')).map(
-    (d) => d.toJS() as KubernetesObject,
-  );
-}
-
 function operatorLogTail(): string {
   try {
     return readFileSync(join(workDir, 'logs', 'node-operator.log'), 'utf8')
@@ -186,9 +179,7 @@ beforeAll(async () => {
       for (const resource of ALL_RESOURCES)
         await admin.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
       // The agents' RBAC and admission policy, as the node-operator chart installs them.
-      const objects = KubernetesObjectApi.makeApiClient(admin.kubeConfig);
-      for (const object of [...deploy('rbac.yaml'), ...deploy('admission-policy.yaml')])
-        await objects.create(object);
+      await installAgentAccess(admin.kubeConfig);
     },
   });
   versions = cluster.versions;

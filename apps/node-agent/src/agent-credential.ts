@@ -166,22 +166,7 @@ export class AgentCredential {
       `certificate requested (CSR ${name}); waiting for the node-operator to approve it`,
     );
     const certificatePem = await this.#awaitCertificate(client, name, signal);
-    const cluster = auth.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig used to ask has no current cluster');
-    const certificateAuthorityPem = cluster.caData
-      ? Buffer.from(cluster.caData, 'base64').toString('utf8')
-      : cluster.caFile
-        ? await readFile(cluster.caFile, 'utf8')
-        : undefined;
-    if (!certificateAuthorityPem)
-      throw new Error(`the kubeconfig used to ask has no CA for ${cluster.server}`);
-    const kubeconfig = pki.renderKubeconfig({
-      clusterName: cluster.name,
-      server: cluster.server,
-      certificateAuthorityPem,
-      userName: nodeAgentUser(machine),
-      credentials: { clientCertificatePem: certificatePem, clientKeyPem: privateKeyPem },
-    });
+    const kubeconfig = kubeconfigWithCertificate(auth, nodeAgentUser(machine), certificatePem, privateKeyPem);
     await writeFileAtomic(this.#options.kubeconfigPath, kubeconfig, 0o600);
     this.#log.info(
       { csr: name, kubeconfig: this.#options.kubeconfigPath },
@@ -197,7 +182,8 @@ export class AgentCredential {
       try {
         csr = await client.request<V1CertificateSigningRequest>('GET', `${CSR_PATH}/${name}`, { signal });
       } catch (error) {
-        if (isNotFound(error)) throw new Error(`CSR ${name} was deleted before it was signed`, { cause: error });
+        if (isNotFound(error))
+          throw new Error(`CSR ${name} was deleted before it was signed`, { cause: error });
         throw error;
       }
       const refused = (csr.status?.conditions ?? []).find(
@@ -244,6 +230,34 @@ export class AgentCredential {
   #jitter(): number {
     return this.#options.jitter?.() ?? randomBytes(4).readUInt32BE() / 2 ** 32;
   }
+}
+
+/**
+ * The cluster entry of `auth` as it is (server, CA, TLS server name) with a
+ * user that presents the issued certificate: a kubeconfig as text.
+ */
+function kubeconfigWithCertificate(
+  auth: KubeConfig,
+  userName: string,
+  certificatePem: string,
+  privateKeyPem: string,
+): string {
+  const cluster = auth.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig used to ask has no current cluster');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [cluster],
+    users: [
+      {
+        name: userName,
+        certData: Buffer.from(certificatePem).toString('base64'),
+        keyData: Buffer.from(privateKeyPem).toString('base64'),
+      },
+    ],
+    contexts: [{ name: userName, cluster: cluster.name, user: userName }],
+    currentContext: userName,
+  });
+  return kubeConfig.exportConfig();
 }
 
 async function loadKubeConfig(path: string): Promise<KubeConfig> {

@@ -36,7 +36,7 @@ async function statusOf() {
   return (await getMachine(client, host.machine)).status ?? {};
 }
 
-async function waitForRevision(revision: string | undefined, timeoutMs = 40_000) {
+async function waitForRevision(revision: string | undefined, timeoutMs = 90_000) {
   return eventually(
     async () => {
       const status = await statusOf();

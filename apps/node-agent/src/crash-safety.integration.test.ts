@@ -177,7 +177,8 @@ describe('node agent killed with SIGKILL during upgrades', () => {
           ? true
           : undefined,
       () => `revision ${final.revision} after kills at ${killedAt.join(', ')} ms`,
-      60_000,
+      // A deadline, not a figure: beside other suites on 2 cores the last agent's boot alone can take tens of seconds.
+      180_000,
     );
     expectConsistentHost([final]);
     const kubeletVersion = final.components?.[0]?.version;
@@ -195,5 +196,5 @@ describe('node agent killed with SIGKILL during upgrades', () => {
       `Node at ${kubeletVersion}`,
     );
     expect(tempLeftovers(host.root)).toEqual([]);
-  }, 200_000);
+  }, 400_000);
 });

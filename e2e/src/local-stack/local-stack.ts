@@ -20,6 +20,7 @@ import { eventually, freePort, startControlPlane, startKwok } from '@kok/testing
 import { LocalPodRuntime, stageMetaCluster } from '@kok/pod-runtime';
 import type { AgentHost, Catalog } from '../support/agent-hosts.ts';
 import { startAgentHost, startCatalog, stopAgentHost, stopProcess } from '../support/agent-hosts.ts';
+import { createBootstrapKubeconfig } from '../support/bootstrap-kubeconfig.ts';
 import type { MachineObject, NodePoolObject } from '../support/types.ts';
 import { componentType, machineType, nodePoolType } from '../support/types.ts';
 import type { ApiServerProxy } from './apiserver-proxy.ts';
@@ -294,7 +295,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     onStop('the agents and services of the hosts', () =>
       Promise.all(hosts.map((host) => stopAgentHost(host))),
     );
-    for (const name of machines) hosts.push(await startAgentHost(name, hostsDir, bizKubeconfigPath));
+    // Each agent asks with a bootstrap token for its own certificate, which the Cluster's node-operator approves.
+    const credentials = {
+      kubeletKubeconfigPath: bizKubeconfigPath,
+      bootstrapKubeconfig: await createBootstrapKubeconfig(biz, bizConfig, {
+        ttlSeconds: 3600,
+        description: 'local stack hosts',
+      }),
+    };
+    for (const name of machines) hosts.push(await startAgentHost(name, hostsDir, credentials));
     await eventually(
       `NodePool ${STACK_POOL}: ${machineCount} machines Ready at ${KUBELET_VERSIONS[0]}`,
       async () => {

@@ -135,11 +135,27 @@ export interface AgentHost {
   agent: ChildProcess;
 }
 
-/** Prepares a host root the way a provisioner would (kubelet kubeconfig and config), then starts its agent. */
+/**
+ * What a host is handed: the kubelet stand-in authenticates with a kubeconfig
+ * it is given; the node-agent asks for its own certificate
+ * (system:node-agent:<machine>, approved by the node-operator) with a
+ * bootstrap kubeconfig, as on a real host.
+ */
+export interface HostCredentials {
+  readonly kubeletKubeconfigPath: string;
+  /** Content of a kubeconfig holding a bootstrap token (see createBootstrapKubeconfig). */
+  readonly bootstrapKubeconfig: string;
+}
+
+/** Where the agent keeps the certificate it was issued, under its root. */
+export const AGENT_KUBECONFIG = '/etc/kok/agent.kubeconfig';
+const BOOTSTRAP_KUBECONFIG = '/etc/kok/bootstrap.kubeconfig';
+
+/** Prepares a host root the way a provisioner would (kubeconfigs and kubelet config), then starts its agent. */
 export async function startAgentHost(
   machine: string,
   baseDir: string,
-  kubeconfigPath: string,
+  credentials: HostCredentials,
 ): Promise<AgentHost> {
   const root = join(baseDir, machine);
   const healthzPort = await freePort();
@@ -147,19 +163,26 @@ export async function startAgentHost(
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), content, { mode });
   };
-  write(KUBELET_KUBECONFIG, readFileSync(kubeconfigPath, 'utf8'), 0o600);
+  write(KUBELET_KUBECONFIG, readFileSync(credentials.kubeletKubeconfigPath, 'utf8'), 0o600);
+  write(BOOTSTRAP_KUBECONFIG, credentials.bootstrapKubeconfig, 0o600);
   write(KUBELET_CONFIG, `healthzPort: ${healthzPort}\n`, 0o644);
   write(HEALTHZ_PORT_FILE, `${healthzPort}\n`, 0o644);
-  return { machine, root, healthzPort, agent: spawnAgent(machine, root, kubeconfigPath) };
+  return { machine, root, healthzPort, agent: spawnAgent(machine, root) };
 }
 
-function spawnAgent(machine: string, root: string, kubeconfigPath: string): ChildProcess {
+function spawnAgent(machine: string, root: string): ChildProcess {
   const log = openSync(join(root, 'agent.log'), 'a');
   const child = spawn(
     process.execPath,
     [
       AGENT_MAIN,
-      ...['--machine', machine, '--root', root, '--kubeconfig', kubeconfigPath],
+      ...['--machine', machine, '--root', root],
+      ...[
+        '--kubeconfig',
+        join(root, AGENT_KUBECONFIG),
+        '--bootstrap-kubeconfig',
+        join(root, BOOTSTRAP_KUBECONFIG),
+      ],
       ...['--service-manager', 'supervisor', '--http-port', '0', '--resync-seconds', '30'],
       ...['--log-level', process.env.KOK_E2E_AGENT_LOG ?? 'info'],
     ],

@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startControlPlane } from './control-plane.ts';
+import type { ControlPlaneOptions } from './control-plane.ts';
 
 import './provided-context.ts';
 
@@ -8,13 +9,21 @@ import './provided-context.ts';
  * kwok and 3 Ready nodes) shared by every test file of the run. Tests isolate
  * themselves by namespace or unique names.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default function setup(project: TestProject): Promise<() => Promise<void>> {
+  return startSharedControlPlane(project);
+}
+
+export async function startSharedControlPlane(
+  project: TestProject,
+  options: Pick<ControlPlaneOptions, 'joinable'> = {},
+): Promise<() => Promise<void>> {
   const began = performance.now();
   const controlPlane = await startControlPlane({
     controllerManager: true,
     scheduler: true,
     kwok: true,
     nodes: 3,
+    ...options,
   });
   console.log(
     `[kok] shared control plane up in ${((performance.now() - began) / 1000).toFixed(1)}s at ${controlPlane.server}`,
