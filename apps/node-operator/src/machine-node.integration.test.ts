@@ -107,3 +107,90 @@ it('keeps the Node in line with its Machine without touching what others set, an
   expect(healthy?.status).toBe('False');
   expect(healthy?.message).toContain('KernelDeadlock');
 });
+
+it("puts the agent's component health on the Node as KokComponentFailed, which NodeHealthy reads", async () => {
+  await installCrds(client);
+  const fleet = await createFleet(client, 1, kubeletTemplate('v1.36.0'));
+  cleanups.push(() => deleteFleet(client, fleet));
+  const name = fleet.machines[0] as string;
+  const manager = await createOperator({
+    kubeConfig: sharedKubeConfig(),
+    http: false,
+    labelSelector: fleet.selector,
+    logger: pino({ level: 'silent' }),
+  });
+  await manager.start();
+  cleanups.push(() => manager.stop());
+  const nodeCondition = async () =>
+    (await client.get(builtinTypes.node, { name })).status?.conditions?.find(
+      (c) => c.type === 'KokComponentFailed',
+    );
+
+  // No agent has reported yet: Unknown, which no health check counts as a problem.
+  expect(await eventually('Unknown before the agent reports', nodeCondition)).toMatchObject({
+    status: 'Unknown',
+    reason: 'AgentNotReporting',
+  });
+
+  // The agent reports its kubelet Failed (as its own field manager does).
+  const report = (state: 'Failed' | 'Running') =>
+    client.patch(
+      machineType,
+      { name },
+      PatchType.apply,
+      {
+        apiVersion: machineType.apiVersion,
+        kind: machineType.kind,
+        metadata: { name },
+        status: {
+          conditions: [
+            {
+              type: MachineConditions.AgentReady,
+              status: 'True',
+              reason: 'Reporting',
+              message: '',
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+          components: [
+            {
+              name: 'kubelet',
+              version: 'v1.36.0',
+              state,
+              ...(state === 'Failed' ? { message: 'exited with code 1' } : {}),
+            },
+          ],
+        },
+      },
+      { subresource: 'status', force: true },
+    );
+  await report('Failed');
+  const failed = await eventually('KokComponentFailed True', async () => {
+    const c = await nodeCondition();
+    return c?.status === 'True' ? c : undefined;
+  });
+  expect(failed).toMatchObject({ reason: 'ComponentFailed', message: 'kubelet v1.36.0: exited with code 1' });
+  const sick = await eventually('NodeHealthy False from the condition', async () => {
+    const m = await client.get(machineType, { name });
+    return findCondition(m.status?.conditions, MachineConditions.NodeHealthy)?.status === 'False'
+      ? m
+      : undefined;
+  });
+  expect(findCondition(sick.status?.conditions, MachineConditions.NodeHealthy)?.message).toContain(
+    'KokComponentFailed',
+  );
+
+  await report('Running');
+  expect(
+    await eventually('KokComponentFailed False', async () => {
+      const c = await nodeCondition();
+      return c?.status === 'False' ? c : undefined;
+    }),
+  ).toMatchObject({ reason: 'ComponentsHealthy', message: 'no component failed (kubelet)' });
+  await eventually('NodeHealthy True again', async () => {
+    const m = await client.get(machineType, { name });
+    return findCondition(m.status?.conditions, MachineConditions.NodeHealthy)?.status === 'True'
+      ? m
+      : undefined;
+  });
+});

@@ -3,6 +3,7 @@ import type { Condition, Machine, NodePool } from '@kok/api';
 import { builtinTypes, isNotFound, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import { agentNodeCondition, agentNodeConditionPatch } from './agent-node-condition.ts';
 import { planDecommission } from './decommission-plan.ts';
 import type { Drainer } from './drainer.ts';
 import { isPoolMember } from './rollout-input.ts';
@@ -29,7 +30,8 @@ export interface MachineDeps {
 
 /**
  * Machine ↔ Node: the Node gets the Machine's labels, taints and cordon (only
- * keys kok owns, recorded on the Node), and the Machine gets status.nodeRef,
+ * keys kok owns, recorded on the Node) and the agent's component health as
+ * condition KokComponentFailed, and the Machine gets status.nodeRef,
  * NodeHealthy and the problem-detector conditions of its Node. A deleted
  * Machine is a host leaving: see decommission-plan.ts.
  */
@@ -42,10 +44,21 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     if (!cached.metadata?.finalizers?.includes(Finalizers.machine))
       await addMachineFinalizer(deps.client, cached);
     const machine = cached;
-    const status = machineNodeStatus(machine, node, deps.now());
-    // The two writes are independent (the status is read from the Node as cached), so they go out together.
+    const now = deps.now();
+    const status = machineNodeStatus(machine, node, now);
+    const conditionPatch = node ? agentNodeConditionPatch(node, agentNodeCondition(machine), now) : undefined;
+    // The writes are independent (each is computed from the cache), so they go out together.
     await Promise.all([
       node ? syncNode(deps.client, machine, node) : undefined,
+      conditionPatch
+        ? deps.client.patch(
+            builtinTypes.node,
+            { name: request.name },
+            PatchType.strategicMerge,
+            conditionPatch,
+            { subresource: 'status' },
+          )
+        : undefined,
       machineNodeStatusChanged(machine, status)
         ? deps.client.applyStatus(machineType, {
             apiVersion: machineType.apiVersion,
