@@ -14,8 +14,8 @@
  *      draining real pods through the Eviction API; the Deployment never drops below 2 available;
  *   4. a problem logged on one host becomes its Node's condition (node-problem-detector, installed as a
  *      Component), and a RemediationPolicy restarts the component named until it clears;
- *   5. a kubelet configuration that makes it exit fails the canary, pauses the pool (maxFailed 0)
- *      and is rolled back: the host runs its kubelet again, Node Ready;
+ *   5. a kubelet configuration that makes it exit fails the canary (its Node shows KokComponentFailed),
+ *      pauses the pool (maxFailed 0) and is rolled back: the host runs its kubelet again, Node Ready;
  *   6. scale in: a deleted Machine is cordoned and drained, its agent stops and removes the host's
  *      software, its Node is deleted, its pods run elsewhere;
  *   7. an agent's own certificate is refused on another host's Machine.
@@ -477,22 +477,36 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
       spec: { template: template('broken') },
     });
+    // The agent's view reaches the Node: the failed kubelet shows as KokComponentFailed (sampled meanwhile).
+    const componentFailed = new Set<string>();
     const pool = await eventually(
       'the pool to roll the broken revision back',
       async () => {
+        for (const node of await nodes())
+          if (node.status?.conditions?.some((c) => c.type === 'KokComponentFailed' && c.status === 'True'))
+            componentFailed.add(node.metadata?.name ?? '');
         const p = await getPool();
         return findCondition(p.status?.conditions, NodePoolConditions.RolledBack)?.status === 'True'
           ? p
           : undefined;
       },
       300_000,
-      { intervalMs: 500, context: hostContext },
+      { intervalMs: 250, context: hostContext },
     );
     expect(findCondition(pool.status?.conditions, NodePoolConditions.Paused)?.status).toBe('True');
     const message = findCondition(pool.status?.conditions, NodePoolConditions.RolledBack)?.message ?? '';
     const failed = HOSTS.filter((name) => new RegExp(`\\b${name}\\b`).test(message));
     expect(failed, message).toHaveLength(1);
+    expect([...componentFailed]).toEqual(failed);
     await settledAt('new', 240_000);
+    await eventually(
+      'KokComponentFailed False on every Node once the old kubelet runs again',
+      async () =>
+        (await nodes()).every((n) =>
+          n.status?.conditions?.some((c) => c.type === 'KokComponentFailed' && c.status === 'False'),
+        ),
+      60_000,
+    );
   });
 
   it('scales in: a deleted Machine is drained, its host runs none of its software, its Node is gone', async () => {
