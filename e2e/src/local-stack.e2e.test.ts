@@ -141,6 +141,17 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
     for (const machine of (await stack.biz.list(machineType)).items)
       expect(machine.status?.nodeRef?.name).toBe(machine.metadata?.name);
     expect(await fleetAt(KUBELET_VERSIONS[0])).toBe(true);
+    // Each agent runs with a certificate of its own, asked for with a bootstrap token and approved by that operator.
+    const csrs = JSON.parse(await biz('get', 'csr', '-l', 'nodes.kok.dev/machine', '-o', 'json')) as {
+      items: {
+        metadata: { labels: Record<string, string> };
+        status?: { conditions?: { reason?: string }[] };
+      }[];
+    };
+    const approved = csrs.items
+      .filter((c) => c.status?.conditions?.some((x) => x.reason === 'KokNodeAgentMachineMatched'))
+      .map((c) => c.metadata.labels['nodes.kok.dev/machine']);
+    expect(new Set(approved)).toEqual(new Set(stack.machines));
   });
 
   it('rolls a kubelet out as a canary that pauses, then to every machine once resumed', async () => {
