@@ -1,9 +1,11 @@
 /**
  * The whole of kok on one machine, as `npm run kok` starts it: a Cluster whose
  * control plane runs as real processes (two kube-apiservers), the node API and
- * node-operator it gets, a NodePool of hosts with real node agents; then a
- * canary rollout through that node-operator and an upgrade of the Cluster to
- * the next patch with the biz apiserver answering all along.
+ * node-operator it gets, a NodePool of real hosts (real kubelets and
+ * containerd installed by the node agents, joined by TLS bootstrap; stand-ins
+ * only outside CI where the machine cannot run them); then a canary kubelet
+ * rollout through that node-operator and an upgrade of the Cluster to the next
+ * patch with the biz apiserver answering all along.
  *
  * The local pod runtime runs the one local build of each binary for every
  * image tag, so "v1.36.4" is the v1.36.3 build under a new tag: what the
@@ -21,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from './local-stack/local-stack.ts';
 import {
   clusterType,
-  KUBELET_VERSIONS,
   STACK_CLUSTER,
   STACK_NAMESPACE,
   STACK_POOL,
@@ -72,6 +73,8 @@ beforeAll(async () => {
     stateDir: workDir,
     machines: MACHINES,
     apiServerReplicas: 2,
+    // Real hosts wherever they can run; in CI they must (a failure, not a quiet fallback).
+    hosts: process.env.CI ? 'real' : 'auto',
     onProgress: (line) => progress.push(line),
   });
 }, 420_000);
@@ -140,7 +143,13 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
     expect(pool.status?.readyMachines).toBe(MACHINES);
     for (const machine of (await stack.biz.list(machineType)).items)
       expect(machine.status?.nodeRef?.name).toBe(machine.metadata?.name);
-    expect(await fleetAt(KUBELET_VERSIONS[0])).toBe(true);
+    expect(await fleetAt(stack.hosts.kubeletVersions[0] as string)).toBe(true);
+    if (stack.hosts.kind === 'real')
+      // Real kubelets over real containerd, each Node joined by TLS bootstrap into the Cluster the operator booted.
+      for (const node of (await stack.biz.list(builtinTypes.node)).items) {
+        expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/2\./);
+        expect(node.metadata?.annotations?.['kwok.x-k8s.io/node']).toBeUndefined();
+      }
     // Each agent runs with a certificate of its own, asked for with a bootstrap token and approved by that operator.
     const csrs = JSON.parse(await biz('get', 'csr', '-l', 'nodes.kok.dev/machine', '-o', 'json')) as {
       items: {
@@ -155,22 +164,23 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
   });
 
   it('rolls a kubelet out as a canary that pauses, then to every machine once resumed', async () => {
+    const next = stack.hosts.kubeletVersions[1] as string;
     await stack.biz.patch(nodePoolType, { name: STACK_POOL }, PatchType.merge, {
-      spec: { template: stack.template(KUBELET_VERSIONS[1]) },
+      spec: { template: stack.hosts.template(next) },
     });
     await eventually(
       'the canary at the new kubelet and the pool paused after its wave',
       async () => {
         const nodes = (await stack.biz.list(builtinTypes.node)).items;
-        const upgraded = nodes.filter((n) => n.status?.nodeInfo?.kubeletVersion === KUBELET_VERSIONS[1]);
+        const upgraded = nodes.filter((n) => n.status?.nodeInfo?.kubeletVersion === next);
         // The operator pauses the pool itself (spec.paused) at the end of a pauseAfter wave.
         const pool = await stack.biz.get(nodePoolType, { name: STACK_POOL });
         return upgraded.length === 1 && pool.spec.paused === true && pool.status?.updatedMachines === 1;
       },
-      120_000,
+      180_000,
     );
     await stack.biz.patch(nodePoolType, { name: STACK_POOL }, PatchType.merge, { spec: { paused: false } });
-    await eventually(`every Node at ${KUBELET_VERSIONS[1]}`, () => fleetAt(KUBELET_VERSIONS[1]), 180_000);
+    await eventually(`every Node at ${next}`, () => fleetAt(next), 240_000);
   });
 
   it('upgrades the Cluster to the next patch in order while the biz apiserver keeps answering requests', async () => {

@@ -15,6 +15,8 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 export interface ApiServerProxy {
   /** `https://127.0.0.1:<port>`. */
   readonly url: string;
+  /** The URL on another of its listen addresses (e.g. a host rig's gateway, for real hosts). */
+  urlOn(address: string): string;
   /** The pod addresses it forwards to now. */
   backends(): readonly string[];
   close(): Promise<void>;
@@ -30,6 +32,8 @@ export async function startApiServerProxy(options: {
   readonly namespace: string;
   readonly cluster: string;
   readonly port?: number;
+  /** Addresses it listens on besides 127.0.0.1 (each on a port of its own). */
+  readonly extraAddresses?: readonly string[];
   readonly refreshMs?: number;
 }): Promise<ApiServerProxy> {
   const core = options.meta.makeApiClient(CoreV1Api);
@@ -80,23 +84,35 @@ export async function startApiServerProxy(options: {
   };
 
   const open = new Set<Socket>();
-  const server: Server = createServer({ pauseOnConnect: true }, (client) => {
-    open.add(client);
-    client.once('close', () => open.delete(client));
-    client.once('error', () => client.destroy());
-    dial(client);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const listen = async (address: string, port: number): Promise<Server> => {
+    const server = createServer({ pauseOnConnect: true }, (client) => {
+      open.add(client);
+      client.once('close', () => open.delete(client));
+      client.once('error', () => client.destroy());
+      dial(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, resolve);
+    });
+    return server;
+  };
+  const servers = new Map<string, Server>([['127.0.0.1', await listen('127.0.0.1', options.port ?? 0)]]);
+  for (const address of options.extraAddresses ?? []) servers.set(address, await listen(address, 0));
+  const urlOn = (address: string): string => {
+    const server = servers.get(address);
+    if (!server) throw new Error(`the apiserver proxy does not listen on ${address}`);
+    return `https://${address}:${(server.address() as AddressInfo).port}`;
+  };
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: urlOn('127.0.0.1'),
+    urlOn,
     backends: () => backends,
     close: async () => {
       clearInterval(timer);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all(
+        [...servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
       // Watches never end by themselves.
       for (const socket of open) socket.destroy();
       await closed;

@@ -2,7 +2,8 @@
  * All of kok on one machine, for real where it matters: a meta-cluster, the
  * local pod runtime, the kube-on-kube-operator, a Cluster whose control plane
  * runs as real processes, the node-operator that Cluster gets, and a NodePool
- * of simulated hosts each converged by a real node-agent. `npm run kok`
+ * of hosts each converged by a real node-agent: real hosts (stack-hosts.ts)
+ * where the machine allows it, else stand-ins. `npm run kok`
  * (main.ts) keeps it running for people; the local-stack e2e test uses it
  * as its fixture.
  */
@@ -12,18 +13,17 @@ import { closeSync, copyFileSync, mkdirSync, openSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { ClusterSpec, NodePoolTemplate } from '@kok/api';
-import { templateRevision } from '@kok/api';
+import type { ClusterSpec } from '@kok/api';
 import { KubeClient, resourceType } from '@kok/reconcile';
-import type { ControlPlane, KwokProcess } from '@kok/testing';
-import { eventually, freePort, startControlPlane, startKwok } from '@kok/testing';
+import type { ControlPlane } from '@kok/testing';
+import { eventually, freePort, startControlPlane } from '@kok/testing';
+import { HostRig, realHostSupport } from '@kok/host-rig';
 import { LocalPodRuntime, stageMetaCluster } from '@kok/pod-runtime';
-import type { AgentHost, Catalog } from '../support/agent-hosts.ts';
-import { startAgentHost, startCatalog, stopAgentHost, stopProcess } from '../support/agent-hosts.ts';
-import { createBootstrapKubeconfig } from '../support/bootstrap-kubeconfig.ts';
-import type { MachineObject, NodePoolObject } from '../support/types.ts';
-import { componentType, machineType, nodePoolType } from '../support/types.ts';
+import { stopProcess } from '../support/agent-hosts.ts';
+import { machineType, nodePoolType } from '../support/types.ts';
 import type { ApiServerProxy } from './apiserver-proxy.ts';
+import type { StackHosts } from './stack-hosts.ts';
+import { AGENT_MAIN, startRealHosts, startStandInHosts } from './stack-hosts.ts';
 import { startApiServerProxy } from './apiserver-proxy.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,15 +33,18 @@ const NODE_OPERATOR_MAIN = join(repositoryRoot, 'apps/node-operator/src/main.ts'
 export const STACK_NAMESPACE = 'demo';
 export const STACK_CLUSTER = 'demo';
 export const STACK_POOL = 'workers';
-export const CONTAINERD_VERSION = '1.7.21';
-/** Kubelet versions in the catalog, oldest first; the pool starts at the first. */
-export const KUBELET_VERSIONS = ['v1.36.1', 'v1.36.2', 'v1.36.3'] as const;
 
 export interface LocalStackOptions {
   /** Everything the stack writes (logs, roots of the hosts, pod volumes, kubeconfigs) goes here. */
   readonly stateDir: string;
-  /** Simulated hosts in the NodePool. Default 3. */
+  /** Hosts in the NodePool. Default 3. */
   readonly machines?: number;
+  /**
+   * Which hosts: `real` (the host rig; fails where the machine cannot run it),
+   * `stand-in`, or `auto` (real where the machine allows it, else stand-ins,
+   * said in one progress line). Default auto.
+   */
+  readonly hosts?: 'real' | 'stand-in' | 'auto';
   /** kube-apiserver replicas of the Cluster. Default 1. */
   readonly apiServerReplicas?: number;
   /** One line per finished step. */
@@ -76,8 +79,8 @@ export interface LocalStack {
   readonly biz: KubeClient;
   readonly machines: readonly string[];
   readonly apiServerProxy: ApiServerProxy;
-  /** The template of the pool at a kubelet version of the catalog. */
-  template(kubelet: string): NodePoolTemplate;
+  /** The pool's hosts: real ones or stand-ins, their kubelet versions and the pool template at each. */
+  readonly hosts: StackHosts;
   stop(): Promise<void>;
 }
 
@@ -120,6 +123,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
+    // 0. Real hosts where the machine allows it: the rig comes first, its gateway goes into the apiserver's certificate.
+    const rig = await hostRigIfPossible(options.hosts ?? 'auto', progress);
+    if (rig) onStop('the host rig (every host, its namespaces, cgroups and mounts)', () => rig.destroy());
+
     // 1. The meta-cluster. Its pods run on the pod runtime's Node only: no kwok here.
     const controlPlane: ControlPlane = await startControlPlane({
       controllerManager: true,
@@ -181,7 +188,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       apiVersion: clusterType.apiVersion,
       kind: clusterType.kind,
       metadata: { name: STACK_CLUSTER, namespace: STACK_NAMESPACE },
-      spec: clusterSpec(options.apiServerReplicas ?? 1),
+      spec: {
+        ...clusterSpec(options.apiServerReplicas ?? 1),
+        // Real hosts dial the apiserver through the proxy on the rig's gateway.
+        ...(rig ? { certSANs: [rig.gateway] } : {}),
+      },
     });
     const reported = new Set<string>();
     const cluster = await eventually(
@@ -208,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // 5. The host's way into the biz-cluster: one stable address whatever the apiserver pods' addresses.
     const apiServerProxy = await startApiServerProxy({
       meta: metaConfig,
+      extraAddresses: rig ? [rig.gateway] : [],
       namespace: STACK_NAMESPACE,
       cluster: STACK_CLUSTER,
     });
@@ -238,83 +250,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     step('node CRDs installed in the biz-cluster; its node-operator runs in the meta-cluster');
 
-    // 7. kwok in the biz-cluster keeps the simulated hosts' Nodes alive.
-    const bizKwok: KwokProcess = await startKwok({
-      kubeconfigPath: bizKubeconfigPath,
-      dir: mkdirFor(join(stateDir, 'biz-kwok')),
-    });
-    onStop('kwok of the biz-cluster', () => bizKwok.stop());
-
-    // 8. The catalog and a NodePool of simulated hosts, each with a real node-agent.
-    const catalog: Catalog = await startCatalog(
-      KUBELET_VERSIONS.map((version) => ({ version })),
-      [CONTAINERD_VERSION],
-    );
-    onStop('the artifact server', () => catalog.close());
-    for (const [name, spec] of [
-      ['kubelet', catalog.kubelet],
-      ['containerd', catalog.containerd],
-    ] as const)
-      await biz.create(componentType, {
-        apiVersion: componentType.apiVersion,
-        kind: componentType.kind,
-        metadata: { name },
-        spec,
-      });
-    const template = (kubelet: string): NodePoolTemplate => ({
-      components: [
-        { name: 'kubelet', version: kubelet },
-        { name: 'containerd', version: CONTAINERD_VERSION },
-      ],
-    });
-    const first = template(KUBELET_VERSIONS[0]);
-    await Promise.all(
-      machines.map((name) =>
-        biz.create(machineType, {
-          apiVersion: machineType.apiVersion,
-          kind: machineType.kind,
-          metadata: { name },
-          spec: { pool: STACK_POOL, revision: templateRevision(first), components: first.components },
-        } as MachineObject),
-      ),
-    );
-    await biz.create(nodePoolType, {
-      apiVersion: nodePoolType.apiVersion,
-      kind: nodePoolType.kind,
-      metadata: { name: STACK_POOL },
-      spec: {
-        template: first,
-        rollout: {
-          strategy: { rollingUpdate: { maxUnavailable: 1 } },
-          waves: [{ name: 'canary', count: 1, pauseAfter: true }],
-        },
-      },
-    } as NodePoolObject);
-    const hostsDir = mkdirFor(join(stateDir, 'hosts'));
-    const hosts: AgentHost[] = [];
-    onStop('the agents and services of the hosts', () =>
-      Promise.all(hosts.map((host) => stopAgentHost(host))),
-    );
-    // Each agent asks with a bootstrap token for its own certificate, which the Cluster's node-operator approves.
-    const credentials = {
-      kubeletKubeconfigPath: bizKubeconfigPath,
-      bootstrapKubeconfig: await createBootstrapKubeconfig(biz, bizConfig, {
-        ttlSeconds: 3600,
-        description: 'local stack hosts',
-      }),
+    // 7. A NodePool of hosts, each converged by a real node-agent with its own certificate.
+    const context = {
+      biz,
+      bizConfig,
+      bizKubeconfigPath,
+      stateDir,
+      pool: STACK_POOL,
+      machines,
+      onStop,
     };
-    for (const name of machines) hosts.push(await startAgentHost(name, hostsDir, credentials));
+    const hosts = rig
+      ? await startRealHosts(context, rig, apiServerProxy.urlOn(rig.gateway))
+      : await startStandInHosts(context);
+    const firstKubelet = hosts.kubeletVersions[0] as string;
     await eventually(
-      `NodePool ${STACK_POOL}: ${machineCount} machines Ready at ${KUBELET_VERSIONS[0]}`,
+      `NodePool ${STACK_POOL}: ${machineCount} machines Ready at ${firstKubelet}`,
       async () => {
         const pool = await biz.get(nodePoolType, { name: STACK_POOL });
         return pool.status?.readyMachines === machineCount && pool.status.updatedMachines === machineCount;
       },
-      180_000,
+      240_000,
       500,
     );
     step(
-      `NodePool ${STACK_POOL}: ${machineCount} machines Ready, kubelet ${KUBELET_VERSIONS[0]}, each converged by a real node-agent`,
+      hosts.kind === 'real'
+        ? `NodePool ${STACK_POOL}: ${machineCount} real hosts Ready (kubelet ${firstKubelet}, containerd, runc; joined by TLS bootstrap)`
+        : `NodePool ${STACK_POOL}: ${machineCount} stand-in hosts Ready at ${firstKubelet}, each converged by a real node-agent`,
     );
 
     return {
@@ -326,7 +288,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       biz,
       machines,
       apiServerProxy,
-      template,
+      hosts,
       stop,
     };
   } catch (error) {
@@ -349,9 +311,21 @@ function throughProxy(kubeconfig: string, server: string): string {
   return JSON.stringify(exported, null, 2);
 }
 
-function mkdirFor(path: string): string {
-  mkdirSync(path, { recursive: true });
-  return path;
+async function hostRigIfPossible(
+  wanted: 'real' | 'stand-in' | 'auto',
+  progress: (message: string) => void,
+): Promise<HostRig | undefined> {
+  if (wanted === 'stand-in') return undefined;
+  const support = realHostSupport();
+  if (!support.supported) {
+    if (wanted === 'real') throw new Error(`real hosts cannot run here: ${support.problems.join('; ')}`);
+    progress(`real hosts cannot run here (${support.problems.join('; ')}): the hosts are stand-ins`);
+    return undefined;
+  }
+  return HostRig.create({
+    agentCommand: [process.execPath, AGENT_MAIN],
+    agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
+  });
 }
 
 /** A child process of the host, its output appended to `<name>.log` in `dir`. */

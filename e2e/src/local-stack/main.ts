@@ -6,13 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runningPid, serveUntilSignalled, stopByPidFile } from '@kok/testing';
 import type { LocalStack } from './local-stack.ts';
-import {
-  KUBELET_VERSIONS,
-  STACK_CLUSTER,
-  STACK_NAMESPACE,
-  STACK_POOL,
-  startLocalStack,
-} from './local-stack.ts';
+import { STACK_CLUSTER, STACK_NAMESPACE, STACK_POOL, startLocalStack } from './local-stack.ts';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const stateRoot = join(root, '.kok');
@@ -40,17 +34,26 @@ The biz-cluster "${STACK_CLUSTER}" (its apiserver, through a local proxy; Machin
 
 A canary rollout of the next kubelet (one machine first, then it pauses):
 
-  kubectl --kubeconfig ${stack.bizKubeconfigPath} patch nodepool ${STACK_POOL} --type merge \\
-    -p '{"spec":{"template":{"components":[{"name":"kubelet","version":"${KUBELET_VERSIONS[1]}"},{"name":"containerd","version":"1.7.21"}]}}}'
+  kubectl --kubeconfig ${stack.bizKubeconfigPath} patch nodepool ${STACK_POOL} --type json \\
+    -p '${kubeletPatch(stack)}'
   kubectl kok --kubeconfig ${stack.bizKubeconfigPath} nodepool status ${STACK_POOL} --watch
   kubectl kok --kubeconfig ${stack.bizKubeconfigPath} nodepool resume ${STACK_POOL}
 
-Logs: ${stack.stateDir}/*.log, pods under runtime/pods/, hosts under hosts/.
+Logs: ${stack.stateDir}/*.log, pods under runtime/pods/; ${stack.hosts.where}.
 Stop: Ctrl-C here, or \`npm run kok:stop\` from another terminal.
 `;
 }
 
-async function start(machines: number, apiServerReplicas: number): Promise<void> {
+/** A JSON patch that moves the pool's kubelet to the next version of the catalog. */
+function kubeletPatch(stack: LocalStack): string {
+  const next = stack.hosts.kubeletVersions[1] ?? stack.hosts.kubeletVersions[0];
+  const index = stack.hosts.template(next ?? '').components?.findIndex((c) => c.name === 'kubelet') ?? -1;
+  return JSON.stringify([{ op: 'replace', path: `/spec/template/components/${index}/version`, value: next }]);
+}
+
+type HostKind = 'real' | 'stand-in' | 'auto';
+
+async function start(machines: number, apiServerReplicas: number, hosts: HostKind): Promise<void> {
   const existing = runningPid(pidFile);
   if (existing) {
     log(`kok is already running (pid ${existing}); stop it with \`npm run kok:stop\``);
@@ -71,6 +74,7 @@ async function start(machines: number, apiServerReplicas: number): Promise<void>
       stateDir,
       machines,
       apiServerReplicas,
+      hosts,
       onProgress: (m) => log(`✓ ${m}`),
     });
   } catch (error) {
@@ -91,12 +95,20 @@ const { values, positionals } = parseArgs({
   options: {
     machines: { type: 'string', default: '3' },
     'apiserver-replicas': { type: 'string', default: '1' },
+    hosts: { type: 'string', default: 'auto' },
   },
 });
 const command = positionals[0] ?? 'start';
-if (command === 'start') await start(Number(values.machines), Number(values['apiserver-replicas']));
+const hosts = values.hosts;
+if (hosts !== 'real' && hosts !== 'stand-in' && hosts !== 'auto') {
+  console.error(`--hosts must be real, stand-in or auto, not "${hosts}"`);
+  process.exit(2);
+}
+if (command === 'start') await start(Number(values.machines), Number(values['apiserver-replicas']), hosts);
 else if (command === 'stop') await stop();
 else {
-  console.error(`usage: main.ts [start|stop] [--machines N] [--apiserver-replicas N]  (got "${command}")`);
+  console.error(
+    `usage: main.ts [start|stop] [--machines N] [--apiserver-replicas N] [--hosts real|stand-in|auto]  (got "${command}")`,
+  );
   process.exit(2);
 }

@@ -36,6 +36,7 @@ export {
   type NodeSoftwareOptions,
   type TemplateOptions,
 } from './node-software.ts';
+export { startHostFleet, type HostFleet, type HostFleetOptions } from './host-fleet.ts';
 export {
   startRealHostCluster,
   type RealHostCluster,

@@ -1,25 +1,14 @@
 /**
- * A cluster with real hosts, for the e2e suite, benchmarks and the demo: a
- * local control plane that accepts real kubelets, listening on a host rig's
- * gateway; the node software catalog served from there; and hosts that join
- * the way a provisioner would make them join — a node-agent with its own
- * identity, a short-lived bootstrap token and the cluster's CA, nothing else.
+ * A cluster with real hosts, for the e2e suite and benchmarks: a local
+ * control plane that accepts real kubelets, listening on a host rig's
+ * gateway, and a host fleet (host-fleet.ts) joining it.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { V1Secret } from '@kubernetes/client-node';
-import { builtinTypes, KubeClient } from '@kok/reconcile';
-import { createBootstrapToken, renderKubeconfig } from '@kok/pki';
+import { KubeClient } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
-import { serveArtifacts } from './artifact-server.ts';
-import type { ArtifactServer } from './artifact-server.ts';
-import { ensureHostBinaries, hostVersions } from './host-binaries.ts';
-import type { HostVersions } from './host-binaries.ts';
+import { startHostFleet } from './host-fleet.ts';
+import type { HostFleet } from './host-fleet.ts';
 import { HostRig } from './host-rig.ts';
-import { buildNodeSoftware, NODE_PATHS } from './node-software.ts';
-import type { NodeSoftware } from './node-software.ts';
-import type { RealHost } from './real-host.ts';
 
 export interface RealHostClusterOptions {
   /** The node-agent command (see HostRigOptions.agentCommand). */
@@ -32,39 +21,22 @@ export interface RealHostClusterOptions {
   readonly onProgress?: (message: string) => void;
 }
 
-export interface RealHostCluster {
+export interface RealHostCluster extends Omit<HostFleet, 'close'> {
   readonly rig: HostRig;
   readonly controlPlane: ControlPlane;
-  readonly software: NodeSoftware;
-  readonly versions: HostVersions;
-  /** The address the next host will have: a Machine's spec.address. */
-  nextAddress(): string;
-  /**
-   * Boots host `name` as a provisioner would: a fresh bootstrap token in
-   * kube-system, a bootstrap kubeconfig and the CA on the host, and the
-   * node-agent, which asks with that token for a certificate of its own
-   * (system:node-agent:<name> in kok:node-agents; the node-operator approves
-   * it) and keeps it at AGENT_KUBECONFIG.
-   */
-  addHost(name: string): Promise<RealHost>;
-  /** Removes the host from the machine (everything of it, as if powered off and wiped). */
-  removeHost(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startRealHostCluster(options: RealHostClusterOptions): Promise<RealHostCluster> {
-  const progress = options.onProgress ?? (() => undefined);
-  const binaries = ensureHostBinaries();
-  const versions = hostVersions();
   const rig = await HostRig.create({
     agentCommand: options.agentCommand,
     agentArgs: options.agentArgs ?? [],
   });
   let controlPlane: ControlPlane | undefined;
-  let server: ArtifactServer | undefined;
+  let fleet: HostFleet | undefined;
   const stop = async () => {
     await rig.destroy().finally(async () => {
-      await server?.close();
+      await fleet?.close();
       await controlPlane?.stop();
     });
   };
@@ -73,62 +45,23 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
       controllerManager: true,
       scheduler: true,
       joinable: { address: rig.gateway },
-      onProgress: progress,
+      onProgress: options.onProgress ?? (() => undefined),
     });
     const client = new KubeClient(controlPlane.kubeConfig, { fieldManager: 'kok-host-rig' });
     await options.setup?.(client);
-    const artifactsDir = join(rig.dir, 'artifacts');
-    mkdirSync(artifactsDir, { recursive: true });
-    server = await serveArtifacts(artifactsDir, rig.gateway);
-    const software = buildNodeSoftware({
-      dir: artifactsDir,
-      urlOf: (server as ArtifactServer).urlOf,
-      binaries,
-      kubeletVersions: versions.kubelet,
-      containerdVersions: versions.containerd,
-      nodeProblemDetectorVersion: versions.nodeProblemDetector,
-      apiServer: controlPlane.server,
-    });
-    const cp = controlPlane;
-    const ca = cp.kubeConfig.getCurrentCluster()?.caData;
+    const ca = controlPlane.kubeConfig.getCurrentCluster()?.caData;
     if (!ca) throw new Error('the control plane kubeconfig has no CA');
-    const caPem = Buffer.from(ca, 'base64').toString('utf8');
-    return {
+    fleet = await startHostFleet({
       rig,
-      controlPlane: cp,
-      software,
-      versions,
-      nextAddress: () => rig.nextAddress(),
-      addHost: async (name) => {
-        const token = createBootstrapToken({
-          ttlSeconds: options.bootstrapTokenTtlSeconds ?? 900,
-          description: `kok host ${name}`,
-        });
-        await client.create(builtinTypes.secret, token.secret as V1Secret);
-        const bootstrap = renderKubeconfig({
-          clusterName: 'kok',
-          server: cp.server,
-          certificateAuthorityPem: caPem,
-          userName: `kubelet-bootstrap`,
-          credentials: { token: token.token },
-        });
-        return rig.startHost(name, {
-          // The kubelet and the agent bootstrap with the same token, as `kubectl kok machine bootstrap` hands it out.
-          bootstrapKubeconfig: NODE_PATHS.bootstrapKubeconfig,
-          files: {
-            [NODE_PATHS.bootstrapKubeconfig]: bootstrap,
-            [NODE_PATHS.caCert]: caPem,
-            // The host's own problem log exists from the start, as a system log would.
-            [NODE_PATHS.problemLog]: '',
-          },
-        });
-      },
-      removeHost: async (name) => {
-        const problems = await rig.removeHost(name);
-        if (problems.length) throw new Error(`host ${name} left things behind:\n${problems.join('\n')}`);
-      },
-      stop,
-    };
+      client,
+      server: controlPlane.server,
+      certificateAuthorityPem: Buffer.from(ca, 'base64').toString('utf8'),
+      ...(options.bootstrapTokenTtlSeconds
+        ? { bootstrapTokenTtlSeconds: options.bootstrapTokenTtlSeconds }
+        : {}),
+    });
+    const { close: _close, ...hosts } = fleet;
+    return { ...hosts, rig, controlPlane, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -1,0 +1,183 @@
+/**
+ * The hosts of the local stack's NodePool, either kind behind one shape:
+ * real hosts (host rig: network namespaces, the real kubelet and containerd
+ * installed by the agents, joining by TLS bootstrap) where the machine allows
+ * it, else stand-ins (node-agents converging Node.js stand-ins, kwok Nodes).
+ * Either way every agent runs with its own certificate.
+ */
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ComponentSpec, NodePoolSpec, NodePoolTemplate } from '@kok/api';
+import { templateRevision } from '@kok/api';
+import type { HostRig } from '@kok/host-rig';
+import { realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
+import type { KubeClient } from '@kok/reconcile';
+import { startKwok } from '@kok/testing';
+import type { AgentHost } from '../support/agent-hosts.ts';
+import { startAgentHost, startCatalog, stopAgentHost } from '../support/agent-hosts.ts';
+import { createBootstrapKubeconfig } from '../support/bootstrap-kubeconfig.ts';
+import type { MachineObject, NodePoolObject } from '../support/types.ts';
+import { componentType, machineType, nodePoolType } from '../support/types.ts';
+
+/** Stand-in catalog: kubelet versions oldest first, one containerd. */
+export const STAND_IN_KUBELET_VERSIONS = ['v1.36.1', 'v1.36.2', 'v1.36.3'] as const;
+export const STAND_IN_CONTAINERD_VERSION = '1.7.21';
+
+/** The agent entry point the rig starts on each real host. */
+export const AGENT_MAIN = fileURLToPath(new URL('../../../apps/node-agent/src/main.ts', import.meta.url));
+
+export interface StackHosts {
+  readonly kind: 'real' | 'stand-in';
+  /** Where their roots and agent logs are, for people. */
+  readonly where: string;
+  /** Kubelet versions the catalog holds, oldest first; the pool starts at the first. */
+  readonly kubeletVersions: readonly string[];
+  /** The pool's template at a kubelet version of the catalog. */
+  template(kubelet: string): NodePoolTemplate;
+}
+
+export interface StackHostsContext {
+  readonly biz: KubeClient;
+  readonly bizConfig: KubeConfig;
+  readonly bizKubeconfigPath: string;
+  readonly stateDir: string;
+  readonly pool: string;
+  readonly machines: readonly string[];
+  readonly onStop: (what: string, stop: () => Promise<unknown>) => void;
+}
+
+const rollout: NodePoolSpec['rollout'] = {
+  strategy: { rollingUpdate: { maxUnavailable: 1 } },
+  waves: [{ name: 'canary', count: 1, pauseAfter: true }],
+};
+
+/** Stand-ins: kwok keeps their Nodes alive; the kubelet stand-in uses the admin kubeconfig. */
+export async function startStandInHosts(ctx: StackHostsContext): Promise<StackHosts> {
+  const kwok = await startKwok({
+    kubeconfigPath: ctx.bizKubeconfigPath,
+    dir: join(ctx.stateDir, 'biz-kwok'),
+  });
+  ctx.onStop('kwok of the biz-cluster', () => kwok.stop());
+  const catalog = await startCatalog(
+    STAND_IN_KUBELET_VERSIONS.map((version) => ({ version })),
+    [STAND_IN_CONTAINERD_VERSION],
+  );
+  ctx.onStop('the artifact server', () => catalog.close());
+  await createComponents(ctx.biz, { kubelet: catalog.kubelet, containerd: catalog.containerd });
+  const template = (kubelet: string): NodePoolTemplate => ({
+    components: [
+      { name: 'kubelet', version: kubelet },
+      { name: 'containerd', version: STAND_IN_CONTAINERD_VERSION },
+    ],
+  });
+  const first = template(STAND_IN_KUBELET_VERSIONS[0]);
+  await createPool(ctx, first, {});
+  await Promise.all(ctx.machines.map((name) => createMachine(ctx, name, first, undefined)));
+  const hosts: AgentHost[] = [];
+  ctx.onStop('the agents and services of the hosts', () =>
+    Promise.all(hosts.map((host) => stopAgentHost(host))),
+  );
+  const credentials = {
+    kubeletKubeconfigPath: ctx.bizKubeconfigPath,
+    bootstrapKubeconfig: await createBootstrapKubeconfig(ctx.biz, ctx.bizConfig, {
+      ttlSeconds: 3600,
+      description: 'local stack hosts',
+    }),
+  };
+  for (const name of ctx.machines)
+    hosts.push(await startAgentHost(name, join(ctx.stateDir, 'hosts'), credentials));
+  return {
+    kind: 'stand-in',
+    where: `stand-in hosts under ${join(ctx.stateDir, 'hosts')}`,
+    kubeletVersions: STAND_IN_KUBELET_VERSIONS,
+    template,
+  };
+}
+
+/**
+ * Real hosts on `rig`, which reach the biz apiserver at `server` (an address
+ * on the rig's gateway that the apiserver's certificate names).
+ */
+export async function startRealHosts(
+  ctx: StackHostsContext,
+  rig: HostRig,
+  server: string,
+): Promise<StackHosts> {
+  const ca = ctx.bizConfig.getCurrentCluster()?.caData;
+  if (!ca) throw new Error('the biz-cluster kubeconfig has no CA');
+  const fleet = await startHostFleet({
+    rig,
+    client: ctx.biz,
+    server,
+    certificateAuthorityPem: Buffer.from(ca, 'base64').toString('utf8'),
+  });
+  ctx.onStop('the host catalog server', () => fleet.close());
+  await createComponents(ctx.biz, fleet.software.components);
+  const template = (kubelet: string): NodePoolTemplate =>
+    realHostTemplate({
+      kubelet,
+      containerd: fleet.versions.containerd[0] as string,
+      imageVersions: fleet.software.imageVersions,
+      cgroupParent: rig.cgroupParent,
+      nodeProblemDetector: fleet.versions.nodeProblemDetector,
+    });
+  const first = template(fleet.versions.kubelet[0] as string);
+  await createPool(ctx, first, {
+    drain: { timeoutSeconds: 300 },
+    disruptionPolicy: realHostDisruptionPolicy(),
+  });
+  for (const name of ctx.machines) {
+    await createMachine(ctx, name, first, fleet.nextAddress());
+    await fleet.addHost(name);
+  }
+  return {
+    kind: 'real',
+    where: `real hosts (network namespaces kok-${rig.network.subnet}-<i>) with roots and agent logs under ${join(rig.dir, 'hosts')}`,
+    kubeletVersions: fleet.versions.kubelet,
+    template,
+  };
+}
+
+async function createComponents(biz: KubeClient, specs: Record<string, ComponentSpec>): Promise<void> {
+  for (const [name, spec] of Object.entries(specs))
+    await biz.create(componentType, {
+      apiVersion: componentType.apiVersion,
+      kind: componentType.kind,
+      metadata: { name },
+      spec,
+    });
+}
+
+async function createPool(
+  ctx: StackHostsContext,
+  template: NodePoolTemplate,
+  extra: Partial<NodePoolSpec>,
+): Promise<void> {
+  await ctx.biz.create(nodePoolType, {
+    apiVersion: nodePoolType.apiVersion,
+    kind: nodePoolType.kind,
+    metadata: { name: ctx.pool },
+    spec: { template, rollout, ...extra },
+  } as NodePoolObject);
+}
+
+async function createMachine(
+  ctx: StackHostsContext,
+  name: string,
+  template: NodePoolTemplate,
+  address: string | undefined,
+): Promise<void> {
+  // As an installer leaves it: told the pool's revision; the host boots with nothing but the node-agent.
+  await ctx.biz.create(machineType, {
+    apiVersion: machineType.apiVersion,
+    kind: machineType.kind,
+    metadata: { name },
+    spec: {
+      pool: ctx.pool,
+      revision: templateRevision(template),
+      ...template,
+      ...(address ? { address } : {}),
+    },
+  } as MachineObject);
+}

@@ -1,0 +1,105 @@
+/**
+ * Real hosts for a cluster that runs already (a local test control plane, or
+ * a kube-on-kube biz-cluster): the node software catalog served from the
+ * rig's gateway, and hosts that join the way a provisioner makes them join —
+ * a node-agent, a short-lived bootstrap token and the cluster's CA, nothing
+ * else. The cluster must be reachable from the hosts at `server`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Secret } from '@kubernetes/client-node';
+import { builtinTypes } from '@kok/reconcile';
+import type { KubeClient } from '@kok/reconcile';
+import { createBootstrapToken, renderKubeconfig } from '@kok/pki';
+import { serveArtifacts } from './artifact-server.ts';
+import { ensureHostBinaries, hostVersions } from './host-binaries.ts';
+import type { HostVersions } from './host-binaries.ts';
+import type { HostRig } from './host-rig.ts';
+import { buildNodeSoftware, NODE_PATHS } from './node-software.ts';
+import type { NodeSoftware } from './node-software.ts';
+import type { RealHost } from './real-host.ts';
+
+export interface HostFleetOptions {
+  readonly rig: HostRig;
+  /** Creates each host's bootstrap token Secret in kube-system. */
+  readonly client: KubeClient;
+  /** The apiserver URL as the hosts dial it (an address on the rig's gateway, in the serving certificate). */
+  readonly server: string;
+  /** PEM of the CA the apiserver's serving certificate chains to. */
+  readonly certificateAuthorityPem: string;
+  /** Lifetime of each host's bootstrap token. Default 15 min. */
+  readonly bootstrapTokenTtlSeconds?: number;
+}
+
+export interface HostFleet {
+  readonly software: NodeSoftware;
+  readonly versions: HostVersions;
+  /** The address the next host will have: a Machine's spec.address. */
+  nextAddress(): string;
+  /**
+   * Boots host `name`: a fresh bootstrap token in kube-system, a bootstrap
+   * kubeconfig and the CA on the host, and the node-agent, which asks with
+   * that token for a certificate of its own (system:node-agent:<name>; the
+   * node-operator approves it) and keeps it at AGENT_KUBECONFIG.
+   */
+  addHost(name: string): Promise<RealHost>;
+  /** Removes the host from the machine (everything of it, as if powered off and wiped). */
+  removeHost(name: string): Promise<void>;
+  /** Stops serving the catalog (the rig's owner destroys the rig). */
+  close(): Promise<void>;
+}
+
+export async function startHostFleet(options: HostFleetOptions): Promise<HostFleet> {
+  const { rig, client } = options;
+  const binaries = ensureHostBinaries();
+  const versions = hostVersions();
+  const artifactsDir = join(rig.dir, 'artifacts');
+  mkdirSync(artifactsDir, { recursive: true });
+  const server = await serveArtifacts(artifactsDir, rig.gateway);
+  const software = buildNodeSoftware({
+    dir: artifactsDir,
+    urlOf: server.urlOf,
+    binaries,
+    kubeletVersions: versions.kubelet,
+    containerdVersions: versions.containerd,
+    nodeProblemDetectorVersion: versions.nodeProblemDetector,
+    apiServer: options.server,
+  });
+  const caPem = options.certificateAuthorityPem.endsWith('\n')
+    ? options.certificateAuthorityPem
+    : `${options.certificateAuthorityPem}\n`;
+  return {
+    software,
+    versions,
+    nextAddress: () => rig.nextAddress(),
+    addHost: async (name) => {
+      const token = createBootstrapToken({
+        ttlSeconds: options.bootstrapTokenTtlSeconds ?? 900,
+        description: `kok host ${name}`,
+      });
+      await client.create(builtinTypes.secret, token.secret as V1Secret);
+      const bootstrap = renderKubeconfig({
+        clusterName: 'kok',
+        server: options.server,
+        certificateAuthorityPem: caPem,
+        userName: 'bootstrap',
+        credentials: { token: token.token },
+      });
+      return rig.startHost(name, {
+        // The kubelet and the agent bootstrap with the same token, as `kubectl kok machine bootstrap` hands it out.
+        bootstrapKubeconfig: NODE_PATHS.bootstrapKubeconfig,
+        files: {
+          [NODE_PATHS.bootstrapKubeconfig]: bootstrap,
+          [NODE_PATHS.caCert]: caPem,
+          // The host's own problem log exists from the start, as a system log would.
+          [NODE_PATHS.problemLog]: '',
+        },
+      });
+    },
+    removeHost: async (name) => {
+      const problems = await rig.removeHost(name);
+      if (problems.length) throw new Error(`host ${name} left things behind:\n${problems.join('\n')}`);
+    },
+    close: () => server.close(),
+  };
+}
