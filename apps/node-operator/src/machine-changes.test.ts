@@ -46,6 +46,7 @@ describe('machine change predicates', () => {
       false,
     ],
     ['nodeRef', (m) => void (st(m).nodeRef = { name: 'm', uid: 'n' }), false, true],
+    ['the phase (derived from the rest)', (m) => void (st(m).phase = 'Ready'), false, false],
     [
       'NodeHealthy',
       (m) => void (st(m).conditions = [...conditions, condition('NodeHealthy', 'False')]),

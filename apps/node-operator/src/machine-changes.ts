@@ -12,7 +12,8 @@ type MachineObject = Machine & KubernetesObject;
  * reads the Node itself, so at start-up 10,000 nodeRef writes replan no pool.
  */
 export function machineProjection(machine: MachineObject, withNodeStatus: boolean): string {
-  const { nodeRef, agent, conditions, ...status } = machine.status ?? {};
+  // phase is derived from the rest (machine-phase.ts): it changes nothing either controller reads.
+  const { nodeRef, agent, conditions, phase: _phase, ...status } = machine.status ?? {};
   const kept = withNodeStatus ? conditions : conditions?.filter((c) => !c.type.startsWith('Node'));
   return JSON.stringify([
     machine.metadata?.uid,

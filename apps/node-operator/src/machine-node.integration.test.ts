@@ -126,7 +126,10 @@ it("puts the agent's component health on the Node as KokComponentFailed, which N
       (c) => c.type === 'KokComponentFailed',
     );
 
-  // No agent has reported yet: Unknown, which no health check counts as a problem.
+  // No agent has reported yet: Unknown, which no health check counts as a problem; the Machine is Pending.
+  await eventually('phase Pending', async () =>
+    (await client.get(machineType, { name })).status?.phase === 'Pending' ? true : undefined,
+  );
   expect(await eventually('Unknown before the agent reports', nodeCondition)).toMatchObject({
     status: 'Unknown',
     reason: 'AgentNotReporting',
@@ -179,6 +182,13 @@ it("puts the agent's component health on the Node as KokComponentFailed, which N
   expect(findCondition(sick.status?.conditions, MachineConditions.NodeHealthy)?.message).toContain(
     'KokComponentFailed',
   );
+  // The PHASE column of `kubectl get machines` says so too.
+  expect(
+    await eventually('phase Failed', async () => {
+      const m = await client.get(machineType, { name });
+      return m.status?.phase === 'Failed' ? m.status.phase : undefined;
+    }),
+  ).toBe('Failed');
 
   await report('Running');
   expect(

@@ -1,6 +1,7 @@
 import { findCondition, MachineConditions, setCondition } from '@kok/api';
 import type { Condition, ConditionUpdate, Machine } from '@kok/api';
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
+import { machinePhase, type MachinePhase } from './machine-phase.ts';
 
 /** Conditions every kubelet reports; anything else on a Node comes from a problem detector. */
 const KUBELET_CONDITIONS = new Set([
@@ -21,12 +22,13 @@ export const mirroredType = (nodeConditionType: string): string => `Node${nodeCo
 export interface MachineNodeStatus {
   nodeRef?: { name: string; uid?: string };
   conditions: Condition[];
+  phase: MachinePhase;
 }
 
 /**
  * Machine.status from its Node: nodeRef, NodeHealthy (Ready and no pressure or
- * problem reported), and each problem-detector condition mirrored as
- * Node<Type>. lastTransitionTime carries over from the Machine when a status
+ * problem reported), each problem-detector condition mirrored as Node<Type>,
+ * and the phase (machine-phase.ts). lastTransitionTime carries over from the Machine when a status
  * does not change. Pure.
  */
 export function machineNodeStatus(machine: Machine, node: V1Node | undefined, now: Date): MachineNodeStatus {
@@ -48,7 +50,8 @@ export function machineNodeStatus(machine: Machine, node: V1Node | undefined, no
     const next = setCondition(current, update, now);
     return findCondition(next, update.type) as Condition;
   });
-  const status: MachineNodeStatus = { conditions };
+  const healthy = conditions[0] as Condition;
+  const status: MachineNodeStatus = { conditions, phase: machinePhase(machine, healthy) };
   if (node?.metadata?.name)
     status.nodeRef = { name: node.metadata.name, ...(node.metadata.uid ? { uid: node.metadata.uid } : {}) };
   return status;
@@ -88,6 +91,7 @@ function conditionStatus(status: string): Condition['status'] {
 /** True when applying `next` would change what the Machine already shows. */
 export function machineNodeStatusChanged(machine: Machine, next: MachineNodeStatus): boolean {
   const ref = machine.status?.nodeRef;
+  if (machine.status?.phase !== next.phase) return true;
   if ((ref?.name ?? '') !== (next.nodeRef?.name ?? '') || (ref?.uid ?? '') !== (next.nodeRef?.uid ?? ''))
     return true;
   const current = machine.status?.conditions ?? [];
