@@ -11,6 +11,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_AGENT_GROUP, NODE_AGENT_SIGNER, nodeAgentUser } from '@kok/api';
+import { createClientSigningRequest } from '@kok/pki/signing-request';
 import { isNotFound, KubeClient } from '@kok/reconcile';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
@@ -140,9 +141,7 @@ export class AgentCredential {
 
   async #requestOnce(client: KubeClient, auth: KubeConfig, signal: AbortSignal): Promise<void> {
     const { machine } = this.#options;
-    // Loaded on demand: the X.509 toolkit is needed once a day, the agent's memory all day.
-    const pki = await import('@kok/pki');
-    const { requestPem, privateKeyPem } = await pki.createClientSigningRequest({
+    const { requestPem, privateKeyPem } = createClientSigningRequest({
       commonName: nodeAgentUser(machine),
       organizations: [NODE_AGENT_GROUP],
     });

@@ -8,7 +8,7 @@ describe('createClientSigningRequest', () => {
   it.each(['ecdsa-p256', 'rsa-2048'] as const)(
     'makes a %s request for exactly the subject, signed by the key it returns',
     async (algorithm) => {
-      const { requestPem, privateKeyPem } = await createClientSigningRequest(
+      const { requestPem, privateKeyPem } = createClientSigningRequest(
         { commonName: 'system:node-agent:host-a', organizations: ['kok:node-agents'] },
         algorithm,
       );
@@ -25,7 +25,15 @@ describe('createClientSigningRequest', () => {
     },
   );
 
-  it('refuses an empty common name', async () => {
-    await expect(createClientSigningRequest({ commonName: '' })).rejects.toThrow(/commonName/);
+  it('refuses an empty common name', () => {
+    expect(() => createClientSigningRequest({ commonName: '' })).toThrow(/commonName/);
+  });
+
+  it('spells a long subject with DER long-form lengths, and several groups in order', async () => {
+    const organizations = ['a'.repeat(200), 'kok:node-agents'];
+    const { requestPem } = createClientSigningRequest({ commonName: 'system:node-agent:x', organizations });
+    const request = new Pkcs10CertificateRequest(requestPem);
+    expect(request.subjectName.getField('O')).toEqual(organizations);
+    expect(await request.verify()).toBe(true);
   });
 });
