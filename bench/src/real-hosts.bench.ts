@@ -80,10 +80,10 @@ function kubeletStarts(host: RealHost): number[] {
 const cluster = await startRealHostCluster({
   agentCommand: [process.execPath, repo('apps/node-agent/src/main.ts')],
   agentArgs: ['--http-port', '0'],
-  setup: async (admin) => {
+  setup: async (admin, controlPlane) => {
     for (const resource of ALL_RESOURCES)
       await admin.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
-    const objects = KubernetesObjectApi.makeApiClient(admin.kubeConfig);
+    const objects = KubernetesObjectApi.makeApiClient(controlPlane.kubeConfig);
     for (const file of ['rbac.yaml', 'admission-policy.yaml'])
       for (const doc of parseAllDocuments(readFileSync(repo(`apps/node-agent/deploy/${file}`), 'utf8')))
         await objects.create(doc.toJS() as KubernetesObject);

@@ -175,11 +175,11 @@ beforeAll(async () => {
   cluster = await startRealHostCluster({
     agentCommand: [process.execPath, AGENT_MAIN],
     agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
-    setup: async (admin) => {
+    setup: async (admin, controlPlane) => {
       for (const resource of ALL_RESOURCES)
         await admin.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
       // The agents' RBAC and admission policy, as the node-operator chart installs them.
-      await installAgentAccess(admin.kubeConfig);
+      await installAgentAccess(controlPlane.kubeConfig);
     },
   });
   versions = cluster.versions;

@@ -6,14 +6,14 @@
  * its own app), keeps what the controller-manager signs, and renews it with
  * the certificate itself.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1CertificateSigningRequest, V1Secret } from '@kubernetes/client-node';
 import { createBootstrapToken, renderKubeconfig } from '@kok/pki';
-import { builtinTypes, KubeClient, resourcePath, resourceType } from '@kok/reconcile';
+import { builtinTypes, KubeClient, KubeconfigFile, resourcePath, resourceType } from '@kok/reconcile';
+import type { KubeConnection } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { pino } from 'pino';
@@ -108,7 +108,7 @@ async function decide(csr: V1CertificateSigningRequest, type: 'Approved' | 'Deni
 }
 
 /** Who the apiserver says a kubeconfig is (SelfSubjectReview). */
-async function whoAmI(kubeConfig: KubeConfig): Promise<{ username?: string; groups?: string[] }> {
+async function whoAmI(kubeConfig: KubeConnection): Promise<{ username?: string; groups?: string[] }> {
   const client = new KubeClient(kubeConfig);
   try {
     const review = await client.request<{ status: { userInfo: { username?: string; groups?: string[] } } }>(
@@ -170,7 +170,7 @@ describe('the node agent credential', () => {
     await decide(await eventually(async () => (await pendingCsrs('host-c'))[0], 'the first CSR'), 'Approved');
     const kubeConfig = await obtained;
     const client = new KubeClient(kubeConfig);
-    const before = kubeConfig.getCurrentUser()?.certData;
+    const before = kubeConfig.clientCertificatePem();
 
     // 55 minutes on: past every renewal time of a one-hour certificate, before its end.
     const renewing = signal();
@@ -182,7 +182,7 @@ describe('the node agent credential', () => {
     expect(renewal.spec.username).toBe('system:node-agent:host-c');
     await decide(renewal, 'Approved');
     await eventually(
-      () => kubeConfig.getCurrentUser()?.certData !== before || undefined,
+      () => kubeConfig.clientCertificatePem() !== before || undefined,
       'the kubeconfig to carry the new certificate',
     );
     for (const stop of stops.splice(0)) stop.abort();
@@ -194,9 +194,8 @@ describe('the node agent credential', () => {
       expect((error as Error).message).toMatch(/forbidden/i);
     });
     client.close();
-    const onDisk = new KubeConfig();
-    onDisk.loadFromString(readFileSync(join(dir, 'host-c', 'agent.kubeconfig'), 'utf8'));
-    expect(onDisk.getCurrentUser()?.certData).toBe(kubeConfig.getCurrentUser()?.certData);
+    const onDisk = KubeconfigFile.load(join(dir, 'host-c', 'agent.kubeconfig'));
+    expect(onDisk.clientCertificatePem()).toBe(kubeConfig.clientCertificatePem());
   });
 
   it('says why when there is neither a certificate nor a readable bootstrap kubeconfig', async () => {

@@ -9,11 +9,11 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_AGENT_GROUP, NODE_AGENT_SIGNER, nodeAgentUser } from '@kok/api';
 import { createClientSigningRequest } from '@kok/pki/signing-request';
-import { isNotFound, KubeClient } from '@kok/reconcile';
-import { KubeConfig } from '@kubernetes/client-node';
+import { isNotFound, KubeClient, KubeconfigFile } from '@kok/reconcile';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from './atomic-file.ts';
@@ -54,7 +54,7 @@ export class AgentCredential {
    * when it is still good, else a new one, asked for with the bootstrap
    * kubeconfig until it is approved (a denied request is logged and asked again).
    */
-  async obtain(signal: AbortSignal): Promise<KubeConfig> {
+  async obtain(signal: AbortSignal): Promise<KubeconfigFile> {
     const current = await this.#readOwn();
     const verdict = judgeCredential(current?.facts, this.#options.machine, this.#now(), this.#jitter());
     if (current && verdict.usable) return current.kubeConfig;
@@ -66,13 +66,13 @@ export class AgentCredential {
       },
       `asking for a client certificate of ${nodeAgentUser(this.#options.machine)} with the bootstrap kubeconfig: ${reason}`,
     );
-    const bootstrap = await loadKubeConfig(this.#options.bootstrapKubeconfigPath).catch((error: unknown) => {
+    const bootstrap = await loadKubeconfig(this.#options.bootstrapKubeconfigPath).catch((error: unknown) => {
       throw new Error(
         `no usable credential at ${this.#options.kubeconfigPath} (${reason}) and the bootstrap kubeconfig ${this.#options.bootstrapKubeconfigPath} cannot be read: ${(error as Error).message}`,
       );
     });
     await this.#renewUntilIssued(bootstrap, signal);
-    return loadKubeConfig(this.#options.kubeconfigPath);
+    return loadKubeconfig(this.#options.kubeconfigPath);
   }
 
   /**
@@ -80,7 +80,7 @@ export class AgentCredential {
    * `signal` is not aborted: asks with the certificate itself, writes the new
    * one and reloads `kubeConfig` in place.
    */
-  keepRenewed(kubeConfig: KubeConfig, signal: AbortSignal): void {
+  keepRenewed(kubeConfig: KubeconfigFile, signal: AbortSignal): void {
     const loop = async () => {
       while (!signal.aborted) {
         const facts = certificateFacts(kubeConfig);
@@ -103,7 +103,7 @@ export class AgentCredential {
         }
         await this.#renewUntilIssued(kubeConfig, signal, facts?.notAfter);
         if (signal.aborted) return;
-        kubeConfig.loadFromString(await readFile(this.#options.kubeconfigPath, 'utf8'));
+        kubeConfig.reload(await readFile(this.#options.kubeconfigPath, 'utf8'));
         this.#log.info(
           { notAfter: certificateFacts(kubeConfig)?.notAfter.toISOString() },
           'agent certificate renewed',
@@ -116,7 +116,7 @@ export class AgentCredential {
   }
 
   /** Asks with `auth` until a certificate is issued and written (or `until` passes, or `signal` aborts). */
-  async #renewUntilIssued(auth: KubeConfig, signal: AbortSignal, until?: Date): Promise<void> {
+  async #renewUntilIssued(auth: KubeconfigFile, signal: AbortSignal, until?: Date): Promise<void> {
     const client = new KubeClient(auth, { userAgent: 'kok-node-agent-credential' });
     try {
       for (;;) {
@@ -139,7 +139,7 @@ export class AgentCredential {
     }
   }
 
-  async #requestOnce(client: KubeClient, auth: KubeConfig, signal: AbortSignal): Promise<void> {
+  async #requestOnce(client: KubeClient, auth: KubeconfigFile, signal: AbortSignal): Promise<void> {
     const { machine } = this.#options;
     const { requestPem, privateKeyPem } = createClientSigningRequest({
       commonName: nodeAgentUser(machine),
@@ -165,7 +165,7 @@ export class AgentCredential {
       `certificate requested (CSR ${name}); waiting for the node-operator to approve it`,
     );
     const certificatePem = await this.#awaitCertificate(client, name, signal);
-    const kubeconfig = kubeconfigWithCertificate(auth, nodeAgentUser(machine), certificatePem, privateKeyPem);
+    const kubeconfig = auth.withClientCertificate(nodeAgentUser(machine), certificatePem, privateKeyPem);
     await writeFileAtomic(this.#options.kubeconfigPath, kubeconfig, 0o600);
     this.#log.info(
       { csr: name, kubeconfig: this.#options.kubeconfigPath },
@@ -207,10 +207,10 @@ export class AgentCredential {
     }
   }
 
-  async #readOwn(): Promise<{ kubeConfig: KubeConfig; facts: CertificateFacts | undefined } | undefined> {
-    let kubeConfig: KubeConfig;
+  async #readOwn(): Promise<{ kubeConfig: KubeconfigFile; facts: CertificateFacts | undefined } | undefined> {
+    let kubeConfig: KubeconfigFile;
     try {
-      kubeConfig = await loadKubeConfig(this.#options.kubeconfigPath);
+      kubeConfig = await loadKubeconfig(this.#options.kubeconfigPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       this.#log.warn(
@@ -231,46 +231,16 @@ export class AgentCredential {
   }
 }
 
-/**
- * The cluster entry of `auth` as it is (server, CA, TLS server name) with a
- * user that presents the issued certificate: a kubeconfig as text.
- */
-function kubeconfigWithCertificate(
-  auth: KubeConfig,
-  userName: string,
-  certificatePem: string,
-  privateKeyPem: string,
-): string {
-  const cluster = auth.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig used to ask has no current cluster');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [cluster],
-    users: [
-      {
-        name: userName,
-        certData: Buffer.from(certificatePem).toString('base64'),
-        keyData: Buffer.from(privateKeyPem).toString('base64'),
-      },
-    ],
-    contexts: [{ name: userName, cluster: cluster.name, user: userName }],
-    currentContext: userName,
-  });
-  return kubeConfig.exportConfig();
-}
-
-async function loadKubeConfig(path: string): Promise<KubeConfig> {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(await readFile(path, 'utf8'));
-  return kubeConfig;
+async function loadKubeconfig(path: string): Promise<KubeconfigFile> {
+  return KubeconfigFile.parse(await readFile(path, 'utf8'), dirname(path));
 }
 
 /** The current user's client certificate, if it has one inline. */
-export function certificateFacts(kubeConfig: KubeConfig): CertificateFacts | undefined {
-  const certData = kubeConfig.getCurrentUser()?.certData;
-  if (!certData) return undefined;
+export function certificateFacts(kubeConfig: KubeconfigFile): CertificateFacts | undefined {
+  const pem = kubeConfig.clientCertificatePem();
+  if (!pem) return undefined;
   try {
-    const certificate = new X509Certificate(Buffer.from(certData, 'base64'));
+    const certificate = new X509Certificate(pem);
     const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1];
     return {
       commonName,

@@ -171,17 +171,18 @@ describe('node agent on a real apiserver', () => {
 
     const server = await serveHttp(agent, '127.0.0.1', 0);
     try {
-      const address = server.server.address();
+      const address = server.address();
       const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
       const health = await fetch(`${base}/healthz`);
       expect(health.status).toBe(200);
+      expect((await fetch(`${base}/nothing`)).status).toBe(404);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toContain('kok_node_agent_converges_total{result="changed"}');
       expect(metrics).toMatch(
         new RegExp(`kok_node_agent_component_healthy\\{component="${host.kubelet}"\\} 1`),
       );
     } finally {
-      await server.close();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

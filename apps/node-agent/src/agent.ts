@@ -8,8 +8,8 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
+import type { KubeConnection } from '@kok/reconcile';
 import { dirname } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { LastOperation } from '@kok/api';
 import { MachineConditions, metaTime, setCondition } from '@kok/api';
 import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
@@ -51,7 +51,7 @@ import type { CommandRunner } from './systemd.ts';
 export interface NodeAgentOptions {
   /** The Machine (and Node) name this agent converges. */
   machineName: string;
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConnection;
   /** Every host path lives under it. Default `/`. */
   root?: string;
   /** `systemd` on real hosts; `supervisor` runs services as child processes (tests, demos). Default `systemd`. */

@@ -1,18 +1,29 @@
-/** /healthz and /metrics on a local port. */
-import type { FastifyInstance } from 'fastify';
-import { fastify } from 'fastify';
+/** /healthz and /metrics on a local port: node:http, as two routes need no framework. */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { NodeAgent } from './agent.ts';
 
-export async function serveHttp(agent: NodeAgent, host: string, port: number): Promise<FastifyInstance> {
-  const server = fastify({ logger: false });
-  server.get('/healthz', async (_, reply) => {
-    if (!agent.isHealthy()) return reply.code(503).send('caches not synced');
-    return 'ok';
+export async function serveHttp(agent: NodeAgent, host: string, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://agent').pathname;
+    if (request.method !== 'GET') {
+      response.writeHead(405, { allow: 'GET' }).end();
+    } else if (path === '/healthz') {
+      const healthy = agent.isHealthy();
+      response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' });
+      response.end(healthy ? 'ok' : 'caches not synced');
+    } else if (path === '/metrics') {
+      agent.metrics.registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': agent.metrics.registry.contentType }).end(text),
+        (error: unknown) => response.writeHead(500).end(String(error)),
+      );
+    } else {
+      response.writeHead(404).end();
+    }
   });
-  server.get('/metrics', async (_, reply) => {
-    reply.header('content-type', agent.metrics.registry.contentType);
-    return agent.metrics.registry.metrics();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
   });
-  await server.listen({ host, port });
   return server;
 }

@@ -1,7 +1,7 @@
 /** The node agent process: `node src/main.ts --machine <name> [--root <dir>] …` (see flags.ts). */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeconfigFile } from '@kok/reconcile';
 import { pino } from 'pino';
 import { AgentCredential } from './agent-credential.ts';
 import { NodeAgent } from './agent.ts';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: flags.logLevel });
   const stopping = new AbortController();
-  let kubeConfig = new KubeConfig();
+  let kubeConfig: KubeconfigFile;
   if (flags.bootstrapKubeconfig && flags.kubeconfig) {
     const credential = new AgentCredential({
       machine: flags.machine,
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     kubeConfig = await credential.obtain(stopping.signal);
     process.off('SIGTERM', early).off('SIGINT', early);
     credential.keepRenewed(kubeConfig, stopping.signal);
-  } else if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-  else kubeConfig.loadFromCluster();
+  } else if (flags.kubeconfig) kubeConfig = KubeconfigFile.load(flags.kubeconfig);
+  else kubeConfig = KubeconfigFile.inCluster();
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
@@ -54,12 +54,14 @@ async function main(): Promise<void> {
     logger: log,
   });
   const server = await serveHttp(agent, flags.httpHost, flags.httpPort);
-  const address = server.server.address();
+  const address = server.address();
   log.info({ machine: flags.machine, root: flags.root, http: address }, 'node agent starting');
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down; services keep running');
     stopping.abort();
-    void Promise.all([agent.stop(), server.close()]).then(() => process.exit(0));
+    void Promise.all([agent.stop(), new Promise((resolve) => server.close(resolve))]).then(() =>
+      process.exit(0),
+    );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -15,7 +15,7 @@ export interface RealHostClusterOptions {
   readonly agentCommand: readonly string[];
   readonly agentArgs?: readonly string[];
   /** Runs once the control plane is up, before any host boots (CRDs, the agents' RBAC and admission policy …). */
-  readonly setup?: (client: KubeClient) => Promise<void>;
+  readonly setup?: (client: KubeClient, controlPlane: ControlPlane) => Promise<void>;
   /** Lifetime of each host's bootstrap token. Default 15 min. */
   readonly bootstrapTokenTtlSeconds?: number;
   readonly onProgress?: (message: string) => void;
@@ -48,7 +48,7 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
       onProgress: options.onProgress ?? (() => undefined),
     });
     const client = new KubeClient(controlPlane.kubeConfig, { fieldManager: 'kok-host-rig' });
-    await options.setup?.(client);
+    await options.setup?.(client, controlPlane);
     const ca = controlPlane.kubeConfig.getCurrentCluster()?.caData;
     if (!ca) throw new Error('the control plane kubeconfig has no CA');
     fleet = await startHostFleet({

@@ -19,7 +19,15 @@ export {
 export type { ResourceType } from './resource-type.ts';
 export { objectKey, parseObjectKey, resourcePath, resourceType } from './resource-type.ts';
 export { builtinTypes } from './builtin-types.ts';
-export type { JsonPatchOperation, KubeClientOptions, ListOptions, ObjectRef, Query } from './kube-client.ts';
+export type {
+  JsonPatchOperation,
+  KubeClientOptions,
+  KubeConnection,
+  ListOptions,
+  ObjectRef,
+  Query,
+} from './kube-client.ts';
+export { KubeconfigFile } from './kubeconfig-file.ts';
 export { KubeClient, PatchType } from './kube-client.ts';
 export type { ApiStatus } from './api-errors.ts';
 export {

@@ -215,7 +215,12 @@ export class Informer<T extends KubernetesObject> {
     const items: T[] = [];
     const resourceVersion = await this.#options.client.listEach(
       this.type,
-      { namespace: this.#options.namespace, ...this.#selectors(), limit: this.#options.pageSize ?? 500, signal },
+      {
+        namespace: this.#options.namespace,
+        ...this.#selectors(),
+        limit: this.#options.pageSize ?? 500,
+        signal,
+      },
       (raw) => items.push(this.#prepare(raw)),
     );
     if (signal.aborted) return;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorFrom } from './api-errors.ts';
 import type { Clock } from './clock.ts';
 import { realClock, sleep } from './clock.ts';
@@ -61,12 +61,22 @@ export interface ObjectRef {
 }
 
 /**
+ * What KubeClient needs of a kubeconfig: where the apiserver is, and the TLS
+ * and credentials of a request. client-node's KubeConfig is one;
+ * KubeconfigFile is a lighter one.
+ */
+export interface KubeConnection {
+  getCurrentCluster(): { readonly server: string } | null;
+  applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
+}
+
+/**
  * A small REST client over the KubeConfig's TLS and credentials, generic over
  * resource types (built-in kinds and CRDs alike). Every request passes a
  * client-side token bucket; failures are typed ApiErrors (api-errors.ts).
  */
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   readonly fieldManager: string;
   readonly #server: URL;
   readonly #bucket: TokenBucket;
@@ -77,7 +87,7 @@ export class KubeClient {
   /** The client certificate #agent dials with: a renewed one (the kubeconfig reloaded in place) needs new connections. */
   #agentCertificate: string | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
+  constructor(kubeConfig: KubeConnection, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster: set current-context');
     this.kubeConfig = kubeConfig;
@@ -357,5 +367,7 @@ function parseJson(text: string): unknown {
 function certificateKey(cert: https.RequestOptions['cert']): string | undefined {
   if (cert === undefined) return undefined;
   const parts = Array.isArray(cert) ? cert : [cert];
-  return parts.map((part) => (typeof part === 'string' ? part : Buffer.from(part).toString('base64'))).join('|');
+  return parts
+    .map((part) => (typeof part === 'string' ? part : Buffer.from(part).toString('base64')))
+    .join('|');
 }

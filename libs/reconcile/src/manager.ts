@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { fastify } from 'fastify';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { ControllerOptions } from './controller.ts';
@@ -210,6 +209,8 @@ export class Manager {
   async #serveHttp(): Promise<void> {
     const http = this.#options.http;
     if (http === false) return;
+    // Loaded here: a process that serves no HTTP (the node agent) should not carry fastify.
+    const { fastify } = await import('fastify');
     const server = fastify({ logger: false });
     server.get('/healthz', async () => 'ok');
     server.get('/readyz', async (_, reply) => {
