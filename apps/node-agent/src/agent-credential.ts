@@ -11,7 +11,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NODE_AGENT_GROUP, NODE_AGENT_SIGNER, nodeAgentUser } from '@kok/api';
+import { NODE_AGENT_GROUP, NODE_AGENT_SIGNER, nodeAgentUser } from '@kok/api/core';
 import { createClientSigningRequest } from '@kok/pki/signing-request';
 import { isNotFound, KubeClient, KubeconfigFile } from '@kok/reconcile';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';

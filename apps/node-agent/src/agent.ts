@@ -11,7 +11,7 @@
 import type { KubeConnection } from '@kok/reconcile';
 import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
-import { MachineConditions, metaTime, setCondition } from '@kok/api';
+import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
 import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pino } from 'pino';

@@ -4,7 +4,7 @@
  * between 70 % and 90 % of its life, so that a fleet booted together does not
  * renew together, and long before it stops working.
  */
-import { nodeAgentUser } from '@kok/api';
+import { nodeAgentUser } from '@kok/api/core';
 
 /** What the agent reads from its current certificate. */
 export interface CertificateFacts {

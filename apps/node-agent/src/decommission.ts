@@ -7,7 +7,7 @@
  * the Node and lets the Machine go. Until it is drained the host changes
  * nothing: its kubelet must run to stop the pods that are being evicted.
  */
-import { isConditionTrue, isConditionTrueSince, MachineConditions } from '@kok/api';
+import { isConditionTrue, isConditionTrueSince, MachineConditions } from '@kok/api/core';
 import type { Machine } from '@kok/api';
 
 export type DecommissionPhase =

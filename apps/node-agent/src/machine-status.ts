@@ -5,7 +5,7 @@
  * untouched; it writes only when this changes, plus a slow heartbeat.
  */
 import type { Condition, LastOperation, MachineStatus } from '@kok/api';
-import { MachineConditions, metaTime, setCondition } from '@kok/api';
+import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
 import type { ConditionUpdate } from '@kok/api';
 import type { DesiredState } from './desired-state.ts';
 import type { Health } from './health-check.ts';

@@ -1,6 +1,6 @@
 /** The kinds the agent reads and writes, addressed for the libs/reconcile client. */
 import type { Component, Machine, NodePool } from '@kok/api';
-import { API_VERSION_V1ALPHA1, NODES_GROUP } from '@kok/api';
+import { API_VERSION_V1ALPHA1, NODES_GROUP } from '@kok/api/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceType } from '@kok/reconcile';
 import { resourceType } from '@kok/reconcile';
