@@ -2,7 +2,8 @@
  * What the node agent says about the software it runs, as a condition on the
  * Node: pure. It follows node-problem-detector's polarity (True is a problem),
  * so everything that reads Node conditions — NodeHealthy and with it rollout
- * health gates, RemediationPolicies (as NodeKokComponentFailed on the Machine),
+ * health gates, RemediationPolicies (matching it on the Node; it is not mirrored
+ * back onto the Machine, whose own status it is made from),
  * `kubectl describe node` — sees a failed kubelet, runtime or daemon the same
  * way it sees a kernel deadlock.
  */

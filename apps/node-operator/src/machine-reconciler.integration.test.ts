@@ -89,7 +89,8 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
   const { machines, nodes } = deps;
   const reconcile = machineReconciler(deps);
 
-  // First pass: the Machine gets its finalizer, the Node the pool label, the Machine its nodeRef and NodeHealthy. kwok may update a
+  // First pass: the Machine gets its finalizer, the Node the pool label and KokComponentFailed, the Machine its nodeRef,
+  // NodeHealthy and phase. kwok may update a
   // fresh Node between the cache and the patch: the patch is guarded, and the work queue would retry it.
   // The status apply goes out beside the Node patch, so a retried machine may send both again.
   for (const name of fleet.machines)
@@ -102,9 +103,14 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
         throw error;
       }
     });
-  const nodePatches = counting.sent.filter((r) => r.startsWith('PATCH /api/v1/nodes/'));
+  const nodePatches = counting.sent.filter((r) => /^PATCH \/api\/v1\/nodes\/[^/]+$/.test(r));
   expect(new Set(nodePatches).size).toBe(3);
-  expect(new Set(counting.sent.filter((r) => r.endsWith('/status'))).size).toBe(3);
+  // The Node's status gets the agent's view (KokComponentFailed), the Machine's its nodeRef, conditions and phase.
+  const nodeStatus = counting.sent.filter((r) => /^PATCH \/api\/v1\/nodes\/[^/]+\/status$/.test(r));
+  expect(new Set(nodeStatus).size).toBe(3);
+  expect(new Set(counting.sent.filter((r) => r.includes('/machines/') && r.endsWith('/status'))).size).toBe(
+    3,
+  );
   expect(
     new Set(counting.sent.filter((r) => /^PATCH \/apis\/nodes.kok.dev\/v1alpha1\/machines\/[^/]+$/.test(r)))
       .size,
@@ -114,7 +120,9 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
       (name) =>
         machines.getByName(undefined, name)?.status?.nodeRef?.name === name &&
         machines.getByName(undefined, name)?.metadata?.finalizers?.includes(Finalizers.machine) === true &&
-        nodes.getByName(undefined, name)?.metadata?.labels?.['nodes.kok.dev/pool'] === fleet.pool,
+        nodes.getByName(undefined, name)?.metadata?.labels?.['nodes.kok.dev/pool'] === fleet.pool &&
+        nodes.getByName(undefined, name)?.status?.conditions?.some((c) => c.type === 'KokComponentFailed') ===
+          true,
     ),
   );
 

@@ -1,6 +1,7 @@
 import { findCondition, MachineConditions, setCondition } from '@kok/api';
 import type { Condition, ConditionUpdate, Machine } from '@kok/api';
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
+import { COMPONENT_FAILED_CONDITION } from './agent-node-condition.ts';
 import { machinePhase, type MachinePhase } from './machine-phase.ts';
 
 /** Conditions every kubelet reports; anything else on a Node comes from a problem detector. */
@@ -35,7 +36,8 @@ export function machineNodeStatus(machine: Machine, node: V1Node | undefined, no
   const current = machine.status?.conditions;
   const updates: ConditionUpdate[] = [nodeHealthy(node)];
   const problemConditions = (node?.status?.conditions ?? [])
-    .filter((c) => !KUBELET_CONDITIONS.has(c.type))
+    // KokComponentFailed is made from this Machine's own status: mirroring it back would only echo it.
+    .filter((c) => !KUBELET_CONDITIONS.has(c.type) && c.type !== COMPONENT_FAILED_CONDITION)
     .sort((a, b) => a.type.localeCompare(b.type))
     .slice(0, MAX_MIRRORED_CONDITIONS);
   for (const c of problemConditions) {
