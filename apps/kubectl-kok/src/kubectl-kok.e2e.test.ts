@@ -434,7 +434,7 @@ describe('kubectl kok machine bootstrap', () => {
     }
   });
 
-  it('prints the files, the agent command and who must issue the agent credential, with a 15-minute token by default', async () => {
+  it('prints the files, the agent command and how the agent gets its own certificate, with a 15-minute token by default', async () => {
     const machine = `${poolName}-m2`;
     const outcome = await plugin('machine', 'bootstrap', machine);
     expect(outcome.stderr).toBe('');
@@ -449,9 +449,11 @@ describe('kubectl kok machine bootstrap', () => {
       '--- /etc/kubernetes/pki/ca.crt (mode 0644): the cluster CA\n-----BEGIN CERTIFICATE-----',
     );
     expect(outcome.stdout).toContain(
-      `node-agent --machine ${machine} --kubeconfig /etc/kok/agent.kubeconfig\n`,
+      `node-agent --machine ${machine} --bootstrap-kubeconfig /etc/kubernetes/bootstrap-kubelet.conf --kubeconfig /etc/kok/agent.kubeconfig\n`,
     );
-    expect(outcome.stdout).toContain(`user system:node-agent:${machine} in group kok:node-agents`);
+    expect(outcome.stdout).toContain(
+      `The agent asks with the same token for its own client certificate (user system:node-agent:${machine}`,
+    );
     const tokens = await tokensFor(machine);
     bootstrapTokenSecrets.push(...tokens.map((t) => t.metadata?.name ?? ''));
     expect(tokens).toHaveLength(1);
