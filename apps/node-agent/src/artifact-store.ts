@@ -34,7 +34,7 @@ export interface Artifact {
 }
 
 export interface InstallMethod {
-  readonly method: 'Archive' | 'Binary' | 'Image' | 'Deb' | 'Rpm';
+  readonly method: 'Archive' | 'Binary' | 'Image';
   readonly path?: string | undefined;
   readonly stripComponents?: number | undefined;
   /** Image: the import command, host variables already expanded; `$(KOK_ARTIFACT)` is replaced here. */
@@ -131,11 +131,6 @@ export class ArtifactStore {
    */
   async install(component: string, version: string, artifact: Artifact, how: InstallMethod): Promise<void> {
     if (await this.isInstalled(component, version)) return;
-    if (how.method !== 'Archive' && how.method !== 'Binary' && how.method !== 'Image') {
-      throw new Error(
-        `component ${component}: install method ${how.method} is not supported by this agent (Archive, Binary and Image are)`,
-      );
-    }
     const file = await this.download(artifact);
     const componentDir = this.#paths.componentDir(component);
     await mkdir(componentDir, { recursive: true });

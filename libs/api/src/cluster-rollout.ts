@@ -35,7 +35,13 @@ export const ClusterRolloutSpec = s.object('Which clusters move to which version
 export type ClusterRolloutSpec = Static<typeof ClusterRolloutSpec>;
 
 /** Where one wave stands. */
-export const CLUSTER_ROLLOUT_WAVE_STATES = ['Pending', 'Progressing', 'Baking', 'Succeeded', 'Failed'] as const;
+export const CLUSTER_ROLLOUT_WAVE_STATES = [
+  'Pending',
+  'Progressing',
+  'Baking',
+  'Succeeded',
+  'Failed',
+] as const;
 
 /** Name of the wave that takes the clusters no wave of spec.waves covers (not a DNS label, so never a wave's name). */
 export const REMAINING_WAVE_NAME = '(remaining)';
@@ -61,10 +67,9 @@ export const ClusterRolloutStatus = s.object('Progress of the rollout, as counts
   upgradingClusters: clusterCount('Clusters told the version that have not reached it and baked yet.'),
   failedClusters: clusterCount('Clusters whose upgrade failed at the version.'),
   message: s.optional(
-    s.string(
-      'What the rollout waits for, or why it stopped, naming the failed clusters (the first few).',
-      { maxLength: 4096 },
-    ),
+    s.string('What the rollout waits for, or why it stopped, naming the failed clusters (the first few).', {
+      maxLength: 4096,
+    }),
   ),
   waves: s.optional(
     s.mapList(

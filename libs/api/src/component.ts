@@ -54,8 +54,8 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
     'How an artifact becomes files on the host.',
     {
       method: s.stringEnum(
-        'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Image: an OCI image tarball imported into the container runtime by importCommand, once the runtime runs; Deb or Rpm: a package installed with the host package manager.',
-        ['Archive', 'Binary', 'Image', 'Deb', 'Rpm'],
+        'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Image: an OCI image tarball imported into the container runtime by importCommand, once the runtime runs.',
+        ['Archive', 'Binary', 'Image'],
       ),
       path: s.optional(absolutePath('Where Archive unpacks and Binary writes. Required for both.')),
       stripComponents: s.optional(

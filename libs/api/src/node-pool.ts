@@ -92,8 +92,8 @@ export const NodePoolRollout = s.object(
         {
           type: s.optional(
             s.stringEnum(
-              'RollingUpdate updates machines in waves under maxUnavailable; OnDelete only when a person deletes the Node. Default RollingUpdate.',
-              ['RollingUpdate', 'OnDelete'],
+              'RollingUpdate (the only strategy) updates machines in waves under maxUnavailable.',
+              ['RollingUpdate'],
               { default: 'RollingUpdate' },
             ),
           ),

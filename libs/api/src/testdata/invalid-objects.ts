@@ -186,6 +186,11 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.rollout.strategy.type',
     message: 'Unsupported value: "BlueGreen"',
   }),
+  // Accepted once and ignored by the operator: refused now, rather than promised.
+  invalid('pool strategy type is OnDelete', 'NodePool', (s) => (s.rollout.strategy.type = 'OnDelete'), {
+    field: 'spec.rollout.strategy.type',
+    message: 'Unsupported value: "OnDelete"',
+  }),
   invalid(
     'pool restarts for a file without naming the component',
     'NodePool',
@@ -226,6 +231,11 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
   invalid('component binary install has no path', 'Component', (s) => delete s.install.path, {
     field: 'spec.install.path',
     message: 'install.path is required for the Archive and Binary methods',
+  }),
+  // No agent installs host packages: the method is refused, rather than failing on every host.
+  invalid('component installs a deb package', 'Component', (s) => (s.install.method = 'Deb'), {
+    field: 'spec.install.method',
+    message: 'Unsupported value: "Deb"',
   }),
   invalid(
     'component artifact digest is not hex',
@@ -364,7 +374,11 @@ export const ALLOWED_UPDATES: readonly AllowedUpdate[] = [
   allowed('cluster version goes up one minor', 'Cluster', (s) => (s.version = 'v1.37.0')),
   allowed('cluster version goes down a patch', 'Cluster', (s) => (s.version = 'v1.36.1')),
   allowed('cluster version goes up patches', 'Cluster', (s) => (s.version = 'v1.36.9')),
-  allowed('cluster caRotationGeneration is set', 'Cluster', (s) => (s.certificates = { caRotationGeneration: 1 })),
+  allowed(
+    'cluster caRotationGeneration is set',
+    'Cluster',
+    (s) => (s.certificates = { caRotationGeneration: 1 }),
+  ),
   allowed('machine restartGeneration goes up', 'Machine', (s) => (s.restartGeneration = 3)),
   allowed('machine rebootGeneration is set', 'Machine', (s) => (s.rebootGeneration = 1)),
   allowed('pool template changes', 'NodePool', (s) => (s.template.components[1].version = 'v1.36.4')),
