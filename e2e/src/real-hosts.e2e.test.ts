@@ -266,6 +266,16 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
         `containerd://${versions.containerd[0]?.replace(/^v/, '')}`,
       );
     }
+    // Each agent read the versions back from the binaries themselves (Component versionCheck).
+    for (const name of HOSTS) {
+      const log = readFileSync(cluster.rig.host(name).logFile, 'utf8');
+      expect(log).toMatch(
+        new RegExp(
+          `"component":"kubelet","installed":"${versions.kubelet[0]}","reported":"${versions.kubelet[0]?.replace(/^v/, '')}"`,
+        ),
+      );
+      expect(log).toMatch(/"component":"containerd","installed":"v?[\d.]+","reported":"[\d.]+"/);
+    }
     // Each kubelet asked for its client certificate with its bootstrap token, and the controller-manager approved it.
     const csrs = (await client.list(csrType)).items.filter(
       (c) => c.spec.signerName === 'kubernetes.io/kube-apiserver-client-kubelet',

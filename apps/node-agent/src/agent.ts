@@ -8,6 +8,8 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
+import { runVersionCheck } from './version-check.ts';
+import type { VersionCheckSpec, VersionReport } from './version-check.ts';
 import type { KubeConnection } from '@kok/reconcile';
 import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
@@ -110,6 +112,8 @@ export class NodeAgent {
   readonly #lastWritten = new Map<string, string>();
   /** `name@version@sha256` of artifacts that failed verification; retried only when the catalog changes. */
   readonly #refused = new Map<string, string>();
+  /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
+  readonly #versionReports = new Map<string, VersionReport>();
   #lastStatus: { status: AgentStatus; at: number } | undefined;
   #run: RunState = { error: undefined, drift: undefined, operation: undefined };
   #recovered = false;
@@ -762,6 +766,20 @@ export class NodeAgent {
     return { components, files };
   }
 
+  async #versionReport(
+    component: string,
+    installed: string,
+    check: VersionCheckSpec,
+  ): Promise<VersionReport> {
+    const key = JSON.stringify([component, installed, check]);
+    const known = this.#versionReports.get(key);
+    if (known) return known;
+    const report = await runVersionCheck(check, (text) => this.#expand(text));
+    this.#versionReports.set(key, report);
+    this.log.info({ component, installed, ...report }, 'version check');
+    return report;
+  }
+
   #serviceDefinitionOrName(component: DesiredComponent): ServiceDefinition {
     try {
       return this.#serviceDefinition(component);
@@ -826,6 +844,9 @@ export class NodeAgent {
         refusal: this.#refused.has(refusalKey(c))
           ? `${c.version} refused: artifact sha256 does not match the catalog`
           : undefined,
+        ...(c.versionCheck && seen?.current
+          ? { versionReport: await this.#versionReport(c.name, seen.current, c.versionCheck) }
+          : {}),
       });
     }
     const status = agentStatus({

@@ -17,6 +17,7 @@ export interface DesiredComponent {
   readonly install: InstallMethod;
   readonly service?: ComponentSpec['service'];
   readonly healthCheck?: ComponentSpec['healthCheck'];
+  readonly versionCheck?: ComponentSpec['versionCheck'];
   /** What a change of version asks of its service. */
   readonly onChange: ServiceAction | undefined;
 }
@@ -101,6 +102,7 @@ export function desiredState(
       install: component.spec.install,
       service: component.spec.service,
       healthCheck: component.spec.healthCheck,
+      ...(component.spec.versionCheck ? { versionCheck: component.spec.versionCheck } : {}),
       onChange: component.spec.service ? serviceActionFor(listed ?? 'Restart') : undefined,
     });
   }

@@ -27,6 +27,22 @@ describe('component state', () => {
   ])('$state for $obs (converging $converging)', ({ obs, converging, state }) => {
     expect(componentState('kubelet', 'v1', obs, converging).state).toBe(state);
   });
+  it.each([
+    [{ reported: '1' }, 'Running', undefined, undefined],
+    [{ reported: 'v1' }, 'Running', undefined, undefined],
+    [{ reported: '2' }, 'Failed', '2', 'versionCheck: the installed binary reports 2, not v1'],
+    [
+      { error: '/usr/bin/kubelet exited 1' },
+      'Failed',
+      'v1',
+      'versionCheck failed: /usr/bin/kubelet exited 1',
+    ],
+  ] as const)('versionCheck %j: %s', (versionReport, state, version, message) => {
+    const result = componentState('kubelet', 'v1', seen({ versionReport }), false);
+    expect(result.state).toBe(state);
+    if (version) expect(result.version).toBe(version);
+    expect(result.message).toBe(message);
+  });
 });
 
 const input = (over: Partial<StatusInput> = {}): StatusInput => ({

@@ -4,6 +4,8 @@
  * manager, so the node-operator's fields (phase, nodeRef, Drained…) are
  * untouched; it writes only when this changes, plus a slow heartbeat.
  */
+import { sameVersion } from './version-check.ts';
+import type { VersionReport } from './version-check.ts';
 import type { Condition, LastOperation, MachineStatus } from '@kok/api';
 import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
 import type { ConditionUpdate } from '@kok/api';
@@ -22,6 +24,8 @@ export interface ComponentObservation {
   readonly healthMessage: string;
   /** Why the desired version is not installed (e.g. its checksum did not match). */
   readonly refusal: string | undefined;
+  /** What spec.versionCheck read from the installed binary; undefined without a check. */
+  readonly versionReport?: VersionReport;
 }
 
 export interface StatusInput {
@@ -75,6 +79,16 @@ export function componentState(
   }
   if (seen.current !== desiredVersion && !seen.refusal)
     return { ...base, state: 'Installing', message: `upgrading to ${desiredVersion}` };
+  const report = seen.versionReport;
+  if (report && 'error' in report)
+    return { ...base, state: 'Failed', message: `versionCheck failed: ${report.error}` };
+  if (report && !sameVersion(report.reported, desiredVersion))
+    return {
+      ...base,
+      version: report.reported,
+      state: 'Failed',
+      message: `versionCheck: the installed binary reports ${report.reported}, not ${desiredVersion}`,
+    };
   if (seen.running === false)
     return {
       ...base,

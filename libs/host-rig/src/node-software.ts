@@ -138,6 +138,8 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
             `$(KOK_ROOT)${NODE_PATHS.containerdConfig}`,
           ],
         },
+        // "containerd github.com/containerd/containerd/v2 v2.2.9 <commit>": the binary, not the catalog, says which.
+        versionCheck: { command: [`$(KOK_ROOT)${NODE_PATHS.containerd}/containerd`, '--version'] },
         healthCheck: {
           exec: { command: [CTR, '--address', SOCKET, 'version'] },
           periodSeconds: 5,
@@ -168,6 +170,8 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
             '$(KOK_NODE_IP)',
           ],
         },
+        // "Kubernetes v1.36.3".
+        versionCheck: { command: [`$(KOK_ROOT)${NODE_PATHS.kubelet}`, '--version'] },
         healthCheck: {
           http: { url: 'http://127.0.0.1:10248/healthz' },
           periodSeconds: 2,
