@@ -7,7 +7,7 @@ import { sha256Of } from './atomic-file.ts';
 import type { Artifact, InstallMethod } from './artifact-store.ts';
 import type { ServiceAction } from './journal.ts';
 
-export type DisruptionAction = 'None' | 'Reload' | 'Restart' | 'Drain' | 'Reboot';
+export type DisruptionAction = 'None' | 'Reload' | 'Restart' | 'Drain';
 type ComponentSpec = Component['spec'];
 
 export interface DesiredComponent {
@@ -54,10 +54,10 @@ export type FileSourceLookup = (file: FileSpec) => FileSourceResult;
 
 /**
  * Component version changes default to Restart (a new binary runs only after
- * a restart); file changes default to nothing on the host. Drain and Reboot
- * are the node-operator's to perform before it hands out the revision, so on
- * the host they mean "restart" for a component and "restart the named
- * component" for a file.
+ * a restart); file changes default to nothing on the host. Drain is the
+ * node-operator's to perform before it hands out the revision, so on the host
+ * it means "restart" for a component and "restart the named component" for a
+ * file.
  */
 export function serviceActionFor(action: DisruptionAction | undefined): ServiceAction | undefined {
   if (action === 'Reload') return 'reload';

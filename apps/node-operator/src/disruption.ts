@@ -4,7 +4,7 @@ export type DisruptionPolicy = NonNullable<NodePoolSpec['disruptionPolicy']>;
 type Action = NonNullable<DisruptionPolicy['defaultAction']>;
 
 /** Actions that take workloads off the node first, so the rollout cordons and drains before the change. */
-const DRAINING_ACTIONS: ReadonlySet<Action> = new Set(['Drain', 'Reboot']);
+const DRAINING_ACTIONS: ReadonlySet<Action> = new Set(['Drain']);
 
 /** The action of `defaultAction` when the policy does not set it (the CRD default). */
 export const DEFAULT_DISRUPTION_ACTION: Action = 'Drain';
@@ -39,7 +39,7 @@ export function changeActions(
   return actions;
 }
 
-/** Moving to `target` needs the node drained first (some change is priced Drain or Reboot). */
+/** Moving to `target` needs the node drained first (some change is priced Drain). */
 export function needsDisruption(
   current: Pick<MachineSpec, 'components' | 'files'>,
   target: NodePoolTemplate,

@@ -112,7 +112,7 @@ describe('needsDisruption', () => {
       { components: [{ name: 'kubelet', action: 'Restart' as const }] },
       false,
     ],
-    ['priced Reboot: drain', { defaultAction: 'Reboot' as const }, true],
+    ['priced Drain: drain', { defaultAction: 'Drain' as const }, true],
   ])('%s', (_, policy, expected) => {
     expect(needsDisruption(kubelet('v1.36.0'), kubelet('v1.36.1'), policy)).toBe(expected);
   });

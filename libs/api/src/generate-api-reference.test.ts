@@ -54,7 +54,7 @@ describe('docs/api-reference.md', () => {
     expect(rows.get('spec.rollout.waves[].name')?.validation).toContain('required');
     expect(rows.get('spec.disruptionPolicy.defaultAction')).toMatchObject({
       default: '"Drain"',
-      validation: ['one of `None`, `Reload`, `Restart`, `Drain`, `Reboot`'],
+      validation: ['one of `None`, `Reload`, `Restart`, `Drain`'],
     });
     expect(rows.has('metadata')).toBe(false);
     expect(rows.has('apiVersion')).toBe(false);

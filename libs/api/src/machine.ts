@@ -68,11 +68,14 @@ export const MachineSpec = s.object(
       ),
     ),
     rebootGeneration: s.optional(
-      s.integer('Increase to drain and reboot the host once. Never decreases.', {
-        minimum: 0,
-        format: 'int64',
-        rules: [onlyIncreases('rebootGeneration')],
-      }),
+      s.integer(
+        'Increase to reboot the host once: the agent stops its services and runs its --reboot-command. It does not drain first; cordon and drain a host whose pods must move. Never decreases.',
+        {
+          minimum: 0,
+          format: 'int64',
+          rules: [onlyIncreases('rebootGeneration')],
+        },
+      ),
     ),
     reinstallGeneration: s.optional(
       s.integer(

@@ -30,7 +30,7 @@ export const NodePoolTemplate = s.object('The software and settings every machin
 });
 export type NodePoolTemplate = Static<typeof NodePoolTemplate>;
 
-export const DISRUPTION_ACTIONS = ['None', 'Reload', 'Restart', 'Drain', 'Reboot'] as const;
+export const DISRUPTION_ACTIONS = ['None', 'Reload', 'Restart', 'Drain'] as const;
 
 function disruptionAction(description: string) {
   return s.stringEnum(description, DISRUPTION_ACTIONS);
@@ -146,7 +146,7 @@ export const NodePoolDrain = s.object(
   {
     timeoutSeconds: s.optional(
       s.integer(
-        'Give up draining after this many seconds and mark the machine failed; 0 waits forever. Default 600.',
+        "After this many seconds of draining, the machine's Drained condition says DrainTimeout and a Warning Event names the pods still blocking; the drain goes on (kok never forces an eviction). 0: no timeout. Default 600.",
         { minimum: 0, default: 600 },
       ),
     ),

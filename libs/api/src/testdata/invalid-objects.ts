@@ -186,6 +186,13 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.rollout.strategy.type',
     message: 'Unsupported value: "BlueGreen"',
   }),
+  // Priced a drain plus a restart, never a reboot: refused now, rather than promised.
+  invalid(
+    'pool prices a change Reboot',
+    'NodePool',
+    (s) => (s.disruptionPolicy = { defaultAction: 'Reboot' }),
+    { field: 'spec.disruptionPolicy.defaultAction', message: 'Unsupported value: "Reboot"' },
+  ),
   // Accepted once and ignored by the operator: refused now, rather than promised.
   invalid('pool strategy type is OnDelete', 'NodePool', (s) => (s.rollout.strategy.type = 'OnDelete'), {
     field: 'spec.rollout.strategy.type',
