@@ -88,6 +88,14 @@ let remaining = HOSTS;
 const deploymentType = resourceType<
   KubernetesObject & { spec: unknown; status?: { availableReplicas?: number } }
 >('apps/v1', 'Deployment', 'deployments', true);
+const daemonSetType = resourceType<KubernetesObject & { spec: unknown; status?: { numberReady?: number } }>(
+  'apps/v1',
+  'DaemonSet',
+  'daemonsets',
+  true,
+);
+/** In the argv of the DaemonSet's containers, so a host can be searched for them. */
+const DAEMON_MARKER = 'kok-e2e-node-daemon';
 const pdbType = resourceType<KubernetesObject & { spec: unknown }>(
   'policy/v1',
   'PodDisruptionBudget',
@@ -356,11 +364,37 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
         },
       },
     });
+    // A node daemon too, as every real cluster runs (log shippers, CNI agents): drains leave its pods in place.
+    await client.create(daemonSetType, {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: DAEMON_MARKER, namespace: 'kube-system' },
+      spec: {
+        selector: { matchLabels: { app: DAEMON_MARKER } },
+        template: {
+          metadata: { labels: { app: DAEMON_MARKER } },
+          spec: {
+            terminationGracePeriodSeconds: 2,
+            tolerations: [{ operator: 'Exists' }],
+            containers: [
+              {
+                name: 'daemon',
+                image: 'kok.dev/test/busybox:1',
+                imagePullPolicy: 'Never',
+                command: ['/bin/sh', '-c', 'while :; do sleep 1; done', DAEMON_MARKER],
+              },
+            ],
+          },
+        },
+      },
+    });
     await eventually(
-      'three available replicas',
+      'three available replicas and the daemon ready on every host',
       async () =>
         (await client.get(deploymentType, { name: APP, namespace: 'default' })).status?.availableReplicas ===
-        3,
+          3 &&
+        (await client.get(daemonSetType, { name: DAEMON_MARKER, namespace: 'kube-system' })).status
+          ?.numberReady === HOSTS.length,
       120_000,
       { intervalMs: 500, context: hostContext },
     );
@@ -560,6 +594,11 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       .map((e) => e.reason);
     expect(decommissioned || reasons.includes('Decommissioned'), reasons.join(', ')).toBe(true);
     expect(reasons).toContain('NodeDeleted');
+    // containerd's beforeRemoval ran, and found nothing it could not remove.
+    expect(reasons).not.toContain('BeforeRemovalFailed');
+    expect(host.logTail(200)).toContain(
+      '"component":"containerd","msg":"decommissioning: beforeRemoval done"',
+    );
     expect(
       await client.get(builtinTypes.node, { name: leaving }).then(
         () => false,
@@ -571,10 +610,14 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     const commands = host.cgroups
       .pids()
       .map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
-    // By executable: the agent's own arguments name the kubelet's bootstrap kubeconfig.
+    // By executable: the agent's own arguments name the kubelet's bootstrap kubeconfig. The daemon's
+    // containers and their shims are gone too: containerd's beforeRemoval removed them before it stopped.
     expect(
-      commands.filter(([executable = '']) => /kubelet|containerd/.test(basename(executable))),
-      commands.map((c) => c.join(' ')).join('\n'),
+      commands.filter(
+        ([executable = '', ...args]) =>
+          /kubelet|containerd/.test(basename(executable)) || args.includes(DAEMON_MARKER),
+      ),
+      `${commands.map((c) => c.join(' ')).join('\n')}\n--- agent log:\n${host.logTail(30)}`,
     ).toEqual([]);
     // Its pods run elsewhere, and the pool counts one machine fewer.
     await eventually(

@@ -8,6 +8,7 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
+import { execFile } from 'node:child_process';
 import { runVersionCheck } from './version-check.ts';
 import type { VersionCheckSpec, VersionReport } from './version-check.ts';
 import type { KubeConnection } from '@kok/reconcile';
@@ -449,8 +450,12 @@ export class NodeAgent {
       'decommissioning: the Machine was deleted and drained',
     );
     // The kubelet first, the runtime after it; reverse catalog order in general.
-    for (const component of [...desired.components].reverse())
-      if (component.service) await this.#services.stop(this.#serviceDefinitionOrName(component));
+    for (const component of [...desired.components].reverse()) {
+      if (!component.service) continue;
+      if (component.service.beforeRemoval)
+        await this.#beforeRemoval(machine, component.name, component.service.beforeRemoval);
+      await this.#services.stop(this.#serviceDefinitionOrName(component));
+    }
     for (const component of desired.components)
       await this.#store.removeComponent(component.name, component.install);
     await this.#store.removeDownloads();
@@ -479,6 +484,27 @@ export class NodeAgent {
       'Decommission',
       condition[0]?.message ?? '',
     );
+  }
+
+  /** A component's service.beforeRemoval: its failure is reported, and the host leaves all the same. */
+  async #beforeRemoval(machine: MachineObject, component: string, command: readonly string[]): Promise<void> {
+    const [program, ...args] = command.map((part) => this.#expand(part)) as [string, ...string[]];
+    const failure = await new Promise<string | undefined>((resolve) => {
+      execFile(program, args, { timeout: 120_000 }, (error, _stdout, stderr) => {
+        if (!error) return resolve(undefined);
+        const detail = stderr.trim().split('\n').pop() ?? '';
+        resolve(
+          `${typeof error.code === 'number' ? `exited ${error.code}` : error.message}${detail ? `: ${detail}` : ''}`,
+        );
+      });
+    });
+    if (failure === undefined) {
+      this.log.info({ component }, 'decommissioning: beforeRemoval done');
+      return;
+    }
+    const message = `${component} beforeRemoval ${program} ${failure}; removing the component all the same`;
+    this.log.warn({ component }, message);
+    await this.#events.record(machine, 'Warning', 'BeforeRemovalFailed', 'Decommission', message);
   }
 
   /** Journals the restart and reinstall generations a finished pass carried out. */

@@ -98,6 +98,11 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
         ]),
         unit: s.optional(s.string('Name of the systemd unit, e.g. kubelet.service.', { maxLength: 256 })),
         command: s.optional(command('Command line of the supervised process.')),
+        beforeRemoval: s.optional(
+          command(
+            'Run once when the host leaves the cluster (its Machine deleted and drained), before the service is stopped for good; e.g. a container runtime removes the containers of pods a drain leaves in place (DaemonSets). Host variables such as $(KOK_ROOT) are expanded. A failure is reported as a Warning Event and the host leaves all the same.',
+          ),
+        ),
       },
       {
         rules: [

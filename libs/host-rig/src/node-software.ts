@@ -46,6 +46,25 @@ export const COMPONENT_NAMES = {
 
 const SOCKET = '$(KOK_ROOT)/run/containerd/containerd.sock';
 const CTR = `$(KOK_ROOT)${NODE_PATHS.containerd}/ctr`;
+/**
+ * sh -c script: $0 is ctr, $1 the socket. Kills and force-deletes every task
+ * of the Kubernetes namespace, looking again until none is left (a task can
+ * still be starting), and fails saying which remain after 20 tries.
+ */
+const REMOVE_ALL_CONTAINERS = [
+  'set -u',
+  'for i in $(seq 1 20); do',
+  '  ids=$("$0" --address "$1" -n k8s.io tasks ls -q) || exit 1',
+  '  [ -z "$ids" ] && exit 0',
+  '  for id in $ids; do',
+  '    "$0" --address "$1" -n k8s.io tasks kill -s SIGKILL "$id" >/dev/null 2>&1',
+  '    "$0" --address "$1" -n k8s.io tasks rm -f "$id" >/dev/null 2>&1',
+  '  done',
+  '  sleep 0.5',
+  'done',
+  'echo "tasks left: $ids" >&2',
+  'exit 1',
+].join('\n');
 
 export interface NodeSoftwareOptions {
   /** Where the artifacts are written (served by the rig's artifact server). */
@@ -137,6 +156,9 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
             '--config',
             `$(KOK_ROOT)${NODE_PATHS.containerdConfig}`,
           ],
+          // Leaving the cluster: the pods a drain leaves in place (DaemonSets) outlive the kubelet; their
+          // containers (and shims) go before the runtime does.
+          beforeRemoval: ['/bin/sh', '-c', REMOVE_ALL_CONTAINERS, CTR, SOCKET],
         },
         // "containerd github.com/containerd/containerd/v2 v2.2.9 <commit>": the binary, not the catalog, says which.
         versionCheck: { command: [`$(KOK_ROOT)${NODE_PATHS.containerd}/containerd`, '--version'] },
