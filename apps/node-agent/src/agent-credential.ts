@@ -9,7 +9,6 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_AGENT_GROUP, NODE_AGENT_SIGNER, nodeAgentUser } from '@kok/api/core';
 import { createClientSigningRequest } from '@kok/pki/signing-request';
@@ -55,7 +54,7 @@ export class AgentCredential {
    * kubeconfig until it is approved (a denied request is logged and asked again).
    */
   async obtain(signal: AbortSignal): Promise<KubeconfigFile> {
-    const current = await this.#readOwn();
+    const current = this.#readOwn();
     const verdict = judgeCredential(current?.facts, this.#options.machine, this.#now(), this.#jitter());
     if (current && verdict.usable) return current.kubeConfig;
     const reason = verdict.usable ? '' : verdict.reason;
@@ -66,13 +65,17 @@ export class AgentCredential {
       },
       `asking for a client certificate of ${nodeAgentUser(this.#options.machine)} with the bootstrap kubeconfig: ${reason}`,
     );
-    const bootstrap = await loadKubeconfig(this.#options.bootstrapKubeconfigPath).catch((error: unknown) => {
+    let bootstrap: KubeconfigFile;
+    try {
+      bootstrap = KubeconfigFile.load(this.#options.bootstrapKubeconfigPath);
+    } catch (error) {
       throw new Error(
         `no usable credential at ${this.#options.kubeconfigPath} (${reason}) and the bootstrap kubeconfig ${this.#options.bootstrapKubeconfigPath} cannot be read: ${(error as Error).message}`,
+        { cause: error },
       );
-    });
+    }
     await this.#renewUntilIssued(bootstrap, signal);
-    return loadKubeconfig(this.#options.kubeconfigPath);
+    return KubeconfigFile.load(this.#options.kubeconfigPath);
   }
 
   /**
@@ -207,10 +210,10 @@ export class AgentCredential {
     }
   }
 
-  async #readOwn(): Promise<{ kubeConfig: KubeconfigFile; facts: CertificateFacts | undefined } | undefined> {
+  #readOwn(): { kubeConfig: KubeconfigFile; facts: CertificateFacts | undefined } | undefined {
     let kubeConfig: KubeconfigFile;
     try {
-      kubeConfig = await loadKubeconfig(this.#options.kubeconfigPath);
+      kubeConfig = KubeconfigFile.load(this.#options.kubeconfigPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       this.#log.warn(
@@ -229,10 +232,6 @@ export class AgentCredential {
   #jitter(): number {
     return this.#options.jitter?.() ?? randomBytes(4).readUInt32BE() / 2 ** 32;
   }
-}
-
-async function loadKubeconfig(path: string): Promise<KubeconfigFile> {
-  return KubeconfigFile.parse(await readFile(path, 'utf8'), dirname(path));
 }
 
 /** The current user's client certificate, if it has one inline. */

@@ -8,7 +8,7 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
-import { execFile } from 'node:child_process';
+import { runHostCommand } from './host-command.ts';
 import { runVersionCheck } from './version-check.ts';
 import type { VersionCheckSpec, VersionReport } from './version-check.ts';
 import type { KubeConnection } from '@kok/reconcile';
@@ -488,21 +488,13 @@ export class NodeAgent {
 
   /** A component's service.beforeRemoval: its failure is reported, and the host leaves all the same. */
   async #beforeRemoval(machine: MachineObject, component: string, command: readonly string[]): Promise<void> {
-    const [program, ...args] = command.map((part) => this.#expand(part)) as [string, ...string[]];
-    const failure = await new Promise<string | undefined>((resolve) => {
-      execFile(program, args, { timeout: 120_000 }, (error, _stdout, stderr) => {
-        if (!error) return resolve(undefined);
-        const detail = stderr.trim().split('\n').pop() ?? '';
-        resolve(
-          `${typeof error.code === 'number' ? `exited ${error.code}` : error.message}${detail ? `: ${detail}` : ''}`,
-        );
-      });
-    });
-    if (failure === undefined) {
+    const result = await runHostCommand(command, (text) => this.#expand(text), 120_000);
+    if (result.ok) {
       this.log.info({ component }, 'decommissioning: beforeRemoval done');
       return;
     }
-    const message = `${component} beforeRemoval ${program} ${failure}; removing the component all the same`;
+    const detail = result.lastLine ? `: ${result.lastLine}` : '';
+    const message = `${component} beforeRemoval ${result.program} ${result.failure}${detail}; removing the component all the same`;
     this.log.warn({ component }, message);
     await this.#events.record(machine, 'Warning', 'BeforeRemovalFailed', 'Decommission', message);
   }

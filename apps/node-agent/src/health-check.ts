@@ -3,8 +3,8 @@
  * stream of probe results into Unknown → Healthy / Failed the way Kubernetes
  * probes do (failureThreshold consecutive failures).
  */
-import { execFile } from 'node:child_process';
 import type { Component } from '@kok/api';
+import { runHostCommand } from './host-command.ts';
 
 export type HealthCheckSpec = NonNullable<Component['spec']['healthCheck']>;
 export type Health = 'Unknown' | 'Healthy' | 'Failed';
@@ -18,15 +18,10 @@ export interface ProbeResult {
 export async function probe(check: HealthCheckSpec, expand: (text: string) => string): Promise<ProbeResult> {
   const timeoutMs = (check.timeoutSeconds ?? 5) * 1000;
   if (check.exec) {
-    const [program, ...args] = check.exec.command.map(expand) as [string, ...string[]];
-    return new Promise((resolve) => {
-      execFile(program, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-        if (!error) return resolve({ ok: true, message: 'exec check passed' });
-        const detail = (stderr || stdout).trim().split('\n').pop() ?? '';
-        const code = typeof error.code === 'number' ? `exited ${error.code}` : error.message;
-        resolve({ ok: false, message: `exec check ${code}${detail ? `: ${detail}` : ''}` });
-      });
-    });
+    const result = await runHostCommand(check.exec.command, expand, timeoutMs);
+    if (result.ok) return { ok: true, message: 'exec check passed' };
+    const detail = result.lastLine ? `: ${result.lastLine}` : '';
+    return { ok: false, message: `exec check ${result.failure}${detail}` };
   }
   if (check.http) {
     const url = expand(check.http.url);

@@ -3,8 +3,8 @@
  * Machine shows what really runs rather than the name of the directory it
  * was unpacked into. Parsing and comparing are pure; running is one execFile.
  */
-import { execFile } from 'node:child_process';
 import type { Component } from '@kok/api';
+import { runHostCommand } from './host-command.ts';
 
 export type VersionCheckSpec = NonNullable<Component['spec']['versionCheck']>;
 
@@ -38,20 +38,12 @@ export function sameVersion(reported: string, expected: string): boolean {
 }
 
 /** Runs the check's command (host variables expanded) and reads the version from stdout and stderr. */
-export function runVersionCheck(
+export async function runVersionCheck(
   check: VersionCheckSpec,
   expand: (text: string) => string,
   timeoutMs = 10_000,
 ): Promise<VersionReport> {
-  const [program, ...args] = check.command.map(expand) as [string, ...string[]];
-  return new Promise((resolve) => {
-    execFile(program, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) {
-        const code = typeof error.code === 'number' ? `exited ${error.code}` : error.message;
-        resolve({ error: `${program} ${code}` });
-        return;
-      }
-      resolve(parseReportedVersion(`${stdout}\n${stderr}`, check.pattern));
-    });
-  });
+  const result = await runHostCommand(check.command, expand, timeoutMs);
+  if (!result.ok) return { error: `${result.program} ${result.failure}` };
+  return parseReportedVersion(`${result.stdout}\n${result.stderr}`, check.pattern);
 }

@@ -16,6 +16,7 @@ import {
 } from '@kok/api';
 import type { Machine } from '@kok/api';
 import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CsrApprovalPolicy } from './csr-approval-reconciler.ts';
 import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
 import {
@@ -50,11 +51,19 @@ const CLIENT_USAGES = {
  * to someone else's approver.
  */
 export function agentCsrMachineName(csr: V1CertificateSigningRequest): string | undefined {
+  return agentRequest(csr)?.machine;
+}
+
+/** The parsed request of an agent identity CSR and the Machine it names. */
+function agentRequest(
+  csr: V1CertificateSigningRequest,
+): { request: Pkcs10CertificateRequest; machine: string } | undefined {
   if (csr.spec.signerName !== NODE_AGENT_SIGNER) return undefined;
   const request = parseRequest(csr.spec.request);
   if (typeof request === 'string') return undefined;
   const commonName = requestedCommonName(request);
-  return commonName === undefined ? undefined : machineOfNodeAgent(commonName);
+  const machine = commonName === undefined ? undefined : machineOfNodeAgent(commonName);
+  return machine === undefined ? undefined : { request, machine };
 }
 
 /**
@@ -73,9 +82,10 @@ export function decideAgentCsr(
   options: DecisionOptions = {},
 ): CsrDecision {
   const name = csr.metadata?.name ?? '';
-  const machineName = agentCsrMachineName(csr);
-  if (machineName === undefined)
+  const asked = agentRequest(csr);
+  if (asked === undefined)
     return { verdict: 'ignore', message: `CSR ${name} asks for no node-agent identity` };
+  const { request, machine: machineName } = asked;
   if (isDecided(csr)) return { verdict: 'ignore', message: `CSR ${name} is already approved or denied` };
   if (!machine && options.partialMachineView)
     return {
@@ -105,18 +115,15 @@ export function decideAgentCsr(
       `spec.expirationSeconds ${expiration} is more than ${NODE_AGENT_MAX_CERTIFICATE_SECONDS} s (a client certificate cannot be revoked; it must expire)`,
     );
 
-  const request = parseRequest(csr.spec.request);
-  if (typeof request !== 'string') {
-    failures.push(
-      ...subjectFailures(request, {
-        commonName: nodeAgentUser(machineName),
-        commonNamePrefix: NODE_AGENT_USER_PREFIX,
-        organization: NODE_AGENT_GROUP,
-      }),
-    );
-    for (const san of subjectAlternativeNames(request))
-      failures.push(`${SAN_KIND_NAMES[san.kind] ?? san.kind} SAN ${san.value} is not allowed`);
-  }
+  failures.push(
+    ...subjectFailures(request, {
+      commonName: nodeAgentUser(machineName),
+      commonNamePrefix: NODE_AGENT_USER_PREFIX,
+      organization: NODE_AGENT_GROUP,
+    }),
+  );
+  for (const san of subjectAlternativeNames(request))
+    failures.push(`${SAN_KIND_NAMES[san.kind] ?? san.kind} SAN ${san.value} is not allowed`);
 
   const how = renewal ? 'renewal by the agent itself' : `first certificate, requested by ${username}`;
   if (failures.length === 0)

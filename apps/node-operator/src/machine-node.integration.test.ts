@@ -14,12 +14,25 @@ import {
   kubeletTemplate,
   testClient,
 } from './test-support/fleet.ts';
+import type { Fleet } from './test-support/fleet.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** The node-operator, watching only `fleet`, stopped after the test. */
+async function startOperatorFor(fleet: Fleet): Promise<void> {
+  const manager = await createOperator({
+    kubeConfig: sharedKubeConfig(),
+    http: false,
+    labelSelector: fleet.selector,
+    logger: pino({ level: 'silent' }),
+  });
+  await manager.start();
+  cleanups.push(() => manager.stop());
+}
 
 it('keeps the Node in line with its Machine without touching what others set, and mirrors Node conditions', async () => {
   await installCrds(client);
@@ -29,14 +42,7 @@ it('keeps the Node in line with its Machine without touching what others set, an
   await client.patch(builtinTypes.node, { name }, PatchType.merge, {
     metadata: { labels: { 'team.example/owner': 'infra' } },
   });
-  const manager = await createOperator({
-    kubeConfig: sharedKubeConfig(),
-    http: false,
-    labelSelector: fleet.selector,
-    logger: pino({ level: 'silent' }),
-  });
-  await manager.start();
-  cleanups.push(() => manager.stop());
+  await startOperatorFor(fleet);
 
   await client.patch(machineType, { name }, PatchType.merge, {
     spec: {
@@ -113,14 +119,7 @@ it("puts the agent's component health on the Node as KokComponentFailed, which N
   const fleet = await createFleet(client, 1, kubeletTemplate('v1.36.0'));
   cleanups.push(() => deleteFleet(client, fleet));
   const name = fleet.machines[0] as string;
-  const manager = await createOperator({
-    kubeConfig: sharedKubeConfig(),
-    http: false,
-    labelSelector: fleet.selector,
-    logger: pino({ level: 'silent' }),
-  });
-  await manager.start();
-  cleanups.push(() => manager.stop());
+  await startOperatorFor(fleet);
   const nodeCondition = async () =>
     (await client.get(builtinTypes.node, { name })).status?.conditions?.find(
       (c) => c.type === 'KokComponentFailed',

@@ -34,7 +34,8 @@ export interface MachineNodeStatus {
  */
 export function machineNodeStatus(machine: Machine, node: V1Node | undefined, now: Date): MachineNodeStatus {
   const current = machine.status?.conditions;
-  const updates: ConditionUpdate[] = [nodeHealthy(node)];
+  const healthy = nodeHealthy(node);
+  const updates: ConditionUpdate[] = [healthy];
   const problemConditions = (node?.status?.conditions ?? [])
     // KokComponentFailed is made from this Machine's own status: mirroring it back would only echo it.
     .filter((c) => !KUBELET_CONDITIONS.has(c.type) && c.type !== COMPONENT_FAILED_CONDITION)
@@ -52,7 +53,6 @@ export function machineNodeStatus(machine: Machine, node: V1Node | undefined, no
     const next = setCondition(current, update, now);
     return findCondition(next, update.type) as Condition;
   });
-  const healthy = conditions[0] as Condition;
   const status: MachineNodeStatus = { conditions, phase: machinePhase(machine, healthy) };
   if (node?.metadata?.name)
     status.nodeRef = { name: node.metadata.name, ...(node.metadata.uid ? { uid: node.metadata.uid } : {}) };

@@ -50,47 +50,11 @@ export {
   REMAINING_WAVE_NAME,
 } from './cluster-rollout.ts';
 export type { Wave } from './waves.ts';
-export {
-  type PrinterColumn,
-  type ResourceDefinition,
-  apiVersionOf,
-  crdNameOf,
-  API_VERSION_V1ALPHA1,
-  CLUSTERS_GROUP,
-  KOK_CATEGORY,
-  NODES_GROUP,
-} from './resource.ts';
+export { type PrinterColumn, type ResourceDefinition, apiVersionOf, crdNameOf } from './resource.ts';
+// Names and condition helpers, also importable alone as @kok/api/core.
+export * from './core.ts';
 export { ALL_RESOURCES, RESOURCES, isKindName, type KindName } from './resources.ts';
 export { customResourceDefinition, type CustomResourceDefinition } from './crd.ts';
 export { validatorFor, describeInvalid, type FieldError, type ObjectValidator } from './validation.ts';
 export { withDefaults } from './defaults.ts';
-export {
-  findCondition,
-  changedSince,
-  isConditionTrue,
-  isConditionTrueSince,
-  isConditionUpToDate,
-  metaTime,
-  removeCondition,
-  setCondition,
-  type ConditionStatus,
-  type ConditionUpdate,
-} from './conditions.ts';
-export {
-  NODE_AGENT_GROUP,
-  NODE_AGENT_MAX_CERTIFICATE_SECONDS,
-  NODE_AGENT_SIGNER,
-  NODE_AGENT_USER_PREFIX,
-  machineOfNodeAgent,
-  nodeAgentUser,
-} from './node-agent-identity.ts';
 export { templateRevision, revisionName, REVISION_LENGTH } from './revision.ts';
-export {
-  Annotations,
-  ClusterConditions,
-  Finalizers,
-  Labels,
-  MachineConditions,
-  NodePoolConditions,
-  Taints,
-} from './well-known.ts';

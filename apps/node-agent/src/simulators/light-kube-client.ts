@@ -1,38 +1,14 @@
 /**
  * Just enough of a Kubernetes client for the SIMULATORS: the current context of
- * a kubeconfig (server, CA, client certificate or token) and JSON requests over
- * node:https. A simulated host runs one per stand-in process, and on a small test
+ * a kubeconfig (KubeconfigFile: server, CA, client certificate or token) and
+ * JSON requests over node:https. A simulated host runs one per stand-in process, and on a small test
  * machine twenty hosts' worth of @kubernetes/client-node imports (≈ 0.9 s of CPU
  * and 70 MiB each, at every restart of a stand-in) were a large part of the load.
  */
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { parse } from 'yaml';
-
-type Named<T> = { name: string } & T;
-interface KubeconfigFile {
-  'current-context'?: string;
-  contexts?: Named<{ context?: { cluster?: string; user?: string } }>[];
-  clusters?: Named<{
-    cluster?: {
-      server?: string;
-      'certificate-authority-data'?: string;
-      'certificate-authority'?: string;
-      'insecure-skip-tls-verify'?: boolean;
-    };
-  }>[];
-  users?: Named<{
-    user?: {
-      'client-certificate-data'?: string;
-      'client-certificate'?: string;
-      'client-key-data'?: string;
-      'client-key'?: string;
-      token?: string;
-      tokenFile?: string;
-    };
-  }>[];
-}
+import type { RequestOptions } from 'node:https';
+import { KubeconfigFile } from '@kok/reconcile/kubeconfig-file';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -49,36 +25,25 @@ export interface LightKubeClient {
 
 /** A client for the current context of the kubeconfig file at `path`. */
 export function lightKubeClient(path: string): LightKubeClient {
-  const config = (parse(readFileSync(path, 'utf8')) ?? {}) as KubeconfigFile;
-  const contextName = config['current-context'];
-  const context =
-    config.contexts?.find((c) => c.name === contextName)?.context ?? config.contexts?.[0]?.context;
-  const cluster = config.clusters?.find((c) => c.name === context?.cluster)?.cluster;
-  const user = config.users?.find((u) => u.name === context?.user)?.user ?? {};
-  if (!cluster?.server) throw new Error(`${path}: no server in the current context`);
-  const server = new URL(cluster.server);
-  const pem = (data: string | undefined, file: string | undefined): Buffer | undefined =>
-    data ? Buffer.from(data, 'base64') : file ? readFileSync(file) : undefined;
-  const ca = pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
-  const cert = pem(user['client-certificate-data'], user['client-certificate']);
-  const key = pem(user['client-key-data'], user['client-key']);
-  const token = user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined);
+  // The kubeconfig reader the node agent uses, alone: the rest of @kok/reconcile is more than a stand-in needs.
+  const kubeconfig = KubeconfigFile.load(path);
+  const server = new URL(kubeconfig.getCurrentCluster().server);
   const send = server.protocol === 'https:' ? httpsRequest : httpRequest;
 
   return {
-    request: <T>(method: string, path: string, body?: unknown, contentType = 'application/json') =>
-      new Promise<T>((resolve, reject) => {
+    request: async <T>(method: string, path: string, body?: unknown, contentType = 'application/json') => {
+      const tls: RequestOptions = {};
+      await kubeconfig.applyToHTTPSOptions(tls);
+      return new Promise<T>((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
         const req = send(
           new URL(path, server),
           {
             method,
-            ...(ca ? { ca } : {}),
-            ...(cert && key ? { cert, key } : {}),
-            rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
+            ...tls,
             headers: {
+              ...tls.headers,
               accept: 'application/json',
-              ...(token ? { authorization: `Bearer ${token}` } : {}),
               ...(payload
                 ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }
                 : {}),
@@ -110,6 +75,7 @@ export function lightKubeClient(path: string): LightKubeClient {
         req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
         req.on('error', reject);
         req.end(payload);
-      }),
+      });
+    },
   };
 }
