@@ -329,6 +329,12 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
         ),
         `an approved node-agent CSR of ${name} among ${JSON.stringify(agentCsrs.map((c) => [c.metadata?.name, c.metadata?.labels, c.spec.username, c.status?.conditions?.map((x) => x.reason)]))}`,
       ).toBe(true);
+    // kubectl get machines says so: every Machine's phase is Ready.
+    await eventually(
+      'every Machine in phase Ready',
+      async () => (await client.list(machineType)).items.every((m) => m.status?.phase === 'Ready'),
+      60_000,
+    );
     joined = true;
   });
 
