@@ -1,13 +1,16 @@
 /**
- * deploy/rbac.yaml and deploy/admission-policy.yaml on a real apiserver of
- * its own (the test issues client certificates with its CA): agent A may
- * read and report on Machine A, and is refused on Machine B.
+ * deploy/rbac.yaml, deploy/admission-policy.yaml and Machine A's grant (as the
+ * node-operator writes it) on a real apiserver of its own (the test issues
+ * client certificates with its CA): agent A may read and report on Machine A,
+ * is refused on Machine B, and is shut out once its grant is revoked.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { builtinTypes, ForbiddenError, KubeClient, PatchType } from '@kok/reconcile';
+import { nodeAgentGrant } from '@kok/api';
+import { builtinTypes, ForbiddenError, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +48,9 @@ beforeAll(async () => {
   await applyDeployFile(admin, 'admission-policy.yaml');
   await putMachineSpec(admin, 'machine-a', { pool: 'workers' });
   await putMachineSpec(admin, 'machine-b', { pool: 'workers' });
+  const machineA = await getMachine(admin, 'machine-a');
+  for (const object of nodeAgentGrant('machine-a', machineA.metadata?.uid ?? ''))
+    await admin.apply(grantType(object.kind, object.metadata.namespace !== undefined), object as KubernetesObject);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(
     await controlPlane.kubeconfigForUser('system:node-agent:machine-a', ['kok:node-agents']),
@@ -59,6 +65,10 @@ afterAll(async () => {
   await controlPlane?.stop();
 });
 
+function grantType(kind: string, namespaced: boolean) {
+  return resourceType('rbac.authorization.k8s.io/v1', kind, `${kind.toLowerCase()}s`, namespaced);
+}
+
 describe('node agent least privilege', () => {
   it('lets agent A watch its Machine and write its status', async () => {
     const { items } = await agentA.list(machineType, { fieldSelector: 'metadata.name=machine-a' });
@@ -68,18 +78,47 @@ describe('node agent least privilege', () => {
     expect(patched.status?.agent?.version).toBe('0.0.0');
   });
 
-  it('refuses agent A on Machine B, naming both', async () => {
-    const error = await eventually(
-      () =>
-        statusPatch(agentA, 'machine-b').then(
-          () => undefined,
-          (e: unknown) => e,
-        ),
-      'the admission policy to refuse agent A on machine-b',
+  it('refuses agent A on Machine B, reading or writing, naming both', async () => {
+    const error = await statusPatch(agentA, 'machine-b').then(
+      () => undefined,
+      (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ForbiddenError);
     expect((error as Error).message).toContain('system:node-agent:machine-a');
     expect((error as Error).message).toContain('machine-b');
+    await expect(agentA.get(machineType, { name: 'machine-b' })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      agentA.list(machineType, { fieldSelector: 'metadata.name=machine-b' }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(agentA.list(machineType, {})).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('confines agent A to its own Machine by admission as well, should RBAC ever grant more', async () => {
+    // A broader grant, as a mistaken ClusterRole would give: the admission policy still refuses.
+    const broad = { metadata: { name: 'test:too-broad' } };
+    await admin.apply(grantType('ClusterRole', false), {
+      ...broad,
+      rules: [{ apiGroups: ['nodes.kok.dev'], resources: ['machines/status'], verbs: ['patch'] }],
+    } as KubernetesObject);
+    await admin.apply(grantType('ClusterRoleBinding', false), {
+      ...broad,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'test:too-broad' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kok:node-agents' }],
+    } as KubernetesObject);
+    try {
+      const error = await eventually(
+        () =>
+          statusPatch(agentA, 'machine-b').then(
+            () => undefined,
+            (e: unknown) => ((e as Error).message.includes('may only write') ? e : undefined),
+          ),
+        'the admission policy to refuse agent A on machine-b',
+      );
+      expect(error).toBeInstanceOf(ForbiddenError);
+    } finally {
+      await admin.delete(grantType('ClusterRoleBinding', false), broad.metadata);
+      await admin.delete(grantType('ClusterRole', false), broad.metadata);
+    }
   });
 
   it('refuses agent A any change to spec or deletion, even of its own Machine', async () => {
@@ -150,5 +189,22 @@ describe('node agent least privilege', () => {
       await agent.stop();
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('shuts agent A out of its Machine and the node files once its grant is revoked, certificate or not', async () => {
+    for (const object of [...nodeAgentGrant('machine-a', '')].reverse())
+      await admin.delete(grantType(object.kind, object.metadata.namespace !== undefined), object.metadata);
+    await eventually(
+      () =>
+        agentA.get(machineType, { name: 'machine-a' }).then(
+          () => undefined,
+          (e: unknown) => (e instanceof ForbiddenError ? true : undefined),
+        ),
+      'agent A refused its own Machine',
+    );
+    await expect(
+      agentA.list(builtinTypes.secret, { namespace: 'kok-node-files', fieldSelector: 'metadata.name=shared' }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(statusPatch(agentA, 'machine-a')).rejects.toBeInstanceOf(ForbiddenError);
   });
 });

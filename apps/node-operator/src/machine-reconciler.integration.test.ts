@@ -1,5 +1,5 @@
 /** The Machine controller against a real apiserver: once a Machine and its Node agree, reconciling again sends nothing. */
-import { Finalizers } from '@kok/api';
+import { Finalizers, NODE_AGENT_GRANT_LABEL } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import {
   builtinTypes,
@@ -12,7 +12,7 @@ import {
 } from '@kok/reconcile';
 import type { ReconcileContext } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
-import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ClusterRoleBinding, V1Node, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { Drainer } from './drainer.ts';
@@ -57,17 +57,23 @@ async function depsFor(fleet: { selector: string }, writer: KubeClient): Promise
   const machines = new Informer<MachineObject>({ client, type: machineType, labelSelector: fleet.selector });
   const nodes = new Informer<V1Node>({ client, type: builtinTypes.node, labelSelector: fleet.selector });
   const pools = new Informer<NodePool & KubernetesObject>({ client, type: nodePoolType });
-  for (const informer of [machines, nodes, pools]) {
+  const grants = new Informer<V1ClusterRoleBinding>({
+    client,
+    type: builtinTypes.clusterRoleBinding,
+    labelSelector: NODE_AGENT_GRANT_LABEL,
+  });
+  for (const informer of [machines, nodes, pools, grants]) {
     informer.start();
     cleanups.push(() => informer.stop());
   }
-  await Promise.all([machines.waitForSync(), nodes.waitForSync(), pools.waitForSync()]);
+  await Promise.all([machines.waitForSync(), nodes.waitForSync(), pools.waitForSync(), grants.waitForSync()]);
   const events = new EventRecorder({ client: writer, controller: 'kok.dev/node-operator', logger: silent });
   return {
     client: writer,
     machines,
     nodes,
     pools,
+    grants,
     drainer: new Drainer(writer, events, silent),
     events,
     now: () => new Date(),
@@ -115,9 +121,20 @@ it('writes a Machine and its Node once, then sends no request while nothing kok 
     new Set(counting.sent.filter((r) => /^PATCH \/apis\/nodes.kok.dev\/v1alpha1\/machines\/[^/]+$/.test(r)))
       .size,
   ).toBe(3);
+  // Each Machine's agent got its grant, owned by that Machine.
+  for (const name of fleet.machines) {
+    const binding = await client.get(builtinTypes.clusterRoleBinding, { name: `system:node-agent:${name}` });
+    expect(binding.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `system:node-agent:${name}` },
+    ]);
+    expect(binding.metadata?.ownerReferences?.[0]?.uid).toBe(
+      machines.getByName(undefined, name)?.metadata?.uid,
+    );
+  }
   await eventually('the caches to show what was written', async () =>
     fleet.machines.every(
       (name) =>
+        deps.grants.getByName(undefined, `system:node-agent:${name}`) !== undefined &&
         machines.getByName(undefined, name)?.status?.nodeRef?.name === name &&
         machines.getByName(undefined, name)?.metadata?.finalizers?.includes(Finalizers.machine) === true &&
         nodes.getByName(undefined, name)?.metadata?.labels?.['nodes.kok.dev/pool'] === fleet.pool &&
@@ -174,22 +191,37 @@ it('lets a deleted Machine go only after its Node was cordoned, drained by evict
       .catch(() => undefined);
   });
 
+  const grantName = `system:node-agent:${name}`;
+  expect((await client.get(builtinTypes.clusterRole, { name: grantName })).rules?.[0]?.resourceNames).toEqual([
+    name,
+  ]);
+  // A second finalizer keeps the Machine after kok lets it go, so the garbage collector (which would remove
+  // the grant once the Machine is gone) cannot be what removed the grant.
+  const hold = 'test.kok.dev/hold';
+  await client.patch(machineType, { name }, PatchType.json, [
+    { op: 'add', path: '/metadata/finalizers/-', value: hold },
+  ]);
   await client.delete(machineType, { name });
   let sawCordon = false;
   await eventually(
-    'the Machine to be gone',
+    'kok to let the Machine go',
     async () => {
       await pass();
       sawCordon ||=
         (await client.get(builtinTypes.node, { name }).catch(() => undefined))?.spec?.unschedulable === true;
-      return client.get(machineType, { name }).then(
-        () => false,
-        (error: unknown) => isNotFound(error),
-      );
+      const machine = await client.get(machineType, { name });
+      return !machine.metadata?.finalizers?.includes(Finalizers.machine);
     },
     60_000,
   );
   expect(sawCordon).toBe(true);
+  // The agent's grant went before the Machine did: its certificate opens nothing of the Machine's any more.
+  for (const type of [builtinTypes.clusterRoleBinding, builtinTypes.clusterRole])
+    expect(await client.get(type, { name: grantName }).catch((error: unknown) => isNotFound(error))).toBe(true);
+  await client.patch(machineType, { name }, PatchType.json, [
+    { op: 'test', path: '/metadata/finalizers/0', value: hold },
+    { op: 'remove', path: '/metadata/finalizers/0' },
+  ]);
   expect(await client.get(builtinTypes.node, { name }).catch((error: unknown) => isNotFound(error))).toBe(
     true,
   );

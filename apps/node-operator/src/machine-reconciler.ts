@@ -1,8 +1,9 @@
-import { Annotations, changedSince, Finalizers, MachineConditions } from '@kok/api';
+import { Annotations, changedSince, Finalizers, MachineConditions, nodeAgentGrantName } from '@kok/api';
 import type { Condition, Machine, NodePool } from '@kok/api';
 import { builtinTypes, isNotFound, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ClusterRoleBinding, V1Node } from '@kubernetes/client-node';
+import { isAgentGrantCurrent, revokeAgentGrant, writeAgentGrant } from './agent-grant.ts';
 import { agentNodeCondition, agentNodeConditionPatch } from './agent-node-condition.ts';
 import { planDecommission } from './decommission-plan.ts';
 import type { Drainer } from './drainer.ts';
@@ -23,6 +24,8 @@ export interface MachineDeps {
   nodes: Informer<V1Node>;
   /** The pool's drain settings apply when a Machine leaves. */
   pools: Informer<NodePool & KubernetesObject>;
+  /** The bindings of the per-Machine agent grants (agent-grant.ts). */
+  grants: Informer<V1ClusterRoleBinding>;
   drainer: Drainer;
   events: EventRecorder;
   now: () => Date;
@@ -32,8 +35,10 @@ export interface MachineDeps {
  * Machine ↔ Node: the Node gets the Machine's labels, taints and cordon (only
  * keys kok owns, recorded on the Node) and the agent's component health as
  * condition KokComponentFailed, and the Machine gets status.nodeRef,
- * NodeHealthy and the problem-detector conditions of its Node. A deleted
- * Machine is a host leaving: see decommission-plan.ts.
+ * NodeHealthy and the problem-detector conditions of its Node. The Machine's
+ * agent gets its grant (agent-grant.ts). A deleted Machine is a host leaving:
+ * see decommission-plan.ts; its agent's grant goes last, just before the
+ * Machine is released.
  */
 export function machineReconciler(deps: MachineDeps): Reconciler {
   return async (request) => {
@@ -47,8 +52,10 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     const now = deps.now();
     const status = machineNodeStatus(machine, node, now);
     const conditionPatch = node ? agentNodeConditionPatch(node, agentNodeCondition(machine), now) : undefined;
+    const grant = deps.grants.getByName(undefined, nodeAgentGrantName(request.name));
     // The writes are independent (each is computed from the cache), so they go out together.
     await Promise.all([
+      isAgentGrantCurrent(grant, machine) ? undefined : writeAgentGrant(deps.client, machine),
       node ? syncNode(deps.client, machine, node) : undefined,
       conditionPatch
         ? deps.client.patch(
@@ -112,6 +119,7 @@ async function decommission(
       );
       return { requeueAfter: DECOMMISSION_POLL_MS };
     case 'release':
+      await revokeAgentGrant(deps.client, name);
       await removeMachineFinalizer(deps.client, machine);
       return;
   }

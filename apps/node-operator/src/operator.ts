@@ -1,4 +1,4 @@
-import { RemediationPolicyResource } from '@kok/api';
+import { NODE_AGENT_GRANT_LABEL, RemediationPolicyResource } from '@kok/api';
 import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import {
   builtinTypes,
@@ -14,9 +14,11 @@ import type {
   KubeConfig,
   KubernetesObject,
   V1CertificateSigningRequest,
+  V1ClusterRoleBinding,
   V1Node,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { machineOfGrant } from './agent-grant.ts';
 import { Drainer } from './drainer.ts';
 import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
 import { machineReconciler } from './machine-reconciler.ts';
@@ -123,6 +125,9 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   const pools = manager.informer<PoolObject>(nodePoolType, selection);
   const machines = manager.informer<MachineObject>(machineType, { ...selection, indexers: machineIndexers });
   const nodes = manager.informer<V1Node>(builtinTypes.node, selection);
+  const grants = manager.informer<V1ClusterRoleBinding>(builtinTypes.clusterRoleBinding, {
+    labelSelector: NODE_AGENT_GRANT_LABEL,
+  });
   const drainClient = new KubeClient(options.kubeConfig, {
     fieldManager: DRAIN_FIELD_MANAGER,
     userAgent: 'kok-node-operator',
@@ -150,6 +155,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
         machines,
         nodes,
         pools,
+        grants,
         drainer,
         events,
         now,
@@ -158,7 +164,11 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       maxConcurrentReconciles: 16,
     })
     .watchPrimary(machines, changed<MachineObject>())
-    .watchMapped(nodes, (node) => [{ name: node.metadata?.name ?? '' }], nodeChanged);
+    .watchMapped(nodes, (node) => [{ name: node.metadata?.name ?? '' }], nodeChanged)
+    .watchMapped(grants, (binding) => {
+      const machine = machineOfGrant(binding);
+      return machine ? [{ name: machine }] : [];
+    });
 
   manager
     .controller({

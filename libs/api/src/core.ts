@@ -33,4 +33,12 @@ export {
   machineOfNodeAgent,
   nodeAgentUser,
 } from './node-agent-identity.ts';
+export {
+  NODE_AGENT_GRANT_LABEL,
+  NODE_FILES_NAMESPACE,
+  NODE_FILES_ROLE,
+  nodeAgentGrant,
+  nodeAgentGrantName,
+  type GrantObject,
+} from './node-agent-grant.ts';
 export { API_VERSION_V1ALPHA1, CLUSTERS_GROUP, KOK_CATEGORY, NODES_GROUP } from './resource.ts';

@@ -8,6 +8,9 @@ import type {
   V1Node,
   V1Pod,
   V1Secret,
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1RoleBinding,
   V1Service,
 } from '@kubernetes/client-node';
 import { resourceType } from './resource-type.ts';
@@ -24,4 +27,12 @@ export const builtinTypes = {
   deployment: resourceType<V1Deployment>('apps/v1', 'Deployment', 'deployments', true),
   lease: resourceType<V1Lease>('coordination.k8s.io/v1', 'Lease', 'leases', true),
   event: resourceType<EventsV1Event>('events.k8s.io/v1', 'Event', 'events', true),
+  clusterRole: resourceType<V1ClusterRole>('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false),
+  clusterRoleBinding: resourceType<V1ClusterRoleBinding>(
+    'rbac.authorization.k8s.io/v1',
+    'ClusterRoleBinding',
+    'clusterrolebindings',
+    false,
+  ),
+  roleBinding: resourceType<V1RoleBinding>('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', true),
 } as const;

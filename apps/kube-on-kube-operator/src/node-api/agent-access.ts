@@ -3,17 +3,16 @@
  * apps/node-agent/deploy/rbac.yaml and admission-policy.yaml, as the operator
  * installs them (agent-access.test.ts keeps the two equal). Every agent
  * authenticates as system:node-agent:<machine> in group kok:node-agents; RBAC
- * lets the group read Machines and patch their status, the admission policy
- * confines each agent's writes to the Machine named after it.
+ * lets the group read the catalog, and the node-operator grants each agent its
+ * own Machine and the node files (nodeAgentGrant in @kok/api). The admission
+ * policy confines each agent's writes to the Machine named after it as well.
  */
+import { NODE_FILES_NAMESPACE, NODE_FILES_ROLE } from '@kok/api';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 const rbac = 'rbac.authorization.k8s.io/v1';
 const admission = 'admissionregistration.k8s.io/v1';
 const AGENT_GROUP = { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kok:node-agents' };
-
-/** Where Machines' secretRef / configMapRef files must live: agents may read nothing else. */
-export const NODE_FILES_NAMESPACE = 'kok-node-files';
 
 /** In the order they are applied: a namespace before what lives in it, a policy before its binding. */
 export const agentAccessObjects: readonly KubernetesObject[] = [
@@ -24,10 +23,9 @@ export const agentAccessObjects: readonly KubernetesObject[] = [
     rules: [
       {
         apiGroups: ['nodes.kok.dev'],
-        resources: ['machines', 'components', 'nodepools'],
+        resources: ['components', 'nodepools'],
         verbs: ['get', 'list', 'watch'],
       },
-      { apiGroups: ['nodes.kok.dev'], resources: ['machines/status'], verbs: ['patch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       {
         apiGroups: ['certificates.k8s.io'],
@@ -47,15 +45,8 @@ export const agentAccessObjects: readonly KubernetesObject[] = [
   {
     apiVersion: rbac,
     kind: 'Role',
-    metadata: { name: 'kok:node-agent-files', namespace: NODE_FILES_NAMESPACE },
+    metadata: { name: NODE_FILES_ROLE, namespace: NODE_FILES_NAMESPACE },
     rules: [{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] }],
-  } as KubernetesObject,
-  {
-    apiVersion: rbac,
-    kind: 'RoleBinding',
-    metadata: { name: 'kok:node-agents-files', namespace: NODE_FILES_NAMESPACE },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kok:node-agent-files' },
-    subjects: [AGENT_GROUP],
   } as KubernetesObject,
   {
     apiVersion: admission,
