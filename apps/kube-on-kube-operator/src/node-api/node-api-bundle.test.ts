@@ -74,7 +74,8 @@ describe('the node API bundle', () => {
     const last = (kind: string) => order.lastIndexOf(kind);
     expect(last('CustomResourceDefinition')).toBeLessThan(first('ValidatingAdmissionPolicy'));
     expect(first('Namespace')).toBeLessThan(first('Role'));
-    expect(first('Namespace')).toBeLessThan(first('RoleBinding'));
+    // No RoleBinding: each agent's binding comes from the node-operator, per Machine.
+    expect(order).not.toContain('RoleBinding');
     expect(first('ValidatingAdmissionPolicy')).toBeLessThan(first('ValidatingAdmissionPolicyBinding'));
     expect(first('ClusterRole')).toBeLessThan(first('ClusterRoleBinding'));
   });
