@@ -5,6 +5,7 @@
  */
 import { cel } from './cel-rule.ts';
 import type { CelRule } from './cel-rule.ts';
+import { goDurationMs } from './go-duration.ts';
 import * as s from './schema-builders.ts';
 import type { Static } from './schema-builders.ts';
 
@@ -50,12 +51,28 @@ export function kubernetesVersion(description: string, extraRules: readonly CelR
   });
 }
 
-/** A Go duration such as `90s`, `5m` or `1h30m`. */
+/**
+ * The longest duration a spec may ask for. The operators wait for durations
+ * with timers, and a Node.js timer holds at most 2^31-1 ms (about 24.8 days);
+ * a week is well inside that and longer than any sensible wait.
+ */
+export const MAX_DURATION = '168h';
+const MAX_DURATION_MS = goDurationMs(MAX_DURATION);
+
+/** A Go duration such as `90s`, `5m` or `1h30m`, at most MAX_DURATION (a week). */
 export function duration(description: string, options: { default?: string } = {}) {
-  return s.string(description, {
+  return s.string(`${description} At most ${MAX_DURATION} (a week).`, {
     maxLength: 32,
     ...options,
-    rules: [matchesRule(DURATION_PATTERN, 'must be a duration like 90s, 5m or 1h30m')],
+    rules: [
+      matchesRule(DURATION_PATTERN, 'must be a duration like 90s, 5m or 1h30m'),
+      // Checked only for a well-formed duration: the rule above already names what is wrong with the others.
+      cel<string>({
+        rule: `!self.matches(r'${DURATION_PATTERN}') || duration(self) <= duration('${MAX_DURATION}')`,
+        message: `must be at most ${MAX_DURATION} (a week)`,
+        check: (self) => !(goDurationMs(self) > MAX_DURATION_MS),
+      }),
+    ],
   });
 }
 
@@ -170,10 +187,17 @@ export function keySelector(description: string) {
 export const FileSpec = s.object(
   'A file the node agent writes atomically on the host.',
   {
-    path: s.string('Absolute path of the file on the host.', {
+    path: s.string('Absolute path of the file on the host; it names a file, so it does not end with /.', {
       maxLength: 1024,
       minLength: 1,
-      rules: [absolutePathRule],
+      rules: [
+        absolutePathRule,
+        cel<string>({
+          rule: "!self.endsWith('/')",
+          message: 'a file path must not end with /',
+          check: (self) => !self.endsWith('/'),
+        }),
+      ],
     }),
     content: s.optional(
       s.string(
@@ -183,12 +207,12 @@ export const FileSpec = s.object(
     ),
     secretRef: s.optional(keySelector('Take the content from this Secret key.')),
     configMapRef: s.optional(keySelector('Take the content from this ConfigMap key.')),
+    // No schema default: the default depends on the source, which a default cannot see.
     mode: s.optional(
-      s.integer('Permission bits, e.g. 420 (0644 in YAML octal). Default 420.', {
-        minimum: 0,
-        maximum: 511,
-        default: 420,
-      }),
+      s.integer(
+        'Permission bits, e.g. 420 (0644 in YAML octal). Default 384 (0600) for a file from secretRef, 420 (0644) otherwise.',
+        { minimum: 0, maximum: 511 },
+      ),
     ),
   },
   {

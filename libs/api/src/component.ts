@@ -129,10 +129,18 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
           }),
         ),
         periodSeconds: s.optional(
-          s.integer('Seconds between checks. Default 10.', { minimum: 1, default: 10 }),
+          s.integer('Seconds between checks, 1 to 3600 (an hour). Default 10.', {
+            minimum: 1,
+            maximum: 3600,
+            default: 10,
+          }),
         ),
         timeoutSeconds: s.optional(
-          s.integer('Seconds before a check counts as failed. Default 5.', { minimum: 1, default: 5 }),
+          s.integer('Seconds before a check counts as failed, 1 to 3600 (an hour). Default 5.', {
+            minimum: 1,
+            maximum: 3600,
+            default: 5,
+          }),
         ),
         initialDelaySeconds: s.optional(
           s.integer(

@@ -154,7 +154,17 @@ export const MachineStatus = s.object('What the node agent and the node-operator
       'Files the agent found on the host.',
       s.object('One file as observed.', {
         path: s.string('Absolute path.', { maxLength: 1024 }),
-        sha256: s.string('Hex SHA-256 of the content on disk.', { maxLength: 64 }),
+        sha256: s.optional(
+          s.string('Hex SHA-256 of the content on disk; not set for a file from a Secret (see hmacSha256).', {
+            maxLength: 64,
+          }),
+        ),
+        hmacSha256: s.optional(
+          s.string(
+            'For a file from a Secret, instead of sha256: hex HMAC-SHA256 of the content on disk, keyed with a random key that never leaves the host. It changes when the content does, but cannot be used to guess the secret.',
+            { maxLength: 64 },
+          ),
+        ),
       }),
       ['path'],
       { maxItems: 128 },

@@ -146,8 +146,8 @@ export const NodePoolDrain = s.object(
   {
     timeoutSeconds: s.optional(
       s.integer(
-        "After this many seconds of draining, the machine's Drained condition says DrainTimeout and a Warning Event names the pods still blocking; the drain goes on (kok never forces an eviction). 0: no timeout. Default 600.",
-        { minimum: 0, default: 600 },
+        "After this many seconds of draining, the machine's Drained condition says DrainTimeout and a Warning Event names the pods still blocking; the drain goes on (kok never forces an eviction). 0: no timeout. At most 604800 (a week). Default 600.",
+        { minimum: 0, maximum: 604800, default: 600 },
       ),
     ),
     gracePeriodSeconds: s.optional(

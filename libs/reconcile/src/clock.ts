@@ -2,6 +2,8 @@
  * Time as the framework sees it. Everything that waits or measures goes
  * through a Clock so tests can drive time by hand (see FakeClock).
  */
+import { timerDelay } from './timer-delay.ts';
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -23,7 +25,8 @@ let nextRealTimerId = 1;
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
-    const timeout = setTimeout(fn, Math.max(0, ms));
+    // A requeueAfter from a spec duration may exceed what setTimeout holds; clamped, it waits instead of spinning.
+    const timeout = setTimeout(fn, timerDelay(ms));
     // Timers never keep the process alive on their own: shutdown is explicit.
     timeout.unref();
     const handle: RealTimerHandle = { id: nextRealTimerId++, timeout };

@@ -1,6 +1,7 @@
 // Work queue
 export type { Clock, TimerHandle } from './clock.ts';
 export { FakeClock, realClock } from './clock.ts';
+export { MAX_TIMER_DELAY_MS, timerDelay } from './timer-delay.ts';
 export type { QueueItem, WorkQueueMetrics, WorkQueueOptions } from './work-queue.ts';
 export { WorkQueue } from './work-queue.ts';
 export { DelayingQueue } from './delaying-queue.ts';

@@ -87,6 +87,10 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
       message: ABSOLUTE_PATH_MESSAGE,
     },
   ),
+  invalid('machine file path names a directory', 'Machine', (s) => (s.files[0].path = '/etc/containerd/'), {
+    field: 'spec.files[0].path',
+    message: 'a file path must not end with /',
+  }),
   invalid('machine file has two sources', 'Machine', (s) => (s.files[0].content = 'inline too'), {
     field: 'spec.files[0]',
     message: FILE_SOURCE_MESSAGE,
@@ -207,6 +211,10 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
       message: 'a Reload or Restart of a file must name the component',
     },
   ),
+  invalid('pool drain timeout is beyond a week', 'NodePool', (s) => (s.drain.timeoutSeconds = 604801), {
+    field: 'spec.drain.timeoutSeconds',
+    message: 'should be less than or equal to 604800',
+  }),
   invalid('pool maxFailed is negative', 'NodePool', (s) => (s.rollout.maxFailed = -1), {
     field: 'spec.rollout.maxFailed',
     message: 'should be greater than or equal to 0',
@@ -235,6 +243,18 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.service',
     message: 'a Systemd service sets unit, a Process service sets command',
   }),
+  invalid(
+    'component health check period overflows a timer',
+    'Component',
+    (s) => (s.healthCheck.periodSeconds = 2147484),
+    { field: 'spec.healthCheck.periodSeconds', message: 'should be less than or equal to 3600' },
+  ),
+  invalid(
+    'component health check timeout overflows a timer',
+    'Component',
+    (s) => (s.healthCheck.timeoutSeconds = 2147484),
+    { field: 'spec.healthCheck.timeoutSeconds', message: 'should be less than or equal to 3600' },
+  ),
   invalid('component binary install has no path', 'Component', (s) => delete s.install.path, {
     field: 'spec.install.path',
     message: 'install.path is required for the Archive and Binary methods',
@@ -272,6 +292,18 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     'RemediationPolicy',
     (s) => (s.unhealthyConditions[0].duration = '5 minutes'),
     { field: 'spec.unhealthyConditions[0].duration', message: 'must be a duration like 90s, 5m or 1h30m' },
+  ),
+  invalid(
+    'remediation duration is beyond a week',
+    'RemediationPolicy',
+    (s) => (s.unhealthyConditions[0].duration = '169h'),
+    { field: 'spec.unhealthyConditions[0].duration', message: 'must be at most 168h (a week)' },
+  ),
+  invalid(
+    'remediation action timeout is beyond a week',
+    'RemediationPolicy',
+    (s) => (s.actions[0].timeout = '100000h'),
+    { field: 'spec.actions[0].timeout', message: 'must be at most 168h (a week)' },
   ),
   invalid('remediation maxUnhealthy is above 100%', 'RemediationPolicy', (s) => (s.maxUnhealthy = '150%'), {
     field: 'spec.maxUnhealthy',
