@@ -64,6 +64,16 @@ describe('machine describe: desired against observed', () => {
     ]);
   });
 
+  it('counts a Secret file reported by its keyed digest as on the host, its content unknown', () => {
+    const machine = subject();
+    machine.status = { ...machine.status, files: [{ path: '/etc/token', hmacSha256: 'e'.repeat(64) }] };
+    expect(compareFiles(machine).find((f) => f.path === '/etc/token')).toEqual({
+      path: '/etc/token',
+      source: 'Secret kok-system/tok[t]',
+      match: 'unknown',
+    });
+  });
+
   it('compares inline files by content hash; files from Secrets or ConfigMaps are unknown', () => {
     expect(compareFiles(subject()).map((f) => [f.path, f.source, f.match])).toEqual([
       ['/etc/kubelet.yaml', 'inline', 'yes'],

@@ -92,25 +92,27 @@ export function compareComponents(machine: Machine): ComponentComparison[] {
 }
 
 export function compareFiles(machine: Machine): FileComparison[] {
+  // A file from a Secret is reported with a keyed digest (hmacSha256) only: on the host, but not comparable here.
   const onHost = new Map((machine.status?.files ?? []).map((f) => [f.path, f.sha256]));
   const rows: FileComparison[] = (machine.spec?.files ?? []).map((wanted) => {
+    const present = onHost.has(wanted.path);
     const hostSha256 = onHost.get(wanted.path);
     onHost.delete(wanted.path);
     const desiredSha256 = wanted.content === undefined ? undefined : sha256Hex(wanted.content);
-    const match: Match =
-      hostSha256 === undefined
-        ? 'missing'
-        : desiredSha256 === undefined
-          ? 'unknown'
-          : desiredSha256 === hostSha256
-            ? 'yes'
-            : 'no';
+    const match: Match = !present
+      ? 'missing'
+      : desiredSha256 === undefined || hostSha256 === undefined
+        ? 'unknown'
+        : desiredSha256 === hostSha256
+          ? 'yes'
+          : 'no';
     const row: FileComparison = { path: wanted.path, source: sourceOf(wanted), match };
     if (desiredSha256 !== undefined) row.desiredSha256 = desiredSha256;
     if (hostSha256 !== undefined) row.hostSha256 = hostSha256;
     return row;
   });
-  for (const [path, hostSha256] of onHost) rows.push({ path, source: '-', hostSha256, match: 'extra' });
+  for (const [path, hostSha256] of onHost)
+    rows.push({ path, source: '-', ...(hostSha256 === undefined ? {} : { hostSha256 }), match: 'extra' });
   return rows;
 }
 

@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
 import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
 import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
+import { timerDelay } from '@kok/reconcile/timer-delay';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AgentMetrics } from './agent-metrics.ts';
@@ -24,7 +25,7 @@ import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import type { InstallMethod } from './artifact-store.ts';
 import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
 import { isDisruptive, planConvergence } from './convergence-plan.ts';
-import type { DesiredComponent, DesiredState } from './desired-state.ts';
+import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import { FileSources } from './file-sources.ts';
 import {
   bootIDPath,
@@ -36,14 +37,16 @@ import {
 } from './host-reboot.ts';
 import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
 import { decommissionPhase } from './decommission.ts';
-import { desiredState, inRemediationScope } from './desired-state.ts';
+import { desiredState, inRemediationScope, withoutUnwritableFiles } from './desired-state.ts';
+import { boundedText } from './bounded-text.ts';
+import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from './published-digest.ts';
 import type { Health } from './health-check.ts';
-import { HealthTracker, probe } from './health-check.ts';
+import { healthCheckTimings, HealthTracker, probe } from './health-check.ts';
 import type { HostPaths } from './host-paths.ts';
-import { expandHostVariables, hostPaths } from './host-paths.ts';
+import { expandHostVariables, hostPathProblem, hostPaths } from './host-paths.ts';
 import { Journal, withPendingAction, withoutPendingAction, withTouchedDir } from './journal.ts';
 import type { AgentStatus, ComponentObservation } from './machine-status.ts';
-import { agentStatus, shouldWriteStatus } from './machine-status.ts';
+import { agentStatus, shouldWriteStatus, withFailedPass } from './machine-status.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
 import type { ComponentObject, MachineObject, NodePoolObject } from './resources.ts';
 import { componentType, machineType, nodePoolType } from './resources.ts';
@@ -116,6 +119,10 @@ export class NodeAgent {
   /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
   readonly #versionReports = new Map<string, VersionReport>();
   #lastStatus: { status: AgentStatus; at: number } | undefined;
+  /** The error of the last failed pass once the status already says why: not reported a second time. */
+  #reportedFailure: unknown;
+  /** Keys the digests of Secret files in status (see published-digest.ts). */
+  #digestKey: Promise<Buffer> | undefined;
   #run: RunState = { error: undefined, drift: undefined, operation: undefined };
   #recovered = false;
   /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
@@ -231,6 +238,7 @@ export class NodeAgent {
       } catch (error) {
         this.metrics.converges.inc({ result: 'failed' });
         this.log.error({ err: error, retryInMs: this.#retryMs }, 'convergence pass failed; retrying');
+        if (error !== this.#reportedFailure) await this.#reportFailedPass(error);
         const wait = this.#retryMs;
         this.#retryMs = Math.min(this.#retryMs * 2, 300_000);
         const timer = setTimeout(() => this.kick(), wait);
@@ -240,8 +248,64 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * A pass that threw before it wrote why (an unexpected error anywhere) still ends in AgentReady False, so
+   * the Machine never goes silent. Best effort: if even this write fails, the retry tries again.
+   */
+  async #reportFailedPass(error: unknown): Promise<void> {
+    const machine = this.#machines.getByName(undefined, this.#options.machineName);
+    if (!machine || this.#stopped) return;
+    const now = Date.now();
+    const status = withFailedPass(
+      this.#lastStatus?.status ?? (machine.status as AgentStatus | undefined),
+      { reason: 'ConvergeFailed', message: boundedText(`convergence pass failed: ${errorMessage(error)}`) },
+      {
+        agentVersion: this.#options.agentVersion ?? '0.0.0',
+        generation: machine.metadata?.generation,
+        now: new Date(now),
+      },
+    );
+    if (!shouldWriteStatus(status, this.#lastStatus, now, this.#options.heartbeatIntervalMs ?? 300_000))
+      return;
+    try {
+      await this.#applyStatus(status);
+      this.metrics.statusWrites.inc({ reason: 'change' });
+      this.#lastStatus = { status, at: now };
+    } catch (writeError) {
+      this.log.error({ err: writeError }, 'could not report the failed pass in the Machine status');
+    }
+  }
+
+  /** Server-side apply of the agent's part of the status, under its own field manager. */
+  async #applyStatus(status: AgentStatus): Promise<void> {
+    await this.#client.applyStatus(machineType, {
+      apiVersion: machineType.apiVersion,
+      kind: machineType.kind,
+      metadata: { name: this.#options.machineName },
+      status,
+    } as MachineObject);
+  }
+
+  /** Files the host cannot take at their path (see hostPathProblem), with why. */
+  async #unwritableFiles(files: readonly DesiredFile[]): Promise<Map<string, string>> {
+    const problems = new Map<string, string>();
+    for (const file of files) {
+      const problem = await hostPathProblem(this.paths, file.path);
+      if (problem) problems.set(file.path, boundedText(problem));
+    }
+    return problems;
+  }
+
+  #hostDigestKey(): Promise<Buffer> {
+    this.#digestKey ??= loadDigestKey(this.paths.stateDir).catch((error: unknown) => {
+      this.#digestKey = undefined;
+      throw error;
+    });
+    return this.#digestKey;
+  }
+
   #every(ms: number, fn: () => void): void {
-    const timer = setInterval(fn, ms);
+    const timer = setInterval(fn, timerDelay(ms));
     timer.unref();
     this.#timers.push(timer);
   }
@@ -304,20 +368,22 @@ export class NodeAgent {
     const catalog = new Map(this.#components.list().map((c) => [c.metadata?.name ?? '', c] as const));
     await this.#fileSources.track(machine.spec?.files ?? []);
     this.#nodeIP = machine.spec?.address;
-    const desired = desiredState(
+    const resolved = desiredState(
       machine,
       catalog,
       this.#policyFor(machine),
       (file) => this.#fileSources.lookup(file),
       (content) => this.#expand(content),
     );
-    this.#componentNames = desired.components.map((c) => c.name);
+    this.#componentNames = resolved.components.map((c) => c.name);
     const leaving = decommissionPhase(machine);
     if (leaving !== 'member') {
-      if (leaving === 'decommission') await this.#decommission(machine, desired);
+      if (leaving === 'decommission') await this.#decommission(machine, resolved);
       else this.log.debug({ phase: leaving }, 'the Machine is leaving; the host changes nothing');
       return;
     }
+    // A file the host cannot take (its path is a directory, a parent leaves the root…) is reported, not retried.
+    const desired = withoutUnwritableFiles(resolved, await this.#unwritableFiles(resolved.files));
     if (!this.#recovered) await this.#recover(desired);
     this.#syncHealthChecks(desired);
 
@@ -336,7 +402,12 @@ export class NodeAgent {
 
     const observed = await this.#observe(desired);
     if (!this.#lastStatus)
-      for (const f of machine.status?.files ?? []) this.#lastWritten.set(f.path, f.sha256);
+      for (const [path, sha256] of lastWrittenFromStatus(
+        machine.status?.files ?? [],
+        desired.files,
+        await this.#hostDigestKey(),
+      ))
+        this.#lastWritten.set(path, sha256);
     const refused = new Map<string, string>();
     for (const c of desired.components) if (this.#refused.has(refusalKey(c))) refused.set(c.name, c.version);
     const plan = planConvergence({
@@ -401,10 +472,11 @@ export class NodeAgent {
         if (error instanceof ChecksumMismatchError && step.kind === 'install') {
           await this.#refuse(machine, step.component, error);
         } else {
-          const message = `${describeStep(step)} failed: ${(error as Error).message}`;
+          const message = boundedText(`${describeStep(step)} failed: ${errorMessage(error)}`);
           this.#run.error = { reason: reasonFor(step), message };
           this.#run.operation = operation(type, 'Failed', percent(done, plan), startedAt, message, true);
           await this.#writeStatus(machine, desired, false);
+          this.#reportedFailure = error;
           throw error;
         }
       }
@@ -578,7 +650,7 @@ export class NodeAgent {
       if (this.#rebootCommand === SIMULATE_REBOOT) await this.#simulateReboot(desired);
       else await runRebootCommand(this.#rebootCommand);
     } catch (error) {
-      const message = (error as Error).message;
+      const message = boundedText(errorMessage(error));
       this.#run.error = { reason: 'RebootFailed', message };
       this.#run.operation = operation(
         'Reboot',
@@ -589,6 +661,7 @@ export class NodeAgent {
         true,
       );
       await this.#writeStatus(machine, desired, false);
+      this.#reportedFailure = error;
       throw error;
     }
     this.#rebootIssued = generation;
@@ -661,7 +734,10 @@ export class NodeAgent {
               'Warning',
               'FileDriftRestored',
               'RestoreFile',
-              `${step.file.path} was changed on the host (sha256 ${step.previousSha256 ?? 'missing'}); restored to ${step.file.sha256}`,
+              // A Secret's content is not published, not even by its hash.
+              step.file.secret
+                ? `${step.file.path} was changed on the host; restored`
+                : `${step.file.path} was changed on the host (sha256 ${step.previousSha256 ?? 'missing'}); restored to ${step.file.sha256}`,
             );
         }
         return;
@@ -819,29 +895,27 @@ export class NodeAgent {
     for (const [name, component] of wanted) {
       if (this.#health.has(name)) continue;
       const check = component.healthCheck as NonNullable<DesiredComponent['healthCheck']>;
-      const tracker = new HealthTracker(check.failureThreshold ?? 3, (check.initialDelaySeconds ?? 0) * 1000);
+      const timings = healthCheckTimings(check);
+      const tracker = new HealthTracker(check.failureThreshold ?? 3, timings.initialDelayMs);
       let probing = false;
-      const timer = setInterval(
-        () => {
-          if (probing || this.#stopped) return;
-          probing = true;
-          const epoch = tracker.epoch;
-          probe(check, (text) => this.#expand(text))
-            .then((result) => {
-              const changed = tracker.record(result, epoch);
-              this.metrics.componentHealthy.set({ component: name }, healthValue(tracker.health));
-              if (changed) {
-                this.log.info(
-                  { component: name, health: tracker.health, message: result.message },
-                  'health changed',
-                );
-                this.kick();
-              }
-            })
-            .finally(() => (probing = false));
-        },
-        (check.periodSeconds ?? 10) * 1000,
-      );
+      const timer = setInterval(() => {
+        if (probing || this.#stopped) return;
+        probing = true;
+        const epoch = tracker.epoch;
+        probe(check, (text) => this.#expand(text))
+          .then((result) => {
+            const changed = tracker.record(result, epoch);
+            this.metrics.componentHealthy.set({ component: name }, healthValue(tracker.health));
+            if (changed) {
+              this.log.info(
+                { component: name, health: tracker.health, message: result.message },
+                'health changed',
+              );
+              this.kick();
+            }
+          })
+          .finally(() => (probing = false));
+      }, timings.periodMs);
       timer.unref();
       this.#health.set(name, { tracker, timer, key: JSON.stringify(check) });
     }
@@ -867,10 +941,18 @@ export class NodeAgent {
           : {}),
       });
     }
+    const keyedDigests = new Map<string, string | undefined>();
+    for (const f of desired.files)
+      if (f.secret)
+        keyedDigests.set(
+          f.path,
+          await keyedDigestOfFile(await this.#hostDigestKey(), this.paths.host(f.path)),
+        );
     const status = agentStatus({
       desired,
       components,
       files: new Map([...observed.files].map(([path, f]) => [path, f.sha256] as const)),
+      keyedDigests,
       error: this.#run.error,
       drift: this.#run.drift,
       converging,
@@ -891,15 +973,14 @@ export class NodeAgent {
       return;
     const heartbeatOnly =
       this.#lastStatus !== undefined && !shouldWriteStatus(status, this.#lastStatus, now, Infinity);
-    await this.#client.applyStatus(machineType, {
-      apiVersion: machineType.apiVersion,
-      kind: machineType.kind,
-      metadata: { name: this.#options.machineName },
-      status,
-    } as MachineObject);
+    await this.#applyStatus(status);
     this.metrics.statusWrites.inc({ reason: heartbeatOnly ? 'heartbeat' : 'change' });
     this.#lastStatus = { status, at: now };
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function refusalKey(component: DesiredComponent): string {

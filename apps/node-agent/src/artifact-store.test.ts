@@ -1,14 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import { sha256Of, TEMP_PREFIX } from './atomic-file.ts';
@@ -107,5 +113,80 @@ describe('artifact store', () => {
     expect(await store.installedVersions('pause')).toEqual(['3.10']);
     expect(readlinkSync(paths.currentLink('pause'))).toBe('3.10');
     expect(sha256Of(readFileSync(imported))).toBe(tarball.sha256);
+  });
+
+  describe('archives with modes and entries that must not land on the host', () => {
+    /** A .tar.gz of what `build` puts in a fresh directory, as a file:// artifact. */
+    function archiveOf(name: string, build: (dir: string) => void) {
+      const dir = mkdtempSync(join(artifactsDir, `${name}-`));
+      build(dir);
+      const file = join(artifactsDir, `${name}.tar.gz`);
+      execFileSync('tar', ['-czf', file, '-C', dir, '.']);
+      return { url: pathToFileURL(file).href, sha256: sha256Of(readFileSync(file)) };
+    }
+    const modeOf = (path: string) => statSync(path).mode & 0o7777;
+    const plain = { method: 'Archive' } as const;
+
+    it('unpacks without setuid, setgid or sticky bits and with nothing world-writable', async () => {
+      const unsafe = archiveOf('modes', (dir) => {
+        writeFileSync(join(dir, 'suid'), '#!/bin/sh\n');
+        chmodSync(join(dir, 'suid'), 0o6755);
+        writeFileSync(join(dir, 'open'), 'x');
+        chmodSync(join(dir, 'open'), 0o666);
+        mkdirSync(join(dir, 'tmp'));
+        chmodSync(join(dir, 'tmp'), 0o1777);
+        writeFileSync(join(dir, 'tool'), '#!/bin/sh\n');
+        chmodSync(join(dir, 'tool'), 0o750);
+        chmodSync(dir, 0o777); // the archive's "./" entry
+      });
+      const store = new ArtifactStore(paths);
+      await store.install('tools', '1.0.0', unsafe, plain);
+      const version = paths.versionDir('tools', '1.0.0');
+      expect(modeOf(join(version, 'suid'))).toBe(0o755);
+      expect(modeOf(join(version, 'open'))).toBe(0o664);
+      expect(modeOf(join(version, 'tmp'))).toBe(0o775);
+      expect(modeOf(join(version, 'tool'))).toBe(0o750);
+      expect(modeOf(version)).toBe(0o755);
+    });
+
+    it('refuses an archive holding a FIFO, naming it, and keeps nothing of it', async () => {
+      const fifo = archiveOf('fifo', (dir) => {
+        writeFileSync(join(dir, 'bin'), 'x');
+        execFileSync('mkfifo', [join(dir, 'pipe')]);
+      });
+      const store = new ArtifactStore(paths);
+      const error = await store.install('tools', '1.0.0', fifo, plain).catch((e: unknown) => e);
+      expect(String(error)).toMatch(
+        /the archive holds a FIFO pipe; device nodes, FIFOs and sockets are never installed/,
+      );
+      expect(await store.installedVersions('tools')).toEqual([]);
+      expect(readdirSync(paths.componentDir('tools'))).toEqual([]);
+    });
+
+    it.runIf(process.getuid?.() === 0)('refuses an archive holding a device node', async () => {
+      const device = archiveOf('device', (dir) => execFileSync('mknod', [join(dir, 'null'), 'c', '1', '3']));
+      const error = await new ArtifactStore(paths)
+        .install('tools', '1.0.0', device, plain)
+        .catch((e: unknown) => e);
+      expect(String(error)).toMatch(/the archive holds a character device null/);
+      expect(readdirSync(paths.componentDir('tools'))).toEqual([]);
+    });
+  });
+
+  it('refuses an install path whose parent leaves the root through a symlink', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'kok-store-outside-'));
+    try {
+      mkdirSync(paths.host('/usr/local'), { recursive: true });
+      symlinkSync(outside, paths.host('/usr/local/lib'));
+      const store = new ArtifactStore(paths);
+      await store.install('containerd', '1.7.21', artifact('1.7.21'), archive);
+      const error = await store.activate('containerd', '1.7.21', archive).catch((e: unknown) => e);
+      expect(String(error)).toMatch(
+        /install path \/usr\/local\/lib\/containerd: its parent \/usr\/local\/lib leads outside the root/,
+      );
+      expect(readdirSync(outside)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

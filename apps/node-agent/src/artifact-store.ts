@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +24,10 @@ import {
   sha256OfFile,
   TEMP_PREFIX,
 } from './atomic-file.ts';
+import { boundedText } from './bounded-text.ts';
 import type { HostPaths } from './host-paths.ts';
+import { hostPathProblem } from './host-paths.ts';
+import { makeUnpackedTreeSafe } from './unpacked-tree.ts';
 
 const run = promisify(execFile);
 
@@ -135,17 +138,13 @@ export class ArtifactStore {
     const componentDir = this.#paths.componentDir(component);
     await mkdir(componentDir, { recursive: true });
     const staging = join(componentDir, `${TEMP_PREFIX}${version}-${randomBytes(4).toString('hex')}`);
-    await mkdir(staging);
+    // Nobody else may reach what tar unpacks until its modes are safe (a setuid binary, a device node).
+    await mkdir(staging, { mode: 0o700 });
     try {
       if (how.method === 'Archive') {
-        await run('tar', [
-          '-xzf',
-          file,
-          '-C',
-          staging,
-          '--no-same-owner',
-          `--strip-components=${how.stripComponents ?? 0}`,
-        ]);
+        await unpack(file, staging, how.stripComponents ?? 0, artifact.url);
+        await makeUnpackedTreeSafe(staging);
+        await chmod(staging, 0o755);
       } else if (how.method === 'Image') {
         const tarball = join(staging, IMAGE_TARBALL);
         await copyFile(file, tarball);
@@ -205,6 +204,8 @@ export class ArtifactStore {
       await replaceSymlinkAtomic(this.#paths.currentLink(component), version);
     }
     if (how.path) {
+      const problem = await hostPathProblem(this.#paths, how.path);
+      if (problem) throw new Error(`install path ${problem}`);
       const link = this.#paths.host(how.path);
       const current = this.#paths.currentLink(component);
       const target = relative(
@@ -297,6 +298,18 @@ export class ArtifactStore {
   }
 }
 
+/** Unpacks a .tar.gz as the agent's user would own it; tar's complaints, cut to a status message's size, say why not. */
+async function unpack(file: string, into: string, stripComponents: number, url: string): Promise<void> {
+  try {
+    await run('tar', ['-xzf', file, '-C', into, '--no-same-owner', `--strip-components=${stripComponents}`]);
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`unpacking ${url} failed: ${boundedText((stderr || (error as Error).message).trim())}`, {
+      cause: error,
+    });
+  }
+}
+
 /** Runs the Image's import command; the version directory appears only after it succeeded. */
 async function importImage(component: string, how: InstallMethod, tarball: string): Promise<void> {
   const [command, ...args] = (how.importCommand ?? []).map((arg) =>
@@ -308,7 +321,7 @@ async function importImage(component: string, how: InstallMethod, tarball: strin
   } catch (error) {
     const { stderr } = error as { stderr?: string };
     throw new Error(
-      `component ${component}: importing the image failed (${command} ${args.join(' ')}): ${(stderr || (error as Error).message).trim()}`,
+      `component ${component}: importing the image failed (${command} ${args.join(' ')}): ${boundedText((stderr || (error as Error).message).trim())}`,
       { cause: error },
     );
   }

@@ -26,6 +26,7 @@ const file = (path: string, sha256: string, onChange?: DesiredFile['onChange']):
   content: sha256,
   sha256,
   mode: 0o644,
+  secret: false,
   onChange,
 });
 const desired = (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Of } from './atomic-file.ts';
-import { desiredState } from './desired-state.ts';
+import { desiredState, withoutUnwritableFiles } from './desired-state.ts';
 import { expandHostVariables } from './host-paths.ts';
 import type { MachineObject } from './resources.ts';
 
@@ -30,5 +30,62 @@ describe('desired state', () => {
   it('keeps the content as written without an expander', () => {
     const state = desiredState(machine('x = "$(KOK_ROOT)"'), new Map(), undefined);
     expect(state.files[0]?.content).toBe('x = "$(KOK_ROOT)"');
+  });
+
+  it.each([
+    [
+      'a file from a Secret is readable by root only',
+      { secretRef: { namespace: 'n', name: 's', key: 'k' } },
+      0o600,
+      true,
+    ],
+    [
+      'a file from a ConfigMap is readable by all',
+      { configMapRef: { namespace: 'n', name: 'c', key: 'k' } },
+      0o644,
+      false,
+    ],
+    ['an inline file is readable by all', { content: 'x' }, 0o644, false],
+    [
+      'a mode set in the spec wins for a Secret',
+      { secretRef: { namespace: 'n', name: 's', key: 'k' }, mode: 0o640 },
+      0o640,
+      true,
+    ],
+    ['a mode set in the spec wins inline', { content: 'x', mode: 0o600 }, 0o600, false],
+  ])('%s', (_, source, mode, secret) => {
+    const spec = { ...machine('unused').spec, files: [{ path: '/etc/f', ...source }] };
+    const state = desiredState({ ...machine('unused'), spec } as MachineObject, new Map(), undefined, () => ({
+      content: 'from the object',
+    }));
+    expect(state.files[0]).toMatchObject({ mode, secret });
+  });
+});
+
+describe('files the host cannot take', () => {
+  const state = desiredState(
+    {
+      ...machine('a'),
+      spec: {
+        files: [
+          { path: '/etc/a', content: 'a' },
+          { path: '/etc/b', content: 'b' },
+        ],
+      },
+    } as MachineObject,
+    new Map(),
+    undefined,
+  );
+
+  it('become problems the status reports, and the other files still converge', () => {
+    const result = withoutUnwritableFiles(state, new Map([['/etc/b', '/etc/b is a directory on the host']]));
+    expect(result.files.map((f) => f.path)).toEqual(['/etc/a']);
+    expect(result.problems).toEqual([
+      { reason: 'FilePathRefused', message: '/etc/b is a directory on the host' },
+    ]);
+  });
+
+  it('leave the state as it is when there are none', () => {
+    expect(withoutUnwritableFiles(state, new Map())).toBe(state);
   });
 });

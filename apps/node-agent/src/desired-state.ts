@@ -27,6 +27,8 @@ export interface DesiredFile {
   readonly content: string;
   readonly sha256: string;
   readonly mode: number;
+  /** The content comes from a Secret: it is not published, not even as a plain hash. */
+  readonly secret: boolean;
   /** The service action a change of this file asks for. */
   readonly onChange: { readonly component: string; readonly action: ServiceAction } | undefined;
 }
@@ -129,7 +131,8 @@ export function desiredState(
       path: file.path,
       content,
       sha256: sha256Of(content),
-      mode: file.mode ?? 0o644,
+      mode: file.mode ?? defaultFileMode(file),
+      secret: file.secretRef !== undefined,
       onChange: action && rule?.component ? { component: rule.component, action } : undefined,
     });
   }
@@ -141,6 +144,31 @@ export function desiredState(
     restartComponent: machine.spec?.restartComponent,
     reinstallComponent: machine.spec?.reinstallComponent,
     problems,
+  };
+}
+
+/** A Secret's content is readable by root only unless the spec says otherwise; other files by everyone. */
+export function defaultFileMode(file: Pick<FileSpec, 'secretRef'>): number {
+  return file.secretRef ? 0o600 : 0o644;
+}
+
+/**
+ * `desired` without the files the host cannot take (`problems` by path, e.g.
+ * a path that is a directory there): each becomes a problem the Machine
+ * status reports, and the rest still converges.
+ */
+export function withoutUnwritableFiles(
+  desired: DesiredState,
+  problems: ReadonlyMap<string, string>,
+): DesiredState {
+  if (problems.size === 0) return desired;
+  return {
+    ...desired,
+    files: desired.files.filter((f) => !problems.has(f.path)),
+    problems: [
+      ...desired.problems,
+      ...[...problems.values()].map((message) => ({ reason: 'FilePathRefused', message })),
+    ],
   };
 }
 

@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from './agent.ts';
 import { sha256Of } from './atomic-file.ts';
+import { DIGEST_KEY_FILE, keyedDigest } from './published-digest.ts';
 import { machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
 
@@ -32,6 +33,11 @@ async function statusOf(): Promise<MachineStatus> {
 
 function condition(status: MachineStatus, type: string): Condition | undefined {
   return status.conditions?.find((c) => c.type === type);
+}
+
+/** The keyed digest the agent publishes for a file from a Secret, with the key it keeps under the root. */
+function secretDigest(content: string): string {
+  return keyedDigest(readFileSync(join(root, 'var/lib/kok-agent', DIGEST_KEY_FILE)), content);
 }
 
 function onDisk(path: string): string | undefined {
@@ -58,7 +64,7 @@ beforeAll(async () => {
   await putMachineSpec(client, machine, {
     revision: 'r1',
     files: [
-      { path: TOKEN_PATH, secretRef: { namespace, name: 'bootstrap', key: 'token' }, mode: 0o600 },
+      { path: TOKEN_PATH, secretRef: { namespace, name: 'bootstrap', key: 'token' } },
       { path: CONF_PATH, configMapRef: { namespace, name: 'kubelet', key: 'conf' } },
     ],
   });
@@ -84,7 +90,7 @@ afterAll(async () => {
 });
 
 describe('files from Secrets and ConfigMaps', () => {
-  it('writes each key to its path with its mode and reports the revision', async () => {
+  it('writes each key to its path (a Secret 0600 by default) and reports the revision, but no sha256 of the Secret', async () => {
     const status = await eventually(async () => {
       const s = await statusOf();
       return s.revision?.current === 'r1' ? s : undefined;
@@ -92,10 +98,12 @@ describe('files from Secrets and ConfigMaps', () => {
     expect(onDisk(TOKEN_PATH)).toBe('abcdef.0123456789abcdef\n');
     expect(statSync(join(root, TOKEN_PATH)).mode & 0o777).toBe(0o600);
     expect(onDisk(CONF_PATH)).toBe('maxPods: 110\n');
+    expect(statSync(join(root, CONF_PATH)).mode & 0o777).toBe(0o644);
     expect(status.files).toEqual([
-      { path: TOKEN_PATH, sha256: sha256Of('abcdef.0123456789abcdef\n') },
+      { path: TOKEN_PATH, hmacSha256: secretDigest('abcdef.0123456789abcdef\n') },
       { path: CONF_PATH, sha256: sha256Of('maxPods: 110\n') },
     ]);
+    expect(JSON.stringify(status)).not.toContain(sha256Of('abcdef.0123456789abcdef\n'));
   });
 
   it('follows a change of the Secret without waiting for a resync', async () => {
@@ -109,7 +117,7 @@ describe('files from Secrets and ConfigMaps', () => {
     );
     const status = await eventually(async () => {
       const s = await statusOf();
-      return s.files?.[0]?.sha256 === sha256Of('ghijkl.0123456789abcdef\n') ? s : undefined;
+      return s.files?.[0]?.hmacSha256 === secretDigest('ghijkl.0123456789abcdef\n') ? s : undefined;
     }, 'the new token in status');
     expect(condition(status, 'FilesInSync')?.status).toBe('True');
   });

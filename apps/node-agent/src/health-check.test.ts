@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { HealthTracker, probe } from './health-check.ts';
+import { MAX_TIMER_DELAY_MS } from '@kok/reconcile/timer-delay';
+import { healthCheckTimings, HealthTracker, probe } from './health-check.ts';
 import type { Health } from './health-check.ts';
 
 const ok = { ok: true, message: 'exec check passed' };
@@ -72,6 +73,30 @@ describe('HealthTracker', () => {
   });
 });
 
+describe('healthCheckTimings', () => {
+  it.each([
+    ['defaults', {}, { periodMs: 10_000, timeoutMs: 5_000, initialDelayMs: 0 }],
+    [
+      'as set',
+      { periodSeconds: 2, timeoutSeconds: 1, initialDelaySeconds: 30 },
+      { periodMs: 2_000, timeoutMs: 1_000, initialDelayMs: 30_000 },
+    ],
+    // Beyond 2^31-1 ms a Node.js timer fires after 1 ms: probes would spin and every check time out.
+    [
+      'beyond what a timer holds',
+      { periodSeconds: 2 ** 31, timeoutSeconds: 2 ** 31, initialDelaySeconds: 2 ** 31 },
+      { periodMs: MAX_TIMER_DELAY_MS, timeoutMs: MAX_TIMER_DELAY_MS, initialDelayMs: MAX_TIMER_DELAY_MS },
+    ],
+    [
+      'zero',
+      { periodSeconds: 0, timeoutSeconds: 0 },
+      { periodMs: 1_000, timeoutMs: 1_000, initialDelayMs: 0 },
+    ],
+  ])('%s', (_, check, expected) => {
+    expect(healthCheckTimings({ exec: { command: ['true'] }, ...check })).toEqual(expected);
+  });
+});
+
 describe('probe', () => {
   const expand = (text: string) => text.replaceAll('${GREETING}', 'hello');
 
@@ -89,6 +114,24 @@ describe('probe', () => {
       expand,
     );
     expect(result).toEqual({ ok: false, message: 'exec check exited 3: not serving' });
+  });
+
+  it('passes a check whose timeoutSeconds is beyond what a timer holds (it does not time out at once)', async () => {
+    const result = await probe(
+      { exec: { command: ['sh', '-c', 'sleep 0.2'] }, timeoutSeconds: 2 ** 31 },
+      expand,
+    );
+    expect(result).toEqual({ ok: true, message: 'exec check passed' });
+  });
+
+  it('cuts a huge line of output to what a status message holds', async () => {
+    const result = await probe(
+      { exec: { command: ['sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" x >&2; exit 1'] } },
+      expand,
+    );
+    expect(result.ok).toBe(false);
+    expect(result.message.length).toBeLessThan(1100);
+    expect(result.message).toMatch(/^exec check exited 1: x+…$/);
   });
 
   it('judges an HTTP check by its status code', async () => {

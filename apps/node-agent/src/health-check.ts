@@ -4,6 +4,8 @@
  * probes do (failureThreshold consecutive failures).
  */
 import type { Component } from '@kok/api';
+import { timerDelay } from '@kok/reconcile/timer-delay';
+import { boundedText } from './bounded-text.ts';
 import { runHostCommand } from './host-command.ts';
 
 export type HealthCheckSpec = NonNullable<Component['spec']['healthCheck']>;
@@ -14,9 +16,24 @@ export interface ProbeResult {
   readonly message: string;
 }
 
+export interface HealthCheckTimings {
+  readonly periodMs: number;
+  readonly timeoutMs: number;
+  readonly initialDelayMs: number;
+}
+
+/** A check's seconds as timer delays: a spec value beyond what a timer holds waits long instead of firing at once. */
+export function healthCheckTimings(check: HealthCheckSpec): HealthCheckTimings {
+  return {
+    periodMs: Math.max(1000, timerDelay((check.periodSeconds ?? 10) * 1000)),
+    timeoutMs: Math.max(1000, timerDelay((check.timeoutSeconds ?? 5) * 1000)),
+    initialDelayMs: timerDelay((check.initialDelaySeconds ?? 0) * 1000),
+  };
+}
+
 /** Runs one probe; `expand` substitutes host variables in commands and URLs. */
 export async function probe(check: HealthCheckSpec, expand: (text: string) => string): Promise<ProbeResult> {
-  const timeoutMs = (check.timeoutSeconds ?? 5) * 1000;
+  const { timeoutMs } = healthCheckTimings(check);
   if (check.exec) {
     const result = await runHostCommand(check.exec.command, expand, timeoutMs);
     if (result.ok) return { ok: true, message: 'exec check passed' };
@@ -32,7 +49,7 @@ export async function probe(check: HealthCheckSpec, expand: (text: string) => st
         ? { ok: true, message: `GET ${url}: ${response.status}` }
         : { ok: false, message: `GET ${url}: HTTP ${response.status}` };
     } catch (error) {
-      return { ok: false, message: `GET ${url}: ${(error as Error).message}` };
+      return { ok: false, message: `GET ${url}: ${boundedText((error as Error).message)}` };
     }
   }
   return { ok: true, message: 'no check' };

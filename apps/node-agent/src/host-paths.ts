@@ -2,7 +2,9 @@
  * Every host path the agent touches lives under one root (`--root`, default
  * `/`), so tests run many agents on one machine without privileges.
  */
-import { isAbsolute, join, normalize, relative } from 'node:path';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { isMissing } from './atomic-file.ts';
 
 export interface HostPaths {
   readonly root: string;
@@ -48,6 +50,45 @@ export function hostPaths(root: string): HostPaths {
     runDir: host('/run/kok'),
     unitDir: host('/etc/systemd/system'),
   };
+}
+
+/**
+ * Why the agent must not put a file (or an install-path symlink) at host path
+ * `path`, or undefined when it may. The lexical check of `host()` is not
+ * enough: an absolute symlink inside the root (`<root>/var/run -> /run`)
+ * would carry a write outside it while status says it landed. So every
+ * existing parent is resolved and must stay inside the root and be a
+ * directory; the path itself must not be a directory or end with `/`.
+ */
+export async function hostPathProblem(paths: HostPaths, path: string): Promise<string | undefined> {
+  if (path.endsWith('/')) return `${path} ends with /: it must name a file`;
+  const full = paths.host(path);
+  const rootReal = await realpath(paths.root);
+  const parts = relative(paths.root, full).split(sep);
+  for (let depth = 1; depth < parts.length; depth++) {
+    const parent = join(paths.root, ...parts.slice(0, depth));
+    const shown = `/${parts.slice(0, depth).join('/')}`;
+    let real: string;
+    try {
+      real = await realpath(parent);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      const link = await lstat(parent).catch(() => undefined);
+      if (link?.isSymbolicLink())
+        return `${path}: its parent ${shown} is a symlink to ${await readlink(parent)}, which does not exist`;
+      return undefined; // Missing parents are created inside the root.
+    }
+    const inside = relative(rootReal, real);
+    if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside))
+      return `${path}: its parent ${shown} leads outside the root ${paths.root} (to ${real}); refusing to write through it`;
+    if (!(await stat(real)).isDirectory()) return `${path}: its parent ${shown} is not a directory`;
+  }
+  const target = await lstat(full).catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+  if (target?.isDirectory()) return `${path} is a directory on the host`;
+  return undefined;
 }
 
 /** A component name or version used as one path segment: no slashes, no dot-only names. */

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ComponentObservation, StatusInput } from './machine-status.ts';
 import fc from 'fast-check';
-import { agentStatus, componentState, shouldWriteStatus, withSince } from './machine-status.ts';
+import {
+  agentStatus,
+  componentState,
+  shouldWriteStatus,
+  withFailedPass,
+  withSince,
+} from './machine-status.ts';
+import type { AgentStatus } from './machine-status.ts';
+import type { DesiredFile } from './desired-state.ts';
 
 const seen = (over: Partial<ComponentObservation>): ComponentObservation => ({
   current: 'v1',
@@ -57,6 +65,7 @@ const input = (over: Partial<StatusInput> = {}): StatusInput => ({
   },
   components: new Map(),
   files: new Map(),
+  keyedDigests: new Map(),
   error: undefined,
   drift: undefined,
   converging: false,
@@ -167,5 +176,110 @@ describe('component since', () => {
       observedRebootGeneration: 4,
       bootID: 'boot-1',
     });
+  });
+});
+
+describe('files in status', () => {
+  const file = (path: string, secret: boolean): DesiredFile => ({
+    path,
+    content: 'c',
+    sha256: 'sha-of-c',
+    mode: secret ? 0o600 : 0o644,
+    secret,
+    onChange: undefined,
+  });
+
+  it('publishes the sha256 of a file, but only a keyed digest of a file from a Secret', () => {
+    const status = agentStatus(
+      input({
+        desired: { ...input().desired, files: [file('/etc/conf', false), file('/etc/token', true)] },
+        files: new Map([
+          ['/etc/conf', 'sha-of-c'],
+          ['/etc/token', 'sha-of-c'],
+        ]),
+        keyedDigests: new Map([['/etc/token', 'hmac-of-c']]),
+      }),
+    );
+    expect(status.files).toEqual([
+      { path: '/etc/conf', sha256: 'sha-of-c' },
+      { path: '/etc/token', hmacSha256: 'hmac-of-c' },
+    ]);
+    expect(JSON.stringify(status)).not.toContain('"sha256":"sha-of-c","path":"/etc/token"');
+    expect(status.revision?.current).toBe('r2');
+  });
+});
+
+describe('messages too long for the status schema', () => {
+  it('are cut, so the apiserver does not refuse the whole write', () => {
+    const huge = 'x'.repeat(100_000);
+    const status = agentStatus(
+      input({
+        desired: {
+          ...input().desired,
+          components: [
+            {
+              name: 'kubelet',
+              version: 'v1',
+              artifact: { url: 'u', sha256: 's' },
+              install: { method: 'Archive' },
+              onChange: 'restart',
+            },
+          ],
+        },
+        components: new Map([['kubelet', seen({ health: 'Failed', healthMessage: huge })]]),
+        error: { reason: 'InstallFailed', message: huge },
+        operation: { type: 'Update', state: 'Failed', progress: 0, message: huge },
+      }),
+    );
+    expect(status.components?.[0]?.message?.length).toBeLessThanOrEqual(4096);
+    expect(status.lastOperation?.message?.length).toBeLessThanOrEqual(4096);
+    for (const condition of status.conditions ?? [])
+      expect(condition.message.length).toBeLessThanOrEqual(4096);
+    expect(status.conditions?.find((c) => c.type === 'AgentReady')?.message.endsWith('…')).toBe(true);
+  });
+});
+
+describe('a pass that failed before it could report', () => {
+  const now = new Date('2026-01-01T00:10:00Z');
+  const failure = { reason: 'ConvergeFailed', message: 'EISDIR: illegal operation on a directory' };
+  const meta = { agentVersion: '1.2.3', generation: 4, now };
+
+  it('says so with AgentReady False, keeping what the agent last reported', () => {
+    const previous = agentStatus(input());
+    const withOperatorCondition: AgentStatus = {
+      ...previous,
+      conditions: [
+        ...(previous.conditions ?? []),
+        {
+          type: 'Drained',
+          status: 'True',
+          reason: 'Drained',
+          message: '',
+          lastTransitionTime: now.toISOString(),
+        },
+      ],
+    };
+    const status = withFailedPass(withOperatorCondition, failure, meta);
+    expect(status.conditions?.find((c) => c.type === 'AgentReady')).toMatchObject({
+      status: 'False',
+      ...failure,
+      observedGeneration: 4,
+    });
+    expect(status.conditions?.map((c) => c.type).sort()).toEqual([
+      'AgentReady',
+      'FilesInSync',
+      'UpToDate',
+      'Updating',
+    ]);
+    expect(status.revision).toEqual(previous.revision);
+    expect(status.bootID).toBe('boot-1');
+    expect(status.agent).toEqual({ version: '1.2.3', lastHeartbeatTime: '2026-01-01T00:10:00Z' });
+  });
+
+  it('says so on a Machine the agent never reported on', () => {
+    const status = withFailedPass(undefined, { reason: 'ConvergeFailed', message: 'y'.repeat(50_000) }, meta);
+    expect(Object.keys(status).sort()).toEqual(['agent', 'conditions']);
+    expect(status.conditions).toHaveLength(1);
+    expect(status.conditions?.[0]?.message.length).toBeLessThanOrEqual(4096);
   });
 });

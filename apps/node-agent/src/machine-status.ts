@@ -11,6 +11,7 @@ import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
 import type { ConditionUpdate } from '@kok/api';
 import type { DesiredState } from './desired-state.ts';
 import type { Health } from './health-check.ts';
+import { boundedText } from './bounded-text.ts';
 
 export const FILES_IN_SYNC = 'FilesInSync';
 
@@ -33,6 +34,8 @@ export interface StatusInput {
   readonly components: ReadonlyMap<string, ComponentObservation>;
   /** sha256 on disk per desired path (undefined: missing). */
   readonly files: ReadonlyMap<string, string | undefined>;
+  /** Keyed digest on disk of each file from a Secret: published instead of its sha256. */
+  readonly keyedDigests: ReadonlyMap<string, string | undefined>;
   /** The last failure of a convergence, for AgentReady. */
   readonly error: { readonly reason: string; readonly message: string } | undefined;
   /** Files found changed behind the agent's back in the last convergence. */
@@ -203,17 +206,20 @@ export function agentStatus(input: StatusInput): AgentStatus {
   ];
   let conditions: Condition[] =
     input.previous?.conditions?.filter((c) => updates.some((u) => u.type === c.type)) ?? [];
-  for (const update of updates) conditions = setCondition(conditions, update, now);
+  for (const update of updates) conditions = setCondition(conditions, withBoundedMessage(update), now);
 
   return {
     revision: {
       ...(current ? { current } : {}),
       ...(desired.revision ? { desired: desired.revision } : {}),
     },
-    components: states,
-    files: desired.files.flatMap((f) => {
+    components: states.map(withBoundedMessage),
+    files: desired.files.flatMap((f): NonNullable<MachineStatus['files']> => {
       const sha256 = input.files.get(f.path);
-      return sha256 ? [{ path: f.path, sha256 }] : [];
+      if (!sha256) return [];
+      if (!f.secret) return [{ path: f.path, sha256 }];
+      const hmacSha256 = input.keyedDigests.get(f.path);
+      return [hmacSha256 ? { path: f.path, hmacSha256 } : { path: f.path }];
     }),
     agent: { version: input.agentVersion, lastHeartbeatTime: metaTime(now) },
     conditions,
@@ -221,8 +227,75 @@ export function agentStatus(input: StatusInput): AgentStatus {
     observedReinstallGeneration: input.remediated.reinstall,
     observedRebootGeneration: input.remediated.reboot,
     ...(input.bootID ? { bootID: input.bootID } : {}),
-    ...(input.operation ? { lastOperation: input.operation } : {}),
+    ...(input.operation ? { lastOperation: withBoundedMessage(input.operation) } : {}),
   };
+}
+
+/** The condition types the agent owns; the node-operator's (Drained, NodeHealthy…) are never in its writes. */
+export const AGENT_CONDITIONS: readonly string[] = [
+  MachineConditions.AgentReady,
+  MachineConditions.UpToDate,
+  MachineConditions.Updating,
+  FILES_IN_SYNC,
+];
+
+/**
+ * The status of a pass that failed before it could report: what the agent
+ * last said (its own fields only), with AgentReady False and why. Without
+ * it, an input that makes every pass throw would leave the Machine silent
+ * and a rollout waiting forever.
+ */
+export function withFailedPass(
+  previous: AgentStatus | undefined,
+  failure: { readonly reason: string; readonly message: string },
+  input: { readonly agentVersion: string; readonly generation: number | undefined; readonly now: Date },
+): AgentStatus {
+  const own = (previous?.conditions ?? []).filter((c) => AGENT_CONDITIONS.includes(c.type));
+  const conditions = setCondition(
+    own,
+    withBoundedMessage({
+      type: MachineConditions.AgentReady,
+      status: 'False',
+      ...failure,
+      ...(input.generation === undefined ? {} : { observedGeneration: input.generation }),
+    }),
+    input.now,
+  );
+  const kept = Object.fromEntries(
+    AGENT_STATUS_FIELDS.flatMap((field) =>
+      previous?.[field] === undefined ? [] : [[field, previous[field]]],
+    ),
+  ) as AgentStatus;
+  return {
+    ...kept,
+    agent: { version: input.agentVersion, lastHeartbeatTime: metaTime(input.now) },
+    conditions,
+  };
+}
+
+const AGENT_STATUS_FIELDS = [
+  'revision',
+  'components',
+  'files',
+  'lastOperation',
+  'observedRestartGeneration',
+  'observedReinstallGeneration',
+  'observedRebootGeneration',
+  'bootID',
+] as const satisfies readonly (keyof AgentStatus)[];
+
+/**
+ * What the status schema holds at most: 4096 characters for a component or
+ * operation message. A longer one would make the apiserver refuse the whole
+ * write. (Condition messages may be longer, but nothing the agent says needs
+ * it.)
+ */
+const STATUS_MESSAGE_LIMIT = 4096;
+
+function withBoundedMessage<T extends { readonly message?: string | undefined }>(value: T): T {
+  return value.message !== undefined && value.message.length > STATUS_MESSAGE_LIMIT
+    ? { ...value, message: boundedText(value.message, STATUS_MESSAGE_LIMIT) }
+    : value;
 }
 
 /** The status without the heartbeat: two statuses that differ only in time need no write. */
