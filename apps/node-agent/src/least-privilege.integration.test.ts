@@ -50,7 +50,10 @@ beforeAll(async () => {
   await putMachineSpec(admin, 'machine-b', { pool: 'workers' });
   const machineA = await getMachine(admin, 'machine-a');
   for (const object of nodeAgentGrant('machine-a', machineA.metadata?.uid ?? ''))
-    await admin.apply(grantType(object.kind, object.metadata.namespace !== undefined), object as KubernetesObject);
+    await admin.apply(
+      grantType(object.kind, object.metadata.namespace !== undefined),
+      object as KubernetesObject,
+    );
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(
     await controlPlane.kubeconfigForUser('system:node-agent:machine-a', ['kok:node-agents']),
@@ -203,7 +206,10 @@ describe('node agent least privilege', () => {
       'agent A refused its own Machine',
     );
     await expect(
-      agentA.list(builtinTypes.secret, { namespace: 'kok-node-files', fieldSelector: 'metadata.name=shared' }),
+      agentA.list(builtinTypes.secret, {
+        namespace: 'kok-node-files',
+        fieldSelector: 'metadata.name=shared',
+      }),
     ).rejects.toBeInstanceOf(ForbiddenError);
     await expect(statusPatch(agentA, 'machine-a')).rejects.toBeInstanceOf(ForbiddenError);
   });

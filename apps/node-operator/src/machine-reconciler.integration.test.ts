@@ -192,9 +192,9 @@ it('lets a deleted Machine go only after its Node was cordoned, drained by evict
   });
 
   const grantName = `system:node-agent:${name}`;
-  expect((await client.get(builtinTypes.clusterRole, { name: grantName })).rules?.[0]?.resourceNames).toEqual([
-    name,
-  ]);
+  expect((await client.get(builtinTypes.clusterRole, { name: grantName })).rules?.[0]?.resourceNames).toEqual(
+    [name],
+  );
   // A second finalizer keeps the Machine after kok lets it go, so the garbage collector (which would remove
   // the grant once the Machine is gone) cannot be what removed the grant.
   const hold = 'test.kok.dev/hold';
@@ -217,7 +217,9 @@ it('lets a deleted Machine go only after its Node was cordoned, drained by evict
   expect(sawCordon).toBe(true);
   // The agent's grant went before the Machine did: its certificate opens nothing of the Machine's any more.
   for (const type of [builtinTypes.clusterRoleBinding, builtinTypes.clusterRole])
-    expect(await client.get(type, { name: grantName }).catch((error: unknown) => isNotFound(error))).toBe(true);
+    expect(await client.get(type, { name: grantName }).catch((error: unknown) => isNotFound(error))).toBe(
+      true,
+    );
   await client.patch(machineType, { name }, PatchType.json, [
     { op: 'test', path: '/metadata/finalizers/0', value: hold },
     { op: 'remove', path: '/metadata/finalizers/0' },

@@ -59,7 +59,13 @@ export function nodeAgentGrant(machine: string, uid: string): readonly GrantObje
     name,
     labels: { [NODE_AGENT_GRANT_LABEL]: 'true' },
     ownerReferences: [
-      { apiVersion: `${NODES_GROUP}/${API_VERSION_V1ALPHA1}`, kind: 'Machine', name: machine, uid, controller: true },
+      {
+        apiVersion: `${NODES_GROUP}/${API_VERSION_V1ALPHA1}`,
+        kind: 'Machine',
+        name: machine,
+        uid,
+        controller: true,
+      },
     ],
   };
   const subjects = [{ apiGroup: RBAC_GROUP, kind: 'User' as const, name: nodeAgentUser(machine) }];
@@ -76,8 +82,18 @@ export function nodeAgentGrant(machine: string, uid: string): readonly GrantObje
       kind: 'ClusterRole',
       metadata,
       rules: [
-        { apiGroups: [NODES_GROUP], resources: ['machines'], verbs: ['get', 'list', 'watch'], resourceNames: [machine] },
-        { apiGroups: [NODES_GROUP], resources: ['machines/status'], verbs: ['patch'], resourceNames: [machine] },
+        {
+          apiGroups: [NODES_GROUP],
+          resources: ['machines'],
+          verbs: ['get', 'list', 'watch'],
+          resourceNames: [machine],
+        },
+        {
+          apiGroups: [NODES_GROUP],
+          resources: ['machines/status'],
+          verbs: ['patch'],
+          resourceNames: [machine],
+        },
       ],
     },
     {
