@@ -12,7 +12,6 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, PatchType } from '@kok/reconcile';
@@ -30,6 +29,7 @@ import { componentType, machineType } from '@kok/node-agent/src/resources.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import type { ComponentObject, MachineObject } from '@kok/node-agent/src/resources.ts';
 import { median, round } from './statistics.ts';
+import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -98,6 +98,8 @@ const controlPlane = await startControlPlane({
   extraArgs: { apiServer: ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] },
 });
 const admin = new KubeClient(controlPlane.kubeConfig, { qps: 500, burst: 1000 });
+// One agent per process runs as it ships (the bundle); several per process load the sources in-process.
+const agentCommand = await nodeAgentCommand();
 const rootsDir = mkdtempSync(join(tmpdir(), 'kok-fleet-'));
 const artifactsDir = mkdtempSync(join(tmpdir(), 'kok-fleet-artifacts-'));
 const children: ChildProcess[] = [];
@@ -152,9 +154,9 @@ try {
     const child =
       perProcess === 1
         ? spawn(
-            process.execPath,
+            agentCommand[0] ?? process.execPath,
             [
-              fileURLToPath(import.meta.resolve('@kok/node-agent/src/main.ts')),
+              ...agentCommand.slice(1),
               `--machine=${group[0]}`,
               `--kubeconfig=${controlPlane.kubeconfigPath}`,
               `--root=${join(rootsDir, group[0] ?? '')}`,

@@ -30,6 +30,7 @@ import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcil
 import { parseAllDocuments } from 'yaml';
 import { chartNodeOptions } from './chart-node-options.ts';
 import { median, round } from './statistics.ts';
+import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const flag = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -78,7 +79,7 @@ function kubeletStarts(host: RealHost): number[] {
 }
 
 const cluster = await startRealHostCluster({
-  agentCommand: [process.execPath, repo('apps/node-agent/src/main.ts')],
+  agentCommand: await nodeAgentCommand(),
   agentArgs: ['--http-port', '0'],
   setup: async (admin, controlPlane) => {
     for (const resource of ALL_RESOURCES)
@@ -296,7 +297,7 @@ async function waitFor<T>(
 /** Per service (median over hosts): RSS at the end of the window and CPU as a percentage of one core. */
 async function idleUsage(hosts: readonly RealHost[], windowSeconds: number) {
   const services = {
-    agent: 'node-agent/src/main.ts',
+    agent: 'node-agent.mjs',
     kubelet: '/usr/local/bin/kubelet',
     containerd: '/usr/local/lib/containerd/containerd',
   };

@@ -23,7 +23,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import {
@@ -64,12 +63,12 @@ import { stopProcess } from './support/agent-hosts.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
 import type { MachineObject, NodePoolObject } from './support/types.ts';
 import { componentType, machineType, nodePoolType } from './support/types.ts';
+import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const HOSTS = ['rh-0', 'rh-1', 'rh-2'];
 const POOL = 'real-hosts';
 const POOL_LABEL = 'e2e.kok.dev/pool';
 const APP = 'sleeper';
-const AGENT_MAIN = fileURLToPath(new URL('../../apps/node-agent/src/main.ts', import.meta.url));
 
 const support = realHostSupport();
 // Under CI the real path must run: a machine that cannot run it fails the suite instead of skipping it.
@@ -181,7 +180,7 @@ async function settledAt(step: 'old' | 'new', timeoutMs: number): Promise<void> 
 beforeAll(async () => {
   if (!runsHere) return;
   cluster = await startRealHostCluster({
-    agentCommand: [process.execPath, AGENT_MAIN],
+    agentCommand: await nodeAgentCommand(),
     agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
     setup: async (admin, controlPlane) => {
       for (const resource of ALL_RESOURCES)
@@ -640,10 +639,27 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       async () => (await getPool()).status?.machines === 2,
       30_000,
     );
+    // Its agent's certificate is still valid, but its grant is gone: it opens neither the Machine's name
+    // (403, not 404) nor the node files.
+    const leftConfig = new KubeConfig();
+    leftConfig.loadFromFile(host.path(AGENT_KUBECONFIG));
+    const left = new KubeClient(leftConfig, { fieldManager: 'kok-node-agent' });
+    try {
+      expect(await left.get(machineType, { name: leaving }).catch((error: unknown) => error)).toBeInstanceOf(
+        ForbiddenError,
+      );
+      expect(
+        await left
+          .list(builtinTypes.secret, { namespace: 'kok-node-files', fieldSelector: 'metadata.name=any' })
+          .catch((error: unknown) => error),
+      ).toBeInstanceOf(ForbiddenError);
+    } finally {
+      left.close();
+    }
     await cluster.removeHost(leaving);
   });
 
-  it("refuses an agent's own certificate on another host's Machine (403 from the apiserver)", async () => {
+  it("refuses an agent's own certificate on another host's Machine, reading or writing (403 from the apiserver)", async () => {
     expect(joined, 'the hosts never joined').toBe(true);
     const config = new KubeConfig();
     const [mine, theirs] = remaining as [string, string];
@@ -668,5 +684,9 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       )
       .catch((error: unknown) => error);
     expect(other).toBeInstanceOf(ForbiddenError);
+    expect(await agent.get(machineType, { name: theirs }).catch((error: unknown) => error)).toBeInstanceOf(
+      ForbiddenError,
+    );
+    agent.close();
   });
 });

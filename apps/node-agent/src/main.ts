@@ -1,8 +1,9 @@
 /** The node agent process: `node src/main.ts --machine <name> [--root <dir>] …` (see flags.ts). */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeconfigFile } from '@kok/reconcile';
 import { pino } from 'pino';
+// Bundled into the shipped module, so the agent's version travels with it.
+import agentPackage from '../package.json' with { type: 'json' };
 import { AgentCredential } from './agent-credential.ts';
 import { NodeAgent } from './agent.ts';
 import { parseFlags, USAGE } from './flags.ts';
@@ -38,9 +39,7 @@ async function main(): Promise<void> {
     credential.keepRenewed(kubeConfig, stopping.signal);
   } else if (flags.kubeconfig) kubeConfig = KubeconfigFile.load(flags.kubeconfig);
   else kubeConfig = KubeconfigFile.inCluster();
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
+  const { version } = agentPackage;
   const agent = new NodeAgent({
     machineName: flags.machine,
     kubeConfig,

@@ -23,8 +23,9 @@ import { stopProcess } from '../support/agent-hosts.ts';
 import { machineType, nodePoolType } from '../support/types.ts';
 import type { ApiServerProxy } from './apiserver-proxy.ts';
 import type { StackHosts } from './stack-hosts.ts';
-import { AGENT_MAIN, startRealHosts, startStandInHosts } from './stack-hosts.ts';
+import { startRealHosts, startStandInHosts } from './stack-hosts.ts';
 import { startApiServerProxy } from './apiserver-proxy.ts';
+import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const KOK_OPERATOR_MAIN = join(repositoryRoot, 'apps/kube-on-kube-operator/src/main.ts');
@@ -323,7 +324,7 @@ async function hostRigIfPossible(
     return undefined;
   }
   return HostRig.create({
-    agentCommand: [process.execPath, AGENT_MAIN],
+    agentCommand: await nodeAgentCommand(),
     agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
   });
 }

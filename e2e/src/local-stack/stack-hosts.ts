@@ -5,7 +5,6 @@
  * it, else stand-ins (node-agents converging Node.js stand-ins, kwok Nodes).
  * Either way every agent runs with its own certificate.
  */
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ComponentSpec, NodePoolSpec, NodePoolTemplate } from '@kok/api';
@@ -25,7 +24,6 @@ export const STAND_IN_KUBELET_VERSIONS = ['v1.36.1', 'v1.36.2', 'v1.36.3'] as co
 export const STAND_IN_CONTAINERD_VERSION = '1.7.21';
 
 /** The agent entry point the rig starts on each real host. */
-export const AGENT_MAIN = fileURLToPath(new URL('../../../apps/node-agent/src/main.ts', import.meta.url));
 
 export interface StackHosts {
   readonly kind: 'real' | 'stand-in';

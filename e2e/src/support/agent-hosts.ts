@@ -10,7 +10,6 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ComponentSpec } from '@kok/api';
 import { startArtifactServer } from '../../../apps/node-agent/src/fixtures/artifact-server.ts';
 import type { ArtifactServer } from '../../../apps/node-agent/src/fixtures/artifact-server.ts';
@@ -22,8 +21,10 @@ import {
 import { freePort } from '@kok/testing';
 import { hostPaths } from '../../../apps/node-agent/src/host-paths.ts';
 import { ProcessSupervisor } from '../../../apps/node-agent/src/process-supervisor.ts';
+import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
-const AGENT_MAIN = fileURLToPath(new URL('../../../apps/node-agent/src/main.ts', import.meta.url));
+// The agent as it ships (one bundled module), built once per test process.
+const [NODE, AGENT_MAIN] = (await nodeAgentCommand()) as [string, string];
 
 /** Host paths the kubelet stand-in reads; provisioned on each host before its agent starts (not managed by kok). */
 const KUBELET_KUBECONFIG = '/etc/kubernetes/kubelet.kubeconfig';
@@ -173,7 +174,7 @@ export async function startAgentHost(
 function spawnAgent(machine: string, root: string): ChildProcess {
   const log = openSync(join(root, 'agent.log'), 'a');
   const child = spawn(
-    process.execPath,
+    NODE,
     [
       AGENT_MAIN,
       ...['--machine', machine, '--root', root],

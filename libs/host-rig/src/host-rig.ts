@@ -15,7 +15,7 @@ import { RigNetwork } from './rig-network.ts';
 import { registerRig, sweepStaleRigs, unregisterRig } from './stale-rigs.ts';
 
 export interface HostRigOptions {
-  /** The node-agent command, e.g. `[process.execPath, '<repo>/apps/node-agent/src/main.ts']`. */
+  /** The node-agent command, e.g. `await nodeAgentCommand()` from `@kok/node-agent/bundle.ts` (the agent as it ships). */
   readonly agentCommand: readonly string[];
   /** Extra node-agent flags for every host. Default: none. */
   readonly agentArgs?: readonly string[];
