@@ -25,6 +25,7 @@ import { builtinTypes, KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMP_PREFIX } from './atomic-file.ts';
+import { MMAP_THRESHOLD_VARIABLE } from './process-footprint.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
 import { currentVersionOnDisk, hostScenario } from './fixtures/host-scenario.ts';
@@ -196,5 +197,14 @@ describe('node agent killed with SIGKILL during upgrades', () => {
       `Node at ${kubeletVersion}`,
     );
     expect(tempLeftovers(host.root)).toEqual([]);
+    // The agent re-executed itself (same PID) for a small footprint; the services it started did not inherit it.
+    const pid = agent.pid ?? 0;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(
+      `${MMAP_THRESHOLD_VARIABLE}=32768`,
+    );
+    for (const [service] of processes)
+      for (const servicePid of processes.get(service) ?? [])
+        expect(readFileSync(`/proc/${servicePid}/environ`, 'utf8')).not.toContain(MMAP_THRESHOLD_VARIABLE);
   }, 400_000);
 });

@@ -8,8 +8,10 @@ import { AgentCredential } from './agent-credential.ts';
 import { NodeAgent } from './agent.ts';
 import { parseFlags, USAGE } from './flags.ts';
 import { serveHttp } from './http-server.ts';
+import { reexecWithSmallFootprint } from './process-footprint.ts';
 
 async function main(): Promise<void> {
+  reexecWithSmallFootprint();
   let flags;
   try {
     flags = parseFlags(process.argv.slice(2), process.env, hostname());

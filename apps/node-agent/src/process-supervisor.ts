@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { isMissing, writeFileAtomic } from './atomic-file.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
+import { withoutAgentTuning } from './process-footprint.ts';
 
 export interface ProcessSupervisorOptions {
   runDir: string;
@@ -187,7 +188,11 @@ export class ProcessSupervisor implements ServiceManager {
       child = spawn(program, args, {
         detached: true,
         stdio: ['ignore', log, log],
-        env: { ...process.env, ...service.env, [SERVICE_MARKER]: `${this.#options.runDir}/${service.name}` },
+        env: {
+          ...withoutAgentTuning(process.env),
+          ...service.env,
+          [SERVICE_MARKER]: `${this.#options.runDir}/${service.name}`,
+        },
       });
     } finally {
       closeSync(log);
