@@ -9,18 +9,22 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
+import { Annotations, Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
 import {
   addFinalizer,
+  controllerOf,
   controllerReference,
   hasFinalizer,
   Indexes,
   isAlreadyExists,
   isConflict,
+  isNotFound,
+  PatchType,
   removeFinalizer,
 } from '@kok/reconcile';
+import type { ResourceType } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pkiSpecs } from './certificates.ts';
 import { isClusterPaused, resolveCluster } from './cluster-spec.ts';
@@ -36,18 +40,26 @@ import {
   withCertificates,
 } from './certificate-lifecycle.ts';
 import { endpointOf } from './endpoint.ts';
+import {
+  ETCD_DATA_LOST,
+  etcdClaimNames,
+  etcdDataLostMessage,
+  isEtcdDataLost,
+  nextEtcdStatus,
+} from './etcd-data-guard.ts';
 import { planGates } from './gate-plan.ts';
 import type { ComponentObservation } from './gate-plan.ts';
 import type { ClusterMetrics } from './metrics.ts';
-import { clusterNames, clusterSelector } from './names.ts';
+import { clusterLabels, clusterNames, clusterSelector } from './names.ts';
 import type { PkiOptions } from './pki-material.ts';
+import { guardPki, isLongLived, nextPkiFingerprints, regeneratePkiRequested } from './pki-guard.ts';
 import type { ClusterObject } from './resource-types.ts';
-import { clusterType, persistentVolumeClaimType, typeOfKind } from './resource-types.ts';
+import { clusterType, persistentVolumeClaimType, secretType, typeOfKind } from './resource-types.ts';
 import { contentHash } from './template-hash.ts';
 import type { NodeTier, NodeTierReport } from './node-api/node-tier.ts';
 import { withNodeTier } from './node-api/node-tier.ts';
 import { KUBECONFIG_KEY } from './pki-material.ts';
-import { teardownStep } from './teardown.ts';
+import { isDeletionProtected, teardownStep } from './teardown.ts';
 import {
   expiredGate,
   PROGRESS_DEADLINE_EXCEEDED,
@@ -95,6 +107,8 @@ const PROGRESS_RECHECK_MS = 30_000;
 const STEADY_RECHECK_MS = 60 * 60_000;
 /** Teardown polls this fast: the next tier waits for the previous one to vanish. */
 const TEARDOWN_RECHECK_MS = 1_000;
+/** While a guard holds a Cluster (PKI missing, etcd data lost): look again this often, in case nothing we watch changes. */
+const BLOCKED_RECHECK_MS = 60_000;
 /** After a status write lost to a newer object, look again this soon (the cache catches up). */
 const STALE_RECHECK_MS = 250;
 
@@ -135,8 +149,26 @@ export async function reconcileCluster(
     return;
   }
 
-  // Observe and render, component by component, in bring-up order.
   const names = clusterNames(resolved.namespace, resolved.name);
+  const blocked = async (reason: string, message: string): Promise<Result> => {
+    log.warn({ reason }, message);
+    await deps.events?.record(cluster, 'Warning', reason, 'Hold', message);
+    await writeStatus(deps, cluster, blockedStatus(cluster.status, generation, now(), reason, message));
+    return { requeueAfter: BLOCKED_RECHECK_MS };
+  };
+  const etcdStatefulSet = deps.caches.statefulSets.getByName(names.namespace, names.etcd);
+  if (cluster.status?.etcd?.initializedTime && !etcdStatefulSet) {
+    // Rare (the StatefulSet is gone): read the claims themselves rather than keep a cache of every PVC.
+    const claimNames = etcdClaimNames(names, resolved.etcd.replicas);
+    const claims = await Promise.all(
+      claimNames.map((name) => getIfExists(deps.client, persistentVolumeClaimType, names.namespace, name)),
+    );
+    const claimsLeft = claims.filter((c) => c && !c.metadata?.deletionTimestamp).length;
+    if (isEtcdDataLost({ status: cluster.status, statefulSetExists: false, claimsLeft }))
+      return blocked(ETCD_DATA_LOST, etcdDataLostMessage(names, claimNames));
+  }
+
+  // Observe and render, component by component, in bring-up order.
   const apiServerService = deps.caches.services.getByName(names.namespace, names.apiServerService);
   const endpoint = endpointOf(resolved, names, apiServerService);
   const context: RenderContext = {
@@ -148,16 +180,63 @@ export async function reconcileCluster(
   };
   const components = deps.components ?? controlPlaneComponents;
   const clusterIP = apiServerService?.spec?.clusterIP;
+  // Long-lived Secrets read from the apiserver because the cache (managed-by label) does not hold them.
+  const fetched = new Map<string, V1Secret>();
+  const observe = (desired: KubernetesObject) =>
+    observedObject(deps.caches, desired) ??
+    (desired.kind === 'Secret' ? fetched.get(desired.metadata?.name ?? '') : undefined);
   let certificates: CertificateReport | undefined;
+  let pkiFingerprints = cluster.status?.pki;
   if (clusterIP) {
     // The PKI names the apiserver Service's address, so it is made once that exists.
     const specs = pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP });
     // Looked up by name, not by listing the namespace: many Clusters may share one.
-    const existing = new Map<string, V1Secret>();
-    for (const { secretName } of specs) {
-      const secret = deps.caches.secrets.getByName(names.namespace, secretName);
-      if (secret) existing.set(secretName, secret);
+    const found = new Map<string, V1Secret>();
+    for (const spec of specs) {
+      const { secretName } = spec;
+      const cachedSecret = deps.caches.secrets.getByName(names.namespace, secretName);
+      // A CA or key the cache lacks may still exist (its label lost): never make one without asking.
+      const secret =
+        cachedSecret ??
+        (isLongLived(spec)
+          ? await getIfExists(deps.client, secretType, names.namespace, secretName)
+          : undefined);
+      if (secret) found.set(secretName, secret);
+      if (secret && !cachedSecret) fetched.set(secretName, secret);
     }
+    const guard = guardPki({
+      specs,
+      found,
+      clusterUid: cluster.metadata.uid ?? '',
+      recorded: cluster.status?.pki,
+      regenerateRequested: regeneratePkiRequested(cluster.metadata.annotations),
+    });
+    if (guard.kind === 'blocked') return blocked(guard.reason, guard.message);
+    // Ours but unlabelled: labelled again, so the caches (and teardown) see it once more.
+    for (const secretName of fetched.keys()) {
+      await deps.client.patch(secretType, { namespace: names.namespace, name: secretName }, PatchType.merge, {
+        metadata: { labels: clusterLabels(names.cluster, 'pki') },
+      });
+      log.info({ secret: secretName }, 'labelled again');
+    }
+    if (guard.removeRegenerateAnnotation) {
+      // One-shot: every CA and key exists again, so the annotation has done its work.
+      await deps.client.patch(
+        clusterType,
+        { namespace: names.namespace, name: names.cluster },
+        PatchType.merge,
+        { metadata: { annotations: { [Annotations.regeneratePki]: null } } },
+      );
+      await deps.events?.record(
+        cluster,
+        'Normal',
+        'PKIRegenerated',
+        'RegeneratePKI',
+        `every CA and service-account key Secret exists; annotation ${Annotations.regeneratePki} removed`,
+      );
+    }
+    const existing = guard.existing;
+    pkiFingerprints = nextPkiFingerprints(cluster.status?.pki, specs, existing);
     // Leaves due are renewed; a CA rotation moves to its next phase once every consumer runs with this one.
     certificates = await ensureCertificates({
       cluster,
@@ -166,14 +245,13 @@ export async function reconcileCluster(
       options: deps.pki ?? {},
       now: now(),
       held: rolledBackHold(cluster.status, generation) !== undefined,
-      settled: (pki) =>
-        isSettled({ ...context, pki }, components, nodeTierComponents, (d) => observedObject(deps.caches, d)),
+      settled: (pki) => isSettled({ ...context, pki }, components, nodeTierComponents, observe),
     });
     context.pki = certificates.material;
   }
   const rendered = components.map((component) => {
     const desired = component.render(context);
-    const observed = (desired ?? []).map((d) => observedObject(deps.caches, d));
+    const observed = (desired ?? []).map(observe);
     const status: ComponentStatus = desired
       ? component.status(observed, desired, context)
       : {
@@ -219,13 +297,13 @@ export async function reconcileCluster(
   const late = expired && rendered.find((r) => r.component.condition === expired.gate);
   if (late) {
     const rollbacks = (late.desired ?? []).flatMap((d) => {
-      const back = rollbackObject(d, observedObject(deps.caches, d));
+      const back = rollbackObject(d, observe(d));
       return back ? [back] : [];
     });
     const what = `${late.component.name} did not become Available at ${resolved.version} within ${deadlineMs / 1000} s (${late.status.message})`;
     if (rollbacks.length > 0) {
       // Written before the status: if this fails or the operator dies, the next reconcile finds the same expired gate.
-      for (const obj of rollbacks) await writeObject(deps.client, obj, observedObject(deps.caches, obj));
+      for (const obj of rollbacks) await writeObject(deps.client, obj, observe(obj));
       halted = {
         reason: PROGRESS_DEADLINE_EXCEEDED,
         message: `${what}: rolled back to its last Available revision; no further step until the spec changes`,
@@ -259,12 +337,15 @@ export async function reconcileCluster(
     let written = 0;
     for (const obj of r.stale) {
       try {
-        const observed = observedObject(deps.caches, obj);
+        const observed = observe(obj);
         await writeObject(deps.client, withLastAvailable(obj, observed), observed);
         written++;
         log.info({ component: r.component.name, kind: obj.kind, name: obj.metadata?.name }, 'applied');
       } catch (error) {
-        if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
+        if (isAlreadyExists(error) && (await isForeign(deps.client, obj, cluster.metadata.uid ?? '')))
+          // Not ours and not in the caches: waiting for the cache would retry forever.
+          applyError = `${obj.kind} ${obj.metadata?.name} exists but is not controlled by this Cluster: it is neither adopted nor overwritten; delete or rename it`;
+        else if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
         else applyError = `writing ${obj.kind} ${obj.metadata?.name} failed: ${(error as Error).message}`;
         break;
       }
@@ -315,9 +396,19 @@ export async function reconcileCluster(
     now: now(),
   });
   const tiered = nodeTier ? withNodeTier(result.status, nodeTier, generation, now()) : result.status;
-  const status = certificates
+  const withPki = certificates
     ? withCertificates(tiered, cluster.status, certificates, generation, now())
     : tiered;
+  const etcdStatus = nextEtcdStatus(
+    cluster.status,
+    rendered.some((r) => r.component.name === 'etcd' && r.status.available),
+    now(),
+  );
+  const status: ClusterStatus = {
+    ...withPki,
+    ...(pkiFingerprints ? { pki: pkiFingerprints } : {}),
+    ...(etcdStatus ? { etcd: etcdStatus } : {}),
+  };
   if (!(await writeStatus(deps, nodeTier?.cluster ?? cluster, status)))
     return { requeueAfter: STALE_RECHECK_MS };
   // Observed only once the status that records the gate is written: a reconcile on a stale cache cannot count it twice.
@@ -409,6 +500,36 @@ async function writeObject(
   await client.apply(type, { ...desired, metadata: { ...desired.metadata, resourceVersion } });
 }
 
+/** The object, or undefined when there is none. */
+async function getIfExists<T extends KubernetesObject>(
+  client: KubeClient,
+  type: ResourceType<T>,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> {
+  try {
+    return await client.get(type, { namespace, name });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Whether the object `desired` names exists under another controller than the Cluster with `clusterUid`. */
+async function isForeign(
+  client: KubeClient,
+  desired: KubernetesObject,
+  clusterUid: string,
+): Promise<boolean> {
+  const live = await getIfExists(
+    client,
+    typeOfKind(desired.kind),
+    desired.metadata?.namespace ?? '',
+    desired.metadata?.name ?? '',
+  );
+  return live !== undefined && controllerOf(live)?.uid !== clusterUid;
+}
+
 /** The live object a desired one corresponds to, from the caches. */
 function observedObject(caches: ClusterCaches, desired: KubernetesObject): KubernetesObject | undefined {
   const { namespace, name = '' } = desired.metadata ?? {};
@@ -458,6 +579,23 @@ async function teardown(
   now: Date,
 ): Promise<Result | void> {
   if (!hasFinalizer(cluster, Finalizers.cluster)) return;
+  if (isDeletionProtected(cluster.metadata.annotations)) {
+    const message = `deletion is held: the Cluster carries ${Annotations.deletionProtection}=true; nothing is torn down until the annotation is removed`;
+    if (deletionBlocked(cluster.status)?.status !== 'True') {
+      log.warn(message);
+      await deps.events?.record(cluster, 'Warning', 'DeletionProtected', 'Delete', message);
+    }
+    await writeStatus(deps, cluster, {
+      ...cluster.status,
+      conditions: setCondition(
+        cluster.status?.conditions,
+        { type: ClusterConditions.DeletionBlocked, status: 'True', reason: 'DeletionProtected', message },
+        now,
+      ),
+    });
+    // Removing the annotation is a change of the Cluster: it brings the next reconcile.
+    return;
+  }
   const uid = cluster.metadata.uid ?? '';
   const { caches } = deps;
   const owned: KubernetesObject[] = [
@@ -471,6 +609,20 @@ async function teardown(
     await deps.events?.record(cluster, 'Normal', 'Deleting', 'Delete', 'tearing down the control plane');
     await writeStatus(deps, cluster, {
       ...cluster.status,
+      ...(deletionBlocked(cluster.status)
+        ? {
+            conditions: setCondition(
+              cluster.status?.conditions,
+              {
+                type: ClusterConditions.DeletionBlocked,
+                status: 'False',
+                reason: 'Deleting',
+                message: 'deletion protection removed; tearing down',
+              },
+              now,
+            ),
+          }
+        : {}),
       phase: 'Deleting',
       lastOperation: {
         type: 'Delete',
@@ -512,6 +664,30 @@ async function teardown(
   );
   await removeFinalizer(deps.client, clusterType, cluster, Finalizers.cluster);
   log.info('control plane torn down; finalizer removed');
+}
+
+const deletionBlocked = (status: ClusterStatus | undefined) =>
+  status?.conditions?.find((c) => c.type === ClusterConditions.DeletionBlocked);
+
+/** A guard holds the Cluster: Degraded with its reason, nothing progresses, the rest of the status stays as observed. */
+function blockedStatus(
+  previous: ClusterStatus | undefined,
+  generation: number,
+  now: Date,
+  reason: string,
+  message: string,
+): ClusterStatus {
+  let conditions = setCondition(
+    previous?.conditions,
+    { type: ClusterConditions.Degraded, status: 'True', reason, message, observedGeneration: generation },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    { type: ClusterConditions.Progressing, status: 'False', reason, message, observedGeneration: generation },
+    now,
+  );
+  return { ...previous, phase: 'Degraded', conditions };
 }
 
 export function pausedStatus(

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { teardownStep } from './teardown.ts';
+import { isDeletionProtected, teardownStep } from './teardown.ts';
 
 const obj = (kind: string, name: string, component: string, deleting = false): KubernetesObject => ({
   kind,
@@ -50,5 +50,17 @@ describe('teardownStep', () => {
 
   it('is done when nothing is left', () => {
     expect(teardownStep([])).toEqual({ delete: [], remaining: 0, done: true });
+  });
+});
+
+describe('isDeletionProtected', () => {
+  it.each([
+    [undefined, false],
+    [{}, false],
+    [{ 'clusters.kok.dev/deletion-protection': 'true' }, true],
+    [{ 'clusters.kok.dev/deletion-protection': 'false' }, false],
+    [{ 'clusters.kok.dev/deletion-protection': '' }, false],
+  ])('%j: %s', (annotations, expected) => {
+    expect(isDeletionProtected(annotations)).toBe(expected);
   });
 });

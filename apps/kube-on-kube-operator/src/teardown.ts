@@ -4,7 +4,7 @@
  * touched, so nothing ever runs without what it depends on. Pure.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Labels } from '@kok/api';
+import { Annotations, Labels } from '@kok/api';
 import type { ComponentLabel } from './names.ts';
 
 export const TEARDOWN_TIERS: readonly (readonly ComponentLabel[])[] = [
@@ -40,3 +40,7 @@ export function teardownStep(owned: readonly KubernetesObject[]): TeardownStep {
     done: false,
   };
 }
+
+/** A Cluster with deletion-protection "true" keeps its finalizer and everything it runs while deleted. */
+export const isDeletionProtected = (annotations: Record<string, string> | undefined): boolean =>
+  annotations?.[Annotations.deletionProtection] === 'true';

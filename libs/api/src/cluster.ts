@@ -286,6 +286,10 @@ const componentStatus = (name: string) =>
     }),
   );
 
+/** A SHA-256 digest in lowercase hex, as `sha256sum` prints it. */
+const sha256Hex = (of: string) =>
+  s.string(`SHA-256 of the DER of ${of}, lowercase hex.`, { maxLength: 64, pattern: '^[0-9a-f]{64}$' });
+
 export const ClusterStatus = s.object('What the kube-on-kube operator observed.', {
   observedGeneration: s.optional(observedGeneration()),
   phase: s.optional(
@@ -348,6 +352,30 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
       ),
     }),
   ),
+  pki: s.optional(
+    s.object(
+      'Fingerprints of the long-lived keys of the cluster, recorded once their Secrets exist and kept current (a CA rotation updates them). While any is recorded the operator never makes a new CA or service-account key for a missing Secret: it reports Degraded with reason PKIMissing until the Secret is restored or the annotation clusters.kok.dev/regenerate-pki is set.',
+      {
+        caSHA256: s.optional(sha256Hex('the signing certificate (tls.crt) in Secret <cluster>-ca')),
+        frontProxyCASHA256: s.optional(
+          sha256Hex('the signing certificate (tls.crt) in Secret <cluster>-front-proxy-ca'),
+        ),
+        etcdCASHA256: s.optional(sha256Hex('the signing certificate (tls.crt) in Secret <cluster>-etcd-ca')),
+        serviceAccountKeySHA256: s.optional(
+          sha256Hex('the service-account public key (sa.pub) as SubjectPublicKeyInfo in Secret <cluster>-sa'),
+        ),
+      },
+    ),
+  ),
+  etcd: s.optional(
+    s.object('The etcd the operator runs for the cluster.', {
+      initializedTime: s.optional(
+        s.timestamp(
+          'When etcd first had quorum. Once set, the operator does not create the etcd StatefulSet again while none of its volumes (data-<cluster>-etcd-N) exists: it reports Degraded with reason EtcdDataLost instead of starting an empty etcd.',
+        ),
+      ),
+    }),
+  ),
   gates: s.optional(
     s.mapList(
       'How long each bring-up or upgrade gate took in the last operation.',
@@ -363,7 +391,7 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   conditions: s.optional(
     conditions(
-      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating.',
+      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating, DeletionBlocked.',
     ),
   ),
   lastOperation: s.optional(LastOperation),

@@ -25,6 +25,14 @@ export const Annotations = {
   nodeDesiredRevision: 'nodes.kok.dev/desired-revision',
   /** On a Cluster: any value makes the kube-on-kube operator leave it alone. */
   clusterPaused: 'clusters.kok.dev/paused',
+  /**
+   * On a Cluster: any value lets the kube-on-kube operator make new CA and
+   * service-account key Secrets in place of missing ones, although status.pki
+   * records that they existed. Removed by the operator once they all exist again.
+   */
+  regeneratePki: 'clusters.kok.dev/regenerate-pki',
+  /** On a Cluster: "true" keeps a deleted Cluster and everything it runs until the annotation is removed. */
+  deletionProtection: 'clusters.kok.dev/deletion-protection',
 } as const;
 
 export const Finalizers = {
@@ -71,4 +79,6 @@ export const ClusterConditions = {
   Degraded: 'Degraded',
   /** True while a CA rotation (spec.certificates.caRotationGeneration) is under way; the reason is its phase. */
   CertificatesRotating: 'CertificatesRotating',
+  /** True while a deleted Cluster is kept because of the deletion-protection annotation. */
+  DeletionBlocked: 'DeletionBlocked',
 } as const;

@@ -69,6 +69,12 @@ export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[
   ]);
 }
 
+/**
+ * Volumes outlive the StatefulSet: deleting it by hand (or losing it) keeps every member's data,
+ * and the Cluster's teardown deletes the volumes itself. Scaling down keeps them for a scale up.
+ */
+const CLAIM_RETENTION = { whenDeleted: 'Retain', whenScaled: 'Retain' } as const;
+
 function render(ctx: RenderContext): V1StatefulSet[] | undefined {
   const { cluster, names, pki } = ctx;
   if (!pki) return undefined;
@@ -86,8 +92,7 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
       // Members start together: with OrderedReady, member 0 would wait forever for a quorum.
       podManagementPolicy: 'Parallel',
       updateStrategy: { type: 'RollingUpdate' },
-      // The data goes with the cluster; scaling down keeps it for a scale up.
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' },
+      persistentVolumeClaimRetentionPolicy: CLAIM_RETENTION,
       selector: { matchLabels: selectorLabels(names.cluster, 'etcd') },
       template: {
         metadata: { labels, annotations: { [TEMPLATE_HASH_ANNOTATION]: hash } },
@@ -145,7 +150,8 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
       ],
     },
   };
-  return [withTemplateHash(statefulSet, hash)];
+  // The retention policy is in the object's hash, not the pods': changing it rewrites the StatefulSet without rolling a member.
+  return [withTemplateHash(statefulSet, contentHash({ pods: hash, claimRetention: CLAIM_RETENTION }))];
 }
 
 export const etcd: ControlPlaneComponent = {

@@ -61,6 +61,15 @@ describe('etcd', () => {
     expect(sts?.spec?.template.spec?.containers[0]?.command).toEqual(['etcd']);
   });
 
+  it("keeps the members' volumes when the StatefulSet is deleted or scaled down", async () => {
+    const [sts] = etcd.render(await renderContext()) as V1StatefulSet[];
+    // Deleting the StatefulSet by hand must not take the cluster's data with it; teardown deletes the volumes.
+    expect(sts?.spec?.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Retain',
+      whenScaled: 'Retain',
+    });
+  });
+
   it('defaults to three members, 8Gi, the default StorageClass and the paired etcd version', async () => {
     const [sts] = etcd.render(await renderContext()) as V1StatefulSet[];
     expect(sts?.spec?.replicas).toBe(3);

@@ -6,16 +6,17 @@
  * that would rewrite objects across the fleet fails here until it is made on
  * purpose.
  */
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import type { ClusterSpec } from '@kok/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveCluster } from '../cluster-spec.ts';
 import { endpointOf } from '../endpoint.ts';
 import { clusterNames } from '../names.ts';
-import { templateHashOf } from '../template-hash.ts';
+import { TEMPLATE_HASH_ANNOTATION, templateHashOf } from '../template-hash.ts';
 import { controlPlaneComponents, nodeTierComponents } from './bring-up-order.ts';
 import type { RenderContext } from './component.ts';
+import { etcd } from './etcd.ts';
 import { OWNER } from './render-fixtures.ts';
 
 /** PKI material with fixed content: real certificates differ on every run. */
@@ -48,12 +49,20 @@ describe('template hashes for fixed inputs', () => {
   it('are pinned: changing one rewrites that object in every Cluster, so bump its TEMPLATE_VERSION on purpose and update this table', () => {
     expect(hashesOf(fixedContext({ nodeOperator: { version: '0.1.0' } }))).toEqual({
       services: '576cfcac8601b51f,576cfcac8601b51f,576cfcac8601b51f',
-      etcd: 'e2071376a385d517',
+      // Rewritten once for the volume retention policy (Retain); its pods keep their hash (below).
+      etcd: '1d77ea9cfdf6b734',
       apiServer: 'd87742f2acd0bdbf',
       controllerManager: 'b28b1f00222afd76',
       scheduler: '2ab4cd7672d2784f',
       nodeOperator: 'e2c65b2d5450cc57',
     });
+  });
+});
+
+describe('the etcd pod template hash', () => {
+  it('is unchanged by the volume retention policy: the StatefulSet is rewritten, no member rolls', () => {
+    const [sts] = (etcd.render(fixedContext()) ?? []) as V1StatefulSet[];
+    expect(sts?.spec?.template.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION]).toBe('e2071376a385d517');
   });
 });
 

@@ -1,0 +1,41 @@
+import type { ClusterStatus } from '@kok/api';
+import { describe, expect, it } from 'vitest';
+import { etcdClaimNames, isEtcdDataLost, nextEtcdStatus } from './etcd-data-guard.ts';
+import { clusterNames } from './names.ts';
+
+const INITIALIZED: ClusterStatus = { etcd: { initializedTime: '2026-01-01T00:00:00Z' } };
+
+describe('isEtcdDataLost', () => {
+  it.each<[string, ClusterStatus | undefined, boolean, number, boolean]>([
+    ['a new Cluster', undefined, false, 0, false],
+    ['a Cluster whose etcd never had quorum', { phase: 'Provisioning' }, false, 0, false],
+    ['the StatefulSet there', INITIALIZED, true, 0, false],
+    ['the StatefulSet gone, its volumes kept', INITIALIZED, false, 3, false],
+    ['the StatefulSet gone, one volume kept', INITIALIZED, false, 1, false],
+    ['the StatefulSet and every volume gone', INITIALIZED, false, 0, true],
+  ])('%s', (_, status, statefulSetExists, claimsLeft, lost) => {
+    expect(isEtcdDataLost({ status, statefulSetExists, claimsLeft })).toBe(lost);
+  });
+});
+
+describe('etcdClaimNames', () => {
+  it('are the StatefulSet claim template `data` per member', () => {
+    expect(etcdClaimNames(clusterNames('fleet', 'prod'), 3)).toEqual([
+      'data-prod-etcd-0',
+      'data-prod-etcd-1',
+      'data-prod-etcd-2',
+    ]);
+  });
+});
+
+describe('nextEtcdStatus', () => {
+  const now = new Date('2026-02-02T00:00:00Z');
+  it.each<[string, ClusterStatus | undefined, boolean, ClusterStatus['etcd']]>([
+    ['not yet available', undefined, false, undefined],
+    ['first available', undefined, true, { initializedTime: '2026-02-02T00:00:00Z' }],
+    ['available again later: the time stays', INITIALIZED, true, INITIALIZED.etcd],
+    ['unavailable later: the record stays', INITIALIZED, false, INITIALIZED.etcd],
+  ])('%s', (_, previous, available, expected) => {
+    expect(nextEtcdStatus(previous, available, now)).toEqual(expected);
+  });
+});
