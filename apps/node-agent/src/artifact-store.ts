@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import { boundedText } from './bounded-text.ts';
 import type { HostPaths } from './host-paths.ts';
 import { hostPathProblem } from './host-paths.ts';
 import { makeUnpackedTreeSafe } from './unpacked-tree.ts';
+import { httpGet } from './http-get.ts';
 
 const run = promisify(execFile);
 
@@ -290,11 +291,12 @@ export class ArtifactStore {
       const { createReadStream } = await import('node:fs');
       return createReadStream(fileURLToPath(url));
     }
-    const response = await fetch(url, { signal: AbortSignal.timeout(this.#timeoutMs) });
-    if (!response.ok || !response.body) {
-      throw new Error(`download of ${url} failed: HTTP ${response.status} ${response.statusText}`);
+    const response = await httpGet(url, AbortSignal.timeout(this.#timeoutMs));
+    if (!response.ok) {
+      response.body.resume();
+      throw new Error(`download of ${url} failed: HTTP ${response.status}`);
     }
-    return Readable.fromWeb(response.body);
+    return response.body;
   }
 }
 

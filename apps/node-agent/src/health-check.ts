@@ -7,6 +7,7 @@ import type { Component } from '@kok/api';
 import { timerDelay } from '@kok/reconcile/timer-delay';
 import { boundedText } from './bounded-text.ts';
 import { runHostCommand } from './host-command.ts';
+import { httpGet } from './http-get.ts';
 
 export type HealthCheckSpec = NonNullable<Component['spec']['healthCheck']>;
 export type Health = 'Unknown' | 'Healthy' | 'Failed';
@@ -43,8 +44,8 @@ export async function probe(check: HealthCheckSpec, expand: (text: string) => st
   if (check.http) {
     const url = expand(check.http.url);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      await response.body?.cancel();
+      const response = await httpGet(url, AbortSignal.timeout(timeoutMs));
+      response.body.resume();
       return response.ok
         ? { ok: true, message: `GET ${url}: ${response.status}` }
         : { ok: false, message: `GET ${url}: HTTP ${response.status}` };
