@@ -3,7 +3,8 @@
 //   upgrade  one kubelet minor upgrade per host under a PDB-guarded Deployment, with the shipped
 //            node-operator: revision handed to the host → Node Ready on the new version (drain excluded),
 //            and cordon → Ready (drain included); baseline: the new kubelet's own start → Node Ready
-//   idle     RSS and CPU of node-agent, kubelet and containerd per host over a quiet window
+//   idle     RSS (and its anonymous part) and CPU of node-agent, kubelet and containerd per host over a quiet window;
+//            the agent runs as it ships (the bundle, with the allocator settings it re-executes itself with)
 // Leaves out: image pulls (images are imported from local tarballs), real disks and network latency
 // (hosts share one machine), and node-problem-detector.
 //   --hosts=<n> (default 3)  --idle-seconds=<s> (default 30)
@@ -294,7 +295,7 @@ async function waitFor<T>(
   }
 }
 
-/** Per service (median over hosts): RSS at the end of the window and CPU as a percentage of one core. */
+/** Per service (median over hosts): RSS and its anonymous part at the end of the window, CPU as a percentage of one core. */
 async function idleUsage(hosts: readonly RealHost[], windowSeconds: number) {
   const services = {
     agent: 'node-agent.mjs',
@@ -317,6 +318,10 @@ async function idleUsage(hosts: readonly RealHost[], windowSeconds: number) {
   };
   const rssMiB = (pid: number) =>
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  // RSS counts the executable's resident code pages (clean, file-backed, shared between processes of the
+  // same binary); the anonymous part is the process's own memory.
+  const anonymousMiB = (pid: number) =>
+    Number(/Anonymous:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
   const pids = hosts.map((host) =>
     Object.fromEntries(Object.entries(services).map(([name, marker]) => [name, find(host, marker)])),
   );
@@ -325,19 +330,25 @@ async function idleUsage(hosts: readonly RealHost[], windowSeconds: number) {
   );
   await new Promise((resolve) => setTimeout(resolve, windowSeconds * 1000));
   const ticksPerSecond = 100; // USER_HZ on Linux
-  const result: Record<string, { rssMiB: number; cpuPercentOfCore: number }> = {};
+  const result: Record<string, { rssMiB: number; anonymousMiB: number; cpuPercentOfCore: number }> = {};
   for (const name of Object.keys(services)) {
     const rss: number[] = [];
+    const anonymous: number[] = [];
     const cpu: number[] = [];
     pids.forEach((p, i) => {
       const pid = p[name];
       if (!pid) return;
       rss.push(rssMiB(pid));
+      anonymous.push(anonymousMiB(pid));
       cpu.push(((cpuTicks(pid) - (before[i]?.[name] ?? 0)) / ticksPerSecond / windowSeconds) * 100);
     });
     result[name] = rss.length
-      ? { rssMiB: round(median(rss), 1), cpuPercentOfCore: round(median(cpu), 2) }
-      : { rssMiB: Number.NaN, cpuPercentOfCore: Number.NaN };
+      ? {
+          rssMiB: round(median(rss), 1),
+          anonymousMiB: round(median(anonymous), 1),
+          cpuPercentOfCore: round(median(cpu), 2),
+        }
+      : { rssMiB: Number.NaN, anonymousMiB: Number.NaN, cpuPercentOfCore: Number.NaN };
   }
   return result;
 }
