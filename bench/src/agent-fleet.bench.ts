@@ -29,6 +29,7 @@ import { componentType, machineType } from '@kok/node-agent/src/resources.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import type { ComponentObject, MachineObject } from '@kok/node-agent/src/resources.ts';
 import { median, round } from './statistics.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
 import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const { values } = parseArgs({

@@ -31,6 +31,7 @@ import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcil
 import { parseAllDocuments } from 'yaml';
 import { chartNodeOptions } from './chart-node-options.ts';
 import { median, round } from './statistics.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
 import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const flag = (name: string, fallback: number) =>

@@ -25,6 +25,7 @@ import type { ApiServerProxy } from './apiserver-proxy.ts';
 import type { StackHosts } from './stack-hosts.ts';
 import { startRealHosts, startStandInHosts } from './stack-hosts.ts';
 import { startApiServerProxy } from './apiserver-proxy.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
 import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));

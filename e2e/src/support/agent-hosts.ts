@@ -21,6 +21,7 @@ import {
 import { freePort } from '@kok/testing';
 import { hostPaths } from '../../../apps/node-agent/src/host-paths.ts';
 import { ProcessSupervisor } from '../../../apps/node-agent/src/process-supervisor.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
 import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 // The agent as it ships (one bundled module), built once per test process.
