@@ -7,7 +7,9 @@
  * the certificate itself.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, V1CertificateSigningRequest, V1Secret } from '@kubernetes/client-node';
@@ -209,5 +211,58 @@ describe('the node agent credential', () => {
     await expect(credential.obtain(signal())).rejects.toThrow(
       /no usable credential at .*host-d\/agent.kubeconfig \(no client certificate yet\) and the bootstrap kubeconfig .*missing.kubeconfig cannot be read/,
     );
+  });
+
+  it('keeps waiting on the CSR it posted when the connection to the apiserver breaks meanwhile', async () => {
+    // A TCP relay to the apiserver that can drop every connection and hold new ones unanswered for a while.
+    const target = new URL(controlPlane.server);
+    const open = new Set<Socket>();
+    let holding = false;
+    const relay = createServer((inbound) => {
+      open.add(inbound);
+      inbound.on('close', () => open.delete(inbound));
+      inbound.on('error', () => inbound.destroy());
+      if (holding) return;
+      const outbound = connect(Number(target.port), target.hostname);
+      open.add(outbound);
+      outbound.on('close', () => open.delete(outbound));
+      outbound.on('error', () => inbound.destroy());
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const address = relay.address();
+    const relayPath = join(dir, 'relay-bootstrap.kubeconfig');
+    await writeFile(
+      relayPath,
+      (await readFile(bootstrapPath, 'utf8')).replace(
+        controlPlane.server,
+        `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+      ),
+    );
+    try {
+      const obtained = new AgentCredential({
+        machine: 'host-e',
+        kubeconfigPath: join(dir, 'host-e', 'agent.kubeconfig'),
+        bootstrapKubeconfigPath: relayPath,
+        certificateSeconds: 3600,
+        log: pino({ level: 'silent' }),
+        pollIntervalMs: 100,
+        retryDelayMs: 100,
+      }).obtain(signal());
+      const csr = await eventually(async () => (await pendingCsrs('host-e'))[0], 'the agent to post its CSR');
+      holding = true;
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      holding = false;
+      for (const socket of open) socket.destroy();
+      await decide(csr, 'Approved');
+      expect((await whoAmI(await obtained)).username).toBe('system:node-agent:host-e');
+      // The broken polls were asked again; no second CSR was posted for them.
+      const { items } = await admin.list(csrType, { labelSelector: 'nodes.kok.dev/machine=host-e' });
+      expect(items.map((c) => c.metadata?.name)).toEqual([csr.metadata?.name]);
+    } finally {
+      for (const socket of open) socket.destroy();
+      relay.close();
+    }
   });
 });

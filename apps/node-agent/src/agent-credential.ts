@@ -20,6 +20,9 @@ import { judgeCredential, type CertificateFacts } from './credential-renewal.ts'
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
+/** Per request to the apiserver while asking for a certificate. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export interface AgentCredentialOptions {
   machine: string;
   /** Where the agent keeps its own kubeconfig (client certificate and key inline, mode 0600). */
@@ -120,7 +123,11 @@ export class AgentCredential {
 
   /** Asks with `auth` until a certificate is issued and written (or `until` passes, or `signal` aborts). */
   async #renewUntilIssued(auth: KubeconfigFile, signal: AbortSignal, until?: Date): Promise<void> {
-    const client = new KubeClient(auth, { userAgent: 'kok-node-agent-credential' });
+    // Short requests: a poll that hangs on a dead connection is dropped and asked again, not waited out.
+    const client = new KubeClient(auth, {
+      userAgent: 'kok-node-agent-credential',
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     try {
       for (;;) {
         signal.throwIfAborted();
@@ -186,7 +193,11 @@ export class AgentCredential {
       } catch (error) {
         if (isNotFound(error))
           throw new Error(`CSR ${name} was deleted before it was signed`, { cause: error });
-        throw error;
+        if (signal.aborted) throw error;
+        // A timed-out or broken poll says nothing about the CSR: ask again on a fresh connection.
+        this.#log.warn({ csr: name, err: error }, `reading CSR ${name} failed; asking again`);
+        await sleep(this.#options.pollIntervalMs ?? 1000, undefined, { signal });
+        continue;
       }
       const refused = (csr.status?.conditions ?? []).find(
         (c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True',
