@@ -1,26 +1,12 @@
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-};
+import { goDurationMs } from '@kok/api';
 
 /**
  * Milliseconds in a Go duration such as `90s`, `5m` or `1h30m` (the CRD's
  * pattern). Throws a RangeError naming the text when it is not one.
  */
 export function parseGoDuration(text: string): number {
-  const part = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let end = 0;
-  for (let match = part.exec(text); match; match = part.exec(text)) {
-    total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-    end = part.lastIndex;
-  }
-  if (text.length === 0 || end !== text.length)
+  const ms = goDurationMs(text);
+  if (Number.isNaN(ms))
     throw new RangeError(`${JSON.stringify(text)} is not a duration like 90s, 5m or 1h30m`);
-  return total;
+  return ms;
 }

@@ -41,4 +41,5 @@ export {
   nodeAgentGrantName,
   type GrantObject,
 } from './node-agent-grant.ts';
+export { goDurationMs } from './go-duration.ts';
 export { API_VERSION_V1ALPHA1, CLUSTERS_GROUP, KOK_CATEGORY, NODES_GROUP } from './resource.ts';
