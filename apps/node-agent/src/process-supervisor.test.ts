@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './fixtures/cluster.ts';
+import { TEMP_PREFIX } from './atomic-file.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
 
 const dirs: string[] = [];
@@ -76,5 +77,14 @@ describe('process supervisor', () => {
     const after = await s.status(sleeper('new'));
     expect(after.running).toBe(true);
     expect(after.pid).not.toBe(before);
+  });
+
+  it('removes a pid file a killed agent left half-written when it adopts', async () => {
+    const { s, dir } = supervisor();
+    mkdirSync(join(dir, 'run'), { recursive: true });
+    const leftover = join(dir, 'run', `${TEMP_PREFIX}containerd.pid-0badc0de`);
+    writeFileSync(leftover, '{"pid":');
+    expect(await s.adopt()).toEqual([]);
+    expect(existsSync(leftover)).toBe(false);
   });
 });

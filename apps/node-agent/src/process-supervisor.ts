@@ -12,7 +12,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { isMissing, writeFileAtomic } from './atomic-file.ts';
+import { isMissing, removeTempLeftovers, writeFileAtomic } from './atomic-file.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 import { withoutAgentTuning } from './process-footprint.ts';
 
@@ -73,6 +73,8 @@ export class ProcessSupervisor implements ServiceManager {
    * Extra copies of a service are stopped.
    */
   async adopt(): Promise<string[]> {
+    // A pid file half-written when the agent was killed: the process it named is found by its marker below.
+    await removeTempLeftovers(this.#options.runDir);
     const found = new Map<string, number[]>();
     const prefix = `${SERVICE_MARKER}=${this.#options.runDir}/`;
     for (const pid of await allPids()) {
