@@ -274,15 +274,22 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
         `containerd://${versions.containerd[0]?.replace(/^v/, '')}`,
       );
     }
-    // Each agent read the versions back from the binaries themselves (Component versionCheck).
+    // Each agent read the versions back from the binaries themselves (Component versionCheck). It logs that
+    // once the component is healthy, which may come a moment after its Node turned Ready.
+    const kubeletVersionRead = new RegExp(
+      `"component":"kubelet","installed":"${versions.kubelet[0]}","reported":"${versions.kubelet[0]?.replace(/^v/, '')}"`,
+    );
+    const containerdVersionRead = /"component":"containerd","installed":"v?[\d.]+","reported":"[\d.]+"/;
     for (const name of HOSTS) {
-      const log = readFileSync(cluster.rig.host(name).logFile, 'utf8');
-      expect(log).toMatch(
-        new RegExp(
-          `"component":"kubelet","installed":"${versions.kubelet[0]}","reported":"${versions.kubelet[0]?.replace(/^v/, '')}"`,
-        ),
+      await eventually(
+        `${name}'s agent read the kubelet and containerd versions back`,
+        () => {
+          const log = readFileSync(cluster.rig.host(name).logFile, 'utf8');
+          return kubeletVersionRead.test(log) && containerdVersionRead.test(log);
+        },
+        60_000,
+        { intervalMs: 500, context: hostContext },
       );
-      expect(log).toMatch(/"component":"containerd","installed":"v?[\d.]+","reported":"[\d.]+"/);
     }
     // Each kubelet asked for its client certificate with its bootstrap token, and the controller-manager approved it.
     const csrs = (await client.list(csrType)).items.filter(
