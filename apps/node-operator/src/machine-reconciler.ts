@@ -7,9 +7,9 @@ import { isAgentGrantCurrent, revokeAgentGrant, writeAgentGrant } from './agent-
 import { agentNodeCondition, agentNodeConditionPatch } from './agent-node-condition.ts';
 import { planDecommission } from './decommission-plan.ts';
 import type { Drainer } from './drainer.ts';
-import { isPoolMember } from './rollout-input.ts';
 import { machineNodeStatus, machineNodeStatusChanged } from './node-conditions.ts';
 import { syncNode } from './node-writer.ts';
+import { owningPool } from './pool-ownership.ts';
 import { machineType } from './resources.ts';
 
 type MachineObject = Machine & KubernetesObject;
@@ -89,7 +89,7 @@ async function decommission(
   const step = planDecommission(machine, node);
   switch (step.kind) {
     case 'drain': {
-      const pool = deps.pools.list().find((p) => isPoolMember(machine, p));
+      const pool = owningPool(machine, deps.pools.list());
       // A Drained condition from an earlier drain is stale: drain as if there were none, so the condition is
       // written anew (with a fresh transition time) once this drain is done.
       const deleted = machine.metadata?.deletionTimestamp ?? new Date(0);

@@ -13,6 +13,8 @@ import { machineStateFor } from './machine-observation.ts';
 import { forEachLimit, syncNode } from './node-writer.ts';
 import type { PoolLocks } from './pool-locks.ts';
 import { poolMembers } from './pool-members.ts';
+import { OVERLAP_REASONS, overlapCondition, shareOf } from './pool-ownership.ts';
+import type { PoolShare } from './pool-ownership.ts';
 import type { PoolMetrics } from './pool-metrics.ts';
 import { poolEvents, poolStatusFor } from './pool-status.ts';
 import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
@@ -56,7 +58,9 @@ interface ObservedPool {
   name: string;
   target: string;
   template: NodePoolTemplate;
+  /** The machines this pool drives: those it selects, less those another pool drives (pool-ownership.ts). */
   members: MachineObject[];
+  share: PoolShare<MachineObject>;
   states: MachineState[];
   memory: RolloutMemory;
   skewProblem: string | undefined;
@@ -96,7 +100,8 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
   if (!pool || pool.metadata?.deletionTimestamp) return undefined;
   const template = pool.spec.template;
   const target = templateRevision(template);
-  const members = poolMembers(deps.machines, pool);
+  const share = shareOf(pool, poolMembers(deps.machines, pool), deps.pools.list());
+  const members = share.owned;
   const states = members.map((m) =>
     machineStateFor(
       m,
@@ -112,6 +117,7 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
     target,
     template,
     members,
+    share,
     states,
     memory: rolloutMemoryFor(pool, target),
     skewProblem,
@@ -217,7 +223,7 @@ async function applyPlan(
     },
   );
 
-  await applyPoolState(deps, observed, plan, now);
+  await applyPoolState(deps, observed, plan, now, log);
 
   // Plan again only once the caches show what was written (see cache-sync.ts).
   await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, writtenMachines, 10_000, signal);
@@ -231,6 +237,7 @@ async function applyPoolState(
   observed: ObservedPool,
   plan: RolloutPlan,
   now: Date,
+  log: Logger,
 ): Promise<void> {
   const { client } = deps;
   const { pool, name, target, memory } = observed;
@@ -246,6 +253,7 @@ async function applyPoolState(
           blockedBy: `NodePool ${JSON.stringify(name)} held by the version-skew guard: ${observed.skewProblem}`,
         }
       : {}),
+    overlap: overlapCondition(observed.share),
     now,
   });
   if (stableJson(status) !== stableJson(pool.status ?? {})) {
@@ -263,8 +271,11 @@ async function applyPoolState(
       status,
       plan,
       (pool.spec.rollout?.waves ?? []).map((w) => w.name),
-    ))
+    )) {
+      if (event.reason === OVERLAP_REASONS.lost)
+        log.warn({ lost: observed.share.lost.length }, `machines left to other pools: ${event.note}`);
       await deps.events.record(pool, event.type, event.reason, 'Rollout', event.note);
+    }
   }
 
   const annotation = pool.metadata?.annotations?.[OperatorAnnotations.pausedAfterWave];

@@ -26,7 +26,7 @@ import { nodeChanged } from './node-changes.ts';
 import { nodePoolReconciler } from './nodepool-reconciler.ts';
 import { atMostEvery } from './pass-interval.ts';
 import { PoolLocks } from './pool-locks.ts';
-import { machineIndexers } from './pool-members.ts';
+import { machineIndexers, poolClaimChanged, poolsSharingMachinesWith } from './pool-members.ts';
 import { PoolMetrics } from './pool-metrics.ts';
 import { RemediationMetrics } from './remediation-metrics.ts';
 import { remediationReconciler } from './remediation-reconciler.ts';
@@ -62,7 +62,7 @@ export interface OperatorOptions {
   /** Namespace of the Lease and of ControllerRevisions. Default kok-system. */
   namespace?: string;
   /** /metrics, /healthz, /readyz; false for none. Default 0.0.0.0:8080. */
-  http?: { host?: string; port?: number } | false;
+  http?: { host?: string; port?: number; authorizeMetrics?: boolean } | false;
   /** Only Machines, Nodes and NodePools with these labels. Default: all. */
   labelSelector?: string;
   /** Default 10. */
@@ -193,6 +193,12 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       resyncPeriodMs: 60_000,
     })
     .watchPrimary(pools, changed<PoolObject>())
+    .watchMapped(
+      pools,
+      (pool) => poolsSharingMachinesWith(machines, pools.list(), pool).map((name) => ({ name })),
+      poolClaimChanged,
+    )
+    // Every pool that selects the machine, before and after the change: the one that drives it and the others.
     .watchMapped(machines, (machine) => poolsOf(machine), changed<MachineObject>(), machineChangedForRollout)
     .watchMapped(
       nodes,

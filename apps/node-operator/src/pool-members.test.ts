@@ -2,6 +2,7 @@ import type { Machine, NodePool } from '@kok/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { firstPoolOf } from './pool-members.ts';
+import { owningPool } from './pool-ownership.ts';
 import { isPoolMember } from './rollout-input.ts';
 
 const names = ['a', 'b', 'c'];
@@ -28,12 +29,18 @@ const machineOf = (m: { pool: string | undefined; tier: string | undefined }): M
 });
 
 describe('firstPoolOf', () => {
-  it('finds the same pool as walking the pools with isPoolMember, with and without selectors', () => {
+  it('finds the pool that drives each machine (owningPool), with and without selectors', () => {
     fc.assert(
       fc.property(fc.array(pool, { maxLength: 5 }), fc.array(machine, { maxLength: 8 }), (ps, ms) => {
         const pools = ps.map(nodePool);
         const find = firstPoolOf(pools);
-        for (const m of ms.map(machineOf)) expect(find(m)).toBe(pools.find((p) => isPoolMember(m, p)));
+        for (const m of ms.map(machineOf)) {
+          expect(find(m)).toBe(owningPool(m, pools));
+          // One pool selecting it: that one, as before pools could overlap.
+          const selecting = pools.filter((p) => isPoolMember(m, p));
+          if (new Set(selecting.map((p) => p.metadata?.name)).size <= 1)
+            expect(find(m)?.metadata?.name).toBe(selecting[0]?.metadata?.name);
+        }
       }),
     );
   });

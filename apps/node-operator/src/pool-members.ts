@@ -1,7 +1,8 @@
 import type { Machine, NodePool } from '@kok/api';
 import { Indexes } from '@kok/reconcile';
-import type { IndexFunc, Informer } from '@kok/reconcile';
+import type { IndexFunc, Informer, Predicate } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { poolsSelecting } from './pool-ownership.ts';
 import { isPoolMember } from './rollout-input.ts';
 
 /** Index of the Machine cache: `spec.pool`. */
@@ -30,17 +31,36 @@ export function poolMembers<M extends Machine & KubernetesObject>(
 }
 
 /**
- * `(machine) => pools.find((pool) => isPoolMember(machine, pool))`, without
- * walking the pools for each machine when none has a selector (the usual
- * case): then a machine's pool is the one its spec.pool names.
+ * `(machine) => the pool that drives it` (owningPool), for many machines:
+ * every controller that counts a pool's machines counts the same ones.
  */
 export function firstPoolOf<P extends NodePool>(pools: readonly P[]): (machine: Machine) => P | undefined {
-  if (pools.some((pool) => pool.spec.selector))
-    return (machine) => pools.find((p) => isPoolMember(machine, p));
-  const byName = new Map<string, P>();
-  for (const pool of pools) {
-    const name = pool.metadata?.name;
-    if (name !== undefined && !byName.has(name)) byName.set(name, pool);
-  }
-  return (machine) => (machine.spec?.pool === undefined ? undefined : byName.get(machine.spec.pool));
+  const selecting = poolsSelecting(pools);
+  return (machine) => selecting(machine)[0];
 }
+
+/**
+ * The other pools that select a machine `pool` selects: whether they drive it
+ * depends on `pool`, so they plan again when its selector changes, or it
+ * comes or goes. Called with the old and the new pool of an update, this
+ * covers the machines it selected and those it selects now.
+ */
+export function poolsSharingMachinesWith<P extends NodePool & KubernetesObject>(
+  machines: Informer<Machine & KubernetesObject>,
+  pools: readonly P[],
+  pool: P,
+): string[] {
+  const selecting = poolsSelecting(pools);
+  const names = new Set<string>();
+  for (const machine of poolMembers(machines, pool))
+    for (const other of selecting(machine)) names.add(other.metadata?.name ?? '');
+  names.delete(pool.metadata?.name ?? '');
+  return [...names].sort();
+}
+
+/** For NodePool → NodePool: what changes which machines a pool selects or claims. */
+export const poolClaimChanged: Predicate<NodePool & KubernetesObject> = {
+  update: (oldPool, newPool) =>
+    JSON.stringify(oldPool.spec.selector) !== JSON.stringify(newPool.spec.selector) ||
+    oldPool.metadata?.deletionTimestamp !== newPool.metadata?.deletionTimestamp,
+};

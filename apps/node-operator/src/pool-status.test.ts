@@ -48,3 +48,36 @@ describe('poolEvents', () => {
     expect(rollingBack).toEqual([{ type: 'Warning', reason: 'RollingBack', note }]);
   });
 });
+
+describe('MachinesOverlap', () => {
+  const plan = planRollout({
+    pool: 'workers',
+    spec: {},
+    targetRevision: 'r2',
+    machines: [],
+    now: NOW.getTime(),
+  });
+  const lost = {
+    type: 'MachinesOverlap',
+    status: 'True',
+    reason: 'SelectorOverlap',
+    message: '1 selected machines are driven by other pools and left alone here: m1 (by old)',
+  } as const;
+  const overlapEvents = (before: NodePool['status'], after: NonNullable<NodePool['status']>) =>
+    poolEvents(before, after, plan, []).filter((e) => e.reason === 'SelectorOverlap');
+
+  it('a pool that loses machines gets one Warning, not one per pass, and the condition clears with the overlap', () => {
+    const overlapping = poolStatusFor({ pool, plan, overlap: lost, now: NOW });
+    expect(overlapEvents(pool.status, overlapping)).toEqual([
+      { type: 'Warning', reason: 'SelectorOverlap', note: lost.message },
+    ]);
+    const again = poolStatusFor({ pool: { ...pool, status: overlapping }, plan, overlap: lost, now: NOW });
+    expect(overlapEvents(overlapping, again)).toEqual([]);
+    const cleared = poolStatusFor({ pool: { ...pool, status: again }, plan, now: NOW });
+    expect(cleared.conditions?.find((c) => c.type === 'MachinesOverlap')).toMatchObject({
+      status: 'False',
+      reason: 'NoOverlap',
+    });
+    expect(overlapEvents(again, cleared)).toEqual([]);
+  });
+});

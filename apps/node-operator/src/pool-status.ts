@@ -2,6 +2,7 @@ import { findCondition, NodePoolConditions, setCondition } from '@kok/api';
 import type { ConditionUpdate, NodePool, NodePoolStatus } from '@kok/api';
 import { listNames } from '@kok/rollout';
 import type { RolloutPlan } from '@kok/rollout';
+import { OVERLAP_REASONS, overlapCondition } from './pool-ownership.ts';
 
 /** Pauses that stop the pool until something changes (Paused=True); bakes and timed holds are part of rolling out. */
 const STOPPING_PAUSES: Readonly<Record<string, string>> = {
@@ -23,6 +24,8 @@ export interface PoolStatusInput {
   resumedAfterWave?: number;
   /** The version-skew guard holds the pool, and why. Default: not held. */
   blockedBy?: string;
+  /** The MachinesOverlap condition (see pool-ownership.ts). Default: no overlap. */
+  overlap?: ConditionUpdate;
   now: Date;
 }
 
@@ -32,6 +35,7 @@ export function poolStatusFor({
   plan,
   resumedAfterWave,
   blockedBy,
+  overlap = overlapCondition({ owned: [], lost: [], contested: [] }),
   now,
 }: PoolStatusInput): NodePoolStatus {
   const previous = pool.status ?? {};
@@ -85,6 +89,7 @@ export function poolStatusFor({
           message: rolledBackMessage(previous, plan),
         }
       : { type: NodePoolConditions.RolledBack, status: 'False', reason: 'NotRolledBack', message: '' },
+    overlap,
   ];
   let conditions = previous.conditions;
   for (const update of updates) conditions = setCondition(conditions, { ...update, ...g }, now);
@@ -188,5 +193,13 @@ export function poolEvents(
     });
   if (plan.complete && before?.currentRevision !== after.currentRevision)
     events.push({ type: 'Normal', reason: 'RolloutComplete', note: plan.message });
+  const wasOverlapping = findCondition(before?.conditions, NodePoolConditions.MachinesOverlap);
+  const overlap = findCondition(after.conditions, NodePoolConditions.MachinesOverlap);
+  // Once per new set of lost machines: a pool that loses machines to another must be told; the winner is not.
+  if (
+    overlap?.reason === OVERLAP_REASONS.lost &&
+    (wasOverlapping?.reason !== overlap.reason || wasOverlapping.message !== overlap.message)
+  )
+    events.push({ type: 'Warning', reason: OVERLAP_REASONS.lost, note: overlap.message });
   return events;
 }

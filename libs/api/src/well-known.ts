@@ -66,6 +66,8 @@ export const NodePoolConditions = {
   Paused: 'Paused',
   Degraded: 'Degraded',
   RolledBack: 'RolledBack',
+  /** The pool shares a Machine with another pool; only one of them drives it. */
+  MachinesOverlap: 'MachinesOverlap',
 } as const;
 
 export const ClusterConditions = {
