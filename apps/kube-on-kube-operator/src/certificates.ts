@@ -16,6 +16,28 @@ export type SignerName = 'ca' | 'frontProxyCA' | 'etcdCA';
 /** The user kube-apiserver is to kubelets (logs, exec, port-forward): its kubelet client certificate's CN. */
 export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
+/**
+ * The admin kubeconfig's user and group (kubeadm's kubeadm:cluster-admins
+ * pattern): the group is cluster-admin through a ClusterRoleBinding in the
+ * biz-cluster (biz-access.ts), so deleting that binding revokes every admin
+ * kubeconfig at once, which a system:masters certificate never allows.
+ */
+export const ADMIN_USER = 'kok-admin';
+export const CLUSTER_ADMINS_GROUP = 'kok:cluster-admins';
+
+/** The node-operator's user: bound to exactly the ClusterRole of its chart (biz-access.ts). */
+export const NODE_OPERATOR_USER = 'kok:node-operator';
+
+/**
+ * The break-glass identity (kubeadm's super-admin.conf): system:masters, which
+ * RBAC cannot restrict. Never stored: the operator mints one in memory, valid
+ * SUPER_ADMIN_VALIDITY_MS, for each install of RBAC into the biz-cluster,
+ * because the bindings that empower the other identities are what it installs.
+ */
+export const SUPER_ADMIN_USER = 'kok-super-admin';
+export const SUPER_ADMIN_GROUP = 'system:masters';
+export const SUPER_ADMIN_VALIDITY_MS = 60 * 60 * 1000;
+
 export interface CertificateAuthoritySpec {
   kind: 'ca';
   signer: SignerName;
@@ -116,7 +138,6 @@ export function pkiSpecs(inputs: PkiInputs): PkiSpec[] {
   const { names, endpoint } = inputs;
   const s = names.secrets;
   const internalServer = `https://${names.apiServerServiceHost}:${inputs.cluster.apiServer.service.port}`;
-  // system:masters for the admin and node-operator: the biz-cluster has no RBAC bindings of ours yet.
   const kubeconfig = (secretName: string, commonName: string, organizations: string[], server: string) =>
     ({
       kind: 'kubeconfig',
@@ -196,9 +217,10 @@ export function pkiSpecs(inputs: PkiInputs): PkiSpec[] {
       usages: ['server', 'client'],
       ...etcdPeerSANs(names),
     },
-    kubeconfig(s.adminKubeconfig, 'kok-admin', ['system:masters'], endpoint.url),
+    // No system:masters in any stored credential: RBAC in the biz-cluster decides, and a binding can be deleted.
+    kubeconfig(s.adminKubeconfig, ADMIN_USER, [CLUSTER_ADMINS_GROUP], endpoint.url),
     kubeconfig(s.controllerManagerKubeconfig, 'system:kube-controller-manager', [], internalServer),
     kubeconfig(s.schedulerKubeconfig, 'system:kube-scheduler', [], internalServer),
-    kubeconfig(s.nodeOperatorKubeconfig, 'kok:node-operator', ['system:masters'], internalServer),
+    kubeconfig(s.nodeOperatorKubeconfig, NODE_OPERATOR_USER, [], internalServer),
   ];
 }

@@ -1,4 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { describeCertificate, isSignedBy } from '@kok/pki';
 import { describe, expect, it } from 'vitest';
 import { apiServerSANs, etcdPeerSANs, etcdServerSANs, pkiSpecs } from './certificates.ts';
@@ -71,6 +72,48 @@ describe('subject alternative names', () => {
       dnsNames: ['*.prod-etcd.fleet.svc', 'localhost'],
       ipAddresses: ['127.0.0.1'],
     });
+  });
+});
+
+/** CN and O of the client certificate in a kubeconfig Secret. */
+function kubeconfigSubject(secret: V1Secret | undefined): {
+  commonName: string;
+  organizations: readonly string[];
+} {
+  const config = new KubeConfig();
+  config.loadFromString(text(secret, KUBECONFIG_KEY));
+  const { commonName, organizations } = describeCertificate(
+    Buffer.from(config.getCurrentUser()?.certData ?? '', 'base64').toString(),
+  );
+  return { commonName, organizations };
+}
+
+describe('PKI subjects', () => {
+  // Who each credential is to the biz apiserver: system:masters (which RBAC cannot limit or revoke) is in none.
+  it.each([
+    ['prod-apiserver-serving', 'kube-apiserver', []],
+    ['prod-apiserver-etcd-client', 'kube-apiserver-etcd-client', []],
+    ['prod-apiserver-kubelet-client', 'kube-apiserver-kubelet-client', []],
+    ['prod-front-proxy-client', 'front-proxy-client', []],
+    ['prod-etcd-server', 'prod-etcd-server', []],
+    ['prod-etcd-peer', 'prod-etcd-peer', []],
+    ['prod-admin-kubeconfig', 'kok-admin', ['kok:cluster-admins']],
+    ['prod-controller-manager-kubeconfig', 'system:kube-controller-manager', []],
+    ['prod-scheduler-kubeconfig', 'system:kube-scheduler', []],
+    ['prod-node-operator-kubeconfig', 'kok:node-operator', []],
+  ] as const)('%s is CN=%s, O=%j', async (secretName, commonName, organizations) => {
+    const spec = pkiSpecs(inputs()).find((s) => s.secretName === secretName);
+    expect(spec).toMatchObject({ commonName, organizations });
+    const secret = byName(await ensurePki(pkiSpecs(inputs()), new Map())).get(secretName);
+    const subject =
+      spec?.kind === 'kubeconfig' ? kubeconfigSubject(secret) : describeCertificate(text(secret, 'tls.crt'));
+    expect(subject).toMatchObject({ commonName, organizations });
+  });
+
+  it('no stored credential is in system:masters', () => {
+    for (const spec of pkiSpecs(inputs()))
+      if (spec.kind === 'certificate' || spec.kind === 'kubeconfig')
+        expect(spec.organizations, spec.secretName).not.toContain('system:masters');
   });
 });
 
@@ -149,6 +192,31 @@ describe('ensurePki', () => {
         text(before.get('prod-ca'), 'tls.crt'),
       ),
     ).toBe(true);
+  });
+
+  it('moves admin and node-operator kubeconfigs made with system:masters (by an older operator) to their own subjects, and nothing else', async () => {
+    const specs = pkiSpecs(inputs());
+    const older = specs.map((spec) =>
+      spec.kind === 'kubeconfig' &&
+      (spec.secretName === 'prod-admin-kubeconfig' || spec.secretName === 'prod-node-operator-kubeconfig')
+        ? { ...spec, organizations: ['system:masters'] }
+        : spec,
+    );
+    const before = byName(await ensurePki(older, new Map()));
+    expect(kubeconfigSubject(before.get('prod-admin-kubeconfig')).organizations).toEqual(['system:masters']);
+    const after = byName(await ensurePki(specs, before));
+    const changed = [...after.keys()].filter(
+      (name) => JSON.stringify(after.get(name)?.data) !== JSON.stringify(before.get(name)?.data),
+    );
+    expect(changed.sort()).toEqual(['prod-admin-kubeconfig', 'prod-node-operator-kubeconfig']);
+    expect(kubeconfigSubject(after.get('prod-admin-kubeconfig'))).toEqual({
+      commonName: 'kok-admin',
+      organizations: ['kok:cluster-admins'],
+    });
+    expect(kubeconfigSubject(after.get('prod-node-operator-kubeconfig'))).toEqual({
+      commonName: 'kok:node-operator',
+      organizations: [],
+    });
   });
 
   it('reissues only the serving certificate and admin kubeconfig when certSANs and the endpoint change, keeping the CA', async () => {

@@ -58,7 +58,7 @@ import { clusterType, persistentVolumeClaimType, secretType, typeOfKind } from '
 import { contentHash } from './template-hash.ts';
 import type { NodeTier, NodeTierReport } from './node-api/node-tier.ts';
 import { withNodeTier } from './node-api/node-tier.ts';
-import { KUBECONFIG_KEY } from './pki-material.ts';
+import { superAdminKubeconfig } from './node-api/super-admin.ts';
 import { isDeletionProtected, teardownStep } from './teardown.ts';
 import {
   expiredGate,
@@ -462,10 +462,7 @@ function reconcileNodeTier(
   now: Date,
   log: Logger,
 ): Promise<NodeTierReport> {
-  const { names } = context;
-  const admin = caches.secrets.getByName(names.namespace, names.secrets.adminKubeconfig)?.data?.[
-    KUBECONFIG_KEY
-  ];
+  const { names, endpoint, pki } = context;
   return nodeTier.reconcile(
     {
       cluster,
@@ -473,7 +470,7 @@ function reconcileNodeTier(
       apiServerReady: rendered.some((r) => r.component.name === 'apiServer' && r.status.availableAtDesired),
       halted,
       observedDeployment: caches.deployments.getByName(names.namespace, names.nodeOperator),
-      adminKubeconfig: admin === undefined ? undefined : Buffer.from(admin, 'base64').toString(),
+      superAdminKubeconfig: pki && (() => superAdminKubeconfig(pki, names, endpoint, now)),
       now,
     },
     log,

@@ -1,8 +1,9 @@
 /**
- * How the operator reaches a biz-cluster's apiserver. The admin kubeconfig
- * names status.endpoint: the apiserver Service's DNS name inside the
- * meta-cluster (or the LoadBalancer's address), which resolves when the
- * operator runs there, as the chart deploys it. An operator run elsewhere
+ * How the operator reaches a biz-cluster's apiserver. Its kubeconfig (the
+ * operator's own, minted by super-admin.ts) names status.endpoint: the
+ * apiserver Service's DNS name inside the meta-cluster (or the LoadBalancer's
+ * address), which resolves when the operator runs there, as the chart deploys
+ * it. An operator run elsewhere
  * (a laptop, a test, the local pod runtime) can dial a Ready apiserver pod's
  * address instead, keeping the Service name for TLS: it is in the serving
  * certificate's SANs.
@@ -18,8 +19,8 @@ import { selectorLabels } from '../names.ts';
 export interface BizTarget {
   names: ClusterNames;
   endpoint: Endpoint;
-  /** The admin kubeconfig of the biz-cluster, as its Secret holds it. */
-  adminKubeconfig: string;
+  /** The kubeconfig to dial with: the operator's short-lived one (super-admin.ts). */
+  kubeconfig: string;
   /** The meta-cluster. */
   meta: KubeClient;
 }
@@ -27,7 +28,7 @@ export interface BizTarget {
 /** The kubeconfig to reach a biz-cluster with; throws saying why it cannot be reached. */
 export type BizDialer = (target: BizTarget) => Promise<KubeConfig>;
 
-/** `endpoint`: the admin kubeconfig as it is. `pod-ip`: a Ready apiserver pod's address (needs `list pods`). */
+/** `endpoint`: the kubeconfig as it is. `pod-ip`: a Ready apiserver pod's address (needs `list pods`). */
 export type BizDialMode = 'endpoint' | 'pod-ip';
 
 export const BIZ_DIAL_MODES: readonly BizDialMode[] = ['endpoint', 'pod-ip'];
@@ -36,9 +37,9 @@ export function bizDialer(mode: BizDialMode): BizDialer {
   return mode === 'pod-ip' ? dialApiServerPod : dialEndpoint;
 }
 
-const dialEndpoint: BizDialer = async ({ adminKubeconfig }) => {
+const dialEndpoint: BizDialer = async ({ kubeconfig }) => {
   const config = new KubeConfig();
-  config.loadFromString(adminKubeconfig);
+  config.loadFromString(kubeconfig);
   return config;
 };
 

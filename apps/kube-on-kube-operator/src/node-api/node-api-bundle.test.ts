@@ -9,7 +9,8 @@ import { resolveCluster } from '../cluster-spec.ts';
 import { endpointOf } from '../endpoint.ts';
 import { clusterNames } from '../names.ts';
 import { agentAccessObjects } from './agent-access.ts';
-import { bundleTypeOf, nodeApiBundle } from './node-api-bundle.ts';
+import { CLUSTER_ADMINS_BINDING, clusterAdminsBinding, nodeOperatorAccessObjects } from './biz-access.ts';
+import { bundleTypeOf, clusterAccessBundle, nodeApiBundle } from './node-api-bundle.ts';
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const documents = (path: string) =>
@@ -74,15 +75,29 @@ describe('the node API bundle', () => {
     const last = (kind: string) => order.lastIndexOf(kind);
     expect(last('CustomResourceDefinition')).toBeLessThan(first('ValidatingAdmissionPolicy'));
     expect(first('Namespace')).toBeLessThan(first('Role'));
-    // No RoleBinding: each agent's binding comes from the node-operator, per Machine.
-    expect(order).not.toContain('RoleBinding');
+    // The one RoleBinding is the node-operator's Lease; each agent's comes from the node-operator, per Machine.
+    expect(order.filter((kind) => kind === 'RoleBinding')).toHaveLength(1);
+    expect(first('Role')).toBeLessThan(first('RoleBinding'));
     expect(first('ValidatingAdmissionPolicy')).toBeLessThan(first('ValidatingAdmissionPolicyBinding'));
     expect(first('ClusterRole')).toBeLessThan(first('ClusterRoleBinding'));
   });
 
+  it("installs the node-operator's role and the admin kubeconfig's binding with the node API; with the node-operator disabled, the admin binding alone", () => {
+    const names = (objects: readonly KubernetesObject[]) =>
+      objects.map((o) => `${o.kind}/${o.metadata?.name}`);
+    const full = names(nodeApiBundle().objects);
+    for (const obj of [...nodeOperatorAccessObjects, clusterAdminsBinding])
+      expect(full).toContain(`${obj.kind}/${obj.metadata?.name}`);
+    const access = clusterAccessBundle();
+    expect(names(access.objects)).toEqual([`ClusterRoleBinding/${CLUSTER_ADMINS_BINDING}`]);
+    expect(access.crdNames).toEqual([]);
+    expect(access.hash).not.toBe(nodeApiBundle().hash);
+  });
+
   it('knows the REST type of every object it holds, and its hash is a function of its content', () => {
     const bundle = nodeApiBundle();
-    for (const obj of bundle.objects) expect(bundleTypeOf(obj).kind).toBe(obj.kind);
+    for (const obj of [...bundle.objects, ...clusterAccessBundle().objects])
+      expect(bundleTypeOf(obj).kind).toBe(obj.kind);
     expect(nodeApiBundle().hash).toBe(bundle.hash);
     expect(bundle.hash).toMatch(/^[0-9a-f]{16}$/);
   });

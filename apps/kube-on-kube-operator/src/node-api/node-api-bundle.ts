@@ -5,7 +5,9 @@
  * node agents' RBAC and admission policy, and the RBAC of kubelet TLS
  * bootstrap (@kok/pki nodeBootstrapRbac): holders of a bootstrap token may ask
  * for a node client certificate, which is approved; Nodes renew their own; the
- * apiserver's kubelet client may reach kubelets.
+ * apiserver's kubelet client may reach kubelets (system:kubelet-api-admin).
+ * Then the node-operator's own role and the admin kubeconfig's cluster-admin
+ * binding (biz-access.ts): the credentials of both depend on them.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ALL_RESOURCES, customResourceDefinition, NODES_GROUP } from '@kok/api';
@@ -15,6 +17,7 @@ import { resourceType } from '@kok/reconcile';
 import { APISERVER_KUBELET_CLIENT_USER } from '../certificates.ts';
 import { contentHash } from '../template-hash.ts';
 import { agentAccessObjects } from './agent-access.ts';
+import { clusterAdminsBinding, nodeOperatorAccessObjects } from './biz-access.ts';
 
 export interface NodeApiBundle {
   /** CRDs first: the rest (the policy names machines) refers to them. */
@@ -31,8 +34,20 @@ export function nodeApiBundle(): NodeApiBundle {
     ...crds,
     ...agentAccessObjects,
     ...nodeBootstrapRbac(APISERVER_KUBELET_CLIENT_USER),
+    ...nodeOperatorAccessObjects,
+    clusterAdminsBinding,
   ];
   return { objects, crdNames: crds.map((c) => c.metadata.name), hash: contentHash(objects) };
+}
+
+/**
+ * What a biz-cluster gets while its node-operator is disabled: only the
+ * binding that makes the admin kubeconfig cluster-admin (the full bundle
+ * holds it too).
+ */
+export function clusterAccessBundle(): NodeApiBundle {
+  const objects = [clusterAdminsBinding];
+  return { objects, crdNames: [], hash: contentHash(objects) };
 }
 
 export const crdType = resourceType(

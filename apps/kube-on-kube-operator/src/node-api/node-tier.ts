@@ -1,9 +1,11 @@
 /**
  * The node tier of a Cluster, after its control plane and never holding it:
  * once the biz apiserver is Available at the desired version, the nodes.kok.dev
- * API (CRDs, node-agent RBAC and admission policy, kubelet bootstrap RBAC) is
- * server-side applied into the biz-cluster, then the node-operator Deployment
- * runs against it. Its trouble shows in NodeAPIInstalled and
+ * API (CRDs, node-agent RBAC and admission policy, kubelet bootstrap RBAC, the
+ * node-operator's role, the admin kubeconfig's cluster-admin binding) is
+ * server-side applied into the biz-cluster, as a short-lived system:masters
+ * identity minted for the install (super-admin.ts), then the node-operator
+ * Deployment runs against it. Its trouble shows in NodeAPIInstalled and
  * NodeOperatorAvailable only: the Cluster stays Available and is not Degraded
  * because of it.
  *
@@ -25,7 +27,7 @@ import { clusterType, deploymentType } from '../resource-types.ts';
 import type { BizDialer, BizDialMode } from './biz-connection.ts';
 import { bizDialer } from './biz-connection.ts';
 import type { NodeApiBundle } from './node-api-bundle.ts';
-import { bundleTypeOf, crdType, nodeApiBundle } from './node-api-bundle.ts';
+import { bundleTypeOf, clusterAccessBundle, crdType, nodeApiBundle } from './node-api-bundle.ts';
 
 /** On the Cluster: the hash of the node API bundle last installed in its biz-cluster. */
 export const NODE_API_HASH_ANNOTATION = 'clusters.kok.dev/node-api-hash';
@@ -51,8 +53,11 @@ export interface NodeTierInputs {
   /** The control plane is held after a rollback: nothing new is written. */
   halted: boolean;
   observedDeployment: V1Deployment | undefined;
-  /** The biz-cluster's admin kubeconfig, once its Secret exists. */
-  adminKubeconfig: string | undefined;
+  /**
+   * Mints the short-lived system:masters kubeconfig the bundle is installed
+   * with (super-admin.ts); undefined until the PKI exists.
+   */
+  superAdminKubeconfig: (() => Promise<string>) | undefined;
   now: Date;
 }
 
@@ -89,6 +94,7 @@ const unreachableHints: Record<BizDialMode | 'custom', string> = {
 };
 
 let bundle: NodeApiBundle | undefined;
+let accessBundle: NodeApiBundle | undefined;
 
 /** Applies the node tier of Clusters; one per operator (it keeps the retry pacing of each Cluster). */
 export class NodeTier {
@@ -115,43 +121,62 @@ export class NodeTier {
 
   async reconcile(inputs: NodeTierInputs, log: Logger): Promise<NodeTierReport> {
     bundle ??= nodeApiBundle();
+    accessBundle ??= clusterAccessBundle();
     // Every field, always: the status is merge-patched, so a field left out would keep its old value.
     const report: NodeTierReport = { conditions: [], nodeOperator: { replicas: 0, ready: 0, version: '' } };
-    const api = await this.#nodeApi(inputs, bundle, report, log);
+    const api = await this.#nodeApi(inputs, bundle, accessBundle, report, log);
     await this.#nodeOperator(inputs, api, report, log);
     return report;
   }
 
-  /** Installs the node API when due; true once the current bundle is in. */
+  /**
+   * Installs the node API when due; true once the current bundle is in. While
+   * the node-operator is disabled, only the admin kubeconfig's binding is
+   * installed (unless a full bundle already holds it), and the condition says
+   * the node API is not.
+   */
   async #nodeApi(
     inputs: NodeTierInputs,
-    current: NodeApiBundle,
+    full: NodeApiBundle,
+    clusterAccess: NodeApiBundle,
     report: NodeTierReport,
     log: Logger,
   ): Promise<{ installed: boolean; reason: string }> {
     const { cluster, context, now } = inputs;
+    const enabled = context.cluster.nodeOperator.enabled;
+    const recorded = cluster.metadata.annotations?.[NODE_API_HASH_ANNOTATION];
+    const current = enabled ? full : clusterAccess;
     const set = (status: boolean, reason: string, message: string) => {
+      // Disabled, only the admin binding is installed: the condition says the node API is not, or why that binding failed.
+      const failed = reason === 'InstallFailed' || reason === 'BizAPIServerUnreachable';
+      if (!enabled && !failed) {
+        const kept =
+          recorded && recorded !== clusterAccess.hash ? ` (bundle ${recorded} stays as it was)` : '';
+        report.conditions.push({
+          type: NODE_API_INSTALLED,
+          status: false,
+          reason: 'NodeOperatorDisabled',
+          message: `not installed while spec.nodeOperator.enabled is false${kept}`,
+        });
+        return { installed: false, reason: 'NodeOperatorDisabled' };
+      }
       report.conditions.push({ type: NODE_API_INSTALLED, status, reason, message });
       return { installed: status, reason };
     };
-    const recorded = cluster.metadata.annotations?.[NODE_API_HASH_ANNOTATION];
-    const what = `the nodes.kok.dev CRDs (${current.crdNames.length}), the node-agent RBAC and admission policy, the kubelet bootstrap RBAC`;
-    if (recorded === current.hash)
+    const what = enabled
+      ? `the nodes.kok.dev CRDs (${current.crdNames.length}), the node-agent RBAC and admission policy, the kubelet bootstrap RBAC, the node-operator's and the admin kubeconfig's RBAC`
+      : `the admin kubeconfig's cluster-admin binding`;
+    // A full bundle holds the admin binding too.
+    if (recorded === current.hash || (!enabled && recorded === full.hash))
       return set(true, 'Installed', `${what} are installed (bundle ${current.hash})`);
-    if (!context.cluster.nodeOperator.enabled)
-      return set(
-        false,
-        'NodeOperatorDisabled',
-        `not installed while spec.nodeOperator.enabled is false${recorded ? ` (bundle ${recorded} stays as it was)` : ''}`,
-      );
     if (!inputs.apiServerReady)
       return set(
         false,
         'WaitingForAPIServer',
         `${what} are installed once the biz apiserver is Available at ${context.cluster.version}`,
       );
-    if (!inputs.adminKubeconfig)
-      return set(false, 'WaitingForKubeconfig', `the admin kubeconfig Secret is not there yet`);
+    if (!inputs.superAdminKubeconfig)
+      return set(false, 'WaitingForPKI', `the cluster CA is not there yet to sign the operator's credential`);
 
     const key = cluster.metadata.uid ?? `${context.names.namespace}/${context.names.cluster}`;
     const retry = this.#retries.get(key);
@@ -167,7 +192,7 @@ export class NodeTier {
       const config = await this.#dial({
         names: context.names,
         endpoint: context.endpoint,
-        adminKubeconfig: inputs.adminKubeconfig,
+        kubeconfig: await inputs.superAdminKubeconfig(),
         meta: this.#meta,
       });
       server = config.getCurrentCluster()?.server ?? server;
