@@ -115,7 +115,12 @@ try {
     spec: {
       versions: versions.map((version, i) => ({
         version,
-        artifact: { url: server.urlOf(artifacts[i]?.name ?? ''), sha256: artifacts[i]?.sha256 ?? '' },
+        // The local artifact server is plain http.
+        artifact: {
+          url: server.urlOf(artifacts[i]?.name ?? ''),
+          sha256: artifacts[i]?.sha256 ?? '',
+          allowInsecureHttp: true,
+        },
       })),
       install: { method: 'Archive', path: '/usr/local/lib/payload' },
       service: { type: 'Process', command: ['$(KOK_ROOT)/usr/local/lib/payload/run'] },

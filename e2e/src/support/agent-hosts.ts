@@ -61,7 +61,8 @@ export async function startCatalog(
   const server = await startArtifactServer(dir);
   const entry = (version: string, artifact: BuiltArtifact) => ({
     version,
-    artifact: { url: server.urlOf(artifact.name), sha256: artifact.sha256 },
+    // The local artifact server is plain http.
+    artifact: { url: server.urlOf(artifact.name), sha256: artifact.sha256, allowInsecureHttp: true },
   });
   const kubelet: ComponentSpec = {
     versions: kubeletVersions.map((v) =>

@@ -3,6 +3,7 @@
  * tells the node agent how to install, run, check and observe one piece of
  * host software, Kubernetes or not.
  */
+import { DEFAULT_ARTIFACT_MAX_SIZE_BYTES, MAX_ARTIFACT_MAX_SIZE_BYTES } from './artifact-limits.ts';
 import { cel } from './cel-rule.ts';
 import { absolutePathRule, componentVersion, conditions, observedGeneration } from './common-schemas.ts';
 import { resourceSchema } from './resource-schema.ts';
@@ -19,16 +20,46 @@ function absolutePath(description: string) {
   return s.string(description, { maxLength: 1024, minLength: 1, rules: [absolutePathRule] });
 }
 
-export const ComponentArtifact = s.object('Where the agent downloads this version from.', {
-  url: s.string('https://, http:// or file:// URL of the artifact.', {
-    maxLength: 2048,
-    pattern: '^(https?|file)://',
-  }),
-  sha256: s.string('Hex SHA-256 of the artifact; the agent refuses anything else.', {
-    maxLength: 64,
-    pattern: '^[a-f0-9]{64}$',
-  }),
-});
+export const ComponentArtifact = s.object(
+  'Where the agent downloads this version from.',
+  {
+    url: s.string(
+      'https://, http:// or file:// URL of the artifact. A redirect is not followed. http:// needs allowInsecureHttp; file:// is read from the host itself.',
+      { maxLength: 2048, pattern: '^(https?|file)://' },
+    ),
+    sha256: s.string('Hex SHA-256 of the artifact; the agent refuses anything else.', {
+      maxLength: 64,
+      pattern: '^[a-f0-9]{64}$',
+    }),
+    maxSizeBytes: s.optional(
+      s.integer(
+        'The most bytes the agent downloads: a larger artifact is refused, and the download stops as soon as more arrive. 1 to 17179869184 (16 GiB). Default 536870912 (512 MiB).',
+        {
+          minimum: 1,
+          maximum: MAX_ARTIFACT_MAX_SIZE_BYTES,
+          format: 'int64',
+          default: DEFAULT_ARTIFACT_MAX_SIZE_BYTES,
+        },
+      ),
+    ),
+    allowInsecureHttp: s.optional(
+      s.boolean(
+        'Accept a plain http:// url. The sha256 still decides what is installed, but anyone on the path can read the artifact or withhold it. Default false.',
+      ),
+    ),
+  },
+  {
+    rules: [
+      cel<{ url: string; allowInsecureHttp?: boolean }>({
+        rule: "!self.url.startsWith('http://') || (has(self.allowInsecureHttp) && self.allowInsecureHttp)",
+        message:
+          'artifact.url is plain http://: use an https:// URL, or set artifact.allowInsecureHttp: true to accept http',
+        fieldPath: '.url',
+        check: (self) => !self.url.startsWith('http://') || self.allowInsecureHttp === true,
+      }),
+    ],
+  },
+);
 
 export const ComponentSpec = s.object('How the agent handles this software.', {
   versions: s.mapList(

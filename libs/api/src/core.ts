@@ -41,5 +41,6 @@ export {
   nodeAgentGrantName,
   type GrantObject,
 } from './node-agent-grant.ts';
+export { DEFAULT_ARTIFACT_MAX_SIZE_BYTES, MAX_ARTIFACT_MAX_SIZE_BYTES } from './artifact-limits.ts';
 export { goDurationMs } from './go-duration.ts';
 export { API_VERSION_V1ALPHA1, CLUSTERS_GROUP, KOK_CATEGORY, NODES_GROUP } from './resource.ts';

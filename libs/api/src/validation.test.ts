@@ -31,6 +31,26 @@ describe('validators', () => {
     expect(validate('NodePool', mixed)).toEqual([]);
   });
 
+  it('accepts a plain http:// artifact only with allowInsecureHttp, and https:// and file:// without it', () => {
+    const withUrl = (url: string, allowInsecureHttp?: boolean) => {
+      const component = example('Component');
+      const [first] = (component.spec as { versions: { artifact: Record<string, unknown> }[] }).versions;
+      if (first)
+        Object.assign(first.artifact, {
+          url,
+          ...(allowInsecureHttp === undefined ? {} : { allowInsecureHttp }),
+        });
+      return component;
+    };
+    const refusals = (url: string, allowInsecureHttp?: boolean) =>
+      validate('Component', withUrl(url, allowInsecureHttp)).map((e) => e.field);
+    expect(refusals('http://127.0.0.1:8080/kubelet', true)).toEqual([]);
+    expect(refusals('http://127.0.0.1:8080/kubelet', false)).toEqual(['spec.versions[0].artifact.url']);
+    expect(refusals('http://127.0.0.1:8080/kubelet')).toEqual(['spec.versions[0].artifact.url']);
+    expect(refusals('https://artifacts.example.internal/kubelet')).toEqual([]);
+    expect(refusals('file:///var/lib/kok/kubelet')).toEqual([]);
+  });
+
   it('has at least 30 invalid objects, covering every kind', () => {
     expect(INVALID_OBJECTS.length).toBeGreaterThanOrEqual(30);
     expect(new Set(INVALID_OBJECTS.map((c) => c.kind))).toEqual(new Set(KINDS));

@@ -273,6 +273,33 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
       message: 'should match',
     },
   ),
+  invalid(
+    'component artifact is plain http without allowInsecureHttp',
+    'Component',
+    (s) => (s.versions[0].artifact.url = 'http://artifacts.example.internal/kubelet'),
+    {
+      field: 'spec.versions[0].artifact.url',
+      message: 'artifact.url is plain http://: use an https:// URL, or set artifact.allowInsecureHttp: true',
+    },
+  ),
+  invalid(
+    'component artifact size cap is above 16 GiB',
+    'Component',
+    (s) => (s.versions[0].artifact.maxSizeBytes = 16 * 1024 ** 3 + 1),
+    {
+      field: 'spec.versions[0].artifact.maxSizeBytes',
+      message: 'should be less than or equal to 17179869184',
+    },
+  ),
+  invalid(
+    'component artifact size cap is zero',
+    'Component',
+    (s) => (s.versions[0].artifact.maxSizeBytes = 0),
+    {
+      field: 'spec.versions[0].artifact.maxSizeBytes',
+      message: 'should be greater than or equal to 1',
+    },
+  ),
   invalid('component has no versions', 'Component', (s) => (s.versions = []), {
     field: 'spec.versions',
     message: 'should have at least 1 items',
