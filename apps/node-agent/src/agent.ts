@@ -22,6 +22,7 @@ import { pino } from 'pino';
 import { AgentMetrics } from './agent-metrics.ts';
 import { modeOf, removeTempLeftovers, sha256OfFile, writeFileAtomic } from './atomic-file.ts';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
+import { ArtifactRefusedError, isArtifactRefusal } from './artifact-limits.ts';
 import type { InstallMethod } from './artifact-store.ts';
 import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
 import { isDisruptive, planConvergence } from './convergence-plan.ts';
@@ -114,7 +115,7 @@ export class NodeAgent {
   readonly #health = new Map<string, { tracker: HealthTracker; timer: NodeJS.Timeout; key: string }>();
   /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
   readonly #lastWritten = new Map<string, string>();
-  /** `name@version@sha256` of artifacts that failed verification; retried only when the catalog changes. */
+  /** Artifacts refused (by refusalKey), with what the Machine says of each; retried only when the catalog entry changes. */
   readonly #refused = new Map<string, string>();
   /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
   readonly #versionReports = new Map<string, VersionReport>();
@@ -425,8 +426,7 @@ export class NodeAgent {
     if (!isDisruptive(plan)) {
       for (const step of plan.steps) await this.#apply(step, plan, desired);
       this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
-      if (refused.size === 0 || this.#run.error?.reason !== 'ArtifactChecksumMismatch')
-        this.#run.error = undefined;
+      if (refused.size === 0 || !isArtifactRefusal(this.#run.error?.reason)) this.#run.error = undefined;
       await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
       if (remediation)
         this.#run.operation = operation(
@@ -469,7 +469,7 @@ export class NodeAgent {
       try {
         await this.#apply(step, plan, desired);
       } catch (error) {
-        if (error instanceof ChecksumMismatchError && step.kind === 'install') {
+        if (error instanceof ArtifactRefusedError && step.kind === 'install') {
           await this.#refuse(machine, step.component, error);
         } else {
           const message = boundedText(`${describeStep(step)} failed: ${errorMessage(error)}`);
@@ -492,7 +492,7 @@ export class NodeAgent {
     await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
     if (Object.keys(this.#journal.state.pending).length === 0)
       await this.#journal.update((s) => ({ ...s, touchedDirs: [] }));
-    const refusedNow = this.#run.error?.reason === 'ArtifactChecksumMismatch';
+    const refusedNow = isArtifactRefusal(this.#run.error?.reason);
     this.#run.operation = operation(
       type,
       refusedNow ? 'Failed' : 'Succeeded',
@@ -794,16 +794,20 @@ export class NodeAgent {
   async #refuse(
     machine: MachineObject,
     component: DesiredComponent,
-    error: ChecksumMismatchError,
+    error: ArtifactRefusedError,
   ): Promise<void> {
-    this.#refused.set(refusalKey(component), component.version);
-    this.metrics.checksumMismatches.inc();
+    this.#refused.set(refusalKey(component), `${component.version} ${error.summary}`);
     const message =
-      `${component.name} ${component.version} not installed: artifact ${error.url} has sha256 ${error.actual}, ` +
-      `the Component catalog expects ${error.expected}`;
-    this.#run.error = { reason: 'ArtifactChecksumMismatch', message };
-    this.log.error({ component: component.name, expected: error.expected, actual: error.actual }, message);
-    await this.#events.record(machine, 'Warning', 'ArtifactChecksumMismatch', 'Install', message);
+      error instanceof ChecksumMismatchError
+        ? `${component.name} ${component.version} not installed: artifact ${error.url} has sha256 ${error.actual}, ` +
+          `the Component catalog expects ${error.expected}`
+        : boundedText(`${component.name} ${component.version}: ${error.message}`);
+    if (error instanceof ChecksumMismatchError) {
+      this.metrics.checksumMismatches.inc();
+      this.log.error({ component: component.name, expected: error.expected, actual: error.actual }, message);
+    } else this.log.error({ component: component.name, reason: error.reason }, message);
+    this.#run.error = { reason: error.reason, message };
+    await this.#events.record(machine, 'Warning', error.reason, 'Install', message);
   }
 
   #serviceDefinition(component: DesiredComponent): ServiceDefinition {
@@ -933,9 +937,7 @@ export class NodeAgent {
         health: tracker?.health ?? 'Unknown',
         hasHealthCheck: tracker !== undefined,
         healthMessage: tracker?.message ?? '',
-        refusal: this.#refused.has(refusalKey(c))
-          ? `${c.version} refused: artifact sha256 does not match the catalog`
-          : undefined,
+        refusal: this.#refused.get(refusalKey(c)),
         ...(c.versionCheck && seen?.current
           ? { versionReport: await this.#versionReport(c.name, seen.current, c.versionCheck) }
           : {}),
@@ -983,8 +985,10 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Any change to the version's artifact in the catalog (its URL, hash, cap or opt-in) lifts a refusal. */
 function refusalKey(component: DesiredComponent): string {
-  return `${component.name}@${component.version}@${component.artifact.sha256}`;
+  const { url, sha256, maxSizeBytes, allowInsecureHttp } = component.artifact;
+  return JSON.stringify([component.name, component.version, url, sha256, maxSizeBytes, allowInsecureHttp]);
 }
 
 function healthValue(health: Health): number {

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   chmodSync,
   existsSync,
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ArtifactTooLargeError, InsecureArtifactUrlError } from './artifact-limits.ts';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import { sha256Of, TEMP_PREFIX } from './atomic-file.ts';
 import { startArtifactServer } from './fixtures/artifact-server.ts';
@@ -42,9 +45,10 @@ afterEach(async () => {
   rmSync(artifactsDir, { recursive: true, force: true });
 });
 
+/** A containerd archive on the local (plain http) artifact server. */
 function artifact(version: string) {
   const built = containerdArtifact(artifactsDir, version);
-  return { url: server.urlOf(built.name), sha256: built.sha256 };
+  return { url: server.urlOf(built.name), sha256: built.sha256, allowInsecureHttp: true };
 }
 
 describe('artifact store', () => {
@@ -61,7 +65,7 @@ describe('artifact store', () => {
   it('refuses an artifact whose sha256 differs, naming both hashes, and keeps nothing of it', async () => {
     const store = new ArtifactStore(paths);
     const good = artifact('1.7.21');
-    const wrong = { url: good.url, sha256: '0'.repeat(64) };
+    const wrong = { ...good, sha256: '0'.repeat(64) };
     const error = await store.install('containerd', '9.9.9', wrong, archive).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect((error as Error).message).toContain('0'.repeat(64));
@@ -188,5 +192,128 @@ describe('artifact store', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  describe('size cap and scheme', () => {
+    /** A plain http server answering every request with `respond`; resolves its base URL. */
+    async function serve(respond: (request: IncomingMessage, response: ServerResponse) => void) {
+      const raw = createServer(respond);
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      const address = raw.address();
+      const close = () => {
+        raw.closeAllConnections();
+        return new Promise<void>((resolve) => raw.close(() => resolve()));
+      };
+      return {
+        url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/a`,
+        close,
+      };
+    }
+
+    it('cuts a body without Content-Length at the first byte over maxSizeBytes and keeps nothing', async () => {
+      let sent = 0;
+      const disconnected = Promise.withResolvers<void>();
+      // An endless chunked body: the download ends only if the agent stops reading and hangs up.
+      const endless = await serve((_request, response) => {
+        response.on('close', () => disconnected.resolve());
+        const chunk = Buffer.alloc(16 * 1024, 1);
+        const pump = () => {
+          while (!response.destroyed && response.write(chunk)) sent += chunk.length;
+          if (!response.destroyed) response.once('drain', pump);
+        };
+        pump();
+      });
+      try {
+        const store = new ArtifactStore(paths, { downloadTimeoutMs: 60_000 });
+        const capped = {
+          url: endless.url,
+          sha256: 'a'.repeat(64),
+          maxSizeBytes: 100_000,
+          allowInsecureHttp: true,
+        };
+        const error = await store.download(capped).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ArtifactTooLargeError);
+        expect(String(error)).toContain(
+          'larger than its maxSizeBytes 100000 (more than 100000 bytes arrived)',
+        );
+        await disconnected.promise;
+        expect(sent).toBeLessThan(64 * 1024 * 1024);
+        expect(readdirSync(paths.downloadsDir)).toEqual([]);
+      } finally {
+        await endless.close();
+      }
+    });
+
+    it('refuses a Content-Length over maxSizeBytes before reading the body', async () => {
+      // Announces 1 GiB and sends none of it: an agent that read the body would wait for the timeout.
+      const announcing = await serve((_request, response) => {
+        response.writeHead(200, { 'content-length': String(1024 ** 3) });
+        response.flushHeaders();
+      });
+      try {
+        const store = new ArtifactStore(paths, { downloadTimeoutMs: 60_000 });
+        const capped = {
+          url: announcing.url,
+          sha256: 'a'.repeat(64),
+          maxSizeBytes: 1024,
+          allowInsecureHttp: true,
+        };
+        const started = Date.now();
+        const error = await store.download(capped).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ArtifactTooLargeError);
+        expect(String(error)).toContain(`larger than its maxSizeBytes 1024 (Content-Length ${1024 ** 3})`);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(readdirSync(paths.downloadsDir)).toEqual([]);
+      } finally {
+        await announcing.close();
+      }
+    });
+
+    it('installs an artifact of exactly maxSizeBytes, and refuses it with one byte less allowed', async () => {
+      const good = artifact('1.7.21');
+      const size = statSync(join(artifactsDir, 'containerd-1.7.21.tar.gz')).size;
+      const store = new ArtifactStore(paths);
+      const error = await store
+        .install('containerd', '1.7.21', { ...good, maxSizeBytes: size - 1 }, archive)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ArtifactTooLargeError);
+      expect(await store.installedVersions('containerd')).toEqual([]);
+      await store.install('containerd', '1.7.21', { ...good, maxSizeBytes: size }, archive);
+      expect(await store.installedVersions('containerd')).toEqual(['1.7.21']);
+      // A verified download in the cache is no way around a lowered cap.
+      await expect(store.download({ ...good, maxSizeBytes: size - 1 })).rejects.toThrow(
+        ArtifactTooLargeError,
+      );
+    });
+
+    it('refuses a file:// artifact larger than maxSizeBytes', async () => {
+      const file = join(artifactsDir, 'big.bin');
+      writeFileSync(file, Buffer.alloc(4096));
+      const local = {
+        url: pathToFileURL(file).href,
+        sha256: sha256Of(readFileSync(file)),
+        maxSizeBytes: 4095,
+      };
+      await expect(new ArtifactStore(paths).download(local)).rejects.toThrow(/the file is 4096 bytes/);
+      expect(
+        sha256Of(readFileSync(await new ArtifactStore(paths).download({ ...local, maxSizeBytes: 4096 }))),
+      ).toBe(local.sha256);
+    });
+
+    it('refuses a plain http:// URL without allowInsecureHttp, before any request, and fetches it with it', async () => {
+      const good = artifact('1.7.21');
+      const store = new ArtifactStore(paths);
+      const error = await store
+        .install('containerd', '1.7.21', { url: good.url, sha256: good.sha256 }, archive)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InsecureArtifactUrlError);
+      expect(String(error)).toContain('use an https:// URL, or set artifact.allowInsecureHttp: true');
+      expect(server.requests).toEqual([]);
+      expect(await store.installedVersions('containerd')).toEqual([]);
+
+      await store.install('containerd', '1.7.21', good, archive);
+      expect(server.requests).toEqual(['containerd-1.7.21.tar.gz']);
+      expect(await store.installedVersions('containerd')).toEqual(['1.7.21']);
+    });
   });
 });

@@ -29,11 +29,20 @@ import type { HostPaths } from './host-paths.ts';
 import { hostPathProblem } from './host-paths.ts';
 import { makeUnpackedTreeSafe } from './unpacked-tree.ts';
 import { httpGet } from './http-get.ts';
+import {
+  ArtifactRefusedError,
+  ArtifactTooLargeError,
+  artifactScheme,
+  byteCap,
+  InsecureArtifactUrlError,
+  isDeclaredSizeOverCap,
+  maxSizeOf,
+} from './artifact-limits.ts';
+import type { ArtifactScheme, ArtifactSource } from './artifact-limits.ts';
 
 const run = promisify(execFile);
 
-export interface Artifact {
-  readonly url: string;
+export interface Artifact extends ArtifactSource {
   readonly sha256: string;
 }
 
@@ -49,16 +58,17 @@ export interface InstallMethod {
 export const IMAGE_TARBALL = 'image.oci.tar';
 
 /** The artifact's content is not what the catalog promised; it is deleted, never installed. */
-export class ChecksumMismatchError extends Error {
+export class ChecksumMismatchError extends ArtifactRefusedError {
   readonly expected: string;
   readonly actual: string;
-  readonly url: string;
   constructor(url: string, expected: string, actual: string) {
     super(
+      'ArtifactChecksumMismatch',
+      url,
       `artifact ${url} has sha256 ${actual}, but the Component catalog expects ${expected}; not installed`,
+      'refused: artifact sha256 does not match the catalog',
     );
     this.name = 'ChecksumMismatchError';
-    this.url = url;
     this.expected = expected;
     this.actual = actual;
   }
@@ -257,22 +267,33 @@ export class ArtifactStore {
 
   /**
    * The artifact as a verified file in the download cache (named by its
-   * SHA-256). A partial download lives under a temp name and is thrown away.
+   * SHA-256). A partial download lives under a temp name and is thrown away,
+   * as is one that passes the artifact's size cap: the download stops at the
+   * first byte over (or before the body when its announced size is over), and
+   * only content within the cap whose SHA-256 matches is renamed into place.
+   * A plain http:// URL is fetched only when the artifact allows it.
    */
   async download(artifact: Artifact): Promise<string> {
+    const scheme = artifactScheme(artifact);
+    if ('problem' in scheme) throw new InsecureArtifactUrlError(artifact.url, scheme.problem);
+    const cap = maxSizeOf(artifact);
     const dir = this.#paths.downloadsDir;
     await mkdir(dir, { recursive: true });
     const cached = join(dir, artifact.sha256);
-    const cachedSha = await sha256OfFile(cached);
+    const cachedSize = await sizeOfFile(cached);
+    if (cachedSize !== undefined && cachedSize > cap)
+      throw new ArtifactTooLargeError(artifact.url, cap, `the cached download is ${cachedSize} bytes`);
+    const cachedSha = cachedSize === undefined ? undefined : await sha256OfFile(cached);
     if (cachedSha === artifact.sha256) return cached;
     if (cachedSha !== undefined) await rm(cached, { force: true });
     const temp = join(dir, `${TEMP_PREFIX}${artifact.sha256}-${randomBytes(4).toString('hex')}`);
     const hash = createHash('sha256');
     try {
-      const source = await this.#open(artifact.url);
-      source.on('data', (chunk: Buffer) => hash.update(chunk));
+      const source = await this.#open(artifact.url, scheme.scheme, cap);
+      const capped = byteCap(artifact.url, cap);
+      capped.on('data', (chunk: Buffer) => hash.update(chunk));
       const sink = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
-      await pipeline(source, sink);
+      await pipeline(source, capped, sink);
       const actual = hash.digest('hex');
       if (actual !== artifact.sha256) throw new ChecksumMismatchError(artifact.url, artifact.sha256, actual);
       const handle = await open(temp, 'r');
@@ -286,15 +307,26 @@ export class ArtifactStore {
     }
   }
 
-  async #open(url: string): Promise<Readable> {
-    if (url.startsWith('file://')) {
+  /** The artifact's bytes, refused up front when their announced size is over `cap`. */
+  async #open(url: string, scheme: ArtifactScheme, cap: number): Promise<Readable> {
+    if (scheme === 'file') {
+      const path = fileURLToPath(url);
+      const size = (await stat(path)).size;
+      if (isDeclaredSizeOverCap(size, cap))
+        throw new ArtifactTooLargeError(url, cap, `the file is ${size} bytes`);
       const { createReadStream } = await import('node:fs');
-      return createReadStream(fileURLToPath(url));
+      return createReadStream(path);
     }
     const response = await httpGet(url, AbortSignal.timeout(this.#timeoutMs));
+    // Destroyed, not drained: an error page or an oversized body is not read at all.
     if (!response.ok) {
-      response.body.resume();
+      response.body.destroy();
       throw new Error(`download of ${url} failed: HTTP ${response.status}`);
+    }
+    const declared = response.body.headers['content-length'];
+    if (isDeclaredSizeOverCap(declared, cap)) {
+      response.body.destroy();
+      throw new ArtifactTooLargeError(url, cap, `Content-Length ${declared ?? ''}`);
     }
     return response.body;
   }
@@ -326,6 +358,15 @@ async function importImage(component: string, how: InstallMethod, tarball: strin
       `component ${component}: importing the image failed (${command} ${args.join(' ')}): ${boundedText((stderr || (error as Error).message).trim())}`,
       { cause: error },
     );
+  }
+}
+
+async function sizeOfFile(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
   }
 }
 
