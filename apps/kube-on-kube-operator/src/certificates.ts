@@ -5,6 +5,7 @@
  * Service and endpoint; pki-material.ts turns it into Secrets.
  */
 import { isIP } from 'node:net';
+import { isIpAddress, WILDCARD_DNS_NAME_PATTERN } from '@kok/api';
 import type { CertificateUsage } from '@kok/pki';
 import type { ResolvedCluster } from './cluster-spec.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -83,10 +84,19 @@ export interface PkiInputs {
   apiServerClusterIP?: string;
 }
 
-/** Splits names and addresses, drops duplicates, keeps first-seen order. */
+const SAN_DNS_NAME = new RegExp(WILDCARD_DNS_NAME_PATTERN);
+
+/**
+ * Splits names and addresses, drops duplicates, keeps first-seen order. A
+ * value that is neither is left out: the CRD refuses such certSANs, and one
+ * stored before that rule must not end up in a certificate.
+ */
 function subjectAltNames(values: readonly string[]): { dnsNames: string[]; ipAddresses: string[] } {
   const unique = [...new Set(values.filter((v) => v && v !== 'None'))];
-  return { dnsNames: unique.filter((v) => !isIP(v)), ipAddresses: unique.filter((v) => isIP(v)) };
+  return {
+    dnsNames: unique.filter((v) => !isIP(v) && SAN_DNS_NAME.test(v)),
+    ipAddresses: unique.filter((v) => isIpAddress(v)),
+  };
 }
 
 /** SANs of the apiserver serving certificate: every name a client may dial. */

@@ -1,5 +1,11 @@
+import { OPERATOR_OWNED_FLAGS } from '@kok/api';
 import { describe, expect, it } from 'vitest';
 import { renderFlags } from './command-line.ts';
+import type { RenderContext } from './components/component.ts';
+import { apiServerArgs } from './components/kube-apiserver.ts';
+import { controllerManagerArgs } from './components/kube-controller-manager.ts';
+import { schedulerArgs } from './components/kube-scheduler.ts';
+import { renderContext } from './components/render-fixtures.ts';
 
 describe('renderFlags', () => {
   const base = [
@@ -34,5 +40,31 @@ describe('renderFlags', () => {
 
   it('prefers an explicit feature-gates extraArg over featureGates', () => {
     expect(renderFlags([], { 'feature-gates': 'X=true' }, { Y: true })).toEqual(['--feature-gates=X=true']);
+  });
+});
+
+describe('flags the operator owns', () => {
+  it('keep their base value whatever extraArgs say, with or without leading dashes', () => {
+    expect(
+      renderFlags(
+        [['etcd-servers', 'https://etcd:2379']],
+        { 'etcd-servers': 'https://other:2379', '--etcd-servers': 'https://other:2379', v: '2' },
+        {},
+        ['etcd-servers'],
+      ),
+    ).toEqual(['--etcd-servers=https://etcd:2379', '--v=2']);
+  });
+
+  it.each([
+    ['kube-apiserver', 'apiServer', (ctx: RenderContext) => apiServerArgs(ctx.cluster, ctx.names)],
+    [
+      'kube-controller-manager',
+      'controllerManager',
+      (ctx: RenderContext) => controllerManagerArgs(ctx.cluster, ctx.names),
+    ],
+    ['kube-scheduler', 'scheduler', (ctx: RenderContext) => schedulerArgs(ctx.cluster)],
+  ] as const)('%s: every flag the CRD reserves is one the operator sets', async (_, component, args) => {
+    const rendered = args(await renderContext()).map((flag) => flag.replace(/^--([^=]+)=.*$/, '$1'));
+    for (const flag of OPERATOR_OWNED_FLAGS[component]) expect(rendered).toContain(flag);
   });
 });

@@ -11,11 +11,15 @@ export type Flags = ReadonlyArray<readonly [name: string, value: string]>;
  * `--feature-gates=A=true,B=false` (sorted), and `extraArgs` override a base
  * flag of the same name in place or are appended in name order. An explicit
  * `feature-gates` in extraArgs wins over featureGates, as kubeadm does.
+ * Flags in `owned` keep their base value: the CRD refuses extraArgs that set
+ * them, and an object stored before that rule must not rewire a component
+ * to other certificates, etcd or address ranges.
  */
 export function renderFlags(
   base: Flags,
   extraArgs: Readonly<Record<string, string>> = {},
   featureGates: Readonly<Record<string, boolean>> = {},
+  owned: readonly string[] = [],
 ): string[] {
   const flags = new Map<string, string>();
   for (const [name, value] of base) flags.set(name, value);
@@ -25,6 +29,7 @@ export function renderFlags(
   if (gates.length > 0) flags.set('feature-gates', gates.join(','));
   for (const name of Object.keys(extraArgs).sort()) {
     const flagName = name.replace(/^-+/, '');
+    if (owned.includes(flagName)) continue;
     flags.set(flagName, extraArgs[name] ?? '');
   }
   return [...flags].map(([name, value]) => `--${name}=${value}`);

@@ -49,6 +49,16 @@ describe('subject alternative names', () => {
     expect(sans.ipAddresses).toEqual(['198.51.100.7', '127.0.0.1', '10.100.0.1', '10.0.0.42']);
   });
 
+  it('leaves out certSANs that are neither a DNS name nor an IP address (stored before the CRD refused them)', () => {
+    const sans = apiServerSANs(
+      inputs({ certSANs: ['api.prod.example', 'https://api.prod.example', 'bad name', 'fe80::1%eth0'] }),
+    );
+    expect(sans.dnsNames).toContain('api.prod.example');
+    expect([...sans.dnsNames, ...sans.ipAddresses]).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/https:|bad name|%/)]),
+    );
+  });
+
   it.each([
     [{ ip: '203.0.113.9' }, 'ipAddresses', '203.0.113.9'],
     [{ hostname: 'lb.example' }, 'dnsNames', 'lb.example'],

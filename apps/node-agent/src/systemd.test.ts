@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandRunner } from './systemd.ts';
-import { renderUnit, SystemdServiceManager } from './systemd.ts';
+import { renderUnit, SystemdServiceManager, unitNameOf } from './systemd.ts';
 
 // No systemd runs here: these tests check the exact systemctl commands through the injectable runner.
 const unitDir = mkdtempSync(join(tmpdir(), 'kok-units-'));
@@ -34,6 +34,15 @@ describe('systemd service manager', () => {
       'systemctl reload-or-restart kubelet.service',
       'systemctl disable --now kubelet.service',
     ]);
+  });
+
+  it.each([
+    [{ name: 'kubelet', unit: '--now.service' }],
+    [{ name: 'kubelet', unit: '../../etc/systemd/system/evil.service' }],
+    [{ name: '../../../etc/cron.d/x' }],
+    [{ name: 'Kubelet' }],
+  ])('refuses a unit name that is a path or a flag: %j', (service) => {
+    expect(() => unitNameOf(service)).toThrow(/systemd unit name|cannot name a unit/);
   });
 
   it('generates a unit for a Process component and reloads systemd only when it changed', async () => {

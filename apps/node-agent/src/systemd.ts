@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DNS_LABEL_PATTERN, SYSTEMD_UNIT_PATTERN } from '@kok/api/core';
 import { isMissing, writeFileAtomic } from './atomic-file.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 
@@ -33,8 +34,25 @@ export interface SystemdOptions {
   runner?: CommandRunner;
 }
 
+const UNIT_NAME = new RegExp(SYSTEMD_UNIT_PATTERN);
+const COMPONENT_NAME = new RegExp(DNS_LABEL_PATTERN);
+
+/**
+ * The unit of a component. The name reaches systemctl's command line and,
+ * for a generated unit, a file name under the unit directory, so it is
+ * checked here as the CRD checks it: no path, no flag.
+ */
 export function unitNameOf(service: ServiceDefinition): string {
-  return service.unit ?? `kok-${service.name}.service`;
+  if (service.unit !== undefined) {
+    if (!UNIT_NAME.test(service.unit))
+      throw new Error(`"${service.unit}" is not a systemd unit name like kubelet.service`);
+    return service.unit;
+  }
+  if (!COMPONENT_NAME.test(service.name))
+    throw new Error(
+      `component name "${service.name}" cannot name a unit: it must be a DNS label like kubelet`,
+    );
+  return `kok-${service.name}.service`;
 }
 
 /** The unit file of a Process-type component. Pure. */

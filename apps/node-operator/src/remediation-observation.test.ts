@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatRemediationRecord,
   parseRemediationRecord,
+  rebootAfterDrainPatch,
   remediationActionPatch,
   remediationCandidateFor,
   remediationFinishPatch,
@@ -26,21 +27,26 @@ describe('remediation record', () => {
   it('round-trips through the annotation', () => {
     fc.assert(
       fc.property(
-        fc.record({
-          policy: fc.string({ minLength: 1 }),
-          step: fc.nat(7),
-          action: fc.constantFrom(
-            'RestartComponent',
-            'Reinstall',
-            'Cordon',
-            'Drain',
-            'Reboot',
-          ) as fc.Arbitrary<RemediationRecord['action']>,
-          startedAt: fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => s * 1000),
-          state: fc.constantFrom('InProgress', 'Exhausted', 'Succeeded') as fc.Arbitrary<
-            RemediationRecord['state']
-          >,
-        }),
+        fc.record(
+          {
+            policy: fc.string({ minLength: 1 }),
+            step: fc.nat(7),
+            action: fc.constantFrom(
+              'RestartComponent',
+              'Reinstall',
+              'Cordon',
+              'Drain',
+              'Reboot',
+            ) as fc.Arbitrary<RemediationRecord['action']>,
+            startedAt: fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => s * 1000),
+            state: fc.constantFrom('InProgress', 'Exhausted', 'Succeeded') as fc.Arbitrary<
+              RemediationRecord['state']
+            >,
+            cordoned: fc.constant(true),
+            drainingBeforeReboot: fc.constant(true),
+          },
+          { requiredKeys: ['policy', 'step', 'action', 'startedAt', 'state'] },
+        ),
         (record) => {
           expect(parseRemediationRecord(formatRemediationRecord(record))).toEqual(record);
         },
@@ -65,7 +71,8 @@ describe('remediationActionPatch', () => {
       { type: 'Reinstall', component: 'containerd' },
       { reinstallGeneration: 1, reinstallComponent: 'containerd' },
     ],
-    [{ type: 'Reboot' }, { rebootGeneration: 3 }],
+    // A reboot waits for the drain: the cordon now, rebootGeneration once the Node is empty.
+    [{ type: 'Reboot' }, { unschedulable: true }],
     [{ type: 'Cordon' }, { unschedulable: true }],
     [{ type: 'Drain' }, { unschedulable: true }],
   ] as const)('%j writes %j with the resourceVersion and the record', (action, spec) => {
@@ -90,7 +97,34 @@ describe('remediationActionPatch', () => {
       action: action.type,
       startedAt: NOW.getTime(),
       state: 'InProgress',
-      ...(action.type === 'Cordon' || action.type === 'Drain' ? { cordoned: true } : {}),
+      ...(action.type === 'Cordon' || action.type === 'Drain' || action.type === 'Reboot'
+        ? { cordoned: true }
+        : {}),
+      ...(action.type === 'Reboot' ? { drainingBeforeReboot: true } : {}),
+    });
+  });
+
+  it('issues the reboot once drained: rebootGeneration up by one, the clock restarted, the cordon still owned', () => {
+    const draining: RemediationRecord = {
+      policy: 'rp',
+      step: 2,
+      action: 'Reboot',
+      startedAt: NOW.getTime() - 60_000,
+      state: 'InProgress',
+      cordoned: true,
+      drainingBeforeReboot: true,
+    };
+    const patch = rebootAfterDrainPatch(machine({ rebootGeneration: 2, unschedulable: true }), draining, NOW);
+    expect(patch.spec).toEqual({ rebootGeneration: 3 });
+    const metadata = patch.metadata as { resourceVersion: string; annotations: Record<string, string> };
+    expect(metadata.resourceVersion).toBe('42');
+    expect(parseRemediationRecord(metadata.annotations[OperatorAnnotations.remediation])).toEqual({
+      policy: 'rp',
+      step: 2,
+      action: 'Reboot',
+      startedAt: NOW.getTime(),
+      state: 'InProgress',
+      cordoned: true,
     });
   });
 

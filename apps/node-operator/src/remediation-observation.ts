@@ -34,6 +34,7 @@ export function parseRemediationRecord(value: string | undefined): RemediationRe
       startedAt,
       state: raw.state as RemediationRecord['state'],
       ...(raw.cordoned === true ? { cordoned: true } : {}),
+      ...(raw.drainingBeforeReboot === true ? { drainingBeforeReboot: true } : {}),
     };
   } catch {
     return undefined;
@@ -49,6 +50,7 @@ export function formatRemediationRecord(record: RemediationRecord): string {
     startedAt: metaTime(new Date(record.startedAt)),
     state: record.state,
     ...(record.cordoned ? { cordoned: true } : {}),
+    ...(record.drainingBeforeReboot ? { drainingBeforeReboot: true } : {}),
   });
 }
 
@@ -88,8 +90,9 @@ export function remediationCandidateFor(
 /**
  * The Machine patch that issues one action, with the resourceVersion the plan
  * was made from: RestartComponent and Reinstall bump restartGeneration /
- * reinstallGeneration and name their component (the agent acts on each increase), Reboot bumps
- * rebootGeneration, Cordon and Drain set spec.unschedulable (the Node follows).
+ * reinstallGeneration and name their component (the agent acts on each increase), Cordon and
+ * Drain set spec.unschedulable (the Node follows). Reboot cordons like Drain and waits for the Node to
+ * empty: `rebootAfterDrainPatch` raises rebootGeneration once it has.
  * A cordon is only recorded as the remediation's when the Machine was not
  * cordoned already, so finishing never lifts someone else's.
  */
@@ -112,11 +115,9 @@ export function remediationActionPatch(
       spec.reinstallGeneration = (machine.spec?.reinstallGeneration ?? 0) + 1;
       spec.reinstallComponent = act.action.component ?? null;
       break;
-    case 'Reboot':
-      spec.rebootGeneration = (machine.spec?.rebootGeneration ?? 0) + 1;
-      break;
     case 'Cordon':
     case 'Drain':
+    case 'Reboot':
       if (machine.spec?.unschedulable !== true) {
         spec.unschedulable = true;
         cordoned = true;
@@ -130,6 +131,7 @@ export function remediationActionPatch(
     startedAt: now.getTime(),
     state: 'InProgress',
     ...(cordoned ? { cordoned: true } : {}),
+    ...(act.action.type === 'Reboot' ? { drainingBeforeReboot: true } : {}),
   };
   return {
     metadata: {
@@ -141,6 +143,23 @@ export function remediationActionPatch(
       },
     },
     ...(Object.keys(spec).length > 0 ? { spec } : {}),
+  };
+}
+
+/**
+ * Issues the reboot of a Reboot action whose drain finished: raises rebootGeneration, and restarts the
+ * action's clock, so its timeout measures the reboot, not the time the pods took to leave.
+ */
+export function rebootAfterDrainPatch(machine: Machine, record: RemediationRecord, now: Date): MergePatch {
+  const { drainingBeforeReboot: _, ...issued } = record;
+  return {
+    metadata: {
+      resourceVersion: machine.metadata?.resourceVersion,
+      annotations: {
+        [OperatorAnnotations.remediation]: formatRemediationRecord({ ...issued, startedAt: now.getTime() }),
+      },
+    },
+    spec: { rebootGeneration: (machine.spec?.rebootGeneration ?? 0) + 1 },
   };
 }
 

@@ -32,8 +32,13 @@ export interface RemediationRecord {
   startedAt: EpochMillis;
   /** InProgress: waiting on the last action; Exhausted: no action left; Succeeded: healthy again. */
   state: 'InProgress' | 'Exhausted' | 'Succeeded';
-  /** The remediation cordoned the machine (Cordon or Drain), so it lifts the cordon when done. */
+  /** The remediation cordoned the machine (Cordon, Drain or Reboot), so it lifts the cordon when done. */
   cordoned?: boolean;
+  /**
+   * A Reboot whose drain is still under way: the reboot is issued (rebootGeneration raised) only once
+   * the Node is empty, so a reboot never bypasses PodDisruptionBudgets.
+   */
+  drainingBeforeReboot?: boolean;
 }
 
 export interface RemediationCandidate {

@@ -11,6 +11,7 @@ import { machineStateFor } from './machine-observation.ts';
 import { stableJson } from './nodepool-reconciler.ts';
 import type { PoolLocks } from './pool-locks.ts';
 import {
+  rebootAfterDrainPatch,
   remediationActionPatch,
   remediationCandidateFor,
   remediationExhaustedPatch,
@@ -315,15 +316,30 @@ async function applyRemediation(
     );
   }
 
-  // A Drain action evicts on every pass until the node is empty (PDBs decide, as for the rollout).
+  // A Drain action evicts on every pass until the node is empty (PDBs decide, as for the rollout); so does
+  // a Reboot, which is issued only once the node is empty.
   let drainPending = false;
   for (const [name, machine] of machines) {
     if (machine.metadata?.annotations?.[OperatorAnnotations.remediation] === undefined) continue;
     const record = remediationCandidateFor(machine, undefined, undefined, false).record;
-    if (record?.policy !== policyName || record.action !== 'Drain' || record.state !== 'InProgress') continue;
+    if (record?.policy !== policyName || record.state !== 'InProgress') continue;
+    if (record.action !== 'Drain' && !(record.action === 'Reboot' && record.drainingBeforeReboot)) continue;
     if (plan.act.some((a) => a.machine === name) || plan.finish.includes(name)) continue;
     const outcome = await deps.drainer.drain(machine, undefined, now);
-    if (!outcome.drained) drainPending = true;
+    if (!outcome.drained) {
+      drainPending = true;
+      continue;
+    }
+    if (record.action !== 'Reboot') continue;
+    await patch(name, rebootAfterDrainPatch(machine, record, now));
+    await deps.events.record(
+      machine,
+      'Normal',
+      'RebootIssued',
+      'Remediate',
+      `RemediationPolicy ${policyName} step ${record.step + 1}: drained, rebooting`,
+    );
+    log.info({ machine: name, step: record.step }, 'remediation reboot issued after drain');
   }
 
   await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, written, 10_000);

@@ -15,13 +15,19 @@ import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
-import type { EventsV1Event, KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { EventsV1Event, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOperator } from './operator.ts';
 import { parseRemediationRecord } from './remediation-observation.ts';
 import { RemediationPolicyConditions } from './remediation-reconciler.ts';
-import { machineType, nodePoolType, OperatorAnnotations, remediationPolicyType } from './resources.ts';
+import {
+  machineType,
+  nodePoolType,
+  OperatorAnnotations,
+  podDisruptionBudgetType,
+  remediationPolicyType,
+} from './resources.ts';
 import { AgentSimulator } from './test-support/agent-simulator.ts';
 import {
   createFleet,
@@ -32,6 +38,7 @@ import {
   kubeletTemplate,
   SCOPE_LABEL,
   testClient,
+  uniqueName,
 } from './test-support/fleet.ts';
 import type { Fleet } from './test-support/fleet.ts';
 import { disruptedMachines } from './test-support/invariant-poller.ts';
@@ -145,6 +152,17 @@ async function eventReasons(name: string): Promise<string[]> {
     .map((e) => e.reason ?? '');
 }
 
+function guardedPod(namespace: string, name: string, node: string, labels: Record<string, string>): V1Pod {
+  return {
+    metadata: { namespace, name, labels },
+    spec: {
+      nodeName: node,
+      containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
+      tolerations: [{ operator: 'Exists' }],
+    },
+  };
+}
+
 const ladder: RemediationPolicy['spec']['actions'] = [
   { type: 'RestartComponent', component: 'kubelet', timeout: '2s' },
   { type: 'Reboot', timeout: '2s' },
@@ -170,9 +188,11 @@ describe('RemediationPolicy', () => {
       async () => (await eventReasons(sick)).includes('RemediationExhausted'),
       30_000,
     );
+    // The reboot is issued once its drain found the Node empty (kwok runs no pods on it).
     expect(await eventReasons(sick)).toEqual([
       'RestartComponent',
       'Reboot',
+      'RebootIssued',
       'Cordon',
       'RemediationExhausted',
     ]);
@@ -220,6 +240,7 @@ describe('RemediationPolicy', () => {
     expect(await eventReasons(sick)).toEqual([
       'RestartComponent',
       'Reboot',
+      'RebootIssued',
       'Cordon',
       'RemediationExhausted',
       'Remediated',
@@ -227,6 +248,56 @@ describe('RemediationPolicy', () => {
     const after = await machine(sick);
     expect([after.spec?.restartGeneration, after.spec?.rebootGeneration]).toEqual([1, 1]);
     expect((await policyOf(policy)).status?.inFlightRemediations).toBe(0);
+  });
+
+  it('drains before a Reboot: no reboot while a PodDisruptionBudget holds a pod, the reboot once it lets go', async () => {
+    const fleet = await fleetWithPool(2, 1);
+    const sick = fleet.machines[0] as string;
+    const namespace = uniqueName('reboot');
+    await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
+    cleanups.push(() => client.delete(builtinTypes.namespace, { name: namespace }));
+    const labels = { app: 'guarded' };
+    await client.create(builtinTypes.pod, guardedPod(namespace, 'guarded', sick, labels));
+    await client.create(podDisruptionBudgetType, {
+      metadata: { namespace, name: 'keep-it' },
+      spec: { minAvailable: 1, selector: { matchLabels: labels } },
+    });
+    await eventually('the PDB to count the pod', async () => {
+      const pdb = await client.get(podDisruptionBudgetType, { namespace, name: 'keep-it' });
+      return pdb.status?.currentHealthy === 1 && pdb.status.disruptionsAllowed === 0;
+    });
+    await startOperator(fleet);
+    await createPolicy(fleet, {
+      selector: { matchLabels: { [SCOPE_LABEL]: fleet.scope } },
+      unhealthyConditions: [{ type: 'KernelDeadlock', status: 'True', duration: '1s' }],
+      maxUnhealthy: 1,
+      actions: [{ type: 'Reboot', timeout: '5m' }],
+    });
+
+    await postNodeProblem(client, sick, 'True');
+    const draining = await eventually('the Reboot step started', async () => {
+      const m = await machine(sick);
+      const record = parseRemediationRecord(m.metadata?.annotations?.[OperatorAnnotations.remediation]);
+      return record?.action === 'Reboot' ? { m, record } : undefined;
+    });
+    expect(draining.record).toMatchObject({ drainingBeforeReboot: true, cordoned: true });
+    expect(draining.m.spec?.unschedulable).toBe(true);
+    // Held: the PDB keeps the pod, so the host is not told to reboot.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await client.list(builtinTypes.pod, { namespace })).items).toHaveLength(1);
+    expect((await machine(sick)).spec?.rebootGeneration).toBeUndefined();
+
+    await client.delete(podDisruptionBudgetType, { namespace, name: 'keep-it' });
+    const rebooted = await eventually('the reboot issued after the drain', async () => {
+      const m = await machine(sick);
+      return m.spec?.rebootGeneration === 1 ? m : undefined;
+    });
+    expect((await client.list(builtinTypes.pod, { namespace })).items).toHaveLength(0);
+    const record = parseRemediationRecord(rebooted.metadata?.annotations?.[OperatorAnnotations.remediation]);
+    expect(record).toMatchObject({ action: 'Reboot', state: 'InProgress', cordoned: true });
+    expect(record?.drainingBeforeReboot).toBeUndefined();
+    expect(record?.startedAt).toBeGreaterThan(draining.record.startedAt);
+    expect(await eventReasons(sick)).toEqual(['Reboot', 'RebootIssued']);
   });
 
   it('stops remediating while more machines are unhealthy than maxUnhealthy, and resumes after the cooldown', async () => {

@@ -2,16 +2,22 @@
  * Cluster (clusters.kok.dev/v1alpha1, namespaced): a biz-cluster whose control
  * plane runs as workloads in the meta-cluster.
  */
-import { isIP } from 'node:net';
 import { cel } from './cel-rule.ts';
 import {
   componentVersion,
   conditions,
   DNS_SUBDOMAIN_PATTERN,
+  dnsSubdomain,
+  ipOrDnsName,
   kubernetesVersion,
   LastOperation,
+  matchesRule,
   observedGeneration,
+  url,
 } from './common-schemas.ts';
+import { FLAG_NAME_PATTERN, OPERATOR_OWNED_FLAGS } from './control-plane-flags.ts';
+import type { ControlPlaneComponentName } from './control-plane-flags.ts';
+import { cidrsOverlap, isCidr } from './network-addresses.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, CLUSTERS_GROUP, conditionColumn } from './resource.ts';
 import type { ResourceDefinition } from './resource.ts';
@@ -44,15 +50,7 @@ export const versionSkewRule = cel<string>({
   check: (self, oldSelf) => isAllowedVersionChange(oldSelf, self),
 });
 
-/** True for `10.96.0.0/12` or `fd00::/108`: an IP address and a prefix length that fits it. */
-export function isCidr(value: string): boolean {
-  const slash = value.indexOf('/');
-  if (slash < 0) return false;
-  const family = isIP(value.slice(0, slash));
-  const prefix = value.slice(slash + 1);
-  if (family === 0 || !/^[0-9]{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
-}
+export { isCidr };
 
 function cidr(field: string, example: string) {
   return s.string(`${field}: the CIDR of the range. Immutable. Default ${example}.`, {
@@ -82,8 +80,38 @@ const resources = s.object('Compute resources of each container (core/v1 Resourc
   limits: s.optional(s.map('Maximum resources.', s.quantity('A quantity.'), { maxProperties: 16 })),
 });
 
+const flagName = new RegExp(FLAG_NAME_PATTERN);
+const FEATURE_GATE_PATTERN = '^[A-Za-z0-9]+$';
+const featureGate = new RegExp(FEATURE_GATE_PATTERN);
+
+/** extraArgs: flag names the binary takes, none of those the operator owns. */
+function extraArgs(name: string, component: ControlPlaneComponentName) {
+  const owned: readonly string[] = OPERATOR_OWNED_FLAGS[component];
+  return s.stringMap(
+    `Extra ${name} flags, without the leading --, e.g. v: "2". Not the flags the operator sets itself: ${owned.join(', ')}.`,
+    {
+      maxProperties: 64,
+      valueMaxLength: 4096,
+      rules: [
+        cel<Record<string, string>>({
+          rule: `self.all(k, k.matches(r'${FLAG_NAME_PATTERN}'))`,
+          message:
+            "extraArgs keys must be flag names without the leading --, e.g. v or max-requests-inflight: a-z, 0-9, '-' and '.'",
+          check: (self) => Object.keys(self).every((k) => flagName.test(k)),
+        }),
+        cel<Record<string, string>>({
+          rule: `!self.exists(k, k in [${owned.map((flag) => `'${flag}'`).join(', ')}])`,
+          message: `extraArgs must not set a flag the operator sets for ${name} (certificates, etcd, kubeconfigs, ports, service-account keys, address ranges): change spec.network or spec.certSANs instead, or leave the flag to the operator`,
+          check: (self) => !Object.keys(self).some((k) => owned.includes(k)),
+        }),
+      ],
+    },
+  );
+}
+
 function controlPlaneComponent<Extra extends s.TProperties>(
   name: string,
+  component: ControlPlaneComponentName,
   defaultReplicas: number,
   extra: Extra,
 ) {
@@ -97,14 +125,19 @@ function controlPlaneComponent<Extra extends s.TProperties>(
           default: defaultReplicas,
         }),
       ),
-      extraArgs: s.optional(
-        s.stringMap(`Extra ${name} flags, without the leading --, e.g. v: "2".`, {
-          maxProperties: 64,
-          valueMaxLength: 4096,
-        }),
-      ),
+      extraArgs: s.optional(extraArgs(name, component)),
       featureGates: s.optional(
-        s.map(`Feature gates of ${name}.`, s.boolean('Whether the gate is on.'), { maxProperties: 128 }),
+        s.map(`Feature gates of ${name}.`, s.boolean('Whether the gate is on.'), {
+          maxProperties: 128,
+          rules: [
+            cel<Record<string, boolean>>({
+              rule: `self.all(k, k.matches(r'${FEATURE_GATE_PATTERN}'))`,
+              message:
+                'featureGates keys must be gate names like SchedulerQueueingHints: letters and digits only',
+              check: (self) => Object.keys(self).every((k) => featureGate.test(k)),
+            }),
+          ],
+        }),
       ),
       resources: s.optional(resources),
       ...extra,
@@ -144,7 +177,7 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
             {
               size: s.optional(s.quantity('Size of the volume. Default 8Gi.', { default: '8Gi' })),
               storageClassName: s.optional(
-                s.string('StorageClass of the volume. Default: the default class.', { maxLength: 253 }),
+                dnsSubdomain('StorageClass of the volume. Default: the default class.', 'storageClassName'),
               ),
             },
             { default: {} },
@@ -154,11 +187,11 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
           s.object('Use an etcd run elsewhere instead; replicas and storage are then ignored.', {
             endpoints: s.list(
               'Client URLs, e.g. https://etcd-0.example:2379.',
-              s.string('A client URL.', { maxLength: 2048, pattern: '^https?://' }),
+              url('A client URL.', ['https', 'http'], 'https://etcd-0.example.internal:2379'),
               { maxItems: 7, minItems: 1 },
             ),
             tlsSecretRef: s.object('Secret in the Cluster namespace with ca.crt, tls.crt and tls.key.', {
-              name: s.string('Name of the Secret.', { maxLength: 253 }),
+              name: dnsSubdomain('Name of the Secret.', 'name'),
             }),
           }),
         ),
@@ -171,7 +204,7 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
       'The master components, each a Deployment in the meta-cluster.',
       {
         apiServer: s.optional(
-          controlPlaneComponent('kube-apiserver', 3, {
+          controlPlaneComponent('kube-apiserver', 'apiServer', 3, {
             service: s.optional(
               s.object(
                 'The Service that exposes the apiserver.',
@@ -194,8 +227,10 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
             ),
           }),
         ),
-        controllerManager: s.optional(controlPlaneComponent('kube-controller-manager', 2, {})),
-        scheduler: s.optional(controlPlaneComponent('kube-scheduler', 2, {})),
+        controllerManager: s.optional(
+          controlPlaneComponent('kube-controller-manager', 'controllerManager', 2, {}),
+        ),
+        scheduler: s.optional(controlPlaneComponent('kube-scheduler', 'scheduler', 2, {})),
       },
       { default: {} },
     ),
@@ -203,7 +238,7 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
   certSANs: s.optional(
     s.list(
       'Extra names and addresses in the apiserver serving certificate.',
-      s.string('A DNS name or IP address.', { maxLength: 253 }),
+      ipOrDnsName('A DNS name or IP address.', 'each certSAN', { wildcard: true }),
       { maxItems: 32, listType: 'set' },
     ),
   ),
@@ -217,8 +252,11 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
           s.string('Cluster DNS domain. Immutable. Default cluster.local.', {
             maxLength: 253,
             default: 'cluster.local',
-            pattern: DNS_SUBDOMAIN_PATTERN,
             rules: [
+              matchesRule(
+                DNS_SUBDOMAIN_PATTERN,
+                "dnsDomain must be a lower-case DNS subdomain like cluster.local: dot-separated labels of a-z, 0-9 and '-'",
+              ),
               cel<string>({
                 rule: 'self == oldSelf',
                 message: 'dnsDomain is immutable',
@@ -228,7 +266,24 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
           }),
         ),
       },
-      { default: {} },
+      {
+        default: {},
+        rules: [
+          cel<{ serviceCIDR?: string; podCIDR?: string }>({
+            // Checked only for two well-formed CIDRs: the rules on each already name what is wrong with the others.
+            rule: '!has(self.serviceCIDR) || !has(self.podCIDR) || !isCIDR(self.serviceCIDR) || !isCIDR(self.podCIDR) || !(cidr(self.serviceCIDR).containsCIDR(cidr(self.podCIDR)) || cidr(self.podCIDR).containsCIDR(cidr(self.serviceCIDR)))',
+            message:
+              'podCIDR must not overlap serviceCIDR: a pod and a Service would share addresses; pick disjoint ranges such as 10.244.0.0/16 and 10.96.0.0/12',
+            fieldPath: '.podCIDR',
+            check: (self) =>
+              self.serviceCIDR === undefined ||
+              self.podCIDR === undefined ||
+              !isCidr(self.serviceCIDR) ||
+              !isCidr(self.podCIDR) ||
+              !cidrsOverlap(self.serviceCIDR, self.podCIDR),
+          }),
+        ],
+      },
     ),
   ),
   nodeOperator: s.optional(

@@ -6,6 +6,8 @@
 import { cel } from './cel-rule.ts';
 import type { CelRule } from './cel-rule.ts';
 import { goDurationMs } from './go-duration.ts';
+import { isIpAddress } from './network-addresses.ts';
+import { DNS_LABEL_PATTERN, SYSTEMD_UNIT_PATTERN } from './string-patterns.ts';
 import * as s from './schema-builders.ts';
 import type { Static } from './schema-builders.ts';
 
@@ -22,8 +24,7 @@ const SEMVER_TAIL = String.raw`(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`;
 export const COMPONENT_VERSION_PATTERN = String.raw`^v?[0-9]+\.[0-9]+\.[0-9]+` + SEMVER_TAIL;
 export const KUBERNETES_VERSION_PATTERN = String.raw`^v[0-9]+\.[0-9]+\.[0-9]+` + SEMVER_TAIL;
 export const DURATION_PATTERN = String.raw`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`;
-/** RFC 1123 label: what Kubernetes accepts as a Service or namespace name. */
-export const DNS_LABEL_PATTERN = String.raw`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`;
+export { DNS_LABEL_PATTERN, SYSTEMD_UNIT_PATTERN };
 /** RFC 1123 subdomain: dot-separated labels. */
 export const DNS_SUBDOMAIN_PATTERN = String.raw`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`;
 
@@ -76,16 +77,188 @@ export function duration(description: string, options: { default?: string } = {}
   });
 }
 
+// Every free-form string that reaches a host path, a unit, a URL, a flag, a
+// label, a certificate or a network setting belongs to one of the classes
+// below; each class is one builder, with a message that says what to write.
+
+const DNS_LABEL_MESSAGE =
+  "must be a lower-case RFC 1123 label: a-z, 0-9 and '-', at most 63 characters, starting and ending with a letter or digit, e.g. workers";
+
 /** A name that must be an RFC 1123 label (lower case alphanumerics and '-'). */
-export function dnsLabel(description: string) {
-  return s.string(description, { maxLength: 63, minLength: 1, pattern: DNS_LABEL_PATTERN });
+export function dnsLabel(description: string, message = DNS_LABEL_MESSAGE) {
+  return s.string(description, {
+    maxLength: 63,
+    minLength: 1,
+    rules: [matchesRule(DNS_LABEL_PATTERN, message)],
+  });
+}
+
+/**
+ * The name of a Component. The agent makes it a directory (/opt/kok/<name>)
+ * and a systemd unit (kok-<name>.service), so it is a DNS label: no '/', no
+ * '..', no leading '-'.
+ */
+export function componentName(description: string) {
+  return dnsLabel(
+    description,
+    "a component name must be the name of a Component: a-z, 0-9 and '-', at most 63 characters, starting and ending with a letter or digit, e.g. kubelet (it becomes a directory and a service name on the host)",
+  );
+}
+
+/** A DNS subdomain such as a Secret, StorageClass or domain name. */
+export function dnsSubdomain(description: string, what: string) {
+  return s.string(description, {
+    maxLength: 253,
+    minLength: 1,
+    rules: [
+      matchesRule(
+        DNS_SUBDOMAIN_PATTERN,
+        `${what} must be a lower-case DNS subdomain: dot-separated labels of a-z, 0-9 and '-', each starting and ending with a letter or digit, e.g. example.internal`,
+      ),
+    ],
+  });
 }
 
 export const absolutePathRule = cel<string>({
   rule: String.raw`self.startsWith('/') && !self.matches(r'(^|/)\.\.(/|$)')`,
-  message: "path must be absolute (start with /) and must not contain '..'",
+  message: "path must be absolute (start with /) and must not contain '..' segments",
   check: (self) => self.startsWith('/') && !/(^|\/)\.\.(\/|$)/.test(self),
 });
+
+const CONTROL_CHARACTERS = String.raw`[\x00-\x1f\x7f]`;
+
+/** No NUL, tab or line break: a host path or unit name reaches files and command lines. */
+export const noControlCharactersRule = cel<string>({
+  rule: `!self.matches(r'${CONTROL_CHARACTERS}')`,
+  message: 'must not contain control characters (NUL, tab, line breaks): write the value on one line',
+  check: (self) => !new RegExp(CONTROL_CHARACTERS).test(self),
+});
+
+const fileNotDirectoryRule = cel<string>({
+  rule: "!self.endsWith('/')",
+  message: 'a file path must not end with /',
+  check: (self) => !self.endsWith('/'),
+});
+
+/**
+ * An absolute path on a host: no '..' segment and no control character. With
+ * `file`, it names a file, so it must not end with '/'.
+ */
+export function hostPath(description: string, options: { file?: boolean } = {}) {
+  return s.string(description, {
+    maxLength: 1024,
+    minLength: 1,
+    rules: [absolutePathRule, noControlCharactersRule, ...(options.file ? [fileNotDirectoryRule] : [])],
+  });
+}
+
+
+export function systemdUnit(description: string) {
+  return s.string(description, {
+    maxLength: 256,
+    minLength: 1,
+    rules: [
+      matchesRule(
+        SYSTEMD_UNIT_PATTERN,
+        "unit must be a systemd unit name like kubelet.service: letters, digits, ':', '_', '.', '@' and '-', not starting with '-' or '.', ending in .service, .socket, .target, .timer, .path or .mount",
+      ),
+    ],
+  });
+}
+
+/** `^(https?)://host…`: a URL with a host, no whitespace. */
+function urlPattern(schemes: readonly string[]): string {
+  const withHost = schemes.filter((scheme) => scheme !== 'file');
+  const parts = [
+    ...(withHost.length > 0 ? [String.raw`(${withHost.join('|')})://[^\s/?#]+([/?#]\S*)?`] : []),
+    ...(schemes.includes('file') ? [String.raw`file:///\S*`] : []),
+  ];
+  return `^(${parts.join('|')})$`;
+}
+
+/**
+ * A URL of one of `schemes`. http(s) URLs need a host; file URLs are
+ * file:///absolute/path. No whitespace anywhere.
+ */
+export function url(description: string, schemes: readonly ('http' | 'https' | 'file')[], example: string) {
+  const shown = schemes.map((scheme) => (scheme === 'file' ? 'file:///' : `${scheme}://`)).join(', ');
+  return s.string(description, {
+    maxLength: 2048,
+    minLength: 1,
+    rules: [
+      matchesRule(
+        urlPattern(schemes),
+        `url must start with ${shown}, name a host (file:/// names a path) and contain no spaces, e.g. ${example}`,
+      ),
+    ],
+  });
+}
+
+/** RFC 1123 subdomain, optionally with a leading `*.` wildcard label (certificate names). */
+export const WILDCARD_DNS_NAME_PATTERN = String.raw`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`;
+
+/**
+ * An IP address or a lower-case DNS name: where a host is reached, or a
+ * subject alternative name of a certificate (which may start with `*.`).
+ */
+export function ipOrDnsName(description: string, what: string, options: { wildcard?: boolean } = {}) {
+  const pattern = options.wildcard ? WILDCARD_DNS_NAME_PATTERN : DNS_SUBDOMAIN_PATTERN;
+  const regex = new RegExp(pattern);
+  return s.string(description, {
+    maxLength: 253,
+    minLength: 1,
+    rules: [
+      cel<string>({
+        rule: `isIP(self) || self.matches(r'${pattern}')`,
+        message: `${what} must be an IP address like 10.0.0.7 or fd00::7, or a lower-case DNS name like api.example.internal${options.wildcard ? ' (or *.example.internal)' : ''}`,
+        check: (self) => isIpAddress(self) || regex.test(self),
+      }),
+    ],
+  });
+}
+
+const LABEL_NAME = String.raw`[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?`;
+/** A label key: `name` or `prefix/name`, the prefix a DNS subdomain. */
+export const LABEL_KEY_PATTERN =
+  String.raw`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?` + `${LABEL_NAME}$`;
+export const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`;
+
+const LABEL_KEY_MESSAGE =
+  "must be a label key: a name like tier, optionally after a DNS-subdomain prefix and '/' (example.com/tier); the name is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+const LABEL_VALUE_MESSAGE =
+  "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+
+/** A label (or taint) key such as `topology.kubernetes.io/zone`. */
+export function labelKey(description: string) {
+  return s.string(description, {
+    maxLength: 317,
+    minLength: 1,
+    rules: [matchesRule(LABEL_KEY_PATTERN, LABEL_KEY_MESSAGE)],
+  });
+}
+
+/** A label (or taint) value; may be empty. */
+export function labelValue(description: string) {
+  return s.string(description, {
+    maxLength: 63,
+    rules: [matchesRule(LABEL_VALUE_PATTERN, LABEL_VALUE_MESSAGE)],
+  });
+}
+
+/** Labels: keys and values as Kubernetes accepts them on a Node or in a selector. */
+export function labels(description: string, options: { maxProperties: number }) {
+  const key = new RegExp(LABEL_KEY_PATTERN);
+  return s.map(description, labelValue('A label value.'), {
+    maxProperties: options.maxProperties,
+    rules: [
+      cel<Record<string, string>>({
+        rule: `self.all(k, k.matches(r'${LABEL_KEY_PATTERN}'))`,
+        message: `every key ${LABEL_KEY_MESSAGE}`,
+        check: (self) => Object.keys(self).every((k) => key.test(k)),
+      }),
+    ],
+  });
+}
 
 /** The object metadata the kinds use. The generated CRDs declare it as a bare object: the apiserver owns it. */
 export const ObjectMeta = s.object('Standard object metadata.', {
@@ -104,13 +277,16 @@ export const ObjectMeta = s.object('Standard object metadata.', {
 });
 export type ObjectMeta = Static<typeof ObjectMeta>;
 
+/** A condition type such as Ready or example.com/KernelDeadlock. */
+export const CONDITION_TYPE_PATTERN = String.raw`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$`;
+
 /** metav1.Condition. */
 export const Condition = s.object(
   'One aspect of the current state of this object, in metav1.Condition form.',
   {
     type: s.string('Type of condition in CamelCase, e.g. Available.', {
       maxLength: 316,
-      pattern: String.raw`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$`,
+      pattern: CONDITION_TYPE_PATTERN,
     }),
     status: s.stringEnum('Status of the condition.', ['True', 'False', 'Unknown']),
     observedGeneration: s.optional(
@@ -132,12 +308,12 @@ export function conditions(description: string) {
 }
 
 export const LabelSelectorRequirement = s.object('A label requirement: key, operator and values.', {
-  key: s.string('The label key the requirement applies to.', { maxLength: 317 }),
+  key: labelKey('The label key the requirement applies to.'),
   operator: s.stringEnum('How the key relates to the values.', ['In', 'NotIn', 'Exists', 'DoesNotExist']),
   values: s.optional(
     s.list(
       'Values for In and NotIn; must be empty for Exists and DoesNotExist.',
-      s.string('A label value.', { maxLength: 63 }),
+      labelValue('A label value.'),
       { maxItems: 64 },
     ),
   ),
@@ -149,10 +325,7 @@ export function labelSelector(description: string) {
 }
 const labelSelectorProperties = () => ({
   matchLabels: s.optional(
-    s.stringMap('Labels that must all match exactly (ANDed with matchExpressions).', {
-      maxProperties: 64,
-      valueMaxLength: 63,
-    }),
+    labels('Labels that must all match exactly (ANDed with matchExpressions).', { maxProperties: 64 }),
   ),
   matchExpressions: s.optional(
     s.list('Label requirements that must all hold.', LabelSelectorRequirement, { maxItems: 32 }),
@@ -161,8 +334,8 @@ const labelSelectorProperties = () => ({
 export type LabelSelector = Static<ReturnType<typeof labelSelector>>;
 
 export const Taint = s.object('A taint the Node must carry (core/v1 Taint).', {
-  key: s.string('The taint key.', { maxLength: 317, minLength: 1 }),
-  value: s.optional(s.string('The taint value.', { maxLength: 63 })),
+  key: labelKey('The taint key; written like a label key.'),
+  value: s.optional(labelValue('The taint value; written like a label value.')),
   effect: s.stringEnum('What the taint does to pods that do not tolerate it.', [
     'NoSchedule',
     'PreferNoSchedule',
@@ -171,13 +344,25 @@ export const Taint = s.object('A taint the Node must carry (core/v1 Taint).', {
 });
 export type Taint = Static<typeof Taint>;
 
+/** A key of Secret or ConfigMap data. */
+export const CONFIG_KEY_PATTERN = String.raw`^[-._a-zA-Z0-9]+$`;
+
 export function keySelector(description: string) {
   return s.object(
     description,
     {
-      namespace: s.string('Namespace of the object.', { maxLength: 63, minLength: 1 }),
-      name: s.string('Name of the object.', { maxLength: 253, minLength: 1 }),
-      key: s.string('Key within the object data.', { maxLength: 253, minLength: 1 }),
+      namespace: dnsLabel('Namespace of the object.'),
+      name: dnsSubdomain('Name of the object.', 'name'),
+      key: s.string('Key within the object data.', {
+        maxLength: 253,
+        minLength: 1,
+        rules: [
+          matchesRule(
+            CONFIG_KEY_PATTERN,
+            "key must be a Secret or ConfigMap key: letters, digits, '-', '_' or '.', e.g. config.toml",
+          ),
+        ],
+      }),
     },
     { mapType: 'atomic' },
   );
@@ -187,17 +372,8 @@ export function keySelector(description: string) {
 export const FileSpec = s.object(
   'A file the node agent writes atomically on the host.',
   {
-    path: s.string('Absolute path of the file on the host; it names a file, so it does not end with /.', {
-      maxLength: 1024,
-      minLength: 1,
-      rules: [
-        absolutePathRule,
-        cel<string>({
-          rule: "!self.endsWith('/')",
-          message: 'a file path must not end with /',
-          check: (self) => !self.endsWith('/'),
-        }),
-      ],
+    path: hostPath('Absolute path of the file on the host; it names a file, so it does not end with /.', {
+      file: true,
     }),
     content: s.optional(
       s.string(
@@ -245,7 +421,7 @@ export function files(description: string) {
 }
 
 export const ComponentVersionRef = s.object('A component (by Component name) at a version.', {
-  name: dnsLabel('Name of the Component object that describes this software.'),
+  name: componentName('Name of the Component object that describes this software.'),
   version: componentVersion('The version to run; must be listed in the Component versions.'),
 });
 export type ComponentVersionRef = Static<typeof ComponentVersionRef>;

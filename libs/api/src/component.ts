@@ -5,7 +5,14 @@
  */
 import { DEFAULT_ARTIFACT_MAX_SIZE_BYTES, MAX_ARTIFACT_MAX_SIZE_BYTES } from './artifact-limits.ts';
 import { cel } from './cel-rule.ts';
-import { absolutePathRule, componentVersion, conditions, observedGeneration } from './common-schemas.ts';
+import {
+  componentVersion,
+  conditions,
+  hostPath,
+  observedGeneration,
+  systemdUnit,
+  url,
+} from './common-schemas.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, NODES_GROUP } from './resource.ts';
 import type { ResourceDefinition } from './resource.ts';
@@ -16,16 +23,13 @@ function command(description: string) {
   return s.list(description, s.string('One argument.', { maxLength: 4096 }), { maxItems: 64, minItems: 1 });
 }
 
-function absolutePath(description: string) {
-  return s.string(description, { maxLength: 1024, minLength: 1, rules: [absolutePathRule] });
-}
-
 export const ComponentArtifact = s.object(
   'Where the agent downloads this version from.',
   {
-    url: s.string(
+    url: url(
       'https://, http:// or file:// URL of the artifact. A redirect is not followed. http:// needs allowInsecureHttp; file:// is read from the host itself.',
-      { maxLength: 2048, pattern: '^(https?|file)://' },
+      ['https', 'http', 'file'],
+      'https://artifacts.example.internal/kubelet',
     ),
     sha256: s.string('Hex SHA-256 of the artifact; the agent refuses anything else.', {
       maxLength: 64,
@@ -88,7 +92,7 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
         'Archive: a .tar.gz unpacked into path; Binary: a single executable written to path; Image: an OCI image tarball imported into the container runtime by importCommand, once the runtime runs.',
         ['Archive', 'Binary', 'Image'],
       ),
-      path: s.optional(absolutePath('Where Archive unpacks and Binary writes. Required for both.')),
+      path: s.optional(hostPath('Where Archive unpacks and Binary writes. Required for both.')),
       stripComponents: s.optional(
         s.integer('Leading path elements to drop when unpacking an Archive. Default 0.', {
           minimum: 0,
@@ -127,7 +131,7 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
           'Systemd',
           'Process',
         ]),
-        unit: s.optional(s.string('Name of the systemd unit, e.g. kubelet.service.', { maxLength: 256 })),
+        unit: s.optional(systemdUnit('Name of the systemd unit, e.g. kubelet.service.')),
         command: s.optional(command('Command line of the supervised process.')),
         beforeRemoval: s.optional(
           command(
@@ -156,7 +160,11 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
         exec: s.optional(s.object('Run a command; exit 0 is healthy.', { command: command('The command.') })),
         http: s.optional(
           s.object('GET a URL on the host; 2xx is healthy.', {
-            url: s.string('The URL, e.g. http://127.0.0.1:10248/healthz.', { maxLength: 2048 }),
+            url: url(
+              'The URL, e.g. http://127.0.0.1:10248/healthz.',
+              ['http', 'https'],
+              'http://127.0.0.1:10248/healthz',
+            ),
           }),
         ),
         periodSeconds: s.optional(

@@ -43,4 +43,5 @@ export {
 } from './node-agent-grant.ts';
 export { DEFAULT_ARTIFACT_MAX_SIZE_BYTES, MAX_ARTIFACT_MAX_SIZE_BYTES } from './artifact-limits.ts';
 export { goDurationMs } from './go-duration.ts';
+export { DNS_LABEL_PATTERN, SYSTEMD_UNIT_PATTERN } from './string-patterns.ts';
 export { API_VERSION_V1ALPHA1, CLUSTERS_GROUP, KOK_CATEGORY, NODES_GROUP } from './resource.ts';

@@ -4,11 +4,14 @@
  */
 import { cel } from './cel-rule.ts';
 import {
+  componentName,
   componentVersion,
   components,
   conditions,
   dnsLabel,
   files,
+  ipOrDnsName,
+  labels,
   LastOperation,
   observedGeneration,
   Taint,
@@ -31,7 +34,7 @@ export const MachineSpec = s.object(
   'What the host must run. The node-operator writes components, files and revision from the NodePool; people may set the rest.',
   {
     address: s.optional(
-      s.string('IP address or DNS name the host is reached at. Immutable once set.', { maxLength: 253 }),
+      ipOrDnsName('IP address or DNS name the host is reached at. Immutable once set.', 'address'),
     ),
     pool: s.optional(
       dnsLabel('The NodePool this machine belongs to; mirrored to the Node label nodes.kok.dev/pool.'),
@@ -46,9 +49,7 @@ export const MachineSpec = s.object(
     ),
     components: s.optional(components('Software the host must run, each at one version.')),
     files: s.optional(files('Files the host must have, written atomically by the node agent.')),
-    labels: s.optional(
-      s.stringMap('Labels the node-operator keeps on the Node.', { maxProperties: 64, valueMaxLength: 63 }),
-    ),
+    labels: s.optional(labels('Labels the node-operator keeps on the Node.', { maxProperties: 64 })),
     taints: s.optional(s.list('Taints the node-operator keeps on the Node.', Taint, { maxItems: 32 })),
     unschedulable: s.optional(s.boolean('Keep the Node cordoned. Default false.', { default: false })),
     restartGeneration: s.optional(
@@ -62,9 +63,8 @@ export const MachineSpec = s.object(
       ),
     ),
     restartComponent: s.optional(
-      s.string(
+      componentName(
         'The one component the next increase of restartGeneration restarts; unset restarts every component service. The node-operator sets it with each RestartComponent remediation.',
-        { maxLength: 63 },
       ),
     ),
     rebootGeneration: s.optional(
@@ -88,9 +88,8 @@ export const MachineSpec = s.object(
       ),
     ),
     reinstallComponent: s.optional(
-      s.string(
+      componentName(
         'The one component the next increase of reinstallGeneration reinstalls; unset reinstalls every component. The node-operator sets it with each Reinstall remediation.',
-        { maxLength: 63 },
       ),
     ),
   },

@@ -3,7 +3,18 @@
  * Machines must run, and how a change rolls out to them.
  */
 import { cel } from './cel-rule.ts';
-import { components, conditions, files, labelSelector, observedGeneration, Taint } from './common-schemas.ts';
+import {
+  componentName,
+  components,
+  conditions,
+  files,
+  hostPath,
+  labelKey,
+  labels,
+  labelSelector,
+  observedGeneration,
+  Taint,
+} from './common-schemas.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, NODES_GROUP } from './resource.ts';
 import type { ResourceDefinition } from './resource.ts';
@@ -23,9 +34,7 @@ export const maxUnavailableRule = cel<number | string>({
 export const NodePoolTemplate = s.object('The software and settings every machine of the pool must have.', {
   components: s.optional(components('Software every machine runs, each at one version.')),
   files: s.optional(files('Files every machine has.')),
-  labels: s.optional(
-    s.stringMap('Labels kept on every Node of the pool.', { maxProperties: 64, valueMaxLength: 63 }),
-  ),
+  labels: s.optional(labels('Labels kept on every Node of the pool.', { maxProperties: 64 })),
   taints: s.optional(s.list('Taints kept on every Node of the pool.', Taint, { maxItems: 32 })),
 });
 export type NodePoolTemplate = Static<typeof NodePoolTemplate>;
@@ -55,7 +64,7 @@ export const DisruptionPolicy = s.object(
       s.mapList(
         'Action when a component version changes.',
         s.object('The action for one component.', {
-          name: s.string('Component name.', { maxLength: 63 }),
+          name: componentName('Component name.'),
           action: disruptionAction('What to do when its version changes.'),
         }),
         ['name'],
@@ -68,11 +77,9 @@ export const DisruptionPolicy = s.object(
         s.object(
           'The action for one file.',
           {
-            path: s.string('Absolute path of the file.', { maxLength: 1024 }),
+            path: hostPath('Absolute path of the file.', { file: true }),
             action: disruptionAction('What to do when the file changes.'),
-            component: s.optional(
-              s.string('The component whose service Reload or Restart acts on.', { maxLength: 63 }),
-            ),
+            component: s.optional(componentName('The component whose service Reload or Restart acts on.')),
           },
           { rules: [needsComponentRule] },
         ),
@@ -132,7 +139,7 @@ export const NodePoolRollout = s.object(
       s.object('The order machines are picked in within a wave.', {
         labelKeys: s.list(
           'Machines are grouped by the values of these Node labels (e.g. topology.kubernetes.io/zone, then a rack label), one group finished before the next; then by name.',
-          s.string('A label key.', { maxLength: 317 }),
+          labelKey('A label key.'),
           { maxItems: 4 },
         ),
       }),

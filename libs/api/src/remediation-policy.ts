@@ -4,7 +4,15 @@
  * CAPI MachineHealthCheck and medik8s NodeHealthCheck).
  */
 import { cel } from './cel-rule.ts';
-import { conditions, duration, labelSelector, observedGeneration } from './common-schemas.ts';
+import {
+  componentName,
+  CONDITION_TYPE_PATTERN,
+  conditions,
+  duration,
+  labelSelector,
+  matchesRule,
+  observedGeneration,
+} from './common-schemas.ts';
 import { PERCENT_PATTERN } from './node-pool.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, NODES_GROUP } from './resource.ts';
@@ -25,7 +33,7 @@ export const RemediationAction = s.object(
       'RestartComponent or Reinstall act on one component; Cordon, Drain and Reboot on the whole machine.',
       REMEDIATION_ACTIONS,
     ),
-    component: s.optional(s.string('The component for RestartComponent and Reinstall.', { maxLength: 63 })),
+    component: s.optional(componentName('The component for RestartComponent and Reinstall.')),
     timeout: s.optional(
       duration('How long to wait for the machine to become healthy before the next action. Default 10m.', {
         default: '10m',
@@ -50,7 +58,16 @@ export const RemediationPolicySpec = s.object(
     unhealthyConditions: s.list(
       'A machine is unhealthy when any of these Node or Machine conditions has held for its duration.',
       s.object('A condition that marks a machine unhealthy once it lasts.', {
-        type: s.string('Condition type, e.g. Ready or KernelDeadlock.', { maxLength: 316, minLength: 1 }),
+        type: s.string('Condition type, e.g. Ready or KernelDeadlock.', {
+          maxLength: 316,
+          minLength: 1,
+          rules: [
+            matchesRule(
+              CONDITION_TYPE_PATTERN,
+              "condition type must be a name like Ready or KernelDeadlock (letters, digits, '-', '_' and '.'), optionally after a DNS-subdomain prefix and '/'",
+            ),
+          ],
+        }),
         status: s.stringEnum('The status that is unhealthy.', ['True', 'False', 'Unknown']),
         duration: duration('How long the condition must hold, e.g. 5m.'),
       }),

@@ -1,6 +1,6 @@
 /** kube-apiserver: a Deployment behind the apiserver Service, talking to etcd over mutual TLS. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions } from '@kok/api';
+import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -54,6 +54,7 @@ export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): st
     ],
     cluster.apiServer.extraArgs,
     cluster.apiServer.featureGates,
+    OPERATOR_OWNED_FLAGS.apiServer,
   );
 }
 

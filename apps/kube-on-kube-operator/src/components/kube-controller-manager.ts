@@ -1,6 +1,6 @@
 /** kube-controller-manager: signs node certificates with the cluster CA and owns service-account tokens. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions } from '@kok/api';
+import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -44,6 +44,7 @@ export function controllerManagerArgs(cluster: ResolvedCluster, names: ClusterNa
     ],
     cluster.controllerManager.extraArgs,
     cluster.controllerManager.featureGates,
+    OPERATOR_OWNED_FLAGS.controllerManager,
   );
 }
 

@@ -1,6 +1,6 @@
 /** kube-scheduler: places the biz-cluster's pods. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions } from '@kok/api';
+import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import { KUBECONFIG_KEY } from '../pki-material.ts';
@@ -29,6 +29,7 @@ export function schedulerArgs(cluster: ResolvedCluster): string[] {
     ],
     cluster.scheduler.extraArgs,
     cluster.scheduler.featureGates,
+    OPERATOR_OWNED_FLAGS.scheduler,
   );
 }
 

@@ -47,12 +47,29 @@ const ABSOLUTE_PATH_MESSAGE = 'path must be absolute (start with /)';
 const MAX_UNAVAILABLE_MESSAGE = 'maxUnavailable must be an integer of at least 1 or a percentage';
 const WAVE_SHAPE_MESSAGE = 'a wave sets exactly one of count, percent or selector';
 const VERSION_SKEW_MESSAGE = 'version may go up one minor at a time and never down a minor';
+const DNS_LABEL_MESSAGE = 'must be a lower-case RFC 1123 label';
+const COMPONENT_NAME_MESSAGE = 'a component name must be the name of a Component';
+const CONTROL_CHARACTER_MESSAGE = 'must not contain control characters';
+const UNIT_MESSAGE = 'unit must be a systemd unit name like kubelet.service';
+const ARTIFACT_URL_MESSAGE = 'url must start with https://, http://, file:///';
+const HEALTH_URL_MESSAGE = 'url must start with http://, https://, name a host';
+const ETCD_URL_MESSAGE = 'url must start with https://, http://, name a host';
+const LABEL_KEYS_MESSAGE = 'every key must be a label key';
+const LABEL_KEY_MESSAGE = 'must be a label key';
+const LABEL_VALUE_MESSAGE = 'must be a label value';
+const DNS_SUBDOMAIN_NAME_MESSAGE = 'name must be a lower-case DNS subdomain';
+const ADDRESS_MESSAGE = 'address must be an IP address like 10.0.0.7';
+const CERT_SAN_MESSAGE = 'each certSAN must be an IP address like 10.0.0.7';
+const CIDR_OVERLAP_MESSAGE = 'podCIDR must not overlap serviceCIDR';
+const OWNED_FLAG_MESSAGE = (component: string) =>
+  `extraArgs must not set a flag the operator sets for ${component}`;
+const FLAG_NAME_MESSAGE = 'extraArgs keys must be flag names without the leading --';
 
 export const INVALID_OBJECTS: readonly InvalidCase[] = [
   // Machine
   invalid('machine pool is not a DNS label', 'Machine', (s) => (s.pool = 'Workers_1'), {
     field: 'spec.pool',
-    message: 'should match',
+    message: DNS_LABEL_MESSAGE,
   }),
   invalid(
     'machine component names repeat',
@@ -382,7 +399,7 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
   invalid(
     'cluster pod CIDR changes',
     'Cluster',
-    (s) => (s.network.podCIDR = '10.64.0.0/10'),
+    (s) => (s.network.podCIDR = '10.0.0.0/16'),
     { field: 'spec.network.podCIDR', message: 'podCIDR is immutable' },
     { update: true },
   ),
@@ -421,6 +438,438 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     field: 'spec.waves[1].percent',
     message: 'should be greater than or equal to 1',
   }),
+
+  // Names that become a directory (/opt/kok/<name>) and a systemd unit on the host.
+  ...(
+    [
+      [
+        'machine component name climbs with ..',
+        'Machine',
+        (s) => (s.components[0].name = '..'),
+        'spec.components[0].name',
+      ],
+      [
+        'machine component name is a path',
+        'Machine',
+        (s) => (s.components[0].name = 'opt/kok'),
+        'spec.components[0].name',
+      ],
+      [
+        'machine component name starts with -',
+        'Machine',
+        (s) => (s.components[1].name = '-kubelet'),
+        'spec.components[1].name',
+      ],
+      [
+        'machine restartComponent climbs out',
+        'Machine',
+        (s) => (s.restartComponent = 'kubelet/../../etc'),
+        'spec.restartComponent',
+      ],
+      [
+        'machine reinstallComponent is upper case',
+        'Machine',
+        (s) => (s.reinstallComponent = 'Kubelet'),
+        'spec.reinstallComponent',
+      ],
+      [
+        'pool template component name is a unit',
+        'NodePool',
+        (s) => (s.template.components[1].name = 'kubelet.service'),
+        'spec.template.components[1].name',
+      ],
+      [
+        'pool disruption component name has a space',
+        'NodePool',
+        (s) => (s.disruptionPolicy.components[0].name = 'con tainerd'),
+        'spec.disruptionPolicy.components[0].name',
+      ],
+      [
+        'pool file restarts a component named by a path',
+        'NodePool',
+        (s) => (s.disruptionPolicy.files[0].component = '../kubelet'),
+        'spec.disruptionPolicy.files[0].component',
+      ],
+      [
+        'remediation restarts a component with a shell tail',
+        'RemediationPolicy',
+        (s) => (s.actions[0].component = 'kubelet;reboot'),
+        'spec.actions[0].component',
+      ],
+    ] satisfies [string, KindName, (spec: Spec) => void, string][]
+  ).map(([name, kind, mutate, field]) =>
+    invalid(name, kind, mutate, { field, message: COMPONENT_NAME_MESSAGE }),
+  ),
+  invalid('pool wave name is not a DNS label', 'NodePool', (s) => (s.rollout.waves[0].name = 'Canary!'), {
+    field: 'spec.rollout.waves[0].name',
+    message: DNS_LABEL_MESSAGE,
+  }),
+  invalid('rollout wave name has upper case', 'ClusterRollout', (s) => (s.waves[0].name = 'Canary'), {
+    field: 'spec.waves[0].name',
+    message: DNS_LABEL_MESSAGE,
+  }),
+
+  // Host paths: absolute, no '..' segment, one line.
+  invalid(
+    'machine file path smuggles a line break',
+    'Machine',
+    (s) => (s.files[1].path = '/etc/kubernetes/kubelet.conf\nExecStart=/bin/sh'),
+    { field: 'spec.files[1].path', message: CONTROL_CHARACTER_MESSAGE },
+  ),
+  invalid(
+    'machine file path holds a NUL',
+    'Machine',
+    (s) => (s.files[1].path = '/etc/kubernetes/x\u0000.yaml'),
+    {
+      field: 'spec.files[1].path',
+      message: CONTROL_CHARACTER_MESSAGE,
+    },
+  ),
+  invalid(
+    'pool template file path climbs with ..',
+    'NodePool',
+    (s) => (s.template.files[0].path = '/etc/kubernetes/../../root/.bashrc'),
+    { field: 'spec.template.files[0].path', message: ABSOLUTE_PATH_MESSAGE },
+  ),
+  invalid('pool template file path ends in ..', 'NodePool', (s) => (s.template.files[0].path = '/etc/..'), {
+    field: 'spec.template.files[0].path',
+    message: ABSOLUTE_PATH_MESSAGE,
+  }),
+  invalid(
+    'pool disruption file path is relative',
+    'NodePool',
+    (s) => (s.disruptionPolicy.files[0].path = 'kubelet-config.yaml'),
+    { field: 'spec.disruptionPolicy.files[0].path', message: ABSOLUTE_PATH_MESSAGE },
+  ),
+  invalid(
+    'component install path is relative',
+    'Component',
+    (s) => (s.install.path = 'usr/local/bin/kubelet'),
+    {
+      field: 'spec.install.path',
+      message: ABSOLUTE_PATH_MESSAGE,
+    },
+  ),
+  invalid(
+    'component install path climbs with ..',
+    'Component',
+    (s) => (s.install.path = '/usr/local/../../etc/shadow'),
+    { field: 'spec.install.path', message: ABSOLUTE_PATH_MESSAGE },
+  ),
+  invalid(
+    'component install path holds a tab',
+    'Component',
+    (s) => (s.install.path = '/usr/local/bin/kube\tlet'),
+    {
+      field: 'spec.install.path',
+      message: CONTROL_CHARACTER_MESSAGE,
+    },
+  ),
+
+  // Systemd units: passed to systemctl, so a name and never a path or a flag.
+  invalid(
+    'component unit is a path',
+    'Component',
+    (s) => (s.service.unit = '../../etc/systemd/system/evil.service'),
+    { field: 'spec.service.unit', message: UNIT_MESSAGE },
+  ),
+  invalid('component unit is a systemctl flag', 'Component', (s) => (s.service.unit = '--force.service'), {
+    field: 'spec.service.unit',
+    message: UNIT_MESSAGE,
+  }),
+  invalid('component unit has no type suffix', 'Component', (s) => (s.service.unit = 'kubelet'), {
+    field: 'spec.service.unit',
+    message: UNIT_MESSAGE,
+  }),
+
+  // URLs: a scheme the reader supports, a host, no spaces.
+  invalid(
+    'component artifact url has no host',
+    'Component',
+    (s) => (s.versions[0].artifact.url = 'https:///kubelet'),
+    {
+      field: 'spec.versions[0].artifact.url',
+      message: ARTIFACT_URL_MESSAGE,
+    },
+  ),
+  invalid(
+    'component artifact url has a space',
+    'Component',
+    (s) => (s.versions[0].artifact.url = 'https://artifacts.example.internal/kube let'),
+    { field: 'spec.versions[0].artifact.url', message: ARTIFACT_URL_MESSAGE },
+  ),
+  invalid(
+    'component artifact url is ftp',
+    'Component',
+    (s) => (s.versions[1].artifact.url = 'ftp://mirror/kubelet'),
+    {
+      field: 'spec.versions[1].artifact.url',
+      message: ARTIFACT_URL_MESSAGE,
+    },
+  ),
+  invalid(
+    'component health check url is a bare path',
+    'Component',
+    (s) => (s.healthCheck.http.url = '/healthz'),
+    {
+      field: 'spec.healthCheck.http.url',
+      message: HEALTH_URL_MESSAGE,
+    },
+  ),
+  invalid(
+    'component health check url reads a file',
+    'Component',
+    (s) => (s.healthCheck.http.url = 'file:///etc/shadow'),
+    { field: 'spec.healthCheck.http.url', message: HEALTH_URL_MESSAGE },
+  ),
+  invalid(
+    'cluster external etcd endpoint has no scheme',
+    'Cluster',
+    (s) =>
+      (s.etcd.external = {
+        endpoints: ['etcd-0.example.internal:2379'],
+        tlsSecretRef: { name: 'etcd-client' },
+      }),
+    { field: 'spec.etcd.external.endpoints[0]', message: ETCD_URL_MESSAGE },
+  ),
+  invalid(
+    'cluster external etcd endpoint is a unix socket',
+    'Cluster',
+    (s) =>
+      (s.etcd.external = { endpoints: ['unix:///run/etcd.sock'], tlsSecretRef: { name: 'etcd-client' } }),
+    { field: 'spec.etcd.external.endpoints[0]', message: ETCD_URL_MESSAGE },
+  ),
+
+  // Labels and taints, as Kubernetes accepts them on a Node and in a selector.
+  invalid('machine label key has two slashes', 'Machine', (s) => (s.labels['a/b/c'] = 'x'), {
+    field: 'spec.labels',
+    message: LABEL_KEYS_MESSAGE,
+  }),
+  invalid('machine label value has a space', 'Machine', (s) => (s.labels.tier = 'not ok'), {
+    field: 'spec.labels.tier',
+    message: LABEL_VALUE_MESSAGE,
+  }),
+  invalid(
+    'pool template label key has an upper-case prefix',
+    'NodePool',
+    (s) => (s.template.labels['Example.com/x'] = ''),
+    {
+      field: 'spec.template.labels',
+      message: LABEL_KEYS_MESSAGE,
+    },
+  ),
+  invalid(
+    'pool selector label value starts with -',
+    'NodePool',
+    (s) => (s.selector.matchLabels['node-role.kubernetes.io/worker'] = '-bad-'),
+    { field: 'spec.selector.matchLabels.node-role.kubernetes.io/worker', message: LABEL_VALUE_MESSAGE },
+  ),
+  invalid(
+    'pool selector expression key has a space',
+    'NodePool',
+    (s) => (s.selector.matchExpressions = [{ key: 'bad key', operator: 'Exists' }]),
+    { field: 'spec.selector.matchExpressions[0].key', message: LABEL_KEY_MESSAGE },
+  ),
+  invalid(
+    'pool selector expression value is too long',
+    'NodePool',
+    (s) => (s.selector.matchExpressions = [{ key: 'tier', operator: 'In', values: ['a'.repeat(62) + '-'] }]),
+    { field: 'spec.selector.matchExpressions[0].values[0]', message: LABEL_VALUE_MESSAGE },
+  ),
+  invalid('pool order label key ends with /', 'NodePool', (s) => (s.rollout.order.labelKeys[0] = 'zone/'), {
+    field: 'spec.rollout.order.labelKeys[0]',
+    message: LABEL_KEY_MESSAGE,
+  }),
+  invalid('machine taint key has a space', 'Machine', (s) => (s.taints[0].key = 'dedicated key'), {
+    field: 'spec.taints[0].key',
+    message: LABEL_KEY_MESSAGE,
+  }),
+  invalid('machine taint value has a slash', 'Machine', (s) => (s.taints[0].value = 'batch/x'), {
+    field: 'spec.taints[0].value',
+    message: LABEL_VALUE_MESSAGE,
+  }),
+  invalid(
+    'remediation selector label value has a !',
+    'RemediationPolicy',
+    (s) => (s.selector.matchLabels['nodes.kok.dev/pool'] = 'workers!'),
+    { field: 'spec.selector.matchLabels.nodes.kok.dev/pool', message: LABEL_VALUE_MESSAGE },
+  ),
+  invalid(
+    'rollout cluster selector key has a space',
+    'ClusterRollout',
+    (s) => (s.clusterSelector.matchLabels = { 'tier prod': 'x' }),
+    {
+      field: 'spec.clusterSelector.matchLabels',
+      message: LABEL_KEYS_MESSAGE,
+    },
+  ),
+
+  // Secret and ConfigMap references.
+  invalid(
+    'machine file configMap key climbs out',
+    'Machine',
+    (s) => (s.files[0].configMapRef.key = '../config.toml'),
+    {
+      field: 'spec.files[0].configMapRef.key',
+      message: 'key must be a Secret or ConfigMap key',
+    },
+  ),
+  invalid(
+    'machine file configMap namespace has upper case',
+    'Machine',
+    (s) => (s.files[0].configMapRef.namespace = 'Kok_System'),
+    {
+      field: 'spec.files[0].configMapRef.namespace',
+      message: DNS_LABEL_MESSAGE,
+    },
+  ),
+  invalid(
+    'pool file configMap name has an underscore',
+    'NodePool',
+    (s) => (s.template.files[1].configMapRef.name = 'containerd_config'),
+    {
+      field: 'spec.template.files[1].configMapRef.name',
+      message: DNS_SUBDOMAIN_NAME_MESSAGE,
+    },
+  ),
+  invalid(
+    'cluster external etcd Secret name has a slash',
+    'Cluster',
+    (s) =>
+      (s.etcd.external = {
+        endpoints: ['https://etcd-0.example.internal:2379'],
+        tlsSecretRef: { name: 'kube-system/etcd' },
+      }),
+    { field: 'spec.etcd.external.tlsSecretRef.name', message: DNS_SUBDOMAIN_NAME_MESSAGE },
+  ),
+  invalid(
+    'cluster etcd storage class has upper case',
+    'Cluster',
+    (s) => (s.etcd.storage.storageClassName = 'Local_NVMe'),
+    {
+      field: 'spec.etcd.storage.storageClassName',
+      message: 'storageClassName must be a lower-case DNS subdomain',
+    },
+  ),
+
+  // Addresses and certificate names.
+  invalid('machine address has a space', 'Machine', (s) => (s.address = 'worker 17'), {
+    field: 'spec.address',
+    message: ADDRESS_MESSAGE,
+  }),
+  invalid('machine address is a URL', 'Machine', (s) => (s.address = 'https://10.20.3.17'), {
+    field: 'spec.address',
+    message: ADDRESS_MESSAGE,
+  }),
+  invalid('cluster certSAN has a space', 'Cluster', (s) => (s.certSANs = ['api prod.example.internal']), {
+    field: 'spec.certSANs[0]',
+    message: CERT_SAN_MESSAGE,
+  }),
+  invalid('cluster certSAN is a URL', 'Cluster', (s) => (s.certSANs = ['https://api.example.internal']), {
+    field: 'spec.certSANs[0]',
+    message: CERT_SAN_MESSAGE,
+  }),
+  invalid('cluster certSAN is an address with a zone', 'Cluster', (s) => (s.certSANs = ['fe80::1%eth0']), {
+    field: 'spec.certSANs[0]',
+    message: CERT_SAN_MESSAGE,
+  }),
+  invalid('cluster certSAN has upper case', 'Cluster', (s) => (s.certSANs = ['API.example.internal']), {
+    field: 'spec.certSANs[0]',
+    message: CERT_SAN_MESSAGE,
+  }),
+  invalid(
+    'cluster certSAN wildcard is not leading',
+    'Cluster',
+    (s) => (s.certSANs = ['api.*.example.internal']),
+    {
+      field: 'spec.certSANs[0]',
+      message: CERT_SAN_MESSAGE,
+    },
+  ),
+
+  // Network ranges: valid, and pods and Services apart.
+  invalid(
+    'cluster pod CIDR overlaps the service CIDR',
+    'Cluster',
+    (s) => (s.network.podCIDR = '10.96.0.0/16'),
+    {
+      field: 'spec.network.podCIDR',
+      message: CIDR_OVERLAP_MESSAGE,
+    },
+  ),
+  invalid(
+    'cluster service CIDR lies inside the pod CIDR',
+    'Cluster',
+    (s) => (s.network.serviceCIDR = '10.130.0.0/16'),
+    {
+      field: 'spec.network.podCIDR',
+      message: CIDR_OVERLAP_MESSAGE,
+    },
+  ),
+  invalid('cluster pod CIDR has no prefix length', 'Cluster', (s) => (s.network.podCIDR = '10.244.0.0'), {
+    field: 'spec.network.podCIDR',
+    message: 'podCIDR must be a CIDR like 10.244.0.0/16',
+  }),
+  invalid(
+    'cluster service CIDR has a leading zero',
+    'Cluster',
+    (s) => (s.network.serviceCIDR = '010.96.0.0/12'),
+    {
+      field: 'spec.network.serviceCIDR',
+      message: 'serviceCIDR must be a CIDR like 10.96.0.0/12',
+    },
+  ),
+  invalid('cluster dnsDomain has upper case', 'Cluster', (s) => (s.network.dnsDomain = 'Cluster.Local'), {
+    field: 'spec.network.dnsDomain',
+    message: 'dnsDomain must be a lower-case DNS subdomain like cluster.local',
+  }),
+
+  // Flags the operator owns; extraArgs keys are flag names.
+  ...(
+    [
+      ['apiServer', 'kube-apiserver', 'etcd-servers', 'https://etcd.attacker.example:2379'],
+      ['apiServer', 'kube-apiserver', 'service-cluster-ip-range', '10.0.0.0/8'],
+      ['apiServer', 'kube-apiserver', 'tls-cert-file', '/tmp/mine.crt'],
+      ['apiServer', 'kube-apiserver', 'service-account-issuer', 'https://issuer.example'],
+      ['controllerManager', 'kube-controller-manager', 'cluster-signing-key-file', '/tmp/mine.key'],
+      ['controllerManager', 'kube-controller-manager', 'cluster-cidr', '10.0.0.0/8'],
+      ['scheduler', 'kube-scheduler', 'kubeconfig', '/tmp/admin.conf'],
+      ['scheduler', 'kube-scheduler', 'secure-port', '0'],
+    ] as const
+  ).map(([component, binary, flag, value]) =>
+    invalid(
+      `cluster ${component} extraArgs override ${flag}`,
+      'Cluster',
+      (s) => (s.controlPlane[component] = { ...s.controlPlane[component], extraArgs: { [flag]: value } }),
+      { field: `spec.controlPlane.${component}.extraArgs`, message: OWNED_FLAG_MESSAGE(binary) },
+    ),
+  ),
+  invalid(
+    'cluster extraArgs key carries the leading --',
+    'Cluster',
+    (s) => (s.controlPlane.apiServer.extraArgs['--etcd-servers'] = 'https://etcd.attacker.example:2379'),
+    { field: 'spec.controlPlane.apiServer.extraArgs', message: FLAG_NAME_MESSAGE },
+  ),
+  invalid(
+    'cluster extraArgs key carries a value',
+    'Cluster',
+    (s) => (s.controlPlane.controllerManager.extraArgs['v=4'] = ''),
+    { field: 'spec.controlPlane.controllerManager.extraArgs', message: FLAG_NAME_MESSAGE },
+  ),
+  invalid(
+    'cluster featureGates key smuggles more gates',
+    'Cluster',
+    (s) => (s.controlPlane.scheduler.featureGates['A=true,B'] = true),
+    { field: 'spec.controlPlane.scheduler.featureGates', message: 'featureGates keys must be gate names' },
+  ),
+
+  // Condition types a remediation waits for.
+  invalid(
+    'remediation condition type has a space',
+    'RemediationPolicy',
+    (s) => (s.unhealthyConditions[0].type = 'Not Ready'),
+    { field: 'spec.unhealthyConditions[0].type', message: 'condition type must be a name like Ready' },
+  ),
 ];
 
 export interface AllowedUpdate {

@@ -1,0 +1,62 @@
+/**
+ * Flags of the control-plane binaries that the kube-on-kube operator sets
+ * itself and a Cluster's `extraArgs` may not override: they wire the
+ * component to its certificates, etcd, kubeconfig, ports and the address
+ * ranges of spec.network, and another value would break the cluster or
+ * quietly contradict the spec. The operator's tests check that it renders
+ * every one of them, and its flag rendering keeps its own value for them.
+ */
+export const OPERATOR_OWNED_FLAGS = {
+  apiServer: [
+    'advertise-address',
+    'secure-port',
+    'client-ca-file',
+    'tls-cert-file',
+    'tls-private-key-file',
+    'etcd-servers',
+    'etcd-cafile',
+    'etcd-certfile',
+    'etcd-keyfile',
+    'kubelet-client-certificate',
+    'kubelet-client-key',
+    'proxy-client-cert-file',
+    'proxy-client-key-file',
+    'requestheader-allowed-names',
+    'requestheader-client-ca-file',
+    'requestheader-extra-headers-prefix',
+    'requestheader-group-headers',
+    'requestheader-username-headers',
+    'service-account-issuer',
+    'service-account-key-file',
+    'service-account-signing-key-file',
+    'service-cluster-ip-range',
+  ],
+  controllerManager: [
+    'kubeconfig',
+    'authentication-kubeconfig',
+    'authorization-kubeconfig',
+    'bind-address',
+    'secure-port',
+    'client-ca-file',
+    'requestheader-client-ca-file',
+    'cluster-name',
+    'cluster-signing-cert-file',
+    'cluster-signing-key-file',
+    'root-ca-file',
+    'service-account-private-key-file',
+    'service-cluster-ip-range',
+    'cluster-cidr',
+  ],
+  scheduler: [
+    'kubeconfig',
+    'authentication-kubeconfig',
+    'authorization-kubeconfig',
+    'bind-address',
+    'secure-port',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ControlPlaneComponentName = keyof typeof OPERATOR_OWNED_FLAGS;
+
+/** A flag name as extraArgs writes it: without the leading --, lower case, digits, '-' and '.'. */
+export const FLAG_NAME_PATTERN = String.raw`^[a-z0-9][a-z0-9.-]*$`;
