@@ -152,7 +152,7 @@ export function hostPath(description: string, options: { file?: boolean } = {}) 
   });
 }
 
-
+/** A systemd unit name such as kubelet.service: passed to systemctl, so never a path or a flag. */
 export function systemdUnit(description: string) {
   return s.string(description, {
     maxLength: 256,
