@@ -46,6 +46,9 @@ async function eventually<T>(
 
 describe.each(charts)('chart $name', (chart) => {
   const dir = join(chartsDir, chart.name);
+  // The node-operator's user roles have fixed names by default: one set per release here, as releases run side by side.
+  const userRolesOf = (release: string) =>
+    chart.name === 'node-operator' ? ['--set', `userRoles.namePrefix=${release}`] : [];
 
   it('passes helm lint --strict', async () => {
     const result = await helm('lint', dir, '--strict');
@@ -118,6 +121,7 @@ describe.each(charts)('chart $name', (chart) => {
       '-n',
       namespace,
       '--create-namespace',
+      ...userRolesOf(release),
       '--wait',
       '--timeout',
       '120s',
@@ -155,6 +159,7 @@ describe.each(charts)('chart $name', (chart) => {
       namespace,
       '--set',
       'replicaCount=3',
+      ...userRolesOf(release),
       '--wait',
       '--timeout',
       '120s',

@@ -48,6 +48,7 @@ async function installChart(chart: string): Promise<{ namespace: string; release
     '--create-namespace',
     '--set',
     'replicaCount=1',
+    ...(chart === 'node-operator' ? ['--set', `userRoles.namePrefix=${release}`] : []),
     ...(chart === 'node-operator' ? ['--set', 'agent.enabled=false'] : []),
   );
   if (result.code !== 0) throw new Error(result.stderr);
