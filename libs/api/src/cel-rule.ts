@@ -22,6 +22,12 @@ export interface CelRule {
   readonly reason?: CelRuleReason;
   /** A relative JSON path (`.address`) to report the error on instead of the node itself. */
   readonly fieldPath?: string;
+  /**
+   * The rule runs on create as well, where `oldSelf` is an optional without a
+   * value (`oldSelf.hasValue()` is false) and the twin receives undefined.
+   * Default: a rule naming `oldSelf` runs on update only.
+   */
+  readonly optionalOldSelf?: boolean;
   /** TypeScript twin of `rule`. Receives the node's value and, for transition rules, the old value. */
   readonly check: (self: never, oldSelf: never) => boolean;
 }
@@ -35,6 +41,7 @@ export function cel<T>(definition: {
   message: string;
   reason?: CelRuleReason;
   fieldPath?: string;
+  optionalOldSelf?: boolean;
   check: (self: T, oldSelf: T) => boolean;
 }): CelRule {
   return definition as CelRule;

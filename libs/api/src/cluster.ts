@@ -453,10 +453,34 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
 });
 export type ClusterStatus = Static<typeof ClusterStatus>;
 
+/**
+ * Endings a new Cluster's name may not have. The operator names a Cluster's
+ * objects `<cluster><suffix>`, and these endings are what one suffix has more
+ * than another: Cluster `x-etcd`'s CA Secret would be `x-etcd-ca`, the etcd CA
+ * Secret of Cluster `x`. With them refused, two Clusters of a namespace never
+ * share an object name (the kube-on-kube operator's tests derive this list
+ * from its names and fail when it falls short).
+ */
+export const CLUSTER_NAME_FORBIDDEN_ENDINGS: readonly string[] = ['-etcd', '-front-proxy'];
+
+/** The ending of CLUSTER_NAME_FORBIDDEN_ENDINGS that `name` has, if any. */
+export const forbiddenClusterNameEnding = (name: string): string | undefined =>
+  CLUSTER_NAME_FORBIDDEN_ENDINGS.find((ending) => name.endsWith(ending));
+
+/** Checked on create only: a Cluster made before the rule can still be updated and deleted. */
+export const clusterNameRule = cel<{ metadata?: { name?: string } }>({
+  rule: `oldSelf.hasValue() || !(${CLUSTER_NAME_FORBIDDEN_ENDINGS.map((e) => `self.metadata.name.endsWith('${e}')`).join(' || ')})`,
+  optionalOldSelf: true,
+  message: `a Cluster name must not end with ${CLUSTER_NAME_FORBIDDEN_ENDINGS.join(' or ')}: its objects would share names with those of the Cluster named without that ending (Secret x-etcd-ca is both the CA of Cluster x-etcd and the etcd CA of Cluster x)`,
+  check: (self, oldSelf) =>
+    oldSelf !== undefined || forbiddenClusterNameEnding(self.metadata?.name ?? '') === undefined,
+});
+
 export const ClusterSchema = resourceSchema(
   'Cluster is a biz-cluster whose etcd and master components run as workloads in this meta-cluster.',
   ClusterSpec,
   ClusterStatus,
+  [clusterNameRule],
 );
 export type Cluster = Static<typeof ClusterSchema>;
 

@@ -37,7 +37,9 @@ export {
   type ClusterStatus,
   ClusterResource,
   CA_ROTATION_PHASES,
+  CLUSTER_NAME_FORBIDDEN_ENDINGS,
   CLUSTER_PHASES,
+  forbiddenClusterNameEnding,
   isAllowedVersionChange,
   majorMinor,
 } from './cluster.ts';

@@ -225,7 +225,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * scalars and `Invalid value: <message>` on objects and lists.
  */
 function celError(rule: CelRule, value: unknown, path: string): FieldError {
-  const field = rule.fieldPath ? `${path}${rule.fieldPath}` : path;
+  // A rule on the object itself is reported at `<nil>`, the apiserver's name for the root path.
+  const field = rule.fieldPath ? `${path}${rule.fieldPath}` : path || '<nil>';
   switch (rule.reason) {
     case 'FieldValueForbidden':
       return { field, message: `Forbidden: ${rule.message}` };
@@ -271,7 +272,7 @@ function kubernetesErrors(schema: JsonSchema, value: unknown, oldValue: unknown,
   const errors: FieldError[] = [];
   for (const rule of (schema['x-kubernetes-validations'] as CelRule[] | undefined) ?? []) {
     const transition = isTransitionRule(rule);
-    if (transition && oldValue === undefined) continue;
+    if (transition && oldValue === undefined && !rule.optionalOldSelf) continue;
     if (!runCheck(rule, value, oldValue)) errors.push(celError(rule, value, path));
   }
   const join = (name: string) => (path === '' ? name : `${path}.${name}`);

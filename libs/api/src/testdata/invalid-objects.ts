@@ -425,6 +425,19 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     { field: 'spec.certificates.caRotationGeneration', message: 'should be greater than or equal to 0' },
   ),
 
+  // The apiserver test names each object after its case (slug of the name), so these names end as they say.
+  ...['cluster name ends with -etcd', 'cluster name ends with -front-proxy'].map((name) => {
+    const object = example('Cluster');
+    object.metadata.name = name.replaceAll(' ', '-').replace('--', '-');
+    return {
+      name,
+      kind: 'Cluster' as const,
+      object,
+      update: false,
+      expect: { field: '<nil>', message: 'a Cluster name must not end with -etcd or -front-proxy' },
+    };
+  }),
+
   // ClusterRollout
   invalid('rollout has no cluster selector', 'ClusterRollout', (s) => delete s.clusterSelector, {
     field: 'spec.clusterSelector',
