@@ -282,6 +282,9 @@ try {
         controlPlane.kubeconfigPath,
         '--metrics-bind-address',
         `127.0.0.1:${port}`,
+        // Scraped without a token below; only this host reaches 127.0.0.1.
+        '--metrics-auth',
+        'none',
         '--log-level',
         'warn',
         ...(operatorQps

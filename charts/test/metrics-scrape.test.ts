@@ -41,6 +41,9 @@ let prometheus: ChildProcess | undefined;
 let prometheusUrl = '';
 let prometheusOutput = '';
 let workDir = '';
+// Prometheus scrapes as a ServiceAccount allowed to get /metrics, as the charts' ServiceMonitor does.
+const metricsReader = `${id}-metrics-reader`;
+let tokenFile = '';
 
 async function prometheusApi<T>(path: string): Promise<T> {
   const response = await fetch(`${prometheusUrl}${path}`);
@@ -135,8 +138,31 @@ async function createObjects(): Promise<void> {
   });
 }
 
+/** A token of ServiceAccount `prometheus` in the test namespace, bound to get /metrics. */
+async function scraperToken(): Promise<string> {
+  for (const args of [
+    ['create', 'serviceaccount', 'prometheus', '-n', namespace],
+    ['create', 'clusterrole', metricsReader, '--non-resource-url=/metrics', '--verb=get'],
+    [
+      'create',
+      'clusterrolebinding',
+      metricsReader,
+      `--clusterrole=${metricsReader}`,
+      `--serviceaccount=${namespace}:prometheus`,
+    ],
+  ]) {
+    const result = await kubectl(...args);
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+  }
+  const issued = await kubectl('create', 'token', 'prometheus', '-n', namespace, '--duration', '1h');
+  if (issued.code !== 0) throw new Error(issued.stderr);
+  return issued.stdout.trim();
+}
+
 async function startPrometheus(): Promise<void> {
   workDir = mkdtempSync(join(tmpdir(), 'kok-prometheus-'));
+  tokenFile = join(workDir, 'token');
+  writeFileSync(tokenFile, await scraperToken(), { mode: 0o600 });
   const config = join(workDir, 'prometheus.yml');
   writeFileSync(
     config,
@@ -146,6 +172,7 @@ async function startPrometheus(): Promise<void> {
       scrape_configs: [...operators].map(([chart, { port }]) => ({
         job_name: chart,
         static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+        authorization: { type: 'Bearer', credentials_file: tokenFile },
       })),
     }),
   );
@@ -231,6 +258,7 @@ afterAll(async () => {
     await custom.deleteClusterCustomObject({ ...nodes, plural, name: id }).catch(() => undefined);
   await core.deleteNode({ name: id }).catch(() => undefined);
   await core.deletePersistentVolume({ name: storageClass }).catch(() => undefined);
+  await kubectl('delete', 'clusterrolebinding,clusterrole', metricsReader, '--ignore-not-found');
   await storage.deleteStorageClass({ name: storageClass }).catch(() => undefined);
 }, 60_000);
 

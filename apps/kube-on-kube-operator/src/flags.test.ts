@@ -5,6 +5,7 @@ describe('parseFlags', () => {
   it('has documented defaults', () => {
     expect(parseFlags([])).toEqual({
       metricsBindAddress: { host: '0.0.0.0', port: 8080 },
+      metricsAuth: 'kubernetes',
       leaderElect: false,
       leaderElectionNamespace: 'kube-system',
       progressDeadlineSeconds: 600,
@@ -22,6 +23,7 @@ describe('parseFlags', () => {
         '--namespace',
         'fleet',
         '--metrics-bind-address=127.0.0.1:9090',
+        '--metrics-auth=none',
         '--leader-elect',
         '--log-level=debug',
         '--progress-deadline-seconds=30',
@@ -34,6 +36,7 @@ describe('parseFlags', () => {
       kubeconfig: '/tmp/kc',
       namespace: 'fleet',
       metricsBindAddress: { host: '127.0.0.1', port: 9090 },
+      metricsAuth: 'none',
       leaderElect: true,
       leaderElectionNamespace: 'fleet',
       progressDeadlineSeconds: 30,
@@ -54,6 +57,10 @@ describe('parseFlags', () => {
       );
     },
   );
+
+  it('refuses a --metrics-auth mode it does not know, naming the ones it does', () => {
+    expect(() => parseFlags(['--metrics-auth=off'])).toThrow(/"off" is not one of kubernetes, none/);
+  });
 
   it('refuses a --biz-apiserver-dial mode it does not know, naming the ones it does', () => {
     expect(() => parseFlags(['--biz-apiserver-dial=dns'])).toThrow(/"dns" is not one of endpoint, pod-ip/);

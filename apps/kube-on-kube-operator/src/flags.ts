@@ -10,6 +10,8 @@ export interface Flags {
   namespace?: string;
   /** host:port of /metrics and the health endpoints; "0" turns them off. Default ":8080". */
   metricsBindAddress: { host: string; port: number } | false;
+  /** Who may read /metrics: `kubernetes` (a token allowed by the apiserver to get /metrics) or `none` (anyone). Default kubernetes. */
+  metricsAuth: MetricsAuth;
   /** Hold a Lease before reconciling, so only one replica acts. Default false. */
   leaderElect: boolean;
   /** Namespace of the Lease. Default: --namespace, else kube-system. */
@@ -34,6 +36,10 @@ export const USAGE = `Usage: node src/main.ts [flags]
   --kubeconfig <path>                  kubeconfig of the meta-cluster (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --namespace <ns>                     reconcile Clusters of this namespace only (default: all namespaces)
   --metrics-bind-address <host:port>   /metrics, /healthz and /readyz; "0" turns them off (default ":8080")
+  --metrics-auth <mode>                who may read /metrics: "kubernetes", a bearer token the apiserver
+                                       authenticates (TokenReview) and allows to get /metrics
+                                       (SubjectAccessReview); "none", anyone who reaches the address (for
+                                       local runs on 127.0.0.1) (default kubernetes)
   --leader-elect                       hold a Lease before reconciling (default false)
   --leader-election-namespace <ns>     namespace of the Lease (default: --namespace, else kube-system)
   --progress-deadline-seconds <n>      roll a component back when its gate stays open this long (default 600)
@@ -79,6 +85,15 @@ export function parseDurationSeconds(flag: string, value: string): number {
   return seconds;
 }
 
+export const METRICS_AUTH_MODES = ['kubernetes', 'none'] as const;
+export type MetricsAuth = (typeof METRICS_AUTH_MODES)[number];
+
+export function parseMetricsAuth(value: string): MetricsAuth {
+  const mode = METRICS_AUTH_MODES.find((m) => m === value);
+  if (!mode) throw new Error(`--metrics-auth "${value}" is not one of ${METRICS_AUTH_MODES.join(', ')}`);
+  return mode;
+}
+
 function dialMode(value: string): BizDialMode {
   const mode = BIZ_DIAL_MODES.find((m) => m === value);
   if (!mode) throw new Error(`--biz-apiserver-dial "${value}" is not one of ${BIZ_DIAL_MODES.join(', ')}`);
@@ -92,6 +107,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       kubeconfig: { type: 'string' },
       namespace: { type: 'string' },
       'metrics-bind-address': { type: 'string', default: ':8080' },
+      'metrics-auth': { type: 'string', default: 'kubernetes' },
       'leader-elect': { type: 'boolean', default: false },
       'leader-election-namespace': { type: 'string' },
       'progress-deadline-seconds': { type: 'string', default: '600' },
@@ -109,6 +125,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
     metricsBindAddress: parseBindAddress(values['metrics-bind-address']),
+    metricsAuth: parseMetricsAuth(values['metrics-auth']),
     leaderElect: values['leader-elect'],
     leaderElectionNamespace: values['leader-election-namespace'] ?? values.namespace ?? 'kube-system',
     progressDeadlineSeconds: positiveInteger(

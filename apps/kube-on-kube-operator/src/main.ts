@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   const manager = createOperator({
     kubeConfig,
     logger,
-    http: flags.metricsBindAddress,
+    http: flags.metricsBindAddress && {
+      ...flags.metricsBindAddress,
+      authorizeMetrics: flags.metricsAuth === 'kubernetes',
+    },
     progressDeadlineMs: flags.progressDeadlineSeconds * 1000,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
     bizApiServerDial: flags.bizApiServerDial,
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     {
       namespace: flags.namespace ?? '(all)',
       leaderElect: flags.leaderElect,
+      metricsAuth: flags.metricsAuth,
       server: kubeConfig.getCurrentCluster()?.server,
     },
     'starting',

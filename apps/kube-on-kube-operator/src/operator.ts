@@ -16,8 +16,11 @@ export interface OperatorOptions {
   kubeConfig: KubeConfig;
   /** Watch Clusters in this namespace only. Default: all namespaces. */
   namespace?: string;
-  /** /metrics, /healthz, /readyz. Default port 8080 on all addresses; false turns it off. */
-  http?: { host?: string; port?: number } | false;
+  /**
+   * /metrics, /healthz, /readyz. Default port 8080 on all addresses; false turns it off. authorizeMetrics:
+   * /metrics for apiserver-authorized bearer tokens only (see @kok/reconcile MetricsAccessReview).
+   */
+  http?: { host?: string; port?: number; authorizeMetrics?: boolean } | false;
   /** Run only while holding the Lease `kube-on-kube-operator` in this namespace. Default: no leader election. */
   leaderElectionNamespace?: string;
   /**

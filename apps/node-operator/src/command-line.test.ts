@@ -7,6 +7,7 @@ describe('parseCommandLine', () => {
       leaderElect: false,
       namespace: 'kok-system',
       metricsBindAddress: { host: '0.0.0.0', port: 8080 },
+      metricsAuth: 'kubernetes',
       revisionHistoryLimit: 10,
       logLevel: 'info',
       stormCooldownMs: 300_000,
@@ -19,6 +20,7 @@ describe('parseCommandLine', () => {
     [['--metrics-bind-address', '127.0.0.1:9090'], { metricsBindAddress: { host: '127.0.0.1', port: 9090 } }],
     [['--metrics-bind-address', ':0'], { metricsBindAddress: { host: '0.0.0.0', port: 0 } }],
     [['--health-port', '8081'], { metricsBindAddress: { host: '0.0.0.0', port: 8081 } }],
+    [['--metrics-auth', 'none'], { metricsAuth: 'none' }],
     [['--label-selector', 'a=b'], { labelSelector: 'a=b' }],
     [['--remediation-storm-cooldown', '1m30s'], { stormCooldownMs: 90_000 }],
     [['--kube-api-qps', '20', '--kube-api-burst', '40'], { qps: 20, burst: 40 }],
@@ -29,6 +31,7 @@ describe('parseCommandLine', () => {
     [['--metrics-bind-address', '9090'], /host:port/],
     [['--revision-history-limit', '0'], /at least 1/],
     [['--bogus'], /Unknown option/],
+    [['--metrics-auth', 'off'], /--metrics-auth needs kubernetes or none/],
     [['--remediation-storm-cooldown', '5'], /--remediation-storm-cooldown needs a duration/],
     [['--kube-api-qps', '0'], /--kube-api-qps needs a whole number/],
   ])('refuses %j', (argv, message) => expect(() => parseCommandLine(argv)).toThrow(message));

@@ -11,6 +11,8 @@ export interface Options {
   namespace: string;
   /** host:port of /metrics, /healthz and /readyz. Default 0.0.0.0:8080; port 0 picks a free one. */
   metricsBindAddress: { host: string; port: number };
+  /** Who may read /metrics: `kubernetes` (a token allowed by the apiserver to get /metrics) or `none` (anyone). Default kubernetes. */
+  metricsAuth: 'kubernetes' | 'none';
   /** Only manage Machines, Nodes and NodePools with these labels (a label selector). Default: all. */
   labelSelector?: string;
   /** Rendered templates kept per pool. Default 10. */
@@ -30,6 +32,9 @@ export const USAGE = `node-operator: keeps Nodes in line with their Machines and
   --leader-elect                 run controllers only while holding the Lease kok-node-operator
   --namespace NS                 namespace of the Lease and revision history (default kok-system)
   --metrics-bind-address H:P     /metrics, /healthz, /readyz (default 0.0.0.0:8080)
+  --metrics-auth MODE            who may read /metrics: kubernetes (a bearer token the apiserver authenticates
+                                 and allows to get /metrics) or none (anyone; for local runs on 127.0.0.1)
+                                 (default kubernetes)
   --health-port P                shorthand for --metrics-bind-address 0.0.0.0:P
   --label-selector SEL           only manage Machines, Nodes and NodePools matching SEL (default all)
   --revision-history-limit N     templates kept per pool (default ${DEFAULT_REVISION_HISTORY_LIMIT})
@@ -48,6 +53,7 @@ export function parseCommandLine(argv: readonly string[]): Options {
       namespace: { type: 'string', default: 'kok-system' },
       'metrics-bind-address': { type: 'string' },
       'health-port': { type: 'string' },
+      'metrics-auth': { type: 'string', default: 'kubernetes' },
       'label-selector': { type: 'string' },
       'revision-history-limit': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
@@ -62,6 +68,7 @@ export function parseCommandLine(argv: readonly string[]): Options {
     leaderElect: values['leader-elect'] === true,
     namespace: values.namespace ?? 'kok-system',
     metricsBindAddress: parseBindAddress(values['metrics-bind-address'], values['health-port']),
+    metricsAuth: metricsAuth(values['metrics-auth'] ?? 'kubernetes'),
     revisionHistoryLimit: positiveInteger(
       values['revision-history-limit'] ?? String(DEFAULT_REVISION_HISTORY_LIMIT),
       '--revision-history-limit',
@@ -91,6 +98,11 @@ function parseBindAddress(
     host: address.slice(0, colon) || '0.0.0.0',
     port: port(address.slice(colon + 1), '--metrics-bind-address'),
   };
+}
+
+function metricsAuth(text: string): Options['metricsAuth'] {
+  if (text === 'kubernetes' || text === 'none') return text;
+  throw new Error(`--metrics-auth needs kubernetes or none, got ${JSON.stringify(text)}`);
 }
 
 function port(text: string, flag: string): number {

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     kubeConfig,
     leaderElect: options.leaderElect,
     namespace: options.namespace,
-    http: options.metricsBindAddress,
+    http: { ...options.metricsBindAddress, authorizeMetrics: options.metricsAuth === 'kubernetes' },
     revisionHistoryLimit: options.revisionHistoryLimit,
     stormCooldownMs: options.stormCooldownMs,
     qps: options.qps,

@@ -22,6 +22,8 @@ export function startOperatorProcess(options: OperatorProcessOptions): ChildProc
       OPERATOR_MAIN,
       ...['--kubeconfig', options.kubeconfigPath],
       ...['--metrics-bind-address', `127.0.0.1:${options.metricsPort}`],
+      // The test scrapes it without a token; only this host reaches 127.0.0.1.
+      ...['--metrics-auth', 'none'],
       ...['--log-level', 'warn'],
     ],
     { stdio: ['ignore', log, log] },

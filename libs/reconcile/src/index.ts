@@ -75,6 +75,8 @@ export {
   resourceVersionChanged,
 } from './predicates.ts';
 export { FrameworkMetrics } from './metrics.ts';
+export type { MetricsAccess, MetricsAccessReviewOptions } from './metrics-access.ts';
+export { bearerToken, METRICS_PATH, MetricsAccessReview } from './metrics-access.ts';
 export type { LeaderElectionOptions } from './leader-election.ts';
 export { LeaderElector } from './leader-election.ts';
 export type { ManagerOptions } from './manager.ts';

@@ -11,6 +11,7 @@ import { Informer } from './informer.ts';
 import type { KubeClientOptions } from './kube-client.ts';
 import { KubeClient } from './kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
+import { MetricsAccessReview } from './metrics-access.ts';
 import { FrameworkMetrics } from './metrics.ts';
 import type { ResourceType } from './resource-type.ts';
 
@@ -29,8 +30,12 @@ export interface ManagerOptions {
     renewDeadlineMs?: number;
     retryPeriodMs?: number;
   };
-  /** Address of /healthz, /readyz and /metrics. Default port 8080 on 0.0.0.0; port 0 picks a free one. */
-  http?: { host?: string; port?: number } | false;
+  /**
+   * Address of /healthz, /readyz and /metrics. Default port 8080 on 0.0.0.0; port 0 picks a free one.
+   * With `authorizeMetrics`, /metrics answers only a bearer token whose user may `get` the non-resource
+   * URL /metrics (metrics-access.ts); the health endpoints stay open. Default: /metrics open to anyone.
+   */
+  http?: { host?: string; port?: number; authorizeMetrics?: boolean } | false;
   /** How long in-flight reconciles may run after shutdown begins. Default 30 s. */
   gracefulShutdownTimeoutMs?: number;
   /** Give up if caches have not synced by then. Default 2 min (controller-runtime's CacheSyncTimeout). */
@@ -218,7 +223,14 @@ export class Manager {
       return 'ok';
     });
     this.metrics.collectProcessMetrics();
-    server.get('/metrics', async (_, reply) => {
+    const access = http?.authorizeMetrics ? new MetricsAccessReview(this.client) : undefined;
+    server.get('/metrics', async (request, reply) => {
+      const decision = await access?.review(request.headers.authorization);
+      if (decision && !decision.allowed) {
+        this.log.debug({ status: decision.status, reason: decision.reason }, 'metrics request refused');
+        if (decision.status === 401) reply.header('www-authenticate', 'Bearer');
+        return reply.code(decision.status).send(decision.reason);
+      }
       reply.header('content-type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
     });
