@@ -13,7 +13,7 @@ export const ETCD_DATA_LOST = 'EtcdDataLost';
 
 /** Names of the volumes of etcd members 0…replicas-1: the StatefulSet's claim template `data`. */
 export function etcdClaimNames(names: ClusterNames, replicas: number): string[] {
-  return Array.from({ length: replicas }, (_, i) => `data-${names.etcd}-${i}`);
+  return Array.from({ length: replicas }, (_, i) => names.etcdClaim(i));
 }
 
 export interface EtcdDataInputs {

@@ -19,6 +19,8 @@ export interface ClusterNames {
   etcdClientService: string;
   /** DNS name of etcd member `ordinal` through the headless Service. */
   etcdMemberHost(ordinal: number): string;
+  /** The volume claim of etcd member `ordinal` (claim template `data`), made by the StatefulSet controller. */
+  etcdClaim(ordinal: number): string;
   apiServerService: string;
   /** `<cluster>-apiserver.<ns>.svc`: how pods of the meta-cluster reach the apiserver. */
   apiServerServiceHost: string;
@@ -54,6 +56,7 @@ export function clusterNames(namespace: string, cluster: string): ClusterNames {
     etcd,
     etcdClientService: `${cluster}-etcd-client`,
     etcdMemberHost: (ordinal) => `${etcd}-${ordinal}.${etcd}.${namespace}.svc`,
+    etcdClaim: (ordinal) => `data-${etcd}-${ordinal}`,
     apiServerService,
     apiServerServiceHost: `${apiServerService}.${namespace}.svc`,
     apiServer: `${cluster}-kube-apiserver`,
@@ -77,6 +80,33 @@ export function clusterNames(namespace: string, cluster: string): ClusterNames {
       nodeOperatorKubeconfig: `${cluster}-node-operator-kubeconfig`,
     },
   };
+}
+
+/** An object a Cluster has, by kind and name; names are unique per namespace and kind. */
+export interface DerivedName {
+  kind: 'Secret' | 'Service' | 'Deployment' | 'StatefulSet' | 'PersistentVolumeClaim' | 'Pod';
+  name: string;
+}
+
+/**
+ * Every object name a Cluster takes in its namespace: what the operator writes,
+ * plus the etcd pods and volume claims the StatefulSet controller makes under
+ * names of ours. Two Clusters must never share one (name-collisions.ts).
+ */
+export function derivedObjectNames(names: ClusterNames, etcdReplicas: number): DerivedName[] {
+  const ordinals = Array.from({ length: etcdReplicas }, (_, i) => i);
+  const of = (kind: DerivedName['kind'], list: readonly string[]) => list.map((name) => ({ kind, name }));
+  return [
+    ...of('Secret', Object.values(names.secrets)),
+    ...of('Service', [names.etcd, names.etcdClientService, names.apiServerService]),
+    ...of('Deployment', [names.apiServer, names.controllerManager, names.scheduler, names.nodeOperator]),
+    ...of('StatefulSet', [names.etcd]),
+    ...of(
+      'Pod',
+      ordinals.map((i) => `${names.etcd}-${i}`),
+    ),
+    ...of('PersistentVolumeClaim', ordinals.map(names.etcdClaim)),
+  ];
 }
 
 /** Labels on every object of a Cluster; the operator's informers select on managed-by. */

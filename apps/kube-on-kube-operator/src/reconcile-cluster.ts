@@ -14,7 +14,6 @@ import type { ClusterStatus } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
 import {
   addFinalizer,
-  controllerOf,
   controllerReference,
   hasFinalizer,
   Indexes,
@@ -40,6 +39,15 @@ import {
   withCertificates,
 } from './certificate-lifecycle.ts';
 import { endpointOf } from './endpoint.ts';
+import type { ForeignObject } from './foreign-objects.ts';
+import {
+  foreignObjectOf,
+  foreignEtcdClaimOf,
+  NAME_CONFLICT,
+  nameConflictMessage,
+  nameConflictRecheckMs,
+} from './foreign-objects.ts';
+import { clusterNameProblem, NAME_NOT_ALLOWED } from './name-collisions.ts';
 import {
   ETCD_DATA_LOST,
   etcdClaimNames,
@@ -150,21 +158,39 @@ export async function reconcileCluster(
   }
 
   const names = clusterNames(resolved.namespace, resolved.name);
-  const blocked = async (reason: string, message: string): Promise<Result> => {
+  const blocked = async (
+    reason: string,
+    message: string,
+    recheckMs = BLOCKED_RECHECK_MS,
+  ): Promise<Result> => {
     log.warn({ reason }, message);
     await deps.events?.record(cluster, 'Warning', reason, 'Hold', message);
     await writeStatus(deps, cluster, blockedStatus(cluster.status, generation, now(), reason, message));
-    return { requeueAfter: BLOCKED_RECHECK_MS };
+    return { requeueAfter: recheckMs };
   };
+  const uid = cluster.metadata.uid ?? '';
+  const nameConflict = (taken: readonly ForeignObject[]) =>
+    blocked(NAME_CONFLICT, nameConflictMessage(taken, uid), nameConflictRecheckMs(cluster.status, now()));
+  const nameProblem = clusterNameProblem(names.cluster);
+  if (nameProblem) return blocked(NAME_NOT_ALLOWED, nameProblem);
+
   const etcdStatefulSet = deps.caches.statefulSets.getByName(names.namespace, names.etcd);
-  if (cluster.status?.etcd?.initializedTime && !etcdStatefulSet) {
-    // Rare (the StatefulSet is gone): read the claims themselves rather than keep a cache of every PVC.
-    const claimNames = etcdClaimNames(names, resolved.etcd.replicas);
+  // The StatefulSet controller mounts any claim of a member's name: those it is about to use must be ours.
+  const firstNewMember = etcdStatefulSet?.spec?.replicas ?? 0;
+  if (firstNewMember < resolved.etcd.replicas) {
+    // Rare (bring-up, a new member, the StatefulSet gone): read the claims rather than keep a cache of every PVC.
+    const claimNames = etcdClaimNames(names, resolved.etcd.replicas).slice(firstNewMember);
     const claims = await Promise.all(
       claimNames.map((name) => getIfExists(deps.client, persistentVolumeClaimType, names.namespace, name)),
     );
+    const foreignClaims = claims.flatMap((claim) => foreignEtcdClaimOf(claim, names.cluster) ?? []);
+    if (foreignClaims.length > 0) return nameConflict(foreignClaims);
     const claimsLeft = claims.filter((c) => c && !c.metadata?.deletionTimestamp).length;
-    if (isEtcdDataLost({ status: cluster.status, statefulSetExists: false, claimsLeft }))
+    if (
+      cluster.status?.etcd?.initializedTime &&
+      !etcdStatefulSet &&
+      isEtcdDataLost({ status: cluster.status, statefulSetExists: false, claimsLeft })
+    )
       return blocked(ETCD_DATA_LOST, etcdDataLostMessage(names, claimNames));
   }
 
@@ -263,6 +289,20 @@ export async function reconcileCluster(
     const stale = (desired ?? []).filter((d, i) => component.needsUpdate(observed[i], d));
     return { component, desired, stale, status };
   });
+  // An object of a derived name that this Cluster does not control is neither adopted nor overwritten.
+  const taken = rendered.flatMap((r) =>
+    (r.desired ?? []).flatMap((d) => foreignObjectOf(d.kind ?? '', observe(d), uid) ?? []),
+  );
+  const nodeOperatorTaken =
+    deps.nodeTier &&
+    foreignObjectOf(
+      'Deployment',
+      deps.caches.deployments.getByName(names.namespace, names.nodeOperator),
+      uid,
+    );
+  if (nodeOperatorTaken) taken.push(nodeOperatorTaken);
+  if (taken.length > 0) return nameConflict(taken);
+
   const observations: ComponentObservation[] = rendered.map((r) => ({
     name: r.component.name,
     dependsOn: r.component.dependsOn,
@@ -331,9 +371,10 @@ export async function reconcileCluster(
   // Apply what the open gates allow, in order; stop at the first failure.
   let applyError: string | undefined;
   let staleCache = false;
+  let foreign: ForeignObject | undefined;
   const upgrading = (cluster.status?.version?.current ?? resolved.version) !== resolved.version;
   for (const r of rendered) {
-    if (halted || !plan.apply.includes(r.component.name) || applyError || staleCache) continue;
+    if (halted || !plan.apply.includes(r.component.name) || applyError || staleCache || foreign) continue;
     let written = 0;
     for (const obj of r.stale) {
       try {
@@ -342,10 +383,10 @@ export async function reconcileCluster(
         written++;
         log.info({ component: r.component.name, kind: obj.kind, name: obj.metadata?.name }, 'applied');
       } catch (error) {
-        if (isAlreadyExists(error) && (await isForeign(deps.client, obj, cluster.metadata.uid ?? '')))
-          // Not ours and not in the caches: waiting for the cache would retry forever.
-          applyError = `${obj.kind} ${obj.metadata?.name} exists but is not controlled by this Cluster: it is neither adopted nor overwritten; delete or rename it`;
-        else if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
+        // Not in the caches yet, or not ours: waiting for the cache would wait forever for a foreign one.
+        if (isAlreadyExists(error)) foreign = await foreignObjectNamed(deps.client, obj, uid);
+        if (foreign) break;
+        if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
         else applyError = `writing ${obj.kind} ${obj.metadata?.name} failed: ${(error as Error).message}`;
         break;
       }
@@ -359,6 +400,7 @@ export async function reconcileCluster(
         `${r.component.name}: ${written} object(s) written for ${resolved.version}`,
       );
   }
+  if (foreign) return nameConflict([foreign]);
   // What was planned came from an outdated cache; the newer objects are on their way.
   if (staleCache) return { requeueAfter: STALE_RECHECK_MS };
   if (certificates && !applyError) await recordCertificateEvents(deps.events, cluster, certificates, log);
@@ -512,19 +554,19 @@ async function getIfExists<T extends KubernetesObject>(
   }
 }
 
-/** Whether the object `desired` names exists under another controller than the Cluster with `clusterUid`. */
-async function isForeign(
+/** The live object of the name `desired` has, if it exists under another controller than the Cluster with `clusterUid`. */
+async function foreignObjectNamed(
   client: KubeClient,
   desired: KubernetesObject,
   clusterUid: string,
-): Promise<boolean> {
+): Promise<ForeignObject | undefined> {
   const live = await getIfExists(
     client,
     typeOfKind(desired.kind),
     desired.metadata?.namespace ?? '',
     desired.metadata?.name ?? '',
   );
-  return live !== undefined && controllerOf(live)?.uid !== clusterUid;
+  return foreignObjectOf(desired.kind ?? '', live, clusterUid);
 }
 
 /** The live object a desired one corresponds to, from the caches. */
