@@ -6,13 +6,11 @@
  * when, for one kind and prefix, a suffix is t followed by another suffix. The
  * Cluster CRD refuses names with those endings t (CLUSTER_NAME_FORBIDDEN_ENDINGS
  * in @kok/api); this module derives them from names.ts, so a test holds the
- * two together, and holds a Cluster whose name predates the rule. Pure.
+ * two together. A Cluster whose name predates the rule is not held for it: the
+ * owner checks keep two such Clusters from adopting each other's objects. Pure.
  */
-import { forbiddenClusterNameEnding } from '@kok/api';
 import type { DerivedName } from './names.ts';
 import { clusterNames, derivedObjectNames } from './names.ts';
-
-export const NAME_NOT_ALLOWED = 'NameNotAllowed';
 
 /** Stands for the Cluster's name in a name template; no Cluster name contains it. */
 const PLACEHOLDER = '\u0000';
@@ -49,17 +47,4 @@ export function collidingNameEndings(templates: readonly NameTemplate[] = nameTe
       )
         endings.add(longer.suffix.slice(0, longer.suffix.length - shorter.suffix.length));
   return [...endings].sort();
-}
-
-/** Why the operator writes nothing for a Cluster of this name (made before the CRD refused it), or undefined. */
-export function clusterNameProblem(name: string): string | undefined {
-  const ending = forbiddenClusterNameEnding(name);
-  if (ending === undefined) return undefined;
-  const other = name.slice(0, name.length - ending.length);
-  return (
-    `the name ends with ${ending}, so this Cluster's objects can share names with those of a Cluster ${other} ` +
-    `in this namespace (Secret ${name}-ca would be both this Cluster's CA and the ${ending.slice(1)} CA of ${other}). ` +
-    'New Clusters of such names are refused; nothing is written for this one (deletion still tears it down): ' +
-    'run it as a Cluster of another name'
-  );
 }

@@ -47,7 +47,6 @@ import {
   nameConflictMessage,
   nameConflictRecheckMs,
 } from './foreign-objects.ts';
-import { clusterNameProblem, NAME_NOT_ALLOWED } from './name-collisions.ts';
 import {
   ETCD_DATA_LOST,
   etcdClaimNames,
@@ -171,8 +170,8 @@ export async function reconcileCluster(
   const uid = cluster.metadata.uid ?? '';
   const nameConflict = (taken: readonly ForeignObject[]) =>
     blocked(NAME_CONFLICT, nameConflictMessage(taken, uid), nameConflictRecheckMs(cluster.status, now()));
-  const nameProblem = clusterNameProblem(names.cluster);
-  if (nameProblem) return blocked(NAME_NOT_ALLOWED, nameProblem);
+  // A Cluster whose name the CRD now refuses (made before the rule) keeps running: the owner checks
+  // below hold whichever of two colliding Clusters finds the other's object, never both.
 
   const etcdStatefulSet = deps.caches.statefulSets.getByName(names.namespace, names.etcd);
   // The StatefulSet controller mounts any claim of a member's name: those it is about to use must be ours.
