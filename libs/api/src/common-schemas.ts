@@ -328,7 +328,8 @@ const labelSelectorProperties = () => ({
     labels('Labels that must all match exactly (ANDed with matchExpressions).', { maxProperties: 64 }),
   ),
   matchExpressions: s.optional(
-    s.list('Label requirements that must all hold.', LabelSelectorRequirement, { maxItems: 32 }),
+    // 16: every value of every requirement is checked by a CEL rule, priced by these bounds.
+    s.list('Label requirements that must all hold.', LabelSelectorRequirement, { maxItems: 16 }),
   ),
 });
 export type LabelSelector = Static<ReturnType<typeof labelSelector>>;

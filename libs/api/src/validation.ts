@@ -137,8 +137,28 @@ function jsonType(value: unknown): string {
   return typeof value;
 }
 
+const GO_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+};
+
+/** A string as Go's %q writes it (the apiserver's words): control characters as \n, \t or \x00. */
 function quoted(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value !== 'string') return String(value);
+  let out = '"';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    if (char === '"' || char === '\\') out += `\\${char}`;
+    else if (GO_ESCAPES[char] !== undefined) out += GO_ESCAPES[char];
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += char;
+  }
+  return `${out}"`;
 }
 
 function toFieldError(error: ErrorObject, object: unknown): FieldError[] {
@@ -285,7 +305,8 @@ function kubernetesErrors(schema: JsonSchema, value: unknown, oldValue: unknown,
     const additional = schema.additionalProperties;
     if (isRecord(additional)) {
       for (const [name, child] of Object.entries(value)) {
-        errors.push(...kubernetesErrors(additional, child, oldRecord?.[name], join(name)));
+        // The apiserver names a map value by its key in brackets in CEL errors (spec.labels[tier]).
+        errors.push(...kubernetesErrors(additional, child, oldRecord?.[name], `${path}[${name}]`));
       }
     }
   }

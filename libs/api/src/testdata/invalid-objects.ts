@@ -659,7 +659,7 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     message: LABEL_KEYS_MESSAGE,
   }),
   invalid('machine label value has a space', 'Machine', (s) => (s.labels.tier = 'not ok'), {
-    field: 'spec.labels.tier',
+    field: 'spec.labels[tier]',
     message: LABEL_VALUE_MESSAGE,
   }),
   invalid(
@@ -675,7 +675,7 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     'pool selector label value starts with -',
     'NodePool',
     (s) => (s.selector.matchLabels['node-role.kubernetes.io/worker'] = '-bad-'),
-    { field: 'spec.selector.matchLabels.node-role.kubernetes.io/worker', message: LABEL_VALUE_MESSAGE },
+    { field: 'spec.selector.matchLabels[node-role.kubernetes.io/worker]', message: LABEL_VALUE_MESSAGE },
   ),
   invalid(
     'pool selector expression key has a space',
@@ -705,7 +705,7 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     'remediation selector label value has a !',
     'RemediationPolicy',
     (s) => (s.selector.matchLabels['nodes.kok.dev/pool'] = 'workers!'),
-    { field: 'spec.selector.matchLabels.nodes.kok.dev/pool', message: LABEL_VALUE_MESSAGE },
+    { field: 'spec.selector.matchLabels[nodes.kok.dev/pool]', message: LABEL_VALUE_MESSAGE },
   ),
   invalid(
     'rollout cluster selector key has a space',
