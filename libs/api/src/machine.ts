@@ -69,7 +69,7 @@ export const MachineSpec = s.object(
     ),
     rebootGeneration: s.optional(
       s.integer(
-        'Increase to reboot the host once: the agent stops its services and runs its --reboot-command. It does not drain first; cordon and drain a host whose pods must move. Never decreases.',
+        'Increase to reboot the host once: the agent stops its services and runs its --reboot-command. It does not drain first: cordon and drain a host whose pods must move (a RemediationPolicy Reboot does). Never decreases.',
         {
           minimum: 0,
           format: 'int64',

@@ -53,7 +53,7 @@ const needsComponentRule = cel<{ action: string; component?: string }>({
 });
 
 export const DisruptionPolicy = s.object(
-  'What a change costs the node: None (just write it), Reload or Restart a service, Drain the node first, or Reboot it.',
+  'What a change costs the node: None (just write it), Reload or Restart a service, or Drain the node first.',
   {
     defaultAction: s.optional(
       s.stringEnum('Action for changes not listed below. Default Drain.', DISRUPTION_ACTIONS, {

@@ -30,7 +30,7 @@ export const RemediationAction = s.object(
   'One remediation step.',
   {
     type: s.stringEnum(
-      'RestartComponent or Reinstall act on one component; Cordon, Drain and Reboot on the whole machine.',
+      'RestartComponent or Reinstall act on one component; Cordon, Drain and Reboot on the whole machine. Reboot cordons and drains first (PodDisruptionBudgets apply) and reboots once the Node is empty; a drain that outlasts the timeout ends the step without a reboot.',
       REMEDIATION_ACTIONS,
     ),
     component: s.optional(componentName('The component for RestartComponent and Reinstall.')),
