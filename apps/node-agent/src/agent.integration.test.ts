@@ -213,6 +213,30 @@ describe('node agent on a real apiserver', () => {
     expect(event?.note).toContain(actual);
   });
 
+  it('never installs an artifact over its maxSizeBytes, and says so on the Machine', async () => {
+    const pid = await kubeletPid();
+    await putMachineSpec(client, host.machine, host.spec('v1.36.9-big', '1.7.21'));
+
+    const status = await eventually(async () => {
+      const s = await statusOf();
+      return condition(s.conditions, 'AgentReady')?.reason === 'ArtifactTooLarge' ? s : undefined;
+    }, 'AgentReady=False ArtifactTooLarge');
+    expect(condition(status.conditions, 'AgentReady')?.message).toContain(
+      'is larger than its maxSizeBytes 16',
+    );
+    expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.9-big'))).toBe(false);
+    expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.2');
+    expect(await kubeletPid()).toBe(pid);
+    expect(status.components?.[0]).toMatchObject({
+      name: host.kubelet,
+      version: 'v1.36.2',
+      state: 'Running',
+      message: 'v1.36.9-big refused: artifact larger than maxSizeBytes 16',
+    });
+    const [event] = await eventsFor('ArtifactTooLarge');
+    expect(event?.note).toContain('raise artifact.maxSizeBytes');
+  });
+
   it('restores a file changed on the host and says so', async () => {
     const spec = host.spec('v1.36.2', '1.7.21');
     await putMachineSpec(client, host.machine, spec);
