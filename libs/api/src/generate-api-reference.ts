@@ -159,6 +159,7 @@ function kindSection(resource: ResourceDefinition): string {
         `| ${c.name} | \`${cell(c.jsonPath)}\` | ${(c.priority ?? 0) > 0 ? 'with `-o wide`' : 'always'} | ${cell(c.description)} |`,
     ),
     '',
+    ...objectRules(root),
     '| Field | Type | Default | Validation | Description |',
     '| --- | --- | --- | --- | --- |',
     ...fieldRows(resource).map(
@@ -168,6 +169,13 @@ function kindSection(resource: ResourceDefinition): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** Rules on the whole object (they can read metadata.name), listed above the fields: no row holds them. */
+function objectRules(root: JsonSchema): string[] {
+  const rules = validationOf(root, false).filter(isRule);
+  if (rules.length === 0) return [];
+  return ['Rules on the whole object:', '', ...rules.map((rule) => `- ${cell(rule)}`), ''];
 }
 
 /** The whole docs/api-reference.md. */
