@@ -119,6 +119,8 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
         `--kubeconfig=${kubeconfigPath}`,
         `--namespace=${namespace}`,
         `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+        // Pod addresses are local here: the operator reaches the biz apiserver to bind the admin kubeconfig's group.
+        '--biz-apiserver-dial=pod-ip',
       ],
       { cwd: join(repositoryRoot, 'apps/kube-on-kube-operator'), stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -171,6 +173,8 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
                 controllerManager: { replicas: 1 },
                 scheduler: { replicas: 1 },
               },
+              // No node-operator image runs here; the admin kubeconfig's binding is installed without it.
+              nodeOperator: { enabled: false },
             },
           },
         });
@@ -209,6 +213,19 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
         }
         const path = join(workDir, file);
         writeFileSync(path, JSON.stringify(exported));
+        // Its group is cluster-admin once the operator bound it in the biz-cluster, shortly after the apiserver is up.
+        await eventually(
+          `the admin kubeconfig of Cluster ${name} authorized in the biz-cluster`,
+          () => {
+            try {
+              return kubectlWith(path, 'auth', 'can-i', '*', '*').trim() === 'yes';
+            } catch {
+              return false;
+            }
+          },
+          60_000,
+          250,
+        );
         return path;
       },
     };
