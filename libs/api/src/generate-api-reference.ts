@@ -72,9 +72,16 @@ export function validationOf(node: JsonSchema, required: boolean): string[] {
     rules.push(`unique by ${keys.map((k) => `\`${k}\``).join(', ')}`);
   }
   if (node['x-kubernetes-list-type'] === 'set') rules.push('unique items');
-  for (const rule of (node['x-kubernetes-validations'] as { message?: string; rule: string }[] | undefined) ??
-    []) {
-    const transition = /\boldSelf\b/.test(rule.rule) ? ' (on update)' : '';
+  for (const rule of (node['x-kubernetes-validations'] as
+    { message?: string; rule: string; optionalOldSelf?: boolean }[] | undefined) ?? []) {
+    // An optionalOldSelf rule that passes whenever oldSelf has a value holds on create only.
+    const transition = rule.optionalOldSelf
+      ? /^oldSelf\.hasValue\(\) \|\|/.test(rule.rule)
+        ? ' (on create)'
+        : ''
+      : /\boldSelf\b/.test(rule.rule)
+        ? ' (on update)'
+        : '';
     rules.push(`${rule.message ?? rule.rule}${transition}`);
   }
   return rules;
