@@ -94,13 +94,71 @@ describe.each(charts)('chart $name', (chart) => {
     expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
     expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
     expect(objects.some((o) => o.kind === 'PrometheusRule')).toBe(true);
+    // /metrics behind the apiserver's TokenReview and SubjectAccessReview; the ServiceMonitor brings a token.
+    expect(container.args).toContain('--metrics-auth=kubernetes');
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+    expect(monitor.spec.endpoints[0].bearerTokenFile).toBe(
+      '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    );
+    const reader = objects.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'probe-metrics-reader',
+    );
+    expect(reader.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    // Into the operator's pods only their one port, the one the probes and the scraper use.
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy');
+    expect(policy.spec).toEqual({
+      podSelector: operator.spec.selector,
+      policyTypes: ['Ingress'],
+      ingress: [{ ports: [{ port: 'metrics', protocol: 'TCP' }] }],
+    });
     // No wildcard grants anywhere.
     for (const role of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {
       for (const rule of role.rules) {
-        expect([...rule.verbs, ...rule.resources, ...rule.apiGroups]).not.toContain('*');
+        // A rule names resources in API groups, or non-resource URLs (the metrics reader's /metrics).
+        const targets = [
+          ...(rule.resources ?? []),
+          ...(rule.apiGroups ?? []),
+          ...(rule.nonResourceURLs ?? []),
+        ];
+        expect(targets.length).toBeGreaterThan(0);
+        expect([...rule.verbs, ...targets]).not.toContain('*');
       }
     }
   });
+
+  it.runIf(chart.name === 'kube-on-kube-operator')(
+    'with watchNamespace grants the operator nothing namespaced beyond that namespace',
+    async () => {
+      const result = await helm(
+        'template',
+        'probe',
+        dir,
+        '-n',
+        'kok-system',
+        '--set',
+        'watchNamespace=fleet',
+      );
+      expect(result.code).toBe(0);
+      const objects = parseAllDocuments(result.stdout)
+        .map((d) => d.toJS())
+        .filter(Boolean);
+      const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'probe');
+      expect(role.metadata.namespace).toBe('fleet');
+      expect(role.rules.flatMap((r: { resources: string[] }) => r.resources)).toEqual(
+        expect.arrayContaining(['secrets', 'deployments', 'statefulsets', 'clusters', 'networkpolicies']),
+      );
+      const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'probe');
+      expect(binding.metadata.namespace).toBe('fleet');
+      // Cluster-wide: only the token and access reviews that guard /metrics, and the scrapers' role.
+      const clusterRules = objects
+        .filter((o) => o.kind === 'ClusterRole')
+        .flatMap((o) => o.rules)
+        .flatMap(
+          (r: { resources?: string[]; nonResourceURLs?: string[] }) => r.resources ?? r.nonResourceURLs,
+        );
+      expect(clusterRules.sort()).toEqual(['/metrics', 'subjectaccessreviews', 'tokenreviews']);
+    },
+  );
 
   it('refuses values that break values.schema.json', async () => {
     const result = await helm('template', 'probe', dir, '--set', 'replicaCount=0');

@@ -35,7 +35,10 @@ async function eventually<T>(
   }
 }
 
-async function installChart(chart: string): Promise<{ namespace: string; release: string }> {
+async function installChart(
+  chart: string,
+  values: string[] = [],
+): Promise<{ namespace: string; release: string }> {
   const namespace = uniqueName('rbac');
   const release = uniqueName(chart.split('-')[0] as string);
   // Only the RBAC matters here: no operator pods, no agents.
@@ -50,6 +53,7 @@ async function installChart(chart: string): Promise<{ namespace: string; release
     'replicaCount=1',
     ...(chart === 'node-operator' ? ['--set', `userRoles.namePrefix=${release}`] : []),
     ...(chart === 'node-operator' ? ['--set', 'agent.enabled=false'] : []),
+    ...values.flatMap((value) => ['--set', value]),
   );
   if (result.code !== 0) throw new Error(result.stderr);
   return { namespace, release };
@@ -104,12 +108,31 @@ async function postServingCsrAs(node: string): Promise<string> {
 }
 
 describe('chart RBAC covers what the operators call', () => {
-  it('kube-on-kube-operator brings a Cluster up, moves it with a ClusterRollout and tears it down as its ServiceAccount', async () => {
-    const { namespace, release } = await installChart('kube-on-kube-operator');
-    const kubeconfig = await serviceAccountKubeconfig(namespace, release);
+  it('kube-on-kube-operator with a watch namespace holds rights there only, and with them brings a Cluster up, moves it with a ClusterRollout and tears it down as its ServiceAccount', async () => {
     const clusters = uniqueName('fleet');
     const core = sharedKubeConfig().makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: clusters } } });
+    const { namespace, release } = await installChart('kube-on-kube-operator', [
+      `watchNamespace=${clusters}`,
+    ]);
+    // The apiserver's own answer (a SubjectAccessReview through impersonation).
+    const may = async (...args: string[]) =>
+      (
+        await kubectl('auth', 'can-i', ...args, `--as=system:serviceaccount:${namespace}:${release}`)
+      ).stdout.trim();
+    expect(await may('get', 'secrets', '-n', clusters)).toBe('yes');
+    expect(await may('create', 'deployments.apps', '-n', clusters)).toBe('yes');
+    expect(await may('create', 'networkpolicies.networking.k8s.io', '-n', clusters)).toBe('yes');
+    for (const elsewhere of [namespace, 'default', 'kube-system']) {
+      expect(await may('get', 'secrets', '-n', elsewhere), elsewhere).toBe('no');
+      expect(await may('create', 'statefulsets.apps', '-n', elsewhere), elsewhere).toBe('no');
+      expect(await may('list', 'clusters.clusters.kok.dev', '-n', elsewhere), elsewhere).toBe('no');
+    }
+    expect(await may('list', 'secrets', '--all-namespaces')).toBe('no');
+    // What is cluster-scoped by nature: the reviews that guard /metrics.
+    expect(await may('create', 'tokenreviews.authentication.k8s.io')).toBe('yes');
+    expect(await may('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');
+    const kubeconfig = await serviceAccountKubeconfig(namespace, release);
     operator = new OperatorProcess('kube-on-kube-operator', [
       `--kubeconfig=${kubeconfig}`,
       `--namespace=${clusters}`,

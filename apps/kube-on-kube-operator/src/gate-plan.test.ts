@@ -77,7 +77,7 @@ describe('planGates', () => {
       { name: 'apiServer', blockedBy: 'etcd' },
       { name: 'scheduler', blockedBy: 'apiServer' },
     ]);
-    expect(plan.open).toEqual(['services', 'pki', 'etcd']);
+    expect(plan.open).toEqual(['services', 'networkPolicies', 'pki', 'etcd']);
     expect(plan.complete).toBe(false);
   });
 

@@ -10,7 +10,14 @@ import type { BizDialer, BizDialMode } from './node-api/biz-connection.ts';
 import { NodeTier } from './node-api/node-tier.ts';
 import type { PkiOptions } from './pki-material.ts';
 import { clusterReconciler } from './reconcile-cluster.ts';
-import { clusterType, deploymentType, secretType, serviceType, statefulSetType } from './resource-types.ts';
+import {
+  clusterType,
+  deploymentType,
+  networkPolicyType,
+  secretType,
+  serviceType,
+  statefulSetType,
+} from './resource-types.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -67,6 +74,7 @@ export function createOperator(options: OperatorOptions): Manager {
     services: manager.informer(serviceType, owned),
     deployments: manager.informer(deploymentType, owned),
     statefulSets: manager.informer(statefulSetType, owned),
+    networkPolicies: manager.informer(networkPolicyType, owned),
   };
   const owner = { apiVersion: apiVersionOf(ClusterResource), kind: ClusterResource.kind };
   const events = manager.eventRecorder(`kok.dev/${OPERATOR_NAME}`);
@@ -88,7 +96,8 @@ export function createOperator(options: OperatorOptions): Manager {
     .watchOwned(caches.secrets, owner)
     .watchOwned(caches.services, owner)
     .watchOwned(caches.deployments, owner)
-    .watchOwned(caches.statefulSets, owner);
+    .watchOwned(caches.statefulSets, owner)
+    .watchOwned(caches.networkPolicies, owner);
   addClusterRolloutController(manager, {
     clusters: caches.clusters,
     ...(options.namespace ? { namespace: options.namespace } : {}),

@@ -31,6 +31,7 @@ import { nextClusterStatus } from './cluster-status.ts';
 import type { ComponentReport } from './cluster-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './components/component.ts';
 import { controlPlaneComponents, nodeTierComponents } from './components/bring-up-order.ts';
+import type { NetworkPolicy } from './components/network-policies.ts';
 import type { CertificateReport } from './certificate-lifecycle.ts';
 import {
   ensureCertificates,
@@ -82,6 +83,7 @@ export interface ClusterCaches {
   services: Informer<V1Service>;
   deployments: Informer<V1Deployment>;
   statefulSets: Informer<V1StatefulSet>;
+  networkPolicies: Informer<NetworkPolicy>;
 }
 
 export interface ClusterReconcilerDeps {
@@ -580,6 +582,8 @@ function observedObject(caches: ClusterCaches, desired: KubernetesObject): Kuber
       return caches.deployments.getByName(namespace, name);
     case 'StatefulSet':
       return caches.statefulSets.getByName(namespace, name);
+    case 'NetworkPolicy':
+      return caches.networkPolicies.getByName(namespace, name);
     default:
       return undefined;
   }

@@ -12,6 +12,7 @@ import { apiVersionOf, ClusterResource } from '@kok/api';
 import type { Cluster } from '@kok/api';
 import type { ResourceType } from '@kok/reconcile';
 import { builtinTypes, resourceType } from '@kok/reconcile';
+import type { NetworkPolicy } from './components/network-policies.ts';
 
 /** A Cluster as the apiserver serves it (client-node's metadata type). */
 export type ClusterObject = Omit<Cluster, 'metadata'> & { metadata: V1ObjectMeta };
@@ -34,6 +35,12 @@ export const persistentVolumeClaimType = resourceType<V1PersistentVolumeClaim>(
 export const secretType: ResourceType<V1Secret> = builtinTypes.secret;
 export const serviceType: ResourceType<V1Service> = builtinTypes.service;
 export const deploymentType: ResourceType<V1Deployment> = builtinTypes.deployment;
+export const networkPolicyType = resourceType<NetworkPolicy>(
+  'networking.k8s.io/v1',
+  'NetworkPolicy',
+  'networkpolicies',
+  true,
+);
 
 /** The type of an object the components render, by its kind. */
 export function typeOfKind(kind: string | undefined): ResourceType<KubernetesObject> {
@@ -42,6 +49,7 @@ export function typeOfKind(kind: string | undefined): ResourceType<KubernetesObj
     Service: serviceType as ResourceType<KubernetesObject>,
     StatefulSet: statefulSetType as ResourceType<KubernetesObject>,
     Deployment: deploymentType as ResourceType<KubernetesObject>,
+    NetworkPolicy: networkPolicyType as ResourceType<KubernetesObject>,
   };
   const type = kind ? types[kind] : undefined;
   if (!type) throw new Error(`the operator does not manage objects of kind ${kind ?? '(none)'}`);

@@ -8,12 +8,14 @@ import { etcd } from './etcd.ts';
 import { apiServer } from './kube-apiserver.ts';
 import { controllerManager } from './kube-controller-manager.ts';
 import { scheduler } from './kube-scheduler.ts';
+import { networkPolicies } from './network-policies.ts';
 import { nodeOperator } from './node-operator.ts';
 import { pki } from './pki.ts';
 import { services } from './services.ts';
 
 export const controlPlaneComponents: readonly ControlPlaneComponent[] = [
   services, //          etcd peers and clients, the apiserver endpoint (its address goes into certificates)
+  networkPolicies, //   who may reach which control-plane pod, in place before any pod runs
   pki, //               CAs, service-account keys, certificates, kubeconfigs
   etcd, //              a quorum of members at the desired etcd version
   apiServer, //         at the desired version before anything newer talks to it

@@ -12,7 +12,14 @@ import type { PkiMaterial } from '../pki-material.ts';
 import { contentHash } from '../template-hash.ts';
 
 export type ComponentName =
-  'services' | 'pki' | 'etcd' | 'apiServer' | 'controllerManager' | 'scheduler' | 'nodeOperator';
+  | 'services'
+  | 'networkPolicies'
+  | 'pki'
+  | 'etcd'
+  | 'apiServer'
+  | 'controllerManager'
+  | 'scheduler'
+  | 'nodeOperator';
 
 export interface RenderContext {
   cluster: ResolvedCluster;

@@ -49,6 +49,7 @@ describe('template hashes for fixed inputs', () => {
   it('are pinned: changing one rewrites that object in every Cluster, so bump its TEMPLATE_VERSION on purpose and update this table', () => {
     expect(hashesOf(fixedContext({ nodeOperator: { version: '0.1.0' } }))).toEqual({
       services: '576cfcac8601b51f,576cfcac8601b51f,576cfcac8601b51f',
+      networkPolicies: 'f20075dd566d8b88,f20075dd566d8b88,f20075dd566d8b88,f20075dd566d8b88,f20075dd566d8b88',
       // Rewritten once for the volume retention policy (Retain); its pods keep their hash (below).
       etcd: '1d77ea9cfdf6b734',
       apiServer: 'd87742f2acd0bdbf',
