@@ -84,7 +84,8 @@ export function clusterNames(namespace: string, cluster: string): ClusterNames {
 
 /** An object a Cluster has, by kind and name; names are unique per namespace and kind. */
 export interface DerivedName {
-  kind: 'Secret' | 'Service' | 'Deployment' | 'StatefulSet' | 'PersistentVolumeClaim' | 'Pod';
+  kind:
+    'Secret' | 'Service' | 'Deployment' | 'StatefulSet' | 'PersistentVolumeClaim' | 'Pod' | 'NetworkPolicy';
   name: string;
 }
 
@@ -101,6 +102,13 @@ export function derivedObjectNames(names: ClusterNames, etcdReplicas: number): D
     ...of('Service', [names.etcd, names.etcdClientService, names.apiServerService]),
     ...of('Deployment', [names.apiServer, names.controllerManager, names.scheduler, names.nodeOperator]),
     ...of('StatefulSet', [names.etcd]),
+    ...of('NetworkPolicy', [
+      names.etcd,
+      names.apiServer,
+      names.controllerManager,
+      names.scheduler,
+      names.nodeOperator,
+    ]),
     ...of(
       'Pod',
       ordinals.map((i) => `${names.etcd}-${i}`),

@@ -8,7 +8,9 @@ import { NODE_OPERATOR_NAMESPACE } from '../components/node-operator.ts';
 import {
   clusterAdminsBinding,
   nodeOperatorAccessObjects,
+  NODE_OPERATOR_METRICS_AUTH_ROLE,
   nodeOperatorLeaderElectionRules,
+  nodeOperatorMetricsAuthRules,
   nodeOperatorRules,
 } from './biz-access.ts';
 
@@ -20,8 +22,8 @@ interface ChartObject {
 }
 
 /** The chart's RBAC objects with every templated line left out (names, labels, the release namespace). */
-function chartRbac(): ChartObject[] {
-  const text = readFileSync(join(repositoryRoot, 'charts/node-operator/templates/rbac.yaml'), 'utf8')
+function chartRbac(template = 'rbac.yaml'): ChartObject[] {
+  const text = readFileSync(join(repositoryRoot, 'charts/node-operator/templates', template), 'utf8')
     .split('\n')
     .filter((line) => !line.includes('{{'))
     .join('\n');
@@ -44,6 +46,20 @@ describe("the node-operator's access in the biz-cluster", () => {
     expect(roles).toHaveLength(1);
     expect(nodeOperatorRules).toEqual(clusterRoles[0]?.rules);
     expect(nodeOperatorLeaderElectionRules).toEqual(roles[0]?.rules);
+  });
+
+  it('grants exactly the rules of the metrics-auth ClusterRole of charts/node-operator/templates/metrics-auth.yaml', () => {
+    const chartRoles = chartRbac('metrics-auth.yaml').filter((o) => o.kind === 'ClusterRole');
+    const metricsAuth = chartRoles.find((o) => JSON.stringify(o.rules).includes('tokenreviews'));
+    expect(nodeOperatorMetricsAuthRules).toEqual(metricsAuth?.rules);
+    const role = nodeOperatorAccessObjects.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata?.name === NODE_OPERATOR_METRICS_AUTH_ROLE,
+    );
+    expect(role).toMatchObject({ rules: nodeOperatorMetricsAuthRules });
+    expect(
+      bindingsOf('ClusterRoleBinding').find((b) => b.roleRef.name === NODE_OPERATOR_METRICS_AUTH_ROLE)
+        ?.subjects,
+    ).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: NODE_OPERATOR_USER }]);
   });
 
   it("binds the ClusterRole and the Lease Role to the node-operator kubeconfig's user, the Role in the namespace it runs against", () => {

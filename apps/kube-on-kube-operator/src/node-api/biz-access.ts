@@ -3,8 +3,8 @@
  * (certificates.ts): the admin kubeconfig's group is cluster-admin, and the
  * node-operator holds exactly what charts/node-operator/templates/rbac.yaml
  * grants the chart-installed node-operator (biz-access.test.ts keeps the two
- * equal): its ClusterRole, and its leader-election Role in the namespace it
- * runs against. Neither certificate carries system:masters, so deleting a
+ * equal): its ClusterRole, the ClusterRole that lets it check who scrapes its
+ * /metrics, and its leader-election Role in the namespace it runs against. Neither certificate carries system:masters, so deleting a
  * binding here revokes a credential without a CA rotation.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -85,6 +85,18 @@ export const nodeOperatorRules: readonly PolicyRule[] = [
   },
 ];
 
+/**
+ * The rules of the chart's metrics-auth ClusterRole: the node-operator's /metrics answers only a token the
+ * biz apiserver authenticates (TokenReview) and allows to get /metrics (SubjectAccessReview).
+ */
+export const nodeOperatorMetricsAuthRules: readonly PolicyRule[] = [
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+];
+
+/** The name of the node-operator's ClusterRole (and binding) for checking scrapers. */
+export const NODE_OPERATOR_METRICS_AUTH_ROLE = `${NODE_OPERATOR_USER}-metrics-auth`;
+
 /** The rules of the chart's leader-election Role. */
 export const nodeOperatorLeaderElectionRules: readonly PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
@@ -114,6 +126,19 @@ export const nodeOperatorAccessObjects: readonly KubernetesObject[] = [
     kind: 'ClusterRoleBinding',
     metadata: { name: NODE_OPERATOR_ROLE },
     roleRef: { apiGroup: rbacGroup, kind: 'ClusterRole', name: NODE_OPERATOR_ROLE },
+    subjects: [nodeOperatorSubject],
+  } as KubernetesObject,
+  {
+    apiVersion: rbac,
+    kind: 'ClusterRole',
+    metadata: { name: NODE_OPERATOR_METRICS_AUTH_ROLE },
+    rules: nodeOperatorMetricsAuthRules,
+  } as KubernetesObject,
+  {
+    apiVersion: rbac,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: NODE_OPERATOR_METRICS_AUTH_ROLE },
+    roleRef: { apiGroup: rbacGroup, kind: 'ClusterRole', name: NODE_OPERATOR_METRICS_AUTH_ROLE },
     subjects: [nodeOperatorSubject],
   } as KubernetesObject,
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_OPERATOR_NAMESPACE } },
