@@ -17,6 +17,12 @@ export {
   type RolloutSpec,
   type WaveSpec,
 } from './rollout-spec.ts';
+export {
+  applyProgressDeadline,
+  isPastProgressDeadline,
+  progressDeadlineAt,
+  PROGRESS_DEADLINE_EXCEEDED,
+} from './progress-deadline.ts';
 export { resolveMaxUnavailable } from './budget.ts';
 export { matchesSelector, type LabelSelector, type LabelSelectorRequirement } from './label-selector.ts';
 export { orderMachines } from './ordering.ts';

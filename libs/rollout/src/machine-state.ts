@@ -36,8 +36,17 @@ export interface MachineState {
   underRemediation?: boolean;
   /** Moving this machine to the target revision needs a drain first (disruptionPolicy Drain or Reboot). */
   needsDisruption: boolean;
-  /** When its latest revision change started. */
+  /**
+   * When it was told `desiredRevision` (the caller records it with the assignment, where a restart
+   * finds it again). The progress deadline counts from here; without it no deadline runs.
+   */
   startedAt?: EpochMillis;
+  /**
+   * What keeps it from being healthy at `desiredRevision`, in the agent's and the Node's words
+   * (e.g. "AgentReady False ArtifactDownloadFailed: sha256 mismatch", "Node NotReady"); quoted
+   * when the progress deadline passes.
+   */
+  progressBlocker?: string;
   /**
    * When it became healthy at its desired revision (e.g. the UpToDate condition's lastTransitionTime).
    * Bakes are measured from it; when it is missing the bake counts as over.

@@ -8,6 +8,7 @@ import {
   machinesCount,
 } from './messages.ts';
 import { orderMachines } from './ordering.ts';
+import { applyProgressDeadline } from './progress-deadline.ts';
 import { machinesToRollBack } from './rollback.ts';
 import type { RolloutInput, RolloutPause, RolloutPlan } from './rollout-plan.ts';
 import { DEFAULT_MAX_FAILED, rolloutSpecProblems } from './rollout-spec.ts';
@@ -31,14 +32,13 @@ import { resolveWaves, type Wave } from './waves.ts';
  * moves, held at wave boundaries by bakes and `pauseAfter`.
  */
 export function planRollout(input: RolloutInput): RolloutPlan {
-  const counts = countMachines(input.machines, input.targetRevision);
   const pool = `NodePool ${JSON.stringify(input.pool)}`;
   const problems = rolloutSpecProblems(input.spec);
   if (problems.length > 0) {
     const message = `${pool} cannot roll out: ${problems.join('; ')}`;
     return {
       ...emptyPlan(input, 0),
-      counts,
+      counts: countMachines(input.machines, input.targetRevision),
       waveCount: 0,
       pause: { reason: 'InvalidSpec', message },
       message,
@@ -46,8 +46,12 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   }
 
   const { spec, targetRevision: target } = input;
-  const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, input.machines.length);
-  const ordered = orderMachines(input.machines, spec.order ?? []);
+  // From here on a machine past its progress deadline is failed at the target, like a failing health check.
+  const deadline = applyProgressDeadline(input.machines, target, spec.progressDeadlineSeconds, input.now);
+  const machines = deadline.machines;
+  const counts = countMachines(machines, target);
+  const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, machines.length);
+  const ordered = orderMachines(machines, spec.order ?? []);
   const waves = resolveWaves(ordered, spec.waves);
   const position = wavePosition(waves, target, input.now, input.resumedAfterWave);
   const failedAtTarget = ordered.filter((machine) => machine.failedRevision === target);
@@ -76,11 +80,21 @@ export function planRollout(input: RolloutInput): RolloutPlan {
 
   const failureBudgetSpent = failedAtTarget.length > maxFailed;
   const canRollBack = input.lastGoodRevision !== undefined && input.lastGoodRevision !== target;
-  if (spec.paused) return planPaused(context);
-  if (input.rolledBack || (failureBudgetSpent && spec.autoRollback && canRollBack))
-    return planRollback(context);
-  if (failureBudgetSpent) return planFailureStop(context);
-  return planProgress(context);
+  const planned = spec.paused
+    ? planPaused(context)
+    : input.rolledBack || (failureBudgetSpent && spec.autoRollback && canRollBack)
+      ? planRollback(context)
+      : failureBudgetSpent
+        ? planFailureStop(context)
+        : planProgress(context);
+  return wakeAtDeadline(planned, deadline.nextDeadline);
+}
+
+/** Look again when the next progress deadline passes, so a stuck machine fails on time. */
+function wakeAtDeadline(plan: RolloutPlan, nextDeadline: number | undefined): RolloutPlan {
+  if (nextDeadline !== undefined && (plan.wakeAt === undefined || nextDeadline < plan.wakeAt))
+    plan.wakeAt = nextDeadline;
+  return plan;
 }
 
 /** What every step of planning reads and writes. */

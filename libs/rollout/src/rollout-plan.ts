@@ -94,6 +94,6 @@ export interface RolloutPlan {
   counts: RolloutCounts;
   /** One line on where the rollout stands, for Events and `kubectl describe`. */
   message: string;
-  /** Look again at this time even if nothing changes (end of a bake or a timed pause). */
+  /** Look again at this time even if nothing changes (end of a bake, a timed pause or a progress deadline). */
   wakeAt?: EpochMillis;
 }

@@ -64,6 +64,12 @@ export interface RolloutSpec {
   order?: readonly string[];
   /** Start nothing and roll nothing back; machines already handed a revision finish. Default false. */
   paused?: boolean;
+  /**
+   * Seconds a machine told the target revision has to become healthy running it (counted from its
+   * `startedAt`); after that it counts as failed at the target, against `maxFailed`. Default: no
+   * deadline (the node-operator passes the NodePool's, 600 unless set).
+   */
+  progressDeadlineSeconds?: number;
 }
 
 export const DEFAULT_MAX_UNAVAILABLE = 1;
@@ -94,6 +100,14 @@ export function rolloutSpecProblems(spec: RolloutSpec): string[] {
   }
   if (spec.maxFailed !== undefined && !isWholeNumber(spec.maxFailed)) {
     problems.push(`rollout.maxFailed must be a whole number (0 or more), got ${spec.maxFailed}`);
+  }
+  if (
+    spec.progressDeadlineSeconds !== undefined &&
+    !(spec.progressDeadlineSeconds > 0 && Number.isFinite(spec.progressDeadlineSeconds))
+  ) {
+    problems.push(
+      `rollout.progressDeadlineSeconds must be more than 0 seconds, got ${spec.progressDeadlineSeconds}`,
+    );
   }
   (spec.waves ?? []).forEach((wave, index) =>
     problems.push(...waveProblems(wave, `rollout.waves[${index}]`)),
