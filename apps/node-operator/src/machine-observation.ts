@@ -4,6 +4,7 @@ import type { MachineState } from '@kok/rollout';
 import type { V1Node } from '@kubernetes/client-node';
 import type { DisruptionPolicy } from './disruption.ts';
 import { needsDisruption } from './disruption.ts';
+import { revisionAssignedAt } from './machine-patches.ts';
 import { OperatorAnnotations } from './resources.ts';
 
 /** The reason the agent gives on UpToDate when a component failed at the desired revision. */
@@ -22,6 +23,8 @@ export function isNodeReady(node: V1Node | undefined): boolean {
  *   it (annotation written, Node not patched yet): either way it is disrupted.
  * - failed: a component reports Failed, or UpToDate is False for ComponentFailed;
  *   the failure is at the revision the agent was converging to.
+ * - startedAt: when the rollout told it spec.revision (its annotation), for the
+ *   progress deadline; progressBlocker: why it is not healthy there yet.
  */
 export function machineStateFor(
   machine: Machine,
@@ -89,5 +92,47 @@ function computeMachineState(
         : upToDate?.message || 'a component failed';
   }
   if (finishedAt !== undefined && !Number.isNaN(finishedAt)) state.finishedAt = finishedAt;
+  const startedAt = revisionAssignedAt(
+    annotations[OperatorAnnotations.revisionAssigned],
+    machine.spec?.revision,
+  );
+  if (startedAt !== undefined) state.startedAt = startedAt;
+  const blocker = progressBlocker(machine, node);
+  if (blocker !== undefined) state.progressBlocker = blocker;
   return state;
+}
+
+/**
+ * Why the machine is not healthy at spec.revision, in the Node's and the agent's
+ * words (e.g. "AgentReady False VersionNotFound: …", "Node NotReady"), or
+ * undefined when nothing is in the way.
+ */
+export function progressBlocker(machine: Machine, node: V1Node | undefined): string | undefined {
+  const conditions = machine.status?.conditions;
+  const blockers: string[] = [];
+  if (!node) blockers.push('no Node');
+  else if (!isNodeReady(node)) {
+    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+    blockers.push(ready?.reason ? `Node NotReady (${ready.reason})` : 'Node NotReady');
+  }
+  const agentReady = findCondition(conditions, MachineConditions.AgentReady);
+  const upToDate = findCondition(conditions, MachineConditions.UpToDate);
+  const desired = machine.spec?.revision;
+  const current = machine.status?.revision?.current;
+  if (!agentReady) blockers.push('the agent has not reported');
+  else if (agentReady.status !== 'True') blockers.push(describeCondition(agentReady));
+  else if (upToDate && upToDate.status !== 'True') blockers.push(describeCondition(upToDate));
+  else if (desired !== undefined && current !== desired)
+    blockers.push(`the agent reports revision ${current ?? '(none)'}`);
+  return blockers.length > 0 ? blockers.join('; ') : undefined;
+}
+
+function describeCondition(condition: {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}): string {
+  const head = `${condition.type} ${condition.status} ${condition.reason}`;
+  return condition.message ? `${head}: ${condition.message}` : head;
 }

@@ -22,9 +22,15 @@ function metadataWith(
 /**
  * Tells a machine to run `revision`: spec.revision with the revision's
  * components, files and taints, and its labels merged into spec.labels (labels
- * the pool set before and no longer has are removed; other labels stay).
+ * the pool set before and no longer has are removed; other labels stay). The
+ * same write records when, so the progress deadline survives a restart.
  */
-export function assignmentPatch(machine: Machine, revision: string, template: NodePoolTemplate): MergePatch {
+export function assignmentPatch(
+  machine: Machine,
+  revision: string,
+  template: NodePoolTemplate,
+  now: Date,
+): MergePatch {
   const templateLabels = template.labels ?? {};
   const previousKeys = parseKeys(machine.metadata?.annotations?.[OperatorAnnotations.templateLabelKeys]);
   const labels: Record<string, string | null> = { ...templateLabels };
@@ -33,6 +39,7 @@ export function assignmentPatch(machine: Machine, revision: string, template: No
   return {
     metadata: metadataWith(machine, {
       [OperatorAnnotations.templateLabelKeys]: keys.length > 0 ? keys.join(',') : null,
+      [OperatorAnnotations.revisionAssigned]: revisionAssignedValue(revision, now),
     }),
     spec: {
       revision,
@@ -69,6 +76,23 @@ export function uncordonPatch(machine: Machine): MergePatch {
       [OperatorAnnotations.drained]: null,
     }),
   };
+}
+
+export function revisionAssignedValue(revision: string, at: Date): string {
+  // Milliseconds, not metaTime's seconds: a deadline of a few seconds must not fire up to one early.
+  return `${revision}/${at.toISOString()}`;
+}
+
+/** When the rollout told the machine `revision`, or undefined when the record is missing, garbled or about another revision. */
+export function revisionAssignedAt(
+  value: string | undefined,
+  revision: string | undefined,
+): number | undefined {
+  if (value === undefined || revision === undefined) return undefined;
+  const slash = value.indexOf('/');
+  if (slash < 0 || value.slice(0, slash) !== revision) return undefined;
+  const at = Date.parse(value.slice(slash + 1));
+  return Number.isNaN(at) ? undefined : at;
 }
 
 function parseKeys(value: string | undefined): string[] {

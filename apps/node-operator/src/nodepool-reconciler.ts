@@ -219,7 +219,7 @@ async function applyPlan(
         log.error({ machine: name, revision }, 'revision template is not stored; cannot assign it');
         return;
       }
-      await patchMachine(name, assignmentPatch(byName.get(name) as MachineObject, revision, template));
+      await patchMachine(name, assignmentPatch(byName.get(name) as MachineObject, revision, template, now));
     },
   );
 

@@ -54,6 +54,11 @@ export const OperatorAnnotations = {
   drainStartedAt: 'nodes.kok.dev/drain-started-at',
   /** On a Machine: every pod that had to leave is gone since the rollout cordon for this revision. */
   drained: 'nodes.kok.dev/drained',
+  /**
+   * On a Machine: `<revision>/<RFC 3339 time>` — when the rollout told it that revision (written with
+   * spec.revision); the pool's progress deadline counts from here, across operator restarts.
+   */
+  revisionAssigned: 'nodes.kok.dev/revision-assigned',
   /** On a Machine: the label keys its pool's template put in spec.labels, so a later template can take them back. */
   templateLabelKeys: 'nodes.kok.dev/template-label-keys',
   /** On a Node: which labels, taints and the cordon kok set (JSON), so kok never removes what others set. */

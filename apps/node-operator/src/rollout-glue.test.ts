@@ -6,11 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { isAtLeast } from './cache-sync.ts';
 import { needsDisruption } from './disruption.ts';
 import { isDrainComplete, planDrain } from './drain-plan.ts';
-import { assignmentPatch, cordonPatch, uncordonPatch } from './machine-patches.ts';
+import { assignmentPatch, cordonPatch, revisionAssignedValue, uncordonPatch } from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';
 import { OperatorAnnotations } from './resources.ts';
 import { revisionsToPrune } from './revision-history.ts';
-import { pausedAfterWaveValue, rolloutMemoryFor, rolloutSpecOf } from './rollout-input.ts';
+import {
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
+  pausedAfterWaveValue,
+  rolloutMemoryFor,
+  rolloutSpecOf,
+} from './rollout-input.ts';
 import { kubeletSkewProblem } from './version-skew.ts';
 
 const kubelet = (version: string) => ({ components: [{ name: 'kubelet', version }] });
@@ -95,6 +100,68 @@ describe('machineStateFor', () => {
     expect(machineStateFor(m, node, kubelet('v1.36.1'), undefined)).toMatchObject(expected);
   });
 
+  const told = (value: string) => ({ annotations: { [OperatorAnnotations.revisionAssigned]: value } });
+  const stuckStatus = (agentReady: ReturnType<typeof cond>): Machine['status'] => ({
+    revision: { current: 'r1', desired: 'r2' },
+    conditions: [agentReady, cond('UpToDate', 'False', 'Converging', 'converging to revision r2')],
+  });
+  it.each<[string, Machine, V1Node | undefined, number | undefined, string | undefined]>([
+    [
+      'told r2 by the rollout, download failing',
+      machine({
+        ...told('r2/2026-01-01T00:00:01.500Z'),
+        spec: { revision: 'r2' },
+        status: stuckStatus(cond('AgentReady', 'False', 'ArtifactDownloadFailed', 'sha256 mismatch')),
+      }),
+      readyNode(),
+      Date.parse('2026-01-01T00:00:01.500Z'),
+      'AgentReady False ArtifactDownloadFailed: sha256 mismatch',
+    ],
+    [
+      'the version does not exist',
+      machine({
+        ...told('r2/2026-01-01T00:00:00Z'),
+        spec: { revision: 'r2' },
+        status: stuckStatus(
+          cond('AgentReady', 'False', 'VersionNotFound', 'Component "kubelet" lists no version'),
+        ),
+      }),
+      readyNode(),
+      Date.parse('2026-01-01T00:00:00Z'),
+      'AgentReady False VersionNotFound: Component "kubelet" lists no version',
+    ],
+    [
+      'still converging',
+      machine({ spec: { revision: 'r2' }, status: stuckStatus(cond('AgentReady', 'True', 'Converged')) }),
+      readyNode(),
+      undefined,
+      'UpToDate False Converging: converging to revision r2',
+    ],
+    [
+      'updated but the Node went NotReady',
+      machine({ ...told('r1/2026-01-01T00:00:00Z') }),
+      {
+        ...readyNode(),
+        status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] },
+      },
+      Date.parse('2026-01-01T00:00:00Z'),
+      'Node NotReady (KubeletNotReady)',
+    ],
+    ['no Node', machine(), undefined, undefined, 'no Node'],
+    [
+      'the record is about another revision (a person changed spec.revision)',
+      machine(told('r0/2026-01-01T00:00:00Z')),
+      readyNode(),
+      undefined,
+      undefined,
+    ],
+    ['a garbled record', machine(told('r1/yesterday')), readyNode(), undefined, undefined],
+  ])('progress: %s', (_, m, node, startedAt, blocker) => {
+    const state = machineStateFor(m, node, kubelet('v1.36.1'), undefined);
+    expect(state.startedAt).toBe(startedAt);
+    expect(state.progressBlocker).toBe(blocker);
+  });
+
   it('reads labels from the Machine and its Node (order keys are Node labels), and finishedAt from UpToDate', () => {
     const state = machineStateFor(machine(), readyNode(), kubelet('v1.36.1'), undefined);
     expect(state.labels).toEqual({ rack: '7', zone: 'a' });
@@ -159,6 +226,7 @@ describe('rollout input from a NodePool', () => {
           maxFailed: 2,
           autoRollback: true,
           order: { labelKeys: ['zone'] },
+          progressDeadlineSeconds: 120,
         },
       }),
     );
@@ -169,7 +237,9 @@ describe('rollout input from a NodePool', () => {
       maxFailed: 2,
       autoRollback: true,
       order: ['zone'],
+      progressDeadlineSeconds: 120,
     });
+    expect(rolloutSpecOf(pool()).progressDeadlineSeconds).toBe(DEFAULT_PROGRESS_DEADLINE_SECONDS);
   });
 
   it.each([
@@ -214,15 +284,35 @@ describe('rollout input from a NodePool', () => {
 describe('machine patches', () => {
   it('assignment writes the revision with its components, and takes back template labels it no longer has', () => {
     const m = machine({ annotations: { [OperatorAnnotations.templateLabelKeys]: 'old,kept' } });
-    const patch = assignmentPatch(m, 'r2', { ...kubelet('v1.36.1'), labels: { kept: 'y', fresh: 'z' } });
+    const at = new Date('2026-01-01T00:00:00.250Z');
+    const patch = assignmentPatch(m, 'r2', { ...kubelet('v1.36.1'), labels: { kept: 'y', fresh: 'z' } }, at);
     expect(patch).toMatchObject({
-      metadata: { annotations: { [OperatorAnnotations.templateLabelKeys]: 'fresh,kept' } },
+      metadata: {
+        annotations: {
+          [OperatorAnnotations.templateLabelKeys]: 'fresh,kept',
+          [OperatorAnnotations.revisionAssigned]: 'r2/2026-01-01T00:00:00.250Z',
+        },
+      },
       spec: {
         revision: 'r2',
         components: kubelet('v1.36.1').components,
         labels: { kept: 'y', fresh: 'z', old: null },
       },
     });
+  });
+  it('the assignment record reads back as the progress clock of that revision only (restart-safe)', () => {
+    const at = new Date('2026-03-04T05:06:07.890Z');
+    const value = revisionAssignedValue('r2', at);
+    const told = (revision: string) =>
+      machineStateFor(
+        machine({ annotations: { [OperatorAnnotations.revisionAssigned]: value }, spec: { revision } }),
+        readyNode(),
+        kubelet('v1.36.1'),
+        undefined,
+      ).startedAt;
+    expect(told('r2')).toBe(at.getTime());
+    // Rolled back to r1 by another writer without a new record: no clock rather than a wrong one.
+    expect(told('r1')).toBeUndefined();
   });
   it('cordon and uncordon set and clear the rollout markers, with the resourceVersion as precondition', () => {
     const m = { ...machine(), metadata: { name: 'm1', resourceVersion: '42' } } as Machine;

@@ -3,6 +3,9 @@ import { matchesSelector } from '@kok/rollout';
 import type { RolloutSpec, WaveSpec } from '@kok/rollout';
 import { OperatorAnnotations } from './resources.ts';
 
+/** NodePool.spec.rollout.progressDeadlineSeconds when unset. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+
 /** A Machine belongs to a pool by the pool's selector, or else by `spec.pool` naming it. */
 export function isPoolMember(machine: Machine, pool: NodePool): boolean {
   const selector = pool.spec.selector;
@@ -20,6 +23,8 @@ export function rolloutSpecOf(pool: NodePool): RolloutSpec {
   if (rollout?.maxFailed !== undefined) spec.maxFailed = rollout.maxFailed;
   if (rollout?.autoRollback !== undefined) spec.autoRollback = rollout.autoRollback;
   if (rollout?.order) spec.order = rollout.order.labelKeys;
+  // The apiserver defaults it; an object that skipped defaulting gets the same.
+  spec.progressDeadlineSeconds = rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
   return spec;
 }
 

@@ -135,6 +135,12 @@ export const NodePoolRollout = s.object(
         { default: false },
       ),
     ),
+    progressDeadlineSeconds: s.optional(
+      s.integer(
+        "Seconds a machine has, from when the node-operator tells it the pool's new revision, to run it healthy (Node Ready, agent ready, no failure reported). One that does not counts as failed at that revision against maxFailed (the pool pauses, or rolls back with autoRollback), and the pool's conditions name it with ProgressDeadlineExceeded and what it was stuck on. A machine under remediation is left to it. At most 604800 (a week). Default 600.",
+        { minimum: 1, maximum: 604800, default: 600 },
+      ),
+    ),
     order: s.optional(
       s.object('The order machines are picked in within a wave.', {
         labelKeys: s.list(
