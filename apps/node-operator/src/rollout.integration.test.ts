@@ -1,7 +1,8 @@
 /**
  * NodePool rollouts against a real apiserver with kwok Nodes: canary waves
  * with pauseAfter and resume, maxUnavailable sampled every 200 ms, a failure
- * with autoRollback, and the version-skew guard.
+ * with autoRollback, a machine that never converges failed by the progress
+ * deadline, and the version-skew guard.
  */
 import { findCondition, NodePoolConditions, templateRevision } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
@@ -12,8 +13,8 @@ import type { EventsV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOperator } from './operator.ts';
-import { machineType, nodePoolType } from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
+import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
+import { AgentSimulator, DOWNLOAD_FAILED } from './test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -52,11 +53,16 @@ async function fleetOf(count: number, version: string): Promise<Fleet> {
   return fleet;
 }
 
-function startAgent(fleet: Fleet, failAt?: Map<string, string>): AgentSimulator {
+function startAgent(
+  fleet: Fleet,
+  failAt?: Map<string, string>,
+  stuckAt?: Map<string, string>,
+): AgentSimulator {
   const agent = new AgentSimulator({
     client: testClient('kok-test-agent-simulator'),
     selector: fleet.selector,
     ...(failAt ? { failAt } : {}),
+    ...(stuckAt ? { stuckAt } : {}),
   }).start();
   cleanups.push(() => agent.stop());
   return agent;
@@ -173,6 +179,73 @@ describe('NodePool rollout', () => {
     const others = (await machinesOf(fleet)).filter((m) => m.metadata?.name !== failing);
     expect(others.every((m) => m.spec?.revision === old)).toBe(true);
     expect((await getPool(fleet)).status?.currentRevision).toBe(old);
+  });
+
+  it('fails a machine that never converges once progressDeadlineSeconds pass: pauses at maxFailed 0, then autoRollback sends it back', async () => {
+    const fleet = await fleetOf(3, 'v1.36.0');
+    const old = templateRevision(kubeletTemplate('v1.36.0'));
+    const target = templateRevision(kubeletTemplate('v1.36.3'));
+    const stuck = fleet.machines[0] as string;
+    startAgent(fleet, undefined, new Map([[stuck, target]]));
+    await createPool(client, fleet, {
+      template: kubeletTemplate('v1.36.0'),
+      rollout: {
+        strategy: { rollingUpdate: { maxUnavailable: 1 } },
+        maxFailed: 0,
+        autoRollback: false,
+        progressDeadlineSeconds: 3,
+      },
+    });
+    await startOperator(fleet);
+    await poolSettledAt(fleet, old);
+
+    await setTemplate(fleet, 'v1.36.3');
+    const pool = await eventually('the pool to pause for the stuck machine', async () => {
+      const p = await getPool(fleet);
+      return findCondition(p.status?.conditions, NodePoolConditions.Paused)?.reason === 'TooManyFailures'
+        ? p
+        : undefined;
+    });
+    const paused = findCondition(pool.status?.conditions, NodePoolConditions.Paused);
+    expect(paused?.message).toContain(`${stuck} (ProgressDeadlineExceeded`);
+    expect(paused?.message).toContain(`AgentReady False ${DOWNLOAD_FAILED}`);
+    expect(paused?.message).toContain('maxFailed 0');
+    expect(pool.status?.failedMachines).toBe(1);
+    // Not before its deadline: the pause is at least 3 s after the revision was handed out (to the second).
+    const machine = await client.get(machineType, { name: stuck });
+    expect(machine.spec?.revision).toBe(target);
+    const assigned = Date.parse(
+      (machine.metadata?.annotations?.[OperatorAnnotations.revisionAssigned] ?? '').split('/')[1] ?? '',
+    );
+    expect(Date.parse(paused?.lastTransitionTime ?? '')).toBeGreaterThanOrEqual(
+      Math.floor((assigned + 3_000) / 1_000) * 1_000,
+    );
+    // Paused: the stuck machine holds the only place, so nobody else was started.
+    const others = (await machinesOf(fleet)).filter((m) => m.metadata?.name !== stuck);
+    expect(others.every((m) => m.spec?.revision === old)).toBe(true);
+
+    await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, {
+      spec: { rollout: { autoRollback: true } },
+    });
+    const rolledBack = await eventually('the pool to roll the stuck machine back', async () => {
+      const p = await getPool(fleet);
+      return findCondition(p.status?.conditions, NodePoolConditions.RolledBack)?.status === 'True'
+        ? p
+        : undefined;
+    });
+    expect(findCondition(rolledBack.status?.conditions, NodePoolConditions.RolledBack)?.message).toContain(
+      'ProgressDeadlineExceeded',
+    );
+    await eventually('the stuck machine to run the old revision again', async () => {
+      const m = await client.get(machineType, { name: stuck });
+      return m.spec?.revision === old && m.status?.revision?.current === old;
+    });
+    const back = await client.get(machineType, { name: stuck });
+    // Sent back means told anew: the clock restarts for the old revision.
+    expect(back.metadata?.annotations?.[OperatorAnnotations.revisionAssigned]).toMatch(
+      new RegExp(`^${old}/`),
+    );
+    expect((await machinesOf(fleet)).every((m) => m.spec?.revision === old)).toBe(true);
   });
 
   it('holds a pool whose kubelet would be newer than the apiserver, and says why', async () => {

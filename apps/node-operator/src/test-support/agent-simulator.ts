@@ -4,7 +4,9 @@
  * for each Machine whose spec.revision it does not run yet, after
  * `convergeMs` it reports the revision as current with its components Running
  * (AgentReady and UpToDate True), or, for a machine named in `failAt` at that
- * revision, reports a failed component (UpToDate False, ComponentFailed).
+ * revision, reports a failed component (UpToDate False, ComponentFailed), or,
+ * for one named in `stuckAt`, never gets there: AgentReady False with reason
+ * ArtifactDownloadFailed, still running what it ran (a host whose download fails).
  * It server-side applies Machine.status under its own field manager, as the
  * real agent does, so the operator's conditions stay.
  */
@@ -22,7 +24,12 @@ export interface AgentSimulatorOptions {
   convergeMs?: number;
   /** machine name → revision at which its update fails. */
   failAt?: ReadonlyMap<string, string>;
+  /** machine name → revision it never converges to (its artifact download keeps failing). */
+  stuckAt?: ReadonlyMap<string, string>;
 }
+
+/** The reason a machine in `stuckAt` gives on AgentReady. */
+export const DOWNLOAD_FAILED = 'ArtifactDownloadFailed';
 
 export class AgentSimulator {
   readonly #options: AgentSimulatorOptions;
@@ -67,12 +74,15 @@ export class AgentSimulator {
         const reported = machine.status?.revision?.desired === desired;
         const healthyReported = reported && isConditionStatus(machine, MachineConditions.AgentReady, 'True');
         if (healthyReported) return;
+        const stuck = this.#options.stuckAt?.get(name) === desired;
+        if (stuck && reported) return;
         const seen = this.#seen.get(name);
         if (!seen || seen.revision !== desired) {
           this.#seen.set(name, { revision: desired, at: now });
           if (machine.status?.revision?.current !== undefined) return;
         } else if (now - seen.at < (this.#options.convergeMs ?? 300)) return;
-        await this.#report(machine, desired, this.#options.failAt?.get(name) === desired);
+        if (stuck) await reportStuck(client, machine, desired);
+        else await this.#report(machine, desired, this.#options.failAt?.get(name) === desired);
       }),
     );
   }
@@ -120,6 +130,41 @@ export class AgentSimulator {
       },
     } as Machine & KubernetesObject);
   }
+}
+
+/** AgentReady False, the old revision still current: the agent cannot fetch what `revision` needs. */
+async function reportStuck(
+  client: KubeClient,
+  machine: Machine & KubernetesObject,
+  revision: string,
+): Promise<void> {
+  const time = metaTime(new Date());
+  const current = machine.status?.revision?.current;
+  await client.applyStatus(machineType, {
+    apiVersion: machineType.apiVersion,
+    kind: machineType.kind,
+    metadata: { name: machine.metadata?.name ?? '' },
+    status: {
+      revision: { ...(current ? { current } : {}), desired: revision },
+      components: machine.status?.components ?? [],
+      conditions: [
+        {
+          type: MachineConditions.AgentReady,
+          status: 'False',
+          reason: DOWNLOAD_FAILED,
+          message: 'kubelet: download failed: sha256 mismatch',
+          lastTransitionTime: time,
+        },
+        {
+          type: MachineConditions.UpToDate,
+          status: 'False',
+          reason: DOWNLOAD_FAILED,
+          message: 'kubelet: download failed: sha256 mismatch',
+          lastTransitionTime: time,
+        },
+      ],
+    },
+  } as Machine & KubernetesObject);
 }
 
 function isConditionStatus(machine: Machine, type: string, status: string): boolean {
