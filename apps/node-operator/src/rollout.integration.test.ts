@@ -248,6 +248,49 @@ describe('NodePool rollout', () => {
     expect((await machinesOf(fleet)).every((m) => m.spec?.revision === old)).toBe(true);
   });
 
+  it('keeps the progress clock across an operator restart: a deadline that passed while it was down fires at once', async () => {
+    const fleet = await fleetOf(2, 'v1.36.0');
+    const old = templateRevision(kubeletTemplate('v1.36.0'));
+    const target = templateRevision(kubeletTemplate('v1.36.4'));
+    const stuck = fleet.machines[0] as string;
+    startAgent(fleet, undefined, new Map([[stuck, target]]));
+    await createPool(client, fleet, {
+      template: kubeletTemplate('v1.36.0'),
+      rollout: { maxFailed: 0, progressDeadlineSeconds: 5 },
+    });
+    const first = await startOperator(fleet);
+    await poolSettledAt(fleet, old);
+
+    await setTemplate(fleet, 'v1.36.4');
+    const record = await eventually('the stuck machine to be told the new revision', async () => {
+      const m = await client.get(machineType, { name: stuck });
+      return m.spec?.revision === target
+        ? m.metadata?.annotations?.[OperatorAnnotations.revisionAssigned]
+        : undefined;
+    });
+    await first.stop();
+    const assigned = Date.parse(record.split('/')[1] ?? '');
+    expect(findCondition((await getPool(fleet)).status?.conditions, NodePoolConditions.Paused)?.status).toBe(
+      'False',
+    );
+
+    // Down past the deadline; a new process must find it spent, not start a fresh 5 s.
+    await new Promise((r) => setTimeout(r, Math.max(0, assigned + 5_500 - Date.now())));
+    const restartedAt = Date.now();
+    await startOperator(fleet);
+    const pool = await eventually('the restarted operator to pause the pool', async () => {
+      const p = await getPool(fleet);
+      return findCondition(p.status?.conditions, NodePoolConditions.Paused)?.reason === 'TooManyFailures'
+        ? p
+        : undefined;
+    });
+    const paused = findCondition(pool.status?.conditions, NodePoolConditions.Paused);
+    expect(paused?.message).toContain(`${stuck} (ProgressDeadlineExceeded`);
+    expect(Date.parse(paused?.lastTransitionTime ?? '')).toBeLessThan(restartedAt + 5_000);
+    const after = await client.get(machineType, { name: stuck });
+    expect(after.metadata?.annotations?.[OperatorAnnotations.revisionAssigned]).toBe(record);
+  });
+
   it('holds a pool whose kubelet would be newer than the apiserver, and says why', async () => {
     const fleet = await fleetOf(2, 'v1.36.0');
     startAgent(fleet);
