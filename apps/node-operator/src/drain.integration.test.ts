@@ -6,7 +6,6 @@
 import { findCondition, MachineConditions, templateRevision } from '@kok/api';
 import { builtinTypes, PatchType } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
-import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { createOperator } from './operator.ts';
@@ -20,6 +19,7 @@ import {
   installCrds,
   kubeletTemplate,
   testClient,
+  podOn,
   uniqueName,
 } from './test-support/fleet.ts';
 
@@ -30,17 +30,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function pod(namespace: string, name: string, node: string, labels: Record<string, string>): V1Pod {
-  return {
-    metadata: { namespace, name, labels },
-    spec: {
-      nodeName: node,
-      containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
-      tolerations: [{ operator: 'Exists' }],
-    },
-  };
-}
-
 it('evicts a pod while a PDB blocks a second one, waits without forcing, and finishes once the PDB allows it', async () => {
   await installCrds(client);
   const fleet = await createFleet(client, 1, kubeletTemplate('v1.36.0'));
@@ -50,8 +39,8 @@ it('evicts a pod while a PDB blocks a second one, waits without forcing, and fin
   await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
   cleanups.push(() => client.delete(builtinTypes.namespace, { name: namespace }));
   const labels = { app: 'guarded' };
-  await client.create(builtinTypes.pod, pod(namespace, 'guarded-a', node, labels));
-  await client.create(builtinTypes.pod, pod(namespace, 'guarded-b', node, labels));
+  await client.create(builtinTypes.pod, podOn(namespace, 'guarded-a', node, labels));
+  await client.create(builtinTypes.pod, podOn(namespace, 'guarded-b', node, labels));
   await client.create(podDisruptionBudgetType, {
     metadata: { namespace, name: 'keep-one' },
     spec: { minAvailable: 1, selector: { matchLabels: labels } },

@@ -15,7 +15,7 @@ import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
-import type { EventsV1Event, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { EventsV1Event, KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOperator } from './operator.ts';
@@ -38,6 +38,7 @@ import {
   kubeletTemplate,
   SCOPE_LABEL,
   testClient,
+  podOn,
   uniqueName,
 } from './test-support/fleet.ts';
 import type { Fleet } from './test-support/fleet.ts';
@@ -152,17 +153,6 @@ async function eventReasons(name: string): Promise<string[]> {
     .map((e) => e.reason ?? '');
 }
 
-function guardedPod(namespace: string, name: string, node: string, labels: Record<string, string>): V1Pod {
-  return {
-    metadata: { namespace, name, labels },
-    spec: {
-      nodeName: node,
-      containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
-      tolerations: [{ operator: 'Exists' }],
-    },
-  };
-}
-
 const ladder: RemediationPolicy['spec']['actions'] = [
   { type: 'RestartComponent', component: 'kubelet', timeout: '2s' },
   { type: 'Reboot', timeout: '2s' },
@@ -257,7 +247,7 @@ describe('RemediationPolicy', () => {
     await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
     cleanups.push(() => client.delete(builtinTypes.namespace, { name: namespace }));
     const labels = { app: 'guarded' };
-    await client.create(builtinTypes.pod, guardedPod(namespace, 'guarded', sick, labels));
+    await client.create(builtinTypes.pod, podOn(namespace, 'guarded', sick, labels));
     await client.create(podDisruptionBudgetType, {
       metadata: { namespace, name: 'keep-it' },
       spec: { minAvailable: 1, selector: { matchLabels: labels } },

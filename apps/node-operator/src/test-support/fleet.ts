@@ -3,7 +3,7 @@ import type {} from '@kok/testing/global-setup';
 import { customResourceDefinition, MachineResource, NodePoolResource, templateRevision } from '@kok/api';
 import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@kok/reconcile';
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { eventually as pollUntil, kwokNodeAnnotation } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
 import { machineType, nodePoolType } from '../resources.ts';
@@ -122,3 +122,15 @@ export function kubeletTemplate(version: string): NodePoolTemplate {
 }
 
 export { uniqueName };
+
+/** A pod bound to `node` that tolerates everything: kwok runs it, and a drain must evict it. */
+export function podOn(namespace: string, name: string, node: string, labels: Record<string, string>): V1Pod {
+  return {
+    metadata: { namespace, name, labels },
+    spec: {
+      nodeName: node,
+      containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
+      tolerations: [{ operator: 'Exists' }],
+    },
+  };
+}
