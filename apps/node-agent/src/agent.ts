@@ -330,6 +330,8 @@ export class NodeAgent {
     const removed = [
       ...(await this.#store.removeLeftovers(desired.components.map((c) => c.name))),
       ...(await Promise.all(journal.touchedDirs.map((dir) => removeTempLeftovers(dir)))).flat(),
+      // The agent's own state (journal, digest key) is written the same atomic way, so a kill can leave a temp.
+      ...(await removeTempLeftovers(this.paths.stateDir)),
     ];
     if (removed.length) this.log.info({ removed }, 'removed leftovers of an interrupted run');
     if (this.#services instanceof ProcessSupervisor) {
