@@ -72,17 +72,24 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig());
   const applied = await run(kubectl, ['apply', '--server-side', '-f', CRDS_DIR], { KUBECONFIG: kubeconfig });
   expect(applied.stderr).toBe('');
-  const established = await run(
-    kubectl,
-    [
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      ...ALL_RESOURCES.map((r) => `crd/${crdNameOf(r)}`),
-    ],
-    { KUBECONFIG: kubeconfig },
+  // Asked again on failure: `kubectl wait` gives up at once while a new CRD has no conditions yet.
+  await eventually(
+    async () =>
+      (
+        await run(
+          kubectl,
+          [
+            'wait',
+            '--for=condition=Established',
+            '--timeout=60s',
+            ...ALL_RESOURCES.map((r) => `crd/${crdNameOf(r)}`),
+          ],
+          { KUBECONFIG: kubeconfig },
+        )
+      ).code === 0,
+    'kubectl wait to see every CRD Established',
+    60_000,
   );
-  expect(established.code).toBe(0);
   await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
 
   const cluster = example<Cluster>('cluster.yaml');

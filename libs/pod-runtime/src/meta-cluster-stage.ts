@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
+import { eventually } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 
 export interface MetaClusterStageOptions {
@@ -31,7 +32,17 @@ export async function stageMetaCluster(options: MetaClusterStageOptions): Promis
     (f) => f.startsWith('clusters.') && f.endsWith('.yaml'),
   ))
     kubectl('apply', '--server-side', '-f', join(options.crdsDir, file));
-  kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/clusters.clusters.kok.dev');
+  // Polled rather than `kubectl wait`, which fails outright while the new CRD has no conditions yet.
+  const crds = kubeConfig.makeApiClient(ApiextensionsV1Api);
+  await eventually(
+    'the Cluster CRD to be Established',
+    async () =>
+      (
+        await crds.readCustomResourceDefinition({ name: 'clusters.clusters.kok.dev' })
+      ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+    60_000,
+    250,
+  );
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: options.namespace } } });
   await kubeConfig.makeApiClient(StorageV1Api).createStorageClass({
