@@ -12,7 +12,9 @@
  *      canary, completes once resumed;
  *   3. a version whose health check fails, maxFailed 1 + autoRollback: one failure is tolerated,
  *      the next pauses the pool and every failed machine runs the old version again;
- *   4. the operator SIGKILLed 5 times during a rollout: it completes.
+ *   4. a version whose artifact 404s, maxFailed 0 + autoRollback and a short progress deadline: the
+ *      machine that cannot download it fails at the deadline, the pool pauses and rolls it back;
+ *   5. the operator SIGKILLed 5 times during a rollout: it completes.
  * From 2 on, a 200 ms poller (Nodes + Machines) and the operator's own
  * kok_nodepool_disrupted_machines metric must never see more than 2.
  */
@@ -54,7 +56,13 @@ const MACHINES = Number(process.env.KOK_E2E_MACHINES ?? 20);
 const MAX_UNAVAILABLE = 2;
 const POOL = 'e2e-pool';
 const CONTAINERD = '1.7.21';
-const KUBELET = { first: 'v1.36.1', second: 'v1.36.2', broken: 'v1.36.3', last: 'v1.36.4' } as const;
+const KUBELET = {
+  first: 'v1.36.1',
+  second: 'v1.36.2',
+  broken: 'v1.36.3',
+  missing: 'v1.36.5',
+  last: 'v1.36.4',
+} as const;
 
 const template = (kubelet: string): NodePoolTemplate => ({
   components: [
@@ -162,6 +170,7 @@ beforeAll(async () => {
       { version: KUBELET.first },
       { version: KUBELET.second },
       { version: KUBELET.broken, unhealthy: true },
+      { version: KUBELET.missing, missing: true },
       { version: KUBELET.last },
     ],
     [CONTAINERD],
@@ -364,6 +373,61 @@ describe(`node rollout with ${MACHINES} real node-agent processes and the node-o
     assertBudgetHeld();
   });
 
+  it('fails a machine whose artifact 404s at its progress deadline, pauses and rolls it back (maxFailed 0, autoRollback)', async () => {
+    expect(broughtUp, 'the fleet never came up at revision 1').toBe(true);
+    const good = revisionOf(KUBELET.second);
+    const deadlineSeconds = 15;
+    await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
+      spec: {
+        template: template(KUBELET.missing),
+        paused: false,
+        rollout: { waves: null, maxFailed: 0, autoRollback: true, progressDeadlineSeconds: deadlineSeconds },
+      },
+    });
+    const told = Date.now();
+    const pool = await eventually(
+      'the pool to roll the undownloadable version back',
+      async () => {
+        const p = await getPool();
+        const rolledBack = findCondition(p.status?.conditions, NodePoolConditions.RolledBack);
+        return rolledBack?.status === 'True' && rolledBack.message.includes('ProgressDeadlineExceeded')
+          ? p
+          : undefined;
+      },
+      150_000,
+    );
+    // Not before the deadline: until then a machine that cannot download is only slow.
+    expect(Date.now() - told).toBeGreaterThanOrEqual(deadlineSeconds * 1000);
+    expect(findCondition(pool.status?.conditions, NodePoolConditions.Paused)?.reason).toBe('RolledBack');
+    const message = findCondition(pool.status?.conditions, NodePoolConditions.RolledBack)?.message ?? '';
+    const failed = names.filter((name) => new RegExp(`\\b${name}\\b`).test(message));
+    expect(failed.length, message).toBeGreaterThanOrEqual(1);
+    expect(failed.length, message).toBeLessThanOrEqual(MAX_UNAVAILABLE);
+    // What it was stuck on is the agent's word at that moment (the failed download, or a pass still
+    // retrying it), so only the deadline itself is asserted.
+    expect(message, message).toContain('ProgressDeadlineExceeded');
+
+    // The failed machines are told the good revision again and keep running its kubelet.
+    await eventually(
+      'every machine back at the good revision, running it',
+      async () =>
+        (await ourMachines()).every((m) => m.spec?.revision === good && m.status?.revision?.current === good),
+      60_000,
+    );
+    for (const name of failed)
+      await eventually(
+        `${name} to report the ${KUBELET.second} kubelet Running`,
+        async () => {
+          const machine = await client.get(machineType, { name });
+          const kubelet = machine.status?.components?.find((c) => c.name === 'kubelet');
+          return kubelet?.version === KUBELET.second && kubelet.state === 'Running';
+        },
+        60_000,
+      );
+    expect((await getPool()).status?.currentRevision).toBe(good);
+    assertBudgetHeld();
+  });
+
   it('completes a rollout with the budget held while the operator process is SIGKILLed 5 times', async () => {
     expect(broughtUp, 'the fleet never came up at revision 1').toBe(true);
     const target = revisionOf(KUBELET.last);
@@ -373,7 +437,7 @@ describe(`node rollout with ${MACHINES} real node-agent processes and the node-o
       spec: {
         template: template(KUBELET.last),
         paused: false,
-        rollout: { waves: null, maxFailed: MACHINES, autoRollback: false },
+        rollout: { waves: null, maxFailed: MACHINES, autoRollback: false, progressDeadlineSeconds: null },
       },
     });
     const updatedAtKill: number[] = [];

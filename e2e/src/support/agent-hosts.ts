@@ -38,6 +38,8 @@ export interface CatalogVersion {
   version: string;
   /** The kubelet stand-in answers /healthz with 500: the version's health check fails. Default false. */
   unhealthy?: boolean;
+  /** The catalog names an artifact the server does not have: every download of it gets 404. Default false. */
+  missing?: boolean;
 }
 
 /** Artifacts of the stand-ins and the Component specs (catalog) that point at them. */
@@ -59,14 +61,18 @@ export async function startCatalog(
 ): Promise<Catalog> {
   const dir = mkdtempSync(join(tmpdir(), 'kok-e2e-artifacts-'));
   const server = await startArtifactServer(dir);
-  const entry = (version: string, artifact: BuiltArtifact) => ({
+  const entry = (version: string, artifact: BuiltArtifact, missing = false) => ({
     version,
     // The local artifact server is plain http.
-    artifact: { url: server.urlOf(artifact.name), sha256: artifact.sha256, allowInsecureHttp: true },
+    artifact: {
+      url: server.urlOf(missing ? `missing-${artifact.name}` : artifact.name),
+      sha256: artifact.sha256,
+      allowInsecureHttp: true,
+    },
   });
   const kubelet: ComponentSpec = {
     versions: kubeletVersions.map((v) =>
-      entry(v.version, kubeletArtifact(dir, v.version, { unhealthy: v.unhealthy === true })),
+      entry(v.version, kubeletArtifact(dir, v.version, { unhealthy: v.unhealthy === true }), v.missing),
     ),
     install: { method: 'Archive', path: '/usr/local/lib/kubelet' },
     service: {
