@@ -23,7 +23,6 @@ export {
   Labels,
   MachineConditions,
   NodePoolConditions,
-  Taints,
 } from './well-known.ts';
 export {
   NODE_AGENT_GROUP,

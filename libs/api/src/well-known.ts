@@ -21,8 +21,6 @@ export const Annotations = {
   remediateMachine: 'nodes.kok.dev/remediate',
   /** On a Pod: never evict it while draining (the node waits instead). */
   excludeFromDrain: 'nodes.kok.dev/exclude-from-drain',
-  /** On a Node: the revision the node-operator last asked for, for people reading `kubectl describe node`. */
-  nodeDesiredRevision: 'nodes.kok.dev/desired-revision',
   /** On a Cluster: any value makes the kube-on-kube operator leave it alone. */
   clusterPaused: 'clusters.kok.dev/paused',
   /**
@@ -40,13 +38,6 @@ export const Finalizers = {
   machine: 'nodes.kok.dev/machine',
   /** On a Cluster: its control plane, PKI and data are torn down before it goes. */
   cluster: 'clusters.kok.dev/cluster',
-} as const;
-
-export const Taints = {
-  /** NoSchedule while the node-operator updates a machine in place. */
-  updating: 'nodes.kok.dev/updating',
-  /** NoSchedule while a machine is being remediated. */
-  remediating: 'nodes.kok.dev/remediating',
 } as const;
 
 export const MachineConditions = {
