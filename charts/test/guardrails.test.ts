@@ -325,7 +325,7 @@ describe('node-operator admission guardrails', () => {
         },
       }),
     ).toBeUndefined();
-    const patchAs = (spec: Record<string, unknown>) =>
+    const patchAs = (spec: Record<string, unknown>, ...flags: string[]) =>
       kubectl(
         'patch',
         `nodepools.${group}`,
@@ -334,7 +334,17 @@ describe('node-operator admission guardrails', () => {
         '-p',
         JSON.stringify({ spec }),
         `--as=${user}`,
+        ...flags,
       );
+    // A new policy binding takes a moment to reach admission: wait until a dry run of a forbidden change is
+    // refused, so that no real change slips through before it (a stored change would then be allowed again).
+    const policyDeadline = Date.now() + 60_000;
+    while (
+      !(await patchAs({ template: { files: [] } }, '--dry-run=server')).stderr.includes('you may change only')
+    ) {
+      if (Date.now() > policyDeadline) throw new Error('the pool-operator policy never took effect');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
 
     // The aggregation controller fills the role in a moment after it is stored.
     const deadline = Date.now() + 60_000;
