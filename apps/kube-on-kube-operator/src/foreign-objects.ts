@@ -27,13 +27,8 @@ export function foreignObjectOf(
   clusterUid: string,
 ): ForeignObject | undefined {
   if (!live) return undefined;
-  const controller = controllerOf(live);
-  if (controller?.uid === clusterUid && clusterUid !== '') return undefined;
-  return {
-    kind,
-    name: live.metadata?.name ?? '',
-    controller: controller ? `${controller.kind}/${controller.name}` : undefined,
-  };
+  if (controllerOf(live)?.uid === clusterUid && clusterUid !== '') return undefined;
+  return asForeign(kind, live);
 }
 
 /**
@@ -48,10 +43,14 @@ export function foreignEtcdClaimOf(
   if (!claim) return undefined;
   const labels = claim.metadata?.labels ?? {};
   if (labels[Labels.cluster] === clusterName && labels[Labels.managedBy] === OPERATOR_NAME) return undefined;
-  const controller = controllerOf(claim);
+  return asForeign('PersistentVolumeClaim', claim);
+}
+
+function asForeign(kind: string, live: KubernetesObject): ForeignObject {
+  const controller = controllerOf(live);
   return {
-    kind: 'PersistentVolumeClaim',
-    name: claim.metadata?.name ?? '',
+    kind,
+    name: live.metadata?.name ?? '',
     controller: controller ? `${controller.kind}/${controller.name}` : undefined,
   };
 }
