@@ -113,7 +113,7 @@ describe('files from Secrets and ConfigMaps', () => {
     await eventually(
       () => (onDisk(TOKEN_PATH) === 'ghijkl.0123456789abcdef\n' ? true : undefined),
       'the new token on disk',
-      10_000,
+      60_000,
     );
     const status = await eventually(async () => {
       const s = await statusOf();
@@ -132,7 +132,7 @@ describe('files from Secrets and ConfigMaps', () => {
         return condition(s, 'AgentReady')?.reason === 'FileSourceKeyNotFound' ? s : undefined;
       },
       'AgentReady FileSourceKeyNotFound',
-      10_000,
+      60_000,
     );
     expect(condition(status, 'AgentReady')).toMatchObject({ status: 'False' });
     expect(condition(status, 'AgentReady')?.message).toContain(

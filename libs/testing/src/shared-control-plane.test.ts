@@ -37,7 +37,7 @@ describe('the shared control plane (controller-manager, scheduler, kwok)', () =>
     });
 
     let pods: Awaited<ReturnType<typeof core.listNamespacedPod>>['items'] = [];
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
       const ready = pods.filter(
