@@ -1,5 +1,6 @@
 export { planRollout } from './plan-rollout.ts';
 export type {
+  FailedMachine,
   PauseReason,
   RevisionAssignment,
   RolloutInput,

@@ -23,6 +23,11 @@ export interface MachineState {
   failedRevision?: string;
   /** The agent's short account of the failure, quoted in messages (e.g. "kubelet: exec check exited 1"). */
   failureMessage?: string;
+  /**
+   * One CamelCase word for the cause when the planner or the caller judged the failure rather than the
+   * agent (e.g. "ProgressDeadlineExceeded"); the caller records such failures on the Machine under it.
+   */
+  failureReason?: string;
   /** The Node is unschedulable, whoever did it. */
   cordoned: boolean;
   /** The rollout cordoned it (the caller keeps a marker), so the rollout may lift the cordon. Default false. */

@@ -298,6 +298,11 @@ describe('planRollout: failures and rollback', () => {
     // worker-23 was cordoned for a start that will not come now: it goes back into service.
     expect(result.uncordon).toEqual(['worker-23']);
     expect(result.counts.failedMachines).toBe(2);
+    // Failures the agent reports carry no reason: they are on the Machine already.
+    expect(result.failed).toEqual([
+      { machine: 'worker-17', revision: 'r2', message: 'kubelet: exec check exited 1' },
+      { machine: 'worker-22', revision: 'r2' },
+    ]);
   });
 
   it('keeps going while failures are within maxFailed, and says so', () => {

@@ -10,7 +10,7 @@ import {
 import { orderMachines } from './ordering.ts';
 import { applyProgressDeadline } from './progress-deadline.ts';
 import { machinesToRollBack } from './rollback.ts';
-import type { RolloutInput, RolloutPause, RolloutPlan } from './rollout-plan.ts';
+import type { FailedMachine, RolloutInput, RolloutPause, RolloutPlan } from './rollout-plan.ts';
 import { DEFAULT_MAX_FAILED, rolloutSpecProblems } from './rollout-spec.ts';
 import { countMachines } from './status-counts.ts';
 import { pauseForHold, wavePosition, type WavePosition } from './wave-position.ts';
@@ -59,6 +59,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const plan: RolloutPlan = {
     ...emptyPlan(input, maxUnavailable),
     counts,
+    failed: failedAtTarget.map((machine) => failedMachine(machine, target)),
     currentWave: position.openWave,
     waveCount: waves.length,
   };
@@ -88,6 +89,15 @@ export function planRollout(input: RolloutInput): RolloutPlan {
         ? planFailureStop(context)
         : planProgress(context);
   return wakeAtDeadline(planned, deadline.nextDeadline);
+}
+
+function failedMachine(machine: MachineState, target: string): FailedMachine {
+  return {
+    machine: machine.name,
+    revision: target,
+    ...(machine.failureReason === undefined ? {} : { reason: machine.failureReason }),
+    ...(machine.failureMessage === undefined ? {} : { message: machine.failureMessage }),
+  };
 }
 
 /** Look again when the next progress deadline passes, so a stuck machine fails on time. */
@@ -273,6 +283,7 @@ function paused(plan: RolloutPlan, pause: RolloutPause): RolloutPlan {
 function emptyPlan(input: RolloutInput, maxUnavailable: number): Omit<RolloutPlan, 'counts' | 'waveCount'> {
   return {
     targetRevision: input.targetRevision,
+    failed: [],
     assign: [],
     cordon: [],
     drain: [],

@@ -67,6 +67,7 @@ describe('applyProgressDeadline', () => {
     expect(machines[0]).toBe(healthy);
     expect(machines[1]).toMatchObject({
       failedRevision: 'r2',
+      failureReason: 'ProgressDeadlineExceeded',
       failureMessage:
         'ProgressDeadlineExceeded, not healthy at revision r2 600s after it was told: AgentReady False ArtifactDownloadFailed: sha256 mismatch',
     });
@@ -130,6 +131,22 @@ describe('planRollout with a progress deadline', () => {
     );
     expect(result.counts.failedMachines).toBe(1);
     expect(result.assign).toEqual([]);
+  });
+
+  it('lists the machine among the failed with the reason, so the caller can record it on the Machine', () => {
+    const result = plan([stuck('worker-1'), machine('worker-2')], {
+      progressDeadlineSeconds: DEADLINE_S,
+      maxFailed: 1,
+    });
+    expect(result.failed).toEqual([
+      {
+        machine: 'worker-1',
+        revision: 'r2',
+        reason: 'ProgressDeadlineExceeded',
+        message:
+          'ProgressDeadlineExceeded, not healthy at revision r2 600s after it was told: AgentReady False ArtifactDownloadFailed: sha256 mismatch',
+      },
+    ]);
   });
 
   it('sends it back with autoRollback, the same way as a failing health check', () => {

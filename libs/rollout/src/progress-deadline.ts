@@ -63,6 +63,7 @@ export function applyProgressDeadline(
     return {
       ...machine,
       failedRevision: target,
+      failureReason: PROGRESS_DEADLINE_EXCEEDED,
       failureMessage: `${PROGRESS_DEADLINE_EXCEEDED}, not healthy at revision ${target} ${deadlineSeconds}s after it was told${stuck}`,
     };
   });

@@ -50,6 +50,15 @@ export type PauseReason =
   /** The rollout spec cannot be acted on. */
   | 'InvalidSpec';
 
+/** A machine the planner counts failed at the target revision (`failedRevision`), and why. */
+export interface FailedMachine {
+  machine: string;
+  revision: string;
+  /** `MachineState.failureReason`: present when the failure was judged for the agent, not reported by it. */
+  reason?: string;
+  message?: string;
+}
+
 /** The pool starts no new machine, and why. */
 export interface RolloutPause {
   reason: PauseReason;
@@ -92,6 +101,11 @@ export interface RolloutPlan {
   /** `maxUnavailable` resolved for this pool's size. */
   maxUnavailable: number;
   counts: RolloutCounts;
+  /**
+   * Every machine counted failed at the target, in rollout order: those the agent reports and those
+   * failed for it (a passed progress deadline), so the caller can record the latter on the Machine.
+   */
+  failed: FailedMachine[];
   /** One line on where the rollout stands, for Events and `kubectl describe`. */
   message: string;
   /** Look again at this time even if nothing changes (end of a bake, a timed pause or a progress deadline). */
