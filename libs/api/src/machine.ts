@@ -198,7 +198,11 @@ export const MachineStatus = s.object('What the node agent and the node-operator
       maxLength: 64,
     }),
   ),
-  conditions: s.optional(conditions('AgentReady, UpToDate, Updating, NodeHealthy, Drained, Remediating.')),
+  conditions: s.optional(
+    conditions(
+      'AgentReady, UpToDate, Updating, NodeHealthy, Drained, Remediating, RolloutFailed (the rollout counts the machine failed, e.g. reason ProgressDeadlineExceeded).',
+    ),
+  ),
   lastOperation: s.optional(LastOperation),
 });
 export type MachineStatus = Static<typeof MachineStatus>;

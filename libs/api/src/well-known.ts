@@ -47,6 +47,11 @@ export const MachineConditions = {
   NodeHealthy: 'NodeHealthy',
   Drained: 'Drained',
   Remediating: 'Remediating',
+  /**
+   * Set by the node-operator while its NodePool's rollout counts the machine failed for a cause the
+   * agent did not report (reason e.g. ProgressDeadlineExceeded); removed once it no longer does.
+   */
+  RolloutFailed: 'RolloutFailed',
   /** Set by the node agent once a deleted, drained Machine's host runs none of its software any more. */
   Decommissioned: 'Decommissioned',
 } as const;
