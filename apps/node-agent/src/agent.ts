@@ -12,6 +12,7 @@ import { runHostCommand } from './host-command.ts';
 import { runVersionCheck } from './version-check.ts';
 import type { VersionCheckSpec, VersionReport } from './version-check.ts';
 import type { KubeConnection } from '@kok/reconcile';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
 import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
@@ -20,7 +21,14 @@ import { timerDelay } from '@kok/reconcile/timer-delay';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AgentMetrics } from './agent-metrics.ts';
-import { modeOf, removeTempLeftovers, sha256OfFile, writeFileAtomic } from './atomic-file.ts';
+import {
+  fsyncDirectory,
+  isMissing,
+  modeOf,
+  removeTempLeftovers,
+  sha256OfFile,
+  writeFileAtomic,
+} from './atomic-file.ts';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from './artifact-limits.ts';
 import type { InstallMethod } from './artifact-store.ts';
@@ -45,6 +53,15 @@ import type { Health } from './health-check.ts';
 import { healthCheckTimings, HealthTracker, probe } from './health-check.ts';
 import type { HostPaths } from './host-paths.ts';
 import { expandHostVariables, hostPathProblem, hostPaths } from './host-paths.ts';
+import {
+  HostInventory,
+  withComponents,
+  withCurrentOnChange,
+  withFileBeingWritten,
+  withFileWritten,
+  withoutComponent,
+  withoutFile,
+} from './host-inventory.ts';
 import { Journal, withPendingAction, withoutPendingAction, withTouchedDir } from './journal.ts';
 import type { AgentStatus, ComponentObservation } from './machine-status.ts';
 import { agentStatus, shouldWriteStatus, withFailedPass } from './machine-status.ts';
@@ -103,6 +120,7 @@ export class NodeAgent {
   readonly #events: EventRecorder;
   readonly #store: ArtifactStore;
   readonly #journal: Journal;
+  readonly #inventory: HostInventory;
   readonly #services: ServiceManager;
   readonly #machines: Informer<MachineObject>;
   readonly #components: Informer<ComponentObject>;
@@ -163,6 +181,7 @@ export class NodeAgent {
     });
     this.#store = new ArtifactStore(this.paths, { keepVersions: options.keepVersions });
     this.#journal = new Journal(this.paths.stateDir);
+    this.#inventory = new HostInventory(this.paths.stateDir);
     this.#services =
       (options.serviceManager ?? 'systemd') === 'supervisor'
         ? new ProcessSupervisor({ runDir: this.paths.runDir, logDir: this.paths.logDir, logger: this.log })
@@ -327,6 +346,7 @@ export class NodeAgent {
 
   async #recover(desired: DesiredState): Promise<void> {
     const journal = await this.#journal.load();
+    await this.#inventory.load();
     const removed = [
       ...(await this.#store.removeLeftovers(desired.components.map((c) => c.name))),
       ...(await Promise.all(journal.touchedDirs.map((dir) => removeTempLeftovers(dir)))).flat(),
@@ -388,6 +408,10 @@ export class NodeAgent {
     // A file the host cannot take (its path is a directory, a parent leaves the root…) is reported, not retried.
     const desired = withoutUnwritableFiles(resolved, await this.#unwritableFiles(resolved.files));
     if (!this.#recovered) await this.#recover(desired);
+    // Recorded before anything of a component is switched on, so a later removal knows what to stop.
+    await this.#inventory.update((s) =>
+      withCurrentOnChange(withComponents(s, desired.components), desired.files),
+    );
     this.#syncHealthChecks(desired);
 
     const rebooted = await this.#reboot(machine, desired);
@@ -403,7 +427,7 @@ export class NodeAgent {
             : undefined;
     if (requests.reinstall !== undefined) await this.#reinstall(machine, desired, requests.reinstall);
 
-    const observed = await this.#observe(desired);
+    const observed = await this.#observe(desired, true);
     if (!this.#lastStatus)
       for (const [path, sha256] of lastWrittenFromStatus(
         machine.status?.files ?? [],
@@ -423,6 +447,11 @@ export class NodeAgent {
       lastWritten: this.#lastWritten,
       refused,
       keepVersions: this.#options.keepVersions,
+      inventory: this.#inventory.state,
+      named: {
+        components: new Set((machine.spec?.components ?? []).map((c) => c.name)),
+        files: new Set((machine.spec?.files ?? []).map((f) => f.path)),
+      },
     });
 
     if (!isDisruptive(plan)) {
@@ -532,6 +561,15 @@ export class NodeAgent {
     }
     for (const component of desired.components)
       await this.#store.removeComponent(component.name, component.install);
+    // Components the spec dropped earlier kept their versions for a rollback; a host that leaves keeps none.
+    const inventory = await this.#inventory.load();
+    const named = new Set(desired.components.map((c) => c.name));
+    const dropped = new Set([...Object.keys(inventory.components), ...(await this.#store.componentNames())]);
+    for (const name of [...dropped].filter((n) => !named.has(n))) {
+      const recorded = inventory.components[name];
+      if (recorded?.service !== false) await this.#services.remove({ name, unit: recorded?.unit });
+      await this.#store.removeComponent(name, { method: 'Archive', path: recorded?.installPath });
+    }
     await this.#store.removeDownloads();
     for (const { timer } of this.#health.values()) clearInterval(timer);
     this.#health.clear();
@@ -723,7 +761,10 @@ export class NodeAgent {
           const touched = withTouchedDir(s, dirname(path));
           return owed ? withPendingAction(touched, owed.component, owed.action) : touched;
         });
+        // Recorded on both sides of the write: the agent deletes only what it wrote once the spec drops the file.
+        await this.#inventory.update((s) => withFileBeingWritten(s, step.file));
         await writeFileAtomic(path, step.file.content, step.file.mode);
+        await this.#inventory.update((s) => withFileWritten(s, step.file));
         this.#lastWritten.set(step.file.path, step.file.sha256);
         if (step.drift) {
           this.metrics.fileDrift.inc();
@@ -790,7 +831,63 @@ export class NodeAgent {
         if (removed.length) this.log.info({ component: step.component, removed }, 'removed old versions');
         return;
       }
+      case 'removeComponent': {
+        const name = step.component;
+        const version = await this.#store.currentVersion(name);
+        if (step.service) await this.#services.remove({ name, unit: step.service.unit });
+        await this.#store.deactivate(name, step.installPath);
+        await this.#forgetComponent(name);
+        this.log.info({ component: name, version }, 'removed: no longer in the Machine spec');
+        const machine = this.#machines.getByName(undefined, this.#options.machineName);
+        if (machine)
+          await this.#events.record(
+            machine,
+            'Normal',
+            'ComponentRemoved',
+            'Remove',
+            `${name}${version ? ` ${version}` : ''} is no longer in the Machine spec: ` +
+              `${step.service ? 'service stopped and removed, ' : ''}switched off; its unpacked versions stay for a rollback`,
+          );
+        return;
+      }
+      case 'forgetComponent':
+        await this.#forgetComponent(step.component);
+        return;
+      case 'removeFile': {
+        const path = this.paths.host(step.path);
+        if (owed) await this.#journal.update((s) => withPendingAction(s, owed.component, owed.action));
+        try {
+          await rm(path);
+          await fsyncDirectory(dirname(path));
+        } catch (error) {
+          if (!isMissing(error)) throw error;
+        }
+        await this.#forgetFile(step.path);
+        this.log.info({ path: step.path }, 'deleted: no longer in the Machine spec');
+        return;
+      }
+      case 'forgetFile': {
+        await this.#forgetFile(step.path);
+        if (!step.kept) return;
+        const message = `${step.path} is no longer in the Machine spec but was changed on the host since the agent wrote it; left in place`;
+        this.log.warn({ path: step.path }, message);
+        const machine = this.#machines.getByName(undefined, this.#options.machineName);
+        if (machine) await this.#events.record(machine, 'Warning', 'FileKept', 'Remove', message);
+        return;
+      }
     }
+  }
+
+  /** Nothing of the component is active any more: no service owed, no record. */
+  async #forgetComponent(name: string): Promise<void> {
+    await this.#journal.update((s) => withoutPendingAction(s, name));
+    await this.#inventory.update((s) => withoutComponent(s, name));
+    this.#startedOnce.delete(name);
+  }
+
+  async #forgetFile(path: string): Promise<void> {
+    await this.#inventory.update((s) => withoutFile(s, path));
+    this.#lastWritten.delete(path);
   }
 
   async #refuse(
@@ -846,7 +943,8 @@ export class NodeAgent {
     });
   }
 
-  async #observe(desired: DesiredState) {
+  /** The desired components and files; with `leftovers`, also what the agent put there that is desired no more. */
+  async #observe(desired: DesiredState, leftovers = false) {
     const components = new Map<string, ObservedComponent>();
     for (const c of desired.components) {
       const running = c.service
@@ -862,6 +960,34 @@ export class NodeAgent {
     for (const f of desired.files) {
       const path = this.paths.host(f.path);
       files.set(f.path, { sha256: await sha256OfFile(path), mode: await modeOf(path) });
+    }
+    if (!leftovers) return { components, files };
+    const inventory = this.#inventory.state;
+    const names = new Set([...Object.keys(inventory.components), ...(await this.#store.componentNames())]);
+    for (const name of names) {
+      if (components.has(name)) continue;
+      const current = await this.#store.currentVersion(name);
+      const recorded = inventory.components[name];
+      // Kept versions of a component removed earlier are not a service to ask after on every pass.
+      if (current === undefined && !recorded) continue;
+      const service = recorded ? recorded.service : true;
+      components.set(name, {
+        current,
+        installed: await this.#store.installedVersions(name),
+        running: service ? (await this.#services.status({ name, unit: recorded?.unit })).running : undefined,
+      });
+    }
+    for (const path of Object.keys(inventory.files)) {
+      if (files.has(path)) continue;
+      // A path the agent may not write through any more (a parent now leads outside the root) is not deleted either.
+      const problem = await hostPathProblem(this.paths, path).catch((error: unknown) => errorMessage(error));
+      const full = this.paths.host(path);
+      files.set(
+        path,
+        problem
+          ? { sha256: undefined, mode: undefined }
+          : { sha256: await sha256OfFile(full), mode: await modeOf(full) },
+      );
     }
     return { components, files };
   }
@@ -1058,6 +1184,14 @@ export function describeStep(step: Step): string {
       return `start ${step.component}`;
     case 'collectGarbage':
       return `remove old versions of ${step.component}`;
+    case 'removeComponent':
+      return `remove ${step.component} (no longer in the spec)`;
+    case 'forgetComponent':
+      return `forget ${step.component} (removed)`;
+    case 'removeFile':
+      return `delete ${step.path} (no longer in the spec)`;
+    case 'forgetFile':
+      return `forget ${step.path} (${step.kept ? 'changed on the host, kept' : 'gone'})`;
   }
 }
 
@@ -1069,6 +1203,12 @@ function reasonFor(step: Step): string {
       return 'FileWriteFailed';
     case 'activate':
       return 'ActivateFailed';
+    case 'removeComponent':
+    case 'forgetComponent':
+      return 'RemoveFailed';
+    case 'removeFile':
+    case 'forgetFile':
+      return 'FileRemoveFailed';
     default:
       return 'ServiceFailed';
   }

@@ -100,6 +100,37 @@ describe('artifact store', () => {
     expect((await store.installedVersions('containerd')).sort()).toEqual(['1.0.0', '1.0.2']);
     expect(await store.currentVersion('containerd')).toBe('1.0.0');
   });
+  it('switches a component off keeping its versions, and names it again as a directory on disk', async () => {
+    const store = new ArtifactStore(paths);
+    for (const version of ['1.7.21', '1.7.22']) {
+      await store.install('containerd', version, artifact(version), archive);
+      await store.activate('containerd', version, archive);
+    }
+    mkdirSync(join(root, 'opt/kok', `${TEMP_PREFIX}x`), { recursive: true });
+    expect(await store.componentNames()).toEqual(['containerd']);
+
+    await store.deactivate('containerd', archive.path);
+    await store.deactivate('containerd', archive.path);
+    expect(await store.currentVersion('containerd')).toBeUndefined();
+    expect(existsSync(paths.host(archive.path))).toBe(false);
+    expect((await store.installedVersions('containerd')).sort()).toEqual(['1.7.21', '1.7.22']);
+    expect(await store.componentNames()).toEqual(['containerd']);
+    // Named again: the kept version is switched on as it is.
+    await store.activate('containerd', '1.7.21', archive);
+    expect(readFileSync(paths.host('/usr/local/lib/containerd/containerd'), 'utf8')).toContain('1.7.21');
+  });
+
+  it('leaves a link at the install path alone when it does not lead into the component', async () => {
+    const store = new ArtifactStore(paths);
+    await store.install('containerd', '1.7.21', artifact('1.7.21'), archive);
+    await store.activate('containerd', '1.7.21', archive);
+    rmSync(paths.host(archive.path));
+    symlinkSync('/somewhere/else', paths.host(archive.path));
+    await store.deactivate('containerd', archive.path);
+    expect(readlinkSync(paths.host(archive.path))).toBe('/somewhere/else');
+    expect(await store.currentVersion('containerd')).toBeUndefined();
+  });
+
   it('imports an Image with its import command once verified, and keeps no version when the import fails', async () => {
     const store = new ArtifactStore(paths);
     const tarball = artifact('1.7.21');

@@ -10,7 +10,19 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +38,7 @@ import {
 } from './atomic-file.ts';
 import { boundedText } from './bounded-text.ts';
 import type { HostPaths } from './host-paths.ts';
-import { hostPathProblem } from './host-paths.ts';
+import { hostPathProblem, isSafeSegment } from './host-paths.ts';
 import { makeUnpackedTreeSafe } from './unpacked-tree.ts';
 import { httpGet } from './http-get.ts';
 import {
@@ -233,6 +245,46 @@ export class ArtifactStore {
     }
   }
 
+  /** Every component directory on disk (`<root>/opt/kok/<component>`), switched on or not. */
+  async componentNames(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.#paths.host('/opt/kok'), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    return entries
+      .filter((entry) => entry.isDirectory() && isSafeSegment(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+  }
+
+  /**
+   * Switches a component off without deleting it: `installPath`, when it is
+   * the link `activate` made, and then `current` go; every unpacked version
+   * stays, so naming the component again needs no download. Idempotent.
+   */
+  async deactivate(component: string, installPath: string | undefined): Promise<void> {
+    if (installPath) {
+      const link = this.#paths.host(installPath);
+      let target: string | undefined;
+      try {
+        target = await readlink(link);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== 'ENOENT' && code !== 'EINVAL') throw error;
+      }
+      // Only a link into this component's directory is the agent's; anything else at that path is left alone.
+      const current = this.#paths.currentLink(component);
+      if (target !== undefined) {
+        const resolved = join(dirname(link), target);
+        if (resolved === current || dirname(resolved) === current) await unlinkDurably(link);
+      }
+    }
+    await unlinkDurably(this.#paths.currentLink(component));
+  }
+
   /** Deletes versions beyond the newest `keepVersions`, never the current one. Returns what it removed. */
   async collectGarbage(component: string): Promise<string[]> {
     const current = await this.currentVersion(component);
@@ -359,6 +411,17 @@ async function importImage(component: string, how: InstallMethod, tarball: strin
       { cause: error },
     );
   }
+}
+
+/** Removes a link (or file) and makes the removal durable; a missing one is fine. */
+async function unlinkDurably(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
+  await fsyncDirectory(dirname(path));
 }
 
 async function sizeOfFile(path: string): Promise<number | undefined> {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedComponent, ObservedHost, PlanInput, Step } from './convergence-plan.ts';
 import { isDisruptive, planConvergence } from './convergence-plan.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
+import type { Inventory } from './host-inventory.ts';
+import { EMPTY_INVENTORY } from './host-inventory.ts';
 import { EMPTY_JOURNAL } from './journal.ts';
 
 const component = (name: string, version: string, service = true): DesiredComponent => ({
@@ -51,17 +53,61 @@ const host = (
   files: new Map(Object.entries(files).map(([p, sha256]) => [p, { sha256, mode: 0o644 }])),
 });
 const summary = (steps: readonly Step[]) =>
-  steps.map((s) =>
-    s.kind === 'install' || s.kind === 'activate'
-      ? `${s.kind} ${s.component.name}@${s.component.version}`
-      : s.kind === 'writeFile'
-        ? `${s.drift ? 'restore' : 'write'} ${s.file.path}`
-        : s.kind === 'serviceAction'
-          ? `${s.action} ${s.component}`
-          : `${s.kind} ${s.component}`,
-  );
-const plan = (input: Partial<PlanInput> & Pick<PlanInput, 'desired' | 'observed'>) =>
-  planConvergence({ journal: EMPTY_JOURNAL, lastWritten: new Map(), ...input });
+  steps.map((s) => {
+    switch (s.kind) {
+      case 'install':
+      case 'activate':
+        return `${s.kind} ${s.component.name}@${s.component.version}`;
+      case 'writeFile':
+        return `${s.drift ? 'restore' : 'write'} ${s.file.path}`;
+      case 'serviceAction':
+        return `${s.action} ${s.component}`;
+      case 'removeComponent':
+        return `remove ${s.component} (service ${s.service ? (s.service.unit ?? 'its own') : 'untouched'}, link ${s.installPath ?? 'untouched'})`;
+      case 'removeFile':
+        return `delete ${s.path}`;
+      case 'forgetFile':
+        return `forget ${s.path} (${s.kept ? 'kept' : 'gone'})`;
+      default:
+        return `${s.kind} ${s.component}`;
+    }
+  });
+type TestInput = Partial<Omit<PlanInput, 'named'>> &
+  Pick<PlanInput, 'desired' | 'observed'> & { alsoNamed?: { components?: string[]; files?: string[] } };
+/** The spec names what is desired, plus `alsoNamed` (named but unresolved: missing from the catalog, an unreadable Secret). */
+const plan = ({ alsoNamed, ...input }: TestInput) =>
+  planConvergence({
+    journal: EMPTY_JOURNAL,
+    lastWritten: new Map(),
+    inventory: EMPTY_INVENTORY,
+    named: {
+      components: new Set([...input.desired.components.map((c) => c.name), ...(alsoNamed?.components ?? [])]),
+      files: new Set([...input.desired.files.map((f) => f.path), ...(alsoNamed?.files ?? [])]),
+    },
+    ...input,
+  });
+const recorded = (
+  components: Inventory['components'],
+  files: Record<string, string[] | { sha256: string[]; onChange: DesiredFile['onChange'] }> = {},
+): Inventory => ({
+  components,
+  files: Object.fromEntries(
+    Object.entries(files).map(([path, f]) => [path, Array.isArray(f) ? { sha256: f } : f]),
+  ),
+});
+const running = (version: string): ObservedComponent => ({
+  current: version,
+  installed: [version],
+  running: true,
+});
+const versions = fc.constantFrom('v1', 'v2', 'v3');
+const observedComponent = fc.record({
+  current: fc.option(versions, { nil: undefined }),
+  installed: fc.uniqueArray(versions, { maxLength: 3 }),
+  running: fc.boolean(),
+});
+
+const containerdRecord = { service: true, installPath: '/usr/local/lib/containerd' };
 
 describe('convergence planner', () => {
   it.each([
@@ -205,11 +251,234 @@ describe('convergence planner', () => {
     expect(summary(input.steps)).toEqual(steps);
   });
 
-  const versions = fc.constantFrom('v1', 'v2', 'v3');
-  const observedComponent = fc.record({
-    current: fc.option(versions, { nil: undefined }),
-    installed: fc.uniqueArray(versions, { maxLength: 3 }),
-    running: fc.boolean(),
+  describe('what the spec no longer names', () => {
+    it.each([
+      {
+        name: 'a removed component: its service stopped and undefined, its links removed, nothing else',
+        input: plan({
+          desired: desired([component('kubelet', 'v1')]),
+          observed: host({ kubelet: running('v1'), containerd: running('1') }),
+          inventory: recorded({ kubelet: { service: true }, containerd: containerdRecord }),
+        }),
+        steps: ['remove containerd (service its own, link /usr/local/lib/containerd)'],
+      },
+      {
+        name: 'a removal beside an upgrade: downloads first, the removal before anything switches',
+        input: plan({
+          desired: desired([component('kubelet', 'v2')], [file('/etc/k', 'y')]),
+          observed: host({ kubelet: running('v1'), containerd: running('1') }, { '/etc/k': 'x' }),
+          inventory: recorded({ containerd: containerdRecord }),
+        }),
+        steps: [
+          'install kubelet@v2',
+          'remove containerd (service its own, link /usr/local/lib/containerd)',
+          'write /etc/k',
+          'activate kubelet@v2',
+          'restart kubelet',
+        ],
+      },
+      {
+        name: 'a removed component without a service: only its links go',
+        input: plan({
+          desired: desired([]),
+          observed: host({ cni: { current: '1', installed: ['1', '0'], running: undefined } }),
+          inventory: recorded({ cni: { service: false, installPath: '/opt/cni/bin' } }),
+        }),
+        steps: ['remove cni (service untouched, link /opt/cni/bin)'],
+      },
+      {
+        name: 'a component the spec still names but the catalog lacks is left running',
+        input: plan({
+          desired: desired([]),
+          observed: host({ containerd: running('1') }),
+          inventory: recorded({ containerd: containerdRecord }),
+          alsoNamed: { components: ['containerd'] },
+        }),
+        steps: [],
+      },
+      {
+        name: 'killed after the service stopped: `current` is still there, so the removal runs again',
+        input: plan({
+          desired: desired([]),
+          observed: host({ containerd: { current: '1', installed: ['1'], running: false } }),
+          inventory: recorded({ containerd: containerdRecord }),
+        }),
+        steps: ['remove containerd (service its own, link /usr/local/lib/containerd)'],
+      },
+      {
+        name: 'killed after the links went: nothing is active, the record is dropped',
+        input: plan({
+          desired: desired([]),
+          observed: host({ containerd: { current: undefined, installed: ['1'], running: false } }),
+          inventory: recorded({ containerd: containerdRecord }),
+        }),
+        steps: ['forgetComponent containerd'],
+      },
+      {
+        name: 'a host unit and install path a desired component took over are left alone',
+        input: plan({
+          desired: desired([
+            {
+              ...component('runtime', '2'),
+              install: { method: 'Archive', path: '/usr/local/lib/containerd' },
+              service: { type: 'Systemd', unit: 'containerd.service' },
+            },
+          ]),
+          observed: host({ runtime: running('2'), containerd: running('1') }),
+          inventory: recorded({ containerd: { ...containerdRecord, unit: 'containerd.service' } }),
+        }),
+        steps: ['remove containerd (service untouched, link untouched)'],
+      },
+      {
+        name: 'a component an older agent installed (no record): the service the agent names after it is stopped',
+        input: plan({
+          desired: desired([]),
+          observed: host({ containerd: running('1') }),
+        }),
+        steps: ['remove containerd (service its own, link untouched)'],
+      },
+      {
+        name: 'named again (a rollback): switched back to its kept version and started, no download',
+        input: plan({
+          desired: desired([component('containerd', '1')]),
+          observed: host({ containerd: { current: undefined, installed: ['1'], running: false } }),
+        }),
+        steps: ['activate containerd@1', 'start containerd'],
+      },
+      {
+        name: 'a file the agent wrote, still as it wrote it: deleted',
+        input: plan({
+          desired: desired([]),
+          observed: host({}, { '/etc/old': 'x' }),
+          inventory: recorded({}, { '/etc/old': ['x'] }),
+        }),
+        steps: ['delete /etc/old'],
+      },
+      {
+        name: 'a file killed mid-write: either content is the agent’s',
+        input: plan({
+          desired: desired([]),
+          observed: host({}, { '/etc/old': 'x' }),
+          inventory: recorded({}, { '/etc/old': ['x', 'y'] }),
+        }),
+        steps: ['delete /etc/old'],
+      },
+      {
+        name: 'a file changed on the host since the agent wrote it: kept, forgotten',
+        input: plan({
+          desired: desired([]),
+          observed: host({}, { '/etc/old': 'edited' }),
+          inventory: recorded({}, { '/etc/old': ['x'] }),
+        }),
+        steps: ['forget /etc/old (kept)'],
+      },
+      {
+        name: 'a recorded file already gone: forgotten',
+        input: plan({
+          desired: desired([]),
+          observed: host({}),
+          inventory: recorded({}, { '/etc/old': ['x'] }),
+        }),
+        steps: ['forget /etc/old (gone)'],
+      },
+      {
+        name: 'a file the agent never wrote is never touched',
+        input: plan({ desired: desired([]), observed: host({}, { '/etc/admin.conf': 'x' }) }),
+        steps: [],
+      },
+      {
+        name: 'a file the spec still names but whose Secret cannot be read is kept',
+        input: plan({
+          desired: desired([]),
+          observed: host({}, { '/etc/token': 'x' }),
+          inventory: recorded({}, { '/etc/token': ['x'] }),
+          alsoNamed: { files: ['/etc/token'] },
+        }),
+        steps: [],
+      },
+      {
+        name: 'deleting a file owes the action its change asked for',
+        input: plan({
+          desired: desired([component('kubelet', 'v1')]),
+          observed: host({ kubelet: running('v1') }, { '/etc/k.d/extra': 'x' }),
+          inventory: recorded(
+            {},
+            { '/etc/k.d/extra': { sha256: ['x'], onChange: { component: 'kubelet', action: 'reload' } } },
+          ),
+        }),
+        steps: ['delete /etc/k.d/extra', 'reload kubelet'],
+      },
+      {
+        name: 'a service file of a removed component goes after its service stopped',
+        input: plan({
+          desired: desired([]),
+          observed: host({ containerd: running('1') }, { '/etc/containerd/config.toml': 'x' }),
+          inventory: recorded({ containerd: containerdRecord }, { '/etc/containerd/config.toml': ['x'] }),
+        }),
+        steps: [
+          'remove containerd (service its own, link /usr/local/lib/containerd)',
+          'delete /etc/containerd/config.toml',
+        ],
+      },
+    ])('$name', ({ input, steps }) => {
+      expect(summary(input.steps)).toEqual(steps);
+    });
+
+    it('counts a removal as a change of the host, dropping records alone not', () => {
+      const forgetting = plan({
+        desired: desired([]),
+        observed: host({}),
+        inventory: recorded({ containerd: containerdRecord }, { '/etc/old': ['x'] }),
+      });
+      expect(summary(forgetting.steps)).toEqual(['forgetComponent containerd', 'forget /etc/old (gone)']);
+      expect(isDisruptive(forgetting)).toBe(false);
+      const removing = plan({ desired: desired([]), observed: host({ containerd: running('1') }) });
+      expect(isDisruptive(removing)).toBe(true);
+    });
+
+    const names = fc.constantFrom<string>('kubelet', 'containerd', 'cni');
+    const paths = fc.constantFrom<string>('/etc/a', '/etc/b', '/etc/c');
+    const contents = fc.constantFrom('x', 'y', 'z');
+
+    it('removes only what the spec does not name, and deletes only a file that holds content the agent wrote', () => {
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(names),
+          fc.dictionary(names, observedComponent),
+          fc.uniqueArray(names),
+          fc.uniqueArray(paths),
+          fc.dictionary(paths, fc.uniqueArray(contents, { minLength: 1 })),
+          fc.dictionary(paths, contents),
+          (namedComponents, seen, recordedComponents, namedFiles, recordedFiles, onDisk) => {
+            const result = plan({
+              desired: desired([]),
+              observed: host(seen, onDisk),
+              inventory: recorded(
+                Object.fromEntries(recordedComponents.map((n) => [n, { service: true }])),
+                recordedFiles,
+              ),
+              alsoNamed: { components: namedComponents, files: namedFiles },
+            });
+            for (const step of result.steps) {
+              if (step.kind === 'removeComponent' || step.kind === 'forgetComponent')
+                expect(namedComponents).not.toContain(step.component);
+              if (step.kind === 'removeFile' || step.kind === 'forgetFile')
+                expect(namedFiles).not.toContain(step.path);
+              if (step.kind === 'removeFile') expect(recordedFiles[step.path]).toContain(onDisk[step.path]);
+            }
+            // Whatever is active and not named goes; every record of what is not named goes.
+            for (const [name, s] of Object.entries(seen))
+              if (!namedComponents.includes(name) && (s.current !== undefined || s.running))
+                expect(result.steps).toContainEqual(
+                  expect.objectContaining({ kind: 'removeComponent', component: name }),
+                );
+            for (const path of Object.keys(recordedFiles))
+              if (!namedFiles.includes(path))
+                expect(result.steps).toContainEqual(expect.objectContaining({ path }));
+          },
+        ),
+      );
+    });
   });
 
   it('always installs before switching, switches before restarting, and never disrupts a converged host', () => {

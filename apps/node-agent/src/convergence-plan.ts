@@ -3,14 +3,16 @@
  * printed and tested without a host.
  *
  * Order: download and unpack every new version first (no disruption yet),
- * then write files, then switch `current` symlinks, then run the service
- * actions those changes owe (journaled before each mutation), then start
- * whatever should run and does not, then import images (an Image goes into
- * the container runtime, which runs only from here on), then collect old
- * versions.
+ * then take away what the Machine spec no longer names (services stopped
+ * before the files they read go), then write files, then switch `current`
+ * symlinks, then run the service actions those changes owe (journaled before
+ * each mutation), then start whatever should run and does not, then import
+ * images (an Image goes into the container runtime, which runs only from
+ * here on), then collect old versions.
  */
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import { inRemediationScope } from './desired-state.ts';
+import type { Inventory } from './host-inventory.ts';
 import type { JournalState, ServiceAction } from './journal.ts';
 
 export interface ObservedComponent {
@@ -26,7 +28,9 @@ export interface ObservedFile {
 }
 
 export interface ObservedHost {
+  /** The desired components, and those the inventory records or that have a `current` link on disk. */
   readonly components: ReadonlyMap<string, ObservedComponent>;
+  /** The desired files, and those the inventory records (a recorded path the agent must not touch: undefined). */
   readonly files: ReadonlyMap<string, ObservedFile>;
 }
 
@@ -46,7 +50,22 @@ export type Step =
     }
   | { readonly kind: 'serviceAction'; readonly component: string; readonly action: ServiceAction }
   | { readonly kind: 'start'; readonly component: string }
-  | { readonly kind: 'collectGarbage'; readonly component: string };
+  | { readonly kind: 'collectGarbage'; readonly component: string }
+  | {
+      /** Stop its service and undefine it, unlink its install path and `current`; its versions stay on disk. */
+      readonly kind: 'removeComponent';
+      readonly component: string;
+      /** Undefined: it has no service, or the host unit it ran as is now a desired component's. */
+      readonly service: { readonly unit: string | undefined } | undefined;
+      /** Undefined: none recorded, or a desired component links the same path. */
+      readonly installPath: string | undefined;
+    }
+  /** Its inventory entry goes: nothing of it is active on the host (any more). */
+  | { readonly kind: 'forgetComponent'; readonly component: string }
+  /** A file the agent wrote and that still holds what it wrote: deleted. */
+  | { readonly kind: 'removeFile'; readonly path: string }
+  /** A recorded file that is gone, or was changed since the agent wrote it (kept: not the agent's content). */
+  | { readonly kind: 'forgetFile'; readonly path: string; readonly kept: boolean };
 
 export interface PlanInput {
   readonly desired: DesiredState;
@@ -58,6 +77,13 @@ export interface PlanInput {
   readonly refused?: ReadonlyMap<string, string>;
   /** Versions kept on disk per component, current included. Default 2. */
   readonly keepVersions?: number;
+  /** What the agent put on the host (see host-inventory.ts). */
+  readonly inventory: Inventory;
+  /**
+   * Everything the Machine spec names, resolved or not: only what it no longer names is removed, never a
+   * component missing from the catalog or a file whose Secret cannot be read.
+   */
+  readonly named: { readonly components: ReadonlySet<string>; readonly files: ReadonlySet<string> };
 }
 
 export interface ConvergencePlan {
@@ -87,6 +113,15 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
   for (const component of toActivate) {
     if (!observed.components.get(component.name)?.installed.includes(component.version))
       steps.push({ kind: 'install', component });
+  }
+  for (const step of removals(input)) {
+    steps.push(step);
+    // Deleting a file is a change of it: it owes what its change asked for.
+    const onChange = step.kind === 'removeFile' ? input.inventory.files[step.path]?.onChange : undefined;
+    if (onChange && serviceNames.has(onChange.component)) {
+      owedBy.set(step, onChange);
+      owe(onChange.component, onChange.action);
+    }
   }
   for (const file of desired.files) {
     const seen = observed.files.get(file.path);
@@ -145,11 +180,50 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
   return { steps, owedBy, restartGeneration: restartAsked ? desired.restartGeneration : undefined };
 }
 
+/** The steps that take away what the spec no longer names, services first. Pure. */
+function removals({ desired, observed, inventory, named }: PlanInput): Step[] {
+  const components: Step[] = [];
+  const units = new Set(desired.components.flatMap((c) => (c.service?.unit ? [c.service.unit] : [])));
+  const installPaths = new Set(desired.components.flatMap((c) => (c.install.path ? [c.install.path] : [])));
+  const leftovers = new Set([...Object.keys(inventory.components), ...observed.components.keys()]);
+  for (const name of [...leftovers].sort()) {
+    if (named.components.has(name)) continue;
+    const recorded = inventory.components[name];
+    const seen = observed.components.get(name);
+    if (seen?.current === undefined && seen?.running !== true) {
+      if (recorded) components.push({ kind: 'forgetComponent', component: name });
+      continue;
+    }
+    // Without a record (an agent before the inventory installed it) only what the agent names after it is known.
+    const service = recorded ? (recorded.service ? { unit: recorded.unit } : undefined) : { unit: undefined };
+    components.push({
+      kind: 'removeComponent',
+      component: name,
+      service: service?.unit !== undefined && units.has(service.unit) ? undefined : service,
+      installPath:
+        recorded?.installPath === undefined || installPaths.has(recorded.installPath)
+          ? undefined
+          : recorded.installPath,
+    });
+  }
+  const files: Step[] = [];
+  for (const [path, recorded] of Object.entries(inventory.files).sort(([a], [b]) => a.localeCompare(b))) {
+    if (named.files.has(path)) continue;
+    const sha256 = observed.files.get(path)?.sha256;
+    if (sha256 !== undefined && recorded.sha256.includes(sha256)) files.push({ kind: 'removeFile', path });
+    else files.push({ kind: 'forgetFile', path, kept: sha256 !== undefined });
+  }
+  return [...components, ...files];
+}
+
 function isImage(component: DesiredComponent): boolean {
   return component.install.method === 'Image';
 }
 
-/** True when the plan changes the host (GC alone does not count). */
+/** Steps that change no running part of the host: they need no operation of their own. */
+const QUIET_STEPS: ReadonlySet<Step['kind']> = new Set(['collectGarbage', 'forgetComponent', 'forgetFile']);
+
+/** True when the plan changes the host (GC and inventory bookkeeping alone do not count). */
 export function isDisruptive(plan: ConvergencePlan): boolean {
-  return plan.steps.some((step) => step.kind !== 'collectGarbage');
+  return plan.steps.some((step) => !QUIET_STEPS.has(step.kind));
 }

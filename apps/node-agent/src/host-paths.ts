@@ -91,9 +91,13 @@ export async function hostPathProblem(paths: HostPaths, path: string): Promise<s
   return undefined;
 }
 
-/** A component name or version used as one path segment: no slashes, no dot-only names. */
+/** Whether a component name or version can be one path segment under /opt/kok: no slashes, no dot-only names. */
+export function isSafeSegment(segment: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(segment) && segment !== 'current';
+}
+
 function safeSegment(segment: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(segment) || segment === 'current') {
+  if (!isSafeSegment(segment)) {
     throw new Error(`"${segment}" cannot be used as a directory name under /opt/kok`);
   }
   return segment;

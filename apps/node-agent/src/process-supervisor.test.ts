@@ -69,6 +69,28 @@ describe('process supervisor', () => {
     expect((await next.status(sleeper('a'))).running).toBe(false);
   });
 
+  it('removes a service a previous supervisor started: the process ends, its pid file goes, nothing restarts it', async () => {
+    const { s, dir } = supervisor();
+    await s.start(sleeper('a'));
+    await s.close();
+    const next = new ProcessSupervisor({
+      runDir: join(dir, 'run'),
+      logDir: join(dir, 'log'),
+      initialBackoffMs: 50,
+    });
+    supervisors.push(next);
+    await next.adopt();
+    await next.remove({ name: 'sleeper' });
+    await next.remove({ name: 'sleeper' });
+    expect(existsSync(join(dir, 'run', 'sleeper.pid'))).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await next.status({ name: 'sleeper' })).toMatchObject({ running: false });
+    // No process of it is left for a later agent to take over.
+    const later = new ProcessSupervisor({ runDir: join(dir, 'run'), logDir: join(dir, 'log') });
+    supervisors.push(later);
+    expect(await later.adopt()).toEqual([]);
+  });
+
   it('restarts with the new command when the definition changed', async () => {
     const { s } = supervisor();
     await s.start(sleeper('old'));

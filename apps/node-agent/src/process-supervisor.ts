@@ -159,6 +159,11 @@ export class ProcessSupervisor implements ServiceManager {
     await rm(this.#pidFile(service.name), { force: true });
   }
 
+  async remove(service: ServiceDefinition): Promise<void> {
+    await this.stop(service);
+    this.#services.delete(service.name);
+  }
+
   async status(service: ServiceDefinition): Promise<ServiceStatus> {
     const entry = this.#services.get(service.name);
     const running = entry?.pid !== undefined && isAlive(entry.pid);

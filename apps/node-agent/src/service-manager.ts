@@ -28,6 +28,12 @@ export interface ServiceManager {
   /** Asks the service to re-read its configuration (SIGHUP / systemctl reload). */
   reload(service: ServiceDefinition): Promise<void>;
   stop(service: ServiceDefinition): Promise<void>;
+  /**
+   * For a component that left the Machine: stops the service for good and deletes the definition the manager
+   * made for it (a generated unit, a pid file). A unit the host has is stopped and disabled, its file left to
+   * whoever wrote it. Nothing to do for a service that does not exist.
+   */
+  remove(service: ServiceDefinition): Promise<void>;
   status(service: ServiceDefinition): Promise<ServiceStatus>;
   /** Stops watching; the services keep running (a restarted agent takes them over). */
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,38 @@ describe('systemd service manager', () => {
     const unit = readFileSync(join(unitDir, 'kok-containerd.service'), 'utf8');
     expect(unit).toBe(renderUnit(service));
     expect(unit).toContain('ExecStart=/opt/kok/containerd/current/containerd --config "/etc/c d.toml"');
+  });
+
+  it('removes a generated unit for good: stopped, disabled, its file deleted, systemd reloaded', async () => {
+    const { calls, manager } = recording('LoadState=loaded\nActiveState=active\n');
+    const service = { name: 'shim', command: ['/opt/kok/shim/current/shim'] };
+    await manager.start(service);
+    calls.length = 0;
+    await manager.remove(service);
+    expect(calls).toEqual([
+      'systemctl show --property=LoadState,ActiveState kok-shim.service',
+      'systemctl stop kok-shim.service',
+      'systemctl disable kok-shim.service',
+      'systemctl daemon-reload',
+    ]);
+    expect(existsSync(join(unitDir, 'kok-shim.service'))).toBe(false);
+  });
+
+  it('stops and disables a host unit on removal but leaves its file, and does nothing for a unit that is gone', async () => {
+    const host = recording('LoadState=loaded\nActiveState=failed\n');
+    await host.manager.remove({ name: 'runtime', unit: 'containerd.service' });
+    expect(host.calls).toEqual([
+      'systemctl show --property=LoadState,ActiveState containerd.service',
+      'systemctl stop containerd.service',
+      'systemctl disable containerd.service',
+    ]);
+    const gone = recording('LoadState=not-found\nActiveState=inactive\n');
+    await gone.manager.remove({ name: 'runtime', unit: 'containerd.service' });
+    await gone.manager.remove({ name: 'never-started' });
+    expect(gone.calls).toEqual([
+      'systemctl show --property=LoadState,ActiveState containerd.service',
+      'systemctl show --property=LoadState,ActiveState kok-never-started.service',
+    ]);
   });
 
   it('reads the state from systemctl show and reports failures with systemctl output', async () => {

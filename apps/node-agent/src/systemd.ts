@@ -6,10 +6,10 @@
  * commands can be checked where no systemd runs.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DNS_LABEL_PATTERN, SYSTEMD_UNIT_PATTERN } from '@kok/api/core';
-import { isMissing, writeFileAtomic } from './atomic-file.ts';
+import { fsyncDirectory, isMissing, writeFileAtomic } from './atomic-file.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 
 export interface CommandResult {
@@ -98,18 +98,26 @@ export class SystemdServiceManager implements ServiceManager {
     await this.#systemctl('disable', '--now', unitNameOf(service));
   }
 
+  async remove(service: ServiceDefinition): Promise<void> {
+    const unit = unitNameOf(service);
+    const props = await this.#show(unit, 'LoadState', 'ActiveState');
+    // A unit whose file is gone cannot be disabled, but may still run until stopped.
+    if (props.get('ActiveState') !== 'inactive') await this.#systemctl('stop', unit);
+    if (props.get('LoadState') !== 'not-found') await this.#systemctl('disable', unit);
+    if (service.unit) return;
+    const path = join(this.#unitDir, unit);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    await fsyncDirectory(this.#unitDir);
+    await this.#systemctl('daemon-reload');
+  }
+
   async status(service: ServiceDefinition): Promise<ServiceStatus> {
-    const result = await this.#run('systemctl', [
-      'show',
-      '--property=ActiveState,MainPID,NRestarts',
-      unitNameOf(service),
-    ]);
-    const props = new Map(
-      result.stdout
-        .split('\n')
-        .map((line) => line.split('=', 2) as [string, string | undefined])
-        .filter(([, v]) => v !== undefined),
-    );
+    const props = await this.#show(unitNameOf(service), 'ActiveState', 'MainPID', 'NRestarts');
     const pid = Number(props.get('MainPID') ?? 0);
     return {
       running: props.get('ActiveState') === 'active',
@@ -120,6 +128,16 @@ export class SystemdServiceManager implements ServiceManager {
 
   async close(): Promise<void> {
     // Nothing to release: systemd keeps the services.
+  }
+
+  async #show(unit: string, ...properties: string[]): Promise<Map<string, string>> {
+    const result = await this.#run('systemctl', ['show', `--property=${properties.join(',')}`, unit]);
+    return new Map(
+      result.stdout
+        .split('\n')
+        .map((line) => line.split('=', 2) as [string, string | undefined])
+        .filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
   }
 
   async #writeUnit(service: ServiceDefinition): Promise<void> {

@@ -1,0 +1,76 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DesiredComponent, DesiredFile } from './desired-state.ts';
+import {
+  EMPTY_INVENTORY,
+  HostInventory,
+  withComponents,
+  withCurrentOnChange,
+  withFileBeingWritten,
+  withFileWritten,
+  withoutComponent,
+  withoutFile,
+} from './host-inventory.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'kok-inventory-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const file = (sha256: string, onChange?: DesiredFile['onChange']): DesiredFile => ({
+  path: '/etc/k',
+  content: sha256,
+  sha256,
+  mode: 0o644,
+  secret: false,
+  onChange,
+});
+const component = (name: string, extra: Partial<DesiredComponent> = {}): DesiredComponent => ({
+  name,
+  version: 'v1',
+  artifact: { url: `http://a/${name}`, sha256: 'a'.repeat(64) },
+  install: { method: 'Archive', path: `/usr/local/lib/${name}` },
+  onChange: undefined,
+  ...extra,
+});
+
+describe('host inventory', () => {
+  it('records a component with what its removal must undo: its service (own or the host unit) and its link', () => {
+    const recorded = withComponents(EMPTY_INVENTORY, [
+      component('kubelet', { service: { type: 'Process', command: ['kubelet'] } }),
+      component('containerd', { service: { type: 'Systemd', unit: 'containerd.service' } }),
+      component('pause', { install: { method: 'Image', importCommand: ['ctr'] } }),
+    ]);
+    expect(recorded.components).toEqual({
+      kubelet: { service: true, installPath: '/usr/local/lib/kubelet' },
+      containerd: { service: true, unit: 'containerd.service', installPath: '/usr/local/lib/containerd' },
+      pause: { service: false },
+    });
+    expect(withoutComponent(recorded, 'kubelet').components).not.toHaveProperty('kubelet');
+  });
+
+  it('lists both contents while a write is under way and only the new one after it', () => {
+    const first = withFileWritten(EMPTY_INVENTORY, file('x'));
+    const during = withFileBeingWritten(first, file('y'));
+    expect(during.files['/etc/k']?.sha256).toEqual(['x', 'y']);
+    expect(withFileWritten(during, file('y')).files['/etc/k']?.sha256).toEqual(['y']);
+    expect(withoutFile(during, '/etc/k').files).toEqual({});
+  });
+
+  it('keeps a recorded file’s onChange as the spec says it now, and records no file the agent did not write', () => {
+    const written = withFileWritten(EMPTY_INVENTORY, file('x'));
+    const reload = { component: 'kubelet', action: 'reload' } as const;
+    const updated = withCurrentOnChange(written, [file('x', reload), { ...file('z'), path: '/etc/other' }]);
+    expect(updated.files).toEqual({ '/etc/k': { sha256: ['x'], onChange: reload } });
+  });
+
+  it('survives a restart: what one run records, the next reads back; a missing record is empty', async () => {
+    const stateDir = join(dir, 'state');
+    const empty = new HostInventory(stateDir);
+    expect(await empty.load()).toEqual(EMPTY_INVENTORY);
+    await empty.update((s) => withFileWritten(withComponents(s, [component('kubelet')]), file('x')));
+    expect(statSync(join(stateDir, 'inventory.json')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(stateDir)).toEqual(['inventory.json']);
+    expect(await new HostInventory(stateDir).load()).toEqual(empty.state);
+  });
+});
