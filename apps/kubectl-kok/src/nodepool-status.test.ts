@@ -127,6 +127,25 @@ describe('nodepool status view', () => {
     );
   });
 
+  it('lists a machine failed by its progress deadline with the rollout’s reason, next to the agent’s failures', () => {
+    const subject = reportedPool([condition('Paused', 'True', 'TooManyFailures', '2 machines failed')]);
+    const target = subject.status?.updateRevision ?? '';
+    const stuck = machine('w-2', { pool: 'workers', desired: target, current: GOOD });
+    const why = `ProgressDeadlineExceeded, not healthy at revision ${target} 600s after it was told: Node NotReady`;
+    stuck.status = {
+      ...stuck.status,
+      conditions: [condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded', why)],
+    };
+    const machines = [
+      machine('w-1', { pool: 'workers', desired: target, current: GOOD, failed: true }),
+      stuck,
+    ];
+    const text = renderNodePoolStatus(nodePoolStatusView(subject, machines), now);
+    expect(text).toContain(
+      ['Failed machines (2):', '  w-1: kubelet: exec check exited 1', `  w-2: ${why}`].join('\n'),
+    );
+  });
+
   it('lists at most ten failed machines and says how many more', () => {
     const subject = reportedPool([]);
     const target = subject.status?.updateRevision ?? '';

@@ -29,6 +29,23 @@ describe('machineProgress', () => {
     failing.status.conditions = [condition('UpToDate', 'False', 'Converging')];
     expect(machineProgress(failing, T)).toBe('Updating');
   });
+
+  it.each([
+    ['told the target, past its progress deadline', { desired: T, current: OLD }],
+    ['not told the target yet, its drain for it timed out', { desired: OLD, current: OLD }],
+  ] as const)(
+    'counts a machine the rollout holds failed (RolloutFailed True) as Failed: %s',
+    (_, options) => {
+      const failing = machine('m', options);
+      failing.status = {
+        ...failing.status,
+        conditions: [condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded', 'stuck')],
+      };
+      expect(machineProgress(failing, T)).toBe('Failed');
+      failing.status.conditions = [condition('RolloutFailed', 'False', 'Healthy')];
+      expect(machineProgress(failing, T)).not.toBe('Failed');
+    },
+  );
 });
 
 describe('pool membership', () => {
@@ -116,6 +133,30 @@ describe('poolWaves', () => {
       [0, 0, 1, 1],
     ]);
     expect(failed).toEqual([{ name: 'w-2', message: 'kubelet: exec check exited 1' }]);
+  });
+
+  it('lists a machine the rollout counts failed among the failed, with the rollout’s message', () => {
+    const deadline = `ProgressDeadlineExceeded, not healthy at revision ${T} 600s after it was told: Node NotReady`;
+    const stuck = machine('w-2', { pool: 'workers', desired: T, current: OLD });
+    stuck.status = {
+      ...stuck.status,
+      conditions: [
+        condition('AgentReady', 'False', 'ArtifactDownloadFailed', 'kubelet: download failed'),
+        condition('UpToDate', 'False', 'ArtifactDownloadFailed', 'kubelet: download failed'),
+        condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded', deadline),
+      ],
+    };
+    const machines = [
+      machine('w-1', { pool: 'workers', desired: T, current: OLD, failed: true }),
+      stuck,
+      machine('w-3', { pool: 'workers', desired: T, current: OLD }),
+    ];
+    const { waves, failed } = poolWaves(pool('workers'), machines, T);
+    expect(waves.map((w) => [w.updated, w.failed, w.updating, w.pending])).toEqual([[0, 2, 1, 0]]);
+    expect(failed).toEqual([
+      { name: 'w-1', message: 'kubelet: exec check exited 1' },
+      { name: 'w-2', message: deadline },
+    ]);
   });
 
   it('without waves, one wave of all machines', () => {
