@@ -221,8 +221,13 @@ export type ComponentSpec = Static<typeof ComponentSpec>;
 
 export const ComponentStatus = s.object('What the node-operator knows about this catalog entry.', {
   observedGeneration: s.optional(observedGeneration()),
-  conditions: s.optional(conditions('Accepted: the entry is well-formed and usable.')),
+  conditions: s.optional(
+    conditions(
+      'Accepted: True when the node-operator found the entry usable; False with reason InvalidSpec (the object breaks a rule of this schema, e.g. one stored before the rule existed), InvalidImportCommand (install.importCommand never names $(KOK_ARTIFACT), so the import is not given the downloaded file) or InvalidVersionPattern (versionCheck.pattern is not a regular expression the agent can compile). A NodePool does not roll out a template naming a Component that is not Accepted.',
+    ),
+  ),
 });
+export type ComponentStatus = Static<typeof ComponentStatus>;
 
 export const ComponentSchema = resourceSchema(
   'Component is a catalog entry: how the node agent installs, runs, checks and observes one piece of host software.',

@@ -19,6 +19,7 @@ export {
 export {
   Annotations,
   ClusterConditions,
+  ComponentConditions,
   Finalizers,
   Labels,
   MachineConditions,

@@ -24,7 +24,7 @@ export {
   NodePoolResource,
   DISRUPTION_ACTIONS,
 } from './node-pool.ts';
-export { type Component, type ComponentSpec, ComponentResource } from './component.ts';
+export { type Component, type ComponentSpec, type ComponentStatus, ComponentResource } from './component.ts';
 export {
   type RemediationPolicy,
   type RemediationPolicySpec,

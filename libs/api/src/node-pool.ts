@@ -214,7 +214,11 @@ export const NodePoolStatus = s.object('Rollout progress of the pool, as counts.
   unavailableMachines: count('Machines that count against maxUnavailable.'),
   failedMachines: count('Machines that failed at updateRevision.'),
   currentWave: count('Index of the wave in progress (0 is the first).'),
-  conditions: s.optional(conditions('Available, RollingOut, Paused, Degraded, RolledBack.')),
+  conditions: s.optional(
+    conditions(
+      'Available, RollingOut, Paused, Degraded, RolledBack, MachinesOverlap. While the template names a Component that does not exist, a version its Component does not list, or a Component that is not Accepted, Paused and Degraded are True with reason ComponentNotFound, VersionNotFound or ComponentNotAccepted and no machine is told the revision; the rollout goes on by itself once the catalog or the template is fixed.',
+    ),
+  ),
   rollout: s.optional(
     s.object(
       'What the node-operator must remember about the rollout of updateRevision, so a restart carries on where it was.',

@@ -66,6 +66,11 @@ export const NodePoolConditions = {
   MachinesOverlap: 'MachinesOverlap',
 } as const;
 
+export const ComponentConditions = {
+  /** Set by the node-operator: the catalog entry is usable; NodePools roll out only Accepted Components. */
+  Accepted: 'Accepted',
+} as const;
+
 export const ClusterConditions = {
   EtcdAvailable: 'EtcdAvailable',
   APIServerAvailable: 'APIServerAvailable',
