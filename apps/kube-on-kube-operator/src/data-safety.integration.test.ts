@@ -1,12 +1,14 @@
 /**
  * What a person's mistake must not cost: a deleted or relabelled CA or
  * service-account key Secret is not silently replaced, a Secret of someone
- * else is not adopted, deleting the etcd StatefulSet loses no data, an etcd
+ * else is not adopted (a restored one, ownerless with the Cluster's labels and
+ * the recorded CA, is), deleting the etcd StatefulSet loses no data, an etcd
  * gone with its volumes is not restarted empty, and a protected Cluster is not
  * torn down. One Cluster on kwok goes through these in order.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
+import { createCertificateAuthority } from '@kok/pki';
 import type { Manager } from '@kok/reconcile';
 import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
@@ -210,6 +212,52 @@ describe('PKI safety', () => {
     );
     const back = await ready('Ready with the restored key');
     expect(back.status?.pki?.serviceAccountKeySHA256).toBe(recorded);
+  }, 120_000);
+
+  it('adopts a restored CA Secret with no owner and the Cluster’s labels, but not one holding another CA', async () => {
+    const original = await getSecret(n().secrets.ca);
+    const cluster = await getCluster();
+    const recorded = cluster.status?.pki?.caSHA256;
+    // As `kubectl kok cluster backup` writes it: labels kept, no ownerReferences (the old uid would be gone).
+    const unowned = (secret: V1Secret): V1Secret => {
+      const copy = restorable(secret);
+      return { ...copy, metadata: { ...copy.metadata, ownerReferences: [] } };
+    };
+    const otherCa = await createCertificateAuthority({ commonName: 'not-the-recorded-ca' });
+    const impostor = unowned({
+      ...original,
+      data: {
+        'tls.crt': Buffer.from(otherCa.certificatePem).toString('base64'),
+        'tls.key': Buffer.from(otherCa.privateKeyPem).toString('base64'),
+      },
+    });
+    const replaceCa = async (secret: V1Secret) => {
+      await client.delete(secretType, { namespace: ns, name: n().secrets.ca });
+      await eventually('the CA Secret to be replaced', () =>
+        client.create(secretType, secret).then(
+          () => true,
+          () => false,
+        ),
+      );
+    };
+
+    await replaceCa(impostor);
+    const held = await degradedWith('PKIMismatch');
+    expect(conditionOf(held, 'Degraded')?.message).toContain(`status.pki.caSHA256 records ${recorded}`);
+    await settle();
+    expect((await getSecret(n().secrets.ca)).metadata?.ownerReferences ?? []).toEqual([]);
+
+    await replaceCa(unowned(original));
+    const adopted = await eventually('the restored CA to be adopted', async () => {
+      const ca = await getSecret(n().secrets.ca);
+      return ca.metadata?.ownerReferences?.find((o) => o.controller)?.uid === cluster.metadata.uid
+        ? ca
+        : undefined;
+    });
+    expect(caFingerprint(adopted)).toBe(recorded);
+    const back = await ready('Ready with the adopted CA');
+    expect(back.status?.pki?.caSHA256).toBe(recorded);
+    expect(await eventReasons()).toEqual(expect.arrayContaining(['PKIMismatch', 'SecretsAdopted']));
   }, 120_000);
 });
 

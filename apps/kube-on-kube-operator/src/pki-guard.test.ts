@@ -11,6 +11,7 @@ import type { PkiGuardInputs } from './pki-guard.ts';
 import {
   guardPki,
   nextPkiFingerprints,
+  PKI_MISMATCH,
   PKI_MISSING,
   regeneratePkiRequested,
   SECRET_NOT_OWNED,
@@ -56,6 +57,7 @@ const guard = (overrides: Partial<PkiGuardInputs>) =>
     specs,
     found: all,
     clusterUid: UID,
+    clusterName: 'prod',
     recorded: RECORDED,
     regenerateRequested: false,
     ...overrides,
@@ -90,7 +92,7 @@ describe('guardPki', () => {
       SECRET_NOT_OWNED,
     ],
     [
-      'a leaf with no controller',
+      'a leaf with no controller and no labels',
       { found: new Map([...all, [names.secrets.etcdPeer, secret(names.secrets.etcdPeer, null)]]) },
       SECRET_NOT_OWNED,
     ],
@@ -106,6 +108,95 @@ describe('guardPki', () => {
   ])('%s: %s', (_, overrides, expected) => {
     const decision = guard(overrides);
     expect(decision.kind === 'blocked' ? decision.reason : decision.kind).toBe(expected);
+  });
+
+  describe('a Secret no object controls, as a restore from a backup leaves it', () => {
+    const OUR_LABELS = {
+      'clusters.kok.dev/cluster': 'prod',
+      'clusters.kok.dev/component': 'pki',
+      'app.kubernetes.io/managed-by': 'kube-on-kube-operator',
+    };
+    const unowned = (source: V1Secret, labels: Record<string, string> = OUR_LABELS): V1Secret => ({
+      ...source,
+      metadata: { name: source.metadata?.name ?? '', labels },
+    });
+    // Real material, so that fingerprints can be compared with what status.pki records.
+    const restored = async () => {
+      const material = await ensurePki(specs, new Map());
+      const secrets = new Map(material.secrets.map((s) => [s.metadata?.name ?? '', s]));
+      return { secrets, recorded: nextPkiFingerprints(undefined, specs, secrets) };
+    };
+    const decide = (found: Map<string, V1Secret>, overrides: Partial<PkiGuardInputs> = {}) => {
+      const decision = guard({ found, ...overrides });
+      return decision.kind === 'blocked'
+        ? decision.reason
+        : `proceed, adopt ${decision.adopt.toSorted().join(' ') || 'none'}`;
+    };
+
+    it('adopts every restored Secret of a new Cluster object (status.pki gone with the old one)', async () => {
+      const { secrets } = await restored();
+      const found = new Map([...secrets].map(([name, s]) => [name, unowned(s)]));
+      expect(decide(found, { recorded: undefined })).toBe(
+        `proceed, adopt ${[...found.keys()].toSorted().join(' ')}`,
+      );
+    });
+
+    it('adopts a restored CA that status.pki records, next to Secrets the Cluster already controls', async () => {
+      const { secrets, recorded } = await restored();
+      const found = new Map<string, V1Secret>(
+        [...secrets].map(([name, s]) => [name, { ...s, metadata: secret(name).metadata }]),
+      );
+      found.set(names.secrets.ca, unowned(secrets.get(names.secrets.ca) as V1Secret));
+      expect(decide(found, { recorded })).toBe(`proceed, adopt ${names.secrets.ca}`);
+    });
+
+    it('refuses a restored CA whose fingerprint is not the recorded one, naming both', async () => {
+      const { secrets, recorded } = await restored();
+      const other = (await restored()).secrets.get(names.secrets.ca) as V1Secret;
+      const found = new Map([...secrets].map(([name, s]) => [name, unowned(s)]));
+      found.set(names.secrets.ca, unowned(other));
+      const decision = guard({ found, recorded });
+      expect(decision.kind === 'blocked' && decision.reason).toBe(PKI_MISMATCH);
+      expect(decision.kind === 'blocked' && decision.message).toMatch(
+        new RegExp(
+          `^Secret prod-ca has no controller and would be adopted, but prod-ca holds SHA-256 [0-9a-f]{64} where status.pki.caSHA256 records ${recorded?.caSHA256}`,
+        ),
+      );
+    });
+
+    it.each<[string, Record<string, string>, string | null, string]>([
+      ['our labels', OUR_LABELS, null, `proceed, adopt ${names.secrets.etcdPeer}`],
+      ['no labels', {}, null, SECRET_NOT_OWNED],
+      [
+        "another Cluster's name",
+        { ...OUR_LABELS, 'clusters.kok.dev/cluster': 'staging' },
+        null,
+        SECRET_NOT_OWNED,
+      ],
+      [
+        'managed by something else',
+        { ...OUR_LABELS, 'app.kubernetes.io/managed-by': 'helm' },
+        null,
+        SECRET_NOT_OWNED,
+      ],
+      ['our labels, but controlled by another Cluster', OUR_LABELS, 'uid-of-another', SECRET_NOT_OWNED],
+    ])('a leaf with %s', (_, labels, controllerUid, expected) => {
+      const leaf = secret(names.secrets.etcdPeer, controllerUid);
+      const found = new Map([
+        ...all,
+        [names.secrets.etcdPeer, { ...leaf, metadata: { ...leaf.metadata, labels } }],
+      ]);
+      expect(decide(found)).toBe(expected);
+    });
+
+    it('adopts nothing while a foreign Secret holds the Cluster', () => {
+      const found = new Map([
+        ...all,
+        [names.secrets.etcdPeer, unowned(secret(names.secrets.etcdPeer, null))],
+        [names.secrets.ca, secret(names.secrets.ca, 'uid-of-another')],
+      ]);
+      expect(decide(found)).toBe(SECRET_NOT_OWNED);
+    });
   });
 
   it('names the missing Secrets and the annotation that allows new ones', () => {

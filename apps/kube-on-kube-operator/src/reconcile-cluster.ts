@@ -22,6 +22,7 @@ import {
   isNotFound,
   PatchType,
   removeFinalizer,
+  withControllerReference,
 } from '@kok/reconcile';
 import type { ResourceType } from '@kok/reconcile';
 import type { Logger } from 'pino';
@@ -60,7 +61,13 @@ import type { ComponentObservation } from './gate-plan.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import { clusterLabels, clusterNames, clusterSelector } from './names.ts';
 import type { PkiOptions } from './pki-material.ts';
-import { guardPki, isLongLived, nextPkiFingerprints, regeneratePkiRequested } from './pki-guard.ts';
+import {
+  guardPki,
+  isAdoptableSecret,
+  isLongLived,
+  nextPkiFingerprints,
+  regeneratePkiRequested,
+} from './pki-guard.ts';
 import type { ClusterObject } from './resource-types.ts';
 import { clusterType, persistentVolumeClaimType, secretType, typeOfKind } from './resource-types.ts';
 import { contentHash } from './template-hash.ts';
@@ -235,10 +242,12 @@ export async function reconcileCluster(
       specs,
       found,
       clusterUid: cluster.metadata.uid ?? '',
+      clusterName: names.cluster,
       recorded: cluster.status?.pki,
       regenerateRequested: regeneratePkiRequested(cluster.metadata.annotations),
     });
     if (guard.kind === 'blocked') return blocked(guard.reason, guard.message);
+    if (guard.adopt.length > 0) return adoptSecrets(deps, cluster, guard.adopt, found, log);
     // Ours but unlabelled: labelled again, so the caches (and teardown) see it once more.
     for (const secretName of fetched.keys()) {
       await deps.client.patch(secretType, { namespace: names.namespace, name: secretName }, PatchType.merge, {
@@ -385,7 +394,7 @@ export async function reconcileCluster(
         log.info({ component: r.component.name, kind: obj.kind, name: obj.metadata?.name }, 'applied');
       } catch (error) {
         // Not in the caches yet, or not ours: waiting for the cache would wait forever for a foreign one.
-        if (isAlreadyExists(error)) foreign = await foreignObjectNamed(deps.client, obj, uid);
+        if (isAlreadyExists(error)) foreign = await foreignObjectNamed(deps.client, obj, cluster);
         if (foreign) break;
         if (isConflict(error) || isAlreadyExists(error)) staleCache = true;
         else applyError = `writing ${obj.kind} ${obj.metadata?.name} failed: ${(error as Error).message}`;
@@ -555,11 +564,14 @@ async function getIfExists<T extends KubernetesObject>(
   }
 }
 
-/** The live object of the name `desired` has, if it exists under another controller than the Cluster with `clusterUid`. */
+/**
+ * The live object of the name `desired` has, if it exists under another controller than `cluster`.
+ * A Secret the PKI guard adopts is not foreign: the caches had not seen it yet.
+ */
 async function foreignObjectNamed(
   client: KubeClient,
   desired: KubernetesObject,
-  clusterUid: string,
+  cluster: ClusterObject,
 ): Promise<ForeignObject | undefined> {
   const live = await getIfExists(
     client,
@@ -567,7 +579,50 @@ async function foreignObjectNamed(
     desired.metadata?.namespace ?? '',
     desired.metadata?.name ?? '',
   );
-  return foreignObjectOf(desired.kind ?? '', live, clusterUid);
+  if (live && desired.kind === 'Secret' && isAdoptableSecret(live, cluster.metadata.name ?? ''))
+    return undefined;
+  return foreignObjectOf(desired.kind ?? '', live, cluster.metadata.uid ?? '');
+}
+
+/**
+ * Makes the Cluster the controller of Secrets labelled for it that nothing controls (restored from a
+ * backup), each guarded by the resourceVersion it was judged on, then looks again once the caches
+ * hold the new owners: until then the owner checks would take them for foreign.
+ */
+async function adoptSecrets(
+  deps: ClusterReconcilerDeps,
+  cluster: ClusterObject,
+  secretNames: readonly string[],
+  found: ReadonlyMap<string, V1Secret>,
+  log: Logger,
+): Promise<Result> {
+  const namespace = cluster.metadata.namespace ?? '';
+  for (const name of secretNames) {
+    const secret = found.get(name);
+    if (!secret) continue;
+    try {
+      await deps.client.patch(secretType, { namespace, name }, PatchType.merge, {
+        metadata: {
+          resourceVersion: secret.metadata?.resourceVersion,
+          ownerReferences: withControllerReference(secret, cluster).metadata?.ownerReferences,
+        },
+      });
+    } catch (error) {
+      // Changed or gone since it was read: judged again from the newer object.
+      if (isConflict(error) || isNotFound(error)) return { requeueAfter: STALE_RECHECK_MS };
+      throw error;
+    }
+  }
+  log.info({ secrets: secretNames }, 'adopted');
+  await deps.events?.record(
+    cluster,
+    'Normal',
+    'SecretsAdopted',
+    'Adopt',
+    `${secretNames.length} Secret(s) labelled for this Cluster and controlled by nothing (restored from a backup) ` +
+      `adopted: ${secretNames.join(', ')}`,
+  );
+  return { requeueAfter: STALE_RECHECK_MS };
 }
 
 /** The live object a desired one corresponds to, from the caches. */
