@@ -150,10 +150,10 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
   version: kubernetesVersion('Kubernetes version of the control plane, e.g. v1.36.3.', [versionSkewRule]),
   etcd: s.optional(
     s.object(
-      'The etcd cluster that stores the biz-cluster state.',
+      'The etcd cluster that stores the biz-cluster state: run by the operator as a StatefulSet, or an etcd run elsewhere (external). Which of the two is fixed when the Cluster is created.',
       {
         replicas: s.optional(
-          s.integer('Members of the etcd cluster: 1, 3, 5 or 7. Default 3.', {
+          s.integer('Members of the etcd cluster: 1, 3, 5 or 7. Default 3. Unused with external.', {
             minimum: 1,
             maximum: 7,
             default: 3,
@@ -168,12 +168,12 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
         ),
         version: s.optional(
           componentVersion(
-            'etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version.',
+            "etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version's minor (3.6.16 for 1.34, 1.35 and 1.36); for another minor it must be set, or the Cluster is Degraded with reason EtcdVersionUnknown. Unused with external.",
           ),
         ),
         storage: s.optional(
           s.object(
-            'The volume of each member.',
+            'The volume of each member. Unused with external.',
             {
               size: s.optional(s.quantity('Size of the volume. Default 8Gi.', { default: '8Gi' })),
               storageClassName: s.optional(
@@ -184,19 +184,35 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
           ),
         ),
         external: s.optional(
-          s.object('Use an etcd run elsewhere instead; replicas and storage are then ignored.', {
-            endpoints: s.list(
-              'Client URLs, e.g. https://etcd-0.example:2379.',
-              url('A client URL.', ['https', 'http'], 'https://etcd-0.example.internal:2379'),
-              { maxItems: 7, minItems: 1 },
-            ),
-            tlsSecretRef: s.object('Secret in the Cluster namespace with ca.crt, tls.crt and tls.key.', {
-              name: dnsSubdomain('Name of the Secret.', 'name'),
-            }),
-          }),
+          s.object(
+            'An etcd run elsewhere: the operator runs no etcd, makes no etcd CA or certificates, and kube-apiserver stores the biz-cluster in this etcd (its --etcd-servers). Deleting the Cluster leaves this etcd, its data and the Secret alone.',
+            {
+              endpoints: s.list(
+                'Client URLs of the members, e.g. https://etcd-0.example:2379; every apiserver pod must reach them.',
+                url('A client URL.', ['https', 'http'], 'https://etcd-0.example.internal:2379'),
+                { maxItems: 7, minItems: 1 },
+              ),
+              tlsSecretRef: s.object(
+                "Secret in the Cluster namespace with ca.crt (the CA of etcd's serving certificate), tls.crt and tls.key (a client certificate etcd accepts, and its key). kube-apiserver mounts it; a change of its content rolls the apiservers (the operator reads it at least every 5 minutes). Missing, or without a valid certificate and key: Degraded with reason ExternalEtcdSecretNotFound or ExternalEtcdSecretInvalid.",
+                {
+                  name: dnsSubdomain('Name of the Secret.', 'name'),
+                },
+              ),
+            },
+          ),
         ),
       },
-      { default: {} },
+      {
+        default: {},
+        rules: [
+          cel<{ external?: unknown }>({
+            rule: 'has(self.external) == has(oldSelf.external)',
+            message:
+              'etcd.external cannot be added to or removed from an existing Cluster: the biz-cluster state lives in the etcd it was created with; create a new Cluster to use another kind of etcd',
+            check: (self, oldSelf) => (self.external === undefined) === (oldSelf.external === undefined),
+          }),
+        ],
+      },
     ),
   ),
   controlPlane: s.optional(

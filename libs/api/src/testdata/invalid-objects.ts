@@ -419,6 +419,18 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
   ),
 
   invalid(
+    'cluster etcd becomes external',
+    'Cluster',
+    (s) =>
+      (s.etcd.external = {
+        endpoints: ['https://etcd-0.example.internal:2379'],
+        tlsSecretRef: { name: 'etcd-client' },
+      }),
+    { field: 'spec.etcd', message: 'etcd.external cannot be added to or removed from an existing Cluster' },
+    { update: true },
+  ),
+
+  invalid(
     'cluster caRotationGeneration is negative',
     'Cluster',
     (s) => (s.certificates = { caRotationGeneration: -1 }),
