@@ -143,8 +143,18 @@ export function etcdPeerSANs(names: ClusterNames): { dnsNames: string[]; ipAddre
   return subjectAltNames([`*.${names.etcd}.${names.namespace}.svc`, 'localhost', '127.0.0.1']);
 }
 
-/** The whole PKI of a Cluster, CAs first (leaves are signed by them). */
+/**
+ * The whole PKI of a Cluster, CAs first (leaves are signed by them). An
+ * external etcd brings its own: no etcd CA and no certificate signed by one.
+ */
 export function pkiSpecs(inputs: PkiInputs): PkiSpec[] {
+  const specs = allPkiSpecs(inputs);
+  return inputs.cluster.etcd.external
+    ? specs.filter((spec) => !('signer' in spec && spec.signer === 'etcdCA'))
+    : specs;
+}
+
+function allPkiSpecs(inputs: PkiInputs): PkiSpec[] {
   const { names, endpoint } = inputs;
   const s = names.secrets;
   const internalServer = `https://${names.apiServerServiceHost}:${inputs.cluster.apiServer.service.port}`;

@@ -4,14 +4,8 @@
  */
 import { Annotations, ClusterResource, withDefaults } from '@kok/api';
 import type { ClusterSpec } from '@kok/api';
+import { pairedEtcdVersion } from './etcd-versions.ts';
 import { OPERATOR_VERSION } from './operator-version.ts';
-
-/**
- * etcd version used when spec.etcd.version is empty: the release the operator
- * is tested with (tools/versions.env). One value for every supported minor, so
- * a Kubernetes upgrade never moves etcd unless the user asks.
- */
-export const DEFAULT_ETCD_VERSION = '3.6.16';
 
 export interface ResourceRequirements {
   requests?: Record<string, string>;
@@ -34,10 +28,17 @@ export interface ResolvedCluster {
   version: string;
   etcd: {
     replicas: number;
-    version: string;
+    /**
+     * spec.etcd.version, else the one paired with spec.version's minor (etcd-versions.ts);
+     * undefined when neither says, and the reconciler holds the Cluster.
+     */
+    version: string | undefined;
     storage: { size: string; storageClassName?: string };
-    /** Set when the user points at an etcd run elsewhere (not supported by this operator yet). */
-    external?: { endpoints: string[] };
+    /**
+     * An etcd run elsewhere: the operator runs no etcd (replicas, version and storage are unused) and
+     * the apiserver dials `endpoints` with the client certificate of Secret `tlsSecretName`.
+     */
+    external?: { endpoints: string[]; tlsSecretName: string };
   };
   apiServer: ComponentSettings & { service: { type: ServiceType; port: number } };
   controllerManager: ComponentSettings;
@@ -107,12 +108,19 @@ export function resolveCluster(cluster: {
     version: spec.version,
     etcd: {
       replicas: etcd?.replicas ?? 3,
-      version: etcd?.version ?? DEFAULT_ETCD_VERSION,
+      version: etcd?.version ?? pairedEtcdVersion(spec.version),
       storage: {
         size: String(etcd?.storage?.size ?? '8Gi'),
         ...(storageClassName ? { storageClassName } : {}),
       },
-      ...(etcd?.external ? { external: { endpoints: [...etcd.external.endpoints] } } : {}),
+      ...(etcd?.external
+        ? {
+            external: {
+              endpoints: [...etcd.external.endpoints],
+              tlsSecretName: etcd.external.tlsSecretRef.name,
+            },
+          }
+        : {}),
     },
     apiServer: {
       ...settings(plane?.apiServer, 3),

@@ -110,7 +110,9 @@ export function nextClusterStatus(inputs: StatusInputs): StatusResult {
     serving,
     serving ? 'ControlPlaneServing' : 'ComponentsUnavailable',
     serving
-      ? 'etcd has quorum and every master component has its required replicas Ready'
+      ? cluster.etcd.external
+        ? 'every master component has its required replicas Ready (etcd is external)'
+        : 'etcd has quorum and every master component has its required replicas Ready'
       : `not serving: ${notServing.join(', ')}`,
   );
   const firstWaiting = reports.find((r) => !r.status.availableAtDesired);

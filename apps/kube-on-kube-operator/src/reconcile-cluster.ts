@@ -56,6 +56,8 @@ import {
   isEtcdDataLost,
   nextEtcdStatus,
 } from './etcd-data-guard.ts';
+import { ETCD_VERSION_UNKNOWN, etcdVersionUnknownMessage } from './etcd-versions.ts';
+import { externalEtcdSecretProblem } from './external-etcd.ts';
 import { planGates } from './gate-plan.ts';
 import type { ComponentObservation } from './gate-plan.ts';
 import type { ClusterMetrics } from './metrics.ts';
@@ -125,6 +127,8 @@ const STEADY_RECHECK_MS = 60 * 60_000;
 const TEARDOWN_RECHECK_MS = 1_000;
 /** While a guard holds a Cluster (PKI missing, etcd data lost): look again this often, in case nothing we watch changes. */
 const BLOCKED_RECHECK_MS = 60_000;
+/** How often the Secret of an external etcd is read again when nothing else brings a reconcile. */
+const EXTERNAL_ETCD_SECRET_RECHECK_MS = 5 * 60_000;
 /** After a status write lost to a newer object, look again this soon (the cache catches up). */
 const STALE_RECHECK_MS = 250;
 
@@ -150,21 +154,6 @@ export async function reconcileCluster(
     await writeStatus(deps, cluster, pausedStatus(cluster.status, generation, now()));
     return;
   }
-  if (resolved.etcd.external) {
-    await writeStatus(
-      deps,
-      cluster,
-      unsupportedStatus(
-        cluster.status,
-        generation,
-        now(),
-        'ExternalEtcdNotSupported',
-        'spec.etcd.external is not supported by this operator yet: remove it to have the operator run etcd',
-      ),
-    );
-    return;
-  }
-
   const names = clusterNames(resolved.namespace, resolved.name);
   const blocked = async (
     reason: string,
@@ -179,13 +168,22 @@ export async function reconcileCluster(
   const uid = cluster.metadata.uid ?? '';
   const nameConflict = (taken: readonly ForeignObject[]) =>
     blocked(NAME_CONFLICT, nameConflictMessage(taken, uid), nameConflictRecheckMs(cluster.status, now()));
+  const external = resolved.etcd.external;
+  if (!external && resolved.etcd.version === undefined)
+    return blocked(ETCD_VERSION_UNKNOWN, etcdVersionUnknownMessage(resolved.version));
+  // The user's Secret has no managed-by label, so no cache holds it: read it each time.
+  const externalEtcdSecret =
+    external && (await getIfExists(deps.client, secretType, names.namespace, external.tlsSecretName));
+  const externalEtcdProblem =
+    external && externalEtcdSecretProblem(names.namespace, external.tlsSecretName, externalEtcdSecret);
+  if (externalEtcdProblem) return blocked(externalEtcdProblem.reason, externalEtcdProblem.message);
   // A Cluster whose name the CRD now refuses (made before the rule) keeps running: the owner checks
   // below hold whichever of two colliding Clusters finds the other's object, never both.
 
   const etcdStatefulSet = deps.caches.statefulSets.getByName(names.namespace, names.etcd);
   // The StatefulSet controller mounts any claim of a member's name: those it is about to use must be ours.
   const firstNewMember = etcdStatefulSet?.spec?.replicas ?? 0;
-  if (firstNewMember < resolved.etcd.replicas) {
+  if (!external && firstNewMember < resolved.etcd.replicas) {
     // Rare (bring-up, a new member, the StatefulSet gone): read the claims rather than keep a cache of every PVC.
     const claimNames = etcdClaimNames(names, resolved.etcd.replicas).slice(firstNewMember);
     const claims = await Promise.all(
@@ -211,6 +209,7 @@ export async function reconcileCluster(
     owner: controllerReference(cluster),
     endpoint,
     pki: undefined,
+    ...(externalEtcdSecret ? { externalEtcdSecret } : {}),
   };
   const components = deps.components ?? controlPlaneComponents;
   const clusterIP = apiServerService?.spec?.clusterIP;
@@ -453,7 +452,7 @@ export async function reconcileCluster(
     : tiered;
   const etcdStatus = nextEtcdStatus(
     cluster.status,
-    rendered.some((r) => r.component.name === 'etcd' && r.status.available),
+    !external && rendered.some((r) => r.component.name === 'etcd' && r.status.available),
     now(),
   );
   const status: ClusterStatus = {
@@ -488,8 +487,10 @@ export async function reconcileCluster(
   const renewalWake = renewal
     ? Math.max(STALE_RECHECK_MS, renewal.getTime() - now().getTime() + 100)
     : Infinity;
+  // A changed Secret of an external etcd is seen only by reading it again.
+  const externalSecretWake = external ? EXTERNAL_ETCD_SECRET_RECHECK_MS : Infinity;
   if (halted || plan.complete)
-    return { requeueAfter: Math.min(STEADY_RECHECK_MS, nodeTierWake, renewalWake) };
+    return { requeueAfter: Math.min(STEADY_RECHECK_MS, nodeTierWake, renewalWake, externalSecretWake) };
   // Look again when the oldest open gate reaches its deadline, in case nothing else changes by then.
   const openSince = (result.status.gates ?? [])
     .filter((g) => !g.completedAt)
@@ -498,6 +499,7 @@ export async function reconcileCluster(
     requeueAfter: Math.min(
       nodeTierWake,
       renewalWake,
+      externalSecretWake,
       Math.max(STALE_RECHECK_MS, Math.min(PROGRESS_RECHECK_MS, ...openSince)),
     ),
   };
@@ -805,25 +807,6 @@ export function pausedStatus(
           'reconciliation is paused: nothing is written until spec.paused is false and the paused annotation is gone',
         observedGeneration: generation,
       },
-      now,
-    ),
-  };
-}
-
-function unsupportedStatus(
-  previous: ClusterStatus | undefined,
-  generation: number,
-  now: Date,
-  reason: string,
-  message: string,
-): ClusterStatus {
-  return {
-    ...previous,
-    observedGeneration: generation,
-    phase: 'Degraded',
-    conditions: setCondition(
-      previous?.conditions,
-      { type: ClusterConditions.Degraded, status: 'True', reason, message, observedGeneration: generation },
       now,
     ),
   };

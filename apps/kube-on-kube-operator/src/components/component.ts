@@ -29,6 +29,11 @@ export interface RenderContext {
   endpoint: Endpoint;
   /** The PKI as Secrets; undefined until it can be made (it needs the apiserver Service's address). */
   pki: PkiMaterial | undefined;
+  /**
+   * With spec.etcd.external: the user's Secret of tlsSecretRef as read in this reconcile, once
+   * checked (external-etcd.ts). The apiserver mounts it and rolls when its content changes.
+   */
+  externalEtcdSecret?: V1Secret;
 }
 
 /** What a component reports about itself. */

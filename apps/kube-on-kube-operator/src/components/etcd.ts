@@ -1,4 +1,7 @@
-/** etcd: a StatefulSet of N members that find each other through the headless Service. */
+/**
+ * etcd: a StatefulSet of N members that find each other through the headless
+ * Service; nothing with spec.etcd.external, whose etcd the user runs.
+ */
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import { ClusterConditions } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
@@ -13,7 +16,7 @@ import {
 } from '../template-hash.ts';
 import { TRUST_BUNDLE_KEY } from '../pki-material.ts';
 import { statefulSetStatus } from '../workload-status.ts';
-import type { ControlPlaneComponent, RenderContext } from './component.ts';
+import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './component.ts';
 import { ownedMetadata, secretsHash } from './component.ts';
 import { httpProbe, secretFiles, spreadOverNodes } from './pod-template.ts';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './services.ts';
@@ -77,7 +80,9 @@ const CLAIM_RETENTION = { whenDeleted: 'Retain', whenScaled: 'Retain' } as const
 
 function render(ctx: RenderContext): V1StatefulSet[] | undefined {
   const { cluster, names, pki } = ctx;
-  if (!pki) return undefined;
+  if (cluster.etcd.external) return [];
+  const version = cluster.etcd.version;
+  if (!pki || !version) return undefined;
   const s = names.secrets;
   const mounted = [s.etcdCA, s.etcdServer, s.etcdPeer];
   const hash = contentHash({ TEMPLATE_VERSION, etcd: cluster.etcd, secrets: secretsHash(pki, mounted) });
@@ -103,7 +108,7 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
           containers: [
             {
               name: 'etcd',
-              image: etcdImage(cluster.etcd.version),
+              image: etcdImage(version),
               command: ['etcd'],
               args: etcdArgs(cluster, names),
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
@@ -161,9 +166,24 @@ export const etcd: ControlPlaneComponent = {
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>
-    statefulSetStatus(
-      observed[0] as V1StatefulSet | undefined,
-      desired[0] as V1StatefulSet,
-      ctx.cluster.etcd.version,
-    ),
+    ctx.cluster.etcd.external
+      ? externalEtcdStatus(ctx.cluster.etcd.external.endpoints)
+      : statefulSetStatus(
+          observed[0] as V1StatefulSet | undefined,
+          desired[0] as V1StatefulSet,
+          ctx.cluster.etcd.version ?? '',
+        ),
 };
+
+/**
+ * An external etcd is taken as given: the operator cannot see its members, and the
+ * apiserver, gated on it, turns Ready only once it reaches it.
+ */
+export function externalEtcdStatus(endpoints: readonly string[]): ComponentStatus {
+  return {
+    available: true,
+    availableAtDesired: true,
+    reason: 'ExternalEtcd',
+    message: `etcd is run outside this operator at ${endpoints.join(', ')}; APIServerAvailable shows whether kube-apiserver reaches it`,
+  };
+}

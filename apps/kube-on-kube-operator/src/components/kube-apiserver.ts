@@ -1,4 +1,8 @@
-/** kube-apiserver: a Deployment behind the apiserver Service, talking to etcd over mutual TLS. */
+/**
+ * kube-apiserver: a Deployment behind the apiserver Service, talking to etcd over mutual TLS: the
+ * Cluster's own etcd with certificates of its etcd CA, or spec.etcd.external's endpoints with the
+ * files of the user's Secret.
+ */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
@@ -11,6 +15,7 @@ import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
 import { etcdClientURLs } from './etcd.ts';
+import type { SecretFile } from './pod-template.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 import { APISERVER_PORT } from './services.ts';
 
@@ -18,6 +23,11 @@ import { APISERVER_PORT } from './services.ts';
 const TEMPLATE_VERSION = 2;
 
 const pki = (file: string) => `${PKI_DIR}/${file}`;
+
+/** Client URLs of the etcd the apiserver stores the biz-cluster in. */
+export function etcdServers(cluster: ResolvedCluster, names: ClusterNames): string[] {
+  return cluster.etcd.external?.endpoints ?? etcdClientURLs(names, cluster.etcd.replicas);
+}
 
 /** The kube-apiserver command line (kubeadm's flags), then featureGates and extraArgs. */
 export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
@@ -33,7 +43,7 @@ export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): st
       ['client-ca-file', pki('ca.crt')],
       ['tls-cert-file', pki('apiserver.crt')],
       ['tls-private-key-file', pki('apiserver.key')],
-      ['etcd-servers', etcdClientURLs(names, cluster.etcd.replicas).join(',')],
+      ['etcd-servers', etcdServers(cluster, names).join(',')],
       ['etcd-cafile', pki('etcd/ca.crt')],
       ['etcd-certfile', pki('apiserver-etcd-client.crt')],
       ['etcd-keyfile', pki('apiserver-etcd-client.key')],
@@ -58,18 +68,34 @@ export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): st
   );
 }
 
+/** The etcd CA and client certificate files: from the Cluster's PKI, or from the user's Secret of an external etcd. */
+function etcdClientFiles(cluster: ResolvedCluster, names: ClusterNames): SecretFile[] {
+  const external = cluster.etcd.external;
+  const s = names.secrets;
+  return external
+    ? [
+        { secret: external.tlsSecretName, key: 'ca.crt', path: 'etcd/ca.crt' },
+        { secret: external.tlsSecretName, key: 'tls.crt', path: 'apiserver-etcd-client.crt' },
+        { secret: external.tlsSecretName, key: 'tls.key', path: 'apiserver-etcd-client.key' },
+      ]
+    : [
+        { secret: s.etcdCA, key: TRUST_BUNDLE_KEY, path: 'etcd/ca.crt' },
+        { secret: s.apiServerEtcdClient, key: 'tls.crt', path: 'apiserver-etcd-client.crt' },
+        { secret: s.apiServerEtcdClient, key: 'tls.key', path: 'apiserver-etcd-client.key' },
+      ];
+}
+
 function render(ctx: RenderContext): V1Deployment[] | undefined {
-  const { cluster, names, pki: material } = ctx;
-  if (!material) return undefined;
+  const { cluster, names, pki: material, externalEtcdSecret } = ctx;
+  const external = cluster.etcd.external;
+  if (!material || (external && !externalEtcdSecret)) return undefined;
   const s = names.secrets;
   const files = [
     // Trust bundles: old and new CA while a CA rotation is under way.
     { secret: s.ca, key: TRUST_BUNDLE_KEY, path: 'ca.crt' },
     { secret: s.apiServerServing, key: 'tls.crt', path: 'apiserver.crt' },
     { secret: s.apiServerServing, key: 'tls.key', path: 'apiserver.key' },
-    { secret: s.etcdCA, key: TRUST_BUNDLE_KEY, path: 'etcd/ca.crt' },
-    { secret: s.apiServerEtcdClient, key: 'tls.crt', path: 'apiserver-etcd-client.crt' },
-    { secret: s.apiServerEtcdClient, key: 'tls.key', path: 'apiserver-etcd-client.key' },
+    ...etcdClientFiles(cluster, names),
     { secret: s.apiServerKubeletClient, key: 'tls.crt', path: 'apiserver-kubelet-client.crt' },
     { secret: s.apiServerKubeletClient, key: 'tls.key', path: 'apiserver-kubelet-client.key' },
     { secret: s.frontProxyCA, key: TRUST_BUNDLE_KEY, path: 'front-proxy-ca.crt' },
@@ -79,13 +105,24 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
     { secret: s.serviceAccount, key: 'sa.pub', path: 'sa.pub' },
   ];
   const { service: _service, ...settings } = cluster.apiServer;
+  const pkiSecrets = [...new Set(files.map((f) => f.secret))].filter(
+    (name) => name !== external?.tlsSecretName,
+  );
   const hash = contentHash({
     TEMPLATE_VERSION,
     version: cluster.version,
     settings,
     network: cluster.network,
-    etcdReplicas: cluster.etcd.replicas,
-    secrets: secretsHash(material, [...new Set(files.map((f) => f.secret))]),
+    // The etcd it dials: a change of the user's Secret rolls the apiservers like a reissued certificate.
+    ...(external
+      ? {
+          externalEtcd: {
+            endpoints: external.endpoints,
+            secret: contentHash(externalEtcdSecret?.data ?? {}),
+          },
+        }
+      : { etcdReplicas: cluster.etcd.replicas }),
+    secrets: secretsHash(material, pkiSecrets),
   });
   return [
     controlPlaneDeployment(ctx, {

@@ -69,12 +69,14 @@ export function renderNetworkPolicies(ctx: RenderContext): NetworkPolicy[] {
   const podsOf = (component: ComponentLabel): V1NetworkPolicyPeer => ({
     podSelector: { matchLabels: selectorLabels(names.cluster, component) },
   });
+  const etcdPolicy = policy(ctx, names.etcd, 'etcd', [
+    { from: [podsOf('kube-apiserver'), podsOf('etcd')], ports: tcp('client') },
+    { from: [podsOf('etcd')], ports: tcp('peer') },
+    { from: [monitoring], ports: tcp('metrics') },
+  ]);
   const policies = [
-    policy(ctx, names.etcd, 'etcd', [
-      { from: [podsOf('kube-apiserver'), podsOf('etcd')], ports: tcp('client') },
-      { from: [podsOf('etcd')], ports: tcp('peer') },
-      { from: [monitoring], ports: tcp('metrics') },
-    ]),
+    // An external etcd has no pods here to guard.
+    ...(ctx.cluster.etcd.external ? [] : [etcdPolicy]),
     policy(ctx, names.apiServer, 'kube-apiserver', [{ ports: tcp('https') }]),
     policy(ctx, names.controllerManager, 'kube-controller-manager', [
       { from: [monitoring], ports: tcp('https') },

@@ -1,4 +1,4 @@
-/** The Services: etcd peers (headless) and clients, and the apiserver endpoint. */
+/** The Services: etcd peers (headless) and clients (not for an external etcd), and the apiserver endpoint. */
 import type { V1Service } from '@kubernetes/client-node';
 import { selectorLabels } from '../names.ts';
 import { contentHash, templateHashDiffers, withTemplateHash } from '../template-hash.ts';
@@ -23,7 +23,7 @@ function render(ctx: RenderContext): V1Service[] {
     { name: 'client', port: ETCD_CLIENT_PORT, targetPort: 'client' },
     { name: 'peer', port: ETCD_PEER_PORT, targetPort: 'peer' },
   ];
-  const services: V1Service[] = [
+  const etcdServices: V1Service[] = [
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -46,6 +46,9 @@ function render(ctx: RenderContext): V1Service[] {
         ports: [etcdPorts[0] ?? { port: ETCD_CLIENT_PORT }],
       },
     },
+  ];
+  const services: V1Service[] = [
+    ...(cluster.etcd.external ? [] : etcdServices),
     {
       apiVersion: 'v1',
       kind: 'Service',
