@@ -49,8 +49,11 @@ export interface RealBoot {
   kubectlWith(kubeconfig: string, ...args: string[]): string;
   /** The tail of every container log the runtime wrote, for a failure message. */
   containerLogs(): string;
-  /** Creates Cluster `name` with one member of each control-plane component, etcd on the `local` volume. */
-  createCluster(name: string): Promise<void>;
+  /**
+   * Creates Cluster `name` with one member of each control-plane component, etcd on the `local`
+   * volume; `spec` replaces top-level fields of that spec (e.g. `etcd`).
+   */
+  createCluster(name: string, spec?: Record<string, unknown>): Promise<void>;
   getCluster(name: string): Promise<ClusterView>;
   podsOf(component: string): Promise<V1Pod[]>;
   /** The Ready pod of `component`, other than `except`; fails with the runtime's and the containers' logs. */
@@ -158,7 +161,7 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
       podsOf,
       stop,
 
-      async createCluster(name) {
+      async createCluster(name, spec = {}) {
         await clusters.createNamespacedCustomObject({
           ...clusterType,
           body: {
@@ -175,6 +178,7 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
               },
               // No node-operator image runs here; the admin kubeconfig's binding is installed without it.
               nodeOperator: { enabled: false },
+              ...spec,
             },
           },
         });
