@@ -24,6 +24,13 @@ export {
   progressDeadlineAt,
   PROGRESS_DEADLINE_EXCEEDED,
 } from './progress-deadline.ts';
+export {
+  applyDrainTimeout,
+  drainDeadlineAt,
+  DRAIN_TIMEOUT,
+  isPastDrainTimeout,
+  type DrainTimeoutView,
+} from './drain-timeout.ts';
 export { resolveMaxUnavailable } from './budget.ts';
 export { matchesSelector, type LabelSelector, type LabelSelectorRequirement } from './label-selector.ts';
 export { orderMachines } from './ordering.ts';

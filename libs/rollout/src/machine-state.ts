@@ -34,9 +34,25 @@ export interface MachineState {
   cordonedByRollout?: boolean;
   /**
    * Every pod that had to leave is gone since the current cordon (Machine condition Drained; the
-   * caller clears it on uncordon, and decides when a drain that times out counts as done). Default false.
+   * caller clears it on uncordon). Default false.
    */
   drained?: boolean;
+  /**
+   * When the rollout cordoned it to drain it (the caller records it with the cordon); the drain
+   * timeout counts from here. Without it no drain timeout runs.
+   */
+  drainStartedAt?: EpochMillis;
+  /**
+   * What the drain still waits for, in the drainer's words (e.g. "waiting for shop/db-0 (eviction
+   * refused: …)"); quoted when the drain times out.
+   */
+  drainBlocker?: string;
+  /**
+   * The pool's health gates its Node does not meet, e.g. `["KernelDeadlock=False"]` (a missing
+   * condition does not meet its gate). While any is unmet the machine is not healthy at any revision,
+   * so it is unavailable, just like a Node that is not Ready. Default: none.
+   */
+  unmetHealthGates?: readonly string[];
   /** A remediation is working on the machine: it counts as unavailable and the rollout leaves it alone. Default false. */
   underRemediation?: boolean;
   /** Moving this machine to the target revision needs a drain first (disruptionPolicy Drain or Reboot). */
@@ -60,13 +76,14 @@ export interface MachineState {
 }
 
 /**
- * Unavailable in the design's sense: Node NotReady or missing, cordoned, not
- * healthy at its current revision, or under remediation. It counts against the
- * pool's budget whatever the cause.
+ * Unavailable in the design's sense: Node NotReady or missing, a health gate
+ * unmet, cordoned, not healthy at its current revision, or under remediation.
+ * It counts against the pool's budget whatever the cause.
  */
 export function isUnavailable(machine: MachineState): boolean {
   return (
     !machine.ready ||
+    failsHealthGate(machine) ||
     machine.cordoned ||
     machine.failedRevision !== undefined ||
     machine.underRemediation === true
@@ -87,12 +104,21 @@ export function occupiesBudget(machine: MachineState): boolean {
   return isUnavailable(machine) || isConverging(machine);
 }
 
-/** Runs `revision`, Ready, with no failure and no remediation. A cordon does not matter here. */
+/** Its Node does not meet one of the pool's health gates. */
+export function failsHealthGate(machine: MachineState): boolean {
+  return machine.unmetHealthGates !== undefined && machine.unmetHealthGates.length > 0;
+}
+
+/**
+ * Runs `revision`, Ready, meeting every health gate, with no failure and no remediation. A cordon
+ * does not matter here.
+ */
 export function isHealthyAt(machine: MachineState, revision: string | undefined): boolean {
   return (
     revision !== undefined &&
     machine.currentRevision === revision &&
     machine.ready &&
+    !failsHealthGate(machine) &&
     machine.failedRevision === undefined &&
     machine.underRemediation !== true
   );

@@ -32,6 +32,8 @@ export function describeFailure(machine: MachineState): string {
 export function describeUnavailability(machine: MachineState): string {
   const reasons: string[] = [];
   if (!machine.ready) reasons.push('NotReady');
+  if (machine.unmetHealthGates && machine.unmetHealthGates.length > 0)
+    reasons.push(`health gate ${machine.unmetHealthGates.join(', ')} not met`);
   if (machine.failedRevision !== undefined) reasons.push(`failed at revision ${machine.failedRevision}`);
   if (machine.underRemediation) reasons.push('under remediation');
   if (machine.cordoned) reasons.push(machine.cordonedByRollout ? 'cordoned for the rollout' : 'cordoned');

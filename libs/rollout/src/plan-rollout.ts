@@ -8,6 +8,7 @@ import {
   machinesCount,
 } from './messages.ts';
 import { orderMachines } from './ordering.ts';
+import { applyDrainTimeout } from './drain-timeout.ts';
 import { applyProgressDeadline } from './progress-deadline.ts';
 import { machinesToRollBack } from './rollback.ts';
 import type { FailedMachine, RolloutInput, RolloutPause, RolloutPlan } from './rollout-plan.ts';
@@ -46,9 +47,11 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   }
 
   const { spec, targetRevision: target } = input;
-  // From here on a machine past its progress deadline is failed at the target, like a failing health check.
+  // From here on a machine past its progress deadline is failed at the target, like a failing health check,
+  // and so is one whose drain for the target has outlasted the drain timeout.
   const deadline = applyProgressDeadline(input.machines, target, spec.progressDeadlineSeconds, input.now);
-  const machines = deadline.machines;
+  const drainTimeout = applyDrainTimeout(deadline.machines, target, spec.drainTimeoutSeconds, input.now);
+  const machines = drainTimeout.machines;
   const counts = countMachines(machines, target);
   const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, machines.length);
   const ordered = orderMachines(machines, spec.order ?? []);
@@ -74,6 +77,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
       `at ${waves[position.openWave]?.label ?? 'no wave'}, ${counts.updatedMachines}/${counts.machines} machines updated, ` +
       `${counts.unavailableMachines} unavailable (maxUnavailable ${maxUnavailable})`,
     failedAtTarget,
+    drainTimedOut: drainTimeout.timedOut,
     failures:
       `${machinesCount(failedAtTarget.length)} failed at revision ${target} (maxFailed ${maxFailed}): ` +
       listDescribed(failedAtTarget, describeFailure),
@@ -88,7 +92,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
       : failureBudgetSpent
         ? planFailureStop(context)
         : planProgress(context);
-  return wakeAtDeadline(planned, deadline.nextDeadline);
+  return wakeAtDeadline(wakeAtDeadline(planned, deadline.nextDeadline), drainTimeout.nextDeadline);
 }
 
 function failedMachine(machine: MachineState, target: string): FailedMachine {
@@ -100,7 +104,7 @@ function failedMachine(machine: MachineState, target: string): FailedMachine {
   };
 }
 
-/** Look again when the next progress deadline passes, so a stuck machine fails on time. */
+/** Look again when the next progress deadline or drain timeout passes, so a stuck machine fails on time. */
 function wakeAtDeadline(plan: RolloutPlan, nextDeadline: number | undefined): RolloutPlan {
   if (nextDeadline !== undefined && (plan.wakeAt === undefined || nextDeadline < plan.wakeAt))
     plan.wakeAt = nextDeadline;
@@ -121,13 +125,15 @@ interface PlanContext {
   /** Where the rollout stands, for messages. */
   progress: string;
   failedAtTarget: readonly MachineState[];
+  /** Machines failed because their drain for the target timed out, each as observed (healthy where it is). */
+  drainTimedOut: ReadonlyMap<string, MachineState>;
   /** The failures at the target and the limit that judges them, for messages. */
   failures: string;
 }
 
 /** `spec.paused`: start nothing, roll nothing back; only let finished machines back into service. */
-function planPaused({ plan, ordered, pool, progress }: PlanContext): RolloutPlan {
-  releaseRolloutCordons(plan, ordered, () => false);
+function planPaused({ plan, ordered, pool, progress, drainTimedOut }: PlanContext): RolloutPlan {
+  releaseRolloutCordons(plan, ordered, () => false, drainTimedOut);
   return paused(plan, {
     reason: 'Paused',
     message: `${pool} paused (spec.paused): ${progress}; set spec.paused to false to continue`,
@@ -135,11 +141,12 @@ function planPaused({ plan, ordered, pool, progress }: PlanContext): RolloutPlan
 }
 
 /** Send failed and unfinished machines back to the last good revision, now and on every later step. */
-function planRollback({ input, plan, ordered, pool, failures }: PlanContext): RolloutPlan {
+function planRollback({ input, plan, ordered, pool, failures, drainTimedOut }: PlanContext): RolloutPlan {
   const target = input.targetRevision;
   const lastGood = input.lastGoodRevision;
   plan.rolledBack = true;
-  releaseRolloutCordons(plan, ordered, () => false);
+  // A machine whose drain timed out was never told the target: giving its cordon back is all it needs.
+  releaseRolloutCordons(plan, ordered, () => false, drainTimedOut);
   const cause = input.rolledBack ? 'was rolled back' : `rolled back: ${failures}`;
   const fix = 'change the pool template to roll out a fixed revision';
   if (lastGood === undefined || lastGood === target) {
@@ -160,8 +167,11 @@ function planRollback({ input, plan, ordered, pool, failures }: PlanContext): Ro
 }
 
 /** Too many failures and no rollback: stop, and say who failed, which limit decided it and what can be done. */
-function planFailureStop({ input, plan, ordered, pool, failures }: PlanContext): RolloutPlan {
-  releaseRolloutCordons(plan, ordered, () => false);
+function planFailureStop({ input, plan, ordered, pool, failures, drainTimedOut }: PlanContext): RolloutPlan {
+  // A machine whose drain timed out stays cordoned and its drain goes on: given back, it would no longer
+  // count as failed and the pool would start it again. Once its pods have left it is no longer failed.
+  releaseRolloutCordons(plan, ordered, (machine) => drainTimedOut.has(machine.name), drainTimedOut);
+  for (const machine of ordered) if (drainTimedOut.has(machine.name)) plan.drain.push(machine.name);
   const noRollback = input.spec.autoRollback
     ? '; autoRollback is on but there is no earlier good revision to return to'
     : '';
@@ -179,7 +189,7 @@ function planProgress(context: PlanContext): RolloutPlan {
   // Cordoned by the rollout but not yet told the target: it is being drained for the target.
   const isDrainingForTarget = (machine: MachineState): boolean =>
     machine.cordonedByRollout === true && machine.desiredRevision !== target && isInOpenWave(machine);
-  releaseRolloutCordons(plan, ordered, isDrainingForTarget);
+  releaseRolloutCordons(plan, ordered, isDrainingForTarget, context.drainTimedOut);
 
   const budget = new DisruptionBudget(plan.maxUnavailable, ordered);
   const starting: string[] = [];
@@ -265,10 +275,13 @@ function releaseRolloutCordons(
   plan: RolloutPlan,
   ordered: readonly MachineState[],
   isDrainingForTarget: (machine: MachineState) => boolean,
+  drainTimedOut: ReadonlyMap<string, MachineState>,
 ): void {
   for (const machine of ordered) {
     if (!machine.cordonedByRollout || isDrainingForTarget(machine)) continue;
-    if (isHealthyAt(machine, machine.desiredRevision ?? machine.currentRevision)) {
+    // Only its drain failed: judge its health as observed.
+    const observed = drainTimedOut.get(machine.name) ?? machine;
+    if (isHealthyAt(observed, observed.desiredRevision ?? observed.currentRevision)) {
       plan.uncordon.push(machine.name);
     }
   }

@@ -70,6 +70,12 @@ export interface RolloutSpec {
    * deadline (the node-operator passes the NodePool's, 600 unless set).
    */
   progressDeadlineSeconds?: number;
+  /**
+   * Seconds the rollout's drain of a machine may take (counted from its `drainStartedAt`); after that
+   * it counts as failed at the target, against `maxFailed`, while the drain goes on. Default: no
+   * timeout (the node-operator passes the NodePool's `drain.timeoutSeconds`, 600 unless set).
+   */
+  drainTimeoutSeconds?: number;
 }
 
 export const DEFAULT_MAX_UNAVAILABLE = 1;
@@ -108,6 +114,12 @@ export function rolloutSpecProblems(spec: RolloutSpec): string[] {
     problems.push(
       `rollout.progressDeadlineSeconds must be more than 0 seconds, got ${spec.progressDeadlineSeconds}`,
     );
+  }
+  if (
+    spec.drainTimeoutSeconds !== undefined &&
+    !(spec.drainTimeoutSeconds > 0 && Number.isFinite(spec.drainTimeoutSeconds))
+  ) {
+    problems.push(`drain.timeoutSeconds must be more than 0 seconds, got ${spec.drainTimeoutSeconds}`);
   }
   (spec.waves ?? []).forEach((wave, index) =>
     problems.push(...waveProblems(wave, `rollout.waves[${index}]`)),
