@@ -17,6 +17,7 @@ export {
   COMPONENT_STATES,
 } from './machine.ts';
 export {
+  type HealthGate,
   type NodePool,
   type NodePoolSpec,
   type NodePoolStatus,

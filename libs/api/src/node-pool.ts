@@ -6,12 +6,14 @@ import { cel } from './cel-rule.ts';
 import {
   componentName,
   components,
+  CONDITION_TYPE_PATTERN,
   conditions,
   files,
   hostPath,
   labelKey,
   labels,
   labelSelector,
+  matchesRule,
   observedGeneration,
   Taint,
 } from './common-schemas.ts';
@@ -90,6 +92,32 @@ export const DisruptionPolicy = s.object(
   },
 );
 
+const readyIsImplicitRule = cel<{ type: string }>({
+  rule: "self.type != 'Ready'",
+  message: 'Ready True is always required; list other Node conditions',
+  fieldPath: '.type',
+  check: (self) => self.type !== 'Ready',
+});
+
+export const HealthGate = s.object(
+  'A Node condition and the status it must have.',
+  {
+    type: s.string('Node condition type, e.g. KernelDeadlock.', {
+      maxLength: 316,
+      minLength: 1,
+      rules: [
+        matchesRule(
+          CONDITION_TYPE_PATTERN,
+          "condition type must be a name like KernelDeadlock (letters, digits, '-', '_' and '.'), optionally after a DNS-subdomain prefix and '/'",
+        ),
+      ],
+    }),
+    status: s.stringEnum('The status the condition must have.', ['True', 'False']),
+  },
+  { rules: [readyIsImplicitRule] },
+);
+export type HealthGate = Static<typeof HealthGate>;
+
 export const NodePoolRollout = s.object(
   'How a new revision reaches the machines.',
   {
@@ -141,6 +169,14 @@ export const NodePoolRollout = s.object(
         { minimum: 1, maximum: 604800, default: 600 },
       ),
     ),
+    healthGates: s.optional(
+      s.mapList(
+        "Node conditions a machine must show, besides Ready True, to count as healthy, e.g. {type: KernelDeadlock, status: \"False\"} from node-problem-detector; a condition the Node does not have is not met. While a gate is unmet the machine counts as unavailable (it takes a place in maxUnavailable) and, at the new revision, not as done: it keeps its rollout cordon, and once progressDeadlineSeconds have passed since it was told the revision it counts as failed there, the pool's conditions naming the gate and the Node condition's reason and message.",
+        HealthGate,
+        ['type'],
+        { maxItems: 16 },
+      ),
+    ),
     order: s.optional(
       s.object('The order machines are picked in within a wave.', {
         labelKeys: s.list(
@@ -159,7 +195,7 @@ export const NodePoolDrain = s.object(
   {
     timeoutSeconds: s.optional(
       s.integer(
-        "After this many seconds of draining, the machine's Drained condition says DrainTimeout and a Warning Event names the pods still blocking; the drain goes on (kok never forces an eviction). 0: no timeout. At most 604800 (a week). Default 600.",
+        "Seconds a rollout's drain of a machine may take, counted from the rollout's cordon. After that the machine counts as failed at the new revision against rollout.maxFailed (the pool pauses, or rolls back with autoRollback), its Drained condition says DrainTimeout and a Warning Event names the pods still blocking. The drain goes on (kok never forces an eviction) while the rollout or the failure pause lasts, and once the pods have left the machine is no longer failed and gets the revision; a rollback or spec.paused instead lifts its cordon, as it was never changed. 0: no timeout. At most 604800 (a week). Default 600.",
         { minimum: 0, maximum: 604800, default: 600 },
       ),
     ),

@@ -237,6 +237,18 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     message: 'should be greater than or equal to 0',
   }),
   invalid(
+    'pool health gate on Ready',
+    'NodePool',
+    (s) => (s.rollout.healthGates = [{ type: 'Ready', status: 'True' }]),
+    { field: 'spec.rollout.healthGates[0].type', message: 'Ready True is always required' },
+  ),
+  invalid(
+    'pool health gate wants an Unknown condition',
+    'NodePool',
+    (s) => (s.rollout.healthGates = [{ type: 'KernelDeadlock', status: 'Unknown' }]),
+    { field: 'spec.rollout.healthGates[0].status', message: 'Unsupported value: "Unknown"' },
+  ),
+  invalid(
     'pool template file path is relative',
     'NodePool',
     (s) => (s.template.files[0].path = 'kubelet.yaml'),
