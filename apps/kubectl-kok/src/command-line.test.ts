@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from './cli-errors.ts';
 import { helpText, parseCommandLine, tokenTtlSeconds, VERBS } from './command-line.ts';
 
-const base = { allNamespaces: false, watch: false, resume: false };
+const base = { allNamespaces: false, all: false, watch: false, resume: false };
 
 describe('parseCommandLine', () => {
   it.each([
@@ -21,6 +21,26 @@ describe('parseCommandLine', () => {
       },
     ],
     [['kcl', 'kubeconfig', 'prod'], { kind: 'run', verb: 'cluster kubeconfig', name: 'prod', flags: base }],
+    [
+      ['cluster', 'backup', 'prod', '-n', 'fleet'],
+      { kind: 'run', verb: 'cluster backup', name: 'prod', flags: { ...base, namespace: 'fleet' } },
+    ],
+    [
+      ['cluster', 'backup', '--all', '-n', 'fleet'],
+      { kind: 'run', verb: 'cluster backup', flags: { ...base, all: true, namespace: 'fleet' } },
+    ],
+    [
+      ['clusters', 'backup', '-A'],
+      { kind: 'run', verb: 'cluster backup', flags: { ...base, allNamespaces: true } },
+    ],
+    [
+      ['cluster', 'restore', '-f', 'backup.yaml'],
+      { kind: 'run', verb: 'cluster restore', flags: { ...base, filename: 'backup.yaml' } },
+    ],
+    [
+      ['cluster', 'restore', '--filename=-', '--context', 'meta'],
+      { kind: 'run', verb: 'cluster restore', flags: { ...base, filename: '-', context: 'meta' } },
+    ],
     [
       ['nodepool', 'status', 'workers', '-w'],
       { kind: 'run', verb: 'nodepool status', name: 'workers', flags: { ...base, watch: true } },
@@ -107,6 +127,25 @@ describe('parseCommandLine', () => {
       ['machine', 'bootstrap', 'x', '-o', 'wide'],
       '-o wide is not supported by machine bootstrap: use json or yaml',
     ],
+    [
+      ['cluster', 'backup'],
+      'cluster backup needs a NAME: kubectl kok cluster backup <name> (or --all for every Cluster of the namespace)',
+    ],
+    [['cluster', 'backup', 'prod', '--all'], 'cluster backup takes a NAME or --all/-A, not both'],
+    [['cluster', 'backup', 'prod', '-A'], 'cluster backup takes a NAME or --all/-A, not both'],
+    [
+      ['cluster', 'backup', '--all', '-A', '-n', 'x'],
+      'use either -A/--all-namespaces or -n/--namespace, not both',
+    ],
+    [['cluster', 'backup', 'prod', '-o', 'yaml'], '-o does not apply to cluster backup'],
+    [['cluster', 'get', 'prod', '--all'], '--all does not apply to cluster get'],
+    [['cluster', 'restore'], 'cluster restore needs -f FILE: the output of kubectl kok cluster backup'],
+    [['cluster', 'restore', 'prod', '-f', 'x'], 'cluster restore takes no arguments; unexpected: prod'],
+    [
+      ['cluster', 'restore', '-f', 'x', '-n', 'fleet'],
+      'cluster restore puts every object back in the namespace the file names',
+    ],
+    [['cluster', 'list', '-f', 'x'], '--filename does not apply to cluster list'],
     [['cluster', 'list', '--frobnicate'], "Unknown option '--frobnicate'"],
     [['cluster', 'list', '--context'], "Option '--context <value>' argument missing"],
   ])('%j is refused: %s', (argv, message) => {

@@ -21,8 +21,12 @@ export interface GlobalFlags {
 }
 
 export interface CommandFlags extends GlobalFlags {
-  /** cluster list: every namespace. Default false. */
+  /** cluster list, cluster backup: every namespace. Default false. */
   allNamespaces: boolean;
+  /** cluster backup: every Cluster of the namespace instead of one NAME. Default false. */
+  all: boolean;
+  /** cluster restore: the backup file to read, `-` for stdin. Required there. */
+  filename?: string;
   /** nodepool status: redraw on every change until interrupted. Default false. */
   watch: boolean;
   /** nodepool rollback: the revision to go back to. Default: status.currentRevision, the last good one. */
@@ -37,6 +41,8 @@ export type Verb =
   | 'cluster list'
   | 'cluster get'
   | 'cluster kubeconfig'
+  | 'cluster backup'
+  | 'cluster restore'
   | 'nodepool status'
   | 'nodepool pause'
   | 'nodepool resume'
@@ -49,7 +55,7 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'run'; verb: Verb; name?: string; flags: CommandFlags };
 
-type VerbFlag = 'all-namespaces' | 'watch' | 'to-revision' | 'resume' | 'ttl';
+type VerbFlag = 'all-namespaces' | 'all' | 'filename' | 'watch' | 'to-revision' | 'resume' | 'ttl';
 
 interface VerbSpec {
   /** Takes a NAME argument. */
@@ -79,6 +85,20 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
     flags: [],
     outputs: [],
     summary: "Print the Cluster's admin kubeconfig (from status.kubeconfigSecretRef)",
+  },
+  'cluster backup': {
+    takesName: true,
+    flags: ['all', 'all-namespaces'],
+    outputs: [],
+    summary:
+      'Print the Cluster (--all: every one) and its PKI Secrets as YAML to restore from; holds private keys',
+  },
+  'cluster restore': {
+    takesName: false,
+    flags: ['filename'],
+    outputs: [],
+    summary:
+      'Create the Clusters and Secrets of a backup (-f FILE) that are missing; the operator adopts them',
   },
   'nodepool status': {
     takesName: true,
@@ -137,6 +157,8 @@ const OPTIONS = {
   namespace: { type: 'string', short: 'n' },
   output: { type: 'string', short: 'o' },
   'all-namespaces': { type: 'boolean', short: 'A' },
+  all: { type: 'boolean' },
+  filename: { type: 'string', short: 'f' },
   watch: { type: 'boolean', short: 'w' },
   'to-revision': { type: 'string' },
   resume: { type: 'boolean' },
@@ -176,20 +198,46 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const spec = VERBS[verb];
 
   const [name, ...extra] = rest;
-  if (spec.takesName && name === undefined)
-    throw new UsageError(`${verb} needs a NAME: kubectl kok ${verb} <name>`);
+  // cluster backup: a NAME, or every Cluster of the namespace (--all) or of all of them (-A).
+  const everyCluster =
+    spec.flags.includes('all') && (values.all === true || values['all-namespaces'] === true);
+  if (everyCluster && name !== undefined) throw new UsageError(`${verb} takes a NAME or --all/-A, not both`);
+  if (spec.takesName && name === undefined && !everyCluster)
+    throw new UsageError(
+      `${verb} needs a NAME: kubectl kok ${verb} <name>` +
+        (spec.flags.includes('all') ? ` (or --all for every Cluster of the namespace)` : ''),
+    );
   const unexpected = spec.takesName ? extra : rest;
   if (unexpected.length > 0)
     throw new UsageError(
       `${verb} takes ${spec.takesName ? 'one NAME' : 'no arguments'}; unexpected: ${unexpected.join(' ')}`,
     );
 
-  for (const flag of ['all-namespaces', 'watch', 'to-revision', 'resume', 'ttl'] as const) {
+  for (const flag of [
+    'all-namespaces',
+    'all',
+    'filename',
+    'watch',
+    'to-revision',
+    'resume',
+    'ttl',
+  ] as const) {
     if (values[flag] !== undefined && !spec.flags.includes(flag))
       throw new UsageError(`--${flag} does not apply to ${verb}`);
   }
+  if (verb === 'cluster restore') {
+    if (values.filename === undefined)
+      throw new UsageError(
+        'cluster restore needs -f FILE: the output of kubectl kok cluster backup (- reads stdin)',
+      );
+    if (values.namespace !== undefined)
+      throw new UsageError(
+        'cluster restore puts every object back in the namespace the file names; leave out -n',
+      );
+  }
   const flags: CommandFlags = {
     allNamespaces: values['all-namespaces'] === true,
+    all: values.all === true,
     watch: values.watch === true,
     resume: values.resume === true,
   };
@@ -210,8 +258,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values.context !== undefined) flags.context = values.context;
   if (values.namespace !== undefined) flags.namespace = values.namespace;
   if (values['to-revision'] !== undefined) flags.toRevision = values['to-revision'];
+  if (values.filename !== undefined) flags.filename = values.filename;
   if (values.ttl !== undefined) flags.ttlSeconds = tokenTtlSeconds(values.ttl);
-  return spec.takesName ? { kind: 'run', verb, name: name as string, flags } : { kind: 'run', verb, flags };
+  return spec.takesName && name !== undefined
+    ? { kind: 'run', verb, name, flags }
+    : { kind: 'run', verb, flags };
 }
 
 /** The fewest seconds a bootstrap token may live (@kok/pki createBootstrapToken). */
@@ -253,7 +304,9 @@ Flags:
       --kubeconfig <path>   kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
       --context <name>      kubeconfig context (default: its current-context)
   -n, --namespace <ns>      namespace of Clusters (default: the context's, else "default")
-  -A, --all-namespaces      cluster list: every namespace
+  -A, --all-namespaces      cluster list, cluster backup: every namespace
+      --all                 cluster backup: every Cluster of the namespace
+  -f, --filename <file>     cluster restore: the backup to restore (- for stdin)
   -o, --output <format>     json, yaml, or wide (cluster list)
   -w, --watch               nodepool status: redraw on every change, until Ctrl-C
       --to-revision <rev>   nodepool rollback: go back to this revision instead of the last good one

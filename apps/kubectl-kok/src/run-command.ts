@@ -4,6 +4,7 @@
  * second of start-up).
  */
 import type { CommandFlags, Verb } from './command-line.ts';
+import { clusterBackupCommand, clusterRestoreCommand } from './commands/cluster-backup-commands.ts';
 import { clusterGet, clusterKubeconfig, clusterList } from './commands/cluster-commands.ts';
 import type { CommandIo } from './commands/io.ts';
 import { machineBootstrapCommand, machineDescribe } from './commands/machine-commands.ts';
@@ -31,6 +32,10 @@ export async function runCommand(
         return await clusterGet(connection, name, flags, io);
       case 'cluster kubeconfig':
         return await clusterKubeconfig(connection, name, io);
+      case 'cluster backup':
+        return await clusterBackupCommand(connection, name, flags, io);
+      case 'cluster restore':
+        return await clusterRestoreCommand(connection, flags, io);
       case 'nodepool status':
         return flags.watch
           ? await watchNodePoolStatus(connection, name, io)

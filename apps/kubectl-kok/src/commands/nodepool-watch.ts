@@ -29,7 +29,12 @@ export async function watchNodePoolStatus(
 ): Promise<void> {
   // The first frame comes from plain reads, so a missing pool or CRD is reported at once and clearly.
   const first = captureOutput(io);
-  await nodePoolStatus(connection, name, { allNamespaces: false, watch: false, resume: false }, first.io);
+  await nodePoolStatus(
+    connection,
+    name,
+    { allNamespaces: false, all: false, watch: false, resume: false },
+    first.io,
+  );
   let last = first.text();
   io.stdout(io.isTty ? CLEAR_SCREEN + last : last);
 

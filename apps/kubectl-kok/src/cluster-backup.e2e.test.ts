@@ -1,0 +1,200 @@
+/**
+ * Backup and restore of a meta-cluster's Cluster, for real: the
+ * kube-on-kube-operator boots a Cluster on the local pod runtime (real etcd,
+ * kube-apiserver, controller-manager and scheduler); `kubectl kok cluster
+ * backup` saves it; the Cluster and its Secrets then vanish from the
+ * meta-cluster the way a lost meta-cluster loses them (no teardown by the
+ * operator: its etcd volume stays, as volumes outside the meta-cluster would);
+ * `kubectl kok cluster restore` puts them back, the operator adopts the
+ * Secrets, and the biz apiserver comes back under the same CA, answering the
+ * admin kubeconfig saved before the loss, with its data.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRealBoot } from '@kok/pod-runtime/real-boot';
+import type { RealBoot } from '@kok/pod-runtime/real-boot';
+import { eventually } from '@kok/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kok } from './test-support/plugin-process.ts';
+
+const namespace = 'restore';
+const clusterName = 'prod';
+const clusterLabel = `clusters.kok.dev/cluster=${clusterName}`;
+
+interface ClusterJson {
+  metadata: { uid: string; deletionTimestamp?: string };
+  status?: {
+    phase?: string;
+    pki?: { caSHA256?: string; serviceAccountKeySHA256?: string };
+    conditions?: { type: string; status: string }[];
+  };
+}
+interface SecretJson {
+  metadata: { ownerReferences?: { uid: string; controller?: boolean }[] };
+}
+
+let boot: RealBoot;
+
+beforeAll(async () => {
+  boot = await startRealBoot({ namespace, workDirPrefix: 'kok-backup-restore-' });
+}, 240_000);
+
+afterAll(async () => {
+  await boot?.stop();
+});
+
+const kubectlJson = <T>(...args: string[]): T => JSON.parse(boot.kubectl(...args, '-o', 'json')) as T;
+const getCluster = () => kubectlJson<ClusterJson>('get', 'cluster', clusterName, '-n', namespace);
+const clusterExists = () => boot.kubectl('get', 'clusters', '-n', namespace, '-o', 'name').trim() !== '';
+const plugin = (...args: string[]) => kok([...args, '--kubeconfig', boot.controlPlane.kubeconfigPath]);
+const ready = (what: string) =>
+  eventually(
+    what,
+    async () => {
+      try {
+        return getCluster().status?.phase === 'Ready';
+      } catch {
+        return false;
+      }
+    },
+    180_000,
+    250,
+  );
+
+/** A copy of kubeconfig `path` that dials `ip`, keeping its port and TLS server name. */
+function retarget(path: string, ip: string, file: string): string {
+  const config = JSON.parse(readFileSync(path, 'utf8')) as {
+    clusters: { cluster: Record<string, string> }[];
+  };
+  for (const entry of config.clusters) {
+    const port = new URL(entry.cluster['server'] ?? '').port;
+    entry.cluster['server'] = `https://${ip}:${port}`;
+  }
+  const target = join(boot.workDir, file);
+  writeFileSync(target, JSON.stringify(config));
+  return target;
+}
+
+// An apiserver may be mid-restart: a request gives up soon and the caller asks again.
+const bizKubectl = (kubeconfig: string, ...args: string[]) =>
+  boot.kubectlWith(kubeconfig, '--request-timeout=5s', ...args);
+
+describe('kubectl kok cluster backup and restore', () => {
+  it('brings a lost Cluster back under its own CA: the admin kubeconfig saved before answers again', async () => {
+    await boot.createCluster(clusterName);
+    await ready('the Cluster to be Ready');
+    const before = getCluster();
+    const apiServer = await boot.readyPod('kube-apiserver');
+    const oldKubeconfig = await boot.adminKubeconfig(
+      clusterName,
+      apiServer.status?.podIP ?? '',
+      'old.kubeconfig',
+    );
+    // Something to find after the restore: the etcd volume outlives the meta-cluster's objects.
+    bizKubectl(oldKubeconfig, 'create', 'namespace', 'before-backup');
+    const caSHA256 = before.status?.pki?.caSHA256;
+    expect(caSHA256).toMatch(/^[0-9a-f]{64}$/);
+
+    const backup = await plugin('cluster', 'backup', clusterName, '-n', namespace);
+    expect(backup.stderr).toContain('holds PRIVATE KEYS');
+    expect(backup.stderr).toContain('no etcd data');
+    expect(backup.code).toBe(0);
+    expect(backup.stdout).not.toMatch(/ownerReferences|resourceVersion|uid:|managedFields|status:/);
+    const backupFile = join(boot.workDir, 'backup.yaml');
+    writeFileSync(backupFile, backup.stdout);
+
+    // The meta-cluster loses the Cluster and its Secrets without a teardown (that would delete the etcd
+    // volume): deletion protection holds the operator off, then the finalizer goes and the garbage
+    // collector takes what the Cluster owned.
+    boot.kubectl(
+      'annotate',
+      'cluster',
+      clusterName,
+      '-n',
+      namespace,
+      'clusters.kok.dev/deletion-protection=true',
+    );
+    boot.kubectl('delete', 'cluster', clusterName, '-n', namespace, '--wait=false');
+    await eventually(
+      'the operator to hold the deletion',
+      async () =>
+        getCluster().status?.conditions?.some((c) => c.type === 'DeletionBlocked' && c.status === 'True') ??
+        false,
+      60_000,
+      250,
+    );
+    boot.kubectl(
+      'patch',
+      'cluster',
+      clusterName,
+      '-n',
+      namespace,
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    );
+    boot.kubectl('delete', 'secrets', '-n', namespace, '-l', clusterLabel, '--wait=false');
+    await eventually(
+      'the Cluster, its Secrets, workloads, Services and pods to be gone',
+      async () =>
+        !clusterExists() &&
+        boot
+          .kubectl(
+            'get',
+            'secrets,deployments,statefulsets,services,networkpolicies,pods',
+            '-n',
+            namespace,
+            '-l',
+            clusterLabel,
+            '-o',
+            'name',
+          )
+          .trim() === '',
+      120_000,
+      500,
+    );
+    expect(boot.kubectl('get', 'pvc', '-n', namespace, '-o', 'name').trim()).toBe(
+      `persistentvolumeclaim/data-${clusterName}-etcd-0`,
+    );
+
+    const restore = await plugin('cluster', 'restore', '-f', backupFile);
+    expect(restore.stderr).toContain('adopts the restored Secrets');
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toContain(`secret/${clusterName}-ca created\n`);
+    expect(restore.stdout).toContain(`secret/${clusterName}-admin-kubeconfig created\n`);
+    expect(restore.stdout).toMatch(new RegExp(`cluster\\.clusters\\.kok\\.dev/${clusterName} created\\n$`));
+
+    await ready('the restored Cluster to be Ready');
+    const after = getCluster();
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+    expect(after.status?.pki?.caSHA256).toBe(caSHA256);
+    expect(after.status?.pki?.serviceAccountKeySHA256).toBe(before.status?.pki?.serviceAccountKeySHA256);
+    // Adopted: controlled by the new Cluster, so a later teardown or garbage collection takes it.
+    const ca = kubectlJson<SecretJson>('get', 'secret', `${clusterName}-ca`, '-n', namespace);
+    expect(ca.metadata.ownerReferences?.filter((o) => o.controller).map((o) => o.uid)).toEqual([
+      after.metadata.uid,
+    ]);
+
+    const restoredApiServer = await boot.readyPod('kube-apiserver', apiServer.metadata?.name);
+    const oldAtNewAddress = retarget(
+      oldKubeconfig,
+      restoredApiServer.status?.podIP ?? '',
+      'old-at-new.kubeconfig',
+    );
+    await eventually(
+      'the restored apiserver to answer the admin kubeconfig saved before the loss',
+      () => {
+        try {
+          return bizKubectl(oldAtNewAddress, 'get', '--raw', '/readyz') === 'ok';
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      250,
+    );
+    expect(bizKubectl(oldAtNewAddress, 'get', 'namespace', 'before-backup', '-o', 'name')).toBe(
+      'namespace/before-backup\n',
+    );
+  }, 600_000);
+});

@@ -1,0 +1,308 @@
+/**
+ * What `kubectl kok cluster backup` writes and `cluster restore` puts back: a
+ * Cluster's spec and the Secrets its control plane's identities live in (CAs,
+ * service-account key, certificates, kubeconfigs), with only the metadata that
+ * can be created again. No ownerReferences: the Cluster they named is gone
+ * once a restore is needed, and the garbage collector deletes what names a
+ * vanished owner. The kube-on-kube operator adopts a Secret that nothing
+ * controls and that carries its Cluster's labels, and reuses its CA and keys.
+ * Pure: objects in, objects, documents and plans out.
+ */
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { apiVersionOf, ClusterResource, Labels } from '@kok/api';
+import type { ClusterStatus } from '@kok/api';
+import { controllerOf } from '@kok/reconcile';
+import type { V1Secret } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import { CommandError } from './cli-errors.ts';
+import type { ClusterObject } from './resources.ts';
+
+/** The managed-by value the kube-on-kube operator puts on every object it makes for a Cluster. */
+export const KUBE_ON_KUBE_OPERATOR = 'kube-on-kube-operator';
+
+/**
+ * Annotations the operator writes on a Cluster about the biz-cluster it found, not about what is wanted:
+ * restored, they would say the node API is installed in an etcd that may start empty.
+ */
+const OBSERVED_ANNOTATIONS: readonly string[] = ['clusters.kok.dev/node-api-hash'];
+
+/** Label selector of the Secrets the operator made for Cluster `name`. */
+export function clusterSecretSelector(name: string): string {
+  return `${Labels.cluster}=${name},${Labels.managedBy}=${KUBE_ON_KUBE_OPERATOR}`;
+}
+
+/** The Secret of an external etcd's client certificate that the Cluster names, if any (the user's, not labelled). */
+export function externalEtcdSecretName(cluster: ClusterObject): string | undefined {
+  return cluster.spec.etcd?.external?.tlsSecretRef.name;
+}
+
+interface CreatableMetadata {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** name, namespace, labels and annotations: what a person or a tool chose, nothing the apiserver assigned. */
+function creatableMetadata(
+  metadata: Partial<CreatableMetadata> | undefined,
+  dropAnnotations: readonly string[] = [],
+): CreatableMetadata {
+  const annotations = Object.fromEntries(
+    Object.entries(metadata?.annotations ?? {}).filter(([key]) => !dropAnnotations.includes(key)),
+  );
+  return {
+    name: metadata?.name ?? '',
+    ...(metadata?.namespace ? { namespace: metadata.namespace } : {}),
+    ...(metadata?.labels && Object.keys(metadata.labels).length > 0
+      ? { labels: { ...metadata.labels } }
+      : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+}
+
+/** The Cluster as it can be created again: its spec, no status, no uid, finalizers or ownerReferences. */
+export function restorableCluster(cluster: ClusterObject): ClusterObject {
+  return {
+    apiVersion: apiVersionOf(ClusterResource),
+    kind: ClusterResource.kind,
+    metadata: creatableMetadata(cluster.metadata, OBSERVED_ANNOTATIONS),
+    spec: cluster.spec,
+  };
+}
+
+/** The Secret as it can be created again, controlled by nothing until the operator adopts it. */
+export function restorableSecret(secret: V1Secret): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: creatableMetadata(secret.metadata),
+    ...(secret.type ? { type: secret.type } : {}),
+    ...(secret.immutable ? { immutable: true } : {}),
+    data: { ...secret.data },
+  };
+}
+
+type Fingerprints = NonNullable<ClusterStatus['pki']>;
+
+const sha256 = (der: Buffer) => createHash('sha256').update(der).digest('hex');
+const decoded = (secret: V1Secret, key: string) => {
+  const value = secret.data?.[key];
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+};
+
+/**
+ * The fingerprints a Secret holds, as status.pki writes them: SHA-256 of the
+ * DER of its certificate (`tls.crt`) and of its public key (`sa.pub`, as SubjectPublicKeyInfo).
+ */
+export function fingerprintsIn(secret: V1Secret): string[] {
+  const found: string[] = [];
+  try {
+    const certificate = decoded(secret, 'tls.crt');
+    if (certificate) found.push(sha256(new X509Certificate(certificate).raw));
+  } catch {
+    // Not a certificate: it matches no fingerprint, which is what the check below reports.
+  }
+  try {
+    const publicKey = decoded(secret, 'sa.pub');
+    if (publicKey) found.push(sha256(createPublicKey(publicKey).export({ type: 'spki', format: 'der' })));
+  } catch {
+    // Likewise.
+  }
+  return found;
+}
+
+export interface ClusterBackup {
+  cluster: ClusterObject;
+  secrets: V1Secret[];
+  /** What a person should know: Secrets left out and why, a missing external etcd Secret. */
+  warnings: string[];
+}
+
+/**
+ * The backup of one Cluster from what the apiserver holds: its labelled
+ * Secrets that it (or nothing) controls, and the external etcd Secret it
+ * names. Refuses when a CA or key that status.pki records is not among them:
+ * such a backup could not bring the cluster's identities back.
+ */
+export function clusterBackup(
+  cluster: ClusterObject,
+  labelled: readonly V1Secret[],
+  externalEtcdSecret: V1Secret | undefined,
+): ClusterBackup {
+  const name = cluster.metadata?.name ?? '';
+  const namespace = cluster.metadata?.namespace ?? '';
+  const uid = cluster.metadata?.uid;
+  const warnings: string[] = [];
+  const secrets: V1Secret[] = [];
+  for (const secret of [...labelled].sort(byName)) {
+    const controller = controllerOf(secret);
+    if (controller && controller.uid !== uid) {
+      warnings.push(
+        `Secret "${secret.metadata?.name}" carries the labels of Cluster "${name}" but is controlled by ` +
+          `${controller.kind} "${controller.name}" (uid ${controller.uid}), not by it: left out, the operator does not use it`,
+      );
+      continue;
+    }
+    secrets.push(restorableSecret(secret));
+  }
+  const externalName = externalEtcdSecretName(cluster);
+  if (externalName !== undefined) {
+    if (externalEtcdSecret) secrets.push(restorableSecret(externalEtcdSecret));
+    else
+      warnings.push(
+        `Secret "${externalName}" (spec.etcd.external.tlsSecretRef) does not exist: left out; ` +
+          `the Cluster cannot reach its etcd without it`,
+      );
+  }
+
+  const held = new Set(secrets.flatMap(fingerprintsIn));
+  const missing = Object.entries(cluster.status?.pki ?? {}).filter(
+    ([, fingerprint]) => fingerprint !== undefined && !held.has(fingerprint),
+  ) as [keyof Fingerprints, string][];
+  if (missing.length > 0)
+    throw new CommandError(
+      `Cluster "${name}" in namespace "${namespace}": status.pki records ` +
+        missing.map(([field, fingerprint]) => `${field} ${fingerprint}`).join(', ') +
+        `, but no Secret labelled ${clusterSecretSelector(name)} holds ${missing.length === 1 ? 'it' : 'them'}, ` +
+        'so a restore could not bring those keys back and nothing is written. ' +
+        `Is the Cluster Degraded with PKIMissing? Check with: kubectl kok cluster get ${name} -n ${namespace}`,
+    );
+  if (secrets.length === 0)
+    warnings.push(
+      `Cluster "${name}" has no PKI Secrets yet (the operator makes them once its apiserver Service exists): ` +
+        'only its spec is backed up',
+    );
+  return { cluster: restorableCluster(cluster), secrets, warnings };
+}
+
+const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) =>
+  (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+
+/**
+ * The backup file: a comment that says what it is, then one YAML document per
+ * object, every Secret before any Cluster, so that even `kubectl apply -f`
+ * creates the keys before the operator sees a Cluster that would need new ones.
+ */
+export function renderBackup(backups: readonly ClusterBackup[], takenAt: Date, server: string): string {
+  const clusters = backups.map((b) => `${b.cluster.metadata?.namespace}/${b.cluster.metadata?.name}`);
+  const header = [
+    `# kubectl kok cluster backup of ${clusters.join(', ')} from ${server}, ${takenAt.toISOString()}`,
+    '# PRIVATE KEYS: the CAs, the service-account signing key and admin credentials of these clusters.',
+    '# Whoever reads this file is cluster-admin of them: keep it encrypted and access-controlled.',
+    "# No etcd data: back up each Cluster's etcd volumes (claims data-<cluster>-etcd-N) on their own.",
+    '# Restore with: kubectl kok cluster restore -f <this file>',
+  ];
+  const objects = [...backups.flatMap((b) => b.secrets), ...backups.map((b) => b.cluster)];
+  return `${header.join('\n')}\n${objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')}`;
+}
+
+export interface BackupContents {
+  clusters: ClusterObject[];
+  secrets: V1Secret[];
+}
+
+const CLUSTER_API_VERSION = apiVersionOf(ClusterResource);
+
+/**
+ * The objects of a backup file (or of `kubectl get -o yaml` output: a List
+ * works too), made creatable again whatever metadata they carry.
+ */
+export function parseBackup(text: string, source: string): BackupContents {
+  const contents: BackupContents = { clusters: [], secrets: [] };
+  const documents = parseAllDocuments(text);
+  const objects: unknown[] = [];
+  for (const [index, document] of documents.entries()) {
+    if (document.errors.length > 0)
+      throw new CommandError(
+        `${source}: document ${index + 1} is not valid YAML: ${document.errors[0]?.message}`,
+      );
+    const value: unknown = document.toJS();
+    if (value === null || value === undefined) continue;
+    const list = value as { kind?: unknown; items?: unknown };
+    if (list.kind === 'List' && Array.isArray(list.items)) objects.push(...(list.items as unknown[]));
+    else objects.push(value);
+  }
+  for (const [index, value] of objects.entries()) {
+    const object = value as { apiVersion?: unknown; kind?: unknown; metadata?: Partial<CreatableMetadata> };
+    const where = `${source}: object ${index + 1} (${String(object.kind)} "${object.metadata?.name ?? ''}")`;
+    if (!object.metadata?.name || !object.metadata.namespace)
+      throw new CommandError(`${where} has no metadata.name or metadata.namespace`);
+    if (object.kind === 'Secret' && object.apiVersion === 'v1')
+      contents.secrets.push(restorableSecret(value as V1Secret));
+    else if (object.kind === ClusterResource.kind && object.apiVersion === CLUSTER_API_VERSION)
+      contents.clusters.push(restorableCluster(value as ClusterObject));
+    else
+      throw new CommandError(
+        `${where}: a backup holds only Secrets (v1) and Clusters (${CLUSTER_API_VERSION}); ` +
+          'make one with: kubectl kok cluster backup <name> > backup.yaml',
+      );
+  }
+  if (contents.clusters.length === 0 && contents.secrets.length === 0)
+    throw new CommandError(`${source} holds no objects: is it the output of kubectl kok cluster backup?`);
+  return contents;
+}
+
+export type RestoreAction = 'create' | 'unchanged' | 'exists';
+
+export interface RestoreStep {
+  kind: 'Secret' | 'Cluster';
+  object: V1Secret | ClusterObject;
+  action: RestoreAction;
+}
+
+export type RestorePlan = { kind: 'restore'; steps: RestoreStep[] } | { kind: 'refused'; message: string };
+
+/** `namespace/name`, how a restore looks objects up. */
+export const objectKey = (object: { metadata?: { name?: string; namespace?: string } }): string =>
+  `${object.metadata?.namespace}/${object.metadata?.name}`;
+
+const sameSecret = (a: V1Secret, b: V1Secret) =>
+  (a.type ?? 'Opaque') === (b.type ?? 'Opaque') &&
+  JSON.stringify(Object.entries(a.data ?? {}).sort()) === JSON.stringify(Object.entries(b.data ?? {}).sort());
+
+/**
+ * What a restore does, given what exists now: create what is missing, Secrets
+ * first; leave an identical Secret and any existing Cluster as they are. A
+ * Secret that exists with other data refuses the whole restore before anything
+ * is written: the backup's would replace keys the cluster may use now (a CA
+ * rotated since the backup was taken).
+ */
+export function planRestore(
+  contents: BackupContents,
+  liveSecrets: ReadonlyMap<string, V1Secret>,
+  liveClusters: ReadonlyMap<string, ClusterObject>,
+): RestorePlan {
+  const differing = contents.secrets.filter((secret) => {
+    const live = liveSecrets.get(objectKey(secret));
+    return live !== undefined && !sameSecret(live, secret);
+  });
+  if (differing.length > 0)
+    return {
+      kind: 'refused',
+      message:
+        `${differing.length === 1 ? 'Secret' : 'Secrets'} ${differing.map(objectKey).join(', ')} ` +
+        `${differing.length === 1 ? 'exists' : 'exist'} with other data than the backup's: restoring would ` +
+        'replace keys the cluster may be using (a CA rotated since the backup?), so nothing is written. ' +
+        'If the backup is what you want, delete ' +
+        `${differing.length === 1 ? 'it' : 'them'} first: ` +
+        differing
+          .map((s) => `kubectl delete secret ${s.metadata?.name} -n ${s.metadata?.namespace}`)
+          .join('; '),
+    };
+  return {
+    kind: 'restore',
+    steps: [
+      ...contents.secrets.map((object): RestoreStep => ({
+        kind: 'Secret',
+        object,
+        action: liveSecrets.has(objectKey(object)) ? 'unchanged' : 'create',
+      })),
+      ...contents.clusters.map((object): RestoreStep => ({
+        kind: 'Cluster',
+        object,
+        action: liveClusters.has(objectKey(object)) ? 'exists' : 'create',
+      })),
+    ],
+  };
+}
