@@ -1,12 +1,14 @@
 import { Annotations, templateRevision } from '@kok/api';
-import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import type { Component, Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import { PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
 import { occupiesBudget, planRollout } from '@kok/rollout';
-import type { MachineState, RolloutPlan } from '@kok/rollout';
+import type { MachineState, RolloutPlan, RolloutSpec } from '@kok/rollout';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { waitForCache } from './cache-sync.ts';
+import { catalogHold, catalogHoldApplies, templateCatalogProblems } from './catalog-check.ts';
+import type { PoolHold } from './catalog-check.ts';
 import type { Drainer } from './drainer.ts';
 import { assignmentPatch, cordonPatch, drainedPatch, uncordonPatch } from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';
@@ -47,6 +49,8 @@ export interface NodePoolDeps {
   writeConcurrency?: number;
   /** Shared with the remediation controller, so both count the pool's budget from one view. Default: none. */
   locks?: PoolLocks;
+  /** The Component catalog templates are checked against (catalog-check.ts). Default: none, nothing is checked. */
+  components?: Informer<Component & KubernetesObject>;
 }
 
 /** While a drain waits on evictions, look again this often (a PDB's 429 clears on its own time). */
@@ -64,6 +68,8 @@ interface ObservedPool {
   states: MachineState[];
   memory: RolloutMemory;
   skewProblem: string | undefined;
+  /** The template names what the catalog does not offer: no machine may be told the target. */
+  catalogHold: PoolHold | undefined;
 }
 
 /**
@@ -111,6 +117,10 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
     ),
   );
   const skewProblem = kubeletSkewProblem(template, await deps.apiServerVersion());
+  const catalog = deps.components;
+  const problems = catalog
+    ? templateCatalogProblems(template, (component) => catalog.getByName(undefined, component))
+    : [];
   return {
     pool,
     name,
@@ -121,13 +131,33 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
     states,
     memory: rolloutMemoryFor(pool, target),
     skewProblem,
+    catalogHold: catalogHold(name, target, problems),
   };
 }
 
-/** The planner's input from what was observed; a version-skew block holds the pool like spec.paused. */
+/**
+ * The planner's input from what was observed; a version-skew block holds the pool like spec.paused, and
+ * so does a catalog hold wherever it applies (catalog-check.ts: not to a stop or a rollback).
+ */
 export function planFor(observed: ObservedPool, now: Date): RolloutPlan {
   const spec = rolloutSpecOf(observed.pool);
   if (observed.skewProblem) spec.paused = true;
+  const plan = planWith(observed, spec, now);
+  if (!observed.catalogHold || !catalogHoldApplies(plan)) return plan;
+  return planWith(observed, { ...spec, paused: true }, now);
+}
+
+/** What holds the pool besides its own spec, as its Paused condition says: the version-skew guard first. */
+function holdOf(observed: ObservedPool, plan: RolloutPlan): PoolHold | undefined {
+  if (observed.skewProblem)
+    return {
+      reason: 'VersionSkew',
+      message: `NodePool ${JSON.stringify(observed.name)} held by the version-skew guard: ${observed.skewProblem}`,
+    };
+  return observed.catalogHold && catalogHoldApplies(plan) ? observed.catalogHold : undefined;
+}
+
+function planWith(observed: ObservedPool, spec: RolloutSpec, now: Date): RolloutPlan {
   return planRollout({
     pool: observed.name,
     spec,
@@ -244,15 +274,12 @@ async function applyPoolState(
   const resumedAfterWave = memory.resumedAfterWave;
   const written = new Map<string, string>();
 
+  const hold = holdOf(observed, plan);
   const status = poolStatusFor({
     pool,
     plan,
     ...(resumedAfterWave === undefined ? {} : { resumedAfterWave }),
-    ...(observed.skewProblem
-      ? {
-          blockedBy: `NodePool ${JSON.stringify(name)} held by the version-skew guard: ${observed.skewProblem}`,
-        }
-      : {}),
+    ...(hold ? { blockedBy: hold } : {}),
     overlap: overlapCondition(observed.share),
     now,
   });

@@ -1,15 +1,16 @@
-import { NODE_AGENT_GRANT_LABEL, RemediationPolicyResource } from '@kok/api';
-import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
+import { ComponentResource, NODE_AGENT_GRANT_LABEL, RemediationPolicyResource } from '@kok/api';
+import type { Component, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import {
   builtinTypes,
   ForbiddenError,
+  generationChanged,
   isAlreadyExists,
   isNotFound,
   KubeClient,
   Manager,
   resourceVersionChanged,
 } from '@kok/reconcile';
-import type { Predicate, Request } from '@kok/reconcile';
+import type { Predicate, Request, ResourceType } from '@kok/reconcile';
 import type {
   KubeConfig,
   KubernetesObject,
@@ -19,6 +20,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { machineOfGrant } from './agent-grant.ts';
+import { componentReconciler } from './component-reconciler.ts';
 import { Drainer } from './drainer.ts';
 import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
 import { machineReconciler } from './machine-reconciler.ts';
@@ -32,6 +34,7 @@ import { RemediationMetrics } from './remediation-metrics.ts';
 import { remediationReconciler } from './remediation-reconciler.ts';
 import {
   certificateSigningRequestType,
+  componentType,
   machineType,
   nodePoolType,
   remediationPolicyType,
@@ -51,6 +54,7 @@ import { matchesSelector } from '@kok/rollout';
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;
 type PolicyObject = RemediationPolicy & KubernetesObject;
+type ComponentObject = Component & KubernetesObject;
 
 /** Drops updates that change nothing (typed for each informer). */
 const changed = <T extends KubernetesObject>(): Predicate<T> => resourceVersionChanged;
@@ -138,6 +142,14 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   const metrics = new PoolMetrics(manager.metrics.registry, pools);
   const drainer = new Drainer(drainClient, events, manager.log);
   const locks = new PoolLocks();
+  // The catalog is not sharded by labelSelector: a pool may name any Component.
+  const components = (await serves(manager.client, componentType))
+    ? manager.informer<ComponentObject>(componentType)
+    : undefined;
+  if (!components)
+    manager.log.warn(
+      `the apiserver does not serve ${ComponentResource.plural}.${ComponentResource.group}: pool templates are not checked against the catalog; install the CRD and restart`,
+    );
 
   const poolsOf = (machine: MachineObject | undefined): Request[] =>
     machine
@@ -170,7 +182,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       return machine ? [{ name: machine }] : [];
     });
 
-  manager
+  const poolController = manager
     .controller({
       name: 'nodepool',
       reconcile: atMostEvery(
@@ -187,6 +199,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
           metrics,
           now,
           locks,
+          ...(components ? { components } : {}),
         }),
       ),
       maxConcurrentReconciles: 2,
@@ -205,6 +218,28 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       (node) => poolsOf(machines.getByName(undefined, node.metadata?.name ?? '')),
       nodeChanged,
     );
+
+  if (components) {
+    manager
+      .controller({
+        name: 'component',
+        reconcile: componentReconciler({ client: manager.client, components, now }),
+        maxConcurrentReconciles: 2,
+      })
+      .watchPrimary(components, changed<ComponentObject>());
+    // A catalog edit (spec only: the checks read the spec, not Accepted) looks again at the pools naming it.
+    poolController.watchMapped(
+      components,
+      (component) =>
+        pools
+          .list()
+          .filter((pool) =>
+            (pool.spec.template.components ?? []).some((c) => c.name === component.metadata?.name),
+          )
+          .map((pool) => ({ name: pool.metadata?.name ?? '' })),
+      generationChanged as Predicate<ComponentObject>,
+    );
+  }
 
   // Certificates nobody in Kubernetes approves: kubelet serving certificates and node-agent
   // client certificates. A CSR is approved when its Machine vouches for it.
@@ -290,8 +325,13 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
 
 /** False when the apiserver does not serve RemediationPolicy (its CRD is not installed): remediation is then off. */
 async function servesRemediationPolicies(client: KubeClient): Promise<boolean> {
+  return serves(client, remediationPolicyType);
+}
+
+/** False when the apiserver does not serve `type` (its CRD is not installed). */
+async function serves(client: KubeClient, type: ResourceType): Promise<boolean> {
   try {
-    await client.list(remediationPolicyType, { limit: 1 });
+    await client.list(type, { limit: 1 });
     return true;
   } catch (error) {
     if (isNotFound(error)) return false;

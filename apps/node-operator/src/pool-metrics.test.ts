@@ -74,6 +74,9 @@ describe('pool metrics', () => {
         'RolledBack',
         'InvalidSpec',
         'VersionSkew',
+        'ComponentNotFound',
+        'VersionNotFound',
+        'ComponentNotAccepted',
       ])
         expect(sample(text, `kok_nodepool_paused{pool="workers",reason="${r}"}`)).toBe(r === reason ? 1 : 0);
       for (const r of ['RollingOut', 'Baking', 'PauseAfter'])

@@ -127,7 +127,7 @@ export class PoolMetrics {
       ],
       [
         'kok_nodepool_paused',
-        '1 for the reason the pool is stopped (Paused=True): Paused (spec.paused), AwaitingResume (pauseAfter: true), TooManyFailures (failure budget), RolledBack, InvalidSpec, VersionSkew.',
+        '1 for the reason the pool is stopped (Paused=True): Paused (spec.paused), AwaitingResume (pauseAfter: true), TooManyFailures (failure budget), RolledBack, InvalidSpec, VersionSkew, ComponentNotFound, VersionNotFound, ComponentNotAccepted (the template names what the Component catalog does not offer).',
         (s) => s.paused,
       ],
     ];

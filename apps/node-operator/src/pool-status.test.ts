@@ -81,3 +81,51 @@ describe('MachinesOverlap', () => {
     expect(overlapEvents(again, cleared)).toEqual([]);
   });
 });
+
+describe('a catalog hold', () => {
+  const held = planRollout({
+    pool: 'workers',
+    spec: { paused: true },
+    targetRevision: 'r2',
+    machines: [],
+    now: NOW.getTime(),
+  });
+  const hold = (version: string) => ({
+    reason: 'VersionNotFound',
+    message: `NodePool "workers" holds revision r2, its template names what the Component catalog does not offer: kubelet ${version}: …`,
+  });
+  const warnings = (before: NodePool['status'], after: NonNullable<NodePool['status']>) =>
+    poolEvents(before, after, held, []).filter((e) => e.type === 'Warning');
+
+  it('stops the pool with its reason on Paused, RollingOut and Degraded, and warns once per change', () => {
+    const first = poolStatusFor({ pool, plan: held, blockedBy: hold('v1.36.9'), now: NOW });
+    const reasons = Object.fromEntries((first.conditions ?? []).map((c) => [c.type, [c.status, c.reason]]));
+    expect(reasons).toMatchObject({
+      Paused: ['True', 'VersionNotFound'],
+      RollingOut: ['False', 'VersionNotFound'],
+      Degraded: ['True', 'VersionNotFound'],
+    });
+    expect(first.conditions?.find((c) => c.type === 'Paused')?.message).toBe(hold('v1.36.9').message);
+    expect(warnings(pool.status, first)).toEqual([
+      { type: 'Warning', reason: 'VersionNotFound', note: hold('v1.36.9').message },
+    ]);
+
+    const again = poolStatusFor({
+      pool: { ...pool, status: first },
+      plan: held,
+      blockedBy: hold('v1.36.9'),
+      now: NOW,
+    });
+    expect(warnings(first, again)).toEqual([]);
+    // Another typo, same reason: a new problem, told once more.
+    const other = poolStatusFor({
+      pool: { ...pool, status: again },
+      plan: held,
+      blockedBy: hold('v1.36.8'),
+      now: NOW,
+    });
+    expect(warnings(again, other)).toEqual([
+      { type: 'Warning', reason: 'VersionNotFound', note: hold('v1.36.8').message },
+    ]);
+  });
+});

@@ -2,7 +2,14 @@ import { findCondition, NodePoolConditions, setCondition } from '@kok/api';
 import type { ConditionUpdate, NodePool, NodePoolStatus } from '@kok/api';
 import { listNames } from '@kok/rollout';
 import type { RolloutPlan } from '@kok/rollout';
+import { CATALOG_REASONS } from './catalog-check.ts';
+import type { PoolHold } from './catalog-check.ts';
 import { OVERLAP_REASONS, overlapCondition } from './pool-ownership.ts';
+
+/** A catalog hold's reason is its own Paused reason and Event reason. */
+const CATALOG_HOLDS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(CATALOG_REASONS).map((reason) => [reason, reason]),
+);
 
 /** Pauses that stop the pool until something changes (Paused=True); bakes and timed holds are part of rolling out. */
 const STOPPING_PAUSES: Readonly<Record<string, string>> = {
@@ -12,6 +19,7 @@ const STOPPING_PAUSES: Readonly<Record<string, string>> = {
   RolledBack: 'RolledBack',
   InvalidSpec: 'InvalidSpec',
   VersionSkew: 'VersionSkew',
+  ...CATALOG_HOLDS,
 };
 
 /** Every reason Paused=True can carry (the pool-metrics series). */
@@ -22,8 +30,8 @@ export interface PoolStatusInput {
   plan: RolloutPlan;
   /** status.rollout.resumedAfterWave to keep. */
   resumedAfterWave?: number;
-  /** The version-skew guard holds the pool, and why. Default: not held. */
-  blockedBy?: string;
+  /** The version-skew guard or the catalog check holds the pool: the Paused reason and why. Default: not held. */
+  blockedBy?: PoolHold;
   /** The MachinesOverlap condition (see pool-ownership.ts). Default: no overlap. */
   overlap?: ConditionUpdate;
   now: Date;
@@ -42,9 +50,9 @@ export function poolStatusFor({
   const generation = pool.metadata?.generation;
   const target = plan.targetRevision;
   const currentRevision = plan.complete ? target : previous.currentRevision;
-  const pause = blockedBy ? { reason: 'VersionSkew', message: blockedBy } : plan.pause;
+  const pause = blockedBy ?? plan.pause;
   const stoppedReason = pause ? STOPPING_PAUSES[pause.reason] : undefined;
-  const message = blockedBy ?? plan.message;
+  const message = blockedBy?.message ?? plan.message;
   const g = generation === undefined ? {} : { observedGeneration: generation };
 
   const updates: ConditionUpdate[] = [
@@ -117,13 +125,17 @@ function rolledBackMessage(previous: NodePoolStatus, plan: RolloutPlan): string 
   return plan.message;
 }
 
+/** Stops for a problem a person must fix in the spec, the catalog or the fleet. */
+const DEGRADING_STOPS: ReadonlySet<string> = new Set([
+  'VersionSkew',
+  'InvalidSpec',
+  'TooManyFailures',
+  ...Object.values(CATALOG_REASONS),
+]);
+
 function degraded(plan: RolloutPlan, stoppedReason: string | undefined, pauseMessage = ''): ConditionUpdate {
   const type = NodePoolConditions.Degraded;
-  if (
-    stoppedReason === 'VersionSkew' ||
-    stoppedReason === 'InvalidSpec' ||
-    stoppedReason === 'TooManyFailures'
-  )
+  if (stoppedReason !== undefined && DEGRADING_STOPS.has(stoppedReason))
     return { type, status: 'True', reason: stoppedReason, message: pauseMessage };
   if (plan.counts.failedMachines > 0)
     return {
@@ -173,7 +185,15 @@ export function poolEvents(
     (wasRolling?.reason !== isRolling?.reason || wasPaused?.reason !== isPaused?.reason || newTarget)
   )
     events.push({ type: 'Normal', reason: 'WaveCompleted', note: plan.pause.message });
-  if (isPaused?.status === 'True' && (wasPaused?.status !== 'True' || wasPaused.reason !== isPaused.reason)) {
+  // A catalog problem is told again when it changes (another component or version), not only its reason.
+  const catalogProblemChanged =
+    isPaused !== undefined &&
+    CATALOG_HOLDS[isPaused.reason] !== undefined &&
+    wasPaused?.message !== isPaused.message;
+  if (
+    isPaused?.status === 'True' &&
+    (wasPaused?.status !== 'True' || wasPaused.reason !== isPaused.reason || catalogProblemChanged)
+  ) {
     const warning = isPaused.reason !== 'Paused' && isPaused.reason !== 'AwaitingResume';
     const reason =
       {
@@ -181,6 +201,7 @@ export function poolEvents(
         RolledBack: 'RolledBack',
         VersionSkew: 'VersionSkewBlocked',
         InvalidSpec: 'InvalidSpec',
+        ...CATALOG_HOLDS,
       }[isPaused.reason] ?? 'Paused';
     events.push({ type: warning ? 'Warning' : 'Normal', reason, note: isPaused.message });
   }

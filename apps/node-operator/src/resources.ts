@@ -1,5 +1,11 @@
-import { apiVersionOf, MachineResource, NodePoolResource, RemediationPolicyResource } from '@kok/api';
-import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
+import {
+  apiVersionOf,
+  ComponentResource,
+  MachineResource,
+  NodePoolResource,
+  RemediationPolicyResource,
+} from '@kok/api';
+import type { Component, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { resourceType } from '@kok/reconcile';
 import type {
   KubernetesObject,
@@ -25,6 +31,12 @@ export const remediationPolicyType = resourceType<RemediationPolicy & Kubernetes
   apiVersionOf(RemediationPolicyResource),
   'RemediationPolicy',
   RemediationPolicyResource.plural,
+  false,
+);
+export const componentType = resourceType<Component & KubernetesObject>(
+  apiVersionOf(ComponentResource),
+  'Component',
+  ComponentResource.plural,
   false,
 );
 export const controllerRevisionType = resourceType<V1ControllerRevision>(

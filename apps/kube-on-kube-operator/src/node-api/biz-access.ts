@@ -37,7 +37,7 @@ export const nodeOperatorRules: readonly PolicyRule[] = [
   },
   {
     apiGroups: ['nodes.kok.dev'],
-    resources: ['machines/status', 'nodepools/status', 'remediationpolicies/status'],
+    resources: ['machines/status', 'nodepools/status', 'remediationpolicies/status', 'components/status'],
     verbs: ['get', 'update', 'patch'],
   },
   { apiGroups: ['nodes.kok.dev'], resources: ['components'], verbs: ['get', 'list', 'watch'] },
