@@ -1,12 +1,18 @@
 // Test helpers: CRDs, kwok Nodes and Machines on the shared control plane, scoped by one label per test.
 import type {} from '@kok/testing/global-setup';
-import { customResourceDefinition, MachineResource, NodePoolResource, templateRevision } from '@kok/api';
-import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import {
+  ComponentResource,
+  customResourceDefinition,
+  MachineResource,
+  NodePoolResource,
+  templateRevision,
+} from '@kok/api';
+import type { Component, Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { eventually as pollUntil, kwokNodeAnnotation } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
-import { machineType, nodePoolType } from '../resources.ts';
+import { componentType, machineType, nodePoolType } from '../resources.ts';
 
 export const SCOPE_LABEL = 'kok-test-scope';
 
@@ -18,21 +24,51 @@ export function testClient(fieldManager = 'kok-test'): KubeClient {
   return new KubeClient(sharedKubeConfig(), { fieldManager, qps: 200, burst: 400 });
 }
 
-/** Installs the Machine and NodePool CRDs (server-side apply, so parallel test files may all do it). */
+/** Every version kubeletTemplate is called with: the shared `kubelet` catalog entry lists them. */
+export const KUBELET_TEST_VERSIONS = ['v1.36.0', 'v1.36.1', 'v1.36.2', 'v1.36.3', 'v1.36.4'] as const;
+
+/**
+ * Installs the Machine, NodePool and Component CRDs and the shared `kubelet`
+ * catalog entry kubeletTemplate names (server-side apply, so parallel test
+ * files may all do it): the node-operator rolls out only what the catalog offers.
+ */
 export async function installCrds(client: KubeClient): Promise<void> {
-  for (const resource of [MachineResource, NodePoolResource]) {
+  const resources = [MachineResource, NodePoolResource, ComponentResource];
+  for (const resource of resources) {
     const crd = customResourceDefinition(resource) as unknown as KubernetesObject;
     await client.apply(crdType, crd);
   }
   await eventually('CRDs established', async () => {
-    for (const resource of [MachineResource, NodePoolResource]) {
+    for (const resource of resources) {
       const crd = await client.get(crdType, { name: `${resource.plural}.${resource.group}` });
       if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
     }
     await client.list(machineType, { limit: 1 });
     await client.list(nodePoolType, { limit: 1 });
+    await client.list(componentType, { limit: 1 });
     return true;
   });
+  await client.apply(componentType, testComponent('kubelet', KUBELET_TEST_VERSIONS));
+}
+
+/** A Binary catalog entry offering `versions` (the agent simulator downloads nothing). */
+export function testComponent(
+  name: string,
+  versions: readonly string[],
+  labels: Record<string, string> = {},
+): Component & KubernetesObject {
+  return {
+    apiVersion: componentType.apiVersion,
+    kind: componentType.kind,
+    metadata: { name, labels },
+    spec: {
+      versions: versions.map((version) => ({
+        version,
+        artifact: { url: `https://artifacts.invalid/${name}/${version}`, sha256: '0'.repeat(64) },
+      })),
+      install: { method: 'Binary', path: `/usr/local/bin/${name}` },
+    },
+  };
 }
 
 /** Polls `check` until truthy; fails naming `what` (and the last error) after `timeoutMs` (default 60 s). */
