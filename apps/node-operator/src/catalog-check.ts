@@ -7,15 +7,17 @@
  *
  * The check is level-based: it judges the pool's target revision against the
  * catalog as it is now, on every pass. So a version removed from the catalog
- * in the middle of a rollout holds that rollout as a typo would: machines
- * already told the revision keep it (the operator takes nothing back; the
- * agent never removes a component the catalog lacks), no further machine is
- * told it, and it carries on by itself once the version is listed again or
- * the template moves to one that is. Removing a version is how an SRE
- * withdraws it, so spreading it further would be the surprise; rolling back
- * on a catalog edit alone would disrupt machines that may run it well.
- * A rollback to the last good revision is never held: it tells no machine the
- * target, and stopping it would leave failed machines where they are.
+ * in the middle of a rollout holds that rollout as a typo would: no further
+ * machine is told it, and it carries on by itself once the version is listed
+ * again or the template moves to one that is. Removing a version is how an SRE
+ * withdraws it, so spreading it further would be the surprise. Machines
+ * already told the revision keep it: the operator takes nothing back for a
+ * catalog edit (the agent never removes a component the catalog lacks), but
+ * their agents report VersionNotFound, so past the progress deadline they
+ * count as failed and the failure budget decides (stop, or autoRollback), as
+ * for any failure. A rollback to the last good revision is never held: it
+ * tells no machine the target, and stopping it would leave failed machines
+ * where they are.
  */
 import type { Component, NodePoolTemplate } from '@kok/api';
 import { listNames } from '@kok/rollout';
