@@ -1,5 +1,6 @@
-import { metaTime } from '@kok/api';
-import type { Machine, NodePoolTemplate } from '@kok/api';
+import { findCondition, MachineConditions, metaTime, setCondition } from '@kok/api';
+import type { Condition, Machine, NodePoolTemplate } from '@kok/api';
+import type { FailedMachine } from '@kok/rollout';
 import { OperatorAnnotations } from './resources.ts';
 
 /**
@@ -97,4 +98,36 @@ export function revisionAssignedAt(
 
 function parseKeys(value: string | undefined): string[] {
   return value ? value.split(',').filter((key) => key.length > 0) : [];
+}
+
+/**
+ * The status to server-side apply (under the rollout's own field manager) so
+ * the Machine shows what the rollout holds against it: condition RolloutFailed
+ * True while the plan counts it failed for a cause the agent did not report
+ * (`failure.reason`, e.g. ProgressDeadlineExceeded), and no such condition
+ * otherwise. Undefined when the Machine already shows exactly that, so an
+ * unchanged verdict costs no write. A failure the agent reports is on the
+ * Machine already and is not repeated.
+ */
+export function rolloutFailedStatus(
+  machine: Machine,
+  failure: FailedMachine | undefined,
+  now: Date,
+): { conditions: Condition[] } | undefined {
+  const existing = findCondition(machine.status?.conditions, MachineConditions.RolloutFailed);
+  if (failure?.reason === undefined) return existing ? { conditions: [] } : undefined;
+  const update = {
+    type: MachineConditions.RolloutFailed,
+    status: 'True' as const,
+    reason: failure.reason,
+    message: failure.message ?? `failed at revision ${failure.revision}`,
+  };
+  if (
+    existing?.status === update.status &&
+    existing.reason === update.reason &&
+    existing.message === update.message
+  )
+    return undefined;
+  const condition = findCondition(setCondition(machine.status?.conditions, update, now), update.type);
+  return { conditions: [condition as Condition] };
 }

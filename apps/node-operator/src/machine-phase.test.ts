@@ -58,6 +58,38 @@ describe('machinePhase', () => {
       'True',
       'Failed',
     ],
+    [
+      'the rollout counts it failed (progress deadline), while it still updates',
+      {
+        conditions: [reporting, condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded')],
+        revision: { spec: 'b', current: 'a' },
+      },
+      'True',
+      'Failed',
+    ],
+    [
+      'RolloutFailed False is no failure',
+      { conditions: [reporting, condition('RolloutFailed', 'False')], revision: { spec: 'a', current: 'a' } },
+      'True',
+      'Ready',
+    ],
+    [
+      'the rollout counts it failed, its agent not ready (a download that keeps failing)',
+      {
+        conditions: [
+          condition('AgentReady', 'False', 'ArtifactDownloadFailed'),
+          condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded'),
+        ],
+      },
+      'False',
+      'Failed',
+    ],
+    [
+      'the rollout counts it failed, its agent never reported',
+      { conditions: [condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded')] },
+      'False',
+      'Failed',
+    ],
     ['a remediation', { conditions: [reporting, condition('Remediating', 'True')] }, 'False', 'Remediating'],
     [
       "a rollout's drain",

@@ -1,7 +1,8 @@
 /**
  * Machine.status.phase: the one word `kubectl get machines` shows, from the
- * conditions controllers act on. Pure. The first that holds wins: an agent
- * that never reported (Pending) or stopped reporting (Unknown), a failed
+ * conditions controllers act on. Pure. The first that holds wins: a machine
+ * its pool's rollout counts failed (RolloutFailed, Failed), an agent that
+ * never reported (Pending) or stopped reporting (Unknown), a failed
  * component (Failed), a remediation, a drain (a rollout's or a leaving host's),
  * an update, then Ready once the Node is healthy.
  */
@@ -14,6 +15,8 @@ export type MachinePhase = (typeof MACHINE_PHASES)[number];
 export function machinePhase(machine: Machine, nodeHealthy: Pick<Condition, 'status'>): MachinePhase {
   const conditions = machine.status?.conditions;
   const isTrue = (type: string) => findCondition(conditions, type)?.status === 'True';
+  // The rollout's verdict stands whatever the agent says: a host whose agent cannot report is the usual case.
+  if (isTrue(MachineConditions.RolloutFailed)) return 'Failed';
   const agentReady = findCondition(conditions, MachineConditions.AgentReady);
   if (!agentReady) return 'Pending';
   if (agentReady.status !== 'True') return 'Unknown';

@@ -10,7 +10,13 @@ import { waitForCache } from './cache-sync.ts';
 import { catalogHold, catalogHoldApplies, templateCatalogProblems } from './catalog-check.ts';
 import type { PoolHold } from './catalog-check.ts';
 import type { Drainer } from './drainer.ts';
-import { assignmentPatch, cordonPatch, drainedPatch, uncordonPatch } from './machine-patches.ts';
+import {
+  assignmentPatch,
+  cordonPatch,
+  drainedPatch,
+  rolloutFailedStatus,
+  uncordonPatch,
+} from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';
 import { forEachLimit, syncNode } from './node-writer.ts';
 import type { PoolLocks } from './pool-locks.ts';
@@ -35,6 +41,8 @@ type PoolObject = NodePool & KubernetesObject;
 
 export interface NodePoolDeps {
   client: KubeClient;
+  /** Writes the RolloutFailed condition as a field manager of its own, so server-side apply keeps it apart. */
+  conditionClient: KubeClient;
   pools: Informer<PoolObject>;
   machines: Informer<MachineObject>;
   nodes: Informer<V1Node>;
@@ -252,6 +260,22 @@ async function applyPlan(
       await patchMachine(name, assignmentPatch(byName.get(name) as MachineObject, revision, template, now));
     },
   );
+
+  // What the plan holds against a machine goes on the Machine too (phase Failed, kubectl kok nodepool status).
+  const failures = new Map(plan.failed.map((failure) => [failure.machine, failure]));
+  await forEachLimit(observed.members, concurrency, async (member) => {
+    const name = member.metadata?.name ?? '';
+    const status = rolloutFailedStatus(byName.get(name) ?? member, failures.get(name), now);
+    if (!status) return;
+    remember(
+      await deps.conditionClient.applyStatus(machineType, {
+        apiVersion: machineType.apiVersion,
+        kind: machineType.kind,
+        metadata: { name },
+        status,
+      } as MachineObject),
+    );
+  });
 
   await applyPoolState(deps, observed, plan, now, log);
 

@@ -96,6 +96,7 @@ export interface OperatorOptions {
 const FIELD_MANAGER = 'kok-node-operator';
 const DRAIN_FIELD_MANAGER = 'kok-node-operator-drain';
 const REMEDIATION_FIELD_MANAGER = 'kok-node-operator-remediation';
+const ROLLOUT_FIELD_MANAGER = 'kok-node-operator-rollout';
 
 /** How often the apiserver version is read again for the version-skew guard. */
 const VERSION_TTL_MS = 30_000;
@@ -189,6 +190,12 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
         options.poolPassIntervalMs ?? 1_000,
         nodePoolReconciler({
           client: manager.client,
+          conditionClient: new KubeClient(options.kubeConfig, {
+            fieldManager: ROLLOUT_FIELD_MANAGER,
+            userAgent: 'kok-node-operator',
+            qps,
+            burst,
+          }),
           pools,
           machines,
           nodes,

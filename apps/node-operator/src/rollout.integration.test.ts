@@ -2,9 +2,9 @@
  * NodePool rollouts against a real apiserver with kwok Nodes: canary waves
  * with pauseAfter and resume, maxUnavailable sampled every 200 ms, a failure
  * with autoRollback, a machine that never converges failed by the progress
- * deadline, and the version-skew guard.
+ * deadline (and shown failed on its Machine), and the version-skew guard.
  */
-import { findCondition, NodePoolConditions, templateRevision } from '@kok/api';
+import { findCondition, MachineConditions, NodePoolConditions, templateRevision } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { builtinTypes, PatchType } from '@kok/reconcile';
 import type { Manager } from '@kok/reconcile';
@@ -166,6 +166,9 @@ describe('NodePool rollout', () => {
     const rolledBack = findCondition(pool.status?.conditions, NodePoolConditions.RolledBack);
     expect(rolledBack?.message).toContain(failing);
     expect(rolledBack?.message).toContain('maxFailed 0');
+    // The agent reported this failure on the Machine itself: the rollout does not repeat it.
+    const reported = await client.get(machineType, { name: failing });
+    expect(findCondition(reported.status?.conditions, MachineConditions.RolloutFailed)).toBeUndefined();
 
     const back = await eventually('the failed machine to run the old revision again', async () => {
       const m = await client.get(machineType, { name: failing });
@@ -224,6 +227,17 @@ describe('NodePool rollout', () => {
     const others = (await machinesOf(fleet)).filter((m) => m.metadata?.name !== stuck);
     expect(others.every((m) => m.spec?.revision === old)).toBe(true);
 
+    // The agent never said it failed; the Machine says so all the same, with the rollout's reason.
+    const shown = await eventually('the stuck Machine to show phase Failed', async () => {
+      const m = await client.get(machineType, { name: stuck });
+      return m.status?.phase === 'Failed' ? m : undefined;
+    });
+    const rolloutFailed = findCondition(shown.status?.conditions, MachineConditions.RolloutFailed);
+    expect(rolloutFailed).toMatchObject({ status: 'True', reason: 'ProgressDeadlineExceeded' });
+    expect(rolloutFailed?.message).toContain(`not healthy at revision ${target} 3s after it was told`);
+    expect(rolloutFailed?.message).toContain(`AgentReady False ${DOWNLOAD_FAILED}`);
+    expect(shown.status?.components?.some((c) => c.state === 'Failed')).toBe(false);
+
     await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, {
       spec: { rollout: { autoRollback: true } },
     });
@@ -239,6 +253,14 @@ describe('NodePool rollout', () => {
     await eventually('the stuck machine to run the old revision again', async () => {
       const m = await client.get(machineType, { name: stuck });
       return m.spec?.revision === old && m.status?.revision?.current === old;
+    });
+    // Sent back, it no longer counts as failed: the condition goes and the phase follows.
+    await eventually('the sent-back Machine to drop RolloutFailed and show Ready', async () => {
+      const m = await client.get(machineType, { name: stuck });
+      return (
+        findCondition(m.status?.conditions, MachineConditions.RolloutFailed) === undefined &&
+        m.status?.phase === 'Ready'
+      );
     });
     const back = await client.get(machineType, { name: stuck });
     // Sent back means told anew: the clock restarts for the old revision.
