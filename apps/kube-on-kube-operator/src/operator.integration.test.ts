@@ -267,7 +267,8 @@ describe('a Cluster becomes a biz-cluster control plane', () => {
   it('honours paused: nothing is written until it is lifted', async () => {
     const n = names();
     await client.patch(clusterType, { namespace: ns, name: CLUSTER }, PatchType.merge, {
-      spec: { paused: true, version: 'v1.37.0' },
+      // No etcd is paired with 1.37 (etcd-versions.ts): the etcd it runs is named, so etcd stays as it is.
+      spec: { paused: true, version: 'v1.37.0', etcd: { version: '3.6.16' } },
     });
     await eventually('phase Paused', async () => (await getCluster()).status?.phase === 'Paused');
     await new Promise((r) => setTimeout(r, 1_000));
