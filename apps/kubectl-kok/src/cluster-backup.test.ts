@@ -7,12 +7,14 @@ import { CommandError } from './cli-errors.ts';
 import {
   clusterBackup,
   clusterSecretSelector,
+  differingSecretsNote,
   parseBackup,
   planRestore,
   renderBackup,
   restorableCluster,
   restorableSecret,
 } from './cluster-backup.ts';
+import type { RestoreStep } from './cluster-backup.ts';
 import type { ClusterObject } from './resources.ts';
 
 const UID = 'uid-of-prod';
@@ -260,35 +262,42 @@ describe('planRestore', () => {
     clusters: [restorableCluster(cluster())],
     secrets: [restorableSecret(caSecret), restorableSecret(leaf)],
   });
+  const actions = (steps: RestoreStep[]) =>
+    steps.map((s) => `${s.kind} ${s.object.metadata?.name} ${s.action}`);
 
   it('creates every Secret, then the Cluster, into an empty meta-cluster', () => {
-    const plan = planRestore(contents(), new Map(), new Map());
-    expect(
-      plan.kind === 'restore' && plan.steps.map((s) => `${s.kind} ${s.object.metadata?.name} ${s.action}`),
-    ).toEqual(['Secret prod-ca create', 'Secret prod-admin-kubeconfig create', 'Cluster prod create']);
+    const steps = planRestore(contents(), new Map(), new Map());
+    expect(actions(steps)).toEqual([
+      'Secret prod-ca create',
+      'Secret prod-admin-kubeconfig create',
+      'Cluster prod create',
+    ]);
+    expect(differingSecretsNote(steps)).toBeUndefined();
   });
 
   it('leaves a Secret with the same data and an existing Cluster as they are (a restore run twice)', () => {
-    const plan = planRestore(
+    const steps = planRestore(
       contents(),
       new Map([['fleet/prod-ca', caSecret]]),
       new Map([['fleet/prod', cluster()]]),
     );
-    expect(plan.kind === 'restore' && plan.steps.map((s) => s.action)).toEqual([
-      'unchanged',
-      'create',
-      'exists',
+    expect(actions(steps)).toEqual([
+      'Secret prod-ca unchanged',
+      'Secret prod-admin-kubeconfig create',
+      'Cluster prod exists',
     ]);
   });
 
-  it('refuses, writing nothing, when a Secret exists with other data, and says how to proceed', () => {
+  it('never overwrites a Secret with other data (the cluster may use it), and says how to put the backup’s back', () => {
     const rotated = { ...caSecret, data: { ...caSecret.data, 'tls.crt': base64('another CA') } };
-    const plan = planRestore(contents(), new Map([['fleet/prod-ca', rotated]]), new Map());
-    expect(plan).toEqual({
-      kind: 'refused',
-      message: expect.stringMatching(
-        /^Secret fleet\/prod-ca exists with other data than the backup's: .*nothing is written\. .*kubectl delete secret prod-ca -n fleet$/,
-      ),
-    });
+    const steps = planRestore(contents(), new Map([['fleet/prod-ca', rotated]]), new Map());
+    expect(actions(steps)).toEqual([
+      'Secret prod-ca differs',
+      'Secret prod-admin-kubeconfig create',
+      'Cluster prod create',
+    ]);
+    expect(differingSecretsNote(steps)).toMatch(
+      /^1 Secret\(s\) exist with other data than the backup's and were left as they are: .*kubectl delete secret prod-ca -n fleet$/,
+    );
   });
 });

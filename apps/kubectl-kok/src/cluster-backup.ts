@@ -243,15 +243,13 @@ export function parseBackup(text: string, source: string): BackupContents {
   return contents;
 }
 
-export type RestoreAction = 'create' | 'unchanged' | 'exists';
+export type RestoreAction = 'create' | 'unchanged' | 'differs' | 'exists';
 
 export interface RestoreStep {
   kind: 'Secret' | 'Cluster';
   object: V1Secret | ClusterObject;
   action: RestoreAction;
 }
-
-export type RestorePlan = { kind: 'restore'; steps: RestoreStep[] } | { kind: 'refused'; message: string };
 
 /** `namespace/name`, how a restore looks objects up. */
 export const objectKey = (object: { metadata?: { name?: string; namespace?: string } }): string =>
@@ -263,46 +261,42 @@ const sameSecret = (a: V1Secret, b: V1Secret) =>
 
 /**
  * What a restore does, given what exists now: create what is missing, Secrets
- * first; leave an identical Secret and any existing Cluster as they are. A
- * Secret that exists with other data refuses the whole restore before anything
- * is written: the backup's would replace keys the cluster may use now (a CA
- * rotated since the backup was taken).
+ * first, and never overwrite. A Secret that exists with other data than the
+ * backup's (a certificate renewed, a CA rotated since) may be what the cluster
+ * uses now: it is left as it is and reported.
  */
 export function planRestore(
   contents: BackupContents,
   liveSecrets: ReadonlyMap<string, V1Secret>,
   liveClusters: ReadonlyMap<string, ClusterObject>,
-): RestorePlan {
-  const differing = contents.secrets.filter((secret) => {
+): RestoreStep[] {
+  const secretAction = (secret: V1Secret): RestoreAction => {
     const live = liveSecrets.get(objectKey(secret));
-    return live !== undefined && !sameSecret(live, secret);
-  });
-  if (differing.length > 0)
-    return {
-      kind: 'refused',
-      message:
-        `${differing.length === 1 ? 'Secret' : 'Secrets'} ${differing.map(objectKey).join(', ')} ` +
-        `${differing.length === 1 ? 'exists' : 'exist'} with other data than the backup's: restoring would ` +
-        'replace keys the cluster may be using (a CA rotated since the backup?), so nothing is written. ' +
-        'If the backup is what you want, delete ' +
-        `${differing.length === 1 ? 'it' : 'them'} first: ` +
-        differing
-          .map((s) => `kubectl delete secret ${s.metadata?.name} -n ${s.metadata?.namespace}`)
-          .join('; '),
-    };
-  return {
-    kind: 'restore',
-    steps: [
-      ...contents.secrets.map((object): RestoreStep => ({
-        kind: 'Secret',
-        object,
-        action: liveSecrets.has(objectKey(object)) ? 'unchanged' : 'create',
-      })),
-      ...contents.clusters.map((object): RestoreStep => ({
-        kind: 'Cluster',
-        object,
-        action: liveClusters.has(objectKey(object)) ? 'exists' : 'create',
-      })),
-    ],
+    if (!live) return 'create';
+    return sameSecret(live, secret) ? 'unchanged' : 'differs';
   };
+  return [
+    ...contents.secrets.map((object): RestoreStep => ({
+      kind: 'Secret',
+      object,
+      action: secretAction(object),
+    })),
+    ...contents.clusters.map((object): RestoreStep => ({
+      kind: 'Cluster',
+      object,
+      action: liveClusters.has(objectKey(object)) ? 'exists' : 'create',
+    })),
+  ];
+}
+
+/** What to tell a person about Secrets a restore left as they were although the backup's differ. */
+export function differingSecretsNote(steps: readonly RestoreStep[]): string | undefined {
+  const differing = steps.filter((step) => step.action === 'differs').map((step) => step.object);
+  if (differing.length === 0) return undefined;
+  return (
+    `${differing.length} Secret(s) exist with other data than the backup's and were left as they are: the cluster ` +
+    'may be using them (a certificate renewed or a CA rotated since the backup). To put the backup’s back, delete ' +
+    'them and restore again: ' +
+    differing.map((s) => `kubectl delete secret ${s.metadata?.name} -n ${s.metadata?.namespace}`).join('; ')
+  );
 }

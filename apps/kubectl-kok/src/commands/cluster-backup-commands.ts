@@ -10,6 +10,7 @@ import type { CommandFlags } from '../command-line.ts';
 import {
   clusterBackup,
   clusterSecretSelector,
+  differingSecretsNote,
   externalEtcdSecretName,
   objectKey,
   parseBackup,
@@ -132,6 +133,7 @@ function qualifiedName(step: RestoreStep): string {
 const ACTION_WORDS: Record<RestoreStep['action'], string> = {
   create: 'created',
   unchanged: 'unchanged (exists with the same data)',
+  differs: 'exists with other data, left as it is',
   exists: 'exists, left as it is',
 };
 
@@ -164,14 +166,14 @@ export async function clusterRestoreCommand(
     );
     if (live) liveClusters.set(objectKey(cluster), live);
   }
-  const plan = planRestore(contents, liveSecrets, liveClusters);
-  if (plan.kind === 'refused') throw new CommandError(plan.message);
-
-  for (const step of plan.steps) {
+  const steps = planRestore(contents, liveSecrets, liveClusters);
+  for (const step of steps) {
     if (step.action === 'create') await create(connection, step);
     io.stdout(`${qualifiedName(step)} ${ACTION_WORDS[step.action]}\n`);
   }
   const namespaces = [...new Set(contents.clusters.map((c) => c.metadata?.namespace ?? ''))];
+  const differing = differingSecretsNote(steps);
+  if (differing) io.stderr(`warning: ${differing}\n`);
   io.stderr(
     'The kube-on-kube operator adopts the restored Secrets (they carry their Cluster’s labels and no owner), ' +
       'keeps their CAs and keys, and brings each control plane up. Follow it with: ' +
