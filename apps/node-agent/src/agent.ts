@@ -143,6 +143,8 @@ export class NodeAgent {
   /** Keys the digests of Secret files in status (see published-digest.ts). */
   #digestKey: Promise<Buffer> | undefined;
   #run: RunState = { error: undefined, drift: undefined, operation: undefined };
+  /** Components and files the last plan removes and that are not gone yet: the host is not at its revision. */
+  #removing = new Set<string>();
   #recovered = false;
   /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
   #componentNames: readonly string[] = [];
@@ -453,6 +455,11 @@ export class NodeAgent {
         files: new Set((machine.spec?.files ?? []).map((f) => f.path)),
       },
     });
+    this.#removing = new Set(
+      plan.steps.flatMap((s) =>
+        s.kind === 'removeComponent' ? [s.component] : s.kind === 'removeFile' ? [s.path] : [],
+      ),
+    );
 
     if (!isDisruptive(plan)) {
       for (const step of plan.steps) await this.#apply(step, plan, desired);
@@ -837,6 +844,7 @@ export class NodeAgent {
         if (step.service) await this.#services.remove({ name, unit: step.service.unit });
         await this.#store.deactivate(name, step.installPath);
         await this.#forgetComponent(name);
+        this.#removing.delete(name);
         this.log.info({ component: name, version }, 'removed: no longer in the Machine spec');
         const machine = this.#machines.getByName(undefined, this.#options.machineName);
         if (machine)
@@ -863,6 +871,7 @@ export class NodeAgent {
           if (!isMissing(error)) throw error;
         }
         await this.#forgetFile(step.path);
+        this.#removing.delete(step.path);
         this.log.info({ path: step.path }, 'deleted: no longer in the Machine spec');
         return;
       }
@@ -1084,6 +1093,7 @@ export class NodeAgent {
       files: new Map([...observed.files].map(([path, f]) => [path, f.sha256] as const)),
       keyedDigests,
       error: this.#run.error,
+      removing: [...this.#removing],
       drift: this.#run.drift,
       converging,
       operation: this.#run.operation,

@@ -67,6 +67,7 @@ const input = (over: Partial<StatusInput> = {}): StatusInput => ({
   files: new Map(),
   keyedDigests: new Map(),
   error: undefined,
+  removing: [],
   drift: undefined,
   converging: false,
   operation: undefined,
@@ -90,6 +91,16 @@ describe('agent status', () => {
       reason: 'InstallFailed',
       message: 'boom',
       observedGeneration: 3,
+    });
+  });
+
+  it('keeps revision.current while something the spec dropped is still being removed', () => {
+    const status = agentStatus(input({ removing: ['sidecar', '/etc/old.conf'], converging: true }));
+    expect(status.revision).toEqual({ current: 'r1', desired: 'r2' });
+    expect(status.conditions?.find((c) => c.type === 'UpToDate')).toMatchObject({
+      status: 'False',
+      reason: 'Converging',
+      message: 'converging to revision r2 (removing sidecar, /etc/old.conf)',
     });
   });
 

@@ -38,6 +38,8 @@ export interface StatusInput {
   readonly keyedDigests: ReadonlyMap<string, string | undefined>;
   /** The last failure of a convergence, for AgentReady. */
   readonly error: { readonly reason: string; readonly message: string } | undefined;
+  /** What the spec no longer names and is still on the host, being removed: the host is not at its revision yet. */
+  readonly removing: readonly string[];
   /** Files found changed behind the agent's back in the last convergence. */
   readonly drift: { readonly paths: readonly string[]; readonly restored: boolean } | undefined;
   readonly converging: boolean;
@@ -110,6 +112,7 @@ export function isAtDesiredState(input: StatusInput, states: readonly ComponentS
   return (
     input.desired.problems.length === 0 &&
     input.error === undefined &&
+    input.removing.length === 0 &&
     states.every((s) => s.state === 'Running' && !s.message) &&
     input.desired.components.every((c) => input.components.get(c.name)?.current === c.version) &&
     input.desired.files.every((f) => input.files.get(f.path) === f.sha256)
@@ -170,7 +173,9 @@ export function agentStatus(input: StatusInput): AgentStatus {
           reason: failed.length ? 'ComponentFailed' : problem ? problem.reason : 'Converging',
           message: failed.length
             ? failed.map((s) => `${s.name}: ${s.message ?? 'failed'}`).join('; ')
-            : (problem?.message ?? `converging to revision ${desired.revision ?? '(none)'}`),
+            : (problem?.message ??
+              `converging to revision ${desired.revision ?? '(none)'}` +
+                (input.removing.length ? ` (removing ${input.removing.join(', ')})` : '')),
           ...g,
         },
     {
