@@ -2,14 +2,13 @@ import { findCondition, MachineConditions, setCondition } from '@kok/api';
 import type { Condition, ConditionUpdate, Machine } from '@kok/api';
 import { builtinTypes, isNotFound, TooManyRequestsError } from '@kok/reconcile';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
+import { DRAIN_TIMEOUT } from '@kok/rollout';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DrainSpec } from './drain-plan.ts';
 import { isDrainComplete, planDrain, podName } from './drain-plan.ts';
 import { machineType, OperatorAnnotations } from './resources.ts';
-
-/** drain.timeoutSeconds when the pool does not set it (the CRD default). */
-export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
+import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './rollout-input.ts';
 
 export interface DrainOutcome {
   /** Every pod that had to leave is gone. */
@@ -23,7 +22,9 @@ export interface DrainOutcome {
  * PodDisruptionBudgets decide; a 429 means a budget says not now, and the pod
  * is tried again on the next pass. Never deletes a pod directly (no force).
  * Reports progress in the Machine's Drained condition under its own field
- * manager, and a Warning Event once the drain outlasts drain.timeoutSeconds.
+ * manager, and a Warning Event once a rollout's drain outlasts
+ * drain.timeoutSeconds (the rollout planner then counts the machine failed;
+ * the drain goes on).
  */
 export class Drainer {
   readonly #client: KubeClient;
@@ -59,18 +60,20 @@ export class Drainer {
     ];
     const startedAt = Date.parse(machine.metadata?.annotations?.[OperatorAnnotations.drainStartedAt] ?? '');
     const timeoutSeconds = spec?.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
+    // As the planner judges it (libs/rollout drain-timeout.ts): at the timeout itself the drain has timed out.
     const timedOut =
       !drained &&
       timeoutSeconds > 0 &&
       !Number.isNaN(startedAt) &&
-      now.getTime() - startedAt > timeoutSeconds * 1000;
+      now.getTime() - startedAt >= timeoutSeconds * 1000;
+    // The reason says whether it timed out; the message, quoted in the pool's failure, says what it waits for.
     const message = drained
       ? `all pods that had to leave are gone (${plan.skipped.length} left in place)`
-      : `${timedOut ? `drain exceeded drain.timeoutSeconds ${timeoutSeconds}; still ` : ''}waiting for ${waitingFor.slice(0, 10).join(', ')}${waitingFor.length > 10 ? ` and ${waitingFor.length - 10} more` : ''}`;
+      : `waiting for ${waitingFor.slice(0, 10).join(', ')}${waitingFor.length > 10 ? ` and ${waitingFor.length - 10} more` : ''}`;
     const reason = drained
       ? 'Drained'
       : timedOut
-        ? 'DrainTimeout'
+        ? DRAIN_TIMEOUT
         : refused.length + plan.blocked.length > 0
           ? 'DrainBlocked'
           : 'Draining';
@@ -83,9 +86,9 @@ export class Drainer {
       await this.#events.record(
         machine as KubernetesObject,
         'Warning',
-        'DrainTimeout',
+        DRAIN_TIMEOUT,
         'Drain',
-        `${message}; kok does not force evictions: resolve the blocking pods or budgets`,
+        `drain exceeded drain.timeoutSeconds ${timeoutSeconds}, still ${message}; the rollout counts the machine failed, and kok does not force evictions: resolve the blocking pods or budgets`,
       );
     }
     return { drained, message };

@@ -122,6 +122,7 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
       deps.nodes.getByName(undefined, m.metadata?.name ?? ''),
       template,
       pool.spec.disruptionPolicy,
+      pool.spec.rollout?.healthGates,
     ),
   );
   const skewProblem = kubeletSkewProblem(template, await deps.apiServerVersion());

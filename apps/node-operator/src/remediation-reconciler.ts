@@ -174,6 +174,7 @@ function observeAndPlan(
       deps.nodes.getByName(undefined, name),
       pool.spec.template,
       pool.spec.disruptionPolicy,
+      pool.spec.rollout?.healthGates,
     );
     if (occupiesBudget(state)) {
       used.set(poolName, (used.get(poolName) ?? 0) + 1);

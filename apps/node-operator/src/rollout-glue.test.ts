@@ -11,6 +11,7 @@ import { machineStateFor } from './machine-observation.ts';
 import { OperatorAnnotations } from './resources.ts';
 import { revisionsToPrune } from './revision-history.ts';
 import {
+  DEFAULT_DRAIN_TIMEOUT_SECONDS,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   pausedAfterWaveValue,
   rolloutMemoryFor,
@@ -162,6 +163,94 @@ describe('machineStateFor', () => {
     expect(state.progressBlocker).toBe(blocker);
   });
 
+  const deadlocked = (status: 'True' | 'False' | undefined): V1Node => ({
+    ...readyNode(),
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        ...(status
+          ? [{ type: 'KernelDeadlock', status, reason: 'DockerHung', message: 'task docker:7 blocked' }]
+          : []),
+      ],
+    },
+  });
+  const noDeadlock = [{ type: 'KernelDeadlock', status: 'False' as const }];
+  it.each<[string, V1Node | undefined, string[] | undefined, string | undefined]>([
+    ['the gate met', deadlocked('False'), undefined, undefined],
+    [
+      'the condition says otherwise',
+      deadlocked('True'),
+      ['KernelDeadlock=False'],
+      'health gate KernelDeadlock=False not met: Node condition KernelDeadlock is True (DockerHung: task docker:7 blocked)',
+    ],
+    [
+      'the Node has no such condition',
+      deadlocked(undefined),
+      ['KernelDeadlock=False'],
+      'health gate KernelDeadlock=False not met: the Node has no KernelDeadlock condition',
+    ],
+    ['no Node: not ready already, gates not judged', undefined, undefined, 'no Node'],
+  ])('health gates: %s', (_, node, unmet, blocker) => {
+    const state = machineStateFor(machine(), node, kubelet('v1.36.1'), undefined, noDeadlock);
+    expect(state.unmetHealthGates).toEqual(unmet);
+    expect(state.progressBlocker).toBe(blocker);
+    expect(state.ready).toBe(node !== undefined);
+  });
+
+  it('judges the gates of the pool it is given, not those of an earlier call on the same objects', () => {
+    const m = Object.freeze(machine());
+    const node = Object.freeze(deadlocked('True'));
+    expect(machineStateFor(m, node, kubelet('v1.36.1'), undefined).unmetHealthGates).toBeUndefined();
+    expect(machineStateFor(m, node, kubelet('v1.36.1'), undefined, noDeadlock).unmetHealthGates).toEqual([
+      'KernelDeadlock=False',
+    ]);
+  });
+
+  it.each<[string, Record<string, string>, Machine['status'], number | undefined, string | undefined]>([
+    [
+      'cordoned by the rollout, a PDB in the way',
+      {
+        [OperatorAnnotations.cordonedByRollout]: 'r2',
+        [OperatorAnnotations.drainStartedAt]: '2026-01-01T00:00:05Z',
+      },
+      {
+        revision: { current: 'r1' },
+        conditions: [
+          cond('AgentReady', 'True'),
+          cond('Drained', 'False', 'DrainTimeout', 'waiting for shop/db-0 (eviction refused: budget)'),
+        ],
+      },
+      Date.parse('2026-01-01T00:00:05Z'),
+      'waiting for shop/db-0 (eviction refused: budget)',
+    ],
+    [
+      'drained',
+      {
+        [OperatorAnnotations.cordonedByRollout]: 'r2',
+        [OperatorAnnotations.drainStartedAt]: '2026-01-01T00:00:05Z',
+      },
+      { revision: { current: 'r1' }, conditions: [cond('Drained', 'True', 'Drained', 'all pods gone')] },
+      Date.parse('2026-01-01T00:00:05Z'),
+      undefined,
+    ],
+    [
+      'not cordoned by the rollout (a remediation drains it)',
+      { [OperatorAnnotations.drainStartedAt]: '2026-01-01T00:00:05Z' },
+      { revision: { current: 'r1' }, conditions: [cond('Drained', 'False', 'DrainBlocked', 'waiting')] },
+      undefined,
+      undefined,
+    ],
+  ])('drain: %s', (_, annotations, status, drainStartedAt, drainBlocker) => {
+    const state = machineStateFor(
+      machine({ annotations, status }),
+      readyNode(),
+      kubelet('v1.36.1'),
+      undefined,
+    );
+    expect(state.drainStartedAt).toBe(drainStartedAt);
+    expect(state.drainBlocker).toBe(drainBlocker);
+  });
+
   it('reads labels from the Machine and its Node (order keys are Node labels), and finishedAt from UpToDate', () => {
     const state = machineStateFor(machine(), readyNode(), kubelet('v1.36.1'), undefined);
     expect(state.labels).toEqual({ rack: '7', zone: 'a' });
@@ -228,6 +317,7 @@ describe('rollout input from a NodePool', () => {
           order: { labelKeys: ['zone'] },
           progressDeadlineSeconds: 120,
         },
+        drain: { timeoutSeconds: 30 },
       }),
     );
     expect(spec).toEqual({
@@ -238,8 +328,18 @@ describe('rollout input from a NodePool', () => {
       autoRollback: true,
       order: ['zone'],
       progressDeadlineSeconds: 120,
+      drainTimeoutSeconds: 30,
     });
     expect(rolloutSpecOf(pool()).progressDeadlineSeconds).toBe(DEFAULT_PROGRESS_DEADLINE_SECONDS);
+  });
+
+  it.each([
+    ['unset: the CRD default', undefined, DEFAULT_DRAIN_TIMEOUT_SECONDS],
+    ['set', 45, 45],
+    ['0: no drain timeout', 0, undefined],
+  ])('drain.timeoutSeconds %s', (_, timeoutSeconds, expected) => {
+    const drain = timeoutSeconds === undefined ? {} : { drain: { timeoutSeconds } };
+    expect(rolloutSpecOf(pool(drain)).drainTimeoutSeconds).toBe(expected);
   });
 
   it.each([

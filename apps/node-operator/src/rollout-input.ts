@@ -6,6 +6,9 @@ import { OperatorAnnotations } from './resources.ts';
 /** NodePool.spec.rollout.progressDeadlineSeconds when unset. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 
+/** NodePool.spec.drain.timeoutSeconds when unset. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
+
 /** A Machine belongs to a pool by the pool's selector, or else by `spec.pool` naming it. */
 export function isPoolMember(machine: Machine, pool: NodePool): boolean {
   const selector = pool.spec.selector;
@@ -25,6 +28,9 @@ export function rolloutSpecOf(pool: NodePool): RolloutSpec {
   if (rollout?.order) spec.order = rollout.order.labelKeys;
   // The apiserver defaults it; an object that skipped defaulting gets the same.
   spec.progressDeadlineSeconds = rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+  // 0 means no drain timeout; the planner knows only "unset" for that.
+  const drainTimeoutSeconds = pool.spec.drain?.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
+  if (drainTimeoutSeconds > 0) spec.drainTimeoutSeconds = drainTimeoutSeconds;
   return spec;
 }
 
