@@ -201,7 +201,9 @@ describe('kubectl kok nodepool', () => {
   it('shows progress per wave, the failed machines and why the pool is paused', async () => {
     const pool = await client.get(nodePoolType, { name: poolName });
     const target = templateRevision(pool.spec.template);
-    // What the node-operator and the agents would have written: m1 done, m2 failed, m3 not started.
+    const deadlineExceeded = `ProgressDeadlineExceeded, not healthy at revision ${target} 600s after it was told: Node NotReady`;
+    // What the node-operator and the agents would have written: m1 done, m2 failed, m3 stuck past its
+    // progress deadline (the agent reports no failure; the node-operator's RolloutFailed says it).
     const reports: [string, string, Machine['status']][] = [
       [`${poolName}-m1`, target, { revision: { current: target, desired: target } }],
       [
@@ -214,7 +216,14 @@ describe('kubectl kok nodepool', () => {
           ],
         },
       ],
-      [`${poolName}-m3`, OLD, { revision: { current: OLD, desired: OLD } }],
+      [
+        `${poolName}-m3`,
+        target,
+        {
+          revision: { current: OLD, desired: target },
+          conditions: [condition('RolloutFailed', 'True', 'ProgressDeadlineExceeded', deadlineExceeded)],
+        },
+      ],
     ];
     for (const [name, revision, status] of reports) {
       await client.patch(machineType, { name }, 'application/merge-patch+json', { spec: { revision } });
@@ -231,10 +240,10 @@ describe('kubectl kok nodepool', () => {
           machines: 3,
           updatedMachines: 1,
           readyMachines: 2,
-          unavailableMachines: 1,
-          failedMachines: 1,
+          unavailableMachines: 2,
+          failedMachines: 2,
           currentWave: 1,
-          conditions: [condition('Paused', 'True', 'TooManyFailures', `1 machine failed at ${target}`)],
+          conditions: [condition('Paused', 'True', 'TooManyFailures', `2 machines failed at ${target}`)],
         },
       },
     );
@@ -243,15 +252,16 @@ describe('kubectl kok nodepool', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`Revision:  ${target}, last good ${OLD}`);
     expect(status.stdout).toContain(
-      'Machines:  3 total, 1 updated, 2 ready, 1 unavailable (maxUnavailable 5%), 1 failed (maxFailed 3)',
+      'Machines:  3 total, 1 updated, 2 ready, 2 unavailable (maxUnavailable 5%), 2 failed (maxFailed 3)',
     );
-    expect(status.stdout).toContain(`State:     Paused (TooManyFailures): 1 machine failed at ${target}`);
+    expect(status.stdout).toContain(`State:     Paused (TooManyFailures): 2 machines failed at ${target}`);
     expect(status.stdout).toContain(`roll back with: kubectl kok nodepool rollback ${poolName}`);
     // Ordered by zone then name: m1 is the canary, m2 and m3 fill "first-hundred" (count 100).
     expect(status.stdout).toMatch(/ {2}canary +1 +\[#{20}\] 100% +1 +0 +0 +0 +bake 600s/);
-    expect(status.stdout).toMatch(/> first-hundred +2 +\[-{20}\] +0% +0 +0 +1 +1 +bake 1800s/);
+    expect(status.stdout).toMatch(/> first-hundred +2 +\[-{20}\] +0% +0 +0 +2 +0 +bake 1800s/);
     expect(status.stdout).toMatch(/ {2}half +0 +\(no machines\)/);
     expect(status.stdout).toContain(`${poolName}-m2: kubelet: exec check exited 1`);
+    expect(status.stdout).toContain(`${poolName}-m3: ${deadlineExceeded}`);
 
     const json = JSON.parse((await plugin('nodepool', 'status', poolName, '-o', 'json')).stdout) as {
       waves: { name: string; machines: number; updated: number }[];
