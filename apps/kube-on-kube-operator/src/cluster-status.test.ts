@@ -225,3 +225,24 @@ describe('nextClusterStatus', () => {
     );
   });
 });
+
+describe('status of a Cluster on an external etcd', () => {
+  it('counts no etcd pods and does not claim an etcd quorum it cannot see', () => {
+    const external = {
+      ...inputs(undefined, all('ready'), 'v1.36.3', 1, new Date('2026-01-01T00:00:00Z')),
+      cluster: resolveCluster({
+        metadata: { name: 'prod', namespace: 'fleet' },
+        spec: {
+          version: 'v1.36.3',
+          etcd: { external: { endpoints: ['https://etcd:2379'], tlsSecretRef: { name: 'etcd-client' } } },
+        },
+      }),
+    };
+    const { status } = nextClusterStatus(external);
+    expect(status.components?.etcd).toBeUndefined();
+    expect(status.components?.apiServer).toEqual({ replicas: 3, ready: 3 });
+    expect(status.conditions?.find((c) => c.type === 'Available')?.message).toBe(
+      'every master component has its required replicas Ready (etcd is external)',
+    );
+  });
+});

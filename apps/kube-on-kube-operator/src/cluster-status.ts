@@ -167,7 +167,8 @@ export function nextClusterStatus(inputs: StatusInputs): StatusResult {
   const components: NonNullable<ClusterStatus['components']> = {};
   for (const r of reports) {
     const key = statusKeys[r.name];
-    if (!key) continue;
+    // An external etcd has no pods here to count.
+    if (!key || (r.name === 'etcd' && cluster.etcd.external)) continue;
     components[key] = {
       ...(r.status.replicas === undefined ? {} : { replicas: r.status.replicas }),
       ...(r.status.ready === undefined ? {} : { ready: r.status.ready }),

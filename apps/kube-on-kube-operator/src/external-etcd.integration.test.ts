@@ -146,6 +146,7 @@ describe('a Cluster on an external etcd', () => {
     expect(conditionOf(up, 'APIServerAvailable')?.status).toBe('True');
     // status.etcd is about an etcd the operator runs: the data guard never holds an external one.
     expect(up.status?.etcd).toBeUndefined();
+    expect(up.status?.components?.etcd).toBeUndefined();
     expect(up.status?.pki?.etcdCASHA256).toBeUndefined();
 
     expect(await exists(client.get(statefulSetType, { namespace: ns, name: n().etcd }))).toBe(false);
