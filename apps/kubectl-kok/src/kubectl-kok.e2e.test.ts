@@ -369,7 +369,7 @@ describe('kubectl kok machine describe', () => {
     expect(described.stdout).toMatch(/kubelet +v1\.36\.3 +v1\.35\.4 +Failed +no +exec check exited 1/);
     expect(described.stdout).toMatch(/containerd +1\.7\.22 +- +- +missing/);
     expect(described.stdout).toMatch(
-      /\/etc\/containerd\/config\.toml +ConfigMap kok-system\/containerd-config\[config\.toml\]/,
+      /\/etc\/containerd\/config\.toml +ConfigMap kok-node-files\/containerd-config\[config\.toml\]/,
     );
   });
 });
