@@ -96,7 +96,8 @@ describe.each(charts)('chart $name', (chart) => {
     expect(objects.some((o) => o.kind === 'PrometheusRule')).toBe(true);
     // /metrics behind the apiserver's TokenReview and SubjectAccessReview; the ServiceMonitor brings a token.
     expect(container.args).toContain('--metrics-auth=kubernetes');
-    const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+    // The operator's (the node-operator chart has its agents' as well).
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor' && o.metadata.name === 'probe');
     expect(monitor.spec.endpoints[0].bearerTokenFile).toBe(
       '/var/run/secrets/kubernetes.io/serviceaccount/token',
     );
