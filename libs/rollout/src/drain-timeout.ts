@@ -1,3 +1,4 @@
+import { failPastDeadlines } from './machine-deadlines.ts';
 import type { EpochMillis, MachineState } from './machine-state.ts';
 
 /** The reason a machine whose drain outlasted the timeout is failed with, in messages and status. */
@@ -64,28 +65,16 @@ export function applyDrainTimeout(
   timeoutSeconds: number | undefined,
   now: EpochMillis,
 ): DrainTimeoutView {
-  const timedOut = new Map<string, MachineState>();
-  if (timeoutSeconds === undefined) return { machines, timedOut };
-  let nextDeadline: EpochMillis | undefined;
-  const result = machines.map((machine) => {
-    const deadline = drainDeadlineAt(machine, target, timeoutSeconds);
-    if (deadline === undefined) return machine;
-    if (now < deadline) {
-      if (nextDeadline === undefined || deadline < nextDeadline) nextDeadline = deadline;
-      return machine;
-    }
-    timedOut.set(machine.name, machine);
-    const waiting = machine.drainBlocker ? `: ${machine.drainBlocker}` : '';
-    return {
-      ...machine,
-      failedRevision: target,
-      failureReason: DRAIN_TIMEOUT,
-      failureMessage: `${DRAIN_TIMEOUT}, drain for revision ${target} not done ${timeoutSeconds}s after it began${waiting}`,
-    };
-  });
-  return {
-    machines: timedOut.size > 0 ? result : machines,
-    timedOut,
-    ...(nextDeadline === undefined ? {} : { nextDeadline }),
-  };
+  if (timeoutSeconds === undefined) return { machines, timedOut: new Map() };
+  const { failed, ...view } = failPastDeadlines(
+    machines,
+    target,
+    now,
+    (machine) => drainDeadlineAt(machine, target, timeoutSeconds),
+    (machine) => ({
+      reason: DRAIN_TIMEOUT,
+      message: `${DRAIN_TIMEOUT}, drain for revision ${target} not done ${timeoutSeconds}s after it began${machine.drainBlocker ? `: ${machine.drainBlocker}` : ''}`,
+    }),
+  );
+  return { ...view, timedOut: failed };
 }

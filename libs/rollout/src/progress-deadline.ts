@@ -1,3 +1,4 @@
+import { failPastDeadlines } from './machine-deadlines.ts';
 import { isHealthyAt, type EpochMillis, type MachineState } from './machine-state.ts';
 
 /** The reason a machine that did not converge in time is failed with, in messages and status. */
@@ -49,23 +50,18 @@ export function applyProgressDeadline(
   now: EpochMillis,
 ): { machines: readonly MachineState[]; nextDeadline?: EpochMillis } {
   if (deadlineSeconds === undefined) return { machines };
-  let nextDeadline: EpochMillis | undefined;
-  let changed = false;
-  const result = machines.map((machine) => {
-    const deadline = progressDeadlineAt(machine, target, deadlineSeconds);
-    if (deadline === undefined) return machine;
-    if (now < deadline) {
-      if (nextDeadline === undefined || deadline < nextDeadline) nextDeadline = deadline;
-      return machine;
-    }
-    changed = true;
-    const stuck = machine.progressBlocker ? `: ${machine.progressBlocker}` : '';
-    return {
-      ...machine,
-      failedRevision: target,
-      failureReason: PROGRESS_DEADLINE_EXCEEDED,
-      failureMessage: `${PROGRESS_DEADLINE_EXCEEDED}, not healthy at revision ${target} ${deadlineSeconds}s after it was told${stuck}`,
-    };
-  });
-  return { machines: changed ? result : machines, ...(nextDeadline === undefined ? {} : { nextDeadline }) };
+  const view = failPastDeadlines(
+    machines,
+    target,
+    now,
+    (machine) => progressDeadlineAt(machine, target, deadlineSeconds),
+    (machine) => ({
+      reason: PROGRESS_DEADLINE_EXCEEDED,
+      message: `${PROGRESS_DEADLINE_EXCEEDED}, not healthy at revision ${target} ${deadlineSeconds}s after it was told${machine.progressBlocker ? `: ${machine.progressBlocker}` : ''}`,
+    }),
+  );
+  return {
+    machines: view.machines,
+    ...(view.nextDeadline === undefined ? {} : { nextDeadline: view.nextDeadline }),
+  };
 }
