@@ -12,9 +12,7 @@
  * file holds) and again after. An entry goes only once its removal is done,
  * so a SIGKILL anywhere leaves the entry and the next pass finishes.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isMissing, writeFileAtomic } from './atomic-file.ts';
+import { JsonStateFile } from './state-file.ts';
 import type { DesiredComponent, DesiredFile } from './desired-state.ts';
 
 export interface InventoryComponent {
@@ -92,37 +90,12 @@ function withFile(inventory: Inventory, file: DesiredFile, sha256: readonly stri
   return { ...inventory, files: { ...inventory.files, [file.path]: entry } };
 }
 
-/** The inventory file in the agent's state directory, read once and rewritten atomically on each change. */
-export class HostInventory {
-  readonly #path: string;
-  #state: Inventory = EMPTY_INVENTORY;
-
+/** The inventory file in the agent's state directory (see state-file.ts). */
+export class HostInventory extends JsonStateFile<Inventory> {
   constructor(stateDir: string) {
-    this.#path = join(stateDir, 'inventory.json');
-  }
-
-  get state(): Inventory {
-    return this.#state;
-  }
-
-  /** Reads what a previous run recorded; a missing file is an empty inventory. */
-  async load(): Promise<Inventory> {
-    try {
-      const parsed = JSON.parse(await readFile(this.#path, 'utf8')) as Partial<Inventory>;
-      this.#state = { components: parsed.components ?? {}, files: parsed.files ?? {} };
-    } catch (error) {
-      // Written atomically: whole or missing.
-      if (!isMissing(error)) throw error;
-      this.#state = EMPTY_INVENTORY;
-    }
-    return this.#state;
-  }
-
-  /** Persists the change before returning; writes nothing when nothing changed. */
-  async update(change: (state: Inventory) => Inventory): Promise<void> {
-    const next = change(this.#state);
-    if (JSON.stringify(next) === JSON.stringify(this.#state)) return;
-    await writeFileAtomic(this.#path, JSON.stringify(next, null, 2) + '\n', 0o600);
-    this.#state = next;
+    super(stateDir, 'inventory.json', EMPTY_INVENTORY, (parsed) => ({
+      components: parsed.components ?? {},
+      files: parsed.files ?? {},
+    }));
   }
 }

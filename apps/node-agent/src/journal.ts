@@ -9,9 +9,7 @@
  * run the action → drop it from the journal. A SIGKILL anywhere in between
  * leaves the action journaled, so the next run performs it.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isMissing, writeFileAtomic } from './atomic-file.ts';
+import { JsonStateFile } from './state-file.ts';
 
 export type ServiceAction = 'restart' | 'reload';
 
@@ -52,46 +50,16 @@ export function withTouchedDir(state: JournalState, dir: string): JournalState {
   return state.touchedDirs.includes(dir) ? state : { ...state, touchedDirs: [...state.touchedDirs, dir] };
 }
 
-export class Journal {
-  readonly #path: string;
-  #state: JournalState = EMPTY_JOURNAL;
-
+/** The journal file in the agent's state directory (see state-file.ts). */
+export class Journal extends JsonStateFile<JournalState> {
   constructor(stateDir: string) {
-    this.#path = join(stateDir, 'journal.json');
-  }
-
-  get state(): JournalState {
-    return this.#state;
-  }
-
-  /** Reads the journal a previous run left; a missing file is an empty journal. */
-  async load(): Promise<JournalState> {
-    try {
-      const parsed = JSON.parse(await readFile(this.#path, 'utf8')) as Partial<JournalState>;
-      this.#state = {
-        pending: parsed.pending ?? {},
-        touchedDirs: parsed.touchedDirs ?? [],
-        restartGeneration: parsed.restartGeneration,
-        reinstallGeneration: parsed.reinstallGeneration,
-        rebootGeneration: parsed.rebootGeneration,
-        reboot: parsed.reboot,
-      };
-    } catch (error) {
-      // The file is written atomically, so it is either whole or missing.
-      if (!isMissing(error)) throw error;
-      this.#state = EMPTY_JOURNAL;
-    }
-    return this.#state;
-  }
-
-  /** Persists `next` before returning; writes nothing when it equals the current state. */
-  async save(next: JournalState): Promise<void> {
-    if (JSON.stringify(next) === JSON.stringify(this.#state)) return;
-    await writeFileAtomic(this.#path, JSON.stringify(next, null, 2) + '\n', 0o600);
-    this.#state = next;
-  }
-
-  async update(change: (state: JournalState) => JournalState): Promise<void> {
-    await this.save(change(this.#state));
+    super(stateDir, 'journal.json', EMPTY_JOURNAL, (parsed) => ({
+      pending: parsed.pending ?? {},
+      touchedDirs: parsed.touchedDirs ?? [],
+      restartGeneration: parsed.restartGeneration,
+      reinstallGeneration: parsed.reinstallGeneration,
+      rebootGeneration: parsed.rebootGeneration,
+      reboot: parsed.reboot,
+    }));
   }
 }
