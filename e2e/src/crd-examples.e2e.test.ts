@@ -24,7 +24,7 @@ import {
   RESOURCES,
 } from '@kok/api';
 import type { KindName, RemediationPolicy } from '@kok/api';
-import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type { ResourceType } from '@kok/reconcile';
 import { eventually, freePort, kwokNodeAnnotation } from '@kok/testing';
 import type {} from '@kok/testing/global-setup';
@@ -129,6 +129,37 @@ async function createPrerequisites(): Promise<void> {
   });
 }
 
+/**
+ * Earlier files of the run share this control plane and leave cluster-scoped objects of the same names
+ * (Components `kubelet` and `containerd` above all). Applying an example over one would merge it with
+ * another manager's fields, and the Machine would resolve versions from someone else's catalog: the
+ * examples start from a clean slate instead.
+ */
+async function removeLeftoversOfEarlierFiles(): Promise<void> {
+  const named = new Map<KindName, Set<string>>();
+  const add = (kind: KindName, name: string) => named.set(kind, (named.get(kind) ?? new Set()).add(name));
+  for (const object of examples.values()) if (isKindName(object.kind)) add(object.kind, object.metadata.name);
+  for (const c of (machine.spec.components ?? []) as { name: string }[]) add('Component', c.name);
+  for (const [kind, names] of named)
+    for (const name of names) {
+      const type = typeOf(kind);
+      const namespace = [...examples.values()].find((o) => o.kind === kind && o.metadata.name === name)
+        ?.metadata.namespace;
+      // A Machine left behind keeps its finalizer without an operator to release it.
+      if (kind === 'Machine')
+        await client
+          .patch(machineType, { name }, PatchType.merge, { metadata: { finalizers: null } })
+          .catch(() => undefined);
+      await client.delete(type, { name, namespace }).catch(() => undefined);
+      await eventually(`${kind} ${name} left by an earlier file to be gone`, async () =>
+        client.get(type, { name, namespace }).then(
+          () => false,
+          (error: unknown) => isNotFound(error),
+        ),
+      );
+    }
+}
+
 let lastMachine: MachineObject | undefined;
 
 function describeHost(): string {
@@ -150,6 +181,7 @@ beforeAll(async () => {
     },
     60_000,
   );
+  await removeLeftoversOfEarlierFiles();
   // The agent's RBAC (with the kok-node-files namespace) and admission policy, as the chart installs them.
   await installAgentAccess(sharedKubeConfig());
   await createPrerequisites();
