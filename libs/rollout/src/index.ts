@@ -35,3 +35,12 @@ export { resolveMaxUnavailable } from './budget.ts';
 export { matchesSelector, type LabelSelector, type LabelSelectorRequirement } from './label-selector.ts';
 export { orderMachines } from './ordering.ts';
 export { listNames, NAMES_IN_MESSAGES } from './messages.ts';
+export {
+  simulateRollout,
+  type MachineDurations,
+  type RolloutSimulation,
+  type SimulatedStep,
+  type SimulatedWave,
+  type SimulationInput,
+  type SimulationOutcome,
+} from './simulate-rollout.ts';
