@@ -2,8 +2,8 @@ import type { Clock } from './clock.ts';
 import { realClock } from './clock.ts';
 
 /**
- * Observations a queue reports; see prometheus-metrics.ts for the
- * prom-client implementation. Every method is optional to call cheaply.
+ * Observations a queue reports; FrameworkMetrics.workQueueMetrics (metrics.ts)
+ * is the prom-client implementation.
  */
 export interface WorkQueueMetrics {
   /** An item entered the queue (duplicates of pending items do not count). */
