@@ -1,9 +1,7 @@
-import { findCondition, isConditionTrue, MachineConditions } from '@kok/api';
-import type { HealthGate, Machine, NodePoolTemplate } from '@kok/api';
+import { findCondition, isConditionTrue, MachineConditions, needsDisruption } from '@kok/api';
+import type { DisruptionPolicy, HealthGate, Machine, NodePoolTemplate } from '@kok/api';
 import type { MachineState } from '@kok/rollout';
 import type { V1Node } from '@kubernetes/client-node';
-import type { DisruptionPolicy } from './disruption.ts';
-import { needsDisruption } from './disruption.ts';
 import { describeUnmetHealthGate, unmetHealthGates } from './health-gates.ts';
 import type { UnmetHealthGate } from './health-gates.ts';
 import { revisionAssignedAt } from './machine-patches.ts';

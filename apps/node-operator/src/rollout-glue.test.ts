@@ -1,10 +1,10 @@
 /** Tables and properties for the observe → plan glue: Machine + Node → planner input, and the pure helpers around it. */
+import { needsDisruption } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAtLeast } from './cache-sync.ts';
-import { needsDisruption } from './disruption.ts';
 import { isDrainComplete, planDrain } from './drain-plan.ts';
 import { assignmentPatch, cordonPatch, revisionAssignedValue, uncordonPatch } from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';

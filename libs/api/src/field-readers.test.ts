@@ -39,6 +39,11 @@ const UNREAD_FIELDS: ReadonlyMap<string, string> = new Map([
     ],
   ),
   [
+    'NodePool spec.disruptionPolicy.defaultAction',
+    'Read by machineChanges in libs/api (disruption.ts), the one pricing of a change that the node-operator ' +
+      '(whether to drain) and kubectl kok nodepool plan both call.',
+  ],
+  [
     'ClusterRollout status.updatedClusters',
     'Shown by the printer column Updated (kubectl get clusterrollouts).',
   ],

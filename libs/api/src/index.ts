@@ -64,3 +64,13 @@ export { customResourceDefinition, type CustomResourceDefinition } from './crd.t
 export { validatorFor, describeInvalid, type FieldError, type ObjectValidator } from './validation.ts';
 export { withDefaults } from './defaults.ts';
 export { templateRevision, revisionName, REVISION_LENGTH } from './revision.ts';
+export {
+  changeActions,
+  DEFAULT_DISRUPTION_ACTION,
+  heaviestAction,
+  machineChanges,
+  needsDisruption,
+  type DisruptionAction,
+  type DisruptionPolicy,
+  type MachineChange,
+} from './disruption.ts';
