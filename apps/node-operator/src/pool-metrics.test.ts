@@ -34,6 +34,7 @@ function plan(pause?: PauseReason, complete = false): RolloutPlan {
     maxUnavailable: 1,
     counts: { machines: 5, updatedMachines: 2, readyMachines: 4, unavailableMachines: 1, failedMachines: 1 },
     failed: [{ machine: 'w-3', revision: 'abc123', message: 'kubelet: exec check exited 1' }],
+    waiting: [],
     message: 'rolling',
   };
 }

@@ -35,6 +35,11 @@ export class DisruptionBudget {
     return this.#taken.size;
   }
 
+  /** The machines holding places, those admitted by this plan last. */
+  get holders(): string[] {
+    return [...this.#taken];
+  }
+
   /**
    * Lets the machine be disrupted if it already holds a place (that costs
    * nothing more) or there is room,

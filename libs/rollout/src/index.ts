@@ -44,3 +44,11 @@ export {
   type SimulationInput,
   type SimulationOutcome,
 } from './simulate-rollout.ts';
+export {
+  describeWaitReason,
+  WAIT_REASON_KINDS,
+  type CatalogProblemKind,
+  type MachineWait,
+  type WaitReason,
+  type WaitReasonKind,
+} from './wait-reasons.ts';

@@ -6,14 +6,17 @@ import {
   listDescribed,
   listNames,
   machinesCount,
+  NAMES_IN_MESSAGES,
 } from './messages.ts';
 import { orderMachines } from './ordering.ts';
 import { applyDrainTimeout } from './drain-timeout.ts';
 import { applyProgressDeadline } from './progress-deadline.ts';
+import { budgetFullWait, holdWait, ownWait, waitsUnderStop, waveLabels } from './machine-waits.ts';
 import { machinesToRollBack } from './rollback.ts';
 import type { FailedMachine, RolloutInput, RolloutPause, RolloutPlan } from './rollout-plan.ts';
 import { DEFAULT_MAX_FAILED, rolloutSpecProblems } from './rollout-spec.ts';
 import { countMachines } from './status-counts.ts';
+import type { WaitReason } from './wait-reasons.ts';
 import { pauseForHold, wavePosition, type WavePosition } from './wave-position.ts';
 import { resolveWaves, type Wave } from './waves.ts';
 
@@ -42,6 +45,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
       counts: countMachines(input.machines, input.targetRevision),
       waveCount: 0,
       pause: { reason: 'InvalidSpec', message },
+      waiting: waitsUnderStop(input.machines, input.targetRevision, { kind: 'InvalidSpec', problems }),
       message,
     };
   }
@@ -134,6 +138,7 @@ interface PlanContext {
 /** `spec.paused`: start nothing, roll nothing back; only let finished machines back into service. */
 function planPaused({ plan, ordered, pool, progress, drainTimedOut }: PlanContext): RolloutPlan {
   releaseRolloutCordons(plan, ordered, () => false, drainTimedOut);
+  plan.waiting = waitsUnderStop(ordered, plan.targetRevision, { kind: 'Paused' });
   return paused(plan, {
     reason: 'Paused',
     message: `${pool} paused (spec.paused): ${progress}; set spec.paused to false to continue`,
@@ -148,6 +153,15 @@ function planRollback({ input, plan, ordered, pool, failures, drainTimedOut }: P
   // A machine whose drain timed out was never told the target: giving its cordon back is all it needs.
   releaseRolloutCordons(plan, ordered, () => false, drainTimedOut);
   const cause = input.rolledBack ? 'was rolled back' : `rolled back: ${failures}`;
+  // Every machine not healthy at the target waits for a new template, those it sends back too.
+  const rolledBack: WaitReason = {
+    kind: 'RolledBack',
+    revision: target,
+    ...(lastGood === undefined || lastGood === target ? {} : { toRevision: lastGood }),
+  };
+  plan.waiting = ordered
+    .filter((machine) => !isDoneAt(machine, target))
+    .map((machine) => ({ machine: machine.name, reason: rolledBack }));
   const fix = 'change the pool template to roll out a fixed revision';
   if (lastGood === undefined || lastGood === target) {
     return paused(plan, {
@@ -167,11 +181,26 @@ function planRollback({ input, plan, ordered, pool, failures, drainTimedOut }: P
 }
 
 /** Too many failures and no rollback: stop, and say who failed, which limit decided it and what can be done. */
-function planFailureStop({ input, plan, ordered, pool, failures, drainTimedOut }: PlanContext): RolloutPlan {
+function planFailureStop({
+  input,
+  plan,
+  ordered,
+  pool,
+  failures,
+  failedAtTarget,
+  drainTimedOut,
+}: PlanContext): RolloutPlan {
   // A machine whose drain timed out stays cordoned and its drain goes on: given back, it would no longer
   // count as failed and the pool would start it again. Once its pods have left it is no longer failed.
   releaseRolloutCordons(plan, ordered, (machine) => drainTimedOut.has(machine.name), drainTimedOut);
   for (const machine of ordered) if (drainTimedOut.has(machine.name)) plan.drain.push(machine.name);
+  plan.waiting = waitsUnderStop(ordered, input.targetRevision, {
+    kind: 'FailureBudgetExceeded',
+    revision: input.targetRevision,
+    failed: failedAtTarget.slice(0, NAMES_IN_MESSAGES).map((machine) => machine.name),
+    failedCount: failedAtTarget.length,
+    maxFailed: input.spec.maxFailed ?? DEFAULT_MAX_FAILED,
+  });
   const noRollback = input.spec.autoRollback
     ? '; autoRollback is on but there is no earlier good revision to return to'
     : '';
@@ -195,20 +224,50 @@ function planProgress(context: PlanContext): RolloutPlan {
   const starting: string[] = [];
   const waitingOn: string[] = [];
   let waitingForBudget = 0;
+  const hold = position.hold ? holdWait(position.hold, waves, position.openWave) : undefined;
+  let budgetFull: WaitReason | undefined;
+  let labels: ReadonlyMap<MachineState, string> | undefined;
+  const wait = (machine: MachineState, reason: WaitReason | undefined): void => {
+    if (reason) plan.waiting.push({ machine: machine.name, reason });
+  };
   for (const machine of ordered) {
-    if (!isInOpenWave(machine) || machine.desiredRevision === target) continue;
+    if (machine.desiredRevision === target) {
+      if (!isDoneAt(machine, target)) wait(machine, ownWait(machine, target));
+      continue;
+    }
+    // Failed before it was told the target (its drain timed out): that is what holds it.
+    const failedHere = machine.failedRevision === target ? ownWait(machine, target) : undefined;
+    if (!isInOpenWave(machine)) {
+      labels ??= waveLabels(waves);
+      wait(
+        machine,
+        failedHere ??
+          hold ?? {
+            kind: 'WaitingForWave',
+            wave: labels.get(machine) ?? 'a later wave',
+            currentWave: waves[position.openWave]?.label ?? 'no wave',
+          },
+      );
+      continue;
+    }
     if (machine.underRemediation) {
       waitingOn.push(`${machine.name} (under remediation)`);
+      wait(machine, { kind: 'UnderRemediation' });
     } else if (isDrainingForTarget(machine)) {
       if (machine.drained || !machine.needsDisruption)
         plan.assign.push({ machine: machine.name, revision: target });
       else plan.drain.push(machine.name);
+      wait(machine, failedHere);
     } else if (machine.cordoned) {
       waitingOn.push(`${machine.name} (cordoned outside the rollout)`);
-    } else if (position.hold) {
+      wait(machine, { kind: 'CordonedOutsideRollout' });
+    } else if (hold) {
       // Held at a wave boundary: nothing new starts, not even a newcomer to an open wave.
+      wait(machine, hold);
     } else if (!budget.admit(machine.name)) {
       waitingForBudget++;
+      budgetFull ??= budgetFullWait(budget.holders, plan.maxUnavailable);
+      wait(machine, budgetFull);
     } else {
       starting.push(machine.name);
       if (machine.needsDisruption) {
@@ -297,6 +356,7 @@ function emptyPlan(input: RolloutInput, maxUnavailable: number): Omit<RolloutPla
   return {
     targetRevision: input.targetRevision,
     failed: [],
+    waiting: [],
     assign: [],
     cordon: [],
     drain: [],

@@ -1,6 +1,7 @@
 import type { EpochMillis, MachineState } from './machine-state.ts';
 import type { RolloutSpec } from './rollout-spec.ts';
 import type { RolloutCounts } from './status-counts.ts';
+import type { MachineWait } from './wait-reasons.ts';
 
 /** Everything the planner looks at: observed state and the time, nothing else. */
 export interface RolloutInput {
@@ -106,6 +107,11 @@ export interface RolloutPlan {
    * failed for it (a passed progress deadline), so the caller can record the latter on the Machine.
    */
   failed: FailedMachine[];
+  /**
+   * Every machine not at the target that is held, in rollout order, and what holds it (wait-reasons.ts).
+   * A machine doing its part (being drained, updating) is not listed.
+   */
+  waiting: MachineWait[];
   /** One line on where the rollout stands, for Events and `kubectl describe`. */
   message: string;
   /** Look again at this time even if nothing changes (end of a bake, a timed pause or a progress deadline). */
