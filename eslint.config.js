@@ -20,6 +20,7 @@ const depConstraints = [
   { sourceTag: 'scope:kube-on-kube', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
   { sourceTag: 'scope:node-agent', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api', 'scope:rollout'] },
+  { sourceTag: 'scope:local', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
   { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api', 'scope:rollout'] },
 ];
 

@@ -18,6 +18,7 @@ export default [
             ...(options?.allow ?? []),
             // From e2e/src and e2e/src/support respectively.
             ...['../../', '../../../'].flatMap((up) => [
+              `${up}apps/node-agent/bundle.ts`,
               `${up}apps/node-agent/src/fixtures/**`,
               `${up}apps/node-agent/src/host-paths.ts`,
               `${up}apps/node-agent/src/process-supervisor.ts`,

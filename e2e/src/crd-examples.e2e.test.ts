@@ -32,9 +32,14 @@ import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { installAgentAccess } from './support/agent-access.ts';
-import type { AgentHost } from './support/agent-hosts.ts';
-import { agentLogTail, startAgentHost, stopAgentHost, stopProcess } from './support/agent-hosts.ts';
-import { createBootstrapKubeconfig } from './support/bootstrap-kubeconfig.ts';
+import type { AgentHost } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
+import {
+  agentLogTail,
+  startAgentHost,
+  stopAgentHost,
+  stopProcess,
+} from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
+import { createBootstrapKubeconfig } from '../../apps/node-agent/src/fixtures/bootstrap-kubeconfig.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
 import type { MachineObject, NodePoolObject } from './support/types.ts';
 import { machineType, nodePoolType } from './support/types.ts';

@@ -20,16 +20,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { builtinTypes, PatchType } from '@kok/reconcile';
 import { Labels } from '@kok/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from './local-stack/local-stack.ts';
-import {
-  clusterType,
-  STACK_CLUSTER,
-  STACK_NAMESPACE,
-  STACK_POOL,
-  startLocalStack,
-} from './local-stack/local-stack.ts';
+import type { LocalStack } from './support/local-stack.ts';
+import { STACK_CLUSTER, STACK_NAMESPACE, STACK_POOL, startLocalStack } from './support/local-stack.ts';
 import { eventually } from '@kok/testing';
-import { machineType, nodePoolType } from './support/types.ts';
+import { clusterType, machineType, nodePoolType } from './support/types.ts';
 
 const run = promisify(execFile);
 const MACHINES = 3;

@@ -35,16 +35,16 @@ import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcil
 import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentHost, Catalog } from './support/agent-hosts.ts';
+import type { AgentHost, Catalog } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
 import { installAgentAccess } from './support/agent-access.ts';
-import { createBootstrapKubeconfig } from './support/bootstrap-kubeconfig.ts';
+import { createBootstrapKubeconfig } from '../../apps/node-agent/src/fixtures/bootstrap-kubeconfig.ts';
 import {
   agentLogTail,
   startAgentHost,
   startCatalog,
   stopAgentHost,
   stopProcess,
-} from './support/agent-hosts.ts';
+} from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
 import { DisruptionWatch } from './support/disruption-watch.ts';
 import { eventually, freePort } from '@kok/testing';
 import { startOperatorProcess } from './support/operator-process.ts';

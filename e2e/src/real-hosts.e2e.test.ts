@@ -59,12 +59,11 @@ import {
 import { eventually, freePort } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installAgentAccess } from './support/agent-access.ts';
-import { stopProcess } from './support/agent-hosts.ts';
+import { stopProcess } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
 import type { MachineObject, NodePoolObject } from './support/types.ts';
 import { componentType, machineType, nodePoolType } from './support/types.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
-import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
+import { nodeAgentCommand } from '../../apps/node-agent/bundle.ts';
 
 const HOSTS = ['rh-0', 'rh-1', 'rh-2'];
 const POOL = 'real-hosts';

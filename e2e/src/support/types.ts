@@ -1,6 +1,12 @@
 /** Typed access to the kok kinds the tests read and write. */
-import { apiVersionOf, ComponentResource, MachineResource, NodePoolResource } from '@kok/api';
-import type { Component, Machine, NodePool } from '@kok/api';
+import {
+  apiVersionOf,
+  ClusterResource,
+  ComponentResource,
+  MachineResource,
+  NodePoolResource,
+} from '@kok/api';
+import type { ClusterSpec, Component, Machine, NodePool } from '@kok/api';
 import { resourceType } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
@@ -24,4 +30,21 @@ export const componentType = resourceType<Component & KubernetesObject>(
   'Component',
   ComponentResource.plural,
   false,
+);
+
+export interface ClusterObject {
+  metadata?: { name?: string; namespace?: string; generation?: number };
+  spec?: ClusterSpec;
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    kubeconfigSecretRef?: { name: string; key: string };
+    version?: { current?: string; desired?: string };
+  };
+}
+export const clusterType = resourceType<ClusterObject & { apiVersion?: string; kind?: string }>(
+  apiVersionOf(ClusterResource),
+  'Cluster',
+  ClusterResource.plural,
+  true,
 );

@@ -3,9 +3,8 @@
  * local pod runtime, the kube-on-kube-operator, a Cluster whose control plane
  * runs as real processes, the node-operator that Cluster gets, and a NodePool
  * of hosts each converged by a real node-agent: real hosts (stack-hosts.ts)
- * where the machine allows it, else stand-ins. `npm run kok`
- * (main.ts) keeps it running for people; the local-stack e2e test uses it
- * as its fixture.
+ * where the machine allows it, else stand-ins. `kok up` (main.ts) keeps it
+ * running for people; the local-stack e2e test runs that bin as its fixture.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -14,19 +13,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec } from '@kok/api';
-import { KubeClient, resourceType } from '@kok/reconcile';
+import { KubeClient } from '@kok/reconcile';
 import type { ControlPlane } from '@kok/testing';
 import { eventually, freePort, startControlPlane } from '@kok/testing';
 import { HostRig, realHostSupport } from '@kok/host-rig';
 import { LocalPodRuntime, stageMetaCluster } from '@kok/pod-runtime';
-import { stopProcess } from '../support/agent-hosts.ts';
-import { machineType, nodePoolType } from '../support/types.ts';
+import { stopProcess } from '../../node-agent/src/fixtures/agent-hosts.ts';
+import type { ClusterObject } from './resources.ts';
+import { clusterType, machineType, nodePoolType } from './resources.ts';
 import type { ApiServerProxy } from './apiserver-proxy.ts';
 import type { StackHosts } from './stack-hosts.ts';
 import { startRealHosts, startStandInHosts } from './stack-hosts.ts';
 import { startApiServerProxy } from './apiserver-proxy.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
-import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
+// Agents start as the app ships them (its bundle).
+import { nodeAgentCommand } from '../../node-agent/bundle.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const KOK_OPERATOR_MAIN = join(repositoryRoot, 'apps/kube-on-kube-operator/src/main.ts');
@@ -52,23 +52,6 @@ export interface LocalStackOptions {
   /** One line per finished step. */
   readonly onProgress?: (message: string) => void;
 }
-
-export interface ClusterObject {
-  metadata?: { name?: string; namespace?: string; generation?: number };
-  spec?: ClusterSpec;
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    kubeconfigSecretRef?: { name: string; key: string };
-    version?: { current?: string; desired?: string };
-  };
-}
-export const clusterType = resourceType<ClusterObject & { apiVersion?: string; kind?: string }>(
-  'clusters.kok.dev/v1alpha1',
-  'Cluster',
-  'clusters',
-  true,
-);
 
 export interface LocalStack {
   readonly stateDir: string;

@@ -13,17 +13,15 @@ import type { HostRig } from '@kok/host-rig';
 import { realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
 import type { KubeClient } from '@kok/reconcile';
 import { startKwok } from '@kok/testing';
-import type { AgentHost } from '../support/agent-hosts.ts';
-import { startAgentHost, startCatalog, stopAgentHost } from '../support/agent-hosts.ts';
-import { createBootstrapKubeconfig } from '../support/bootstrap-kubeconfig.ts';
-import type { MachineObject, NodePoolObject } from '../support/types.ts';
-import { componentType, machineType, nodePoolType } from '../support/types.ts';
+import type { AgentHost } from '../../node-agent/src/fixtures/agent-hosts.ts';
+import { startAgentHost, startCatalog, stopAgentHost } from '../../node-agent/src/fixtures/agent-hosts.ts';
+import { createBootstrapKubeconfig } from '../../node-agent/src/fixtures/bootstrap-kubeconfig.ts';
+import type { MachineObject, NodePoolObject } from './resources.ts';
+import { componentType, machineType, nodePoolType } from './resources.ts';
 
 /** Stand-in catalog: kubelet versions oldest first, one containerd. */
 export const STAND_IN_KUBELET_VERSIONS = ['v1.36.1', 'v1.36.2', 'v1.36.3'] as const;
 export const STAND_IN_CONTAINERD_VERSION = '1.7.21';
-
-/** The agent entry point the rig starts on each real host. */
 
 export interface StackHosts {
   readonly kind: 'real' | 'stand-in';
