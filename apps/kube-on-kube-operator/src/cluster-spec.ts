@@ -2,9 +2,8 @@
  * The Cluster as the operator acts on it: every default applied and every
  * optional field resolved, so rendering never has to ask "is it set?".
  */
-import { Annotations, ClusterResource, withDefaults } from '@kok/api';
+import { ClusterResource, pairedEtcdVersion, withDefaults } from '@kok/api';
 import type { ClusterSpec } from '@kok/api';
-import { pairedEtcdVersion } from './etcd-versions.ts';
 import { OPERATOR_VERSION } from './operator-version.ts';
 
 export interface ResourceRequirements {
@@ -76,16 +75,6 @@ function settings(raw: RawSettings | undefined, defaultReplicas: number): Compon
     featureGates: { ...raw?.featureGates },
     ...(raw?.resources ? { resources: resourcesOf(raw.resources) } : {}),
   };
-}
-
-/** spec.paused or the pause annotation: the Cluster reconciler writes nothing, and no rollout starts it. */
-export function isClusterPaused(cluster: {
-  metadata?: { annotations?: Record<string, string> };
-  spec: ClusterSpec;
-}): boolean {
-  return (
-    cluster.spec.paused === true || cluster.metadata?.annotations?.[Annotations.clusterPaused] !== undefined
-  );
 }
 
 /** Resolves `cluster.spec` with the CRD's defaults (the same ones the apiserver applies). */

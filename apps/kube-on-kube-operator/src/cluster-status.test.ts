@@ -5,7 +5,7 @@ import type { ComponentReport, StatusInputs } from './cluster-status.ts';
 import { nextClusterStatus } from './cluster-status.ts';
 import type { ComponentName } from './components/component.ts';
 import { controlPlaneComponents } from './components/bring-up-order.ts';
-import { planGates } from './gate-plan.ts';
+import { planGates } from '@kok/api';
 
 type State = 'missing' | 'stale' | 'rolling' | 'ready';
 

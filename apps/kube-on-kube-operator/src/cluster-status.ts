@@ -4,10 +4,9 @@
  * identical status and no write.
  */
 import { ClusterConditions, metaTime, setCondition } from '@kok/api';
-import type { ClusterStatus, Condition } from '@kok/api';
+import type { ClusterStatus, Condition, GatePlan } from '@kok/api';
 import type { ResolvedCluster } from './cluster-spec.ts';
 import type { ComponentName, ComponentStatus } from './components/component.ts';
-import type { GatePlan } from './gate-plan.ts';
 import type { GateRecord } from './gate-records.ts';
 import { nextGateRecords } from './gate-records.ts';
 import { KUBECONFIG_KEY } from './pki-material.ts';

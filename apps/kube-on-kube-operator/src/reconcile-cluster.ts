@@ -9,8 +9,18 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { Annotations, Finalizers, metaTime, setCondition, ClusterConditions } from '@kok/api';
-import type { ClusterStatus } from '@kok/api';
+import {
+  Annotations,
+  ClusterConditions,
+  ETCD_VERSION_UNKNOWN,
+  etcdVersionUnknownMessage,
+  Finalizers,
+  isClusterPaused,
+  metaTime,
+  planGates,
+  setCondition,
+} from '@kok/api';
+import type { ClusterStatus, ComponentObservation } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
 import {
   addFinalizer,
@@ -27,7 +37,7 @@ import {
 import type { ResourceType } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pkiSpecs } from './certificates.ts';
-import { isClusterPaused, resolveCluster } from './cluster-spec.ts';
+import { resolveCluster } from './cluster-spec.ts';
 import { nextClusterStatus } from './cluster-status.ts';
 import type { ComponentReport } from './cluster-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './components/component.ts';
@@ -56,10 +66,7 @@ import {
   isEtcdDataLost,
   nextEtcdStatus,
 } from './etcd-data-guard.ts';
-import { ETCD_VERSION_UNKNOWN, etcdVersionUnknownMessage } from './etcd-versions.ts';
 import { externalEtcdSecretProblem } from './external-etcd.ts';
-import { planGates } from './gate-plan.ts';
-import type { ComponentObservation } from './gate-plan.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import { clusterLabels, clusterNames, clusterSelector } from './names.ts';
 import type { PkiOptions } from './pki-material.ts';

@@ -11,7 +11,7 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { ClusterStatus } from '@kok/api';
-import { ClusterConditions } from '@kok/api';
+import { ClusterConditions, PROGRESS_DEADLINE_EXCEEDED } from '@kok/api';
 import type { GateRecord } from './gate-records.ts';
 import { TEMPLATE_HASH_ANNOTATION, templateHashOf } from './template-hash.ts';
 import { deploymentStatus, imageTag, statefulSetStatus } from './workload-status.ts';
@@ -20,8 +20,8 @@ import { deploymentStatus, imageTag, statefulSetStatus } from './workload-status
 export const LAST_AVAILABLE_ANNOTATION = 'clusters.kok.dev/last-available-revision';
 /** On a Cluster: its progress deadline in seconds, overriding the operator's. */
 export const PROGRESS_DEADLINE_ANNOTATION = 'clusters.kok.dev/progress-deadline-seconds';
-/** Degraded reason while a rolled-back operation holds. */
-export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
+/** Degraded reason while a rolled-back operation holds (the ClusterRollout planner reads it too). */
+export { PROGRESS_DEADLINE_EXCEEDED };
 
 /** The last revision of a workload that was Available: its template hash and pod template. */
 export interface LastAvailable {

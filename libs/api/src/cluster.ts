@@ -19,6 +19,7 @@ import { FLAG_NAME_PATTERN, OPERATOR_OWNED_FLAGS } from './control-plane-flags.t
 import type { ControlPlaneComponentName } from './control-plane-flags.ts';
 import { cidrsOverlap, isCidr } from './network-addresses.ts';
 import { resourceSchema } from './resource-schema.ts';
+import { Annotations } from './well-known.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, CLUSTERS_GROUP, conditionColumn } from './resource.ts';
 import type { ResourceDefinition } from './resource.ts';
 import * as s from './schema-builders.ts';
@@ -42,6 +43,19 @@ export function isAllowedVersionChange(from: string, to: string): boolean {
   if (!a || !b) return false;
   return a.major === b.major && b.minor >= a.minor && b.minor <= a.minor + 1;
 }
+
+/** spec.paused or the pause annotation: the Cluster reconciler writes nothing, and no rollout starts it. */
+export function isClusterPaused(cluster: {
+  metadata?: { annotations?: Record<string, string> };
+  spec: Pick<ClusterSpec, 'paused'>;
+}): boolean {
+  return (
+    cluster.spec.paused === true || cluster.metadata?.annotations?.[Annotations.clusterPaused] !== undefined
+  );
+}
+
+/** Degraded reason of a Cluster whose upgrade missed its progress deadline and was rolled back. */
+export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
 
 export const versionSkewRule = cel<string>({
   rule: "self == oldSelf || (self.split('.')[0] == oldSelf.split('.')[0] && int(self.split('.')[1]) >= int(oldSelf.split('.')[1]) && int(self.split('.')[1]) <= int(oldSelf.split('.')[1]) + 1)",

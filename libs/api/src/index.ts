@@ -42,8 +42,67 @@ export {
   CLUSTER_PHASES,
   forbiddenClusterNameEnding,
   isAllowedVersionChange,
+  isClusterPaused,
   majorMinor,
+  PROGRESS_DEADLINE_EXCEEDED,
 } from './cluster.ts';
+export {
+  CLUSTER_COMPONENTS,
+  CONTROL_PLANE_ORDER,
+  etcdImage,
+  kubeImage,
+  NODE_TIER_ORDER,
+  type ClusterComponentName,
+  type ClusterComponentOrder,
+} from './cluster-components.ts';
+export { dependencyClosure, planGates, type ComponentObservation, type GatePlan } from './gate-plan.ts';
+export { kubeletVersionSkewProblem, MAX_KUBELET_MINOR_SKEW, parseMinorVersion } from './version-skew.ts';
+export {
+  ETCD_VERSION_BY_KUBERNETES_MINOR,
+  ETCD_VERSION_UNKNOWN,
+  etcdVersionUnknownMessage,
+  pairedEtcdVersion,
+} from './etcd-versions.ts';
+export {
+  clusterPhase,
+  describeFailures,
+  NAMED_FAILURES,
+  planClusterRollout,
+  type ClusterPhase,
+  type ClusterRecord,
+  type ClusterState,
+  type Counts as ClusterRolloutCounts,
+  type HoldReason as ClusterRolloutHoldReason,
+  type RolloutInput as ClusterRolloutInput,
+  type RolloutPlan as ClusterRolloutPlan,
+  type WaveProgress as ClusterWaveProgress,
+} from './cluster-rollout-planner/plan.ts';
+export {
+  resolveWaves,
+  type ResolvedWave,
+  type RolloutWaveSpec,
+  type WaveMember,
+} from './cluster-rollout-planner/wave-membership.ts';
+export { matchesSelector } from './cluster-rollout-planner/label-selector.ts';
+export {
+  readRecord,
+  recordValue,
+  ROLLOUT_RECORD_ANNOTATION,
+  type OwnedRecord,
+} from './cluster-rollout-planner/cluster-record.ts';
+export {
+  availableSinceOf,
+  failureOf,
+  observeCluster,
+  type ClusterObject as ObservedCluster,
+} from './cluster-rollout-planner/observe-cluster.ts';
+export {
+  clusterRolloutInput,
+  DEFAULT_BAKE_SECONDS,
+  PAUSED_AFTER_WAVE_ANNOTATION,
+  selectedClusters,
+  type ClusterRolloutView,
+} from './cluster-rollout-planner/rollout-input.ts';
 export {
   type ClusterRollout,
   type ClusterRolloutSpec,

@@ -24,7 +24,7 @@ import {
   provisionVolumes,
   smallCluster,
 } from '../test-support.ts';
-import { readRecord, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
+import { readRecord, ROLLOUT_RECORD_ANNOTATION } from '@kok/api';
 import type { ClusterRolloutObject } from './reconcile-rollout.ts';
 import { clusterRolloutType, PAUSED_AFTER_WAVE_ANNOTATION } from './reconcile-rollout.ts';
 

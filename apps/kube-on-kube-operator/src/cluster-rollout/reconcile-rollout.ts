@@ -5,21 +5,30 @@
  * Clusters' spec, status and the record on each say everything.
  */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { apiVersionOf, ClusterRolloutResource } from '@kok/api';
-import type { ClusterRollout, ClusterRolloutStatus } from '@kok/api';
+import {
+  apiVersionOf,
+  clusterRolloutInput,
+  ClusterRolloutResource,
+  describeFailures,
+  matchesSelector,
+  observeCluster,
+  PAUSED_AFTER_WAVE_ANNOTATION,
+  planClusterRollout,
+  readRecord,
+  recordValue,
+  ROLLOUT_RECORD_ANNOTATION,
+  selectedClusters,
+} from '@kok/api';
+import type { ClusterRollout, ClusterRolloutPlan, ClusterRolloutStatus, ClusterState } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Request, Result } from '@kok/reconcile';
 import { InvalidError, isConflict, isNotFound, PatchType, resourceType } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType } from '../resource-types.ts';
 import { contentHash } from '../template-hash.ts';
-import { readRecord, recordValue, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
-import { matchesSelector } from './label-selector.ts';
-import { observeCluster } from './observe-cluster.ts';
-import type { ClusterState, RolloutPlan } from './plan.ts';
-import { describeFailures, planClusterRollout } from './plan.ts';
 import { rolloutStatus } from './rollout-status.ts';
-import type { RolloutWaveSpec } from './wave-membership.ts';
+
+export { PAUSED_AFTER_WAVE_ANNOTATION };
 
 /** A ClusterRollout as the apiserver serves it (client-node's metadata type). */
 export type ClusterRolloutObject = Omit<ClusterRollout, 'metadata'> & { metadata: V1ObjectMeta };
@@ -30,15 +39,6 @@ export const clusterRolloutType = resourceType<ClusterRolloutObject>(
   ClusterRolloutResource.plural,
   true,
 );
-
-/**
- * On a ClusterRollout: `<version>/<wave index>` of the pauseAfter wave after
- * which the operator set spec.paused. Written in the same patch as the pause,
- * so "annotation present and spec.paused false" can only mean a person resumed.
- */
-export const PAUSED_AFTER_WAVE_ANNOTATION = 'clusters.kok.dev/paused-after-wave';
-
-export const DEFAULT_BAKE_SECONDS = 300;
 
 export interface RolloutCaches {
   rollouts: Informer<ClusterRolloutObject>;
@@ -92,21 +92,13 @@ export async function reconcileClusterRollout(
   // Done for good until its spec changes: a later rollout may move these clusters on, and this one must not move them back.
   if (rollout.status?.phase === 'Succeeded' && rollout.status.observedGeneration === generation) return;
 
-  const selected = selectedClusters(deps.caches, rollout);
-  const paused = spec.paused === true;
-  const pausedAfter = parsePausedAfterWave(rollout.metadata.annotations?.[PAUSED_AFTER_WAVE_ANNOTATION]);
-  const resumedAfterWave = pausedAfter?.version === spec.version && !paused ? pausedAfter.wave : undefined;
-  const planFor = (clusters: ClusterState[]): RolloutPlan =>
-    planClusterRollout({
-      version: spec.version,
-      waves: (spec.waves ?? []) as RolloutWaveSpec[],
-      bakeSeconds: spec.bakeSeconds ?? DEFAULT_BAKE_SECONDS,
-      maxFailed: spec.maxFailed ?? 0,
-      paused,
-      ...(resumedAfterWave === undefined ? {} : { resumedAfterWave }),
-      clusters,
-      now: now.getTime(),
-    });
+  const selected = selectedClusters(
+    rollout,
+    deps.caches.clusters.list(rollout.metadata.namespace),
+    deps.caches.rollouts.list(rollout.metadata.namespace),
+  );
+  const planFor = (clusters: ClusterState[]): ClusterRolloutPlan =>
+    planClusterRollout(clusterRolloutInput(rollout, clusters, now.getTime()));
   let states = selected.map((c) => observeCluster(c, uid));
   const plan = planFor(states);
   const byName = new Map(selected.map((c) => [c.metadata.name ?? '', c] as const));
@@ -242,30 +234,6 @@ export async function reconcileClusterRollout(
   return { requeueAfter: Math.max(STALE_RECHECK_MS, Math.min(PROGRESS_RECHECK_MS, untilWake)) };
 }
 
-/**
- * The Clusters of the rollout's namespace its selector matches, less those
- * another rollout started and has not finished (a Failed one holds its
- * clusters until it is deleted): two rollouts never fight over a cluster's
- * version.
- */
-function selectedClusters(caches: RolloutCaches, rollout: ClusterRolloutObject): ClusterObject[] {
-  const namespace = rollout.metadata.namespace;
-  const uid = rollout.metadata.uid;
-  const others = new Map(
-    caches.rollouts
-      .list(namespace)
-      .filter((r) => r.metadata.uid !== uid)
-      .map((r) => [r.metadata.uid ?? '', r] as const),
-  );
-  return caches.clusters.list(namespace).filter((cluster) => {
-    if (cluster.metadata.deletionTimestamp) return false;
-    if (!matchesSelector(cluster.metadata.labels ?? {}, rollout.spec.clusterSelector)) return false;
-    const recordUid = readRecord(cluster.metadata.annotations)?.uid;
-    const holder = recordUid === undefined ? undefined : others.get(recordUid);
-    return !holder || holder.status?.phase === 'Succeeded';
-  });
-}
-
 /** A merge patch guarded by the resourceVersion the decision was made on; false when that was stale. */
 async function patchCluster(
   client: KubeClient,
@@ -314,7 +282,7 @@ async function recordTransitions(
   rollout: ClusterRolloutObject,
   before: ClusterRolloutStatus | undefined,
   after: ClusterRolloutStatus,
-  plan: RolloutPlan,
+  plan: ClusterRolloutPlan,
   log: Logger,
 ): Promise<void> {
   const previous = new Map((before?.waves ?? []).map((w) => [w.index, w] as const));
@@ -347,9 +315,4 @@ async function recordTransitions(
     log.info('rollout complete');
     await events?.record(rollout, 'Normal', 'RolloutSucceeded', 'Rollout', plan.message.slice(0, 1024));
   }
-}
-
-function parsePausedAfterWave(value: string | undefined): { version: string; wave: number } | undefined {
-  const match = value === undefined ? null : /^(.+)\/(\d+)$/.exec(value);
-  return match ? { version: match[1] as string, wave: Number(match[2]) } : undefined;
 }

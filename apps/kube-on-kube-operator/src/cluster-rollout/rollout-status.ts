@@ -4,8 +4,7 @@
  * identical status and no write.
  */
 import { metaTime, setCondition } from '@kok/api';
-import type { ClusterRolloutStatus, Condition } from '@kok/api';
-import type { RolloutPlan } from './plan.ts';
+import type { ClusterRolloutPlan as RolloutPlan, ClusterRolloutStatus, Condition } from '@kok/api';
 
 export const RolloutConditions = {
   Progressing: 'Progressing',

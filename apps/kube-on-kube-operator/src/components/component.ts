@@ -3,6 +3,7 @@
  * render the desired objects, tell whether an observed object needs a write,
  * and say whether the component is Available at the desired version.
  */
+import type { ClusterComponentName } from '@kok/api';
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import type { Endpoint } from '../endpoint.ts';
@@ -11,15 +12,8 @@ import { clusterLabels } from '../names.ts';
 import type { PkiMaterial } from '../pki-material.ts';
 import { contentHash } from '../template-hash.ts';
 
-export type ComponentName =
-  | 'services'
-  | 'networkPolicies'
-  | 'pki'
-  | 'etcd'
-  | 'apiServer'
-  | 'controllerManager'
-  | 'scheduler'
-  | 'nodeOperator';
+/** The components, their order and gates are API semantics (@kok/api cluster-components.ts). */
+export type ComponentName = ClusterComponentName;
 
 export interface RenderContext {
   cluster: ResolvedCluster;

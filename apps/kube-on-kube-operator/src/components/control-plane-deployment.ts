@@ -1,5 +1,6 @@
 /** The Deployment shape kube-apiserver, kube-controller-manager and kube-scheduler share. */
 import type { V1Deployment, V1EnvVar, V1Probe } from '@kubernetes/client-node';
+import { kubeImage } from '@kok/api';
 import type { ComponentSettings } from '../cluster-spec.ts';
 import type { ComponentLabel } from '../names.ts';
 import { clusterLabels, selectorLabels } from '../names.ts';
@@ -21,11 +22,6 @@ export interface ControlPlaneDeployment {
   /** Files under /etc/kubernetes/pki. */
   files: readonly SecretFile[];
   hash: string;
-}
-
-/** `registry.k8s.io/kube-apiserver:v1.36.3`. */
-export function kubeImage(binary: string, version: string): string {
-  return `registry.k8s.io/${binary}:${version}`;
 }
 
 export function controlPlaneDeployment(ctx: RenderContext, d: ControlPlaneDeployment): V1Deployment {

@@ -3,7 +3,7 @@
  * Service; nothing with spec.etcd.external, whose etcd the user runs.
  */
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import { ClusterConditions } from '@kok/api';
+import { CLUSTER_COMPONENTS, etcdImage } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -27,11 +27,6 @@ const TEMPLATE_VERSION = 2;
 const ETCD_METRICS_PORT = 2381;
 const ETCD_PKI_DIR = '/etc/etcd/pki';
 const DATA_DIR = '/var/lib/etcd';
-
-/** `registry.k8s.io/etcd:3.6.16-0`: the registry tags etcd builds with a `-N` suffix. */
-export function etcdImage(version: string): string {
-  return `registry.k8s.io/etcd:${version.replace(/^v/, '')}-0`;
-}
 
 /** `--initial-cluster`: every member's name and peer URL. */
 export function initialCluster(names: ClusterNames, replicas: number): string {
@@ -160,9 +155,7 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
 }
 
 export const etcd: ControlPlaneComponent = {
-  name: 'etcd',
-  condition: ClusterConditions.EtcdAvailable,
-  dependsOn: ['services', 'pki'],
+  ...CLUSTER_COMPONENTS.etcd,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

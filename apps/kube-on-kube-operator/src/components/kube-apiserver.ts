@@ -4,7 +4,7 @@
  * files of the user's Secret.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
+import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -127,7 +127,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
   return [
     controlPlaneDeployment(ctx, {
       name: names.apiServer,
-      component: 'kube-apiserver',
+      component: CLUSTER_COMPONENTS.apiServer.binary,
       version: cluster.version,
       settings: cluster.apiServer,
       args: apiServerArgs(cluster, names),
@@ -145,9 +145,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 }
 
 export const apiServer: ControlPlaneComponent = {
-  name: 'apiServer',
-  condition: ClusterConditions.APIServerAvailable,
-  dependsOn: ['etcd'],
+  ...CLUSTER_COMPONENTS.apiServer,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

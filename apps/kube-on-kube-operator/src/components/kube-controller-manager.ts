@@ -1,6 +1,6 @@
 /** kube-controller-manager: signs node certificates with the cluster CA and owns service-account tokens. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
+import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -70,7 +70,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
   return [
     controlPlaneDeployment(ctx, {
       name: names.controllerManager,
-      component: 'kube-controller-manager',
+      component: CLUSTER_COMPONENTS.controllerManager.binary,
       version: cluster.version,
       settings: cluster.controllerManager,
       args: controllerManagerArgs(cluster, names),
@@ -87,9 +87,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 }
 
 export const controllerManager: ControlPlaneComponent = {
-  name: 'controllerManager',
-  condition: ClusterConditions.ControllerManagerAvailable,
-  dependsOn: ['apiServer'],
+  ...CLUSTER_COMPONENTS.controllerManager,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

@@ -1,6 +1,6 @@
 /** kube-scheduler: places the biz-cluster's pods. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions, OPERATOR_OWNED_FLAGS } from '@kok/api';
+import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import { KUBECONFIG_KEY } from '../pki-material.ts';
@@ -46,7 +46,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
   return [
     controlPlaneDeployment(ctx, {
       name: names.scheduler,
-      component: 'kube-scheduler',
+      component: CLUSTER_COMPONENTS.scheduler.binary,
       version: cluster.version,
       settings: cluster.scheduler,
       args: schedulerArgs(cluster),
@@ -63,9 +63,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 }
 
 export const scheduler: ControlPlaneComponent = {
-  name: 'scheduler',
-  condition: ClusterConditions.SchedulerAvailable,
-  dependsOn: ['apiServer'],
+  ...CLUSTER_COMPONENTS.scheduler,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

@@ -7,6 +7,7 @@
  * `clusters.kok.dev/monitoring=true`. Ports are named as in the pod templates.
  * The CNI enforces them; without a NetworkPolicy implementation they are inert.
  */
+import { CLUSTER_COMPONENTS } from '@kok/api';
 import type { KubernetesObject, V1LabelSelector, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import type { ComponentLabel } from '../names.ts';
 import { selectorLabels } from '../names.ts';
@@ -89,8 +90,7 @@ export function renderNetworkPolicies(ctx: RenderContext): NetworkPolicy[] {
 }
 
 export const networkPolicies: ControlPlaneComponent = {
-  name: 'networkPolicies',
-  dependsOn: [],
+  ...CLUSTER_COMPONENTS.networkPolicies,
   render: renderNetworkPolicies,
   needsUpdate: templateHashDiffers,
   status: (observed, desired) => objectsStatus('NetworkPolicies', observed, desired, templateHashDiffers),

@@ -5,7 +5,7 @@
  * installed in the biz-cluster (node-tier.ts); it never holds the control plane.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClusterConditions } from '@kok/api';
+import { CLUSTER_COMPONENTS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import type { ClusterNames } from '../names.ts';
 import { clusterLabels, selectorLabels } from '../names.ts';
@@ -154,9 +154,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 }
 
 export const nodeOperator: ControlPlaneComponent = {
-  name: 'nodeOperator',
-  condition: ClusterConditions.NodeOperatorAvailable,
-  dependsOn: ['apiServer'],
+  ...CLUSTER_COMPONENTS.nodeOperator,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

@@ -1,4 +1,5 @@
 /** The PKI Secrets: CAs, service-account keys, certificates and kubeconfigs (see certificates.ts). */
+import { CLUSTER_COMPONENTS } from '@kok/api';
 import type { V1Secret } from '@kubernetes/client-node';
 import { templateHashDiffers } from '../template-hash.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
@@ -12,8 +13,7 @@ function render(ctx: RenderContext): V1Secret[] | undefined {
 }
 
 export const pki: ControlPlaneComponent = {
-  name: 'pki',
-  dependsOn: ['services'],
+  ...CLUSTER_COMPONENTS.pki,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired) => objectsStatus('Secrets', observed, desired, templateHashDiffers),

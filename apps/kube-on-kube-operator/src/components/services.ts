@@ -1,4 +1,5 @@
 /** The Services: etcd peers (headless) and clients (not for an external etcd), and the apiserver endpoint. */
+import { CLUSTER_COMPONENTS } from '@kok/api';
 import type { V1Service } from '@kubernetes/client-node';
 import { selectorLabels } from '../names.ts';
 import { contentHash, templateHashDiffers, withTemplateHash } from '../template-hash.ts';
@@ -66,8 +67,7 @@ function render(ctx: RenderContext): V1Service[] {
 }
 
 export const services: ControlPlaneComponent = {
-  name: 'services',
-  dependsOn: [],
+  ...CLUSTER_COMPONENTS.services,
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired) => objectsStatus('Services', observed, desired, templateHashDiffers),

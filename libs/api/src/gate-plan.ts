@@ -5,7 +5,7 @@
  * then the apiserver, then controller-manager and scheduler, and a bring-up
  * never starts a workload whose dependencies are not serving yet.
  */
-import type { ComponentName } from './components/component.ts';
+import type { ClusterComponentName as ComponentName } from './cluster-components.ts';
 
 export interface ComponentObservation {
   name: ComponentName;

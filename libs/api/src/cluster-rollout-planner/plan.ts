@@ -5,7 +5,7 @@
  * Clusters' spec, status and the record the rollout keeps on each), so an
  * operator killed at any point plans the same after a restart.
  */
-import type { ClusterRolloutStatus } from '@kok/api';
+import type { ClusterRolloutStatus } from '../cluster-rollout.ts';
 import type { ResolvedWave, RolloutWaveSpec, WaveMember } from './wave-membership.ts';
 import { resolveWaves } from './wave-membership.ts';
 

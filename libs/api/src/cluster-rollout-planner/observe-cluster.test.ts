@@ -1,7 +1,7 @@
-import { Annotations } from '@kok/api';
 import { describe, expect, it } from 'vitest';
-import type { ClusterObject } from '../resource-types.ts';
+import { Annotations } from '../well-known.ts';
 import { readRecord, recordValue, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
+import type { ClusterObject } from './observe-cluster.ts';
 import { observeCluster } from './observe-cluster.ts';
 
 const UID = 'rollout-uid';
@@ -22,7 +22,7 @@ function cluster(overrides: {
   settledAt?: string;
   degradedReason?: string;
   annotations?: Record<string, string>;
-}): ClusterObject {
+}): ClusterObject & { apiVersion: string; kind: string } {
   const generation = overrides.generation ?? 2;
   return {
     apiVersion: 'clusters.kok.dev/v1alpha1',

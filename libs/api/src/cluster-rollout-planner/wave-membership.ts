@@ -4,8 +4,8 @@
  * the rollout already started stays in the wave recorded on it even when the
  * selection grows or shrinks.
  */
-import type { LabelSelector } from '@kok/api';
-import { REMAINING_WAVE_NAME } from '@kok/api';
+import { REMAINING_WAVE_NAME } from '../cluster-rollout.ts';
+import type { LabelSelector } from '../common-schemas.ts';
 import { matchesSelector } from './label-selector.ts';
 
 /** One wave of ClusterRollout.spec.waves, as the planner reads it. */

@@ -1,5 +1,5 @@
 /** metav1.LabelSelector matching, for clusterSelector and wave selectors. */
-import type { LabelSelector } from '@kok/api';
+import type { LabelSelector } from '../common-schemas.ts';
 
 const valueOf = (labels: Readonly<Record<string, string>>, key: string): string | undefined =>
   Object.hasOwn(labels, key) ? labels[key] : undefined;

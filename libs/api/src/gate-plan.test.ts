@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ComponentName } from './components/component.ts';
-import { controlPlaneComponents } from './components/bring-up-order.ts';
+import type { ClusterComponentName as ComponentName } from './cluster-components.ts';
+import { CLUSTER_COMPONENTS, CONTROL_PLANE_ORDER } from './cluster-components.ts';
 import type { ComponentObservation } from './gate-plan.ts';
 import { dependencyClosure, planGates } from './gate-plan.ts';
 
@@ -9,7 +9,8 @@ type State = 'missing' | 'stale' | 'rolling' | 'ready';
 
 /** The real component list, each in one of four states. */
 function observe(states: Partial<Record<ComponentName, State>>, rendered = true): ComponentObservation[] {
-  return controlPlaneComponents.map((c) => {
+  return CONTROL_PLANE_ORDER.map((name) => {
+    const c = CLUSTER_COMPONENTS[name];
     const state = states[c.name] ?? 'ready';
     return {
       name: c.name,

@@ -6,7 +6,7 @@
  * a later patch than kubeadm's 3.6.8 that its tests have run. A minor without
  * a row gets no guess: the Cluster waits for spec.etcd.version.
  */
-import { majorMinor } from '@kok/api';
+import { majorMinor } from './cluster.ts';
 
 export const ETCD_VERSION_BY_KUBERNETES_MINOR: Readonly<Record<string, string>> = {
   '1.34': '3.6.16',

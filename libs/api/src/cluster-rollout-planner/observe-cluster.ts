@@ -1,10 +1,24 @@
 /** What the ClusterRollout planner needs to know of one Cluster, read from its object alone. */
-import { ClusterConditions, findCondition } from '@kok/api';
-import { isClusterPaused } from '../cluster-spec.ts';
-import type { ClusterObject } from '../resource-types.ts';
-import { PROGRESS_DEADLINE_EXCEEDED } from '../rollback.ts';
+import type { ClusterSpec, ClusterStatus } from '../cluster.ts';
+import { isClusterPaused, PROGRESS_DEADLINE_EXCEEDED } from '../cluster.ts';
+import { findCondition } from '../conditions.ts';
+import { ClusterConditions } from '../well-known.ts';
 import { readRecord } from './cluster-record.ts';
 import type { ClusterState, EpochMillis } from './plan.ts';
+
+/** What the planner reads of a Cluster: any object shaped like one as the apiserver serves it. */
+export interface ClusterObject {
+  metadata: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    generation?: number;
+    deletionTimestamp?: unknown;
+  };
+  spec: ClusterSpec;
+  status?: ClusterStatus;
+}
 
 /**
  * `rolloutUid` names the rollout whose record counts; records of other
