@@ -50,6 +50,19 @@ describe('parseCommandLine', () => {
       { kind: 'run', verb: 'nodepool status', name: 'workers', flags: { ...base, output: 'yaml' } },
     ],
     [
+      ['nodepool', 'plan', 'workers', '--set', 'kubelet=v1.36.2', '--set', 'containerd=1.7.22', '-o', 'json'],
+      {
+        kind: 'run',
+        verb: 'nodepool plan',
+        name: 'workers',
+        flags: { ...base, set: ['kubelet=v1.36.2', 'containerd=1.7.22'], output: 'json' },
+      },
+    ],
+    [
+      ['knp', 'plan', 'workers', '-f', 'new-pool.yaml'],
+      { kind: 'run', verb: 'nodepool plan', name: 'workers', flags: { ...base, filename: 'new-pool.yaml' } },
+    ],
+    [
       ['nodepools', 'pause', 'workers'],
       { kind: 'run', verb: 'nodepool pause', name: 'workers', flags: base },
     ],
@@ -99,10 +112,10 @@ describe('parseCommandLine', () => {
 
   it.each([
     [['pods', 'list'], 'unknown resource "pods": use cluster, nodepool or machine'],
-    [['nodepool'], 'nodepool needs a command (status, pause, resume, rollback)'],
+    [['nodepool'], 'nodepool needs a command (status, plan, pause, resume, rollback)'],
     [
       ['nodepool', 'delete', 'x'],
-      'unknown command "nodepool delete": use one of status, pause, resume, rollback',
+      'unknown command "nodepool delete": use one of status, plan, pause, resume, rollback',
     ],
     [['nodepool', 'status'], 'nodepool status needs a NAME: kubectl kok nodepool status <name>'],
     [['machine', 'describe', 'a', 'b'], 'machine describe takes one NAME; unexpected: b'],
@@ -146,6 +159,9 @@ describe('parseCommandLine', () => {
       'cluster restore puts every object back in the namespace the file names',
     ],
     [['cluster', 'list', '-f', 'x'], '--filename does not apply to cluster list'],
+    [['nodepool', 'plan', 'workers'], 'nodepool plan needs the proposed spec: either -f FILE'],
+    [['nodepool', 'plan', 'workers', '-f', 'x', '--set', 'a=b'], 'nodepool plan needs the proposed spec'],
+    [['nodepool', 'status', 'workers', '--set', 'a=b'], '--set does not apply to nodepool status'],
     [['cluster', 'list', '--frobnicate'], "Unknown option '--frobnicate'"],
     [['cluster', 'list', '--context'], "Option '--context <value>' argument missing"],
   ])('%j is refused: %s', (argv, message) => {

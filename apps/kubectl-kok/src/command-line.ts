@@ -25,8 +25,10 @@ export interface CommandFlags extends GlobalFlags {
   allNamespaces: boolean;
   /** cluster backup: every Cluster of the namespace instead of one NAME. Default false. */
   all: boolean;
-  /** cluster restore: the backup file to read, `-` for stdin. Required there. */
+  /** cluster restore: the backup file to read, `-` for stdin. Required there. nodepool plan: the proposed NodePool. */
   filename?: string;
+  /** nodepool plan: `component=version` settings applied to the live template, instead of -f. */
+  set?: string[];
   /** nodepool status: redraw on every change until interrupted. Default false. */
   watch: boolean;
   /** nodepool rollback: the revision to go back to. Default: status.currentRevision, the last good one. */
@@ -44,6 +46,7 @@ export type Verb =
   | 'cluster backup'
   | 'cluster restore'
   | 'nodepool status'
+  | 'nodepool plan'
   | 'nodepool pause'
   | 'nodepool resume'
   | 'nodepool rollback'
@@ -55,7 +58,7 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'run'; verb: Verb; name?: string; flags: CommandFlags };
 
-type VerbFlag = 'all-namespaces' | 'all' | 'filename' | 'watch' | 'to-revision' | 'resume' | 'ttl';
+type VerbFlag = 'all-namespaces' | 'all' | 'filename' | 'watch' | 'to-revision' | 'resume' | 'ttl' | 'set';
 
 interface VerbSpec {
   /** Takes a NAME argument. */
@@ -105,6 +108,13 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
     flags: ['watch'],
     outputs: ['json', 'yaml'],
     summary: 'Rollout progress per wave, counts and why the pool is paused (-w redraws live)',
+  },
+  'nodepool plan': {
+    takesName: true,
+    flags: ['filename', 'set'],
+    outputs: ['json', 'yaml'],
+    summary:
+      'What applying a spec (-f FILE, or --set component=version) would do: revision, changes, waves, steps, ETA; writes nothing',
   },
   'nodepool pause': {
     takesName: true,
@@ -163,6 +173,7 @@ const OPTIONS = {
   'to-revision': { type: 'string' },
   resume: { type: 'boolean' },
   ttl: { type: 'string' },
+  set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -221,6 +232,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     'to-revision',
     'resume',
     'ttl',
+    'set',
   ] as const) {
     if (values[flag] !== undefined && !spec.flags.includes(flag))
       throw new UsageError(`--${flag} does not apply to ${verb}`);
@@ -250,6 +262,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
       );
     flags.output = values.output as OutputFormat;
   }
+  if (verb === 'nodepool plan' && (values.filename === undefined) === (values.set === undefined))
+    throw new UsageError(
+      'nodepool plan needs the proposed spec: either -f FILE (the whole NodePool) or --set component=version',
+    );
   if (flags.watch && flags.output !== undefined)
     throw new UsageError('--watch redraws the text view; leave out -o');
   if (flags.allNamespaces && values.namespace !== undefined)
@@ -259,6 +275,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values.namespace !== undefined) flags.namespace = values.namespace;
   if (values['to-revision'] !== undefined) flags.toRevision = values['to-revision'];
   if (values.filename !== undefined) flags.filename = values.filename;
+  if (values.set !== undefined) flags.set = values.set;
   if (values.ttl !== undefined) flags.ttlSeconds = tokenTtlSeconds(values.ttl);
   return spec.takesName && name !== undefined
     ? { kind: 'run', verb, name, flags }
@@ -306,7 +323,8 @@ Flags:
   -n, --namespace <ns>      namespace of Clusters (default: the context's, else "default")
   -A, --all-namespaces      cluster list, cluster backup: every namespace
       --all                 cluster backup: every Cluster of the namespace
-  -f, --filename <file>     cluster restore: the backup to restore (- for stdin)
+  -f, --filename <file>     cluster restore: the backup to restore; nodepool plan: the proposed NodePool (- for stdin)
+      --set <name=version>  nodepool plan: a component version to plan for instead of -f (repeatable)
   -o, --output <format>     json, yaml, or wide (cluster list)
   -w, --watch               nodepool status: redraw on every change, until Ctrl-C
       --to-revision <rev>   nodepool rollback: go back to this revision instead of the last good one

@@ -14,6 +14,7 @@ import {
   nodePoolRollback,
   nodePoolStatus,
 } from './commands/nodepool-commands.ts';
+import { nodePoolPlan } from './commands/nodepool-plan-command.ts';
 import { watchNodePoolStatus } from './commands/nodepool-watch.ts';
 import { connect } from './kube-connection.ts';
 
@@ -40,6 +41,8 @@ export async function runCommand(
         return flags.watch
           ? await watchNodePoolStatus(connection, name, io)
           : await nodePoolStatus(connection, name, flags, io);
+      case 'nodepool plan':
+        return await nodePoolPlan(connection, name, flags, io);
       case 'nodepool pause':
         return await nodePoolPause(connection, name, flags, io);
       case 'nodepool resume':

@@ -65,3 +65,23 @@ export function isDrainComplete(plan: DrainPlan): boolean {
 }
 
 export const podName = (pod: V1Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+
+/** The apiserver's words for a PodDisruptionBudget in a refused eviction (policy/v1 DisruptionBudget cause). */
+const BUDGET_IN_CAUSE = /^The disruption budget (\S+) /;
+
+/**
+ * `namespace/name` of the PodDisruptionBudget that refused an eviction (HTTP 429), read from the
+ * status the apiserver sent: it names the budget in a cause ("The disruption budget db needs 2
+ * healthy pods and has 2 currently"); a budget lives in its pod's namespace. Undefined when no cause
+ * names one.
+ */
+export function refusingDisruptionBudget(
+  causes: readonly { message?: string }[] | undefined,
+  podNamespace: string,
+): string | undefined {
+  for (const cause of causes ?? []) {
+    const name = BUDGET_IN_CAUSE.exec(cause.message ?? '')?.[1];
+    if (name) return `${podNamespace}/${name}`;
+  }
+  return undefined;
+}

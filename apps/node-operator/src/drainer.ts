@@ -6,7 +6,7 @@ import { DRAIN_TIMEOUT } from '@kok/rollout';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DrainSpec } from './drain-plan.ts';
-import { isDrainComplete, planDrain, podName } from './drain-plan.ts';
+import { isDrainComplete, planDrain, podName, refusingDisruptionBudget } from './drain-plan.ts';
 import { machineType, OperatorAnnotations } from './resources.ts';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './rollout-input.ts';
 
@@ -15,6 +15,16 @@ export interface DrainOutcome {
   drained: boolean;
   /** For the Drained condition and the pool's message. */
   message: string;
+  /** The first pod that may not leave now and why: an eviction refused (by which budget), or kok may not evict it. */
+  blocked?: DrainBlock;
+}
+
+export interface DrainBlock {
+  /** `namespace/name`. */
+  pod: string;
+  /** `namespace/name` of the PodDisruptionBudget that refused the eviction, when the apiserver named it. */
+  podDisruptionBudget?: string;
+  detail: string;
 }
 
 /**
@@ -45,10 +55,14 @@ export class Drainer {
     });
     const plan = planDrain(pods, spec);
     const refused: string[] = [];
+    const blocks: DrainBlock[] = [];
     for (const pod of plan.evict) {
-      const why = await this.#evict(pod, spec?.gracePeriodSeconds ?? -1);
-      if (why) refused.push(`${podName(pod)} (${why})`);
+      const refusal = await this.#evict(pod, spec?.gracePeriodSeconds ?? -1);
+      if (!refusal) continue;
+      refused.push(`${podName(pod)} (${refusal.detail})`);
+      blocks.push({ pod: podName(pod), ...refusal });
     }
+    blocks.push(...plan.blocked.map((b) => ({ pod: podName(b.pod), detail: b.why })));
     const drained = isDrainComplete(plan);
     const waitingFor = [
       ...refused,
@@ -91,11 +105,15 @@ export class Drainer {
         `drain exceeded drain.timeoutSeconds ${timeoutSeconds}, still ${message}; the rollout counts the machine failed, and kok does not force evictions: resolve the blocking pods or budgets`,
       );
     }
-    return { drained, message };
+    const [blocked] = blocks;
+    return { drained, message, ...(blocked ? { blocked } : {}) };
   }
 
-  /** Evicts one pod; returns why it was refused, or undefined when it was accepted or is gone. */
-  async #evict(pod: V1Pod, gracePeriodSeconds: number): Promise<string | undefined> {
+  /** Evicts one pod; returns why it was refused (and by which budget), or undefined when it was accepted or is gone. */
+  async #evict(
+    pod: V1Pod,
+    gracePeriodSeconds: number,
+  ): Promise<{ detail: string; podDisruptionBudget?: string } | undefined> {
     const namespace = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     try {
@@ -110,10 +128,15 @@ export class Drainer {
       return undefined;
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      if (error instanceof TooManyRequestsError)
-        return `eviction refused: ${error.status.message ?? 'a PodDisruptionBudget allows no disruption now'}`;
+      if (error instanceof TooManyRequestsError) {
+        const budget = refusingDisruptionBudget(error.status.details?.causes, namespace);
+        return {
+          detail: `eviction refused: ${error.status.message ?? 'a PodDisruptionBudget allows no disruption now'}`,
+          ...(budget ? { podDisruptionBudget: budget } : {}),
+        };
+      }
       this.#log.warn({ err: error, pod: `${namespace}/${name}` }, 'eviction failed');
-      return `eviction failed: ${(error as Error).message}`;
+      return { detail: `eviction failed: ${(error as Error).message}` };
     }
   }
 

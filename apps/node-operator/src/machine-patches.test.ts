@@ -1,7 +1,8 @@
 import type { Condition, Machine } from '@kok/api';
 import type { FailedMachine } from '@kok/rollout';
 import { describe, expect, it } from 'vitest';
-import { rolloutFailedStatus } from './machine-patches.ts';
+import { rolloutFailedStatus, rolloutStatusFor, waitingForOf } from './machine-patches.ts';
+import type { WaitingFor } from './machine-patches.ts';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const EARLIER = '2026-12-01T09:00:00Z';
@@ -84,5 +85,72 @@ describe('rolloutFailedStatus', () => {
       NOW,
     );
     expect(status?.conditions[0]).toMatchObject({ reason: 'DrainTimeout', message: 'failed at revision r2' });
+  });
+});
+
+describe('waitingForOf', () => {
+  const budgetFull = {
+    kind: 'BudgetFull',
+    maxUnavailable: 2,
+    holders: ['w2', 'w3'],
+    holderCount: 2,
+  } as const;
+
+  it('stores a full budget without its holders, so a new holder costs no write on every waiting machine', () => {
+    const first = waitingForOf(undefined, budgetFull, 'workers', NOW);
+    const later = waitingForOf(
+      first,
+      { ...budgetFull, holders: ['w4', 'w5'] },
+      'workers',
+      new Date(NOW.getTime() + 60_000),
+    );
+    expect(first).toEqual({
+      reason: 'BudgetFull',
+      message: expect.stringContaining('maxUnavailable 2 is taken by machines being updated or unavailable'),
+      since: '2026-12-01T10:00:00Z',
+    });
+    expect(later).toEqual(first);
+  });
+
+  it('keeps since while the reason stays, starts it again when the reason changes, and is absent when nothing holds', () => {
+    const previous: WaitingFor = { reason: 'WaitingForWave', message: 'old words', since: EARLIER };
+    const wave = { kind: 'WaitingForWave', wave: 'waves[1]', currentWave: 'waves[0]' } as const;
+    expect(waitingForOf(previous, wave, 'workers', NOW)?.since).toBe(EARLIER);
+    expect(waitingForOf(previous, { kind: 'Paused' }, 'workers', NOW)).toEqual({
+      reason: 'Paused',
+      message:
+        'NodePool "workers" is paused (spec.paused), so no machine starts its update. Resume it with: kubectl kok nodepool resume workers.',
+      since: '2026-12-01T10:00:00Z',
+    });
+    expect(waitingForOf(previous, undefined, 'workers', NOW)).toBeUndefined();
+  });
+});
+
+describe('rolloutStatusFor', () => {
+  const waiting: WaitingFor = { reason: 'Paused', message: 'paused', since: EARLIER };
+  const withWaiting = (given: Machine, waitingFor?: WaitingFor): Machine =>
+    ({ ...given, status: { ...given.status, ...(waitingFor ? { waitingFor } : {}) } }) as Machine;
+
+  it('writes nothing when the Machine shows the verdict and the reason already', () => {
+    expect(
+      rolloutStatusFor(withWaiting(machine(rolloutFailed()), waiting), pastDeadline, waiting, NOW),
+    ).toBeUndefined();
+  });
+
+  it('sends the RolloutFailed condition it keeps along with a new reason, since apply would drop what it leaves out', () => {
+    expect(rolloutStatusFor(machine(rolloutFailed()), pastDeadline, waiting, NOW)).toEqual({
+      conditions: [rolloutFailed()],
+      waitingFor: waiting,
+    });
+    expect(rolloutStatusFor(machine(), undefined, waiting, NOW)).toEqual({
+      conditions: [],
+      waitingFor: waiting,
+    });
+  });
+
+  it('removes the reason once nothing holds the machine', () => {
+    expect(rolloutStatusFor(withWaiting(machine(), waiting), undefined, undefined, NOW)).toEqual({
+      conditions: [],
+    });
   });
 });

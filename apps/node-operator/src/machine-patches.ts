@@ -1,6 +1,7 @@
 import { findCondition, MachineConditions, metaTime, setCondition } from '@kok/api';
-import type { Condition, Machine, NodePoolTemplate } from '@kok/api';
-import type { FailedMachine } from '@kok/rollout';
+import type { Condition, Machine, MachineStatus, NodePoolTemplate } from '@kok/api';
+import { describeWaitReason } from '@kok/rollout';
+import type { FailedMachine, WaitReason } from '@kok/rollout';
 import { OperatorAnnotations } from './resources.ts';
 
 /**
@@ -130,4 +131,49 @@ export function rolloutFailedStatus(
     return undefined;
   const condition = findCondition(setCondition(machine.status?.conditions, update, now), update.type);
   return { conditions: [condition as Condition] };
+}
+
+export type WaitingFor = NonNullable<MachineStatus['waitingFor']>;
+
+/**
+ * `status.waitingFor` for a machine of `pool` held by `reason` (none when nothing holds it). `since`
+ * stays while the reason does. A full budget is stored without the names of its holders: they change
+ * with every machine that finishes, and rewriting every waiting Machine each time would cost a write
+ * per waiting machine per step on a large pool; the pool's RollingOut condition names them.
+ */
+export function waitingForOf(
+  previous: WaitingFor | undefined,
+  reason: WaitReason | undefined,
+  pool: string,
+  now: Date,
+): WaitingFor | undefined {
+  if (!reason) return undefined;
+  const stored: WaitReason =
+    reason.kind === 'BudgetFull' ? { kind: 'BudgetFull', maxUnavailable: reason.maxUnavailable } : reason;
+  const since = previous?.reason === reason.kind && previous.since ? previous.since : metaTime(now);
+  return { reason: reason.kind, message: describeWaitReason(stored, pool), since };
+}
+
+/**
+ * Everything the rollout's own field manager applies to a Machine's status: the RolloutFailed
+ * condition (rolloutFailedStatus) and `waitingFor`, in one write. Undefined when the Machine shows
+ * both already, so an unchanged verdict costs no write. Server-side apply removes what this manager
+ * wrote before and leaves out now, so the whole of both is always sent.
+ */
+export function rolloutStatusFor(
+  machine: Machine,
+  failure: FailedMachine | undefined,
+  waitingFor: WaitingFor | undefined,
+  now: Date,
+): { conditions: Condition[]; waitingFor?: WaitingFor } | undefined {
+  const failed = rolloutFailedStatus(machine, failure, now);
+  const previous = machine.status?.waitingFor;
+  const waitingChanged =
+    previous?.reason !== waitingFor?.reason ||
+    previous?.message !== waitingFor?.message ||
+    previous?.since !== waitingFor?.since;
+  if (!failed && !waitingChanged) return undefined;
+  const existing = findCondition(machine.status?.conditions, MachineConditions.RolloutFailed);
+  const conditions = failed?.conditions ?? (existing ? [existing] : []);
+  return { conditions, ...(waitingFor ? { waitingFor } : {}) };
 }

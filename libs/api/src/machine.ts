@@ -204,6 +204,21 @@ export const MachineStatus = s.object('What the node agent and the node-operator
     ),
   ),
   lastOperation: s.optional(LastOperation),
+  waitingFor: s.optional(
+    s.object(
+      "What holds this machine from its pool's target revision, written by the node-operator; absent when nothing holds it (it runs the target, or is being drained or updated).",
+      {
+        reason: s.string(
+          'One CamelCase word: Paused, AwaitingResume, PauseAfter, Baking, WaitingForWave, BudgetFull, VersionSkew, CatalogProblem, FailureBudgetExceeded, RolledBack, InvalidSpec, DrainBlocked, UnderRemediation, CordonedOutsideRollout, MachinePaused, Failed, AgentNotReporting or HealthGate.',
+          { maxLength: 64 },
+        ),
+        message: s.string('One or two sentences: what holds it (names, times) and what a person can do.', {
+          maxLength: 4096,
+        }),
+        since: s.optional(s.timestamp('When it began waiting for this reason.')),
+      },
+    ),
+  ),
 });
 export type MachineStatus = Static<typeof MachineStatus>;
 
