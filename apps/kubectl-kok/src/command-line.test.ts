@@ -111,7 +111,7 @@ describe('parseCommandLine', () => {
   });
 
   it.each([
-    [['pods', 'list'], 'unknown resource "pods": use cluster, nodepool or machine'],
+    [['pods', 'list'], 'unknown resource "pods": use cluster, nodepool, machine or why'],
     [['nodepool'], 'nodepool needs a command (status, plan, pause, resume, rollback)'],
     [
       ['nodepool', 'delete', 'x'],
@@ -197,5 +197,23 @@ describe('parseCommandLine', () => {
     const nodepool = helpText('nodepool');
     expect(nodepool).toContain('nodepool rollback <name>');
     expect(nodepool).not.toContain('cluster get');
+  });
+});
+
+describe('parseCommandLine: why', () => {
+  it.each([
+    [['why', 'machine', 'w-1'], 'why machine', 'w-1'],
+    [['why', 'kma', 'w-1', '-o', 'json'], 'why machine', 'w-1'],
+    [['why', 'nodepools', 'workers'], 'why nodepool', 'workers'],
+    [['why', 'cluster', 'prod', '-n', 'fleet'], 'why cluster', 'prod'],
+  ])('%j asks why a %s waits', (argv, verb, name) => {
+    expect(parseCommandLine(argv)).toMatchObject({ kind: 'run', verb, name });
+  });
+
+  it('asks what to explain, and for a name', () => {
+    expect(() => parseCommandLine(['why'])).toThrow('why needs a command (machine, nodepool, cluster)');
+    expect(() => parseCommandLine(['why', 'pod', 'x'])).toThrow('unknown command "why pod"');
+    expect(() => parseCommandLine(['why', 'machine'])).toThrow('why machine needs a NAME');
+    expect(helpText('why')).toContain('why nodepool <name>');
   });
 });

@@ -51,7 +51,10 @@ export type Verb =
   | 'nodepool resume'
   | 'nodepool rollback'
   | 'machine describe'
-  | 'machine bootstrap';
+  | 'machine bootstrap'
+  | 'why machine'
+  | 'why nodepool'
+  | 'why cluster';
 
 export type Command =
   | { kind: 'help'; topic?: string }
@@ -146,6 +149,24 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
     outputs: ['json', 'yaml'],
     summary: 'Create a bootstrap token and print what a host needs to join as the Machine',
   },
+  'why machine': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'What holds the Machine from its pool’s target, and what to do (status.waitingFor, its agent)',
+  },
+  'why nodepool': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'What holds the pool, and how many of its machines wait for what',
+  },
+  'why cluster': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary: 'What holds the Cluster: paused, held, or the gate its upgrade waits at',
+  },
 };
 
 /** Resource words people type, kubectl-style: singular, plural and the CRD short names. */
@@ -159,6 +180,8 @@ const RESOURCE_ALIASES: Readonly<Record<string, string>> = {
   machine: 'machine',
   machines: 'machine',
   kma: 'machine',
+  // `why <resource> <name>`: the question comes first, the resource is its verb.
+  why: 'why',
 };
 
 const OPTIONS = {
@@ -191,7 +214,9 @@ function parse(argv: readonly string[]) {
 
 export function parseCommandLine(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv);
-  const [resourceWord, verbWord, ...rest] = positionals;
+  const [resourceWord, typedVerb, ...rest] = positionals;
+  const verbWord =
+    resourceWord === 'why' && typedVerb ? (RESOURCE_ALIASES[typedVerb] ?? typedVerb) : typedVerb;
   if (values.version) return { kind: 'version' };
   const resource = resourceWord === undefined ? undefined : RESOURCE_ALIASES[resourceWord];
   if (values.help || resourceWord === undefined || resourceWord === 'help') {
@@ -199,7 +224,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   if (resource === undefined)
     throw new UsageError(
-      `unknown resource "${resourceWord}": use cluster, nodepool or machine; ${HELP_HINT}`,
+      `unknown resource "${resourceWord}": use cluster, nodepool, machine or why; ${HELP_HINT}`,
     );
   const verbs = Object.keys(VERBS).filter((verb) => verb.startsWith(`${resource} `));
   const known = verbs.map((verb) => verb.split(' ')[1]).join(', ');
@@ -313,6 +338,7 @@ export function helpText(topic?: string): string {
 
 Usage:
   kubectl kok <resource> <command> [name] [flags]
+  kubectl kok why <machine|nodepool|cluster> <name> [flags]
 
 Commands:
 ${lines.join('\n')}

@@ -16,6 +16,7 @@ import {
 } from './commands/nodepool-commands.ts';
 import { nodePoolPlan } from './commands/nodepool-plan-command.ts';
 import { watchNodePoolStatus } from './commands/nodepool-watch.ts';
+import { whyClusterCommand, whyMachineCommand, whyNodePoolCommand } from './commands/why-commands.ts';
 import { connect } from './kube-connection.ts';
 
 export async function runCommand(
@@ -53,6 +54,12 @@ export async function runCommand(
         return await machineDescribe(connection, name, flags, io);
       case 'machine bootstrap':
         return await machineBootstrapCommand(connection, name, flags, io);
+      case 'why machine':
+        return await whyMachineCommand(connection, name, flags, io);
+      case 'why nodepool':
+        return await whyNodePoolCommand(connection, name, flags, io);
+      case 'why cluster':
+        return await whyClusterCommand(connection, name, flags, io);
     }
   } finally {
     connection.client.close();

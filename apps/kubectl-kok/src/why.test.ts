@@ -1,0 +1,220 @@
+import type { Cluster, Condition, Machine, NodePool } from '@kok/api';
+import { describe, expect, it } from 'vitest';
+import { renderWhy } from './render/why.ts';
+import { whyCluster, whyMachine, whyNodePool } from './why.ts';
+
+const NOW = new Date('2026-12-01T10:00:00Z');
+const EARLIER = '2026-12-01T09:58:00Z';
+
+function condition(type: string, status: 'True' | 'False', reason: string, message = ''): Condition {
+  return { type, status, reason, message, lastTransitionTime: EARLIER };
+}
+
+const DRAIN_BLOCKED = {
+  reason: 'DrainBlocked',
+  message:
+    'Its drain is blocked: PodDisruptionBudget shop/db allows no disruption of pod shop/db-0 now. The drain retries by itself; add replicas to that workload or relax the budget to let the pod go.',
+  since: EARLIER,
+};
+const BUDGET_FULL = {
+  reason: 'BudgetFull',
+  message: 'Waiting for room in the disruption budget of NodePool "workers": maxUnavailable 1 is taken by …',
+  since: EARLIER,
+};
+
+function machine(name: string, status: Machine['status'] = {}, revision = 'r1'): Machine {
+  return {
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: { name },
+    spec: { pool: 'workers', revision },
+    status: { agent: { lastHeartbeatTime: EARLIER }, revision: { current: revision }, ...status },
+  } as Machine;
+}
+
+function pool(conditions: Condition[]): NodePool {
+  return {
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'NodePool',
+    metadata: { name: 'workers', generation: 2 },
+    spec: { template: {} },
+    status: { observedGeneration: 2, updateRevision: 'r2', machines: 3, updatedMachines: 1, conditions },
+  } as NodePool;
+}
+
+const ROLLING = condition(
+  'RollingOut',
+  'True',
+  'RollingOut',
+  'NodePool "workers" rolling out revision r2: …; 1 machine waiting for room in maxUnavailable 1, taken by w-1 (cordoned for the rollout)',
+);
+
+describe('whyMachine', () => {
+  it('gives the reason the node-operator wrote, with what the drain waits for', () => {
+    const drained = condition(
+      'Drained',
+      'False',
+      'DrainBlocked',
+      'waiting for shop/db-0 (eviction refused: …)',
+    );
+    const answer = whyMachine(
+      machine('w-1', { waitingFor: DRAIN_BLOCKED, conditions: [drained] }),
+      pool([ROLLING]),
+      NOW,
+    );
+    expect(answer).toEqual({
+      object: 'Machine "w-1"',
+      summary:
+        'being drained for revision r2 of NodePool "workers": waiting for shop/db-0 (eviction refused: …)',
+      reasons: [DRAIN_BLOCKED],
+    });
+    expect(renderWhy(answer, NOW)).toBe(
+      'Machine "w-1": being drained for revision r2 of NodePool "workers": waiting for shop/db-0 (eviction refused: …)\n' +
+        `  DrainBlocked (for 2m): ${DRAIN_BLOCKED.message}\n`,
+    );
+  });
+
+  it('adds the pool’s line, which names the machines holding a full budget', () => {
+    const answer = whyMachine(machine('w-2', { waitingFor: BUDGET_FULL }), pool([ROLLING]), NOW);
+    expect(answer.reasons).toEqual([BUDGET_FULL, { reason: 'RollingOut', message: ROLLING.message }]);
+    expect(answer.summary).toBe('not told revision r2 of NodePool "workers" yet');
+  });
+
+  it('says from the heartbeat when the agent has gone quiet', () => {
+    const quiet = machine('w-3', { agent: { lastHeartbeatTime: '2026-12-01T09:40:00Z' } });
+    expect(whyMachine(quiet, pool([ROLLING]), NOW).reasons).toEqual([
+      {
+        reason: 'AgentNotReporting',
+        message:
+          'Its node agent has not reported since 2026-12-01T09:40:00.000Z, so the rollout cannot tell what the host runs. Check the agent on the host (its service and its credentials).',
+        since: '2026-12-01T09:40:00Z',
+      },
+    ]);
+  });
+
+  it('holds nothing against a machine at the target, and says when no pool moves it', () => {
+    const answer = whyMachine(machine('w-4', {}, 'r2'), pool([ROLLING]), NOW);
+    expect(answer).toEqual({
+      object: 'Machine "w-4"',
+      summary: 'runs revision r2, the target of NodePool "workers"',
+      reasons: [],
+    });
+    expect(renderWhy(answer, NOW)).toBe(
+      'Machine "w-4": runs revision r2, the target of NodePool "workers"\n  Nothing holds it.\n',
+    );
+    expect(whyMachine(machine('w-5'), undefined, NOW).summary).toBe(
+      'in NodePool "workers", which does not exist',
+    );
+  });
+});
+
+describe('whyNodePool', () => {
+  it('puts what stops the pool first, then how many machines wait for what', () => {
+    const paused = condition('Paused', 'True', 'Paused', 'NodePool "workers" paused (spec.paused): …');
+    const answer = whyNodePool(
+      pool([paused, ROLLING]),
+      [
+        machine('w-1', { waitingFor: DRAIN_BLOCKED }),
+        machine('w-2', { waitingFor: BUDGET_FULL }),
+        machine('w-3', { waitingFor: BUDGET_FULL }),
+        machine('other', { waitingFor: BUDGET_FULL }),
+      ].map((m, i) => (i === 3 ? { ...m, spec: { pool: 'other' } } : m)),
+      NOW,
+    );
+    expect(answer).toEqual({
+      object: 'NodePool "workers"',
+      summary: 'rolling out revision r2: 1/3 machines updated',
+      reasons: [
+        { reason: 'Paused', message: paused.message, since: EARLIER },
+        { reason: 'DrainBlocked', message: `1 machine (w-1): ${DRAIN_BLOCKED.message}` },
+        { reason: 'BudgetFull', message: `2 machines (w-2, w-3): ${BUDGET_FULL.message}` },
+      ],
+    });
+  });
+
+  it('says when the node-operator is behind the spec, and holds nothing against a finished pool', () => {
+    const behind = { ...pool([condition('RollingOut', 'False', 'Complete', 'done')]) };
+    behind.metadata = { name: 'workers', generation: 3 };
+    expect(whyNodePool(behind, [], NOW).reasons.map((r) => r.reason)).toEqual(['OperatorBehind']);
+    expect(whyNodePool(pool([condition('RollingOut', 'False', 'Complete', 'done')]), [], NOW)).toEqual({
+      object: 'NodePool "workers"',
+      summary: 'runs revision r2 on all 3 machines',
+      reasons: [],
+    });
+  });
+});
+
+function cluster(status: Cluster['status'], extra: Partial<Cluster['spec']> = {}): Cluster {
+  return {
+    apiVersion: 'clusters.kok.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: 'prod', namespace: 'fleet', generation: 4 },
+    spec: { version: 'v1.36.1', ...extra },
+    status: { observedGeneration: 4, ...status },
+  } as Cluster;
+}
+
+describe('whyCluster', () => {
+  it('names the gate an upgrade waits at, since when', () => {
+    const answer = whyCluster(
+      cluster({
+        phase: 'Upgrading',
+        version: { current: 'v1.36.0', desired: 'v1.36.1' },
+        gates: [
+          { name: 'EtcdAvailable', startedAt: '2026-12-01T09:50:00Z', completedAt: '2026-12-01T09:51:00Z' },
+          { name: 'APIServerAvailable', startedAt: '2026-12-01T09:51:00Z' },
+        ],
+        conditions: [
+          condition('EtcdAvailable', 'True', 'QuorumReady'),
+          condition('APIServerAvailable', 'False', 'RollingOut', '1 of 2 replicas at v1.36.1 Ready'),
+          condition('ControllerManagerAvailable', 'False', 'WaitingForGate', 'waits for APIServerAvailable'),
+          condition('Progressing', 'True', 'UpgradeInProgress', '1 of 2 replicas at v1.36.1 Ready'),
+        ],
+      }),
+    );
+    expect(answer).toEqual({
+      object: 'Cluster "fleet/prod"',
+      summary: 'at v1.36.0, desired v1.36.1 (phase Upgrading)',
+      reasons: [
+        {
+          reason: 'RollingOut',
+          message: 'Waiting at gate APIServerAvailable: 1 of 2 replicas at v1.36.1 Ready',
+          since: '2026-12-01T09:51:00Z',
+        },
+      ],
+    });
+  });
+
+  it('says who paused it, and quotes a hold the operator reported', () => {
+    const paused = whyCluster(cluster({ version: { current: 'v1.36.0' } }, { paused: true }));
+    expect(paused.reasons).toEqual([
+      {
+        reason: 'Paused',
+        message:
+          'The Cluster is paused by spec.paused: the kube-on-kube operator writes nothing for it. Set spec.paused to false and remove the annotation to let it go on.',
+      },
+    ]);
+    const held = whyCluster(
+      cluster({
+        conditions: [
+          condition('Progressing', 'False', 'EtcdVersionUnknown', 'no etcd version is paired with v1.37.0'),
+          condition('Degraded', 'True', 'EtcdVersionUnknown', 'no etcd version is paired with v1.37.0'),
+        ],
+      }),
+    );
+    expect(held.reasons).toEqual([
+      { reason: 'EtcdVersionUnknown', message: 'no etcd version is paired with v1.37.0', since: EARLIER },
+    ]);
+  });
+
+  it('holds nothing against a Cluster at its version', () => {
+    expect(
+      whyCluster(
+        cluster({
+          version: { current: 'v1.36.1' },
+          conditions: [condition('Progressing', 'False', 'AsDesired', 'every component runs as desired')],
+        }),
+      ),
+    ).toEqual({ object: 'Cluster "fleet/prod"', summary: 'runs v1.36.1 as desired', reasons: [] });
+  });
+});
