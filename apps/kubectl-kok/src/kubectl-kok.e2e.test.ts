@@ -13,7 +13,7 @@ import { sharedBinDir, sharedKubeConfig, sharedKubeconfigPath, uniqueName } from
 import type {} from '@kok/testing/global-setup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { MachineBootstrap } from './machine-bootstrap.ts';
+import type { MachineBootstrap } from '@kok/pki';
 import { clusterType, controllerRevisionType, machineType, nodePoolType } from './resources.ts';
 import type { ClusterObject, MachineObject, NodePoolObject } from './resources.ts';
 import { eventually, kok, REPOSITORY_ROOT, run, startKok } from './test-support/plugin-process.ts';

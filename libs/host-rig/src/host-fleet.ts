@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { V1Secret } from '@kubernetes/client-node';
 import { builtinTypes } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
-import { createBootstrapToken, renderKubeconfig } from '@kok/pki';
+import { createBootstrapToken, machineBootstrap } from '@kok/pki';
 import { serveArtifacts } from './artifact-server.ts';
 import { ensureHostBinaries, hostVersions } from './host-binaries.ts';
 import type { HostVersions } from './host-binaries.ts';
@@ -37,8 +37,9 @@ export interface HostFleet {
   /** The address the next host will have: a Machine's spec.address. */
   nextAddress(): string;
   /**
-   * Boots host `name`: a fresh bootstrap token in kube-system, a bootstrap
-   * kubeconfig and the CA on the host, and the node-agent, which asks with
+   * Boots host `name` as `kubectl kok machine bootstrap` tells a provisioner
+   * to: a fresh bootstrap token in kube-system, the printed files (a bootstrap
+   * kubeconfig, the CA) on the host, and the printed node-agent command, which asks with
    * that token for a certificate of its own (system:node-agent:<name>; the
    * node-operator approves it) and keeps it at AGENT_KUBECONFIG.
    */
@@ -65,9 +66,6 @@ export async function startHostFleet(options: HostFleetOptions): Promise<HostFle
     nodeProblemDetectorVersion: versions.nodeProblemDetector,
     apiServer: options.server,
   });
-  const caPem = options.certificateAuthorityPem.endsWith('\n')
-    ? options.certificateAuthorityPem
-    : `${options.certificateAuthorityPem}\n`;
   return {
     software,
     versions,
@@ -78,22 +76,22 @@ export async function startHostFleet(options: HostFleetOptions): Promise<HostFle
         description: `kok host ${name}`,
       });
       await client.create(builtinTypes.secret, token.secret as V1Secret);
-      const bootstrap = renderKubeconfig({
-        clusterName: 'kok',
+      // Exactly what `kubectl kok machine bootstrap` prints for this Machine and token: the rig is its provisioner.
+      const bootstrap = machineBootstrap({
+        machine: name,
+        token: token.token,
+        expiresAt: token.expiresAt,
         server: options.server,
-        certificateAuthorityPem: caPem,
-        userName: 'bootstrap',
-        credentials: { token: token.token },
+        clusterName: 'kok',
+        certificateAuthorityPem: options.certificateAuthorityPem,
       });
       return rig.startHost(name, {
-        // The kubelet and the agent bootstrap with the same token, as `kubectl kok machine bootstrap` hands it out.
-        bootstrapKubeconfig: NODE_PATHS.bootstrapKubeconfig,
-        files: {
-          [NODE_PATHS.bootstrapKubeconfig]: bootstrap,
-          [NODE_PATHS.caCert]: caPem,
+        files: [
+          ...bootstrap.files,
           // The host's own problem log exists from the start, as a system log would.
-          [NODE_PATHS.problemLog]: '',
-        },
+          { path: NODE_PATHS.problemLog, mode: 0o644, content: '' },
+        ],
+        agentCommand: bootstrap.agentCommand,
       });
     },
     removeHost: async (name) => {

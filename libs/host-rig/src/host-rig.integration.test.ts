@@ -5,7 +5,7 @@
  * needs to, lives in its own cgroups, and teardown leaves nothing behind.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '@kok/testing';
@@ -17,12 +17,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// The rig appends --machine <name> --root <root> …: in this stand-in $4 is the root.
+// The rig runs the provisioned command's arguments, then --root <root> and its own flags.
 const STAND_IN_AGENT = [
   'sh',
   '-c',
   [
-    'root=$4',
+    'while [ $# -gt 0 ]; do case $1 in --root) root=$2 ;; --kubeconfig) kubeconfig=$2 ;; esac; shift; done',
+    'echo "$kubeconfig" > "$root/kubeconfig-flag"',
     'ip -o -4 addr show eth0 > "$root/address"',
     'busybox wget -q -O "$root/fetched" "$(cat "$root/url")"',
     // What a runtime does: mounts, a chain in its own iptables, a daemon that leaves its session.
@@ -56,7 +57,8 @@ describe.runIf(runsHere)('host rig', () => {
     const hosts = [];
     for (const name of ['rig-test-a', 'rig-test-b']) {
       const host = await rig.startHost(name, {
-        files: { '/url': server.urlOf('hello') },
+        files: [{ path: '/url', mode: 0o600, content: server.urlOf('hello') }],
+        agentCommand: `node-agent --machine ${name} --kubeconfig /etc/kok/agent.kubeconfig`,
       });
       hosts.push(host);
     }
@@ -68,6 +70,11 @@ describe.runIf(runsHere)('host rig', () => {
         { context: () => host.logTail() },
       );
       expect(readFileSync(host.path('/address'), 'utf8')).toContain(`inet ${host.address}/24`);
+      // A host path in the provisioned command is a path under the host's root.
+      expect(readFileSync(host.path('/kubeconfig-flag'), 'utf8')).toBe(
+        `${host.path('/etc/kok/agent.kubeconfig')}\n`,
+      );
+      expect(statSync(host.path('/url')).mode & 0o777).toBe(0o600);
       // The stand-in itself and the sleep that left its session.
       expect(host.cgroups.pids().length).toBeGreaterThanOrEqual(2);
     }

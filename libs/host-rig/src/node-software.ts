@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ComponentSpec, NodePoolSpec, NodePoolTemplate } from '@kok/api';
+import { BOOTSTRAP_KUBECONFIG_PATH, CLUSTER_CA_PATH } from '@kok/pki';
 import type { HostBinaries } from './host-binaries.ts';
 import { createTarArchive } from './tar-archive.ts';
 import { pauseImage, pauseImageReference, workloadImage } from './test-images.ts';
@@ -22,10 +23,10 @@ export const NODE_PATHS = {
   containerdConfig: '/etc/containerd/config.toml',
   cniTemplate: '/etc/containerd/cni-template.conflist',
   kubeletConfig: '/etc/kubernetes/kubelet-config.yaml',
-  /** Written by the provisioner (the rig), never by a template. */
-  bootstrapKubeconfig: '/etc/kubernetes/bootstrap-kubelet.conf',
+  /** Written by the provisioner (the rig, as `kubectl kok machine bootstrap` prints it), never by a template. */
+  bootstrapKubeconfig: BOOTSTRAP_KUBECONFIG_PATH,
   kubeletKubeconfig: '/etc/kubernetes/kubelet.conf',
-  caCert: '/etc/kubernetes/pki/ca.crt',
+  caCert: CLUSTER_CA_PATH,
   nodeProblemDetector: '/usr/local/bin/node-problem-detector',
   problemLogMonitor: '/etc/node-problem-detector/kok-problem-monitor.json',
   /** A log of this host alone that node-problem-detector watches (see problemLogMonitor). */

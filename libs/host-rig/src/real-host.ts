@@ -9,9 +9,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AGENT_KUBECONFIG_PATH } from '@kok/pki';
 import type { HostCgroups } from './host-cgroups.ts';
 import type { HostNetwork } from './rig-network.ts';
 import { systemBestEffort } from './system-command.ts';
@@ -20,15 +21,37 @@ import { systemBestEffort } from './system-command.ts';
 export const HARD_CODED_HOST_PATHS = ['/run/netns', '/var/log/containers', '/var/lib/kubelet'] as const;
 
 /**
- * What a provisioner puts on a host before its first boot (what `kubectl kok
- * machine bootstrap` prints): files, among them a bootstrap kubeconfig. The
- * agent asks for its own certificate with it and keeps it at AGENT_KUBECONFIG.
+ * What a provisioner puts on a host before its first boot, in the shape
+ * `kubectl kok machine bootstrap` prints it (`machineBootstrap()` of
+ * `@kok/pki`): files with their modes, then the command line that starts the
+ * node-agent. The rig is the host's provisioner: it writes the files under the
+ * host's root and runs that command line.
  */
 export interface HostProvisioning {
-  /** Files under the host root, e.g. the bootstrap kubeconfig and the cluster CA. */
-  readonly files?: Readonly<Record<string, string>>;
-  /** Host path of the bootstrap kubeconfig among `files` (the agent's --bootstrap-kubeconfig). */
-  readonly bootstrapKubeconfig?: string;
+  /** Files at host paths (written under the host's root), e.g. the bootstrap kubeconfig and the cluster CA. */
+  readonly files?: readonly { readonly path: string; readonly mode: number; readonly content: string }[];
+  /**
+   * The agent's command line as printed, `node-agent --machine <name> …`.
+   * Its absolute paths are host paths, so the rig takes them under the
+   * host's root. Default: `node-agent --machine <name>`.
+   */
+  readonly agentCommand?: string;
+}
+
+/**
+ * The printed agent command as the rig runs it on a host whose `/` is
+ * `root`: the arguments after `node-agent`, each absolute path taken under
+ * the root. It must name the host's own Machine. Pure.
+ */
+export function agentArguments(commandLine: string, machine: string, root: string): string[] {
+  const [program, ...args] = commandLine.trim().split(/\s+/);
+  if (program !== 'node-agent')
+    throw new Error(`the agent command must start with node-agent: ${commandLine}`);
+  const flag = args.indexOf('--machine');
+  const named = flag < 0 ? undefined : args[flag + 1];
+  if (named !== machine)
+    throw new Error(`the agent command is for Machine ${named ?? '(none)'}, not ${machine}: ${commandLine}`);
+  return args.map((arg) => (arg.startsWith('/') ? join(root, arg) : arg));
 }
 
 export interface RealHostOptions {
@@ -37,15 +60,15 @@ export interface RealHostOptions {
   readonly root: string;
   readonly network: HostNetwork;
   readonly cgroups: HostCgroups;
-  /** The node-agent command; the host appends --machine, --root, --kubeconfig, --bootstrap-kubeconfig and its other flags. */
+  /** The node-agent command; the host appends the provisioned command's arguments, --root and its other flags. */
   readonly agentCommand: readonly string[];
   readonly agentArgs?: readonly string[];
   readonly logFile: string;
 }
 
 const AGENT_CGROUP = 'node-agent';
-/** Host path where the node-agent keeps the certificate it was issued (its --kubeconfig). */
-export const AGENT_KUBECONFIG = '/etc/kok/agent.kubeconfig';
+/** Host path where the node-agent keeps the certificate it was issued (its --kubeconfig, as printed). */
+export const AGENT_KUBECONFIG = AGENT_KUBECONFIG_PATH;
 
 export class RealHost {
   readonly name: string;
@@ -79,18 +102,21 @@ export class RealHost {
   /** Writes what the provisioner hands over, then starts the node-agent. */
   start(provisioning: HostProvisioning): void {
     if (this.#agent) throw new Error(`host ${this.name} runs already`);
-    for (const [path, content] of Object.entries(provisioning.files ?? {})) {
-      mkdirSync(dirname(this.path(path)), { recursive: true });
-      writeFileSync(this.path(path), content, { mode: 0o600 });
+    for (const file of provisioning.files ?? []) {
+      mkdirSync(dirname(this.path(file.path)), { recursive: true });
+      writeFileSync(this.path(file.path), file.content, { mode: file.mode });
+      chmodSync(this.path(file.path), file.mode); // as given, whatever the umask
     }
     for (const path of HARD_CODED_HOST_PATHS) mkdirSync(path, { recursive: true });
     this.cgroups.create(AGENT_CGROUP);
     const agent = [
       ...this.#options.agentCommand,
-      ...['--machine', this.name, '--root', this.root, '--kubeconfig', this.path(AGENT_KUBECONFIG)],
-      ...(provisioning.bootstrapKubeconfig
-        ? ['--bootstrap-kubeconfig', this.path(provisioning.bootstrapKubeconfig)]
-        : []),
+      ...agentArguments(
+        provisioning.agentCommand ?? `node-agent --machine ${this.name}`,
+        this.name,
+        this.root,
+      ),
+      ...['--root', this.root],
       // The built-in supervisor: no systemd runs here. A reboot would hit the machine: refuse it.
       ...['--service-manager', 'supervisor', '--reboot-command', '/bin/false'],
       ...(this.#options.agentArgs ?? []),

@@ -14,3 +14,11 @@ export type { KubeconfigCredentials, KubeconfigOptions } from './kubeconfig.ts';
 export { renderKubeconfig } from './kubeconfig.ts';
 export type { BootstrapToken, KubernetesManifest } from './node-bootstrap.ts';
 export { createBootstrapToken, nodeBootstrapRbac } from './node-bootstrap.ts';
+export type { BootstrapFile, MachineBootstrap, MachineBootstrapInputs } from './machine-bootstrap.ts';
+export {
+  AGENT_KUBECONFIG_PATH,
+  BOOTSTRAP_KUBECONFIG_PATH,
+  CLUSTER_CA_PATH,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  machineBootstrap,
+} from './machine-bootstrap.ts';

@@ -4,7 +4,7 @@
  * apiserver and its CA), the CA on its own, and the node-agent command. Pure:
  * the token and where the apiserver is in, files and a command out.
  */
-import { renderKubeconfig } from '@kok/pki';
+import { renderKubeconfig } from './kubeconfig.ts';
 
 /** Where the kubelet reads its bootstrap kubeconfig (its --bootstrap-kubeconfig). */
 export const BOOTSTRAP_KUBECONFIG_PATH = '/etc/kubernetes/bootstrap-kubelet.conf';

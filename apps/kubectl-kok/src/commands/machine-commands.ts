@@ -1,11 +1,10 @@
 /** machine describe <name> | bootstrap <name> */
-import { createBootstrapToken } from '@kok/pki';
+import { createBootstrapToken, DEFAULT_TOKEN_TTL_SECONDS, machineBootstrap } from '@kok/pki';
 import type { V1Secret } from '@kubernetes/client-node';
 import { explainApiError } from '../api-error-messages.ts';
 import type { CommandFlags } from '../command-line.ts';
 import type { Connection } from '../kube-connection.ts';
 import { apiServerTrust } from '../kube-connection.ts';
-import { DEFAULT_TOKEN_TTL_SECONDS, machineBootstrap } from '../machine-bootstrap.ts';
 import { describeMachine } from '../machine-description.ts';
 import { machineType, secretType } from '../resources.ts';
 import type { MachineObject } from '../resources.ts';

@@ -3,9 +3,9 @@
  * file with its content verbatim, then how to start the agent and what it
  * still needs.
  */
-import type { MachineBootstrap } from '../machine-bootstrap.ts';
 import { NODE_AGENT_GROUP, nodeAgentUser } from '@kok/api';
-import { AGENT_KUBECONFIG_PATH } from '../machine-bootstrap.ts';
+import { AGENT_KUBECONFIG_PATH } from '@kok/pki';
+import type { MachineBootstrap } from '@kok/pki';
 
 const WHAT: Readonly<Record<string, string>> = {
   '/etc/kubernetes/bootstrap-kubelet.conf':
