@@ -344,6 +344,9 @@ describe('kubectl kok nodepool', () => {
       await client.mergePatchStatus(nodePoolType, { name: poolName }, { status: { updatedMachines: 2 } });
       await eventually(() => watch.output().includes(', 2 updated,'), 'a frame with the new count');
       expect(watch.output().split('NodePool:').length).toBeGreaterThan(framesBefore);
+      // Frames from the watch caches carry the rollout's ETA and where its pace comes from.
+      expect(watch.output()).toMatch(/ETA: +\S/);
+      expect(watch.output()).toMatch(/Basis: +(no history|median of)/);
     } finally {
       watch.child.kill('SIGINT');
     }

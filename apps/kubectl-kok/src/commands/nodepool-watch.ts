@@ -1,9 +1,10 @@
 /**
- * `nodepool status --watch`: the status view, redrawn whenever the NodePool or
- * a Machine changes. Objects come from list-watch caches (one list, then a
- * watch), so a 10,000-machine pool costs the apiserver one list, not one per
- * frame. On a terminal each frame replaces the last and ages are refreshed
- * every few seconds; otherwise frames are appended, only when they change.
+ * `nodepool status --watch`: the status view and the rollout's ETA, redrawn
+ * whenever the NodePool or a Machine changes. Objects come from list-watch
+ * caches (one list, then a watch), so a 10,000-machine pool costs the
+ * apiserver one list, not one per frame. On a terminal each frame replaces the
+ * last and ages and the ETA are refreshed every few seconds; otherwise frames
+ * are appended, only when they change.
  */
 import { Informer } from '@kok/reconcile';
 import { CommandError } from '../cli-errors.ts';
@@ -12,6 +13,8 @@ import { nodePoolStatusView } from '../nodepool-status.ts';
 import { machineType, nodePoolType } from '../resources.ts';
 import type { MachineObject, NodePoolObject } from '../resources.ts';
 import { renderNodePoolStatus } from '../render/nodepool-status.ts';
+import { renderRolloutEta } from '../render/rollout-eta.ts';
+import { rolloutEta } from '../rollout-eta.ts';
 import type { CommandIo } from './io.ts';
 import { nodePoolStatus } from './nodepool-commands.ts';
 
@@ -57,7 +60,12 @@ export async function watchNodePoolStatus(
       stopped.resolve();
       return;
     }
-    const text = renderNodePoolStatus(nodePoolStatusView(pool, machines.list()), io.now());
+    const now = io.now();
+    const members = machines.list();
+    // The ETA is simulated afresh on every frame, at the pace of the upgrades observed so far.
+    const text =
+      renderNodePoolStatus(nodePoolStatusView(pool, members), now) +
+      renderRolloutEta(rolloutEta(pool, members, now), now);
     if (text === last && !force) return;
     last = text;
     io.stdout(io.isTty ? CLEAR_SCREEN + text : '\n' + text);

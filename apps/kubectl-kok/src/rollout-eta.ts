@@ -1,0 +1,50 @@
+/**
+ * The ETA `nodepool status --watch` shows: the rollout under way, simulated
+ * from where it stands now with the planner (as `nodepool plan` does), at the
+ * pace of the pool's observed upgrades, which include those this rollout has
+ * finished so far, so the estimate follows the rollout as it goes. Pure.
+ */
+import { templateRevision } from '@kok/api';
+import type { Machine, NodePool } from '@kok/api';
+import { simulateRollout } from '@kok/rollout';
+import type { RolloutPause, SimulatedWave, SimulationOutcome } from '@kok/rollout';
+import { rolloutMemoryOf, rolloutSpecOf } from './nodepool-plan.ts';
+import { machineStateOf } from './pool-machine-states.ts';
+import { isPoolMember } from './pool-waves.ts';
+import { durationEstimate } from './upgrade-durations.ts';
+
+export interface RolloutEta {
+  outcome: SimulationOutcome;
+  /** Seconds from now to the outcome. */
+  seconds: number;
+  stoppedBy?: RolloutPause;
+  /** Where the pace comes from. */
+  basis: string;
+  waves: SimulatedWave[];
+}
+
+export function rolloutEta(pool: NodePool, machines: readonly Machine[], now: Date): RolloutEta {
+  const target = pool.status?.updateRevision ?? templateRevision(pool.spec.template);
+  const members = machines.filter((machine) => isPoolMember(machine, pool));
+  // Only Machines are watched: readiness and the cordon come from what the node-operator copies onto them.
+  const states = members.map((machine) => machineStateOf(machine, undefined, pool.spec, pool.spec.template));
+  const estimate = durationEstimate(members);
+  const simulation = simulateRollout({
+    pool: pool.metadata?.name ?? '',
+    spec: rolloutSpecOf(pool),
+    targetRevision: target,
+    ...(pool.status?.currentRevision ? { lastGoodRevision: pool.status.currentRevision } : {}),
+    machines: states,
+    start: now.getTime(),
+    durations: () => ({ upgradeSeconds: estimate.upgradeSeconds, drainSeconds: estimate.drainSeconds }),
+    ...rolloutMemoryOf(pool, pool, target),
+  });
+  const eta: RolloutEta = {
+    outcome: simulation.outcome,
+    seconds: simulation.durationSeconds,
+    basis: estimate.basis,
+    waves: simulation.waves,
+  };
+  if (simulation.stoppedBy) eta.stoppedBy = simulation.stoppedBy;
+  return eta;
+}
