@@ -60,6 +60,15 @@ describe('the printed instructions', () => {
     ]);
   });
 
+  it('point `kok status` and `kok down` at the state directory `kok up` was given', () => {
+    expect(upInstructions(input)).toContain(
+      '`npx kok status`. Stop: Ctrl-C here, or `npx kok down` (`npm run kok:stop`)',
+    );
+    const elsewhere = upInstructions({ ...input, stateDirOption: '--state-dir /tmp/demo' });
+    expect(elsewhere).toContain('`npx kok status --state-dir /tmp/demo`');
+    expect(elsewhere).toContain('`npx kok down --state-dir /tmp/demo` from another terminal');
+  });
+
   it('name the kubeconfigs, the Cluster and the pool they act on', () => {
     const text = upInstructions(input);
     expect(text).toContain(`kubectl --kubeconfig ${input.metaKubeconfigPath} get clusters -A`);

@@ -22,6 +22,8 @@ export interface InstructionsInput {
   readonly kubeletVersions: readonly string[];
   readonly template: (kubelet: string) => NodePoolTemplate;
   readonly seconds: string;
+  /** `--state-dir …` when `kok up` was given one, so the printed `kok status` and `kok down` find this stack. */
+  readonly stateDirOption?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function upInstructions(input: InstructionsInput): string {
   const meta = input.metaKubeconfigPath;
   const biz = input.bizKubeconfigPath;
   const { cluster, namespace, pool } = input;
+  const option = input.stateDirOption ? ` ${input.stateDirOption}` : '';
   return `
 kok is up in ${input.seconds}s.
 
@@ -61,7 +64,7 @@ A canary rollout of the next kubelet (one machine first, then it pauses):
   kubectl kok --kubeconfig ${biz} nodepool resume ${pool}
 
 Logs: ${input.stateDir}/*.log, pods under runtime/pods/; ${input.hostsWhere}.
-What runs: \`npx kok status\`. Stop: Ctrl-C here, or \`npx kok down\` (\`npm run kok:stop\`) from another terminal.
+What runs: \`npx kok status${option}\`. Stop: Ctrl-C here, or \`npx kok down${option}\`${option ? '' : ' (`npm run kok:stop`)'} from another terminal.
 `;
 }
 

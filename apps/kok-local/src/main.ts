@@ -12,6 +12,7 @@ import { readStackRecord, removeStackRecord, writeStackRecord } from './stack-re
 import { clusterLines, descendantProcesses, processTable, renderStatus } from './status.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const DEFAULT_STATE_DIR = join(repositoryRoot, '.kok');
 const log = (message: string) => console.log(`[kok] ${message}`);
 const USAGE =
   'usage: kok up [--machines N] [--apiserver-replicas N] [--hosts real|stand-in|auto] [--state-dir DIR]\n' +
@@ -27,7 +28,8 @@ async function up(stateDir: string, machines: number, apiServerReplicas: number,
   const pidFile = pidFileOf(stateDir);
   const existing = runningPid(pidFile);
   if (existing) {
-    log(`kok is already running (pid ${existing}); stop it with \`npx kok down\``);
+    const option = stateDir === DEFAULT_STATE_DIR ? '' : ` --state-dir ${stateDir}`;
+    log(`kok is already running (pid ${existing}); stop it with \`npx kok down${option}\``);
     return;
   }
   mkdirSync(stateDir, { recursive: true });
@@ -84,6 +86,7 @@ async function up(stateDir: string, machines: number, apiServerReplicas: number,
       kubeletVersions: stack.hosts.kubeletVersions,
       template: (kubelet) => stack.hosts.template(kubelet),
       seconds: ((performance.now() - began) / 1000).toFixed(1),
+      ...(stateDir === DEFAULT_STATE_DIR ? {} : { stateDirOption: `--state-dir ${stateDir}` }),
     }),
   );
 
@@ -128,7 +131,7 @@ const { values, positionals } = parseArgs({
     machines: { type: 'string', default: '3' },
     'apiserver-replicas': { type: 'string', default: '1' },
     hosts: { type: 'string', default: 'auto' },
-    'state-dir': { type: 'string', default: join(repositoryRoot, '.kok') },
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
   },
 });
 const command = positionals[0];
