@@ -111,7 +111,7 @@ describe('parseCommandLine', () => {
   });
 
   it.each([
-    [['pods', 'list'], 'unknown resource "pods": use cluster, nodepool, machine or why'],
+    [['pods', 'list'], 'unknown resource "pods": use cluster, clusterrollout, nodepool, machine or why'],
     [['nodepool'], 'nodepool needs a command (status, plan, pause, resume, rollback)'],
     [
       ['nodepool', 'delete', 'x'],
@@ -215,5 +215,58 @@ describe('parseCommandLine: why', () => {
     expect(() => parseCommandLine(['why', 'pod', 'x'])).toThrow('unknown command "why pod"');
     expect(() => parseCommandLine(['why', 'machine'])).toThrow('why machine needs a NAME');
     expect(helpText('why')).toContain('why nodepool <name>');
+  });
+});
+
+describe('parseCommandLine: cluster plan and clusterrollout plan', () => {
+  it.each([
+    [['cluster', 'plan', 'prod', '--version', 'v1.37.0'], 'v1.37.0'],
+    [['kcl', 'plan', '--version=v1.36.4', 'prod', '-o', 'json'], 'v1.36.4'],
+  ])('%j plans for a version', (argv, targetVersion) => {
+    expect(parseCommandLine(argv)).toMatchObject({
+      kind: 'run',
+      verb: 'cluster plan',
+      name: 'prod',
+      flags: { targetVersion },
+    });
+  });
+
+  it('needs the version, and takes it nowhere else', () => {
+    expect(() => parseCommandLine(['cluster', 'plan', 'prod'])).toThrow(
+      'cluster plan needs the version to plan for',
+    );
+    expect(() => parseCommandLine(['cluster', 'get', 'prod', '--version', 'v1.37.0'])).toThrow(
+      '--version v1.37.0 applies to cluster plan only',
+    );
+  });
+
+  it('still prints the plugin version for --version alone', () => {
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+    expect(parseCommandLine(['--version', 'cluster', 'list'])).toEqual({ kind: 'version' });
+  });
+
+  it.each([
+    [['clusterrollout', 'plan', 'to-v1-37'], { kind: 'run', verb: 'clusterrollout plan', name: 'to-v1-37' }],
+    [
+      ['kcr', 'plan', '-f', 'new.yaml'],
+      { kind: 'run', verb: 'clusterrollout plan', flags: { filename: 'new.yaml' } },
+    ],
+    [
+      ['clusterrollouts', 'plan', 'to-v1-37', '-f', '-', '-o', 'yaml'],
+      {
+        kind: 'run',
+        verb: 'clusterrollout plan',
+        name: 'to-v1-37',
+        flags: { filename: '-', output: 'yaml' },
+      },
+    ],
+  ])('%j plans a ClusterRollout', (argv, command) => {
+    expect(parseCommandLine(argv)).toMatchObject(command);
+  });
+
+  it('needs a NAME or a file for clusterrollout plan', () => {
+    expect(() => parseCommandLine(['clusterrollout', 'plan'])).toThrow('clusterrollout plan needs a NAME');
+    expect(helpText('clusterrollout')).toContain('clusterrollout plan <name>');
+    expect(helpText()).toContain('--version <v>');
   });
 });

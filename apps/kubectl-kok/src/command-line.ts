@@ -37,14 +37,18 @@ export interface CommandFlags extends GlobalFlags {
   resume: boolean;
   /** machine bootstrap: how long the bootstrap token lives, in seconds. Default 900 (15 minutes). */
   ttlSeconds?: number;
+  /** cluster plan: the Kubernetes version to plan for (--version V). Required there. */
+  targetVersion?: string;
 }
 
 export type Verb =
   | 'cluster list'
   | 'cluster get'
+  | 'cluster plan'
   | 'cluster kubeconfig'
   | 'cluster backup'
   | 'cluster restore'
+  | 'clusterrollout plan'
   | 'nodepool status'
   | 'nodepool plan'
   | 'nodepool pause'
@@ -86,6 +90,13 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
     outputs: ['json', 'yaml'],
     summary: 'Show one Cluster: versions, components, gates, conditions',
   },
+  'cluster plan': {
+    takesName: true,
+    flags: [],
+    outputs: ['json', 'yaml'],
+    summary:
+      'What spec.version V (--version V) would do: allowed or not, etcd, component order and gates, kubelet skew; writes nothing',
+  },
   'cluster kubeconfig': {
     takesName: true,
     flags: [],
@@ -105,6 +116,13 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
     outputs: [],
     summary:
       'Create the Clusters and Secrets of a backup (-f FILE) that are missing; the operator adopts them',
+  },
+  'clusterrollout plan': {
+    takesName: true,
+    flags: ['filename'],
+    outputs: ['json', 'yaml'],
+    summary:
+      'Selected Clusters, waves with members, bakes and pauses, what starts now: the live rollout or -f FILE; writes nothing',
   },
   'nodepool status': {
     takesName: true,
@@ -180,6 +198,9 @@ const RESOURCE_ALIASES: Readonly<Record<string, string>> = {
   machine: 'machine',
   machines: 'machine',
   kma: 'machine',
+  clusterrollout: 'clusterrollout',
+  clusterrollouts: 'clusterrollout',
+  kcr: 'clusterrollout',
   // `why <resource> <name>`: the question comes first, the resource is its verb.
   why: 'why',
 };
@@ -196,6 +217,8 @@ const OPTIONS = {
   'to-revision': { type: 'string' },
   resume: { type: 'boolean' },
   ttl: { type: 'string' },
+  /** `cluster plan --version V`, renamed by withPlanVersion (--version alone prints the plugin's version). */
+  'to-version': { type: 'string' },
   set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -203,9 +226,29 @@ const OPTIONS = {
 
 const HELP_HINT = 'run: kubectl kok --help';
 
+/**
+ * `--version V` and `--version=V` name the version cluster plan plans for;
+ * `--version` alone prints the plugin's version, as kubectl plugins do. A
+ * value is told apart by its shape (v1.37.0), so `--version cluster …` still
+ * prints the version.
+ */
+function withPlanVersion(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg.startsWith('--version=')) out.push(`--to-version=${arg.slice('--version='.length)}`);
+    else if (arg === '--version' && next !== undefined && /^v?\d/.test(next)) {
+      out.push(`--to-version=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parse(argv: readonly string[]) {
   try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({ args: withPlanVersion(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // parseArgs explains unknown flags and missing values well; add where help is.
     throw new UsageError(`${(error as Error).message}; ${HELP_HINT}`);
@@ -224,7 +267,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   if (resource === undefined)
     throw new UsageError(
-      `unknown resource "${resourceWord}": use cluster, nodepool, machine or why; ${HELP_HINT}`,
+      `unknown resource "${resourceWord}": use cluster, clusterrollout, nodepool, machine or why; ${HELP_HINT}`,
     );
   const verbs = Object.keys(VERBS).filter((verb) => verb.startsWith(`${resource} `));
   const known = verbs.map((verb) => verb.split(' ')[1]).join(', ');
@@ -238,7 +281,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const everyCluster =
     spec.flags.includes('all') && (values.all === true || values['all-namespaces'] === true);
   if (everyCluster && name !== undefined) throw new UsageError(`${verb} takes a NAME or --all/-A, not both`);
-  if (spec.takesName && name === undefined && !everyCluster)
+  // clusterrollout plan -f FILE: the name may come from the file.
+  const nameInFile = verb === 'clusterrollout plan' && values.filename !== undefined;
+  if (spec.takesName && name === undefined && !everyCluster && !nameInFile)
     throw new UsageError(
       `${verb} needs a NAME: kubectl kok ${verb} <name>` +
         (spec.flags.includes('all') ? ` (or --all for every Cluster of the namespace)` : ''),
@@ -278,6 +323,18 @@ export function parseCommandLine(argv: readonly string[]): Command {
     watch: values.watch === true,
     resume: values.resume === true,
   };
+  const targetVersion = values['to-version'];
+  if (targetVersion !== undefined && verb !== 'cluster plan')
+    throw new UsageError(
+      `--version ${targetVersion} applies to cluster plan only (--version alone prints the plugin's version)`,
+    );
+  if (verb === 'cluster plan') {
+    if (targetVersion === undefined)
+      throw new UsageError(
+        'cluster plan needs the version to plan for: kubectl kok cluster plan <name> --version v1.37.0',
+      );
+    flags.targetVersion = targetVersion;
+  }
   if (values.output !== undefined) {
     if (!spec.outputs.includes(values.output as OutputFormat))
       throw new UsageError(
@@ -349,13 +406,14 @@ Flags:
   -n, --namespace <ns>      namespace of Clusters (default: the context's, else "default")
   -A, --all-namespaces      cluster list, cluster backup: every namespace
       --all                 cluster backup: every Cluster of the namespace
-  -f, --filename <file>     cluster restore: the backup to restore; nodepool plan: the proposed NodePool (- for stdin)
+  -f, --filename <file>     cluster restore: the backup to restore; nodepool plan: the proposed NodePool; clusterrollout plan: the proposed ClusterRollout (- for stdin)
       --set <name=version>  nodepool plan: a component version to plan for instead of -f (repeatable)
   -o, --output <format>     json, yaml, or wide (cluster list)
   -w, --watch               nodepool status: redraw on every change, until Ctrl-C
       --to-revision <rev>   nodepool rollback: go back to this revision instead of the last good one
       --resume              nodepool rollback: clear spec.paused in the same write
       --ttl <duration>      machine bootstrap: how long the bootstrap token lives (default 15m)
+      --version <v>         cluster plan: the Kubernetes version to plan for (alone: print the plugin's version)
   -h, --help                this help
 
 Exit codes: 0 success, 1 the command failed (not found, refused, unreachable), 2 usage error.

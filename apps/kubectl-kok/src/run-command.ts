@@ -6,6 +6,8 @@
 import type { CommandFlags, Verb } from './command-line.ts';
 import { clusterBackupCommand, clusterRestoreCommand } from './commands/cluster-backup-commands.ts';
 import { clusterGet, clusterKubeconfig, clusterList } from './commands/cluster-commands.ts';
+import { clusterPlan } from './commands/cluster-plan-commands.ts';
+import { clusterRolloutPlan } from './commands/clusterrollout-commands.ts';
 import type { CommandIo } from './commands/io.ts';
 import { machineBootstrapCommand, machineDescribe } from './commands/machine-commands.ts';
 import {
@@ -32,6 +34,8 @@ export async function runCommand(
         return await clusterList(connection, flags, io);
       case 'cluster get':
         return await clusterGet(connection, name, flags, io);
+      case 'cluster plan':
+        return await clusterPlan(connection, name, flags, io);
       case 'cluster kubeconfig':
         return await clusterKubeconfig(connection, name, io);
       case 'cluster backup':
@@ -54,6 +58,8 @@ export async function runCommand(
         return await machineDescribe(connection, name, flags, io);
       case 'machine bootstrap':
         return await machineBootstrapCommand(connection, name, flags, io);
+      case 'clusterrollout plan':
+        return await clusterRolloutPlan(connection, name, flags, io);
       case 'why machine':
         return await whyMachineCommand(connection, name, flags, io);
       case 'why nodepool':

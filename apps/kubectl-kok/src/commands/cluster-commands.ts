@@ -45,7 +45,7 @@ export async function clusterList(connection: Connection, flags: CommandFlags, i
   );
 }
 
-async function getCluster(connection: Connection, name: string): Promise<ClusterObject> {
+export async function getCluster(connection: Connection, name: string): Promise<ClusterObject> {
   try {
     return await connection.client.get(clusterType, { namespace: connection.namespace, name });
   } catch (error) {
@@ -65,9 +65,12 @@ export async function clusterGet(
   else io.stdout(renderClusterDescription(cluster, io.now()));
 }
 
-/** Prints the admin kubeconfig the kube-on-kube operator stored for the Cluster. */
-export async function clusterKubeconfig(connection: Connection, name: string, io: CommandIo): Promise<void> {
-  const cluster = await getCluster(connection, name);
+/**
+ * The admin kubeconfig the kube-on-kube operator stored for the Cluster
+ * (status.kubeconfigSecretRef); a CommandError saying what is missing otherwise.
+ */
+export async function adminKubeconfig(connection: Connection, cluster: ClusterObject): Promise<string> {
+  const name = cluster.metadata?.name ?? '';
   const namespace = connection.namespace;
   const ref = cluster.status?.kubeconfigSecretRef;
   if (!ref)
@@ -91,6 +94,11 @@ export async function clusterKubeconfig(connection: Connection, name: string, io
       `Secret "${ref.name}" in namespace "${namespace}" has no key "${ref.key}" (named by Cluster "${name}" ` +
         `status.kubeconfigSecretRef); its keys: ${Object.keys(data ?? {}).join(', ') || 'none'}`,
     );
-  const kubeconfig = Buffer.from(encoded, 'base64').toString('utf8');
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+/** Prints the admin kubeconfig the kube-on-kube operator stored for the Cluster. */
+export async function clusterKubeconfig(connection: Connection, name: string, io: CommandIo): Promise<void> {
+  const kubeconfig = await adminKubeconfig(connection, await getCluster(connection, name));
   io.stdout(kubeconfig.endsWith('\n') ? kubeconfig : kubeconfig + '\n');
 }
