@@ -71,6 +71,7 @@ import { componentType, machineType, nodePoolType } from './resources.ts';
 import type { ServiceDefinition, ServiceManager } from './service-manager.ts';
 import { SystemdServiceManager } from './systemd.ts';
 import type { CommandRunner } from './systemd.ts';
+import { machineChangedForAgent, specChanged } from './watch-changes.ts';
 
 export interface NodeAgentOptions {
   /** The Machine (and Node) name this agent converges. */
@@ -155,6 +156,8 @@ export class NodeAgent {
   #dirty = false;
   #looping: Promise<void> | undefined;
   #retryMs: number;
+  /** The retry of a failed pass, while one is scheduled: periodic kicks wait for it. */
+  #retry: NodeJS.Timeout | undefined;
   #timers: NodeJS.Timeout[] = [];
   #stopped = false;
   #lastPassAt = 0;
@@ -199,9 +202,21 @@ export class NodeAgent {
     this.#fileSources = new FileSources(this.#client, () => this.kick(), this.log);
     this.#rebootCommand = options.rebootCommand ?? DEFAULT_REBOOT_COMMAND;
     this.#bootIDPath = bootIDPath(this.paths, this.#rebootCommand);
-    const kick = { onAdd: () => this.kick(), onUpdate: () => this.kick(), onDelete: () => this.kick() };
-    this.#machines.addEventHandler(kick);
-    this.#components.addEventHandler(kick);
+    // Own status writes and others' status updates come back through these watches: only inputs start a pass.
+    this.#machines.addEventHandler({
+      onAdd: () => this.kick(),
+      onUpdate: (before, after) => {
+        if (machineChangedForAgent(before, after)) this.kick();
+      },
+      onDelete: () => this.kick(),
+    });
+    this.#components.addEventHandler({
+      onAdd: () => this.kick(),
+      onUpdate: (before, after) => {
+        if (specChanged(before, after)) this.kick();
+      },
+      onDelete: () => this.kick(),
+    });
   }
 
   get serviceManager(): ServiceManager {
@@ -222,8 +237,8 @@ export class NodeAgent {
     this.#components.start();
     const synced = await Promise.all([this.#machines.waitForSync(), this.#components.waitForSync()]);
     if (synced.includes(false)) throw new Error('node agent stopped before its caches synced');
-    this.#every(this.#options.resyncIntervalMs ?? 60_000, () => this.kick());
-    this.#every(this.#options.heartbeatIntervalMs ?? 300_000, () => this.kick());
+    this.#every(this.#options.resyncIntervalMs ?? 60_000, () => this.#periodicKick());
+    this.#every(this.#options.heartbeatIntervalMs ?? 300_000, () => this.#periodicKick());
     this.kick();
   }
 
@@ -231,6 +246,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#retry);
     for (const { timer } of this.#health.values()) clearInterval(timer);
     await this.#looping;
     await Promise.all([
@@ -243,11 +259,30 @@ export class NodeAgent {
     this.#client.close();
   }
 
-  /** Asks for a convergence pass; passes never overlap and repeated kicks collapse. */
+  /**
+   * Asks for a convergence pass, at once: something it reads changed. Passes never overlap and repeated kicks
+   * collapse.
+   */
   kick(): void {
     if (this.#stopped) return;
     this.#dirty = true;
     this.#looping ??= this.#loop().finally(() => (this.#looping = undefined));
+  }
+
+  /** A resync or heartbeat: nothing changed, so after a failed pass it waits for the retry (which does both). */
+  #periodicKick(): void {
+    if (this.#retry === undefined) this.kick();
+  }
+
+  #scheduleRetry(): void {
+    clearTimeout(this.#retry);
+    const wait = this.#retryMs;
+    this.#retryMs = Math.min(this.#retryMs * 2, 300_000);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.kick();
+    }, wait);
+    this.#retry.unref();
   }
 
   async #loop(): Promise<void> {
@@ -257,14 +292,13 @@ export class NodeAgent {
         await this.#converge();
         await this.#sweepStoreLeftovers();
         this.#retryMs = this.#options.retryBaseMs ?? 1000;
+        clearTimeout(this.#retry);
+        this.#retry = undefined;
       } catch (error) {
         this.metrics.converges.inc({ result: 'failed' });
         this.log.error({ err: error, retryInMs: this.#retryMs }, 'convergence pass failed; retrying');
         if (error !== this.#reportedFailure) await this.#reportFailedPass(error);
-        const wait = this.#retryMs;
-        this.#retryMs = Math.min(this.#retryMs * 2, 300_000);
-        const timer = setTimeout(() => this.kick(), wait);
-        timer.unref();
+        this.#scheduleRetry();
       }
       this.#lastPassAt = Date.now();
     }
@@ -377,7 +411,12 @@ export class NodeAgent {
         fieldSelector: `metadata.name=${pool}`,
         logger: this.log,
       });
-      informer.addEventHandler({ onAdd: () => this.kick(), onUpdate: () => this.kick() });
+      informer.addEventHandler({
+        onAdd: () => this.kick(),
+        onUpdate: (before, after) => {
+          if (specChanged(before, after)) this.kick();
+        },
+      });
       informer.start();
       this.#pool = { name: pool, informer };
     }
