@@ -33,7 +33,8 @@ import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from './artifact-limits.ts';
 import type { InstallMethod } from './artifact-store.ts';
 import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
-import { isDisruptive, planConvergence } from './convergence-plan.ts';
+import { fileRemovals, isDisruptive, planConvergence } from './convergence-plan.ts';
+import { removeDataPath, resolvedDataPath } from './data-paths.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import { FileSources } from './file-sources.ts';
 import {
@@ -45,7 +46,7 @@ import {
   SIMULATE_REBOOT,
 } from './host-reboot.ts';
 import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
-import { decommissionPhase } from './decommission.ts';
+import { dataPathRemovals, decommissionPhase } from './decommission.ts';
 import { desiredState, inRemediationScope, withoutUnwritableFiles } from './desired-state.ts';
 import { boundedText } from './bounded-text.ts';
 import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from './published-digest.ts';
@@ -589,7 +590,8 @@ export class NodeAgent {
 
   /**
    * The host leaves: every service stopped, every component and download
-   * removed, then the Decommissioned condition (under a field manager of its
+   * removed, what the components keep (dataPaths) and the files written
+   * from the Machine spec deleted, then the Decommissioned condition (under a field manager of its
    * own, so the agent's other conditions stay as they were). Each step is
    * idempotent, so a pass killed halfway is simply run again.
    */
@@ -616,6 +618,11 @@ export class NodeAgent {
       if (recorded?.service !== false) await this.#services.remove({ name, unit: recorded?.unit });
       await this.#store.removeComponent(name, { method: 'Archive', path: recorded?.installPath });
     }
+    await this.#removeDataPaths(machine, [
+      ...desired.components,
+      ...Object.entries(inventory.components).map(([name, recorded]) => ({ name, ...recorded })),
+    ]);
+    await this.#removeWrittenFiles(machine);
     await this.#store.removeDownloads();
     for (const { timer } of this.#health.values()) clearInterval(timer);
     this.#health.clear();
@@ -642,6 +649,70 @@ export class NodeAgent {
       'Decommission',
       condition[0]?.message ?? '',
     );
+  }
+
+  /**
+   * What the components keep (their dataPaths), with whatever is mounted
+   * below: a path that would take the agent's own directories, or whose
+   * parent leads outside the root, stays and is reported.
+   */
+  async #removeDataPaths(
+    machine: MachineObject,
+    components: readonly { name: string; dataPaths?: readonly string[] | undefined }[],
+  ): Promise<void> {
+    const own = hostPaths('/');
+    const { remove, kept } = dataPathRemovals(components, [
+      own.stateDir,
+      dirname(own.componentDir('any')),
+      own.logDir,
+      own.runDir,
+      own.unitDir,
+    ]);
+    const refusals = [...kept];
+    for (const { component, path } of remove) {
+      const resolved = await resolvedDataPath(this.paths, path);
+      if ('missing' in resolved) continue;
+      if ('problem' in resolved) {
+        refusals.push({ component, path, reason: resolved.problem });
+        continue;
+      }
+      const unmounted = await removeDataPath(resolved.real);
+      this.log.info({ component, path, unmounted }, 'decommissioning: data path deleted');
+    }
+    for (const { component, path, reason } of refusals) {
+      const message = `${component} dataPath ${path} left in place: ${reason}`;
+      this.log.warn({ component, path }, message);
+      await this.#events.record(machine, 'Warning', 'DataPathKept', 'Decommission', message);
+    }
+  }
+
+  /** The files the agent wrote from the Machine spec, by the inventory's rule: one changed since it wrote it stays. */
+  async #removeWrittenFiles(machine: MachineObject): Promise<void> {
+    const recorded = (await this.#inventory.load()).files;
+    const observed = new Map<string, ObservedFile>();
+    for (const path of Object.keys(recorded)) {
+      const problem = await hostPathProblem(this.paths, path).catch((error: unknown) => errorMessage(error));
+      const full = this.paths.host(path);
+      observed.set(
+        path,
+        problem
+          ? { sha256: undefined, mode: undefined }
+          : { sha256: await sha256OfFile(full), mode: undefined },
+      );
+    }
+    for (const step of fileRemovals(recorded, observed, new Set())) {
+      if (step.kind === 'removeFile') {
+        await rm(this.paths.host(step.path), { force: true });
+        await this.#forgetFile(step.path);
+        this.log.info({ path: step.path }, 'decommissioning: file deleted');
+      } else if (step.kind === 'forgetFile') {
+        await this.#forgetFile(step.path);
+        if (!step.kept) continue;
+        const message = `${step.path} was changed on the host since the agent wrote it; left in place as the host leaves`;
+        this.log.warn({ path: step.path }, message);
+        await this.#events.record(machine, 'Warning', 'FileKept', 'Decommission', message);
+      }
+    }
   }
 
   /** A component's service.beforeRemoval: its failure is reported, and the host leaves all the same. */

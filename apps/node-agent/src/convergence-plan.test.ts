@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObservedComponent, ObservedHost, PlanInput, Step } from './convergence-plan.ts';
-import { isDisruptive, planConvergence } from './convergence-plan.ts';
+import { fileRemovals, isDisruptive, planConvergence } from './convergence-plan.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import type { Inventory } from './host-inventory.ts';
 import { EMPTY_INVENTORY } from './host-inventory.ts';
@@ -503,5 +503,35 @@ describe('convergence planner', () => {
         expect(runs).toBe(true);
       }),
     );
+  });
+});
+
+describe('fileRemovals (a leaving host names no file)', () => {
+  const recorded: Inventory['files'] = {
+    '/etc/a': { sha256: ['a'] },
+    '/etc/b': { sha256: ['b1', 'b2'] },
+    '/etc/changed': { sha256: ['c'] },
+    '/etc/gone': { sha256: ['g'] },
+  };
+  const observed = new Map([
+    ['/etc/a', { sha256: 'a', mode: 0o644 }],
+    ['/etc/b', { sha256: 'b2', mode: 0o644 }],
+    ['/etc/changed', { sha256: 'someone else', mode: 0o644 }],
+    ['/etc/gone', { sha256: undefined, mode: undefined }],
+  ]);
+
+  it('deletes what holds a content the agent wrote, keeps what someone changed, forgets what is gone', () => {
+    expect(fileRemovals(recorded, observed, new Set())).toEqual([
+      { kind: 'removeFile', path: '/etc/a' },
+      { kind: 'removeFile', path: '/etc/b' },
+      { kind: 'forgetFile', path: '/etc/changed', kept: true },
+      { kind: 'forgetFile', path: '/etc/gone', kept: false },
+    ]);
+  });
+
+  it('leaves a file the spec still names', () => {
+    expect(fileRemovals(recorded, observed, new Set(['/etc/a', '/etc/b', '/etc/changed']))).toEqual([
+      { kind: 'forgetFile', path: '/etc/gone', kept: false },
+    ]);
   });
 });

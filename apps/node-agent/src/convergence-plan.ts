@@ -206,14 +206,26 @@ function removals({ desired, observed, inventory, named }: PlanInput): Step[] {
           : recorded.installPath,
     });
   }
+  return [...components, ...fileRemovals(inventory.files, observed.files, named.files)];
+}
+
+/**
+ * Recorded files the spec does not name: deleted when they hold what the
+ * agent wrote, else forgotten, and kept when someone changed them. Pure.
+ */
+export function fileRemovals(
+  recorded: Inventory['files'],
+  observed: ReadonlyMap<string, ObservedFile>,
+  named: ReadonlySet<string>,
+): Step[] {
   const files: Step[] = [];
-  for (const [path, recorded] of Object.entries(inventory.files).sort(([a], [b]) => a.localeCompare(b))) {
-    if (named.files.has(path)) continue;
-    const sha256 = observed.files.get(path)?.sha256;
-    if (sha256 !== undefined && recorded.sha256.includes(sha256)) files.push({ kind: 'removeFile', path });
+  for (const [path, entry] of Object.entries(recorded).sort(([a], [b]) => a.localeCompare(b))) {
+    if (named.has(path)) continue;
+    const sha256 = observed.get(path)?.sha256;
+    if (sha256 !== undefined && entry.sha256.includes(sha256)) files.push({ kind: 'removeFile', path });
     else files.push({ kind: 'forgetFile', path, kept: sha256 !== undefined });
   }
-  return [...components, ...files];
+  return files;
 }
 
 function isImage(component: DesiredComponent): boolean {

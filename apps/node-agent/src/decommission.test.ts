@@ -1,6 +1,6 @@
 import type { Machine } from '@kok/api';
 import { describe, expect, it } from 'vitest';
-import { decommissionPhase } from './decommission.ts';
+import { dataPathRemovals, decommissionPhase } from './decommission.ts';
 
 const at = '2026-12-02T10:00:00Z';
 const earlier = '2026-12-02T09:40:00Z';
@@ -45,5 +45,48 @@ describe('decommission phase', () => {
     },
   ])('$name', ({ m, phase }) => {
     expect(decommissionPhase(m)).toBe(phase);
+  });
+});
+
+describe('data paths of a leaving host', () => {
+  const agentDirs = ['/var/lib/kok-agent', '/opt/kok'];
+
+  it('deletes every component’s dataPaths once, whether the spec or the inventory names it', () => {
+    expect(
+      dataPathRemovals(
+        [
+          { name: 'containerd', dataPaths: ['/var/lib/containerd', '/run/containerd'] },
+          { name: 'kubelet', dataPaths: ['/var/lib/kubelet'] },
+          { name: 'pause-image' },
+          // The inventory's record of the same component, and of one the spec dropped earlier.
+          { name: 'containerd', dataPaths: ['/var/lib/containerd', '/run/containerd'] },
+          { name: 'old-cni', dataPaths: ['/var/lib/cni'] },
+        ],
+        agentDirs,
+      ),
+    ).toEqual({
+      remove: [
+        { component: 'containerd', path: '/var/lib/containerd' },
+        { component: 'containerd', path: '/run/containerd' },
+        { component: 'kubelet', path: '/var/lib/kubelet' },
+        { component: 'old-cni', path: '/var/lib/cni' },
+      ],
+      kept: [],
+    });
+  });
+
+  it('keeps a path that would take the agent’s own directories with it, saying why', () => {
+    expect(dataPathRemovals([{ name: 'greedy', dataPaths: ['/var/lib', '/srv/greedy'] }], agentDirs)).toEqual(
+      {
+        remove: [{ component: 'greedy', path: '/srv/greedy' }],
+        kept: [
+          {
+            component: 'greedy',
+            path: '/var/lib',
+            reason: "/var/lib holds the node-agent's own /var/lib/kok-agent",
+          },
+        ],
+      },
+    );
   });
 });

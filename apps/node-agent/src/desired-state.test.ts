@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256Of } from './atomic-file.ts';
 import { desiredState, withoutUnwritableFiles } from './desired-state.ts';
 import { expandHostVariables } from './host-paths.ts';
-import type { MachineObject } from './resources.ts';
+import type { ComponentObject, MachineObject } from './resources.ts';
 
 const machine = (content: string): MachineObject =>
   ({
@@ -59,6 +59,41 @@ describe('desired state', () => {
       content: 'from the object',
     }));
     expect(state.files[0]).toMatchObject({ mode, secret });
+  });
+});
+
+describe('desired components', () => {
+  it("carry the catalog's dataPaths, what a leaving host deletes", () => {
+    const catalogEntry = (name: string, dataPaths?: string[]): [string, ComponentObject] => [
+      name,
+      {
+        apiVersion: 'nodes.kok.dev/v1alpha1',
+        kind: 'Component',
+        metadata: { name },
+        spec: {
+          versions: [{ version: '2.2.9', artifact: { url: `https://a/${name}`, sha256: 'a'.repeat(64) } }],
+          install: { method: 'Archive', path: `/usr/local/lib/${name}` },
+          ...(dataPaths ? { dataPaths } : {}),
+        },
+      },
+    ];
+    const state = desiredState(
+      {
+        ...machine('a'),
+        spec: {
+          components: [
+            { name: 'containerd', version: '2.2.9' },
+            { name: 'tool', version: '2.2.9' },
+          ],
+        },
+      } as MachineObject,
+      new Map([catalogEntry('containerd', ['/var/lib/containerd', '/run/containerd']), catalogEntry('tool')]),
+      undefined,
+    );
+    expect(state.components.map((c) => [c.name, c.dataPaths])).toEqual([
+      ['containerd', ['/var/lib/containerd', '/run/containerd']],
+      ['tool', undefined],
+    ]);
   });
 });
 

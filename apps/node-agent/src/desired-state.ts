@@ -18,6 +18,8 @@ export interface DesiredComponent {
   readonly service?: ComponentSpec['service'];
   readonly healthCheck?: ComponentSpec['healthCheck'];
   readonly versionCheck?: ComponentSpec['versionCheck'];
+  /** What the software keeps on the host, deleted when the host leaves the cluster. */
+  readonly dataPaths?: readonly string[];
   /** What a change of version asks of its service. */
   readonly onChange: ServiceAction | undefined;
 }
@@ -105,6 +107,7 @@ export function desiredState(
       service: component.spec.service,
       healthCheck: component.spec.healthCheck,
       ...(component.spec.versionCheck ? { versionCheck: component.spec.versionCheck } : {}),
+      ...(component.spec.dataPaths?.length ? { dataPaths: component.spec.dataPaths } : {}),
       onChange: component.spec.service ? serviceActionFor(listed ?? 'Restart') : undefined,
     });
   }

@@ -35,15 +35,24 @@ const component = (name: string, extra: Partial<DesiredComponent> = {}): Desired
 });
 
 describe('host inventory', () => {
-  it('records a component with what its removal must undo: its service (own or the host unit) and its link', () => {
+  it('records a component with what its removal must undo: its service (own or the host unit), its link, its data paths', () => {
     const recorded = withComponents(EMPTY_INVENTORY, [
       component('kubelet', { service: { type: 'Process', command: ['kubelet'] } }),
-      component('containerd', { service: { type: 'Systemd', unit: 'containerd.service' } }),
+      component('containerd', {
+        service: { type: 'Systemd', unit: 'containerd.service' },
+        dataPaths: ['/var/lib/containerd', '/run/containerd'],
+      }),
       component('pause', { install: { method: 'Image', importCommand: ['ctr'] } }),
     ]);
     expect(recorded.components).toEqual({
       kubelet: { service: true, installPath: '/usr/local/lib/kubelet' },
-      containerd: { service: true, unit: 'containerd.service', installPath: '/usr/local/lib/containerd' },
+      containerd: {
+        service: true,
+        unit: 'containerd.service',
+        installPath: '/usr/local/lib/containerd',
+        // What a leaving host deletes for it, even once the spec dropped it.
+        dataPaths: ['/var/lib/containerd', '/run/containerd'],
+      },
       pause: { service: false },
     });
     expect(withoutComponent(recorded, 'kubelet').components).not.toHaveProperty('kubelet');

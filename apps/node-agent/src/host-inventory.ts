@@ -22,6 +22,8 @@ export interface InventoryComponent {
   readonly unit?: string | undefined;
   /** The host path the agent linked to the component's `current` version. */
   readonly installPath?: string | undefined;
+  /** The component's dataPaths as last desired: what a leaving host deletes for it. */
+  readonly dataPaths?: readonly string[] | undefined;
 }
 
 export interface InventoryFile {
@@ -46,6 +48,7 @@ export function withComponents(inventory: Inventory, desired: readonly DesiredCo
       service: c.service !== undefined,
       ...(c.service?.unit ? { unit: c.service.unit } : {}),
       ...(c.install.path ? { installPath: c.install.path } : {}),
+      ...(c.dataPaths?.length ? { dataPaths: c.dataPaths } : {}),
     };
   return { ...inventory, components };
 }

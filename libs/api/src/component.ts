@@ -6,9 +6,11 @@
 import { DEFAULT_ARTIFACT_MAX_SIZE_BYTES, MAX_ARTIFACT_MAX_SIZE_BYTES } from './artifact-limits.ts';
 import { cel } from './cel-rule.ts';
 import {
+  absolutePathRule,
   componentVersion,
   conditions,
   hostPath,
+  noControlCharactersRule,
   observedGeneration,
   systemdUnit,
   url,
@@ -151,6 +153,25 @@ export const ComponentSpec = s.object('How the agent handles this software.', {
           }),
         ],
       },
+    ),
+  ),
+  dataPaths: s.optional(
+    s.list(
+      'Host paths (directories or files) where the software keeps what it creates itself, e.g. /var/lib/containerd, /run/containerd or the kubelet root directory. When the host leaves the cluster (its Machine deleted and drained), after every service stopped, the agent unmounts whatever is mounted at or below each and deletes it. Nothing else deletes them: a new version or a removal from the Machine spec keeps them. A path that holds the agent\'s own directories (/, /var, /var/lib/kok-agent, /opt/kok …) is left in place with a Warning Event.',
+      s.string('An absolute host path, not / itself.', {
+        maxLength: 1024,
+        minLength: 1,
+        rules: [
+          absolutePathRule,
+          noControlCharactersRule,
+          cel<string>({
+            rule: "!self.matches('^/+$')",
+            message: 'a data path must not be / (the agent deletes it when the host leaves)',
+            check: (self) => !/^\/+$/.test(self),
+          }),
+        ],
+      }),
+      { maxItems: 32 },
     ),
   ),
   healthCheck: s.optional(

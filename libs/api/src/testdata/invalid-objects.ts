@@ -284,6 +284,20 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     (s) => (s.healthCheck.timeoutSeconds = 2147484),
     { field: 'spec.healthCheck.timeoutSeconds', message: 'should be less than or equal to 3600' },
   ),
+  // The agent deletes a data path when the host leaves: never the whole root.
+  invalid(
+    'component data path is the root',
+    'Component',
+    (s) => (s.dataPaths = ['/var/lib/containerd', '/']),
+    {
+      field: 'spec.dataPaths[1]',
+      message: 'a data path must not be / (the agent deletes it when the host leaves)',
+    },
+  ),
+  invalid('component data path climbs out', 'Component', (s) => (s.dataPaths = ['/var/lib/../../etc']), {
+    field: 'spec.dataPaths[0]',
+    message: ABSOLUTE_PATH_MESSAGE,
+  }),
   invalid('component binary install has no path', 'Component', (s) => delete s.install.path, {
     field: 'spec.install.path',
     message: 'install.path is required for the Archive and Binary methods',
