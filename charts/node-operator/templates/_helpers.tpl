@@ -11,6 +11,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 app.kubernetes.io/name: {{ include "kok.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+{{- /* The operator's pods alone: the node-agent DaemonSet's pods carry kok.selectorLabels too, with component node-agent. */ -}}
+{{- define "kok.operatorSelectorLabels" -}}
+{{ include "kok.selectorLabels" . }}
+app.kubernetes.io/component: operator
+{{- end -}}
+{{- define "kok.operatorLabels" -}}
+{{ include "kok.labels" . }}
+app.kubernetes.io/component: operator
+{{- end -}}
 {{- define "kok.image" -}}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}{{- end -}}
 {{- define "kok.securityContext" -}}
 allowPrivilegeEscalation: false
