@@ -15,7 +15,12 @@ import {
   observedGeneration,
   url,
 } from './common-schemas.ts';
-import { FLAG_NAME_PATTERN, OPERATOR_OWNED_FLAGS } from './control-plane-flags.ts';
+import {
+  FLAG_NAME_PATTERN,
+  NAMES_REQUIRED_ADMISSION_PLUGIN,
+  OPERATOR_OWNED_FLAGS,
+  REQUIRED_ADMISSION_PLUGIN,
+} from './control-plane-flags.ts';
 import type { ControlPlaneComponentName } from './control-plane-flags.ts';
 import { cidrsOverlap, isCidr } from './network-addresses.ts';
 import { resourceSchema } from './resource-schema.ts';
@@ -98,6 +103,28 @@ const flagName = new RegExp(FLAG_NAME_PATTERN);
 const FEATURE_GATE_PATTERN = '^[A-Za-z0-9]+$';
 const featureGate = new RegExp(FEATURE_GATE_PATTERN);
 
+const namesRequiredAdmissionPlugin = new RegExp(NAMES_REQUIRED_ADMISSION_PLUGIN);
+const DISABLE_ADMISSION_PLUGINS = 'disable-admission-plugins';
+
+/** enable-admission-plugins may add plugins (the operator keeps NodeRestriction in it); none may be turned off that way. */
+const keepsRequiredAdmissionPlugin = cel<Record<string, string>>({
+  rule: `!('${DISABLE_ADMISSION_PLUGINS}' in self) || !self['${DISABLE_ADMISSION_PLUGINS}'].matches(r'${NAMES_REQUIRED_ADMISSION_PLUGIN}')`,
+  message: `extraArgs ${DISABLE_ADMISSION_PLUGINS} must not name ${REQUIRED_ADMISSION_PLUGIN}: it keeps every kubelet to its own Node and pods; remove it from the list`,
+  check: (self) => {
+    const disabled = self[DISABLE_ADMISSION_PLUGINS];
+    return disabled === undefined || !namesRequiredAdmissionPlugin.test(disabled);
+  },
+});
+
+/** What the flags the operator owns decide, for the message that refuses them. */
+const OWNED_FLAG_KINDS: Record<ControlPlaneComponentName, string> = {
+  apiServer:
+    'certificates, etcd, ports, service-account keys, address ranges, authorization, anonymous access',
+  controllerManager:
+    'certificates, kubeconfigs, ports, service-account keys, address ranges, which controllers run',
+  scheduler: 'kubeconfigs, ports',
+};
+
 /** extraArgs: flag names the binary takes, none of those the operator owns. */
 function extraArgs(name: string, component: ControlPlaneComponentName) {
   const owned: readonly string[] = OPERATOR_OWNED_FLAGS[component];
@@ -115,9 +142,10 @@ function extraArgs(name: string, component: ControlPlaneComponentName) {
         }),
         cel<Record<string, string>>({
           rule: `!self.exists(k, k in [${owned.map((flag) => `'${flag}'`).join(', ')}])`,
-          message: `extraArgs must not set a flag the operator sets for ${name} (certificates, etcd, kubeconfigs, ports, service-account keys, address ranges): change spec.network or spec.certSANs instead, or leave the flag to the operator`,
+          message: `extraArgs must not set a flag the operator sets for ${name} (${OWNED_FLAG_KINDS[component]}): change spec.network or spec.certSANs instead, or leave the flag to the operator`,
           check: (self) => !Object.keys(self).some((k) => owned.includes(k)),
         }),
+        ...(component === 'apiServer' ? [keepsRequiredAdmissionPlugin] : []),
       ],
     },
   );

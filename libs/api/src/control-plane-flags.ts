@@ -3,13 +3,21 @@
  * itself and a Cluster's `extraArgs` may not override: they wire the
  * component to its certificates, etcd, kubeconfig, ports and the address
  * ranges of spec.network, and another value would break the cluster or
- * quietly contradict the spec. The operator's tests check that it renders
- * every one of them, and its flag rendering keeps its own value for them.
+ * quietly contradict the spec; or they are the component's security
+ * (who is authorized, anonymous requests, which controllers run), where
+ * another value would open the cluster to its users. The operator's tests
+ * check that it renders every one of them, and its flag rendering keeps its
+ * own value for them.
  */
 export const OPERATOR_OWNED_FLAGS = {
   apiServer: [
     'advertise-address',
     'secure-port',
+    // The Node authorizer and RBAC: another mode (AlwaysAllow) lets every user do anything.
+    'authorization-mode',
+    // As kubeadm leaves it: anonymous requests get only what RBAC grants system:anonymous (the pods'
+    // probes are anonymous, so false takes the apiserver down).
+    'anonymous-auth',
     'client-ca-file',
     'tls-cert-file',
     'tls-private-key-file',
@@ -46,6 +54,8 @@ export const OPERATOR_OWNED_FLAGS = {
     'service-account-private-key-file',
     'service-cluster-ip-range',
     'cluster-cidr',
+    // Which controllers run: leaving out e.g. the token cleaner or the CSR signer breaks the node tier.
+    'controllers',
   ],
   scheduler: [
     'kubeconfig',
@@ -60,3 +70,14 @@ export type ControlPlaneComponentName = keyof typeof OPERATOR_OWNED_FLAGS;
 
 /** A flag name as extraArgs writes it: without the leading --, lower case, digits, '-' and '.'. */
 export const FLAG_NAME_PATTERN = String.raw`^[a-z0-9][a-z0-9.-]*$`;
+
+/**
+ * The admission plugin every kube-apiserver runs whatever extraArgs say:
+ * NodeRestriction keeps a kubelet to its own Node and pods. extraArgs may
+ * enable more plugins (the operator adds this one to the list) but may not
+ * disable it.
+ */
+export const REQUIRED_ADMISSION_PLUGIN = 'NodeRestriction';
+
+/** Matches a comma-separated plugin list that names the required plugin (RE2 and JavaScript alike). */
+export const NAMES_REQUIRED_ADMISSION_PLUGIN = String.raw`(^|,)\s*${REQUIRED_ADMISSION_PLUGIN}\s*(,|$)`;

@@ -113,7 +113,11 @@ export {
 } from './cluster-rollout.ts';
 export type { Wave } from './waves.ts';
 export { type PrinterColumn, type ResourceDefinition, apiVersionOf, crdNameOf } from './resource.ts';
-export { OPERATOR_OWNED_FLAGS, type ControlPlaneComponentName } from './control-plane-flags.ts';
+export {
+  OPERATOR_OWNED_FLAGS,
+  REQUIRED_ADMISSION_PLUGIN,
+  type ControlPlaneComponentName,
+} from './control-plane-flags.ts';
 export { cidrsOverlap, isCidr, isIpAddress } from './network-addresses.ts';
 export { WILDCARD_DNS_NAME_PATTERN } from './common-schemas.ts';
 // Names and condition helpers, also importable alone as @kok/api/core.

@@ -31,6 +31,25 @@ describe('validators', () => {
     expect(validate('NodePool', mixed)).toEqual([]);
   });
 
+  it('accepts admission plugins enabled or disabled through extraArgs as long as NodeRestriction stays on', () => {
+    const withApiServerArgs = (extraArgs: Record<string, string>) => {
+      const cluster = example('Cluster') as { spec: { controlPlane?: Record<string, unknown> } };
+      const controlPlane = cluster.spec.controlPlane ?? {};
+      return {
+        ...cluster,
+        spec: { ...cluster.spec, controlPlane: { ...controlPlane, apiServer: { extraArgs } } },
+      };
+    };
+    const refusals = (extraArgs: Record<string, string>) =>
+      validate('Cluster', withApiServerArgs(extraArgs)).map((e) => e.field);
+    expect(refusals({ 'enable-admission-plugins': 'AlwaysPullImages,EventRateLimit' })).toEqual([]);
+    expect(refusals({ 'disable-admission-plugins': 'PodSecurity' })).toEqual([]);
+    expect(refusals({ 'disable-admission-plugins': 'NodeRestrictionExtra' })).toEqual([]);
+    expect(refusals({ 'disable-admission-plugins': 'PodSecurity,NodeRestriction' })).toEqual([
+      'spec.controlPlane.apiServer.extraArgs',
+    ]);
+  });
+
   it('accepts a plain http:// artifact only with allowInsecureHttp, and https:// and file:// without it', () => {
     const withUrl = (url: string, allowInsecureHttp?: boolean) => {
       const component = example('Component');

@@ -4,7 +4,7 @@
  * files of the user's Secret.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
+import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS, REQUIRED_ADMISSION_PLUGIN } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -19,14 +19,48 @@ import type { SecretFile } from './pod-template.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 import { APISERVER_PORT } from './services.ts';
 
-/** Bump to rewrite every Cluster's apiserver on purpose (it rolls every apiserver). 2: trusts CA bundles (ca.crt). */
-const TEMPLATE_VERSION = 2;
+/**
+ * Bump to rewrite every Cluster's apiserver on purpose (it rolls every apiserver). 2: trusts CA bundles (ca.crt).
+ * 3: extraArgs no longer override authorization-mode or anonymous-auth, nor drop NodeRestriction.
+ */
+const TEMPLATE_VERSION = 3;
 
 const pki = (file: string) => `${PKI_DIR}/${file}`;
 
 /** Client URLs of the etcd the apiserver stores the biz-cluster in. */
 export function etcdServers(cluster: ResolvedCluster, names: ClusterNames): string[] {
   return cluster.etcd.external?.endpoints ?? etcdClientURLs(names, cluster.etcd.replicas);
+}
+
+const ENABLE_ADMISSION_PLUGINS = 'enable-admission-plugins';
+const DISABLE_ADMISSION_PLUGINS = 'disable-admission-plugins';
+
+const pluginList = (value: string) =>
+  value
+    .split(',')
+    .map((plugin) => plugin.trim())
+    .filter((plugin) => plugin !== '');
+
+/**
+ * extraArgs with NodeRestriction kept on: added to an enable-admission-plugins
+ * of the user's, removed from a disable-admission-plugins (the CRD refuses
+ * that, but a Cluster stored before the rule may hold it).
+ */
+export function withRequiredAdmissionPlugin(
+  extraArgs: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(extraArgs)) {
+    const flagName = name.replace(/^-+/, '');
+    const plugins = pluginList(value);
+    if (flagName === ENABLE_ADMISSION_PLUGINS && !plugins.includes(REQUIRED_ADMISSION_PLUGIN))
+      kept[flagName] = [REQUIRED_ADMISSION_PLUGIN, ...plugins].join(',');
+    else if (flagName === DISABLE_ADMISSION_PLUGINS)
+      kept[flagName] = plugins.filter((plugin) => plugin !== REQUIRED_ADMISSION_PLUGIN).join(',');
+    else kept[name] = value;
+  }
+  if (kept[DISABLE_ADMISSION_PLUGINS] === '') delete kept[DISABLE_ADMISSION_PLUGINS];
+  return kept;
 }
 
 /** The kube-apiserver command line (kubeadm's flags), then featureGates and extraArgs. */
@@ -37,8 +71,9 @@ export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): st
       ['advertise-address', '$(POD_IP)'],
       ['secure-port', String(APISERVER_PORT)],
       ['allow-privileged', 'true'],
+      ['anonymous-auth', 'true'],
       ['authorization-mode', 'Node,RBAC'],
-      ['enable-admission-plugins', 'NodeRestriction'],
+      ['enable-admission-plugins', REQUIRED_ADMISSION_PLUGIN],
       ['enable-bootstrap-token-auth', 'true'],
       ['client-ca-file', pki('ca.crt')],
       ['tls-cert-file', pki('apiserver.crt')],
@@ -62,7 +97,7 @@ export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): st
       ['service-account-signing-key-file', pki('sa.key')],
       ['service-cluster-ip-range', cluster.network.serviceCIDR],
     ],
-    cluster.apiServer.extraArgs,
+    withRequiredAdmissionPlugin(cluster.apiServer.extraArgs),
     cluster.apiServer.featureGates,
     OPERATOR_OWNED_FLAGS.apiServer,
   );

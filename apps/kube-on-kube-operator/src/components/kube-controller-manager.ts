@@ -12,10 +12,15 @@ import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 
-/** Bump to rewrite every Cluster's controller-manager on purpose. 2: signs with signer.crt, trusts ca.crt (a bundle). */
-const TEMPLATE_VERSION = 2;
+/**
+ * Bump to rewrite every Cluster's controller-manager on purpose. 2: signs with signer.crt, trusts ca.crt (a bundle).
+ * 3: extraArgs no longer override controllers; kubelet certificates last 30 days.
+ */
+const TEMPLATE_VERSION = 3;
 
 const SECURE_PORT = 10257;
+/** What the controller-manager signs CSRs for (kubelet certificates) unless a CSR asks for less. */
+export const KUBELET_CERTIFICATE_DURATION = '720h';
 const file = (name: string) => `${PKI_DIR}/${name}`;
 
 export function controllerManagerArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
@@ -33,6 +38,9 @@ export function controllerManagerArgs(cluster: ResolvedCluster, names: ClusterNa
       // The signing CA alone; ca.crt is the trust bundle, which holds two CAs during a rotation.
       ['cluster-signing-cert-file', file('signer.crt')],
       ['cluster-signing-key-file', file('signer.key')],
+      // Kubelet client and serving certificates cannot be revoked, only outlive: 30 days instead of the
+      // default year. Kubelets with rotateCertificates renew them at 70-90% of that; extraArgs may change it.
+      ['cluster-signing-duration', KUBELET_CERTIFICATE_DURATION],
       ['root-ca-file', file('ca.crt')],
       ['service-account-private-key-file', file('sa.key')],
       ['service-cluster-ip-range', cluster.network.serviceCIDR],

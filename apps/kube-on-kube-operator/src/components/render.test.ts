@@ -126,9 +126,39 @@ describe('kube-apiserver', () => {
   it.each<[string, Record<string, string>, Record<string, boolean>, Record<string, string[]>]>([
     [
       'extraArgs override a default in place',
-      { 'authorization-mode': 'RBAC' },
+      { 'kubelet-preferred-address-types': 'InternalIP' },
       {},
-      { 'authorization-mode': ['RBAC'] },
+      { 'kubelet-preferred-address-types': ['InternalIP'] },
+    ],
+    [
+      'extraArgs do not change who is authorized nor turn anonymous requests off (stored before the CRD refused it)',
+      { 'authorization-mode': 'AlwaysAllow', 'anonymous-auth': 'false' },
+      {},
+      { 'authorization-mode': ['Node,RBAC'], 'anonymous-auth': ['true'] },
+    ],
+    [
+      'extraArgs enable more admission plugins, NodeRestriction kept among them',
+      { 'enable-admission-plugins': 'AlwaysPullImages,EventRateLimit' },
+      {},
+      { 'enable-admission-plugins': ['NodeRestriction,AlwaysPullImages,EventRateLimit'] },
+    ],
+    [
+      'extraArgs that name NodeRestriction already keep their order',
+      { '--enable-admission-plugins': 'EventRateLimit,NodeRestriction' },
+      {},
+      { 'enable-admission-plugins': ['EventRateLimit,NodeRestriction'] },
+    ],
+    [
+      'extraArgs disable admission plugins but never NodeRestriction (stored before the CRD refused it)',
+      { 'disable-admission-plugins': 'PodSecurity, NodeRestriction' },
+      {},
+      { 'disable-admission-plugins': ['PodSecurity'], 'enable-admission-plugins': ['NodeRestriction'] },
+    ],
+    [
+      'a disable-admission-plugins of NodeRestriction alone is dropped',
+      { 'disable-admission-plugins': 'NodeRestriction' },
+      {},
+      { 'disable-admission-plugins': [], 'enable-admission-plugins': ['NodeRestriction'] },
     ],
     ['extraArgs add flags', { 'max-requests-inflight': '3000' }, {}, { 'max-requests-inflight': ['3000'] }],
     [
@@ -163,6 +193,19 @@ describe('kube-apiserver', () => {
 });
 
 describe('kube-controller-manager and kube-scheduler', () => {
+  it('extraArgs do not change which controllers run (stored before the CRD refused it), but may change how long kubelet certificates last', async () => {
+    const ctx = await renderContext({
+      controlPlane: {
+        controllerManager: {
+          extraArgs: { controllers: '*,-csrsigning', 'cluster-signing-duration': '168h' },
+        },
+      },
+    });
+    const args = controllerManagerArgs(ctx.cluster, ctx.names);
+    expect(flag(args, 'controllers')).toEqual(['*,bootstrapsigner,tokencleaner']);
+    expect(flag(args, 'cluster-signing-duration')).toEqual(['168h']);
+  });
+
   it('controller-manager signs with the cluster CA and allocates pod CIDRs', async () => {
     const ctx = await renderContext({
       network: { podCIDR: '10.128.0.0/10' },
@@ -186,6 +229,8 @@ describe('kube-controller-manager and kube-scheduler', () => {
     const ctx = await renderContext();
     const args = controllerManagerArgs(ctx.cluster, ctx.names);
     expect(flag(args, 'controllers')).toEqual(['*,bootstrapsigner,tokencleaner']);
+    // Kubelet certificates cannot be revoked: they expire after 30 days, renewed by the kubelets before.
+    expect(flag(args, 'cluster-signing-duration')).toEqual(['720h']);
     const [deployment] = controllerManager.render(ctx) as V1Deployment[];
     expect(mountedFiles(deployment, 'prod-ca')).toEqual([
       'ca.crt → ca.crt',

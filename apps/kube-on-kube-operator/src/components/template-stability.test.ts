@@ -52,8 +52,8 @@ describe('template hashes for fixed inputs', () => {
       networkPolicies: 'f20075dd566d8b88,f20075dd566d8b88,f20075dd566d8b88,f20075dd566d8b88,f20075dd566d8b88',
       // Rewritten once for the volume retention policy (Retain); its pods keep their hash (below).
       etcd: '1d77ea9cfdf6b734',
-      apiServer: 'd87742f2acd0bdbf',
-      controllerManager: 'b28b1f00222afd76',
+      apiServer: '656997f560f3ce74',
+      controllerManager: '46f3a51f6141571e',
       scheduler: '2ab4cd7672d2784f',
       nodeOperator: 'e2c65b2d5450cc57',
     });

@@ -886,6 +886,9 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
       ['controllerManager', 'kube-controller-manager', 'cluster-cidr', '10.0.0.0/8'],
       ['scheduler', 'kube-scheduler', 'kubeconfig', '/tmp/admin.conf'],
       ['scheduler', 'kube-scheduler', 'secure-port', '0'],
+      ['apiServer', 'kube-apiserver', 'authorization-mode', 'AlwaysAllow'],
+      ['apiServer', 'kube-apiserver', 'anonymous-auth', 'false'],
+      ['controllerManager', 'kube-controller-manager', 'controllers', '*,-csrsigning'],
     ] as const
   ).map(([component, binary, flag, value]) =>
     invalid(
@@ -893,6 +896,17 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
       'Cluster',
       (s) => (s.controlPlane[component] = { ...s.controlPlane[component], extraArgs: { [flag]: value } }),
       { field: `spec.controlPlane.${component}.extraArgs`, message: OWNED_FLAG_MESSAGE(binary) },
+    ),
+  ),
+  ...['NodeRestriction', 'AlwaysPullImages, NodeRestriction', 'NodeRestriction,PodSecurity'].map((plugins) =>
+    invalid(
+      `cluster apiServer extraArgs disable-admission-plugins=${plugins}`,
+      'Cluster',
+      (s) => (s.controlPlane.apiServer.extraArgs['disable-admission-plugins'] = plugins),
+      {
+        field: 'spec.controlPlane.apiServer.extraArgs',
+        message: 'extraArgs disable-admission-plugins must not name NodeRestriction',
+      },
     ),
   ),
   invalid(
