@@ -71,3 +71,24 @@ export function kubeconfigFor(
     credentials: { clientCertificatePem: identity.certificatePem, clientKeyPem: identity.privateKeyPem },
   });
 }
+
+/** A kubeconfig for `user` in `groups`: a client certificate signed by `ca`, so RBAC decides what it may do. */
+export async function kubeconfigForUser(
+  ca: CertificateAuthority,
+  server: string,
+  user: string,
+  groups: readonly string[],
+): Promise<string> {
+  const identity = await issueCertificate(ca, {
+    commonName: user,
+    organizations: [...groups],
+    usages: ['client'],
+  });
+  return renderKubeconfig({
+    clusterName: 'kok-local',
+    server,
+    certificateAuthorityPem: ca.certificatePem,
+    userName: user,
+    credentials: { clientCertificatePem: identity.certificatePem, clientKeyPem: identity.privateKeyPem },
+  });
+}

@@ -14,8 +14,13 @@ import {
   type ExtraArgs,
   type Layout,
 } from './components.ts';
-import { issueCertificate, nodeBootstrapRbac } from '@kok/pki';
-import { apiServerKubeletClientName, createControlPlanePki, kubeconfigFor } from './control-plane-pki.ts';
+import { nodeBootstrapRbac } from '@kok/pki';
+import {
+  apiServerKubeletClientName,
+  createControlPlanePki,
+  kubeconfigFor,
+  kubeconfigForUser,
+} from './control-plane-pki.ts';
 import { freePort } from './free-port.ts';
 import { kwokNodeAnnotation, kwokStages } from './kwok-stages.ts';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
@@ -65,6 +70,8 @@ export interface ControlPlane {
   readonly binDir: string;
   /** The running processes, for inspection. */
   processes(): ControlPlaneProcess[];
+  /** The cluster CA's certificate and key files: another process (a test worker) issues client certificates with them. */
+  readonly caFiles: { readonly certificate: string; readonly key: string };
   /** Issues a client kubeconfig for any user and groups, signed by the cluster CA (RBAC decides what it may do). */
   kubeconfigForUser(user: string, groups?: readonly string[]): Promise<string>;
   /** Stops only kube-apiserver; etcd keeps the data. */
@@ -218,14 +225,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       dir,
       binDir,
       processes: () => started.map((p) => ({ name: p.spec.name, pid: p.pid })),
-      kubeconfigForUser: async (user, groups = []) => {
-        const identity = await issueCertificate(pki.ca, {
-          commonName: user,
-          organizations: [...groups],
-          usages: ['client'],
-        });
-        return kubeconfigFor(pki, server, user, identity);
-      },
+      caFiles: { certificate: layout.files.caCert, key: layout.files.caKey },
+      kubeconfigForUser: (user, groups = []) => kubeconfigForUser(pki.ca, server, user, groups),
       stopApiServer: async () => {
         await apiServer?.stop();
       },

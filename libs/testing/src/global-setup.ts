@@ -30,5 +30,6 @@ export async function startSharedControlPlane(
   );
   project.provide('kokKubeconfigPath', controlPlane.kubeconfigPath);
   project.provide('kokBinDir', controlPlane.binDir);
+  project.provide('kokCaFiles', controlPlane.caFiles);
   return () => controlPlane.stop();
 }

@@ -3,6 +3,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kokKubeconfigPath: string;
     kokBinDir: string;
+    /** The cluster CA's certificate and key files, for sharedKubeconfigForUser. */
+    kokCaFiles: { certificate: string; key: string };
   }
 }
 

@@ -1,10 +1,15 @@
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { pinnedVersions } from './binaries.ts';
-import { sharedBinDir, sharedKubeConfig, sharedKubeconfigPath } from './shared-control-plane.ts';
+import {
+  sharedBinDir,
+  sharedKubeConfig,
+  sharedKubeconfigForUser,
+  sharedKubeconfigPath,
+} from './shared-control-plane.ts';
 import { uniqueName } from './unique-name.ts';
 
 describe('the shared control plane (controller-manager, scheduler, kwok)', () => {
@@ -59,6 +64,16 @@ describe('the shared control plane (controller-manager, scheduler, kwok)', () =>
         },
       )
       .toBe(3);
+  });
+
+  it('issues a kubeconfig for any user and groups, which authenticates as them and gets only what RBAC grants', async () => {
+    const bob = new KubeConfig();
+    bob.loadFromString(await sharedKubeconfigForUser('bob', ['auditors']));
+    expect(bob.getCurrentCluster()?.server).toBe(sharedKubeConfig().getCurrentCluster()?.server);
+    const review = await bob.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
+    expect(review.status?.userInfo?.username).toBe('bob');
+    expect(review.status?.userInfo?.groups).toContain('auditors');
+    await expect(bob.makeApiClient(CoreV1Api).listNamespace()).rejects.toMatchObject({ code: 403 });
   });
 
   it('kubectl version reports the pinned client and server versions', () => {
