@@ -164,13 +164,9 @@ export function rolloutSpecOf(pool: NodePool): RolloutSpec {
   if (rollout?.order) spec.order = rollout.order.labelKeys;
   spec.progressDeadlineSeconds = rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
   // 0 means no drain timeout.
-  const drainTimeoutSeconds = proposedDrainTimeout(pool);
+  const drainTimeoutSeconds = pool.spec.drain?.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
   if (drainTimeoutSeconds > 0) spec.drainTimeoutSeconds = drainTimeoutSeconds;
   return spec;
-}
-
-function proposedDrainTimeout(pool: NodePool): number {
-  return pool.spec.drain?.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
 }
 
 /**
