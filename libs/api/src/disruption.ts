@@ -16,7 +16,12 @@ const DRAINING_ACTIONS: ReadonlySet<DisruptionAction> = new Set(['Drain']);
 export const DEFAULT_DISRUPTION_ACTION: DisruptionAction = 'Drain';
 
 /** From least to most disruptive. */
-const ACTION_WEIGHT: Readonly<Record<DisruptionAction, number>> = { None: 0, Reload: 1, Restart: 2, Drain: 3 };
+const ACTION_WEIGHT: Readonly<Record<DisruptionAction, number>> = {
+  None: 0,
+  Reload: 1,
+  Restart: 2,
+  Drain: 3,
+};
 
 /** One changed component or file (added, changed or removed) and the action the policy prices it at. */
 export interface MachineChange {

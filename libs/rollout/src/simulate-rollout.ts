@@ -145,10 +145,7 @@ export function simulateRollout(input: SimulationInput): RolloutSimulation {
   );
   // Each machine is cordoned, told, finished and uncordoned at most a few times; waves add holds.
   const maxSteps = 8 * machines.size + 4 * simulation.waves.length + 16;
-  const end = (
-    outcome: SimulationOutcome,
-    stoppedBy?: RolloutPause,
-  ): RolloutSimulation => {
+  const end = (outcome: SimulationOutcome, stoppedBy?: RolloutPause): RolloutSimulation => {
     simulation.startOrder = [...started];
     return finish(simulation, outcome, seconds(now), machines, pending, input.start, stoppedBy);
   };
