@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
+// The lib's public surface; other projects import it from '@kok/pki'.
 import {
   createCertificateAuthority,
   describeCertificate,
@@ -9,7 +10,7 @@ import {
   issueCertificate,
   loadCertificateAuthority,
   renderKubeconfig,
-} from '@kok/pki';
+} from './index.ts';
 
 describe('a cluster CA, a serving certificate and an admin kubeconfig', () => {
   it('issues certificates a TLS client accepts for the names they carry', async () => {
@@ -81,6 +82,6 @@ it('is the example README.md shows', async () => {
   const source = readFileSync(new URL(import.meta.url), 'utf8');
   const start = source.indexOf('\n', source.indexOf('README.md shows this file')) + 1;
   const example = source.slice(start, source.indexOf('// end of example'));
-  expect(example).toContain("from '@kok/pki'");
+  expect(example).toContain("from './index.ts'");
   expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(example);
 });

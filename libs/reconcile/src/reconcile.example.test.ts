@@ -1,7 +1,8 @@
 // README.md shows this file from the next line to "end of example"; the last test keeps the two the same.
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { Informer, KubeClient, Reconciler } from '@kok/reconcile';
-import { builtinTypes, Manager, PatchType } from '@kok/reconcile';
+// The lib's public surface; other projects import it from '@kok/reconcile'.
+import type { Informer, KubeClient, Reconciler } from './index.ts';
+import { builtinTypes, Manager, PatchType } from './index.ts';
 import { eventually, uniqueName } from '@kok/testing';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
@@ -89,6 +90,6 @@ it('is the example README.md shows', async () => {
   const source = readFileSync(new URL(import.meta.url), 'utf8');
   const start = source.indexOf('\n', source.indexOf('README.md shows this file')) + 1;
   const example = source.slice(start, source.indexOf('// end of example'));
-  expect(example).toContain("from '@kok/reconcile'");
+  expect(example).toContain("from './index.ts'");
   expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(example);
 });
