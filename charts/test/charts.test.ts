@@ -105,10 +105,11 @@ describe.each(charts)('chart $name', (chart) => {
       (o) => o.kind === 'ClusterRole' && o.metadata.name === 'probe-metrics-reader',
     );
     expect(reader.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
-    // Into the operator's pods only their one port, the one the probes and the scraper use.
+    // Into the operator's pods only their one port, the one the probes and the scraper use. (Their labels and
+    // no other pods': selectors.test.ts.)
     const policy = objects.find((o) => o.kind === 'NetworkPolicy');
     expect(policy.spec).toEqual({
-      podSelector: operator.spec.selector,
+      podSelector: { matchLabels: operator.spec.template.metadata.labels },
       policyTypes: ['Ingress'],
       ingress: [{ ports: [{ port: 'metrics', protocol: 'TCP' }] }],
     });
