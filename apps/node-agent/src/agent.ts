@@ -86,9 +86,9 @@ export interface NodeAgentOptions {
   systemctlRunner?: CommandRunner;
   /** Component versions kept on disk, the current one included. Default 2. */
   keepVersions?: number;
-  /** A status is written at least this often even when nothing changed. Default 5 min. */
+  /** A status is written at least this often even when nothing changed; after a failed pass, at its retry. Default 5 min. */
   heartbeatIntervalMs?: number;
-  /** How often the host is re-observed (drift, dead services) without any API change. Default 60 s. */
+  /** How often the host is re-observed (drift, dead services) without any API change; after a failed pass, at its retry. Default 60 s. */
   resyncIntervalMs?: number;
   /** First retry delay after a failed pass; doubles up to 5 min. Default 1 s. */
   retryBaseMs?: number;

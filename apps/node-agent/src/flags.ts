@@ -29,8 +29,8 @@ export const USAGE = `usage: node src/main.ts --machine <name> [options]
   --root <dir>                Every host path lives under it. Default /.
   --service-manager <kind>    systemd or supervisor (built-in, for tests and demos). Default systemd.
   --keep-versions <n>         Versions of each component kept on disk, current included. Default 2.
-  --heartbeat-seconds <n>     Status is written at least this often. Default 300.
-  --resync-seconds <n>        Host re-observed (drift, dead services) this often. Default 60.
+  --heartbeat-seconds <n>     Status is written at least this often; after a failed pass, at its retry. Default 300.
+  --resync-seconds <n>        Host re-observed (drift, dead services) this often; after a failed pass, at its retry. Default 60.
   --http-host <addr>          Address of /healthz and /metrics. Default 127.0.0.1.
   --http-port <port>          Default 10290; 0 picks a free port.
   --log-level <level>         pino level. Default info.
