@@ -489,6 +489,67 @@ describe('kubectl kok machine bootstrap', () => {
   });
 });
 
+describe('kubectl kok why', () => {
+  it('prints what the node-operator wrote into a Machine’s status.waitingFor, which the CRD keeps', async () => {
+    const machine = `${poolName}-m3`;
+    const waitingFor = {
+      reason: 'WaitingForWave',
+      message: `Waiting for its wave, waves[1]: NodePool "${poolName}" is still rolling out "canary" (waves[0]). It starts once the waves before it are complete.`,
+      since: metaTime(new Date(Date.now() - 1_800_000)),
+    };
+    await client.mergePatchStatus(machineType, { name: machine }, { status: { waitingFor } });
+    expect((await client.get(machineType, { name: machine })).status?.waitingFor).toEqual(waitingFor);
+
+    const why = await plugin('why', 'machine', machine);
+    expect(why).toMatchObject({ code: 0, stderr: '' });
+    expect(why.stdout).toContain(`Machine "${machine}": `);
+    expect(why.stdout).toContain(`\n  WaitingForWave (for 30m): ${waitingFor.message}\n`);
+    const json = JSON.parse((await plugin('why', 'kma', machine, '-o', 'json')).stdout) as {
+      reasons: unknown[];
+    };
+    expect(json.reasons).toEqual([waitingFor]);
+  });
+
+  it('says which gate a Cluster’s upgrade waits at, from the conditions the operator wrote', async () => {
+    const name = uniqueName('upgrading');
+    const cluster = example<Cluster>('cluster.yaml');
+    await client.create(clusterType, { ...cluster, metadata: { name, namespace } } as ClusterObject);
+    try {
+      const created = await client.get(clusterType, { namespace, name });
+      await client.mergePatchStatus(
+        clusterType,
+        { namespace, name },
+        {
+          status: {
+            observedGeneration: created.metadata?.generation,
+            phase: 'Upgrading',
+            version: { current: 'v1.36.2', desired: 'v1.36.3' },
+            gates: [{ name: 'APIServerAvailable', startedAt: metaTime(new Date(Date.now() - 1_800_000)) }],
+            conditions: [
+              condition('EtcdAvailable', 'True', 'QuorumReady', 'etcd has quorum'),
+              condition('APIServerAvailable', 'False', 'RollingOut', '1 of 2 replicas at v1.36.3 Ready'),
+              condition('Progressing', 'True', 'UpgradeInProgress', '1 of 2 replicas at v1.36.3 Ready'),
+            ],
+          },
+        },
+      );
+      expect(await plugin('why', 'cluster', name, '-n', namespace)).toEqual({
+        code: 0,
+        stdout:
+          `Cluster "${namespace}/${name}": at v1.36.2, desired v1.36.3 (phase Upgrading)\n` +
+          '  RollingOut (for 30m): Waiting at gate APIServerAvailable: 1 of 2 replicas at v1.36.3 Ready\n',
+        stderr: '',
+      });
+      expect(await plugin('why', 'cluster', name)).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`Cluster "${name}" not found in namespace "default"`),
+      });
+    } finally {
+      await client.delete(clusterType, { namespace, name });
+    }
+  });
+});
+
 describe('kubectl kok errors', () => {
   it.each([
     [['nodepool', 'frobnicate', 'x'], 2, 'error: unknown command "nodepool frobnicate"'],
