@@ -171,6 +171,9 @@ describe('clusterrollout plan', () => {
     const view = plan({ finished: true, source: 'live', rollout: rollout({}, UID) });
     expect(view.startNow).toEqual([]);
     expect(view.finished).toContain('moves no cluster until the spec changes');
+    // Whatever the clusters did since (here: none of them moved), the operator holds it Succeeded.
+    expect(view).toMatchObject({ phase: 'Succeeded', message: view.finished });
+    expect(view.currentWave).toBeUndefined();
   });
 
   it('leaves out clusters another unfinished rollout holds, naming it, and paused clusters are not started', () => {

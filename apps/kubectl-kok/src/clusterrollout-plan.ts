@@ -86,6 +86,9 @@ export interface ClusterRolloutPlanView {
   startNow: string[];
 }
 
+const FINISHED =
+  'the rollout Succeeded at its current spec: the operator moves no cluster until the spec changes';
+
 export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterRolloutPlanView {
   const { rollout, now } = input;
   const uid = rollout.metadata.uid ?? '';
@@ -147,16 +150,19 @@ export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterR
     maxFailed: plannerInput.maxFailed,
     paused: plannerInput.paused,
     heldElsewhere,
-    phase: plan.phase,
-    ...(plan.currentWave === undefined ? {} : { currentWave: plan.currentWave }),
-    ...(plan.hold ? { hold: plan.hold } : {}),
-    message: plan.message,
+    // A finished rollout stays Succeeded whatever its clusters do since: the operator no longer plans it.
     ...(input.finished
       ? {
-          finished:
-            'the rollout Succeeded at its current spec: the operator moves no cluster until the spec changes',
+          phase: 'Succeeded',
+          message: FINISHED,
+          finished: FINISHED,
         }
-      : {}),
+      : {
+          phase: plan.phase,
+          ...(plan.currentWave === undefined ? {} : { currentWave: plan.currentWave }),
+          ...(plan.hold ? { hold: plan.hold } : {}),
+          message: plan.message,
+        }),
     waves,
     startNow: [...starting],
   };
