@@ -10,19 +10,24 @@
  *   1. scale out: three Machines become three Ready Nodes; kubelets and agents get their client
  *      certificates from approved CSRs, asked for with each host's bootstrap token;
  *   2. a Deployment of three replicas with a PodDisruptionBudget (minAvailable 2) runs on them;
- *   3. a NodePool rollout moves every host to the next kubelet minor and containerd version,
+ *   3. a NodePool rollout moves every host to the next kubelet minor and containerd version: held by
+ *      the pool's health gate while a problem is logged on one host, then the canary wave's host first,
  *      draining real pods through the Eviction API; the Deployment never drops below 2 available;
  *   4. a problem logged on one host becomes its Node's condition (node-problem-detector, installed as a
  *      Component), and a RemediationPolicy restarts the component named until it clears;
  *   5. a kubelet configuration that makes it exit fails the canary (its Node shows KokComponentFailed),
  *      pauses the pool (maxFailed 0) and is rolled back: the host runs its kubelet again, Node Ready;
  *   6. scale in: a deleted Machine is cordoned and drained, its agent stops and removes the host's
- *      software, its Node is deleted, its pods run elsewhere;
- *   7. an agent's own certificate is refused on another host's Machine.
+ *      software, what that software kept (containerd's root and state, the kubelet's root dir) and the
+ *      files it wrote from the Machine spec; its Node is deleted, its pods run elsewhere;
+ *   7. an agent's own certificate is refused on another host's Machine;
+ *   8. teardown: the whole cluster gone, nothing of the hosts is left on the machine — no process (shims
+ *      and containers included), mount, network namespace, link, cgroup (pods' too) or iptables rule.
  */
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import {
@@ -39,14 +44,19 @@ import type { NodePoolTemplate } from '@kok/api';
 import {
   AGENT_KUBECONFIG,
   COMPONENT_NAMES,
+  CONTAINERD_DATA_PATHS,
   HOST_PROBLEM_CONDITION,
+  KUBELET_DATA_PATHS,
+  leftovers,
+  mountsUnder,
   NODE_PATHS,
   realHostDisruptionPolicy,
   realHostSupport,
   realHostTemplate,
+  snapshotMachine,
   startRealHostCluster,
 } from '@kok/host-rig';
-import type { RealHostCluster } from '@kok/host-rig';
+import type { MachineSnapshot, RealHostCluster } from '@kok/host-rig';
 import {
   builtinTypes,
   ForbiddenError,
@@ -75,6 +85,9 @@ const support = realHostSupport();
 const runsHere = support.supported || process.env.CI === 'true';
 
 let cluster: RealHostCluster;
+/** The machine before the rig existed: what teardown must return it to. */
+let machineBefore: MachineSnapshot | undefined;
+let stopped = false;
 let client: KubeClient;
 let operator: ChildProcess | undefined;
 let workDir: string;
@@ -179,6 +192,7 @@ async function settledAt(step: 'old' | 'new', timeoutMs: number): Promise<void> 
 
 beforeAll(async () => {
   if (!runsHere) return;
+  machineBefore = await snapshotMachine();
   cluster = await startRealHostCluster({
     agentCommand: await nodeAgentCommand(),
     agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
@@ -217,6 +231,8 @@ beforeAll(async () => {
       rollout: {
         strategy: { rollingUpdate: { maxUnavailable: 1 } },
         waves: [{ name: 'canary', count: 1 }],
+        // node-problem-detector's condition: a host with a problem logged holds its place in maxUnavailable.
+        healthGates: [{ type: HOST_PROBLEM_CONDITION, status: 'False' }],
         maxFailed: 0,
         autoRollback: true,
       },
@@ -232,10 +248,15 @@ beforeAll(async () => {
   });
 }, 600_000);
 
-afterAll(async () => {
+/** Stops the operator and everything of the cluster (the last test does it, and checks what is left). */
+async function teardown(): Promise<void> {
+  if (stopped) return;
+  stopped = true;
   if (operator) await stopProcess(operator);
   await cluster?.stop();
-}, 180_000);
+}
+
+afterAll(teardown, 180_000);
 
 describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and upgraded by kok', () => {
   it('runs on this machine (root, network namespaces, cgroup v1, runc, CNI plugins)', () => {
@@ -412,7 +433,7 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     );
   });
 
-  it('rolls every host to the next kubelet minor and containerd version under running pods, draining them by Eviction', async () => {
+  it('rolls every host to the next kubelet minor and containerd version under running pods, the canary first, draining them by Eviction', async () => {
     expect(joined, 'the hosts never joined').toBe(true);
     let minAvailable = Number.POSITIVE_INFINITY;
     let samples = 0;
@@ -435,16 +456,92 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       },
     });
     pods.start();
+    // When each machine's update began (its Node cordoned or its Machine told the new revision) and when its
+    // Node first reported the new kubelet: the pool's canary wave (count 1) must finish before the next starts.
+    const oldRevision = templateRevision(template('old'));
+    const newKubelet = versions.kubelet.at(-1);
+    const startedAt = new Map<string, number>();
+    const upgradedAt = new Map<string, number>();
+    const started = (name: string) => {
+      if (HOSTS.includes(name) && !startedAt.has(name)) startedAt.set(name, Date.now());
+    };
+    const nodeWatch = new Informer<V1Node>({ client, type: builtinTypes.node });
+    const noteNode = (node: V1Node) => {
+      const name = node.metadata?.name ?? '';
+      if (node.spec?.unschedulable) started(name);
+      if (node.status?.nodeInfo?.kubeletVersion === newKubelet && !upgradedAt.has(name)) {
+        started(name);
+        upgradedAt.set(name, Date.now());
+      }
+    };
+    nodeWatch.addEventHandler({ onAdd: noteNode, onUpdate: (_old, node) => noteNode(node) });
+    const machineWatch = new Informer<MachineObject>({ client, type: machineType });
+    const noteMachine = (machine: MachineObject) => {
+      if (machine.spec?.revision !== undefined && machine.spec.revision !== oldRevision)
+        started(machine.metadata?.name ?? '');
+    };
+    machineWatch.addEventHandler({ onAdd: noteMachine, onUpdate: (_old, machine) => noteMachine(machine) });
+    nodeWatch.start();
+    machineWatch.start();
+    expect(await nodeWatch.waitForSync()).toBe(true);
+    expect(await machineWatch.waitForSync()).toBe(true);
+    expect(startedAt.size, 'a machine was updating before the rollout').toBe(0);
+    // A problem logged on the last host: its Node fails the pool's health gate, so it takes the one place in
+    // maxUnavailable and the rollout holds until node-problem-detector is restarted there (how its log
+    // monitor clears the condition).
+    const sick = HOSTS.at(-1) as string;
+    appendFileSync(
+      cluster.rig.host(sick).path(NODE_PATHS.problemLog),
+      `${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} KOK-PROBLEM: disk is failing\n`,
+    );
+    await eventually(
+      `${sick}'s Node to report the problem`,
+      async () =>
+        (await client.get(builtinTypes.node, { name: sick })).status?.conditions?.some(
+          (c) => c.type === HOST_PROBLEM_CONDITION && c.status === 'True',
+        ),
+      60_000,
+      { intervalMs: 250, context: hostContext },
+    );
     const began = Date.now();
     try {
       await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
         spec: { template: template('new') },
       });
+      const gateUnmet = `${sick} (health gate ${HOST_PROBLEM_CONDITION}=False not met`;
+      await eventually(
+        `the pool to say ${gateUnmet}`,
+        async () => (await getPool()).status?.conditions?.some((c) => c.message.includes(gateUnmet)),
+        60_000,
+        { intervalMs: 250, context: () => JSON.stringify(startedAt) },
+      );
+      await sleep(5_000);
+      expect([...startedAt.keys()], 'machines began while the health gate held the rollout').toEqual([]);
+      const held = Date.now() - began;
+      const restarted = ((await client.get(machineType, { name: sick })).spec?.restartGeneration ?? 0) + 1;
+      await client.patch(machineType, { name: sick }, PatchType.merge, {
+        spec: { restartGeneration: restarted, restartComponent: COMPONENT_NAMES.nodeProblemDetector },
+      });
+      console.log(`[real-hosts] the health gate held the rollout ${(held / 1000).toFixed(1)} s`);
       await settledAt('new', 600_000);
     } finally {
       clearInterval(sampler);
-      await pods.stop();
+      await Promise.all([pods.stop(), nodeWatch.stop(), machineWatch.stop()]);
     }
+    const order = [...startedAt].sort(([, a], [, b]) => a - b);
+    const timeline = order
+      .map(
+        ([name, at]) =>
+          `${name} began +${at - began} ms, new kubelet +${(upgradedAt.get(name) ?? NaN) - began} ms`,
+      )
+      .join('; ');
+    console.log(`[real-hosts] rollout order: ${timeline}`);
+    expect(order.map(([name]) => name).sort(), timeline).toEqual([...HOSTS].sort());
+    const [canary, afterCanary] = order as [[string, number], [string, number]];
+    expect(
+      upgradedAt.get(canary[0]),
+      `the canary ${canary[0]} was not done before ${afterCanary[0]} began: ${timeline}`,
+    ).toBeLessThan(afterCanary[1]);
     console.log(
       `[real-hosts] rollout of 3 hosts took ${((Date.now() - began) / 1000).toFixed(1)} s; ${gone.length} pods drained; min available ${minAvailable} in ${samples} samples`,
     );
@@ -600,6 +697,20 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       30_000,
       { context: () => operatorLogTail() },
     );
+    // What runs there has mounts below the host's root (pod volumes, container root filesystems), in the
+    // agent's mount namespace: they must be gone with the host's software.
+    const hostMounts = () => [
+      ...new Set(
+        host.cgroups.pids().flatMap((pid) => {
+          try {
+            return mountsUnder(host.root, readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+          } catch {
+            return []; // exited meanwhile
+          }
+        }),
+      ),
+    ];
+    expect(hostMounts().length, 'mounts of the running pods').toBeGreaterThan(0);
     await client.delete(machineType, { name: leaving });
     let decommissioned = false;
     await eventually(
@@ -635,6 +746,15 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
     ).toBe(true);
     // Nothing kok installed is left on the host, and only its agent still runs there.
     expect(readdirSync(host.path('/opt/kok'))).toEqual([]);
+    // Nor what that software kept (its Components' dataPaths: containerd's root and state, the kubelet's root
+    // and cert dirs, its kubeconfig) or the configuration files the agent wrote from the Machine spec.
+    const keptPaths = [
+      ...CONTAINERD_DATA_PATHS,
+      ...KUBELET_DATA_PATHS,
+      ...(template('new').files ?? []).map((f) => f.path),
+    ].filter((path) => existsSync(host.path(path)));
+    expect(keptPaths, host.logTail(30)).toEqual([]);
+    expect(hostMounts(), host.logTail(30)).toEqual([]);
     const commands = host.cgroups
       .pids()
       .map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
@@ -711,5 +831,53 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       ForbiddenError,
     );
     agent.close();
+  });
+  it('tears down to nothing: no process, mount, namespace, link, cgroup or iptables rule of the hosts is left', async () => {
+    // What the real software made is there to be undone: containerd's shims, the pods' cgroups below each
+    // host's cgroup root, the pods' network namespaces and overlay and tmpfs mounts in the agents' mount
+    // namespaces (seen through a process of each host), the rig's namespaces and veths.
+    const during = await snapshotMachine();
+    const owned = (entry: string) => cluster.rig.owns(entry);
+    const ofHosts = (kind: keyof MachineSnapshot) => during[kind].filter(owned);
+    expect(ofHosts('processes').some((p) => p.includes('containerd-shim-runc-v2'))).toBe(true);
+    expect(ofHosts('cgroups').some((c) => c.includes('/kubepods'))).toBe(true);
+    expect(ofHosts('namespaces').length).toBe(remaining.length);
+    expect(ofHosts('links').length).toBeGreaterThan(remaining.length); // the bridge and a veth per host
+    const hostMountKinds = new Set<string>();
+    const podNamespaces = new Set<string>();
+    for (const name of remaining) {
+      const host = cluster.rig.host(name);
+      // Through every process of the host: the agent's mount namespace holds the runtime's and the kubelet's mounts.
+      for (const pid of host.cgroups.pids()) {
+        let mountinfo: string;
+        try {
+          mountinfo = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+        } catch {
+          continue; // exited meanwhile
+        }
+        for (const line of mountinfo.split('\n')) {
+          const point = line.split(' ')[4] ?? '';
+          const type = line.split(' - ')[1]?.split(' ')[0] ?? '';
+          if (point.startsWith(`${host.root}/`)) hostMountKinds.add(type);
+          if (point.startsWith('/run/netns/cni-')) podNamespaces.add(`${name}:${point}`);
+        }
+      }
+    }
+    expect([...hostMountKinds]).toEqual(expect.arrayContaining(['overlay', 'tmpfs']));
+    expect(podNamespaces.size).toBeGreaterThan(0);
+    // None of it is seen on the machine itself: the hosts' mounts stay in their own mount namespaces (the
+    // machine sees only the rig's network namespaces, bound under /run/netns).
+    expect(ofHosts('mounts').filter((m) => m.startsWith(cluster.rig.dir))).toEqual([]);
+
+    const began = Date.now();
+    await teardown();
+    const after = await snapshotMachine();
+    console.log(`[real-hosts] teardown took ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    expect(leftovers(machineBefore as MachineSnapshot, after, owned)).toEqual({});
+    // Not one process of the hosts runs on (the shims and containers neither), so no mount namespace of theirs
+    // is left either; and no cgroup below the rig's.
+    const hostProcesses = new Set(ofHosts('processes'));
+    expect(after.processes.filter((p) => hostProcesses.has(p))).toEqual([]);
+    expect(after.cgroups.filter((c) => c.includes(cluster.rig.cgroupParent))).toEqual([]);
   });
 });

@@ -21,13 +21,15 @@ export {
 export { ensureHostBinaries, hostVersions, type HostBinaries, type HostVersions } from './host-binaries.ts';
 export { realHostSupport, type HostSupport } from './host-support.ts';
 export { HostRig, type HostRigOptions } from './host-rig.ts';
-export { AGENT_KUBECONFIG, RealHost, type HostProvisioning } from './real-host.ts';
+export { AGENT_KUBECONFIG, mountsUnder, RealHost, type HostProvisioning } from './real-host.ts';
 export { serveArtifacts, type ArtifactServer } from './artifact-server.ts';
 export { leftovers, snapshotMachine, type MachineSnapshot } from './machine-snapshot.ts';
 export {
   buildNodeSoftware,
   COMPONENT_NAMES,
+  CONTAINERD_DATA_PATHS,
   HOST_PROBLEM_CONDITION,
+  KUBELET_DATA_PATHS,
   NODE_PATHS,
   PROBLEM_PATTERN,
   realHostDisruptionPolicy,

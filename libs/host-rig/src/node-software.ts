@@ -45,6 +45,21 @@ export const COMPONENT_NAMES = {
   nodeProblemDetector: 'node-problem-detector',
 } as const;
 
+/** What containerd and its CNI plugins create on a host (its root, state, opt dir, CNI config and IP leases). */
+export const CONTAINERD_DATA_PATHS = [
+  '/var/lib/containerd',
+  '/run/containerd',
+  '/opt/containerd',
+  '/etc/cni/net.d',
+  '/var/lib/cni',
+] as const satisfies readonly string[];
+/** What the kubelet creates on a host: its root dir (with the cert dir below it), pod logs and its kubeconfig. */
+export const KUBELET_DATA_PATHS = [
+  '/var/lib/kubelet',
+  '/var/log/pods',
+  NODE_PATHS.kubeletKubeconfig,
+] as const satisfies readonly string[];
+
 const SOCKET = '$(KOK_ROOT)/run/containerd/containerd.sock';
 const CTR = `$(KOK_ROOT)${NODE_PATHS.containerd}/ctr`;
 /**
@@ -166,6 +181,8 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
           // containers (and shims) go before the runtime does.
           beforeRemoval: ['/bin/sh', '-c', REMOVE_ALL_CONTAINERS, CTR, SOCKET],
         },
+        // What it creates under the host's root (see containerdConfig and the CNI template): gone when the host leaves.
+        dataPaths: [...CONTAINERD_DATA_PATHS],
         // "containerd github.com/containerd/containerd/v2 v2.2.9 <commit>": the binary, not the catalog, says which.
         versionCheck: { command: [`$(KOK_ROOT)${NODE_PATHS.containerd}/containerd`, '--version'] },
         healthCheck: {
@@ -178,6 +195,8 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
       [COMPONENT_NAMES.kubelet]: {
         versions: kubeletVersions,
         install: { method: 'Binary', path: NODE_PATHS.kubelet },
+        // Its root and cert dirs (pod volumes, certificates), pod logs and the kubeconfig its bootstrap wrote.
+        dataPaths: [...KUBELET_DATA_PATHS],
         service: {
           type: 'Process',
           command: [
