@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Condition, MachineStatus } from '@kok/api';
+import { NODE_FILES_NAMESPACE } from '@kok/api';
 import type {} from '@kok/testing/global-setup';
 import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
@@ -17,6 +18,8 @@ import { sha256Of } from './atomic-file.ts';
 import { DIGEST_KEY_FILE, keyedDigest } from './published-digest.ts';
 import { machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 
 const TOKEN_PATH = '/etc/kubernetes/bootstrap-token';
 const CONF_PATH = '/etc/kubernetes/kubelet-extra.conf';
@@ -24,8 +27,12 @@ const CONF_PATH = '/etc/kubernetes/kubelet-extra.conf';
 let client: KubeClient;
 let agent: NodeAgent;
 let root: string;
+let identity: AgentIdentity | undefined;
 const machine = uniqueName('files');
-const namespace = uniqueName('node-files');
+// The one namespace agents may read files from (deploy/rbac.yaml); the names are this test's own.
+const namespace = NODE_FILES_NAMESPACE;
+const secretName = uniqueName('bootstrap');
+const configMapName = uniqueName('kubelet');
 
 async function statusOf(): Promise<MachineStatus> {
   return (await getMachine(client, machine)).status ?? {};
@@ -52,26 +59,27 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig());
   await installNodeCrds(client);
   root = mkdtempSync(join(tmpdir(), 'kok-agent-files-'));
-  await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
-  await client.create(builtinTypes.secret, {
-    metadata: { namespace, name: 'bootstrap' },
-    stringData: { token: 'abcdef.0123456789abcdef\n' },
-  });
-  await client.create(builtinTypes.configMap, {
-    metadata: { namespace, name: 'kubelet' },
-    data: { conf: 'maxPods: 110\n' },
-  });
   await putMachineSpec(client, machine, {
     revision: 'r1',
     files: [
-      { path: TOKEN_PATH, secretRef: { namespace, name: 'bootstrap', key: 'token' } },
-      { path: CONF_PATH, configMapRef: { namespace, name: 'kubelet', key: 'conf' } },
+      { path: TOKEN_PATH, secretRef: { namespace, name: secretName, key: 'token' } },
+      { path: CONF_PATH, configMapRef: { namespace, name: configMapName, key: 'conf' } },
     ],
+  });
+  // Installs the agents' RBAC, whose namespace the Secret and ConfigMap go to.
+  identity = await agentIdentity(client, machine);
+  await client.create(builtinTypes.secret, {
+    metadata: { namespace, name: secretName },
+    stringData: { token: 'abcdef.0123456789abcdef\n' },
+  });
+  await client.create(builtinTypes.configMap, {
+    metadata: { namespace, name: configMapName },
+    data: { conf: 'maxPods: 110\n' },
   });
   // A long resync: changes must arrive through the watches of the referenced objects.
   agent = new NodeAgent({
     machineName: machine,
-    kubeConfig: sharedKubeConfig(),
+    kubeConfig: identity.kubeConfig,
     root,
     serviceManager: 'supervisor',
     resyncIntervalMs: 600_000,
@@ -83,8 +91,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await identity?.revoke();
   await client.delete(machineType, { name: machine });
-  await client.delete(builtinTypes.namespace, { name: namespace });
+  await client.delete(builtinTypes.secret, { namespace, name: secretName });
+  await client.delete(builtinTypes.configMap, { namespace, name: configMapName });
   client?.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -107,7 +117,7 @@ describe('files from Secrets and ConfigMaps', () => {
   });
 
   it('follows a change of the Secret without waiting for a resync', async () => {
-    await client.patch(builtinTypes.secret, { namespace, name: 'bootstrap' }, PatchType.merge, {
+    await client.patch(builtinTypes.secret, { namespace, name: secretName }, PatchType.merge, {
       stringData: { token: 'ghijkl.0123456789abcdef\n' },
     });
     await eventually(
@@ -123,7 +133,7 @@ describe('files from Secrets and ConfigMaps', () => {
   });
 
   it('says which key is missing, and leaves the file on disk as it was', async () => {
-    await client.patch(builtinTypes.configMap, { namespace, name: 'kubelet' }, PatchType.json, [
+    await client.patch(builtinTypes.configMap, { namespace, name: configMapName }, PatchType.json, [
       { op: 'remove', path: '/data/conf' },
     ]);
     const status = await eventually(
@@ -136,7 +146,7 @@ describe('files from Secrets and ConfigMaps', () => {
     );
     expect(condition(status, 'AgentReady')).toMatchObject({ status: 'False' });
     expect(condition(status, 'AgentReady')?.message).toContain(
-      `ConfigMap ${namespace}/kubelet has no key "conf"`,
+      `ConfigMap ${namespace}/${configMapName} has no key "conf"`,
     );
     expect(onDisk(CONF_PATH)).toBe('maxPods: 110\n');
   });

@@ -14,17 +14,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from './agent.ts';
 import { componentType, machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
 import { hostScenario } from './fixtures/host-scenario.ts';
 
 let client: KubeClient;
 let host: HostScenario;
 let agent: NodeAgent;
+let identity: AgentIdentity;
 
 function newAgent(): NodeAgent {
   return new NodeAgent({
     machineName: host.machine,
-    kubeConfig: sharedKubeConfig(),
+    kubeConfig: identity.kubeConfig,
     root: host.root,
     serviceManager: 'supervisor',
     rebootCommand: 'simulate',
@@ -76,10 +79,11 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig());
   await installNodeCrds(client);
   host = await hostScenario(client, sharedKubeconfigPath());
-  agent = newAgent();
-  await agent.start();
   const spec = host.spec('v1.36.1', '1.7.21');
   await putMachineSpec(client, host.machine, spec);
+  identity = await agentIdentity(client, host.machine);
+  agent = newAgent();
+  await agent.start();
   await eventually(
     async () => ((await statusOf()).revision?.current === spec.revision ? true : undefined),
     'the first revision',
@@ -89,6 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await identity?.revoke();
   await host?.cleanup();
   if (host) {
     await client.delete(builtinTypes.node, { name: host.machine });

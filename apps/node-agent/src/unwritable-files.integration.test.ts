@@ -23,12 +23,15 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from './agent.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 import { machineType } from './resources.ts';
 
 let client: KubeClient;
 let agent: NodeAgent;
 let root: string;
 let outside: string;
+let identity: AgentIdentity | undefined;
 const machine = uniqueName('unwritable');
 
 async function statusOf(): Promise<MachineStatus> {
@@ -53,9 +56,10 @@ beforeAll(async () => {
       { path: '/etc/kok/fine.conf', content: 'fine\n' },
     ],
   });
+  identity = await agentIdentity(client, machine);
   agent = new NodeAgent({
     machineName: machine,
-    kubeConfig: sharedKubeConfig(),
+    kubeConfig: identity.kubeConfig,
     root,
     serviceManager: 'supervisor',
     retryBaseMs: 200,
@@ -66,6 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await identity?.revoke();
   await client.delete(machineType, { name: machine });
   client?.close();
   rmSync(root, { recursive: true, force: true });
