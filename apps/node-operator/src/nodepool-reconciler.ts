@@ -1,9 +1,9 @@
-import { Annotations, findCondition, MachineConditions, templateRevision } from '@kok/api';
+import { Annotations, templateRevision } from '@kok/api';
 import type { Component, Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import { PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
 import { occupiesBudget, planRollout } from '@kok/rollout';
-import type { CatalogProblemKind, MachineState, RolloutPlan, RolloutSpec, WaitReason } from '@kok/rollout';
+import type { MachineState, RolloutPlan, RolloutSpec, WaitReason } from '@kok/rollout';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { waitForCache } from './cache-sync.ts';
@@ -19,6 +19,7 @@ import {
   waitingForOf,
 } from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';
+import { machineWaitReasons, poolHoldReason } from './machine-wait-reasons.ts';
 import { forEachLimit, syncNode } from './node-writer.ts';
 import type { PoolLocks } from './pool-locks.ts';
 import { poolMembers } from './pool-members.ts';
@@ -270,7 +271,15 @@ async function applyPlan(
   // What the plan holds against a machine goes on the Machine too (phase Failed, kubectl kok nodepool status,
   // kubectl kok why machine): one write per machine, only when its verdict or its reason to wait changed.
   const failures = new Map(plan.failed.map((failure) => [failure.machine, failure]));
-  const waitReason = machineWaitReasons(observed, plan, drainBlocks);
+  const waitReason = machineWaitReasons({
+    target,
+    waiting: plan.waiting,
+    drainBlocks,
+    hold: poolHoldReason(
+      observed.skewProblem,
+      observed.catalogHold && catalogHoldApplies(plan) ? observed.catalogProblems : [],
+    ),
+  });
   await forEachLimit(observed.members, concurrency, async (member) => {
     const name = member.metadata?.name ?? '';
     const current = byName.get(name) ?? member;
@@ -293,52 +302,6 @@ async function applyPlan(
   await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, writtenMachines, 10_000, signal);
   await waitForCache(deps.nodes as unknown as Informer<KubernetesObject>, writtenNodes, 10_000, signal);
   return drainPending;
-}
-
-/**
- * What holds each member from the target, by Machine: the planner's reasons (plan.waiting), where the
- * operator knows more: a person's nodes.kok.dev/paused on the Machine, a drain refused this pass (naming
- * the PodDisruptionBudget), the version-skew guard or the catalog behind a hold the planner only sees as
- * spec.paused, and an agent that never reported on a machine nothing else holds.
- */
-function machineWaitReasons(
-  observed: ObservedPool,
-  plan: RolloutPlan,
-  drainBlocks: ReadonlyMap<string, WaitReason>,
-): (machine: MachineObject) => WaitReason | undefined {
-  const planned = new Map(plan.waiting.map((wait) => [wait.machine, wait.reason]));
-  const hold = poolHoldReason(observed, plan);
-  return (machine) => {
-    const name = machine.metadata?.name ?? '';
-    const atTarget =
-      machine.spec?.revision === observed.target && machine.status?.revision?.current === observed.target;
-    const reason = planned.get(name);
-    if (machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined)
-      return atTarget && !reason
-        ? undefined
-        : { kind: 'MachinePaused', annotation: Annotations.machinePaused };
-    const drainBlock = drainBlocks.get(name);
-    if (drainBlock) return drainBlock;
-    if (reason) return reason.kind === 'Paused' && hold ? hold : reason;
-    const agentReady = findCondition(machine.status?.conditions, MachineConditions.AgentReady);
-    if (atTarget || agentReady) return undefined;
-    const heartbeat = Date.parse(machine.status?.agent?.lastHeartbeatTime ?? '');
-    return Number.isNaN(heartbeat)
-      ? { kind: 'AgentNotReporting' }
-      : { kind: 'AgentNotReporting', since: heartbeat };
-  };
-}
-
-/** The hold the pool's Paused condition names when it is not the pool's own spec.paused. */
-function poolHoldReason(observed: ObservedPool, plan: RolloutPlan): WaitReason | undefined {
-  if (observed.skewProblem) return { kind: 'VersionSkew', problem: observed.skewProblem };
-  const [first] = observed.catalogProblems;
-  if (!first || !observed.catalogHold || !catalogHoldApplies(plan)) return undefined;
-  return {
-    kind: 'CatalogProblem',
-    problem: first.reason satisfies CatalogProblemKind,
-    detail: observed.catalogProblems.map((problem) => problem.message).join('; '),
-  };
 }
 
 /** Pool-level writes: the pause after a pauseAfter wave, its clean-up after a resume, status and Events. */
