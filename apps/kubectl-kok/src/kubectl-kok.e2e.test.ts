@@ -197,6 +197,79 @@ describe('kubectl kok cluster', () => {
   });
 });
 
+describe('kubectl kok cluster plan', () => {
+  it('plans a version change with the CRD’s rules and checks the kubelets it reads through the admin kubeconfig', async () => {
+    const name = uniqueName('plan');
+    const node = uniqueName('plan-node');
+    const cluster = example<Cluster>('cluster.yaml');
+    await client.create(clusterType, {
+      ...cluster,
+      metadata: { ...cluster.metadata, name, namespace },
+    } as ClusterObject);
+    try {
+      // No admin kubeconfig yet: the plan is made, and says plainly that the kubelets could not be read.
+      const early = await plugin('cluster', 'plan', name, '-n', namespace, '--version', 'v1.36.4');
+      expect(early.code).toBe(0);
+      expect(early.stdout).toContain('Version:  v1.36.3 → v1.36.4\nAllowed:  yes\n');
+      expect(early.stdout).toMatch(/^1 +kube-apiserver +v1\.36\.3 → v1\.36\.4 .* APIServerAvailable/m);
+      expect(early.stdout).toContain(`Kubelets: could not be read: Cluster "${name}" has no kubeconfig yet`);
+      const refused = await plugin('cluster', 'plan', name, '-n', namespace, '--version=v1.38.0');
+      expect(refused.stdout).toContain('Allowed:  no, the apiserver refuses it: Invalid value: "v1.38.0"');
+
+      // The admin kubeconfig the Cluster names reaches this apiserver, where a Node runs an old kubelet.
+      await client.create(builtinTypes.node, { metadata: { name: node } });
+      await client.mergePatchStatus(
+        builtinTypes.node,
+        { name: node },
+        { status: { nodeInfo: { kubeletVersion: 'v1.32.5' } } },
+      );
+      await client.create(builtinTypes.secret, {
+        metadata: { name: `${name}-admin-kubeconfig`, namespace },
+        data: { 'admin.conf': Buffer.from(readFileSync(kubeconfig)).toString('base64') },
+      });
+      await client.mergePatchStatus(
+        clusterType,
+        { namespace, name },
+        { status: { kubeconfigSecretRef: { name: `${name}-admin-kubeconfig`, key: 'admin.conf' } } },
+      );
+      const planned = await plugin(
+        'cluster',
+        'plan',
+        name,
+        '-n',
+        namespace,
+        '--version',
+        'v1.36.4',
+        '-o',
+        'json',
+      );
+      expect(planned).toMatchObject({ code: 0, stderr: '' });
+      const view = JSON.parse(planned.stdout) as {
+        allowed: boolean;
+        steps: { components: string[] }[];
+        kubelets: {
+          readable: boolean;
+          checked?: { node: string; kubeletVersion: string; problem?: string }[];
+        };
+      };
+      expect(view.allowed).toBe(true);
+      expect(view.steps.map((step) => step.components)).toEqual([
+        ['apiServer'],
+        ['controllerManager', 'scheduler'],
+      ]);
+      expect(view.kubelets.readable).toBe(true);
+      expect(view.kubelets.checked?.find((k) => k.node === node)).toEqual({
+        node,
+        kubeletVersion: 'v1.32.5',
+        problem:
+          'kubelet v1.32.5 is 4 minor versions older than the apiserver v1.36.4 (at most 3 allowed); roll out a newer kubelet',
+      });
+    } finally {
+      await client.delete(builtinTypes.node, { name: node }).catch(() => undefined);
+    }
+  });
+});
+
 describe('kubectl kok nodepool', () => {
   it('shows progress per wave, the failed machines and why the pool is paused', async () => {
     const pool = await client.get(nodePoolType, { name: poolName });
