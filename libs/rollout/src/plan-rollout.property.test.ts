@@ -257,6 +257,34 @@ describe('rollout planner over simulated fleets', () => {
     );
   });
 
+  it('says why each machine waits that neither runs the target nor is on its way, and never of one it starts', () => {
+    fc.assert(
+      fc.property(
+        scenario({ withFailures: true, allowZeroBudget: true, pauses: true }),
+        ({ hosts, spec, turbulence }) => {
+          run(hosts, spec, turbulence, 150, ({ before, plan }) => {
+            const waiting = plan.waiting.map((wait) => wait.machine);
+            const starting = [
+              ...plan.cordon,
+              ...plan.assign.filter((a) => a.revision === TARGET).map((a) => a.machine),
+            ];
+            const onItsWay = new Set([...starting, ...plan.drain]);
+            const unexplained = before.machines.filter(
+              (m) =>
+                !isDone(m) &&
+                m.desiredRevision !== TARGET &&
+                !onItsWay.has(m.name) &&
+                !waiting.includes(m.name),
+            );
+            expect(unexplained.map((m) => m.name)).toEqual([]);
+            expect(starting.filter((name) => waiting.includes(name))).toEqual([]);
+            expect(new Set(waiting).size).toBe(waiting.length);
+          });
+        },
+      ),
+    );
+  });
+
   it('stops the pool with a reason once more machines failed than maxFailed', () => {
     fc.assert(
       fc.property(
