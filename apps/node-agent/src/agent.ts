@@ -61,6 +61,7 @@ import {
   withFileBeingWritten,
   withFileWritten,
   withoutComponent,
+  withoutDataPaths,
   withoutFile,
 } from './host-inventory.ts';
 import { Journal, withPendingAction, withoutPendingAction, withTouchedDir } from './journal.ts';
@@ -620,8 +621,9 @@ export class NodeAgent {
     }
     await this.#removeDataPaths(machine, [
       ...desired.components,
-      ...Object.entries(inventory.components).map(([name, recorded]) => ({ name, ...recorded })),
+      ...Object.entries(inventory.dataPaths ?? {}).map(([name, dataPaths]) => ({ name, dataPaths })),
     ]);
+    await this.#inventory.update(withoutDataPaths);
     await this.#removeWrittenFiles(machine);
     await this.#store.removeDownloads();
     for (const { timer } of this.#health.values()) clearInterval(timer);

@@ -11,6 +11,7 @@ import {
   withFileBeingWritten,
   withFileWritten,
   withoutComponent,
+  withoutDataPaths,
   withoutFile,
 } from './host-inventory.ts';
 
@@ -35,27 +36,39 @@ const component = (name: string, extra: Partial<DesiredComponent> = {}): Desired
 });
 
 describe('host inventory', () => {
-  it('records a component with what its removal must undo: its service (own or the host unit), its link, its data paths', () => {
+  it('records a component with what its removal must undo: its service (own or the host unit) and its link', () => {
     const recorded = withComponents(EMPTY_INVENTORY, [
       component('kubelet', { service: { type: 'Process', command: ['kubelet'] } }),
-      component('containerd', {
-        service: { type: 'Systemd', unit: 'containerd.service' },
-        dataPaths: ['/var/lib/containerd', '/run/containerd'],
-      }),
+      component('containerd', { service: { type: 'Systemd', unit: 'containerd.service' } }),
       component('pause', { install: { method: 'Image', importCommand: ['ctr'] } }),
     ]);
     expect(recorded.components).toEqual({
       kubelet: { service: true, installPath: '/usr/local/lib/kubelet' },
-      containerd: {
-        service: true,
-        unit: 'containerd.service',
-        installPath: '/usr/local/lib/containerd',
-        // What a leaving host deletes for it, even once the spec dropped it.
-        dataPaths: ['/var/lib/containerd', '/run/containerd'],
-      },
+      containerd: { service: true, unit: 'containerd.service', installPath: '/usr/local/lib/containerd' },
       pause: { service: false },
     });
     expect(withoutComponent(recorded, 'kubelet').components).not.toHaveProperty('kubelet');
+  });
+
+  it("keeps each component's data paths as last desired, after its removal too, until the host's data is gone", () => {
+    const containerd = (dataPaths?: string[]) => component('containerd', dataPaths ? { dataPaths } : {});
+    const recorded = withComponents(EMPTY_INVENTORY, [
+      containerd(['/var/lib/containerd', '/run/containerd']),
+      component('kubelet', { dataPaths: ['/var/lib/kubelet'] }),
+      component('tool'),
+    ]);
+    expect(recorded.dataPaths).toEqual({
+      containerd: ['/var/lib/containerd', '/run/containerd'],
+      kubelet: ['/var/lib/kubelet'],
+    });
+    // Dropped from the spec and removed: its data stays on the host, and so does the record of it.
+    expect(withoutComponent(recorded, 'containerd').dataPaths).toEqual(recorded.dataPaths);
+    // The catalog's latest word counts.
+    expect(withComponents(recorded, [containerd(['/var/lib/containerd'])]).dataPaths?.containerd).toEqual([
+      '/var/lib/containerd',
+    ]);
+    expect(withComponents(recorded, [containerd()]).dataPaths).toEqual({ kubelet: ['/var/lib/kubelet'] });
+    expect(withoutDataPaths(recorded)).not.toHaveProperty('dataPaths');
   });
 
   it('lists both contents while a write is under way and only the new one after it', () => {
@@ -77,7 +90,13 @@ describe('host inventory', () => {
     const stateDir = join(dir, 'state');
     const empty = new HostInventory(stateDir);
     expect(await empty.load()).toEqual(EMPTY_INVENTORY);
-    await empty.update((s) => withFileWritten(withComponents(s, [component('kubelet')]), file('x')));
+    await empty.update((s) =>
+      withFileWritten(
+        withComponents(s, [component('kubelet', { dataPaths: ['/var/lib/kubelet'] })]),
+        file('x'),
+      ),
+    );
+    expect(empty.state.dataPaths).toEqual({ kubelet: ['/var/lib/kubelet'] });
     expect(statSync(join(stateDir, 'inventory.json')).mode & 0o777).toBe(0o600);
     expect(readdirSync(stateDir)).toEqual(['inventory.json']);
     expect(await new HostInventory(stateDir).load()).toEqual(empty.state);

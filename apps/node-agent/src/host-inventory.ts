@@ -4,7 +4,8 @@
  * each file it wrote (with the sha256 of what it wrote). When the Machine
  * spec stops naming one, this is how the agent knows what to stop and what
  * it may delete: a file it never wrote is not in here, so it is never
- * deleted.
+ * deleted. Each component's dataPaths are kept here too, past its removal,
+ * for the day the host leaves the cluster.
  *
  * A component is recorded on every pass it is desired, before anything of
  * it is switched on; a file before it is written (both contents listed while
@@ -22,8 +23,6 @@ export interface InventoryComponent {
   readonly unit?: string | undefined;
   /** The host path the agent linked to the component's `current` version. */
   readonly installPath?: string | undefined;
-  /** The component's dataPaths as last desired: what a leaving host deletes for it. */
-  readonly dataPaths?: readonly string[] | undefined;
 }
 
 export interface InventoryFile {
@@ -36,6 +35,11 @@ export interface InventoryFile {
 export interface Inventory {
   readonly components: Readonly<Record<string, InventoryComponent>>;
   readonly files: Readonly<Record<string, InventoryFile>>;
+  /**
+   * Each component's dataPaths as last desired, kept after the component is
+   * removed (its data stays until then): what a leaving host deletes.
+   */
+  readonly dataPaths?: Readonly<Record<string, readonly string[]>>;
 }
 
 export const EMPTY_INVENTORY: Inventory = { components: {}, files: {} };
@@ -43,14 +47,23 @@ export const EMPTY_INVENTORY: Inventory = { components: {}, files: {} };
 /** Every desired component recorded as the spec describes it now. Pure. */
 export function withComponents(inventory: Inventory, desired: readonly DesiredComponent[]): Inventory {
   const components = { ...inventory.components };
-  for (const c of desired)
+  const dataPaths = { ...inventory.dataPaths };
+  for (const c of desired) {
     components[c.name] = {
       service: c.service !== undefined,
       ...(c.service?.unit ? { unit: c.service.unit } : {}),
       ...(c.install.path ? { installPath: c.install.path } : {}),
-      ...(c.dataPaths?.length ? { dataPaths: c.dataPaths } : {}),
     };
-  return { ...inventory, components };
+    if (c.dataPaths?.length) dataPaths[c.name] = c.dataPaths;
+    else delete dataPaths[c.name];
+  }
+  return { ...inventory, components, ...(Object.keys(dataPaths).length ? { dataPaths } : {}) };
+}
+
+/** The host's data is gone: nothing left to delete. Pure. */
+export function withoutDataPaths(inventory: Inventory): Inventory {
+  const { dataPaths: _removed, ...rest } = inventory;
+  return rest;
 }
 
 export function withoutComponent(inventory: Inventory, name: string): Inventory {
@@ -99,6 +112,7 @@ export class HostInventory extends JsonStateFile<Inventory> {
     super(stateDir, 'inventory.json', EMPTY_INVENTORY, (parsed) => ({
       components: parsed.components ?? {},
       files: parsed.files ?? {},
+      ...(parsed.dataPaths ? { dataPaths: parsed.dataPaths } : {}),
     }));
   }
 }
