@@ -16,6 +16,8 @@ import { serveHttp } from './http-server.ts';
 import { sha256Of, TEMP_PREFIX } from './atomic-file.ts';
 import { componentType, machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
 import {
   currentVersionOnDisk,
@@ -27,6 +29,7 @@ import {
 let client: KubeClient;
 let host: HostScenario;
 let agent: NodeAgent;
+let identity: AgentIdentity | undefined;
 
 function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type);
@@ -65,13 +68,15 @@ async function nodeKubeletVersion(): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  const kubeConfig = sharedKubeConfig();
-  client = new KubeClient(kubeConfig);
+  client = new KubeClient(sharedKubeConfig());
   await installNodeCrds(client);
   host = await hostScenario(client, sharedKubeconfigPath());
+  // The Machine comes first, with nothing to run yet: its agent's grant is owned by it.
+  await putMachineSpec(client, host.machine, {});
+  identity = await agentIdentity(client, host.machine);
   agent = new NodeAgent({
     machineName: host.machine,
-    kubeConfig,
+    kubeConfig: identity.kubeConfig,
     root: host.root,
     serviceManager: 'supervisor',
     resyncIntervalMs: 500,
@@ -83,6 +88,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await identity?.revoke();
   await host?.cleanup();
   if (host) {
     await client.delete(builtinTypes.node, { name: host.machine });
