@@ -265,7 +265,9 @@ describe('parseCommandLine: cluster plan and clusterrollout plan', () => {
   });
 
   it('needs a NAME or a file for clusterrollout plan', () => {
-    expect(() => parseCommandLine(['clusterrollout', 'plan'])).toThrow('clusterrollout plan needs a NAME');
+    expect(() => parseCommandLine(['clusterrollout', 'plan'])).toThrow(
+      'clusterrollout plan needs a NAME: kubectl kok clusterrollout plan <name> (or -f FILE with the ClusterRollout)',
+    );
     expect(helpText('clusterrollout')).toContain('clusterrollout plan <name>');
     expect(helpText()).toContain('--version <v>');
   });

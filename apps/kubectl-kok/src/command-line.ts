@@ -286,7 +286,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (spec.takesName && name === undefined && !everyCluster && !nameInFile)
     throw new UsageError(
       `${verb} needs a NAME: kubectl kok ${verb} <name>` +
-        (spec.flags.includes('all') ? ` (or --all for every Cluster of the namespace)` : ''),
+        (spec.flags.includes('all') ? ` (or --all for every Cluster of the namespace)` : '') +
+        (verb === 'clusterrollout plan' ? ' (or -f FILE with the ClusterRollout)' : ''),
     );
   const unexpected = spec.takesName ? extra : rest;
   if (unexpected.length > 0)
@@ -391,7 +392,7 @@ export function helpText(topic?: string): string {
     const usage = `${verb}${VERBS[verb].takesName ? ' <name>' : ''}`;
     return `  ${usage.padEnd(width)}   ${VERBS[verb].summary}`;
   });
-  return `kubectl kok: operate kok Clusters, NodePools and Machines.
+  return `kubectl kok: operate kok Clusters, ClusterRollouts, NodePools and Machines.
 
 Usage:
   kubectl kok <resource> <command> [name] [flags]
