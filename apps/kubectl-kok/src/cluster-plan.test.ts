@@ -72,6 +72,7 @@ describe('cluster plan', () => {
   ])('refuses %s with the apiserver’s own message', (_, target) => {
     const view = clusterPlanView(cluster(), target, NO_NODES);
     expect(view.allowed).toBe(false);
+    expect(view.steps).toEqual([]);
     expect(view.refusals).toEqual([
       `Invalid value: "${target}": version may go up one minor at a time and never down a minor (patch changes within a minor are allowed): upgrade through each minor in turn`,
     ]);

@@ -38,7 +38,7 @@ export interface ComponentChange {
   fromImage?: string;
   toImage?: string;
   changes: boolean;
-  /** The upgrade step that rewrites it (1 is the first); undefined when it does not change. */
+  /** The upgrade step that rewrites it (1 is the first); undefined when it does not change or nothing moves. */
   step?: number;
   /** The Cluster condition that must be True at `to` before a component that depends on it starts. */
   gate: string;
@@ -82,6 +82,7 @@ export interface ClusterPlanView {
   blocked?: string;
   etcd: { external: boolean; from?: string; to?: string; changes: boolean; pinned: boolean };
   components: ComponentChange[];
+  /** Empty when the apiserver refuses the version or the operator would hold the Cluster. */
   steps: UpgradeStep[];
   kubelets:
     { readable: true; checked: KubeletCheck[]; problems: number } | { readable: false; reason: string };
@@ -110,9 +111,8 @@ export function clusterPlanView(
   const pinnedEtcd = spec.etcd?.version;
   const etcdNow = pinnedEtcd ?? pairedEtcdVersion(spec.version);
   const etcdThen = pinnedEtcd ?? pairedEtcdVersion(targetVersion);
-  const running = (name: ClusterComponentName) =>
-    (status?.components as Record<string, { version?: string } | undefined> | undefined)?.[name]?.version ||
-    undefined;
+  // An empty version means the pods are mixed: nothing to report then.
+  const running = (name: (typeof VERSIONED)[number]) => status?.components?.[name]?.version || undefined;
 
   const components: ComponentChange[] = VERSIONED.map((name) => {
     const order = CLUSTER_COMPONENTS[name];
@@ -141,7 +141,9 @@ export function clusterPlanView(
   });
 
   const blocked = !external && etcdThen === undefined ? etcdVersionUnknownMessage(targetVersion) : undefined;
-  const steps = blocked === undefined ? upgradeSteps(components) : [];
+  const allowed = refusals.length === 0;
+  // A refused version or a held Cluster moves nothing.
+  const steps = allowed && blocked === undefined ? upgradeSteps(components) : [];
   for (const step of steps)
     for (const name of step.components) {
       const change = components.find((c) => c.component === name);
@@ -161,7 +163,7 @@ export function clusterPlanView(
     currentVersion: current,
     specVersion: spec.version,
     targetVersion,
-    allowed: refusals.length === 0,
+    allowed,
     refusals,
     ...(inProgress === undefined ? {} : { inProgress }),
     paused: isClusterPaused(cluster),
