@@ -61,6 +61,11 @@ export async function clusterRolloutPlan(
 ): Promise<void> {
   const proposal = flags.filename === undefined ? undefined : readProposal(flags.filename);
   const namespace = proposal?.metadata?.namespace ?? connection.namespace;
+  // As kubectl apply: a file's namespace and -n must agree.
+  if (flags.namespace !== undefined && flags.namespace !== namespace)
+    throw new CommandError(
+      `the ClusterRollout in ${flags.filename} is in namespace "${namespace}", not "${flags.namespace}" (-n): drop -n or fix the file`,
+    );
   const rolloutName = name || proposal?.metadata?.name;
   if (!rolloutName)
     throw new CommandError('the ClusterRollout has no name: give it metadata.name in the file, or a NAME');
