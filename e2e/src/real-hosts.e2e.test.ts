@@ -835,7 +835,7 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
   it('tears down to nothing: no process, mount, namespace, link, cgroup or iptables rule of the hosts is left', async () => {
     // What the real software made is there to be undone: containerd's shims, the pods' cgroups below each
     // host's cgroup root, the pods' network namespaces and overlay and tmpfs mounts in the agents' mount
-    // namespaces (seen through a process of each host), the rig's namespaces and veths.
+    // namespaces (seen through the hosts' processes), the rig's namespaces and veths.
     const during = await snapshotMachine();
     const owned = (entry: string) => cluster.rig.owns(entry);
     const ofHosts = (kind: keyof MachineSnapshot) => during[kind].filter(owned);
