@@ -304,9 +304,14 @@ describe('node-operator admission guardrails', () => {
     await applyPolicies([], scope);
     await applyObjects(await render(prefix, 'aggregated-roles.yaml', [`userRoles.namePrefix=${prefix}`]));
     applied.push(
-      ...['viewer', 'pool-operator', 'pool-operator-nodepools', 'catalog-admin', 'catalog-admin-catalog'].map(
-        (r) => `clusterrole/${prefix}-${r}`,
-      ),
+      ...[
+        'viewer',
+        'pool-operator',
+        'pool-operator-nodepools',
+        'pool-operator-rollback',
+        'catalog-admin',
+        'catalog-admin-catalog',
+      ].map((r) => `clusterrole/${prefix}-${r}`),
     );
     await kubectlOrThrow(
       'create',
@@ -442,9 +447,14 @@ describe('node-operator user roles', () => {
   beforeAll(async () => {
     await applyObjects(await render(prefix, 'aggregated-roles.yaml', [`userRoles.namePrefix=${prefix}`]));
     applied.push(
-      ...['viewer', 'pool-operator', 'pool-operator-nodepools', 'catalog-admin', 'catalog-admin-catalog'].map(
-        (r) => `clusterrole/${prefix}-${r}`,
-      ),
+      ...[
+        'viewer',
+        'pool-operator',
+        'pool-operator-nodepools',
+        'pool-operator-rollback',
+        'catalog-admin',
+        'catalog-admin-catalog',
+      ].map((r) => `clusterrole/${prefix}-${r}`),
     );
   });
 
