@@ -27,6 +27,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMP_PREFIX } from './atomic-file.ts';
 import { MMAP_THRESHOLD_VARIABLE } from './process-footprint.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
 import { currentVersionOnDisk, hostScenario } from './fixtures/host-scenario.ts';
 import { componentType, machineType } from './resources.ts';
@@ -37,6 +39,7 @@ const KILLS = 20; // the issue asks for 20 random kill points during an upgrade
 let client: KubeClient;
 let host: HostScenario;
 let agent: ChildProcess | undefined;
+let identity: AgentIdentity;
 
 function startAgent(): ChildProcess {
   const log = openSync(join(host.root, 'agent.log'), 'a');
@@ -44,7 +47,7 @@ function startAgent(): ChildProcess {
     process.execPath,
     [
       MAIN,
-      ...['--machine', host.machine, '--root', host.root, '--kubeconfig', sharedKubeconfigPath()],
+      ...['--machine', host.machine, '--root', host.root, '--kubeconfig', identity.kubeconfigPath],
       ...[
         '--service-manager',
         'supervisor',
@@ -140,10 +143,14 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig());
   await installNodeCrds(client);
   host = await hostScenario(client, sharedKubeconfigPath());
+  // The Machine comes first, with nothing to run yet: its agent's grant is owned by it.
+  await putMachineSpec(client, host.machine, {});
+  identity = await agentIdentity(client, host.machine);
 });
 
 afterAll(async () => {
   if (agent) await kill(agent);
+  await identity?.revoke();
   await host?.cleanup();
   if (host) {
     await client.delete(builtinTypes.node, { name: host.machine });
