@@ -120,8 +120,27 @@ describe('node-agent DaemonSet', () => {
       expect.objectContaining({
         port: 'agent-metrics',
         relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'instance' }],
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       }),
     ]);
+  });
+
+  it('asks a token for /metrics as metrics.auth says, and lets the agents review it', async () => {
+    const objects = await render();
+    expect(agentOf(objects).args).toContain('--metrics-auth=kubernetes');
+    const reviews = find(objects, 'ClusterRoleBinding', 'probe-metrics-auth') as Rendered & {
+      subjects: { kind: string; name: string; namespace: string }[];
+    };
+    expect(reviews.subjects).toContainEqual({
+      kind: 'ServiceAccount',
+      name: 'probe-agent',
+      namespace: 'kok-system',
+    });
+
+    const open = await render('metrics.auth=none', 'serviceMonitor.enabled=true');
+    expect(agentOf(open).args).toContain('--metrics-auth=none');
+    const monitor = find(open, 'ServiceMonitor', 'probe-agent') as Rendered;
+    expect((monitor.spec.endpoints as Record<string, unknown>[])[0]).not.toHaveProperty('bearerTokenFile');
   });
 
   it('keeps /metrics on 127.0.0.1, with no Service, when agent.metrics.scrapeable is false', async () => {

@@ -15,10 +15,12 @@ describe('flags', () => {
       resyncSeconds: 60,
       httpHost: '127.0.0.1',
       httpPort: 10290,
+      metricsAuth: 'kubernetes',
       logLevel: 'info',
       rebootCommand: 'systemctl reboot',
     });
     expect(parseFlags(['--reboot-command=simulate'], {}, 'h').rebootCommand).toBe('simulate');
+    expect(parseFlags(['--metrics-auth=none'], {}, 'h').metricsAuth).toBe('none');
     expect(parseFlags([], {}, 'host').machine).toBe('host');
   });
 
@@ -30,6 +32,7 @@ describe('flags', () => {
     expect(() => parseFlags(['--bogus'], {}, 'h')).toThrow();
     expect(() => parseFlags(['--reboot-command', ' '], {}, 'h')).toThrow(/reboot-command must not be empty/);
     expect(() => parseFlags(['--bootstrap-kubeconfig', '/b'], {}, 'h')).toThrow(/needs --kubeconfig/);
+    expect(() => parseFlags(['--metrics-auth', 'token'], {}, 'h')).toThrow(/kubernetes or none/);
     expect(() => parseFlags(['--certificate-seconds', '60'], {}, 'h')).toThrow(/must be an integer ≥ 600/);
     expect(() => parseFlags(['--certificate-seconds', '604801'], {}, 'h')).toThrow(/at most 604800/);
   });

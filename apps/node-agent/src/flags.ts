@@ -13,6 +13,8 @@ export interface AgentFlags {
   resyncSeconds: number;
   httpHost: string;
   httpPort: number;
+  /** Who may read /metrics: `kubernetes` (a bearer token the apiserver authenticates and allows to get /metrics) or `none` (anyone). */
+  metricsAuth: 'kubernetes' | 'none';
   logLevel: string;
   rebootCommand: string;
 }
@@ -33,6 +35,9 @@ export const USAGE = `usage: node src/main.ts --machine <name> [options]
   --resync-seconds <n>        Host re-observed (drift, dead services) this often; after a failed pass, at its retry. Default 60.
   --http-host <addr>          Address of /healthz and /metrics. Default 127.0.0.1.
   --http-port <port>          Default 10290; 0 picks a free port.
+  --metrics-auth <mode>       Who may read /metrics: "kubernetes", a bearer token the apiserver authenticates
+                              (TokenReview) and allows to get /metrics (SubjectAccessReview), decisions cached
+                              30 s; "none", anyone who reaches the address. /healthz stays open. Default kubernetes.
   --log-level <level>         pino level. Default info.
   --reboot-command <cmd>      Run (sh -c) when spec.rebootGeneration asks for a reboot. "simulate" (tests, demos)
                               stops every service, changes the boot ID kept under --root and starts them again.
@@ -58,6 +63,7 @@ export function parseFlags(
       'resync-seconds': { type: 'string', default: '60' },
       'http-host': { type: 'string', default: '127.0.0.1' },
       'http-port': { type: 'string', default: '10290' },
+      'metrics-auth': { type: 'string', default: 'kubernetes' },
       'log-level': { type: 'string', default: 'info' },
       'reboot-command': { type: 'string', default: 'systemctl reboot' },
     },
@@ -66,6 +72,9 @@ export function parseFlags(
   const serviceManager = values['service-manager'];
   if (serviceManager !== 'systemd' && serviceManager !== 'supervisor')
     throw new Error(`--service-manager must be systemd or supervisor, not "${serviceManager}"`);
+  const metricsAuth = values['metrics-auth'];
+  if (metricsAuth !== 'kubernetes' && metricsAuth !== 'none')
+    throw new Error(`--metrics-auth must be kubernetes or none, not "${metricsAuth}"`);
   if (values['reboot-command'].trim() === '') throw new Error('--reboot-command must not be empty');
   const number = (name: string, value: string, min: number): number => {
     const n = Number(value);
@@ -94,6 +103,7 @@ export function parseFlags(
     resyncSeconds: number('resync-seconds', values['resync-seconds'], 1),
     httpHost: values['http-host'],
     httpPort: number('http-port', values['http-port'], 0),
+    metricsAuth,
     logLevel: values['log-level'],
     rebootCommand: values['reboot-command'],
   };

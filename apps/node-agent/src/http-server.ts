@@ -1,9 +1,38 @@
 /** /healthz and /metrics on a local port: node:http, as two routes need no framework. */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import type { MetricsAccessReview } from '@kok/reconcile';
 import type { NodeAgent } from './agent.ts';
 
-export async function serveHttp(agent: NodeAgent, host: string, port: number): Promise<Server> {
+/**
+ * Serves /healthz to anyone and /metrics to whom `metricsAccess` allows
+ * (kube-rbac-proxy's model, as the operators do); without it, /metrics is open.
+ */
+export async function serveHttp(
+  agent: NodeAgent,
+  host: string,
+  port: number,
+  metricsAccess?: MetricsAccessReview,
+): Promise<Server> {
+  const serveMetrics = async (authorization: string | undefined) => {
+    const decision = await metricsAccess?.review(authorization);
+    if (decision && !decision.allowed) {
+      agent.log.debug({ status: decision.status, reason: decision.reason }, 'metrics request refused');
+      return {
+        status: decision.status,
+        headers: {
+          'content-type': 'text/plain',
+          ...(decision.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+        },
+        body: decision.reason,
+      };
+    }
+    return {
+      status: 200,
+      headers: { 'content-type': agent.metrics.registry.contentType },
+      body: await agent.metrics.registry.metrics(),
+    };
+  };
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://agent').pathname;
     if (request.method !== 'GET') {
@@ -13,8 +42,8 @@ export async function serveHttp(agent: NodeAgent, host: string, port: number): P
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' });
       response.end(healthy ? 'ok' : 'caches not synced');
     } else if (path === '/metrics') {
-      agent.metrics.registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': agent.metrics.registry.contentType }).end(text),
+      serveMetrics(request.headers.authorization).then(
+        ({ status, headers, body }) => response.writeHead(status, headers).end(body),
         (error: unknown) => response.writeHead(500).end(String(error)),
       );
     } else {

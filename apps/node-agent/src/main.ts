@@ -1,6 +1,6 @@
 /** The node agent process: `node src/main.ts --machine <name> [--root <dir>] …` (see flags.ts). */
 import { hostname } from 'node:os';
-import { KubeconfigFile } from '@kok/reconcile';
+import { KubeClient, KubeconfigFile, MetricsAccessReview } from '@kok/reconcile';
 import { pino } from 'pino';
 // Bundled into the shipped module, so the agent's version travels with it.
 import agentPackage from '../package.json' with { type: 'json' };
@@ -54,9 +54,17 @@ async function main(): Promise<void> {
     rebootCommand: flags.rebootCommand,
     logger: log,
   });
-  const server = await serveHttp(agent, flags.httpHost, flags.httpPort);
+  // Two small requests per scraper and cache period (TokenReview, SubjectAccessReview), on a client of its own.
+  const metricsAccess =
+    flags.metricsAuth === 'kubernetes'
+      ? new MetricsAccessReview(new KubeClient(kubeConfig, { userAgent: 'kok-node-agent', qps: 2, burst: 4 }))
+      : undefined;
+  const server = await serveHttp(agent, flags.httpHost, flags.httpPort, metricsAccess);
   const address = server.address();
-  log.info({ machine: flags.machine, root: flags.root, http: address }, 'node agent starting');
+  log.info(
+    { machine: flags.machine, root: flags.root, http: address, metricsAuth: flags.metricsAuth },
+    'node agent starting',
+  );
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down; services keep running');
     stopping.abort();

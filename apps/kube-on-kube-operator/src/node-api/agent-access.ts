@@ -32,6 +32,9 @@ export const agentAccessObjects: readonly KubernetesObject[] = [
         resources: ['certificatesigningrequests'],
         verbs: ['create', 'get'],
       },
+      // Checking who scrapes its /metrics.
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ],
   } as KubernetesObject,
   {
