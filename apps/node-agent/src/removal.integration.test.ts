@@ -38,6 +38,8 @@ import {
   installNodeCrds,
   putMachineSpec,
 } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
 import { currentVersionOnDisk, hostScenario } from './fixtures/host-scenario.ts';
 import type { ComponentObject } from './resources.ts';
@@ -55,6 +57,7 @@ const TERM_SEEN = '/sidecar-term-seen';
 let client: KubeClient;
 let host: HostScenario;
 let agent: ChildProcess | undefined;
+let identity: AgentIdentity;
 let sidecar: string;
 let artifactsDir: string;
 let sidecarArtifact: BuiltArtifact;
@@ -65,7 +68,7 @@ function startAgent(): ChildProcess {
     process.execPath,
     [
       MAIN,
-      ...['--machine', host.machine, '--root', host.root, '--kubeconfig', sharedKubeconfigPath()],
+      ...['--machine', host.machine, '--root', host.root, '--kubeconfig', identity.kubeconfigPath],
       ...['--service-manager', 'supervisor', '--http-port', '0', '--resync-seconds', '1'],
     ],
     { stdio: ['ignore', log, log] },
@@ -141,6 +144,9 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig());
   await installNodeCrds(client);
   host = await hostScenario(client, sharedKubeconfigPath());
+  // The Machine comes first, with nothing to run yet: its agent's grant is owned by it.
+  await putMachineSpec(client, host.machine, {});
+  identity = await agentIdentity(client, host.machine);
   sidecar = uniqueName('sidecar');
   artifactsDir = mkdtempSync(join(tmpdir(), 'kok-removal-artifacts-'));
   // A service that takes its time to stop: it notes each SIGTERM and goes on.
@@ -166,6 +172,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (agent) await kill(agent);
+  await identity?.revoke();
   await host?.cleanup();
   if (host) {
     await client.delete(builtinTypes.node, { name: host.machine });
