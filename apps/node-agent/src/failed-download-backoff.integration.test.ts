@@ -26,6 +26,8 @@ import {
   installNodeCrds,
   putMachineSpec,
 } from './fixtures/cluster.ts';
+import type { AgentIdentity } from './fixtures/agent-identity.ts';
+import { agentIdentity } from './fixtures/agent-identity.ts';
 import type { ComponentObject, MachineObject } from './resources.ts';
 import { componentType, machineType } from './resources.ts';
 
@@ -38,6 +40,7 @@ let agent: NodeAgent;
 let machines: Informer<MachineObject>;
 let artifactServer: Server;
 let root: string;
+let identity: AgentIdentity | undefined;
 const machine = uniqueName('backoff');
 const component = uniqueName('unavailable');
 /** When each download of the artifact was attempted (the server answers 503 to all). */
@@ -89,9 +92,10 @@ beforeAll(async () => {
   machines.start();
   await machines.waitForSync();
   root = mkdtempSync(join(tmpdir(), 'kok-agent-backoff-'));
+  identity = await agentIdentity(client, machine);
   agent = new NodeAgent({
     machineName: machine,
-    kubeConfig: sharedKubeConfig(),
+    kubeConfig: identity.kubeConfig,
     root,
     serviceManager: 'supervisor',
     retryBaseMs: RETRY_BASE_MS,
@@ -104,6 +108,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await identity?.revoke();
   await machines?.stop();
   await client.delete(machineType, { name: machine });
   await client.delete(componentType, { name: component });
