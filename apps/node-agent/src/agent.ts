@@ -15,12 +15,15 @@ import type { KubeConnection } from '@kok/reconcile';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
-import { MachineConditions, metaTime, setCondition } from '@kok/api/core';
+import { MachineConditions, setCondition } from '@kok/api/core';
 import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
 import { timerDelay } from '@kok/reconcile/timer-delay';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AgentMetrics } from './agent-metrics.ts';
+import { describeStep, failureReason } from './agent/describe-step.ts';
+import type { OperationEvent } from './agent/last-operation.ts';
+import { nextOperation, percentDone } from './agent/last-operation.ts';
 import {
   fsyncDirectory,
   isMissing,
@@ -508,32 +511,37 @@ export class NodeAgent {
       if (refused.size === 0 || !isArtifactRefusal(this.#run.error?.reason)) this.#run.error = undefined;
       await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
       if (remediation)
-        this.#run.operation = operation(
-          remediation,
-          'Succeeded',
-          100,
-          this.#remediationStartedAt(remediation),
-          remediationDone(remediation, remediationScope(remediation, desired)),
-          true,
-        );
+        this.#recordOperation({
+          kind: 'succeeded',
+          type: remediation,
+          message: remediationDone(remediation, remediationScope(remediation, desired)),
+        });
       this.metrics.converges.inc({ result: 'noop' });
       await this.#writeStatus(machine, desired, false);
       return;
     }
 
     this.log.info({ steps: plan.steps.map(describeStep) }, 'converging');
-    const startedAt = remediation ? this.#remediationStartedAt(remediation) : metaTime(new Date());
     const type = remediation ?? 'Update';
-    this.#run = { error: undefined, drift: undefined, operation: undefined };
-    this.#run.operation = operation(
-      type,
-      'Processing',
-      0,
-      startedAt,
+    // A remediation goes on from where an earlier pass took it; an update starts with this pass.
+    const operation = nextOperation(
+      this.#run.operation,
       remediation
-        ? remediationUnderway(remediation, remediationScope(remediation, desired))
-        : `converging to revision ${desired.revision ?? '(none)'}`,
+        ? {
+            kind: 'progressed',
+            type,
+            progress: 0,
+            message: remediationUnderway(remediation, remediationScope(remediation, desired)),
+          }
+        : {
+            kind: 'started',
+            type,
+            progress: 0,
+            message: `converging to revision ${desired.revision ?? '(none)'}`,
+          },
+      new Date(),
     );
+    this.#run = { error: undefined, drift: undefined, operation };
     await this.#writeStatus(machine, desired, true);
     if (plan.restartGeneration !== undefined) {
       const restartable = desired.components
@@ -552,37 +560,40 @@ export class NodeAgent {
           await this.#refuse(machine, step.component, error);
         } else {
           const message = boundedText(`${describeStep(step)} failed: ${errorMessage(error)}`);
-          this.#run.error = { reason: reasonFor(step), message };
-          this.#run.operation = operation(type, 'Failed', percent(done, plan), startedAt, message, true);
+          this.#run.error = { reason: failureReason(step), message };
+          this.#recordOperation({
+            kind: 'failed',
+            type,
+            progress: percentDone(done, plan.steps.length),
+            message,
+          });
           await this.#writeStatus(machine, desired, false);
           this.#reportedFailure = error;
           throw error;
         }
       }
       done++;
-      this.#run.operation = operation(
+      this.#recordOperation({
+        kind: 'progressed',
         type,
-        'Processing',
-        percent(done, plan),
-        startedAt,
-        `done: ${describeStep(step)}`,
-      );
+        progress: percentDone(done, plan.steps.length),
+        message: `done: ${describeStep(step)}`,
+      });
     }
     await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
     if (Object.keys(this.#journal.state.pending).length === 0)
       await this.#journal.update((s) => ({ ...s, touchedDirs: [] }));
     const refusedNow = isArtifactRefusal(this.#run.error?.reason);
-    this.#run.operation = operation(
-      type,
-      refusedNow ? 'Failed' : 'Succeeded',
-      100,
-      startedAt,
+    this.#recordOperation(
       refusedNow
-        ? (this.#run.error?.message ?? '')
-        : remediation
-          ? remediationDone(remediation, remediationScope(remediation, desired))
-          : `converged to revision ${desired.revision ?? '(none)'}`,
-      true,
+        ? { kind: 'failed', type, progress: 100, message: this.#run.error?.message ?? '' }
+        : {
+            kind: 'succeeded',
+            type,
+            message: remediation
+              ? remediationDone(remediation, remediationScope(remediation, desired))
+              : `converged to revision ${desired.revision ?? '(none)'}`,
+          },
     );
     this.metrics.converges.inc({ result: 'changed' });
     await this.#writeStatus(machine, desired, false);
@@ -739,12 +750,8 @@ export class NodeAgent {
     }));
   }
 
-  /** When the remediation under way began: kept across passes (and, for a reboot, across the agent's restart). */
-  #remediationStartedAt(type: RemediationType): string {
-    const op = this.#run.operation;
-    return op?.type === type && op.state === 'Processing' && op.startedAt
-      ? op.startedAt
-      : metaTime(new Date());
+  #recordOperation(event: OperationEvent): void {
+    this.#run.operation = nextOperation(this.#run.operation, event, new Date());
   }
 
   /**
@@ -757,15 +764,16 @@ export class NodeAgent {
     const progress = rebootProgress(this.#journal.state, bootID);
     if (progress.kind === 'completed') {
       await this.#journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: progress.generation }));
-      const previous = machine.status?.lastOperation;
-      const startedAt =
-        previous?.type === 'Reboot' && previous.state === 'Processing' ? previous.startedAt : undefined;
-      this.#run.operation = operation(
-        'Reboot',
-        'Processing',
-        50,
-        startedAt ?? metaTime(new Date()),
-        `host is back (boot ID ${bootID}); starting every service`,
+      // What the status says: the agent that issued the reboot is gone with the old boot.
+      this.#run.operation = nextOperation(
+        machine.status?.lastOperation,
+        {
+          kind: 'progressed',
+          type: 'Reboot',
+          progress: 50,
+          message: `host is back (boot ID ${bootID}); starting every service`,
+        },
+        new Date(),
       );
       this.log.info({ generation: progress.generation, bootID }, 'host rebooted');
       await this.#events.record(
@@ -789,13 +797,12 @@ export class NodeAgent {
       generation = requested;
     }
     await this.#journal.update((s) => ({ ...s, reboot: { generation, bootIDBefore: bootID } }));
-    this.#run.operation = operation(
-      'Reboot',
-      'Processing',
-      0,
-      metaTime(new Date()),
-      `rebooting for rebootGeneration ${generation} (boot ID ${bootID})`,
-    );
+    this.#recordOperation({
+      kind: 'started',
+      type: 'Reboot',
+      progress: 0,
+      message: `rebooting for rebootGeneration ${generation} (boot ID ${bootID})`,
+    });
     await this.#writeStatus(machine, desired, true);
     await this.#events.record(
       machine,
@@ -811,14 +818,7 @@ export class NodeAgent {
     } catch (error) {
       const message = boundedText(errorMessage(error));
       this.#run.error = { reason: 'RebootFailed', message };
-      this.#run.operation = operation(
-        'Reboot',
-        'Failed',
-        0,
-        this.#remediationStartedAt('Reboot'),
-        message,
-        true,
-      );
+      this.#recordOperation({ kind: 'failed', type: 'Reboot', progress: 0, message });
       await this.#writeStatus(machine, desired, false);
       this.#reportedFailure = error;
       throw error;
@@ -842,13 +842,12 @@ export class NodeAgent {
    */
   async #reinstall(machine: MachineObject, desired: DesiredState, generation: number): Promise<void> {
     const scope = desired.reinstallComponent;
-    this.#run.operation = operation(
-      'Reinstall',
-      'Processing',
-      0,
-      metaTime(new Date()),
-      `reinstalling ${scope ?? 'every component'} for reinstallGeneration ${generation}`,
-    );
+    this.#recordOperation({
+      kind: 'started',
+      type: 'Reinstall',
+      progress: 0,
+      message: `reinstalling ${scope ?? 'every component'} for reinstallGeneration ${generation}`,
+    });
     await this.#writeStatus(machine, desired, true);
     const targets = desired.components.filter((c) => inRemediationScope(c.name, scope));
     const services = targets.filter((c) => c.service).map((c) => c.name);
@@ -1268,70 +1267,4 @@ function remediationDone(type: RemediationType, component: string | undefined): 
   if (type === 'Reinstall')
     return component ? `${component} reinstalled and restarted` : 'every component reinstalled and restarted';
   return component ? `${component} restarted` : 'every service restarted';
-}
-
-function operation(
-  type: string,
-  state: LastOperation['state'],
-  progress: number,
-  startedAt: string,
-  message: string,
-  finished = false,
-): LastOperation {
-  return {
-    type,
-    state,
-    progress,
-    message,
-    startedAt,
-    ...(finished ? { finishedAt: metaTime(new Date()) } : {}),
-  };
-}
-
-function percent(done: number, plan: ConvergencePlan): number {
-  return Math.min(100, Math.round((done / Math.max(1, plan.steps.length)) * 100));
-}
-
-export function describeStep(step: Step): string {
-  switch (step.kind) {
-    case 'install':
-      return `install ${step.component.name} ${step.component.version}`;
-    case 'writeFile':
-      return `${step.drift ? 'restore' : 'write'} ${step.file.path}`;
-    case 'activate':
-      return `switch ${step.component.name} to ${step.component.version}`;
-    case 'serviceAction':
-      return `${step.action} ${step.component}`;
-    case 'start':
-      return `start ${step.component}`;
-    case 'collectGarbage':
-      return `remove old versions of ${step.component}`;
-    case 'removeComponent':
-      return `remove ${step.component} (no longer in the spec)`;
-    case 'forgetComponent':
-      return `forget ${step.component} (removed)`;
-    case 'removeFile':
-      return `delete ${step.path} (no longer in the spec)`;
-    case 'forgetFile':
-      return `forget ${step.path} (${step.kept ? 'changed on the host, kept' : 'gone'})`;
-  }
-}
-
-function reasonFor(step: Step): string {
-  switch (step.kind) {
-    case 'install':
-      return 'InstallFailed';
-    case 'writeFile':
-      return 'FileWriteFailed';
-    case 'activate':
-      return 'ActivateFailed';
-    case 'removeComponent':
-    case 'forgetComponent':
-      return 'RemoveFailed';
-    case 'removeFile':
-    case 'forgetFile':
-      return 'FileRemoveFailed';
-    default:
-      return 'ServiceFailed';
-  }
 }

@@ -1,0 +1,47 @@
+/** A plan step in words (logs, status messages) and the reason a failure of it is reported under. */
+import type { Step } from '../convergence-plan.ts';
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'install':
+      return `install ${step.component.name} ${step.component.version}`;
+    case 'writeFile':
+      return `${step.drift ? 'restore' : 'write'} ${step.file.path}`;
+    case 'activate':
+      return `switch ${step.component.name} to ${step.component.version}`;
+    case 'serviceAction':
+      return `${step.action} ${step.component}`;
+    case 'start':
+      return `start ${step.component}`;
+    case 'collectGarbage':
+      return `remove old versions of ${step.component}`;
+    case 'removeComponent':
+      return `remove ${step.component} (no longer in the spec)`;
+    case 'forgetComponent':
+      return `forget ${step.component} (removed)`;
+    case 'removeFile':
+      return `delete ${step.path} (no longer in the spec)`;
+    case 'forgetFile':
+      return `forget ${step.path} (${step.kept ? 'changed on the host, kept' : 'gone'})`;
+  }
+}
+
+/** The AgentReady reason when `step` fails. */
+export function failureReason(step: Step): string {
+  switch (step.kind) {
+    case 'install':
+      return 'InstallFailed';
+    case 'writeFile':
+      return 'FileWriteFailed';
+    case 'activate':
+      return 'ActivateFailed';
+    case 'removeComponent':
+    case 'forgetComponent':
+      return 'RemoveFailed';
+    case 'removeFile':
+    case 'forgetFile':
+      return 'FileRemoveFailed';
+    default:
+      return 'ServiceFailed';
+  }
+}
