@@ -9,7 +9,7 @@ import type { ResolvedCluster } from './cluster-spec.ts';
 import type { ComponentName, ComponentStatus } from './components/component.ts';
 import type { GateRecord } from './gate-records.ts';
 import { nextGateRecords } from './gate-records.ts';
-import { KUBECONFIG_KEY } from './pki-material.ts';
+import { KUBECONFIG_KEY } from './pki/pki-material.ts';
 
 export interface ComponentReport {
   name: ComponentName;

@@ -8,7 +8,7 @@ import { ClusterMetrics } from './metrics.ts';
 import { MANAGED_SELECTOR, OPERATOR_NAME } from './names.ts';
 import type { BizDialer, BizDialMode } from './node-api/biz-connection.ts';
 import { NodeTier } from './node-api/node-tier.ts';
-import type { PkiOptions } from './pki-material.ts';
+import type { PkiOptions } from './pki/pki-material.ts';
 import { clusterReconciler } from './reconcile-cluster.ts';
 import {
   clusterType,

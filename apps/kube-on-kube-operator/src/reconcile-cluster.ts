@@ -36,20 +36,20 @@ import {
 } from '@kok/reconcile';
 import type { ResourceType } from '@kok/reconcile';
 import type { Logger } from 'pino';
-import { pkiSpecs } from './certificates.ts';
+import { pkiSpecs } from './pki/certificates.ts';
 import { resolveCluster } from './cluster-spec.ts';
 import { nextClusterStatus } from './cluster-status.ts';
 import type { ComponentReport } from './cluster-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './components/component.ts';
 import { controlPlaneComponents, nodeTierComponents } from './components/bring-up-order.ts';
 import type { NetworkPolicy } from './components/network-policies.ts';
-import type { CertificateReport } from './certificate-lifecycle.ts';
+import type { CertificateReport } from './pki/certificate-lifecycle.ts';
 import {
   ensureCertificates,
   isSettled,
   recordCertificateEvents,
   withCertificates,
-} from './certificate-lifecycle.ts';
+} from './pki/certificate-lifecycle.ts';
 import { endpointOf } from './endpoint.ts';
 import type { ForeignObject } from './foreign-objects.ts';
 import {
@@ -69,14 +69,14 @@ import {
 import { externalEtcdSecretProblem } from './external-etcd.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import { clusterLabels, clusterNames, clusterSelector } from './names.ts';
-import type { PkiOptions } from './pki-material.ts';
+import type { PkiOptions } from './pki/pki-material.ts';
 import {
   guardPki,
   isAdoptableSecret,
   isLongLived,
   nextPkiFingerprints,
   regeneratePkiRequested,
-} from './pki-guard.ts';
+} from './pki/pki-guard.ts';
 import type { ClusterObject } from './resource-types.ts';
 import { clusterType, persistentVolumeClaimType, secretType, typeOfKind } from './resource-types.ts';
 import { contentHash } from './template-hash.ts';

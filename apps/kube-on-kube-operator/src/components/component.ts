@@ -9,7 +9,7 @@ import type { ResolvedCluster } from '../cluster-spec.ts';
 import type { Endpoint } from '../endpoint.ts';
 import type { ClusterNames, ComponentLabel } from '../names.ts';
 import { clusterLabels } from '../names.ts';
-import type { PkiMaterial } from '../pki-material.ts';
+import type { PkiMaterial } from '../pki/pki-material.ts';
 import { contentHash } from '../template-hash.ts';
 
 /** The components, their order and gates are API semantics (@kok/api cluster-components.ts). */

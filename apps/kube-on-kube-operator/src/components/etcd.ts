@@ -14,7 +14,7 @@ import {
   templateHashDiffers,
   withTemplateHash,
 } from '../template-hash.ts';
-import { TRUST_BUNDLE_KEY } from '../pki-material.ts';
+import { TRUST_BUNDLE_KEY } from '../pki/pki-material.ts';
 import { statefulSetStatus } from '../workload-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './component.ts';
 import { ownedMetadata, secretsHash } from './component.ts';

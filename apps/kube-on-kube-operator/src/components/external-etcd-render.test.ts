@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { pkiSpecs } from '../certificates.ts';
+import { pkiSpecs } from '../pki/certificates.ts';
 import { templateHashOf } from '../template-hash.ts';
 import type { RenderContext } from './component.ts';
 import { etcd } from './etcd.ts';

@@ -9,7 +9,7 @@ import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
 import { contentHash, templateHashDiffers } from '../template-hash.ts';
-import { TRUST_BUNDLE_KEY } from '../pki-material.ts';
+import { TRUST_BUNDLE_KEY } from '../pki/pki-material.ts';
 import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';

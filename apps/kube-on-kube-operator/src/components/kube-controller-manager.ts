@@ -4,7 +4,7 @@ import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
-import { KUBECONFIG_KEY, TRUST_BUNDLE_KEY } from '../pki-material.ts';
+import { KUBECONFIG_KEY, TRUST_BUNDLE_KEY } from '../pki/pki-material.ts';
 import { contentHash, templateHashDiffers } from '../template-hash.ts';
 import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';

@@ -3,7 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
-import { KUBECONFIG_KEY } from '../pki-material.ts';
+import { KUBECONFIG_KEY } from '../pki/pki-material.ts';
 import { contentHash, templateHashDiffers } from '../template-hash.ts';
 import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';

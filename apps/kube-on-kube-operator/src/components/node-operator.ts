@@ -10,7 +10,7 @@ import type { ResolvedCluster } from '../cluster-spec.ts';
 import type { ClusterNames } from '../names.ts';
 import { clusterLabels, selectorLabels } from '../names.ts';
 import { KOK_IMAGE_REGISTRY } from '../operator-version.ts';
-import { KUBECONFIG_KEY } from '../pki-material.ts';
+import { KUBECONFIG_KEY } from '../pki/pki-material.ts';
 import {
   contentHash,
   TEMPLATE_HASH_ANNOTATION,

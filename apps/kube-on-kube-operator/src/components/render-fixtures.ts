@@ -1,11 +1,11 @@
 // Test fixtures: a Cluster and a render context with real PKI material.
 import type { ClusterSpec } from '@kok/api';
-import { pkiSpecs } from '../certificates.ts';
+import { pkiSpecs } from '../pki/certificates.ts';
 import { resolveCluster } from '../cluster-spec.ts';
 import { endpointOf } from '../endpoint.ts';
 import { clusterNames } from '../names.ts';
-import type { PkiMaterial } from '../pki-material.ts';
-import { ensurePki } from '../pki-material.ts';
+import type { PkiMaterial } from '../pki/pki-material.ts';
+import { ensurePki } from '../pki/pki-material.ts';
 import type { RenderContext } from './component.ts';
 
 export const OWNER = {

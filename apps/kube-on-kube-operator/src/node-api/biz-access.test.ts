@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_ADMINS_GROUP, NODE_OPERATOR_USER } from '../certificates.ts';
+import { CLUSTER_ADMINS_GROUP, NODE_OPERATOR_USER } from '../pki/certificates.ts';
 import { NODE_OPERATOR_NAMESPACE } from '../components/node-operator.ts';
 import {
   clusterAdminsBinding,

@@ -8,7 +8,7 @@
  * binding here revokes a credential without a CA rotation.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { CLUSTER_ADMINS_GROUP, NODE_OPERATOR_USER } from '../certificates.ts';
+import { CLUSTER_ADMINS_GROUP, NODE_OPERATOR_USER } from '../pki/certificates.ts';
 import { NODE_OPERATOR_NAMESPACE } from '../components/node-operator.ts';
 
 const rbac = 'rbac.authorization.k8s.io/v1';

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterLabels, clusterNames, clusterSelector } from '../names.ts';
 import { createOperator } from '../operator.ts';
-import { KUBECONFIG_KEY } from '../pki-material.ts';
+import { KUBECONFIG_KEY } from '../pki/pki-material.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType, secretType } from '../resource-types.ts';
 import {

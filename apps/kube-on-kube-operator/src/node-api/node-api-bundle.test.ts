@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { APISERVER_KUBELET_CLIENT_USER, pkiSpecs } from '../certificates.ts';
+import { APISERVER_KUBELET_CLIENT_USER, pkiSpecs } from '../pki/certificates.ts';
 import { resolveCluster } from '../cluster-spec.ts';
 import { endpointOf } from '../endpoint.ts';
 import { clusterNames } from '../names.ts';

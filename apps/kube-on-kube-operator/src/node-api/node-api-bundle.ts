@@ -14,7 +14,7 @@ import { ALL_RESOURCES, customResourceDefinition, NODES_GROUP } from '@kok/api';
 import { nodeBootstrapRbac } from '@kok/pki';
 import type { ResourceType } from '@kok/reconcile';
 import { resourceType } from '@kok/reconcile';
-import { APISERVER_KUBELET_CLIENT_USER } from '../certificates.ts';
+import { APISERVER_KUBELET_CLIENT_USER } from '../pki/certificates.ts';
 import { contentHash } from '../template-hash.ts';
 import { agentAccessObjects } from './agent-access.ts';
 import { clusterAdminsBinding, nodeOperatorAccessObjects } from './biz-access.ts';

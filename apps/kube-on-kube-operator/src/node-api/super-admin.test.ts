@@ -1,11 +1,11 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { describeCertificate, isSignedBy } from '@kok/pki';
 import { describe, expect, it } from 'vitest';
-import { pkiSpecs } from '../certificates.ts';
+import { pkiSpecs } from '../pki/certificates.ts';
 import { resolveCluster } from '../cluster-spec.ts';
 import { endpointOf } from '../endpoint.ts';
 import { clusterNames } from '../names.ts';
-import { ensurePki } from '../pki-material.ts';
+import { ensurePki } from '../pki/pki-material.ts';
 import { superAdminKubeconfig } from './super-admin.ts';
 
 describe("the operator's break-glass credential", () => {

@@ -8,11 +8,11 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { issueCertificate, loadCertificateAuthority, renderKubeconfig } from '@kok/pki';
-import { SUPER_ADMIN_GROUP, SUPER_ADMIN_USER, SUPER_ADMIN_VALIDITY_MS } from '../certificates.ts';
+import { SUPER_ADMIN_GROUP, SUPER_ADMIN_USER, SUPER_ADMIN_VALIDITY_MS } from '../pki/certificates.ts';
 import type { Endpoint } from '../endpoint.ts';
 import type { ClusterNames } from '../names.ts';
-import type { PkiMaterial } from '../pki-material.ts';
-import { TRUST_BUNDLE_KEY } from '../pki-material.ts';
+import type { PkiMaterial } from '../pki/pki-material.ts';
+import { TRUST_BUNDLE_KEY } from '../pki/pki-material.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -3,9 +3,9 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { ClusterSpec } from '@kok/api';
 import { describe, expect, it } from 'vitest';
 import { pkiSpecs } from './certificates.ts';
-import { resolveCluster } from './cluster-spec.ts';
-import { endpointOf } from './endpoint.ts';
-import { clusterNames } from './names.ts';
+import { resolveCluster } from '../cluster-spec.ts';
+import { endpointOf } from '../endpoint.ts';
+import { clusterNames } from '../names.ts';
 import { ensurePki } from './pki-material.ts';
 import type { PkiGuardInputs } from './pki-guard.ts';
 import {

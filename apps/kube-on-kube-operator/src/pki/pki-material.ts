@@ -24,7 +24,7 @@ import { CA_ROTATION_PHASES } from '@kok/api';
 import { NEVER_ROTATED } from './ca-rotation.ts';
 import type { KubeconfigSpec, LeafCertificateSpec, PkiSpec, SignerName } from './certificates.ts';
 import { DEFAULT_LEAF_VALIDITY_MS, isRenewalDue, renewalTime, renewBeforeMs } from './certificate-renewal.ts';
-import { contentHash, withTemplateHash } from './template-hash.ts';
+import { contentHash, withTemplateHash } from '../template-hash.ts';
 
 export const PKI_FINGERPRINT_ANNOTATION = 'clusters.kok.dev/pki-fingerprint';
 export const NOT_AFTER_ANNOTATION = 'clusters.kok.dev/not-after';

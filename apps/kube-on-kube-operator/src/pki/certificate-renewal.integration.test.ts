@@ -13,17 +13,17 @@ import { builtinTypes, KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterNames } from './names.ts';
-import { createOperator } from './operator.ts';
-import { clusterType, deploymentType, secretType } from './resource-types.ts';
-import { TEMPLATE_HASH_ANNOTATION } from './template-hash.ts';
+import { clusterNames } from '../names.ts';
+import { createOperator } from '../operator.ts';
+import { clusterType, deploymentType, secretType } from '../resource-types.ts';
+import { TEMPLATE_HASH_ANNOTATION } from '../template-hash.ts';
 import {
   eventually,
   freshNamespace,
   installClusterCrds,
   provisionVolumes,
   smallCluster,
-} from './test-support.ts';
+} from '../test-support.ts';
 
 const CLUSTER = 'renew';
 const LEAF_SECONDS = 45;

@@ -7,10 +7,10 @@
 import { isIP } from 'node:net';
 import { isIpAddress, WILDCARD_DNS_NAME_PATTERN } from '@kok/api';
 import type { CertificateUsage } from '@kok/pki';
-import type { ResolvedCluster } from './cluster-spec.ts';
-import type { Endpoint } from './endpoint.ts';
-import type { ClusterNames } from './names.ts';
-import { firstServiceIP } from './network.ts';
+import type { ResolvedCluster } from '../cluster-spec.ts';
+import type { Endpoint } from '../endpoint.ts';
+import type { ClusterNames } from '../names.ts';
+import { firstServiceIP } from '../network.ts';
 
 export type SignerName = 'ca' | 'frontProxyCA' | 'etcdCA';
 

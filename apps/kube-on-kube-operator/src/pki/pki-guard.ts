@@ -15,7 +15,7 @@ import { Annotations, Labels } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
 import { controllerOf } from '@kok/reconcile';
 import type { PkiSpec, SignerName } from './certificates.ts';
-import { OPERATOR_NAME } from './names.ts';
+import { OPERATOR_NAME } from '../names.ts';
 
 export type PkiFingerprints = NonNullable<ClusterStatus['pki']>;
 

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { pkiSpecs } from './certificates.ts';
 import { ensureCertificates, withCertificates } from './certificate-lifecycle.ts';
 import type { CertificateReport } from './certificate-lifecycle.ts';
-import { resolveCluster } from './cluster-spec.ts';
-import { endpointOf } from './endpoint.ts';
-import { clusterNames } from './names.ts';
+import { resolveCluster } from '../cluster-spec.ts';
+import { endpointOf } from '../endpoint.ts';
+import { clusterNames } from '../names.ts';
 import { caRotationStateOf } from './pki-material.ts';
 import type { PkiMaterial } from './pki-material.ts';
-import type { ClusterObject } from './resource-types.ts';
+import type { ClusterObject } from '../resource-types.ts';
 
 const cluster = (caRotationGeneration?: number): ClusterObject => ({
   apiVersion: 'clusters.kok.dev/v1alpha1',

@@ -17,10 +17,10 @@ import type { Logger } from 'pino';
 import type { CaRotationPlan, CaRotationState } from './ca-rotation.ts';
 import { isRotating, planCaRotation } from './ca-rotation.ts';
 import type { PkiSpec } from './certificates.ts';
-import type { ControlPlaneComponent, RenderContext } from './components/component.ts';
+import type { ControlPlaneComponent, RenderContext } from '../components/component.ts';
 import type { PkiMaterial, PkiOptions } from './pki-material.ts';
 import { caRotationStateOf, ensurePki } from './pki-material.ts';
-import type { ClusterObject } from './resource-types.ts';
+import type { ClusterObject } from '../resource-types.ts';
 
 export interface CertificateInputs {
   cluster: ClusterObject;

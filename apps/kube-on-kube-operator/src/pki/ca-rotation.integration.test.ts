@@ -18,28 +18,28 @@ import { pino } from 'pino';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkiSpecs } from './certificates.ts';
-import { resolveCluster } from './cluster-spec.ts';
-import { endpointOf } from './endpoint.ts';
-import { clusterNames } from './names.ts';
-import { createOperator } from './operator.ts';
-import type { OperatorProcess } from './operator-process.ts';
-import { startOperatorProcess } from './operator-process.ts';
+import { resolveCluster } from '../cluster-spec.ts';
+import { endpointOf } from '../endpoint.ts';
+import { clusterNames } from '../names.ts';
+import { createOperator } from '../operator.ts';
+import type { OperatorProcess } from '../operator-process.ts';
+import { startOperatorProcess } from '../operator-process.ts';
 import {
   CA_ROTATION_PHASE_ANNOTATION,
   KUBECONFIG_KEY,
   splitCertificates,
   TRUST_BUNDLE_KEY,
 } from './pki-material.ts';
-import type { ClusterObject } from './resource-types.ts';
-import { clusterType, deploymentType, secretType, statefulSetType } from './resource-types.ts';
-import { TEMPLATE_HASH_ANNOTATION } from './template-hash.ts';
+import type { ClusterObject } from '../resource-types.ts';
+import { clusterType, deploymentType, secretType, statefulSetType } from '../resource-types.ts';
+import { TEMPLATE_HASH_ANNOTATION } from '../template-hash.ts';
 import {
   eventually,
   freshNamespace,
   installClusterCrds,
   provisionVolumes,
   smallCluster,
-} from './test-support.ts';
+} from '../test-support.ts';
 
 const CLUSTER = 'rot';
 let client: KubeClient;

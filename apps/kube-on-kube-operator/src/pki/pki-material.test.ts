@@ -4,13 +4,13 @@ import { describeCertificate, isSignedBy } from '@kok/pki';
 import { describe, expect, it } from 'vitest';
 import { apiServerSANs, etcdPeerSANs, etcdServerSANs, pkiSpecs } from './certificates.ts';
 import type { PkiInputs } from './certificates.ts';
-import { resolveCluster } from './cluster-spec.ts';
+import { resolveCluster } from '../cluster-spec.ts';
 import type { ClusterSpec } from '@kok/api';
-import { endpointOf } from './endpoint.ts';
-import { clusterNames } from './names.ts';
+import { endpointOf } from '../endpoint.ts';
+import { clusterNames } from '../names.ts';
 import { caRotationStateOf, ensurePki, KUBECONFIG_KEY, splitCertificates } from './pki-material.ts';
 import type { PkiMaterial } from './pki-material.ts';
-import { templateHashOf } from './template-hash.ts';
+import { templateHashOf } from '../template-hash.ts';
 
 function inputs(spec: Partial<ClusterSpec> = {}, ingress?: { ip?: string; hostname?: string }): PkiInputs {
   const cluster = resolveCluster({
