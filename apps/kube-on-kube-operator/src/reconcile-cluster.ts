@@ -83,7 +83,7 @@ import { contentHash } from './template-hash.ts';
 import type { NodeTier, NodeTierReport } from './node-api/node-tier.ts';
 import { withNodeTier } from './node-api/node-tier.ts';
 import { superAdminKubeconfig } from './node-api/super-admin.ts';
-import { isDeletionProtected, teardownStep } from './teardown.ts';
+import { isDeletionProtected, teardownStep } from './cluster/teardown.ts';
 import {
   expiredGate,
   PROGRESS_DEADLINE_EXCEEDED,

@@ -1,18 +1,44 @@
 /**
- * Deletion, in reverse bring-up order: node-operator, controller-manager and scheduler, then
- * the apiserver, then etcd, then the PKI — each tier gone before the next is
- * touched, so nothing ever runs without what it depends on. Pure.
+ * Deletion, the bring-up list (components/bring-up-order.ts) walked backwards:
+ * the components furthest down the dependency chain go first (node-operator,
+ * controller-manager and scheduler), then the apiserver, then etcd, then the
+ * PKI — each tier gone before the next is touched, so nothing ever runs
+ * without what it depends on. Pure.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Annotations, Labels } from '@kok/api';
-import type { ComponentLabel } from './names.ts';
+import { controlPlaneComponents, nodeTierComponents } from '../components/bring-up-order.ts';
+import type { ComponentName, ControlPlaneComponent } from '../components/component.ts';
+import type { ComponentLabel } from '../names.ts';
 
-export const TEARDOWN_TIERS: readonly (readonly ComponentLabel[])[] = [
-  ['node-operator', 'kube-controller-manager', 'kube-scheduler'],
-  ['kube-apiserver'],
-  ['etcd'],
-  ['pki'],
-];
+/**
+ * The component labels in teardown order, one tier per depth in the dependency chain, deepest
+ * first; components of equal depth (side by side at bring-up) go together.
+ */
+export function teardownTiers(components: readonly ControlPlaneComponent[]): ComponentLabel[][] {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const depths = new Map<ComponentName, number>();
+  const depthOf = (component: ControlPlaneComponent): number => {
+    const known = depths.get(component.name);
+    if (known !== undefined) return known;
+    const dependencies = component.dependsOn.flatMap((name) => byName.get(name) ?? []);
+    const depth = dependencies.length === 0 ? 0 : 1 + Math.max(...dependencies.map(depthOf));
+    depths.set(component.name, depth);
+    return depth;
+  };
+  const tiers = new Map<number, ComponentLabel[]>();
+  for (const component of components) {
+    if (!component.label) continue;
+    const depth = depthOf(component);
+    tiers.set(depth, [...(tiers.get(depth) ?? []), component.label]);
+  }
+  return [...tiers.entries()].sort(([a], [b]) => b - a).map(([, labels]) => labels);
+}
+
+export const TEARDOWN_TIERS: readonly (readonly ComponentLabel[])[] = teardownTiers([
+  ...controlPlaneComponents,
+  ...nodeTierComponents,
+]);
 
 export interface TeardownStep {
   /** Objects to delete now. */

@@ -54,6 +54,11 @@ export interface ControlPlaneComponent {
   condition?: string;
   /** Components that must be Available at the desired version before this one is written. */
   dependsOn: readonly ComponentName[];
+  /**
+   * The component label its objects carry, which teardown goes by. Services and NetworkPolicies
+   * have none: each of their objects carries the label of the workload it serves.
+   */
+  label?: ComponentLabel;
   /** Desired objects; undefined while an input it needs does not exist yet. */
   render(ctx: RenderContext): KubernetesObject[] | undefined;
   /** Whether `observed` must be rewritten to become `desired`. */

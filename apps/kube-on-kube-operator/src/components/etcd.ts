@@ -156,6 +156,7 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
 
 export const etcd: ControlPlaneComponent = {
   ...CLUSTER_COMPONENTS.etcd,
+  label: 'etcd',
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

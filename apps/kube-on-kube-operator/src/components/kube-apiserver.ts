@@ -181,6 +181,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 
 export const apiServer: ControlPlaneComponent = {
   ...CLUSTER_COMPONENTS.apiServer,
+  label: 'kube-apiserver',
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

@@ -96,6 +96,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 
 export const controllerManager: ControlPlaneComponent = {
   ...CLUSTER_COMPONENTS.controllerManager,
+  label: 'kube-controller-manager',
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

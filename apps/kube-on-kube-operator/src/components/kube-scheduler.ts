@@ -64,6 +64,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 
 export const scheduler: ControlPlaneComponent = {
   ...CLUSTER_COMPONENTS.scheduler,
+  label: 'kube-scheduler',
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

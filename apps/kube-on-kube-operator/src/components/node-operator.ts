@@ -155,6 +155,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
 
 export const nodeOperator: ControlPlaneComponent = {
   ...CLUSTER_COMPONENTS.nodeOperator,
+  label: 'node-operator',
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired, ctx) =>

@@ -14,6 +14,7 @@ function render(ctx: RenderContext): V1Secret[] | undefined {
 
 export const pki: ControlPlaneComponent = {
   ...CLUSTER_COMPONENTS.pki,
+  label: 'pki',
   render,
   needsUpdate: templateHashDiffers,
   status: (observed, desired) => objectsStatus('Secrets', observed, desired, templateHashDiffers),
