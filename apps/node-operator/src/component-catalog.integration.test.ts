@@ -106,6 +106,14 @@ it('holds a rollout to a version the catalog lacks or a Component that is not Ac
   expect(machines.map((m) => m.spec?.revision)).toEqual(
     Array(3).fill(templateRevision(fleetTemplate('v1.0.0'))),
   );
+  // Each Machine says the catalog holds it, not merely that the pool is paused.
+  for (const machine of machines)
+    expect(machine.status?.waitingFor).toMatchObject({
+      reason: 'CatalogProblem',
+      message: expect.stringContaining(
+        `(VersionNotFound): ${name} v1.0.2: Component "${name}" lists no version v1.0.2`,
+      ),
+    });
   const warnings = async (reason: string) =>
     (await client.list(builtinTypes.event, { fieldSelector: `regarding.name=${fleet.pool}` })).items.filter(
       (e) => e.reason === reason,

@@ -120,11 +120,29 @@ it('holds a machine whose Node fails a health gate: it keeps its place, fails at
   expect((await client.get(builtinTypes.node, { name: deadlocked })).spec?.unschedulable).toBe(true);
   expect((await client.get(machineType, { name: healthy })).spec?.revision).toBe(old);
   expect(pool.status?.currentRevision).toBe(old);
+  // Each Machine says what holds it: the failure naming the gate, and the failure budget it spent.
+  await eventually('both machines to say what holds them', async () => {
+    const [failed, waiting] = await Promise.all(
+      [deadlocked, healthy].map(async (name) => (await client.get(machineType, { name })).status?.waitingFor),
+    );
+    return failed?.reason === 'Failed' && waiting?.reason === 'FailureBudgetExceeded';
+  });
+  expect((await client.get(machineType, { name: deadlocked })).status?.waitingFor?.message).toContain(
+    'health gate KernelDeadlock=False not met',
+  );
+  expect((await client.get(machineType, { name: healthy })).status?.waitingFor?.message).toContain(
+    `1 machine failed at revision ${target} (${deadlocked}), more than maxFailed 0`,
+  );
 
   await setKernelDeadlock(deadlocked, 'False');
   await settledAt(target);
   const machines = (await client.list(machineType, { labelSelector: fleet.selector })).items;
   expect(machines.every((m) => m.spec?.revision === target)).toBe(true);
+  await eventually('nothing to wait any more', async () =>
+    (await client.list(machineType, { labelSelector: fleet.selector })).items.every(
+      (m) => m.status?.waitingFor === undefined,
+    ),
+  );
   await eventually('every Node uncordoned', async () =>
     (await client.list(builtinTypes.node, { labelSelector: fleet.selector })).items.every(
       (n) => n.spec?.unschedulable !== true,

@@ -336,5 +336,13 @@ describe('NodePool rollout', () => {
         (m) => m.spec?.revision === templateRevision(kubeletTemplate('v1.36.0')),
       ),
     ).toBe(true);
+    // Each Machine names the guard, not merely a paused pool.
+    await eventually('every machine to say the skew guard holds it', async () =>
+      (await machinesOf(fleet)).every(
+        (m) =>
+          m.status?.waitingFor?.reason === 'VersionSkew' &&
+          m.status.waitingFor.message.includes('held by the version-skew guard'),
+      ),
+    );
   });
 });
