@@ -11,19 +11,19 @@
 import { runHostCommand } from './host-command.ts';
 import { runVersionCheck } from './version-check.ts';
 import type { VersionCheckSpec, VersionReport } from './version-check.ts';
-import type { KubeConnection } from '@kok/reconcile';
+import type { Clock, KubeConnection, TimerHandle } from '@kok/reconcile';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
 import { MachineConditions, setCondition } from '@kok/api/core';
-import { EventRecorder, Informer, KubeClient } from '@kok/reconcile';
-import { timerDelay } from '@kok/reconcile/timer-delay';
+import { EventRecorder, Informer, KubeClient, realClock } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AgentMetrics } from './agent-metrics.ts';
 import { describeStep, failureReason } from './agent/describe-step.ts';
 import type { OperationEvent } from './agent/last-operation.ts';
 import { nextOperation, percentDone } from './agent/last-operation.ts';
+import { repeatEvery } from './agent/repeat-every.ts';
 import {
   fsyncDirectory,
   isMissing,
@@ -107,6 +107,8 @@ export interface NodeAgentOptions {
   rebootCommand?: string;
   /** Default: pino at info. */
   logger?: Logger;
+  /** Every time the agent reads, waits for or reports. Default: the real one. */
+  clock?: Clock;
 }
 
 interface RunState {
@@ -120,6 +122,7 @@ export class NodeAgent {
   readonly paths: HostPaths;
   readonly log: Logger;
   readonly #options: NodeAgentOptions;
+  readonly #clock: Clock;
   readonly #client: KubeClient;
   /** Owns only the Decommissioned condition. */
   readonly #decommissionClient: KubeClient;
@@ -136,7 +139,7 @@ export class NodeAgent {
   readonly #bootIDPath: string;
   /** The reboot generation whose command this process ran: wait for the host to go down, do not run it again. */
   #rebootIssued: number | undefined;
-  readonly #health = new Map<string, { tracker: HealthTracker; timer: NodeJS.Timeout; key: string }>();
+  readonly #health = new Map<string, { tracker: HealthTracker; stop: () => void; key: string }>();
   /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
   readonly #lastWritten = new Map<string, string>();
   /** Artifacts refused (by refusalKey), with what the Machine says of each; retried only when the catalog entry changes. */
@@ -162,13 +165,14 @@ export class NodeAgent {
   #looping: Promise<void> | undefined;
   #retryMs: number;
   /** The retry of a failed pass, while one is scheduled: periodic kicks wait for it. */
-  #retry: NodeJS.Timeout | undefined;
-  #timers: NodeJS.Timeout[] = [];
+  #retry: TimerHandle | undefined;
+  #timers: (() => void)[] = [];
   #stopped = false;
   #lastPassAt = 0;
 
   constructor(options: NodeAgentOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
     this.log = (options.logger ?? pino()).child({ machine: options.machineName });
     this.paths = hostPaths(options.root ?? '/');
     this.#client = new KubeClient(options.kubeConfig, {
@@ -250,9 +254,9 @@ export class NodeAgent {
   /** Stops watching and checking; services keep running. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const timer of this.#timers) clearInterval(timer);
-    clearTimeout(this.#retry);
-    for (const { timer } of this.#health.values()) clearInterval(timer);
+    for (const stop of this.#timers) stop();
+    if (this.#retry) this.#clock.cancelTimer(this.#retry);
+    for (const { stop } of this.#health.values()) stop();
     await this.#looping;
     await Promise.all([
       this.#machines.stop(),
@@ -280,14 +284,13 @@ export class NodeAgent {
   }
 
   #scheduleRetry(): void {
-    clearTimeout(this.#retry);
+    if (this.#retry) this.#clock.cancelTimer(this.#retry);
     const wait = this.#retryMs;
     this.#retryMs = Math.min(this.#retryMs * 2, 300_000);
-    this.#retry = setTimeout(() => {
+    this.#retry = this.#clock.setTimer(() => {
       this.#retry = undefined;
       this.kick();
     }, wait);
-    this.#retry.unref();
   }
 
   async #loop(): Promise<void> {
@@ -297,7 +300,7 @@ export class NodeAgent {
         await this.#converge();
         await this.#sweepStoreLeftovers();
         this.#retryMs = this.#options.retryBaseMs ?? 1000;
-        clearTimeout(this.#retry);
+        if (this.#retry) this.#clock.cancelTimer(this.#retry);
         this.#retry = undefined;
       } catch (error) {
         this.metrics.converges.inc({ result: 'failed' });
@@ -305,7 +308,7 @@ export class NodeAgent {
         if (error !== this.#reportedFailure) await this.#reportFailedPass(error);
         this.#scheduleRetry();
       }
-      this.#lastPassAt = Date.now();
+      this.#lastPassAt = this.#clock.now();
     }
   }
 
@@ -316,7 +319,7 @@ export class NodeAgent {
   async #reportFailedPass(error: unknown): Promise<void> {
     const machine = this.#machines.getByName(undefined, this.#options.machineName);
     if (!machine || this.#stopped) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     const status = withFailedPass(
       this.#lastStatus?.status ?? (machine.status as AgentStatus | undefined),
       { reason: 'ConvergeFailed', message: boundedText(`convergence pass failed: ${errorMessage(error)}`) },
@@ -366,9 +369,7 @@ export class NodeAgent {
   }
 
   #every(ms: number, fn: () => void): void {
-    const timer = setInterval(fn, timerDelay(ms));
-    timer.unref();
-    this.#timers.push(timer);
+    this.#timers.push(repeatEvery(this.#clock, ms, fn));
   }
 
   /**
@@ -539,7 +540,7 @@ export class NodeAgent {
             progress: 0,
             message: `converging to revision ${desired.revision ?? '(none)'}`,
           },
-      new Date(),
+      new Date(this.#clock.now()),
     );
     this.#run = { error: undefined, drift: undefined, operation };
     await this.#writeStatus(machine, desired, true);
@@ -637,7 +638,7 @@ export class NodeAgent {
     await this.#inventory.update(withoutDataPaths);
     await this.#removeWrittenFiles(machine);
     await this.#store.removeDownloads();
-    for (const { timer } of this.#health.values()) clearInterval(timer);
+    for (const { stop } of this.#health.values()) stop();
     this.#health.clear();
     const condition = setCondition(
       undefined,
@@ -647,7 +648,7 @@ export class NodeAgent {
         reason: 'SoftwareRemoved',
         message: `stopped and removed ${desired.components.map((c) => c.name).join(', ') || 'nothing (no components)'}`,
       },
-      new Date(),
+      new Date(this.#clock.now()),
     );
     await this.#decommissionClient.applyStatus(machineType, {
       apiVersion: machineType.apiVersion,
@@ -751,7 +752,7 @@ export class NodeAgent {
   }
 
   #recordOperation(event: OperationEvent): void {
-    this.#run.operation = nextOperation(this.#run.operation, event, new Date());
+    this.#run.operation = nextOperation(this.#run.operation, event, new Date(this.#clock.now()));
   }
 
   /**
@@ -773,7 +774,7 @@ export class NodeAgent {
           progress: 50,
           message: `host is back (boot ID ${bootID}); starting every service`,
         },
-        new Date(),
+        new Date(this.#clock.now()),
       );
       this.log.info({ generation: progress.generation, bootID }, 'host rebooted');
       await this.#events.record(
@@ -832,7 +833,7 @@ export class NodeAgent {
   async #simulateReboot(desired: DesiredState): Promise<void> {
     for (const component of desired.components)
       if (component.service) await this.#services.stop(this.#serviceDefinitionOrName(component));
-    for (const { tracker } of this.#health.values()) tracker.reset();
+    for (const { tracker } of this.#health.values()) tracker.reset(this.#clock.now());
     await simulateNewBoot(this.#bootIDPath);
   }
 
@@ -927,7 +928,7 @@ export class NodeAgent {
           const definition = this.#serviceDefinition(component);
           if (step.action === 'restart') await this.#services.restart(definition);
           else await this.#services.reload(definition);
-          this.#health.get(component.name)?.tracker.reset();
+          this.#health.get(component.name)?.tracker.reset(this.#clock.now());
         }
         await this.#journal.update((s) => withoutPendingAction(s, step.component));
         return;
@@ -938,7 +939,8 @@ export class NodeAgent {
           await this.#services.start(this.#serviceDefinition(component));
           // A first start gets a fresh verdict. Starting one that exited by itself does not: a service that keeps
           // exiting must end Failed (its checks keep failing), not look freshly started on every pass.
-          if (!this.#startedOnce.has(component.name)) this.#health.get(component.name)?.tracker.reset();
+          if (!this.#startedOnce.has(component.name))
+            this.#health.get(component.name)?.tracker.reset(this.#clock.now());
           else this.log.warn({ component: component.name }, 'started again a service that exited');
           this.#startedOnce.add(component.name);
         }
@@ -1139,7 +1141,7 @@ export class NodeAgent {
     for (const [name, entry] of this.#health) {
       const component = wanted.get(name);
       if (!component || JSON.stringify(component.healthCheck) !== entry.key) {
-        clearInterval(entry.timer);
+        entry.stop();
         this.#health.delete(name);
         this.metrics.componentHealthy.remove({ component: name });
       }
@@ -1148,15 +1150,19 @@ export class NodeAgent {
       if (this.#health.has(name)) continue;
       const check = component.healthCheck as NonNullable<DesiredComponent['healthCheck']>;
       const timings = healthCheckTimings(check);
-      const tracker = new HealthTracker(check.failureThreshold ?? 3, timings.initialDelayMs);
+      const tracker = new HealthTracker(
+        check.failureThreshold ?? 3,
+        timings.initialDelayMs,
+        this.#clock.now(),
+      );
       let probing = false;
-      const timer = setInterval(() => {
+      const stop = repeatEvery(this.#clock, timings.periodMs, () => {
         if (probing || this.#stopped) return;
         probing = true;
         const epoch = tracker.epoch;
         probe(check, (text) => this.#expand(text))
           .then((result) => {
-            const changed = tracker.record(result, epoch);
+            const changed = tracker.record(result, epoch, this.#clock.now());
             this.metrics.componentHealthy.set({ component: name }, healthValue(tracker.health));
             if (changed) {
               this.log.info(
@@ -1167,9 +1173,8 @@ export class NodeAgent {
             }
           })
           .finally(() => (probing = false));
-      }, timings.periodMs);
-      timer.unref();
-      this.#health.set(name, { tracker, timer, key: JSON.stringify(check) });
+      });
+      this.#health.set(name, { tracker, stop, key: JSON.stringify(check) });
     }
   }
 
@@ -1217,9 +1222,9 @@ export class NodeAgent {
       bootID: await readBootID(this.#bootIDPath).catch(() => undefined),
       agentVersion: this.#options.agentVersion ?? '0.0.0',
       generation: machine.metadata?.generation,
-      now: new Date(),
+      now: new Date(this.#clock.now()),
     });
-    const now = Date.now();
+    const now = this.#clock.now();
     if (!shouldWriteStatus(status, this.#lastStatus, now, this.#options.heartbeatIntervalMs ?? 300_000))
       return;
     const heartbeatOnly =
