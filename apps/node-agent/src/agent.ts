@@ -24,6 +24,7 @@ import { describeStep, failureReason } from './agent/describe-step.ts';
 import type { OperationEvent } from './agent/last-operation.ts';
 import { nextOperation, percentDone } from './agent/last-operation.ts';
 import { repeatEvery } from './agent/repeat-every.ts';
+import { HealthChecks } from './agent/health-checks.ts';
 import {
   fsyncDirectory,
   isMissing,
@@ -53,8 +54,6 @@ import { dataPathRemovals, decommissionPhase } from './decommission.ts';
 import { desiredState, inRemediationScope, withoutUnwritableFiles } from './desired-state.ts';
 import { boundedText } from './bounded-text.ts';
 import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from './published-digest.ts';
-import type { Health } from './health-check.ts';
-import { healthCheckTimings, HealthTracker, probe } from './health-check.ts';
 import type { HostPaths } from './host-paths.ts';
 import { expandHostVariables, hostPathProblem, hostPaths } from './host-paths.ts';
 import {
@@ -139,7 +138,7 @@ export class NodeAgent {
   readonly #bootIDPath: string;
   /** The reboot generation whose command this process ran: wait for the host to go down, do not run it again. */
   #rebootIssued: number | undefined;
-  readonly #health = new Map<string, { tracker: HealthTracker; stop: () => void; key: string }>();
+  readonly #health: HealthChecks;
   /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
   readonly #lastWritten = new Map<string, string>();
   /** Artifacts refused (by refusalKey), with what the Machine says of each; retried only when the catalog entry changes. */
@@ -211,6 +210,13 @@ export class NodeAgent {
     this.#fileSources = new FileSources(this.#client, () => this.kick(), this.log);
     this.#rebootCommand = options.rebootCommand ?? DEFAULT_REBOOT_COMMAND;
     this.#bootIDPath = bootIDPath(this.paths, this.#rebootCommand);
+    this.#health = new HealthChecks({
+      clock: this.#clock,
+      expand: (text) => this.#expand(text),
+      onChange: () => this.kick(),
+      gauge: this.metrics.componentHealthy,
+      log: this.log,
+    });
     // Own status writes and others' status updates come back through these watches: only inputs start a pass.
     this.#machines.addEventHandler({
       onAdd: () => this.kick(),
@@ -256,7 +262,7 @@ export class NodeAgent {
     this.#stopped = true;
     for (const stop of this.#timers) stop();
     if (this.#retry) this.#clock.cancelTimer(this.#retry);
-    for (const { stop } of this.#health.values()) stop();
+    this.#health.stop();
     await this.#looping;
     await Promise.all([
       this.#machines.stop(),
@@ -459,7 +465,7 @@ export class NodeAgent {
     await this.#inventory.update((s) =>
       withCurrentOnChange(withComponents(s, desired.components), desired.files),
     );
-    this.#syncHealthChecks(desired);
+    this.#health.sync(desired.components);
 
     const rebooted = await this.#reboot(machine, desired);
     if (rebooted === 'underway') return;
@@ -638,7 +644,6 @@ export class NodeAgent {
     await this.#inventory.update(withoutDataPaths);
     await this.#removeWrittenFiles(machine);
     await this.#store.removeDownloads();
-    for (const { stop } of this.#health.values()) stop();
     this.#health.clear();
     const condition = setCondition(
       undefined,
@@ -833,7 +838,7 @@ export class NodeAgent {
   async #simulateReboot(desired: DesiredState): Promise<void> {
     for (const component of desired.components)
       if (component.service) await this.#services.stop(this.#serviceDefinitionOrName(component));
-    for (const { tracker } of this.#health.values()) tracker.reset(this.#clock.now());
+    this.#health.resetAll();
     await simulateNewBoot(this.#bootIDPath);
   }
 
@@ -928,7 +933,7 @@ export class NodeAgent {
           const definition = this.#serviceDefinition(component);
           if (step.action === 'restart') await this.#services.restart(definition);
           else await this.#services.reload(definition);
-          this.#health.get(component.name)?.tracker.reset(this.#clock.now());
+          this.#health.reset(component.name);
         }
         await this.#journal.update((s) => withoutPendingAction(s, step.component));
         return;
@@ -939,8 +944,7 @@ export class NodeAgent {
           await this.#services.start(this.#serviceDefinition(component));
           // A first start gets a fresh verdict. Starting one that exited by itself does not: a service that keeps
           // exiting must end Failed (its checks keep failing), not look freshly started on every pass.
-          if (!this.#startedOnce.has(component.name))
-            this.#health.get(component.name)?.tracker.reset(this.#clock.now());
+          if (!this.#startedOnce.has(component.name)) this.#health.reset(component.name);
           else this.log.warn({ component: component.name }, 'started again a service that exited');
           this.#startedOnce.add(component.name);
         }
@@ -1136,54 +1140,12 @@ export class NodeAgent {
     }
   }
 
-  #syncHealthChecks(desired: DesiredState): void {
-    const wanted = new Map(desired.components.filter((c) => c.healthCheck).map((c) => [c.name, c] as const));
-    for (const [name, entry] of this.#health) {
-      const component = wanted.get(name);
-      if (!component || JSON.stringify(component.healthCheck) !== entry.key) {
-        entry.stop();
-        this.#health.delete(name);
-        this.metrics.componentHealthy.remove({ component: name });
-      }
-    }
-    for (const [name, component] of wanted) {
-      if (this.#health.has(name)) continue;
-      const check = component.healthCheck as NonNullable<DesiredComponent['healthCheck']>;
-      const timings = healthCheckTimings(check);
-      const tracker = new HealthTracker(
-        check.failureThreshold ?? 3,
-        timings.initialDelayMs,
-        this.#clock.now(),
-      );
-      let probing = false;
-      const stop = repeatEvery(this.#clock, timings.periodMs, () => {
-        if (probing || this.#stopped) return;
-        probing = true;
-        const epoch = tracker.epoch;
-        probe(check, (text) => this.#expand(text))
-          .then((result) => {
-            const changed = tracker.record(result, epoch, this.#clock.now());
-            this.metrics.componentHealthy.set({ component: name }, healthValue(tracker.health));
-            if (changed) {
-              this.log.info(
-                { component: name, health: tracker.health, message: result.message },
-                'health changed',
-              );
-              this.kick();
-            }
-          })
-          .finally(() => (probing = false));
-      });
-      this.#health.set(name, { tracker, stop, key: JSON.stringify(check) });
-    }
-  }
-
   async #writeStatus(machine: MachineObject, desired: DesiredState, converging: boolean): Promise<void> {
     const observed = await this.#observe(desired);
     const components = new Map<string, ComponentObservation>();
     for (const c of desired.components) {
       const seen = observed.components.get(c.name);
-      const tracker = this.#health.get(c.name)?.tracker;
+      const tracker = this.#health.tracker(c.name);
       components.set(c.name, {
         current: seen?.current,
         running: seen?.running,
@@ -1243,10 +1205,6 @@ function errorMessage(error: unknown): string {
 function refusalKey(component: DesiredComponent): string {
   const { url, sha256, maxSizeBytes, allowInsecureHttp } = component.artifact;
   return JSON.stringify([component.name, component.version, url, sha256, maxSizeBytes, allowInsecureHttp]);
-}
-
-function healthValue(health: Health): number {
-  return health === 'Healthy' ? 1 : health === 'Failed' ? 0 : -1;
 }
 
 type RemediationType = 'Restart' | 'Reinstall' | 'Reboot';
