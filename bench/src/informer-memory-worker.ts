@@ -1,9 +1,10 @@
 // One informer flavour in a process of its own, so RSS measures only it.
-// argv: <kok-transform|kok-raw|client-node> <kubeconfig>; prints one JSON line.
+// argv: <kok-transform|kok-raw|client-node> <kubeconfig> [settle-seconds]; prints one JSON line.
 import { CoreV1Api, KubeConfig, makeInformer, type V1Node } from '@kubernetes/client-node';
 import { builtinTypes, Informer, KubeClient } from '@kok/reconcile';
+import { processUsage } from './process-usage.ts';
 
-const [mode, kubeconfigPath] = process.argv.slice(2);
+const [mode, kubeconfigPath, settleSeconds = '10'] = process.argv.slice(2);
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(kubeconfigPath as string);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -35,7 +36,7 @@ if (mode === 'client-node') {
 const syncSeconds = (performance.now() - began) / 1000;
 // Steady state, not the transient peak of parsing list pages: let V8's memory
 // reducer return freed pages to the OS, as it does in a long-running operator.
-for (let i = 0; i < 10; i++) {
+for (let i = 0; i < Number(settleSeconds); i++) {
   gc();
   await new Promise((resolveSleep) => setTimeout(resolveSleep, 1_000));
 }
@@ -47,6 +48,8 @@ console.log(
     syncSeconds,
     rssMiB: after.rss / 2 ** 20,
     heapUsedMiB: after.heapUsed / 2 ** 20,
+    // The kernel's high-water mark: the transient peak of parsing the list, which the steady RSS leaves out.
+    peakRssMiB: processUsage('self').peakRssMiB,
     rssDeltaMiB: (after.rss - before.rss) / 2 ** 20,
     heapDeltaMiB: (after.heapUsed - before.heapUsed) / 2 ** 20,
   }),
