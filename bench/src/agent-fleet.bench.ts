@@ -5,6 +5,7 @@
 //   --agents-per-process <k>  default 1 (each agent its own `node src/main.ts`); >1 hosts k agents per process
 //   --steady-seconds <s>      steady-state window, default 120
 //   --rollouts <r>            revision changes timed (median reported), default 3
+//   --settle-seconds <s>      wait after the last rollout before the steady window, default 10
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +29,7 @@ import { hostPaths } from '@kok/node-agent/src/host-paths.ts';
 import { componentType, machineType } from '@kok/node-agent/src/resources.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import type { ComponentObject, MachineObject } from '@kok/node-agent/src/resources.ts';
+import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
 import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
@@ -38,12 +40,14 @@ const { values } = parseArgs({
     'agents-per-process': { type: 'string', default: '1' },
     'steady-seconds': { type: 'string', default: '120' },
     rollouts: { type: 'string', default: '3' },
+    'settle-seconds': { type: 'string', default: '10' },
   },
 });
 const agentCount = Number(values.agents);
 const perProcess = Number(values['agents-per-process']);
 const steadySeconds = Number(values['steady-seconds']);
 const rollouts = Number(values.rollouts);
+const settleSeconds = Number(values['settle-seconds']);
 const log = (message: string) => console.error(`[agent-fleet] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -206,7 +210,7 @@ try {
     );
   }
 
-  await sleep(10_000); // health and status settle after the last rollout
+  await sleep(settleSeconds * 1000); // health and status settle after the last rollout
   const before = await scrapeWrites(controlPlane.kubeConfig);
   log(`steady state: counting apiserver writes for ${steadySeconds} s`);
   await sleep(steadySeconds * 1000);
@@ -217,6 +221,8 @@ try {
   const agentWrites = (delta['machines/status'] ?? 0) + (delta['machines'] ?? 0) + (delta['events'] ?? 0);
   const total = Object.values(delta).reduce((a, b) => a + b, 0);
   const minutes = steadySeconds / 60;
+  // Each agent process's high-water mark (VmHWM), rollouts included: the largest of them.
+  const peakRssMiB = Math.max(...children.map((c) => processUsage(c.pid ?? 0).peakRssMiB));
   await server.close();
 
   console.log(
@@ -226,6 +232,7 @@ try {
       agentsPerProcess: perProcess,
       processes: children.length,
       agentProcessesRssMiB: round(rss / 1024, 0),
+      agentProcessPeakRssMiBMax: round(peakRssMiB, 1),
       startAndFirstConvergeSeconds: round(firstConvergeSeconds),
       rollouts,
       rolloutConvergeSeconds: rolloutSeconds.map((s) => round(s)),

@@ -1,5 +1,5 @@
 // 100 Clusters created at once on kwok (real apiserver, controller-manager, scheduler):
-// time until every one is Available, and the operator's peak RSS and CPU seconds.
+// time until every one is Available, and the operator's peak RSS (the kernel's VmHWM) and CPU seconds.
 // The operator runs as a child process (`node src/main.ts`) with its chart's NODE_OPTIONS, as it does for real.
 //   --node-options=<s>              instead of the chart's NODE_OPTIONS ("" for V8's own heap sizing)
 //   --clusters=<n>                  fleet size (default 100); kwok nodes are added to fit its pods
@@ -8,7 +8,6 @@
 //                                   twice that; default 100, as managed offerings run it for large clusters;
 //                                   its built-in default, 20, makes the Deployment and ReplicaSet controllers
 //                                   of the meta-cluster, not the operator, the pace of a 100-Cluster bring-up)
-import { readFileSync } from 'node:fs';
 import { KubeClient } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import {
@@ -22,6 +21,7 @@ import {
   waitFor,
 } from './kok-operator-fixtures.ts';
 import { chartNodeOptions } from './chart-node-options.ts';
+import { processUsage } from './process-usage.ts';
 import { round } from './statistics.ts';
 
 const flag = (name: string, fallback: number) =>
@@ -31,21 +31,6 @@ const concurrency = flag('max-concurrent-reconciles', 8);
 const metaControllerManagerQps = flag('meta-controller-manager-qps', 100);
 // Five pods a Cluster and 110 pods a kwok node: enough nodes that the meta-cluster's pod capacity never caps the fleet.
 const nodes = Math.max(3, Math.ceil((clusters * 6) / 100));
-/** Linux reports CPU time in clock ticks of 1/100 s. */
-const TICKS_PER_SECOND = 100;
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
-  return Number(line?.[1] ?? 0) / 1024;
-}
-
-function cpuSeconds(pid: number): number {
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
 const controlPlane = await startControlPlane({
   controllerManager: true,
   scheduler: true,
@@ -70,9 +55,7 @@ try {
     `--max-concurrent-reconciles=${concurrency}`,
   ]);
   const pid = operator.pid ?? 0;
-  const cpuBefore = cpuSeconds(pid);
-  let peakRss = rssMiB(pid);
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(pid))), 250);
+  const cpuBefore = processUsage(pid).cpuSeconds;
   const began = performance.now();
   const names = Array.from({ length: clusters }, (_, i) => `fleet-${i}`);
   await Promise.all(names.map((name) => client.create(clusterType, smallCluster(ns, name, storageClass))));
@@ -91,7 +74,7 @@ try {
     600_000,
   );
   const seconds = (performance.now() - began) / 1000;
-  clearInterval(sampler);
+  const usage = processUsage(pid);
   result = {
     benchmark: 'cluster-fleet',
     clusters,
@@ -99,9 +82,10 @@ try {
     metaControllerManagerQps,
     operatorNodeOptions: chartNodeOptions('kube-on-kube-operator'),
     allAvailableSeconds: round(seconds),
-    operatorPeakRssMiB: round(Math.max(peakRss, rssMiB(pid)), 0),
-    operatorRssMiBAtEnd: round(rssMiB(pid), 0),
-    operatorCpuSeconds: round(cpuSeconds(pid) - cpuBefore),
+    // VmHWM: the kernel's high-water mark since the operator started, its start-up included.
+    operatorPeakRssMiB: round(usage.peakRssMiB, 0),
+    operatorRssMiBAtEnd: round(usage.rssMiB, 0),
+    operatorCpuSeconds: round(usage.cpuSeconds - cpuBefore),
     targets: { allAvailableSeconds: 120, operatorPeakRssMiB: 300 },
   };
   operator.kill('SIGTERM');

@@ -1,5 +1,7 @@
 // Cluster create → Available on kwok (real apiserver, controller-manager, scheduler),
-// the operator as a child process: median of 10 runs, with the time each gate took.
+// the operator as a child process: median of 10 runs, with the time each gate took, and the
+// operator's peak RSS over all runs (the kernel's VmHWM). Orchestration only: on kwok no etcd or
+// kube-apiserver of the Cluster starts.
 //   --runs=<n>  runs (default 10)
 import { KubeClient } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
@@ -13,6 +15,7 @@ import {
   startOperator,
   waitFor,
 } from './kok-operator-fixtures.ts';
+import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 10);
@@ -27,6 +30,7 @@ const controlPlane = await startControlPlane({
 const client = new KubeClient(controlPlane.kubeConfig, { qps: 100, burst: 200 });
 const totals: number[] = [];
 const gateSeconds: Record<string, number[]> = Object.fromEntries(GATES.map((g) => [g, []]));
+let operatorPeakRssMiB: number;
 try {
   await installClusterCrds(client);
   const ns = await createNamespace(client, 'bench-up');
@@ -54,6 +58,7 @@ try {
       );
     console.error(`run ${run + 1}/${runs}: ${round(totals.at(-1) as number)}s`);
   }
+  operatorPeakRssMiB = processUsage(operator.pid ?? 0).peakRssMiB;
   operator.kill('SIGTERM');
 } finally {
   client.close();
@@ -67,6 +72,7 @@ console.log(
     createToAvailableSecondsMedian: round(median(totals)),
     createToAvailableSeconds: totals.map((s) => round(s)),
     gateSecondsMedian: Object.fromEntries(GATES.map((g) => [g, round(median(gateSeconds[g] ?? [0]))])),
+    operatorPeakRssMiB: round(operatorPeakRssMiB, 0),
     targets: { createToAvailableSeconds: 10 },
   }),
 );
