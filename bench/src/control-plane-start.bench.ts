@@ -1,6 +1,7 @@
-// Warm start time of the local control plane (median of 5), and the cold build
+// Warm start time of the local control plane (median of 5 runs by default), and the cold build
 // time of its binaries as recorded when the cache was filled (report only).
-//   --cold   rebuild every binary into a throwaway cache and time it (≈15 min on 2 cores)
+//   --cold      rebuild every binary into a throwaway cache and time it (≈15 min on 2 cores)
+//   --runs=<n>  starts per set (default 5)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import {
 } from '@kok/testing';
 import { median, round } from './statistics.ts';
 
-const runs = 5;
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 5);
 const binDir = ensureBinaries();
 
 function recordedBuildSeconds(): number | null {

@@ -8,6 +8,7 @@
 //   --machines=<n>    fleet size (default 10000)
 //   --pools=<n>       NodePools the fleet is split into (default 10)
 //   --steady-seconds  length of the steady-state window (default 30)
+//   --baseline-seconds length of the window without the operator (default 10)
 //   --operator-qps=<n> the operator's --kube-api-qps (burst twice that); default: the operator's default
 //   --cpu-prof-dir=<d> write the operator's V8 CPU profile there
 //   --node-options=<s> instead of the chart's NODE_OPTIONS for the operator ("" for V8's own heap sizing)
@@ -24,9 +25,9 @@ import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcil
 import { freePort, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { chartNodeOptions } from './chart-node-options.ts';
+import { processUsage } from './process-usage.ts';
 import { round } from './statistics.ts';
 
 const arg = (name: string, fallback: number): number =>
@@ -34,6 +35,7 @@ const arg = (name: string, fallback: number): number =>
 const machineCount = arg('machines', 10_000);
 const poolCount = arg('pools', 10);
 const steadySeconds = arg('steady-seconds', 30);
+const baselineSeconds = arg('baseline-seconds', 10);
 const operatorQps = process.argv.find((a) => a.startsWith('--operator-qps='))?.split('=')[1];
 const concurrency = 64;
 /** Directory for the operator's V8 CPU profile (`--cpu-prof`); unset: no profile. */
@@ -237,15 +239,6 @@ function delta(before: Map<string, number>, after: Map<string, number>): Record<
   return Object.fromEntries(Object.entries(out).sort(([, a], [, b]) => b - a));
 }
 
-function processUsage(pid: number): { cpuSeconds: number; rssMiB: number; peakRssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in USER_HZ (100 on Linux)
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / 100, rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
-}
-
 const controlPlane = await startControlPlane({
   extraArgs: { apiServer: ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] },
 });
@@ -264,9 +257,9 @@ try {
 
   await sleep(3_000);
   const baselineStart = await apiserverRequests(client);
-  await sleep(10_000);
+  await sleep(baselineSeconds * 1000);
   const baselineEnd = await apiserverRequests(client);
-  const baselineRps = (baselineEnd.all - baselineStart.all) / 10;
+  const baselineRps = (baselineEnd.all - baselineStart.all) / baselineSeconds;
 
   const launch = async (): Promise<{
     process: ReturnType<typeof spawn>;
@@ -423,6 +416,8 @@ try {
     nodes: machineCount,
     pools: poolCount,
     operatorNodeOptions: nodeOptions,
+    // null: the operator's own default, as shipped; a number is a tuned run.
+    operatorQps: operatorQps === undefined ? null : Number(operatorQps),
     setupSeconds: round(setupSeconds),
     // The same apiserver's write rate when a client does nothing but write (64 at a time): a ceiling
     // for the operator's adoption, which needs two writes a machine.
@@ -430,6 +425,11 @@ try {
     syncSeconds: round(syncSeconds),
     syncWrites: writesToSync,
     syncWritesPerSecond: round(writesToSync / syncSeconds),
+    // The operator's adoption write rate as a share of that ceiling, and what adoption costs a machine.
+    syncWritesPerSecondToSetupWritesPerSecond: round(
+      writesToSync / syncSeconds / ((3 * machineCount) / setupSeconds),
+    ),
+    syncWritesPerMachine: round(writesToSync / machineCount),
     reconcileLatencyToSync: {
       machine: latency('machine'),
       nodepool: latency('nodepool'),
@@ -468,6 +468,7 @@ try {
       machinesReplanned: machineCount,
       writes: Math.max(0, writesDuringResync),
     },
+    targets: { syncSeconds: 60, operatorRssMiB: 400, machineReconcileP99Ms: 50, steadyRequestsPerSecond: 5 },
   };
   console.log(JSON.stringify(result));
 } finally {

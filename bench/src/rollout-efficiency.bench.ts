@@ -14,7 +14,7 @@
 // A second figure uses upgrade times spread uniformly over [T/2, 3T/2], where rolling replacement
 // and lock-step batches differ (a batch waits for its slowest machine).
 //
-//   npm run bench -- rollout-efficiency [--upgrade-ms 1000] [--runs 3]
+//   npm run bench -- rollout-efficiency [--upgrade-ms 1000] [--runs 3] [--sizes 1000,10000]
 import { parseArgs } from 'node:util';
 import { planRollout, resolveMaxUnavailable } from '@kok/rollout';
 import type { MachineState, RolloutSpec } from '@kok/rollout';
@@ -25,13 +25,15 @@ const { values } = parseArgs({
   options: {
     'upgrade-ms': { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
+    sizes: { type: 'string', default: '1000,10000' },
   },
 });
 /** T: simulated time one machine takes to upgrade. Default 1000 ms (real upgrades take minutes; planning cost matters less then). */
 const upgradeMs = Number(values['upgrade-ms']);
 /** Runs per figure; medians are reported. Default 3. */
 const runs = Number(values.runs);
-const sizes = [1_000, 10_000] as const;
+/** Pool sizes, one figure each. Default 1000 and 10000. */
+const sizes = values.sizes.split(',').map(Number);
 const maxUnavailable = '5%';
 const OLD = 'rev-old';
 const TARGET = 'rev-new';

@@ -8,7 +8,7 @@
 // The pool is mid-rollout: 40% done at the target, maxUnavailable 5% updating, the rest waiting, named
 // worker-<i> so that names compare as numbers, and zone-labelled, ordered by zone then name.
 //
-//   npm run bench -- rollout-planner [--calls 30]
+//   npm run bench -- rollout-planner [--calls 30] [--sizes 1000,10000]
 import { parseArgs } from 'node:util';
 import { planRollout } from '@kok/rollout';
 import type { MachineState, RolloutInput } from '@kok/rollout';
@@ -16,11 +16,12 @@ import { median, round } from './statistics.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { calls: { type: 'string', default: '30' } },
+  options: { calls: { type: 'string', default: '30' }, sizes: { type: 'string', default: '1000,10000' } },
 });
 /** Calls measured per case; medians are reported. Default 30. */
 const calls = Number(values.calls);
-const sizes = [1_000, 10_000] as const;
+/** Pool sizes, one figure each. Default 1000 and 10000. */
+const sizes = values.sizes.split(',').map(Number);
 const TARGET = 'rev-new';
 
 function pool(count: number, prefix: string): MachineState[] {

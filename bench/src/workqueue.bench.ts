@@ -2,13 +2,16 @@
 // pending keys, with 1 and 8 workers draining concurrently; median of 5.
 // Baseline in the same run: the bare data-structure cost (a Set plus an array,
 // deduplicating but with none of the queue's guarantees).
+//   --adds=<n>  adds per run (default 1000000)   --runs=<n>  runs per figure (default 5)
 import { WorkQueue } from '@kok/reconcile';
 import { setImmediate as yieldToWorkers } from 'node:timers/promises';
 import { median, round } from './statistics.ts';
 
-const addsPerRun = 1_000_000;
+const flag = (name: string, fallback: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const addsPerRun = flag('adds', 1_000_000);
 const batch = 10_000;
-const runs = 5;
+const runs = flag('runs', 5);
 
 /** A key sequence in which 9 of 10 adds repeat a key added recently (likely still pending). */
 function keySequence(count: number): string[] {
