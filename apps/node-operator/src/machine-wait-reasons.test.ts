@@ -40,6 +40,10 @@ describe('machineWaitReasons', () => {
         { machine: 'waiting', reason: wave },
         { machine: 'paused-pool', reason: { kind: 'Paused' } },
         { machine: 'draining', reason: wave },
+        {
+          machine: 'after-canary',
+          reason: { kind: 'AwaitingResume', wave: 'waves[0]', nextWave: 'waves[1]' },
+        },
       ],
       drainBlocks: new Map([['draining', drainBlocked]]),
       hold,
@@ -50,6 +54,7 @@ describe('machineWaitReasons', () => {
     ['a drain refused in this pass, naming its budget', machine('draining'), undefined, drainBlocked],
     ['spec.paused as the planner saw it', machine('paused-pool'), undefined, { kind: 'Paused' }],
     ['the version-skew guard behind that pause', machine('paused-pool'), skew, skew],
+    ['the version-skew guard behind a pause after a wave', machine('after-canary'), skew, skew],
     [
       'a person’s nodes.kok.dev/paused before all else',
       machine('waiting', { metadata: { name: 'waiting', annotations: { 'nodes.kok.dev/paused': 'yes' } } }),

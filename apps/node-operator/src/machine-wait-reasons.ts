@@ -39,7 +39,7 @@ export function machineWaitReasons({
         : { kind: 'MachinePaused', annotation: Annotations.machinePaused };
     const drainBlock = drainBlocks.get(name);
     if (drainBlock) return drainBlock;
-    if (reason) return reason.kind === 'Paused' && hold ? hold : reason;
+    if (reason) return (reason.kind === 'Paused' || reason.kind === 'AwaitingResume') && hold ? hold : reason;
     // The planner sees an agent that never reported only as a machine that is not ready.
     if (atTarget || findCondition(machine.status?.conditions, MachineConditions.AgentReady)) return undefined;
     const heartbeat = Date.parse(machine.status?.agent?.lastHeartbeatTime ?? '');

@@ -183,6 +183,9 @@ function planWith(observed: ObservedPool, spec: RolloutSpec, now: Date): Rollout
     ...(observed.memory.resumedAfterWave === undefined
       ? {}
       : { resumedAfterWave: observed.memory.resumedAfterWave }),
+    ...(observed.memory.pausedAfterWave === undefined || observed.memory.resumed
+      ? {}
+      : { pausedAfterWave: observed.memory.pausedAfterWave }),
     rolledBack: observed.memory.rolledBack,
   });
 }

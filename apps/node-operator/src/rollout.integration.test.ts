@@ -115,6 +115,14 @@ describe('NodePool rollout', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     const held = await machinesOf(fleet);
     expect(held.filter((m) => m.spec?.revision === target)).toHaveLength(1);
+    // The other machines say they wait for a resume past the canary, and how to give it.
+    for (const machine of held.filter((m) => m.spec?.revision !== target))
+      expect(machine.status?.waitingFor).toMatchObject({
+        reason: 'AwaitingResume',
+        message: expect.stringContaining(
+          `holds after wave "canary" (waves[0]) (pauseAfter: true) until a person resumes it. Check that wave, then run kubectl kok nodepool resume ${fleet.pool} to start "quarter" (waves[1])`,
+        ),
+      });
     expect((await getPool(fleet)).status?.updatedMachines).toBe(1);
 
     await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, { spec: { paused: false } });

@@ -75,6 +75,19 @@ describe('planRollout: what holds each machine not at the target', () => {
     expect(result).toEqual({ 'worker-2': { kind: 'Paused' } });
   });
 
+  it('says a pool the caller paused after a pauseAfter: true wave waits for a resume past that wave', () => {
+    const spec: RolloutSpec = { paused: true, waves: [{ name: 'canary', count: 1, pauseAfter: true }] };
+    const machines = [doneAtTarget('worker-1'), machine('worker-2')];
+    expect(waiting(machines, spec, { pausedAfterWave: 0 })).toEqual({
+      'worker-2': {
+        kind: 'AwaitingResume',
+        wave: '"canary" (waves[0])',
+        nextWave: 'waves[1] (remaining machines)',
+      },
+    });
+    expect(waiting(machines, spec)).toEqual({ 'worker-2': { kind: 'Paused' } });
+  });
+
   it('gives a machine told the target its own hold: a failure, a remediation, an unmet health gate', () => {
     const result = waiting(
       [

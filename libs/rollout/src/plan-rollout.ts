@@ -136,9 +136,23 @@ interface PlanContext {
 }
 
 /** `spec.paused`: start nothing, roll nothing back; only let finished machines back into service. */
-function planPaused({ plan, ordered, pool, progress, drainTimedOut }: PlanContext): RolloutPlan {
+function planPaused({
+  input,
+  plan,
+  ordered,
+  waves,
+  pool,
+  progress,
+  drainTimedOut,
+}: PlanContext): RolloutPlan {
   releaseRolloutCordons(plan, ordered, () => false, drainTimedOut);
-  plan.waiting = waitsUnderStop(ordered, plan.targetRevision, { kind: 'Paused' });
+  // The caller paused the pool itself after a pauseAfter: true wave: the machines wait for a resume past it.
+  const afterWave = input.pausedAfterWave;
+  const stop: WaitReason =
+    afterWave !== undefined && waves[afterWave] !== undefined
+      ? holdWait({ reason: 'AwaitingResume' }, waves, afterWave)
+      : { kind: 'Paused' };
+  plan.waiting = waitsUnderStop(ordered, plan.targetRevision, stop);
   return paused(plan, {
     reason: 'Paused',
     message: `${pool} paused (spec.paused): ${progress}; set spec.paused to false to continue`,

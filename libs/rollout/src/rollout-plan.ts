@@ -22,6 +22,12 @@ export interface RolloutInput {
    */
   resumedAfterWave?: number;
   /**
+   * The caller set `spec.paused` itself after this wave's `pauseAfter: true` (the AwaitingResume plan
+   * above) and it is still set: machines held by the pause wait for a resume past that wave, not for
+   * a person's pause. Only what `plan.waiting` says changes. Default: none.
+   */
+  pausedAfterWave?: number;
+  /**
    * A previous plan rolled `targetRevision` back (the caller records it, e.g. condition RolledBack
    * naming the revision). Keeps the pool from rolling the failed revision out again once the reverted
    * machines heal; a new target revision clears it. Default false.
