@@ -6,11 +6,12 @@
 // npm run bench -- --all [<name>...] [--results=<file>]
 //     every benchmark (or those named) at full size; records each run (its JSON, the machine's core
 //     count and load average, the date and commit) in the results file (default bench/results.json)
-//     and regenerates the README's benchmark table from it. Takes hours: run it on a quiet machine.
+//     and regenerates the README's benchmark table from it. Takes tens of minutes: run it on a quiet machine.
 // npm run bench -- --table   regenerates the README's benchmark table from bench/results.json.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { benchmarks, missingFields, type Benchmark, type BenchmarkResult } from './src/benchmarks.ts';
 import { benchmarkTable, withTable, type RecordedRun, type ResultsFile } from './src/results-table.ts';
@@ -32,7 +33,7 @@ if (mode === '--smoke' || mode === '--all') {
   if (unknown.length) usage(`unknown benchmark ${unknown.join(', ')}`);
   const chosen = benchmarks.filter((b) => named.length === 0 || named.includes(b.name));
   const size = mode === '--smoke' ? 'smoke' : 'full';
-  const resultsPath = resultsFlag ?? (size === 'full' ? defaultResults : undefined);
+  const resultsPath = resultsFlag ? resolve(resultsFlag) : size === 'full' ? defaultResults : undefined;
   const began = performance.now();
   const recorded: Record<string, RecordedRun> = {};
   const failed: string[] = [];
