@@ -44,6 +44,11 @@ const UNREAD_FIELDS: ReadonlyMap<string, string> = new Map([
       '(whether to drain) and kubectl kok nodepool plan both call.',
   ],
   [
+    'Cluster status.version.history[].completionTime',
+    'Read by the ClusterRollout planner in libs/api (cluster-rollout-planner/observe-cluster.ts): when a cluster ' +
+      'finished its upgrade is one of the times its bake counts from; the operator and kubectl kok clusterrollout plan both call it.',
+  ],
+  [
     'ClusterRollout status.updatedClusters',
     'Shown by the printer column Updated (kubectl get clusterrollouts).',
   ],
