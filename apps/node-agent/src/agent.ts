@@ -25,6 +25,8 @@ import type { OperationEvent } from './agent/last-operation.ts';
 import { nextOperation, percentDone } from './agent/last-operation.ts';
 import { repeatEvery } from './agent/repeat-every.ts';
 import { HealthChecks } from './agent/health-checks.ts';
+import { errorMessage } from './agent/error-message.ts';
+import { StatusReporter } from './agent/status-reporter.ts';
 import {
   fsyncDirectory,
   isMissing,
@@ -68,7 +70,7 @@ import {
 } from './host-inventory.ts';
 import { Journal, withPendingAction, withoutPendingAction, withTouchedDir } from './journal.ts';
 import type { AgentStatus, ComponentObservation } from './machine-status.ts';
-import { agentStatus, shouldWriteStatus, withFailedPass } from './machine-status.ts';
+import { agentStatus } from './machine-status.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
 import type { ComponentObject, MachineObject, NodePoolObject } from './resources.ts';
 import { componentType, machineType, nodePoolType } from './resources.ts';
@@ -145,9 +147,7 @@ export class NodeAgent {
   readonly #refused = new Map<string, string>();
   /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
   readonly #versionReports = new Map<string, VersionReport>();
-  #lastStatus: { status: AgentStatus; at: number } | undefined;
-  /** The error of the last failed pass once the status already says why: not reported a second time. */
-  #reportedFailure: unknown;
+  readonly #status: StatusReporter;
   /** Keys the digests of Secret files in status (see published-digest.ts). */
   #digestKey: Promise<Buffer> | undefined;
   #run: RunState = { error: undefined, drift: undefined, operation: undefined };
@@ -210,6 +210,14 @@ export class NodeAgent {
     this.#fileSources = new FileSources(this.#client, () => this.kick(), this.log);
     this.#rebootCommand = options.rebootCommand ?? DEFAULT_REBOOT_COMMAND;
     this.#bootIDPath = bootIDPath(this.paths, this.#rebootCommand);
+    this.#status = new StatusReporter({
+      clock: this.#clock,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 300_000,
+      agentVersion: options.agentVersion ?? '0.0.0',
+      write: (status) => this.#applyStatus(status),
+      writes: this.metrics.statusWrites,
+      log: this.log,
+    });
     this.#health = new HealthChecks({
       clock: this.#clock,
       expand: (text) => this.#expand(text),
@@ -311,39 +319,20 @@ export class NodeAgent {
       } catch (error) {
         this.metrics.converges.inc({ result: 'failed' });
         this.log.error({ err: error, retryInMs: this.#retryMs }, 'convergence pass failed; retrying');
-        if (error !== this.#reportedFailure) await this.#reportFailedPass(error);
+        await this.#reportFailedPass(error);
         this.#scheduleRetry();
       }
       this.#lastPassAt = this.#clock.now();
     }
   }
 
-  /**
-   * A pass that threw before it wrote why (an unexpected error anywhere) still ends in AgentReady False, so
-   * the Machine never goes silent. Best effort: if even this write fails, the retry tries again.
-   */
   async #reportFailedPass(error: unknown): Promise<void> {
     const machine = this.#machines.getByName(undefined, this.#options.machineName);
     if (!machine || this.#stopped) return;
-    const now = this.#clock.now();
-    const status = withFailedPass(
-      this.#lastStatus?.status ?? (machine.status as AgentStatus | undefined),
-      { reason: 'ConvergeFailed', message: boundedText(`convergence pass failed: ${errorMessage(error)}`) },
-      {
-        agentVersion: this.#options.agentVersion ?? '0.0.0',
-        generation: machine.metadata?.generation,
-        now: new Date(now),
-      },
-    );
-    if (!shouldWriteStatus(status, this.#lastStatus, now, this.#options.heartbeatIntervalMs ?? 300_000))
-      return;
-    try {
-      await this.#applyStatus(status);
-      this.metrics.statusWrites.inc({ reason: 'change' });
-      this.#lastStatus = { status, at: now };
-    } catch (writeError) {
-      this.log.error({ err: writeError }, 'could not report the failed pass in the Machine status');
-    }
+    await this.#status.reportFailedPass(error, {
+      status: machine.status as AgentStatus | undefined,
+      generation: machine.metadata?.generation,
+    });
   }
 
   /** Server-side apply of the agent's part of the status, under its own field manager. */
@@ -481,7 +470,7 @@ export class NodeAgent {
     if (requests.reinstall !== undefined) await this.#reinstall(machine, desired, requests.reinstall);
 
     const observed = await this.#observe(desired, true);
-    if (!this.#lastStatus)
+    if (!this.#status.lastWritten)
       for (const [path, sha256] of lastWrittenFromStatus(
         machine.status?.files ?? [],
         desired.files,
@@ -575,7 +564,7 @@ export class NodeAgent {
             message,
           });
           await this.#writeStatus(machine, desired, false);
-          this.#reportedFailure = error;
+          this.#status.failureReported(error);
           throw error;
         }
       }
@@ -826,7 +815,7 @@ export class NodeAgent {
       this.#run.error = { reason: 'RebootFailed', message };
       this.#recordOperation({ kind: 'failed', type: 'Reboot', progress: 0, message });
       await this.#writeStatus(machine, desired, false);
-      this.#reportedFailure = error;
+      this.#status.failureReported(error);
       throw error;
     }
     this.#rebootIssued = generation;
@@ -1178,7 +1167,7 @@ export class NodeAgent {
       // What this agent last wrote is fresher than the cache, which may not have seen that write yet.
       previous: {
         ...machine.status,
-        components: this.#lastStatus?.status.components ?? machine.status?.components,
+        components: this.#status.lastWritten?.components ?? machine.status?.components,
       },
       remediated: doneGenerations(this.#journal.state, machine.status),
       bootID: await readBootID(this.#bootIDPath).catch(() => undefined),
@@ -1186,19 +1175,8 @@ export class NodeAgent {
       generation: machine.metadata?.generation,
       now: new Date(this.#clock.now()),
     });
-    const now = this.#clock.now();
-    if (!shouldWriteStatus(status, this.#lastStatus, now, this.#options.heartbeatIntervalMs ?? 300_000))
-      return;
-    const heartbeatOnly =
-      this.#lastStatus !== undefined && !shouldWriteStatus(status, this.#lastStatus, now, Infinity);
-    await this.#applyStatus(status);
-    this.metrics.statusWrites.inc({ reason: heartbeatOnly ? 'heartbeat' : 'change' });
-    this.#lastStatus = { status, at: now };
+    await this.#status.report(status);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Any change to the version's artifact in the catalog (its URL, hash, cap or opt-in) lifts a refusal. */
