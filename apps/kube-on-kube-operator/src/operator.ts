@@ -9,7 +9,7 @@ import { MANAGED_SELECTOR, OPERATOR_NAME } from './names.ts';
 import type { BizDialer, BizDialMode } from './node-api/biz-connection.ts';
 import { NodeTier } from './node-api/node-tier.ts';
 import type { PkiOptions } from './pki/pki-material.ts';
-import { clusterReconciler } from './reconcile-cluster.ts';
+import { clusterReconciler } from './cluster/reconcile.ts';
 import {
   clusterType,
   deploymentType,

@@ -1,0 +1,175 @@
+/**
+ * What one pass over a Cluster reads: the caches, and the few objects no
+ * cache holds (the user's external-etcd Secret, etcd claims about to be
+ * mounted, long-lived PKI Secrets that lost their label). Reads only: every
+ * decision about what was read is the plan's (guards.ts, plan.ts).
+ */
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { Informer, KubeClient, ResourceType } from '@kok/reconcile';
+import { isNotFound } from '@kok/reconcile';
+import type { ResolvedCluster } from '../cluster-spec.ts';
+import { resolveCluster } from '../cluster-spec.ts';
+import type { NetworkPolicy } from '../components/network-policies.ts';
+import type { Endpoint } from '../endpoint.ts';
+import { endpointOf } from '../endpoint.ts';
+import { etcdClaimNames } from '../etcd-data-guard.ts';
+import type { ClusterNames } from '../names.ts';
+import { clusterNames } from '../names.ts';
+import type { PkiSpec } from '../pki/certificates.ts';
+import { pkiSpecs } from '../pki/certificates.ts';
+import { isLongLived } from '../pki/pki-guard.ts';
+import type { ClusterObject } from '../resource-types.ts';
+import { persistentVolumeClaimType, secretType } from '../resource-types.ts';
+
+export interface ClusterCaches {
+  clusters: Informer<ClusterObject>;
+  secrets: Informer<V1Secret>;
+  services: Informer<V1Service>;
+  deployments: Informer<V1Deployment>;
+  statefulSets: Informer<V1StatefulSet>;
+  networkPolicies: Informer<NetworkPolicy>;
+}
+
+/** The live counterpart of a desired object, or undefined when there is none. */
+export type LiveObjects = (desired: KubernetesObject) => KubernetesObject | undefined;
+
+export interface ObservedPki {
+  specs: readonly PkiSpec[];
+  /** The Secret of each spec's name that exists, whoever controls it. */
+  found: ReadonlyMap<string, V1Secret>;
+  /** Those of `found` read from the apiserver because the cache lacks them (their label lost). */
+  unlabelled: readonly string[];
+}
+
+export interface ObservedCluster {
+  cluster: ClusterObject;
+  resolved: ResolvedCluster;
+  names: ClusterNames;
+  endpoint: Endpoint;
+  /** With spec.etcd.external: the user's Secret of tlsSecretRef, undefined when it does not exist. */
+  externalEtcdSecret?: V1Secret | undefined;
+  /** The etcd StatefulSet exists. */
+  etcdStatefulSetExists: boolean;
+  /**
+   * The claims of the members the StatefulSet is about to make (bring-up, a new member, the
+   * StatefulSet gone), which it would mount whoever made them; read only then.
+   */
+  newMemberClaims?: { names: readonly string[]; claims: readonly (V1PersistentVolumeClaim | undefined)[] };
+  /** Read once the apiserver Service has its address: the PKI names it. */
+  pki?: ObservedPki;
+  /** With a node tier: the node-operator Deployment of this Cluster's name, if there is one. */
+  nodeTier?: { nodeOperatorDeployment?: V1Deployment };
+  live: LiveObjects;
+}
+
+export async function observeCluster(
+  client: KubeClient,
+  caches: ClusterCaches,
+  cluster: ClusterObject,
+  withNodeTier: boolean,
+): Promise<ObservedCluster> {
+  const resolved = resolveCluster(cluster);
+  const names = clusterNames(resolved.namespace, resolved.name);
+  const external = resolved.etcd.external;
+  // The user's Secret has no managed-by label, so no cache holds it: read it each time.
+  const externalEtcdSecret = external
+    ? await getIfExists(client, secretType, names.namespace, external.tlsSecretName)
+    : undefined;
+
+  const etcdStatefulSet = caches.statefulSets.getByName(names.namespace, names.etcd);
+  // The StatefulSet controller mounts any claim of a member's name: those it is about to use must be ours.
+  const firstNewMember = etcdStatefulSet?.spec?.replicas ?? 0;
+  let newMemberClaims: ObservedCluster['newMemberClaims'];
+  if (!external && firstNewMember < resolved.etcd.replicas) {
+    // Rare: read the claims rather than keep a cache of every PVC.
+    const claimNames = etcdClaimNames(names, resolved.etcd.replicas).slice(firstNewMember);
+    const claims = await Promise.all(
+      claimNames.map((name) => getIfExists(client, persistentVolumeClaimType, names.namespace, name)),
+    );
+    newMemberClaims = { names: claimNames, claims };
+  }
+
+  const apiServerService = caches.services.getByName(names.namespace, names.apiServerService);
+  const endpoint = endpointOf(resolved, names, apiServerService);
+  const clusterIP = apiServerService?.spec?.clusterIP;
+  // Long-lived Secrets read from the apiserver because the cache (managed-by label) does not hold them.
+  const fetched = new Map<string, V1Secret>();
+  let pki: ObservedPki | undefined;
+  if (clusterIP) {
+    const specs = pkiSpecs({ cluster: resolved, names, endpoint, apiServerClusterIP: clusterIP });
+    // Looked up by name, not by listing the namespace: many Clusters may share one.
+    const found = new Map<string, V1Secret>();
+    for (const spec of specs) {
+      const { secretName } = spec;
+      const cachedSecret = caches.secrets.getByName(names.namespace, secretName);
+      // A CA or key the cache lacks may still exist (its label lost): never make one without asking.
+      const secret =
+        cachedSecret ??
+        (isLongLived(spec) ? await getIfExists(client, secretType, names.namespace, secretName) : undefined);
+      if (secret) found.set(secretName, secret);
+      if (secret && !cachedSecret) fetched.set(secretName, secret);
+    }
+    pki = { specs, found, unlabelled: [...fetched.keys()] };
+  }
+
+  return {
+    cluster,
+    resolved,
+    names,
+    endpoint,
+    ...(external ? { externalEtcdSecret } : {}),
+    etcdStatefulSetExists: etcdStatefulSet !== undefined,
+    ...(newMemberClaims ? { newMemberClaims } : {}),
+    ...(pki ? { pki } : {}),
+    ...(withNodeTier ? { nodeTier: nodeTierObserved(caches, names) } : {}),
+    live: (desired) =>
+      cachedObject(caches, desired) ??
+      (desired.kind === 'Secret' ? fetched.get(desired.metadata?.name ?? '') : undefined),
+  };
+}
+
+function nodeTierObserved(caches: ClusterCaches, names: ClusterNames): ObservedCluster['nodeTier'] {
+  const nodeOperatorDeployment = caches.deployments.getByName(names.namespace, names.nodeOperator);
+  return nodeOperatorDeployment ? { nodeOperatorDeployment } : {};
+}
+
+/** The live object a desired one corresponds to, from the caches. */
+function cachedObject(caches: ClusterCaches, desired: KubernetesObject): KubernetesObject | undefined {
+  const { namespace, name = '' } = desired.metadata ?? {};
+  switch (desired.kind) {
+    case 'Secret':
+      return caches.secrets.getByName(namespace, name);
+    case 'Service':
+      return caches.services.getByName(namespace, name);
+    case 'Deployment':
+      return caches.deployments.getByName(namespace, name);
+    case 'StatefulSet':
+      return caches.statefulSets.getByName(namespace, name);
+    case 'NetworkPolicy':
+      return caches.networkPolicies.getByName(namespace, name);
+    default:
+      return undefined;
+  }
+}
+
+/** The object, or undefined when there is none. */
+export async function getIfExists<T extends KubernetesObject>(
+  client: KubeClient,
+  type: ResourceType<T>,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> {
+  try {
+    return await client.get(type, { namespace, name });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

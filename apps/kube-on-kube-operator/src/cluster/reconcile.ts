@@ -1,0 +1,201 @@
+/**
+ * One Cluster, level-based, with one time value per pass: observe (reads
+ * only) → guards (pure) → PKI material → planCluster (pure) → apply → the node
+ * tier → status (pure) and when to look again. A deleted Cluster is torn
+ * down (delete.ts).
+ */
+import { Finalizers, isClusterPaused } from '@kok/api';
+import type { EventRecorder, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
+import { addFinalizer } from '@kok/reconcile';
+import type { Logger } from 'pino';
+import { controlPlaneComponents, nodeTierComponents } from '../components/bring-up-order.ts';
+import type { ControlPlaneComponent } from '../components/component.ts';
+import type { ClusterMetrics } from '../metrics.ts';
+import type { NodeTier, NodeTierReport } from '../node-api/node-tier.ts';
+import { superAdminKubeconfig } from '../node-api/super-admin.ts';
+import type { CertificateReport } from '../pki/certificate-lifecycle.ts';
+import { ensureCertificates, isSettled, recordCertificateEvents } from '../pki/certificate-lifecycle.ts';
+import type { PkiOptions } from '../pki/pki-material.ts';
+import { rolledBackHold } from '../rollback.ts';
+import type { ClusterObject } from '../resource-types.ts';
+import { clusterType } from '../resource-types.ts';
+import type { Writer } from './apply.ts';
+import { adoptSecrets, applyPlan, tidyPki, writeStatus } from './apply.ts';
+import { deleteCluster } from './delete.ts';
+import type { Hold, PkiToProceedWith } from './guards.ts';
+import { guardCluster, nameConflictHold } from './guards.ts';
+import type { ClusterCaches, ObservedCluster } from './observe.ts';
+import { observeCluster } from './observe.ts';
+import type { PlanInputs, ProgressPlan } from './plan.ts';
+import { planCluster, renderContextOf } from './plan.ts';
+import { heldStatus, passStatus, pausedStatus, STALE_RECHECK_MS } from './status.ts';
+
+export interface ClusterReconcilerDeps {
+  client: KubeClient;
+  caches: ClusterCaches;
+  metrics: ClusterMetrics;
+  /** Default: the list in components/bring-up-order.ts. */
+  components?: readonly ControlPlaneComponent[];
+  /** Default: PKI defaults (leaves 365 days, renewed 30 days before expiry). */
+  pki?: PkiOptions;
+  /** Default: the system clock. Read once per pass. */
+  now?: () => Date;
+  /**
+   * A gate open longer than this without its component Available at the
+   * desired version rolls that component back. The Cluster annotation
+   * clusters.kok.dev/progress-deadline-seconds overrides it. Default 10 minutes.
+   */
+  progressDeadlineMs?: number;
+  /** Events at gates, upgrade steps, rollbacks and deletion. Default: none recorded. */
+  events?: EventRecorder;
+  /** The node API and node-operator after the control plane (node-api/node-tier.ts). Default: none. */
+  nodeTier?: NodeTier;
+}
+
+export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
+
+export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
+  return (request, ctx) => reconcileCluster(deps, request, ctx.log);
+}
+
+export async function reconcileCluster(
+  deps: ClusterReconcilerDeps,
+  request: Request,
+  log: Logger,
+): Promise<Result | void> {
+  const cached = deps.caches.clusters.getByName(request.namespace, request.name);
+  if (!cached) return;
+  const at = deps.now?.() ?? new Date();
+  const writer: Writer = { client: deps.client, events: deps.events, log };
+  if (cached.metadata.deletionTimestamp) return deleteCluster(writer, deps.caches, cached, at);
+
+  const cluster = await addFinalizer(deps.client, clusterType, cached, Finalizers.cluster);
+  const generation = cluster.metadata.generation ?? 0;
+  if (isClusterPaused(cluster)) {
+    await writeStatus(deps.client, cluster, pausedStatus(cluster.status, generation, at));
+    return;
+  }
+
+  const observed = await observeCluster(deps.client, deps.caches, cluster, deps.nodeTier !== undefined);
+  const guarded = guardCluster(observed, at);
+  if (guarded.kind === 'hold') return hold(writer, cluster, guarded.hold, at);
+  if (guarded.kind === 'adopt') {
+    // Looked at again once the caches hold the new owners: until then the owner checks would take them for foreign.
+    await adoptSecrets(writer, cluster, guarded.secrets);
+    return { requeueAfter: STALE_RECHECK_MS };
+  }
+  const components = deps.components ?? controlPlaneComponents;
+  let certificates: CertificateReport | undefined;
+  if (guarded.pki) {
+    await tidyPki(writer, cluster, observed.names, guarded.pki);
+    certificates = await certificatesOf(deps, observed, guarded.pki, components, at);
+  }
+  const inputs: PlanInputs = {
+    ...observed,
+    components,
+    progressDeadlineMs: deps.progressDeadlineMs ?? DEFAULT_PROGRESS_DEADLINE_MS,
+    ...(certificates ? { certificates } : {}),
+    pkiFingerprints: guarded.pkiFingerprints,
+  };
+  const plan = planCluster(inputs, at);
+  if (plan.kind === 'hold') return hold(writer, cluster, plan.hold, at);
+
+  const written = await applyPlan(writer, cluster, plan);
+  if (written.kind === 'foreign')
+    return hold(writer, cluster, nameConflictHold(cluster, [written.foreign], at), at);
+  // What was planned came from an outdated cache; the newer objects are on their way.
+  if (written.kind === 'stale') return { requeueAfter: STALE_RECHECK_MS };
+  const applyError = written.kind === 'failed' ? written.error : undefined;
+  if (certificates && !applyError) await recordCertificateEvents(deps.events, cluster, certificates, log);
+
+  const nodeTier = deps.nodeTier && (await reconcileNodeTier(deps.nodeTier, observed, plan, at, log));
+  const pass = passStatus(
+    inputs,
+    plan,
+    { ...(applyError ? { applyError } : {}), ...(nodeTier ? { nodeTier } : {}) },
+    at,
+  );
+  if (!(await writeStatus(deps.client, nodeTier?.cluster ?? cluster, pass.status)))
+    return { requeueAfter: STALE_RECHECK_MS };
+  // Observed only once the status that records the gate is written: a reconcile on a stale cache cannot count it twice.
+  for (const gate of pass.completedGates) {
+    deps.metrics.gateDuration.observe(
+      { gate: gate.name, operation: pass.operation },
+      (gate.durationMilliseconds ?? 0) / 1000,
+    );
+    log.info(
+      { gate: gate.name, operation: pass.operation, durationMilliseconds: gate.durationMilliseconds },
+      'gate passed',
+    );
+    await deps.events?.record(
+      cluster,
+      'Normal',
+      'GatePassed',
+      'Gate',
+      `${gate.name} passed after ${gate.durationMilliseconds ?? 0} ms (${pass.operation} to ${observed.resolved.version})`,
+    );
+  }
+  // Throwing hands the retry to the controller's rate limiter; the status already says why.
+  if (applyError)
+    throw new Error(`Cluster ${observed.names.namespace}/${observed.names.cluster}: ${applyError}`);
+  return { requeueAfter: pass.requeueAfter };
+}
+
+/** A guard holds the Cluster: a Warning Event, Degraded with its reason, look again later. */
+async function hold(writer: Writer, cluster: ClusterObject, held: Hold, at: Date): Promise<Result> {
+  writer.log.warn({ reason: held.reason }, held.message);
+  await writer.events?.record(cluster, 'Warning', held.reason, 'Hold', held.message);
+  const status = heldStatus(cluster.status, cluster.metadata.generation ?? 0, held, at);
+  await writeStatus(writer.client, cluster, status);
+  return { requeueAfter: held.requeueAfter };
+}
+
+/**
+ * The PKI material of this pass: leaves due are renewed; a CA rotation moves to its next phase once
+ * every consumer runs with this one (and never while a rollback holds the Cluster).
+ */
+function certificatesOf(
+  deps: ClusterReconcilerDeps,
+  observed: ObservedCluster,
+  pki: PkiToProceedWith,
+  components: readonly ControlPlaneComponent[],
+  at: Date,
+): Promise<CertificateReport> {
+  const { cluster, live } = observed;
+  return ensureCertificates({
+    cluster,
+    specs: pki.specs,
+    existing: pki.existing,
+    options: deps.pki ?? {},
+    now: at,
+    held: rolledBackHold(cluster.status, cluster.metadata.generation ?? 0) !== undefined,
+    settled: (material) =>
+      isSettled(renderContextOf(observed, material), components, nodeTierComponents, live),
+  });
+}
+
+/** The node tier's inputs from this pass's observations and plan. */
+function reconcileNodeTier(
+  nodeTier: NodeTier,
+  observed: ObservedCluster,
+  plan: ProgressPlan,
+  at: Date,
+  log: Logger,
+): Promise<NodeTierReport> {
+  const { context } = plan;
+  const { names, endpoint, pki } = context;
+  return nodeTier.reconcile(
+    {
+      cluster: observed.cluster,
+      context,
+      apiServerReady: plan.rendered.some(
+        (r) => r.component.name === 'apiServer' && r.status.availableAtDesired,
+      ),
+      halted: plan.halted !== undefined,
+      observedDeployment: observed.nodeTier?.nodeOperatorDeployment,
+      superAdminKubeconfig: pki && (() => superAdminKubeconfig(pki, names, endpoint, at)),
+      now: at,
+    },
+    log,
+  );
+}
