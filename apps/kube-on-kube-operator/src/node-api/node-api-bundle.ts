@@ -7,7 +7,9 @@
  * for a node client certificate, which is approved; Nodes renew their own; the
  * apiserver's kubelet client may reach kubelets (system:kubelet-api-admin).
  * Then the node-operator's own role and the admin kubeconfig's cluster-admin
- * binding (biz-access.ts): the credentials of both depend on them.
+ * binding (biz-access.ts): the credentials of both depend on them. Last, the
+ * guardrails for people that the node-operator chart ships (node-guardrails.ts):
+ * its admission policies on what reaches the hosts and its user roles.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ALL_RESOURCES, customResourceDefinition, NODES_GROUP } from '@kok/api';
@@ -18,6 +20,7 @@ import { APISERVER_KUBELET_CLIENT_USER } from '../pki/certificates.ts';
 import { contentHash } from '../template-hash.ts';
 import { agentAccessObjects } from './agent-access.ts';
 import { clusterAdminsBinding, nodeOperatorAccessObjects } from './biz-access.ts';
+import { nodeGuardrailObjects } from './node-guardrails.ts';
 
 export interface NodeApiBundle {
   /** CRDs first: the rest (the policy names machines) refers to them. */
@@ -36,6 +39,7 @@ export function nodeApiBundle(): NodeApiBundle {
     ...nodeBootstrapRbac(APISERVER_KUBELET_CLIENT_USER),
     ...nodeOperatorAccessObjects,
     clusterAdminsBinding,
+    ...nodeGuardrailObjects,
   ];
   return { objects, crdNames: crds.map((c) => c.metadata.name), hash: contentHash(objects) };
 }

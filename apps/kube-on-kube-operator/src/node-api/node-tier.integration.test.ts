@@ -42,6 +42,12 @@ const policyType = resourceType(
   false,
 );
 const clusterRoleType = resourceType('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false);
+const nodePoolType = resourceType<{ spec: unknown } & KubernetesObject>(
+  'nodes.kok.dev/v1alpha1',
+  'NodePool',
+  'nodepools',
+  false,
+);
 const clusterRoleBindingType = resourceType<{ roleRef: { name: string } } & KubernetesObject>(
   'rbac.authorization.k8s.io/v1',
   'ClusterRoleBinding',
@@ -152,6 +158,31 @@ describe('with a reachable biz apiserver', () => {
     }
     await client.get(policyType, { name: 'kok-node-agent-own-machine' });
     await client.get(clusterRoleType, { name: 'kok:node-agent' });
+    // The node-operator chart's guardrails for people: its user roles, and admission policies that refuse
+    // what would reach beyond the node software on every host.
+    for (const role of ['viewer', 'pool-operator', 'catalog-admin'])
+      await client.get(clusterRoleType, { name: `kok-node-${role}` });
+    const refusal = await eventually('the file-path guardrail to refuse a NodePool', async () => {
+      try {
+        await client.create(nodePoolType, {
+          apiVersion: 'nodes.kok.dev/v1alpha1',
+          kind: 'NodePool',
+          metadata: { name: 'keys' },
+          spec: {
+            template: { components: [], files: [{ path: '/root/.ssh/authorized_keys', content: 'x' }] },
+          },
+        });
+        await client.delete(nodePoolType, { name: 'keys' });
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(refusal).toContain(
+      'NodePool "keys": file paths outside the allowed prefixes (/etc/kubernetes/, /etc/containerd/, /etc/cni/, ' +
+        '/etc/node-problem-detector/, /var/lib/kubelet/): /root/.ssh/authorized_keys.',
+    );
+    expect(refusal).toContain('ask the admins of the meta-cluster');
     // Kubelet TLS bootstrap: token holders may ask for node client certificates, which are approved.
     for (const [binding, role] of [
       ['kok:kubelet-bootstrap', 'system:node-bootstrapper'],
