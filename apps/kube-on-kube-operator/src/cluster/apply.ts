@@ -22,7 +22,7 @@ import type { PkiToProceedWith } from './guards.ts';
 import { getIfExists } from './observe.ts';
 import type { ObjectWrite, PlannedEvent, ProgressPlan } from './plan.ts';
 
-export interface Writer {
+export interface ClusterWriter {
   client: KubeClient;
   events: EventRecorder | undefined;
   log: Logger;
@@ -38,7 +38,7 @@ export type WriteOutcome =
   | { kind: 'failed'; error: string };
 
 export async function recordEvents(
-  { events, log }: Writer,
+  { events, log }: ClusterWriter,
   cluster: ClusterObject,
   planned: readonly PlannedEvent[],
 ): Promise<void> {
@@ -53,7 +53,7 @@ export async function recordEvents(
  * finds the same expired gate), then the plan's events, then the writes the open gates allow.
  */
 export async function applyPlan(
-  writer: Writer,
+  writer: ClusterWriter,
   cluster: ClusterObject,
   plan: ProgressPlan,
 ): Promise<WriteOutcome> {
@@ -142,14 +142,14 @@ async function foreignObjectNamed(
 
 /**
  * Makes the Cluster the controller of Secrets labelled for it that nothing controls (restored from a
- * backup), each guarded by the resourceVersion it was judged on. False when one changed or went
- * since it was read: it is judged again from the newer object.
+ * backup), each guarded by the resourceVersion it was judged on. One that changed or went since it
+ * was read is left alone: the next pass judges it again from the newer object.
  */
 export async function adoptSecrets(
-  { client, events, log }: Writer,
+  { client, events, log }: ClusterWriter,
   cluster: ClusterObject,
   secrets: readonly V1Secret[],
-): Promise<boolean> {
+): Promise<void> {
   const namespace = cluster.metadata.namespace ?? '';
   const names = secrets.map((secret) => secret.metadata?.name ?? '');
   for (const secret of secrets) {
@@ -161,7 +161,7 @@ export async function adoptSecrets(
         },
       });
     } catch (error) {
-      if (isConflict(error) || isNotFound(error)) return false;
+      if (isConflict(error) || isNotFound(error)) return;
       throw error;
     }
   }
@@ -174,12 +174,11 @@ export async function adoptSecrets(
     `${names.length} Secret(s) labelled for this Cluster and controlled by nothing (restored from a backup) ` +
       `adopted: ${names.join(', ')}`,
   );
-  return true;
 }
 
 /** Labels again the Secrets of ours that lost their label, and removes a regenerate-pki annotation that did its work. */
 export async function tidyPki(
-  { client, events, log }: Writer,
+  { client, events, log }: ClusterWriter,
   cluster: ClusterObject,
   names: ClusterNames,
   pki: PkiToProceedWith,

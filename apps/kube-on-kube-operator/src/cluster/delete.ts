@@ -10,7 +10,7 @@ import { hasFinalizer, Indexes, removeFinalizer } from '@kok/reconcile';
 import { clusterNames, clusterSelector } from '../names.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType, persistentVolumeClaimType, typeOfKind } from '../resource-types.ts';
-import type { Writer } from './apply.ts';
+import type { ClusterWriter } from './apply.ts';
 import { writeStatus } from './apply.ts';
 import type { ClusterCaches } from './observe.ts';
 import { isDeletionProtected, teardownStep } from './teardown.ts';
@@ -22,7 +22,7 @@ const PROTECTED_MESSAGE = `deletion is held: the Cluster carries ${Annotations.d
 const DELETING_MESSAGE = 'tearing down the control plane';
 
 export async function deleteCluster(
-  writer: Writer,
+  writer: ClusterWriter,
   caches: ClusterCaches,
   cluster: ClusterObject,
   at: Date,

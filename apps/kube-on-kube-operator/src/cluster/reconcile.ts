@@ -19,7 +19,7 @@ import type { PkiOptions } from '../pki/pki-material.ts';
 import { rolledBackHold } from '../rollback.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType } from '../resource-types.ts';
-import type { Writer } from './apply.ts';
+import type { ClusterWriter } from './apply.ts';
 import { adoptSecrets, applyPlan, tidyPki, writeStatus } from './apply.ts';
 import { deleteCluster } from './delete.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
@@ -66,7 +66,7 @@ export async function reconcileCluster(
   const cached = deps.caches.clusters.getByName(request.namespace, request.name);
   if (!cached) return;
   const at = deps.now?.() ?? new Date();
-  const writer: Writer = { client: deps.client, events: deps.events, log };
+  const writer: ClusterWriter = { client: deps.client, events: deps.events, log };
   if (cached.metadata.deletionTimestamp) return deleteCluster(writer, deps.caches, cached, at);
 
   const cluster = await addFinalizer(deps.client, clusterType, cached, Finalizers.cluster);
@@ -142,7 +142,7 @@ export async function reconcileCluster(
 }
 
 /** A guard holds the Cluster: a Warning Event, Degraded with its reason, look again later. */
-async function hold(writer: Writer, cluster: ClusterObject, held: Hold, at: Date): Promise<Result> {
+async function hold(writer: ClusterWriter, cluster: ClusterObject, held: Hold, at: Date): Promise<Result> {
   writer.log.warn({ reason: held.reason }, held.message);
   await writer.events?.record(cluster, 'Warning', held.reason, 'Hold', held.message);
   const status = heldStatus(cluster.status, cluster.metadata.generation ?? 0, held, at);
