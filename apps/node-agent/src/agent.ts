@@ -8,14 +8,10 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
-import { runHostCommand } from './host-command.ts';
 import { runVersionCheck } from './version-check.ts';
 import type { VersionCheckSpec, VersionReport } from './version-check.ts';
 import type { Clock, KubeConnection, TimerHandle } from '@kok/reconcile';
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { LastOperation } from '@kok/api';
-import { MachineConditions, setCondition } from '@kok/api/core';
 import { EventRecorder, Informer, KubeClient, realClock } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -27,20 +23,15 @@ import { repeatEvery } from './agent/repeat-every.ts';
 import { HealthChecks } from './agent/health-checks.ts';
 import { errorMessage } from './agent/error-message.ts';
 import { StatusReporter } from './agent/status-reporter.ts';
-import {
-  fsyncDirectory,
-  isMissing,
-  modeOf,
-  removeTempLeftovers,
-  sha256OfFile,
-  writeFileAtomic,
-} from './atomic-file.ts';
+import { AgentHost } from './agent/host.ts';
+import { observeHost } from './agent/observe-host.ts';
+import { decommissionHost } from './agent/decommission-host.ts';
+import type { StepDeps } from './agent/execute-step.ts';
+import { executeStep } from './agent/execute-step.ts';
+import { removeTempLeftovers } from './atomic-file.ts';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from './artifact-limits.ts';
-import type { InstallMethod } from './artifact-store.ts';
-import type { ConvergencePlan, ObservedComponent, ObservedFile, Step } from './convergence-plan.ts';
-import { fileRemovals, isDisruptive, planConvergence } from './convergence-plan.ts';
-import { removeDataPath, resolvedDataPath } from './data-paths.ts';
+import { isDisruptive, planConvergence } from './convergence-plan.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import { FileSources } from './file-sources.ts';
 import {
@@ -52,29 +43,20 @@ import {
   SIMULATE_REBOOT,
 } from './host-reboot.ts';
 import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
-import { dataPathRemovals, decommissionPhase } from './decommission.ts';
+import { decommissionPhase } from './decommission.ts';
 import { desiredState, inRemediationScope, withoutUnwritableFiles } from './desired-state.ts';
 import { boundedText } from './bounded-text.ts';
 import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from './published-digest.ts';
 import type { HostPaths } from './host-paths.ts';
-import { expandHostVariables, hostPathProblem, hostPaths } from './host-paths.ts';
-import {
-  HostInventory,
-  withComponents,
-  withCurrentOnChange,
-  withFileBeingWritten,
-  withFileWritten,
-  withoutComponent,
-  withoutDataPaths,
-  withoutFile,
-} from './host-inventory.ts';
-import { Journal, withPendingAction, withoutPendingAction, withTouchedDir } from './journal.ts';
+import { hostPathProblem, hostPaths } from './host-paths.ts';
+import { HostInventory, withComponents, withCurrentOnChange } from './host-inventory.ts';
+import { Journal, withPendingAction } from './journal.ts';
 import type { AgentStatus, ComponentObservation } from './machine-status.ts';
 import { agentStatus } from './machine-status.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
 import type { ComponentObject, MachineObject, NodePoolObject } from './resources.ts';
 import { componentType, machineType, nodePoolType } from './resources.ts';
-import type { ServiceDefinition, ServiceManager } from './service-manager.ts';
+import type { ServiceManager } from './service-manager.ts';
 import { SystemdServiceManager } from './systemd.ts';
 import type { CommandRunner } from './systemd.ts';
 import { machineChangedForAgent, specChanged } from './watch-changes.ts';
@@ -132,6 +114,7 @@ export class NodeAgent {
   readonly #journal: Journal;
   readonly #inventory: HostInventory;
   readonly #services: ServiceManager;
+  readonly #host: AgentHost;
   readonly #machines: Informer<MachineObject>;
   readonly #components: Informer<ComponentObject>;
   #pool: { name: string; informer: Informer<NodePoolObject> } | undefined;
@@ -141,8 +124,6 @@ export class NodeAgent {
   /** The reboot generation whose command this process ran: wait for the host to go down, do not run it again. */
   #rebootIssued: number | undefined;
   readonly #health: HealthChecks;
-  /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
-  readonly #lastWritten = new Map<string, string>();
   /** Artifacts refused (by refusalKey), with what the Machine says of each; retried only when the catalog entry changes. */
   readonly #refused = new Map<string, string>();
   /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
@@ -156,10 +137,6 @@ export class NodeAgent {
   #recovered = false;
   /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
   #componentNames: readonly string[] = [];
-  /** Services this agent process has started at least once. */
-  readonly #startedOnce = new Set<string>();
-  /** The Machine's address as last seen: `$(KOK_NODE_IP)` in commands and files. */
-  #nodeIP: string | undefined;
   #dirty = false;
   #looping: Promise<void> | undefined;
   #retryMs: number;
@@ -199,6 +176,15 @@ export class NodeAgent {
       (options.serviceManager ?? 'systemd') === 'supervisor'
         ? new ProcessSupervisor({ runDir: this.paths.runDir, logDir: this.paths.logDir, logger: this.log })
         : new SystemdServiceManager({ unitDir: this.paths.unitDir, runner: options.systemctlRunner });
+    this.#host = new AgentHost({
+      machineName: options.machineName,
+      paths: this.paths,
+      store: this.#store,
+      journal: this.#journal,
+      inventory: this.#inventory,
+      services: this.#services,
+      log: this.log,
+    });
     this.#machines = new Informer({
       client: this.#client,
       type: machineType,
@@ -220,7 +206,7 @@ export class NodeAgent {
     });
     this.#health = new HealthChecks({
       clock: this.#clock,
-      expand: (text) => this.#expand(text),
+      expand: (text) => this.#host.expand(text),
       onChange: () => this.kick(),
       gauge: this.metrics.componentHealthy,
       log: this.log,
@@ -432,18 +418,29 @@ export class NodeAgent {
     }
     const catalog = new Map(this.#components.list().map((c) => [c.metadata?.name ?? '', c] as const));
     await this.#fileSources.track(machine.spec?.files ?? []);
-    this.#nodeIP = machine.spec?.address;
+    this.#host.nodeIP = machine.spec?.address;
     const resolved = desiredState(
       machine,
       catalog,
       this.#policyFor(machine),
       (file) => this.#fileSources.lookup(file),
-      (content) => this.#expand(content),
+      (content) => this.#host.expand(content),
     );
     this.#componentNames = resolved.components.map((c) => c.name);
     const leaving = decommissionPhase(machine);
     if (leaving !== 'member') {
-      if (leaving === 'decommission') await this.#decommission(machine, resolved);
+      if (leaving === 'decommission')
+        await decommissionHost(
+          {
+            host: this.#host,
+            client: this.#decommissionClient,
+            events: this.#events,
+            health: this.#health,
+            clock: this.#clock,
+          },
+          machine,
+          resolved,
+        );
       else this.log.debug({ phase: leaving }, 'the Machine is leaving; the host changes nothing');
       return;
     }
@@ -469,14 +466,14 @@ export class NodeAgent {
             : undefined;
     if (requests.reinstall !== undefined) await this.#reinstall(machine, desired, requests.reinstall);
 
-    const observed = await this.#observe(desired, true);
+    const observed = await observeHost(this.#host, desired, true);
     if (!this.#status.lastWritten)
       for (const [path, sha256] of lastWrittenFromStatus(
         machine.status?.files ?? [],
         desired.files,
         await this.#hostDigestKey(),
       ))
-        this.#lastWritten.set(path, sha256);
+        this.#host.lastWritten.set(path, sha256);
     const refused = new Map<string, string>();
     for (const c of desired.components) if (this.#refused.has(refusalKey(c))) refused.set(c.name, c.version);
     const plan = planConvergence({
@@ -486,7 +483,7 @@ export class NodeAgent {
         ...this.#journal.state,
         restartGeneration: doneGenerations(this.#journal.state, machine.status).restart,
       },
-      lastWritten: this.#lastWritten,
+      lastWritten: this.#host.lastWritten,
       refused,
       keepVersions: this.#options.keepVersions,
       inventory: this.#inventory.state,
@@ -502,7 +499,7 @@ export class NodeAgent {
     );
 
     if (!isDisruptive(plan)) {
-      for (const step of plan.steps) await this.#apply(step, plan, desired);
+      for (const step of plan.steps) await executeStep(this.#stepDeps(), step, plan, desired);
       this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
       if (refused.size === 0 || !isArtifactRefusal(this.#run.error?.reason)) this.#run.error = undefined;
       await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
@@ -550,7 +547,7 @@ export class NodeAgent {
     let done = 0;
     for (const step of plan.steps) {
       try {
-        await this.#apply(step, plan, desired);
+        await executeStep(this.#stepDeps(), step, plan, desired);
       } catch (error) {
         if (error instanceof ArtifactRefusedError && step.kind === 'install') {
           await this.#refuse(machine, step.component, error);
@@ -594,146 +591,6 @@ export class NodeAgent {
     this.metrics.converges.inc({ result: 'changed' });
     await this.#writeStatus(machine, desired, false);
     // Health checks of restarted services decide the next status; a resync picks them up.
-  }
-
-  /**
-   * The host leaves: every service stopped, every component and download
-   * removed, what the components keep (dataPaths) and the files written
-   * from the Machine spec deleted, then the Decommissioned condition (under a field manager of its
-   * own, so the agent's other conditions stay as they were). Each step is
-   * idempotent, so a pass killed halfway is simply run again.
-   */
-  async #decommission(machine: MachineObject, desired: DesiredState): Promise<void> {
-    this.log.info(
-      { components: desired.components.map((c) => c.name) },
-      'decommissioning: the Machine was deleted and drained',
-    );
-    // The kubelet first, the runtime after it; reverse catalog order in general.
-    for (const component of [...desired.components].reverse()) {
-      if (!component.service) continue;
-      if (component.service.beforeRemoval)
-        await this.#beforeRemoval(machine, component.name, component.service.beforeRemoval);
-      await this.#services.stop(this.#serviceDefinitionOrName(component));
-    }
-    for (const component of desired.components)
-      await this.#store.removeComponent(component.name, component.install);
-    // Components the spec dropped earlier kept their versions for a rollback; a host that leaves keeps none.
-    const inventory = await this.#inventory.load();
-    const named = new Set(desired.components.map((c) => c.name));
-    const dropped = new Set([...Object.keys(inventory.components), ...(await this.#store.componentNames())]);
-    for (const name of [...dropped].filter((n) => !named.has(n))) {
-      const recorded = inventory.components[name];
-      if (recorded?.service !== false) await this.#services.remove({ name, unit: recorded?.unit });
-      await this.#store.removeComponent(name, { method: 'Archive', path: recorded?.installPath });
-    }
-    await this.#removeDataPaths(machine, [
-      ...desired.components,
-      ...Object.entries(inventory.dataPaths ?? {}).map(([name, dataPaths]) => ({ name, dataPaths })),
-    ]);
-    await this.#inventory.update(withoutDataPaths);
-    await this.#removeWrittenFiles(machine);
-    await this.#store.removeDownloads();
-    this.#health.clear();
-    const condition = setCondition(
-      undefined,
-      {
-        type: MachineConditions.Decommissioned,
-        status: 'True',
-        reason: 'SoftwareRemoved',
-        message: `stopped and removed ${desired.components.map((c) => c.name).join(', ') || 'nothing (no components)'}`,
-      },
-      new Date(this.#clock.now()),
-    );
-    await this.#decommissionClient.applyStatus(machineType, {
-      apiVersion: machineType.apiVersion,
-      kind: machineType.kind,
-      metadata: { name: this.#options.machineName },
-      status: { conditions: condition },
-    } as MachineObject);
-    await this.#events.record(
-      machine,
-      'Normal',
-      'Decommissioned',
-      'Decommission',
-      condition[0]?.message ?? '',
-    );
-  }
-
-  /**
-   * What the components keep (their dataPaths), with whatever is mounted
-   * below: a path that would take the agent's own directories, or whose
-   * parent leads outside the root, stays and is reported.
-   */
-  async #removeDataPaths(
-    machine: MachineObject,
-    components: readonly { name: string; dataPaths?: readonly string[] | undefined }[],
-  ): Promise<void> {
-    const own = hostPaths('/');
-    const { remove, kept } = dataPathRemovals(components, [
-      own.stateDir,
-      dirname(own.componentDir('any')),
-      own.logDir,
-      own.runDir,
-      own.unitDir,
-    ]);
-    const refusals = [...kept];
-    for (const { component, path } of remove) {
-      const resolved = await resolvedDataPath(this.paths, path);
-      if ('missing' in resolved) continue;
-      if ('problem' in resolved) {
-        refusals.push({ component, path, reason: resolved.problem });
-        continue;
-      }
-      const unmounted = await removeDataPath(resolved.real);
-      this.log.info({ component, path, unmounted }, 'decommissioning: data path deleted');
-    }
-    for (const { component, path, reason } of refusals) {
-      const message = `${component} dataPath ${path} left in place: ${reason}`;
-      this.log.warn({ component, path }, message);
-      await this.#events.record(machine, 'Warning', 'DataPathKept', 'Decommission', message);
-    }
-  }
-
-  /** The files the agent wrote from the Machine spec, by the inventory's rule: one changed since it wrote it stays. */
-  async #removeWrittenFiles(machine: MachineObject): Promise<void> {
-    const recorded = (await this.#inventory.load()).files;
-    const observed = new Map<string, ObservedFile>();
-    for (const path of Object.keys(recorded)) {
-      const problem = await hostPathProblem(this.paths, path).catch((error: unknown) => errorMessage(error));
-      const full = this.paths.host(path);
-      observed.set(
-        path,
-        problem
-          ? { sha256: undefined, mode: undefined }
-          : { sha256: await sha256OfFile(full), mode: undefined },
-      );
-    }
-    for (const step of fileRemovals(recorded, observed, new Set())) {
-      if (step.kind === 'removeFile') {
-        await rm(this.paths.host(step.path), { force: true });
-        await this.#forgetFile(step.path);
-        this.log.info({ path: step.path }, 'decommissioning: file deleted');
-      } else if (step.kind === 'forgetFile') {
-        await this.#forgetFile(step.path);
-        if (!step.kept) continue;
-        const message = `${step.path} was changed on the host since the agent wrote it; left in place as the host leaves`;
-        this.log.warn({ path: step.path }, message);
-        await this.#events.record(machine, 'Warning', 'FileKept', 'Decommission', message);
-      }
-    }
-  }
-
-  /** A component's service.beforeRemoval: its failure is reported, and the host leaves all the same. */
-  async #beforeRemoval(machine: MachineObject, component: string, command: readonly string[]): Promise<void> {
-    const result = await runHostCommand(command, (text) => this.#expand(text), 120_000);
-    if (result.ok) {
-      this.log.info({ component }, 'decommissioning: beforeRemoval done');
-      return;
-    }
-    const detail = result.lastLine ? `: ${result.lastLine}` : '';
-    const message = `${component} beforeRemoval ${result.program} ${result.failure}${detail}; removing the component all the same`;
-    this.log.warn({ component }, message);
-    await this.#events.record(machine, 'Warning', 'BeforeRemovalFailed', 'Decommission', message);
   }
 
   /** Journals the restart and reinstall generations a finished pass carried out. */
@@ -826,7 +683,7 @@ export class NodeAgent {
   /** A reboot as the host's services see it: all stop, the boot ID changes, the next pass starts them. */
   async #simulateReboot(desired: DesiredState): Promise<void> {
     for (const component of desired.components)
-      if (component.service) await this.#services.stop(this.#serviceDefinitionOrName(component));
+      if (component.service) await this.#services.stop(this.#host.serviceDefinitionOrName(component));
     this.#health.resetAll();
     await simulateNewBoot(this.#bootIDPath);
   }
@@ -852,157 +709,24 @@ export class NodeAgent {
     );
     for (const c of targets) {
       if (this.#refused.has(refusalKey(c))) continue;
-      await this.#store.reinstall(c.name, c.version, c.artifact, this.#expandInstall(c.install));
+      await this.#store.reinstall(c.name, c.version, c.artifact, this.#host.expandInstall(c.install));
       this.log.info({ component: c.name, version: c.version }, 'reinstalled');
     }
   }
 
-  async #apply(step: Step, plan: ConvergencePlan, desired: DesiredState): Promise<void> {
-    const owed = plan.owedBy.get(step);
-    switch (step.kind) {
-      case 'install':
-        await this.#store.install(
-          step.component.name,
-          step.component.version,
-          step.component.artifact,
-          this.#expandInstall(step.component.install),
-        );
-        return;
-      case 'writeFile': {
-        const path = this.paths.host(step.file.path);
-        await this.#journal.update((s) => {
-          const touched = withTouchedDir(s, dirname(path));
-          return owed ? withPendingAction(touched, owed.component, owed.action) : touched;
-        });
-        // Recorded on both sides of the write: the agent deletes only what it wrote once the spec drops the file.
-        await this.#inventory.update((s) => withFileBeingWritten(s, step.file));
-        await writeFileAtomic(path, step.file.content, step.file.mode);
-        await this.#inventory.update((s) => withFileWritten(s, step.file));
-        this.#lastWritten.set(step.file.path, step.file.sha256);
-        if (step.drift) {
-          this.metrics.fileDrift.inc();
-          const paths = [...(this.#run.drift?.paths ?? []), step.file.path];
-          this.#run.drift = { paths, restored: true };
-          const machine = this.#machines.getByName(undefined, this.#options.machineName);
-          if (machine)
-            await this.#events.record(
-              machine,
-              'Warning',
-              'FileDriftRestored',
-              'RestoreFile',
-              // A Secret's content is not published, not even by its hash.
-              step.file.secret
-                ? `${step.file.path} was changed on the host; restored`
-                : `${step.file.path} was changed on the host (sha256 ${step.previousSha256 ?? 'missing'}); restored to ${step.file.sha256}`,
-            );
-        }
-        return;
-      }
-      case 'activate': {
-        const { component } = step;
-        if (this.#refused.has(refusalKey(component))) return;
-        if (owed) await this.#journal.update((s) => withPendingAction(s, owed.component, owed.action));
-        await this.#store.activate(component.name, component.version, component.install);
-        const machine = this.#machines.getByName(undefined, this.#options.machineName);
-        if (machine)
-          await this.#events.record(
-            machine,
-            'Normal',
-            step.previousVersion ? 'ComponentUpgraded' : 'ComponentInstalled',
-            'Install',
-            `${component.name} ${step.previousVersion ? `${step.previousVersion} → ` : ''}${component.version}`,
-          );
-        return;
-      }
-      case 'serviceAction': {
-        // Only what the journal owes: a planned action whose mutation was skipped (a refused artifact) is not owed.
-        if (!this.#journal.state.pending[step.component]) return;
-        const component = desired.components.find((c) => c.name === step.component);
-        if (component?.service) {
-          const definition = this.#serviceDefinition(component);
-          if (step.action === 'restart') await this.#services.restart(definition);
-          else await this.#services.reload(definition);
-          this.#health.reset(component.name);
-        }
-        await this.#journal.update((s) => withoutPendingAction(s, step.component));
-        return;
-      }
-      case 'start': {
-        const component = desired.components.find((c) => c.name === step.component);
-        if (component?.service) {
-          await this.#services.start(this.#serviceDefinition(component));
-          // A first start gets a fresh verdict. Starting one that exited by itself does not: a service that keeps
-          // exiting must end Failed (its checks keep failing), not look freshly started on every pass.
-          if (!this.#startedOnce.has(component.name)) this.#health.reset(component.name);
-          else this.log.warn({ component: component.name }, 'started again a service that exited');
-          this.#startedOnce.add(component.name);
-        }
-        return;
-      }
-      case 'collectGarbage': {
-        const removed = await this.#store.collectGarbage(step.component);
-        if (removed.length) this.log.info({ component: step.component, removed }, 'removed old versions');
-        return;
-      }
-      case 'removeComponent': {
-        const name = step.component;
-        const version = await this.#store.currentVersion(name);
-        if (step.service) await this.#services.remove({ name, unit: step.service.unit });
-        await this.#store.deactivate(name, step.installPath);
-        await this.#forgetComponent(name);
-        this.#removing.delete(name);
-        this.log.info({ component: name, version }, 'removed: no longer in the Machine spec');
-        const machine = this.#machines.getByName(undefined, this.#options.machineName);
-        if (machine)
-          await this.#events.record(
-            machine,
-            'Normal',
-            'ComponentRemoved',
-            'Remove',
-            `${name}${version ? ` ${version}` : ''} is no longer in the Machine spec: ` +
-              `${step.service ? 'service stopped and removed, ' : ''}switched off; its unpacked versions stay for a rollback`,
-          );
-        return;
-      }
-      case 'forgetComponent':
-        await this.#forgetComponent(step.component);
-        return;
-      case 'removeFile': {
-        const path = this.paths.host(step.path);
-        if (owed) await this.#journal.update((s) => withPendingAction(s, owed.component, owed.action));
-        try {
-          await rm(path);
-          await fsyncDirectory(dirname(path));
-        } catch (error) {
-          if (!isMissing(error)) throw error;
-        }
-        await this.#forgetFile(step.path);
-        this.#removing.delete(step.path);
-        this.log.info({ path: step.path }, 'deleted: no longer in the Machine spec');
-        return;
-      }
-      case 'forgetFile': {
-        await this.#forgetFile(step.path);
-        if (!step.kept) return;
-        const message = `${step.path} is no longer in the Machine spec but was changed on the host since the agent wrote it; left in place`;
-        this.log.warn({ path: step.path }, message);
-        const machine = this.#machines.getByName(undefined, this.#options.machineName);
-        if (machine) await this.#events.record(machine, 'Warning', 'FileKept', 'Remove', message);
-        return;
-      }
-    }
-  }
-
-  /** Nothing of the component is active any more: no service owed, no record. */
-  async #forgetComponent(name: string): Promise<void> {
-    await this.#journal.update((s) => withoutPendingAction(s, name));
-    await this.#inventory.update((s) => withoutComponent(s, name));
-    this.#startedOnce.delete(name);
-  }
-
-  async #forgetFile(path: string): Promise<void> {
-    await this.#inventory.update((s) => withoutFile(s, path));
-    this.#lastWritten.delete(path);
+  #stepDeps(): StepDeps {
+    return {
+      host: this.#host,
+      health: this.#health,
+      events: this.#events,
+      metrics: this.metrics,
+      machine: () => this.#machines.getByName(undefined, this.#options.machineName),
+      isRefused: (component) => this.#refused.has(refusalKey(component)),
+      onDriftRestored: (path) => {
+        this.#run.drift = { paths: [...(this.#run.drift?.paths ?? []), path], restored: true };
+      },
+      onRemoved: (componentOrPath) => this.#removing.delete(componentOrPath),
+    };
   }
 
   async #refuse(
@@ -1024,89 +748,6 @@ export class NodeAgent {
     await this.#events.record(machine, 'Warning', error.reason, 'Install', message);
   }
 
-  #serviceDefinition(component: DesiredComponent): ServiceDefinition {
-    const service = component.service;
-    if (!service) throw new Error(`component ${component.name} has no service`);
-    if (service.type === 'Systemd' && this.#services.kind !== 'systemd')
-      throw new Error(
-        `component ${component.name} runs as systemd unit ${service.unit ?? ''}, but this agent uses the built-in supervisor (--service-manager=systemd to use systemd)`,
-      );
-    const expand = (text: string) => this.#expand(text);
-    return {
-      name: component.name,
-      unit: service.unit,
-      command: service.command?.map(expand),
-      env: {
-        KOK_ROOT: this.#expand('$(KOK_ROOT)'),
-        KOK_NODE_NAME: this.#options.machineName,
-        ...(this.#nodeIP === undefined ? {} : { KOK_NODE_IP: this.#nodeIP }),
-      },
-    };
-  }
-
-  #expandInstall(install: InstallMethod): InstallMethod {
-    return install.importCommand
-      ? { ...install, importCommand: install.importCommand.map((a) => this.#expand(a)) }
-      : install;
-  }
-
-  #expand(text: string): string {
-    return expandHostVariables(text, {
-      root: this.paths.root,
-      nodeName: this.#options.machineName,
-      nodeIP: this.#nodeIP,
-    });
-  }
-
-  /** The desired components and files; with `leftovers`, also what the agent put there that is desired no more. */
-  async #observe(desired: DesiredState, leftovers = false) {
-    const components = new Map<string, ObservedComponent>();
-    for (const c of desired.components) {
-      const running = c.service
-        ? (await this.#services.status(this.#serviceDefinitionOrName(c))).running
-        : undefined;
-      components.set(c.name, {
-        current: await this.#store.currentVersion(c.name),
-        installed: await this.#store.installedVersions(c.name),
-        running,
-      });
-    }
-    const files = new Map<string, ObservedFile>();
-    for (const f of desired.files) {
-      const path = this.paths.host(f.path);
-      files.set(f.path, { sha256: await sha256OfFile(path), mode: await modeOf(path) });
-    }
-    if (!leftovers) return { components, files };
-    const inventory = this.#inventory.state;
-    const names = new Set([...Object.keys(inventory.components), ...(await this.#store.componentNames())]);
-    for (const name of names) {
-      if (components.has(name)) continue;
-      const current = await this.#store.currentVersion(name);
-      const recorded = inventory.components[name];
-      // Kept versions of a component removed earlier are not a service to ask after on every pass.
-      if (current === undefined && !recorded) continue;
-      const service = recorded ? recorded.service : true;
-      components.set(name, {
-        current,
-        installed: await this.#store.installedVersions(name),
-        running: service ? (await this.#services.status({ name, unit: recorded?.unit })).running : undefined,
-      });
-    }
-    for (const path of Object.keys(inventory.files)) {
-      if (files.has(path)) continue;
-      // A path the agent may not write through any more (a parent now leads outside the root) is not deleted either.
-      const problem = await hostPathProblem(this.paths, path).catch((error: unknown) => errorMessage(error));
-      const full = this.paths.host(path);
-      files.set(
-        path,
-        problem
-          ? { sha256: undefined, mode: undefined }
-          : { sha256: await sha256OfFile(full), mode: await modeOf(full) },
-      );
-    }
-    return { components, files };
-  }
-
   async #versionReport(
     component: string,
     installed: string,
@@ -1115,22 +756,14 @@ export class NodeAgent {
     const key = JSON.stringify([component, installed, check]);
     const known = this.#versionReports.get(key);
     if (known) return known;
-    const report = await runVersionCheck(check, (text) => this.#expand(text));
+    const report = await runVersionCheck(check, (text) => this.#host.expand(text));
     this.#versionReports.set(key, report);
     this.log.info({ component, installed, ...report }, 'version check');
     return report;
   }
 
-  #serviceDefinitionOrName(component: DesiredComponent): ServiceDefinition {
-    try {
-      return this.#serviceDefinition(component);
-    } catch {
-      return { name: component.name, unit: component.service?.unit };
-    }
-  }
-
   async #writeStatus(machine: MachineObject, desired: DesiredState, converging: boolean): Promise<void> {
-    const observed = await this.#observe(desired);
+    const observed = await observeHost(this.#host, desired);
     const components = new Map<string, ComponentObservation>();
     for (const c of desired.components) {
       const seen = observed.components.get(c.name);
