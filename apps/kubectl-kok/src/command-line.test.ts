@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.ts';
 import { ExitCode, UsageError } from './cli-errors.ts';
 import { helpText, parseCommandLine, tokenTtlSeconds, VERBS } from './command-line.ts';
 
@@ -238,6 +239,27 @@ describe('parseCommandLine: cluster plan and clusterrollout plan', () => {
     expect(() => parseCommandLine(['cluster', 'get', 'prod', '--version', 'v1.37.0'])).toThrow(
       '--version v1.37.0 applies to cluster plan only',
     );
+  });
+
+  it.each([
+    [['cluster', 'plan', 'prod', '--version']],
+    [['kcl', 'plan', '--version', 'prod']],
+    [['cluster', 'plan', 'prod', '--version', 'latest']],
+  ])('%j without a version is a usage error, not the plugin version', async (argv) => {
+    expect(() => parseCommandLine(argv)).toThrow(UsageError);
+    expect(() => parseCommandLine(argv)).toThrow('cluster plan --version needs the version to plan for');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, {
+      stdout: (text) => out.push(text),
+      stderr: (text) => err.push(text),
+      now: () => new Date(0),
+      isTty: false,
+      signal: new AbortController().signal,
+    });
+    expect(code).toBe(ExitCode.usage);
+    expect(out).toEqual([]);
+    expect(err.join('')).toContain('--version v1.37.0');
   });
 
   it('still prints the plugin version for --version alone', () => {

@@ -229,8 +229,9 @@ const HELP_HINT = 'run: kubectl kok --help';
 /**
  * `--version V` and `--version=V` name the version cluster plan plans for;
  * `--version` alone prints the plugin's version, as kubectl plugins do. A
- * value is told apart by its shape (v1.37.0), so `--version cluster …` still
- * prints the version.
+ * value is told apart by its shape (v1.37.0), so `--version cluster list`
+ * still prints the version; `cluster plan` with a bare `--version` is a usage
+ * error (parseCommandLine), not the plugin's version.
  */
 function withPlanVersion(argv: readonly string[]): string[] {
   const out: string[] = [];
@@ -260,8 +261,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const [resourceWord, typedVerb, ...rest] = positionals;
   const verbWord =
     resourceWord === 'why' && typedVerb ? (RESOURCE_ALIASES[typedVerb] ?? typedVerb) : typedVerb;
-  if (values.version) return { kind: 'version' };
   const resource = resourceWord === undefined ? undefined : RESOURCE_ALIASES[resourceWord];
+  // withPlanVersion took every --version that had a version after it; one left on cluster plan has none.
+  if (values.version && resource === 'cluster' && typedVerb === 'plan')
+    throw new UsageError(
+      `cluster plan --version needs the version to plan for, like v1.37.0: kubectl kok cluster plan <name> --version v1.37.0 ` +
+        `(--version without a command prints the plugin's version)`,
+    );
+  if (values.version) return { kind: 'version' };
   if (values.help || resourceWord === undefined || resourceWord === 'help') {
     return resource === undefined ? { kind: 'help' } : { kind: 'help', topic: resource };
   }
