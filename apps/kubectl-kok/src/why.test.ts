@@ -1,7 +1,7 @@
 import type { Cluster, Condition, Machine, NodePool } from '@kok/api';
 import { describe, expect, it } from 'vitest';
 import { renderWhy } from './render/why.ts';
-import { whyCluster, whyMachine, whyNodePool } from './why.ts';
+import { AGENT_SILENCE_MS, ASSUMED_HEARTBEAT_SECONDS, whyCluster, whyMachine, whyNodePool } from './why.ts';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const EARLIER = '2026-12-01T09:58:00Z';
@@ -80,17 +80,31 @@ describe('whyMachine', () => {
     expect(answer.summary).toBe('not told revision r2 of NodePool "workers" yet');
   });
 
-  it('says from the heartbeat when the agent has gone quiet', () => {
+  it('says from the heartbeat when the agent has gone quiet, and on what assumption', () => {
     const quiet = machine('w-3', { agent: { lastHeartbeatTime: '2026-12-01T09:40:00Z' } });
     expect(whyMachine(quiet, pool([ROLLING]), NOW).reasons).toEqual([
       {
         reason: 'AgentNotReporting',
         message:
-          'Its node agent has not reported since 2026-12-01T09:40:00.000Z, so the rollout cannot tell what the host runs. Check the agent on the host (its service and its credentials).',
+          'Its node agent has not reported since 2026-12-01T09:40:00.000Z, so the rollout cannot tell what the host runs. Check the agent on the host (its service and its credentials). ' +
+          "(The plugin judges this itself: no report for 10 minutes, twice the agent's default --heartbeat-seconds of 300; " +
+          'neither the Machine nor its pool records the interval its agent runs with, so an agent started with a longer one may only be between reports.)',
         since: '2026-12-01T09:40:00Z',
       },
     ]);
   });
+
+  it.each([
+    ['2026-12-01T09:50:01Z', []],
+    ['2026-12-01T09:50:00Z', ['AgentNotReporting']],
+  ])(
+    'counts an agent silent after two assumed heartbeats (last report %s)',
+    (lastHeartbeatTime, expected) => {
+      const answer = whyMachine(machine('w-3', { agent: { lastHeartbeatTime } }), pool([ROLLING]), NOW);
+      expect(answer.reasons.map((reason) => reason.reason)).toEqual(expected);
+      expect(AGENT_SILENCE_MS).toBe(2 * ASSUMED_HEARTBEAT_SECONDS * 1000);
+    },
+  );
 
   it('holds nothing against a machine at the target, and says when no pool moves it', () => {
     const answer = whyMachine(machine('w-4', {}, 'r2'), pool([ROLLING]), NOW);

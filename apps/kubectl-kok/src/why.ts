@@ -35,10 +35,20 @@ export interface WhyAnswer {
 }
 
 /**
- * The agent writes its status at least every 300 s (its default --heartbeat-seconds); twice that
- * without a word means it is not reporting.
+ * The interval the plugin assumes an agent writes its status at: the agent's default
+ * --heartbeat-seconds. Neither the Machine nor its pool records the interval an agent runs with,
+ * so the plugin cannot derive it and says so whenever it judges an agent by it.
  */
-export const AGENT_SILENCE_MS = 600_000;
+export const ASSUMED_HEARTBEAT_SECONDS = 300;
+
+/** Two heartbeats missed in a row (10 minutes at the assumed interval): the agent is not reporting. */
+export const AGENT_SILENCE_MS = 2 * ASSUMED_HEARTBEAT_SECONDS * 1000;
+
+/** How the plugin judged the silence, since the threshold is an assumption and not the agent's own setting. */
+const SILENCE_BASIS =
+  `(The plugin judges this itself: no report for ${AGENT_SILENCE_MS / 60_000} minutes, twice the agent's default ` +
+  `--heartbeat-seconds of ${ASSUMED_HEARTBEAT_SECONDS}; neither the Machine nor its pool records the interval ` +
+  `its agent runs with, so an agent started with a longer one may only be between reports.)`;
 
 /** The plugin's own reading of the heartbeat: the agent has not reported for AGENT_SILENCE_MS. */
 function agentSilence(machine: Machine, pool: string, now: Date): WhyReason | undefined {
@@ -47,7 +57,7 @@ function agentSilence(machine: Machine, pool: string, now: Date): WhyReason | un
   if (Number.isNaN(at) || now.getTime() - at < AGENT_SILENCE_MS) return undefined;
   return {
     reason: 'AgentNotReporting',
-    message: describeWaitReason({ kind: 'AgentNotReporting', since: at }, pool),
+    message: `${describeWaitReason({ kind: 'AgentNotReporting', since: at }, pool)} ${SILENCE_BASIS}`,
     since: last as string,
   };
 }
