@@ -57,6 +57,15 @@ describe('planVolume', () => {
     expect(() => planVolume({ name: 'host', hostPath: { path: '/' } }, sources)).toThrow(
       /only secret, configMap/,
     );
+    expect(() =>
+      planVolume(
+        { name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+        sources,
+      ),
+    ).toThrow(/serviceAccountToken projections are not supported; set automountServiceAccountToken: false/);
+    expect(() =>
+      planVolume({ name: 'info', projected: { sources: [{ downwardAPI: { items: [] } }] } }, sources),
+    ).toThrow(/only Secret and ConfigMap projections/);
   });
 });
 

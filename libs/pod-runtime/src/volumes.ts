@@ -100,6 +100,11 @@ export function planVolume(volume: V1Volume, sources: VolumeSources): VolumePlan
             !!c.optional,
           ),
         );
+      } else if (projection.serviceAccountToken) {
+        // The one a pod gets without asking: the ServiceAccount admission plugin adds it.
+        throw new VolumeError(
+          `volume ${volume.name}: serviceAccountToken projections are not supported; set automountServiceAccountToken: false on the pod or its ServiceAccount`,
+        );
       } else {
         throw new VolumeError(`volume ${volume.name}: only Secret and ConfigMap projections are supported`);
       }
