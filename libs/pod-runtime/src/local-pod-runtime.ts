@@ -25,6 +25,7 @@ import { containerEnv } from './pod-environment.ts';
 import type { ContainerState } from './pod-status.ts';
 import { podStatus, statusChanged } from './pod-status.ts';
 import { runProbe } from './probe.ts';
+import { setupRetryDelayMs } from './setup-retry.ts';
 import type { VolumeSources } from './volumes.ts';
 import { materializeVolumes, VolumeError } from './volumes.ts';
 
@@ -62,11 +63,16 @@ interface RunningPod {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
+  /** Acquired when the pod is first seen, released when it is stopped: one address for its lifetime. */
   readonly ip: string;
   readonly dir: string;
   readonly startTime: Date;
   containers: RunningContainer[];
   pod: V1Pod;
+  /** Volumes made and processes started; until then setup is retried with a backoff. */
+  started: boolean;
+  setupFailures: number;
+  nextSetupAt: number;
 }
 
 /** Whether this machine lets us give a process its own mount table. */
@@ -174,8 +180,11 @@ export class LocalPodRuntime {
             .catch(() => undefined);
           continue;
         }
-        if (running) running.pod = pod;
-        else await this.#startPod(pod);
+        if (!running) await this.#setUp(this.#admit(pod));
+        else {
+          running.pod = pod;
+          if (!running.started && Date.now() >= running.nextSetupAt) await this.#setUp(running);
+        }
       }
       for (const [uid, pod] of this.#pods) if (!seen.has(uid)) await this.#stopPod(pod);
       await this.#writeHostsFile(pods);
@@ -185,26 +194,33 @@ export class LocalPodRuntime {
     }
   }
 
-  async #startPod(pod: V1Pod): Promise<void> {
+  /** Takes a pod on: its address and dir, its containers waiting until it is set up. */
+  #admit(pod: V1Pod): RunningPod {
     const uid = pod.metadata?.uid ?? '';
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
-    const ip = this.#addresses.acquire(uid);
     const dir = join(this.stateDir, 'pods', `${namespace}_${name}_${uid}`);
     mkdirSync(dir, { recursive: true });
-    const running: RunningPod = { uid, namespace, name, ip, dir, startTime: new Date(), containers: [], pod };
-    this.#pods.set(uid, running);
-    const waitingAll = (reason: string, message: string) => {
-      running.containers = (pod.spec?.containers ?? []).map((spec) => ({
-        spec,
-        env: {},
-        process: undefined,
-        ready: false,
-        lastProbe: 0,
-        waiting: { reason, message },
-      }));
-      this.#log(`${namespace}/${name}: ${message}`);
+    const running: RunningPod = {
+      uid,
+      namespace,
+      name,
+      ip: this.#addresses.acquire(uid),
+      dir,
+      startTime: new Date(),
+      containers: waitingContainers(pod, 'ContainerCreating'),
+      pod,
+      started: false,
+      setupFailures: 0,
+      nextSetupAt: 0,
     };
+    this.#pods.set(uid, running);
+    return running;
+  }
+
+  /** Makes the pod's volumes and starts its processes; on failure, says why and schedules the next try. */
+  async #setUp(running: RunningPod): Promise<void> {
+    const { pod, namespace, name, ip, dir } = running;
     let volumeDirs: Map<string, string>;
     try {
       volumeDirs = materializeVolumes(pod, await this.#volumeSources(pod), {
@@ -212,17 +228,20 @@ export class LocalPodRuntime {
         claimsDir: join(this.stateDir, 'claims'),
       });
     } catch (error) {
-      // Not started: forget it so the next sync tries again (the Secret may appear, the API may answer).
-      this.#pods.delete(uid);
-      this.#addresses.release(uid);
+      running.setupFailures += 1;
+      running.nextSetupAt = Date.now() + setupRetryDelayMs(running.setupFailures);
       if (!(error instanceof VolumeError)) {
+        // The API did not answer: nothing to tell the pod's owner, the status keeps what it said.
         this.#log(`${namespace}/${name}: preparing volumes: ${(error as Error).message}`);
         return;
       }
-      waitingAll('ContainerCreating', error.message);
-      await this.#report(running);
+      if (running.containers[0]?.waiting?.message !== error.message)
+        this.#log(`${namespace}/${name}: ${error.message}`);
+      running.containers = waitingContainers(pod, 'ContainerCreating', error.message);
       return;
     }
+    running.started = true;
+    running.containers = [];
     const facts = { podIP: ip, nodeName: this.nodeName };
     for (const spec of pod.spec?.containers ?? []) {
       const image = commandForImage(spec.image ?? '', this.#options.binDir, this.#options.extraImages);
@@ -391,6 +410,17 @@ export class LocalPodRuntime {
       this.#log(`${pod.namespace}/${pod.name}: reporting status: ${(error as Error).message}`);
     }
   }
+}
+
+function waitingContainers(pod: V1Pod, reason: string, message?: string): RunningContainer[] {
+  return (pod.spec?.containers ?? []).map((spec) => ({
+    spec,
+    env: {},
+    process: undefined,
+    ready: false,
+    lastProbe: 0,
+    waiting: { reason, ...(message ? { message } : {}) },
+  }));
 }
 
 /** Starts a runtime (see LocalPodRuntime); stop it with `stop()`. */

@@ -88,4 +88,16 @@ describe('statusChanged', () => {
     ).toBe(true);
     expect(statusChanged(undefined, ready)).toBe(true);
   });
+
+  it('sees why a container waits, and nothing else while the reason holds', () => {
+    const waiting = (message: string, at: Date) =>
+      podStatus(state([container({ waiting: { reason: 'ContainerCreating', message } })]), undefined, at);
+    const missing = waiting('secret ca of volume pki not found', now);
+    expect(
+      statusChanged(missing, waiting('secret ca of volume pki not found', new Date(now.getTime() + 9000))),
+    ).toBe(false);
+    expect(statusChanged(missing, waiting('volume host: only secret, configMap … are supported', now))).toBe(
+      true,
+    );
+  });
 });

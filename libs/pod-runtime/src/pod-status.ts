@@ -76,7 +76,7 @@ export function podStatus(state: PodState, previous: V1PodStatus | undefined, no
   };
 }
 
-/** Whether reporting `next` would change what the apiserver shows (timestamps of unchanged conditions aside). */
+/** Whether reporting `next` would change what the apiserver shows (timestamps of unchanged conditions aside): status is written only then. */
 export function statusChanged(current: V1PodStatus | undefined, next: V1PodStatus): boolean {
   const comparable = (status: V1PodStatus | undefined) =>
     JSON.stringify({
@@ -90,6 +90,7 @@ export function statusChanged(current: V1PodStatus | undefined, next: V1PodStatu
         c.restartCount,
         Object.keys(c.state ?? {})[0],
         c.state?.waiting?.reason,
+        c.state?.waiting?.message,
       ]),
     });
   return comparable(current) !== comparable(next);
