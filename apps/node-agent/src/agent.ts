@@ -28,6 +28,12 @@ import { observeHost } from './agent/observe-host.ts';
 import { decommissionHost } from './agent/decommission-host.ts';
 import type { StepDeps } from './agent/execute-step.ts';
 import { executeStep } from './agent/execute-step.ts';
+import {
+  planRemediation,
+  remediationDone,
+  remediationScope,
+  remediationUnderway,
+} from './agent/remediation-plan.ts';
 import { removeTempLeftovers } from './atomic-file.ts';
 import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from './artifact-limits.ts';
@@ -42,7 +48,7 @@ import {
   simulateNewBoot,
   SIMULATE_REBOOT,
 } from './host-reboot.ts';
-import { doneGenerations, rebootProgress, remediationRequests } from './remediation.ts';
+import { doneGenerations } from './remediation.ts';
 import { decommissionPhase } from './decommission.ts';
 import { desiredState, inRemediationScope, withoutUnwritableFiles } from './desired-state.ts';
 import { boundedText } from './bounded-text.ts';
@@ -453,18 +459,18 @@ export class NodeAgent {
     );
     this.#health.sync(desired.components);
 
-    const rebooted = await this.#reboot(machine, desired);
-    if (rebooted === 'underway') return;
-    const requests = remediationRequests(machine.spec, this.#journal.state, machine.status);
-    const remediation: RemediationType | undefined =
-      rebooted === 'completed'
-        ? 'Reboot'
-        : requests.reinstall !== undefined
-          ? 'Reinstall'
-          : requests.restart !== undefined
-            ? 'Restart'
-            : undefined;
-    if (requests.reinstall !== undefined) await this.#reinstall(machine, desired, requests.reinstall);
+    const bootID = await readBootID(this.#bootIDPath);
+    const { reboot, reinstallGeneration, remediation } = planRemediation({
+      spec: machine.spec,
+      status: machine.status,
+      journal: this.#journal.state,
+      bootID,
+      rebootIssued: this.#rebootIssued,
+    });
+    if (reboot.kind === 'wait') return;
+    if (reboot.kind === 'reboot') return this.#reboot(machine, desired, reboot.generation, bootID);
+    if (reboot.kind === 'completed') await this.#rebootCompleted(machine, reboot.generation, bootID);
+    if (reinstallGeneration !== undefined) await this.#reinstall(machine, desired, reinstallGeneration);
 
     const observed = await observeHost(this.#host, desired, true);
     if (!this.#status.lastWritten)
@@ -502,7 +508,7 @@ export class NodeAgent {
       for (const step of plan.steps) await executeStep(this.#stepDeps(), step, plan, desired);
       this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
       if (refused.size === 0 || !isArtifactRefusal(this.#run.error?.reason)) this.#run.error = undefined;
-      await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
+      await this.#recordRemediation(plan.restartGeneration, reinstallGeneration);
       if (remediation)
         this.#recordOperation({
           kind: 'succeeded',
@@ -573,7 +579,7 @@ export class NodeAgent {
         message: `done: ${describeStep(step)}`,
       });
     }
-    await this.#recordRemediation(plan.restartGeneration, requests.reinstall);
+    await this.#recordRemediation(plan.restartGeneration, reinstallGeneration);
     if (Object.keys(this.#journal.state.pending).length === 0)
       await this.#journal.update((s) => ({ ...s, touchedDirs: [] }));
     const refusedNow = isArtifactRefusal(this.#run.error?.reason);
@@ -606,48 +612,31 @@ export class NodeAgent {
     this.#run.operation = nextOperation(this.#run.operation, event, new Date(this.#clock.now()));
   }
 
-  /**
-   * Carries out spec.rebootGeneration. Returns `underway` while the host
-   * is going down (nothing else is done then), `completed` in the pass that
-   * finds a new boot ID after a journaled reboot, else `none`.
-   */
-  async #reboot(machine: MachineObject, desired: DesiredState): Promise<'none' | 'underway' | 'completed'> {
-    const bootID = await readBootID(this.#bootIDPath);
-    const progress = rebootProgress(this.#journal.state, bootID);
-    if (progress.kind === 'completed') {
-      await this.#journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: progress.generation }));
-      // What the status says: the agent that issued the reboot is gone with the old boot.
-      this.#run.operation = nextOperation(
-        machine.status?.lastOperation,
-        {
-          kind: 'progressed',
-          type: 'Reboot',
-          progress: 50,
-          message: `host is back (boot ID ${bootID}); starting every service`,
-        },
-        new Date(this.#clock.now()),
-      );
-      this.log.info({ generation: progress.generation, bootID }, 'host rebooted');
-      await this.#events.record(
-        machine,
-        'Normal',
-        'Rebooted',
-        'Reboot',
-        `host is back with boot ID ${bootID}`,
-      );
-      return 'completed';
-    }
-    const requested = remediationRequests(machine.spec, this.#journal.state, machine.status).reboot;
-    let generation: number;
-    if (progress.kind === 'pending') {
-      if (this.#rebootIssued === progress.generation) return 'underway';
-      // Journaled but the boot ID is the same: the agent died before the host went down. Issue it again.
-      generation = progress.generation;
-    } else if (requested === undefined) {
-      return 'none';
-    } else {
-      generation = requested;
-    }
+  /** The host came back with a new boot ID: the reboot's generation is done; this pass starts every service. */
+  async #rebootCompleted(machine: MachineObject, generation: number, bootID: string): Promise<void> {
+    await this.#journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: generation }));
+    // What the status says: the agent that issued the reboot is gone with the old boot.
+    this.#run.operation = nextOperation(
+      machine.status?.lastOperation,
+      {
+        kind: 'progressed',
+        type: 'Reboot',
+        progress: 50,
+        message: `host is back (boot ID ${bootID}); starting every service`,
+      },
+      new Date(this.#clock.now()),
+    );
+    this.log.info({ generation, bootID }, 'host rebooted');
+    await this.#events.record(machine, 'Normal', 'Rebooted', 'Reboot', `host is back with boot ID ${bootID}`);
+  }
+
+  /** Carries out spec.rebootGeneration: journaled with the boot ID first, so the next boot knows it is done. */
+  async #reboot(
+    machine: MachineObject,
+    desired: DesiredState,
+    generation: number,
+    bootID: string,
+  ): Promise<void> {
     await this.#journal.update((s) => ({ ...s, reboot: { generation, bootIDBefore: bootID } }));
     this.#recordOperation({
       kind: 'started',
@@ -677,7 +666,6 @@ export class NodeAgent {
     }
     this.#rebootIssued = generation;
     this.kick();
-    return 'underway';
   }
 
   /** A reboot as the host's services see it: all stop, the boot ID changes, the next pass starts them. */
@@ -816,29 +804,4 @@ export class NodeAgent {
 function refusalKey(component: DesiredComponent): string {
   const { url, sha256, maxSizeBytes, allowInsecureHttp } = component.artifact;
   return JSON.stringify([component.name, component.version, url, sha256, maxSizeBytes, allowInsecureHttp]);
-}
-
-type RemediationType = 'Restart' | 'Reinstall' | 'Reboot';
-
-/** The one component a Restart or Reinstall is limited to, if any. */
-function remediationScope(type: RemediationType, desired: DesiredState): string | undefined {
-  if (type === 'Restart') return desired.restartComponent;
-  if (type === 'Reinstall') return desired.reinstallComponent;
-  return undefined;
-}
-
-function remediationUnderway(type: RemediationType, component: string | undefined): string {
-  if (type === 'Reboot') return 'host rebooted; starting every service';
-  if (type === 'Reinstall')
-    return component
-      ? `reinstalled ${component}; restarting it`
-      : 'reinstalled every component; restarting them';
-  return component ? `restarting ${component}` : 'restarting every service';
-}
-
-function remediationDone(type: RemediationType, component: string | undefined): string {
-  if (type === 'Reboot') return 'host rebooted and every service started';
-  if (type === 'Reinstall')
-    return component ? `${component} reinstalled and restarted` : 'every component reinstalled and restarted';
-  return component ? `${component} restarted` : 'every service restarted';
 }

@@ -1,0 +1,134 @@
+import type { MachineSpec } from '@kok/api';
+import { describe, expect, it } from 'vitest';
+import type { DesiredState } from '../desired-state.ts';
+import type { JournalState } from '../journal.ts';
+import { EMPTY_JOURNAL } from '../journal.ts';
+import type { RemediationInput, RemediationPlan } from './remediation-plan.ts';
+import {
+  planRemediation,
+  remediationDone,
+  remediationScope,
+  remediationUnderway,
+} from './remediation-plan.ts';
+
+const spec = (generations: Partial<MachineSpec>): MachineSpec => ({ ...generations }) as MachineSpec;
+const journal = (over: Partial<JournalState>): JournalState => ({ ...EMPTY_JOURNAL, ...over });
+const input = (over: Partial<RemediationInput>): RemediationInput => ({
+  spec: spec({}),
+  status: undefined,
+  journal: EMPTY_JOURNAL,
+  bootID: 'boot-1',
+  rebootIssued: undefined,
+  ...over,
+});
+const nothing: RemediationPlan = {
+  reboot: { kind: 'none' },
+  reinstallGeneration: undefined,
+  remediation: undefined,
+};
+
+describe('planRemediation', () => {
+  const cases: { name: string; input: RemediationInput; expected: RemediationPlan }[] = [
+    { name: 'nothing asked, nothing done', input: input({}), expected: nothing },
+    {
+      name: 'generations already carried out are not repeated',
+      input: input({
+        spec: spec({ rebootGeneration: 2, reinstallGeneration: 1, restartGeneration: 4 }),
+        journal: journal({ rebootGeneration: 2, reinstallGeneration: 1, restartGeneration: 4 }),
+      }),
+      expected: nothing,
+    },
+    {
+      name: 'a fresh journal counts from what the status observed',
+      input: input({
+        spec: spec({ rebootGeneration: 2 }),
+        status: { observedRebootGeneration: 2 } as RemediationInput['status'],
+      }),
+      expected: nothing,
+    },
+    {
+      name: 'a restart',
+      input: input({ spec: spec({ restartGeneration: 1 }) }),
+      expected: { reboot: { kind: 'none' }, reinstallGeneration: undefined, remediation: 'Restart' },
+    },
+    {
+      name: 'a reinstall comes before a restart asked at once',
+      input: input({ spec: spec({ restartGeneration: 1, reinstallGeneration: 3 }) }),
+      expected: { reboot: { kind: 'none' }, reinstallGeneration: 3, remediation: 'Reinstall' },
+    },
+    {
+      name: 'a reboot comes first, alone',
+      input: input({ spec: spec({ rebootGeneration: 1, reinstallGeneration: 3 }) }),
+      expected: {
+        reboot: { kind: 'reboot', generation: 1 },
+        reinstallGeneration: undefined,
+        remediation: undefined,
+      },
+    },
+    {
+      name: 'a reboot this agent issued: wait for the host to go down',
+      input: input({
+        spec: spec({ rebootGeneration: 1 }),
+        journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-1' } }),
+        rebootIssued: 1,
+      }),
+      expected: { reboot: { kind: 'wait' }, reinstallGeneration: undefined, remediation: undefined },
+    },
+    {
+      name: 'a journaled reboot the host never went down for (the agent died) is issued again',
+      input: input({
+        spec: spec({ rebootGeneration: 1 }),
+        journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-1' } }),
+      }),
+      expected: {
+        reboot: { kind: 'reboot', generation: 1 },
+        reinstallGeneration: undefined,
+        remediation: undefined,
+      },
+    },
+    {
+      name: 'a new boot ID completes the reboot; a reinstall asked meanwhile follows in the same pass',
+      input: input({
+        spec: spec({ rebootGeneration: 1, reinstallGeneration: 2 }),
+        journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-0' } }),
+      }),
+      expected: {
+        reboot: { kind: 'completed', generation: 1 },
+        reinstallGeneration: 2,
+        remediation: 'Reboot',
+      },
+    },
+    {
+      name: 'a newer reboot asked while the last one completes waits for the next pass',
+      input: input({
+        spec: spec({ rebootGeneration: 2 }),
+        journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-0' } }),
+      }),
+      expected: {
+        reboot: { kind: 'completed', generation: 1 },
+        reinstallGeneration: undefined,
+        remediation: 'Reboot',
+      },
+    },
+  ];
+  it.each(cases)('$name', ({ input, expected }) => {
+    expect(planRemediation(input)).toEqual(expected);
+  });
+});
+
+describe('remediation messages', () => {
+  const desired = { restartComponent: 'kubelet', reinstallComponent: undefined } as DesiredState;
+  it.each([
+    ['Restart', 'restarting kubelet', 'kubelet restarted'],
+    [
+      'Reinstall',
+      'reinstalled every component; restarting them',
+      'every component reinstalled and restarted',
+    ],
+    ['Reboot', 'host rebooted; starting every service', 'host rebooted and every service started'],
+  ] as const)('%s: "%s", then "%s"', (type, underway, done) => {
+    const scope = remediationScope(type, desired);
+    expect(remediationUnderway(type, scope)).toBe(underway);
+    expect(remediationDone(type, scope)).toBe(done);
+  });
+});
