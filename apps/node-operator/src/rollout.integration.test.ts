@@ -124,6 +124,20 @@ describe('NodePool rollout', () => {
         ),
       });
     expect((await getPool(fleet)).status?.updatedMachines).toBe(1);
+    // The pool's Paused condition agrees with its machines: it awaits a resume past the canary, not a person's pause.
+    const pausedCondition = await eventually('the Paused condition to await a resume', async () => {
+      const condition = findCondition((await getPool(fleet)).status?.conditions, NodePoolConditions.Paused);
+      return condition?.status === 'True' ? condition : undefined;
+    });
+    expect(pausedCondition).toMatchObject({
+      reason: 'AwaitingResume',
+      message: expect.stringContaining(
+        `paused after "canary" (waves[0]) (pauseAfter: true): at "canary" (waves[0]), 1/10 machines updated`,
+      ),
+    });
+    expect(pausedCondition.message).toContain(
+      `then run kubectl kok nodepool resume ${fleet.pool} to start "quarter" (waves[1])`,
+    );
 
     await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, { spec: { paused: false } });
     await poolSettledAt(fleet, target);

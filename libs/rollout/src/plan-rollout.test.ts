@@ -381,6 +381,23 @@ describe('planRollout: paused and invalid pools', () => {
     });
   });
 
+  it('says a pause the caller set after a pauseAfter: true wave awaits a resume past that wave, naming how', () => {
+    const spec: RolloutSpec = { paused: true, waves: [{ name: 'canary', count: 1, pauseAfter: true }] };
+    const fleet = [doneAtTarget('worker-1'), machine('worker-2'), machine('worker-3')];
+    const result = plan(fleet, spec, { pausedAfterWave: 0 });
+    expect(result.assign).toEqual([]);
+    expect(result.cordon).toEqual([]);
+    expect(result.pause).toEqual({
+      reason: 'AwaitingResume',
+      message:
+        'NodePool "workers" paused after "canary" (waves[0]) (pauseAfter: true): at "canary" (waves[0]), 1/3 machines updated, 0 unavailable (maxUnavailable 1); ' +
+        'check that wave, then run kubectl kok nodepool resume workers to start waves[1] (remaining machines)',
+    });
+    expect(result.message).toBe(result.pause?.message);
+    // Without the caller's record it is a person's pause.
+    expect(plan(fleet, spec).pause?.reason).toBe('Paused');
+  });
+
   it('refuses a spec it cannot act on, naming every problem', () => {
     const result = plan(workers(2), {
       maxUnavailable: '120%',

@@ -146,13 +146,23 @@ function planPaused({
   drainTimedOut,
 }: PlanContext): RolloutPlan {
   releaseRolloutCordons(plan, ordered, () => false, drainTimedOut);
-  // The caller paused the pool itself after a pauseAfter: true wave: the machines wait for a resume past it.
+  // The caller paused the pool itself after a pauseAfter: true wave: the pool and its machines wait for a
+  // resume past that wave, and say so rather than speak of a person's pause.
   const afterWave = input.pausedAfterWave;
-  const stop: WaitReason =
+  const awaiting =
     afterWave !== undefined && waves[afterWave] !== undefined
       ? holdWait({ reason: 'AwaitingResume' }, waves, afterWave)
-      : { kind: 'Paused' };
-  plan.waiting = waitsUnderStop(ordered, plan.targetRevision, stop);
+      : undefined;
+  if (awaiting?.kind === 'AwaitingResume') {
+    plan.waiting = waitsUnderStop(ordered, plan.targetRevision, awaiting);
+    return paused(plan, {
+      reason: 'AwaitingResume',
+      message:
+        `${pool} paused after ${awaiting.wave} (pauseAfter: true): ${progress}; check that wave, ` +
+        `then run kubectl kok nodepool resume ${input.pool} to start ${awaiting.nextWave}`,
+    });
+  }
+  plan.waiting = waitsUnderStop(ordered, plan.targetRevision, { kind: 'Paused' });
   return paused(plan, {
     reason: 'Paused',
     message: `${pool} paused (spec.paused): ${progress}; set spec.paused to false to continue`,

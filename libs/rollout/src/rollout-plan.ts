@@ -23,8 +23,9 @@ export interface RolloutInput {
   resumedAfterWave?: number;
   /**
    * The caller set `spec.paused` itself after this wave's `pauseAfter: true` (the AwaitingResume plan
-   * above) and it is still set: machines held by the pause wait for a resume past that wave, not for
-   * a person's pause. Only what `plan.waiting` says changes. Default: none.
+   * above) and it is still set: the pool and the machines held by the pause wait for a resume past
+   * that wave, not for a person's pause. Only what the plan says changes (`plan.waiting`, and the
+   * pause's reason AwaitingResume and message); what it starts does not. Default: none.
    */
   pausedAfterWave?: number;
   /**
