@@ -40,4 +40,18 @@ describe('FrameworkMetrics', () => {
     expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
     expect(text.match(/^# TYPE process_resident_memory_bytes /gm)).toHaveLength(1);
   });
+
+  it('tells sub-millisecond reconciles apart: 0.2 ms and 0.6 ms fall in different buckets, both under 1 ms', async () => {
+    const metrics = new FrameworkMetrics();
+    metrics.reconcileDuration.observe({ controller: 'machine' }, 0.0002);
+    metrics.reconcileDuration.observe({ controller: 'machine' }, 0.0006);
+    const text = await metrics.registry.metrics();
+    const bucket = (le: string) =>
+      sample(text, `kok_reconcile_duration_seconds_bucket{le="${le}",controller="machine"}`);
+    expect(bucket('0.0001')).toBe(0);
+    expect(bucket('0.00025')).toBe(1);
+    expect(bucket('0.0005')).toBe(1);
+    expect(bucket('0.00075')).toBe(2);
+    expect(bucket('0.001')).toBe(2);
+  });
 });
