@@ -11,7 +11,7 @@ import { builtinTypes, KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import { serveHttp } from './http-server.ts';
 import { sha256Of, TEMP_PREFIX } from './atomic-file.ts';
 import { componentType, machineType } from './resources.ts';

@@ -18,7 +18,7 @@ import { Informer, KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import {
   createComponent,
   eventually,

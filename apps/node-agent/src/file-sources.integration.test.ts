@@ -13,7 +13,7 @@ import { sharedKubeConfig } from '@kok/testing/vitest';
 import { uniqueName } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import { sha256Of } from './atomic-file.ts';
 import { DIGEST_KEY_FILE, keyedDigest } from './published-digest.ts';
 import { machineType } from './resources.ts';

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { MetricsAccessReview } from '@kok/reconcile';
-import type { NodeAgent } from './agent.ts';
+import type { NodeAgent } from './agent/node-agent.ts';
 
 /**
  * Serves /healthz to anyone and /metrics to whom `metricsAccess` allows

@@ -15,7 +15,7 @@ import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import {
   applyDeployFile,
   eventually,

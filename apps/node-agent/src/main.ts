@@ -5,7 +5,7 @@ import { pino } from 'pino';
 // Bundled into the shipped module, so the agent's version travels with it.
 import agentPackage from '../package.json' with { type: 'json' };
 import { AgentCredential } from './agent-credential.ts';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import { parseFlags, USAGE } from './flags.ts';
 import { serveHttp } from './http-server.ts';
 import { reexecWithSmallFootprint } from './process-footprint.ts';

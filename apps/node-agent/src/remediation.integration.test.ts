@@ -11,7 +11,7 @@ import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import { componentType, machineType } from './resources.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
 import type { AgentIdentity } from './fixtures/agent-identity.ts';

@@ -21,7 +21,7 @@ import { KubeClient } from '@kok/reconcile';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeAgent } from './agent.ts';
+import { NodeAgent } from './agent/node-agent.ts';
 import { eventually, getMachine, installNodeCrds, putMachineSpec } from './fixtures/cluster.ts';
 import type { AgentIdentity } from './fixtures/agent-identity.ts';
 import { agentIdentity } from './fixtures/agent-identity.ts';

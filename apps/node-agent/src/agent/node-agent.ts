@@ -8,38 +8,38 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
-import { runVersionCheck } from './version-check.ts';
-import type { VersionCheckSpec, VersionReport } from './version-check.ts';
+import { runVersionCheck } from '../version-check.ts';
+import type { VersionCheckSpec, VersionReport } from '../version-check.ts';
 import type { Clock, KubeConnection, TimerHandle } from '@kok/reconcile';
 import type { LastOperation } from '@kok/api';
 import { EventRecorder, Informer, KubeClient, realClock } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { AgentMetrics } from './agent-metrics.ts';
-import { describeStep, failureReason } from './agent/describe-step.ts';
-import type { OperationEvent } from './agent/last-operation.ts';
-import { nextOperation, percentDone } from './agent/last-operation.ts';
-import { repeatEvery } from './agent/repeat-every.ts';
-import { HealthChecks } from './agent/health-checks.ts';
-import { errorMessage } from './agent/error-message.ts';
-import { StatusReporter } from './agent/status-reporter.ts';
-import { AgentHost } from './agent/host.ts';
-import { observeHost } from './agent/observe-host.ts';
-import { decommissionHost } from './agent/decommission-host.ts';
-import type { StepDeps } from './agent/execute-step.ts';
-import { executeStep } from './agent/execute-step.ts';
+import { AgentMetrics } from '../agent-metrics.ts';
+import { describeStep, failureReason } from './describe-step.ts';
+import type { OperationEvent } from './last-operation.ts';
+import { nextOperation, percentDone } from './last-operation.ts';
+import { repeatEvery } from './repeat-every.ts';
+import { HealthChecks } from './health-checks.ts';
+import { errorMessage } from './error-message.ts';
+import { StatusReporter } from './status-reporter.ts';
+import { AgentHost } from './host.ts';
+import { observeHost } from './observe-host.ts';
+import { decommissionHost } from './decommission-host.ts';
+import type { StepDeps } from './execute-step.ts';
+import { executeStep } from './execute-step.ts';
 import {
   planRemediation,
   remediationDone,
   remediationScope,
   remediationUnderway,
-} from './agent/remediation-plan.ts';
-import { removeTempLeftovers } from './atomic-file.ts';
-import { ArtifactStore, ChecksumMismatchError } from './artifact-store.ts';
-import { ArtifactRefusedError, isArtifactRefusal } from './artifact-limits.ts';
-import { isDisruptive, planConvergence } from './convergence-plan.ts';
-import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
-import { FileSources } from './file-sources.ts';
+} from './remediation-plan.ts';
+import { removeTempLeftovers } from '../atomic-file.ts';
+import { ArtifactStore, ChecksumMismatchError } from '../artifact-store.ts';
+import { ArtifactRefusedError, isArtifactRefusal } from '../artifact-limits.ts';
+import { isDisruptive, planConvergence } from '../convergence-plan.ts';
+import type { DesiredComponent, DesiredFile, DesiredState } from '../desired-state.ts';
+import { FileSources } from '../file-sources.ts';
 import {
   bootIDPath,
   DEFAULT_REBOOT_COMMAND,
@@ -47,25 +47,25 @@ import {
   runRebootCommand,
   simulateNewBoot,
   SIMULATE_REBOOT,
-} from './host-reboot.ts';
-import { doneGenerations } from './remediation.ts';
-import { decommissionPhase } from './decommission.ts';
-import { desiredState, inRemediationScope, withoutUnwritableFiles } from './desired-state.ts';
-import { boundedText } from './bounded-text.ts';
-import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from './published-digest.ts';
-import type { HostPaths } from './host-paths.ts';
-import { hostPathProblem, hostPaths } from './host-paths.ts';
-import { HostInventory, withComponents, withCurrentOnChange } from './host-inventory.ts';
-import { Journal, withPendingAction } from './journal.ts';
-import type { AgentStatus, ComponentObservation } from './machine-status.ts';
-import { agentStatus } from './machine-status.ts';
-import { ProcessSupervisor } from './process-supervisor.ts';
-import type { ComponentObject, MachineObject, NodePoolObject } from './resources.ts';
-import { componentType, machineType, nodePoolType } from './resources.ts';
-import type { ServiceManager } from './service-manager.ts';
-import { SystemdServiceManager } from './systemd.ts';
-import type { CommandRunner } from './systemd.ts';
-import { machineChangedForAgent, specChanged } from './watch-changes.ts';
+} from '../host-reboot.ts';
+import { doneGenerations } from '../remediation.ts';
+import { decommissionPhase } from '../decommission.ts';
+import { desiredState, inRemediationScope, withoutUnwritableFiles } from '../desired-state.ts';
+import { boundedText } from '../bounded-text.ts';
+import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from '../published-digest.ts';
+import type { HostPaths } from '../host-paths.ts';
+import { hostPathProblem, hostPaths } from '../host-paths.ts';
+import { HostInventory, withComponents, withCurrentOnChange } from '../host-inventory.ts';
+import { Journal, withPendingAction } from '../journal.ts';
+import type { AgentStatus, ComponentObservation } from '../machine-status.ts';
+import { agentStatus } from '../machine-status.ts';
+import { ProcessSupervisor } from '../process-supervisor.ts';
+import type { ComponentObject, MachineObject, NodePoolObject } from '../resources.ts';
+import { componentType, machineType, nodePoolType } from '../resources.ts';
+import type { ServiceManager } from '../service-manager.ts';
+import { SystemdServiceManager } from '../systemd.ts';
+import type { CommandRunner } from '../systemd.ts';
+import { machineChangedForAgent, specChanged } from '../watch-changes.ts';
 
 export interface NodeAgentOptions {
   /** The Machine (and Node) name this agent converges. */
