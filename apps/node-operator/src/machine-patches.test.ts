@@ -1,7 +1,12 @@
-import type { Condition, Machine } from '@kok/api';
+import type { Condition, Machine, NodePool } from '@kok/api';
 import type { FailedMachine } from '@kok/rollout';
 import { describe, expect, it } from 'vitest';
-import { rolloutFailedStatus, rolloutStatusFor, waitingForOf } from './machine-patches.ts';
+import {
+  leftPoolRolloutStatus,
+  rolloutFailedStatus,
+  rolloutStatusFor,
+  waitingForOf,
+} from './machine-patches.ts';
 import type { WaitingFor } from './machine-patches.ts';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
@@ -152,5 +157,36 @@ describe('rolloutStatusFor', () => {
     expect(rolloutStatusFor(withWaiting(machine(), waiting), undefined, undefined, NOW)).toEqual({
       conditions: [],
     });
+  });
+});
+
+describe('leftPoolRolloutStatus', () => {
+  const waitingFor: WaitingFor = { reason: 'BudgetFull', message: 'waiting for room', since: EARLIER };
+  const inPool = (given: Machine, pool: string | undefined): Machine =>
+    ({ ...given, spec: { ...given.spec, ...(pool ? { pool } : {}) } }) as Machine;
+  const waiting = (given: Machine): Machine =>
+    ({ ...given, status: { ...given.status, waitingFor } }) as Machine;
+  const pool = (name: string, deleting = false): NodePool =>
+    ({
+      metadata: { name, ...(deleting ? { deletionTimestamp: EARLIER } : {}) },
+      spec: { template: {} },
+    }) as NodePool;
+  const cleared = { conditions: [] };
+
+  it.each([
+    ['waits, left for no pool', waiting(inPool(machine(), undefined)), [pool('workers')], cleared],
+    ['waits, names a pool that is gone', waiting(inPool(machine(), 'workers')), [], cleared],
+    [
+      'waits, its pool is being deleted',
+      waiting(inPool(machine(), 'workers')),
+      [pool('workers', true)],
+      cleared,
+    ],
+    ['failed by a rollout, in no pool', inPool(machine(rolloutFailed()), undefined), [], cleared],
+    ['waits, a pool drives it', waiting(inPool(machine(), 'workers')), [pool('workers')], undefined],
+    ['failed, a pool drives it', inPool(machine(rolloutFailed()), 'workers'), [pool('workers')], undefined],
+    ['shows nothing of a rollout, in no pool', inPool(machine(), undefined), [], undefined],
+  ])('%s', (_, given, pools, expected) => {
+    expect(leftPoolRolloutStatus(given, pools, NOW)).toEqual(expected);
   });
 });

@@ -1,7 +1,8 @@
 import { findCondition, MachineConditions, metaTime, setCondition } from '@kok/api';
-import type { Condition, Machine, MachineStatus, NodePoolTemplate } from '@kok/api';
+import type { Condition, Machine, MachineStatus, NodePool, NodePoolTemplate } from '@kok/api';
 import { describeWaitReason } from '@kok/rollout';
 import type { FailedMachine, WaitReason } from '@kok/rollout';
+import { owningPool } from './pool-ownership.ts';
 import { OperatorAnnotations } from './resources.ts';
 
 /**
@@ -176,4 +177,18 @@ export function rolloutStatusFor(
   const existing = findCondition(machine.status?.conditions, MachineConditions.RolloutFailed);
   const conditions = failed?.conditions ?? (existing ? [existing] : []);
   return { conditions, ...(waitingFor ? { waitingFor } : {}) };
+}
+
+/**
+ * What the rollout's field manager applies to a Machine no pool drives any more (it left its pool, or
+ * its pool was deleted): no `waitingFor` and no RolloutFailed, since no rollout holds it now.
+ * Undefined when the Machine shows neither, or when a pool drives it (that pool's pass writes both).
+ */
+export function leftPoolRolloutStatus(
+  machine: Machine,
+  pools: readonly NodePool[],
+  now: Date,
+): { conditions: Condition[] } | undefined {
+  const status = rolloutStatusFor(machine, undefined, undefined, now);
+  return status && !owningPool(machine, pools) ? { conditions: status.conditions } : undefined;
 }

@@ -70,6 +70,7 @@ async function depsFor(fleet: { selector: string }, writer: KubeClient): Promise
   const events = new EventRecorder({ client: writer, controller: 'kok.dev/node-operator', logger: silent });
   return {
     client: writer,
+    rolloutStatusClient: writer,
     machines,
     nodes,
     pools,

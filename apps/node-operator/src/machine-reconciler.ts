@@ -8,6 +8,7 @@ import { agentNodeCondition, agentNodeConditionPatch } from './agent-node-condit
 import { planDecommission } from './decommission-plan.ts';
 import type { Drainer } from './drainer.ts';
 import { machineNodeStatus, machineNodeStatusChanged } from './node-conditions.ts';
+import { leftPoolRolloutStatus } from './machine-patches.ts';
 import { syncNode } from './node-writer.ts';
 import { owningPool } from './pool-ownership.ts';
 import { machineType } from './resources.ts';
@@ -20,6 +21,11 @@ const DECOMMISSION_POLL_MS = 2_000;
 export interface MachineDeps {
   /** Its field manager owns nodeRef and the Node* conditions of Machine.status. */
   client: KubeClient;
+  /**
+   * The NodePool controller's status writer (its field manager owns waitingFor and RolloutFailed):
+   * takes both back from a Machine no pool drives any more, which no pool's pass writes.
+   */
+  rolloutStatusClient: KubeClient;
   machines: Informer<MachineObject>;
   nodes: Informer<V1Node>;
   /** The pool's drain settings apply when a Machine leaves. */
@@ -36,7 +42,8 @@ export interface MachineDeps {
  * keys kok owns, recorded on the Node) and the agent's component health as
  * condition KokComponentFailed, and the Machine gets status.nodeRef,
  * NodeHealthy and the problem-detector conditions of its Node. The Machine's
- * agent gets its grant (agent-grant.ts). A deleted Machine is a host leaving:
+ * agent gets its grant (agent-grant.ts). A Machine no pool drives loses the
+ * rollout's waitingFor and RolloutFailed. A deleted Machine is a host leaving:
  * see decommission-plan.ts; its agent's grant goes last, just before the
  * Machine is released.
  */
@@ -53,6 +60,7 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     const status = machineNodeStatus(machine, node, now);
     const conditionPatch = node ? agentNodeConditionPatch(node, agentNodeCondition(machine), now) : undefined;
     const grant = deps.grants.getByName(undefined, nodeAgentGrantName(request.name));
+    const leftPool = leftPoolRolloutStatus(machine, deps.pools.list(), now);
     // The writes are independent (each is computed from the cache), so they go out together.
     await Promise.all([
       isAgentGrantCurrent(grant, machine) ? undefined : writeAgentGrant(deps.client, machine),
@@ -72,6 +80,14 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
             kind: machineType.kind,
             metadata: { name: request.name },
             status,
+          } as MachineObject)
+        : undefined,
+      leftPool
+        ? deps.rolloutStatusClient.applyStatus(machineType, {
+            apiVersion: machineType.apiVersion,
+            kind: machineType.kind,
+            metadata: { name: request.name },
+            status: leftPool,
           } as MachineObject)
         : undefined,
     ]);

@@ -1,4 +1,10 @@
-import { ComponentResource, NODE_AGENT_GRANT_LABEL, RemediationPolicyResource } from '@kok/api';
+import {
+  ComponentResource,
+  findCondition,
+  MachineConditions,
+  NODE_AGENT_GRANT_LABEL,
+  RemediationPolicyResource,
+} from '@kok/api';
 import type { Component, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import {
   builtinTypes,
@@ -28,7 +34,7 @@ import { nodeChanged } from './node-changes.ts';
 import { nodePoolReconciler } from './nodepool-reconciler.ts';
 import { atMostEvery } from './pass-interval.ts';
 import { PoolLocks } from './pool-locks.ts';
-import { machineIndexers, poolClaimChanged, poolsSharingMachinesWith } from './pool-members.ts';
+import { machineIndexers, poolClaimChanged, poolMembers, poolsSharingMachinesWith } from './pool-members.ts';
 import { PoolMetrics } from './pool-metrics.ts';
 import { RemediationMetrics } from './remediation-metrics.ts';
 import { remediationReconciler } from './remediation-reconciler.ts';
@@ -152,6 +158,13 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       `the apiserver does not serve ${ComponentResource.plural}.${ComponentResource.group}: pool templates are not checked against the catalog; install the CRD and restart`,
     );
 
+  // The rollout's status writes to Machines (waitingFor, RolloutFailed) under a field manager of their own.
+  const rolloutStatusClient = new KubeClient(options.kubeConfig, {
+    fieldManager: ROLLOUT_FIELD_MANAGER,
+    userAgent: 'kok-node-operator',
+    qps,
+    burst,
+  });
   const poolsOf = (machine: MachineObject | undefined): Request[] =>
     machine
       ? pools
@@ -165,6 +178,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       name: 'machine',
       reconcile: machineReconciler({
         client: manager.client,
+        rolloutStatusClient,
         machines,
         nodes,
         pools,
@@ -181,7 +195,21 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     .watchMapped(grants, (binding) => {
       const machine = machineOfGrant(binding);
       return machine ? [{ name: machine }] : [];
-    });
+    })
+    // A pool that lets machines go (its selector changed, or it is deleted): those the rollout held may
+    // belong to no pool now, and lose its waitingFor and RolloutFailed (old and new pool are both mapped).
+    .watchMapped(
+      pools,
+      (pool) =>
+        poolMembers(machines, pool)
+          .filter(
+            (machine) =>
+              machine.status?.waitingFor !== undefined ||
+              findCondition(machine.status?.conditions, MachineConditions.RolloutFailed) !== undefined,
+          )
+          .map((machine) => ({ name: machine.metadata?.name ?? '' })),
+      poolClaimChanged,
+    );
 
   const poolController = manager
     .controller({
@@ -190,12 +218,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
         options.poolPassIntervalMs ?? 1_000,
         nodePoolReconciler({
           client: manager.client,
-          conditionClient: new KubeClient(options.kubeConfig, {
-            fieldManager: ROLLOUT_FIELD_MANAGER,
-            userAgent: 'kok-node-operator',
-            qps,
-            burst,
-          }),
+          conditionClient: rolloutStatusClient,
           pools,
           machines,
           nodes,

@@ -3,8 +3,9 @@
  * drain a PodDisruptionBudget blocks names that budget in the Machine's
  * status.waitingFor, the next machine says it waits for room in the budget,
  * and `kubectl kok why machine` (the plugin run as a person runs it) prints
- * both; once the budget allows the eviction the rollout finishes and nothing
- * waits any more.
+ * both; a machine that leaves the pool waits for nothing; once the budget
+ * allows the eviction the rollout finishes and nothing waits any more. The
+ * machines of a deleted pool wait for nothing either.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -138,6 +139,13 @@ it('names the PodDisruptionBudget that blocks a drain and the full budget a mach
   expect(reasons.find((r) => r.reason === 'DrainBlocked')?.message).toContain(`1 machine (${first})`);
   expect(reasons.find((r) => r.reason === 'BudgetFull')?.message).toContain(`1 machine (${second})`);
 
+  // A machine that leaves the pool is held by no rollout any more: its waitingFor goes.
+  await client.patch(machineType, { name: second }, PatchType.merge, { spec: { pool: null } });
+  await eventually(
+    `${second} to wait for nothing once it left the pool`,
+    async () => (await client.get(machineType, { name: second })).status?.waitingFor === undefined,
+  );
+
   await client.delete(podDisruptionBudgetType, { namespace, name: 'keep-it' });
   const target = templateRevision(kubeletTemplate('v1.36.1'));
   await eventually(
@@ -149,8 +157,43 @@ it('names the PodDisruptionBudget that blocks a drain and the full budget a mach
     const machines = await Promise.all(fleet.machines.map((name) => client.get(machineType, { name })));
     return machines.every((m) => m.status?.waitingFor === undefined);
   });
-  const whyDone = await kubectlKok('why', 'machine', second);
+  const whyDone = await kubectlKok('why', 'machine', first);
   expect(whyDone.stdout).toBe(
-    `Machine "${second}": runs revision ${target}, the target of NodePool "${fleet.pool}"\n  Nothing holds it.\n`,
+    `Machine "${first}": runs revision ${target}, the target of NodePool "${fleet.pool}"\n  Nothing holds it.\n`,
   );
+});
+
+it('takes waitingFor back from the machines of a deleted pool', async () => {
+  await installCrds(client);
+  const fleet = await createFleet(client, 2, kubeletTemplate('v1.36.0'));
+  cleanups.push(() => deleteFleet(client, fleet));
+  const agent = new AgentSimulator({
+    client: testClient('kok-test-agent-simulator'),
+    selector: fleet.selector,
+  }).start();
+  cleanups.push(() => agent.stop());
+  await createPool(client, fleet, { template: kubeletTemplate('v1.36.0'), paused: true });
+  const manager = await createOperator({
+    kubeConfig: sharedKubeConfig(),
+    http: false,
+    labelSelector: fleet.selector,
+    logger: pino({ level: 'silent' }),
+  });
+  await manager.start();
+  cleanups.push(() => manager.stop());
+
+  await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, {
+    spec: { template: kubeletTemplate('v1.36.1') },
+  });
+  await eventually('both machines to wait for the paused pool', async () => {
+    const machines = await Promise.all(fleet.machines.map((name) => client.get(machineType, { name })));
+    return machines.every((m) => m.status?.waitingFor?.reason === 'Paused');
+  });
+
+  // The Machines still name the pool in spec.pool, but no pool drives them: nothing holds them now.
+  await client.delete(nodePoolType, { name: fleet.pool });
+  await eventually('no machine to wait for the deleted pool', async () => {
+    const machines = await Promise.all(fleet.machines.map((name) => client.get(machineType, { name })));
+    return machines.every((m) => m.status?.waitingFor === undefined);
+  });
 });
