@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { templateRevision } from '@kok/api';
+import { RolloutAnnotations, templateRevision } from '@kok/api';
 import type { Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { planNodePool } from './nodepool-plan.ts';
-import { RolloutAnnotations } from './pool-machine-states.ts';
 import { poolFromFile, poolWithVersions } from './proposed-pool.ts';
 import { renderNodePoolPlan } from './render/nodepool-plan.ts';
 import { durationEstimate } from './upgrade-durations.ts';

@@ -6,28 +6,28 @@
  * with their members, the budget at each step, bakes and pauses, and how long
  * it should take by the pool's own past upgrades. Pure: objects in, data out.
  */
-import { heaviestAction, machineChanges, templateRevision } from '@kok/api';
+import {
+  heaviestAction,
+  machineChanges,
+  machineRolloutState,
+  machineRolloutStateWithoutNode,
+  plannerMemory,
+  poolRolloutMemory,
+  poolRolloutSpec,
+  templateRevision,
+} from '@kok/api';
 import type { DisruptionAction, Machine, MachineChange, NodePool } from '@kok/api';
 import { simulateRollout } from '@kok/rollout';
 import type {
   MachineState,
   RolloutPause,
-  RolloutSpec,
   SimulatedStep,
   SimulatedWave,
   SimulationOutcome,
-  WaveSpec,
 } from '@kok/rollout';
 import type { V1Node } from '@kubernetes/client-node';
-import { machineStateOf } from './pool-machine-states.ts';
 import { isPoolMember } from './pool-waves.ts';
 import { durationEstimate } from './upgrade-durations.ts';
-
-/** The node-operator's defaults for what the planner gets unset (its rollout-input.ts). */
-const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
-const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
-/** On a NodePool: `<revision>/<wave>`, the node-operator paused the pool after that wave (pauseAfter: true). */
-const PAUSED_AFTER_WAVE_ANNOTATION = 'nodes.kok.dev/paused-after-wave';
 
 /** One machine the plan moves to the new revision. */
 export interface MachinePlan {
@@ -86,20 +86,33 @@ export function planNodePool(input: NodePoolPlanInput): NodePoolPlanView {
   const template = proposed.spec.template;
   const revision = templateRevision(template);
   const members = input.machines.filter((machine) => isPoolMember(machine, proposed));
-  const states = members.map((machine) =>
-    machineStateOf(machine, input.nodes.get(machine.metadata?.name ?? ''), proposed.spec, template),
-  );
+  const context = {
+    target: template,
+    policy: proposed.spec.disruptionPolicy,
+    healthGates: proposed.spec.rollout?.healthGates,
+  };
+  // Read as the node-operator reads them; a machine whose Node the reader may not see is judged from its Machine.
+  const states: MachineState[] = members.map((machine) => {
+    const node = input.nodes.get(machine.metadata?.name ?? '');
+    return node
+      ? machineRolloutState(machine, node, context)
+      : machineRolloutStateWithoutNode(machine, context);
+  });
   const estimate = durationEstimate(members);
-  const memory = rolloutMemoryOf(live, proposed, revision);
+  // The operator's memory of the live pool, under the spec proposed: proposing paused false resumes a pause it set.
+  const memory = poolRolloutMemory(
+    { metadata: live.metadata, status: live.status, spec: proposed.spec },
+    revision,
+  );
   const simulation = simulateRollout({
     pool: proposed.metadata?.name ?? '',
-    spec: rolloutSpecOf(proposed),
+    spec: poolRolloutSpec(proposed),
     targetRevision: revision,
     ...(live.status?.currentRevision ? { lastGoodRevision: live.status.currentRevision } : {}),
     machines: states,
     start: now.getTime(),
     durations: () => ({ upgradeSeconds: estimate.upgradeSeconds, drainSeconds: estimate.drainSeconds }),
-    ...memory,
+    ...plannerMemory(memory),
   });
 
   const byName = new Map(members.map((machine) => [machine.metadata?.name ?? '', machine]));
@@ -141,53 +154,4 @@ export function planNodePool(input: NodePoolPlanInput): NodePoolPlanView {
   if (live.status?.currentRevision !== undefined) view.lastGoodRevision = live.status.currentRevision;
   if (simulation.stoppedBy) view.stoppedBy = simulation.stoppedBy;
   return view;
-}
-
-/** The planner's view of the pool's rollout spec, defaulted as the node-operator does (its rolloutSpecOf). */
-export function rolloutSpecOf(pool: NodePool): RolloutSpec {
-  const rollout = pool.spec.rollout;
-  const spec: RolloutSpec = { paused: pool.spec.paused === true };
-  const maxUnavailable = rollout?.strategy?.rollingUpdate?.maxUnavailable;
-  if (maxUnavailable !== undefined) spec.maxUnavailable = maxUnavailable;
-  if (rollout?.waves)
-    spec.waves = rollout.waves.map((wave) => {
-      const waveSpec: WaveSpec = { name: wave.name };
-      if (wave.count !== undefined) waveSpec.count = wave.count;
-      if (wave.percent !== undefined) waveSpec.percent = wave.percent;
-      if (wave.selector !== undefined) waveSpec.selector = wave.selector;
-      if (wave.pauseAfter) waveSpec.pauseAfter = true;
-      if (wave.bakeSeconds) waveSpec.bakeSeconds = wave.bakeSeconds;
-      return waveSpec;
-    });
-  if (rollout?.maxFailed !== undefined) spec.maxFailed = rollout.maxFailed;
-  if (rollout?.autoRollback !== undefined) spec.autoRollback = rollout.autoRollback;
-  if (rollout?.order) spec.order = rollout.order.labelKeys;
-  spec.progressDeadlineSeconds = rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
-  // 0 means no drain timeout.
-  const drainTimeoutSeconds = pool.spec.drain?.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
-  if (drainTimeoutSeconds > 0) spec.drainTimeoutSeconds = drainTimeoutSeconds;
-  return spec;
-}
-
-/**
- * What the node-operator remembers about the rollout of `revision` (its rolloutMemoryFor): nothing for a
- * new revision; for the one under way, the waves a person resumed past and whether it was rolled back.
- */
-export function rolloutMemoryOf(
-  live: NodePool,
-  proposed: NodePool,
-  revision: string,
-): { resumedAfterWave?: number; rolledBack: boolean } {
-  const record = live.status?.rollout?.revision === revision ? live.status.rollout : undefined;
-  let resumedAfterWave = record?.resumedAfterWave;
-  const pausedAfter = /^([^/]+)\/(\d+)$/.exec(
-    live.metadata?.annotations?.[PAUSED_AFTER_WAVE_ANNOTATION] ?? '',
-  );
-  // The operator paused the pool after that wave; proposing paused false resumes it past that wave.
-  if (pausedAfter && pausedAfter[1] === revision && proposed.spec.paused !== true)
-    resumedAfterWave = Math.max(resumedAfterWave ?? -1, Number(pausedAfter[2]));
-  return {
-    ...(resumedAfterWave === undefined ? {} : { resumedAfterWave }),
-    rolledBack: record?.rolledBack === true,
-  };
 }

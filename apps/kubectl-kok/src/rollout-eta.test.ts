@@ -1,7 +1,6 @@
-import { templateRevision } from '@kok/api';
+import { RolloutAnnotations, templateRevision } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { describe, expect, it } from 'vitest';
-import { RolloutAnnotations } from './pool-machine-states.ts';
 import { renderRolloutEta } from './render/rollout-eta.ts';
 import { rolloutEta } from './rollout-eta.ts';
 
@@ -80,6 +79,25 @@ describe('rollout ETA', () => {
     expect(renderRolloutEta(eta, now)).toContain(
       'ETA:         none while it stays stopped: NodePool "workers" paused (spec.paused)',
     );
+  });
+
+  it('reads a pause the node-operator set after a pauseAfter: true wave as the operator does: awaiting a resume', () => {
+    const held = {
+      ...pool,
+      metadata: { name: 'workers', annotations: { [RolloutAnnotations.pausedAfterWave]: `${target}/0` } },
+      spec: {
+        ...pool.spec,
+        paused: true,
+        rollout: { ...pool.spec.rollout, waves: [{ name: 'canary', count: 1, pauseAfter: true }] },
+      },
+    } as NodePool;
+    const machines = [member('worker-0', { toldAt: -100, healthyAt: -50 }), member('worker-1', {})];
+    const eta = rolloutEta(held, machines, now);
+    expect(eta.outcome).toBe('Stopped');
+    expect(eta.stoppedBy).toMatchObject({
+      reason: 'AwaitingResume',
+      message: expect.stringContaining('then run kubectl kok nodepool resume workers to start'),
+    });
   });
 
   it('says done once every machine runs the target', () => {

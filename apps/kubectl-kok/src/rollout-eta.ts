@@ -4,12 +4,16 @@
  * pace of the pool's observed upgrades, which include those this rollout has
  * finished so far, so the estimate follows the rollout as it goes. Pure.
  */
-import { templateRevision } from '@kok/api';
+import {
+  machineRolloutStateWithoutNode,
+  plannerMemory,
+  poolRolloutMemory,
+  poolRolloutSpec,
+  templateRevision,
+} from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { simulateRollout } from '@kok/rollout';
 import type { RolloutPause, SimulatedWave, SimulationOutcome } from '@kok/rollout';
-import { rolloutMemoryOf, rolloutSpecOf } from './nodepool-plan.ts';
-import { machineStateOf } from './pool-machine-states.ts';
 import { isPoolMember } from './pool-waves.ts';
 import { durationEstimate } from './upgrade-durations.ts';
 
@@ -27,17 +31,22 @@ export function rolloutEta(pool: NodePool, machines: readonly Machine[], now: Da
   const target = pool.status?.updateRevision ?? templateRevision(pool.spec.template);
   const members = machines.filter((machine) => isPoolMember(machine, pool));
   // Only Machines are watched: readiness and the cordon come from what the node-operator copies onto them.
-  const states = members.map((machine) => machineStateOf(machine, undefined, pool.spec, pool.spec.template));
+  const context = {
+    target: pool.spec.template,
+    policy: pool.spec.disruptionPolicy,
+    healthGates: pool.spec.rollout?.healthGates,
+  };
+  const states = members.map((machine) => machineRolloutStateWithoutNode(machine, context));
   const estimate = durationEstimate(members);
   const simulation = simulateRollout({
     pool: pool.metadata?.name ?? '',
-    spec: rolloutSpecOf(pool),
+    spec: poolRolloutSpec(pool),
     targetRevision: target,
     ...(pool.status?.currentRevision ? { lastGoodRevision: pool.status.currentRevision } : {}),
     machines: states,
     start: now.getTime(),
     durations: () => ({ upgradeSeconds: estimate.upgradeSeconds, drainSeconds: estimate.drainSeconds }),
-    ...rolloutMemoryOf(pool, pool, target),
+    ...plannerMemory(poolRolloutMemory(pool, target)),
   });
   const eta: RolloutEta = {
     outcome: simulation.outcome,

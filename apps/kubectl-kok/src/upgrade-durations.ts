@@ -7,10 +7,9 @@
  * under way (the cordon's drain-started-at is removed with the cordon), from
  * the cordon to the machine being told the revision. Pure.
  */
-import { findCondition, MachineConditions } from '@kok/api';
+import { findCondition, MachineConditions, revisionAssignedAt, RolloutAnnotations } from '@kok/api';
 import type { Machine } from '@kok/api';
 import type { MachineDurations } from '@kok/rollout';
-import { RolloutAnnotations, revisionAssignedAt } from './pool-machine-states.ts';
 import { formatDuration } from './render/age.ts';
 
 /** Assumed when the pool has no finished upgrade to go by. */
@@ -29,7 +28,7 @@ export interface DurationEstimate extends MachineDurations {
 export function observedUpgradeSeconds(machines: readonly Machine[]): number[] {
   const seconds: number[] = [];
   for (const machine of machines) {
-    const toldAt = revisionAssignedAt(machine);
+    const toldAt = toldRevisionAt(machine);
     const revision = machine.spec?.revision;
     if (toldAt === undefined || revision === undefined || machine.status?.revision?.current !== revision)
       continue;
@@ -48,7 +47,7 @@ export function observedDrainSeconds(machines: readonly Machine[]): number[] {
   const seconds: number[] = [];
   for (const machine of machines) {
     const startedAt = Date.parse(machine.metadata?.annotations?.[RolloutAnnotations.drainStartedAt] ?? '');
-    const toldAt = revisionAssignedAt(machine);
+    const toldAt = toldRevisionAt(machine);
     const cordonedFor = machine.metadata?.annotations?.[RolloutAnnotations.cordonedByRollout];
     if (Number.isNaN(startedAt) || toldAt === undefined || cordonedFor !== machine.spec?.revision) continue;
     // drain-started-at has whole seconds.
@@ -92,4 +91,12 @@ function median(values: readonly number[]): number {
 
 function seconds(value: number): string {
   return formatDuration(value * 1000);
+}
+
+/** When the node-operator told the Machine its spec.revision, from the rollout's annotation. */
+function toldRevisionAt(machine: Machine): number | undefined {
+  return revisionAssignedAt(
+    machine.metadata?.annotations?.[RolloutAnnotations.revisionAssigned],
+    machine.spec?.revision,
+  );
 }

@@ -6,10 +6,9 @@
  * Node that is not Ready: no kubelet to stop its pods, no agent to wait for)
  * is not drained or waited for; nor is a host whose agent never reported.
  */
-import { isConditionTrue, isConditionTrueSince, MachineConditions } from '@kok/api';
+import { isConditionTrue, isConditionTrueSince, isNodeReady, MachineConditions } from '@kok/api';
 import type { Machine } from '@kok/api';
 import type { V1Node } from '@kubernetes/client-node';
-import { isNodeReady } from './machine-observation.ts';
 
 export type DecommissionStep =
   | { readonly kind: 'drain' }

@@ -1,4 +1,4 @@
-import { findCondition, MachineConditions, setCondition } from '@kok/api';
+import { DEFAULT_DRAIN_TIMEOUT_SECONDS, findCondition, MachineConditions, setCondition } from '@kok/api';
 import type { Condition, ConditionUpdate, Machine } from '@kok/api';
 import { builtinTypes, isNotFound, TooManyRequestsError } from '@kok/reconcile';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { DrainSpec } from './drain-plan.ts';
 import { isDrainComplete, planDrain, podName, refusingDisruptionBudget } from './drain-plan.ts';
 import { machineType, OperatorAnnotations } from './resources.ts';
-import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './rollout-input.ts';
 
 export interface DrainOutcome {
   /** Every pod that had to leave is gone. */

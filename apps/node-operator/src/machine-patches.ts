@@ -1,4 +1,4 @@
-import { findCondition, MachineConditions, metaTime, setCondition } from '@kok/api';
+import { findCondition, MachineConditions, metaTime, revisionAssignedValue, setCondition } from '@kok/api';
 import type { Condition, Machine, MachineStatus, NodePool, NodePoolTemplate } from '@kok/api';
 import { describeWaitReason } from '@kok/rollout';
 import type { FailedMachine, WaitReason } from '@kok/rollout';
@@ -79,23 +79,6 @@ export function uncordonPatch(machine: Machine): MergePatch {
       [OperatorAnnotations.drained]: null,
     }),
   };
-}
-
-export function revisionAssignedValue(revision: string, at: Date): string {
-  // Milliseconds, not metaTime's seconds: a deadline of a few seconds must not fire up to one early.
-  return `${revision}/${at.toISOString()}`;
-}
-
-/** When the rollout told the machine `revision`, or undefined when the record is missing, garbled or about another revision. */
-export function revisionAssignedAt(
-  value: string | undefined,
-  revision: string | undefined,
-): number | undefined {
-  if (value === undefined || revision === undefined) return undefined;
-  const slash = value.indexOf('/');
-  if (slash < 0 || value.slice(0, slash) !== revision) return undefined;
-  const at = Date.parse(value.slice(slash + 1));
-  return Number.isNaN(at) ? undefined : at;
 }
 
 function parseKeys(value: string | undefined): string[] {

@@ -1,5 +1,13 @@
-import { Annotations, templateRevision } from '@kok/api';
-import type { Component, Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import {
+  Annotations,
+  parsePausedAfterWave,
+  pausedAfterWaveValue,
+  plannerMemory,
+  poolRolloutMemory,
+  poolRolloutSpec,
+  templateRevision,
+} from '@kok/api';
+import type { Component, Machine, NodePool, NodePoolTemplate, PoolRolloutMemory } from '@kok/api';
 import { PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
 import { occupiesBudget, planRollout } from '@kok/rollout';
@@ -29,13 +37,6 @@ import type { PoolMetrics } from './pool-metrics.ts';
 import { poolEvents, poolStatusFor } from './pool-status.ts';
 import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
 import type { RevisionStore } from './revision-store.ts';
-import {
-  parsePausedAfterWave,
-  pausedAfterWaveValue,
-  rolloutMemoryFor,
-  rolloutSpecOf,
-} from './rollout-input.ts';
-import type { RolloutMemory } from './rollout-input.ts';
 import { kubeletSkewProblem } from './version-skew.ts';
 
 type MachineObject = Machine & KubernetesObject;
@@ -76,7 +77,7 @@ interface ObservedPool {
   members: MachineObject[];
   share: PoolShare<MachineObject>;
   states: MachineState[];
-  memory: RolloutMemory;
+  memory: PoolRolloutMemory;
   skewProblem: string | undefined;
   /** The template names what the catalog does not offer: no machine may be told the target. */
   catalogHold: PoolHold | undefined;
@@ -141,7 +142,7 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
     members,
     share,
     states,
-    memory: rolloutMemoryFor(pool, target),
+    memory: poolRolloutMemory(pool, target),
     skewProblem,
     catalogHold: catalogHold(name, target, problems),
     catalogProblems: problems,
@@ -153,7 +154,7 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
  * so does a catalog hold wherever it applies (catalog-check.ts: not to a stop or a rollback).
  */
 export function planFor(observed: ObservedPool, now: Date): RolloutPlan {
-  const spec = rolloutSpecOf(observed.pool);
+  const spec: RolloutSpec = poolRolloutSpec(observed.pool);
   if (observed.skewProblem) spec.paused = true;
   const plan = planWith(observed, spec, now);
   if (!observed.catalogHold || !catalogHoldApplies(plan)) return plan;
@@ -180,13 +181,7 @@ function planWith(observed: ObservedPool, spec: RolloutSpec, now: Date): Rollout
       : {}),
     machines: observed.states,
     now: now.getTime(),
-    ...(observed.memory.resumedAfterWave === undefined
-      ? {}
-      : { resumedAfterWave: observed.memory.resumedAfterWave }),
-    ...(observed.memory.pausedAfterWave === undefined || observed.memory.resumed
-      ? {}
-      : { pausedAfterWave: observed.memory.pausedAfterWave }),
-    rolledBack: observed.memory.rolledBack,
+    ...plannerMemory(observed.memory),
   });
 }
 

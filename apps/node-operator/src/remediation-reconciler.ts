@@ -1,4 +1,4 @@
-import { Annotations, findCondition, MachineConditions, setCondition } from '@kok/api';
+import { Annotations, findCondition, MachineConditions, poolRolloutSpec, setCondition } from '@kok/api';
 import type { Condition, ConditionUpdate, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
@@ -23,7 +23,6 @@ import { planRemediation } from './remediation-plan.ts';
 import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
 import { firstPoolOf } from './pool-members.ts';
 import { machineType, OperatorAnnotations, remediationPolicyType } from './resources.ts';
-import { rolloutSpecOf } from './rollout-input.ts';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;
@@ -234,7 +233,7 @@ function candidateFor(
 /** A pool whose maxUnavailable cannot be read lets nothing start (0), rather than failing the whole policy. */
 function maxUnavailableOf(pool: PoolObject, members: number): number {
   try {
-    return resolveMaxUnavailable(rolloutSpecOf(pool).maxUnavailable, members);
+    return resolveMaxUnavailable(poolRolloutSpec(pool).maxUnavailable, members);
   } catch {
     return 0;
   }

@@ -4,6 +4,7 @@ import {
   MachineResource,
   NodePoolResource,
   RemediationPolicyResource,
+  RolloutAnnotations,
 } from '@kok/api';
 import type { Component, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { resourceType } from '@kok/reconcile';
@@ -60,23 +61,12 @@ export const podDisruptionBudgetType = resourceType<V1PodDisruptionBudget>(
 
 /** Annotations only the node-operator writes; together with Machine.spec they are its memory across restarts. */
 export const OperatorAnnotations = {
-  /** On a Machine: the rollout cordoned its Node for this revision, so the rollout may lift the cordon. */
-  cordonedByRollout: 'nodes.kok.dev/cordoned-by-rollout',
-  /** On a Machine: when the rollout cordoned it (RFC 3339); the drain timeout counts from here. */
-  drainStartedAt: 'nodes.kok.dev/drain-started-at',
-  /** On a Machine: every pod that had to leave is gone since the rollout cordon for this revision. */
-  drained: 'nodes.kok.dev/drained',
-  /**
-   * On a Machine: `<revision>/<RFC 3339 time>` — when the rollout told it that revision (written with
-   * spec.revision); the pool's progress deadline counts from here, across operator restarts.
-   */
-  revisionAssigned: 'nodes.kok.dev/revision-assigned',
+  /** The rollout's own (cordon, drain, assignment, the pause after a wave), which kubectl kok reads too. */
+  ...RolloutAnnotations,
   /** On a Machine: the label keys its pool's template put in spec.labels, so a later template can take them back. */
   templateLabelKeys: 'nodes.kok.dev/template-label-keys',
   /** On a Node: which labels, taints and the cordon kok set (JSON), so kok never removes what others set. */
   ownedByKok: 'nodes.kok.dev/owned',
-  /** On a NodePool: `<revision>/<wave>` — the operator set spec.paused after that wave (pauseAfter: true). */
-  pausedAfterWave: 'nodes.kok.dev/paused-after-wave',
   /** On a Machine: its latest remediation as JSON (policy, step, action, startedAt, state); only the latest is kept. */
   remediation: 'nodes.kok.dev/remediation',
 } as const;

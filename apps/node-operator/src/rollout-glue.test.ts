@@ -1,22 +1,15 @@
 /** Tables and properties for the observe → plan glue: Machine + Node → planner input, and the pure helpers around it. */
-import { needsDisruption } from '@kok/api';
-import type { Machine, NodePool } from '@kok/api';
+import { needsDisruption, revisionAssignedValue } from '@kok/api';
+import type { Machine } from '@kok/api';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAtLeast } from './cache-sync.ts';
 import { isDrainComplete, planDrain } from './drain-plan.ts';
-import { assignmentPatch, cordonPatch, revisionAssignedValue, uncordonPatch } from './machine-patches.ts';
+import { assignmentPatch, cordonPatch, uncordonPatch } from './machine-patches.ts';
 import { machineStateFor } from './machine-observation.ts';
 import { OperatorAnnotations } from './resources.ts';
 import { revisionsToPrune } from './revision-history.ts';
-import {
-  DEFAULT_DRAIN_TIMEOUT_SECONDS,
-  DEFAULT_PROGRESS_DEADLINE_SECONDS,
-  pausedAfterWaveValue,
-  rolloutMemoryFor,
-  rolloutSpecOf,
-} from './rollout-input.ts';
 import { kubeletSkewProblem } from './version-skew.ts';
 
 const kubelet = (version: string) => ({ components: [{ name: 'kubelet', version }] });
@@ -291,94 +284,6 @@ describe('kubeletSkewProblem', () => {
   });
   it('a template without a kubelet is never held', () =>
     expect(kubeletSkewProblem({}, 'v1.20.0')).toBeUndefined());
-});
-
-describe('rollout input from a NodePool', () => {
-  const pool = (
-    over: Partial<NodePool['spec']> = {},
-    annotations?: Record<string, string>,
-    status?: NodePool['status'],
-  ): NodePool =>
-    ({
-      metadata: { name: 'p', ...(annotations ? { annotations } : {}) },
-      spec: { template: {}, ...over },
-      ...(status ? { status } : {}),
-    }) as NodePool;
-
-  it('maps the CRD fields onto the planner spec', () => {
-    const spec = rolloutSpecOf(
-      pool({
-        paused: false,
-        rollout: {
-          strategy: { rollingUpdate: { maxUnavailable: '5%' } },
-          waves: [{ name: 'canary', count: 1, pauseAfter: true, bakeSeconds: 0 }],
-          maxFailed: 2,
-          autoRollback: true,
-          order: { labelKeys: ['zone'] },
-          progressDeadlineSeconds: 120,
-        },
-        drain: { timeoutSeconds: 30 },
-      }),
-    );
-    expect(spec).toEqual({
-      paused: false,
-      maxUnavailable: '5%',
-      waves: [{ name: 'canary', count: 1, pauseAfter: true }],
-      maxFailed: 2,
-      autoRollback: true,
-      order: ['zone'],
-      progressDeadlineSeconds: 120,
-      drainTimeoutSeconds: 30,
-    });
-    expect(rolloutSpecOf(pool()).progressDeadlineSeconds).toBe(DEFAULT_PROGRESS_DEADLINE_SECONDS);
-  });
-
-  it.each([
-    ['unset: the CRD default', undefined, DEFAULT_DRAIN_TIMEOUT_SECONDS],
-    ['set', 45, 45],
-    ['0: no drain timeout', 0, undefined],
-  ])('drain.timeoutSeconds %s', (_, timeoutSeconds, expected) => {
-    const drain = timeoutSeconds === undefined ? {} : { drain: { timeoutSeconds } };
-    expect(rolloutSpecOf(pool(drain)).drainTimeoutSeconds).toBe(expected);
-  });
-
-  it.each([
-    ['fresh revision: nothing remembered', pool(), 'r2', { rolledBack: false, resumed: false }],
-    [
-      'status about another revision is stale',
-      pool({}, undefined, { rollout: { revision: 'r1', rolledBack: true, resumedAfterWave: 3 } }),
-      'r2',
-      { rolledBack: false, resumed: false },
-    ],
-    [
-      'status about this revision is kept',
-      pool({}, undefined, { rollout: { revision: 'r2', rolledBack: true, resumedAfterWave: 1 } }),
-      'r2',
-      { rolledBack: true, resumedAfterWave: 1 },
-    ],
-    [
-      'paused by the operator after wave 0 and still paused',
-      pool({ paused: true }, { [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue('r2', 0) }),
-      'r2',
-      { pausedAfterWave: 0, resumed: false },
-    ],
-    [
-      'a person set paused back to false: resumed past wave 0',
-      pool({ paused: false }, { [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue('r2', 0) }),
-      'r2',
-      { resumed: true, resumedAfterWave: 0 },
-    ],
-    [
-      'the pause annotation of another revision means nothing',
-      pool({ paused: false }, { [OperatorAnnotations.pausedAfterWave]: pausedAfterWaveValue('r1', 0) }),
-      'r2',
-      { resumed: false },
-    ],
-  ])('%s', (_, p, target, expected) => {
-    const memory = rolloutMemoryFor(p, target);
-    expect(memory).toMatchObject(expected);
-    if (!('resumedAfterWave' in expected)) expect(memory.resumedAfterWave).toBeUndefined();
-  });
 });
 
 describe('machine patches', () => {

@@ -128,6 +128,30 @@ export { validatorFor, describeInvalid, type FieldError, type ObjectValidator } 
 export { withDefaults } from './defaults.ts';
 export { templateRevision, revisionName, REVISION_LENGTH } from './revision.ts';
 export {
+  DEFAULT_DRAIN_TIMEOUT_SECONDS,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
+  describeUnmetHealthGate,
+  isNodeReady,
+  machineRolloutState,
+  machineRolloutStateWithoutNode,
+  parsePausedAfterWave,
+  pausedAfterWaveValue,
+  plannerMemory,
+  poolRolloutMemory,
+  poolRolloutSpec,
+  revisionAssignedAt,
+  revisionAssignedValue,
+  RolloutAnnotations,
+  unmetHealthGates,
+  type MachineRolloutContext,
+  type MachineRolloutState,
+  type NodeView,
+  type PoolRolloutMemory,
+  type PoolRolloutSpec,
+  type PoolWaveSpec,
+  type UnmetHealthGate,
+} from './nodepool-rollout-input.ts';
+export {
   changeActions,
   DEFAULT_DISRUPTION_ACTION,
   heaviestAction,
