@@ -8,6 +8,7 @@
  */
 import {
   heaviestAction,
+  isNodePoolMember,
   machineChanges,
   machineRolloutState,
   machineRolloutStateWithoutNode,
@@ -26,7 +27,6 @@ import type {
   SimulationOutcome,
 } from '@kok/rollout';
 import type { V1Node } from '@kubernetes/client-node';
-import { isPoolMember } from './pool-waves.ts';
 import { durationEstimate } from './upgrade-durations.ts';
 
 /** One machine the plan moves to the new revision. */
@@ -85,7 +85,7 @@ export function planNodePool(input: NodePoolPlanInput): NodePoolPlanView {
   const { live, proposed, now } = input;
   const template = proposed.spec.template;
   const revision = templateRevision(template);
-  const members = input.machines.filter((machine) => isPoolMember(machine, proposed));
+  const members = input.machines.filter((machine) => isNodePoolMember(machine, proposed));
   const context = {
     target: template,
     policy: proposed.spec.disruptionPolicy,

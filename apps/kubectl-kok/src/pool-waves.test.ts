@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { machineProgress } from './machine-progress.ts';
-import { isPoolMember, poolWaves } from './pool-waves.ts';
+import { poolWaves } from './pool-waves.ts';
 import { condition, machine, pool } from './test-support/objects.ts';
 
 const T = 'aaaaaaaaaa';
@@ -46,18 +46,6 @@ describe('machineProgress', () => {
       expect(machineProgress(failing, T)).not.toBe('Failed');
     },
   );
-});
-
-describe('pool membership', () => {
-  it('goes by the selector when there is one, else by spec.pool', () => {
-    const bySelector = pool('workers', { selector: { matchLabels: { role: 'worker' } } });
-    const byName = pool('workers');
-    expect(isPoolMember(machine('a', { labels: { role: 'worker' } }), bySelector)).toBe(true);
-    expect(isPoolMember(machine('b', { pool: 'workers' }), bySelector)).toBe(false);
-    expect(isPoolMember(machine('b', { pool: 'workers' }), byName)).toBe(true);
-    expect(isPoolMember(machine('c', { pool: 'infra' }), byName)).toBe(false);
-    expect(isPoolMember(machine('d'), byName)).toBe(false);
-  });
 });
 
 describe('poolWaves', () => {

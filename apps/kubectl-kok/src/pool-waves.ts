@@ -11,18 +11,12 @@
  * labels, so wave selectors or order keys that exist only on Nodes can place
  * a machine differently than shown.
  */
+import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool, Wave } from '@kok/api';
 import { matchesSelector, orderMachines } from '@kok/rollout';
 import type { MachineState } from '@kok/rollout';
 import type { MachineProgress } from './machine-progress.ts';
 import { failureMessageOf, machineProgress } from './machine-progress.ts';
-
-/** A Machine belongs to a pool by the pool's selector, or else by `spec.pool` naming it (as the node-operator decides). */
-export function isPoolMember(machine: Machine, pool: NodePool): boolean {
-  const selector = pool.spec.selector;
-  if (selector) return matchesSelector(machine.metadata?.labels ?? {}, selector);
-  return machine.spec?.pool !== undefined && machine.spec.pool === pool.metadata?.name;
-}
 
 export interface WaveProgress {
   /** Position in spec.rollout.waves; the implicit wave comes last. */
@@ -58,7 +52,7 @@ interface Ordered extends MachineState {
 /** Splits the pool's machines into waves and counts each wave's progress towards `target`. Pure. */
 export function poolWaves(pool: NodePool, machines: readonly Machine[], target: string): PoolWaves {
   const members: Ordered[] = machines
-    .filter((machine) => isPoolMember(machine, pool))
+    .filter((machine) => isNodePoolMember(machine, pool))
     .map((machine) => ({
       machine,
       name: machine.metadata?.name ?? '',

@@ -5,6 +5,7 @@
  * finished so far, so the estimate follows the rollout as it goes. Pure.
  */
 import {
+  isNodePoolMember,
   machineRolloutStateWithoutNode,
   plannerMemory,
   poolRolloutMemory,
@@ -14,7 +15,6 @@ import {
 import type { Machine, NodePool } from '@kok/api';
 import { simulateRollout } from '@kok/rollout';
 import type { RolloutPause, SimulatedWave, SimulationOutcome } from '@kok/rollout';
-import { isPoolMember } from './pool-waves.ts';
 import { durationEstimate } from './upgrade-durations.ts';
 
 export interface RolloutEta {
@@ -29,7 +29,7 @@ export interface RolloutEta {
 
 export function rolloutEta(pool: NodePool, machines: readonly Machine[], now: Date): RolloutEta {
   const target = pool.status?.updateRevision ?? templateRevision(pool.spec.template);
-  const members = machines.filter((machine) => isPoolMember(machine, pool));
+  const members = machines.filter((machine) => isNodePoolMember(machine, pool));
   // Only Machines are watched: readiness and the cordon come from what the node-operator copies onto them.
   const context = {
     target: pool.spec.template,

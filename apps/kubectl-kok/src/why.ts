@@ -8,13 +8,13 @@ import {
   Annotations,
   ClusterConditions,
   findCondition,
+  isNodePoolMember,
   MachineConditions,
   NodePoolConditions,
 } from '@kok/api';
 import type { Cluster, Machine, NodePool } from '@kok/api';
 import { describeWaitReason, listNames } from '@kok/rollout';
 import { machineProgress } from './machine-progress.ts';
-import { isPoolMember } from './pool-waves.ts';
 
 export interface WhyReason {
   /** One CamelCase word: a waitingFor reason, or the reason of the condition quoted. */
@@ -138,7 +138,7 @@ export function whyNodePool(pool: NodePool, machines: readonly Machine[], now: D
   else if (rollingOut && rollingOut.reason !== 'Complete')
     reasons.push({ reason: rollingOut.reason, message: rollingOut.message });
 
-  const members = machines.filter((machine) => isPoolMember(machine, pool));
+  const members = machines.filter((machine) => isNodePoolMember(machine, pool));
   const byReason = new Map<string, { names: string[]; first: WhyReason }>();
   for (const machine of members) {
     const machineName = machine.metadata?.name ?? '';

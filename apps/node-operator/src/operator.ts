@@ -1,6 +1,7 @@
 import {
   ComponentResource,
   findCondition,
+  isNodePoolMember,
   MachineConditions,
   NODE_AGENT_GRANT_LABEL,
   RemediationPolicyResource,
@@ -46,7 +47,6 @@ import {
   remediationPolicyType,
 } from './resources.ts';
 import { RevisionStore } from './revision-store.ts';
-import { isPoolMember } from './rollout-input.ts';
 import { servingCsrPolicy } from './serving-csr-approval.ts';
 import { agentCsrPolicy } from './agent-csr-approval.ts';
 import {
@@ -169,7 +169,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     machine
       ? pools
           .list()
-          .filter((pool) => isPoolMember(machine, pool))
+          .filter((pool) => isNodePoolMember(machine, pool))
           .map((pool) => ({ name: pool.metadata?.name ?? '' }))
       : [];
 

@@ -1,11 +1,11 @@
-/** Pool membership from the indexed Machine cache agrees with isPoolMember over the whole fleet. */
+/** Pool membership from the indexed Machine cache agrees with isNodePoolMember over the whole fleet. */
+import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { Informer } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, expect, it } from 'vitest';
 import { machineIndexers, poolMembers } from './pool-members.ts';
 import { machineType } from './resources.ts';
-import { isPoolMember } from './rollout-input.ts';
 import {
   createFleet,
   deleteFleet,
@@ -57,7 +57,7 @@ it('finds the same members as a walk over every machine, for spec.pool, matchLab
   ];
   for (const p of pools)
     expect(names(poolMembers(machines, p)), p.metadata?.name).toEqual(
-      names(machines.list().filter((m) => isPoolMember(m, p))),
+      names(machines.list().filter((m) => isNodePoolMember(m, p))),
     );
   expect(names(poolMembers(machines, pools[0] as NodePool))).toEqual([...a.machines].sort());
   expect(names(poolMembers(machines, pools[2] as NodePool))).toEqual([...b.machines].sort());

@@ -1,9 +1,9 @@
+import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { firstPoolOf } from './pool-members.ts';
 import { owningPool } from './pool-ownership.ts';
-import { isPoolMember } from './rollout-input.ts';
 
 const names = ['a', 'b', 'c'];
 const pool = fc.record({
@@ -37,7 +37,7 @@ describe('firstPoolOf', () => {
         for (const m of ms.map(machineOf)) {
           expect(find(m)).toBe(owningPool(m, pools));
           // One pool selecting it: that one, as before pools could overlap.
-          const selecting = pools.filter((p) => isPoolMember(m, p));
+          const selecting = pools.filter((p) => isNodePoolMember(m, p));
           if (new Set(selecting.map((p) => p.metadata?.name)).size <= 1)
             expect(find(m)?.metadata?.name).toBe(selecting[0]?.metadata?.name);
         }

@@ -1,9 +1,9 @@
+import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { Indexes } from '@kok/reconcile';
 import type { IndexFunc, Informer, Predicate } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { poolsSelecting } from './pool-ownership.ts';
-import { isPoolMember } from './rollout-input.ts';
 
 /** Index of the Machine cache: `spec.pool`. */
 export const POOL_INDEX = 'spec.pool';
@@ -27,7 +27,7 @@ export function poolMembers<M extends Machine & KubernetesObject>(
   if (!selector) return pool.metadata?.name ? machines.byIndex(POOL_INDEX, pool.metadata.name) : [];
   const first = Object.entries(selector.matchLabels ?? {})[0];
   const candidates = first ? machines.byIndex(Indexes.label, `${first[0]}=${first[1]}`) : machines.list();
-  return candidates.filter((machine) => isPoolMember(machine, pool));
+  return candidates.filter((machine) => isNodePoolMember(machine, pool));
 }
 
 /**

@@ -1,9 +1,8 @@
-import { NodePoolConditions } from '@kok/api';
+import { isNodePoolMember, NodePoolConditions } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { overlapCondition, owningPool, shareOf } from './pool-ownership.ts';
-import { isPoolMember } from './rollout-input.ts';
 
 interface PoolShape {
   name: string;
@@ -138,7 +137,7 @@ describe('owningPool properties', () => {
         const driven = live.flatMap((pool) =>
           shareOf(
             pool,
-            machines.filter((m) => isPoolMember(m, pool)),
+            machines.filter((m) => isNodePoolMember(m, pool)),
             pools,
           ).owned.map((m) => `${name(pool)}/${m.metadata?.name}`),
         );
@@ -147,7 +146,7 @@ describe('owningPool properties', () => {
           const liveDrivers = driven.filter((d) => d.endsWith(`/${machine.metadata?.name}`));
           expect(liveDrivers.length).toBeLessThanOrEqual(1);
           if (owner) {
-            expect(isPoolMember(machine, owner)).toBe(true);
+            expect(isNodePoolMember(machine, owner)).toBe(true);
             expect(liveDrivers).toEqual([`${name(owner)}/${machine.metadata?.name}`]);
           } else {
             expect(liveDrivers).toEqual([]);
@@ -187,7 +186,7 @@ describe('owningPool properties', () => {
           // Created now: after every pool already there (the apiserver stamps it).
           const newer = nodePool({ ...added, created: 100 });
           const after = owningPool(machine, [...pools, newer]);
-          const unrelated = !isPoolMember(machine, newer);
+          const unrelated = !isNodePoolMember(machine, newer);
           // Only the pool the machine itself names may take it (see owningPool).
           if (before && (unrelated || machine.spec?.pool !== added.name))
             expect(name(after)).toBe(name(before));

@@ -1,7 +1,6 @@
-import { NodePoolConditions } from '@kok/api';
+import { isNodePoolMember, NodePoolConditions } from '@kok/api';
 import type { ConditionUpdate, Machine, NodePool } from '@kok/api';
 import { listNames } from '@kok/rollout';
-import { isPoolMember } from './rollout-input.ts';
 
 /**
  * Which pool drives a Machine that several pools select. Pure.
@@ -34,7 +33,7 @@ export function poolsSelecting<P extends NodePool>(pools: readonly P[]): (machin
     if (!pool.spec.selector && pool.metadata?.name !== undefined) byName.set(pool.metadata.name, pool);
   return (machine) => {
     const named = machine.spec?.pool === undefined ? undefined : byName.get(machine.spec.pool);
-    const selecting = bySelector.filter((pool) => isPoolMember(machine, pool));
+    const selecting = bySelector.filter((pool) => isNodePoolMember(machine, pool));
     if (named) selecting.push(named);
     return selecting.sort(precedenceFor(machine));
   };

@@ -132,6 +132,7 @@ export {
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   describeUnmetHealthGate,
   isNodeReady,
+  isNodePoolMember,
   machineRolloutState,
   machineRolloutStateWithoutNode,
   parsePausedAfterWave,

@@ -5,6 +5,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   describeUnmetHealthGate,
+  isNodePoolMember,
   machineRolloutState,
   machineRolloutStateWithoutNode,
   pausedAfterWaveValue,
@@ -227,5 +228,36 @@ describe('machineRolloutState', () => {
     expect(state.progressBlocker).toBe(
       [notReady, 'the agent reports revision r1'].filter((part) => part !== undefined).join('; '),
     );
+  });
+});
+
+describe('isNodePoolMember', () => {
+  const pool = (selector?: NodePool['spec']['selector']) =>
+    ({
+      metadata: { name: 'workers' },
+      spec: { template: {}, ...(selector ? { selector } : {}) },
+    }) as NodePool;
+  const member = (labels: Record<string, string>, poolName?: string) =>
+    ({ metadata: { name: 'm', labels }, spec: poolName ? { pool: poolName } : {} }) as Machine;
+
+  it.each([
+    ['the selector matches', member({ role: 'worker' }), pool({ matchLabels: { role: 'worker' } }), true],
+    [
+      'a selector outranks spec.pool',
+      member({}, 'workers'),
+      pool({ matchLabels: { role: 'worker' } }),
+      false,
+    ],
+    ['no selector: spec.pool names it', member({}, 'workers'), pool(), true],
+    ['no selector: spec.pool names another', member({}, 'infra'), pool(), false],
+    ['no selector and no spec.pool', member({}), pool(), false],
+    [
+      'an expression',
+      member({ zone: 'b' }),
+      pool({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }] }),
+      true,
+    ],
+  ])('%s', (_, machine, nodePool, expected) => {
+    expect(isNodePoolMember(machine, nodePool)).toBe(expected);
   });
 });

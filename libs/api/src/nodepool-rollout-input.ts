@@ -10,6 +10,7 @@
  * shapes here mirror RolloutSpec and MachineState, and callers hand them on as
  * those types, so a field that stops matching fails to compile there.
  */
+import { matchesSelector } from './cluster-rollout-planner/label-selector.ts';
 import { findCondition, isConditionTrue } from './conditions.ts';
 import type { Condition, LabelSelector } from './common-schemas.ts';
 import { needsDisruption } from './disruption.ts';
@@ -34,6 +35,13 @@ export const RolloutAnnotations = {
   /** On a NodePool: `<revision>/<wave>` — the operator set spec.paused after that wave (pauseAfter: true). */
   pausedAfterWave: 'nodes.kok.dev/paused-after-wave',
 } as const;
+
+/** A Machine belongs to a pool by the pool's selector, or else by `spec.pool` naming it. */
+export function isNodePoolMember(machine: Machine, pool: Pick<NodePool, 'metadata' | 'spec'>): boolean {
+  const selector = pool.spec.selector;
+  if (selector) return matchesSelector(machine.metadata?.labels ?? {}, selector);
+  return machine.spec?.pool !== undefined && machine.spec.pool === pool.metadata?.name;
+}
 
 /** NodePool.spec.rollout.progressDeadlineSeconds when unset. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
