@@ -1,0 +1,565 @@
+/**
+ * One convergence pass, and what passes remember of each other: observe the
+ * Machine and the host → plan (remediation-plan.ts, ../convergence-plan.ts)
+ * → carry out the steps (execute-step.ts) → report (status-reporter.ts).
+ * The lifecycle around it (watches, timers, retries) is node-agent.ts.
+ */
+import { runVersionCheck } from '../version-check.ts';
+import type { VersionCheckSpec, VersionReport } from '../version-check.ts';
+import type { Clock } from '@kok/reconcile';
+import type { LastOperation } from '@kok/api';
+import type { EventRecorder, KubeClient } from '@kok/reconcile';
+import type { Logger } from 'pino';
+import type { AgentMetrics } from '../agent-metrics.ts';
+import { describeStep, failureReason } from './describe-step.ts';
+import type { OperationEvent } from './last-operation.ts';
+import { nextOperation, percentDone } from './last-operation.ts';
+import type { HealthChecks } from './health-checks.ts';
+import { errorMessage } from './error-message.ts';
+import type { StatusReporter } from './status-reporter.ts';
+import type { AgentHost } from './host.ts';
+import { observeHost } from './observe-host.ts';
+import { decommissionHost } from './decommission-host.ts';
+import type { StepDeps } from './execute-step.ts';
+import { executeStep } from './execute-step.ts';
+import {
+  planRemediation,
+  remediationDone,
+  remediationScope,
+  remediationUnderway,
+} from './remediation-plan.ts';
+import { removeTempLeftovers } from '../atomic-file.ts';
+import { ChecksumMismatchError } from '../artifact-store.ts';
+import { ArtifactRefusedError, isArtifactRefusal } from '../artifact-limits.ts';
+import { isDisruptive, planConvergence } from '../convergence-plan.ts';
+import type { DesiredComponent, DesiredFile, DesiredState } from '../desired-state.ts';
+import type { FileSources } from '../file-sources.ts';
+import { readBootID, runRebootCommand, simulateNewBoot, SIMULATE_REBOOT } from '../host-reboot.ts';
+import { doneGenerations } from '../remediation.ts';
+import { decommissionPhase } from '../decommission.ts';
+import { desiredState, inRemediationScope, withoutUnwritableFiles } from '../desired-state.ts';
+import { boundedText } from '../bounded-text.ts';
+import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from '../published-digest.ts';
+import { hostPathProblem } from '../host-paths.ts';
+import { withComponents, withCurrentOnChange } from '../host-inventory.ts';
+import { withPendingAction } from '../journal.ts';
+import type { ComponentObservation } from '../machine-status.ts';
+import { agentStatus } from '../machine-status.ts';
+import { ProcessSupervisor } from '../process-supervisor.ts';
+import type { ComponentObject, MachineObject, NodePoolObject } from '../resources.ts';
+
+type DisruptionPolicy = NodePoolObject['spec']['disruptionPolicy'];
+
+export interface ConvergencePassDeps {
+  readonly machineName: string;
+  readonly keepVersions: number | undefined;
+  readonly agentVersion: string;
+  readonly rebootCommand: string;
+  readonly bootIDPath: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+  readonly host: AgentHost;
+  readonly health: HealthChecks;
+  readonly status: StatusReporter;
+  readonly events: EventRecorder;
+  /** Owns only the Decommissioned condition. */
+  readonly decommissionClient: KubeClient;
+  readonly fileSources: FileSources;
+  /** The agent's Machine, from the cache. */
+  readonly machine: () => MachineObject | undefined;
+  /** The Component catalog, from the cache. */
+  readonly catalog: () => readonly ComponentObject[];
+  /** The disruption policy of the Machine's pool. */
+  readonly policyFor: (machine: MachineObject) => DisruptionPolicy | undefined;
+  /** Asks for another pass. */
+  readonly kick: () => void;
+}
+
+interface RunState {
+  error: { reason: string; message: string } | undefined;
+  drift: { paths: string[]; restored: boolean } | undefined;
+  operation: LastOperation | undefined;
+}
+
+export class ConvergencePass {
+  readonly #deps: ConvergencePassDeps;
+  /** The reboot generation whose command this process ran: wait for the host to go down, do not run it again. */
+  #rebootIssued: number | undefined;
+  /** Artifacts refused (by refusalKey), with what the Machine says of each; retried only when the catalog entry changes. */
+  readonly #refused = new Map<string, string>();
+  /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
+  readonly #versionReports = new Map<string, VersionReport>();
+  /** Keys the digests of Secret files in status (see published-digest.ts). */
+  #digestKey: Promise<Buffer> | undefined;
+  #run: RunState = { error: undefined, drift: undefined, operation: undefined };
+  /** Components and files the last plan removes and that are not gone yet: the host is not at its revision. */
+  #removing = new Set<string>();
+  #recovered = false;
+  /** The Machine's component names as of the last pass: whose directories hold the store's temp names. */
+  #componentNames: readonly string[] = [];
+
+  constructor(deps: ConvergencePassDeps) {
+    this.#deps = deps;
+  }
+
+  /** Files the host cannot take at their path (see hostPathProblem), with why. */
+  async #unwritableFiles(files: readonly DesiredFile[]): Promise<Map<string, string>> {
+    const problems = new Map<string, string>();
+    for (const file of files) {
+      const problem = await hostPathProblem(this.#deps.host.paths, file.path);
+      if (problem) problems.set(file.path, boundedText(problem));
+    }
+    return problems;
+  }
+
+  #hostDigestKey(): Promise<Buffer> {
+    this.#digestKey ??= loadDigestKey(this.#deps.host.paths.stateDir).catch((error: unknown) => {
+      this.#digestKey = undefined;
+      throw error;
+    });
+    return this.#digestKey;
+  }
+
+  /**
+   * Between passes no install of this agent is under way, so a temp name in the store is a leftover that
+   * start-up recovery could not see yet: e.g. a `tar` a SIGKILLed agent had started, still unpacking.
+   */
+  async sweepStoreLeftovers(): Promise<void> {
+    if (!this.#recovered) return;
+    try {
+      const removed = await this.#deps.host.store.removeLeftovers(this.#componentNames);
+      if (removed.length)
+        this.#deps.log.warn({ removed }, 'removed temp leftovers that appeared after start-up');
+    } catch (error) {
+      this.#deps.log.warn(
+        { err: error },
+        'could not remove temp leftovers; trying again after the next pass',
+      );
+    }
+  }
+
+  async #recover(desired: DesiredState): Promise<void> {
+    const journal = await this.#deps.host.journal.load();
+    await this.#deps.host.inventory.load();
+    const removed = [
+      ...(await this.#deps.host.store.removeLeftovers(desired.components.map((c) => c.name))),
+      ...(await Promise.all(journal.touchedDirs.map((dir) => removeTempLeftovers(dir)))).flat(),
+      // The agent's own state (journal, digest key) is written the same atomic way, so a kill can leave a temp.
+      ...(await removeTempLeftovers(this.#deps.host.paths.stateDir)),
+    ];
+    if (removed.length) this.#deps.log.info({ removed }, 'removed leftovers of an interrupted run');
+    if (this.#deps.host.services instanceof ProcessSupervisor) {
+      const adopted = await this.#deps.host.services.adopt();
+      if (adopted.length) this.#deps.log.info({ adopted }, 'took over running services');
+    }
+    if (Object.keys(journal.pending).length)
+      this.#deps.log.info({ pending: journal.pending }, 'resuming service actions a previous run owed');
+    this.#recovered = true;
+  }
+
+  /** One pass: observe the Machine and the host, plan, carry out the plan, report. */
+  async run(): Promise<void> {
+    const machine = this.#deps.machine();
+    if (!machine) {
+      this.#deps.log.debug('no Machine yet');
+      return;
+    }
+    const catalog = new Map(this.#deps.catalog().map((c) => [c.metadata?.name ?? '', c] as const));
+    await this.#deps.fileSources.track(machine.spec?.files ?? []);
+    this.#deps.host.nodeIP = machine.spec?.address;
+    const resolved = desiredState(
+      machine,
+      catalog,
+      this.#deps.policyFor(machine),
+      (file) => this.#deps.fileSources.lookup(file),
+      (content) => this.#deps.host.expand(content),
+    );
+    this.#componentNames = resolved.components.map((c) => c.name);
+    const leaving = decommissionPhase(machine);
+    if (leaving !== 'member') {
+      if (leaving === 'decommission')
+        await decommissionHost(
+          {
+            host: this.#deps.host,
+            client: this.#deps.decommissionClient,
+            events: this.#deps.events,
+            health: this.#deps.health,
+            clock: this.#deps.clock,
+          },
+          machine,
+          resolved,
+        );
+      else this.#deps.log.debug({ phase: leaving }, 'the Machine is leaving; the host changes nothing');
+      return;
+    }
+    // A file the host cannot take (its path is a directory, a parent leaves the root…) is reported, not retried.
+    const desired = withoutUnwritableFiles(resolved, await this.#unwritableFiles(resolved.files));
+    if (!this.#recovered) await this.#recover(desired);
+    // Recorded before anything of a component is switched on, so a later removal knows what to stop.
+    await this.#deps.host.inventory.update((s) =>
+      withCurrentOnChange(withComponents(s, desired.components), desired.files),
+    );
+    this.#deps.health.sync(desired.components);
+
+    const bootID = await readBootID(this.#deps.bootIDPath);
+    const { reboot, reinstallGeneration, remediation } = planRemediation({
+      spec: machine.spec,
+      status: machine.status,
+      journal: this.#deps.host.journal.state,
+      bootID,
+      rebootIssued: this.#rebootIssued,
+    });
+    if (reboot.kind === 'wait') return;
+    if (reboot.kind === 'reboot') return this.#reboot(machine, desired, reboot.generation, bootID);
+    if (reboot.kind === 'completed') await this.#rebootCompleted(machine, reboot.generation, bootID);
+    if (reinstallGeneration !== undefined) await this.#reinstall(machine, desired, reinstallGeneration);
+
+    const observed = await observeHost(this.#deps.host, desired, true);
+    if (!this.#deps.status.lastWritten)
+      for (const [path, sha256] of lastWrittenFromStatus(
+        machine.status?.files ?? [],
+        desired.files,
+        await this.#hostDigestKey(),
+      ))
+        this.#deps.host.lastWritten.set(path, sha256);
+    const refused = new Map<string, string>();
+    for (const c of desired.components) if (this.#refused.has(refusalKey(c))) refused.set(c.name, c.version);
+    const plan = planConvergence({
+      desired,
+      observed,
+      journal: {
+        ...this.#deps.host.journal.state,
+        restartGeneration: doneGenerations(this.#deps.host.journal.state, machine.status).restart,
+      },
+      lastWritten: this.#deps.host.lastWritten,
+      refused,
+      keepVersions: this.#deps.keepVersions,
+      inventory: this.#deps.host.inventory.state,
+      named: {
+        components: new Set((machine.spec?.components ?? []).map((c) => c.name)),
+        files: new Set((machine.spec?.files ?? []).map((f) => f.path)),
+      },
+    });
+    this.#removing = new Set(
+      plan.steps.flatMap((s) =>
+        s.kind === 'removeComponent' ? [s.component] : s.kind === 'removeFile' ? [s.path] : [],
+      ),
+    );
+
+    if (!isDisruptive(plan)) {
+      for (const step of plan.steps) await executeStep(this.#stepDeps(), step, plan, desired);
+      this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
+      if (refused.size === 0 || !isArtifactRefusal(this.#run.error?.reason)) this.#run.error = undefined;
+      await this.#recordRemediation(plan.restartGeneration, reinstallGeneration);
+      if (remediation)
+        this.#recordOperation({
+          kind: 'succeeded',
+          type: remediation,
+          message: remediationDone(remediation, remediationScope(remediation, desired)),
+        });
+      this.#deps.metrics.converges.inc({ result: 'noop' });
+      await this.#writeStatus(machine, desired, false);
+      return;
+    }
+
+    this.#deps.log.info({ steps: plan.steps.map(describeStep) }, 'converging');
+    const type = remediation ?? 'Update';
+    // A remediation goes on from where an earlier pass took it; an update starts with this pass.
+    const operation = nextOperation(
+      this.#run.operation,
+      remediation
+        ? {
+            kind: 'progressed',
+            type,
+            progress: 0,
+            message: remediationUnderway(remediation, remediationScope(remediation, desired)),
+          }
+        : {
+            kind: 'started',
+            type,
+            progress: 0,
+            message: `converging to revision ${desired.revision ?? '(none)'}`,
+          },
+      new Date(this.#deps.clock.now()),
+    );
+    this.#run = { error: undefined, drift: undefined, operation };
+    await this.#writeStatus(machine, desired, true);
+    if (plan.restartGeneration !== undefined) {
+      const restartable = desired.components
+        .filter((c) => c.service && inRemediationScope(c.name, desired.restartComponent))
+        .map((c) => c.name);
+      await this.#deps.host.journal.update((s) =>
+        restartable.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
+      );
+    }
+    let done = 0;
+    for (const step of plan.steps) {
+      try {
+        await executeStep(this.#stepDeps(), step, plan, desired);
+      } catch (error) {
+        if (error instanceof ArtifactRefusedError && step.kind === 'install') {
+          await this.#refuse(machine, step.component, error);
+        } else {
+          const message = boundedText(`${describeStep(step)} failed: ${errorMessage(error)}`);
+          this.#run.error = { reason: failureReason(step), message };
+          this.#recordOperation({
+            kind: 'failed',
+            type,
+            progress: percentDone(done, plan.steps.length),
+            message,
+          });
+          await this.#writeStatus(machine, desired, false);
+          this.#deps.status.failureReported(error);
+          throw error;
+        }
+      }
+      done++;
+      this.#recordOperation({
+        kind: 'progressed',
+        type,
+        progress: percentDone(done, plan.steps.length),
+        message: `done: ${describeStep(step)}`,
+      });
+    }
+    await this.#recordRemediation(plan.restartGeneration, reinstallGeneration);
+    if (Object.keys(this.#deps.host.journal.state.pending).length === 0)
+      await this.#deps.host.journal.update((s) => ({ ...s, touchedDirs: [] }));
+    const refusedNow = isArtifactRefusal(this.#run.error?.reason);
+    this.#recordOperation(
+      refusedNow
+        ? { kind: 'failed', type, progress: 100, message: this.#run.error?.message ?? '' }
+        : {
+            kind: 'succeeded',
+            type,
+            message: remediation
+              ? remediationDone(remediation, remediationScope(remediation, desired))
+              : `converged to revision ${desired.revision ?? '(none)'}`,
+          },
+    );
+    this.#deps.metrics.converges.inc({ result: 'changed' });
+    await this.#writeStatus(machine, desired, false);
+    // Health checks of restarted services decide the next status; a resync picks them up.
+  }
+
+  /** Journals the restart and reinstall generations a finished pass carried out. */
+  async #recordRemediation(restart: number | undefined, reinstall: number | undefined): Promise<void> {
+    await this.#deps.host.journal.update((s) => ({
+      ...s,
+      ...(restart === undefined ? {} : { restartGeneration: restart }),
+      ...(reinstall === undefined ? {} : { reinstallGeneration: reinstall }),
+    }));
+  }
+
+  #recordOperation(event: OperationEvent): void {
+    this.#run.operation = nextOperation(this.#run.operation, event, new Date(this.#deps.clock.now()));
+  }
+
+  /** The host came back with a new boot ID: the reboot's generation is done; this pass starts every service. */
+  async #rebootCompleted(machine: MachineObject, generation: number, bootID: string): Promise<void> {
+    await this.#deps.host.journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: generation }));
+    // What the status says: the agent that issued the reboot is gone with the old boot.
+    this.#run.operation = nextOperation(
+      machine.status?.lastOperation,
+      {
+        kind: 'progressed',
+        type: 'Reboot',
+        progress: 50,
+        message: `host is back (boot ID ${bootID}); starting every service`,
+      },
+      new Date(this.#deps.clock.now()),
+    );
+    this.#deps.log.info({ generation, bootID }, 'host rebooted');
+    await this.#deps.events.record(
+      machine,
+      'Normal',
+      'Rebooted',
+      'Reboot',
+      `host is back with boot ID ${bootID}`,
+    );
+  }
+
+  /** Carries out spec.rebootGeneration: journaled with the boot ID first, so the next boot knows it is done. */
+  async #reboot(
+    machine: MachineObject,
+    desired: DesiredState,
+    generation: number,
+    bootID: string,
+  ): Promise<void> {
+    await this.#deps.host.journal.update((s) => ({ ...s, reboot: { generation, bootIDBefore: bootID } }));
+    this.#recordOperation({
+      kind: 'started',
+      type: 'Reboot',
+      progress: 0,
+      message: `rebooting for rebootGeneration ${generation} (boot ID ${bootID})`,
+    });
+    await this.#writeStatus(machine, desired, true);
+    await this.#deps.events.record(
+      machine,
+      'Normal',
+      'Rebooting',
+      'Reboot',
+      `rebootGeneration ${generation}: ${this.#deps.rebootCommand}`,
+    );
+    this.#deps.log.warn({ generation, command: this.#deps.rebootCommand }, 'rebooting the host');
+    try {
+      if (this.#deps.rebootCommand === SIMULATE_REBOOT) await this.#simulateReboot(desired);
+      else await runRebootCommand(this.#deps.rebootCommand);
+    } catch (error) {
+      const message = boundedText(errorMessage(error));
+      this.#run.error = { reason: 'RebootFailed', message };
+      this.#recordOperation({ kind: 'failed', type: 'Reboot', progress: 0, message });
+      await this.#writeStatus(machine, desired, false);
+      this.#deps.status.failureReported(error);
+      throw error;
+    }
+    this.#rebootIssued = generation;
+    this.#deps.kick();
+  }
+
+  /** A reboot as the host's services see it: all stop, the boot ID changes, the next pass starts them. */
+  async #simulateReboot(desired: DesiredState): Promise<void> {
+    for (const component of desired.components)
+      if (component.service)
+        await this.#deps.host.services.stop(this.#deps.host.serviceDefinitionOrName(component));
+    this.#deps.health.resetAll();
+    await simulateNewBoot(this.#deps.bootIDPath);
+  }
+
+  /**
+   * Carries out spec.reinstallGeneration: the desired version of every component (or of
+   * spec.reinstallComponent only) downloaded and unpacked again, then restarted.
+   */
+  async #reinstall(machine: MachineObject, desired: DesiredState, generation: number): Promise<void> {
+    const scope = desired.reinstallComponent;
+    this.#recordOperation({
+      kind: 'started',
+      type: 'Reinstall',
+      progress: 0,
+      message: `reinstalling ${scope ?? 'every component'} for reinstallGeneration ${generation}`,
+    });
+    await this.#writeStatus(machine, desired, true);
+    const targets = desired.components.filter((c) => inRemediationScope(c.name, scope));
+    const services = targets.filter((c) => c.service).map((c) => c.name);
+    // Journaled first: a crash after a version is replaced still restarts its service.
+    await this.#deps.host.journal.update((s) =>
+      services.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
+    );
+    for (const c of targets) {
+      if (this.#refused.has(refusalKey(c))) continue;
+      await this.#deps.host.store.reinstall(
+        c.name,
+        c.version,
+        c.artifact,
+        this.#deps.host.expandInstall(c.install),
+      );
+      this.#deps.log.info({ component: c.name, version: c.version }, 'reinstalled');
+    }
+  }
+
+  #stepDeps(): StepDeps {
+    return {
+      host: this.#deps.host,
+      health: this.#deps.health,
+      events: this.#deps.events,
+      metrics: this.#deps.metrics,
+      machine: () => this.#deps.machine(),
+      isRefused: (component) => this.#refused.has(refusalKey(component)),
+      onDriftRestored: (path) => {
+        this.#run.drift = { paths: [...(this.#run.drift?.paths ?? []), path], restored: true };
+      },
+      onRemoved: (componentOrPath) => this.#removing.delete(componentOrPath),
+    };
+  }
+
+  async #refuse(
+    machine: MachineObject,
+    component: DesiredComponent,
+    error: ArtifactRefusedError,
+  ): Promise<void> {
+    this.#refused.set(refusalKey(component), `${component.version} ${error.summary}`);
+    const message =
+      error instanceof ChecksumMismatchError
+        ? `${component.name} ${component.version} not installed: artifact ${error.url} has sha256 ${error.actual}, ` +
+          `the Component catalog expects ${error.expected}`
+        : boundedText(`${component.name} ${component.version}: ${error.message}`);
+    if (error instanceof ChecksumMismatchError) {
+      this.#deps.metrics.checksumMismatches.inc();
+      this.#deps.log.error(
+        { component: component.name, expected: error.expected, actual: error.actual },
+        message,
+      );
+    } else this.#deps.log.error({ component: component.name, reason: error.reason }, message);
+    this.#run.error = { reason: error.reason, message };
+    await this.#deps.events.record(machine, 'Warning', error.reason, 'Install', message);
+  }
+
+  async #versionReport(
+    component: string,
+    installed: string,
+    check: VersionCheckSpec,
+  ): Promise<VersionReport> {
+    const key = JSON.stringify([component, installed, check]);
+    const known = this.#versionReports.get(key);
+    if (known) return known;
+    const report = await runVersionCheck(check, (text) => this.#deps.host.expand(text));
+    this.#versionReports.set(key, report);
+    this.#deps.log.info({ component, installed, ...report }, 'version check');
+    return report;
+  }
+
+  async #writeStatus(machine: MachineObject, desired: DesiredState, converging: boolean): Promise<void> {
+    const observed = await observeHost(this.#deps.host, desired);
+    const components = new Map<string, ComponentObservation>();
+    for (const c of desired.components) {
+      const seen = observed.components.get(c.name);
+      const tracker = this.#deps.health.tracker(c.name);
+      components.set(c.name, {
+        current: seen?.current,
+        running: seen?.running,
+        health: tracker?.health ?? 'Unknown',
+        hasHealthCheck: tracker !== undefined,
+        healthMessage: tracker?.message ?? '',
+        refusal: this.#refused.get(refusalKey(c)),
+        ...(c.versionCheck && seen?.current
+          ? { versionReport: await this.#versionReport(c.name, seen.current, c.versionCheck) }
+          : {}),
+      });
+    }
+    const keyedDigests = new Map<string, string | undefined>();
+    for (const f of desired.files)
+      if (f.secret)
+        keyedDigests.set(
+          f.path,
+          await keyedDigestOfFile(await this.#hostDigestKey(), this.#deps.host.paths.host(f.path)),
+        );
+    const status = agentStatus({
+      desired,
+      components,
+      files: new Map([...observed.files].map(([path, f]) => [path, f.sha256] as const)),
+      keyedDigests,
+      error: this.#run.error,
+      removing: [...this.#removing],
+      drift: this.#run.drift,
+      converging,
+      operation: this.#run.operation,
+      // What this agent last wrote is fresher than the cache, which may not have seen that write yet.
+      previous: {
+        ...machine.status,
+        components: this.#deps.status.lastWritten?.components ?? machine.status?.components,
+      },
+      remediated: doneGenerations(this.#deps.host.journal.state, machine.status),
+      bootID: await readBootID(this.#deps.bootIDPath).catch(() => undefined),
+      agentVersion: this.#deps.agentVersion,
+      generation: machine.metadata?.generation,
+      now: new Date(this.#deps.clock.now()),
+    });
+    await this.#deps.status.report(status);
+  }
+}
+
+/** Any change to the version's artifact in the catalog (its URL, hash, cap or opt-in) lifts a refusal. */
+function refusalKey(component: DesiredComponent): string {
+  const { url, sha256, maxSizeBytes, allowInsecureHttp } = component.artifact;
+  return JSON.stringify([component.name, component.version, url, sha256, maxSizeBytes, allowInsecureHttp]);
+}
