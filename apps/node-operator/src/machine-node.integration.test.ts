@@ -1,6 +1,7 @@
 /** Machine ↔ Node against a real apiserver: kok-owned labels, taints and cordon on the Node; nodeRef and Node conditions on the Machine. */
 import { findCondition, MachineConditions } from '@kok/api';
 import { builtinTypes, PatchType } from '@kok/reconcile';
+import type { Manager } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 /** The node-operator, watching only `fleet`, stopped after the test. */
-async function startOperatorFor(fleet: Fleet): Promise<void> {
+async function startOperatorFor(fleet: Fleet): Promise<Manager> {
   const manager = await createOperator({
     kubeConfig: sharedKubeConfig(),
     http: false,
@@ -32,6 +33,7 @@ async function startOperatorFor(fleet: Fleet): Promise<void> {
   });
   await manager.start();
   cleanups.push(() => manager.stop());
+  return manager;
 }
 
 it('keeps the Node in line with its Machine without touching what others set, and mirrors Node conditions', async () => {
@@ -202,4 +204,26 @@ it("puts the agent's component health on the Node as KokComponentFailed, which N
       ? m
       : undefined;
   });
+});
+
+it("adopts Nodes without a failed pass: the Node's labels are written before its status, not racing it", async () => {
+  // The label patch carries the Node's resourceVersion; sent beside the status patch of the same pass, it
+  // lost the race about one time in three (409), and the whole pass was written again.
+  await installCrds(client);
+  const fleet = await createFleet(client, 20, kubeletTemplate('v1.36.0'));
+  cleanups.push(() => deleteFleet(client, fleet));
+  const manager = await startOperatorFor(fleet);
+
+  await eventually('every Node labelled with its pool and given KokComponentFailed', async () => {
+    const { items } = await client.list(builtinTypes.node, { labelSelector: fleet.selector });
+    return (
+      items.filter(
+        (n) =>
+          n.metadata?.labels?.['nodes.kok.dev/pool'] === fleet.pool &&
+          n.status?.conditions?.some((c) => c.type === 'KokComponentFailed'),
+      ).length === fleet.machines.length
+    );
+  });
+  const errors = await manager.metrics.reconcileErrors.get();
+  expect(errors.values.find((v) => v.labels.controller === 'machine')?.value ?? 0).toBe(0);
 });

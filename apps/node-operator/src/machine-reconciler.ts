@@ -48,10 +48,18 @@ export interface MachineDeps {
  * Machine is released.
  */
 export function machineReconciler(deps: MachineDeps): Reconciler {
+  // Per Node, the resourceVersion this reconciler last wrote it from. While the cache still shows that
+  // version it has not seen the write yet (the write's own watch event brings the next pass), and a
+  // pass from it would send the same writes again: the label patch, which carries the resourceVersion,
+  // to fail with a conflict, the status patch to say again what it said.
+  const nodeWrittenFrom = new Map<string, string>();
   return async (request) => {
     const cached = deps.machines.getByName(undefined, request.name);
     if (!cached || cached.metadata?.annotations?.[Annotations.machinePaused] !== undefined) return;
     const node = deps.nodes.getByName(undefined, request.name);
+    const nodeVersion = node?.metadata?.resourceVersion;
+    const nodeCacheBehind = nodeVersion !== undefined && nodeWrittenFrom.get(request.name) === nodeVersion;
+    if (!nodeCacheBehind) nodeWrittenFrom.delete(request.name);
     if (cached.metadata?.deletionTimestamp) return decommission(deps, cached, node);
     if (!cached.metadata?.finalizers?.includes(Finalizers.machine))
       await addMachineFinalizer(deps.client, cached);
@@ -61,19 +69,24 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     const conditionPatch = node ? agentNodeConditionPatch(node, agentNodeCondition(machine), now) : undefined;
     const grant = deps.grants.getByName(undefined, nodeAgentGrantName(request.name));
     const leftPool = leftPoolRolloutStatus(machine, deps.pools.list(), now);
-    // The writes are independent (each is computed from the cache), so they go out together.
+    // The writes are independent (each is computed from the cache), so they go out together, except
+    // the Node's two: its label patch carries the resourceVersion, which its own status patch would change.
+    const writeNode = async (): Promise<void> => {
+      if (!node || nodeCacheBehind) return;
+      const written = await syncNode(deps.client, machine, node);
+      if (conditionPatch)
+        await deps.client.patch(
+          builtinTypes.node,
+          { name: request.name },
+          PatchType.strategicMerge,
+          conditionPatch,
+          { subresource: 'status' },
+        );
+      if ((written !== node || conditionPatch) && nodeVersion) nodeWrittenFrom.set(request.name, nodeVersion);
+    };
     await Promise.all([
       isAgentGrantCurrent(grant, machine) ? undefined : writeAgentGrant(deps.client, machine),
-      node ? syncNode(deps.client, machine, node) : undefined,
-      conditionPatch
-        ? deps.client.patch(
-            builtinTypes.node,
-            { name: request.name },
-            PatchType.strategicMerge,
-            conditionPatch,
-            { subresource: 'status' },
-          )
-        : undefined,
+      writeNode(),
       machineNodeStatusChanged(machine, status)
         ? deps.client.applyStatus(machineType, {
             apiVersion: machineType.apiVersion,
