@@ -1,11 +1,18 @@
 // A fleet of node agents against a local control plane: how long until every agent
-// converged a new revision, and how many apiserver writes each agent makes per minute
-// when nothing changes (default --heartbeat-seconds 300 and --resync-seconds 60).
+// converged a new revision, and how many writes each agent makes per minute when nothing
+// changes, heartbeats included: the steady window lasts at least two heartbeat periods and
+// opens once the last rollout has settled (no Machine has changed in anything but its
+// heartbeat for --settle-seconds). Writes are counted twice: the apiserver's request
+// counters (every write request, a no-op included), and a watch on the Machines, each
+// version diffed with the one before it, for the breakdown by the fields a write changed.
+// The agents run with the shipped --heartbeat-seconds (300) and --resync-seconds (60)
+// unless --heartbeat-seconds says otherwise; the JSON says which.
 //   --agents <n>              default 200
 //   --agents-per-process <k>  default 1 (each agent its own `node src/main.ts`); >1 hosts k agents per process
-//   --steady-seconds <s>      steady-state window, default 120
+//   --heartbeat-seconds <s>   the agents' --heartbeat-seconds; default: not passed (the shipped 300)
+//   --steady-seconds <s>      steady-state window, default two heartbeat periods; no shorter is accepted
 //   --rollouts <r>            revision changes timed (median reported), default 3
-//   --settle-seconds <s>      wait after the last rollout before the steady window, default 10
+//   --settle-seconds <s>      how long the fleet must be quiet but for heartbeats before the window, default 10
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, PatchType } from '@kok/reconcile';
+import { Informer, KubeClient, PatchType } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import { startArtifactServer } from '@kok/node-agent/src/fixtures/artifact-server.ts';
@@ -29,6 +36,9 @@ import { hostPaths } from '@kok/node-agent/src/host-paths.ts';
 import { componentType, machineType } from '@kok/node-agent/src/resources.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import type { ComponentObject, MachineObject } from '@kok/node-agent/src/resources.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
+import { parseFlags } from '@kok/node-agent/src/flags.ts';
+import { changedFields, tallyWrites } from './changed-fields.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
@@ -38,16 +48,29 @@ const { values } = parseArgs({
   options: {
     agents: { type: 'string', default: '200' },
     'agents-per-process': { type: 'string', default: '1' },
-    'steady-seconds': { type: 'string', default: '120' },
+    'heartbeat-seconds': { type: 'string' },
+    'steady-seconds': { type: 'string' },
     rollouts: { type: 'string', default: '3' },
     'settle-seconds': { type: 'string', default: '10' },
   },
 });
 const agentCount = Number(values.agents);
 const perProcess = Number(values['agents-per-process']);
-const steadySeconds = Number(values['steady-seconds']);
+// The agent's own default, read from its flag parser, so that the two cannot drift apart.
+const shippedHeartbeatSeconds = parseFlags(['--machine=bench'], {}, 'bench').heartbeatSeconds;
+const heartbeatFlag = values['heartbeat-seconds'];
+const heartbeatSeconds = heartbeatFlag === undefined ? shippedHeartbeatSeconds : Number(heartbeatFlag);
+const steadySeconds = Number(values['steady-seconds'] ?? 2 * heartbeatSeconds);
+if (!(steadySeconds >= 2 * heartbeatSeconds)) {
+  console.error(
+    `--steady-seconds ${steadySeconds} is shorter than two heartbeat periods (2 × ${heartbeatSeconds} s): no heartbeat might fall in it`,
+  );
+  process.exit(2);
+}
 const rollouts = Number(values.rollouts);
 const settleSeconds = Number(values['settle-seconds']);
+/** What a heartbeat changes, and nothing else. */
+const HEARTBEAT_FIELD = 'status.agent.lastHeartbeatTime';
 const log = (message: string) => console.error(`[agent-fleet] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -142,6 +165,10 @@ try {
     admin.create(machineType, { metadata: { name }, spec: specFor(0) } as MachineObject),
   );
 
+  // Every version of every Machine, for the breakdown of the steady window's writes by field.
+  const watcher = new Informer({ client: admin, type: machineType });
+  watcher.start();
+  await watcher.waitForSync();
   const converged = async (revision: string) => {
     const { items } = await admin.list(machineType);
     return items.filter((m) => m.status?.revision?.current === revision).length;
@@ -173,6 +200,7 @@ try {
               '--service-manager=supervisor',
               '--http-port=0',
               '--log-level=warn',
+              ...(heartbeatFlag === undefined ? [] : [`--heartbeat-seconds=${heartbeatFlag}`]),
             ],
             { stdio: ['ignore', 'ignore', 'inherit'] },
           )
@@ -182,6 +210,7 @@ try {
               new URL('./agent-fleet-worker.ts', import.meta.url).pathname,
               controlPlane.kubeconfigPath,
               rootsDir,
+              String(heartbeatSeconds),
               ...group,
             ],
             { stdio: ['ignore', 'ignore', 'inherit'] },
@@ -210,10 +239,33 @@ try {
     );
   }
 
-  await sleep(settleSeconds * 1000); // health and status settle after the last rollout
+  // Settled: for settle-seconds, no Machine has changed in anything but its heartbeat (health checks and
+  // status catch up after the last rollout). The window opens then, whatever the heartbeat timers say.
+  const settleStarted = performance.now();
+  let lastChangeAt = performance.now();
+  let counting = false;
+  const windowWrites: string[][] = [];
+  watcher.addEventHandler({
+    onUpdate: (before, after) => {
+      const fields = changedFields(before, after);
+      if (counting) windowWrites.push(fields);
+      else if (fields.some((field) => field !== HEARTBEAT_FIELD)) lastChangeAt = performance.now();
+    },
+  });
+  const settleDeadline = performance.now() + 10 * settleSeconds * 1000 + 120_000;
+  while (performance.now() - lastChangeAt < settleSeconds * 1000) {
+    if (performance.now() > settleDeadline)
+      throw new Error('the fleet did not settle after the last rollout');
+    await sleep(100);
+  }
+  const settledAfterSeconds = (performance.now() - settleStarted) / 1000;
   const before = await scrapeWrites(controlPlane.kubeConfig);
-  log(`steady state: counting apiserver writes for ${steadySeconds} s`);
+  counting = true;
+  log(
+    `settled ${round(settledAfterSeconds)} s after the last rollout; counting writes for ${steadySeconds} s (heartbeat ${heartbeatSeconds} s)`,
+  );
   await sleep(steadySeconds * 1000);
+  counting = false;
   const after = await scrapeWrites(controlPlane.kubeConfig);
   const delta: Record<string, number> = {};
   for (const [key, value] of after)
@@ -221,6 +273,8 @@ try {
   const agentWrites = (delta['machines/status'] ?? 0) + (delta['machines'] ?? 0) + (delta['events'] ?? 0);
   const total = Object.values(delta).reduce((a, b) => a + b, 0);
   const minutes = steadySeconds / 60;
+  const tally = tallyWrites(windowWrites);
+  await watcher.stop();
   // Each agent process's high-water mark (VmHWM), rollouts included: the largest of them.
   const peakRssMiB = Math.max(...children.map((c) => processUsage(c.pid ?? 0).peakRssMiB));
   await server.close();
@@ -238,10 +292,25 @@ try {
       rolloutConvergeSeconds: rolloutSeconds.map((s) => round(s)),
       rolloutConvergeSecondsMedian: round(median(rolloutSeconds)),
       targetConvergeSeconds: 60,
+      heartbeatSeconds,
+      heartbeat:
+        heartbeatFlag === undefined
+          ? `the shipped --heartbeat-seconds (${shippedHeartbeatSeconds} s)`
+          : `--heartbeat-seconds=${heartbeatFlag}, shorter than the shipped ${shippedHeartbeatSeconds} s: heartbeats weigh ${round(shippedHeartbeatSeconds / heartbeatSeconds, 1)}× what they do as shipped`,
+      settledAfterSeconds: round(settledAfterSeconds),
       steadySeconds,
+      steadyHeartbeatPeriods: round(steadySeconds / heartbeatSeconds, 2),
+      // apiserver_request_total: every write request, a no-op write included.
       steadyWritesByResource: delta,
       steadyWritesPerAgentPerMinute: round(agentWrites / agentCount / minutes, 3),
       steadyAllWritesPerAgentPerMinute: round(total / agentCount / minutes, 3),
+      // The watch: every write that changed a Machine, by the fields it changed.
+      steadyMachineWritesSeen: windowWrites.length,
+      steadyMachineWritesSeenPerAgentPerMinute: round(windowWrites.length / agentCount / minutes, 3),
+      steadyHeartbeatOnlyWrites: windowWrites.filter((f) => f.length === 1 && f[0] === HEARTBEAT_FIELD)
+        .length,
+      steadyMachineWritesByChange: tally.byChange,
+      steadyMachineWritesByField: tally.byField,
       targetWritesPerAgentPerMinute: 1,
       totalSeconds: round((performance.now() - began) / 1000),
     }),
