@@ -3,9 +3,11 @@
  * Machine and the host → plan (remediation-plan.ts, ../convergence-plan.ts)
  * → carry out the steps (execute-step.ts) → report (status-reporter.ts).
  * The lifecycle around it (watches, timers, retries) is node-agent.ts.
+ *
+ * Over 400 lines on purpose: the order in which a pass journals, writes its
+ * status and changes the host (a reboot, a reinstall, then the plan's steps)
+ * is what makes it safe to kill at any point, and it reads in one place.
  */
-import { runVersionCheck } from '../version-check.ts';
-import type { VersionCheckSpec, VersionReport } from '../version-check.ts';
 import type { Clock } from '@kok/reconcile';
 import type { LastOperation } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
@@ -22,13 +24,14 @@ import { observeHost } from './observe-host.ts';
 import { decommissionHost } from './decommission-host.ts';
 import type { StepDeps } from './execute-step.ts';
 import { executeStep } from './execute-step.ts';
+import { recoverHost, sweepStoreLeftovers } from './recovery.ts';
+import { StatusObservation } from './status-observation.ts';
 import {
   planRemediation,
   remediationDone,
   remediationScope,
   remediationUnderway,
 } from './remediation-plan.ts';
-import { removeTempLeftovers } from '../atomic-file.ts';
 import { ChecksumMismatchError } from '../artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from '../artifact-limits.ts';
 import { isDisruptive, planConvergence } from '../convergence-plan.ts';
@@ -39,13 +42,10 @@ import { doneGenerations } from '../remediation.ts';
 import { decommissionPhase } from '../decommission.ts';
 import { desiredState, inRemediationScope, withoutUnwritableFiles } from '../desired-state.ts';
 import { boundedText } from '../bounded-text.ts';
-import { keyedDigestOfFile, lastWrittenFromStatus, loadDigestKey } from '../published-digest.ts';
+import { lastWrittenFromStatus } from '../published-digest.ts';
 import { hostPathProblem } from '../host-paths.ts';
 import { withComponents, withCurrentOnChange } from '../host-inventory.ts';
 import { withPendingAction } from '../journal.ts';
-import type { ComponentObservation } from '../machine-status.ts';
-import { agentStatus } from '../machine-status.ts';
-import { ProcessSupervisor } from '../process-supervisor.ts';
 import type { ComponentObject, MachineObject, NodePoolObject } from '../resources.ts';
 
 type DisruptionPolicy = NodePoolObject['spec']['disruptionPolicy'];
@@ -88,10 +88,7 @@ export class ConvergencePass {
   #rebootIssued: number | undefined;
   /** Artifacts refused (by refusalKey), with what the Machine says of each; retried only when the catalog entry changes. */
   readonly #refused = new Map<string, string>();
-  /** spec.versionCheck results, by component, installed version and check: run once per installed version. */
-  readonly #versionReports = new Map<string, VersionReport>();
-  /** Keys the digests of Secret files in status (see published-digest.ts). */
-  #digestKey: Promise<Buffer> | undefined;
+  readonly #observation: StatusObservation;
   #run: RunState = { error: undefined, drift: undefined, operation: undefined };
   /** Components and files the last plan removes and that are not gone yet: the host is not at its revision. */
   #removing = new Set<string>();
@@ -101,6 +98,13 @@ export class ConvergencePass {
 
   constructor(deps: ConvergencePassDeps) {
     this.#deps = deps;
+    this.#observation = new StatusObservation({
+      host: deps.host,
+      health: deps.health,
+      bootIDPath: deps.bootIDPath,
+      agentVersion: deps.agentVersion,
+      clock: deps.clock,
+    });
   }
 
   /** Files the host cannot take at their path (see hostPathProblem), with why. */
@@ -113,49 +117,9 @@ export class ConvergencePass {
     return problems;
   }
 
-  #hostDigestKey(): Promise<Buffer> {
-    this.#digestKey ??= loadDigestKey(this.#deps.host.paths.stateDir).catch((error: unknown) => {
-      this.#digestKey = undefined;
-      throw error;
-    });
-    return this.#digestKey;
-  }
-
-  /**
-   * Between passes no install of this agent is under way, so a temp name in the store is a leftover that
-   * start-up recovery could not see yet: e.g. a `tar` a SIGKILLed agent had started, still unpacking.
-   */
+  /** Between passes: temp names that appeared after start-up recovery. */
   async sweepStoreLeftovers(): Promise<void> {
-    if (!this.#recovered) return;
-    try {
-      const removed = await this.#deps.host.store.removeLeftovers(this.#componentNames);
-      if (removed.length)
-        this.#deps.log.warn({ removed }, 'removed temp leftovers that appeared after start-up');
-    } catch (error) {
-      this.#deps.log.warn(
-        { err: error },
-        'could not remove temp leftovers; trying again after the next pass',
-      );
-    }
-  }
-
-  async #recover(desired: DesiredState): Promise<void> {
-    const journal = await this.#deps.host.journal.load();
-    await this.#deps.host.inventory.load();
-    const removed = [
-      ...(await this.#deps.host.store.removeLeftovers(desired.components.map((c) => c.name))),
-      ...(await Promise.all(journal.touchedDirs.map((dir) => removeTempLeftovers(dir)))).flat(),
-      // The agent's own state (journal, digest key) is written the same atomic way, so a kill can leave a temp.
-      ...(await removeTempLeftovers(this.#deps.host.paths.stateDir)),
-    ];
-    if (removed.length) this.#deps.log.info({ removed }, 'removed leftovers of an interrupted run');
-    if (this.#deps.host.services instanceof ProcessSupervisor) {
-      const adopted = await this.#deps.host.services.adopt();
-      if (adopted.length) this.#deps.log.info({ adopted }, 'took over running services');
-    }
-    if (Object.keys(journal.pending).length)
-      this.#deps.log.info({ pending: journal.pending }, 'resuming service actions a previous run owed');
-    this.#recovered = true;
+    if (this.#recovered) await sweepStoreLeftovers(this.#deps.host, this.#componentNames);
   }
 
   /** One pass: observe the Machine and the host, plan, carry out the plan, report. */
@@ -195,7 +159,10 @@ export class ConvergencePass {
     }
     // A file the host cannot take (its path is a directory, a parent leaves the root…) is reported, not retried.
     const desired = withoutUnwritableFiles(resolved, await this.#unwritableFiles(resolved.files));
-    if (!this.#recovered) await this.#recover(desired);
+    if (!this.#recovered) {
+      await recoverHost(this.#deps.host, desired);
+      this.#recovered = true;
+    }
     // Recorded before anything of a component is switched on, so a later removal knows what to stop.
     await this.#deps.host.inventory.update((s) =>
       withCurrentOnChange(withComponents(s, desired.components), desired.files),
@@ -220,7 +187,7 @@ export class ConvergencePass {
       for (const [path, sha256] of lastWrittenFromStatus(
         machine.status?.files ?? [],
         desired.files,
-        await this.#hostDigestKey(),
+        await this.#observation.digestKey(),
       ))
         this.#deps.host.lastWritten.set(path, sha256);
     const refused = new Map<string, string>();
@@ -494,65 +461,13 @@ export class ConvergencePass {
     await this.#deps.events.record(machine, 'Warning', error.reason, 'Install', message);
   }
 
-  async #versionReport(
-    component: string,
-    installed: string,
-    check: VersionCheckSpec,
-  ): Promise<VersionReport> {
-    const key = JSON.stringify([component, installed, check]);
-    const known = this.#versionReports.get(key);
-    if (known) return known;
-    const report = await runVersionCheck(check, (text) => this.#deps.host.expand(text));
-    this.#versionReports.set(key, report);
-    this.#deps.log.info({ component, installed, ...report }, 'version check');
-    return report;
-  }
-
   async #writeStatus(machine: MachineObject, desired: DesiredState, converging: boolean): Promise<void> {
-    const observed = await observeHost(this.#deps.host, desired);
-    const components = new Map<string, ComponentObservation>();
-    for (const c of desired.components) {
-      const seen = observed.components.get(c.name);
-      const tracker = this.#deps.health.tracker(c.name);
-      components.set(c.name, {
-        current: seen?.current,
-        running: seen?.running,
-        health: tracker?.health ?? 'Unknown',
-        hasHealthCheck: tracker !== undefined,
-        healthMessage: tracker?.message ?? '',
-        refusal: this.#refused.get(refusalKey(c)),
-        ...(c.versionCheck && seen?.current
-          ? { versionReport: await this.#versionReport(c.name, seen.current, c.versionCheck) }
-          : {}),
-      });
-    }
-    const keyedDigests = new Map<string, string | undefined>();
-    for (const f of desired.files)
-      if (f.secret)
-        keyedDigests.set(
-          f.path,
-          await keyedDigestOfFile(await this.#hostDigestKey(), this.#deps.host.paths.host(f.path)),
-        );
-    const status = agentStatus({
-      desired,
-      components,
-      files: new Map([...observed.files].map(([path, f]) => [path, f.sha256] as const)),
-      keyedDigests,
-      error: this.#run.error,
+    const status = await this.#observation.status(machine, desired, {
+      ...this.#run,
       removing: [...this.#removing],
-      drift: this.#run.drift,
       converging,
-      operation: this.#run.operation,
-      // What this agent last wrote is fresher than the cache, which may not have seen that write yet.
-      previous: {
-        ...machine.status,
-        components: this.#deps.status.lastWritten?.components ?? machine.status?.components,
-      },
-      remediated: doneGenerations(this.#deps.host.journal.state, machine.status),
-      bootID: await readBootID(this.#deps.bootIDPath).catch(() => undefined),
-      agentVersion: this.#deps.agentVersion,
-      generation: machine.metadata?.generation,
-      now: new Date(this.#deps.clock.now()),
+      refusal: (component) => this.#refused.get(refusalKey(component)),
+      lastWrittenComponents: this.#deps.status.lastWritten?.components,
     });
     await this.#deps.status.report(status);
   }
