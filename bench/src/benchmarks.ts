@@ -223,6 +223,7 @@ export const benchmarks: readonly Benchmark[] = [
       'upgradeMs',
       'maxUnavailable',
       'operatorQps',
+      'operatorBurst',
       'figures.0.machines',
       'figures.0.idealSeconds',
       'figures.0.rolloutSeconds',
@@ -240,7 +241,7 @@ export const benchmarks: readonly Benchmark[] = [
       const each = (text: (f: BenchmarkResult) => string) => figures.map(text).join(', ');
       return {
         headline:
-          `the node-operator process as shipped (QPS ${figure(r['operatorQps'])}) and an apiserver, simulated agents, ` +
+          `the node-operator process with its shipped flags (client QPS ${figure(r['operatorQps'])}, burst ${figure(r['operatorBurst'])}) and an apiserver, simulated agents, ` +
           `maxUnavailable ${figure(r['maxUnavailable'])}, T = ${figure(r['upgradeMs'])} ms: efficiency ` +
           each(
             (f) =>
@@ -315,6 +316,7 @@ export const benchmarks: readonly Benchmark[] = [
       'steadyHeartbeatPeriods',
       'steadyWritesPerAgentPerMinute',
       'steadyMachineWritesSeenPerAgentPerMinute',
+      'steadyMachineWritesSeen',
       'steadyHeartbeatOnlyWrites',
       'steadyMachineWritesByChange',
       'agentProcessPeakRssMiBMax',
@@ -328,7 +330,7 @@ export const benchmarks: readonly Benchmark[] = [
           `${at('agents')} agents converge a new revision in ${at('rolloutConvergeSecondsMedian')} s (median); ` +
           `${at('steadyWritesPerAgentPerMinute')} writes/agent/min, heartbeats included, over ${at('steadySeconds')} s ` +
           `(${at('steadyHeartbeatPeriods')} heartbeat periods of ${at('heartbeatSeconds')} s: ${at('heartbeat')}) once the last rollout settled; ` +
-          `of the Machine writes a watch saw, ${at('steadyHeartbeatOnlyWrites')} changed the heartbeat alone; ` +
+          `of the ${at('steadyMachineWritesSeen')} Machine writes a watch saw, ${at('steadyHeartbeatOnlyWrites')} changed the heartbeat alone; ` +
           `largest agent peak RSS ${at('agentProcessPeakRssMiBMax')} MiB`,
         baseline: NONE,
         ratio: 'n/a',

@@ -41,6 +41,8 @@ import { builtinTypes, Informer, KubeClient, PatchType, resourceType } from '@ko
 import { resolveMaxUnavailable } from '@kok/rollout';
 import { freePort, startControlPlane, type ControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the operator app as it ships
+import { parseCommandLine } from '@kok/node-operator/src/command-line.ts';
 import { requestDelta, scrapeRequests, total } from './apiserver-requests.ts';
 import { chartNodeOptions } from './chart-node-options.ts';
 import { processUsage } from './process-usage.ts';
@@ -65,6 +67,8 @@ const maxUnavailable = /^\d+$/.test(values['max-unavailable'])
   ? Number(values['max-unavailable'])
   : values['max-unavailable'];
 const nodeOptions = chartNodeOptions('node-operator');
+/** The operator's client limits as shipped, read from its own flag parser (the benchmark passes none). */
+const shipped = parseCommandLine([]);
 const OLD_KUBELET = 'v1.36.3';
 const NEW_KUBELET = 'v1.36.4';
 const LABEL = 'kok-bench';
@@ -410,7 +414,8 @@ console.log(
       'the node-operator process (apps/node-operator/src/main.ts) with its default flags and the chart NODE_OPTIONS, against etcd and kube-apiserver',
     loadGenerator:
       'simulated agents (one Machine watch, one status write per machine T after it is told a revision); no node-agent, kubelet or pods',
-    operatorQps: 'as shipped (100, burst 200)',
+    operatorQps: shipped.qps,
+    operatorBurst: shipped.burst,
     operatorNodeOptions: nodeOptions,
     upgradeMs,
     maxUnavailable,
