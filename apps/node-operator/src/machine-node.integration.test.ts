@@ -206,12 +206,30 @@ it("puts the agent's component health on the Node as KokComponentFailed, which N
   });
 });
 
-it("adopts Nodes without a failed pass: the Node's labels are written before its status, not racing it", async () => {
-  // The label patch carries the Node's resourceVersion; sent beside the status patch of the same pass, it
-  // lost the race about one time in three (409), and the whole pass was written again.
+/** The apiserver's count of `verb` requests on `resource` so far (all clients, every response code). */
+async function apiserverRequests(verb: string, resource: string): Promise<number> {
+  const text = await client.request<string>('GET', '/metrics');
+  return text
+    .split('\n')
+    .filter(
+      (line) =>
+        line.startsWith('apiserver_request_total{') &&
+        line.includes(`verb="${verb}"`) &&
+        line.includes(`resource="${resource}"`) &&
+        !/subresource="[^"]/.test(line),
+    )
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+it('adopts each Machine and Node without a failed pass, and binds each agent grant once', async () => {
+  // The Node's label patch carries its resourceVersion: sent beside the status patch of the same pass,
+  // or again from a cache that had not seen the first, it failed with a conflict and the pass was
+  // written again. The agent grant was applied again from a cache that had not seen it yet.
   await installCrds(client);
   const fleet = await createFleet(client, 20, kubeletTemplate('v1.36.0'));
   cleanups.push(() => deleteFleet(client, fleet));
+  // Only the node-operator writes grant bindings (other clients patch Nodes and apply ClusterRoles too).
+  const bindingsBefore = await apiserverRequests('APPLY', 'clusterrolebindings');
   const manager = await startOperatorFor(fleet);
 
   await eventually('every Node labelled with its pool and given KokComponentFailed', async () => {
@@ -224,6 +242,17 @@ it("adopts Nodes without a failed pass: the Node's labels are written before its
       ).length === fleet.machines.length
     );
   });
+  await eventually('every agent grant bound', async () => {
+    const { items } = await client.list(builtinTypes.clusterRoleBinding, {
+      labelSelector: 'nodes.kok.dev/agent-grant=true',
+    });
+    return fleet.machines.every((m) => items.some((b) => b.metadata?.ownerReferences?.[0]?.name === m));
+  });
+  // Settled: later passes (woken by the writes' own events) must find nothing to write.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
   const errors = await manager.metrics.reconcileErrors.get();
   expect(errors.values.find((v) => v.labels.controller === 'machine')?.value ?? 0).toBe(0);
+  expect((await apiserverRequests('APPLY', 'clusterrolebindings')) - bindingsBefore).toBe(
+    fleet.machines.length,
+  );
 });

@@ -10,6 +10,7 @@ import type { Drainer } from './drainer.ts';
 import { machineNodeStatus, machineNodeStatusChanged } from './node-conditions.ts';
 import { leftPoolRolloutStatus } from './machine-patches.ts';
 import { syncNode } from './node-writer.ts';
+import { WrittenFrom } from './written-from.ts';
 import { owningPool } from './pool-ownership.ts';
 import { machineType } from './resources.ts';
 
@@ -48,18 +49,17 @@ export interface MachineDeps {
  * Machine is released.
  */
 export function machineReconciler(deps: MachineDeps): Reconciler {
-  // Per Node, the resourceVersion this reconciler last wrote it from. While the cache still shows that
-  // version it has not seen the write yet (the write's own watch event brings the next pass), and a
-  // pass from it would send the same writes again: the label patch, which carries the resourceVersion,
-  // to fail with a conflict, the status patch to say again what it said.
-  const nodeWrittenFrom = new Map<string, string>();
+  // The Node's resourceVersion, and the grant binding's (empty: none), this reconciler last wrote them
+  // from. A pass whose cache still shows it would send the same writes again: the Node's label patch,
+  // which carries the resourceVersion, to fail with a conflict, the rest to say again what they said.
+  const nodeWrittenFrom = new WrittenFrom();
+  const grantWrittenFrom = new WrittenFrom();
   return async (request) => {
     const cached = deps.machines.getByName(undefined, request.name);
     if (!cached || cached.metadata?.annotations?.[Annotations.machinePaused] !== undefined) return;
     const node = deps.nodes.getByName(undefined, request.name);
-    const nodeVersion = node?.metadata?.resourceVersion;
-    const nodeCacheBehind = nodeVersion !== undefined && nodeWrittenFrom.get(request.name) === nodeVersion;
-    if (!nodeCacheBehind) nodeWrittenFrom.delete(request.name);
+    const nodeVersion = node?.metadata?.resourceVersion ?? '';
+    const nodeCacheBehind = nodeWrittenFrom.behind(request.name, nodeVersion, Date.now());
     if (cached.metadata?.deletionTimestamp) return decommission(deps, cached, node);
     if (!cached.metadata?.finalizers?.includes(Finalizers.machine))
       await addMachineFinalizer(deps.client, cached);
@@ -68,6 +68,15 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
     const status = machineNodeStatus(machine, node, now);
     const conditionPatch = node ? agentNodeConditionPatch(node, agentNodeCondition(machine), now) : undefined;
     const grant = deps.grants.getByName(undefined, nodeAgentGrantName(request.name));
+    const grantVersion = grant?.metadata?.resourceVersion ?? '';
+    // Per Machine object: a new Machine of the same name gets its grant at once.
+    const grantKey = `${request.name}/${machine.metadata?.uid ?? ''}`;
+    const writeGrant = async (): Promise<void> => {
+      if (isAgentGrantCurrent(grant, machine) || grantWrittenFrom.behind(grantKey, grantVersion, Date.now()))
+        return;
+      await writeAgentGrant(deps.client, machine);
+      grantWrittenFrom.wrote(grantKey, grantVersion, Date.now());
+    };
     const leftPool = leftPoolRolloutStatus(machine, deps.pools.list(), now);
     // The writes are independent (each is computed from the cache), so they go out together, except
     // the Node's two: its label patch carries the resourceVersion, which its own status patch would change.
@@ -82,10 +91,10 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
           conditionPatch,
           { subresource: 'status' },
         );
-      if ((written !== node || conditionPatch) && nodeVersion) nodeWrittenFrom.set(request.name, nodeVersion);
+      if (written !== node || conditionPatch) nodeWrittenFrom.wrote(request.name, nodeVersion, Date.now());
     };
     await Promise.all([
-      isAgentGrantCurrent(grant, machine) ? undefined : writeAgentGrant(deps.client, machine),
+      writeGrant(),
       writeNode(),
       machineNodeStatusChanged(machine, status)
         ? deps.client.applyStatus(machineType, {
