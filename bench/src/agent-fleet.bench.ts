@@ -2,7 +2,8 @@
 // converged a new revision, and how many writes each agent makes per minute when nothing
 // changes, heartbeats included: the steady window lasts at least two heartbeat periods and
 // opens once the last rollout has settled (no Machine has changed in anything but its
-// heartbeat for --settle-seconds). Writes are counted twice: the apiserver's request
+// heartbeat for --settle-seconds; a fleet that never settles gets its window all the same,
+// and the JSON says settled: false). Writes are counted twice: the apiserver's request
 // counters (every write request, a no-op included), and a watch on the Machines, each
 // version diffed with the one before it, for the breakdown by the fields a write changed.
 // The agents run with the shipped --heartbeat-seconds (300) and --resync-seconds (60)
@@ -253,9 +254,14 @@ try {
     },
   });
   const settleDeadline = performance.now() + 10 * settleSeconds * 1000 + 120_000;
+  // A fleet that keeps changing is a finding, not a failure: the window opens anyway and says so.
+  let settled = true;
   while (performance.now() - lastChangeAt < settleSeconds * 1000) {
-    if (performance.now() > settleDeadline)
-      throw new Error('the fleet did not settle after the last rollout');
+    if (performance.now() > settleDeadline) {
+      settled = false;
+      log('the fleet did not settle: Machines kept changing in more than their heartbeat');
+      break;
+    }
     await sleep(100);
   }
   const settledAfterSeconds = (performance.now() - settleStarted) / 1000;
@@ -297,6 +303,7 @@ try {
         heartbeatFlag === undefined
           ? `the shipped --heartbeat-seconds (${shippedHeartbeatSeconds} s)`
           : `--heartbeat-seconds=${heartbeatFlag}, shorter than the shipped ${shippedHeartbeatSeconds} s: heartbeats weigh ${round(shippedHeartbeatSeconds / heartbeatSeconds, 1)}× what they do as shipped`,
+      settled,
       settledAfterSeconds: round(settledAfterSeconds),
       steadySeconds,
       steadyHeartbeatPeriods: round(steadySeconds / heartbeatSeconds, 2),

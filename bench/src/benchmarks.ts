@@ -312,6 +312,7 @@ export const benchmarks: readonly Benchmark[] = [
       'rolloutConvergeSecondsMedian',
       'heartbeatSeconds',
       'heartbeat',
+      'settled',
       'steadySeconds',
       'steadyHeartbeatPeriods',
       'steadyWritesPerAgentPerMinute',
@@ -329,7 +330,8 @@ export const benchmarks: readonly Benchmark[] = [
         headline:
           `${at('agents')} agents converge a new revision in ${at('rolloutConvergeSecondsMedian')} s (median); ` +
           `${at('steadyWritesPerAgentPerMinute')} writes/agent/min, heartbeats included, over ${at('steadySeconds')} s ` +
-          `(${at('steadyHeartbeatPeriods')} heartbeat periods of ${at('heartbeatSeconds')} s: ${at('heartbeat')}) once the last rollout settled; ` +
+          `(${at('steadyHeartbeatPeriods')} heartbeat periods of ${at('heartbeatSeconds')} s: ${at('heartbeat')}) ` +
+          `${valueAt(r, 'settled') === false ? 'although the fleet never settled after the last rollout' : 'once the last rollout settled'}; ` +
           `of the ${at('steadyMachineWritesSeen')} Machine writes a watch saw, ${at('steadyHeartbeatOnlyWrites')} changed the heartbeat alone; ` +
           `largest agent peak RSS ${at('agentProcessPeakRssMiBMax')} MiB`,
         baseline: NONE,
