@@ -196,6 +196,35 @@ export const benchmarks: readonly Benchmark[] = [
     },
   },
   {
+    name: 'cluster-up-down',
+    smokeArgs: ['--runs=1'],
+    fields: [
+      'runs',
+      'upSecondsMedian',
+      'gateSecondsMedian.EtcdAvailable',
+      'gateSecondsMedian.APIServerAvailable',
+      'downSecondsMedian',
+      'bareEtcdApiServerStartSeconds',
+      'upToBareStart',
+      'operatorPeakRssMiB',
+      'targets.upSeconds',
+      'targets.downSeconds',
+    ],
+    headline: (r) => {
+      const at = (path: string) => figure(valueAt(r, path));
+      return {
+        headline:
+          `real processes (etcd, kube-apiserver, controller-manager, scheduler run by the local pod runtime), median of ${at('runs')}: ` +
+          `create → biz /readyz ok and kubectl get ns with the admin kubeconfig ${at('upSecondsMedian')} s ` +
+          `(gates etcd ${at('gateSecondsMedian.EtcdAvailable')} s, apiserver ${at('gateSecondsMedian.APIServerAvailable')} s); ` +
+          `delete → every object and process gone ${at('downSecondsMedian')} s; operator peak RSS ${at('operatorPeakRssMiB')} MiB`,
+        baseline: `a bare etcd and kube-apiserver start: ${at('bareEtcdApiServerStartSeconds')} s`,
+        ratio: `up ${at('upToBareStart')}×`,
+        target: `up ≤ ${at('targets.upSeconds')} s, down ≤ ${at('targets.downSeconds')} s`,
+      };
+    },
+  },
+  {
     name: 'cluster-fleet',
     smokeArgs: ['--clusters=3'],
     fields: [

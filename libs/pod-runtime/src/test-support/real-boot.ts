@@ -41,6 +41,8 @@ export interface RealBoot {
   readonly runtime: LocalPodRuntime;
   readonly core: CoreV1Api;
   readonly workDir: string;
+  /** The kube-on-kube-operator's process id (it runs as a child process). */
+  readonly operatorPid: number;
   /** Every line the runtime logged. */
   readonly logs: string[];
   /** kubectl against the meta-cluster. */
@@ -153,6 +155,7 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
       runtime,
       core,
       workDir,
+      operatorPid: operator.pid ?? 0,
       logs,
       kubectl,
       kubectlWith,
