@@ -4,6 +4,7 @@ import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-
 import { apiErrorFrom } from './api-errors.ts';
 import type { Clock } from './clock.ts';
 import { realClock, sleep } from './clock.ts';
+import { AdaptiveTokenBucket } from './adaptive-rate.ts';
 import { TokenBucket } from './rate-limiters.ts';
 import type { ResourceType } from './resource-type.ts';
 import { resourcePath } from './resource-type.ts';
@@ -13,6 +14,11 @@ export interface KubeClientOptions {
   qps?: number;
   /** Requests allowed back to back above qps. Default 30. */
   burst?: number;
+  /**
+   * The most the rate may rise to: above qps, the rate follows the apiserver (adaptive-rate.ts), rising
+   * while requests wait and none is refused, halving on each 429. Default: qps, a fixed rate.
+   */
+  maxQps?: number;
   /** fieldManager of every write (server-side apply owner). Default `kok`. */
   fieldManager?: string;
   /** User-Agent header. Default `kok-reconcile`. */
@@ -79,7 +85,7 @@ export class KubeClient {
   readonly kubeConfig: KubeConnection;
   readonly fieldManager: string;
   readonly #server: URL;
-  readonly #bucket: TokenBucket;
+  readonly #bucket: TokenBucket | AdaptiveTokenBucket;
   readonly #clock: Clock;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
@@ -93,7 +99,12 @@ export class KubeClient {
     this.kubeConfig = kubeConfig;
     this.#server = new URL(cluster.server);
     this.#clock = options.clock ?? realClock;
-    this.#bucket = new TokenBucket(options.qps ?? 20, options.burst ?? 30, this.#clock);
+    const qps = options.qps ?? 20;
+    const burst = options.burst ?? 30;
+    this.#bucket =
+      options.maxQps !== undefined && options.maxQps > qps
+        ? new AdaptiveTokenBucket({ qps, maxQps: options.maxQps, burst, clock: this.#clock })
+        : new TokenBucket(qps, burst, this.#clock);
     this.fieldManager = options.fieldManager ?? 'kok';
     this.#userAgent = options.userAgent ?? 'kok-reconcile';
     this.#timeoutMs = options.requestTimeoutMs ?? 60_000;
@@ -181,7 +192,16 @@ export class KubeClient {
       : new http.Agent({ keepAlive: true }));
     const requestFn = isHttps ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const req = requestFn(url, { method, headers, agent, auth: tls.auth, signal }, resolve);
+      const req = requestFn(url, { method, headers, agent, auth: tls.auth, signal }, (response) => {
+        if (this.#bucket instanceof AdaptiveTokenBucket) {
+          const retryAfter = Number(response.headers['retry-after']);
+          this.#bucket.observe(
+            response.statusCode ?? 0,
+            Number.isFinite(retryAfter) ? retryAfter : undefined,
+          );
+        }
+        resolve(response);
+      });
       req.on('error', reject);
       req.end(payload);
     });
