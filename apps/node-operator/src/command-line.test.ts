@@ -13,6 +13,7 @@ describe('parseCommandLine', () => {
       stormCooldownMs: 300_000,
       qps: 100,
       burst: 200,
+      maxQps: 1000,
     });
   });
   it.each([
@@ -24,6 +25,7 @@ describe('parseCommandLine', () => {
     [['--label-selector', 'a=b'], { labelSelector: 'a=b' }],
     [['--remediation-storm-cooldown', '1m30s'], { stormCooldownMs: 90_000 }],
     [['--kube-api-qps', '20', '--kube-api-burst', '40'], { qps: 20, burst: 40 }],
+    [['--kube-api-qps', '50', '--kube-api-qps-max', '50'], { qps: 50, maxQps: 50 }],
   ])('%j', (argv, expected) => expect(parseCommandLine(argv)).toMatchObject(expected));
   it.each([
     [['--health-port', 'x'], /--health-port needs a port/],
@@ -34,5 +36,6 @@ describe('parseCommandLine', () => {
     [['--metrics-auth', 'off'], /--metrics-auth needs kubernetes or none/],
     [['--remediation-storm-cooldown', '5'], /--remediation-storm-cooldown needs a duration/],
     [['--kube-api-qps', '0'], /--kube-api-qps needs a whole number/],
+    [['--kube-api-qps', '200', '--kube-api-qps-max', '100'], /--kube-api-qps-max \(100\) must be at least/],
   ])('refuses %j', (argv, message) => expect(() => parseCommandLine(argv)).toThrow(message));
 });

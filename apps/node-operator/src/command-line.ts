@@ -24,6 +24,8 @@ export interface Options {
   /** Requests per second and burst of each apiserver client. Defaults 100 and 200. */
   qps: number;
   burst: number;
+  /** The most each client's rate rises to while the apiserver refuses nothing. Default 1000. */
+  maxQps: number;
 }
 
 export const USAGE = `node-operator: keeps Nodes in line with their Machines and rolls NodePools out in waves
@@ -40,8 +42,11 @@ export const USAGE = `node-operator: keeps Nodes in line with their Machines and
   --revision-history-limit N     templates kept per pool (default ${DEFAULT_REVISION_HISTORY_LIMIT})
   --log-level LEVEL              pino level (default info)
   --remediation-storm-cooldown D remediation stays stopped this long after a storm (default 5m)
-  --kube-api-qps N               requests per second per apiserver client (default 100)
-  --kube-api-burst N             burst per apiserver client (default 200)`;
+  --kube-api-qps N               requests per second per apiserver client to start at (default 100)
+  --kube-api-burst N             burst per apiserver client (default 200)
+  --kube-api-qps-max N           the most each client's rate rises to while requests wait and the
+                                 apiserver refuses none; every 429 halves it (default 1000; equal to
+                                 --kube-api-qps for a fixed rate)`;
 
 /** Parses the command line; throws an Error whose message says what is wrong and how to write it. */
 export function parseCommandLine(argv: readonly string[]): Options {
@@ -60,6 +65,7 @@ export function parseCommandLine(argv: readonly string[]): Options {
       'remediation-storm-cooldown': { type: 'string', default: '5m' },
       'kube-api-qps': { type: 'string', default: '100' },
       'kube-api-burst': { type: 'string', default: '200' },
+      'kube-api-qps-max': { type: 'string', default: '1000' },
     },
     strict: true,
     allowPositionals: false,
@@ -77,7 +83,12 @@ export function parseCommandLine(argv: readonly string[]): Options {
     stormCooldownMs: goDuration(values['remediation-storm-cooldown'] ?? '5m', '--remediation-storm-cooldown'),
     qps: positiveInteger(values['kube-api-qps'] ?? '100', '--kube-api-qps'),
     burst: positiveInteger(values['kube-api-burst'] ?? '200', '--kube-api-burst'),
+    maxQps: positiveInteger(values['kube-api-qps-max'] ?? '1000', '--kube-api-qps-max'),
   };
+  if (options.maxQps < options.qps)
+    throw new Error(
+      `--kube-api-qps-max (${options.maxQps}) must be at least --kube-api-qps (${options.qps}): it is the ceiling the rate rises to`,
+    );
   if (values.kubeconfig) options.kubeconfig = values.kubeconfig;
   if (values['label-selector']) options.labelSelector = values['label-selector'];
   return options;

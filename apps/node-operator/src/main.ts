@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     stormCooldownMs: options.stormCooldownMs,
     qps: options.qps,
     burst: options.burst,
+    maxQps: options.maxQps,
     logger,
     ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
   });

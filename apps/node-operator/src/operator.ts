@@ -96,6 +96,8 @@ export interface OperatorOptions {
   /** Client rate limit towards the apiserver, per client (requests per second and burst). Defaults 100 / 200. */
   qps?: number;
   burst?: number;
+  /** The most each client's rate rises to while the apiserver refuses nothing (adaptive-rate.ts in libs/reconcile). Default 1000. */
+  maxQps?: number;
 }
 
 /** Field managers: one per writer of Machine.status, so server-side apply keeps their conditions apart. */
@@ -113,9 +115,10 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   const now = options.now ?? ((): Date => new Date());
   const qps = options.qps ?? 100;
   const burst = options.burst ?? 200;
+  const maxQps = Math.max(qps, options.maxQps ?? 1000);
   const manager = new Manager({
     kubeConfig: options.kubeConfig,
-    client: { fieldManager: FIELD_MANAGER, userAgent: 'kok-node-operator', qps, burst },
+    client: { fieldManager: FIELD_MANAGER, userAgent: 'kok-node-operator', qps, burst, maxQps },
     ...(options.leaderElect
       ? {
           leaderElection: {
@@ -144,6 +147,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     userAgent: 'kok-node-operator',
     qps,
     burst,
+    maxQps,
   });
   const events = manager.eventRecorder('kok.dev/node-operator');
   const metrics = new PoolMetrics(manager.metrics.registry, pools);
@@ -164,6 +168,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     userAgent: 'kok-node-operator',
     qps,
     burst,
+    maxQps,
   });
   const poolsOf = (machine: MachineObject | undefined): Request[] =>
     machine
