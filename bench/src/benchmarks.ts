@@ -253,6 +253,7 @@ export const benchmarks: readonly Benchmark[] = [
       'maxUnavailable',
       'operatorQps',
       'operatorBurst',
+      'operatorMaxQps',
       'figures.0.machines',
       'figures.0.idealSeconds',
       'figures.0.rolloutSeconds',
@@ -270,7 +271,7 @@ export const benchmarks: readonly Benchmark[] = [
       const each = (text: (f: BenchmarkResult) => string) => figures.map(text).join(', ');
       return {
         headline:
-          `the node-operator process with its shipped flags (client QPS ${figure(r['operatorQps'])}, burst ${figure(r['operatorBurst'])}) and an apiserver, simulated agents, ` +
+          `the node-operator process with its shipped flags (client QPS ${figure(r['operatorQps'])} rising to ${figure(r['operatorMaxQps'])}, burst ${figure(r['operatorBurst'])}) and an apiserver, simulated agents, ` +
           `maxUnavailable ${figure(r['maxUnavailable'])}, T = ${figure(r['upgradeMs'])} ms: efficiency ` +
           each(
             (f) =>

@@ -4,7 +4,8 @@
 //
 // What runs, for each size, on a control plane of its own (etcd and kube-apiserver):
 //  - the node-operator as it ships: `node apps/node-operator/src/main.ts` with its chart's NODE_OPTIONS
-//    and default flags (client QPS 100, burst 200; pools planned at most once a second), plus only what
+//    and default flags (each client starts at QPS 100, burst 200, and rises towards 1,000 while the
+//    apiserver refuses nothing; pools planned at most once a second), plus only what
 //    the benchmark needs to watch it: its kubeconfig, /metrics on 127.0.0.1 without auth, log level warn;
 //  - N Machines with Ready Nodes, one NodePool over them (maxUnavailable 5 % unless --max-unavailable
 //    says otherwise, every other rollout field as defaulted), the kubelet catalog entry its template
@@ -413,6 +414,8 @@ console.log(
       'simulated agents (one Machine watch, one status write per machine T after it is told a revision); no node-agent, kubelet or pods',
     operatorQps: shipped.qps,
     operatorBurst: shipped.burst,
+    // Each client's rate starts at operatorQps and rises towards this while the apiserver refuses nothing.
+    operatorMaxQps: shipped.maxQps,
     operatorNodeOptions: nodeOptions,
     upgradeMs,
     maxUnavailable,
