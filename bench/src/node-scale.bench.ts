@@ -29,11 +29,13 @@ import {
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { freePort, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { chartNodeOptions } from './chart-node-options.ts';
+import { requestDelta, scrapeRequests, total, WRITE_VERBS } from './apiserver-requests.ts';
+import { operatorNodeOptions, spawnNodeOperator, type BenchOperator } from './node-operator-process.ts';
 import { fleetLag, isSynced, type FleetLag, type ListedMachine, type ListedNode } from './fleet-sync.ts';
+import type { ChildProcess } from 'node:child_process';
 import { processUsage } from './process-usage.ts';
+import { histogramQuantile, metricSum } from './prometheus-text.ts';
 import { round } from './statistics.ts';
 
 const arg = (name: string, fallback: number): number =>
@@ -46,12 +48,10 @@ const operatorQps = process.argv.find((a) => a.startsWith('--operator-qps='))?.s
 const concurrency = 64;
 /** Directory for the operator's V8 CPU profile (`--cpu-prof`); unset: no profile. */
 const cpuProfDir = process.argv.find((a) => a.startsWith('--cpu-prof-dir='))?.split('=')[1];
-const nodeOptions = chartNodeOptions('node-operator');
 const LABEL = 'kok-bench';
 const KUBELET_VERSION = 'v1.36.3';
 const template = { components: [{ name: 'kubelet', version: KUBELET_VERSION }] };
 const revision = templateRevision(template);
-const root = new URL('../../', import.meta.url);
 
 type Obj = KubernetesObject & Record<string, unknown>;
 const crdType = resourceType<Obj>(
@@ -171,93 +171,25 @@ async function createFleet(client: KubeClient): Promise<void> {
   });
 }
 
-/** Prometheus text → sum of the samples of `name` whose labels contain every `match` pair. */
-function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
-    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
-/**
- * The q-quantile of a Prometheus histogram (cumulative `_bucket` samples with
- * label `le`), interpolated linearly inside the bucket like histogram_quantile().
- */
-function histogramQuantile(text: string, name: string, match: Record<string, string>, q: number): number {
-  const buckets: { le: number; count: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}_bucket{`)) continue;
-    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1] ?? '';
-    buckets.push({
-      le: le === '+Inf' ? Infinity : Number(le),
-      count: Number(line.slice(line.lastIndexOf(' ') + 1)),
-    });
-  }
-  buckets.sort((a, b) => a.le - b.le);
-  const total = buckets.at(-1)?.count ?? 0;
-  if (total === 0) return NaN;
-  const rank = q * total;
-  let lower = 0;
-  let below = 0;
-  for (const { le, count } of buckets) {
-    if (count >= rank) {
-      if (le === Infinity) return lower;
-      return lower + ((le - lower) * (rank - below)) / Math.max(1, count - below);
-    }
-    lower = le;
-    below = count;
-  }
-  return lower;
-}
-
-const MUTATING = ['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'];
+/** All requests and the writes among them, so far. */
 async function apiserverRequests(client: KubeClient): Promise<{ all: number; writes: number }> {
-  const text = await client.request<string>('GET', '/metrics');
-  const all = metricSum(text, 'apiserver_request_total');
-  const writes = MUTATING.reduce((n, verb) => n + metricSum(text, 'apiserver_request_total', { verb }), 0);
-  return { all, writes };
+  const counts = await scrapeRequests(client);
+  return { all: total(Object.fromEntries(counts)), writes: total(requestDelta(new Map(), counts, true)) };
 }
 
-/** apiserver_request_total by `VERB resource[/subresource]`, for deltas over a phase (all codes, failures too). */
-async function requestsByKind(client: KubeClient): Promise<Map<string, number>> {
-  const text = await client.request<string>('GET', '/metrics');
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const label = (k: string) => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? '';
-    const sub = label('subresource');
-    const key = `${label('verb')} ${label('resource')}${sub ? `/${sub}` : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
-}
-
-/** The writes among a delta of requestsByKind, each divided by `machines`: what adoption costs a machine. */
+/** The writes among a delta of request counts, each divided by `machines`: what adoption costs a machine. */
 function writesPerMachine(requests: Record<string, number>, machines: number): Record<string, number> {
   return Object.fromEntries(
     Object.entries(requests)
-      .filter(([key]) => MUTATING.includes(key.split(' ')[0] ?? ''))
+      .filter(([key]) => WRITE_VERBS.has(key.split(' ')[0] ?? ''))
       .map(([key, count]) => [key, round(count / machines, 3)]),
   );
-}
-
-function delta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of after) {
-    const d = value - (before.get(key) ?? 0);
-    if (d > 0) out[key] = d;
-  }
-  return Object.fromEntries(Object.entries(out).sort(([, a], [, b]) => b - a));
 }
 
 const controlPlane = await startControlPlane({
   extraArgs: { apiServer: ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] },
 });
-let operator: ReturnType<typeof spawn> | undefined;
+let operator: ChildProcess | undefined;
 try {
   const client = new KubeClient(controlPlane.kubeConfig, {
     fieldManager: 'kok-bench',
@@ -276,47 +208,22 @@ try {
   const baselineEnd = await apiserverRequests(client);
   const baselineRps = (baselineEnd.all - baselineStart.all) / baselineSeconds;
 
-  const launch = async (): Promise<{
-    process: ReturnType<typeof spawn>;
-    metrics: () => Promise<string>;
-  }> => {
+  const launch = async (): Promise<BenchOperator> => {
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
-        new URL('apps/node-operator/src/main.ts', root).pathname,
-        '--kubeconfig',
-        controlPlane.kubeconfigPath,
-        '--metrics-bind-address',
-        `127.0.0.1:${port}`,
-        // Scraped without a token below; only this host reaches 127.0.0.1.
-        '--metrics-auth',
-        'none',
-        '--log-level',
-        'warn',
-        // Tuned: a fixed rate (its ceiling the same), not the shipped one that rises while the apiserver has room.
-        ...(operatorQps
-          ? [
-              '--kube-api-qps',
-              operatorQps,
-              '--kube-api-burst',
-              String(2 * Number(operatorQps)),
-              '--kube-api-qps-max',
-              operatorQps,
-            ]
-          : []),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
-    );
-    const metrics = async (): Promise<string> => {
-      try {
-        return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      } catch {
-        return '';
-      }
-    };
-    return { process: child, metrics };
+    return spawnNodeOperator(controlPlane.kubeconfigPath, port, {
+      nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+      // Tuned: a fixed rate (its ceiling the same), not the shipped one that rises while the apiserver has room.
+      operatorArgs: operatorQps
+        ? [
+            '--kube-api-qps',
+            operatorQps,
+            '--kube-api-burst',
+            String(2 * Number(operatorQps)),
+            '--kube-api-qps-max',
+            operatorQps,
+          ]
+        : [],
+    });
   };
   const idle = (text: string) =>
     metricSum(text, 'kok_workqueue_depth') === 0 && metricSum(text, 'kok_controller_active_workers') === 0;
@@ -373,7 +280,7 @@ try {
     await Promise.race([exited, sleep(15_000)]);
   };
 
-  const beforeSync = await requestsByKind(client);
+  const beforeSync = await scrapeRequests(client);
   const writesBeforeSync = (await apiserverRequests(client)).writes;
   const started = performance.now();
   const first = await launch();
@@ -392,7 +299,7 @@ try {
   });
   const latency = latencyIn(syncMetrics);
   const writesToSync = (await apiserverRequests(client)).writes - writesBeforeSync;
-  const syncRequests = delta(beforeSync, await requestsByKind(client));
+  const syncRequests = requestDelta(beforeSync, await scrapeRequests(client));
   log(`synced in ${round(syncSeconds)}s`);
   log(`requests during sync: ${JSON.stringify(syncRequests)}`);
   // Once synced, nothing is behind: the check that ended the wait, kept in the result.
@@ -403,12 +310,12 @@ try {
 
   // Steady state: nothing changes, so the operator should hardly talk to the apiserver.
   await sleep(5_000);
-  const steadyKinds = await requestsByKind(client);
+  const steadyKinds = await scrapeRequests(client);
   const steadyStart = await apiserverRequests(client);
   const cpuStart = processUsage(pid).cpuSeconds;
   await sleep(steadySeconds * 1000);
   const steadyEnd = await apiserverRequests(client);
-  log(`requests at steady state: ${JSON.stringify(delta(steadyKinds, await requestsByKind(client)))}`);
+  log(`requests at steady state: ${JSON.stringify(requestDelta(steadyKinds, await scrapeRequests(client)))}`);
   const steady = processUsage(pid);
 
   // No-op resync: touch every pool (no spec change), so each replans its 1,000 machines and writes nothing.
@@ -438,7 +345,7 @@ try {
   // Restart over the adopted fleet (an upgrade or a failover): the caches fill again, every Machine is
   // reconciled once more, and nothing needs writing.
   await stopOperator();
-  const beforeRestart = await requestsByKind(client);
+  const beforeRestart = await scrapeRequests(client);
   const writesBeforeRestart = (await apiserverRequests(client)).writes;
   const restarted = performance.now();
   const second = await launch();
@@ -449,7 +356,7 @@ try {
   const restartLatency = latencyIn(await second.metrics());
   const afterRestart = processUsage(operator.pid as number);
   const writesDuringRestart = (await apiserverRequests(client)).writes - writesBeforeRestart;
-  const restartRequests = delta(beforeRestart, await requestsByKind(client));
+  const restartRequests = requestDelta(beforeRestart, await scrapeRequests(client));
   log(`requests during restart: ${JSON.stringify(restartRequests)}`);
 
   const result = {
@@ -457,7 +364,7 @@ try {
     machines: machineCount,
     nodes: machineCount,
     pools: poolCount,
-    operatorNodeOptions: nodeOptions,
+    operatorNodeOptions,
     // null: the operator's own default, as shipped; a number is a tuned run.
     operatorQps: operatorQps === undefined ? null : Number(operatorQps),
     run: operatorQps === undefined ? 'shipped defaults' : `tuned: --kube-api-qps=${operatorQps}`,

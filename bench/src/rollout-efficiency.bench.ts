@@ -27,7 +27,7 @@
 //
 //   npm run bench -- rollout-efficiency [--sizes=100,1000,10000] [--upgrade-ms=1000]
 //     [--max-unavailable=5%] [--ceiling-writes=<n>] [--node-options=<s>]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import {
   ComponentResource,
@@ -40,13 +40,14 @@ import {
 import type { Component, NodePool, NodePoolTemplate } from '@kok/api';
 import { builtinTypes, Informer, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { resolveMaxUnavailable } from '@kok/rollout';
-import { freePort, startControlPlane, type ControlPlane } from '@kok/testing';
+import { freePort, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the operator app as it ships
 import { parseCommandLine } from '@kok/node-operator/src/command-line.ts';
 import { requestDelta, scrapeRequests, total } from './apiserver-requests.ts';
-import { chartNodeOptions } from './chart-node-options.ts';
+import { operatorNodeOptions, spawnNodeOperator } from './node-operator-process.ts';
 import { processUsage } from './process-usage.ts';
+import { metricSum } from './prometheus-text.ts';
 import { machineType, RolloutAgentSimulator, type MachineObject } from './rollout-agent-simulator.ts';
 import { round } from './statistics.ts';
 
@@ -67,7 +68,6 @@ const upgradeMs = Number(values['upgrade-ms']);
 const maxUnavailable = /^\d+$/.test(values['max-unavailable'])
   ? Number(values['max-unavailable'])
   : values['max-unavailable'];
-const nodeOptions = chartNodeOptions('node-operator');
 /** The operator's client limits as shipped, read from its own flag parser (the benchmark passes none). */
 const shipped = parseCommandLine([]);
 const OLD_KUBELET = 'v1.36.3';
@@ -75,7 +75,6 @@ const NEW_KUBELET = 'v1.36.4';
 const LABEL = 'kok-bench';
 const POOL = 'bench';
 const SETUP_CONCURRENCY = 64;
-const root = new URL('../../', import.meta.url);
 /** Write kinds the apiserver makes by itself (apiserver_request_total's `VERB resource`). */
 const APISERVER_OWN_WRITES = /^\S+ (leases|endpoints|endpointslices)$/;
 
@@ -221,36 +220,6 @@ async function machineWriteCeiling(client: KubeClient, writes: number): Promise<
   return perSecond;
 }
 
-/** Prometheus text → the sum of the samples of `name` (all label sets). */
-function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
-    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
-function launchOperator(controlPlane: ControlPlane, port: number): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      new URL('apps/node-operator/src/main.ts', root).pathname,
-      '--kubeconfig',
-      controlPlane.kubeconfigPath,
-      '--metrics-bind-address',
-      `127.0.0.1:${port}`,
-      // Scraped without a token below; only this host reaches 127.0.0.1.
-      '--metrics-auth',
-      'none',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
-  );
-}
-
 async function measure(count: number) {
   const controlPlane = await startControlPlane({
     extraArgs: { apiServer: ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] },
@@ -288,15 +257,12 @@ async function measure(count: number) {
     pools.start();
     await Promise.all([nodes.waitForSync(), pools.waitForSync()]);
     const port = await freePort();
-    operator = launchOperator(controlPlane, port);
+    const launched = spawnNodeOperator(controlPlane.kubeconfigPath, port);
+    operator = launched.process;
     const child = operator;
     const operatorMetrics = async (): Promise<string> => {
       if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}`);
-      try {
-        return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      } catch {
-        return '';
-      }
+      return launched.metrics();
     };
     const oldRevision = templateRevision(kubelet(OLD_KUBELET));
     await client.create(poolType, {
@@ -416,7 +382,7 @@ console.log(
     operatorBurst: shipped.burst,
     // Each client's rate starts at operatorQps and rises towards this while the apiserver refuses nothing.
     operatorMaxQps: shipped.maxQps,
-    operatorNodeOptions: nodeOptions,
+    operatorNodeOptions,
     upgradeMs,
     maxUnavailable,
     figures,
