@@ -4,14 +4,13 @@
  * plugin (a child process, -o json) and then rolled out by the real operator,
  * every Machine change recorded from one watch, in the apiserver's order.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { templateRevision } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
 import { Informer, PatchType } from '@kok/reconcile';
-import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
+import { sharedKubeConfig } from '@kok/testing/vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,8 +28,8 @@ import {
   testClient,
 } from './test-support/fleet.ts';
 import { InvariantPoller } from './test-support/invariant-poller.ts';
+import { kubectlKok } from './test-support/kubectl-kok.ts';
 
-const PLUGIN = join(import.meta.dirname, '..', '..', 'kubectl-kok', 'bin', 'kubectl-kok');
 const ZONE = 'topology.kubernetes.io/zone';
 
 const client = testClient();
@@ -49,21 +48,6 @@ interface PlanOutput {
   waves: { index: number; members: string[]; bakeSeconds: number }[];
   steps: { cordon: string[]; assign: string[]; inUse: number; maxUnavailable: number }[];
   outcome: string;
-}
-
-function plugin(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      PLUGIN,
-      [...args, '--kubeconfig', sharedKubeconfigPath()],
-      {
-        env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
 }
 
 /** The order in which Machines were cordoned for, told and finished at a revision, as one watch saw it. */
@@ -172,7 +156,7 @@ describe('nodepool plan', () => {
         spec: spec('v1.36.1'),
       }),
     );
-    const planned = await plugin(['nodepool', 'plan', fleet.pool, '-f', file, '-o', 'json']);
+    const planned = await kubectlKok('nodepool', 'plan', fleet.pool, '-f', file, '-o', 'json');
     expect(planned.stderr).toBe('');
     expect(planned.code).toBe(0);
     const plan = JSON.parse(planned.stdout) as PlanOutput;

@@ -7,16 +7,15 @@
  * allows the eviction the rollout finishes and nothing waits any more. The
  * machines of a deleted pool wait for nothing either.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { templateRevision } from '@kok/api';
 import { builtinTypes, PatchType } from '@kok/reconcile';
-import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
+import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { createOperator } from './operator.ts';
 import { machineType, nodePoolType, podDisruptionBudgetType } from './resources.ts';
 import { AgentSimulator } from './test-support/agent-simulator.ts';
+import { kubectlKok } from './test-support/kubectl-kok.ts';
 import {
   createFleet,
   createPool,
@@ -35,21 +34,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** The plugin's entry point; the test runs it with this Node, as its bin shim does. */
-const PLUGIN_MAIN = join(import.meta.dirname, '..', '..', 'kubectl-kok', 'src', 'main.ts');
-
-function kubectlKok(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [PLUGIN_MAIN, ...args, '--kubeconfig', sharedKubeconfigPath()],
-      { timeout: 30_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 it('names the PodDisruptionBudget that blocks a drain and the full budget a machine waits for, in status.waitingFor and in kubectl kok why machine', async () => {
   await installCrds(client);
