@@ -93,7 +93,9 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
         );
       if (written !== node || conditionPatch) nodeWrittenFrom.wrote(request.name, nodeVersion, Date.now());
     };
-    await Promise.all([
+    // Every write settles before the pass ends, failed or not: a retry begun while one is still in flight
+    // would find its cache behind and send that write again.
+    const results = await Promise.allSettled([
       writeGrant(),
       writeNode(),
       machineNodeStatusChanged(machine, status)
@@ -113,6 +115,8 @@ export function machineReconciler(deps: MachineDeps): Reconciler {
           } as MachineObject)
         : undefined,
     ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
 }
 
