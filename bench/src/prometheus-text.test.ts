@@ -14,7 +14,7 @@ const text = [
 ].join('\n');
 
 describe('metricSum', () => {
-  it.each([
+  it.each<{ name: string; match: Record<string, string>; sum: number }>([
     { name: 'kok_reconcile_total', match: {}, sum: 12 },
     { name: 'kok_reconcile_total', match: { controller: 'machine' }, sum: 9 },
     { name: 'kok_reconcile_total', match: { controller: 'machine', result: 'error' }, sum: 2 },
