@@ -13,6 +13,7 @@ import type { Transform } from './object-transform.ts';
 import { deepFreeze, trimForCache } from './object-transform.ts';
 import type { ResourceType } from './resource-type.ts';
 import { objectKey, resourcePath } from './resource-type.ts';
+import { resourceVersionAtLeast } from './resource-version.ts';
 import type { IndexFunc } from './store.ts';
 import { builtinIndexers, IndexedStore } from './store.ts';
 
@@ -151,6 +152,51 @@ export class Informer<T extends KubernetesObject> {
     this.#handlers.add(handler);
     if (handler.onAdd) for (const obj of this.#store.values()) this.#call(() => handler.onAdd?.(obj));
     return () => this.#handlers.delete(handler);
+  }
+
+  /**
+   * Resolves true once the cache shows every written object (its key → the resourceVersion the
+   * write returned) at that version or newer, or no longer holds it (a deleted object never shows
+   * up again); false after `timeoutMs` (default 10 s) or when `signal` aborts. Code that plans from
+   * the cache waits here after writing, so its next plan does not count what it just changed as
+   * still to do. Woken by cache events, not by polling.
+   */
+  async waitFor(
+    written: ReadonlyMap<string, string>,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const isBehind = (key: string): boolean => {
+      const cached = this.#store.get(key);
+      const writtenVersion = written.get(key) ?? '';
+      return cached !== undefined && !resourceVersionAtLeast(cached.metadata?.resourceVersion, writtenVersion);
+    };
+    const behind = new Set([...written.keys()].filter(isBehind));
+    if (behind.size === 0) return true;
+    const { signal } = options;
+    if (signal?.aborted) return false;
+    return new Promise<boolean>((resolve) => {
+      const finish = (caughtUp: boolean): void => {
+        this.#handlers.delete(handler);
+        this.#clock.cancelTimer(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(caughtUp);
+      };
+      const onChange = (obj: T): void => {
+        const key = objectKey(obj);
+        if (behind.has(key) && !isBehind(key)) behind.delete(key);
+        if (behind.size === 0) finish(true);
+      };
+      const handler: EventHandler<T> = {
+        onAdd: onChange,
+        onUpdate: (_, obj) => onChange(obj),
+        onDelete: onChange,
+      };
+      const onAbort = (): void => finish(false);
+      const timer = this.#clock.setTimer(() => finish(false), options.timeoutMs ?? 10_000);
+      // Not addEventHandler: that would replay the whole cache as adds.
+      this.#handlers.add(handler);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   get(key: string): T | undefined {
