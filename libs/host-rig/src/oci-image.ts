@@ -79,7 +79,7 @@ export function packOciImage(options: OciImageOptions): OciImage {
   const layers = options.layers.map((entries, index) => blob(ociMediaTypes.layer, layerTar(entries, index)));
   const config = blob(
     ociMediaTypes.config,
-    canonicalJson({
+    canonicalJsonBytes({
       architecture,
       os,
       config: runtimeConfig(options.config ?? {}),
@@ -88,14 +88,14 @@ export function packOciImage(options: OciImageOptions): OciImage {
   );
   const manifest = blob(
     ociMediaTypes.manifest,
-    canonicalJson({
+    canonicalJsonBytes({
       schemaVersion: 2,
       mediaType: ociMediaTypes.manifest,
       config: descriptor(config),
       layers: layers.map(descriptor),
     }),
   );
-  const index = canonicalJson({
+  const index = canonicalJsonBytes({
     schemaVersion: 2,
     mediaType: ociMediaTypes.index,
     manifests: [
@@ -114,7 +114,7 @@ export function packOciImage(options: OciImageOptions): OciImage {
     {
       type: 'file',
       path: 'oci-layout',
-      content: canonicalJson({ imageLayoutVersion: '1.0.0' }),
+      content: canonicalJsonBytes({ imageLayoutVersion: '1.0.0' }),
       mode: 0o644,
     },
     { type: 'file', path: 'index.json', content: index, mode: 0o644 },
@@ -219,17 +219,7 @@ function descriptor(of: Descriptor): Descriptor {
   return { mediaType: of.mediaType, digest: of.digest, size: of.size };
 }
 
-/** JSON with object keys in sorted order at every depth and undefined members left out: one text per value. */
-function canonicalJson(value: unknown): Buffer {
-  return Buffer.from(canonicalJsonText(value), 'utf8');
-}
-
-function canonicalJsonText(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJsonText(item ?? null)).join(',')}]`;
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  const members = Object.entries(value)
-    .filter(([, member]) => member !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, member]) => `${JSON.stringify(key)}:${canonicalJsonText(member)}`);
-  return `{${members.join(',')}}`;
+/** Canonical JSON (sorted keys at every depth): one text, and so one digest, per value. */
+function canonicalJsonBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalJson(value), 'utf8');
 }

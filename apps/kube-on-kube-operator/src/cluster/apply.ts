@@ -8,7 +8,14 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { Annotations } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
-import { isAlreadyExists, isConflict, isNotFound, PatchType, withControllerReference } from '@kok/reconcile';
+import {
+  apiReader,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  PatchType,
+  withControllerReference,
+} from '@kok/reconcile';
 import type { Logger } from 'pino';
 import type { ForeignObject } from '../foreign-objects.ts';
 import { foreignObjectOf } from '../foreign-objects.ts';
@@ -19,7 +26,6 @@ import type { ClusterObject } from '../resource-types.ts';
 import { clusterType, secretType, typeOfKind } from '../resource-types.ts';
 import { contentHash } from '../template-hash.ts';
 import type { PkiToProceedWith } from './guards.ts';
-import { getIfExists } from './observe.ts';
 import type { ObjectWrite, PlannedEvent, ProgressPlan } from './plan.ts';
 
 export interface ClusterWriter {
@@ -129,9 +135,7 @@ async function foreignObjectNamed(
   desired: KubernetesObject,
   cluster: ClusterObject,
 ): Promise<ForeignObject | undefined> {
-  const live = await getIfExists(
-    client,
-    typeOfKind(desired.kind),
+  const live = await apiReader(client, typeOfKind(desired.kind)).getByName(
     desired.metadata?.namespace ?? '',
     desired.metadata?.name ?? '',
   );

@@ -12,8 +12,8 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { Informer, KubeClient, ResourceType } from '@kok/reconcile';
-import { isNotFound } from '@kok/reconcile';
+import type { Informer, KubeClient } from '@kok/reconcile';
+import { apiReader } from '@kok/reconcile';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { resolveCluster } from '../cluster-spec.ts';
 import type { NetworkPolicy } from '../components/network-policies.ts';
@@ -78,9 +78,10 @@ export async function observeCluster(
   const resolved = resolveCluster(cluster);
   const names = clusterNames(resolved.namespace, resolved.name);
   const external = resolved.etcd.external;
+  const secretsFromApi = apiReader(client, secretType);
   // The user's Secret has no managed-by label, so no cache holds it: read it each time.
   const externalEtcdSecret = external
-    ? await getIfExists(client, secretType, names.namespace, external.tlsSecretName)
+    ? await secretsFromApi.getByName(names.namespace, external.tlsSecretName)
     : undefined;
 
   const etcdStatefulSet = caches.statefulSets.getByName(names.namespace, names.etcd);
@@ -90,9 +91,8 @@ export async function observeCluster(
   if (!external && firstNewMember < resolved.etcd.replicas) {
     // Rare: read the claims rather than keep a cache of every PVC.
     const claimNames = etcdClaimNames(names, resolved.etcd.replicas).slice(firstNewMember);
-    const claims = await Promise.all(
-      claimNames.map((name) => getIfExists(client, persistentVolumeClaimType, names.namespace, name)),
-    );
+    const claimsFromApi = apiReader(client, persistentVolumeClaimType);
+    const claims = await Promise.all(claimNames.map((name) => claimsFromApi.getByName(names.namespace, name)));
     newMemberClaims = { names: claimNames, claims };
   }
 
@@ -112,7 +112,7 @@ export async function observeCluster(
       // A CA or key the cache lacks may still exist (its label lost): never make one without asking.
       const secret =
         cachedSecret ??
-        (isLongLived(spec) ? await getIfExists(client, secretType, names.namespace, secretName) : undefined);
+        (isLongLived(spec) ? await secretsFromApi.getByName(names.namespace, secretName) : undefined);
       if (secret) found.set(secretName, secret);
       if (secret && !cachedSecret) fetched.set(secretName, secret);
     }
@@ -156,20 +156,5 @@ function cachedObject(caches: ClusterCaches, desired: KubernetesObject): Kuberne
       return caches.networkPolicies.getByName(namespace, name);
     default:
       return undefined;
-  }
-}
-
-/** The object, or undefined when there is none. */
-export async function getIfExists<T extends KubernetesObject>(
-  client: KubeClient,
-  type: ResourceType<T>,
-  namespace: string,
-  name: string,
-): Promise<T | undefined> {
-  try {
-    return await client.get(type, { namespace, name });
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
   }
 }
