@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
+import { canonicalJson } from '@kok/reconcile';
 import { createTarArchive, type TarEntry } from './tar-archive.ts';
 
 /**
