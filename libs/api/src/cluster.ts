@@ -22,6 +22,7 @@ import {
   REQUIRED_ADMISSION_PLUGIN,
 } from './control-plane-flags.ts';
 import type { ControlPlaneComponentName } from './control-plane-flags.ts';
+import { parseMinorVersion } from './kubernetes-version.ts';
 import { cidrsOverlap, isCidr } from './network-addresses.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { Annotations } from './well-known.ts';
@@ -30,12 +31,6 @@ import type { ResourceDefinition } from './resource.ts';
 import * as s from './schema-builders.ts';
 import type { Static } from './schema-builders.ts';
 
-/** Parses `v1.36.3` into major and minor; undefined when it is not a version. */
-export function majorMinor(version: string): { major: number; minor: number } | undefined {
-  const match = /^v?([0-9]+)\.([0-9]+)\./.exec(version);
-  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
-}
-
 /**
  * Version skew policy for the control plane: an upgrade moves at most one
  * minor at a time and never goes down a minor; patch moves within a minor are
@@ -43,8 +38,8 @@ export function majorMinor(version: string): { major: number; minor: number } | 
  */
 export function isAllowedVersionChange(from: string, to: string): boolean {
   if (from === to) return true;
-  const a = majorMinor(from);
-  const b = majorMinor(to);
+  const a = parseMinorVersion(from);
+  const b = parseMinorVersion(to);
   if (!a || !b) return false;
   return a.major === b.major && b.minor >= a.minor && b.minor <= a.minor + 1;
 }

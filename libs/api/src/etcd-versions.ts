@@ -6,7 +6,7 @@
  * a later patch than kubeadm's 3.6.8 that its tests have run. A minor without
  * a row gets no guess: the Cluster waits for spec.etcd.version.
  */
-import { majorMinor } from './cluster.ts';
+import { parseMinorVersion } from './kubernetes-version.ts';
 
 export const ETCD_VERSION_BY_KUBERNETES_MINOR: Readonly<Record<string, string>> = {
   '1.34': '3.6.16',
@@ -16,7 +16,7 @@ export const ETCD_VERSION_BY_KUBERNETES_MINOR: Readonly<Record<string, string>> 
 
 /** The etcd version paired with the minor of `kubernetesVersion` (v1.36.3 → 3.6.16), or undefined when none is. */
 export function pairedEtcdVersion(kubernetesVersion: string): string | undefined {
-  const parsed = majorMinor(kubernetesVersion);
+  const parsed = parseMinorVersion(kubernetesVersion);
   if (!parsed) return undefined;
   const minor = `${parsed.major}.${parsed.minor}`;
   return Object.hasOwn(ETCD_VERSION_BY_KUBERNETES_MINOR, minor)

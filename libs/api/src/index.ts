@@ -43,7 +43,6 @@ export {
   forbiddenClusterNameEnding,
   isAllowedVersionChange,
   isClusterPaused,
-  majorMinor,
   PROGRESS_DEADLINE_EXCEEDED,
 } from './cluster.ts';
 export {
@@ -56,7 +55,8 @@ export {
   type ClusterComponentOrder,
 } from './cluster-components.ts';
 export { dependencyClosure, planGates, type ComponentObservation, type GatePlan } from './gate-plan.ts';
-export { kubeletVersionSkewProblem, MAX_KUBELET_MINOR_SKEW, parseMinorVersion } from './version-skew.ts';
+export { kubeletVersionSkewProblem, MAX_KUBELET_MINOR_SKEW } from './version-skew.ts';
+export { parseMinorVersion, type MinorVersion } from './kubernetes-version.ts';
 export {
   ETCD_VERSION_BY_KUBERNETES_MINOR,
   ETCD_VERSION_UNKNOWN,

@@ -5,20 +5,11 @@
  * it; `kubectl kok cluster plan` checks a control-plane version against the
  * kubelets that run.
  */
+import { parseMinorVersion } from './kubernetes-version.ts';
 
 /** How many minor versions a kubelet may lag the apiserver (Kubernetes' skew policy since 1.28). */
 export const MAX_KUBELET_MINOR_SKEW = 3;
 
-interface MinorVersion {
-  major: number;
-  minor: number;
-}
-
-/** `v1.36.3`, `1.36`, `v1.36.0-rc.1+abc` → { major 1, minor 36 }; undefined when it is not a version. */
-export function parseMinorVersion(version: string): MinorVersion | undefined {
-  const match = /^v?(\d+)\.(\d+)(?:[.\-+].*)?$/.exec(version.trim());
-  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
-}
 
 /**
  * Why a kubelet at `kubeletVersion` and an apiserver at `apiServerVersion`
