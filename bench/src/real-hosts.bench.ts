@@ -20,11 +20,11 @@ import {
   apiVersionOf,
   ComponentResource,
   customResourceDefinition,
-  MachineResource,
-  NodePoolResource,
+  machineType,
+  nodePoolType,
   templateRevision,
 } from '@kok/api';
-import type { Machine, NodePool } from '@kok/api';
+import type { MachineObject, NodePoolObject } from '@kok/api';
 import { realHostDisruptionPolicy, realHostTemplate, startRealHostCluster } from '@kok/host-rig';
 import type { RealHost } from '@kok/host-rig';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
@@ -41,14 +41,6 @@ const IDLE_SECONDS = flag('idle-seconds', 30);
 const POOL = 'bench';
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
-type MachineObject = Machine & KubernetesObject;
-const machineType = resourceType<MachineObject>(apiVersionOf(MachineResource), 'Machine', 'machines', false);
-const poolType = resourceType<NodePool & KubernetesObject>(
-  apiVersionOf(NodePoolResource),
-  'NodePool',
-  'nodepools',
-  false,
-);
 const componentType = resourceType<KubernetesObject & { spec: unknown }>(
   apiVersionOf(ComponentResource),
   'Component',
@@ -122,8 +114,8 @@ try {
       imageVersions: cluster.software.imageVersions,
       cgroupParent: cluster.rig.cgroupParent,
     });
-  await client.create(poolType, {
-    apiVersion: poolType.apiVersion,
+  await client.create(nodePoolType, {
+    apiVersion: nodePoolType.apiVersion,
     kind: 'NodePool',
     metadata: { name: POOL },
     spec: {
@@ -131,7 +123,7 @@ try {
       rollout: { strategy: { rollingUpdate: { maxUnavailable: 1 } } },
       disruptionPolicy: realHostDisruptionPolicy(),
     },
-  } as NodePool & KubernetesObject);
+  } as NodePoolObject);
   const log = openSync(join(cluster.rig.dir, 'logs', 'node-operator.log'), 'a');
   operator = spawn(
     process.execPath,
@@ -213,7 +205,7 @@ try {
   const target = templateRevision(template(newKubelet));
   const milestones = new Map(HOSTS.map((h) => [h, { cordoned: 0, handedOut: 0, ready: 0 }]));
   const rolloutStarted = Date.now();
-  await client.patch(poolType, { name: POOL }, PatchType.merge, { spec: { template: template(newKubelet) } });
+  await client.patch(nodePoolType, { name: POOL }, PatchType.merge, { spec: { template: template(newKubelet) } });
   await waitFor(
     'every host Ready on the new kubelet',
     async () => {

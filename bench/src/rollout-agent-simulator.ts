@@ -5,20 +5,10 @@
 // desired, the spec's components Running, AgentReady and UpToDate True). It stands in for the host side
 // only: it downloads, installs and restarts nothing, and it writes once a revision where a real agent
 // writes its progress too.
-import { MachineConditions, metaTime } from '@kok/api';
-import type { Machine } from '@kok/api';
-import { Informer, resourceType } from '@kok/reconcile';
+import { MachineConditions, machineType, metaTime } from '@kok/api';
+import type { Machine, MachineObject } from '@kok/api';
+import { Informer } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
-import type { KubernetesObject } from '@kubernetes/client-node';
-
-export type MachineObject = Machine & KubernetesObject;
-
-export const machineType = resourceType<MachineObject>(
-  'nodes.kok.dev/v1alpha1',
-  'Machine',
-  'machines',
-  false,
-);
 
 /** The revision the agent has to converge to, or undefined when the status already reports it. Pure. */
 export function pendingRevision(machine: Machine): string | undefined {

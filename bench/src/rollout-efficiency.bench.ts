@@ -31,13 +31,16 @@ import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import {
   ComponentResource,
+  componentType,
   customResourceDefinition,
   MachineResource,
+  machineType,
   NodePoolResource,
+  nodePoolType,
   RemediationPolicyResource,
   templateRevision,
 } from '@kok/api';
-import type { Component, NodePool, NodePoolTemplate } from '@kok/api';
+import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
 import { builtinTypes, Informer, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { resolveMaxUnavailable } from '@kok/rollout';
 import { freePort, startControlPlane } from '@kok/testing';
@@ -48,7 +51,7 @@ import { requestDelta, scrapeRequests, total } from './apiserver-requests.ts';
 import { operatorNodeOptions, spawnNodeOperator } from './node-operator-process.ts';
 import { processUsage } from './process-usage.ts';
 import { metricSum } from './prometheus-text.ts';
-import { machineType, RolloutAgentSimulator, type MachineObject } from './rollout-agent-simulator.ts';
+import { RolloutAgentSimulator } from './rollout-agent-simulator.ts';
 import { round } from './statistics.ts';
 
 const { values } = parseArgs({
@@ -79,18 +82,10 @@ const SETUP_CONCURRENCY = 64;
 const APISERVER_OWN_WRITES = /^\S+ (leases|endpoints|endpointslices)$/;
 
 type Obj = KubernetesObject & Record<string, unknown>;
-type PoolObject = NodePool & KubernetesObject;
 const crdType = resourceType<Obj>(
   'apiextensions.k8s.io/v1',
   'CustomResourceDefinition',
   'customresourcedefinitions',
-  false,
-);
-const poolType = resourceType<PoolObject>('nodes.kok.dev/v1alpha1', 'NodePool', 'nodepools', false);
-const componentType = resourceType<Component & KubernetesObject>(
-  'nodes.kok.dev/v1alpha1',
-  'Component',
-  'components',
   false,
 );
 
@@ -133,7 +128,7 @@ async function installCrdsAndCatalog(client: KubeClient): Promise<void> {
   );
   await until(
     'NodePools to be served',
-    served(() => client.list(poolType, { limit: 1 })),
+    served(() => client.list(nodePoolType, { limit: 1 })),
     30_000,
   );
   await until(
@@ -240,7 +235,7 @@ async function measure(count: number) {
     `${LABEL}=rollout`,
   );
   const nodes = new Informer<V1Node>({ client, type: builtinTypes.node, labelSelector: `${LABEL}=rollout` });
-  const pools = new Informer<PoolObject>({ client, type: poolType });
+  const pools = new Informer<NodePoolObject>({ client, type: nodePoolType });
   let operator: ChildProcess | undefined;
   try {
     await installCrdsAndCatalog(client);
@@ -265,12 +260,12 @@ async function measure(count: number) {
       return launched.metrics();
     };
     const oldRevision = templateRevision(kubelet(OLD_KUBELET));
-    await client.create(poolType, {
-      apiVersion: poolType.apiVersion,
-      kind: poolType.kind,
+    await client.create(nodePoolType, {
+      apiVersion: nodePoolType.apiVersion,
+      kind: nodePoolType.kind,
       metadata: { name: POOL },
       spec: { template: kubelet(OLD_KUBELET), rollout: { strategy: { rollingUpdate: { maxUnavailable } } } },
-    } as PoolObject);
+    } as NodePoolObject);
     // Adoption (nodeRefs, per-machine grants, the pool's first status) is not the rollout: wait it out.
     const adoptionStarted = performance.now();
     await until(
@@ -298,7 +293,7 @@ async function measure(count: number) {
     const simulatorWritesBefore = simulator.writes;
     const cpuBefore = processUsage(child.pid as number).cpuSeconds;
     const started = performance.now();
-    await client.patch(poolType, { name: POOL }, PatchType.merge, {
+    await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
       spec: { template: kubelet(NEW_KUBELET) },
     });
     const benchWrites = 1;

@@ -20,10 +20,12 @@ import {
   findCondition,
   isKindName,
   MachineConditions,
-  RemediationPolicyResource,
+  machineType,
+  nodePoolType,
+  remediationPolicyType,
   RESOURCES,
 } from '@kok/api';
-import type { KindName, RemediationPolicy } from '@kok/api';
+import type { KindName, MachineObject, NodePoolObject } from '@kok/api';
 import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type { ResourceType } from '@kok/reconcile';
 import { eventually, freePort, kwokNodeAnnotation } from '@kok/testing';
@@ -41,8 +43,6 @@ import {
 } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
 import { createBootstrapKubeconfig } from '../../apps/node-agent/src/fixtures/bootstrap-kubeconfig.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
-import type { MachineObject, NodePoolObject } from './support/types.ts';
-import { machineType, nodePoolType } from './support/types.ts';
 
 const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
 const EXAMPLES_DIR = join(CRDS_DIR, 'examples');
@@ -60,12 +60,6 @@ type StatusObject = KubernetesObject & {
 const crdType = resourceType<
   KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }
 >('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
-const policyType = resourceType<RemediationPolicy & KubernetesObject>(
-  apiVersionOf(RemediationPolicyResource),
-  'RemediationPolicy',
-  RemediationPolicyResource.plural,
-  false,
-);
 
 function typeOf(kind: KindName): ResourceType<StatusObject> {
   const resource = RESOURCES[kind];
@@ -272,7 +266,7 @@ describe('crds/examples', () => {
     const observedPolicy = await eventually(
       `RemediationPolicy ${policy.metadata.name} to count the example Machine`,
       async () => {
-        const current = await client.get(policyType, { name: policy.metadata.name });
+        const current = await client.get(remediationPolicyType, { name: policy.metadata.name });
         return current.status?.expectedMachines === 1 && current;
       },
       60_000,

@@ -18,12 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { builtinTypes, PatchType } from '@kok/reconcile';
-import { Labels } from '@kok/api';
+import { clusterType, Labels, machineType, nodePoolType } from '@kok/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from './support/local-stack.ts';
 import { STACK_CLUSTER, STACK_NAMESPACE, STACK_POOL, startLocalStack } from './support/local-stack.ts';
 import { eventually } from '@kok/testing';
-import { clusterType, machineType, nodePoolType } from './support/types.ts';
 
 const run = promisify(execFile);
 const MACHINES = 3;

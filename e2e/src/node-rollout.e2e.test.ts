@@ -23,14 +23,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
-import {
-  ALL_RESOURCES,
-  customResourceDefinition,
-  findCondition,
-  NodePoolConditions,
-  templateRevision,
-} from '@kok/api';
-import type { NodePoolTemplate } from '@kok/api';
+import { ALL_RESOURCES, componentType, customResourceDefinition, findCondition, machineType, NodePoolConditions, nodePoolType, templateRevision } from '@kok/api';
+import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
@@ -48,8 +42,6 @@ import {
 import { DisruptionWatch } from './support/disruption-watch.ts';
 import { eventually, freePort } from '@kok/testing';
 import { startOperatorProcess } from './support/operator-process.ts';
-import type { MachineObject, NodePoolObject } from './support/types.ts';
-import { componentType, machineType, nodePoolType } from './support/types.ts';
 
 /** Machines (each a real agent plus two stand-in services); at least 8 keeps every wave meaningful. */
 const MACHINES = Number(process.env.KOK_E2E_MACHINES ?? 20);

@@ -30,17 +30,8 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
-import {
-  ALL_RESOURCES,
-  apiVersionOf,
-  Finalizers,
-  RemediationPolicyResource,
-  customResourceDefinition,
-  findCondition,
-  NodePoolConditions,
-  templateRevision,
-} from '@kok/api';
-import type { NodePoolTemplate } from '@kok/api';
+import { ALL_RESOURCES, apiVersionOf, componentType, customResourceDefinition, Finalizers, findCondition, machineType, NodePoolConditions, nodePoolType, RemediationPolicyResource, templateRevision } from '@kok/api';
+import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
 import {
   AGENT_KUBECONFIG,
   COMPONENT_NAMES,
@@ -71,8 +62,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installAgentAccess } from './support/agent-access.ts';
 import { stopProcess } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
 import { startOperatorProcess } from './support/operator-process.ts';
-import type { MachineObject, NodePoolObject } from './support/types.ts';
-import { componentType, machineType, nodePoolType } from './support/types.ts';
 import { nodeAgentCommand } from '../../apps/node-agent/bundle.ts';
 
 const HOSTS = ['rh-0', 'rh-1', 'rh-2'];

@@ -12,15 +12,14 @@ import { closeSync, copyFileSync, mkdirSync, openSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { ClusterSpec } from '@kok/api';
+import type { ClusterObject, ClusterSpec } from '@kok/api';
+import { clusterType, machineType, nodePoolType } from '@kok/api';
 import { KubeClient } from '@kok/reconcile';
 import type { ControlPlane } from '@kok/testing';
 import { eventually, freePort, startControlPlane } from '@kok/testing';
 import { HostRig, realHostSupport } from '@kok/host-rig';
 import { LocalPodRuntime, stageMetaCluster } from '@kok/pod-runtime';
 import { stopProcess } from '../../node-agent/src/fixtures/agent-hosts.ts';
-import type { ClusterObject } from './resources.ts';
-import { clusterType, machineType, nodePoolType } from './resources.ts';
 import type { ApiServerProxy } from './apiserver-proxy.ts';
 import type { StackHosts } from './stack-hosts.ts';
 import { startRealHosts, startStandInHosts } from './stack-hosts.ts';

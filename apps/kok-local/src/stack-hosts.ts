@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ComponentSpec, NodePoolSpec, NodePoolTemplate } from '@kok/api';
-import { templateRevision } from '@kok/api';
+import type { ComponentSpec, MachineObject, NodePoolObject, NodePoolSpec, NodePoolTemplate } from '@kok/api';
+import { componentType, machineType, nodePoolType, templateRevision } from '@kok/api';
 import type { HostRig } from '@kok/host-rig';
 import { realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
 import type { KubeClient } from '@kok/reconcile';
@@ -16,8 +16,6 @@ import { startKwok } from '@kok/testing';
 import type { AgentHost } from '../../node-agent/src/fixtures/agent-hosts.ts';
 import { startAgentHost, startCatalog, stopAgentHost } from '../../node-agent/src/fixtures/agent-hosts.ts';
 import { createBootstrapKubeconfig } from '../../node-agent/src/fixtures/bootstrap-kubeconfig.ts';
-import type { MachineObject, NodePoolObject } from './resources.ts';
-import { componentType, machineType, nodePoolType } from './resources.ts';
 
 /** Stand-in catalog: kubelet versions oldest first, one containerd. */
 export const STAND_IN_KUBELET_VERSIONS = ['v1.36.1', 'v1.36.2', 'v1.36.3'] as const;

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
+import { clusterType, nodePoolType } from '@kok/api';
 import { KubeClient } from '@kok/reconcile';
 import { pathExportLine } from './instructions.ts';
-import { clusterType, nodePoolType } from './resources.ts';
 import type { StackRecord } from './stack-record.ts';
 
 export interface ProcessEntry {

@@ -5,10 +5,10 @@
  * worst each side ever saw.
  */
 import type { Machine } from '@kok/api';
+import { machineType } from '@kok/api';
 import { builtinTypes } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
 import { disruptedMachines } from '../../../apps/node-operator/src/test-support/invariant-poller.ts';
-import { machineType } from './types.ts';
 
 /** The value of `kok_nodepool_disrupted_machines{pool="<pool>"}` in a Prometheus text exposition, if present. */
 export function disruptedMetric(exposition: string, pool: string): number | undefined {

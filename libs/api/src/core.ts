@@ -45,3 +45,18 @@ export { DEFAULT_ARTIFACT_MAX_SIZE_BYTES, MAX_ARTIFACT_MAX_SIZE_BYTES } from './
 export { goDurationMs } from './go-duration.ts';
 export { DNS_LABEL_PATTERN, SYSTEMD_UNIT_PATTERN } from './string-patterns.ts';
 export { API_VERSION_V1ALPHA1, CLUSTERS_GROUP, KOK_CATEGORY, NODES_GROUP } from './resource.ts';
+export {
+  clusterRolloutType,
+  clusterType,
+  componentType,
+  machineType,
+  nodePoolType,
+  remediationPolicyType,
+  type ClusterObject,
+  type ClusterRolloutObject,
+  type ComponentObject,
+  type KindAddress,
+  type MachineObject,
+  type NodePoolObject,
+  type RemediationPolicyObject,
+} from './kinds.ts';
