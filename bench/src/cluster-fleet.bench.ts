@@ -9,7 +9,7 @@
 //                                   its built-in default, 20, makes the Deployment and ReplicaSet controllers
 //                                   of the meta-cluster, not the operator, the pace of a 100-Cluster bring-up)
 import { KubeClient } from '@kok/reconcile';
-import { startControlPlane } from '@kok/testing';
+import { eventually, startControlPlane } from '@kok/testing';
 import {
   clusterType,
   createNamespace,
@@ -18,7 +18,6 @@ import {
   provisionVolumes,
   smallCluster,
   startOperator,
-  waitFor,
 } from './kok-operator-fixtures.ts';
 import { chartNodeOptions } from './chart-node-options.ts';
 import { processUsage } from './process-usage.ts';
@@ -60,7 +59,7 @@ try {
   const names = Array.from({ length: clusters }, (_, i) => `fleet-${i}`);
   await Promise.all(names.map((name) => client.create(clusterType, smallCluster(ns, name, storageClass))));
   let lastReport = 0;
-  await waitFor(
+  await eventually(
     `all ${clusters} Clusters Available`,
     async () => {
       const { items } = await client.list(clusterType, { namespace: ns });

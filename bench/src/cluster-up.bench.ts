@@ -4,7 +4,7 @@
 // kube-apiserver of the Cluster starts.
 //   --runs=<n>  runs (default 10)
 import { KubeClient } from '@kok/reconcile';
-import { startControlPlane } from '@kok/testing';
+import { eventually, startControlPlane } from '@kok/testing';
 import {
   clusterType,
   createNamespace,
@@ -13,7 +13,6 @@ import {
   provisionVolumes,
   smallCluster,
   startOperator,
-  waitFor,
 } from './kok-operator-fixtures.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
@@ -43,7 +42,7 @@ try {
     const name = `up-${run}`;
     const began = performance.now();
     await client.create(clusterType, smallCluster(ns, name, storageClass));
-    const ready = await waitFor(
+    const ready = await eventually(
       `${name} Available`,
       async () => {
         const c = await client.get(clusterType, { namespace: ns, name });

@@ -2,10 +2,10 @@
 // (benchmarks may not import apps), the Cluster CRDs, etcd volumes and a small Cluster.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from '@kok/reconcile';
-import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, resourceType } from '@kok/reconcile';
+import { eventually, installCrds } from '@kok/testing';
 import { chartNodeOptions } from './chart-node-options.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -26,12 +26,6 @@ export const clusterType = resourceType<ClusterObject>(
   'clusters',
   true,
 );
-const crdType = resourceType(
-  'apiextensions.k8s.io/v1',
-  'CustomResourceDefinition',
-  'customresourcedefinitions',
-  false,
-);
 const storageClassType = resourceType('storage.k8s.io/v1', 'StorageClass', 'storageclasses', false);
 const persistentVolumeType = resourceType('v1', 'PersistentVolume', 'persistentvolumes', false);
 const serviceAccountType = resourceType('v1', 'ServiceAccount', 'serviceaccounts', true);
@@ -40,38 +34,8 @@ export const isAvailable = (c: ClusterObject): boolean =>
   c.status?.phase === 'Ready' &&
   c.status.conditions?.some((x) => x.type === 'Available' && x.status === 'True') === true;
 
-/** Polls `check` every 100 ms until it returns truthy. */
-export async function waitFor<R>(
-  what: string,
-  check: () => Promise<R>,
-  timeoutMs: number,
-): Promise<NonNullable<R>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export async function installClusterCrds(client: KubeClient): Promise<void> {
-  for (const file of readdirSync(`${repo}crds`).filter((f) => f.startsWith('clusters.kok.dev_'))) {
-    const text = readFileSync(`${repo}crds/${file}`, 'utf8');
-    const name = /^metadata:\n {2}name: (\S+)$/m.exec(text)?.[1] ?? '';
-    await client.patch(crdType, { name }, PatchType.apply, text, { force: true });
-    await waitFor(
-      `CRD ${name} Established`,
-      async () => {
-        const crd = (await client.get(crdType, { name })) as {
-          status?: { conditions?: { type: string; status: string }[] };
-        };
-        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-      },
-      30_000,
-    );
-  }
-}
+/** Installs the committed clusters.kok.dev CRDs and waits until they are Established. */
+export const installClusterCrds = (client: KubeClient): Promise<void> => installCrds(client, 'clusters.kok.dev');
 
 /**
  * A namespace as Clusters find it in a real meta-cluster: with its `default` ServiceAccount, which
@@ -80,7 +44,7 @@ export async function installClusterCrds(client: KubeClient): Promise<void> {
  */
 export async function createNamespace(client: KubeClient, name: string): Promise<string> {
   await client.create(builtinTypes.namespace, { metadata: { name } });
-  await waitFor(
+  await eventually(
     `the default ServiceAccount of ${name}`,
     () => client.get(serviceAccountType, { namespace: name, name: 'default' }).then(() => true),
     30_000,
@@ -138,7 +102,7 @@ export async function startOperator(kubeconfigPath: string, args: readonly strin
   child.stdout?.on('data', (chunk: Buffer) => {
     if (chunk.toString().includes('"msg":"running"')) running = true;
   });
-  await waitFor('the operator to run', async () => running || child.exitCode !== null, 60_000);
+  await eventually('the operator to run', async () => running || child.exitCode !== null, 60_000);
   if (!running) throw new Error(`the operator exited with ${child.exitCode}`);
   return child;
 }

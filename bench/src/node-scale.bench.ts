@@ -19,15 +19,12 @@
 // Setup (creating the fleet, 64 requests at a time) is timed apart from the measured phase,
 // which starts when the operator process is spawned.
 import {
-  customResourceDefinition,
-  MachineResource,
-  NodePoolResource,
-  RemediationPolicyResource,
-  templateRevision,
   NODE_AGENT_GRANT_LABEL,
+  NODES_GROUP,
+  templateRevision,
 } from '@kok/api';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
-import { freePort, startControlPlane } from '@kok/testing';
+import { freePort, installCrds, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { loadavg } from 'node:os';
 import { requestDelta, scrapeRequests, total, WRITE_VERBS } from './apiserver-requests.ts';
@@ -54,12 +51,6 @@ const template = { components: [{ name: 'kubelet', version: KUBELET_VERSION }] }
 const revision = templateRevision(template);
 
 type Obj = KubernetesObject & Record<string, unknown>;
-const crdType = resourceType<Obj>(
-  'apiextensions.k8s.io/v1',
-  'CustomResourceDefinition',
-  'customresourcedefinitions',
-  false,
-);
 const machineType = resourceType<Obj>('nodes.kok.dev/v1alpha1', 'Machine', 'machines', false);
 const poolType = resourceType<Obj>('nodes.kok.dev/v1alpha1', 'NodePool', 'nodepools', false);
 const policyType = resourceType<Obj>(
@@ -78,21 +69,6 @@ async function inParallel(count: number, work: (index: number) => Promise<void>)
     while (next < count) await work(next++);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-async function installCrds(client: KubeClient): Promise<void> {
-  for (const resource of [MachineResource, NodePoolResource, RemediationPolicyResource])
-    await client.apply(crdType, customResourceDefinition(resource) as unknown as Obj);
-  for (const type of [machineType, poolType, policyType]) {
-    for (;;) {
-      try {
-        await client.list(type, { limit: 1 });
-        break;
-      } catch {
-        await sleep(200);
-      }
-    }
-  }
 }
 
 async function createFleet(client: KubeClient): Promise<void> {
@@ -196,7 +172,7 @@ try {
     qps: 5_000,
     burst: 5_000,
   });
-  await installCrds(client);
+  await installCrds(client, NODES_GROUP);
   const created = performance.now();
   await createFleet(client);
   const setupSeconds = (performance.now() - created) / 1000;

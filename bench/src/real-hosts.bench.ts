@@ -28,6 +28,7 @@ import type { MachineObject, NodePoolObject } from '@kok/api';
 import { realHostDisruptionPolicy, realHostTemplate, startRealHostCluster } from '@kok/host-rig';
 import type { RealHost } from '@kok/host-rig';
 import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { eventually } from '@kok/testing';
 import { parseAllDocuments } from 'yaml';
 import { chartNodeOptions } from './chart-node-options.ts';
 import { median, round } from './statistics.ts';
@@ -39,6 +40,9 @@ const flag = (name: string, fallback: number) =>
 const HOSTS = Array.from({ length: flag('hosts', 3) }, (_, i) => `bench-h${i}`);
 const IDLE_SECONDS = flag('idle-seconds', 30);
 const POOL = 'bench';
+/** @kok/testing's eventually, looking every 250 ms (the join and rollout times are read from it). */
+const waitFor: typeof eventually = (what, check, timeoutMs, options = 250) =>
+  eventually(what, check, timeoutMs, options);
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 const componentType = resourceType<KubernetesObject & { spec: unknown }>(
@@ -273,20 +277,6 @@ try {
   await cluster.stop();
 }
 
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | false | undefined>,
-  timeoutMs: number,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 /** Per service (median over hosts): RSS and its anonymous part at the end of the window, CPU as a percentage of one core. */
 async function idleUsage(hosts: readonly RealHost[], windowSeconds: number) {

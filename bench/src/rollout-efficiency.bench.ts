@@ -30,21 +30,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import {
-  ComponentResource,
   componentType,
-  customResourceDefinition,
-  MachineResource,
   machineType,
-  NodePoolResource,
   nodePoolType,
-  RemediationPolicyResource,
+  NODES_GROUP,
   templateRevision,
 } from '@kok/api';
 import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
-import { builtinTypes, Informer, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, Informer, KubeClient, PatchType } from '@kok/reconcile';
 import { resolveMaxUnavailable } from '@kok/rollout';
-import { freePort, startControlPlane } from '@kok/testing';
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import { eventually, freePort, installCrds, startControlPlane } from '@kok/testing';
+import type { V1Node } from '@kubernetes/client-node';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the operator app as it ships
 import { parseCommandLine } from '@kok/node-operator/src/command-line.ts';
 import { requestDelta, scrapeRequests, total } from './apiserver-requests.ts';
@@ -81,15 +77,10 @@ const SETUP_CONCURRENCY = 64;
 /** Write kinds the apiserver makes by itself (apiserver_request_total's `VERB resource`). */
 const APISERVER_OWN_WRITES = /^\S+ (leases|endpoints|endpointslices)$/;
 
-type Obj = KubernetesObject & Record<string, unknown>;
-const crdType = resourceType<Obj>(
-  'apiextensions.k8s.io/v1',
-  'CustomResourceDefinition',
-  'customresourcedefinitions',
-  false,
-);
 
 const log = (message: string): void => void process.stderr.write(`[rollout-efficiency] ${message}\n`);
+/** @kok/testing's eventually, looking every 50 ms (the rollout's end is read from it). */
+const until: typeof eventually = (what, check, timeoutMs, options = 50) => eventually(what, check, timeoutMs, options);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const kubelet = (version: string): NodePoolTemplate => ({ components: [{ name: 'kubelet', version }] });
 
@@ -101,41 +92,9 @@ async function inParallel(count: number, work: (index: number) => Promise<void>)
   await Promise.all(Array.from({ length: SETUP_CONCURRENCY }, worker));
 }
 
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function installCrdsAndCatalog(client: KubeClient): Promise<void> {
-  for (const resource of [MachineResource, NodePoolResource, ComponentResource, RemediationPolicyResource])
-    await client.apply(crdType, customResourceDefinition(resource) as unknown as Obj);
-  const served = (list: () => Promise<unknown>) => () =>
-    list().then(
-      () => true,
-      () => false,
-    );
-  await until(
-    'Machines to be served',
-    served(() => client.list(machineType, { limit: 1 })),
-    30_000,
-  );
-  await until(
-    'NodePools to be served',
-    served(() => client.list(nodePoolType, { limit: 1 })),
-    30_000,
-  );
-  await until(
-    'Components to be served',
-    served(() => client.list(componentType, { limit: 1 })),
-    30_000,
-  );
+  await installCrds(client, NODES_GROUP);
   // The operator tells machines only what the catalog offers.
   await client.apply(componentType, {
     apiVersion: componentType.apiVersion,

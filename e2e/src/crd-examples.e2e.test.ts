@@ -17,18 +17,20 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   apiVersionOf,
+  CLUSTERS_GROUP,
   findCondition,
   isKindName,
   MachineConditions,
   machineType,
   nodePoolType,
+  NODES_GROUP,
   remediationPolicyType,
   RESOURCES,
 } from '@kok/api';
 import type { KindName, MachineObject, NodePoolObject } from '@kok/api';
 import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import type { ResourceType } from '@kok/reconcile';
-import { eventually, freePort, kwokNodeAnnotation } from '@kok/testing';
+import { eventually, freePort, installCrds, kwokNodeAnnotation } from '@kok/testing';
 import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,9 +59,6 @@ type StatusObject = KubernetesObject & {
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 };
 
-const crdType = resourceType<
-  KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }
->('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
 
 function typeOf(kind: KindName): ResourceType<StatusObject> {
   const resource = RESOURCES[kind];
@@ -170,16 +169,7 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig(), { fieldManager: 'kok-examples', qps: 200, burst: 400 });
   workDir = mkdtempSync(join(tmpdir(), 'kok-examples-'));
   // The committed CRDs, as a user installs them.
-  for (const file of readdirSync(CRDS_DIR).filter((name) => name.endsWith('.yaml')))
-    await client.apply(crdType, parse(readFileSync(join(CRDS_DIR, file), 'utf8')) as KubernetesObject);
-  await eventually(
-    'every kok kind to be served',
-    async () => {
-      for (const kind of Object.keys(RESOURCES) as KindName[]) await client.list(typeOf(kind), { limit: 1 });
-      return true;
-    },
-    60_000,
-  );
+  for (const group of [NODES_GROUP, CLUSTERS_GROUP]) await installCrds(client, group);
   await removeLeftoversOfEarlierFiles();
   // The agent's RBAC (with the kok-node-files namespace) and admission policy, as the chart installs them.
   await installAgentAccess(sharedKubeConfig());

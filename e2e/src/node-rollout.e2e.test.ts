@@ -22,10 +22,19 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
-import { ALL_RESOURCES, componentType, customResourceDefinition, findCondition, machineType, NodePoolConditions, nodePoolType, templateRevision } from '@kok/api';
+import type { V1Node } from '@kubernetes/client-node';
+import {
+  CLUSTERS_GROUP,
+  componentType,
+  findCondition,
+  machineType,
+  NodePoolConditions,
+  nodePoolType,
+  NODES_GROUP,
+  templateRevision,
+} from '@kok/api';
 import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
-import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
 import type {} from '@kok/testing/global-setup';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +49,7 @@ import {
   stopProcess,
 } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
 import { DisruptionWatch } from './support/disruption-watch.ts';
-import { eventually, freePort } from '@kok/testing';
+import { eventually, freePort, installCrds } from '@kok/testing';
 import { startOperatorProcess } from './support/operator-process.ts';
 
 /** Machines (each a real agent plus two stand-in services); at least 8 keeps every wave meaningful. */
@@ -64,9 +73,6 @@ const template = (kubelet: string): NodePoolTemplate => ({
 });
 const revisionOf = (kubelet: string): string => templateRevision(template(kubelet));
 
-const crdType = resourceType<
-  KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }
->('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
 
 const names = Array.from({ length: MACHINES }, (_, i) => `e2e-m${String(i).padStart(2, '0')}`);
 let client: KubeClient;
@@ -144,18 +150,7 @@ beforeAll(async () => {
   client = new KubeClient(sharedKubeConfig(), { fieldManager: 'kok-e2e', qps: 200, burst: 400 });
   workDir = mkdtempSync(join(tmpdir(), 'kok-e2e-'));
   metricsPort = await freePort();
-  for (const resource of ALL_RESOURCES)
-    await client.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
-  await eventually(
-    'the nodes.kok.dev CRDs to be served',
-    async () => {
-      await client.list(machineType, { limit: 1 });
-      await client.list(nodePoolType, { limit: 1 });
-      await client.list(componentType, { limit: 1 });
-      return true;
-    },
-    60_000,
-  );
+  for (const group of [NODES_GROUP, CLUSTERS_GROUP]) await installCrds(client, group);
 
   catalog = await startCatalog(
     [

@@ -30,7 +30,19 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
-import { ALL_RESOURCES, apiVersionOf, componentType, customResourceDefinition, Finalizers, findCondition, machineType, NodePoolConditions, nodePoolType, RemediationPolicyResource, templateRevision } from '@kok/api';
+import {
+  apiVersionOf,
+  CLUSTERS_GROUP,
+  componentType,
+  Finalizers,
+  findCondition,
+  machineType,
+  NodePoolConditions,
+  nodePoolType,
+  NODES_GROUP,
+  RemediationPolicyResource,
+  templateRevision,
+} from '@kok/api';
 import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
 import {
   AGENT_KUBECONFIG,
@@ -57,7 +69,7 @@ import {
   PatchType,
   resourceType,
 } from '@kok/reconcile';
-import { eventually, freePort } from '@kok/testing';
+import { eventually, freePort, installCrds } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installAgentAccess } from './support/agent-access.ts';
 import { stopProcess } from '../../apps/node-agent/src/fixtures/agent-hosts.ts';
@@ -107,12 +119,6 @@ const remediationPolicyType = resourceType<KubernetesObject & { spec: unknown }>
   apiVersionOf(RemediationPolicyResource),
   'RemediationPolicy',
   RemediationPolicyResource.plural,
-  false,
-);
-const crdType = resourceType<KubernetesObject>(
-  'apiextensions.k8s.io/v1',
-  'CustomResourceDefinition',
-  'customresourcedefinitions',
   false,
 );
 const csrType = resourceType<
@@ -186,8 +192,7 @@ beforeAll(async () => {
     agentCommand: await nodeAgentCommand(),
     agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
     setup: async (admin, controlPlane) => {
-      for (const resource of ALL_RESOURCES)
-        await admin.apply(crdType, customResourceDefinition(resource) as unknown as KubernetesObject);
+      for (const group of [NODES_GROUP, CLUSTERS_GROUP]) await installCrds(admin, group);
       // The agents' RBAC and admission policy, as the node-operator chart installs them.
       await installAgentAccess(controlPlane.kubeConfig);
     },

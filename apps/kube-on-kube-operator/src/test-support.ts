@@ -1,12 +1,10 @@
 // Helpers for this app's integration tests; not used by the operator itself.
 import type {} from '@kok/testing/global-setup';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLUSTERS_GROUP } from '@kok/api';
 import type { KubeClient } from '@kok/reconcile';
-import { builtinTypes, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, resourceType } from '@kok/reconcile';
 import type { ClusterObject } from './resource-types.ts';
-import { eventually as pollUntil } from '@kok/testing';
+import { eventually as pollUntil, installCrds } from '@kok/testing';
 
 /** Polls `check` until it returns truthy; fails naming `what` and the last error after `timeoutMs` (default 30 s). */
 export const eventually = <R>(
@@ -23,29 +21,8 @@ export async function freshNamespace(client: KubeClient, prefix: string): Promis
   return name;
 }
 
-const crdType = resourceType(
-  'apiextensions.k8s.io/v1',
-  'CustomResourceDefinition',
-  'customresourcedefinitions',
-  false,
-);
-const crdsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../crds');
-
-/** Installs the committed clusters.kok.dev CRDs (server-side apply of the YAML as is) and waits until they are Established. */
-export async function installClusterCrds(client: KubeClient): Promise<void> {
-  for (const file of readdirSync(crdsDir).filter((f) => f.startsWith('clusters.kok.dev_'))) {
-    const text = readFileSync(join(crdsDir, file), 'utf8');
-    const name = /^metadata:\n {2}name: (\S+)$/m.exec(text)?.[1];
-    if (!name) throw new Error(`${file} has no metadata.name`);
-    await client.patch(crdType, { name }, PatchType.apply, text, { force: true });
-    await eventually(`CRD ${name} Established`, async () => {
-      const crd = await client.get(crdType, { name });
-      const conditions = (crd as { status?: { conditions?: { type: string; status: string }[] } }).status
-        ?.conditions;
-      return conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    });
-  }
-}
+/** Installs the committed clusters.kok.dev CRDs and waits until they are Established. */
+export const installClusterCrds = (client: KubeClient): Promise<void> => installCrds(client, CLUSTERS_GROUP);
 
 const storageClassType = resourceType('storage.k8s.io/v1', 'StorageClass', 'storageclasses', false);
 const persistentVolumeType = resourceType('v1', 'PersistentVolume', 'persistentvolumes', false);

@@ -74,6 +74,7 @@ beforeAll(async () => {
   expect(applied.stderr).toBe('');
   // Asked again on failure: `kubectl wait` gives up at once while a new CRD has no conditions yet.
   await eventually(
+    'kubectl wait to see every CRD Established',
     async () =>
       (
         await run(
@@ -87,7 +88,6 @@ beforeAll(async () => {
           { KUBECONFIG: kubeconfig },
         )
       ).code === 0,
-    'kubectl wait to see every CRD Established',
     60_000,
   );
   await client.create(builtinTypes.namespace, { metadata: { name: namespace } });
@@ -412,10 +412,10 @@ describe('kubectl kok nodepool', () => {
   it('redraws the status with --watch as machines change, and stops cleanly on Ctrl-C', async () => {
     const watch = startKok(['nodepool', 'status', poolName, '--watch', '--kubeconfig', kubeconfig]);
     try {
-      await eventually(() => watch.output().includes('NodePool:'), 'the first frame');
+      await eventually('the first frame', () => watch.output().includes('NodePool:'));
       const framesBefore = watch.output().split('NodePool:').length;
       await client.mergePatchStatus(nodePoolType, { name: poolName }, { status: { updatedMachines: 2 } });
-      await eventually(() => watch.output().includes(', 2 updated,'), 'a frame with the new count');
+      await eventually('a frame with the new count', () => watch.output().includes(', 2 updated,'));
       expect(watch.output().split('NodePool:').length).toBeGreaterThan(framesBefore);
       // Frames from the watch caches carry the rollout's ETA and where its pace comes from.
       expect(watch.output()).toMatch(/ETA: +\S/);

@@ -139,13 +139,13 @@ beforeAll(async () => {
   const crds = join(CHART, 'crds');
   await kubectlOrThrow('apply', '--server-side', '--force-conflicts', '-f', crds);
   await eventually(
+    'the node tier CRDs to be Established',
     async () =>
       (
         await run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', '-f', crds], {
           KUBECONFIG: sharedKubeconfigPath(),
         })
       ).code === 0,
-    'the node tier CRDs to be Established',
     60_000,
   );
   const roles = join(helmHome, 'roles.yaml');
@@ -154,7 +154,7 @@ beforeAll(async () => {
 
   // A pool whose last good revision is `good`, with `bad` in its spec, and the node-operator's record of `good`.
   await admin.create(builtinTypes.namespace, { metadata: { name: namespace } });
-  await eventually(async () => {
+  await eventually('the NodePool API to serve', async () => {
     try {
       await admin.create(nodePoolType, {
         apiVersion: 'nodes.kok.dev/v1alpha1',
@@ -167,7 +167,7 @@ beforeAll(async () => {
       if ((error as { code?: number }).code === 404) return false;
       throw error;
     }
-  }, 'the NodePool API to serve');
+  });
   await admin.mergePatchStatus(
     nodePoolType,
     { name: poolName },
@@ -203,6 +203,7 @@ describe('kubectl kok nodepool rollback under the chart user roles', () => {
     const viewer = await bindUser('viewer');
     // The aggregation controller fills the role in a moment after it is stored.
     await eventually(
+      'the viewer to read the pool',
       async () =>
         await connectionAs(viewer)
           .client.get(nodePoolType, { name: poolName })
@@ -210,7 +211,6 @@ describe('kubectl kok nodepool rollback under the chart user roles', () => {
             () => true,
             () => false,
           ),
-      'the viewer to read the pool',
       60_000,
     );
     await expect(rollbackAs(viewer)).rejects.toThrow(/^not allowed: .*forbidden/);
@@ -221,6 +221,7 @@ describe('kubectl kok nodepool rollback under the chart user roles', () => {
     const operator = await bindUser('pool-operator');
     let printed = '';
     await eventually(
+      'the pool operator to roll the pool back',
       async () => {
         try {
           printed = await rollbackAs(operator);
@@ -231,7 +232,6 @@ describe('kubectl kok nodepool rollback under the chart user roles', () => {
           return false;
         }
       },
-      'the pool operator to roll the pool back',
       30_000,
     ).catch(async (error: unknown) => {
       // Say what the apiserver last said.

@@ -127,7 +127,7 @@ async function whoAmI(kubeConfig: KubeConnection): Promise<{ username?: string; 
 describe('the node agent credential', () => {
   it('asks with the bootstrap token, and once approved and signed authenticates as system:node-agent:<machine>', async () => {
     const obtained = credentialFor('host-a').obtain(signal());
-    const csr = await eventually(async () => (await pendingCsrs('host-a'))[0], 'the agent to post its CSR');
+    const csr = await eventually('the agent to post its CSR', async () => (await pendingCsrs('host-a'))[0]);
     expect(csr.spec).toMatchObject({
       signerName: 'kubernetes.io/kube-apiserver-client',
       usages: ['digital signature', 'client auth'],
@@ -157,11 +157,11 @@ describe('the node agent credential', () => {
 
   it('asks again after a denial, and takes the next approval', async () => {
     const obtained = credentialFor('host-b').obtain(signal());
-    const first = await eventually(async () => (await pendingCsrs('host-b'))[0], 'the first CSR');
+    const first = await eventually('the first CSR', async () => (await pendingCsrs('host-b'))[0]);
     await decide(first, 'Denied');
     const second = await eventually(
-      async () => (await pendingCsrs('host-b')).find((c) => c.metadata?.name !== first.metadata?.name),
       'a second CSR after the denial',
+      async () => (await pendingCsrs('host-b')).find((c) => c.metadata?.name !== first.metadata?.name),
     );
     await decide(second, 'Approved');
     expect((await whoAmI(await obtained)).username).toBe('system:node-agent:host-b');
@@ -169,7 +169,7 @@ describe('the node agent credential', () => {
 
   it('renews with its own certificate before it expires and reloads the kubeconfig in place', async () => {
     const obtained = credentialFor('host-c').obtain(signal());
-    await decide(await eventually(async () => (await pendingCsrs('host-c'))[0], 'the first CSR'), 'Approved');
+    await decide(await eventually('the first CSR', async () => (await pendingCsrs('host-c'))[0]), 'Approved');
     const kubeConfig = await obtained;
     const client = new KubeClient(kubeConfig);
     const before = kubeConfig.clientCertificatePem();
@@ -180,12 +180,12 @@ describe('the node agent credential', () => {
       kubeConfig,
       renewing,
     );
-    const renewal = await eventually(async () => (await pendingCsrs('host-c'))[0], 'the renewal CSR');
+    const renewal = await eventually('the renewal CSR', async () => (await pendingCsrs('host-c'))[0]);
     expect(renewal.spec.username).toBe('system:node-agent:host-c');
     await decide(renewal, 'Approved');
     await eventually(
-      () => kubeConfig.clientCertificatePem() !== before || undefined,
       'the kubeconfig to carry the new certificate',
+      () => kubeConfig.clientCertificatePem() !== before || undefined,
     );
     for (const stop of stops.splice(0)) stop.abort();
 
@@ -249,7 +249,7 @@ describe('the node agent credential', () => {
         pollIntervalMs: 100,
         retryDelayMs: 100,
       }).obtain(signal());
-      const csr = await eventually(async () => (await pendingCsrs('host-e'))[0], 'the agent to post its CSR');
+      const csr = await eventually('the agent to post its CSR', async () => (await pendingCsrs('host-e'))[0]);
       holding = true;
       for (const socket of open) socket.destroy();
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -41,11 +41,11 @@ async function statusOf() {
 
 async function waitForRevision(revision: string | undefined, timeoutMs = 90_000) {
   return eventually(
+    () => `revision.current ${revision}`,
     async () => {
       const status = await statusOf();
       return status.revision?.current === revision ? status : undefined;
     },
-    () => `revision.current ${revision}`,
     timeoutMs,
   );
 }
@@ -123,8 +123,8 @@ describe('node agent on a real apiserver', () => {
     expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.1');
 
     await eventually(
-      async () => ((await nodeKubeletVersion()) === 'v1.36.1' ? true : undefined),
       'Node at v1.36.1',
+      async () => ((await nodeKubeletVersion()) === 'v1.36.1' ? true : undefined),
     );
   });
 
@@ -154,8 +154,8 @@ describe('node agent on a real apiserver', () => {
     expect(await kubeletPid()).not.toBe(before.kubelet);
     expect((await agent.serviceManager.status({ name: host.containerd })).pid).toBe(before.containerd);
     await eventually(
-      async () => ((await nodeKubeletVersion()) === 'v1.36.2' ? true : undefined),
       'Node at v1.36.2',
+      async () => ((await nodeKubeletVersion()) === 'v1.36.2' ? true : undefined),
     );
     expect(await eventsFor('ComponentUpgraded')).not.toHaveLength(0);
   });
@@ -198,10 +198,10 @@ describe('node agent on a real apiserver', () => {
     const actual = host.artifacts['kubelet-v1.36.2']?.sha256 ?? '';
     await putMachineSpec(client, host.machine, host.spec('v1.36.9-bad', '1.7.21'));
 
-    const status = await eventually(async () => {
+    const status = await eventually('AgentReady=False ArtifactChecksumMismatch', async () => {
       const s = await statusOf();
       return condition(s.conditions, 'AgentReady')?.reason === 'ArtifactChecksumMismatch' ? s : undefined;
-    }, 'AgentReady=False ArtifactChecksumMismatch');
+    });
     const message = condition(status.conditions, 'AgentReady')?.message ?? '';
     expect(message).toContain('f'.repeat(64));
     expect(message).toContain(actual);
@@ -223,10 +223,10 @@ describe('node agent on a real apiserver', () => {
     const pid = await kubeletPid();
     await putMachineSpec(client, host.machine, host.spec('v1.36.9-big', '1.7.21'));
 
-    const status = await eventually(async () => {
+    const status = await eventually('AgentReady=False ArtifactTooLarge', async () => {
       const s = await statusOf();
       return condition(s.conditions, 'AgentReady')?.reason === 'ArtifactTooLarge' ? s : undefined;
-    }, 'AgentReady=False ArtifactTooLarge');
+    });
     expect(condition(status.conditions, 'AgentReady')?.message).toContain(
       'is larger than its maxSizeBytes 16',
     );
@@ -251,10 +251,10 @@ describe('node agent on a real apiserver', () => {
     const desired = readFileSync(path, 'utf8');
     writeFileSync(path, 'healthzPort: 1\n# edited by hand\n');
 
-    const status = await eventually(async () => {
+    const status = await eventually('FilesInSync DriftRestored', async () => {
       const s = await statusOf();
       return condition(s.conditions, 'FilesInSync')?.reason === 'DriftRestored' ? s : undefined;
-    }, 'FilesInSync DriftRestored');
+    });
     expect(readFileSync(path, 'utf8')).toBe(desired);
     expect(condition(status.conditions, 'FilesInSync')?.message).toContain(KUBELET_CONFIG);
     expect(await eventsFor('FileDriftRestored')).not.toHaveLength(0);
@@ -263,11 +263,11 @@ describe('node agent on a real apiserver', () => {
   it('reports a component failing its health check after an upgrade as Failed, and collects old versions', async () => {
     const previous = (await statusOf()).revision?.current;
     await putMachineSpec(client, host.machine, host.spec('v1.36.3', '1.7.21'));
-    const status = await eventually(async () => {
+    const status = await eventually('kubelet Failed', async () => {
       const s = await statusOf();
       const kubelet = s.components?.[0];
       return kubelet?.state === 'Failed' && kubelet.version === 'v1.36.3' ? s : undefined;
-    }, 'kubelet Failed');
+    });
 
     expect(status.components?.[0]).toMatchObject({ version: 'v1.36.3', state: 'Failed' });
     expect(condition(status.conditions, 'UpToDate')).toMatchObject({
@@ -283,12 +283,12 @@ describe('node agent on a real apiserver', () => {
   it('reports a version that exits at start as Failed: starting it again and again does not hide it', async () => {
     await putMachineSpec(client, host.machine, host.spec('v1.36.4', '1.7.21'));
     const status = await eventually(
+      'kubelet v1.36.4 Failed',
       async () => {
         const s = await statusOf();
         const kubelet = s.components?.[0];
         return kubelet?.state === 'Failed' && kubelet.version === 'v1.36.4' ? s : undefined;
       },
-      'kubelet v1.36.4 Failed',
       60_000,
     );
     expect(condition(status.conditions, 'UpToDate')).toMatchObject({
@@ -298,11 +298,11 @@ describe('node agent on a real apiserver', () => {
     // Back to a version that runs: it is healthy again.
     await putMachineSpec(client, host.machine, host.spec('v1.36.2', '1.7.21'));
     await eventually(
+      'kubelet v1.36.2 Running again',
       async () => {
         const kubelet = (await statusOf()).components?.[0];
         return kubelet?.state === 'Running' && kubelet.version === 'v1.36.2' ? true : undefined;
       },
-      'kubelet v1.36.2 Running again',
       60_000,
     );
   });
@@ -313,7 +313,7 @@ describe('node agent on a real apiserver', () => {
     mkdirSync(leftover);
     writeFileSync(join(leftover, 'kubelet'), 'half');
     agent.kick();
-    await eventually(() => (existsSync(leftover) ? undefined : true), 'the leftover removed');
+    await eventually('the leftover removed', () => (existsSync(leftover) ? undefined : true));
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.2'))).toBe(true);
   });
 });

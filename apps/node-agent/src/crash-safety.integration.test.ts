@@ -180,11 +180,11 @@ describe('node agent killed with SIGKILL during upgrades', () => {
     const final = revisions[KILLS % 2] as MachineSpec;
     agent = startAgent();
     await eventually(
+      () => `revision ${final.revision} after kills at ${killedAt.join(', ')} ms`,
       async () =>
         (await getMachine(client, host.machine)).status?.revision?.current === final.revision
           ? true
           : undefined,
-      () => `revision ${final.revision} after kills at ${killedAt.join(', ')} ms`,
       // A deadline, not a figure: beside other suites on 2 cores the last agent's boot alone can take tens of seconds.
       180_000,
     );
@@ -196,12 +196,12 @@ describe('node agent killed with SIGKILL during upgrades', () => {
     expect(processes.get(host.kubelet)).toHaveLength(1);
     expect(processes.get(host.containerd)).toHaveLength(1);
     await eventually(
+      `Node at ${kubeletVersion}`,
       async () =>
         (await client.get(builtinTypes.node, { name: host.machine })).status?.nodeInfo?.kubeletVersion ===
         kubeletVersion
           ? true
           : undefined,
-      `Node at ${kubeletVersion}`,
     );
     expect(tempLeftovers(host.root)).toEqual([]);
     // The agent re-executed itself (same PID) for a small footprint; the services it started did not inherit it.

@@ -119,10 +119,10 @@ afterAll(async () => {
 
 describe('a download that keeps failing', () => {
   it('is reported once and retried on the backoff: the Machine is not written on every watch event', async () => {
-    const failed = await eventually(async () => {
+    const failed = await eventually('the failed download in the Machine status', async () => {
       const status = await statusOf();
       return status.lastOperation?.state === 'Failed' ? status : undefined;
-    }, 'the failed download in the Machine status');
+    });
     expect(failed.conditions?.find((c) => c.type === 'AgentReady')).toMatchObject({
       status: 'False',
       reason: 'InstallFailed',
@@ -143,13 +143,13 @@ describe('a download that keeps failing', () => {
     // Right after a retry failed, the next one is 2 × RETRY_BASE_MS away or more.
     const lastDownload = downloads.length;
     await eventually(
-      () => (downloads.length > lastDownload ? true : undefined),
       'the next retry',
+      () => (downloads.length > lastDownload ? true : undefined),
       4 * RETRY_BASE_MS,
     );
     await eventually(
-      async () => ((await statusOf()).lastOperation?.state === 'Failed' ? true : undefined),
       'the retry reported failed',
+      async () => ((await statusOf()).lastOperation?.state === 'Failed' ? true : undefined),
     );
     const changedAt = Date.now();
     await putMachineSpec(client, machine, {
@@ -158,8 +158,8 @@ describe('a download that keeps failing', () => {
       files: [{ path: '/etc/kok/after-backoff.conf', content: 'spec changed\n' }],
     });
     await eventually(
-      async () => ((await statusOf()).revision?.current === 'r2' ? true : undefined),
       'revision r2 current',
+      async () => ((await statusOf()).revision?.current === 'r2' ? true : undefined),
     );
     // Well before the retry that was due: the change itself started the pass.
     expect(Date.now() - changedAt).toBeLessThan(RETRY_BASE_MS);

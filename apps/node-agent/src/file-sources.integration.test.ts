@@ -101,10 +101,10 @@ afterAll(async () => {
 
 describe('files from Secrets and ConfigMaps', () => {
   it('writes each key to its path (a Secret 0600 by default) and reports the revision, but no sha256 of the Secret', async () => {
-    const status = await eventually(async () => {
+    const status = await eventually('revision r1', async () => {
       const s = await statusOf();
       return s.revision?.current === 'r1' ? s : undefined;
-    }, 'revision r1');
+    });
     expect(onDisk(TOKEN_PATH)).toBe('abcdef.0123456789abcdef\n');
     expect(statSync(join(root, TOKEN_PATH)).mode & 0o777).toBe(0o600);
     expect(onDisk(CONF_PATH)).toBe('maxPods: 110\n');
@@ -121,14 +121,14 @@ describe('files from Secrets and ConfigMaps', () => {
       stringData: { token: 'ghijkl.0123456789abcdef\n' },
     });
     await eventually(
-      () => (onDisk(TOKEN_PATH) === 'ghijkl.0123456789abcdef\n' ? true : undefined),
       'the new token on disk',
+      () => (onDisk(TOKEN_PATH) === 'ghijkl.0123456789abcdef\n' ? true : undefined),
       60_000,
     );
-    const status = await eventually(async () => {
+    const status = await eventually('the new token in status', async () => {
       const s = await statusOf();
       return s.files?.[0]?.hmacSha256 === secretDigest('ghijkl.0123456789abcdef\n') ? s : undefined;
-    }, 'the new token in status');
+    });
     expect(condition(status, 'FilesInSync')?.status).toBe('True');
   });
 
@@ -137,11 +137,11 @@ describe('files from Secrets and ConfigMaps', () => {
       { op: 'remove', path: '/data/conf' },
     ]);
     const status = await eventually(
+      'AgentReady FileSourceKeyNotFound',
       async () => {
         const s = await statusOf();
         return condition(s, 'AgentReady')?.reason === 'FileSourceKeyNotFound' ? s : undefined;
       },
-      'AgentReady FileSourceKeyNotFound',
       60_000,
     );
     expect(condition(status, 'AgentReady')).toMatchObject({ status: 'False' });

@@ -77,7 +77,7 @@ describe('node agent least privilege', () => {
     const { items } = await agentA.list(machineType, { fieldSelector: 'metadata.name=machine-a' });
     expect(items.map((m) => m.metadata?.name)).toEqual(['machine-a']);
     // The policy binding takes a moment to be enforced; once it is, A's own write still passes.
-    const patched = await eventually(() => statusPatch(agentA, 'machine-a'), 'status patch of machine-a');
+    const patched = await eventually('status patch of machine-a', () => statusPatch(agentA, 'machine-a'));
     expect(patched.status?.agent?.version).toBe('0.0.0');
   });
 
@@ -110,12 +110,12 @@ describe('node agent least privilege', () => {
     } as KubernetesObject);
     try {
       const error = await eventually(
+        'the admission policy to refuse agent A on machine-b',
         () =>
           statusPatch(agentA, 'machine-b').then(
             () => undefined,
             (e: unknown) => ((e as Error).message.includes('may only write') ? e : undefined),
           ),
-        'the admission policy to refuse agent A on machine-b',
       );
       expect(error).toBeInstanceOf(ForbiddenError);
     } finally {
@@ -144,8 +144,8 @@ describe('node agent least privilege', () => {
       stringData: { token: 'not-for-agents' },
     });
     const own = await eventually(
-      () => agentA.list(builtinTypes.secret, { namespace: filesNs, fieldSelector: 'metadata.name=shared' }),
       'agent A reading kok-node-files',
+      () => agentA.list(builtinTypes.secret, { namespace: filesNs, fieldSelector: 'metadata.name=shared' }),
     );
     expect(own.items.map((s) => s.metadata?.name)).toEqual(['shared']);
     await expect(
@@ -177,11 +177,11 @@ describe('node agent least privilege', () => {
     });
     try {
       await agent.start();
-      const status = await eventually(async () => {
+      const status = await eventually('agent A to report the unreadable Secret', async () => {
         const s = (await getMachine(admin, 'machine-a')).status;
         const ready = s?.conditions?.find((c) => c.type === 'AgentReady');
         return ready?.reason === 'FileSourceUnavailable' && s?.files?.length ? s : undefined;
-      }, 'agent A to report the unreadable Secret');
+      });
       expect(readFileSync(join(root, '/etc/kok/token'), 'utf8')).toBe('shared-token');
       expect(() => readFileSync(join(root, '/etc/kok/stolen'), 'utf8')).toThrow();
       expect(status.files?.map((f) => f.path)).toEqual(['/etc/kok/token']);
@@ -198,12 +198,12 @@ describe('node agent least privilege', () => {
     for (const object of [...nodeAgentGrant('machine-a', '')].reverse())
       await admin.delete(grantType(object.kind, object.metadata.namespace !== undefined), object.metadata);
     await eventually(
+      'agent A refused its own Machine',
       () =>
         agentA.get(machineType, { name: 'machine-a' }).then(
           () => undefined,
           (e: unknown) => (e instanceof ForbiddenError ? true : undefined),
         ),
-      'agent A refused its own Machine',
     );
     await expect(
       agentA.list(builtinTypes.secret, {

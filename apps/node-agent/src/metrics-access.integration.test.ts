@@ -86,12 +86,12 @@ beforeAll(async () => {
   );
   closeSync(log);
   await eventually(
+    () => `the agent to listen on port ${port}; its log:\n${readFileSync(join(root, 'agent.log'), 'utf8')}`,
     () =>
       fetch(`http://127.0.0.1:${port}/healthz`).then(
         () => true,
         () => undefined,
       ),
-    () => `the agent to listen on port ${port}; its log:\n${readFileSync(join(root, 'agent.log'), 'utf8')}`,
   );
 }, 120_000);
 
@@ -127,10 +127,10 @@ describe('the node agent /metrics', () => {
   it('serves the metrics to a token allowed to get /metrics', async () => {
     const token = await serviceAccountToken('prometheus');
     // RBAC reaches the authorizer through its informers: the new binding takes a moment.
-    const allowed = await eventually(async () => {
+    const allowed = await eventually('the reader to be allowed', async () => {
       const answer = await scrape(token);
       return answer.status === 200 ? answer : undefined;
-    }, 'the reader to be allowed');
+    });
     expect(allowed.body).toContain('# TYPE kok_node_agent_');
   });
 });

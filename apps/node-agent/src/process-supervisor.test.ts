@@ -41,17 +41,17 @@ describe('process supervisor', () => {
     const first = await s.status(sleeper('hello'));
     expect(first.running).toBe(true);
     process.kill(first.pid as number, 'SIGKILL');
-    const second = await eventually(async () => {
+    const second = await eventually('a restart', async () => {
       const status = await s.status(sleeper('hello'));
       return status.running && status.pid !== first.pid ? status : undefined;
-    }, 'a restart');
+    });
     expect(second.restarts).toBe(1);
     await eventually(
+      'two lines of output in the log',
       () =>
         readFileSync(join(dir, 'log', 'sleeper.log'), 'utf8').match(/hello/g)?.length === 2
           ? true
           : undefined,
-      'two lines of output in the log',
     );
   });
 

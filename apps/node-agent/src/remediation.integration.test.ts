@@ -60,6 +60,7 @@ async function completed(
   type: string,
 ): Promise<MachineStatus> {
   return eventually(
+    () => `${field} ${generation} with a Succeeded ${type}`,
     async () => {
       const s = await statusOf();
       const running = s.components?.every((c) => c.state === 'Running');
@@ -70,7 +71,6 @@ async function completed(
         ? s
         : undefined;
     },
-    () => `${field} ${generation} with a Succeeded ${type}`,
     40_000,
   );
 }
@@ -85,8 +85,8 @@ beforeAll(async () => {
   agent = newAgent();
   await agent.start();
   await eventually(
-    async () => ((await statusOf()).revision?.current === spec.revision ? true : undefined),
     'the first revision',
+    async () => ((await statusOf()).revision?.current === spec.revision ? true : undefined),
     40_000,
   );
 });

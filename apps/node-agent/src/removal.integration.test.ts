@@ -111,9 +111,9 @@ function onDisk(path: string): string | undefined {
 
 async function waitForRevision(spec: MachineSpec): Promise<void> {
   await eventually(
+    `revision ${spec.revision}`,
     async () =>
       (await getMachine(client, host.machine)).status?.revision?.current === spec.revision ? true : undefined,
-    `revision ${spec.revision}`,
     // A deadline, not a figure: beside other suites on 2 cores an agent's boot alone can take tens of seconds.
     180_000,
   );
@@ -198,8 +198,8 @@ describe('what leaves the Machine spec leaves the host', () => {
     // Dropped from the pool template: the agent starts stopping the sidecar, and dies while it waits.
     await putMachineSpec(client, host.machine, without);
     await eventually(
-      () => existsSync(host.paths.host(TERM_SEEN)) || undefined,
       'the sidecar asked to stop',
+      () => existsSync(host.paths.host(TERM_SEEN)) || undefined,
       60_000,
       20,
     );
@@ -225,10 +225,10 @@ describe('what leaves the Machine spec leaves the host', () => {
     const status = (await getMachine(client, host.machine)).status;
     expect(status?.components?.map((c) => c.name)).toEqual([host.kubelet, host.containerd]);
     expect(status?.files?.map((f) => f.path)).toEqual((without.files ?? []).map((f) => f.path));
-    await eventually(async () => {
+    await eventually('ComponentRemoved and FileKept Events', async () => {
       const reasons = await eventReasons();
       return reasons.includes('ComponentRemoved') && reasons.includes('FileKept') ? true : undefined;
-    }, 'ComponentRemoved and FileKept Events');
+    });
 
     // A rollback to the template with the sidecar: its kept version runs again, with no artifact to fetch.
     rmSync(sidecarArtifact.file);

@@ -79,10 +79,10 @@ afterAll(async () => {
 
 describe('files the host cannot take', () => {
   it('are reported as AgentReady False FilePathRefused; the others are written; nothing leaves the root', async () => {
-    const status = await eventually(async () => {
+    const status = await eventually('the writable file in status', async () => {
       const s = await statusOf();
       return s.files?.some((f) => f.path === '/etc/kok/fine.conf') ? s : undefined;
-    }, 'the writable file in status');
+    });
     const ready = status.conditions?.find((c) => c.type === 'AgentReady');
     expect(ready).toMatchObject({ status: 'False', reason: 'FilePathRefused' });
     expect(ready?.message).toContain('/etc/kubernetes/manifests is a directory on the host');

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startControlPlane } from '@kok/testing';
+import { eventually, startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -52,26 +52,12 @@ function named(object: KokObject, name: string): KokObject {
   return { ...object, metadata: { ...object.metadata, name } };
 }
 
-async function eventually<T>(
-  attempt: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result !== undefined) return result;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Creates an object, retrying while the freshly established resource is not served yet. */
 async function create(kind: KindName, object: KokObject): Promise<ApiResponse> {
-  return eventually(async () => {
+  return eventually(`${kind} to be served`, async () => {
     const response = await api('POST', collectionPath(kind), object);
     return response.status === 404 || response.status === 503 ? undefined : response;
-  }, `${kind} to be served`);
+  });
 }
 
 interface Cause {
@@ -127,13 +113,13 @@ describe('CRDs on a real apiserver', () => {
     for (const file of files) {
       const name = (parse(readFileSync(join(CRDS_DIR, file), 'utf8')) as CustomResourceDefinition).metadata
         .name;
-      const conditions = await eventually(async () => {
+      const conditions = await eventually(`${name} Established`, async () => {
         const response = await api('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
         const status = response.body.status as
           { conditions?: { type: string; status: string }[] } | undefined;
         const established = status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
         return established ? status?.conditions : undefined;
-      }, `${name} Established`);
+      });
       expect(conditions).toContainEqual(expect.objectContaining({ type: 'NamesAccepted', status: 'True' }));
       expect(conditions).not.toContainEqual(expect.objectContaining({ type: 'NonStructuralSchema' }));
     }
@@ -143,11 +129,11 @@ describe('CRDs on a real apiserver', () => {
     for (const kind of KINDS) {
       const resource = RESOURCES[kind];
       const discovery = await eventually(
+        `discovery of ${apiVersionOf(resource)}`,
         async () => {
           const response = await api('GET', `/apis/${apiVersionOf(resource)}`);
           return response.status === 200 ? response.body : undefined;
         },
-        `discovery of ${apiVersionOf(resource)}`,
       );
       const entry = (
         discovery.resources as { name: string; categories?: string[]; shortNames?: string[] }[]
@@ -166,13 +152,13 @@ describe('CRDs on a real apiserver', () => {
           encoding: 'utf8',
         },
       );
-    const explained = await eventually(async () => {
+    const explained = await eventually('kubectl explain', async () => {
       try {
         return kubectl('explain', 'nodepool.spec.rollout.strategy.rollingUpdate');
       } catch {
         return undefined; // discovery not refreshed yet
       }
-    }, 'kubectl explain');
+    });
     expect(explained).toContain('Rolling update parameters.');
     expect(explained).toMatch(/maxUnavailable\s+<Object>|maxUnavailable\s+<IntOrString>/);
     expect(explained).toContain('Most machines of the pool unavailable at once');

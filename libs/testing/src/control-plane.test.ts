@@ -8,33 +8,12 @@ import {
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinnedVersions } from './binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { eventually } from './eventually.ts';
 import { isAlive } from './process-liveness.ts';
 import { uniqueName } from './unique-name.ts';
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await sleep(100);
-  }
-  return condition();
-}
-
-async function eventually<T>(attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
 
 describe('startControlPlane (etcd + kube-apiserver)', () => {
   let controlPlane: ControlPlane;
@@ -99,8 +78,8 @@ describe('stop()', () => {
     owner.kill('SIGKILL');
 
     // Deadlines, not speed figures: the watchdog is a Node.js process, slow to react on a loaded machine.
-    expect(await waitFor(() => pids.every((pid) => !isAlive(pid)), 60_000)).toBe(true);
-    expect(await waitFor(() => !existsSync(dir), 60_000)).toBe(true);
+    await eventually('every process of the control plane to exit', () => pids.every((pid) => !isAlive(pid)), 60_000);
+    await eventually('its directory to be removed', () => !existsSync(dir), 60_000);
   });
 
   it('reports the failing component and its last log lines when a start fails', async () => {
@@ -147,7 +126,7 @@ describe('a kubeconfig issued from the cluster CA', () => {
       },
     });
     // RBAC changes reach the authorizer through an informer: retry (slow on a loaded machine).
-    const allowed = await eventually(() => aliceCore.listNamespacedConfigMap({ namespace }), 30_000);
+    const allowed = await eventually('alice to list ConfigMaps', () => aliceCore.listNamespacedConfigMap({ namespace }), 30_000);
     expect(allowed.items).toEqual([]);
     // The role grants no writes.
     await expect(

@@ -9,11 +9,14 @@ export interface EventuallyOptions {
 
 /**
  * Polls `check` until it returns something truthy and returns that; a throw
- * counts as "not yet". After `timeoutMs` it fails naming `what`, the last
- * error and the context, so a timed-out test says what it was waiting for.
+ * counts as "not yet". After `timeoutMs` it fails naming `what` (a function is
+ * asked then, so it can tell the state it timed out in), the last error and the
+ * context, so a timed-out test says what it was waiting for. The one polling
+ * helper of the tests: projects bind their own default deadline, never another
+ * argument order.
  */
 export async function eventually<R>(
-  what: string,
+  what: string | (() => string),
   check: () => Falsy | R | Promise<Falsy | R>,
   timeoutMs = 30_000,
   options: number | EventuallyOptions = {},
@@ -31,7 +34,7 @@ export async function eventually<R>(
     if (Date.now() > deadline) {
       const extra = context?.() ?? '';
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}${extra ? `\n${extra}` : ''}`,
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${String(last)}` : ''}${extra ? `\n${extra}` : ''}`,
       );
     }
     await new Promise((resolveSleep) => setTimeout(resolveSleep, intervalMs));

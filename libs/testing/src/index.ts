@@ -7,6 +7,8 @@ export type { KwokOptions, KwokProcess } from './kwok-process.ts';
 export { startKwok } from './kwok-process.ts';
 export { uniqueName } from './unique-name.ts';
 export { eventually } from './eventually.ts';
+export type { CrdClient } from './crds.ts';
+export { committedCrds, installCrds } from './crds.ts';
 export type { EventuallyOptions } from './eventually.ts';
 export { runningPid, serveUntilSignalled, stopByPidFile } from './foreground-service.ts';
 export { freePort } from './free-port.ts';

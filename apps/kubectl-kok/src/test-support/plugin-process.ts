@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { eventually as pollUntil } from '@kok/testing';
 
 export const PLUGIN_BIN_DIR = join(import.meta.dirname, '..', '..', 'bin');
 export const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
@@ -63,15 +64,6 @@ export function startKok(args: readonly string[]): {
   return { child, output: () => output, exited };
 }
 
-/** Polls `check` until it returns true, or fails after `timeoutMs` saying what it waited for. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** @kok/testing's eventually with this app's deadline (20 s). */
+export const eventually: typeof pollUntil = (what, check, timeoutMs = 20_000, options) =>
+  pollUntil(what, check, timeoutMs, options);
