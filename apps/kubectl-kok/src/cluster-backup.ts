@@ -11,7 +11,7 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { apiVersionOf, ClusterResource, Labels } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
-import { controllerOf } from '@kok/reconcile';
+import { controllerOf, nameOf } from '@kok/reconcile';
 import type { V1Secret } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { CommandError } from './cli-errors.ts';
@@ -177,7 +177,7 @@ export function clusterBackup(
 }
 
 const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) =>
-  (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+  nameOf(a).localeCompare(nameOf(b));
 
 /**
  * The backup file: a comment that says what it is, then one YAML document per

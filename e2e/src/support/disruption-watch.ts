@@ -6,7 +6,7 @@
  */
 import type { Machine } from '@kok/api';
 import { machineType } from '@kok/api';
-import { builtinTypes } from '@kok/reconcile';
+import { builtinTypes, nameOf } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
 import { disruptedMachines } from '../../../apps/node-operator/src/test-support/invariant-poller.ts';
 
@@ -71,10 +71,10 @@ export class DisruptionWatch {
       // Nodes first: a disruption starts before and ends after anything the Machine shows, so the
       // few ms between the two lists cannot hide one.
       const nodes = (await this.#client.list(builtinTypes.node)).items.filter((n) =>
-        this.#machines.has(n.metadata?.name ?? ''),
+        this.#machines.has(nameOf(n)),
       );
       const machines: Machine[] = (await this.#client.list(machineType)).items.filter((m) =>
-        this.#machines.has(m.metadata?.name ?? ''),
+        this.#machines.has(nameOf(m)),
       );
       const disrupted = disruptedMachines(machines, nodes);
       this.apiSamples++;

@@ -7,7 +7,7 @@ export { FakeClock, realClock } from './clock.ts';
 
 // Resources, client and errors
 export type { ResourceType } from './resource-type.ts';
-export { objectKey, resourcePath, resourceType } from './resource-type.ts';
+export { nameOf, objectKey, resourcePath, resourceType } from './resource-type.ts';
 export { builtinTypes } from './builtin-types.ts';
 export type { KubeConnection } from './kube-client.ts';
 export { KubeClient, PatchType } from './kube-client.ts';

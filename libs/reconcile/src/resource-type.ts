@@ -38,10 +38,15 @@ export function resourcePath(
   return path;
 }
 
+/** An object's name; '' when it has none (an object the apiserver serves always has one). */
+export function nameOf(obj: { metadata?: { name?: string | undefined } | undefined }): string {
+  return obj.metadata?.name ?? '';
+}
+
 /** The store and queue key of an object: `namespace/name`, or `name` when cluster-scoped. */
 export function objectKey(obj: { metadata?: { namespace?: string; name?: string } }): string {
   const ns = obj.metadata?.namespace;
-  const name = obj.metadata?.name ?? '';
+  const name = nameOf(obj);
   return ns ? `${ns}/${name}` : name;
 }
 

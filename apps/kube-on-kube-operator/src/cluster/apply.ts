@@ -13,6 +13,7 @@ import {
   isAlreadyExists,
   isConflict,
   isNotFound,
+  nameOf,
   PatchType,
   withControllerReference,
 } from '@kok/reconcile';
@@ -137,7 +138,7 @@ async function foreignObjectNamed(
 ): Promise<ForeignObject | undefined> {
   const live = await apiReader(client, typeOfKind(desired.kind)).getByName(
     desired.metadata?.namespace ?? '',
-    desired.metadata?.name ?? '',
+    nameOf(desired),
   );
   if (live && desired.kind === 'Secret' && isAdoptableSecret(live, cluster.metadata.name ?? ''))
     return undefined;
@@ -155,10 +156,10 @@ export async function adoptSecrets(
   secrets: readonly V1Secret[],
 ): Promise<void> {
   const namespace = cluster.metadata.namespace ?? '';
-  const names = secrets.map((secret) => secret.metadata?.name ?? '');
+  const names = secrets.map(nameOf);
   for (const secret of secrets) {
     try {
-      await client.patch(secretType, { namespace, name: secret.metadata?.name ?? '' }, PatchType.merge, {
+      await client.patch(secretType, { namespace, name: nameOf(secret) }, PatchType.merge, {
         metadata: {
           resourceVersion: secret.metadata?.resourceVersion,
           ownerReferences: withControllerReference(secret, cluster).metadata?.ownerReferences,
