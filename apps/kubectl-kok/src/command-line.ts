@@ -1,6 +1,9 @@
 /**
  * The command line: `kubectl kok <resource> <verb> [name] [flags]`, parsed with
  * node:util parseArgs. Pure: argv in, a Command (or a UsageError) out.
+ *
+ * Over 400 lines on purpose: the table of every verb (VERBS) and the parser
+ * and help that read it stay together, so usage and parsing cannot drift.
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './cli-errors.ts';

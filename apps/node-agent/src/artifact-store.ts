@@ -6,6 +6,10 @@
  * Every step is idempotent and leaves nothing half-done visible: downloads and
  * unpacks happen under temp names and appear by rename, so a version
  * directory that exists is complete.
+ *
+ * Over 400 lines on purpose: download, verify, unpack, switch and collect
+ * share the on-disk layout and the order that keeps it crash-safe, which read
+ * best in one place.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

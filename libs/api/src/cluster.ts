@@ -1,6 +1,9 @@
 /**
  * Cluster (clusters.kok.dev/v1alpha1, namespaced): a biz-cluster whose control
  * plane runs as workloads in the meta-cluster.
+ *
+ * Over 400 lines on purpose: one kind, one file, as for every kind here: the
+ * Cluster schema, its CEL rules and their TypeScript twins.
  */
 import { cel } from './cel-rule.ts';
 import {

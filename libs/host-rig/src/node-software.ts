@@ -5,6 +5,10 @@
  * configure them. Everything per host is written with host variables
  * ($(KOK_ROOT), $(KOK_NODE_NAME), $(KOK_NODE_IP)), so one template serves
  * every host of the rig, as it would serve a fleet.
+ *
+ * Over 400 lines on purpose: the Components, the template and the texts of
+ * the config files it writes (containerd, kubelet, CNI, problem monitor)
+ * describe one host together; the file texts are the tail.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

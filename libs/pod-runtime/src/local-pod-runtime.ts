@@ -4,6 +4,9 @@
  * Secret and ConfigMap volumes as files, its container commands with the
  * locally built binaries, and readiness from its probes run locally. kwok
  * never touches these pods: it manages only Nodes annotated for it.
+ *
+ * Over 400 lines on purpose: a pod's life here (volumes, processes, probes,
+ * status, heartbeats) is one class whose parts share the running pods' state.
  */
 import type { V1Container, V1Pod, V1PodStatus, V1Service, KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
