@@ -23,7 +23,7 @@ import {
   NODES_GROUP,
   templateRevision,
 } from '@kok/api';
-import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, forEachLimit, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { freePort, installCrds, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { loadavg } from 'node:os';
@@ -63,13 +63,13 @@ const policyType = resourceType<Obj>(
 const log = (message: string): void => void process.stderr.write(`[node-scale] ${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function inParallel(count: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await work(next++);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
+/** `work(0)` … `work(count - 1)`, `concurrency` at once. */
+const inParallel = (count: number, work: (index: number) => Promise<void>): Promise<void> =>
+  forEachLimit(
+    Array.from({ length: count }, (_, index) => index),
+    concurrency,
+    work,
+  );
 
 async function createFleet(client: KubeClient): Promise<void> {
   const now = new Date().toISOString();

@@ -37,7 +37,7 @@ import {
   templateRevision,
 } from '@kok/api';
 import type { MachineObject, NodePoolObject, NodePoolTemplate } from '@kok/api';
-import { builtinTypes, Informer, KubeClient, PatchType } from '@kok/reconcile';
+import { builtinTypes, forEachLimit, Informer, KubeClient, PatchType } from '@kok/reconcile';
 import { resolveMaxUnavailable } from '@kok/rollout';
 import { eventually, freePort, installCrds, startControlPlane } from '@kok/testing';
 import type { V1Node } from '@kubernetes/client-node';
@@ -77,21 +77,19 @@ const SETUP_CONCURRENCY = 64;
 /** Write kinds the apiserver makes by itself (apiserver_request_total's `VERB resource`). */
 const APISERVER_OWN_WRITES = /^\S+ (leases|endpoints|endpointslices)$/;
 
-
 const log = (message: string): void => void process.stderr.write(`[rollout-efficiency] ${message}\n`);
 /** @kok/testing's eventually, looking every 50 ms (the rollout's end is read from it). */
 const until: typeof eventually = (what, check, timeoutMs, options = 50) => eventually(what, check, timeoutMs, options);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const kubelet = (version: string): NodePoolTemplate => ({ components: [{ name: 'kubelet', version }] });
 
-async function inParallel(count: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await work(next++);
-  };
-  await Promise.all(Array.from({ length: SETUP_CONCURRENCY }, worker));
-}
-
+/** `work(0)` … `work(count - 1)`, `SETUP_CONCURRENCY` at once. */
+const inParallel = (count: number, work: (index: number) => Promise<void>): Promise<void> =>
+  forEachLimit(
+    Array.from({ length: count }, (_, index) => index),
+    SETUP_CONCURRENCY,
+    work,
+  );
 
 async function installCrdsAndCatalog(client: KubeClient): Promise<void> {
   await installCrds(client, NODES_GROUP);
