@@ -155,11 +155,10 @@ export class Informer<T extends KubernetesObject> {
   }
 
   /**
-   * Resolves true once the cache shows every written object (its key → the resourceVersion the
-   * write returned) at that version or newer, or no longer holds it (a deleted object never shows
-   * up again); false after `timeoutMs` (default 10 s) or when `signal` aborts. Code that plans from
-   * the cache waits here after writing, so its next plan does not count what it just changed as
-   * still to do. Woken by cache events, not by polling.
+   * Resolves true once the cache shows each written object (key → the resourceVersion its write
+   * returned) at that version or newer, or the watch passed that version without it (deleted since);
+   * false after `timeoutMs` (default 10 s) or when `signal` aborts. A planner waits here after writing
+   * so that its next plan does not redo what it just did. Woken by the written objects' events.
    */
   async waitFor(
     written: ReadonlyMap<string, string>,
@@ -167,8 +166,9 @@ export class Informer<T extends KubernetesObject> {
   ): Promise<boolean> {
     const isBehind = (key: string): boolean => {
       const cached = this.#store.get(key);
-      const writtenVersion = written.get(key) ?? '';
-      return cached !== undefined && !resourceVersionAtLeast(cached.metadata?.resourceVersion, writtenVersion);
+      // Not cached: created and not seen yet, or deleted since; how far the watch got tells which.
+      const seen = cached ? cached.metadata?.resourceVersion : this.#resourceVersion;
+      return !resourceVersionAtLeast(seen, written.get(key) ?? '');
     };
     const behind = new Set([...written.keys()].filter(isBehind));
     if (behind.size === 0) return true;
@@ -183,8 +183,12 @@ export class Informer<T extends KubernetesObject> {
       };
       const onChange = (obj: T): void => {
         const key = objectKey(obj);
-        if (behind.has(key) && !isBehind(key)) behind.delete(key);
-        if (behind.size === 0) finish(true);
+        if (!behind.has(key)) return;
+        // Once the event is handled: the informer records its resourceVersion after the handlers ran.
+        queueMicrotask(() => {
+          if (behind.has(key) && !isBehind(key)) behind.delete(key);
+          if (behind.size === 0) finish(true);
+        });
       };
       const handler: EventHandler<T> = {
         onAdd: onChange,
