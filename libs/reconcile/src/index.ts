@@ -1,5 +1,6 @@
 // The public surface: what operators, the node agent, tools and tests use. Queues, rate limiters,
-// leader election and metrics are the Manager's machinery and stay inside.
+// leader election and metrics are the Manager's machinery and stay inside, but for a Controller run
+// without a Manager and the per-item backoff it is paced with (the node agent's one-key pass loop).
 
 // Time
 export type { Clock, TimerHandle } from './clock.ts';
@@ -37,7 +38,9 @@ export { Indexes } from './store.ts';
 
 // Controllers and the manager
 export type { ReconcileContext, Reconciler, Request, Result } from './controller.ts';
-export { TerminalError } from './controller.ts';
+export { Controller, TerminalError } from './controller.ts';
+export type { RateLimiter } from './rate-limiters.ts';
+export { itemExponentialFailureRateLimiter } from './rate-limiters.ts';
 export { requeueAt } from './requeue-at.ts';
 export { forEachLimit } from './for-each-limit.ts';
 export type { Predicate } from './predicates.ts';

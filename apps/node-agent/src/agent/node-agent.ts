@@ -8,8 +8,8 @@
  * setting spec back; the agent never undoes anything behind the API's back.
  * It keeps the previous version unpacked so that such a rollback is fast.
  */
-import type { Clock, KubeConnection, TimerHandle } from '@kok/reconcile';
-import { EventRecorder, Informer, KubeClient, realClock } from '@kok/reconcile';
+import type { Clock, KubeConnection } from '@kok/reconcile';
+import { Controller, EventRecorder, Informer, KubeClient, realClock } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { AgentMetrics } from '../agent-metrics.ts';
@@ -17,6 +17,7 @@ import { repeatEvery } from './repeat-every.ts';
 import { HealthChecks } from './health-checks.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { ConvergencePass } from './convergence-pass.ts';
+import { PassRetries } from './pass-retries.ts';
 import { AgentHost } from './host.ts';
 import { ArtifactStore } from '../artifact-store.ts';
 import { FileSources } from '../file-sources.ts';
@@ -91,11 +92,10 @@ export class NodeAgent {
   readonly #health: HealthChecks;
   readonly #status: StatusReporter;
   readonly #pass: ConvergencePass;
-  #dirty = false;
-  #looping: Promise<void> | undefined;
-  #retryMs: number;
-  /** The retry of a failed pass, while one is scheduled: periodic kicks wait for it. */
-  #retry: TimerHandle | undefined;
+  readonly #retries: PassRetries;
+  /** One key, the Machine's name: passes never overlap, kicks during one collapse into the next, failures retry. */
+  readonly #controller: Controller;
+  #running: { stop: AbortController; done: Promise<void> } | undefined;
   #timers: (() => void)[] = [];
   #stopped = false;
   #lastPassAt = 0;
@@ -146,7 +146,6 @@ export class NodeAgent {
       logger: this.log,
     });
     this.#components = new Informer({ client: this.#client, type: componentType, logger: this.log });
-    this.#retryMs = options.retryBaseMs ?? 1000;
     this.#fileSources = new FileSources(this.#client, () => this.kick(), this.log);
     this.#rebootCommand = options.rebootCommand ?? DEFAULT_REBOOT_COMMAND;
     this.#bootIDPath = bootIDPath(this.paths, this.#rebootCommand);
@@ -185,6 +184,14 @@ export class NodeAgent {
       policyFor: (machine) => this.#policyFor(machine),
       kick: () => this.kick(),
     });
+    this.#retries = new PassRetries(this.#clock, options.retryBaseMs ?? 1000);
+    this.#controller = new Controller({
+      name: 'node-agent',
+      reconcile: () => this.#runPass(),
+      rateLimiter: this.#retries,
+      clock: this.#clock,
+      logger: this.log,
+    });
     // Own status writes and others' status updates come back through these watches: only inputs start a pass.
     this.#machines.addEventHandler({
       onAdd: () => this.kick(),
@@ -220,6 +227,10 @@ export class NodeAgent {
     this.#components.start();
     const synced = await Promise.all([this.#machines.waitForSync(), this.#components.waitForSync()]);
     if (synced.includes(false)) throw new Error('node agent stopped before its caches synced');
+    if (this.#stopped) return;
+    const stop = new AbortController();
+    // A pass is never aborted halfway: stopping waits for the one under way, however long it takes.
+    this.#running = { stop, done: this.#controller.run(stop.signal, Number.POSITIVE_INFINITY) };
     this.#every(this.#options.resyncIntervalMs ?? 60_000, () => this.#periodicKick());
     this.#every(this.#options.heartbeatIntervalMs ?? 300_000, () => this.#periodicKick());
     this.kick();
@@ -229,9 +240,9 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const stop of this.#timers) stop();
-    if (this.#retry) this.#clock.cancelTimer(this.#retry);
     this.#health.stop();
-    await this.#looping;
+    this.#running?.stop.abort();
+    await this.#running?.done;
     await Promise.all([
       this.#machines.stop(),
       this.#components.stop(),
@@ -248,40 +259,25 @@ export class NodeAgent {
    */
   kick(): void {
     if (this.#stopped) return;
-    this.#dirty = true;
-    this.#looping ??= this.#loop().finally(() => (this.#looping = undefined));
+    this.#controller.enqueue({ name: this.#options.machineName });
   }
 
   /** A resync or heartbeat: nothing changed, so after a failed pass it waits for the retry (which does both). */
   #periodicKick(): void {
-    if (this.#retry === undefined) this.kick();
+    if (!this.#retries.isRetryPending()) this.kick();
   }
 
-  #scheduleRetry(): void {
-    if (this.#retry) this.#clock.cancelTimer(this.#retry);
-    const wait = this.#retryMs;
-    this.#retryMs = Math.min(this.#retryMs * 2, 300_000);
-    this.#retry = this.#clock.setTimer(() => {
-      this.#retry = undefined;
-      this.kick();
-    }, wait);
-  }
-
-  async #loop(): Promise<void> {
-    while (this.#dirty && !this.#stopped) {
-      this.#dirty = false;
-      try {
-        await this.#pass.run();
-        await this.#pass.sweepStoreLeftovers();
-        this.#retryMs = this.#options.retryBaseMs ?? 1000;
-        if (this.#retry) this.#clock.cancelTimer(this.#retry);
-        this.#retry = undefined;
-      } catch (error) {
-        this.metrics.converges.inc({ result: 'failed' });
-        this.log.error({ err: error, retryInMs: this.#retryMs }, 'convergence pass failed; retrying');
-        await this.#reportFailedPass(error);
-        this.#scheduleRetry();
-      }
+  /** One pass, as the controller runs it: a failure is reported here, and thrown so that it is retried. */
+  async #runPass(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#pass.run();
+      await this.#pass.sweepStoreLeftovers();
+    } catch (error) {
+      this.metrics.converges.inc({ result: 'failed' });
+      await this.#reportFailedPass(error);
+      throw error;
+    } finally {
       this.#lastPassAt = this.#clock.now();
     }
   }
