@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { parseGoDuration } from './go-duration.ts';
-import { DEFAULT_REVISION_HISTORY_LIMIT } from './revision-history.ts';
+import { parseGoDuration } from './shared/go-duration.ts';
+import { DEFAULT_REVISION_HISTORY_LIMIT } from './nodepool/revision-history.ts';
 
 export interface Options {
   /** Path of a kubeconfig. Default: $KUBECONFIG, then in-cluster, then ~/.kube/config. */

@@ -11,7 +11,7 @@ import { templateRevision } from '@kok/api';
 import { builtinTypes, PatchType } from '@kok/reconcile';
 import { sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterEach, expect, it } from 'vitest';
-import { machineType, nodePoolType } from './resources.ts';
+import { machineType, nodePoolType } from './shared/resources.ts';
 import { AgentSimulator } from './test-support/agent-simulator.ts';
 import {
   createFleet,

@@ -26,35 +26,40 @@ import type {
   V1Node,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { machineOfGrant } from './agent-grant.ts';
-import { componentReconciler } from './component-reconciler.ts';
-import { Drainer } from './drainer.ts';
-import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
-import { machineReconciler } from './machine-reconciler.ts';
-import { nodeChanged } from './node-changes.ts';
-import { nodePoolReconciler } from './nodepool-reconciler.ts';
-import { atMostEvery } from './pass-interval.ts';
-import { PoolLocks } from './pool-locks.ts';
-import { machineIndexers, poolClaimChanged, poolMembers, poolsSharingMachinesWith } from './pool-members.ts';
-import { PoolMetrics } from './pool-metrics.ts';
-import { RemediationMetrics } from './remediation-metrics.ts';
-import { remediationReconciler } from './remediation-reconciler.ts';
+import { machineOfGrant } from './machine/agent-grant.ts';
+import { componentReconciler } from './component/component-reconciler.ts';
+import { Drainer } from './shared/drainer.ts';
+import { machineChangedForRemediation, machineChangedForRollout } from './shared/machine-changes.ts';
+import { machineReconciler } from './machine/machine-reconciler.ts';
+import { nodeChanged } from './shared/node-changes.ts';
+import { nodePoolReconciler } from './nodepool/nodepool-reconciler.ts';
+import { atMostEvery } from './shared/pass-interval.ts';
+import { PoolLocks } from './shared/pool-locks.ts';
+import {
+  machineIndexers,
+  poolClaimChanged,
+  poolMembers,
+  poolsSharingMachinesWith,
+} from './shared/pool-members.ts';
+import { PoolMetrics } from './nodepool/pool-metrics.ts';
+import { RemediationMetrics } from './remediation/remediation-metrics.ts';
+import { remediationReconciler } from './remediation/remediation-reconciler.ts';
 import {
   certificateSigningRequestType,
   componentType,
   machineType,
   nodePoolType,
   remediationPolicyType,
-} from './resources.ts';
-import { RevisionStore } from './revision-store.ts';
-import { servingCsrPolicy } from './serving-csr-approval.ts';
-import { agentCsrPolicy } from './agent-csr-approval.ts';
+} from './shared/resources.ts';
+import { RevisionStore } from './nodepool/revision-store.ts';
+import { servingCsrPolicy } from './csr/serving-csr-approval.ts';
+import { agentCsrPolicy } from './csr/agent-csr-approval.ts';
 import {
   csrApprovalReconciler,
   machineChangedForCsr,
   pendingCsrIndexers,
   pendingCsrsOf,
-} from './csr-approval-reconciler.ts';
+} from './csr/csr-approval-reconciler.ts';
 import { matchesSelector } from '@kok/rollout';
 
 type MachineObject = Machine & KubernetesObject;

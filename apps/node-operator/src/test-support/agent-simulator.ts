@@ -14,7 +14,7 @@ import { MachineConditions, metaTime } from '@kok/api';
 import type { Machine } from '@kok/api';
 import type { KubeClient } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { machineType } from '../resources.ts';
+import { machineType } from '../shared/resources.ts';
 
 export interface AgentSimulatorOptions {
   client: KubeClient;

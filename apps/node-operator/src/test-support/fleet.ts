@@ -12,7 +12,7 @@ import { builtinTypes, isNotFound, KubeClient, PatchType, resourceType } from '@
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { eventually as pollUntil, kwokNodeAnnotation } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
-import { componentType, machineType, nodePoolType } from '../resources.ts';
+import { componentType, machineType, nodePoolType } from '../shared/resources.ts';
 
 export const SCOPE_LABEL = 'kok-test-scope';
 

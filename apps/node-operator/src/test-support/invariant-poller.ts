@@ -2,7 +2,7 @@ import type { Machine } from '@kok/api';
 import { builtinTypes } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
 import type { V1Node } from '@kubernetes/client-node';
-import { machineType } from '../resources.ts';
+import { machineType } from '../shared/resources.ts';
 
 /**
  * Disrupted by kok, as the design defines it, judged from the API alone: the

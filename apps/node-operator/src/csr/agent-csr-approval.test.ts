@@ -4,7 +4,7 @@ import type { Machine } from '@kok/api';
 import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { agentCsrMachineName, decideAgentCsr } from './agent-csr-approval.ts';
-import { requestPem } from './test-support/kubelet-csr.ts';
+import { requestPem } from '../test-support/kubelet-csr.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

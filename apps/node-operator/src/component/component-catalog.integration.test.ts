@@ -11,9 +11,9 @@ import { sharedKubeConfig } from '@kok/testing/vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
-import { componentType, machineType, nodePoolType } from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
+import { createOperator } from '../operator.ts';
+import { componentType, machineType, nodePoolType } from '../shared/resources.ts';
+import { AgentSimulator } from '../test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -22,8 +22,8 @@ import {
   installCrds,
   testClient,
   testComponent,
-} from './test-support/fleet.ts';
-import type { Fleet } from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
+import type { Fleet } from '../test-support/fleet.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

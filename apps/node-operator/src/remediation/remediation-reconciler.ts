@@ -5,11 +5,11 @@ import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/recon
 import { matchesSelector, occupiesBudget, resolveMaxUnavailable } from '@kok/rollout';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { waitForCache } from './cache-sync.ts';
-import type { Drainer } from './drainer.ts';
-import { machineStateFor } from './machine-observation.ts';
-import { stableJson } from './nodepool-reconciler.ts';
-import type { PoolLocks } from './pool-locks.ts';
+import { waitForCache } from '../shared/cache-sync.ts';
+import type { Drainer } from '../shared/drainer.ts';
+import { machineStateFor } from '../shared/machine-observation.ts';
+import { stableJson } from '../nodepool/nodepool-reconciler.ts';
+import type { PoolLocks } from '../shared/pool-locks.ts';
 import {
   rebootAfterDrainPatch,
   remediationActionPatch,
@@ -21,8 +21,8 @@ import {
 import type { RemediationMetrics } from './remediation-metrics.ts';
 import { planRemediation } from './remediation-plan.ts';
 import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
-import { firstPoolOf } from './pool-members.ts';
-import { machineType, OperatorAnnotations, remediationPolicyType } from './resources.ts';
+import { firstPoolOf } from '../shared/pool-members.ts';
+import { machineType, OperatorAnnotations, remediationPolicyType } from '../shared/resources.ts';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;

@@ -15,10 +15,10 @@ import { sharedKubeConfig } from '@kok/testing/vitest';
 import type { KubernetesObject, V1ClusterRoleBinding, V1Node, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { Drainer } from './drainer.ts';
+import { Drainer } from '../shared/drainer.ts';
 import { machineReconciler } from './machine-reconciler.ts';
 import type { MachineDeps } from './machine-reconciler.ts';
-import { machineType, nodePoolType } from './resources.ts';
+import { machineType, nodePoolType } from '../shared/resources.ts';
 import {
   createFleet,
   deleteFleet,
@@ -26,7 +26,7 @@ import {
   installCrds,
   kubeletTemplate,
   testClient,
-} from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

@@ -11,9 +11,9 @@ import { sharedKubeConfig } from '@kok/testing/vitest';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
-import { machineType, nodePoolType } from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
+import { createOperator } from '../operator.ts';
+import { machineType, nodePoolType } from '../shared/resources.ts';
+import { AgentSimulator } from '../test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -22,7 +22,7 @@ import {
   installCrds,
   kubeletTemplate,
   testClient,
-} from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

@@ -15,10 +15,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, V1CertificateSigningRequest, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
-import { certificateSigningRequestType, machineType } from './resources.ts';
-import { eventually, installCrds } from './test-support/fleet.ts';
-import { agentCsr, requestPem, servingCsr, servingRequestPem } from './test-support/kubelet-csr.ts';
+import { createOperator } from '../operator.ts';
+import { certificateSigningRequestType, machineType } from '../shared/resources.ts';
+import { eventually, installCrds } from '../test-support/fleet.ts';
+import { agentCsr, requestPem, servingCsr, servingRequestPem } from '../test-support/kubelet-csr.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

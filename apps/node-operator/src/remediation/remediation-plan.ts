@@ -1,6 +1,6 @@
 import type { RemediationPolicySpec } from '@kok/api';
 import type { EpochMillis } from '@kok/rollout';
-import { parseGoDuration } from './go-duration.ts';
+import { parseGoDuration } from '../shared/go-duration.ts';
 
 export type RemediationActionSpec = RemediationPolicySpec['actions'][number];
 export type RemediationActionType = RemediationActionSpec['type'];

@@ -13,7 +13,7 @@ import {
   kubeletTemplate,
   SCOPE_LABEL,
   testClient,
-} from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

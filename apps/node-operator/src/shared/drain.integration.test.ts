@@ -12,9 +12,9 @@ import { builtinTypes, PatchType } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
+import { createOperator } from '../operator.ts';
 import { machineType, nodePoolType, OperatorAnnotations, podDisruptionBudgetType } from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
+import { AgentSimulator } from '../test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -25,8 +25,8 @@ import {
   testClient,
   podOn,
   uniqueName,
-} from './test-support/fleet.ts';
-import type { Fleet } from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
+import type { Fleet } from '../test-support/fleet.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

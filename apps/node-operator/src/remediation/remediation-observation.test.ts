@@ -12,7 +12,7 @@ import {
   remediationReleasePatch,
 } from './remediation-observation.ts';
 import type { RemediationActionSpec, RemediationRecord } from './remediation-plan.ts';
-import { OperatorAnnotations } from './resources.ts';
+import { OperatorAnnotations } from '../shared/resources.ts';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 const machine = (spec: Machine['spec'] = {}, annotations: Record<string, string> = {}): Machine => ({

@@ -8,7 +8,7 @@
  */
 import { findCondition, MachineConditions } from '@kok/api';
 import type { Condition, Machine, MACHINE_PHASES } from '@kok/api';
-import { OperatorAnnotations } from './resources.ts';
+import { OperatorAnnotations } from '../shared/resources.ts';
 
 export type MachinePhase = (typeof MACHINE_PHASES)[number];
 

@@ -12,10 +12,10 @@ import { builtinTypes, PatchType } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
-import { machineType, nodePoolType, podDisruptionBudgetType } from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
-import { kubectlKok } from './test-support/kubectl-kok.ts';
+import { createOperator } from '../operator.ts';
+import { machineType, nodePoolType, podDisruptionBudgetType } from '../shared/resources.ts';
+import { AgentSimulator } from '../test-support/agent-simulator.ts';
+import { kubectlKok } from '../test-support/kubectl-kok.ts';
 import {
   createFleet,
   createPool,
@@ -26,7 +26,7 @@ import {
   podOn,
   testClient,
   uniqueName,
-} from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,10 +1,10 @@
 import type { Component } from '@kok/api';
 import type { Informer, KubeClient, Reconciler } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { waitForCache } from './cache-sync.ts';
-import { componentStatusFor } from './component-acceptance.ts';
-import { stableJson } from './nodepool-reconciler.ts';
-import { componentType } from './resources.ts';
+import { waitForCache } from '../shared/cache-sync.ts';
+import { componentStatusFor } from '../shared/component-acceptance.ts';
+import { stableJson } from '../nodepool/nodepool-reconciler.ts';
+import { componentType } from '../shared/resources.ts';
 
 type ComponentObject = Component & KubernetesObject;
 

@@ -14,10 +14,10 @@ import { occupiesBudget, planRollout } from '@kok/rollout';
 import type { MachineState, RolloutPlan, RolloutSpec, WaitReason } from '@kok/rollout';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { waitForCache } from './cache-sync.ts';
+import { waitForCache } from '../shared/cache-sync.ts';
 import { catalogHold, catalogHoldApplies, templateCatalogProblems } from './catalog-check.ts';
 import type { CatalogProblem, PoolHold } from './catalog-check.ts';
-import type { Drainer } from './drainer.ts';
+import type { Drainer } from '../shared/drainer.ts';
 import {
   assignmentPatch,
   cordonPatch,
@@ -25,17 +25,17 @@ import {
   rolloutStatusFor,
   uncordonPatch,
   waitingForOf,
-} from './machine-patches.ts';
-import { machineStateFor } from './machine-observation.ts';
+} from '../shared/machine-patches.ts';
+import { machineStateFor } from '../shared/machine-observation.ts';
 import { machineWaitReasons, poolHoldReason } from './machine-wait-reasons.ts';
-import { forEachLimit, syncNode } from './node-writer.ts';
-import type { PoolLocks } from './pool-locks.ts';
-import { poolMembers } from './pool-members.ts';
-import { OVERLAP_REASONS, overlapCondition, shareOf } from './pool-ownership.ts';
-import type { PoolShare } from './pool-ownership.ts';
+import { forEachLimit, syncNode } from '../shared/node-writer.ts';
+import type { PoolLocks } from '../shared/pool-locks.ts';
+import { poolMembers } from '../shared/pool-members.ts';
+import { OVERLAP_REASONS, overlapCondition, shareOf } from '../shared/pool-ownership.ts';
+import type { PoolShare } from '../shared/pool-ownership.ts';
 import type { PoolMetrics } from './pool-metrics.ts';
 import { poolEvents, poolStatusFor } from './pool-status.ts';
-import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
+import { machineType, nodePoolType, OperatorAnnotations } from '../shared/resources.ts';
 import type { RevisionStore } from './revision-store.ts';
 import { kubeletSkewProblem } from './version-skew.ts';
 

@@ -5,8 +5,8 @@ import type { Manager } from '@kok/reconcile';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
-import { machineType } from './resources.ts';
+import { createOperator } from '../operator.ts';
+import { machineType } from '../shared/resources.ts';
 import {
   createFleet,
   deleteFleet,
@@ -14,8 +14,8 @@ import {
   installCrds,
   kubeletTemplate,
   testClient,
-} from './test-support/fleet.ts';
-import type { Fleet } from './test-support/fleet.ts';
+} from '../test-support/fleet.ts';
+import type { Fleet } from '../test-support/fleet.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

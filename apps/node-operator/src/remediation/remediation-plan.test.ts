@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseGoDuration } from './go-duration.ts';
+import { parseGoDuration } from '../shared/go-duration.ts';
 import { planRemediation, resolveMaxUnhealthy } from './remediation-plan.ts';
 import type { RemediationCandidate, RemediationInput, RemediationRecord } from './remediation-plan.ts';
 

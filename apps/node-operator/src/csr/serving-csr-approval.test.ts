@@ -5,8 +5,8 @@ import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/
 import { describe, expect, it } from 'vitest';
 import { isDecided } from './csr-request.ts';
 import { decideServingCsr, servingCsrNodeName } from './serving-csr-approval.ts';
-import { servingRequestPem } from './test-support/kubelet-csr.ts';
-import type { ServingRequestShape } from './test-support/kubelet-csr.ts';
+import { servingRequestPem } from '../test-support/kubelet-csr.ts';
+import type { ServingRequestShape } from '../test-support/kubelet-csr.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

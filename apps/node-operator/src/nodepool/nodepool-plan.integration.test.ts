@@ -15,9 +15,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createOperator } from './operator.ts';
-import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
+import { createOperator } from '../operator.ts';
+import { machineType, nodePoolType, OperatorAnnotations } from '../shared/resources.ts';
+import { AgentSimulator } from '../test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -26,9 +26,9 @@ import {
   installCrds,
   kubeletTemplate,
   testClient,
-} from './test-support/fleet.ts';
-import { InvariantPoller } from './test-support/invariant-poller.ts';
-import { kubectlKok } from './test-support/kubectl-kok.ts';
+} from '../test-support/fleet.ts';
+import { InvariantPoller } from '../test-support/invariant-poller.ts';
+import { kubectlKok } from '../test-support/kubectl-kok.ts';
 
 const ZONE = 'topology.kubernetes.io/zone';
 

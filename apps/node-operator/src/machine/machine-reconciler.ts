@@ -6,13 +6,13 @@ import type { KubernetesObject, V1ClusterRoleBinding, V1Node } from '@kubernetes
 import { isAgentGrantCurrent, revokeAgentGrant, writeAgentGrant } from './agent-grant.ts';
 import { agentNodeCondition, agentNodeConditionPatch } from './agent-node-condition.ts';
 import { planDecommission } from './decommission-plan.ts';
-import type { Drainer } from './drainer.ts';
+import type { Drainer } from '../shared/drainer.ts';
 import { machineNodeStatus, machineNodeStatusChanged } from './node-conditions.ts';
-import { leftPoolRolloutStatus } from './machine-patches.ts';
-import { syncNode } from './node-writer.ts';
+import { leftPoolRolloutStatus } from '../shared/machine-patches.ts';
+import { syncNode } from '../shared/node-writer.ts';
 import { WrittenFrom } from './written-from.ts';
-import { owningPool } from './pool-ownership.ts';
-import { machineType } from './resources.ts';
+import { owningPool } from '../shared/pool-ownership.ts';
+import { machineType } from '../shared/resources.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

@@ -4,11 +4,11 @@ import type { Machine } from '@kok/api';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isAtLeast } from './cache-sync.ts';
-import { isDrainComplete, planDrain } from './drain-plan.ts';
-import { assignmentPatch, cordonPatch, uncordonPatch } from './machine-patches.ts';
-import { machineStateFor } from './machine-observation.ts';
-import { OperatorAnnotations } from './resources.ts';
+import { isAtLeast } from '../shared/cache-sync.ts';
+import { isDrainComplete, planDrain } from '../shared/drain-plan.ts';
+import { assignmentPatch, cordonPatch, uncordonPatch } from '../shared/machine-patches.ts';
+import { machineStateFor } from '../shared/machine-observation.ts';
+import { OperatorAnnotations } from '../shared/resources.ts';
 import { revisionsToPrune } from './revision-history.ts';
 import { kubeletSkewProblem } from './version-skew.ts';
 

@@ -12,7 +12,7 @@ import type {
 import type { KubernetesObject, V1CertificateSigningRequest, V1ObjectMeta } from '@kubernetes/client-node';
 import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
 import { isDecided } from './csr-request.ts';
-import { certificateSigningRequestType } from './resources.ts';
+import { certificateSigningRequestType } from '../shared/resources.ts';
 
 type MachineObject = Machine & KubernetesObject;
 

@@ -3,7 +3,7 @@ import type { NodePool, NodePoolTemplate } from '@kok/api';
 import { isAlreadyExists, isNotFound } from '@kok/reconcile';
 import type { KubeClient } from '@kok/reconcile';
 import type { V1ControllerRevision } from '@kubernetes/client-node';
-import { controllerRevisionType, REVISION_POOL_LABEL } from './resources.ts';
+import { controllerRevisionType, REVISION_POOL_LABEL } from '../shared/resources.ts';
 import type { RevisionRecord } from './revision-history.ts';
 import { nextRevisionNumber, revisionsToPrune } from './revision-history.ts';
 

@@ -12,9 +12,9 @@ import { sharedKubeConfig } from '@kok/testing/vitest';
 import type { EventsV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
-import { machineType, nodePoolType, OperatorAnnotations } from './resources.ts';
-import { AgentSimulator, DOWNLOAD_FAILED } from './test-support/agent-simulator.ts';
+import { createOperator } from '../operator.ts';
+import { machineType, nodePoolType, OperatorAnnotations } from '../shared/resources.ts';
+import { AgentSimulator, DOWNLOAD_FAILED } from '../test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -23,9 +23,9 @@ import {
   installCrds,
   kubeletTemplate,
   testClient,
-} from './test-support/fleet.ts';
-import type { Fleet } from './test-support/fleet.ts';
-import { InvariantPoller } from './test-support/invariant-poller.ts';
+} from '../test-support/fleet.ts';
+import type { Fleet } from '../test-support/fleet.ts';
+import { InvariantPoller } from '../test-support/invariant-poller.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

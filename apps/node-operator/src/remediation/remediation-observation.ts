@@ -7,7 +7,7 @@ import type {
   RemediationCandidate,
   RemediationRecord,
 } from './remediation-plan.ts';
-import { OperatorAnnotations } from './resources.ts';
+import { OperatorAnnotations } from '../shared/resources.ts';
 
 type MergePatch = Record<string, unknown>;
 

@@ -22,7 +22,7 @@
 import type { Component, NodePoolTemplate } from '@kok/api';
 import { listNames } from '@kok/rollout';
 import type { RolloutPlan } from '@kok/rollout';
-import { acceptanceOf } from './component-acceptance.ts';
+import { acceptanceOf } from '../shared/component-acceptance.ts';
 
 export const CATALOG_REASONS = {
   componentNotFound: 'ComponentNotFound',

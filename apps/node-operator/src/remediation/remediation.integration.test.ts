@@ -18,7 +18,7 @@ import { sharedKubeConfig } from '@kok/testing/vitest';
 import type { EventsV1Event, KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOperator } from './operator.ts';
+import { createOperator } from '../operator.ts';
 import { parseRemediationRecord } from './remediation-observation.ts';
 import { RemediationPolicyConditions } from './remediation-reconciler.ts';
 import {
@@ -27,8 +27,8 @@ import {
   OperatorAnnotations,
   podDisruptionBudgetType,
   remediationPolicyType,
-} from './resources.ts';
-import { AgentSimulator } from './test-support/agent-simulator.ts';
+} from '../shared/resources.ts';
+import { AgentSimulator } from '../test-support/agent-simulator.ts';
 import {
   createFleet,
   createPool,
@@ -40,9 +40,9 @@ import {
   testClient,
   podOn,
   uniqueName,
-} from './test-support/fleet.ts';
-import type { Fleet } from './test-support/fleet.ts';
-import { disruptedMachines } from './test-support/invariant-poller.ts';
+} from '../test-support/fleet.ts';
+import type { Fleet } from '../test-support/fleet.ts';
+import { disruptedMachines } from '../test-support/invariant-poller.ts';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

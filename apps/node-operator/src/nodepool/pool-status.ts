@@ -4,7 +4,7 @@ import { listNames } from '@kok/rollout';
 import type { RolloutPlan } from '@kok/rollout';
 import { CATALOG_REASONS } from './catalog-check.ts';
 import type { PoolHold } from './catalog-check.ts';
-import { OVERLAP_REASONS, overlapCondition } from './pool-ownership.ts';
+import { OVERLAP_REASONS, overlapCondition } from '../shared/pool-ownership.ts';
 
 /** A catalog hold's reason is its own Paused reason and Event reason. */
 const CATALOG_HOLDS: Readonly<Record<string, string>> = Object.fromEntries(
