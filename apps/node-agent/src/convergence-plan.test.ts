@@ -1,7 +1,8 @@
+import type { MachineSpec } from '@kok/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObservedComponent, ObservedHost, PlanInput, Step } from './convergence-plan.ts';
-import { fileRemovals, isDisruptive, planConvergence } from './convergence-plan.ts';
+import { endsPass, fileRemovals, isDisruptive, planConvergence } from './convergence-plan.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import type { Inventory } from './host-inventory.ts';
 import { EMPTY_INVENTORY } from './host-inventory.ts';
@@ -55,6 +56,14 @@ const host = (
 const summary = (steps: readonly Step[]) =>
   steps.map((s) => {
     switch (s.kind) {
+      case 'reboot':
+        return `reboot for ${s.generation} (boot ID ${s.bootIDBefore})`;
+      case 'awaitReboot':
+        return `await the reboot for ${s.generation}`;
+      case 'rebootCompleted':
+        return `reboot ${s.generation} completed (boot ID ${s.bootID})`;
+      case 'reinstall':
+        return `reinstall ${s.components.map((c) => `${c.name}@${c.version}`).join(' ')} for ${s.generation}`;
       case 'install':
       case 'activate':
         return `${s.kind} ${s.component.name}@${s.component.version}`;
@@ -503,6 +512,149 @@ describe('convergence planner', () => {
         expect(runs).toBe(true);
       }),
     );
+  });
+});
+
+describe('reboots and reinstalls', () => {
+  const components = [component('kubelet', 'v1'), component('containerd', '1'), component('cni', '1', false)];
+  const wanted = desired(components);
+  const observedAs = (running: boolean) =>
+    host({
+      kubelet: { current: 'v1', installed: ['v1'], running },
+      containerd: { current: '1', installed: ['1'], running },
+      cni: { current: '1', installed: ['1'], running: undefined },
+    });
+  const asked = (
+    generations: Partial<MachineSpec>,
+    rebootIssued?: number,
+  ): NonNullable<PlanInput['remediation']> => ({
+    spec: { ...generations } as MachineSpec,
+    status: undefined,
+    bootID: 'boot-1',
+    rebootIssued,
+  });
+  const rebootJournaled = (bootIDBefore: string) => ({
+    ...EMPTY_JOURNAL,
+    reboot: { generation: 1, bootIDBefore },
+  });
+
+  it.each([
+    {
+      name: 'a reboot asked comes alone, whatever else the host needs',
+      input: plan({
+        desired: wanted,
+        observed: observedAs(false),
+        remediation: asked({ rebootGeneration: 1, reinstallGeneration: 1 }),
+      }),
+      steps: ['reboot for 1 (boot ID boot-1)'],
+      remediation: undefined,
+    },
+    {
+      name: 'a reboot this agent issued: it waits for the host to go down, nothing else',
+      input: plan({
+        desired: wanted,
+        observed: observedAs(false),
+        journal: rebootJournaled('boot-1'),
+        remediation: asked({ rebootGeneration: 1 }, 1),
+      }),
+      steps: ['await the reboot for 1'],
+      remediation: undefined,
+    },
+    {
+      name: 'a reboot journaled by an agent that died before the host went down is issued again',
+      input: plan({
+        desired: wanted,
+        observed: observedAs(true),
+        journal: rebootJournaled('boot-1'),
+        remediation: asked({ rebootGeneration: 1 }),
+      }),
+      steps: ['reboot for 1 (boot ID boot-1)'],
+      remediation: undefined,
+    },
+    {
+      name: 'a reboot completed (a new boot ID): recorded first, then every stopped service started',
+      input: plan({
+        desired: wanted,
+        observed: observedAs(false),
+        journal: rebootJournaled('boot-0'),
+        remediation: asked({ rebootGeneration: 1 }),
+      }),
+      steps: ['reboot 1 completed (boot ID boot-1)', 'start kubelet', 'start containerd'],
+      remediation: 'Reboot',
+    },
+    {
+      name: 'a reinstall asked: every component reinstalled first, then every service restarted',
+      input: plan({
+        desired: wanted,
+        observed: observedAs(true),
+        remediation: asked({ reinstallGeneration: 2 }),
+      }),
+      steps: ['reinstall kubelet@v1 containerd@1 cni@1 for 2', 'restart kubelet', 'restart containerd'],
+      remediation: 'Reinstall',
+    },
+    {
+      name: 'a reinstall of one component restarts only its service',
+      input: plan({
+        desired: { ...wanted, reinstallComponent: 'containerd' },
+        observed: observedAs(true),
+        remediation: asked({ reinstallGeneration: 2 }),
+      }),
+      steps: ['reinstall containerd@1 for 2', 'restart containerd'],
+      remediation: 'Reinstall',
+    },
+    {
+      name: 'generations already carried out: nothing to do',
+      input: plan({
+        desired: wanted,
+        observed: observedAs(true),
+        journal: { ...EMPTY_JOURNAL, rebootGeneration: 1, reinstallGeneration: 2 },
+        remediation: asked({ rebootGeneration: 1, reinstallGeneration: 2 }),
+      }),
+      steps: [],
+      remediation: undefined,
+    },
+  ])('$name', ({ input, steps, remediation }) => {
+    expect(summary(input.steps)).toEqual(steps);
+    expect(input.remediation).toBe(remediation);
+  });
+
+  it('ends the pass with the step after which the host goes down, and counts only issuing a reboot as a change', () => {
+    const reboot = plan({
+      desired: wanted,
+      observed: observedAs(true),
+      remediation: asked({ rebootGeneration: 1 }),
+    });
+    const waiting = plan({
+      desired: wanted,
+      observed: observedAs(true),
+      journal: rebootJournaled('boot-1'),
+      remediation: asked({ rebootGeneration: 1 }, 1),
+    });
+    const completed = plan({
+      desired: wanted,
+      observed: observedAs(true),
+      journal: rebootJournaled('boot-0'),
+      remediation: asked({ rebootGeneration: 1 }),
+    });
+    expect(reboot.steps.map(endsPass)).toEqual([true]);
+    expect(isDisruptive(reboot)).toBe(true);
+    expect(waiting.steps.map(endsPass)).toEqual([true]);
+    expect(isDisruptive(waiting)).toBe(false);
+    // The services came back by themselves: recording the reboot changes nothing on the host.
+    expect(summary(completed.steps)).toEqual(['reboot 1 completed (boot ID boot-1)']);
+    expect(completed.steps.map(endsPass)).toEqual([false]);
+    expect(isDisruptive(completed)).toBe(false);
+  });
+
+  it('records the reinstall generation it carries out', () => {
+    const reinstall = plan({
+      desired: wanted,
+      observed: observedAs(true),
+      journal: { ...EMPTY_JOURNAL, reinstallGeneration: 1 },
+      remediation: asked({ reinstallGeneration: 2 }),
+    });
+    expect(reinstall.reinstallGeneration).toBe(2);
+    expect(isDisruptive(reinstall)).toBe(true);
   });
 });
 

@@ -2,7 +2,13 @@
  * Observed host in, ordered steps out. Pure, so every decision can be
  * printed and tested without a host.
  *
- * Order: download and unpack every new version first (no disruption yet),
+ * A reboot the Machine asks for (agent/remediation-plan.ts decides) comes
+ * alone: the host goes down after it, so nothing else is planned, and while
+ * this agent waits for that the plan only says so. The pass that finds a new
+ * boot ID records the reboot first; a reinstall comes next, before anything
+ * else, and owes each of its services a restart.
+ *
+ * Then: download and unpack every new version first (no disruption yet),
  * then take away what the Machine spec no longer names (services stopped
  * before the files they read go), then write files, then switch `current`
  * symlinks, then run the service actions those changes owe (journaled before
@@ -10,6 +16,8 @@
  * images (an Image goes into the container runtime, which runs only from
  * here on), then collect old versions.
  */
+import type { RemediationInput, RemediationPlan, RemediationType } from './agent/remediation-plan.ts';
+import { planRemediation } from './agent/remediation-plan.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from './desired-state.ts';
 import { inRemediationScope } from './desired-state.ts';
 import type { Inventory } from './host-inventory.ts';
@@ -35,6 +43,18 @@ export interface ObservedHost {
 }
 
 export type Step =
+  /** Journal the boot ID, then run the reboot command: the host goes down, the pass ends here. */
+  | { readonly kind: 'reboot'; readonly generation: number; readonly bootIDBefore: string }
+  /** This agent ran the reboot command: nothing else is done or reported until the host is down. */
+  | { readonly kind: 'awaitReboot'; readonly generation: number }
+  /** The host came back with a new boot ID: the reboot's generation is done. */
+  | { readonly kind: 'rebootCompleted'; readonly generation: number; readonly bootID: string }
+  /** Download and unpack the desired version of each again; each service among them owes a restart. */
+  | {
+      readonly kind: 'reinstall';
+      readonly generation: number;
+      readonly components: readonly DesiredComponent[];
+    }
   | { readonly kind: 'install'; readonly component: DesiredComponent }
   | {
       readonly kind: 'writeFile';
@@ -84,6 +104,11 @@ export interface PlanInput {
    * component missing from the catalog or a file whose Secret cannot be read.
    */
   readonly named: { readonly components: ReadonlySet<string>; readonly files: ReadonlySet<string> };
+  /**
+   * What reboots and reinstalls are decided from besides the journal: the Machine's spec and status, the boot ID
+   * and the reboot generation whose command this agent process ran. Without it none is planned.
+   */
+  readonly remediation?: Omit<RemediationInput, 'journal'>;
 }
 
 export interface ConvergencePlan {
@@ -92,10 +117,24 @@ export interface ConvergencePlan {
   readonly owedBy: ReadonlyMap<Step, { component: string; action: ServiceAction }>;
   /** Set when spec.restartGeneration asks for a restart (of restartComponent, or every service): record it once done. */
   readonly restartGeneration: number | undefined;
+  /** Set when spec.reinstallGeneration asks for a reinstall that the plan carries out: record it once done. */
+  readonly reinstallGeneration: number | undefined;
+  /** What the pass's operation is about when it is a remediation: a completed reboot, a reinstall, a restart. */
+  readonly remediation: RemediationType | undefined;
 }
+
+const NO_REMEDIATION: RemediationPlan = {
+  reboot: { kind: 'none' },
+  reinstallGeneration: undefined,
+  remediation: undefined,
+};
 
 export function planConvergence(input: PlanInput): ConvergencePlan {
   const { desired, observed, journal } = input;
+  const remediation = input.remediation ? planRemediation({ ...input.remediation, journal }) : NO_REMEDIATION;
+  const { reboot } = remediation;
+  if (reboot.kind === 'reboot') return alone(reboot);
+  if (reboot.kind === 'wait') return alone({ kind: 'awaitReboot', generation: reboot.generation });
   const steps: Step[] = [];
   const owedBy = new Map<Step, { component: string; action: ServiceAction }>();
   const owed = new Map<string, ServiceAction>(Object.entries(journal.pending));
@@ -103,6 +142,18 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
     owed.set(component, owed.get(component) === 'restart' ? 'restart' : action);
   };
   const serviceNames = new Set(desired.components.filter((c) => c.service).map((c) => c.name));
+
+  if (reboot.kind === 'completed')
+    steps.push({ kind: 'rebootCompleted', generation: reboot.generation, bootID: reboot.bootID });
+  const { reinstallGeneration } = remediation;
+  if (reinstallGeneration !== undefined) {
+    const components = desired.components.filter((c) =>
+      inRemediationScope(c.name, desired.reinstallComponent),
+    );
+    steps.push({ kind: 'reinstall', generation: reinstallGeneration, components });
+    // The reinstall journals these restarts before it replaces anything.
+    for (const c of components) if (c.service) owe(c.name, 'restart');
+  }
 
   const changed = desired.components.filter((component) => {
     const seen = observed.components.get(component.name);
@@ -177,7 +228,24 @@ export function planConvergence(input: PlanInput): ConvergencePlan {
     if (versionsAfter.size > (input.keepVersions ?? 2))
       steps.push({ kind: 'collectGarbage', component: component.name });
   }
-  return { steps, owedBy, restartGeneration: restartAsked ? desired.restartGeneration : undefined };
+  return {
+    steps,
+    owedBy,
+    restartGeneration: restartAsked ? desired.restartGeneration : undefined,
+    reinstallGeneration,
+    remediation: remediation.remediation,
+  };
+}
+
+/** A plan of one step after which the host goes down. */
+function alone(step: Step): ConvergencePlan {
+  return {
+    steps: [step],
+    owedBy: new Map(),
+    restartGeneration: undefined,
+    reinstallGeneration: undefined,
+    remediation: undefined,
+  };
 }
 
 /** The steps that take away what the spec no longer names, services first. Pure. */
@@ -233,7 +301,18 @@ function isImage(component: DesiredComponent): boolean {
 }
 
 /** Steps that change no running part of the host: they need no operation of their own. */
-const QUIET_STEPS: ReadonlySet<Step['kind']> = new Set(['collectGarbage', 'forgetComponent', 'forgetFile']);
+const QUIET_STEPS: ReadonlySet<Step['kind']> = new Set([
+  'collectGarbage',
+  'forgetComponent',
+  'forgetFile',
+  'awaitReboot',
+  'rebootCompleted',
+]);
+
+/** After this step the host goes down: the pass does and reports nothing more. */
+export function endsPass(step: Step): boolean {
+  return step.kind === 'reboot' || step.kind === 'awaitReboot';
+}
 
 /** True when the plan changes the host (GC and inventory bookkeeping alone do not count). */
 export function isDisruptive(plan: ConvergencePlan): boolean {

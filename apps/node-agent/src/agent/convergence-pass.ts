@@ -1,12 +1,13 @@
 /**
  * One convergence pass, and what passes remember of each other: observe the
- * Machine and the host → plan (remediation-plan.ts, ../convergence-plan.ts)
- * → carry out the steps (execute-step.ts) → report (status-reporter.ts).
- * The lifecycle around it (watches, timers, retries) is node-agent.ts.
+ * Machine and the host → plan (../convergence-plan.ts, reboots and reinstalls
+ * included) → carry out the steps (execute-step.ts) → report
+ * (status-reporter.ts). The lifecycle around it (watches, timers, retries) is
+ * node-agent.ts.
  *
- * Over 400 lines on purpose: the order in which a pass journals, writes its
- * status and changes the host (a reboot, a reinstall, then the plan's steps)
- * is what makes it safe to kill at any point, and it reads in one place.
+ * Over 300 lines on purpose: the order in which a pass journals, writes its
+ * status and changes the host is what makes it safe to kill at any point,
+ * and it reads in one place.
  */
 import type { Clock } from '@kok/reconcile';
 import type { LastOperation } from '@kok/api';
@@ -26,18 +27,13 @@ import type { StepDeps } from './execute-step.ts';
 import { executeStep } from './execute-step.ts';
 import { recoverHost, sweepStoreLeftovers } from './recovery.ts';
 import { StatusObservation } from './status-observation.ts';
-import {
-  planRemediation,
-  remediationDone,
-  remediationScope,
-  remediationUnderway,
-} from './remediation-plan.ts';
+import { operationStart, remediationDone, remediationScope } from './remediation-plan.ts';
 import { ChecksumMismatchError } from '../artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from '../artifact-limits.ts';
-import { isDisruptive, planConvergence } from '../convergence-plan.ts';
+import { endsPass, isDisruptive, planConvergence } from '../convergence-plan.ts';
 import type { DesiredComponent, DesiredFile, DesiredState } from '../desired-state.ts';
 import type { FileSources } from '../file-sources.ts';
-import { readBootID, runRebootCommand, simulateNewBoot, SIMULATE_REBOOT } from '../host-reboot.ts';
+import { readBootID } from '../host-reboot.ts';
 import { doneGenerations } from '../remediation.ts';
 import { decommissionPhase } from '../decommission.ts';
 import { desiredState, inRemediationScope, withoutUnwritableFiles } from '../desired-state.ts';
@@ -170,18 +166,6 @@ export class ConvergencePass {
     this.#deps.health.sync(desired.components);
 
     const bootID = await readBootID(this.#deps.bootIDPath);
-    const { reboot, reinstallGeneration, remediation } = planRemediation({
-      spec: machine.spec,
-      status: machine.status,
-      journal: this.#deps.host.journal.state,
-      bootID,
-      rebootIssued: this.#rebootIssued,
-    });
-    if (reboot.kind === 'wait') return;
-    if (reboot.kind === 'reboot') return this.#reboot(machine, desired, reboot.generation, bootID);
-    if (reboot.kind === 'completed') await this.#rebootCompleted(machine, reboot.generation, bootID);
-    if (reinstallGeneration !== undefined) await this.#reinstall(machine, desired, reinstallGeneration);
-
     const observed = await observeHost(this.#deps.host, desired, true);
     if (!this.#deps.status.lastWritten)
       for (const [path, sha256] of lastWrittenFromStatus(
@@ -207,7 +191,11 @@ export class ConvergencePass {
         components: new Set((machine.spec?.components ?? []).map((c) => c.name)),
         files: new Set((machine.spec?.files ?? []).map((f) => f.path)),
       },
+      remediation: { spec: machine.spec, status: machine.status, bootID, rebootIssued: this.#rebootIssued },
     });
+    const { remediation } = plan;
+    // A reboot's operation was started by the agent of the old boot: it goes on from what the status reports.
+    if (remediation === 'Reboot') this.#run.operation = machine.status?.lastOperation;
     this.#removing = new Set(
       plan.steps.flatMap((s) =>
         s.kind === 'removeComponent' ? [s.component] : s.kind === 'removeFile' ? [s.path] : [],
@@ -215,10 +203,13 @@ export class ConvergencePass {
     );
 
     if (!isDisruptive(plan)) {
-      for (const step of plan.steps) await executeStep(this.#stepDeps(), step, plan, desired);
+      for (const step of plan.steps) {
+        await executeStep(this.#stepDeps(), step, plan, desired);
+        if (endsPass(step)) return;
+      }
       this.#run.drift = this.#run.drift?.restored ? this.#run.drift : undefined;
       if (refused.size === 0 || !isArtifactRefusal(this.#run.error?.reason)) this.#run.error = undefined;
-      await this.#recordRemediation(plan.restartGeneration, reinstallGeneration);
+      await this.#recordRemediation(plan.restartGeneration, plan.reinstallGeneration);
       if (remediation)
         this.#recordOperation({
           kind: 'succeeded',
@@ -231,25 +222,10 @@ export class ConvergencePass {
     }
 
     this.#deps.log.info({ steps: plan.steps.map(describeStep) }, 'converging');
-    const type = remediation ?? 'Update';
-    // A remediation goes on from where an earlier pass took it; an update starts with this pass.
-    const operation = nextOperation(
-      this.#run.operation,
-      remediation
-        ? {
-            kind: 'progressed',
-            type,
-            progress: 0,
-            message: remediationUnderway(remediation, remediationScope(remediation, desired)),
-          }
-        : {
-            kind: 'started',
-            type,
-            progress: 0,
-            message: `converging to revision ${desired.revision ?? '(none)'}`,
-          },
-      new Date(this.#deps.clock.now()),
-    );
+    // A remediation goes on from where an earlier pass took it; an update or a reboot starts with this pass.
+    const start = operationStart(plan, desired);
+    const { type } = start;
+    const operation = nextOperation(this.#run.operation, start, new Date(this.#deps.clock.now()));
     this.#run = { error: undefined, drift: undefined, operation };
     await this.#writeStatus(machine, desired, true);
     if (plan.restartGeneration !== undefined) {
@@ -281,6 +257,7 @@ export class ConvergencePass {
           throw error;
         }
       }
+      if (endsPass(step)) return;
       done++;
       this.#recordOperation({
         kind: 'progressed',
@@ -289,7 +266,7 @@ export class ConvergencePass {
         message: `done: ${describeStep(step)}`,
       });
     }
-    await this.#recordRemediation(plan.restartGeneration, reinstallGeneration);
+    await this.#recordRemediation(plan.restartGeneration, plan.reinstallGeneration);
     if (Object.keys(this.#deps.host.journal.state.pending).length === 0)
       await this.#deps.host.journal.update((s) => ({ ...s, touchedDirs: [] }));
     const refusedNow = isArtifactRefusal(this.#run.error?.reason);
@@ -322,108 +299,6 @@ export class ConvergencePass {
     this.#run.operation = nextOperation(this.#run.operation, event, new Date(this.#deps.clock.now()));
   }
 
-  /** The host came back with a new boot ID: the reboot's generation is done; this pass starts every service. */
-  async #rebootCompleted(machine: MachineObject, generation: number, bootID: string): Promise<void> {
-    await this.#deps.host.journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: generation }));
-    // What the status says: the agent that issued the reboot is gone with the old boot.
-    this.#run.operation = nextOperation(
-      machine.status?.lastOperation,
-      {
-        kind: 'progressed',
-        type: 'Reboot',
-        progress: 50,
-        message: `host is back (boot ID ${bootID}); starting every service`,
-      },
-      new Date(this.#deps.clock.now()),
-    );
-    this.#deps.log.info({ generation, bootID }, 'host rebooted');
-    await this.#deps.events.record(
-      machine,
-      'Normal',
-      'Rebooted',
-      'Reboot',
-      `host is back with boot ID ${bootID}`,
-    );
-  }
-
-  /** Carries out spec.rebootGeneration: journaled with the boot ID first, so the next boot knows it is done. */
-  async #reboot(
-    machine: MachineObject,
-    desired: DesiredState,
-    generation: number,
-    bootID: string,
-  ): Promise<void> {
-    await this.#deps.host.journal.update((s) => ({ ...s, reboot: { generation, bootIDBefore: bootID } }));
-    this.#recordOperation({
-      kind: 'started',
-      type: 'Reboot',
-      progress: 0,
-      message: `rebooting for rebootGeneration ${generation} (boot ID ${bootID})`,
-    });
-    await this.#writeStatus(machine, desired, true);
-    await this.#deps.events.record(
-      machine,
-      'Normal',
-      'Rebooting',
-      'Reboot',
-      `rebootGeneration ${generation}: ${this.#deps.rebootCommand}`,
-    );
-    this.#deps.log.warn({ generation, command: this.#deps.rebootCommand }, 'rebooting the host');
-    try {
-      if (this.#deps.rebootCommand === SIMULATE_REBOOT) await this.#simulateReboot(desired);
-      else await runRebootCommand(this.#deps.rebootCommand);
-    } catch (error) {
-      const message = boundedText(errorMessage(error));
-      this.#run.error = { reason: 'RebootFailed', message };
-      this.#recordOperation({ kind: 'failed', type: 'Reboot', progress: 0, message });
-      await this.#writeStatus(machine, desired, false);
-      this.#deps.status.failureReported(error);
-      throw error;
-    }
-    this.#rebootIssued = generation;
-    this.#deps.kick();
-  }
-
-  /** A reboot as the host's services see it: all stop, the boot ID changes, the next pass starts them. */
-  async #simulateReboot(desired: DesiredState): Promise<void> {
-    for (const component of desired.components)
-      if (component.service)
-        await this.#deps.host.services.stop(this.#deps.host.serviceDefinitionOrName(component));
-    this.#deps.health.resetAll();
-    await simulateNewBoot(this.#deps.bootIDPath);
-  }
-
-  /**
-   * Carries out spec.reinstallGeneration: the desired version of every component (or of
-   * spec.reinstallComponent only) downloaded and unpacked again, then restarted.
-   */
-  async #reinstall(machine: MachineObject, desired: DesiredState, generation: number): Promise<void> {
-    const scope = desired.reinstallComponent;
-    this.#recordOperation({
-      kind: 'started',
-      type: 'Reinstall',
-      progress: 0,
-      message: `reinstalling ${scope ?? 'every component'} for reinstallGeneration ${generation}`,
-    });
-    await this.#writeStatus(machine, desired, true);
-    const targets = desired.components.filter((c) => inRemediationScope(c.name, scope));
-    const services = targets.filter((c) => c.service).map((c) => c.name);
-    // Journaled first: a crash after a version is replaced still restarts its service.
-    await this.#deps.host.journal.update((s) =>
-      services.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
-    );
-    for (const c of targets) {
-      if (this.#refused.has(refusalKey(c))) continue;
-      await this.#deps.host.store.reinstall(
-        c.name,
-        c.version,
-        c.artifact,
-        this.#deps.host.expandInstall(c.install),
-      );
-      this.#deps.log.info({ component: c.name, version: c.version }, 'reinstalled');
-    }
-  }
-
   #stepDeps(): StepDeps {
     return {
       host: this.#deps.host,
@@ -436,6 +311,12 @@ export class ConvergencePass {
         this.#run.drift = { paths: [...(this.#run.drift?.paths ?? []), path], restored: true };
       },
       onRemoved: (componentOrPath) => this.#removing.delete(componentOrPath),
+      rebootCommand: this.#deps.rebootCommand,
+      bootIDPath: this.#deps.bootIDPath,
+      onRebootIssued: (generation) => {
+        this.#rebootIssued = generation;
+        this.#deps.kick();
+      },
     };
   }
 

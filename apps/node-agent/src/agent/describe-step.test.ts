@@ -23,6 +23,26 @@ const config: DesiredFile = {
 describe('describeStep and failureReason', () => {
   const cases: { step: Step; words: string; reason: string }[] = [
     {
+      step: { kind: 'reboot', generation: 2, bootIDBefore: 'boot-1' },
+      words: 'reboot the host for rebootGeneration 2',
+      reason: 'RebootFailed',
+    },
+    {
+      step: { kind: 'awaitReboot', generation: 2 },
+      words: 'wait for the host to go down for rebootGeneration 2',
+      reason: 'RebootFailed',
+    },
+    {
+      step: { kind: 'rebootCompleted', generation: 2, bootID: 'boot-2' },
+      words: 'record rebootGeneration 2 done (boot ID boot-2)',
+      reason: 'RebootFailed',
+    },
+    {
+      step: { kind: 'reinstall', generation: 3, components: [kubelet] },
+      words: 'reinstall kubelet 1.36.0 for reinstallGeneration 3',
+      reason: 'InstallFailed',
+    },
+    {
       step: { kind: 'install', component: kubelet },
       words: 'install kubelet 1.36.0',
       reason: 'InstallFailed',
@@ -82,5 +102,26 @@ describe('describeStep and failureReason', () => {
   it.each(cases)('$words → $reason', ({ step, words, reason }) => {
     expect(describeStep(step)).toBe(words);
     expect(failureReason(step)).toBe(reason);
+  });
+
+  it('has a case for every kind of step', () => {
+    // A Record over the union: a new kind of step does not compile until it is listed here.
+    const kinds: Record<Step['kind'], true> = {
+      reboot: true,
+      awaitReboot: true,
+      rebootCompleted: true,
+      reinstall: true,
+      install: true,
+      writeFile: true,
+      activate: true,
+      serviceAction: true,
+      start: true,
+      collectGarbage: true,
+      removeComponent: true,
+      forgetComponent: true,
+      removeFile: true,
+      forgetFile: true,
+    };
+    expect(new Set(cases.map((c) => c.step.kind))).toEqual(new Set(Object.keys(kinds)));
   });
 });

@@ -3,6 +3,16 @@ import type { Step } from '../convergence-plan.ts';
 
 export function describeStep(step: Step): string {
   switch (step.kind) {
+    case 'reboot':
+      return `reboot the host for rebootGeneration ${step.generation}`;
+    case 'awaitReboot':
+      return `wait for the host to go down for rebootGeneration ${step.generation}`;
+    case 'rebootCompleted':
+      return `record rebootGeneration ${step.generation} done (boot ID ${step.bootID})`;
+    case 'reinstall': {
+      const components = step.components.map((c) => `${c.name} ${c.version}`).join(', ');
+      return `reinstall ${components || 'nothing'} for reinstallGeneration ${step.generation}`;
+    }
     case 'install':
       return `install ${step.component.name} ${step.component.version}`;
     case 'writeFile':
@@ -29,6 +39,11 @@ export function describeStep(step: Step): string {
 /** The AgentReady reason when `step` fails. */
 export function failureReason(step: Step): string {
   switch (step.kind) {
+    case 'reboot':
+    case 'awaitReboot':
+    case 'rebootCompleted':
+      return 'RebootFailed';
+    case 'reinstall':
     case 'install':
       return 'InstallFailed';
     case 'writeFile':

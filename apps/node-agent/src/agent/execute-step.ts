@@ -11,6 +11,7 @@ import { fsyncDirectory, isMissing, writeFileAtomic } from '../atomic-file.ts';
 import type { ConvergencePlan, Step } from '../convergence-plan.ts';
 import type { DesiredComponent, DesiredState } from '../desired-state.ts';
 import { withFileBeingWritten, withFileWritten } from '../host-inventory.ts';
+import { runRebootCommand, simulateNewBoot, SIMULATE_REBOOT } from '../host-reboot.ts';
 import { withPendingAction, withoutPendingAction, withTouchedDir } from '../journal.ts';
 import type { MachineObject } from '../resources.ts';
 import type { HealthChecks } from './health-checks.ts';
@@ -29,6 +30,11 @@ export interface StepDeps {
   readonly onDriftRestored: (path: string) => void;
   /** A component or file the plan removes is gone. */
   readonly onRemoved: (componentOrPath: string) => void;
+  /** Run through `sh -c` to reboot; `simulate` only stops the services and gives the host a new boot ID. */
+  readonly rebootCommand: string;
+  readonly bootIDPath: string;
+  /** The reboot command of this generation ran: the host is going down. */
+  readonly onRebootIssued: (generation: number) => void;
 }
 
 export async function executeStep(
@@ -40,6 +46,56 @@ export async function executeStep(
   const { host } = deps;
   const owed = plan.owedBy.get(step);
   switch (step.kind) {
+    case 'reboot': {
+      // Journaled with the boot ID first, so the next boot knows it is done.
+      await host.journal.update((s) => ({
+        ...s,
+        reboot: { generation: step.generation, bootIDBefore: step.bootIDBefore },
+      }));
+      const machine = deps.machine();
+      if (machine)
+        await deps.events.record(
+          machine,
+          'Normal',
+          'Rebooting',
+          'Reboot',
+          `rebootGeneration ${step.generation}: ${deps.rebootCommand}`,
+        );
+      host.log.warn({ generation: step.generation, command: deps.rebootCommand }, 'rebooting the host');
+      if (deps.rebootCommand === SIMULATE_REBOOT) await simulateReboot(deps, desired);
+      else await runRebootCommand(deps.rebootCommand);
+      deps.onRebootIssued(step.generation);
+      return;
+    }
+    case 'awaitReboot':
+      return;
+    case 'rebootCompleted': {
+      await host.journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: step.generation }));
+      host.log.info({ generation: step.generation, bootID: step.bootID }, 'host rebooted');
+      const machine = deps.machine();
+      if (machine)
+        await deps.events.record(
+          machine,
+          'Normal',
+          'Rebooted',
+          'Reboot',
+          `host is back with boot ID ${step.bootID}`,
+        );
+      return;
+    }
+    case 'reinstall': {
+      const services = step.components.filter((c) => c.service).map((c) => c.name);
+      // Journaled first: a crash after a version is replaced still restarts its service.
+      await host.journal.update((s) =>
+        services.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
+      );
+      for (const c of step.components) {
+        if (deps.isRefused(c)) continue;
+        await host.store.reinstall(c.name, c.version, c.artifact, host.expandInstall(c.install));
+        host.log.info({ component: c.name, version: c.version }, 'reinstalled');
+      }
+      return;
+    }
     case 'install':
       await host.store.install(
         step.component.name,
@@ -170,4 +226,12 @@ export async function executeStep(
       return;
     }
   }
+}
+
+/** A reboot as the host's services see it: all stop, the boot ID changes, the next pass starts them. */
+async function simulateReboot(deps: StepDeps, desired: DesiredState): Promise<void> {
+  for (const component of desired.components)
+    if (component.service) await deps.host.services.stop(deps.host.serviceDefinitionOrName(component));
+  deps.health.resetAll();
+  await simulateNewBoot(deps.bootIDPath);
 }

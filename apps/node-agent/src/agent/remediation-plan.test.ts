@@ -1,10 +1,12 @@
 import type { MachineSpec } from '@kok/api';
 import { describe, expect, it } from 'vitest';
+import type { ConvergencePlan } from '../convergence-plan.ts';
 import type { DesiredState } from '../desired-state.ts';
 import type { JournalState } from '../journal.ts';
 import { EMPTY_JOURNAL } from '../journal.ts';
 import type { RemediationInput, RemediationPlan } from './remediation-plan.ts';
 import {
+  operationStart,
   planRemediation,
   remediationDone,
   remediationScope,
@@ -60,7 +62,7 @@ describe('planRemediation', () => {
       name: 'a reboot comes first, alone',
       input: input({ spec: spec({ rebootGeneration: 1, reinstallGeneration: 3 }) }),
       expected: {
-        reboot: { kind: 'reboot', generation: 1 },
+        reboot: { kind: 'reboot', generation: 1, bootIDBefore: 'boot-1' },
         reinstallGeneration: undefined,
         remediation: undefined,
       },
@@ -72,7 +74,11 @@ describe('planRemediation', () => {
         journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-1' } }),
         rebootIssued: 1,
       }),
-      expected: { reboot: { kind: 'wait' }, reinstallGeneration: undefined, remediation: undefined },
+      expected: {
+        reboot: { kind: 'wait', generation: 1 },
+        reinstallGeneration: undefined,
+        remediation: undefined,
+      },
     },
     {
       name: 'a journaled reboot the host never went down for (the agent died) is issued again',
@@ -81,7 +87,7 @@ describe('planRemediation', () => {
         journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-1' } }),
       }),
       expected: {
-        reboot: { kind: 'reboot', generation: 1 },
+        reboot: { kind: 'reboot', generation: 1, bootIDBefore: 'boot-1' },
         reinstallGeneration: undefined,
         remediation: undefined,
       },
@@ -93,7 +99,7 @@ describe('planRemediation', () => {
         journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-0' } }),
       }),
       expected: {
-        reboot: { kind: 'completed', generation: 1 },
+        reboot: { kind: 'completed', generation: 1, bootID: 'boot-1' },
         reinstallGeneration: 2,
         remediation: 'Reboot',
       },
@@ -105,7 +111,7 @@ describe('planRemediation', () => {
         journal: journal({ reboot: { generation: 1, bootIDBefore: 'boot-0' } }),
       }),
       expected: {
-        reboot: { kind: 'completed', generation: 1 },
+        reboot: { kind: 'completed', generation: 1, bootID: 'boot-1' },
         reinstallGeneration: undefined,
         remediation: 'Reboot',
       },
@@ -122,7 +128,7 @@ describe('remediation messages', () => {
     ['Restart', 'restarting kubelet', 'kubelet restarted'],
     [
       'Reinstall',
-      'reinstalled every component; restarting them',
+      'reinstalling every component, then restarting them',
       'every component reinstalled and restarted',
     ],
     ['Reboot', 'host rebooted; starting every service', 'host rebooted and every service started'],
@@ -130,5 +136,60 @@ describe('remediation messages', () => {
     const scope = remediationScope(type, desired);
     expect(remediationUnderway(type, scope)).toBe(underway);
     expect(remediationDone(type, scope)).toBe(done);
+  });
+});
+
+describe('operationStart', () => {
+  const desired = {
+    revision: 'r7',
+    restartComponent: undefined,
+    reinstallComponent: 'kubelet',
+  } as DesiredState;
+  const plan = (over: Partial<ConvergencePlan>): ConvergencePlan => ({
+    steps: [{ kind: 'start', component: 'kubelet' }],
+    owedBy: new Map(),
+    restartGeneration: undefined,
+    reinstallGeneration: undefined,
+    remediation: undefined,
+    ...over,
+  });
+  it.each([
+    {
+      name: 'a reboot starts an operation of its own',
+      plan: plan({ steps: [{ kind: 'reboot', generation: 3, bootIDBefore: 'boot-1' }] }),
+      event: {
+        kind: 'started',
+        type: 'Reboot',
+        progress: 0,
+        message: 'rebooting for rebootGeneration 3 (boot ID boot-1)',
+      },
+    },
+    {
+      name: 'a reinstall goes on',
+      plan: plan({ remediation: 'Reinstall', reinstallGeneration: 2 }),
+      event: {
+        kind: 'progressed',
+        type: 'Reinstall',
+        progress: 0,
+        message: 'reinstalling kubelet, then restarting it',
+      },
+    },
+    {
+      name: 'the services after a reboot are started as part of the reboot',
+      plan: plan({ remediation: 'Reboot' }),
+      event: {
+        kind: 'progressed',
+        type: 'Reboot',
+        progress: 0,
+        message: 'host rebooted; starting every service',
+      },
+    },
+    {
+      name: 'anything else is an update to the revision',
+      plan: plan({}),
+      event: { kind: 'started', type: 'Update', progress: 0, message: 'converging to revision r7' },
+    },
+  ])('$name', ({ plan, event }) => {
+    expect(operationStart(plan, desired)).toEqual(event);
   });
 });
