@@ -33,7 +33,7 @@ import { machineChangedForRemediation, machineChangedForRollout } from './shared
 import { machineReconciler } from './machine/machine-reconciler.ts';
 import { nodeChanged } from './shared/node-changes.ts';
 import { nodePoolReconciler } from './nodepool/nodepool-reconciler.ts';
-import { atMostEvery } from './shared/pass-interval.ts';
+import { atMostEvery, DEFAULT_PASS_INTERVAL_MS } from './shared/pass-interval.ts';
 import { PoolLocks } from './shared/pool-locks.ts';
 import {
   machineIndexers,
@@ -225,7 +225,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
     .controller({
       name: 'nodepool',
       reconcile: atMostEvery(
-        options.poolPassIntervalMs ?? 1_000,
+        options.poolPassIntervalMs ?? DEFAULT_PASS_INTERVAL_MS,
         nodePoolReconciler({
           client: manager.client,
           conditionClient: rolloutStatusClient,

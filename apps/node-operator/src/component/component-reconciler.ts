@@ -3,8 +3,8 @@ import type { Informer, KubeClient, Reconciler } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { waitForCache } from '../shared/cache-sync.ts';
 import { componentStatusFor } from '../shared/component-acceptance.ts';
-import { stableJson } from '../nodepool/nodepool-reconciler.ts';
 import { componentType } from '../shared/resources.ts';
+import { stableJson } from '../shared/stable-json.ts';
 
 type ComponentObject = Component & KubernetesObject;
 
@@ -30,9 +30,6 @@ export function componentReconciler(deps: ComponentDeps): Reconciler {
       { name: request.name },
       { metadata: { resourceVersion: component.metadata?.resourceVersion }, status },
     );
-    await waitForCache(
-      deps.components as unknown as Informer<KubernetesObject>,
-      new Map([[request.name, updated.metadata?.resourceVersion ?? '']]),
-    );
+    await waitForCache(deps.components, new Map([[request.name, updated.metadata?.resourceVersion ?? '']]));
   };
 }

@@ -26,16 +26,18 @@ import {
   uncordonPatch,
   waitingForOf,
 } from '../shared/machine-patches.ts';
-import { machineStateFor } from '../shared/machine-observation.ts';
+import { machineStateInPool } from '../shared/machine-observation.ts';
 import { machineWaitReasons, poolHoldReason } from './machine-wait-reasons.ts';
 import { forEachLimit, syncNode } from '../shared/node-writer.ts';
 import type { PoolLocks } from '../shared/pool-locks.ts';
 import { poolMembers } from '../shared/pool-members.ts';
+import { DRAIN_RETRY_MS, soonest, untilWake } from '../shared/requeue.ts';
 import { OVERLAP_REASONS, overlapCondition, shareOf } from '../shared/pool-ownership.ts';
 import type { PoolShare } from '../shared/pool-ownership.ts';
 import type { PoolMetrics } from './pool-metrics.ts';
 import { poolEvents, poolStatusFor } from './pool-status.ts';
 import { machineType, nodePoolType, OperatorAnnotations } from '../shared/resources.ts';
+import { stableJson } from '../shared/stable-json.ts';
 import type { RevisionStore } from './revision-store.ts';
 import { kubeletSkewProblem } from './version-skew.ts';
 
@@ -63,9 +65,6 @@ export interface NodePoolDeps {
   /** The Component catalog templates are checked against (catalog-check.ts). Default: none, nothing is checked. */
   components?: Informer<Component & KubernetesObject>;
 }
-
-/** While a drain waits on evictions, look again this often (a PDB's 429 clears on its own time). */
-const DRAIN_RETRY_MS = 1_000;
 
 /** Everything one reconcile of a pool reads, from the caches. */
 interface ObservedPool {
@@ -101,11 +100,7 @@ export function nodePoolReconciler(deps: NodePoolDeps): Reconciler {
     ctx.log.debug({ plan: summary(plan) }, 'planned');
     const drainPending = await applyPlan(deps, observed, plan, ctx.log, ctx.signal);
     deps.metrics.set(observed.name, disruptedAfter(observed.states, plan), plan.maxUnavailable);
-    const wakeIn =
-      plan.wakeAt === undefined ? undefined : Math.max(0, plan.wakeAt - deps.now().getTime()) + 50;
-    const retry = drainPending ? DRAIN_RETRY_MS : undefined;
-    const requeueAfter = [wakeIn, retry].filter((v) => v !== undefined).sort((a, b) => a - b)[0];
-    return requeueAfter === undefined ? undefined : { requeueAfter };
+    return soonest(untilWake(plan.wakeAt, deps.now().getTime()), drainPending ? DRAIN_RETRY_MS : undefined);
   };
   const locks = deps.locks;
   return locks
@@ -121,13 +116,7 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
   const share = shareOf(pool, poolMembers(deps.machines, pool), deps.pools.list());
   const members = share.owned;
   const states = members.map((m) =>
-    machineStateFor(
-      m,
-      deps.nodes.getByName(undefined, m.metadata?.name ?? ''),
-      template,
-      pool.spec.disruptionPolicy,
-      pool.spec.rollout?.healthGates,
-    ),
+    machineStateInPool(m, deps.nodes.getByName(undefined, m.metadata?.name ?? ''), pool),
   );
   const skewProblem = kubeletSkewProblem(template, await deps.apiServerVersion());
   const catalog = deps.components;
@@ -297,8 +286,8 @@ async function applyPlan(
   await applyPoolState(deps, observed, plan, now, log);
 
   // Plan again only once the caches show what was written (see cache-sync.ts).
-  await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, writtenMachines, 10_000, signal);
-  await waitForCache(deps.nodes as unknown as Informer<KubernetesObject>, writtenNodes, 10_000, signal);
+  await waitForCache(deps.machines, writtenMachines, 10_000, signal);
+  await waitForCache(deps.nodes, writtenNodes, 10_000, signal);
   return drainPending;
 }
 
@@ -367,7 +356,7 @@ async function applyPoolState(
     });
     written.set(name, updated.metadata?.resourceVersion ?? '');
   }
-  await waitForCache(deps.pools as unknown as Informer<KubernetesObject>, written);
+  await waitForCache(deps.pools, written);
 }
 
 /** A merge patch that makes `previous` equal `next` (fields gone from next are nulled). */
@@ -383,18 +372,6 @@ function statusPatch(
     patch.rollout = rollout;
   }
   return patch;
-}
-
-/** JSON with object keys sorted, to compare a computed status with the stored one. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Revisions that must survive history pruning: the pool's current and update ones, and any machine's. */

@@ -1,16 +1,11 @@
-/** Tables and properties for the observe → plan glue: Machine + Node → planner input, and the pure helpers around it. */
+/** Tables for the observe → plan glue: Machine + Node → planner input, and the patches that write its decisions. */
 import { needsDisruption, revisionAssignedValue } from '@kok/api';
 import type { Machine } from '@kok/api';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import fc from 'fast-check';
+import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isAtLeast } from '../shared/cache-sync.ts';
-import { isDrainComplete, planDrain } from '../shared/drain-plan.ts';
 import { assignmentPatch, cordonPatch, uncordonPatch } from '../shared/machine-patches.ts';
 import { machineStateFor } from '../shared/machine-observation.ts';
 import { OperatorAnnotations } from '../shared/resources.ts';
-import { revisionsToPrune } from './revision-history.ts';
-import { kubeletSkewProblem } from './version-skew.ts';
 
 const kubelet = (version: string) => ({ components: [{ name: 'kubelet', version }] });
 const readyNode = (unschedulable = false): V1Node => ({
@@ -269,23 +264,6 @@ describe('needsDisruption', () => {
     expect(needsDisruption(kubelet('v1.36.0'), kubelet('v1.36.0'), undefined)).toBe(false));
 });
 
-describe('kubeletSkewProblem', () => {
-  it.each([
-    ['v1.36.0', 'v1.36.3', undefined],
-    ['v1.36.9', 'v1.36.3', undefined],
-    ['v1.33.0', 'v1.36.3', undefined],
-    ['v1.37.0', 'v1.36.3', /newer than the apiserver/],
-    ['v1.32.5', 'v1.36.3', /4 minor versions older.*at most 3/],
-    ['latest', 'v1.36.3', /not a Kubernetes version/],
-  ])('kubelet %s on apiserver %s', (kubeletVersion, server, expected) => {
-    const problem = kubeletSkewProblem(kubelet(kubeletVersion), server);
-    if (expected === undefined) expect(problem).toBeUndefined();
-    else expect(problem).toMatch(expected);
-  });
-  it('a template without a kubelet is never held', () =>
-    expect(kubeletSkewProblem({}, 'v1.20.0')).toBeUndefined());
-});
-
 describe('machine patches', () => {
   it('assignment writes the revision with its components, and takes back template labels it no longer has', () => {
     const m = machine({ annotations: { [OperatorAnnotations.templateLabelKeys]: 'old,kept' } });
@@ -335,92 +313,4 @@ describe('machine patches', () => {
       annotations: { [OperatorAnnotations.cordonedByRollout]: null, [OperatorAnnotations.drained]: null },
     });
   });
-});
-
-describe('planDrain', () => {
-  const p = (
-    name: string,
-    extra: Partial<V1Pod['metadata']> = {},
-    spec: Partial<V1Pod['spec']> = {},
-    phase = 'Running',
-  ): V1Pod =>
-    ({
-      metadata: { namespace: 'ns', name, ...extra },
-      spec: { containers: [], ...spec },
-      status: { phase },
-    }) as V1Pod;
-  it('skips DaemonSet, mirror and finished pods, waits for terminating ones, refuses emptyDir and excluded ones', () => {
-    const plan = planDrain(
-      [
-        p('web'),
-        p('ds', {
-          ownerReferences: [
-            { kind: 'DaemonSet', controller: true, apiVersion: 'apps/v1', name: 'd', uid: 'u' },
-          ],
-        }),
-        p('static', { annotations: { 'kubernetes.io/config.mirror': 'x' } }),
-        p('done', {}, {}, 'Succeeded'),
-        p('going', { deletionTimestamp: new Date() }),
-        p('scratch', {}, { volumes: [{ name: 'v', emptyDir: {} }] }),
-        p('pinned', { annotations: { 'nodes.kok.dev/exclude-from-drain': 'true' } }),
-      ],
-      undefined,
-    );
-    expect(plan.evict.map((x) => x.metadata?.name)).toEqual(['web']);
-    expect(plan.skipped.map((x) => x.pod.metadata?.name)).toEqual(['ds', 'static', 'done']);
-    expect(plan.terminating.map((x) => x.metadata?.name)).toEqual(['going']);
-    expect(plan.blocked.map((x) => x.pod.metadata?.name)).toEqual(['scratch', 'pinned']);
-    expect(isDrainComplete(plan)).toBe(false);
-    expect(
-      isDrainComplete(
-        planDrain(
-          [
-            p('ds2', {
-              ownerReferences: [
-                { kind: 'DaemonSet', controller: true, apiVersion: 'apps/v1', name: 'd', uid: 'u' },
-              ],
-            }),
-          ],
-          undefined,
-        ),
-      ),
-    ).toBe(true);
-  });
-});
-
-describe('revision history', () => {
-  it('property: keeps at most the limit (plus revisions in use), newest first, never one in use', () => {
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.integer({ min: 1, max: 100 }), { maxLength: 30 }),
-        fc.integer({ min: 1, max: 10 }),
-        fc.array(fc.integer({ min: 1, max: 100 }), { maxLength: 3 }),
-        (numbers, limit, used) => {
-          const records = numbers.map((n) => ({ name: `p-${n}`, hash: `h${n}`, number: n }));
-          const inUse = new Set(used.map((n) => `h${n}`));
-          const pruned = new Set(revisionsToPrune(records, inUse, limit));
-          const kept = records.filter((r) => !pruned.has(r.name));
-          for (const r of records) if (inUse.has(r.hash)) expect(pruned.has(r.name)).toBe(false);
-          expect(kept.length).toBeLessThanOrEqual(
-            Math.max(limit, records.filter((r) => inUse.has(r.hash)).length),
-          );
-          if (records.length > 0 && limit > inUse.size)
-            expect(kept.some((r) => r.number === Math.max(...numbers))).toBe(true);
-        },
-      ),
-    );
-  });
-});
-
-describe('cache catch-up', () => {
-  it.each([
-    [undefined, '5', false],
-    ['5', '5', true],
-    ['6', '5', true],
-    ['10', '9', true],
-    ['4', '5', false],
-    ['abc', 'abd', false],
-  ])('cached %s, written %s', (cached, written, expected) =>
-    expect(isAtLeast(cached, written)).toBe(expected),
-  );
 });

@@ -7,8 +7,7 @@ import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { waitForCache } from '../shared/cache-sync.ts';
 import type { Drainer } from '../shared/drainer.ts';
-import { machineStateFor } from '../shared/machine-observation.ts';
-import { stableJson } from '../nodepool/nodepool-reconciler.ts';
+import { machineStateInPool } from '../shared/machine-observation.ts';
 import type { PoolLocks } from '../shared/pool-locks.ts';
 import {
   rebootAfterDrainPatch,
@@ -22,7 +21,10 @@ import type { RemediationMetrics } from './remediation-metrics.ts';
 import { planRemediation } from './remediation-plan.ts';
 import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
 import { firstPoolOf } from '../shared/pool-members.ts';
+import { DEFAULT_PASS_INTERVAL_MS } from '../shared/pass-interval.ts';
+import { DRAIN_RETRY_MS, soonest, untilWake } from '../shared/requeue.ts';
 import { machineType, OperatorAnnotations, remediationPolicyType } from '../shared/resources.ts';
+import { stableJson } from '../shared/stable-json.ts';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;
@@ -46,12 +48,6 @@ const STORM_REASONS = {
   ended: 'StormEnded',
   none: 'NoStorm',
 };
-
-/** The least time between two passes over one policy. */
-export const DEFAULT_MIN_PASS_INTERVAL_MS = 1_000;
-
-/** While a remediation Drain waits on evictions, look again this often. */
-const DRAIN_RETRY_MS = 1_000;
 
 export interface RemediationDeps {
   client: KubeClient;
@@ -83,7 +79,7 @@ export interface RemediationDeps {
  */
 export function remediationReconciler(deps: RemediationDeps): Reconciler {
   const nextPassAt = new Map<string, number>();
-  const minInterval = deps.minPassIntervalMs ?? DEFAULT_MIN_PASS_INTERVAL_MS;
+  const minInterval = deps.minPassIntervalMs ?? DEFAULT_PASS_INTERVAL_MS;
   return async (request, ctx) => {
     const policy = deps.policies.getByName(undefined, request.name);
     if (!policy || policy.metadata?.deletionTimestamp) {
@@ -110,10 +106,7 @@ export function remediationReconciler(deps: RemediationDeps): Reconciler {
       const { plan, machines } = timed(() => observeAndPlan(deps, current));
       const drainPending = await applyRemediation(deps, current, plan, machines, ctx.log);
       await writePolicyStatus(deps, current, plan);
-      const wakeIn =
-        plan.wakeAt === undefined ? undefined : Math.max(0, plan.wakeAt - deps.now().getTime()) + 50;
-      const next = [wakeIn, drainPending ? DRAIN_RETRY_MS : undefined].filter((v) => v !== undefined);
-      return next.length > 0 ? { requeueAfter: Math.min(...next) } : undefined;
+      return soonest(untilWake(plan.wakeAt, deps.now().getTime()), drainPending ? DRAIN_RETRY_MS : undefined);
     });
     // Observing and planning hold the event loop; on a fleet (or a CPU share) where they are slow, passes
     // space out so that they take at most a tenth of it and the Machine controller keeps the rest.
@@ -168,13 +161,7 @@ function observeAndPlan(
     if (!pool || !poolName) continue;
     members.set(poolName, (members.get(poolName) ?? 0) + 1);
     const name = machine.metadata?.name ?? '';
-    const state = machineStateFor(
-      machine,
-      deps.nodes.getByName(undefined, name),
-      pool.spec.template,
-      pool.spec.disruptionPolicy,
-      pool.spec.rollout?.healthGates,
-    );
+    const state = machineStateInPool(machine, deps.nodes.getByName(undefined, name), pool);
     if (occupiesBudget(state)) {
       used.set(poolName, (used.get(poolName) ?? 0) + 1);
       occupying.add(name);
@@ -342,7 +329,7 @@ async function applyRemediation(
     log.info({ machine: name, step: record.step }, 'remediation reboot issued after drain');
   }
 
-  await waitForCache(deps.machines as unknown as Informer<KubernetesObject>, written, 10_000);
+  await waitForCache(deps.machines, written, 10_000);
   return drainPending;
 }
 
@@ -456,8 +443,5 @@ async function writePolicyStatus(
     await deps.events.record(policy, 'Warning', 'StormActive', 'Remediate', plan.storm.message);
   if (!plan.storm.active && previousStorm?.status === 'True')
     await deps.events.record(policy, 'Normal', 'StormEnded', 'Remediate', plan.storm.message);
-  await waitForCache(
-    deps.policies as unknown as Informer<KubernetesObject>,
-    new Map([[name, updated.metadata?.resourceVersion ?? '']]),
-  );
+  await waitForCache(deps.policies, new Map([[name, updated.metadata?.resourceVersion ?? '']]));
 }

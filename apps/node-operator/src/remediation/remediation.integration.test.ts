@@ -4,6 +4,7 @@
  * Events; clearing it ends the remediation; too many unhealthy machines trip
  * the circuit breaker; a rollout and a remediation together never take more
  * machines than maxUnavailable (sampled every 200 ms).
+ * Over 400 lines on purpose: the four scenarios share its fleet, operator and policy helpers.
  */
 import {
   customResourceDefinition,

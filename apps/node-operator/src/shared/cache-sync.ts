@@ -21,8 +21,8 @@ export function isAtLeast(cached: string | undefined, written: string): boolean 
  * next reconcile then plans on whatever the cache holds, and writes carry
  * resourceVersion preconditions).
  */
-export async function waitForCache(
-  informer: Informer<KubernetesObject>,
+export async function waitForCache<T extends KubernetesObject>(
+  informer: Informer<T>,
   written: ReadonlyMap<string, string>,
   timeoutMs = 10_000,
   signal?: AbortSignal,

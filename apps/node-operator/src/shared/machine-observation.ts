@@ -1,5 +1,5 @@
 import { machineRolloutState } from '@kok/api';
-import type { DisruptionPolicy, HealthGate, Machine, NodePoolTemplate } from '@kok/api';
+import type { DisruptionPolicy, HealthGate, Machine, NodePool, NodePoolTemplate } from '@kok/api';
 import type { MachineState } from '@kok/rollout';
 import type { V1Node } from '@kubernetes/client-node';
 
@@ -28,6 +28,15 @@ export function machineStateFor(
     stateMemo.set(machine, { node, target, policy, gates: healthGates, state: Object.freeze(state) });
   }
   return state;
+}
+
+/**
+ * machineStateFor against `pool`'s template, disruption policy and health gates: the rollout and the
+ * remediation controller count a pool's budget from the same states.
+ */
+export function machineStateInPool(machine: Machine, node: V1Node | undefined, pool: NodePool): MachineState {
+  const { template, disruptionPolicy, rollout } = pool.spec;
+  return machineStateFor(machine, node, template, disruptionPolicy, rollout?.healthGates);
 }
 
 const stateMemo = new WeakMap<

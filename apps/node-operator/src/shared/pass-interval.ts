@@ -1,5 +1,8 @@
 import type { Reconciler, Request } from '@kok/reconcile';
 
+/** The least time between two passes over one NodePool or RemediationPolicy, unless told otherwise. */
+export const DEFAULT_PASS_INTERVAL_MS = 1_000;
+
 const keyOf = (r: Request): string => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
 
 /**
