@@ -3,7 +3,7 @@ import type { RemediationPolicy } from '@kok/api';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { RemediationPolicyConditions } from './remediation-reconciler.ts';
+import { RemediationPolicyConditions } from './remediation-plan.ts';
 
 /** Where the policies' series come from: the RemediationPolicy cache (only `list` is read). */
 export interface PolicySource {

@@ -1,27 +1,23 @@
-import type { Machine } from '@kok/api';
+import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
 import type { V1Node } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  formatRemediationRecord,
+  observeRemediation,
   parseRemediationRecord,
-  rebootAfterDrainPatch,
-  remediationActionPatch,
+  RemediationCandidates,
   remediationCandidateFor,
-  remediationFinishPatch,
-  remediationReleasePatch,
 } from './remediation-observation.ts';
-import type { RemediationActionSpec, RemediationRecord } from './remediation-plan.ts';
-import { OperatorAnnotations } from '../shared/resources.ts';
+import type { RemediationFleet } from './remediation-observation.ts';
+import { formatRemediationRecord } from './remediation-patches.ts';
+import type { RemediationRecord } from './remediation-plan.ts';
 
-const NOW = new Date('2026-01-02T03:04:05Z');
 const machine = (spec: Machine['spec'] = {}, annotations: Record<string, string> = {}): Machine => ({
   apiVersion: 'nodes.kok.dev/v1alpha1',
   kind: 'Machine',
   metadata: { name: 'm1', resourceVersion: '42', annotations },
   spec,
 });
-const act = (action: RemediationActionSpec) => ({ machine: 'm1', step: 1, action, reason: 'r' });
 
 describe('remediation record', () => {
   it('round-trips through the annotation', () => {
@@ -61,127 +57,6 @@ describe('remediation record', () => {
   ])('ignores an unreadable value %j', (value) => expect(parseRemediationRecord(value)).toBeUndefined());
 });
 
-describe('remediationActionPatch', () => {
-  it.each([
-    [
-      { type: 'RestartComponent', component: 'kubelet' },
-      { restartGeneration: 4, restartComponent: 'kubelet' },
-    ],
-    [
-      { type: 'Reinstall', component: 'containerd' },
-      { reinstallGeneration: 1, reinstallComponent: 'containerd' },
-    ],
-    // A reboot waits for the drain: the cordon now, rebootGeneration once the Node is empty.
-    [{ type: 'Reboot' }, { unschedulable: true }],
-    [{ type: 'Cordon' }, { unschedulable: true }],
-    [{ type: 'Drain' }, { unschedulable: true }],
-  ] as const)('%j writes %j with the resourceVersion and the record', (action, spec) => {
-    const patch = remediationActionPatch(
-      machine({ restartGeneration: 3, rebootGeneration: 2 }),
-      'rp',
-      act(action),
-      undefined,
-      NOW,
-    );
-    expect(patch.spec).toEqual(spec);
-    const metadata = patch.metadata as {
-      resourceVersion: string;
-      annotations: Record<string, string | null>;
-    };
-    expect(metadata.resourceVersion).toBe('42');
-    expect(
-      parseRemediationRecord(metadata.annotations[OperatorAnnotations.remediation] ?? undefined),
-    ).toEqual({
-      policy: 'rp',
-      step: 1,
-      action: action.type,
-      startedAt: NOW.getTime(),
-      state: 'InProgress',
-      ...(action.type === 'Cordon' || action.type === 'Drain' || action.type === 'Reboot'
-        ? { cordoned: true }
-        : {}),
-      ...(action.type === 'Reboot' ? { drainingBeforeReboot: true } : {}),
-    });
-  });
-
-  it('issues the reboot once drained: rebootGeneration up by one, the clock restarted, the cordon still owned', () => {
-    const draining: RemediationRecord = {
-      policy: 'rp',
-      step: 2,
-      action: 'Reboot',
-      startedAt: NOW.getTime() - 60_000,
-      state: 'InProgress',
-      cordoned: true,
-      drainingBeforeReboot: true,
-    };
-    const patch = rebootAfterDrainPatch(machine({ rebootGeneration: 2, unschedulable: true }), draining, NOW);
-    expect(patch.spec).toEqual({ rebootGeneration: 3 });
-    const metadata = patch.metadata as { resourceVersion: string; annotations: Record<string, string> };
-    expect(metadata.resourceVersion).toBe('42');
-    expect(parseRemediationRecord(metadata.annotations[OperatorAnnotations.remediation])).toEqual({
-      policy: 'rp',
-      step: 2,
-      action: 'Reboot',
-      startedAt: NOW.getTime(),
-      state: 'InProgress',
-      cordoned: true,
-    });
-  });
-
-  it('does not claim a cordon someone else made, so finishing leaves it', () => {
-    const cordoned = machine({ unschedulable: true });
-    const patch = remediationActionPatch(cordoned, 'rp', act({ type: 'Cordon' }), undefined, NOW);
-    expect(patch.spec).toBeUndefined();
-    const record = parseRemediationRecord(
-      (patch.metadata as { annotations: Record<string, string> }).annotations[
-        OperatorAnnotations.remediation
-      ],
-    );
-    expect(record?.cordoned).toBeUndefined();
-    expect(remediationFinishPatch(cordoned, record).spec).toBeUndefined();
-  });
-
-  it('lifts its own cordon when finishing, after a later step too', () => {
-    const first = remediationActionPatch(machine(), 'rp', act({ type: 'Cordon' }), undefined, NOW);
-    const record = parseRemediationRecord(
-      (first.metadata as { annotations: Record<string, string> }).annotations[
-        OperatorAnnotations.remediation
-      ],
-    );
-    const reboot = remediationActionPatch(
-      machine({ unschedulable: true }),
-      'rp',
-      act({ type: 'Reboot' }),
-      record,
-      NOW,
-    );
-    const after = parseRemediationRecord(
-      (reboot.metadata as { annotations: Record<string, string> }).annotations[
-        OperatorAnnotations.remediation
-      ],
-    );
-    expect(after?.cordoned).toBe(true);
-    expect(remediationFinishPatch(machine({ unschedulable: true }), after).spec).toEqual({
-      unschedulable: false,
-    });
-  });
-
-  it('releases a machine whose policy was deleted: the record goes, its own cordon is lifted, guarded by resourceVersion', () => {
-    const cordon = remediationActionPatch(machine(), 'rp', act({ type: 'Cordon' }), undefined, NOW);
-    const record = parseRemediationRecord(
-      (cordon.metadata as { annotations: Record<string, string> }).annotations[
-        OperatorAnnotations.remediation
-      ],
-    ) as RemediationRecord;
-    expect(remediationReleasePatch(machine({ unschedulable: true }), record)).toEqual({
-      metadata: { resourceVersion: '42', annotations: { [OperatorAnnotations.remediation]: null } },
-      spec: { unschedulable: false },
-    });
-    const restart = { ...record, action: 'RestartComponent', cordoned: false } as RemediationRecord;
-    expect(remediationReleasePatch(machine(), restart).spec).toBeUndefined();
-  });
-});
-
 describe('remediationCandidateFor', () => {
   it('sees Node and Machine conditions with their transition times, the request and the Remediating condition', () => {
     const m: Machine = {
@@ -214,5 +89,118 @@ describe('remediationCandidateFor', () => {
       remediating: true,
       occupiesBudget: true,
     });
+  });
+});
+
+describe('RemediationCandidates', () => {
+  it('computes a cached (frozen) Machine again only when it or what it is judged with changed', () => {
+    const candidates = new RemediationCandidates();
+    const cached = Object.freeze(machine());
+    const first = candidates.of(cached, undefined, 'a', false);
+    expect(candidates.of(cached, undefined, 'a', false)).toBe(first);
+    const occupying = candidates.of(cached, undefined, 'a', true);
+    expect(occupying).not.toBe(first);
+    expect(occupying.occupiesBudget).toBe(true);
+    expect(candidates.of(cached, undefined, 'b', true).pool).toBe('b');
+    // Another reconciler keeps its own; an object that is not a frozen cache entry is never kept.
+    expect(new RemediationCandidates().of(cached, undefined, 'a', false)).not.toBe(first);
+    const loose = machine();
+    expect(candidates.of(loose, undefined, 'a', false)).not.toBe(candidates.of(loose, undefined, 'a', false));
+  });
+});
+
+describe('observeRemediation', () => {
+  const at = '2026-01-01T00:00:00Z';
+  const pool = (name: string): NodePool =>
+    ({
+      apiVersion: 'nodes.kok.dev/v1alpha1',
+      kind: 'NodePool',
+      metadata: { name, creationTimestamp: at },
+      spec: { template: {}, rollout: { strategy: { rollingUpdate: { maxUnavailable: 2 } } } },
+    }) as NodePool;
+  const member = (
+    name: string,
+    over: { pool?: string; role?: string; annotations?: Record<string, string> } = {},
+  ): Machine => ({
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: { name, labels: { role: over.role ?? 'worker' }, annotations: over.annotations ?? {} },
+    spec: over.pool === undefined ? {} : { pool: over.pool },
+    status: {
+      conditions: [{ type: 'AgentReady', status: 'True', reason: 'R', message: '', lastTransitionTime: at }],
+    },
+  });
+  const readyNode: V1Node = {
+    status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(at) }] },
+  };
+  // Ready Nodes for w1 and p1; the others have none, so they are unavailable and take a budget place.
+  const fleet: RemediationFleet<Machine> = {
+    machines: [
+      member('w1', { pool: 'a' }),
+      member('w2', { pool: 'a' }),
+      member('x1', { pool: 'a', role: 'infra' }),
+      member('p1', { pool: 'a', annotations: { 'nodes.kok.dev/paused': 'yes' } }),
+      member('b1', { pool: 'b', role: 'infra' }),
+      member('loose'),
+    ],
+    pools: [pool('a'), pool('b')],
+    nodeOf: (name) => (name === 'w1' || name === 'p1' ? readyNode : undefined),
+  };
+  const policy = (stormActive?: { status: 'True' | 'False'; reason: string }): RemediationPolicy => ({
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'RemediationPolicy',
+    metadata: { name: 'rp' },
+    spec: {
+      selector: { matchLabels: { role: 'worker' } },
+      unhealthyConditions: [{ type: 'Ready', status: 'False', duration: '1m' }],
+      actions: [{ type: 'Cordon' }],
+    },
+    ...(stormActive
+      ? {
+          status: {
+            conditions: [{ type: 'StormActive', ...stormActive, message: '', lastTransitionTime: at }],
+          },
+        }
+      : {}),
+  });
+  const clock = { now: Date.parse(at) + 60_000, cooldownMs: 300_000 };
+
+  it("takes the policy's unpaused machines as candidates and counts each of their pools' budget over all its machines", () => {
+    const observed = observeRemediation(policy(), fleet, new RemediationCandidates(), clock);
+    expect([...observed.machines.keys()]).toEqual(['w1', 'w2', 'loose']);
+    expect(observed.pools).toEqual(new Set(['a']));
+    expect(
+      observed.input.machines.map(({ name, pool, occupiesBudget }) => ({ name, pool, occupiesBudget })),
+    ).toEqual([
+      { name: 'w1', pool: 'a', occupiesBudget: false },
+      { name: 'w2', pool: 'a', occupiesBudget: true },
+      { name: 'loose', pool: undefined, occupiesBudget: false },
+    ]);
+    // Pool a: four machines (maxUnavailable 2 of 4 is 2), w2 and x1 without a Node take a place; pool b is not the policy's.
+    expect(observed.input.budgets).toEqual(new Map([['a', { limit: 2, used: 2 }]]));
+    expect(observed.input).toMatchObject({ policy: 'rp', now: clock.now, cooldownMs: clock.cooldownMs });
+  });
+
+  it.each([
+    { storm: undefined, memory: { stormWasActive: false, stormEndedAt: undefined, stormReason: undefined } },
+    {
+      storm: { status: 'True', reason: 'TooManyUnhealthy' },
+      memory: { stormWasActive: true, stormEndedAt: undefined, stormReason: 'TooManyUnhealthy' },
+    },
+    {
+      storm: { status: 'False', reason: 'CoolingDown' },
+      memory: { stormWasActive: false, stormEndedAt: Date.parse(at), stormReason: 'CoolingDown' },
+    },
+    {
+      storm: { status: 'False', reason: 'NoStorm' },
+      memory: { stormWasActive: false, stormEndedAt: undefined, stormReason: 'NoStorm' },
+    },
+  ] as const)('reads the storm memory from StormActive $storm', ({ storm, memory }) => {
+    const { input } = observeRemediation(policy(storm), fleet, new RemediationCandidates(), clock);
+    expect({
+      stormWasActive: input.stormWasActive,
+      stormEndedAt: input.stormEndedAt,
+      stormReason: input.stormReason,
+    }).toEqual(memory);
   });
 });

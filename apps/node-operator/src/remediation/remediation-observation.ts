@@ -1,15 +1,25 @@
-import { Annotations, isConditionTrue, MachineConditions, metaTime, REMEDIATION_ACTIONS } from '@kok/api';
-import type { Machine } from '@kok/api';
+import {
+  Annotations,
+  findCondition,
+  isConditionTrue,
+  MachineConditions,
+  poolRolloutSpec,
+  REMEDIATION_ACTIONS,
+} from '@kok/api';
+import type { Machine, NodePool, RemediationPolicy } from '@kok/api';
+import { matchesSelector, occupiesBudget, resolveMaxUnavailable } from '@kok/rollout';
 import type { V1Node } from '@kubernetes/client-node';
+import { machineStateInPool } from '../shared/machine-observation.ts';
+import { poolsSelecting } from '../shared/pool-ownership.ts';
+import { OperatorAnnotations } from '../shared/resources.ts';
+import { RemediationPolicyConditions, STORM_REASONS } from './remediation-plan.ts';
 import type {
   ObservedCondition,
-  RemediationActionPlan,
+  PoolBudget,
   RemediationCandidate,
+  RemediationInput,
   RemediationRecord,
 } from './remediation-plan.ts';
-import { OperatorAnnotations } from '../shared/resources.ts';
-
-type MergePatch = Record<string, unknown>;
 
 const STATES: readonly string[] = ['InProgress', 'Exhausted', 'Succeeded'];
 
@@ -41,17 +51,9 @@ export function parseRemediationRecord(value: string | undefined): RemediationRe
   }
 }
 
-/** The annotation value: JSON a person can read with kubectl (startedAt in RFC 3339). */
-export function formatRemediationRecord(record: RemediationRecord): string {
-  return JSON.stringify({
-    policy: record.policy,
-    step: record.step,
-    action: record.action,
-    startedAt: metaTime(new Date(record.startedAt)),
-    state: record.state,
-    ...(record.cordoned ? { cordoned: true } : {}),
-    ...(record.drainingBeforeReboot ? { drainingBeforeReboot: true } : {}),
-  });
+/** The Machine's remediation record (annotation nodes.kok.dev/remediation), if it has a readable one. */
+export function remediationRecordOf(machine: Machine): RemediationRecord | undefined {
+  return parseRemediationRecord(machine.metadata?.annotations?.[OperatorAnnotations.remediation]);
 }
 
 /** The Node's conditions and the Machine's, each with the time it last changed status. */
@@ -75,7 +77,7 @@ export function remediationCandidateFor(
   pool: string | undefined,
   occupiesBudget: boolean,
 ): RemediationCandidate {
-  const record = parseRemediationRecord(machine.metadata?.annotations?.[OperatorAnnotations.remediation]);
+  const record = remediationRecordOf(machine);
   return {
     name: machine.metadata?.name ?? '',
     ...(pool === undefined ? {} : { pool }),
@@ -88,119 +90,126 @@ export function remediationCandidateFor(
 }
 
 /**
- * The Machine patch that issues one action, with the resourceVersion the plan
- * was made from: RestartComponent and Reinstall bump restartGeneration /
- * reinstallGeneration and name their component (the agent acts on each increase), Cordon and
- * Drain set spec.unschedulable (the Node follows). Reboot cordons like Drain and waits for the Node to
- * empty: `rebootAfterDrainPatch` raises rebootGeneration once it has.
- * A cordon is only recorded as the remediation's when the Machine was not
- * cordoned already, so finishing never lifts someone else's.
+ * remediationCandidateFor, computed again only when its inputs changed: cached objects are frozen and
+ * replaced on every change, so a pass over 10,000 machines parses the conditions of the few that
+ * changed since the last pass. One per reconciler; an entry goes with the Machine object it was
+ * computed from.
  */
-export function remediationActionPatch(
-  machine: Machine,
-  policy: string,
-  act: RemediationActionPlan,
-  previous: RemediationRecord | undefined,
-  now: Date,
-): MergePatch {
-  const spec: Record<string, unknown> = {};
-  const carried = previous && previous.state !== 'Succeeded' && previous.cordoned === true;
-  let cordoned = carried;
-  switch (act.action.type) {
-    case 'RestartComponent':
-      spec.restartGeneration = (machine.spec?.restartGeneration ?? 0) + 1;
-      spec.restartComponent = act.action.component ?? null;
-      break;
-    case 'Reinstall':
-      spec.reinstallGeneration = (machine.spec?.reinstallGeneration ?? 0) + 1;
-      spec.reinstallComponent = act.action.component ?? null;
-      break;
-    case 'Cordon':
-    case 'Drain':
-    case 'Reboot':
-      if (machine.spec?.unschedulable !== true) {
-        spec.unschedulable = true;
-        cordoned = true;
-      }
-      break;
+export class RemediationCandidates {
+  readonly #memo = new WeakMap<
+    Machine,
+    { node: V1Node | undefined; pool: string | undefined; occupies: boolean; candidate: RemediationCandidate }
+  >();
+
+  of(
+    machine: Machine,
+    node: V1Node | undefined,
+    pool: string | undefined,
+    occupies: boolean,
+  ): RemediationCandidate {
+    const hit = this.#memo.get(machine);
+    if (hit && hit.node === node && hit.pool === pool && hit.occupies === occupies) return hit.candidate;
+    const candidate = remediationCandidateFor(machine, node, pool, occupies);
+    if (Object.isFrozen(machine)) this.#memo.set(machine, { node, pool, occupies, candidate });
+    return candidate;
   }
-  const record: RemediationRecord = {
-    policy,
-    step: act.step,
-    action: act.action.type,
-    startedAt: now.getTime(),
-    state: 'InProgress',
-    ...(cordoned ? { cordoned: true } : {}),
-    ...(act.action.type === 'Reboot' ? { drainingBeforeReboot: true } : {}),
-  };
-  return {
-    metadata: {
-      resourceVersion: machine.metadata?.resourceVersion,
-      annotations: {
-        [OperatorAnnotations.remediation]: formatRemediationRecord(record),
-        // A person's request is answered by this action; a machine still unhealthy climbs on by its conditions.
-        [Annotations.remediateMachine]: null,
-      },
-    },
-    ...(Object.keys(spec).length > 0 ? { spec } : {}),
-  };
+}
+
+/** What one pass over a RemediationPolicy reads: the caches' contents at one instant. */
+export interface RemediationFleet<M extends Machine> {
+  machines: readonly M[];
+  pools: readonly NodePool[];
+  nodeOf: (name: string) => V1Node | undefined;
+}
+
+/** One pass's view of a policy, from one walk over the fleet. */
+export interface RemediationObservation<M extends Machine> {
+  /** The policy's machines by name (paused ones left out): what the plan's actions apply to. */
+  machines: ReadonlyMap<string, M>;
+  /** The pools those machines are in, whose budgets the plan draws on. */
+  pools: ReadonlySet<string>;
+  /** The planner's input. */
+  input: RemediationInput;
 }
 
 /**
- * Issues the reboot of a Reboot action whose drain finished: raises rebootGeneration, and restarts the
- * action's clock, so its timeout measures the reboot, not the time the pods took to leave.
+ * One walk over the fleet: the policy's machines as candidates, and the budget of each pool they are
+ * in, counted from the same machine states as the rollout's: every machine of the pool takes a place
+ * when occupiesBudget says so, selected by the policy or not. A machine that several of those pools
+ * select counts in the one that comes first in the order that decides which pool drives a machine
+ * (shared/pool-ownership.ts). The storm memory comes from the policy's StormActive condition.
  */
-export function rebootAfterDrainPatch(machine: Machine, record: RemediationRecord, now: Date): MergePatch {
-  const { drainingBeforeReboot: _, ...issued } = record;
+export function observeRemediation<M extends Machine>(
+  policy: RemediationPolicy,
+  fleet: RemediationFleet<M>,
+  candidates: RemediationCandidates,
+  clock: { now: number; cooldownMs: number },
+): RemediationObservation<M> {
+  const selectingPools = poolsSelecting(fleet.pools);
+  const selected: M[] = [];
+  const poolOf = new Map<string, string>();
+  const pools = new Map<string, NodePool>();
+  const inSomePool: { machine: M; selecting: NodePool[] }[] = [];
+  for (const machine of fleet.machines) {
+    const selecting = selectingPools(machine);
+    if (selecting.length > 0) inSomePool.push({ machine, selecting });
+    if (!matchesSelector(machine.metadata?.labels ?? {}, policy.spec.selector)) continue;
+    if (machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined) continue;
+    selected.push(machine);
+    const pool = selecting[0];
+    const poolName = pool?.metadata?.name;
+    if (pool && poolName) {
+      poolOf.set(machine.metadata?.name ?? '', poolName);
+      pools.set(poolName, pool);
+    }
+  }
+  const members = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
+  const used = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
+  const occupying = new Set<string>();
+  for (const { machine, selecting } of inSomePool) {
+    const pool = selecting.find((p) => pools.has(p.metadata?.name ?? ''));
+    const poolName = pool?.metadata?.name;
+    if (!pool || !poolName) continue;
+    members.set(poolName, (members.get(poolName) ?? 0) + 1);
+    const name = machine.metadata?.name ?? '';
+    if (occupiesBudget(machineStateInPool(machine, fleet.nodeOf(name), pool))) {
+      used.set(poolName, (used.get(poolName) ?? 0) + 1);
+      occupying.add(name);
+    }
+  }
+  const budgets = new Map<string, PoolBudget>();
+  for (const [name, pool] of pools)
+    budgets.set(name, { limit: maxUnavailableOf(pool, members.get(name) ?? 0), used: used.get(name) ?? 0 });
+  const storm = findCondition(policy.status?.conditions, RemediationPolicyConditions.StormActive);
+  const stormEndedAt =
+    storm?.status === 'False' && storm.reason !== STORM_REASONS.none
+      ? Date.parse(storm.lastTransitionTime)
+      : NaN;
   return {
-    metadata: {
-      resourceVersion: machine.metadata?.resourceVersion,
-      annotations: {
-        [OperatorAnnotations.remediation]: formatRemediationRecord({ ...issued, startedAt: now.getTime() }),
-      },
+    machines: new Map(selected.map((m) => [m.metadata?.name ?? '', m])),
+    pools: new Set(pools.keys()),
+    input: {
+      policy: policy.metadata?.name ?? '',
+      spec: policy.spec,
+      machines: selected.map((m) => {
+        const name = m.metadata?.name ?? '';
+        return candidates.of(m, fleet.nodeOf(name), poolOf.get(name), occupying.has(name));
+      }),
+      budgets,
+      stormWasActive: storm?.status === 'True',
+      ...(Number.isNaN(stormEndedAt) ? {} : { stormEndedAt }),
+      ...(storm ? { stormReason: storm.reason } : {}),
+      cooldownMs: clock.cooldownMs,
+      now: clock.now,
     },
-    spec: { rebootGeneration: (machine.spec?.rebootGeneration ?? 0) + 1 },
   };
 }
 
-/** Closes a remediation: the record says Succeeded (the last action stays readable), its cordon is lifted. */
-export function remediationFinishPatch(machine: Machine, record: RemediationRecord | undefined): MergePatch {
-  const annotations: Record<string, string | null> = {
-    [OperatorAnnotations.remediation]: record
-      ? formatRemediationRecord({ ...record, state: 'Succeeded', cordoned: false })
-      : null,
-    // A request by a person is answered once the machine is healthy again.
-    [Annotations.remediateMachine]: null,
-  };
-  return {
-    metadata: { resourceVersion: machine.metadata?.resourceVersion, annotations },
-    ...(record?.cordoned ? { spec: { unschedulable: false } } : {}),
-  };
-}
-
-/**
- * Its policy is gone: the machine leaves remediation as it is (a cordon the
- * remediation made is lifted), so it no longer holds a place in the pool's
- * budget for a remediation nobody will finish.
- */
-export function remediationReleasePatch(machine: Machine, record: RemediationRecord): MergePatch {
-  return {
-    metadata: {
-      resourceVersion: machine.metadata?.resourceVersion,
-      annotations: { [OperatorAnnotations.remediation]: null },
-    },
-    ...(record.cordoned ? { spec: { unschedulable: false } } : {}),
-  };
-}
-
-/** Every action was tried: the machine stays under remediation (and out of the rollout) for a person to look at. */
-export function remediationExhaustedPatch(machine: Machine, record: RemediationRecord): MergePatch {
-  return {
-    metadata: {
-      resourceVersion: machine.metadata?.resourceVersion,
-      annotations: {
-        [OperatorAnnotations.remediation]: formatRemediationRecord({ ...record, state: 'Exhausted' }),
-      },
-    },
-  };
+/** A pool whose maxUnavailable cannot be read lets nothing start (0), rather than failing the whole policy. */
+function maxUnavailableOf(pool: NodePool, members: number): number {
+  try {
+    return resolveMaxUnavailable(poolRolloutSpec(pool).maxUnavailable, members);
+  } catch {
+    return 0;
+  }
 }

@@ -268,6 +268,90 @@ const arbitraryInput = fc
     });
   });
 
+describe('the conditions and status the plan writes', () => {
+  const sick = (n: number) =>
+    Array.from({ length: n }, (_, i) => machine(`sick-${i}`, { conditions: deadlockedSince(30) }));
+  const well = (n: number) => Array.from({ length: n }, (_, i) => machine(`well-${i}`));
+  // maxUnhealthy 2 of the spec; a storm's cooldown is 5 minutes.
+  it.each([
+    {
+      when: 'no storm was ever recorded',
+      machines: [...sick(1), ...well(2)],
+      memory: {},
+      storm: ['False', 'NoStorm'],
+      allowed: ['True', 'WithinLimits'],
+      remediationsAllowed: 1,
+    },
+    {
+      when: 'none is recorded and none starts',
+      machines: well(3),
+      memory: { stormReason: 'NoStorm' },
+      storm: ['False', 'NoStorm'],
+      allowed: ['True', 'WithinLimits'],
+      remediationsAllowed: 2,
+    },
+    {
+      when: 'more machines are unhealthy than maxUnhealthy',
+      machines: sick(3),
+      memory: {},
+      storm: ['True', 'TooManyUnhealthy'],
+      allowed: ['False', 'StormActive'],
+      remediationsAllowed: 0,
+    },
+    {
+      when: 'the storm ends in this pass',
+      machines: [...sick(1), ...well(2)],
+      memory: { stormWasActive: true, stormReason: 'TooManyUnhealthy' },
+      storm: ['False', 'CoolingDown'],
+      allowed: ['False', 'CoolingDown'],
+      remediationsAllowed: 0,
+    },
+    {
+      when: 'the cooldown is still running',
+      machines: well(3),
+      memory: { stormEndedAt: NOW - 4 * MIN, stormReason: 'CoolingDown' },
+      storm: ['False', 'CoolingDown'],
+      allowed: ['False', 'CoolingDown'],
+      remediationsAllowed: 0,
+    },
+    {
+      when: 'the cooldown is over',
+      machines: well(3),
+      memory: { stormEndedAt: NOW - 6 * MIN, stormReason: 'CoolingDown' },
+      storm: ['False', 'StormEnded'],
+      allowed: ['True', 'WithinLimits'],
+      remediationsAllowed: 2,
+    },
+    {
+      when: 'a storm ended long ago',
+      machines: [...sick(1), ...well(2)],
+      memory: { stormEndedAt: NOW - 60 * MIN, stormReason: 'StormEnded' },
+      storm: ['False', 'StormEnded'],
+      allowed: ['True', 'WithinLimits'],
+      remediationsAllowed: 1,
+    },
+  ] as const)('$when: StormActive $storm, RemediationAllowed $allowed', (row) => {
+    const plan = planRemediation(input([...row.machines], row.memory));
+    const [stormStatus, stormReason] = row.storm;
+    const [allowedStatus, allowedReason] = row.allowed;
+    expect(plan.conditions).toEqual([
+      { type: 'StormActive', status: stormStatus, reason: stormReason, message: plan.storm.message },
+      {
+        type: 'RemediationAllowed',
+        status: allowedStatus,
+        reason: allowedReason,
+        message: plan.storm.message,
+      },
+    ]);
+    expect(plan.status).toEqual({
+      expectedMachines: 3,
+      currentHealthy: row.machines.length - row.machines.filter((m) => m.name.startsWith('sick')).length,
+      remediationsAllowed: row.remediationsAllowed,
+      inFlightRemediations: 0,
+    });
+  });
+});
+
 describe('planRemediation properties', () => {
   it('never takes more new budget places in a pool than maxUnavailable leaves', () => {
     fc.assert(

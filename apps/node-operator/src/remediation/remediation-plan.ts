@@ -1,4 +1,4 @@
-import type { RemediationPolicySpec } from '@kok/api';
+import type { ConditionUpdate, RemediationPolicySpec } from '@kok/api';
 import type { EpochMillis } from '@kok/rollout';
 import { parseGoDuration } from '../shared/go-duration.ts';
 
@@ -9,6 +9,22 @@ export type RemediationActionType = RemediationActionSpec['type'];
 export const DEFAULT_MAX_UNHEALTHY = '40%';
 /** An action's timeout when it does not set one (the CRD default). */
 export const DEFAULT_ACTION_TIMEOUT = '10m';
+
+/** Conditions of RemediationPolicy.status. */
+export const RemediationPolicyConditions = {
+  /** False while the circuit breaker (maxUnhealthy) or its cooldown stops remediation. */
+  RemediationAllowed: 'RemediationAllowed',
+  /** True while more machines are unhealthy than maxUnhealthy. */
+  StormActive: 'StormActive',
+} as const;
+
+/** StormActive reasons; CoolingDown and StormEnded say a storm happened (its end starts the cooldown). */
+export const STORM_REASONS = {
+  active: 'TooManyUnhealthy',
+  cooling: 'CoolingDown',
+  ended: 'StormEnded',
+  none: 'NoStorm',
+} as const;
 
 /** A Node or Machine condition as the planner sees it: since when it has had its status. */
 export interface ObservedCondition {
@@ -74,6 +90,8 @@ export interface RemediationInput {
   stormWasActive: boolean;
   /** When the last storm ended (StormActive turned False), for the cooldown. */
   stormEndedAt?: EpochMillis;
+  /** The reason StormActive was last written with; undefined when it never was. */
+  stormReason?: string;
   /** After a storm, remediation stays stopped this long. */
   cooldownMs: number;
   now: EpochMillis;
@@ -97,6 +115,15 @@ export interface RemediationPlan {
   /** Unhealthy machines waiting for room in their pool's budget. */
   waitingForBudget: string[];
   storm: { active: boolean; coolingDown: boolean; message: string };
+  /** The policy's StormActive and RemediationAllowed conditions, in the order they are written. */
+  conditions: ConditionUpdate[];
+  /** RemediationPolicy.status counts; remediationsAllowed is 0 while remediation is stopped. */
+  status: {
+    expectedMachines: number;
+    currentHealthy: number;
+    remediationsAllowed: number;
+    inFlightRemediations: number;
+  };
   counts: {
     expectedMachines: number;
     currentHealthy: number;
@@ -157,6 +184,38 @@ function healthOf(
   return result;
 }
 
+/**
+ * StormActive says whether a storm is on and, by its reason, whether one ever was (a storm's end,
+ * its lastTransitionTime, starts the cooldown); RemediationAllowed says whether actions may be issued.
+ */
+function policyConditions(
+  storm: RemediationPlan['storm'],
+  stormReasonBefore: string | undefined,
+): ConditionUpdate[] {
+  const stopped = storm.active || storm.coolingDown;
+  const stormReason = storm.active
+    ? STORM_REASONS.active
+    : storm.coolingDown
+      ? STORM_REASONS.cooling
+      : stormReasonBefore !== undefined && stormReasonBefore !== STORM_REASONS.none
+        ? STORM_REASONS.ended
+        : STORM_REASONS.none;
+  return [
+    {
+      type: RemediationPolicyConditions.StormActive,
+      status: storm.active ? 'True' : 'False',
+      reason: stormReason,
+      message: storm.message,
+    },
+    {
+      type: RemediationPolicyConditions.RemediationAllowed,
+      status: stopped ? 'False' : 'True',
+      reason: stopped ? (storm.active ? 'StormActive' : 'CoolingDown') : 'WithinLimits',
+      message: storm.message,
+    },
+  ];
+}
+
 const isActive = (record: RemediationRecord | undefined): record is RemediationRecord =>
   record !== undefined && record.state !== 'Succeeded';
 
@@ -173,6 +232,7 @@ const isActive = (record: RemediationRecord | undefined): record is RemediationR
  *   budget needs room there (`used < limit`); the rollout counts from the same
  *   numbers, so together they stay within maxUnavailable.
  * - Machines remediated by another policy are left to it.
+ * - The policy's status: counts, and StormActive and RemediationAllowed as they are to be written.
  */
 export function planRemediation(input: RemediationInput): RemediationPlan {
   let wakeAt: number | undefined;
@@ -198,28 +258,37 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
   if (stormEnding) wake(input.now + input.cooldownMs);
   const stopped = stormNow || coolingDown || stormEnding;
 
+  const storm = {
+    active: stormNow,
+    coolingDown: coolingDown || stormEnding,
+    message: stormNow
+      ? `${unhealthy.length} of ${input.machines.length} machines are unhealthy, more than maxUnhealthy ${maxUnhealthy}: remediation stopped`
+      : coolingDown || stormEnding
+        ? `the storm is over; remediation resumes after a cooldown of ${Math.round(input.cooldownMs / 1000)}s`
+        : `${unhealthy.length} of ${input.machines.length} machines are unhealthy (maxUnhealthy ${maxUnhealthy})`,
+  };
+  const counts = {
+    expectedMachines: input.machines.length,
+    currentHealthy: healthy.length,
+    unhealthy: unhealthy.length,
+    maxUnhealthy,
+    remediationsAllowed: Math.max(0, maxUnhealthy - unhealthy.length),
+    inFlightRemediations: mine.filter((m) => isActive(m.record) || m.remediating).length,
+  };
   const plan: RemediationPlan = {
     act: [],
     exhaust: [],
     finish: [],
     waitingForBudget: [],
-    storm: {
-      active: stormNow,
-      coolingDown: coolingDown || stormEnding,
-      message: stormNow
-        ? `${unhealthy.length} of ${input.machines.length} machines are unhealthy, more than maxUnhealthy ${maxUnhealthy}: remediation stopped`
-        : coolingDown || stormEnding
-          ? `the storm is over; remediation resumes after a cooldown of ${Math.round(input.cooldownMs / 1000)}s`
-          : `${unhealthy.length} of ${input.machines.length} machines are unhealthy (maxUnhealthy ${maxUnhealthy})`,
+    storm,
+    conditions: policyConditions(storm, input.stormReason),
+    status: {
+      expectedMachines: counts.expectedMachines,
+      currentHealthy: counts.currentHealthy,
+      remediationsAllowed: stopped ? 0 : counts.remediationsAllowed,
+      inFlightRemediations: counts.inFlightRemediations,
     },
-    counts: {
-      expectedMachines: input.machines.length,
-      currentHealthy: healthy.length,
-      unhealthy: unhealthy.length,
-      maxUnhealthy,
-      remediationsAllowed: Math.max(0, maxUnhealthy - unhealthy.length),
-      inFlightRemediations: mine.filter((m) => isActive(m.record) || m.remediating).length,
-    },
+    counts,
   };
 
   for (const machine of healthy) {

@@ -1,53 +1,35 @@
-import { Annotations, findCondition, MachineConditions, poolRolloutSpec, setCondition } from '@kok/api';
+import { findCondition, MachineConditions, setCondition } from '@kok/api';
 import type { Condition, ConditionUpdate, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import { PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
-import { matchesSelector, occupiesBudget, resolveMaxUnavailable } from '@kok/rollout';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { waitForCache } from '../shared/cache-sync.ts';
 import type { Drainer } from '../shared/drainer.ts';
-import { machineStateInPool } from '../shared/machine-observation.ts';
-import type { PoolLocks } from '../shared/pool-locks.ts';
-import {
-  rebootAfterDrainPatch,
-  remediationActionPatch,
-  remediationCandidateFor,
-  remediationExhaustedPatch,
-  remediationFinishPatch,
-  remediationReleasePatch,
-} from './remediation-observation.ts';
-import type { RemediationMetrics } from './remediation-metrics.ts';
-import { planRemediation } from './remediation-plan.ts';
-import type { PoolBudget, RemediationCandidate, RemediationPlan } from './remediation-plan.ts';
-import { firstPoolOf } from '../shared/pool-members.ts';
 import { DEFAULT_PASS_INTERVAL_MS } from '../shared/pass-interval.ts';
+import type { PoolLocks } from '../shared/pool-locks.ts';
 import { DRAIN_RETRY_MS, soonest, untilWake } from '../shared/requeue.ts';
 import { machineType, OperatorAnnotations, remediationPolicyType } from '../shared/resources.ts';
 import { stableJson } from '../shared/stable-json.ts';
+import type { RemediationMetrics } from './remediation-metrics.ts';
+import { observeRemediation, RemediationCandidates, remediationRecordOf } from './remediation-observation.ts';
+import type { RemediationObservation } from './remediation-observation.ts';
+import {
+  rebootAfterDrainPatch,
+  remediationActionPatch,
+  remediationExhaustedPatch,
+  remediationFinishPatch,
+  remediationReleasePatch,
+} from './remediation-patches.ts';
+import { planRemediation, RemediationPolicyConditions } from './remediation-plan.ts';
+import type { RemediationPlan } from './remediation-plan.ts';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;
 type PolicyObject = RemediationPolicy & KubernetesObject;
 
-/** Conditions of RemediationPolicy.status. */
-export const RemediationPolicyConditions = {
-  /** False while the circuit breaker (maxUnhealthy) or its cooldown stops remediation. */
-  RemediationAllowed: 'RemediationAllowed',
-  /** True while more machines are unhealthy than maxUnhealthy. */
-  StormActive: 'StormActive',
-} as const;
-
 /** After a storm, remediation stays stopped this long unless the operator is told otherwise. */
 export const DEFAULT_STORM_COOLDOWN_MS = 5 * 60_000;
-
-/** StormActive reasons; CoolingDown and StormEnded say a storm happened (its end starts the cooldown). */
-const STORM_REASONS = {
-  active: 'TooManyUnhealthy',
-  cooling: 'CoolingDown',
-  ended: 'StormEnded',
-  none: 'NoStorm',
-};
 
 export interface RemediationDeps {
   client: KubeClient;
@@ -71,19 +53,24 @@ export interface RemediationDeps {
 }
 
 /**
- * RemediationPolicy: observe (caches) → plan (remediation-plan.ts, pure) →
- * apply (Machine patches with resourceVersion, the Remediating condition,
- * Events) → status as counts. Runs holding the locks of every pool its
- * machines are in, and waits for its writes to show in the caches before
- * letting go, so the rollout plans from a view that includes them.
+ * RemediationPolicy: observe (caches, remediation-observation.ts) → plan (remediation-plan.ts, pure) →
+ * apply (Machine patches with resourceVersion, the Remediating condition, Events) → status as counts
+ * and the conditions the plan computed. Runs holding the locks of every pool its machines are in, and
+ * waits for its writes to show in the caches before letting go, so the rollout plans from a view that
+ * includes them.
  */
 export function remediationReconciler(deps: RemediationDeps): Reconciler {
   const nextPassAt = new Map<string, number>();
+  // The pools each policy's machines were in at its last pass: the locks its next pass takes before it
+  // observes, so that one observation, made holding them, serves the whole pass.
+  const poolsAtLastPass = new Map<string, ReadonlySet<string>>();
+  const candidates = new RemediationCandidates();
   const minInterval = deps.minPassIntervalMs ?? DEFAULT_PASS_INTERVAL_MS;
   return async (request, ctx) => {
     const policy = deps.policies.getByName(undefined, request.name);
     if (!policy || policy.metadata?.deletionTimestamp) {
       nextPassAt.delete(request.name);
+      poolsAtLastPass.delete(request.name);
       await releaseMachinesOf(deps, request.name);
       return;
     }
@@ -99,131 +86,58 @@ export function remediationReconciler(deps: RemediationDeps): Reconciler {
         planningMs += performance.now() - started;
       }
     };
-    const poolNames = new Set(timed(() => observeFleet(deps, policy)).poolOf.values());
-    const result = await deps.locks.withPools(poolNames, async () => {
-      const current = deps.policies.getByName(undefined, request.name);
-      if (!current) return undefined;
-      const { plan, machines } = timed(() => observeAndPlan(deps, current));
-      const drainPending = await applyRemediation(deps, current, plan, machines, ctx.log);
-      await writePolicyStatus(deps, current, plan);
-      return soonest(untilWake(plan.wakeAt, deps.now().getTime()), drainPending ? DRAIN_RETRY_MS : undefined);
-    });
-    // Observing and planning hold the event loop; on a fleet (or a CPU share) where they are slow, passes
-    // space out so that they take at most a tenth of it and the Machine controller keeps the rest.
-    nextPassAt.set(request.name, Date.now() + Math.max(minInterval, PLANNING_SHARE_FACTOR * planningMs));
-    return result;
+    let locked = poolsAtLastPass.get(request.name) ?? new Set<string>();
+    for (;;) {
+      const pass = await deps.locks.withPools(locked, async (): Promise<Pass> => {
+        const current = deps.policies.getByName(undefined, request.name);
+        if (!current) return { done: undefined, pools: new Set<string>() };
+        const observed = timed(() => observe(deps, current, candidates));
+        // Its machines are in a pool whose lock this pass does not hold (its first pass, or a machine
+        // moved): what was observed may miss the rollout's writes there, so observe again holding it.
+        if ([...observed.pools].some((pool) => !locked.has(pool))) return { relock: observed.pools };
+        const plan = timed(() => planRemediation(observed.input));
+        const drainPending = await applyRemediation(deps, current, plan, observed.machines, ctx.log);
+        await writePolicyStatus(deps, current, plan);
+        const done = soonest(
+          untilWake(plan.wakeAt, deps.now().getTime()),
+          drainPending ? DRAIN_RETRY_MS : undefined,
+        );
+        return { done, pools: observed.pools };
+      });
+      if ('relock' in pass) {
+        locked = new Set([...locked, ...pass.relock]);
+        continue;
+      }
+      poolsAtLastPass.set(request.name, pass.pools);
+      // Observing and planning hold the event loop; on a fleet (or a CPU share) where they are slow, passes
+      // space out so that they take at most a tenth of it and the Machine controller keeps the rest.
+      nextPassAt.set(request.name, Date.now() + Math.max(minInterval, PLANNING_SHARE_FACTOR * planningMs));
+      return pass.done;
+    }
   };
 }
+
+/** A pass's end: done (what to return, and the pools it held), or to be observed again holding more pools. */
+type Pass =
+  | { done: { requeueAfter: number } | undefined; pools: ReadonlySet<string> }
+  | { relock: ReadonlySet<string> };
 
 /** A pass that planned for t ms is followed by at least PLANNING_SHARE_FACTOR × t ms without one. */
 const PLANNING_SHARE_FACTOR = 9;
 
-interface FleetView {
-  /** The policy's machines (paused ones left out). */
-  selected: MachineObject[];
-  /** Pool name of each selected machine that is in a pool. */
-  poolOf: Map<string, string>;
-  pools: Map<string, PoolObject>;
-}
-
-/** One walk over the machine cache: who is selected, and in which pool. */
-function observeFleet(deps: RemediationDeps, policy: PolicyObject): FleetView {
-  const poolOf = firstPoolOf(deps.pools.list());
-  const view: FleetView = { selected: [], poolOf: new Map(), pools: new Map() };
-  for (const machine of deps.machines.list()) {
-    if (!matchesSelector(machine.metadata?.labels ?? {}, policy.spec.selector)) continue;
-    if (machine.metadata?.annotations?.[Annotations.machinePaused] !== undefined) continue;
-    view.selected.push(machine);
-    const pool = poolOf(machine);
-    const poolName = pool?.metadata?.name;
-    if (pool && poolName) {
-      view.poolOf.set(machine.metadata?.name ?? '', poolName);
-      view.pools.set(poolName, pool);
-    }
-  }
-  return view;
-}
-
-/** The policy's machines and each pool's budget, counted exactly as the rollout counts it. */
-function observeAndPlan(
+/** The policy's machines and each pool's budget, from the caches as they are now. */
+function observe(
   deps: RemediationDeps,
   policy: PolicyObject,
-): { plan: RemediationPlan; machines: Map<string, MachineObject> } {
-  const { selected, poolOf, pools } = observeFleet(deps, policy);
-  const budgets = new Map<string, PoolBudget>();
-  const occupying = new Set<string>();
-  const members = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
-  const used = new Map<string, number>([...pools.keys()].map((name) => [name, 0]));
-  const poolOfMachine = firstPoolOf([...pools.values()]);
-  for (const machine of deps.machines.list()) {
-    const pool = poolOfMachine(machine);
-    const poolName = pool?.metadata?.name;
-    if (!pool || !poolName) continue;
-    members.set(poolName, (members.get(poolName) ?? 0) + 1);
-    const name = machine.metadata?.name ?? '';
-    const state = machineStateInPool(machine, deps.nodes.getByName(undefined, name), pool);
-    if (occupiesBudget(state)) {
-      used.set(poolName, (used.get(poolName) ?? 0) + 1);
-      occupying.add(name);
-    }
-  }
-  for (const [name, pool] of pools)
-    budgets.set(name, {
-      limit: maxUnavailableOf(pool, members.get(name) ?? 0),
-      used: used.get(name) ?? 0,
-    });
-  const candidates: RemediationCandidate[] = selected.map((m) => {
-    const name = m.metadata?.name ?? '';
-    return candidateFor(m, deps.nodes.getByName(undefined, name), poolOf.get(name), occupying.has(name));
-  });
-  const storm = findCondition(policy.status?.conditions, RemediationPolicyConditions.StormActive);
-  const stormEndedAt =
-    storm?.status === 'False' && storm.reason !== STORM_REASONS.none
-      ? Date.parse(storm.lastTransitionTime)
-      : NaN;
-  const plan = planRemediation({
-    policy: policy.metadata?.name ?? '',
-    spec: policy.spec,
-    machines: candidates,
-    budgets,
-    stormWasActive: storm?.status === 'True',
-    ...(Number.isNaN(stormEndedAt) ? {} : { stormEndedAt }),
-    cooldownMs: deps.stormCooldownMs ?? DEFAULT_STORM_COOLDOWN_MS,
-    now: deps.now().getTime(),
-  });
-  return { plan, machines: new Map(selected.map((m) => [m.metadata?.name ?? '', m])) };
-}
-
-/**
- * remediationCandidateFor, computed again only when its inputs changed: cached
- * objects are frozen and replaced on every change, so a pass over 10,000
- * machines parses the conditions of the few that changed since the last pass.
- */
-const candidateMemo = new WeakMap<
-  MachineObject,
-  { node: V1Node | undefined; pool: string | undefined; occupies: boolean; candidate: RemediationCandidate }
->();
-
-function candidateFor(
-  machine: MachineObject,
-  node: V1Node | undefined,
-  pool: string | undefined,
-  occupies: boolean,
-): RemediationCandidate {
-  const hit = candidateMemo.get(machine);
-  if (hit && hit.node === node && hit.pool === pool && hit.occupies === occupies) return hit.candidate;
-  const candidate = remediationCandidateFor(machine, node, pool, occupies);
-  if (Object.isFrozen(machine)) candidateMemo.set(machine, { node, pool, occupies, candidate });
-  return candidate;
-}
-
-/** A pool whose maxUnavailable cannot be read lets nothing start (0), rather than failing the whole policy. */
-function maxUnavailableOf(pool: PoolObject, members: number): number {
-  try {
-    return resolveMaxUnavailable(poolRolloutSpec(pool).maxUnavailable, members);
-  } catch {
-    return 0;
-  }
+  candidates: RemediationCandidates,
+): RemediationObservation<MachineObject> {
+  const fleet = {
+    machines: deps.machines.list(),
+    pools: deps.pools.list(),
+    nodeOf: (name: string) => deps.nodes.getByName(undefined, name),
+  };
+  const clock = { now: deps.now().getTime(), cooldownMs: deps.stormCooldownMs ?? DEFAULT_STORM_COOLDOWN_MS };
+  return observeRemediation(policy, fleet, candidates, clock);
 }
 
 /** Applies the plan; resolves true when a remediation Drain still waits for pods to leave. */
@@ -256,7 +170,7 @@ async function applyRemediation(
       now,
       written,
     );
-    const previous = remediationCandidateFor(machine, undefined, undefined, false).record;
+    const previous = remediationRecordOf(machine);
     await patch(act.machine, remediationActionPatch(machine, policyName, act, previous, now));
     await deps.events.record(
       machine,
@@ -270,7 +184,7 @@ async function applyRemediation(
   }
   for (const { machine: name, reason } of plan.exhaust) {
     const machine = machines.get(name);
-    const record = machine && remediationCandidateFor(machine, undefined, undefined, false).record;
+    const record = machine && remediationRecordOf(machine);
     if (!machine || !record) continue;
     await patch(name, remediationExhaustedPatch(machine, record));
     await setRemediating(
@@ -291,7 +205,7 @@ async function applyRemediation(
   for (const name of plan.finish) {
     const machine = machines.get(name);
     if (!machine) continue;
-    const record = remediationCandidateFor(machine, undefined, undefined, false).record;
+    const record = remediationRecordOf(machine);
     await patch(name, remediationFinishPatch(machine, record));
     await setRemediating(deps, machine, { status: 'False', reason: 'Healthy', message: '' }, now, written);
     await deps.events.record(
@@ -308,7 +222,7 @@ async function applyRemediation(
   let drainPending = false;
   for (const [name, machine] of machines) {
     if (machine.metadata?.annotations?.[OperatorAnnotations.remediation] === undefined) continue;
-    const record = remediationCandidateFor(machine, undefined, undefined, false).record;
+    const record = remediationRecordOf(machine);
     if (record?.policy !== policyName || record.state !== 'InProgress') continue;
     if (record.action !== 'Drain' && !(record.action === 'Reboot' && record.drainingBeforeReboot)) continue;
     if (plan.act.some((a) => a.machine === name) || plan.finish.includes(name)) continue;
@@ -338,7 +252,7 @@ async function releaseMachinesOf(deps: RemediationDeps, policyName: string): Pro
   const now = deps.now();
   for (const machine of deps.machines.list()) {
     if (machine.metadata?.annotations?.[OperatorAnnotations.remediation] === undefined) continue;
-    const record = remediationCandidateFor(machine, undefined, undefined, false).record;
+    const record = remediationRecordOf(machine);
     if (record?.policy !== policyName || record.state === 'Succeeded') continue;
     const name = machine.metadata?.name ?? '';
     await deps.client.patch(machineType, { name }, PatchType.merge, remediationReleasePatch(machine, record));
@@ -384,7 +298,7 @@ async function setRemediating(
   written.set(machine.metadata?.name ?? '', updated.metadata?.resourceVersion ?? '');
 }
 
-/** Status as counts and two conditions, written only when it changes; Events when a storm starts or ends. */
+/** Status as the plan says, written only when it changes; Events when a storm starts or ends. */
 async function writePolicyStatus(
   deps: RemediationDeps,
   policy: PolicyObject,
@@ -392,41 +306,13 @@ async function writePolicyStatus(
 ): Promise<void> {
   const now = deps.now();
   const previous = policy.status ?? {};
-  const previousStorm = findCondition(previous.conditions, RemediationPolicyConditions.StormActive);
-  const stormReason = plan.storm.active
-    ? STORM_REASONS.active
-    : plan.storm.coolingDown
-      ? STORM_REASONS.cooling
-      : previousStorm && previousStorm.reason !== STORM_REASONS.none
-        ? STORM_REASONS.ended
-        : STORM_REASONS.none;
-  let conditions = setCondition(
-    previous.conditions,
-    {
-      type: RemediationPolicyConditions.StormActive,
-      status: plan.storm.active ? 'True' : 'False',
-      reason: stormReason,
-      message: plan.storm.message,
-    },
-    now,
-  );
-  const stopped = plan.storm.active || plan.storm.coolingDown;
-  conditions = setCondition(
-    conditions,
-    {
-      type: RemediationPolicyConditions.RemediationAllowed,
-      status: stopped ? 'False' : 'True',
-      reason: stopped ? (plan.storm.active ? 'StormActive' : 'CoolingDown') : 'WithinLimits',
-      message: plan.storm.message,
-    },
-    now,
+  const conditions = plan.conditions.reduce<Condition[]>(
+    (list, condition) => setCondition(list, condition, now),
+    previous.conditions ?? [],
   );
   const status: NonNullable<RemediationPolicy['status']> = {
     ...(policy.metadata?.generation === undefined ? {} : { observedGeneration: policy.metadata.generation }),
-    expectedMachines: plan.counts.expectedMachines,
-    currentHealthy: plan.counts.currentHealthy,
-    remediationsAllowed: stopped ? 0 : plan.counts.remediationsAllowed,
-    inFlightRemediations: plan.counts.inFlightRemediations,
+    ...plan.status,
     conditions,
   };
   if (stableJson(status) === stableJson(previous)) return;
@@ -439,9 +325,11 @@ async function writePolicyStatus(
       status,
     },
   );
-  if (plan.storm.active && previousStorm?.status !== 'True')
+  const stormWasActive =
+    findCondition(previous.conditions, RemediationPolicyConditions.StormActive)?.status === 'True';
+  if (plan.storm.active && !stormWasActive)
     await deps.events.record(policy, 'Warning', 'StormActive', 'Remediate', plan.storm.message);
-  if (!plan.storm.active && previousStorm?.status === 'True')
+  if (!plan.storm.active && stormWasActive)
     await deps.events.record(policy, 'Normal', 'StormEnded', 'Remediate', plan.storm.message);
   await waitForCache(deps.policies, new Map([[name, updated.metadata?.resourceVersion ?? '']]));
 }

@@ -21,7 +21,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOperator } from '../operator.ts';
 import { parseRemediationRecord } from './remediation-observation.ts';
-import { RemediationPolicyConditions } from './remediation-reconciler.ts';
+import { RemediationPolicyConditions } from './remediation-plan.ts';
 import {
   machineType,
   nodePoolType,
