@@ -35,7 +35,8 @@ export const isAvailable = (c: ClusterObject): boolean =>
   c.status.conditions?.some((x) => x.type === 'Available' && x.status === 'True') === true;
 
 /** Installs the committed clusters.kok.dev CRDs and waits until they are Established. */
-export const installClusterCrds = (client: KubeClient): Promise<void> => installCrds(client, 'clusters.kok.dev');
+export const installClusterCrds = (client: KubeClient): Promise<void> =>
+  installCrds(client, 'clusters.kok.dev');
 
 /**
  * A namespace as Clusters find it in a real meta-cluster: with its `default` ServiceAccount, which

@@ -18,11 +18,7 @@
 //   --node-options=<s> instead of the chart's NODE_OPTIONS for the operator ("" for V8's own heap sizing)
 // Setup (creating the fleet, 64 requests at a time) is timed apart from the measured phase,
 // which starts when the operator process is spawned.
-import {
-  NODE_AGENT_GRANT_LABEL,
-  NODES_GROUP,
-  templateRevision,
-} from '@kok/api';
+import { NODE_AGENT_GRANT_LABEL, NODES_GROUP, templateRevision } from '@kok/api';
 import { builtinTypes, forEachLimit, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { freePort, installCrds, startControlPlane } from '@kok/testing';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';

@@ -209,7 +209,9 @@ try {
   const target = templateRevision(template(newKubelet));
   const milestones = new Map(HOSTS.map((h) => [h, { cordoned: 0, handedOut: 0, ready: 0 }]));
   const rolloutStarted = Date.now();
-  await client.patch(nodePoolType, { name: POOL }, PatchType.merge, { spec: { template: template(newKubelet) } });
+  await client.patch(nodePoolType, { name: POOL }, PatchType.merge, {
+    spec: { template: template(newKubelet) },
+  });
   await waitFor(
     'every host Ready on the new kubelet',
     async () => {
@@ -276,7 +278,6 @@ try {
   operator?.kill('SIGTERM');
   await cluster.stop();
 }
-
 
 /** Per service (median over hosts): RSS and its anonymous part at the end of the window, CPU as a percentage of one core. */
 async function idleUsage(hosts: readonly RealHost[], windowSeconds: number) {

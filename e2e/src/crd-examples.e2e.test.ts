@@ -59,7 +59,6 @@ type StatusObject = KubernetesObject & {
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 };
 
-
 function typeOf(kind: KindName): ResourceType<StatusObject> {
   const resource = RESOURCES[kind];
   return resourceType<StatusObject>(

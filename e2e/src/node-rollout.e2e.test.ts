@@ -73,7 +73,6 @@ const template = (kubelet: string): NodePoolTemplate => ({
 });
 const revisionOf = (kubelet: string): string => templateRevision(template(kubelet));
 
-
 const names = Array.from({ length: MACHINES }, (_, i) => `e2e-m${String(i).padStart(2, '0')}`);
 let client: KubeClient;
 let workDir: string;

@@ -1,10 +1,7 @@
-import type { Cluster } from '@kok/api';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Cluster, ClusterObject } from '@kok/api';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ClusterMetrics } from './metrics.ts';
-
-type ClusterObject = Cluster & KubernetesObject;
 
 function cluster(namespace: string, name: string, status?: Cluster['status']): ClusterObject {
   return {

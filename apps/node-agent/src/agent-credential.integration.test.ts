@@ -159,9 +159,8 @@ describe('the node agent credential', () => {
     const obtained = credentialFor('host-b').obtain(signal());
     const first = await eventually('the first CSR', async () => (await pendingCsrs('host-b'))[0]);
     await decide(first, 'Denied');
-    const second = await eventually(
-      'a second CSR after the denial',
-      async () => (await pendingCsrs('host-b')).find((c) => c.metadata?.name !== first.metadata?.name),
+    const second = await eventually('a second CSR after the denial', async () =>
+      (await pendingCsrs('host-b')).find((c) => c.metadata?.name !== first.metadata?.name),
     );
     await decide(second, 'Approved');
     expect((await whoAmI(await obtained)).username).toBe('system:node-agent:host-b');

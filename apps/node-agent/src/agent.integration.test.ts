@@ -122,9 +122,8 @@ describe('node agent on a real apiserver', () => {
     expect(status.agent?.lastHeartbeatTime).toBeDefined();
     expect(currentVersionOnDisk(host.paths, host.kubelet)).toBe('v1.36.1');
 
-    await eventually(
-      'Node at v1.36.1',
-      async () => ((await nodeKubeletVersion()) === 'v1.36.1' ? true : undefined),
+    await eventually('Node at v1.36.1', async () =>
+      (await nodeKubeletVersion()) === 'v1.36.1' ? true : undefined,
     );
   });
 
@@ -153,9 +152,8 @@ describe('node agent on a real apiserver', () => {
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(true);
     expect(await kubeletPid()).not.toBe(before.kubelet);
     expect((await agent.serviceManager.status({ name: host.containerd })).pid).toBe(before.containerd);
-    await eventually(
-      'Node at v1.36.2',
-      async () => ((await nodeKubeletVersion()) === 'v1.36.2' ? true : undefined),
+    await eventually('Node at v1.36.2', async () =>
+      (await nodeKubeletVersion()) === 'v1.36.2' ? true : undefined,
     );
     expect(await eventsFor('ComponentUpgraded')).not.toHaveLength(0);
   });

@@ -195,13 +195,11 @@ describe('node agent killed with SIGKILL during upgrades', () => {
     const processes = supervisedProcesses();
     expect(processes.get(host.kubelet)).toHaveLength(1);
     expect(processes.get(host.containerd)).toHaveLength(1);
-    await eventually(
-      `Node at ${kubeletVersion}`,
-      async () =>
-        (await client.get(builtinTypes.node, { name: host.machine })).status?.nodeInfo?.kubeletVersion ===
-        kubeletVersion
-          ? true
-          : undefined,
+    await eventually(`Node at ${kubeletVersion}`, async () =>
+      (await client.get(builtinTypes.node, { name: host.machine })).status?.nodeInfo?.kubeletVersion ===
+      kubeletVersion
+        ? true
+        : undefined,
     );
     expect(tempLeftovers(host.root)).toEqual([]);
     // The agent re-executed itself (same PID) for a small footprint; the services it started did not inherit it.

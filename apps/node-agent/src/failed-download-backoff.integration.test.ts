@@ -147,9 +147,8 @@ describe('a download that keeps failing', () => {
       () => (downloads.length > lastDownload ? true : undefined),
       4 * RETRY_BASE_MS,
     );
-    await eventually(
-      'the retry reported failed',
-      async () => ((await statusOf()).lastOperation?.state === 'Failed' ? true : undefined),
+    await eventually('the retry reported failed', async () =>
+      (await statusOf()).lastOperation?.state === 'Failed' ? true : undefined,
     );
     const changedAt = Date.now();
     await putMachineSpec(client, machine, {
@@ -157,9 +156,8 @@ describe('a download that keeps failing', () => {
       components: [],
       files: [{ path: '/etc/kok/after-backoff.conf', content: 'spec changed\n' }],
     });
-    await eventually(
-      'revision r2 current',
-      async () => ((await statusOf()).revision?.current === 'r2' ? true : undefined),
+    await eventually('revision r2 current', async () =>
+      (await statusOf()).revision?.current === 'r2' ? true : undefined,
     );
     // Well before the retry that was due: the change itself started the pass.
     expect(Date.now() - changedAt).toBeLessThan(RETRY_BASE_MS);

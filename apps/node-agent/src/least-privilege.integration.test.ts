@@ -109,13 +109,11 @@ describe('node agent least privilege', () => {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kok:node-agents' }],
     } as KubernetesObject);
     try {
-      const error = await eventually(
-        'the admission policy to refuse agent A on machine-b',
-        () =>
-          statusPatch(agentA, 'machine-b').then(
-            () => undefined,
-            (e: unknown) => ((e as Error).message.includes('may only write') ? e : undefined),
-          ),
+      const error = await eventually('the admission policy to refuse agent A on machine-b', () =>
+        statusPatch(agentA, 'machine-b').then(
+          () => undefined,
+          (e: unknown) => ((e as Error).message.includes('may only write') ? e : undefined),
+        ),
       );
       expect(error).toBeInstanceOf(ForbiddenError);
     } finally {
@@ -143,9 +141,8 @@ describe('node agent least privilege', () => {
       metadata: { namespace: 'default', name: 'elsewhere' },
       stringData: { token: 'not-for-agents' },
     });
-    const own = await eventually(
-      'agent A reading kok-node-files',
-      () => agentA.list(builtinTypes.secret, { namespace: filesNs, fieldSelector: 'metadata.name=shared' }),
+    const own = await eventually('agent A reading kok-node-files', () =>
+      agentA.list(builtinTypes.secret, { namespace: filesNs, fieldSelector: 'metadata.name=shared' }),
     );
     expect(own.items.map((s) => s.metadata?.name)).toEqual(['shared']);
     await expect(
@@ -197,13 +194,11 @@ describe('node agent least privilege', () => {
   it('shuts agent A out of its Machine and the node files once its grant is revoked, certificate or not', async () => {
     for (const object of [...nodeAgentGrant('machine-a', '')].reverse())
       await admin.delete(grantType(object.kind, object.metadata.namespace !== undefined), object.metadata);
-    await eventually(
-      'agent A refused its own Machine',
-      () =>
-        agentA.get(machineType, { name: 'machine-a' }).then(
-          () => undefined,
-          (e: unknown) => (e instanceof ForbiddenError ? true : undefined),
-        ),
+    await eventually('agent A refused its own Machine', () =>
+      agentA.get(machineType, { name: 'machine-a' }).then(
+        () => undefined,
+        (e: unknown) => (e instanceof ForbiddenError ? true : undefined),
+      ),
     );
     await expect(
       agentA.list(builtinTypes.secret, {

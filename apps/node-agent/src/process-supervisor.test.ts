@@ -46,12 +46,8 @@ describe('process supervisor', () => {
       return status.running && status.pid !== first.pid ? status : undefined;
     });
     expect(second.restarts).toBe(1);
-    await eventually(
-      'two lines of output in the log',
-      () =>
-        readFileSync(join(dir, 'log', 'sleeper.log'), 'utf8').match(/hello/g)?.length === 2
-          ? true
-          : undefined,
+    await eventually('two lines of output in the log', () =>
+      readFileSync(join(dir, 'log', 'sleeper.log'), 'utf8').match(/hello/g)?.length === 2 ? true : undefined,
     );
   });
 

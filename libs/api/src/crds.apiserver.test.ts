@@ -128,13 +128,10 @@ describe('CRDs on a real apiserver', () => {
   it('puts every kind in the kok category, with its short names', async () => {
     for (const kind of KINDS) {
       const resource = RESOURCES[kind];
-      const discovery = await eventually(
-        `discovery of ${apiVersionOf(resource)}`,
-        async () => {
-          const response = await api('GET', `/apis/${apiVersionOf(resource)}`);
-          return response.status === 200 ? response.body : undefined;
-        },
-      );
+      const discovery = await eventually(`discovery of ${apiVersionOf(resource)}`, async () => {
+        const response = await api('GET', `/apis/${apiVersionOf(resource)}`);
+        return response.status === 200 ? response.body : undefined;
+      });
       const entry = (
         discovery.resources as { name: string; categories?: string[]; shortNames?: string[] }[]
       ).find((r) => r.name === resource.plural);

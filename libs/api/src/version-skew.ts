@@ -10,7 +10,6 @@ import { parseMinorVersion } from './kubernetes-version.ts';
 /** How many minor versions a kubelet may lag the apiserver (Kubernetes' skew policy since 1.28). */
 export const MAX_KUBELET_MINOR_SKEW = 3;
 
-
 /**
  * Why a kubelet at `kubeletVersion` and an apiserver at `apiServerVersion`
  * break the skew policy, or undefined when they do not: a kubelet newer (by

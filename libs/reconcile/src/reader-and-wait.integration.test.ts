@@ -76,7 +76,8 @@ describe('Informer.waitFor', () => {
 
 describe('Reader', () => {
   // The same read-only function, served by the cache and by the apiserver.
-  const dataOf = async (reader: Reader<V1ConfigMap>, name: string) => (await reader.getByName(ns, name))?.data;
+  const dataOf = async (reader: Reader<V1ConfigMap>, name: string) =>
+    (await reader.getByName(ns, name))?.data;
   const namesIn = async (reader: Reader<V1ConfigMap>) =>
     (await reader.list(ns)).map((cm) => cm.metadata?.name).sort();
 

@@ -78,7 +78,11 @@ describe('stop()', () => {
     owner.kill('SIGKILL');
 
     // Deadlines, not speed figures: the watchdog is a Node.js process, slow to react on a loaded machine.
-    await eventually('every process of the control plane to exit', () => pids.every((pid) => !isAlive(pid)), 60_000);
+    await eventually(
+      'every process of the control plane to exit',
+      () => pids.every((pid) => !isAlive(pid)),
+      60_000,
+    );
     await eventually('its directory to be removed', () => !existsSync(dir), 60_000);
   });
 
@@ -126,7 +130,11 @@ describe('a kubeconfig issued from the cluster CA', () => {
       },
     });
     // RBAC changes reach the authorizer through an informer: retry (slow on a loaded machine).
-    const allowed = await eventually('alice to list ConfigMaps', () => aliceCore.listNamespacedConfigMap({ namespace }), 30_000);
+    const allowed = await eventually(
+      'alice to list ConfigMaps',
+      () => aliceCore.listNamespacedConfigMap({ namespace }),
+      30_000,
+    );
     expect(allowed.items).toEqual([]);
     // The role grants no writes.
     await expect(

@@ -7,7 +7,9 @@ describe('committedCrds', () => {
     ['clusters.kok.dev', ['clusterrollouts', 'clusters']],
   ])('reads every CRD of %s from crds/', (group, plurals) => {
     const crds = committedCrds(group);
-    expect(crds.map((crd) => crd.metadata.name).sort()).toEqual(plurals.map((plural) => `${plural}.${group}`));
+    expect(crds.map((crd) => crd.metadata.name).sort()).toEqual(
+      plurals.map((plural) => `${plural}.${group}`),
+    );
     for (const crd of crds) expect(crd.kind).toBe('CustomResourceDefinition');
   });
 

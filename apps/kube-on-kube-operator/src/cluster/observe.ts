@@ -92,7 +92,9 @@ export async function observeCluster(
     // Rare: read the claims rather than keep a cache of every PVC.
     const claimNames = etcdClaimNames(names, resolved.etcd.replicas).slice(firstNewMember);
     const claimsFromApi = apiReader(client, persistentVolumeClaimType);
-    const claims = await Promise.all(claimNames.map((name) => claimsFromApi.getByName(names.namespace, name)));
+    const claims = await Promise.all(
+      claimNames.map((name) => claimsFromApi.getByName(names.namespace, name)),
+    );
     newMemberClaims = { names: claimNames, claims };
   }
 
