@@ -2,26 +2,28 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 
 /**
- * Module boundaries: apps depend on libs, never the reverse; libs/api and
- * libs/rollout depend on no other lib; each app only on the libs of its scope
- * plus the shared ones.
+ * Module boundaries, as DESIGN.md draws them: apps depend on libs, never the
+ * reverse and never on another app; libs/api and libs/rollout depend on no
+ * other lib; every other lib, every app and the e2e and bench tests may use
+ * any lib.
  */
+const LIB_SCOPES = ['scope:shared', 'scope:api', 'scope:rollout'];
+const APP_AND_TEST_SCOPES = [
+  'scope:node-operator',
+  'scope:kube-on-kube',
+  'scope:node-agent',
+  'scope:cli',
+  'scope:local',
+  'scope:test',
+];
 const depConstraints = [
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'scope:api', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:rollout', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
-  {
-    sourceTag: 'scope:node-operator',
-    onlyDependOnLibsWithTags: ['scope:shared', 'scope:api', 'scope:rollout'],
-  },
-  { sourceTag: 'scope:kube-on-kube', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
-  { sourceTag: 'scope:node-agent', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
-  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api', 'scope:rollout'] },
-  { sourceTag: 'scope:local', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
-  { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api', 'scope:rollout'] },
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: LIB_SCOPES },
+  ...APP_AND_TEST_SCOPES.map((sourceTag) => ({ sourceTag, onlyDependOnLibsWithTags: LIB_SCOPES })),
 ];
 
 export default [
