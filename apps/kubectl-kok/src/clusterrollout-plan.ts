@@ -2,28 +2,26 @@
  * `kubectl kok clusterrollout plan`: which Clusters a ClusterRollout (live, or
  * proposed in a file) selects, its waves with their members in order, the
  * bakes and pauses between them, what version each cluster goes to and what
- * the operator starts now. Computed with the operator's own selection,
- * observation and planner (@kok/api cluster-rollout-planner), on the Clusters
- * as read. Pure.
+ * the operator starts now. Computed with the operator's own selection and
+ * planner (@kok/rollout planClusterRollout) and observation (@kok/api
+ * observeCluster), on the Clusters as read. Pure.
  */
+import { observeCluster, PAUSED_AFTER_WAVE_ANNOTATION, readRecord, recordedRolloutUid } from '@kok/api';
+import type { ClusterRolloutView, ObservedCluster } from '@kok/api';
 import {
   clusterPhase,
   clusterRolloutInput,
   matchesSelector,
-  observeCluster,
   planClusterRollout,
-  readRecord,
   selectedClusters,
-} from '@kok/api';
+} from '@kok/rollout';
 import type {
   ClusterPhase,
   ClusterRolloutHoldReason,
-  ClusterRolloutView,
   ClusterState,
+  ClusterWaveSpec,
   LabelSelector,
-  ObservedCluster,
-  RolloutWaveSpec,
-} from '@kok/api';
+} from '@kok/rollout';
 
 export interface ClusterRolloutPlanInput {
   rollout: ClusterRolloutView;
@@ -92,16 +90,21 @@ const FINISHED =
 export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterRolloutPlanView {
   const { rollout, now } = input;
   const uid = rollout.metadata.uid ?? '';
-  const selected = selectedClusters(rollout, input.clusters, input.rollouts);
+  const selected = selectedClusters(rollout, input.clusters, input.rollouts, recordedRolloutUid);
   const states = selected.map((cluster) => observeCluster(cluster, uid));
-  const plannerInput = clusterRolloutInput(rollout, states, now);
+  const plannerInput = clusterRolloutInput(
+    rollout.spec,
+    rollout.metadata.annotations?.[PAUSED_AFTER_WAVE_ANNOTATION],
+    states,
+    now,
+  );
   const plan = planClusterRollout(plannerInput);
   const byName = new Map<string, ClusterState>(states.map((s) => [s.name, s] as const));
   const starting = new Set(input.finished ? [] : plan.start.map((s) => s.cluster));
-  const specs: readonly RolloutWaveSpec[] = plannerInput.waves;
+  const specs: readonly ClusterWaveSpec[] = plannerInput.waves;
 
   const waves = plan.waves.map((w, i): PlannedWave => {
-    const spec: RolloutWaveSpec | undefined = w.index < specs.length ? specs[w.index] : undefined;
+    const spec: ClusterWaveSpec | undefined = w.index < specs.length ? specs[w.index] : undefined;
     return {
       index: w.index,
       name: w.name,
@@ -168,7 +171,7 @@ export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterR
   };
 }
 
-function waveSize(spec: RolloutWaveSpec): string {
+function waveSize(spec: ClusterWaveSpec): string {
   if (spec.selector) return `selector ${selectorText(spec.selector)}`;
   if (spec.count !== undefined) return `up to ${spec.count} in all`;
   return `up to ${spec.percent ?? 100}% in all`;

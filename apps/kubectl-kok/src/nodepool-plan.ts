@@ -8,17 +8,15 @@
  */
 import {
   heaviestAction,
-  isNodePoolMember,
   machineChanges,
   machineRolloutState,
   machineRolloutStateWithoutNode,
-  plannerMemory,
-  poolRolloutMemory,
   poolRolloutSpec,
+  RolloutAnnotations,
   templateRevision,
 } from '@kok/api';
 import type { DisruptionAction, Machine, MachineChange, NodePool } from '@kok/api';
-import { simulateRollout } from '@kok/rollout';
+import { isNodePoolMember, plannerMemory, poolRolloutMemory, simulateRollout } from '@kok/rollout';
 import type {
   MachineState,
   RolloutPause,
@@ -101,7 +99,11 @@ export function planNodePool(input: NodePoolPlanInput): NodePoolPlanView {
   const estimate = durationEstimate(members);
   // The operator's memory of the live pool, under the spec proposed: proposing paused false resumes a pause it set.
   const memory = poolRolloutMemory(
-    { metadata: live.metadata, status: live.status, spec: proposed.spec },
+    {
+      record: live.status?.rollout,
+      pausedAfterWave: live.metadata?.annotations?.[RolloutAnnotations.pausedAfterWave],
+      paused: proposed.spec.paused,
+    },
     revision,
   );
   const simulation = simulateRollout({

@@ -2,18 +2,18 @@
  * The waves of a NodePool rollout with the machines each one holds, so
  * `nodepool status` can show progress per wave. NodePool status keeps only
  * pool-wide counts (it must stay small at 10,000 machines), so the waves are
- * worked out here from the spec and the Machines, with the planner's rules
- * (libs/rollout README): machines in rollout order (orderMachines), waves
- * cumulative, `count`/`percent` (rounded up) growing the rolled-out set,
- * `selector` adding its matches, and a last implicit wave for the rest.
+ * worked out here from the spec and the Machines with the planner's own
+ * functions (libs/rollout README): machines in rollout order (orderMachines),
+ * then resolveWaves: waves cumulative, `count`/`percent` (rounded up) growing
+ * the rolled-out set, `selector` adding its matches, and a last implicit wave
+ * for the rest.
  *
  * Machine labels are what is read here; the node-operator also reads the Node's
  * labels, so wave selectors or order keys that exist only on Nodes can place
  * a machine differently than shown.
  */
-import { isNodePoolMember } from '@kok/api';
-import type { Machine, NodePool, Wave } from '@kok/api';
-import { matchesSelector, orderMachines } from '@kok/rollout';
+import type { Machine, NodePool } from '@kok/api';
+import { isNodePoolMember, orderMachines, resolveWaves } from '@kok/rollout';
 import type { MachineState } from '@kok/rollout';
 import type { MachineProgress } from './machine-progress.ts';
 import { failureMessageOf, machineProgress } from './machine-progress.ts';
@@ -57,29 +57,19 @@ export function poolWaves(pool: NodePool, machines: readonly Machine[], target: 
       machine,
       name: machine.metadata?.name ?? '',
       labels: machine.metadata?.labels ?? {},
-      // Only name and labels matter for ordering; the rest is filled in to satisfy the type.
+      // Only name and labels matter for ordering and waves; the rest is filled in to satisfy the type.
       ready: true,
       cordoned: false,
       needsDisruption: false,
     }));
   const ordered = orderMachines(members, pool.spec.rollout?.order?.labelKeys ?? []);
   const specs = pool.spec.rollout?.waves ?? [];
-  const covered = new Set<string>();
-  const groups = specs.map((spec) => {
-    const uncovered = ordered.filter((m) => !covered.has(m.name));
-    const taken = waveMembers(spec, uncovered, ordered.length, covered.size);
-    for (const m of taken) covered.add(m.name);
-    return { spec: spec as Partial<Wave>, name: spec.name, implicit: false, taken };
-  });
-  const remaining = ordered.filter((m) => !covered.has(m.name));
-  if (specs.length === 0 || remaining.length > 0) {
-    groups.push({
-      spec: {},
-      name: specs.length === 0 ? '(all machines)' : '(remaining)',
-      implicit: true,
-      taken: remaining,
-    });
-  }
+  const groups = resolveWaves(ordered, specs).map((wave) => ({
+    spec: wave.spec,
+    name: wave.implicit ? (specs.length === 0 ? '(all machines)' : '(remaining)') : (wave.spec.name ?? ''),
+    implicit: wave.implicit,
+    taken: wave.members,
+  }));
 
   const failed: FailedMachine[] = [];
   const waves = groups.map((group, index): WaveProgress => {
@@ -103,14 +93,4 @@ export function poolWaves(pool: NodePool, machines: readonly Machine[], target: 
     };
   });
   return { waves, failed };
-}
-
-function waveMembers(spec: Wave, uncovered: Ordered[], poolSize: number, coveredSoFar: number): Ordered[] {
-  if (spec.selector) {
-    const selector = spec.selector;
-    return uncovered.filter((m) => matchesSelector(m.labels, selector));
-  }
-  // Cumulative sizes; a percentage is rounded up so a small one still makes a canary of one machine.
-  const size = spec.count ?? Math.ceil((poolSize * (spec.percent ?? 100)) / 100);
-  return uncovered.slice(0, Math.max(0, size - coveredSoFar));
 }

@@ -5,15 +5,13 @@
  * finished so far, so the estimate follows the rollout as it goes. Pure.
  */
 import {
-  isNodePoolMember,
   machineRolloutStateWithoutNode,
-  plannerMemory,
-  poolRolloutMemory,
   poolRolloutSpec,
+  RolloutAnnotations,
   templateRevision,
 } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
-import { simulateRollout } from '@kok/rollout';
+import { isNodePoolMember, plannerMemory, poolRolloutMemory, simulateRollout } from '@kok/rollout';
 import type { RolloutPause, SimulatedWave, SimulationOutcome } from '@kok/rollout';
 import { durationEstimate } from './upgrade-durations.ts';
 
@@ -46,7 +44,16 @@ export function rolloutEta(pool: NodePool, machines: readonly Machine[], now: Da
     machines: states,
     start: now.getTime(),
     durations: () => ({ upgradeSeconds: estimate.upgradeSeconds, drainSeconds: estimate.drainSeconds }),
-    ...plannerMemory(poolRolloutMemory(pool, target)),
+    ...plannerMemory(
+      poolRolloutMemory(
+        {
+          record: pool.status?.rollout,
+          pausedAfterWave: pool.metadata?.annotations?.[RolloutAnnotations.pausedAfterWave],
+          paused: pool.spec.paused,
+        },
+        target,
+      ),
+    ),
   });
   const eta: RolloutEta = {
     outcome: simulation.outcome,

@@ -8,12 +8,11 @@ import {
   Annotations,
   ClusterConditions,
   findCondition,
-  isNodePoolMember,
   MachineConditions,
   NodePoolConditions,
 } from '@kok/api';
 import type { Cluster, Machine, NodePool } from '@kok/api';
-import { describeWaitReason, listNames } from '@kok/rollout';
+import { describeWaitReason, isNodePoolMember, listNames } from '@kok/rollout';
 import { machineProgress } from './machine-progress.ts';
 
 export interface WhyReason {

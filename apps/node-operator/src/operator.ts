@@ -1,7 +1,6 @@
 import {
   ComponentResource,
   findCondition,
-  isNodePoolMember,
   MachineConditions,
   NODE_AGENT_GRANT_LABEL,
   RemediationPolicyResource,
@@ -60,7 +59,7 @@ import {
   pendingCsrIndexers,
   pendingCsrsOf,
 } from './csr/csr-approval-reconciler.ts';
-import { matchesSelector } from '@kok/rollout';
+import { isNodePoolMember, matchesSelector } from '@kok/rollout';
 
 type MachineObject = Machine & KubernetesObject;
 type PoolObject = NodePool & KubernetesObject;

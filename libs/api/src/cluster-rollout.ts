@@ -43,8 +43,18 @@ export const CLUSTER_ROLLOUT_WAVE_STATES = [
   'Failed',
 ] as const;
 
-/** Name of the wave that takes the clusters no wave of spec.waves covers (not a DNS label, so never a wave's name). */
+/**
+ * Name of the wave that takes the clusters no wave of spec.waves covers (not a DNS label, so never a
+ * wave's name). The planner (@kok/rollout) names it so too; the operator checks that they agree.
+ */
 export const REMAINING_WAVE_NAME = '(remaining)';
+
+/**
+ * On a ClusterRollout: `<version>/<wave index>` of the pauseAfter wave after which the operator set
+ * spec.paused. Written in the same patch as the pause, so "annotation present and spec.paused false"
+ * can only mean a person resumed (@kok/rollout pausedAfterWaveValue and clusterRolloutInput).
+ */
+export const PAUSED_AFTER_WAVE_ANNOTATION = 'clusters.kok.dev/paused-after-wave';
 
 const clusterCount = (description: string) => s.optional(s.integer(description, { minimum: 0 }));
 
@@ -120,3 +130,15 @@ export const ClusterRolloutResource: ResourceDefinition<typeof ClusterRolloutSch
     AGE_COLUMN,
   ],
 };
+
+/** What is read of a ClusterRollout: any object shaped like one as the apiserver serves it. */
+export interface ClusterRolloutView {
+  metadata: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    annotations?: Record<string, string>;
+  };
+  spec: ClusterRolloutSpec;
+  status?: Pick<ClusterRolloutStatus, 'phase'>;
+}

@@ -45,7 +45,7 @@ const UNREAD_FIELDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'Cluster status.version.history[].completionTime',
-    'Read by the ClusterRollout planner in libs/api (cluster-rollout-planner/observe-cluster.ts): when a cluster ' +
+    'Read by the ClusterRollout observation in libs/api (cluster-rollout-observation.ts): when a cluster ' +
       'finished its upgrade is one of the times its bake counts from; the operator and kubectl kok clusterrollout plan both call it.',
   ],
   [

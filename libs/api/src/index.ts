@@ -63,52 +63,29 @@ export {
   etcdVersionUnknownMessage,
   pairedEtcdVersion,
 } from './etcd-versions.ts';
-export {
-  clusterPhase,
-  describeFailures,
-  NAMED_FAILURES,
-  planClusterRollout,
-  type ClusterPhase,
-  type ClusterRecord,
-  type ClusterState,
-  type Counts as ClusterRolloutCounts,
-  type HoldReason as ClusterRolloutHoldReason,
-  type RolloutInput as ClusterRolloutInput,
-  type RolloutPlan as ClusterRolloutPlan,
-  type WaveProgress as ClusterWaveProgress,
-} from './cluster-rollout-planner/plan.ts';
-export {
-  resolveWaves,
-  type ResolvedWave,
-  type RolloutWaveSpec,
-  type WaveMember,
-} from './cluster-rollout-planner/wave-membership.ts';
-export { matchesSelector } from './cluster-rollout-planner/label-selector.ts';
+// The ClusterRollout planner is @kok/rollout's (planClusterRollout); here is what it reads of the objects.
 export {
   readRecord,
+  recordedRolloutUid,
   recordValue,
   ROLLOUT_RECORD_ANNOTATION,
   type OwnedRecord,
-} from './cluster-rollout-planner/cluster-record.ts';
+} from './cluster-rollout-record.ts';
 export {
   availableSinceOf,
   failureOf,
   observeCluster,
   type ClusterObject as ObservedCluster,
-} from './cluster-rollout-planner/observe-cluster.ts';
-export {
-  clusterRolloutInput,
-  DEFAULT_BAKE_SECONDS,
-  PAUSED_AFTER_WAVE_ANNOTATION,
-  selectedClusters,
-  type ClusterRolloutView,
-} from './cluster-rollout-planner/rollout-input.ts';
+  type ObservedClusterState,
+} from './cluster-rollout-observation.ts';
 export {
   type ClusterRollout,
   type ClusterRolloutSpec,
   type ClusterRolloutStatus,
+  type ClusterRolloutView,
   ClusterRolloutResource,
   CLUSTER_ROLLOUT_WAVE_STATES,
+  PAUSED_AFTER_WAVE_ANNOTATION,
   REMAINING_WAVE_NAME,
 } from './cluster-rollout.ts';
 export type { Wave } from './waves.ts';
@@ -132,13 +109,8 @@ export {
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   describeUnmetHealthGate,
   isNodeReady,
-  isNodePoolMember,
   machineRolloutState,
   machineRolloutStateWithoutNode,
-  parsePausedAfterWave,
-  pausedAfterWaveValue,
-  plannerMemory,
-  poolRolloutMemory,
   poolRolloutSpec,
   revisionAssignedAt,
   revisionAssignedValue,
@@ -147,7 +119,6 @@ export {
   type MachineRolloutContext,
   type MachineRolloutState,
   type NodeView,
-  type PoolRolloutMemory,
   type PoolRolloutSpec,
   type PoolWaveSpec,
   type UnmetHealthGate,

@@ -5,12 +5,8 @@ import {
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   describeUnmetHealthGate,
-  isNodePoolMember,
   machineRolloutState,
   machineRolloutStateWithoutNode,
-  pausedAfterWaveValue,
-  plannerMemory,
-  poolRolloutMemory,
   poolRolloutSpec,
   RolloutAnnotations,
   unmetHealthGates,
@@ -67,17 +63,9 @@ describe('unmetHealthGates', () => {
   });
 });
 
-describe('poolRolloutSpec and poolRolloutMemory', () => {
-  const pool = (
-    over: Partial<NodePool['spec']> = {},
-    annotations?: Record<string, string>,
-    status?: NodePool['status'],
-  ): NodePool =>
-    ({
-      metadata: { name: 'p', ...(annotations ? { annotations } : {}) },
-      spec: { template: {}, ...over },
-      ...(status ? { status } : {}),
-    }) as NodePool;
+describe('poolRolloutSpec', () => {
+  const pool = (over: Partial<NodePool['spec']> = {}): NodePool =>
+    ({ metadata: { name: 'p' }, spec: { template: {}, ...over } }) as NodePool;
 
   it('maps the CRD fields onto the planner spec', () => {
     const spec = poolRolloutSpec(
@@ -114,63 +102,6 @@ describe('poolRolloutSpec and poolRolloutMemory', () => {
   ])('drain.timeoutSeconds %s', (_, timeoutSeconds, expected) => {
     const drain = timeoutSeconds === undefined ? {} : { drain: { timeoutSeconds } };
     expect(poolRolloutSpec(pool(drain)).drainTimeoutSeconds).toBe(expected);
-  });
-
-  it.each([
-    ['fresh revision: nothing remembered', pool(), 'r2', { rolledBack: false, resumed: false }],
-    [
-      'status about another revision is stale',
-      pool({}, undefined, { rollout: { revision: 'r1', rolledBack: true, resumedAfterWave: 3 } }),
-      'r2',
-      { rolledBack: false, resumed: false },
-    ],
-    [
-      'status about this revision is kept',
-      pool({}, undefined, { rollout: { revision: 'r2', rolledBack: true, resumedAfterWave: 1 } }),
-      'r2',
-      { rolledBack: true, resumedAfterWave: 1 },
-    ],
-    [
-      'paused by the operator after wave 0 and still paused',
-      pool({ paused: true }, { [RolloutAnnotations.pausedAfterWave]: pausedAfterWaveValue('r2', 0) }),
-      'r2',
-      { pausedAfterWave: 0, resumed: false },
-    ],
-    [
-      'a person set paused back to false: resumed past wave 0',
-      pool({ paused: false }, { [RolloutAnnotations.pausedAfterWave]: pausedAfterWaveValue('r2', 0) }),
-      'r2',
-      { resumed: true, resumedAfterWave: 0 },
-    ],
-    [
-      'the pause annotation of another revision means nothing',
-      pool({ paused: false }, { [RolloutAnnotations.pausedAfterWave]: pausedAfterWaveValue('r1', 0) }),
-      'r2',
-      { resumed: false },
-    ],
-  ])('%s', (_, p, target, expected) => {
-    const memory = poolRolloutMemory(p, target);
-    expect(memory).toMatchObject(expected);
-    if (!('resumedAfterWave' in expected)) expect(memory.resumedAfterWave).toBeUndefined();
-  });
-});
-
-describe('plannerMemory', () => {
-  it.each([
-    ['nothing remembered', { rolledBack: false, resumed: false }, { rolledBack: false }],
-    [
-      'paused by the operator after wave 0: the machines await a resume past it',
-      { rolledBack: false, resumed: false, pausedAfterWave: 0 },
-      { rolledBack: false, pausedAfterWave: 0 },
-    ],
-    [
-      'a person resumed: past wave 0, and nothing awaits a resume',
-      { rolledBack: false, resumed: true, pausedAfterWave: 0, resumedAfterWave: 0 },
-      { rolledBack: false, resumedAfterWave: 0 },
-    ],
-    ['rolled back', { rolledBack: true, resumed: false }, { rolledBack: true }],
-  ])('%s', (_, memory, expected) => {
-    expect(plannerMemory(memory)).toEqual(expected);
   });
 });
 
@@ -228,36 +159,5 @@ describe('machineRolloutState', () => {
     expect(state.progressBlocker).toBe(
       [notReady, 'the agent reports revision r1'].filter((part) => part !== undefined).join('; '),
     );
-  });
-});
-
-describe('isNodePoolMember', () => {
-  const pool = (selector?: NodePool['spec']['selector']) =>
-    ({
-      metadata: { name: 'workers' },
-      spec: { template: {}, ...(selector ? { selector } : {}) },
-    }) as NodePool;
-  const member = (labels: Record<string, string>, poolName?: string) =>
-    ({ metadata: { name: 'm', labels }, spec: poolName ? { pool: poolName } : {} }) as Machine;
-
-  it.each([
-    ['the selector matches', member({ role: 'worker' }), pool({ matchLabels: { role: 'worker' } }), true],
-    [
-      'a selector outranks spec.pool',
-      member({}, 'workers'),
-      pool({ matchLabels: { role: 'worker' } }),
-      false,
-    ],
-    ['no selector: spec.pool names it', member({}, 'workers'), pool(), true],
-    ['no selector: spec.pool names another', member({}, 'infra'), pool(), false],
-    ['no selector and no spec.pool', member({}), pool(), false],
-    [
-      'an expression',
-      member({ zone: 'b' }),
-      pool({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }] }),
-      true,
-    ],
-  ])('%s', (_, machine, nodePool, expected) => {
-    expect(isNodePoolMember(machine, nodePool)).toBe(expected);
   });
 });

@@ -1,16 +1,17 @@
 /**
  * What the NodePool rollout planner (@kok/rollout planRollout) is given, read
- * from the objects: the pool's rollout spec with its defaults, what the
- * node-operator remembers about a rollout (its annotations and status), and
- * each Machine with its Node. The node-operator plans from this and kubectl kok
- * previews from it (nodepool plan, nodepool status --watch), so a preview reads
- * the fleet exactly as the operator does. Pure.
+ * from the objects: the pool's rollout spec with its defaults, the annotations
+ * that are the node-operator's memory of a rollout, and each Machine with its
+ * Node. The node-operator plans from this and kubectl kok previews from it
+ * (nodepool plan, nodepool status --watch), so a preview reads the fleet
+ * exactly as the operator does. Pool membership, the label selectors and the
+ * pause after a wave are @kok/rollout's (isNodePoolMember, poolRolloutMemory).
+ * Pure.
  *
  * The planner's types live in @kok/rollout, which this lib may not import: the
  * shapes here mirror RolloutSpec and MachineState, and callers hand them on as
  * those types, so a field that stops matching fails to compile there.
  */
-import { matchesSelector } from './cluster-rollout-planner/label-selector.ts';
 import { findCondition, isConditionTrue } from './conditions.ts';
 import type { Condition, LabelSelector } from './common-schemas.ts';
 import { needsDisruption } from './disruption.ts';
@@ -32,16 +33,12 @@ export const RolloutAnnotations = {
    * spec.revision); the pool's progress deadline counts from here, across operator restarts.
    */
   revisionAssigned: 'nodes.kok.dev/revision-assigned',
-  /** On a NodePool: `<revision>/<wave>` — the operator set spec.paused after that wave (pauseAfter: true). */
+  /**
+   * On a NodePool: `<revision>/<wave>` — the operator set spec.paused after that wave (pauseAfter: true);
+   * @kok/rollout writes and reads the value (pausedAfterWaveValue, poolRolloutMemory).
+   */
   pausedAfterWave: 'nodes.kok.dev/paused-after-wave',
 } as const;
-
-/** A Machine belongs to a pool by the pool's selector, or else by `spec.pool` naming it. */
-export function isNodePoolMember(machine: Machine, pool: Pick<NodePool, 'metadata' | 'spec'>): boolean {
-  const selector = pool.spec.selector;
-  if (selector) return matchesSelector(machine.metadata?.labels ?? {}, selector);
-  return machine.spec?.pool !== undefined && machine.spec.pool === pool.metadata?.name;
-}
 
 /** NodePool.spec.rollout.progressDeadlineSeconds when unset. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
@@ -102,68 +99,6 @@ function waveSpecOf(
   if (wave.pauseAfter) spec.pauseAfter = true;
   if (wave.bakeSeconds) spec.bakeSeconds = wave.bakeSeconds;
   return spec;
-}
-
-/** What the operator remembers about the rollout of a target revision, from status and its own annotation. */
-export interface PoolRolloutMemory {
-  resumedAfterWave?: number;
-  rolledBack: boolean;
-  /** The wave after which the operator paused the pool itself (pauseAfter: true), when that pause is for the target. */
-  pausedAfterWave?: number;
-  /** A person has set spec.paused back to false since the operator paused after `pausedAfterWave`. */
-  resumed: boolean;
-}
-
-/**
- * The rollout memory for `target`. status.rollout about another revision is
- * stale (a new target starts afresh). The operator's pause after a wave is
- * recorded in the same write as `spec.paused: true`, so "annotation present and
- * spec.paused false" can only mean a person resumed the pool. A preview passes
- * the live metadata and status with the spec it proposes.
- */
-export function poolRolloutMemory(
-  pool: Pick<NodePool, 'metadata' | 'status'> & { spec: Pick<NodePool['spec'], 'paused'> },
-  target: string,
-): PoolRolloutMemory {
-  const record = pool.status?.rollout?.revision === target ? pool.status.rollout : undefined;
-  const memory: PoolRolloutMemory = { rolledBack: record?.rolledBack === true, resumed: false };
-  if (record?.resumedAfterWave !== undefined) memory.resumedAfterWave = record.resumedAfterWave;
-  const pausedAfter = parsePausedAfterWave(pool.metadata?.annotations?.[RolloutAnnotations.pausedAfterWave]);
-  if (pausedAfter && pausedAfter.revision === target) {
-    memory.pausedAfterWave = pausedAfter.wave;
-    if (pool.spec.paused !== true) {
-      memory.resumed = true;
-      memory.resumedAfterWave = Math.max(memory.resumedAfterWave ?? -1, pausedAfter.wave);
-    }
-  }
-  return memory;
-}
-
-/** The planner's inputs from the memory (RolloutInput's resumedAfterWave, pausedAfterWave and rolledBack). */
-export function plannerMemory(memory: PoolRolloutMemory): {
-  resumedAfterWave?: number;
-  pausedAfterWave?: number;
-  rolledBack: boolean;
-} {
-  return {
-    ...(memory.resumedAfterWave === undefined ? {} : { resumedAfterWave: memory.resumedAfterWave }),
-    // Once a person resumed, the machines no longer wait for that resume.
-    ...(memory.pausedAfterWave === undefined || memory.resumed
-      ? {}
-      : { pausedAfterWave: memory.pausedAfterWave }),
-    rolledBack: memory.rolledBack,
-  };
-}
-
-export function pausedAfterWaveValue(revision: string, wave: number): string {
-  return `${revision}/${wave}`;
-}
-
-export function parsePausedAfterWave(
-  value: string | undefined,
-): { revision: string; wave: number } | undefined {
-  const match = value === undefined ? null : /^([^/]+)\/(\d+)$/.exec(value);
-  return match ? { revision: match[1] as string, wave: Number(match[2]) } : undefined;
 }
 
 export function revisionAssignedValue(revision: string, at: Date): string {

@@ -52,3 +52,41 @@ export {
   type WaitReason,
   type WaitReasonKind,
 } from './wait-reasons.ts';
+export { resolveWaves, type Wave, type WaveMember, type WaveOptions } from './waves.ts';
+export { isNodePoolMember, type NodePoolView, type PoolMemberView } from './pool-membership.ts';
+export {
+  parsePausedAfterWave,
+  pauseAfterWaveOf,
+  pausedAfterWaveValue,
+  plannerMemory,
+  poolRolloutMemory,
+  type PoolRolloutMemory,
+  type PoolRolloutMemoryView,
+} from './pause-after-wave.ts';
+// ClusterRollouts: the same waves, selectors and pause after a wave, over clusters.
+export {
+  clusterPhase,
+  describeFailures,
+  NAMED_FAILURES,
+  planClusterRollout,
+  REMAINING_WAVE_NAME,
+  type ClusterPhase,
+  type ClusterRecord,
+  type ClusterState,
+  type ClusterWaveSpec,
+  type Counts as ClusterRolloutCounts,
+  type HoldReason as ClusterRolloutHoldReason,
+  type RolloutInput as ClusterRolloutInput,
+  type RolloutPhase as ClusterRolloutPhase,
+  type RolloutPlan as ClusterRolloutPlan,
+  type WaveProgress as ClusterWaveProgress,
+  type WaveState as ClusterWaveState,
+} from './cluster-rollout/plan.ts';
+export {
+  clusterRolloutInput,
+  DEFAULT_BAKE_SECONDS,
+  selectedClusters,
+  type ClusterRolloutSpecView,
+  type SelectingRollout,
+  type SelectableCluster,
+} from './cluster-rollout/rollout-input.ts';

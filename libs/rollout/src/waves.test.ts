@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { holdAfterWave, isWaveComplete, resolveWaves, waveFinishedAt, type Wave } from './waves.ts';
+import {
+  holdAfterWave,
+  isWaveComplete,
+  resolveWaves,
+  waveFinishedAt,
+  type Wave,
+  type WaveMember,
+} from './waves.ts';
 import { doneAtTarget, machine, NOW, workers } from './test-support/machines.ts';
 import type { WaveSpec } from './rollout-spec.ts';
 
-const memberNames = (waves: readonly Wave[]): string[][] =>
+const memberNames = (waves: readonly Wave<WaveMember>[]): string[][] =>
   waves.map((wave) => wave.members.map((m) => m.name));
 
 describe('resolveWaves', () => {
@@ -62,6 +69,55 @@ describe('resolveWaves', () => {
     ]);
     const all = waves.flatMap((wave) => wave.members.map((m) => m.name));
     expect(all.toSorted()).toEqual(ten.map((m) => m.name).toSorted());
+  });
+});
+
+describe('resolveWaves with members pinned to a wave (ClusterRollouts)', () => {
+  const member = (name: string, pinnedWave?: string, labels: Record<string, string> = {}): WaveMember => ({
+    name,
+    labels,
+    ...(pinnedWave === undefined ? {} : { pinnedWave }),
+  });
+  const specs: WaveSpec[] = [
+    { name: 'canary', count: 1 },
+    { name: 'early', count: 3 },
+  ];
+  const options = { implicitWaveName: '(remaining)', noun: 'clusters' };
+
+  it.each<[string, WaveMember[], string[][]]>([
+    [
+      'nothing pinned: cumulative counts in order',
+      ['a', 'b', 'c', 'd', 'e'].map((name) => member(name)),
+      [['a'], ['b', 'c'], ['d', 'e']],
+    ],
+    [
+      'a member pinned to a later wave stays there and counts towards its size',
+      [member('a'), member('b'), member('c', 'early'), member('d'), member('e')],
+      [['a'], ['b', 'c'], ['d', 'e']],
+    ],
+    [
+      'a member pinned to the first wave fills it; the next in order goes on',
+      [member('a'), member('b'), member('c'), member('d', 'canary'), member('e')],
+      [['d'], ['a', 'b'], ['c', 'e']],
+    ],
+    [
+      'a member pinned to the implicit wave stays there',
+      [member('a', '(remaining)'), member('b'), member('c'), member('d')],
+      [['b'], ['c', 'd'], ['a']],
+    ],
+    [
+      'a pin to a wave the spec no longer has is ignored',
+      [member('a'), member('b', 'gone'), member('c'), member('d'), member('e')],
+      [['a'], ['b', 'c'], ['d', 'e']],
+    ],
+  ])('%s', (_, members, expected) => {
+    const waves = resolveWaves(members, specs, options);
+    expect(memberNames(waves)).toEqual(expected);
+    expect(waves.at(-1)).toMatchObject({ implicit: true, spec: { name: '(remaining)' } });
+  });
+
+  it('labels the implicit wave with the members it takes', () => {
+    expect(resolveWaves([member('a')], [], options)[0]?.label).toBe('waves[0] (all clusters)');
   });
 });
 

@@ -1,27 +1,33 @@
 /**
  * One ClusterRollout, level-based: observe the Clusters it selects (caches
- * only) → plan (pure, plan.ts) → apply (guarded patches on Clusters, the
- * rollout's own pause) → status and Events. Nothing lives in memory: the
- * Clusters' spec, status and the record on each say everything.
+ * only) → plan (pure, @kok/rollout planClusterRollout) → apply (guarded
+ * patches on Clusters, the rollout's own pause) → status and Events. Nothing
+ * lives in memory: the Clusters' spec, status and the record on each say
+ * everything.
  */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   apiVersionOf,
-  clusterRolloutInput,
   ClusterRolloutResource,
-  describeFailures,
-  matchesSelector,
   observeCluster,
   PAUSED_AFTER_WAVE_ANNOTATION,
-  planClusterRollout,
   readRecord,
+  recordedRolloutUid,
   recordValue,
   ROLLOUT_RECORD_ANNOTATION,
-  selectedClusters,
 } from '@kok/api';
-import type { ClusterRollout, ClusterRolloutPlan, ClusterRolloutStatus, ClusterState } from '@kok/api';
+import type { ClusterRollout, ClusterRolloutStatus } from '@kok/api';
 import type { EventRecorder, Informer, KubeClient, Request, Result } from '@kok/reconcile';
 import { InvalidError, isConflict, isNotFound, PatchType, resourceType } from '@kok/reconcile';
+import {
+  clusterRolloutInput,
+  describeFailures,
+  matchesSelector,
+  pausedAfterWaveValue,
+  planClusterRollout,
+  selectedClusters,
+} from '@kok/rollout';
+import type { ClusterRolloutPlan, ClusterState } from '@kok/rollout';
 import type { Logger } from 'pino';
 import type { ClusterObject } from '../resource-types.ts';
 import { clusterType } from '../resource-types.ts';
@@ -96,9 +102,11 @@ export async function reconcileClusterRollout(
     rollout,
     deps.caches.clusters.list(rollout.metadata.namespace),
     deps.caches.rollouts.list(rollout.metadata.namespace),
+    recordedRolloutUid,
   );
+  const pausedAfterWave = rollout.metadata.annotations?.[PAUSED_AFTER_WAVE_ANNOTATION];
   const planFor = (clusters: ClusterState[]): ClusterRolloutPlan =>
-    planClusterRollout(clusterRolloutInput(rollout, clusters, now.getTime()));
+    planClusterRollout(clusterRolloutInput(spec, pausedAfterWave, clusters, now.getTime()));
   let states = selected.map((c) => observeCluster(c, uid));
   const plan = planFor(states);
   const byName = new Map(selected.map((c) => [c.metadata.name ?? '', c] as const));
@@ -211,7 +219,9 @@ export async function reconcileClusterRollout(
         {
           metadata: {
             resourceVersion: rollout.metadata.resourceVersion,
-            annotations: { [PAUSED_AFTER_WAVE_ANNOTATION]: `${spec.version}/${after.pauseAfterWave}` },
+            annotations: {
+              [PAUSED_AFTER_WAVE_ANNOTATION]: pausedAfterWaveValue(spec.version, after.pauseAfterWave),
+            },
           },
           spec: { paused: true },
         },

@@ -4,7 +4,12 @@
  * identical status and no write.
  */
 import { metaTime, setCondition } from '@kok/api';
-import type { ClusterRolloutPlan as RolloutPlan, ClusterRolloutStatus, Condition } from '@kok/api';
+import type { ClusterRolloutStatus, Condition, REMAINING_WAVE_NAME } from '@kok/api';
+import { REMAINING_WAVE_NAME as PLANNED_REMAINING_WAVE_NAME } from '@kok/rollout';
+import type { ClusterRolloutPlan as RolloutPlan } from '@kok/rollout';
+
+// The status names the implicit wave as the API documents it: this stops compiling if the two part.
+const _sameRemainingWaveName: typeof REMAINING_WAVE_NAME = PLANNED_REMAINING_WAVE_NAME;
 
 export const RolloutConditions = {
   Progressing: 'Progressing',

@@ -1,17 +1,16 @@
+import { Annotations, poolRolloutSpec, templateRevision } from '@kok/api';
+import type { Component, Machine, NodePool, NodePoolTemplate } from '@kok/api';
+import { PatchType } from '@kok/reconcile';
+import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
 import {
-  Annotations,
+  occupiesBudget,
   parsePausedAfterWave,
   pausedAfterWaveValue,
   plannerMemory,
+  planRollout,
   poolRolloutMemory,
-  poolRolloutSpec,
-  templateRevision,
-} from '@kok/api';
-import type { Component, Machine, NodePool, NodePoolTemplate, PoolRolloutMemory } from '@kok/api';
-import { PatchType } from '@kok/reconcile';
-import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
-import { occupiesBudget, planRollout } from '@kok/rollout';
-import type { MachineState, RolloutPlan, RolloutSpec, WaitReason } from '@kok/rollout';
+} from '@kok/rollout';
+import type { MachineState, PoolRolloutMemory, RolloutPlan, RolloutSpec, WaitReason } from '@kok/rollout';
 import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { waitForCache } from '../shared/cache-sync.ts';
@@ -131,7 +130,14 @@ async function observe(deps: NodePoolDeps, name: string): Promise<ObservedPool |
     members,
     share,
     states,
-    memory: poolRolloutMemory(pool, target),
+    memory: poolRolloutMemory(
+      {
+        record: pool.status?.rollout,
+        pausedAfterWave: pool.metadata?.annotations?.[OperatorAnnotations.pausedAfterWave],
+        paused: pool.spec.paused,
+      },
+      target,
+    ),
     skewProblem,
     catalogHold: catalogHold(name, target, problems),
     catalogProblems: problems,
@@ -349,7 +355,7 @@ async function applyPoolState(
       spec: { paused: true },
     });
     written.set(name, updated.metadata?.resourceVersion ?? '');
-  } else if (annotation !== undefined && (pausedAfter?.revision !== target || memory.resumed)) {
+  } else if (annotation !== undefined && (pausedAfter?.target !== target || memory.resumed)) {
     // The resume is in status now (written above), or the annotation is about an older revision.
     const updated = await client.patch(nodePoolType, { name }, PatchType.merge, {
       metadata: { annotations: { [OperatorAnnotations.pausedAfterWave]: null } },

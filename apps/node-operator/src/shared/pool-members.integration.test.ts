@@ -1,6 +1,6 @@
 /** Pool membership from the indexed Machine cache agrees with isNodePoolMember over the whole fleet. */
-import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
+import { isNodePoolMember } from '@kok/rollout';
 import { Informer } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, expect, it } from 'vitest';

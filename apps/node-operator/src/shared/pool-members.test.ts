@@ -1,5 +1,5 @@
-import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
+import { isNodePoolMember } from '@kok/rollout';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { firstPoolOf } from './pool-members.ts';

@@ -1,5 +1,5 @@
-import { isNodePoolMember } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
+import { isNodePoolMember } from '@kok/rollout';
 import { Indexes } from '@kok/reconcile';
 import type { IndexFunc, Informer, Predicate } from '@kok/reconcile';
 import type { KubernetesObject } from '@kubernetes/client-node';

@@ -1,5 +1,6 @@
-import { isNodePoolMember, NodePoolConditions } from '@kok/api';
+import { NodePoolConditions } from '@kok/api';
 import type { Machine, NodePool } from '@kok/api';
+import { isNodePoolMember } from '@kok/rollout';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { overlapCondition, owningPool, shareOf } from './pool-ownership.ts';

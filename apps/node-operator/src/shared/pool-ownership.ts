@@ -1,6 +1,6 @@
-import { isNodePoolMember, NodePoolConditions } from '@kok/api';
+import { NodePoolConditions } from '@kok/api';
 import type { ConditionUpdate, Machine, NodePool } from '@kok/api';
-import { listNames } from '@kok/rollout';
+import { isNodePoolMember, listNames } from '@kok/rollout';
 
 /**
  * Which pool drives a Machine that several pools select. Pure.

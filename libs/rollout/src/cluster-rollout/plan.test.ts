@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterState, RolloutInput } from './plan.ts';
+import type { ClusterState, ClusterWaveSpec, RolloutInput } from './plan.ts';
 import { describeFailures, planClusterRollout } from './plan.ts';
-import type { RolloutWaveSpec } from './wave-membership.ts';
 
 const OLD = 'v1.36.3';
 const NEW = 'v1.36.4';
@@ -9,7 +8,7 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const S = 1000;
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `c${String(i).padStart(2, '0')}`);
-const WAVES: RolloutWaveSpec[] = [
+const WAVES: ClusterWaveSpec[] = [
   { name: 'canary', count: 1 },
   { name: 'early', percent: 30 },
 ];
@@ -71,7 +70,7 @@ describe('ClusterRollout planner', () => {
   });
 
   it('waits the wave bakeSeconds after its last cluster is updated', () => {
-    const waves = [{ ...WAVES[0], bakeSeconds: 120 } as RolloutWaveSpec, WAVES[1] as RolloutWaveSpec];
+    const waves = [{ ...WAVES[0], bakeSeconds: 120 } as ClusterWaveSpec, WAVES[1] as ClusterWaveSpec];
     const now = T0 + 100 * S; // updated at T0 + 60 s, wave baked at T0 + 180 s
     const plan = planClusterRollout(input(fleet(10, { c00: updated('canary') }), { waves, now }));
     expect(plan.start).toEqual([]);
@@ -166,7 +165,7 @@ describe('ClusterRollout planner', () => {
   });
 
   it('pauses after a pauseAfter wave, and goes on once resumed after it', () => {
-    const waves = [{ ...WAVES[0], pauseAfter: true } as RolloutWaveSpec, WAVES[1] as RolloutWaveSpec];
+    const waves = [{ ...WAVES[0], pauseAfter: true } as ClusterWaveSpec, WAVES[1] as ClusterWaveSpec];
     const clusters = fleet(10, { c00: updated('canary') });
     const reached = planClusterRollout(input(clusters, { waves }));
     expect(reached).toMatchObject({ phase: 'Paused', pauseAfterWave: 0, start: [] });
@@ -190,7 +189,7 @@ describe('ClusterRollout planner', () => {
 
   it('takes selector waves first, then grows to a percentage (the example)', () => {
     const clusters = fleet(8).map((c) => (c.name === 'c05' ? { ...c, labels: { canary: 'true' } } : c));
-    const waves: RolloutWaveSpec[] = [
+    const waves: ClusterWaveSpec[] = [
       { name: 'canary', selector: { matchLabels: { canary: 'true' } } },
       { name: 'quarter', percent: 25 },
     ];
@@ -219,7 +218,7 @@ describe('ClusterRollout planner', () => {
   });
 
   it('does not hold on an empty wave', () => {
-    const waves: RolloutWaveSpec[] = [
+    const waves: ClusterWaveSpec[] = [
       { name: 'one', count: 1, bakeSeconds: 600 },
       { name: 'still-one', count: 1, bakeSeconds: 600 },
     ];

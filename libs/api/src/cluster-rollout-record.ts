@@ -4,7 +4,21 @@
  * is the rollout's durable per-cluster state, so its own status stays counts
  * and an operator restart finds every cluster's wave and failure again.
  */
-import type { ClusterRecord } from './plan.ts';
+
+/**
+ * What the rollout wrote on a Cluster it started, as the ClusterRollout
+ * planner (@kok/rollout) reads it (its ClusterRecord; times in epoch
+ * milliseconds).
+ */
+export interface ClusterRecord {
+  wave: string;
+  /** The version the rollout told the cluster. */
+  version: string;
+  startedAt: number;
+  /** Set once the rollout saw the cluster fail at `version`. */
+  failedAt?: number;
+  failure?: string;
+}
 
 /** On a Cluster: JSON of {@link StoredRecord}. */
 export const ROLLOUT_RECORD_ANNOTATION = 'clusters.kok.dev/rollout';
@@ -67,4 +81,11 @@ export function recordValue(record: OwnedRecord): string {
       : { failedAt: new Date(record.failedAt).toISOString(), failure: record.failure ?? '' }),
   };
   return JSON.stringify(stored);
+}
+
+/** The uid of the ClusterRollout recorded on the Cluster, or undefined when none is. */
+export function recordedRolloutUid(cluster: {
+  metadata: { annotations?: Readonly<Record<string, string>> };
+}): string | undefined {
+  return readRecord(cluster.metadata.annotations)?.uid;
 }

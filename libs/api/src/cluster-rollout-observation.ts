@@ -1,10 +1,35 @@
-/** What the ClusterRollout planner needs to know of one Cluster, read from its object alone. */
-import type { ClusterSpec, ClusterStatus } from '../cluster.ts';
-import { isClusterPaused, PROGRESS_DEADLINE_EXCEEDED } from '../cluster.ts';
-import { findCondition } from '../conditions.ts';
-import { ClusterConditions } from '../well-known.ts';
-import { readRecord } from './cluster-record.ts';
-import type { ClusterState, EpochMillis } from './plan.ts';
+/**
+ * What the ClusterRollout planner (@kok/rollout planClusterRollout) needs to
+ * know of one Cluster, read from its object alone. The planner's types live in
+ * @kok/rollout, which this lib may not import: ObservedClusterState mirrors its
+ * ClusterState, and callers hand it on as one, so a field that stops matching
+ * fails to compile there.
+ */
+import type { ClusterSpec, ClusterStatus } from './cluster.ts';
+import { isClusterPaused, PROGRESS_DEADLINE_EXCEEDED } from './cluster.ts';
+import { findCondition } from './conditions.ts';
+import { ClusterConditions } from './well-known.ts';
+import type { ClusterRecord } from './cluster-rollout-record.ts';
+import { readRecord } from './cluster-rollout-record.ts';
+
+/** Milliseconds since the Unix epoch. */
+type EpochMillis = number;
+
+/** One selected Cluster as observed (the planner's ClusterState). */
+export interface ObservedClusterState {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  /** spec.version. */
+  version: string;
+  /** When it became Available with every component at `version`; undefined while it is not. */
+  availableSince?: EpochMillis;
+  /** Why its upgrade to `version` failed (Degraded after its own rollback); undefined otherwise. */
+  failure?: string;
+  /** What this rollout recorded on it; undefined when it never started it. */
+  record?: ClusterRecord;
+  /** spec.paused or the pause annotation: nothing upgrades it. */
+  paused?: boolean;
+}
 
 /** What the planner reads of a Cluster: any object shaped like one as the apiserver serves it. */
 export interface ClusterObject {
@@ -24,7 +49,7 @@ export interface ClusterObject {
  * `rolloutUid` names the rollout whose record counts; records of other
  * rollouts are ignored here.
  */
-export function observeCluster(cluster: ClusterObject, rolloutUid: string): ClusterState {
+export function observeCluster(cluster: ClusterObject, rolloutUid: string): ObservedClusterState {
   const record = readRecord(cluster.metadata.annotations);
   const availableSince = availableSinceOf(cluster);
   const failure = failureOf(cluster);

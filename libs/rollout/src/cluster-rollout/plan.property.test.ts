@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ClusterState, RolloutInput, RolloutPlan } from './plan.ts';
+import type { ClusterState, ClusterWaveSpec, RolloutInput, RolloutPlan } from './plan.ts';
 import { clusterPhase, planClusterRollout } from './plan.ts';
-import type { RolloutWaveSpec } from './wave-membership.ts';
 
 const OLD = 'v1.36.3';
 const NEW = 'v1.36.4';
@@ -14,7 +13,7 @@ const ascending = (min: number, max: number) =>
     .uniqueArray(fc.integer({ min, max }), { maxLength: 4 })
     .map((values) => [...values].sort((a, b) => a - b));
 
-const wavesArb: fc.Arbitrary<RolloutWaveSpec[]> = fc
+const wavesArb: fc.Arbitrary<ClusterWaveSpec[]> = fc
   .record({
     sizes: fc.oneof(
       ascending(1, 25).map((v) => v.map((count) => ({ count }))),

@@ -5,14 +5,25 @@
  * Clusters' spec, status and the record the rollout keeps on each), so an
  * operator killed at any point plans the same after a restart.
  */
-import type { ClusterRolloutStatus } from '../cluster-rollout.ts';
-import type { ResolvedWave, RolloutWaveSpec, WaveMember } from './wave-membership.ts';
-import { resolveWaves } from './wave-membership.ts';
+import type { EpochMillis } from '../machine-state.ts';
+import { listDescribed, listNames, NAMES_IN_MESSAGES } from '../messages.ts';
+import type { WaveSpec } from '../rollout-spec.ts';
+import { resolveWaves, type Wave, type WaveMember } from '../waves.ts';
 
-/** Milliseconds since the Unix epoch. */
-export type EpochMillis = number;
+/**
+ * Name of the wave that takes the clusters no wave of spec.waves covers (not a
+ * DNS label, so never a wave's name); the ClusterRollout status shows it.
+ */
+export const REMAINING_WAVE_NAME = '(remaining)';
 
-/** What the rollout wrote on a Cluster it started (see cluster-record.ts). */
+/** One wave of ClusterRollout.spec.waves, as the planner reads it: named, and paused after only by a person. */
+export interface ClusterWaveSpec extends WaveSpec {
+  name: string;
+  /** Hold the rollout after this wave until a person resumes it. Ignored on the last wave. */
+  pauseAfter?: boolean;
+}
+
+/** What the rollout wrote on a Cluster it started (@kok/api keeps it in an annotation, cluster-rollout-record.ts). */
 export interface ClusterRecord {
   wave: string;
   /** The version the rollout told the cluster. */
@@ -24,7 +35,10 @@ export interface ClusterRecord {
 }
 
 /** One selected Cluster as observed. */
-export interface ClusterState extends Omit<WaveMember, 'pinnedWave'> {
+export interface ClusterState {
+  name: string;
+  /** Wave selectors read them. */
+  labels: Readonly<Record<string, string>>;
   /** spec.version. */
   version: string;
   /** When it became Available with every component at `version`; undefined while it is not. */
@@ -39,7 +53,7 @@ export interface ClusterState extends Omit<WaveMember, 'pinnedWave'> {
 
 export interface RolloutInput {
   version: string;
-  waves: readonly RolloutWaveSpec[];
+  waves: readonly ClusterWaveSpec[];
   /** Seconds a cluster must stay Available at the version before it counts as updated. */
   bakeSeconds: number;
   /** The rollout stops once more than this many clusters failed. */
@@ -52,8 +66,10 @@ export interface RolloutInput {
 }
 
 export type ClusterPhase = 'Pending' | 'Upgrading' | 'Baking' | 'Updated' | 'Failed';
-export type WaveState = NonNullable<ClusterRolloutStatus['waves']>[number]['state'];
-export type RolloutPhase = NonNullable<ClusterRolloutStatus['phase']>;
+/** ClusterRollout status.waves[].state. */
+export type WaveState = 'Pending' | 'Progressing' | 'Baking' | 'Succeeded' | 'Failed';
+/** ClusterRollout status.phase. */
+export type RolloutPhase = 'Pending' | 'Progressing' | 'Paused' | 'Succeeded' | 'Failed';
 
 export interface WaveProgress {
   index: number;
@@ -105,7 +121,7 @@ export interface RolloutPlan {
 }
 
 /** Failed clusters named in messages; the rest are counted. */
-export const NAMED_FAILURES = 5;
+export const NAMED_FAILURES = NAMES_IN_MESSAGES;
 /** Each failure is quoted up to this many characters. */
 const FAILURE_QUOTE = 300;
 
@@ -128,10 +144,13 @@ function failureOf(c: ClusterState, version: string): string | undefined {
 
 export function planClusterRollout(input: RolloutInput): RolloutPlan {
   const { version, now } = input;
-  // A cluster the rollout started stays in the wave recorded on it.
+  // Clusters fill the waves in name order; one the rollout started stays in the wave recorded on it.
   const waves = resolveWaves(
-    input.clusters.map((c) => (c.record ? { ...c, pinnedWave: c.record.wave } : c)),
+    input.clusters
+      .map((c): ClusterState & WaveMember => (c.record ? { ...c, pinnedWave: c.record.wave } : c))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     input.waves,
+    { implicitWaveName: REMAINING_WAVE_NAME, noun: 'clusters' },
   );
   const phaseOf = new Map(input.clusters.map((c) => [c.name, clusterPhase(c, input)] as const));
 
@@ -147,7 +166,7 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
           phaseOf.get(c.name) === 'Failed' &&
           !(c.record?.version === version && c.record.failedAt !== undefined),
       )
-      .map((c) => ({ cluster: c.name, wave: w.spec.name, message: failureOf(c, version) ?? '' })),
+      .map((c) => ({ cluster: c.name, wave: nameOf(w), message: failureOf(c, version) ?? '' })),
   );
 
   const progress = waves.map((w) => waveProgress(w, phaseOf, input));
@@ -172,7 +191,7 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
       if (!input.paused && !budgetExceeded)
         for (const c of w.members)
           if (phaseOf.get(c.name) === 'Pending' && c.paused !== true)
-            start.push({ cluster: c.name, wave: w.spec.name });
+            start.push({ cluster: c.name, wave: nameOf(w) });
       waitingOnPaused = w.members
         .filter((c) => c.paused === true && ['Pending', 'Upgrading'].includes(phaseOf.get(c.name) ?? ''))
         .map((c) => c.name);
@@ -240,7 +259,7 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
   const withFailures =
     (failed.length > 0 ? `; ${failed.length} failed (maxFailed ${input.maxFailed}): ${failedNames}` : '') +
     (waitingOnPaused.length > 0
-      ? `; waiting on ${namedList(waitingOnPaused)} (paused: the Cluster does not upgrade until resumed)`
+      ? `; waiting on ${listNames(waitingOnPaused, NAMED_FAILURES)} (paused: the Cluster does not upgrade until resumed)`
       : '');
   const message =
     hold?.message ??
@@ -268,13 +287,13 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
 }
 
 function waveProgress(
-  w: ResolvedWave<ClusterState>,
+  w: ClusterWave,
   phaseOf: ReadonlyMap<string, ClusterPhase>,
   input: RolloutInput,
 ): WaveProgress {
   const p: WaveProgress = {
     index: w.index,
-    name: w.spec.name,
+    name: nameOf(w),
     state: 'Pending',
     clusters: w.members.length,
     updated: 0,
@@ -319,25 +338,26 @@ function waveProgress(
   return p;
 }
 
-function waveLabel(waves: readonly ResolvedWave<ClusterState>[], index: number): string {
+type ClusterWave = Wave<ClusterState & WaveMember>;
+
+/** Every wave is named: those of the spec by it, the implicit one REMAINING_WAVE_NAME. */
+function nameOf(w: ClusterWave): string {
+  return w.spec.name ?? REMAINING_WAVE_NAME;
+}
+
+function waveLabel(waves: readonly ClusterWave[], index: number): string {
   const w = waves[index];
-  return w ? `${index} (${w.spec.name})` : String(index);
+  return w ? `${index} (${nameOf(w)})` : String(index);
 }
 
 /** `fleet-3 (why), fleet-7 (why) and 2 more`. */
 export function describeFailures(failed: readonly { cluster: string; message: string }[]): string {
-  return namedList(
-    failed.map(({ cluster, message }) =>
+  return listDescribed(
+    failed,
+    ({ cluster, message }) =>
       message
         ? `${cluster} (${message.length > FAILURE_QUOTE ? `${message.slice(0, FAILURE_QUOTE)}…` : message})`
         : cluster,
-    ),
+    NAMED_FAILURES,
   );
-}
-
-/** The first NAMED_FAILURES entries, then how many more. */
-function namedList(entries: readonly string[]): string {
-  const named = entries.slice(0, NAMED_FAILURES);
-  const more = entries.length - named.length;
-  return more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Annotations } from '../well-known.ts';
-import { readRecord, recordValue, ROLLOUT_RECORD_ANNOTATION } from './cluster-record.ts';
-import type { ClusterObject } from './observe-cluster.ts';
-import { observeCluster } from './observe-cluster.ts';
+import { Annotations } from './well-known.ts';
+import { readRecord, recordValue, ROLLOUT_RECORD_ANNOTATION } from './cluster-rollout-record.ts';
+import type { ClusterObject } from './cluster-rollout-observation.ts';
+import { observeCluster } from './cluster-rollout-observation.ts';
 
 const UID = 'rollout-uid';
 const record = recordValue({
