@@ -16,8 +16,7 @@
 //   --settle-seconds <s>      how long the fleet must be quiet but for heartbeats before the window, default 10
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,24 +25,24 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Informer, KubeClient, PatchType } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
-import { startArtifactServer } from '@kok/node-agent/src/fixtures/artifact-server.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import { installNodeCrds } from '@kok/node-agent/src/fixtures/cluster.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
-import { ProcessSupervisor } from '@kok/node-agent/src/process-supervisor.ts';
+import { machineType } from '@kok/node-agent/src/resources.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
-import { hostPaths } from '@kok/node-agent/src/host-paths.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
-import { componentType, machineType } from '@kok/node-agent/src/resources.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
-import type { ComponentObject, MachineObject } from '@kok/node-agent/src/resources.ts';
+import type { MachineObject } from '@kok/node-agent/src/resources.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the benchmark runs the agent app itself
 import { parseFlags } from '@kok/node-agent/src/flags.ts';
 import { changedFields, tallyWrites } from './changed-fields.ts';
+import {
+  createPayloadComponent,
+  nodeAgentCommand,
+  PAYLOAD,
+  spawnNodeAgent,
+  stopNodeAgents,
+  type PayloadCatalog,
+} from './node-agent-processes.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- agents start as the app ships them (its bundle)
-import { nodeAgentCommand } from '@kok/node-agent/bundle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -74,22 +73,6 @@ const settleSeconds = Number(values['settle-seconds']);
 const HEARTBEAT_FIELD = 'status.agent.lastHeartbeatTime';
 const log = (message: string) => console.error(`[agent-fleet] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `payload-<v>.tar.gz`: a `run` script that just sleeps (the service each agent supervises). */
-function payloadArtifact(dir: string, version: string): { name: string; sha256: string } {
-  const staging = mkdtempSync(join(tmpdir(), 'kok-payload-'));
-  writeFileSync(join(staging, 'run'), `#!/bin/sh\n# payload ${version}\nexec sleep 1000000\n`);
-  chmodSync(join(staging, 'run'), 0o755);
-  const name = `payload-${version}.tar.gz`;
-  execFileSync('tar', ['-czf', join(dir, name), '-C', staging, 'run']);
-  rmSync(staging, { recursive: true, force: true });
-  return {
-    name,
-    sha256: createHash('sha256')
-      .update(readFileSync(join(dir, name)))
-      .digest('hex'),
-  };
-}
 
 /** apiserver_request_total write counters, by resource, scraped with the admin client certificate. */
 function scrapeWrites(kubeConfig: KubeConfig): Promise<Map<string, number>> {
@@ -130,33 +113,16 @@ const admin = new KubeClient(controlPlane.kubeConfig, { qps: 500, burst: 1000 })
 // One agent per process runs as it ships (the bundle); several per process load the sources in-process.
 const agentCommand = await nodeAgentCommand();
 const rootsDir = mkdtempSync(join(tmpdir(), 'kok-fleet-'));
-const artifactsDir = mkdtempSync(join(tmpdir(), 'kok-fleet-artifacts-'));
+let payload: PayloadCatalog | undefined;
 const children: ChildProcess[] = [];
 const machines = Array.from({ length: agentCount }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
 try {
   await installNodeCrds(admin);
-  const server = await startArtifactServer(artifactsDir);
   const versions = ['1.0.0', '2.0.0'];
-  const artifacts = versions.map((v) => payloadArtifact(artifactsDir, v));
-  await admin.create(componentType, {
-    metadata: { name: 'payload' },
-    spec: {
-      versions: versions.map((version, i) => ({
-        version,
-        // The local artifact server is plain http.
-        artifact: {
-          url: server.urlOf(artifacts[i]?.name ?? ''),
-          sha256: artifacts[i]?.sha256 ?? '',
-          allowInsecureHttp: true,
-        },
-      })),
-      install: { method: 'Archive', path: '/usr/local/lib/payload' },
-      service: { type: 'Process', command: ['$(KOK_ROOT)/usr/local/lib/payload/run'] },
-    },
-  } as ComponentObject);
+  payload = await createPayloadComponent(admin, versions);
   const specFor = (revision: number) => ({
     revision: `r${revision}`,
-    components: [{ name: 'payload', version: versions[revision % 2] ?? '1.0.0' }],
+    components: [{ name: PAYLOAD, version: versions[revision % 2] ?? '1.0.0' }],
     files: [{ path: '/etc/kok/payload.conf', content: `revision: ${revision}\n` }],
   });
   const inParallel = async (fn: (machine: string) => Promise<unknown>) => {
@@ -191,20 +157,12 @@ try {
     for (const m of group) mkdirSync(join(rootsDir, m), { recursive: true });
     const child =
       perProcess === 1
-        ? spawn(
-            agentCommand[0] ?? process.execPath,
-            [
-              ...agentCommand.slice(1),
-              `--machine=${group[0]}`,
-              `--kubeconfig=${controlPlane.kubeconfigPath}`,
-              `--root=${join(rootsDir, group[0] ?? '')}`,
-              '--service-manager=supervisor',
-              '--http-port=0',
-              '--log-level=warn',
-              ...(heartbeatFlag === undefined ? [] : [`--heartbeat-seconds=${heartbeatFlag}`]),
-            ],
-            { stdio: ['ignore', 'ignore', 'inherit'] },
-          )
+        ? spawnNodeAgent(agentCommand, {
+            machine: group[0] ?? '',
+            kubeconfigPath: controlPlane.kubeconfigPath,
+            rootsDir,
+            args: heartbeatFlag === undefined ? [] : [`--heartbeat-seconds=${heartbeatFlag}`],
+          })
         : spawn(
             process.execPath,
             [
@@ -283,7 +241,6 @@ try {
   await watcher.stop();
   // Each agent process's high-water mark (VmHWM), rollouts included: the largest of them.
   const peakRssMiB = Math.max(...children.map((c) => processUsage(c.pid ?? 0).peakRssMiB));
-  await server.close();
 
   console.log(
     JSON.stringify({
@@ -323,17 +280,9 @@ try {
     }),
   );
 } finally {
-  for (const child of children) child.kill('SIGTERM');
-  await sleep(2000);
-  for (const m of machines) {
-    const paths = hostPaths(join(rootsDir, m));
-    const supervisor = new ProcessSupervisor({ runDir: paths.runDir, logDir: paths.logDir });
-    await supervisor.adopt().catch(() => []);
-    await supervisor.stopAll().catch(() => undefined);
-    await supervisor.close();
-  }
+  await stopNodeAgents(children, rootsDir, machines);
+  await payload?.close();
   admin.close();
   await controlPlane.stop();
   rmSync(rootsDir, { recursive: true, force: true });
-  rmSync(artifactsDir, { recursive: true, force: true });
 }
