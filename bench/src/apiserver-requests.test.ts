@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { requestDelta, requestsByKind, total } from './apiserver-requests.ts';
+import {
+  auditedRequests,
+  requestDelta,
+  requestsByKind,
+  total,
+  writesAuditPolicy,
+} from './apiserver-requests.ts';
 
 const metrics = (patchStatus: number, patchMachines: number, list: number) =>
   [
@@ -41,4 +47,30 @@ describe('requestDelta', () => {
     });
     expect(total(requestDelta(new Map(), after, true))).toBe(17);
   });
+});
+
+describe('writesAuditPolicy', () => {
+  it("records the group's writes, at the response only, and nothing else", () => {
+    const policy = JSON.parse(writesAuditPolicy('kok:node-agents')) as {
+      omitStages: string[];
+      rules: { level: string; userGroups?: string[]; verbs?: string[] }[];
+    };
+    expect(policy.omitStages).toEqual(['RequestReceived']);
+    expect(policy.rules[0]).toMatchObject({ level: 'Metadata', userGroups: ['kok:node-agents'] });
+    expect(policy.rules[0]?.verbs).toEqual(expect.arrayContaining(['create', 'update', 'patch', 'delete']));
+    expect(policy.rules[0]?.verbs).not.toContain('get');
+    expect(policy.rules.at(-1)).toEqual({ level: 'None' });
+  });
+});
+
+describe('auditedRequests', () => {
+  const event = (stage: string, verb = 'patch') =>
+    JSON.stringify({ kind: 'Event', stage, verb, user: { username: 'system:node-agent:m-0' } });
+  it.each([
+    ['', 0],
+    [`${event('ResponseComplete')}\n`, 1],
+    [[event('ResponseComplete'), event('ResponseStarted', 'watch'), event('Panic'), ''].join('\n'), 2],
+    // The apiserver is still writing the last line.
+    [[event('ResponseComplete'), event('ResponseComplete').slice(0, 40)].join('\n'), 1],
+  ])('%j → %i', (log, expected) => expect(auditedRequests(log)).toBe(expected));
 });

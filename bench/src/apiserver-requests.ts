@@ -49,3 +49,42 @@ export const total = (delta: Record<string, number>): number =>
 export async function scrapeRequests(client: KubeClient): Promise<Map<string, number>> {
   return requestsByKind(await client.request<string>('GET', '/metrics'));
 }
+
+/**
+ * An audit policy (JSON, which the apiserver reads as YAML) that records the write requests of the users in
+ * `group`, once each when the response is complete, and nothing else: the apiserver's request counters
+ * carry no user, so this is how a benchmark tells one writer's share from another's at little cost.
+ */
+export function writesAuditPolicy(group: string): string {
+  return JSON.stringify({
+    apiVersion: 'audit.k8s.io/v1',
+    kind: 'Policy',
+    omitStages: ['RequestReceived'],
+    rules: [
+      {
+        level: 'Metadata',
+        userGroups: [group],
+        verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
+      },
+      { level: 'None' },
+    ],
+  });
+}
+
+/**
+ * The requests an audit log (one JSON event a line) records as complete (or failed in a panic). A line that
+ * does not parse is one the apiserver is still writing: it counts at the next reading. Pure.
+ */
+export function auditedRequests(auditLog: string): number {
+  let count = 0;
+  for (const line of auditLog.split('\n')) {
+    let stage: unknown;
+    try {
+      stage = (JSON.parse(line) as { stage?: unknown }).stage;
+    } catch {
+      continue;
+    }
+    if (stage === 'ResponseComplete' || stage === 'Panic') count++;
+  }
+  return count;
+}

@@ -60,3 +60,35 @@ describe('figure', () => {
     ['as shipped', 'as shipped'],
   ])('%s → %s', (value, expected) => expect(figure(value)).toBe(expected));
 });
+
+describe('the rollout-efficiency row', () => {
+  const rolloutEfficiency = benchmarks.find((b) => b.name === 'rollout-efficiency') as Benchmark;
+  const simulated = {
+    upgradeMs: 1000,
+    maxUnavailable: '5%',
+    figures: [{ machines: 100, efficiency: 0.9, machineWriteCeilingPerSecond: 900 }],
+  };
+  const realAgents = {
+    machines: 10,
+    upgradeSecondsMedian: 1.4,
+    idealSeconds: 14,
+    rolloutSeconds: 20,
+    efficiency: 0.7,
+    operatorWritesPerMachine: 9,
+    machineWriteCeilingPerSecond: 800,
+  };
+
+  it('reads the real-agent size beside the simulated ones, with its own T and write ceiling', () => {
+    const row = rolloutEfficiency.headline({ ...simulated, realAgents });
+    expect(row.headline).toContain(
+      '10 real node-agents (T = their median upgrade, 1.4 s): efficiency 0.7 (20 s against 14 s ideal; 9 writes a machine)',
+    );
+    expect(row.baseline).toContain('800 writes/s in the real-agent run');
+  });
+
+  it('reads a run without the real-agent size as before', () => {
+    const row = rolloutEfficiency.headline(simulated);
+    expect(row.headline).not.toContain('real');
+    expect(row.baseline).not.toContain('real');
+  });
+});

@@ -247,7 +247,13 @@ export const benchmarks: readonly Benchmark[] = [
   },
   {
     name: 'rollout-efficiency',
-    smokeArgs: ['--sizes=20', '--upgrade-ms=200', '--max-unavailable=25%', '--ceiling-writes=500'],
+    smokeArgs: [
+      '--sizes=20',
+      '--upgrade-ms=200',
+      '--real-agents=3',
+      '--max-unavailable=25%',
+      '--ceiling-writes=500',
+    ],
     fields: [
       'upgradeMs',
       'maxUnavailable',
@@ -263,12 +269,24 @@ export const benchmarks: readonly Benchmark[] = [
       'figures.0.operatorWritesPerSecond',
       'figures.0.operatorWritesPerSecondToCeiling',
       'figures.0.writesPerSecondAtIdealPace',
+      'realAgents.machines',
+      'realAgents.upgradeSecondsMedian',
+      'realAgents.idealSeconds',
+      'realAgents.rolloutSeconds',
+      'realAgents.efficiency',
+      'realAgents.operatorWritesPerMachine',
+      'realAgents.machineWriteCeilingPerSecond',
       'target.efficiencyAt1000',
       'target.efficiencyAt10000',
     ],
     headline: (r) => {
       const figures = figuresOf(r);
       const each = (text: (f: BenchmarkResult) => string) => figures.map(text).join(', ');
+      // Runs recorded before the real-agent size have no realAgents: their row reads as it did.
+      const real =
+        valueAt(r, 'realAgents') === undefined
+          ? undefined
+          : (path: string) => figure(valueAt(r, `realAgents.${path}`));
       return {
         headline:
           `the node-operator process with its shipped flags (client QPS ${figure(r['operatorQps'])} rising to ${figure(r['operatorMaxQps'])}, burst ${figure(r['operatorBurst'])}) and an apiserver, simulated agents, ` +
@@ -277,8 +295,13 @@ export const benchmarks: readonly Benchmark[] = [
             (f) =>
               `${figure(f['efficiency'])} at ${figure(f['machines'])} (${figure(f['rolloutSeconds'])} s against ${figure(f['idealSeconds'])} s ideal; ` +
               `${figure(f['operatorWritesPerMachine'])} writes a machine, ${figure(f['operatorWritesPerSecond'])} writes/s; the ideal pace needs ${figure(f['writesPerSecondAtIdealPace'])})`,
-          ),
-        baseline: `a client that only writes Machines: ${each((f) => `${figure(f['machineWriteCeilingPerSecond'])} writes/s at ${figure(f['machines'])}`)}`,
+          ) +
+          (real
+            ? `; ${real('machines')} real node-agents (T = their median upgrade, ${real('upgradeSecondsMedian')} s): efficiency ${real('efficiency')} (${real('rolloutSeconds')} s against ${real('idealSeconds')} s ideal; ${real('operatorWritesPerMachine')} writes a machine)`
+            : ''),
+        baseline:
+          `a client that only writes Machines: ${each((f) => `${figure(f['machineWriteCeilingPerSecond'])} writes/s at ${figure(f['machines'])}`)}` +
+          (real ? `, ${real('machineWriteCeilingPerSecond')} writes/s in the real-agent run` : ''),
         ratio: `operator writes/s ${each((f) => `${figure(f['operatorWritesPerSecondToCeiling'])}× at ${figure(f['machines'])}`)}`,
         target: `efficiency ≥ ${figure(valueAt(r, 'target.efficiencyAt1000'))} at 1,000, ≥ ${figure(valueAt(r, 'target.efficiencyAt10000'))} at 10,000`,
       };
