@@ -27,7 +27,7 @@ import type { StepDeps } from './execute-step.ts';
 import { executeStep } from './execute-step.ts';
 import { recoverHost, sweepStoreLeftovers } from './recovery.ts';
 import { StatusObservation } from './status-observation.ts';
-import { operationStart, remediationDone, remediationScope } from './remediation-plan.ts';
+import { awaitingOwnReboot, operationStart, remediationDone, remediationScope } from './remediation-plan.ts';
 import { ChecksumMismatchError } from '../artifact-store.ts';
 import { ArtifactRefusedError, isArtifactRefusal } from '../artifact-limits.ts';
 import { endsPass, isDisruptive, planConvergence } from '../convergence-plan.ts';
@@ -166,6 +166,8 @@ export class ConvergencePass {
     this.#deps.health.sync(desired.components);
 
     const bootID = await readBootID(this.#deps.bootIDPath);
+    const journal = this.#deps.host.journal.state;
+    if (awaitingOwnReboot({ journal, bootID, rebootIssued: this.#rebootIssued })) return;
     const observed = await observeHost(this.#deps.host, desired, true);
     if (!this.#deps.status.lastWritten)
       for (const [path, sha256] of lastWrittenFromStatus(

@@ -6,6 +6,7 @@ import type { JournalState } from '../journal.ts';
 import { EMPTY_JOURNAL } from '../journal.ts';
 import type { RemediationInput, RemediationPlan } from './remediation-plan.ts';
 import {
+  awaitingOwnReboot,
   operationStart,
   planRemediation,
   remediationDone,
@@ -191,5 +192,30 @@ describe('operationStart', () => {
     },
   ])('$name', ({ plan, event }) => {
     expect(operationStart(plan, desired)).toEqual(event);
+  });
+});
+
+describe('awaitingOwnReboot: a pass reads nothing of a host going down for its own reboot', () => {
+  const pending = journal({ reboot: { generation: 2, bootIDBefore: 'boot-1' } });
+  it.each([
+    {
+      name: 'this process issued it, same boot',
+      over: { journal: pending, rebootIssued: 2 },
+      awaiting: true,
+    },
+    {
+      name: 'journaled by an agent that died',
+      over: { journal: pending, rebootIssued: undefined },
+      awaiting: false,
+    },
+    { name: 'issued for another generation', over: { journal: pending, rebootIssued: 1 }, awaiting: false },
+    {
+      name: 'the host came back',
+      over: { journal: pending, rebootIssued: 2, bootID: 'boot-2' },
+      awaiting: false,
+    },
+    { name: 'no reboot under way', over: { rebootIssued: 2 }, awaiting: false },
+  ])('$name → $awaiting', ({ over, awaiting }) => {
+    expect(awaitingOwnReboot(input(over))).toBe(awaiting);
   });
 });

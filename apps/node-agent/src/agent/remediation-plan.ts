@@ -40,9 +40,20 @@ export interface RemediationInput {
   readonly rebootIssued: number | undefined;
 }
 
+/**
+ * This agent process ran the reboot command and the host still has the boot ID it had: it is going down.
+ * A pass then reads nothing of the host (a host shutting down may not answer) and does nothing.
+ */
+export function awaitingOwnReboot(
+  input: Pick<RemediationInput, 'journal' | 'bootID' | 'rebootIssued'>,
+): boolean {
+  const progress = rebootProgress(input.journal, input.bootID);
+  return progress.kind === 'pending' && input.rebootIssued === progress.generation;
+}
+
 export function planRemediation(input: RemediationInput): RemediationPlan {
   const progress = rebootProgress(input.journal, input.bootID);
-  if (progress.kind === 'pending' && input.rebootIssued === progress.generation)
+  if (progress.kind === 'pending' && awaitingOwnReboot(input))
     return {
       reboot: { kind: 'wait', generation: progress.generation },
       reinstallGeneration: undefined,
