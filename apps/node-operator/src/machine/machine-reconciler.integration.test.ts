@@ -182,6 +182,12 @@ it('lets a deleted Machine go only after its Node was cordoned, drained by evict
     await pass();
     return deps.machines.getByName(undefined, name)?.metadata?.finalizers?.includes(Finalizers.machine);
   });
+  // Admission refuses pods until kube-controller-manager has made the namespace's default ServiceAccount,
+  // which on a control plane just started can take longer than the test took to get here.
+  await eventually('the default ServiceAccount', async () => {
+    await client.request('GET', '/api/v1/namespaces/default/serviceaccounts/default');
+    return true;
+  });
   const pod = await client.create(builtinTypes.pod, {
     metadata: { name: `${name}-app`, namespace: 'default' },
     spec: { nodeName: name, containers: [{ name: 'app', image: 'kok.dev/test/busybox:1' }] },
