@@ -5,7 +5,6 @@ import {
   NODE_AGENT_GRANT_LABEL,
   RemediationPolicyResource,
 } from '@kok/api';
-import type { Component, Machine, NodePool, RemediationPolicy } from '@kok/api';
 import {
   builtinTypes,
   ForbiddenError,
@@ -60,11 +59,7 @@ import {
   pendingCsrsOf,
 } from './csr/csr-approval-reconciler.ts';
 import { isNodePoolMember, matchesSelector } from '@kok/rollout';
-
-type MachineObject = Machine & KubernetesObject;
-type PoolObject = NodePool & KubernetesObject;
-type PolicyObject = RemediationPolicy & KubernetesObject;
-type ComponentObject = Component & KubernetesObject;
+import type { ComponentObject, MachineObject, NodePoolObject, RemediationPolicyObject } from '@kok/api';
 
 /** Drops updates that change nothing (typed for each informer). */
 const changed = <T extends KubernetesObject>(): Predicate<T> => resourceVersionChanged;
@@ -140,7 +135,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
   await ensureNamespace(manager.client, namespace);
 
   const selection = options.labelSelector ? { labelSelector: options.labelSelector } : {};
-  const pools = manager.informer<PoolObject>(nodePoolType, selection);
+  const pools = manager.informer<NodePoolObject>(nodePoolType, selection);
   const machines = manager.informer<MachineObject>(machineType, { ...selection, indexers: machineIndexers });
   const nodes = manager.informer<V1Node>(builtinTypes.node, selection);
   const grants = manager.informer<V1ClusterRoleBinding>(builtinTypes.clusterRoleBinding, {
@@ -244,7 +239,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       maxConcurrentReconciles: 2,
       resyncPeriodMs: 60_000,
     })
-    .watchPrimary(pools, changed<PoolObject>())
+    .watchPrimary(pools, changed<NodePoolObject>())
     .watchMapped(
       pools,
       (pool) => poolsSharingMachinesWith(machines, pools.list(), pool).map((name) => ({ name })),
@@ -312,7 +307,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
       `the apiserver does not serve ${RemediationPolicyResource.plural}.${RemediationPolicyResource.group}: install the CRD and restart to enable remediation`,
     );
   } else if (options.remediation ?? true) {
-    const policies = manager.informer<PolicyObject>(remediationPolicyType, selection);
+    const policies = manager.informer<RemediationPolicyObject>(remediationPolicyType, selection);
     const policiesOf = (machine: MachineObject | undefined): Request[] =>
       machine
         ? policies
@@ -345,7 +340,7 @@ export async function createOperator(options: OperatorOptions): Promise<Manager>
         maxConcurrentReconciles: 2,
         resyncPeriodMs: 60_000,
       })
-      .watchPrimary(policies, changed<PolicyObject>())
+      .watchPrimary(policies, changed<RemediationPolicyObject>())
       .watchMapped(
         machines,
         (machine) => policiesOf(machine),

@@ -1,12 +1,8 @@
-import type { Component } from '@kok/api';
+import { canonicalJson } from '@kok/reconcile';
 import type { Informer, KubeClient, Reconciler } from '@kok/reconcile';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { waitForCache } from '../shared/cache-sync.ts';
 import { componentStatusFor } from '../shared/component-acceptance.ts';
 import { componentType } from '../shared/resources.ts';
-import { stableJson } from '../shared/stable-json.ts';
-
-type ComponentObject = Component & KubernetesObject;
+import type { ComponentObject } from '@kok/api';
 
 export interface ComponentDeps {
   client: KubeClient;
@@ -24,12 +20,12 @@ export function componentReconciler(deps: ComponentDeps): Reconciler {
     const component = deps.components.getByName(undefined, request.name);
     if (!component || component.metadata?.deletionTimestamp) return;
     const status = componentStatusFor(component, deps.now());
-    if (stableJson(status) === stableJson(component.status ?? {})) return;
+    if (canonicalJson(status) === canonicalJson(component.status ?? {})) return;
     const updated = await deps.client.mergePatchStatus(
       componentType,
       { name: request.name },
       { metadata: { resourceVersion: component.metadata?.resourceVersion }, status },
     );
-    await waitForCache(deps.components, new Map([[request.name, updated.metadata?.resourceVersion ?? '']]));
+    await deps.components.waitFor(new Map([[request.name, updated.metadata?.resourceVersion ?? '']]));
   };
 }

@@ -1,12 +1,10 @@
 import type { JsonGeneralName } from '@peculiar/x509';
 import fc from 'fast-check';
-import type { Machine } from '@kok/api';
-import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { agentCsrMachineName, decideAgentCsr } from './agent-csr-approval.ts';
 import { requestPem } from '../test-support/kubelet-csr.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /** As the agent of Machine `w1` makes its first request with a bootstrap token, `shape` changing parts of it. */
 interface CsrShape {

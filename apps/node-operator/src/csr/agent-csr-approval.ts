@@ -14,8 +14,7 @@ import {
   NODE_AGENT_USER_PREFIX,
   nodeAgentUser,
 } from '@kok/api';
-import type { Machine } from '@kok/api';
-import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CsrApprovalPolicy } from './csr-approval-reconciler.ts';
 import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
@@ -29,8 +28,7 @@ import {
   subjectFailures,
   usageFailures,
 } from './csr-request.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /** Who may ask for an agent's first certificate: anyone holding a bootstrap token. */
 export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';

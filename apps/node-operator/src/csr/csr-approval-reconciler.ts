@@ -1,4 +1,3 @@
-import type { Machine } from '@kok/api';
 import { isConflict, isNotFound, resourcePath } from '@kok/reconcile';
 import type {
   EventRecorder,
@@ -13,8 +12,7 @@ import type { KubernetesObject, V1CertificateSigningRequest, V1ObjectMeta } from
 import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
 import { isDecided } from './csr-request.ts';
 import { certificateSigningRequestType } from '../shared/resources.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /**
  * One kind of certificate the operator approves for a Machine: the signer

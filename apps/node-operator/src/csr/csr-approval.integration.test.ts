@@ -5,22 +5,20 @@
  * operator approves or denies them, and the controller-manager signs the
  * approved one.
  */
-import type { Machine } from '@kok/api';
 import { createBootstrapToken, renderKubeconfig } from '@kok/pki';
 import { builtinTypes, KubeClient } from '@kok/reconcile';
 import type { Manager } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject, V1CertificateSigningRequest, V1Secret } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOperator } from '../operator.ts';
 import { certificateSigningRequestType, machineType } from '../shared/resources.ts';
 import { eventually, installCrds } from '../test-support/fleet.ts';
 import { agentCsr, requestPem, servingCsr, servingRequestPem } from '../test-support/kubelet-csr.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 let controlPlane: ControlPlane;
 let admin: KubeClient;

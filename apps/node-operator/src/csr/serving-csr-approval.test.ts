@@ -1,14 +1,12 @@
 import type { JsonGeneralName } from '@peculiar/x509';
 import fc from 'fast-check';
-import type { Machine } from '@kok/api';
-import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { isDecided } from './csr-request.ts';
 import { decideServingCsr, servingCsrNodeName } from './serving-csr-approval.ts';
 import { servingRequestPem } from '../test-support/kubelet-csr.ts';
 import type { ServingRequestShape } from '../test-support/kubelet-csr.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /** As the kubelet of node `w1` at 10.0.0.5 makes it, with `shape` changing parts of it. */
 interface CsrShape extends ServingRequestShape {

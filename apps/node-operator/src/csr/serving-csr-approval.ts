@@ -6,9 +6,8 @@
  * names the Machine says the host has.
  */
 import { isIP, isIPv6 } from 'node:net';
-import type { Machine } from '@kok/api';
 import type { Pkcs10CertificateRequest } from '@peculiar/x509';
-import type { KubernetesObject, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CsrApprovalPolicy } from './csr-approval-reconciler.ts';
 import type { CsrDecision, DecisionOptions } from './csr-decision.ts';
 import {
@@ -20,6 +19,7 @@ import {
   subjectFailures,
   usageFailures,
 } from './csr-request.ts';
+import type { MachineObject } from '@kok/api';
 
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 export const NODE_USER_PREFIX = 'system:node:';
@@ -38,8 +38,6 @@ const SERVING_USAGES = {
   required: ['digital signature', 'server auth'],
   optional: ['key encipherment'],
 } as const;
-
-type MachineObject = Machine & KubernetesObject;
 
 /** The node a CSR was requested by (`system:node:<name>` in spec.username), if any. */
 export function servingCsrNodeName(csr: V1CertificateSigningRequest): string | undefined {

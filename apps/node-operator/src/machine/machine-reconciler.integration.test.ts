@@ -1,6 +1,6 @@
 /** The Machine controller against a real apiserver: once a Machine and its Node agree, reconciling again sends nothing. */
 import { Finalizers, NODE_AGENT_GRANT_LABEL } from '@kok/api';
-import type { Machine, NodePool } from '@kok/api';
+import type { NodePool } from '@kok/api';
 import {
   builtinTypes,
   EventRecorder,
@@ -27,8 +27,7 @@ import {
   kubeletTemplate,
   testClient,
 } from '../test-support/fleet.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /** A real client that also notes every request it sends (`METHOD path`). */
 class CountingClient extends KubeClient {

@@ -1,5 +1,5 @@
 import { Annotations, changedSince, Finalizers, MachineConditions, nodeAgentGrantName } from '@kok/api';
-import type { Condition, Machine, NodePool } from '@kok/api';
+import type { Condition, NodePool } from '@kok/api';
 import { builtinTypes, isNotFound, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler, Result } from '@kok/reconcile';
 import type { KubernetesObject, V1ClusterRoleBinding, V1Node } from '@kubernetes/client-node';
@@ -13,8 +13,7 @@ import { syncNode } from '../shared/node-writer.ts';
 import { WrittenFrom } from './written-from.ts';
 import { owningPool } from '../shared/pool-ownership.ts';
 import { machineType } from '../shared/resources.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /** How soon a leaving Machine is looked at again while its pods drain or its agent cleans up. */
 const DECOMMISSION_POLL_MS = 2_000;

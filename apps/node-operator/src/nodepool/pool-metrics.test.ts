@@ -1,21 +1,19 @@
 import type { NodePool } from '@kok/api';
 import type { PauseReason, RolloutPlan } from '@kok/rollout';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PoolMetrics } from './pool-metrics.ts';
 import { poolStatusFor } from './pool-status.ts';
+import type { NodePoolObject } from '@kok/api';
 
-type PoolObject = NodePool & KubernetesObject;
-
-function pool(name: string, status?: NodePool['status']): PoolObject {
+function pool(name: string, status?: NodePool['status']): NodePoolObject {
   return {
     apiVersion: 'nodes.kok.dev/v1alpha1',
     kind: 'NodePool',
     metadata: { name, generation: 1 },
     spec: { selector: { matchLabels: { pool: name } }, template: { components: [] } },
     ...(status ? { status } : {}),
-  } as PoolObject;
+  } as NodePoolObject;
 }
 
 /** A plan as the planner makes it mid-rollout: 2 of 5 machines updated, one failed. */
@@ -40,7 +38,7 @@ function plan(pause?: PauseReason, complete = false): RolloutPlan {
 }
 
 /** A pool whose status the real status writer made from `p`. */
-function poolAfter(name: string, p: RolloutPlan): PoolObject {
+function poolAfter(name: string, p: RolloutPlan): NodePoolObject {
   const object = pool(name);
   return { ...object, status: poolStatusFor({ pool: object, plan: p, now: new Date(0) }) };
 }
@@ -51,7 +49,7 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-async function scrape(pools: PoolObject[]): Promise<string> {
+async function scrape(pools: NodePoolObject[]): Promise<string> {
   const registry = new Registry();
   new PoolMetrics(registry, { list: () => pools });
   return registry.metrics();

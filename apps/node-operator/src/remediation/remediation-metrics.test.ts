@@ -1,12 +1,10 @@
 import type { RemediationPolicy } from '@kok/api';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { RemediationMetrics } from './remediation-metrics.ts';
+import type { RemediationPolicyObject } from '@kok/api';
 
-type PolicyObject = RemediationPolicy & KubernetesObject;
-
-function policy(name: string, status?: RemediationPolicy['status']): PolicyObject {
+function policy(name: string, status?: RemediationPolicy['status']): RemediationPolicyObject {
   return {
     apiVersion: 'nodes.kok.dev/v1alpha1',
     kind: 'RemediationPolicy',
@@ -17,7 +15,7 @@ function policy(name: string, status?: RemediationPolicy['status']): PolicyObjec
       actions: [{ type: 'RestartComponent', component: 'kubelet' }, { type: 'Reboot' }],
     },
     ...(status ? { status } : {}),
-  } as PolicyObject;
+  } as RemediationPolicyObject;
 }
 
 function storm(status: 'True' | 'False', reason: string) {

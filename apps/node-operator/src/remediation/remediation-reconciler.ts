@@ -1,16 +1,14 @@
 import { findCondition, MachineConditions, setCondition } from '@kok/api';
-import type { Condition, ConditionUpdate, Machine, NodePool, RemediationPolicy } from '@kok/api';
-import { PatchType } from '@kok/reconcile';
+import type { Condition, ConditionUpdate, RemediationPolicy } from '@kok/api';
+import { canonicalJson, PatchType } from '@kok/reconcile';
 import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/reconcile';
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { waitForCache } from '../shared/cache-sync.ts';
 import type { Drainer } from '../shared/drainer.ts';
 import { DEFAULT_PASS_INTERVAL_MS } from '../shared/pass-interval.ts';
 import type { PoolLocks } from '../shared/pool-locks.ts';
 import { DRAIN_RETRY_MS, soonest, untilWake } from '../shared/requeue.ts';
 import { machineType, OperatorAnnotations, remediationPolicyType } from '../shared/resources.ts';
-import { stableJson } from '../shared/stable-json.ts';
 import type { RemediationMetrics } from './remediation-metrics.ts';
 import { observeRemediation, RemediationCandidates, remediationRecordOf } from './remediation-observation.ts';
 import type { RemediationObservation } from './remediation-observation.ts';
@@ -23,10 +21,7 @@ import {
 } from './remediation-patches.ts';
 import { planRemediation, RemediationPolicyConditions } from './remediation-plan.ts';
 import type { RemediationPlan } from './remediation-plan.ts';
-
-type MachineObject = Machine & KubernetesObject;
-type PoolObject = NodePool & KubernetesObject;
-type PolicyObject = RemediationPolicy & KubernetesObject;
+import type { MachineObject, NodePoolObject, RemediationPolicyObject } from '@kok/api';
 
 /** After a storm, remediation stays stopped this long unless the operator is told otherwise. */
 export const DEFAULT_STORM_COOLDOWN_MS = 5 * 60_000;
@@ -35,8 +30,8 @@ export interface RemediationDeps {
   client: KubeClient;
   /** Its own field manager: it server-side applies only the Remediating condition of Machine.status. */
   conditionClient: KubeClient;
-  policies: Informer<PolicyObject>;
-  pools: Informer<PoolObject>;
+  policies: Informer<RemediationPolicyObject>;
+  pools: Informer<NodePoolObject>;
   machines: Informer<MachineObject>;
   nodes: Informer<V1Node>;
   /** Shared with the NodePool controller: one view of each pool's budget at a time. */
@@ -128,7 +123,7 @@ const PLANNING_SHARE_FACTOR = 9;
 /** The policy's machines and each pool's budget, from the caches as they are now. */
 function observe(
   deps: RemediationDeps,
-  policy: PolicyObject,
+  policy: RemediationPolicyObject,
   candidates: RemediationCandidates,
 ): RemediationObservation<MachineObject> {
   const fleet = {
@@ -143,7 +138,7 @@ function observe(
 /** Applies the plan; resolves true when a remediation Drain still waits for pods to leave. */
 async function applyRemediation(
   deps: RemediationDeps,
-  policy: PolicyObject,
+  policy: RemediationPolicyObject,
   plan: RemediationPlan,
   machines: ReadonlyMap<string, MachineObject>,
   log: Logger,
@@ -243,7 +238,7 @@ async function applyRemediation(
     log.info({ machine: name, step: record.step }, 'remediation reboot issued after drain');
   }
 
-  await waitForCache(deps.machines, written, 10_000);
+  await deps.machines.waitFor(written);
   return drainPending;
 }
 
@@ -301,7 +296,7 @@ async function setRemediating(
 /** Status as the plan says, written only when it changes; Events when a storm starts or ends. */
 async function writePolicyStatus(
   deps: RemediationDeps,
-  policy: PolicyObject,
+  policy: RemediationPolicyObject,
   plan: RemediationPlan,
 ): Promise<void> {
   const now = deps.now();
@@ -315,7 +310,7 @@ async function writePolicyStatus(
     ...plan.status,
     conditions,
   };
-  if (stableJson(status) === stableJson(previous)) return;
+  if (canonicalJson(status) === canonicalJson(previous)) return;
   const name = policy.metadata?.name ?? '';
   const updated = await deps.client.mergePatchStatus(
     remediationPolicyType,
@@ -331,5 +326,5 @@ async function writePolicyStatus(
     await deps.events.record(policy, 'Warning', 'StormActive', 'Remediate', plan.storm.message);
   if (!plan.storm.active && stormWasActive)
     await deps.events.record(policy, 'Normal', 'StormEnded', 'Remediate', plan.storm.message);
-  await waitForCache(deps.policies, new Map([[name, updated.metadata?.resourceVersion ?? '']]));
+  await deps.policies.waitFor(new Map([[name, updated.metadata?.resourceVersion ?? '']]));
 }

@@ -1,9 +1,6 @@
-import type { Machine } from '@kok/api';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { machineChangedForRemediation, machineChangedForRollout } from './machine-changes.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 const condition = (type: string, status: 'True' | 'False', at = '2026-01-01T00:00:00Z') => ({
   type,

@@ -1,8 +1,5 @@
-import type { Machine } from '@kok/api';
 import type { Predicate } from '@kok/reconcile';
-import type { KubernetesObject } from '@kubernetes/client-node';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 /**
  * A Machine as the NodePool and RemediationPolicy controllers read it, less

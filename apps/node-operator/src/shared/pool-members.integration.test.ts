@@ -1,8 +1,7 @@
 /** Pool membership from the indexed Machine cache agrees with isNodePoolMember over the whole fleet. */
-import type { Machine, NodePool } from '@kok/api';
+import type { NodePool } from '@kok/api';
 import { isNodePoolMember } from '@kok/rollout';
 import { Informer } from '@kok/reconcile';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, expect, it } from 'vitest';
 import { machineIndexers, poolMembers } from './pool-members.ts';
 import { machineType } from './resources.ts';
@@ -14,8 +13,7 @@ import {
   SCOPE_LABEL,
   testClient,
 } from '../test-support/fleet.ts';
-
-type MachineObject = Machine & KubernetesObject;
+import type { MachineObject } from '@kok/api';
 
 const client = testClient();
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,12 +1,11 @@
+import { requeueAt } from '@kok/reconcile';
+
 /** While a drain waits on evictions, look again this often (a PDB's 429 clears on its own time). */
 export const DRAIN_RETRY_MS = 1_000;
 
-/** Past the instant, so a plan that waits for `at` finds it passed when the timer fires. */
-const WAKE_SLACK_MS = 50;
-
 /** The ms to wait until a plan's `wakeAt` (ms since the epoch), or undefined when it asked for none. */
 export function untilWake(wakeAt: number | undefined, now: number): number | undefined {
-  return wakeAt === undefined ? undefined : Math.max(0, wakeAt - now) + WAKE_SLACK_MS;
+  return wakeAt === undefined ? undefined : requeueAt(wakeAt, now).requeueAfter;
 }
 
 /** Reconcile again after the shortest of the waits asked for, or not at all when none was. */
