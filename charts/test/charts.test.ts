@@ -128,40 +128,6 @@ describe.each(charts)('chart $name', (chart) => {
     }
   });
 
-  it.runIf(chart.name === 'kube-on-kube-operator')(
-    'with watchNamespace grants the operator nothing namespaced beyond that namespace',
-    async () => {
-      const result = await helm(
-        'template',
-        'probe',
-        dir,
-        '-n',
-        'kok-system',
-        '--set',
-        'watchNamespace=fleet',
-      );
-      expect(result.code).toBe(0);
-      const objects = parseAllDocuments(result.stdout)
-        .map((d) => d.toJS())
-        .filter(Boolean);
-      const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'probe');
-      expect(role.metadata.namespace).toBe('fleet');
-      expect(role.rules.flatMap((r: { resources: string[] }) => r.resources)).toEqual(
-        expect.arrayContaining(['secrets', 'deployments', 'statefulsets', 'clusters', 'networkpolicies']),
-      );
-      const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'probe');
-      expect(binding.metadata.namespace).toBe('fleet');
-      // Cluster-wide: only the token and access reviews that guard /metrics, and the scrapers' role.
-      const clusterRules = objects
-        .filter((o) => o.kind === 'ClusterRole')
-        .flatMap((o) => o.rules)
-        .flatMap(
-          (r: { resources?: string[]; nonResourceURLs?: string[] }) => r.resources ?? r.nonResourceURLs,
-        );
-      expect(clusterRules.sort()).toEqual(['/metrics', 'subjectaccessreviews', 'tokenreviews']);
-    },
-  );
-
   it('refuses values that break values.schema.json', async () => {
     const result = await helm('template', 'probe', dir, '--set', 'replicaCount=0');
     expect(result.code).not.toBe(0);
@@ -242,5 +208,38 @@ describe.each(charts)('chart $name', (chart) => {
     await expect(
       extensions.readCustomResourceDefinition({ name: chart.crds[0] as string }),
     ).resolves.toBeDefined();
+  });
+});
+
+describe('chart kube-on-kube-operator, namespaced', () => {
+  const kubeOnKubeDir = join(chartsDir, 'kube-on-kube-operator');
+
+  it('with watchNamespace grants the operator nothing namespaced beyond that namespace', async () => {
+    const result = await helm(
+      'template',
+      'probe',
+      kubeOnKubeDir,
+      '-n',
+      'kok-system',
+      '--set',
+      'watchNamespace=fleet',
+    );
+    expect(result.code).toBe(0);
+    const objects = parseAllDocuments(result.stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'probe');
+    expect(role.metadata.namespace).toBe('fleet');
+    expect(role.rules.flatMap((r: { resources: string[] }) => r.resources)).toEqual(
+      expect.arrayContaining(['secrets', 'deployments', 'statefulsets', 'clusters', 'networkpolicies']),
+    );
+    const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'probe');
+    expect(binding.metadata.namespace).toBe('fleet');
+    // Cluster-wide: only the token and access reviews that guard /metrics, and the scrapers' role.
+    const clusterRules = objects
+      .filter((o) => o.kind === 'ClusterRole')
+      .flatMap((o) => o.rules)
+      .flatMap((r: { resources?: string[]; nonResourceURLs?: string[] }) => r.resources ?? r.nonResourceURLs);
+    expect(clusterRules.sort()).toEqual(['/metrics', 'subjectaccessreviews', 'tokenreviews']);
   });
 });
