@@ -55,8 +55,17 @@ export {
   type ClusterComponentOrder,
 } from './cluster-components.ts';
 export { dependencyClosure, planGates, type ComponentObservation, type GatePlan } from './gate-plan.ts';
-export { kubeletVersionSkewProblem, MAX_KUBELET_MINOR_SKEW } from './version-skew.ts';
-export { parseMinorVersion, type MinorVersion } from './kubernetes-version.ts';
+export {
+  KUBELET_VERSION_SKEW,
+  KUBELET_VERSIONS_UNKNOWN,
+  kubeletSkewChecks,
+  kubeletVersionSkewProblem,
+  MAX_KUBELET_MINOR_SKEW,
+  type KubeletSkewCheck,
+  type KubeletsObserved,
+  type NodeKubelet,
+} from './version-skew.ts';
+export { isNewerMinor, parseMinorVersion, type MinorVersion } from './kubernetes-version.ts';
 export {
   ETCD_VERSION_BY_KUBERNETES_MINOR,
   ETCD_VERSION_UNKNOWN,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMinorVersion } from './kubernetes-version.ts';
+import { isNewerMinor, parseMinorVersion } from './kubernetes-version.ts';
 
 describe('parseMinorVersion', () => {
   it.each([
@@ -19,4 +19,16 @@ describe('parseMinorVersion', () => {
     'does not take %j, which is not a version of three parts',
     (version) => expect(parseMinorVersion(version)).toBeUndefined(),
   );
+});
+
+describe('isNewerMinor', () => {
+  it.each([
+    ['v1.36.3', 'v1.37.0', true],
+    ['v1.36.3', 'v2.0.0', true],
+    ['v1.36.3', 'v1.36.9', false],
+    ['v1.36.3', 'v1.36.3', false],
+    ['v1.37.0', 'v1.36.3', false],
+    ['latest', 'v1.37.0', false],
+    ['v1.36.3', 'latest', false],
+  ])('%s → %s: %s', (from, to, newer) => expect(isNewerMinor(from, to)).toBe(newer));
 });

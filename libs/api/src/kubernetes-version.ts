@@ -14,3 +14,10 @@ export function parseMinorVersion(version: string): MinorVersion | undefined {
   const match = /^v?([0-9]+)\.([0-9]+)\./.exec(version);
   return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
 }
+
+/** `to` is a later minor (or major) than `from`; false when either is not a version. */
+export function isNewerMinor(from: string, to: string): boolean {
+  const a = parseMinorVersion(from);
+  const b = parseMinorVersion(to);
+  return a !== undefined && b !== undefined && (b.major - a.major) * 1000 + (b.minor - a.minor) > 0;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubeletVersionSkewProblem } from './version-skew.ts';
+import { kubeletSkewChecks, kubeletVersionSkewProblem } from './version-skew.ts';
 
 describe('kubelet version skew', () => {
   it.each([
@@ -26,5 +26,33 @@ describe('kubelet version skew', () => {
 
   it('takes the allowed lag as an argument', () => {
     expect(kubeletVersionSkewProblem('v1.35.0', 'v1.36.0', 0)).toContain('(at most 0 allowed)');
+  });
+});
+
+describe('kubeletSkewChecks', () => {
+  it('checks every kubelet against the apiserver version, sorted by Node', () => {
+    expect(
+      kubeletSkewChecks(
+        [
+          { node: 'b', kubeletVersion: 'v1.33.0' },
+          { node: 'a', kubeletVersion: 'v1.35.2' },
+        ],
+        'v1.37.0',
+      ),
+    ).toEqual([
+      { node: 'a', kubeletVersion: 'v1.35.2' },
+      {
+        node: 'b',
+        kubeletVersion: 'v1.33.0',
+        problem:
+          'kubelet v1.33.0 is 4 minor versions older than the apiserver v1.37.0 (at most 3 allowed); roll out a newer kubelet',
+      },
+    ]);
+  });
+
+  it('takes the allowed lag as an argument', () => {
+    expect(kubeletSkewChecks([{ node: 'a', kubeletVersion: 'v1.36.0' }], 'v1.37.0', 0)[0]?.problem).toContain(
+      '(at most 0 allowed)',
+    );
   });
 });
