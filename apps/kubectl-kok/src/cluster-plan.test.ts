@@ -184,6 +184,43 @@ describe('cluster plan', () => {
     else expect(view.kubelets.checked[0]?.problem).toContain(problem);
   });
 
+  it('a minor upgrade with kubelets outside the skew of the target: held, nothing moves; a patch is not', () => {
+    const old = { readable: true as const, nodes: [{ node: 'worker-1', kubeletVersion: 'v1.33.0' }] };
+    const minor = clusterPlanView(cluster({ etcdVersion: '3.6.16' }), 'v1.37.0', old);
+    expect(minor.blocked).toBe(
+      '1 of 1 kubelets are outside the skew policy of an apiserver at v1.37.0: a minor upgrade waits until they are upgraded or their Nodes are gone',
+    );
+    expect(minor.steps).toEqual([]);
+    const patch = clusterPlanView(cluster({ etcdVersion: '3.6.16' }), 'v1.36.4', old);
+    expect(patch.blocked).toBeUndefined();
+    expect(patch.steps).not.toEqual([]);
+  });
+
+  it.each(['KubeletVersionSkew', 'KubeletVersionsUnknown'])(
+    'passes on the message of the operator holding the upgrade for its kubelets (%s)',
+    (reason) => {
+      const held = cluster();
+      held.status = {
+        ...held.status,
+        conditions: [
+          {
+            type: 'Degraded',
+            status: 'True',
+            reason,
+            message: 'the upgrade to v1.37.0 waits: …',
+            lastTransitionTime: '2030-01-01T00:00:00Z',
+          },
+        ],
+      };
+      const view = clusterPlanView(held, 'v1.37.0', NO_NODES);
+      expect(view.heldForKubelets).toBe('the upgrade to v1.37.0 waits: …');
+      expect(renderClusterPlan(view)).toContain(
+        'Held:     the operator holds the upgrade for its kubelets: the upgrade to v1.37.0 waits: …',
+      );
+      expect(clusterPlanView(cluster(), 'v1.37.0', NO_NODES).heldForKubelets).toBeUndefined();
+    },
+  );
+
   it('passes on why the kubelets could not be read', () => {
     const view = clusterPlanView(cluster(), 'v1.36.4', { readable: false, reason: 'no kubeconfig yet' });
     expect(view.kubelets).toEqual({ readable: false, reason: 'no kubeconfig yet' });

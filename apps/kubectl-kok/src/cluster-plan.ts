@@ -4,28 +4,39 @@
  * operator use (all from @kok/api): whether the apiserver accepts the change
  * (the Cluster CRD's own validation, skew rule included), which etcd the new
  * version pairs with, the order the operator's gates move the components in,
- * and whether the running kubelets stay within skew of the new apiserver.
+ * and whether the running kubelets stay within skew of the new apiserver (the
+ * operator holds a minor upgrade until they do, and this shows its message
+ * while it holds one).
  * Pure: the Cluster and the kubelets as read in, a view out.
  */
 import {
   CLUSTER_COMPONENTS,
+  ClusterConditions,
   ClusterResource,
   CONTROL_PLANE_ORDER,
   etcdImage,
   etcdVersionUnknownMessage,
+  findCondition,
   isClusterPaused,
+  isNewerMinor,
   kubeImage,
-  kubeletVersionSkewProblem,
+  KUBELET_VERSION_SKEW,
+  KUBELET_VERSIONS_UNKNOWN,
+  kubeletSkewChecks,
   pairedEtcdVersion,
   planGates,
   validatorFor,
 } from '@kok/api';
-import type { Cluster, ClusterComponentName, ClusterComponentOrder } from '@kok/api';
+import type {
+  Cluster,
+  ClusterComponentName,
+  ClusterComponentOrder,
+  KubeletSkewCheck,
+  KubeletsObserved,
+  NodeKubelet,
+} from '@kok/api';
 
-/** What was read of the biz-cluster's Nodes, or why they could not be read. */
-export type KubeletsObserved =
-  | { readable: true; nodes: readonly { node: string; kubeletVersion: string }[] }
-  | { readable: false; reason: string };
+export type { KubeletsObserved };
 
 export interface ComponentChange {
   component: ClusterComponentName;
@@ -55,12 +66,8 @@ export interface UpgradeStep {
   gates: string[];
 }
 
-export interface KubeletCheck {
-  node: string;
-  kubeletVersion: string;
-  /** Why this kubelet and an apiserver at the target version break the skew policy; undefined when they do not. */
-  problem?: string;
-}
+/** A kubelet checked against an apiserver at the target version (the operator's check, from @kok/api). */
+export type KubeletCheck = KubeletSkewCheck;
 
 export interface ClusterPlanView {
   cluster: string;
@@ -80,6 +87,8 @@ export interface ClusterPlanView {
   paused: boolean;
   /** What holds the operator once the version is set, before it writes anything. */
   blocked?: string;
+  /** The operator holds the Cluster's upgrade now for its kubelets: the message of that condition. */
+  heldForKubelets?: string;
   etcd: { external: boolean; from?: string; to?: string; changes: boolean; pinned: boolean };
   components: ComponentChange[];
   /** Empty when the apiserver refuses the version or the operator would hold the Cluster. */
@@ -140,7 +149,15 @@ export function clusterPlanView(
     };
   });
 
-  const blocked = !external && etcdThen === undefined ? etcdVersionUnknownMessage(targetVersion) : undefined;
+  const current = status?.version?.current ?? spec.version;
+  const kubeletView = kubelets.readable ? kubeletChecks(kubelets.nodes, targetVersion) : kubelets;
+  const blocked =
+    !external && etcdThen === undefined
+      ? etcdVersionUnknownMessage(targetVersion)
+      : kubeletView.readable && kubeletView.problems > 0 && isNewerMinor(current, targetVersion)
+        ? `${kubeletView.problems} of ${kubeletView.checked.length} kubelets are outside the skew policy of an ` +
+          `apiserver at ${targetVersion}: a minor upgrade waits until they are upgraded or their Nodes are gone`
+        : undefined;
   const allowed = refusals.length === 0;
   // A refused version or a held Cluster moves nothing.
   const steps = allowed && blocked === undefined ? upgradeSteps(components) : [];
@@ -151,7 +168,12 @@ export function clusterPlanView(
     }
 
   const etcdChange = components.find((c) => c.component === 'etcd');
-  const current = status?.version?.current ?? spec.version;
+  const held = findCondition(status?.conditions, ClusterConditions.Degraded);
+  const heldForKubelets =
+    held?.status === 'True' &&
+    (held.reason === KUBELET_VERSION_SKEW || held.reason === KUBELET_VERSIONS_UNKNOWN)
+      ? held.message
+      : undefined;
   const inProgress =
     status?.version?.current !== undefined && status.version.current !== spec.version
       ? `the operator is still moving the Cluster from ${status.version.current} to ${spec.version}`
@@ -168,6 +190,7 @@ export function clusterPlanView(
     ...(inProgress === undefined ? {} : { inProgress }),
     paused: isClusterPaused(cluster),
     ...(blocked === undefined ? {} : { blocked }),
+    ...(heldForKubelets === undefined ? {} : { heldForKubelets }),
     etcd: {
       external,
       ...(etcdChange?.from === undefined ? {} : { from: etcdChange.from }),
@@ -177,7 +200,7 @@ export function clusterPlanView(
     },
     components,
     steps,
-    kubelets: kubelets.readable ? kubeletChecks(kubelets.nodes, targetVersion) : kubelets,
+    kubelets: kubeletView,
   };
 }
 
@@ -216,14 +239,9 @@ export function upgradeSteps(components: readonly ComponentChange[]): UpgradeSte
 }
 
 function kubeletChecks(
-  nodes: readonly { node: string; kubeletVersion: string }[],
+  nodes: readonly NodeKubelet[],
   apiServerVersion: string,
 ): { readable: true; checked: KubeletCheck[]; problems: number } {
-  const checked = [...nodes]
-    .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
-    .map(({ node, kubeletVersion }) => {
-      const problem = kubeletVersionSkewProblem(kubeletVersion, apiServerVersion);
-      return { node, kubeletVersion, ...(problem === undefined ? {} : { problem }) };
-    });
+  const checked = kubeletSkewChecks(nodes, apiServerVersion);
   return { readable: true, checked, problems: checked.filter((c) => c.problem !== undefined).length };
 }

@@ -221,6 +221,28 @@ describe('whyCluster', () => {
     ]);
   });
 
+  it('quotes the operator holding a minor upgrade for its kubelets, with the Nodes it names', () => {
+    const message =
+      'the upgrade to v1.37.0 waits: 1 of 2 kubelets are outside the skew policy of an apiserver at v1.37.0 ' +
+      '(a kubelet may be at most 3 minor versions older, never newer): worker-2 (v1.33.0); the control plane ' +
+      'stays at v1.36.1 until those kubelets are upgraded or their Nodes are gone';
+    const held = whyCluster(
+      cluster(
+        {
+          version: { current: 'v1.36.1', desired: 'v1.36.1' },
+          conditions: [
+            condition('Progressing', 'False', 'KubeletVersionSkew', message),
+            condition('Degraded', 'True', 'KubeletVersionSkew', message),
+          ],
+        },
+        { version: 'v1.37.0' },
+      ),
+    );
+    expect(held.summary).toBe('at v1.36.1, desired v1.37.0 (phase unknown)');
+    expect(held.reasons).toEqual([{ reason: 'KubeletVersionSkew', message, since: EARLIER }]);
+    expect(renderWhy(held, NOW)).toContain(`  KubeletVersionSkew (for 2m): ${message}`);
+  });
+
   it('holds nothing against a Cluster at its version', () => {
     expect(
       whyCluster(

@@ -174,8 +174,9 @@ const GATES = [
 
 /**
  * Why Cluster `cluster` is not at its spec: paused; held (Progressing False with a reason other
- * than AsDesired: a name conflict, an unknown etcd version, a rollback, …); or under way, waiting at
- * the first gate not Available at the desired version (since the gate started); and Degraded.
+ * than AsDesired: a name conflict, an unknown etcd version, kubelets outside the skew of a minor
+ * upgrade, a rollback, …); or under way, waiting at the first gate not Available at the desired
+ * version (since the gate started); and Degraded.
  */
 export function whyCluster(cluster: Cluster): WhyAnswer {
   const name = cluster.metadata?.name ?? '';

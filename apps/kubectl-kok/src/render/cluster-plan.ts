@@ -27,6 +27,8 @@ export function renderClusterPlan(view: ClusterPlanView): string {
     fields.push(['Paused', 'yes: the operator writes nothing for this Cluster until it is resumed']);
   if (view.blocked)
     fields.push(['Blocked', `the operator would hold the Cluster (Degraded): ${view.blocked}`]);
+  if (view.heldForKubelets)
+    fields.push(['Held', `the operator holds the upgrade for its kubelets: ${view.heldForKubelets}`]);
 
   const rows = view.components.map((c) => [
     c.step === undefined ? '-' : String(c.step),
