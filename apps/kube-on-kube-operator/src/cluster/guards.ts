@@ -1,9 +1,10 @@
 /**
  * What must hold before anything is rendered for a Cluster: an etcd version,
  * a usable external-etcd Secret, etcd claims that are ours and data that was
- * not lost, a PKI that is the one status.pki records. A guard that fails holds
- * the Cluster (Degraded, nothing written, look again later); Secrets restored
- * from a backup are adopted first. Pure.
+ * not lost, a PKI that is the one status.pki records, and before a minor
+ * upgrade begins, kubelets within skew of it (kubelet-skew.ts). A guard that
+ * fails holds the Cluster (Degraded, nothing written, look again later);
+ * Secrets restored from a backup are adopted first. Pure.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { ETCD_VERSION_UNKNOWN, etcdVersionUnknownMessage } from '@kok/api';
@@ -19,7 +20,9 @@ import {
 } from '../foreign-objects.ts';
 import type { PkiSpec } from '../pki/certificates.ts';
 import { guardPki, nextPkiFingerprints, regeneratePkiRequested } from '../pki/pki-guard.ts';
+import { NODE_API_HASH_ANNOTATION } from '../node-api/node-tier.ts';
 import type { ClusterObject } from '../resource-types.ts';
+import { kubeletSkewHold } from './kubelet-skew.ts';
 import type { ObservedCluster } from './observe.ts';
 
 /** While a guard holds a Cluster (PKI missing, etcd data lost): look again this often, in case nothing we watch changes. */
@@ -80,7 +83,18 @@ export function guardCluster(observed: ObservedCluster, at: Date): Guarded {
       return hold(ETCD_DATA_LOST, etcdDataLostMessage(names, newMemberClaims.names));
   }
 
-  if (!observed.pki) return { kind: 'proceed', pkiFingerprints: cluster.status?.pki };
+  // Held last: what stops every pass (the PKI) is reported before what stops only an upgrade.
+  const kubelets = kubeletSkewHold({
+    status: cluster.status,
+    targetVersion: resolved.version,
+    kubelets: observed.kubelets,
+    nodeTierInstalled: cluster.metadata.annotations?.[NODE_API_HASH_ANNOTATION] !== undefined,
+  });
+
+  if (!observed.pki)
+    return kubelets
+      ? { kind: 'hold', hold: kubelets }
+      : { kind: 'proceed', pkiFingerprints: cluster.status?.pki };
   const { specs, found, unlabelled } = observed.pki;
   const guard = guardPki({
     specs,
@@ -93,6 +107,7 @@ export function guardCluster(observed: ObservedCluster, at: Date): Guarded {
   if (guard.kind === 'blocked') return hold(guard.reason, guard.message);
   if (guard.adopt.length > 0)
     return { kind: 'adopt', secrets: guard.adopt.flatMap((name) => found.get(name) ?? []) };
+  if (kubelets) return { kind: 'hold', hold: kubelets };
   return {
     kind: 'proceed',
     pki: {

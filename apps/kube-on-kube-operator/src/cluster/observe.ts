@@ -1,8 +1,9 @@
 /**
  * What one pass over a Cluster reads: the caches, and the few objects no
  * cache holds (the user's external-etcd Secret, etcd claims about to be
- * mounted, long-lived PKI Secrets that lost their label). Reads only: every
- * decision about what was read is the plan's (guards.ts, plan.ts).
+ * mounted, long-lived PKI Secrets that lost their label; before a minor
+ * upgrade, observe-kubelets.ts reads the biz-cluster's Nodes). Reads only:
+ * every decision about what was read is the plan's (guards.ts, plan.ts).
  */
 import type {
   KubernetesObject,
@@ -12,6 +13,7 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
+import type { KubeletsObserved } from '@kok/api';
 import type { Informer, KubeClient } from '@kok/reconcile';
 import { apiReader } from '@kok/reconcile';
 import type { ResolvedCluster } from '../cluster-spec.ts';
@@ -53,6 +55,8 @@ export interface ObservedCluster {
   resolved: ResolvedCluster;
   names: ClusterNames;
   endpoint: Endpoint;
+  /** The biz-cluster's kubelets, read only while a minor upgrade waits to begin (observe-kubelets.ts). */
+  kubelets?: KubeletsObserved;
   /** With spec.etcd.external: the user's Secret of tlsSecretRef, undefined when it does not exist. */
   externalEtcdSecret?: V1Secret | undefined;
   /** The etcd StatefulSet exists. */

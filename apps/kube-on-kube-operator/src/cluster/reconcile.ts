@@ -1,8 +1,8 @@
 /**
  * One Cluster, level-based, with one time value per pass: observe (reads
- * only) → guards (pure) → PKI material → planCluster (pure) → apply → the node
- * tier → status (pure) and when to look again. A deleted Cluster is torn
- * down (delete.ts).
+ * only; the biz-cluster's kubelets before a minor upgrade) → guards (pure) →
+ * PKI material → planCluster (pure) → apply → the node tier → status (pure)
+ * and when to look again. A deleted Cluster is torn down (delete.ts).
  */
 import { Finalizers, isClusterPaused } from '@kok/api';
 import type { EventRecorder, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
@@ -25,6 +25,7 @@ import { deleteCluster } from './delete.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
 import { guardCluster, nameConflictHold } from './guards.ts';
 import type { ClusterCaches, ObservedCluster } from './observe.ts';
+import { observeKubelets } from './observe-kubelets.ts';
 import { observeCluster } from './observe.ts';
 import type { PlanInputs, ProgressPlan } from './plan.ts';
 import { planCluster, renderContextOf } from './plan.ts';
@@ -77,7 +78,7 @@ export async function reconcileCluster(
   }
 
   const observed = await observeCluster(deps.client, deps.caches, cluster, deps.nodeTier !== undefined);
-  const guarded = guardCluster(observed, at);
+  const guarded = guardCluster(await observeKubelets(observed, deps.nodeTier, at), at);
   if (guarded.kind === 'hold') return hold(writer, cluster, guarded.hold, at);
   if (guarded.kind === 'adopt') {
     // Looked at again once the caches hold the new owners: until then the owner checks would take them for foreign.

@@ -13,13 +13,15 @@
  * applied once per bundle, not on every reconcile: a new operator release with
  * other CRDs applies them again. Failed installs are retried with backoff.
  */
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { ClusterConditions, findCondition, setCondition } from '@kok/api';
-import type { ClusterStatus } from '@kok/api';
+import type { ClusterStatus, KubeletsObserved, NodeKubelet } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
-import { ApiError, isConflict, KubeClient as Client, PatchType } from '@kok/reconcile';
+import { ApiError, builtinTypes, isConflict, KubeClient as Client, PatchType } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import type { RenderContext } from '../components/component.ts';
+import type { Endpoint } from '../endpoint.ts';
+import type { ClusterNames } from '../names.ts';
 import { nodeOperator } from '../components/node-operator.ts';
 import { OPERATOR_NAME } from '../names.ts';
 import type { ClusterObject } from '../resource-types.ts';
@@ -28,6 +30,7 @@ import type { BizDialer, BizDialMode } from './biz-connection.ts';
 import { bizDialer } from './biz-connection.ts';
 import type { NodeApiBundle } from './node-api-bundle.ts';
 import { bundleTypeOf, clusterAccessBundle, crdType, nodeApiBundle } from './node-api-bundle.ts';
+import { superAdminKubeconfigFromCa } from './super-admin.ts';
 
 /** On the Cluster: the hash of the node API bundle last installed in its biz-cluster. */
 export const NODE_API_HASH_ANNOTATION = 'clusters.kok.dev/node-api-hash';
@@ -58,6 +61,14 @@ export interface NodeTierInputs {
    * with (super-admin.ts); undefined until the PKI exists.
    */
   superAdminKubeconfig: (() => Promise<string>) | undefined;
+  now: Date;
+}
+
+/** A biz-cluster whose Nodes are read, and the CA Secret (as observed) its credential is signed with. */
+export interface KubeletsTarget {
+  names: ClusterNames;
+  endpoint: Endpoint;
+  caSecret: V1Secret | undefined;
   now: Date;
 }
 
@@ -127,6 +138,56 @@ export class NodeTier {
     const api = await this.#nodeApi(inputs, bundle, accessBundle, report, log);
     await this.#nodeOperator(inputs, api, report, log);
     return report;
+  }
+
+  /**
+   * The kubelet version of every Node of a biz-cluster (the minor-upgrade check, cluster/kubelet-skew.ts),
+   * read as the operator's own short-lived identity over this operator's connection; why not when it
+   * cannot be read. Never throws.
+   */
+  async readKubelets(target: KubeletsTarget): Promise<KubeletsObserved> {
+    const { names, endpoint, caSecret, now } = target;
+    if (!caSecret?.data?.['tls.key'])
+      return {
+        readable: false,
+        reason: `Secret ${names.secrets.ca} holds no cluster CA to sign a credential`,
+      };
+    let server = endpoint.url;
+    let biz: Client | undefined;
+    try {
+      const config = await this.#dial({
+        names,
+        endpoint,
+        kubeconfig: await superAdminKubeconfigFromCa(caSecret, names, endpoint, now),
+        meta: this.#meta,
+      });
+      server = config.getCurrentCluster()?.server ?? server;
+      biz = new Client(config, {
+        fieldManager: OPERATOR_NAME,
+        userAgent: OPERATOR_NAME,
+        requestTimeoutMs: this.#timeoutMs,
+      });
+      const nodes: NodeKubelet[] = [];
+      // Page by page, keeping two strings of each: a Node's full status is large.
+      await biz.listEach(builtinTypes.node, {}, (node) =>
+        nodes.push({
+          node: node.metadata?.name ?? '',
+          kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? '',
+        }),
+      );
+      return { readable: true, nodes };
+    } catch (error) {
+      const message = (error as Error).message;
+      return {
+        readable: false,
+        reason:
+          error instanceof ApiError
+            ? `the biz apiserver at ${server} refused to list its Nodes: ${message}`
+            : `cannot reach the biz apiserver at ${server} (${message}): ${this.#hint}`,
+      };
+    } finally {
+      biz?.close();
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The operator's own way into a biz-cluster (kubeadm's super-admin.conf): a
  * system:masters client certificate minted in memory from the cluster CA for
- * each install of the node API bundle, valid SUPER_ADMIN_VALIDITY_MS. The
+ * each install of the node API bundle (and each read of the biz-cluster's
+ * Nodes before a minor upgrade), valid SUPER_ADMIN_VALIDITY_MS. The
  * bundle holds the bindings every stored credential depends on, so installing
  * it needs an identity that no binding grants. It is never written anywhere:
  * whoever could use it already holds the CA key it is minted from.
@@ -29,6 +30,16 @@ export async function superAdminKubeconfig(
   now: Date,
 ): Promise<string> {
   const caSecret = pki.secrets.find((s) => s.metadata?.name === names.secrets.ca);
+  return superAdminKubeconfigFromCa(caSecret, names, endpoint, now);
+}
+
+/** The same, signed by the CA of Secret `caSecret` as read (before this pass's PKI material is made). */
+export async function superAdminKubeconfigFromCa(
+  caSecret: V1Secret | undefined,
+  names: ClusterNames,
+  endpoint: Endpoint,
+  now: Date,
+): Promise<string> {
   const certificatePem = decoded(caSecret, 'tls.crt');
   const privateKeyPem = decoded(caSecret, 'tls.key');
   if (!certificatePem || !privateKeyPem)
