@@ -187,7 +187,10 @@ function controlPlaneComponent<Extra extends s.TProperties>(
 }
 
 export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
-  version: kubernetesVersion('Kubernetes version of the control plane, e.g. v1.36.3.', [versionSkewRule]),
+  version: kubernetesVersion(
+    'Kubernetes version of the control plane, e.g. v1.36.3. A change to a newer minor waits, before anything is written at it, while a kubelet of the biz-cluster is outside the skew policy of it (more than 3 minor versions older, or newer) or while its Nodes cannot be read by an operator that reached that biz-cluster before: the Cluster is Degraded with reason KubeletVersionSkew (naming the Nodes) or KubeletVersionsUnknown, the control plane stays at its version, and the operator looks again every 30 seconds. A patch change is not checked.',
+    [versionSkewRule],
+  ),
   etcd: s.optional(
     s.object(
       'The etcd cluster that stores the biz-cluster state: run by the operator as a StatefulSet, or an etcd run elsewhere (external). Which of the two is fixed when the Cluster is created.',
