@@ -128,6 +128,23 @@ describe.each(charts)('chart $name', (chart) => {
     }
   });
 
+  it('pins its images by digest when given one, as npm run images writes them', async () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    const pins = ['--set', `image.digest=${digest}`];
+    if (chart.daemonSet) pins.push('--set', `agent.image.digest=${digest}`);
+    const result = await helm('template', 'probe', dir, ...pins);
+    expect(result.code).toBe(0);
+    const images = parseAllDocuments(result.stdout)
+      .map((d) => d.toJS())
+      .filter((o) => o?.kind === 'Deployment' || o?.kind === 'DaemonSet')
+      .flatMap((o) => o.spec.template.spec.containers.map((c: { image: string }) => c.image));
+    expect(images.length).toBe(chart.daemonSet ? 2 : 1);
+    for (const image of images)
+      expect(image).toMatch(new RegExp(`^ghcr\\.io/kok-dev/[a-z-]+:0\\.1\\.0@${digest}$`));
+    const refused = await helm('template', 'probe', dir, '--set', 'image.digest=latest');
+    expect(refused.code).not.toBe(0);
+  });
+
   it('refuses values that break values.schema.json', async () => {
     const result = await helm('template', 'probe', dir, '--set', 'replicaCount=0');
     expect(result.code).not.toBe(0);

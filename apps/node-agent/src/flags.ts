@@ -44,6 +44,11 @@ export const USAGE = `usage: node src/main.ts --machine <name> [options]
                               Default "systemctl reboot".
 `;
 
+/** `--help` or `-h` anywhere: print the usage and exit 0, whatever else is on the command line. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function parseFlags(
   argv: readonly string[],
   env: Record<string, string | undefined>,

@@ -6,11 +6,15 @@ import { pino } from 'pino';
 import agentPackage from '../package.json' with { type: 'json' };
 import { AgentCredential } from './agent-credential.ts';
 import { NodeAgent } from './agent/node-agent.ts';
-import { parseFlags, USAGE } from './flags.ts';
+import { parseFlags, USAGE, wantsHelp } from './flags.ts';
 import { serveHttp } from './http-server.ts';
 import { reexecWithSmallFootprint } from './process-footprint.ts';
 
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(USAGE);
+    return;
+  }
   reexecWithSmallFootprint();
   let flags;
   try {

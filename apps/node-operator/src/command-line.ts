@@ -30,6 +30,8 @@ export interface Options {
 
 export const USAGE = `node-operator: keeps Nodes in line with their Machines and rolls NodePools out in waves
 
+usage: node src/main.ts [flags]
+
   --kubeconfig PATH              kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --leader-elect                 run controllers only while holding the Lease kok-node-operator
   --namespace NS                 namespace of the Lease and revision history (default kok-system)
@@ -49,6 +51,11 @@ export const USAGE = `node-operator: keeps Nodes in line with their Machines and
                                  --kube-api-qps for a fixed rate)`;
 
 /** Parses the command line; throws an Error whose message says what is wrong and how to write it. */
+/** `--help` or `-h` anywhere: print the usage and exit 0, whatever else is on the command line. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function parseCommandLine(argv: readonly string[]): Options {
   const { values } = parseArgs({
     args: [...argv],

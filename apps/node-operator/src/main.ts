@@ -1,10 +1,14 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { parseCommandLine, USAGE } from './command-line.ts';
+import { parseCommandLine, USAGE, wantsHelp } from './command-line.ts';
 import { createOperator } from './operator.ts';
 
 /** `node src/main.ts --kubeconfig … [--leader-elect] [--metrics-bind-address :8080]` */
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   let options;
   try {
     options = parseCommandLine(process.argv.slice(2));

@@ -20,7 +20,7 @@ app.kubernetes.io/component: operator
 {{ include "kok.labels" . }}
 app.kubernetes.io/component: operator
 {{- end -}}
-{{- define "kok.image" -}}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}{{- end -}}
+{{- define "kok.image" -}}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}{{ with .Values.image.digest }}@{{ . }}{{ end }}{{- end -}}
 {{- define "kok.securityContext" -}}
 allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
