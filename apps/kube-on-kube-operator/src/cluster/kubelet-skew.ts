@@ -40,7 +40,7 @@ export function kubeletCheckDue(status: ClusterStatus | undefined, targetVersion
 export interface KubeletSkewInputs {
   status: ClusterStatus | undefined;
   targetVersion: string;
-  /** The biz-cluster's Nodes, read when the check is due (observe.ts). */
+  /** The biz-cluster's Nodes, read when the check is due (observe-kubelets.ts). */
   kubelets: KubeletsObserved | undefined;
   /** The operator installed its node tier in the biz-cluster (node-api/node-tier.ts records it on the Cluster). */
   nodeTierInstalled: boolean;
@@ -55,7 +55,7 @@ export function kubeletSkewHold(inputs: KubeletSkewInputs): Hold | undefined {
   const stays = `the control plane stays at ${running}`;
   const kubelets = inputs.kubelets ?? { readable: false, reason: 'they were not read' };
   if (!kubelets.readable)
-    // Without the node tier the operator has never reached this biz-cluster: the usual case on the way up.
+    // No node tier installed: this operator never reached the biz-cluster, and holding would bar every minor upgrade.
     return nodeTierInstalled
       ? {
           reason: KUBELET_VERSIONS_UNKNOWN,
