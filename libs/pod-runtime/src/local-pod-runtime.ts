@@ -24,7 +24,7 @@ import { registerAndHeartbeat } from './local-node.ts';
 import { LoopbackAddresses } from './loopback-addresses.ts';
 import type { LoopbackBlock } from './loopback-block.ts';
 import { claimLoopbackBlock } from './loopback-block.ts';
-import { containerEnv } from './pod-environment.ts';
+import { containerEnv, missingEnvReference } from './pod-environment.ts';
 import type { ContainerState } from './pod-status.ts';
 import { podStatus, statusChanged } from './pod-status.ts';
 import { runProbe } from './probe.ts';
@@ -225,8 +225,14 @@ export class LocalPodRuntime {
   async #setUp(running: RunningPod): Promise<void> {
     const { pod, namespace, name, ip, dir } = running;
     let volumeDirs: Map<string, string>;
+    let lookup: (kind: 'secret' | 'configMap', name: string, key: string) => string | undefined;
     try {
-      volumeDirs = materializeVolumes(pod, await this.#volumeSources(pod), {
+      const sources = await this.#volumeSources(pod);
+      lookup = (kind, name, key) => sources[kind](name)?.[key]?.toString('utf8');
+      // Like the kubelet, a container whose env needs a key that is not there is not started.
+      const missing = (pod.spec?.containers ?? []).map((c) => missingEnvReference(c, lookup)).find(Boolean);
+      if (missing) throw new VolumeError(missing);
+      volumeDirs = materializeVolumes(pod, sources, {
         podDir: dir,
         claimsDir: join(this.stateDir, 'claims'),
       });
@@ -248,7 +254,7 @@ export class LocalPodRuntime {
     const facts = { podIP: ip, nodeName: this.nodeName };
     for (const spec of pod.spec?.containers ?? []) {
       const image = commandForImage(spec.image ?? '', this.#options.binDir, this.#options.extraImages);
-      const env = containerEnv(pod, spec, facts);
+      const env = containerEnv(pod, spec, facts, lookup);
       if (!image) {
         running.containers.push({
           spec,
@@ -298,6 +304,11 @@ export class LocalPodRuntime {
         if (source.secret?.name) names.secret.add(source.secret.name);
         if (source.configMap?.name) names.configMap.add(source.configMap.name);
       }
+    }
+    for (const variable of (pod.spec?.containers ?? []).flatMap((c) => c.env ?? [])) {
+      const from = variable.valueFrom;
+      if (from?.secretKeyRef?.name) names.secret.add(from.secretKeyRef.name);
+      if (from?.configMapKeyRef?.name) names.configMap.add(from.configMapKeyRef.name);
     }
     const secrets = new Map<string, Record<string, Buffer>>();
     const configMaps = new Map<string, Record<string, Buffer>>();

@@ -60,3 +60,25 @@ export function containerEnv(
   }
   return env;
 }
+
+/**
+ * The first Secret or ConfigMap key an env var of `container` needs and `lookup` lacks, said as
+ * the kubelet says it; undefined when every one is there or optional. The kubelet does not start
+ * such a container.
+ */
+export function missingEnvReference(
+  container: V1Container,
+  lookup: (kind: 'secret' | 'configMap', name: string, key: string) => string | undefined,
+): string | undefined {
+  for (const variable of container.env ?? []) {
+    const from = variable.valueFrom;
+    const ref = from?.secretKeyRef
+      ? { kind: 'secret' as const, ...from.secretKeyRef }
+      : from?.configMapKeyRef
+        ? { kind: 'configMap' as const, ...from.configMapKeyRef }
+        : undefined;
+    if (!ref?.name || ref.optional || lookup(ref.kind, ref.name, ref.key) !== undefined) continue;
+    return `couldn't find key ${ref.key} in ${ref.kind === 'secret' ? 'Secret' : 'ConfigMap'} ${ref.name} (env ${variable.name} of container ${container.name})`;
+  }
+  return undefined;
+}
