@@ -488,6 +488,33 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
           'When etcd first had quorum. Once set, the operator does not create the etcd StatefulSet again while none of its volumes (data-<cluster>-etcd-N) exists: it reports Degraded with reason EtcdDataLost instead of starting an empty etcd.',
         ),
       ),
+      members: s.optional(
+        s.mapList(
+          'The members as etcd lists them, read through its member API when the operator looks at the Cluster (a read stands for 10 seconds); absent while no member answers.',
+          s.object('One member.', {
+            name: s.string('The member: its pod name, <cluster>-etcd-<ordinal>.', { maxLength: 253 }),
+            id: s.string('The member id etcd assigned, in decimal.', { maxLength: 20 }),
+            isLearner: s.boolean('A learner: it receives the log but does not vote until promoted.'),
+            healthy: s.boolean('The member answered for itself, under this id, without errors.'),
+          }),
+          ['name'],
+          { maxItems: 16 },
+        ),
+      ),
+      leader: s.optional(s.string('The name of the member the others follow.', { maxLength: 253 })),
+      dbSizeBytes: s.optional(
+        s.integer('The largest database file of the members that answered.', { minimum: 0, format: 'int64' }),
+      ),
+      alarms: s.optional(
+        s.list(
+          'Alarms raised in etcd (NOSPACE: the database reached its quota and etcd refuses writes; CORRUPT).',
+          s.object('One alarm.', {
+            member: s.string('The member that raised it.', { maxLength: 253 }),
+            alarm: s.string('NOSPACE or CORRUPT.', { maxLength: 32 }),
+          }),
+          { maxItems: 32 },
+        ),
+      ),
     }),
   ),
   gates: s.optional(
