@@ -1,5 +1,6 @@
 import type { ClusterStatus } from '@kok/api';
 import { describe, expect, it } from 'vitest';
+import type { EtcdObservation } from './etcd/member-observation.ts';
 import { etcdClaimNames, isEtcdDataLost, nextEtcdStatus } from './etcd-data-guard.ts';
 import { clusterNames } from './names.ts';
 
@@ -37,5 +38,49 @@ describe('nextEtcdStatus', () => {
     ['unavailable later: the record stays', INITIALIZED, false, INITIALIZED.etcd],
   ])('%s', (_, previous, available, expected) => {
     expect(nextEtcdStatus(previous, available, now)).toEqual(expected);
+  });
+
+  const observation: EtcdObservation = {
+    members: [
+      {
+        name: 'a-etcd-0',
+        id: '11',
+        isLearner: false,
+        healthy: true,
+        started: true,
+        peerURL: 'https://p0:2380',
+      },
+      {
+        name: 'a-etcd-1',
+        id: '12',
+        isLearner: true,
+        healthy: false,
+        started: false,
+        peerURL: 'https://p1:2380',
+      },
+    ],
+    leader: 'a-etcd-0',
+    dbSizeBytes: 20480,
+    alarms: [{ member: 'a-etcd-0', alarm: 'NOSPACE' }],
+    pods: [],
+    claims: [],
+  };
+
+  it('reports the members, leader, DB size and alarms read this pass beside the kept time', () => {
+    expect(nextEtcdStatus(INITIALIZED, true, now, observation)).toEqual({
+      initializedTime: '2026-01-01T00:00:00Z',
+      members: [
+        { name: 'a-etcd-0', id: '11', isLearner: false, healthy: true },
+        { name: 'a-etcd-1', id: '12', isLearner: true, healthy: false },
+      ],
+      leader: 'a-etcd-0',
+      dbSizeBytes: 20480,
+      alarms: [{ member: 'a-etcd-0', alarm: 'NOSPACE' }],
+    });
+  });
+
+  it('drops the last read when no member answered this pass', () => {
+    const previous: ClusterStatus = { etcd: nextEtcdStatus(INITIALIZED, true, now, observation) };
+    expect(nextEtcdStatus(previous, false, now)).toEqual(INITIALIZED.etcd);
   });
 });

@@ -1,12 +1,14 @@
 /**
- * etcd runs with --initial-cluster-state=new: a member that finds no data
- * bootstraps an empty cluster. Once a Cluster's etcd has held data (status.etcd
- * records when it first had quorum), an etcd StatefulSet that is gone with all
- * its volumes means the data is lost, and creating it again would start the
- * biz-cluster empty under the same name. That is left to a person. Pure.
+ * Until etcd first had quorum, a member that finds no data bootstraps an
+ * empty cluster (the join Secret says `new`, components/etcd.ts). Once a
+ * Cluster's etcd has held data (status.etcd records when it first had
+ * quorum), an etcd StatefulSet that is gone with all its volumes means the
+ * data is lost: what to start in its place (a restore, or an empty etcd once
+ * status.etcd is cleared) is left to a person. Pure.
  */
 import { metaTime } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
+import type { EtcdObservation } from './etcd/member-observation.ts';
 import type { ClusterNames } from './names.ts';
 
 export const ETCD_DATA_LOST = 'EtcdDataLost';
@@ -37,12 +39,32 @@ export function etcdDataLostMessage(names: ClusterNames, claimNames: readonly st
   );
 }
 
-/** status.etcd: initializedTime is set the first time etcd has quorum and never moves. */
+/**
+ * status.etcd: initializedTime is set the first time etcd has quorum and never moves; the members,
+ * leader, DB size and alarms are this pass's read of etcd (etcd/member-observation.ts), absent without one.
+ */
 export function nextEtcdStatus(
   previous: ClusterStatus | undefined,
   etcdAvailable: boolean,
   now: Date,
+  observation?: EtcdObservation,
 ): ClusterStatus['etcd'] {
-  if (previous?.etcd?.initializedTime) return previous.etcd;
-  return etcdAvailable ? { ...previous?.etcd, initializedTime: metaTime(now) } : previous?.etcd;
+  const initializedTime = previous?.etcd?.initializedTime ?? (etcdAvailable ? metaTime(now) : undefined);
+  if (!initializedTime && !observation) return undefined;
+  return {
+    ...(initializedTime ? { initializedTime } : {}),
+    ...(observation
+      ? {
+          members: observation.members.map(({ name, id, isLearner, healthy }) => ({
+            name,
+            id,
+            isLearner,
+            healthy,
+          })),
+          ...(observation.leader ? { leader: observation.leader } : {}),
+          ...(observation.dbSizeBytes !== undefined ? { dbSizeBytes: observation.dbSizeBytes } : {}),
+          ...(observation.alarms.length > 0 ? { alarms: observation.alarms } : {}),
+        }
+      : {}),
+  };
 }

@@ -40,6 +40,8 @@ export interface ClusterNames {
     frontProxyClient: string;
     etcdServer: string;
     etcdPeer: string;
+    /** What an etcd member starting without data reads: how to join (etcd/membership-plan.ts). */
+    etcdJoin: string;
     adminKubeconfig: string;
     controllerManagerKubeconfig: string;
     schedulerKubeconfig: string;
@@ -74,6 +76,7 @@ export function clusterNames(namespace: string, cluster: string): ClusterNames {
       frontProxyClient: `${cluster}-front-proxy-client`,
       etcdServer: `${cluster}-etcd-server`,
       etcdPeer: `${cluster}-etcd-peer`,
+      etcdJoin: `${cluster}-etcd-join`,
       adminKubeconfig: `${cluster}-admin-kubeconfig`,
       controllerManagerKubeconfig: `${cluster}-controller-manager-kubeconfig`,
       schedulerKubeconfig: `${cluster}-scheduler-kubeconfig`,

@@ -29,6 +29,29 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
     expect(etcdPod.spec?.nodeName).toBe(runtime.nodeName);
     expect(etcdPod.status?.podIP).toMatch(/^127\./);
     expect(etcdPod.status?.phase).toBe('Running');
+    // The operator reads etcd's own view through its member API, dialling the member's pod address.
+    const etcdStatus = await eventually(
+      'status.etcd to name the one member, healthy and leader',
+      async () => {
+        const etcd = (await boot.getCluster(clusterName)).status?.etcd;
+        return etcd?.leader && etcd.members?.every((m) => m.healthy) ? etcd : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(etcdStatus).toMatchObject({
+      members: [
+        {
+          name: `${clusterName}-etcd-0`,
+          id: expect.stringMatching(/^\d+$/),
+          isLearner: false,
+          healthy: true,
+        },
+      ],
+      leader: `${clusterName}-etcd-0`,
+      dbSizeBytes: expect.any(Number),
+    });
+    expect(etcdStatus.dbSizeBytes).toBeGreaterThan(0);
 
     const apiServerPod = await readyPod('kube-apiserver');
     const ip = apiServerPod.status?.podIP ?? '';

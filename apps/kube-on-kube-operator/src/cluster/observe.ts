@@ -22,6 +22,10 @@ import type { NetworkPolicy } from '../components/network-policies.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { endpointOf } from '../endpoint.ts';
 import { etcdClaimNames } from '../etcd-data-guard.ts';
+import type { EtcdObservation, EtcdObserver } from '../etcd/member-observation.ts';
+import { etcdClientTlsOf } from '../etcd/member-observation.ts';
+import type { EtcdClientTls } from '../etcd/member-api.ts';
+import type { EtcdMembership } from '../etcd/membership-plan.ts';
 import type { ClusterNames } from '../names.ts';
 import { clusterNames } from '../names.ts';
 import type { PkiSpec } from '../pki/certificates.ts';
@@ -61,6 +65,8 @@ export interface ObservedCluster {
   externalEtcdSecret?: V1Secret | undefined;
   /** The etcd StatefulSet exists. */
   etcdStatefulSetExists: boolean;
+  /** Its spec.replicas: the size a running etcd keeps while no member answers. */
+  etcdStatefulSetReplicas?: number;
   /**
    * The claims of the members the StatefulSet is about to make (bring-up, a new member, the
    * StatefulSet gone), which it would mount whoever made them; read only then.
@@ -68,6 +74,12 @@ export interface ObservedCluster {
   newMemberClaims?: { names: readonly string[]; claims: readonly (V1PersistentVolumeClaim | undefined)[] };
   /** Read once the apiserver Service has its address: the PKI names it. */
   pki?: ObservedPki;
+  /** What the Cluster's etcd says of its members (read with its StatefulSet and the client certificate there); undefined when no member answered. */
+  etcd?: EtcdObservation;
+  /** The client TLS `etcd` was read with. */
+  etcdTls?: EtcdClientTls;
+  /** The etcd StatefulSet's size and join Secret, once the membership pass decided them (etcd/membership.ts). */
+  etcdMembership?: EtcdMembership;
   /** With a node tier: the node-operator Deployment of this Cluster's name, if there is one. */
   nodeTier?: { nodeOperatorDeployment?: V1Deployment };
   live: LiveObjects;
@@ -78,6 +90,8 @@ export async function observeCluster(
   caches: ClusterCaches,
   cluster: ClusterObject,
   withNodeTier: boolean,
+  etcdObserver?: EtcdObserver,
+  at: Date = new Date(),
 ): Promise<ObservedCluster> {
   const resolved = resolveCluster(cluster);
   const names = clusterNames(resolved.namespace, resolved.name);
@@ -124,6 +138,11 @@ export async function observeCluster(
     }
     pki = { specs, found, unlabelled: [...fetched.keys()] };
   }
+  const etcdTls = !external && etcdStatefulSet && pki ? etcdClientTlsOf(names, pki.found) : undefined;
+  const etcd =
+    etcdObserver && etcdTls
+      ? await etcdObserver.observe(cluster.metadata.uid ?? '', names, etcdTls, at)
+      : undefined;
 
   return {
     cluster,
@@ -132,8 +151,12 @@ export async function observeCluster(
     endpoint,
     ...(external ? { externalEtcdSecret } : {}),
     etcdStatefulSetExists: etcdStatefulSet !== undefined,
+    ...(etcdStatefulSet?.spec?.replicas !== undefined
+      ? { etcdStatefulSetReplicas: etcdStatefulSet.spec.replicas }
+      : {}),
     ...(newMemberClaims ? { newMemberClaims } : {}),
     ...(pki ? { pki } : {}),
+    ...(etcd && etcdTls ? { etcd, etcdTls } : {}),
     ...(withNodeTier ? { nodeTier: nodeTierObserved(caches, names) } : {}),
     live: (desired) =>
       cachedObject(caches, desired) ??

@@ -100,6 +100,7 @@ export function renderContextOf(observed: ObservedCluster, pki: PkiMaterial | un
     endpoint,
     pki,
     ...(externalEtcdSecret ? { externalEtcdSecret } : {}),
+    ...(observed.etcdMembership ? { etcdMembership: observed.etcdMembership } : {}),
   };
 }
 

@@ -22,6 +22,10 @@ import { clusterType } from '../resource-types.ts';
 import type { ClusterWriter } from './apply.ts';
 import { adoptSecrets, applyPlan, tidyPki, writeStatus } from './apply.ts';
 import { deleteCluster } from './delete.ts';
+import type { EtcdObserver } from '../etcd/member-observation.ts';
+import { etcdObserver } from '../etcd/member-observation.ts';
+import type { MembershipPass } from '../etcd/membership.ts';
+import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
 import { guardCluster, nameConflictHold } from './guards.ts';
 import type { ClusterCaches, ObservedCluster } from './observe.ts';
@@ -51,12 +55,16 @@ export interface ClusterReconcilerDeps {
   events?: EventRecorder;
   /** The node API and node-operator after the control plane (node-api/node-tier.ts). Default: none. */
   nodeTier?: NodeTier;
+  /** Reads each Cluster's etcd members through their member API. Default: through the etcd pods' addresses. */
+  etcdObserver?: EtcdObserver;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
 
 export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
-  return (request, ctx) => reconcileCluster(deps, request, ctx.log);
+  // One observer for the reconciler's life: it spaces out the reads of each Cluster's etcd.
+  const withObserver = { ...deps, etcdObserver: deps.etcdObserver ?? etcdObserver(deps.client) };
+  return (request, ctx) => reconcileCluster(withObserver, request, ctx.log);
 }
 
 export async function reconcileCluster(
@@ -77,7 +85,14 @@ export async function reconcileCluster(
     return;
   }
 
-  const observed = await observeCluster(deps.client, deps.caches, cluster, deps.nodeTier !== undefined);
+  const observed = await observeCluster(
+    deps.client,
+    deps.caches,
+    cluster,
+    deps.nodeTier !== undefined,
+    deps.etcdObserver,
+    at,
+  );
   const guarded = guardCluster(await observeKubelets(observed, deps.nodeTier, at), at);
   if (guarded.kind === 'hold') return hold(writer, cluster, guarded.hold, at);
   if (guarded.kind === 'adopt') {
@@ -86,13 +101,20 @@ export async function reconcileCluster(
     return { requeueAfter: STALE_RECHECK_MS };
   }
   const components = deps.components ?? controlPlaneComponents;
+  // Before the certificates: whether every component runs as desired is judged on the membership to render.
+  const etcdPass = await etcdMembershipPass(deps, writer, observed, at);
+  const withEtcd: ObservedCluster = {
+    ...observed,
+    ...(etcdPass ? { etcd: etcdPass.observation } : {}),
+    ...etcdMembershipToRender(observed, etcdPass),
+  };
   let certificates: CertificateReport | undefined;
   if (guarded.pki) {
     await tidyPki(writer, cluster, observed.names, guarded.pki);
-    certificates = await certificatesOf(deps, observed, guarded.pki, components, at);
+    certificates = await certificatesOf(deps, withEtcd, guarded.pki, components, at);
   }
   const inputs: PlanInputs = {
-    ...observed,
+    ...withEtcd,
     components,
     progressDeadlineMs: deps.progressDeadlineMs ?? DEFAULT_PROGRESS_DEADLINE_MS,
     ...(certificates ? { certificates } : {}),
@@ -107,6 +129,7 @@ export async function reconcileCluster(
   // What was planned came from an outdated cache; the newer objects are on their way.
   if (written.kind === 'stale') return { requeueAfter: STALE_RECHECK_MS };
   const applyError = written.kind === 'failed' ? written.error : undefined;
+  if (etcdPass && !applyError) await restartJoiningPod(deps.client, observed.names, etcdPass);
   if (certificates && !applyError) await recordCertificateEvents(deps.events, cluster, certificates, log);
 
   const nodeTier = deps.nodeTier && (await reconcileNodeTier(deps.nodeTier, observed, plan, at, log));
@@ -139,7 +162,53 @@ export async function reconcileCluster(
   // Throwing hands the retry to the controller's rate limiter; the status already says why.
   if (applyError)
     throw new Error(`Cluster ${observed.names.namespace}/${observed.names.cluster}: ${applyError}`);
-  return { requeueAfter: pass.requeueAfter };
+  // A membership on its way (a learner catching up, a change to make) is looked at again soon, freshly read.
+  const membershipMoving = etcdPass !== undefined && etcdPass.step.kind !== 'none';
+  if (membershipMoving) deps.etcdObserver?.forget(cluster.metadata.uid ?? '');
+  return {
+    requeueAfter: membershipMoving ? Math.min(pass.requeueAfter, MEMBERSHIP_RECHECK_MS) : pass.requeueAfter,
+  };
+}
+
+/** While etcd's membership moves toward spec.etcd.replicas: look again this often. */
+export const MEMBERSHIP_RECHECK_MS = 3_000;
+
+/** The membership step of this pass, when etcd answered: the operator runs it, and its members answer. */
+function etcdMembershipPass(
+  deps: ClusterReconcilerDeps,
+  writer: ClusterWriter,
+  observed: ObservedCluster,
+  at: Date,
+): Promise<MembershipPass> | undefined {
+  const { etcd, etcdTls, etcdStatefulSetExists, resolved, cluster, names } = observed;
+  if (!etcd || !etcdTls || !etcdStatefulSetExists || !deps.etcdObserver) return undefined;
+  return reconcileEtcdMembership(
+    { client: deps.client, observer: deps.etcdObserver, events: deps.events, log: writer.log },
+    cluster,
+    names,
+    resolved.etcd.replicas,
+    etcd,
+    etcdTls,
+    at,
+  );
+}
+
+/**
+ * The etcd StatefulSet's size and join Secret: from the pass's read of etcd; without one, as the
+ * StatefulSet is with nothing to join once etcd had quorum, and every wanted member before (bootstrap).
+ */
+function etcdMembershipToRender(
+  observed: ObservedCluster,
+  pass: MembershipPass | undefined,
+): Pick<ObservedCluster, 'etcdMembership'> {
+  if (pass?.membership) return { etcdMembership: pass.membership };
+  if (!observed.cluster.status?.etcd?.initializedTime) return {};
+  return {
+    etcdMembership: {
+      replicas: observed.etcdStatefulSetReplicas ?? observed.resolved.etcd.replicas,
+      join: { state: 'existing' },
+    },
+  };
 }
 
 /** A guard holds the Cluster: a Warning Event, Degraded with its reason, look again later. */

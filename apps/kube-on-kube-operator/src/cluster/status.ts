@@ -78,6 +78,7 @@ export function passStatus(
     cluster.status,
     !external && rendered.some((r) => r.component.name === 'etcd' && r.status.available),
     at,
+    inputs.etcd,
   );
   const status: ClusterStatus = {
     ...withPki,

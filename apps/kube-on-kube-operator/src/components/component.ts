@@ -4,6 +4,7 @@
  * and say whether the component is Available at the desired version.
  */
 import type { ClusterComponentName } from '@kok/api';
+import type { EtcdMembership } from '../etcd/membership-plan.ts';
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import type { Endpoint } from '../endpoint.ts';
@@ -28,6 +29,8 @@ export interface RenderContext {
    * checked (external-etcd.ts). The apiserver mounts it and rolls when its content changes.
    */
   externalEtcdSecret?: V1Secret;
+  /** The etcd StatefulSet's size and how a member starting without data joins, from etcd's own member list. */
+  etcdMembership?: EtcdMembership;
 }
 
 /** What a component reports about itself. */

@@ -2,7 +2,8 @@
  * etcd: a StatefulSet of N members that find each other through the headless
  * Service; nothing with spec.etcd.external, whose etcd the user runs.
  */
-import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import type { EtcdMembership, JoinConfig } from '../etcd/membership-plan.ts';
 import { CLUSTER_COMPONENTS, etcdImage } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
@@ -21,8 +22,11 @@ import { ownedMetadata, secretsHash } from './component.ts';
 import { httpProbe, secretFiles, spreadOverNodes } from './pod-template.ts';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './services.ts';
 
-/** Bump to rewrite every Cluster's etcd on purpose (it rolls every member). 2: trusts the CA bundle (ca.crt). */
-const TEMPLATE_VERSION = 2;
+/**
+ * Bump to rewrite every Cluster's etcd on purpose (it rolls every member). 2: trusts the CA bundle (ca.crt).
+ * 3: the initial cluster from the join Secret, not the args.
+ */
+const TEMPLATE_VERSION = 3;
 
 const ETCD_METRICS_PORT = 2381;
 const ETCD_PKI_DIR = '/etc/etcd/pki';
@@ -41,7 +45,10 @@ export function etcdClientURLs(names: ClusterNames, replicas: number): string[] 
   return Array.from({ length: replicas }, (_, i) => `https://${names.etcdMemberHost(i)}:${ETCD_CLIENT_PORT}`);
 }
 
-/** The etcd command line; $(POD_NAME) is expanded by the kubelet from the pod's env. */
+/**
+ * The etcd command line; $(POD_NAME) is expanded by the kubelet from the pod's env. It is the same
+ * for every member and every size: how a member without data joins comes from the join Secret.
+ */
 export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
   const self = `$(POD_NAME).${names.etcd}.${names.namespace}.svc`;
   return renderFlags([
@@ -51,8 +58,6 @@ export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[
     ['advertise-client-urls', `https://${self}:${ETCD_CLIENT_PORT}`],
     ['listen-peer-urls', `https://0.0.0.0:${ETCD_PEER_PORT}`],
     ['initial-advertise-peer-urls', `https://${self}:${ETCD_PEER_PORT}`],
-    ['initial-cluster', initialCluster(names, cluster.etcd.replicas)],
-    ['initial-cluster-state', 'new'],
     ['initial-cluster-token', `${names.namespace}-${names.cluster}`],
     ['listen-metrics-urls', `http://0.0.0.0:${ETCD_METRICS_PORT}`],
     ['client-cert-auth', 'true'],
@@ -73,14 +78,52 @@ export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[
  */
 const CLAIM_RETENTION = { whenDeleted: 'Retain', whenScaled: 'Retain' } as const;
 
-function render(ctx: RenderContext): V1StatefulSet[] | undefined {
+/**
+ * Why a Secret and not the args: the StatefulSet's pod template is one for every member, and a
+ * template that changed with the membership would restart every member on each scale. etcd reads
+ * --initial-cluster and --initial-cluster-state only when it starts without data, so they come
+ * from env that names this Secret: read when a container starts, changing it restarts nothing.
+ * The operator writes it before the StatefulSet grows (membership.ts): with every wanted member
+ * while bootstrapping, with the members etcd lists while a learner it added has yet to start,
+ * and with no initial cluster otherwise, so a member that lost its data finds no peers and stops
+ * instead of joining under its old id; it is then removed and added again.
+ */
+function joinSecret(ctx: RenderContext, join: JoinConfig): V1Secret {
+  const data: Record<string, string> = { [JOIN_STATE_KEY]: join.state };
+  if (join.initialCluster) data[JOIN_INITIAL_CLUSTER_KEY] = join.initialCluster;
+  const secret: V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: ownedMetadata(ctx, ctx.names.secrets.etcdJoin, 'etcd'),
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
+  return withTemplateHash(secret, contentHash(data));
+}
+
+export const JOIN_STATE_KEY = 'initial-cluster-state';
+export const JOIN_INITIAL_CLUSTER_KEY = 'initial-cluster';
+
+/** Before etcd first had quorum (nothing to read its members from): every wanted member, bootstrapping together. */
+export function defaultEtcdMembership(ctx: RenderContext): EtcdMembership {
+  const { cluster, names } = ctx;
+  return {
+    replicas: cluster.etcd.replicas,
+    join: { state: 'new', initialCluster: initialCluster(names, cluster.etcd.replicas) },
+  };
+}
+
+function render(ctx: RenderContext): KubernetesObject[] | undefined {
   const { cluster, names, pki } = ctx;
   if (cluster.etcd.external) return [];
   const version = cluster.etcd.version;
   if (!pki || !version) return undefined;
+  const membership = ctx.etcdMembership ?? defaultEtcdMembership(ctx);
   const s = names.secrets;
   const mounted = [s.etcdCA, s.etcdServer, s.etcdPeer];
-  const hash = contentHash({ TEMPLATE_VERSION, etcd: cluster.etcd, secrets: secretsHash(pki, mounted) });
+  // Without replicas: a scale changes the StatefulSet, never its pods.
+  const { replicas: _replicas, ...podShaping } = cluster.etcd;
+  const hash = contentHash({ TEMPLATE_VERSION, etcd: podShaping, secrets: secretsHash(pki, mounted) });
   const labels = clusterLabels(names.cluster, 'etcd');
   const statefulSet: V1StatefulSet = {
     apiVersion: 'apps/v1',
@@ -88,7 +131,7 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
     metadata: ownedMetadata(ctx, names.etcd, 'etcd'),
     spec: {
       serviceName: names.etcd,
-      replicas: cluster.etcd.replicas,
+      replicas: membership.replicas,
       // Members start together: with OrderedReady, member 0 would wait forever for a quorum.
       podManagementPolicy: 'Parallel',
       updateStrategy: { type: 'RollingUpdate' },
@@ -106,7 +149,20 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
               image: etcdImage(version),
               command: ['etcd'],
               args: etcdArgs(cluster, names),
-              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                // Required: without the Secret, etcd would bootstrap a cluster of its own.
+                {
+                  name: 'ETCD_INITIAL_CLUSTER_STATE',
+                  valueFrom: { secretKeyRef: { name: s.etcdJoin, key: JOIN_STATE_KEY } },
+                },
+                {
+                  name: 'ETCD_INITIAL_CLUSTER',
+                  valueFrom: {
+                    secretKeyRef: { name: s.etcdJoin, key: JOIN_INITIAL_CLUSTER_KEY, optional: true },
+                  },
+                },
+              ],
               ports: [
                 { name: 'client', containerPort: ETCD_CLIENT_PORT },
                 { name: 'peer', containerPort: ETCD_PEER_PORT },
@@ -150,8 +206,15 @@ function render(ctx: RenderContext): V1StatefulSet[] | undefined {
       ],
     },
   };
-  // The retention policy is in the object's hash, not the pods': changing it rewrites the StatefulSet without rolling a member.
-  return [withTemplateHash(statefulSet, contentHash({ pods: hash, claimRetention: CLAIM_RETENTION }))];
+  // The retention policy and the size are in the object's hash, not the pods': changing them rewrites the StatefulSet without rolling a member.
+  // The join Secret first: a member the StatefulSet adds reads it as it starts.
+  return [
+    joinSecret(ctx, membership.join),
+    withTemplateHash(
+      statefulSet,
+      contentHash({ pods: hash, claimRetention: CLAIM_RETENTION, replicas: membership.replicas }),
+    ),
+  ];
 }
 
 export const etcd: ControlPlaneComponent = {
@@ -159,14 +222,15 @@ export const etcd: ControlPlaneComponent = {
   label: 'etcd',
   render,
   needsUpdate: templateHashDiffers,
-  status: (observed, desired, ctx) =>
-    ctx.cluster.etcd.external
-      ? externalEtcdStatus(ctx.cluster.etcd.external.endpoints)
-      : statefulSetStatus(
-          observed[0] as V1StatefulSet | undefined,
-          desired[0] as V1StatefulSet,
-          ctx.cluster.etcd.version ?? '',
-        ),
+  status: (observed, desired, ctx) => {
+    if (ctx.cluster.etcd.external) return externalEtcdStatus(ctx.cluster.etcd.external.endpoints);
+    const i = desired.findIndex((d) => d.kind === 'StatefulSet');
+    return statefulSetStatus(
+      observed[i] as V1StatefulSet | undefined,
+      desired[i] as V1StatefulSet,
+      ctx.cluster.etcd.version ?? '',
+    );
+  },
 };
 
 /**

@@ -23,7 +23,17 @@ describe('control-plane NetworkPolicies', () => {
       'prod-etcd',
       'etcd',
       [
-        { from: [pods('kube-apiserver'), pods('etcd')], ports: [tcp('client')] },
+        {
+          from: [
+            pods('kube-apiserver'),
+            pods('etcd'),
+            {
+              namespaceSelector: {},
+              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'kube-on-kube-operator' } },
+            },
+          ],
+          ports: [tcp('client')],
+        },
         { from: [pods('etcd')], ports: [tcp('peer')] },
         { from: [monitoring], ports: [tcp('metrics')] },
       ],

@@ -1,7 +1,7 @@
 /**
  * NetworkPolicies that isolate a Cluster's control-plane pods from the rest of
- * the meta-cluster: etcd takes clients only from its apiservers and peers
- * only from its members; the apiserver is the Cluster's endpoint and takes
+ * the meta-cluster: etcd takes clients only from its apiservers and this
+ * operator (which reads and changes its members) and peers only from its members; the apiserver is the Cluster's endpoint and takes
  * its port from anywhere; the controller-manager, the scheduler and the
  * node-operator serve only health and metrics, to namespaces labelled
  * `clusters.kok.dev/monitoring=true`. Ports are named as in the pod templates.
@@ -43,6 +43,15 @@ const monitoring: V1NetworkPolicyPeer = {
   namespaceSelector: { matchLabels: { [MONITORING_NAMESPACE_LABEL]: 'true' } },
 };
 
+/**
+ * This operator's pods, as its chart labels them, in whichever namespace it was installed: it dials
+ * etcd's member API (etcd/member-api.ts). etcd still asks them for a client certificate of its CA.
+ */
+const operatorPods: V1NetworkPolicyPeer = {
+  namespaceSelector: {},
+  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'kube-on-kube-operator' } },
+};
+
 const tcp = (...ports: string[]) => ports.map((port) => ({ port, protocol: 'TCP' as const }));
 
 function policy(
@@ -71,7 +80,7 @@ export function renderNetworkPolicies(ctx: RenderContext): NetworkPolicy[] {
     podSelector: { matchLabels: selectorLabels(names.cluster, component) },
   });
   const etcdPolicy = policy(ctx, names.etcd, 'etcd', [
-    { from: [podsOf('kube-apiserver'), podsOf('etcd')], ports: tcp('client') },
+    { from: [podsOf('kube-apiserver'), podsOf('etcd'), operatorPods], ports: tcp('client') },
     { from: [podsOf('etcd')], ports: tcp('peer') },
     { from: [monitoring], ports: tcp('metrics') },
   ]);

@@ -1,8 +1,14 @@
-import type { V1Deployment, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { templateHashOf } from '../template-hash.ts';
 import { controlPlaneComponents, nodeTierComponents } from './bring-up-order.ts';
-import type { ComponentName } from './component.ts';
+import type { ComponentName, RenderContext } from './component.ts';
 import { etcd, etcdArgs, initialCluster } from './etcd.ts';
 import { apiServer, apiServerArgs } from './kube-apiserver.ts';
 import { controllerManager, controllerManagerArgs } from './kube-controller-manager.ts';
@@ -21,6 +27,15 @@ const mountedFiles = (workload: V1Deployment | V1StatefulSet | undefined, secret
     .flatMap((source) => source.secret?.items ?? [])
     .map((item) => `${item.key} → ${item.path}`);
 
+const statefulSetOf = (objects: unknown) =>
+  (objects as KubernetesObject[]).find((o) => o.kind === 'StatefulSet') as V1StatefulSet | undefined;
+const joinSecretOf = (objects: unknown) => {
+  const secret = (objects as KubernetesObject[]).find((o) => o.kind === 'Secret') as V1Secret | undefined;
+  return Object.fromEntries(
+    Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+  );
+};
+
 describe('etcd', () => {
   it.each([
     [1, 'prod-etcd-0=https://prod-etcd-0.prod-etcd.fleet.svc:2380'],
@@ -30,26 +45,73 @@ describe('etcd', () => {
         'prod-etcd-1=https://prod-etcd-1.prod-etcd.fleet.svc:2380,' +
         'prod-etcd-2=https://prod-etcd-2.prod-etcd.fleet.svc:2380',
     ],
-  ])('initial cluster of %i members', async (replicas, expected) => {
+  ])('bootstraps %i members: every one in the join Secret, new', async (replicas, expected) => {
     const ctx = await renderContext({ etcd: { replicas } });
     expect(initialCluster(ctx.names, replicas)).toBe(expected);
+    const rendered = etcd.render(ctx);
+    expect(joinSecretOf(rendered)).toEqual({ 'initial-cluster-state': 'new', 'initial-cluster': expected });
+    expect(statefulSetOf(rendered)?.spec?.replicas).toBe(replicas);
     const args = etcdArgs(ctx.cluster, ctx.names);
-    expect(flag(args, 'initial-cluster')).toEqual([expected]);
+    // Not in the args, which every member shares: from the Secret, read only by a member without data.
+    expect(flag(args, 'initial-cluster')).toEqual([]);
+    expect(flag(args, 'initial-cluster-state')).toEqual([]);
     expect(flag(args, 'initial-advertise-peer-urls')).toEqual([
       'https://$(POD_NAME).prod-etcd.fleet.svc:2380',
     ]);
     expect(flag(args, 'advertise-client-urls')).toEqual(['https://$(POD_NAME).prod-etcd.fleet.svc:2379']);
     expect(flag(args, 'name')).toEqual(['$(POD_NAME)']);
-    expect(flag(args, 'initial-cluster-state')).toEqual(['new']);
     expect(flag(args, 'client-cert-auth')).toEqual(['true']);
     expect(flag(args, 'peer-client-cert-auth')).toEqual(['true']);
+    expect(statefulSetOf(rendered)?.spec?.template.spec?.containers[0]?.env).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'ETCD_INITIAL_CLUSTER_STATE',
+          valueFrom: { secretKeyRef: { name: 'prod-etcd-join', key: 'initial-cluster-state' } },
+        },
+        {
+          name: 'ETCD_INITIAL_CLUSTER',
+          valueFrom: { secretKeyRef: { name: 'prod-etcd-join', key: 'initial-cluster', optional: true } },
+        },
+      ]),
+    );
+  });
+
+  it('sizes the StatefulSet and writes the join Secret from the membership, the Secret first', async () => {
+    const ctx = await renderContext({ etcd: { replicas: 5 } });
+    const rendered = etcd.render({
+      ...ctx,
+      etcdMembership: { replicas: 2, join: { state: 'existing', initialCluster: 'a=https://a:2380' } },
+    });
+    expect(rendered?.map((o) => o.kind)).toEqual(['Secret', 'StatefulSet']);
+    expect(statefulSetOf(rendered)?.spec?.replicas).toBe(2);
+    expect(joinSecretOf(rendered)).toEqual({
+      'initial-cluster-state': 'existing',
+      'initial-cluster': 'a=https://a:2380',
+    });
+    const settled = etcd.render({ ...ctx, etcdMembership: { replicas: 2, join: { state: 'existing' } } });
+    expect(joinSecretOf(settled)).toEqual({ 'initial-cluster-state': 'existing' });
+  });
+
+  it('keeps the pod template, and so every member, as it is when the membership or spec.etcd.replicas change', async () => {
+    const podHash = async (replicas: number, membership?: RenderContext['etcdMembership']) => {
+      const ctx = await renderContext({ etcd: { replicas } });
+      const sts = statefulSetOf(
+        etcd.render({ ...ctx, ...(membership ? { etcdMembership: membership } : {}) }),
+      );
+      return sts?.spec?.template;
+    };
+    const base = await podHash(3);
+    expect(await podHash(5)).toEqual(base);
+    expect(
+      await podHash(5, { replicas: 4, join: { state: 'existing', initialCluster: 'x=https://x:2380' } }),
+    ).toEqual(base);
   });
 
   it('is a parallel StatefulSet with storage per spec and the etcd image', async () => {
     const ctx = await renderContext({
       etcd: { replicas: 5, version: '3.6.16', storage: { size: '64Gi', storageClassName: 'local-nvme' } },
     });
-    const [sts] = etcd.render(ctx) as V1StatefulSet[];
+    const sts = statefulSetOf(etcd.render(ctx));
     expect(sts?.spec?.replicas).toBe(5);
     expect(sts?.spec?.podManagementPolicy).toBe('Parallel');
     expect(sts?.spec?.serviceName).toBe('prod-etcd');
@@ -62,7 +124,7 @@ describe('etcd', () => {
   });
 
   it("keeps the members' volumes when the StatefulSet is deleted or scaled down", async () => {
-    const [sts] = etcd.render(await renderContext()) as V1StatefulSet[];
+    const sts = statefulSetOf(etcd.render(await renderContext()));
     // Deleting the StatefulSet by hand must not take the cluster's data with it; teardown deletes the volumes.
     expect(sts?.spec?.persistentVolumeClaimRetentionPolicy).toEqual({
       whenDeleted: 'Retain',
@@ -71,7 +133,7 @@ describe('etcd', () => {
   });
 
   it('defaults to three members, 8Gi, the default StorageClass and the paired etcd version', async () => {
-    const [sts] = etcd.render(await renderContext()) as V1StatefulSet[];
+    const sts = statefulSetOf(etcd.render(await renderContext()));
     expect(sts?.spec?.replicas).toBe(3);
     expect(sts?.spec?.volumeClaimTemplates?.[0]?.spec?.storageClassName).toBeUndefined();
     expect(sts?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage).toBe('8Gi');

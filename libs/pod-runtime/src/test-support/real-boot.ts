@@ -33,6 +33,11 @@ export interface ClusterView {
     phase?: string;
     kubeconfigSecretRef?: { name: string; key: string };
     certificates?: { caRotation?: { generation: number; phase: string } };
+    etcd?: {
+      members?: { name: string; id: string; isLearner: boolean; healthy: boolean }[];
+      leader?: string;
+      dbSizeBytes?: number;
+    };
   };
 }
 

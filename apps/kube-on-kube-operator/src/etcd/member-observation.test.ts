@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { EtcdMember, EtcdMemberStatus, EtcdTarget, MemberApi } from './member-api.ts';
+import type { EtcdMemberPod, EtcdObservation } from './member-observation.ts';
+import {
+  EtcdObserver,
+  etcdObservationOf,
+  memberNameOf,
+  ordinalOf,
+  readEtcd,
+  REFRESH_MS,
+} from './member-observation.ts';
+import { clusterNames } from '../names.ts';
+
+const peer = (i: number) => `https://a-etcd-${i}.a-etcd.ns.svc:2380`;
+const member = (i: number, extra: Partial<EtcdMember> = {}): EtcdMember => ({
+  ID: `${100 + i}`,
+  name: `a-etcd-${i}`,
+  peerURLs: [peer(i)],
+  ...extra,
+});
+const status = (i: number, leader: number, extra: Partial<EtcdMemberStatus> = {}): EtcdMemberStatus => ({
+  header: { member_id: `${100 + i}` },
+  leader: `${100 + leader}`,
+  dbSize: `${1000 * (i + 1)}`,
+  ...extra,
+});
+
+describe('ordinalOf', () => {
+  it.each<[string, number | undefined]>([
+    ['a-etcd-3', 3],
+    ['data-a-etcd-12', 12],
+    ['b-a-etcd-1x', undefined],
+    ['xa-etcd-1', undefined],
+  ])('%s → %s', (name, expected) => expect(ordinalOf(name, 'a-etcd')).toBe(expected));
+});
+
+describe('memberNameOf', () => {
+  it.each<[string, EtcdMember, string]>([
+    ['a started member: its own name', member(2), 'a-etcd-2'],
+    ['a learner not yet started: the pod name in its peer URL', member(3, { name: '' }), 'a-etcd-3'],
+    ['no peer URL', { ID: '1' }, ''],
+  ])('%s', (_, m, expected) => expect(memberNameOf(m)).toBe(expected));
+});
+
+describe('etcdObservationOf', () => {
+  it('reports each member healthy when it answered for itself, the leader by name and the largest DB', () => {
+    const observed = etcdObservationOf(
+      [member(1), member(0), member(2, { isLearner: true, name: '' })],
+      new Map([
+        ['a-etcd-0', status(0, 1)],
+        ['a-etcd-1', status(1, 1)],
+      ]),
+      [{ memberID: '101', alarm: 'NOSPACE' }],
+    );
+    expect(observed).toEqual({
+      members: [
+        { name: 'a-etcd-0', id: '100', isLearner: false, healthy: true, started: true, peerURL: peer(0) },
+        { name: 'a-etcd-1', id: '101', isLearner: false, healthy: true, started: true, peerURL: peer(1) },
+        { name: 'a-etcd-2', id: '102', isLearner: true, healthy: false, started: false, peerURL: peer(2) },
+      ],
+      leader: 'a-etcd-1',
+      dbSizeBytes: 2000,
+      alarms: [{ member: 'a-etcd-1', alarm: 'NOSPACE' }],
+      pods: [],
+      claims: [],
+    } satisfies EtcdObservation);
+  });
+
+  it.each<[string, EtcdMemberStatus]>([
+    ['answers under another id (started again without its data)', status(5, 0)],
+    ['reports errors', status(0, 0, { errors: ['etcdserver: no leader'] })],
+  ])('a member that %s is not healthy', (_, own) => {
+    const observed = etcdObservationOf([member(0)], new Map([['a-etcd-0', own]]), []);
+    expect(observed.members[0]?.healthy).toBe(false);
+  });
+
+  it('names no leader while no member knows one', () => {
+    const observed = etcdObservationOf([member(0)], new Map([['a-etcd-0', status(0, -100)]]), []);
+    expect(observed.leader).toBeUndefined();
+  });
+});
+
+const pod = (i: number): EtcdMemberPod => ({
+  name: `a-etcd-${i}`,
+  target: { address: `127.0.0.${i + 1}`, port: 2379, serverName: `a-etcd-${i}.a-etcd.ns.svc` },
+});
+
+/** A member API in which only the listed addresses answer. */
+function apiWhere(answering: ReadonlySet<string>, members: EtcdMember[]) {
+  const asked: string[] = [];
+  const api = (target: EtcdTarget): MemberApi => {
+    const answer = <T>(value: T) => {
+      asked.push(target.address);
+      return answering.has(target.address)
+        ? Promise.resolve(value)
+        : Promise.reject(new Error(`${target.address}: no answer`));
+    };
+    const i = Number(target.address.split('.')[3]) - 1;
+    return {
+      list: () => answer(members),
+      alarms: () => answer([]),
+      status: () => answer(status(i, 0)),
+      addLearner: () => answer({}),
+      promote: () => answer({}),
+      remove: () => answer({}),
+    };
+  };
+  return { api, asked };
+}
+
+const tls = { ca: 'ca', cert: 'cert', key: 'key' };
+
+describe('readEtcd', () => {
+  it('lists through a member that answers and marks the silent ones unhealthy', async () => {
+    const { api } = apiWhere(new Set(['127.0.0.2']), [member(0), member(1)]);
+    const observed = await readEtcd([pod(0), pod(1)], tls, api);
+    expect(observed?.members.map((m) => [m.name, m.healthy])).toEqual([
+      ['a-etcd-0', false],
+      ['a-etcd-1', true],
+    ]);
+    // A member change goes to a pod that answered.
+    expect(observed?.pods.map((p) => p.name)).toEqual(['a-etcd-1']);
+  });
+
+  it('reads nothing, and asks for no list, when no member answers', async () => {
+    const { api, asked } = apiWhere(new Set(), [member(0)]);
+    expect(await readEtcd([pod(0), pod(1)], tls, api)).toBeUndefined();
+    // One status call each, nothing more: a silent member costs one timeout a read.
+    expect(asked).toEqual(['127.0.0.1', '127.0.0.2']);
+  });
+});
+
+describe('EtcdObserver', () => {
+  const names = clusterNames('ns', 'a');
+  const reads = () => {
+    let count = 0;
+    const observer = new EtcdObserver(async () => {
+      count++;
+      return { members: [], alarms: [], pods: [], claims: [] };
+    });
+    return { observer, count: () => count };
+  };
+
+  it('reads a Cluster again only after REFRESH_MS, or at once after forget', async () => {
+    const { observer, count } = reads();
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    await observer.observe('uid', names, tls, t0);
+    await observer.observe('uid', names, tls, new Date(t0.getTime() + REFRESH_MS - 1));
+    expect(count()).toBe(1);
+    await observer.observe('uid', names, tls, new Date(t0.getTime() + REFRESH_MS));
+    expect(count()).toBe(2);
+    observer.forget('uid');
+    await observer.observe('uid', names, tls, new Date(t0.getTime() + REFRESH_MS));
+    expect(count()).toBe(3);
+    await observer.observe('other', names, tls, new Date(t0.getTime() + REFRESH_MS));
+    expect(count()).toBe(4);
+  });
+});
