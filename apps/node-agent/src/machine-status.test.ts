@@ -94,14 +94,38 @@ describe('agent status', () => {
     });
   });
 
-  it('keeps revision.current while something the spec dropped is still being removed', () => {
-    const status = agentStatus(input({ removing: ['sidecar', '/etc/old.conf'], converging: true }));
+  it('does not move revision.current while something the spec dropped is still being removed', () => {
+    const status = agentStatus(input({ removing: ['sidecar', '/etc/old.conf'] }));
     expect(status.revision).toEqual({ current: 'r1', desired: 'r2' });
     expect(status.conditions?.find((c) => c.type === 'UpToDate')).toMatchObject({
       status: 'False',
       reason: 'Converging',
       message: 'converging to revision r2 (removing sidecar, /etc/old.conf)',
     });
+  });
+
+  it('claims no revision while the host is being changed toward another one, nor after that was cut short', () => {
+    const failing = { error: { reason: 'InstallFailed', message: 'boom' } };
+    const halfway = { removing: ['/etc/old.conf'] }; // the host is not at the desired revision yet
+    // Not started yet (a download refused): the host still runs all of r1.
+    expect(agentStatus(input(failing)).revision).toEqual({ current: 'r1', desired: 'r2' });
+    // Changing the host toward r2: it runs neither r1 nor r2 in full.
+    const changing = agentStatus(input({ ...halfway, converging: true }));
+    expect(changing.revision).toEqual({ desired: 'r2' });
+    // The change failed, or the agent was killed and the spec went back to r1: still no claim, until the
+    // agent has put the host back at r1.
+    expect(agentStatus(input({ ...failing, previous: changing })).revision).toEqual({ desired: 'r2' });
+    const backToR1 = { ...input().desired, revision: 'r1' };
+    expect(agentStatus(input({ ...halfway, desired: backToR1, previous: changing })).revision).toEqual({
+      desired: 'r1',
+    });
+    expect(agentStatus(input({ desired: backToR1, previous: changing })).revision).toEqual({
+      current: 'r1',
+      desired: 'r1',
+    });
+    // A remediation at the revision the host runs keeps it.
+    const remediating = input({ ...halfway, converging: true, desired: backToR1 });
+    expect(agentStatus(remediating).revision).toEqual({ current: 'r1', desired: 'r1' });
   });
 
   it('writes on change or when the heartbeat is due, never just because time passed', () => {

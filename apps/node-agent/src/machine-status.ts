@@ -144,7 +144,10 @@ export function agentStatus(input: StatusInput): AgentStatus {
   );
   const atDesired = isAtDesiredState(input, states);
   const previousCurrent = input.previous?.revision?.current;
-  const current = atDesired ? desired.revision : previousCurrent;
+  // Once the agent changes the host toward another revision, the host runs the old one no more: a kill or a
+  // failed step must not leave it claimed, or a rollback to it would count a half-changed machine as done.
+  const leavingCurrent = input.converging && desired.revision !== previousCurrent;
+  const current = atDesired ? desired.revision : leavingCurrent ? undefined : previousCurrent;
   const failed = states.filter((s) => s.state === 'Failed');
   const problem = desired.problems[0] ?? input.error;
 
