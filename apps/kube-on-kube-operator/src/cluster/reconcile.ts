@@ -76,7 +76,10 @@ export async function reconcileCluster(
   if (!cached) return;
   const at = deps.now?.() ?? new Date();
   const writer: ClusterWriter = { client: deps.client, events: deps.events, log };
-  if (cached.metadata.deletionTimestamp) return deleteCluster(writer, deps.caches, cached, at);
+  if (cached.metadata.deletionTimestamp) {
+    deps.etcdObserver?.forget(cached.metadata.uid ?? '');
+    return deleteCluster(writer, deps.caches, cached, at);
+  }
 
   const cluster = await addFinalizer(deps.client, clusterType, cached, Finalizers.cluster);
   const generation = cluster.metadata.generation ?? 0;

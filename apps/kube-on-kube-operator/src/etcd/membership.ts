@@ -108,15 +108,19 @@ async function markVolumes(client: KubeClient, names: ClusterNames, observation:
     const ordinal = ordinalOf(member.name, names.etcd);
     const claim = observation.claims.find((c) => c.ordinal === ordinal);
     if (!member.healthy || !claim || claim.memberId === member.id) continue;
-    await client.patch(
-      persistentVolumeClaimType,
-      { namespace: names.namespace, name: claim.name },
-      PatchType.merge,
-      {
+    // A claim deleted since it was read is left unmarked: its member then counts as having lost its data.
+    const marked = await client
+      .patch(persistentVolumeClaimType, { namespace: names.namespace, name: claim.name }, PatchType.merge, {
         metadata: { annotations: { [ETCD_MEMBER_ID_ANNOTATION]: member.id } },
-      },
-    );
-    claim.memberId = member.id;
+      })
+      .then(
+        () => true,
+        (error: unknown) => {
+          ignoreNotFound(error);
+          return false;
+        },
+      );
+    if (marked) claim.memberId = member.id;
   }
 }
 
