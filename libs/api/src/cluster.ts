@@ -7,6 +7,7 @@
  */
 import { cel } from './cel-rule.ts';
 import {
+  components,
   componentVersion,
   conditions,
   DNS_SUBDOMAIN_PATTERN,
@@ -226,6 +227,27 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
             { default: {} },
           ),
         ),
+        defragmentation: s.optional(
+          s.object(
+            "When the operator defragments a member (etcd's /v3/maintenance/defragment), giving the space of deleted and compacted revisions back to the filesystem. A member is defragmented when its free space (its database file minus the part in use) is at least freeSpaceBytes and at least freeSpacePercent of its file. One member at a time, followers before the leader (a defragmenting member does not answer for a few seconds up to minutes for a large database), never while the membership changes or a member is unhealthy, and each member at most once in 10 minutes. Each defragmentation is an Event (EtcdDefragmented, or EtcdDefragmentationFailed) on the Cluster. Unused with external.",
+            {
+              enabled: s.optional(s.boolean('Defragment members at all. Default true.', { default: true })),
+              freeSpacePercent: s.optional(
+                s.integer('Least free share of a member\'s database file, in percent. Default 50.', {
+                  minimum: 1,
+                  maximum: 100,
+                  default: 50,
+                }),
+              ),
+              freeSpaceBytes: s.optional(
+                s.integer(
+                  'Least free space of a member\'s database file, in bytes: smaller files are not worth a pause. Default 104857600 (100 MiB).',
+                  { minimum: 0, format: 'int64', default: 104857600 },
+                ),
+              ),
+            },
+          ),
+        ),
         external: s.optional(
           s.object(
             'An etcd run elsewhere: the operator runs no etcd, makes no etcd CA or certificates, and kube-apiserver stores the biz-cluster in this etcd (its --etcd-servers). Deleting the Cluster leaves this etcd, its data and the Secret alone.',
@@ -345,6 +367,16 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
       },
     ),
   ),
+  nodePools: s.optional(
+    s.object(
+      "The versions the biz-cluster's NodePools run, moved with spec.version: once the control plane is Available at spec.version, the operator sets, in the template of every NodePool of the biz-cluster, the version of each component named here that the template already has (it never adds a component), and the node-operator rolls each pool out in its own waves. Needs the node-operator (spec.nodeOperator.enabled). status.nodePools and the condition NodePoolsUpToDate report the pools' progress while this field is set.",
+      {
+        components: components(
+          'Components by name (e.g. kubelet) and the version every NodePool whose template has them runs.',
+        ),
+      },
+    ),
+  ),
   nodeOperator: s.optional(
     s.object(
       'The node-operator the kube-on-kube operator runs for this cluster.',
@@ -446,6 +478,18 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
       nodeOperator: componentStatus('node-operator'),
     }),
   ),
+  nodePools: s.optional(
+    s.object(
+      "The biz-cluster's NodePools against spec.nodePools, as last read; kept while spec.nodePools is set. The condition NodePoolsUpToDate is True once every pool is up to date, False with the pools still moving and why (waiting for the control plane, the node-operator not yet at the new template, machines left to update, paused, failed). Once True for the Cluster's generation, the pools are not read again until the spec changes; while pools move they are read every 15 seconds.",
+      {
+        pools: s.integer('NodePools in the biz-cluster.', { minimum: 0 }),
+        upToDate: s.integer(
+          'NodePools whose template has the versions of spec.nodePools, whose node-operator has seen that template, and whose every machine runs it (status.currentRevision is status.updateRevision, updatedMachines is machines).',
+          { minimum: 0 },
+        ),
+      },
+    ),
+  ),
   certificates: s.optional(
     s.object('Certificates of the cluster.', {
       notAfter: s.optional(s.timestamp('When the first certificate (leaf or CA) expires.')),
@@ -532,7 +576,7 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   conditions: s.optional(
     conditions(
-      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating, DeletionBlocked.',
+      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating, DeletionBlocked, EtcdMembership (False while a change of etcd membership waits, with the reason it waits), EtcdAlarm (True while etcd has an alarm raised: reason NOSPACE or CORRUPT).',
     ),
   ),
   lastOperation: s.optional(LastOperation),

@@ -77,6 +77,8 @@ export const ClusterConditions = {
   ControllerManagerAvailable: 'ControllerManagerAvailable',
   SchedulerAvailable: 'SchedulerAvailable',
   NodeOperatorAvailable: 'NodeOperatorAvailable',
+  /** While spec.nodePools is set: True once every NodePool of the biz-cluster runs its versions, fully rolled out. */
+  NodePoolsUpToDate: 'NodePoolsUpToDate',
   Available: 'Available',
   Progressing: 'Progressing',
   Degraded: 'Degraded',
@@ -84,4 +86,8 @@ export const ClusterConditions = {
   CertificatesRotating: 'CertificatesRotating',
   /** True while a deleted Cluster is kept because of the deletion-protection annotation. */
   DeletionBlocked: 'DeletionBlocked',
+  /** False while the next change of etcd membership waits (a removal would lose quorum, a learner catches up, a voter is unhealthy). */
+  EtcdMembership: 'EtcdMembership',
+  /** True while etcd has an alarm raised (reason NOSPACE or CORRUPT); the operator never disarms one. */
+  EtcdAlarm: 'EtcdAlarm',
 } as const;
