@@ -37,6 +37,8 @@ export interface EtcdMemberStatus {
   leader?: string;
   /** Bytes, as a decimal string. */
   dbSize?: string;
+  /** Bytes of the DB file in use, as a decimal string: the rest is free space a defragmentation returns. */
+  dbSizeInUse?: string;
   isLearner?: boolean;
   errors?: string[];
 }
@@ -49,6 +51,9 @@ export interface EtcdAlarm {
 
 /** How long one call may take: a member that does not answer by then counts as unhealthy. */
 export const ETCD_CALL_TIMEOUT_MS = 2_000;
+
+/** How long a defragmentation may take before it counts as failed (etcd goes on with it regardless). */
+export const DEFRAGMENT_TIMEOUT_MS = 5 * 60_000;
 
 /** One POST to the gateway; rejects with the server's message on a non-2xx answer. */
 export function etcdCall<T>(
@@ -125,6 +130,11 @@ export function memberApi(target: EtcdTarget, tls: EtcdClientTls) {
     remove: (id: string) => call<object>('/v3/cluster/member/remove', { ID: id }),
     /** This member's own view: leader, DB size, errors. */
     status: () => call<EtcdMemberStatus>('/v3/maintenance/status', {}),
+    /**
+     * Rewrites this member's DB file without its free space. The member answers nothing else meanwhile;
+     * it takes seconds to minutes by the file's size, hence its own timeout.
+     */
+    defragment: () => etcdCall<object>(target, tls, '/v3/maintenance/defragment', {}, DEFRAGMENT_TIMEOUT_MS),
     alarms: async () =>
       (await call<{ alarms?: EtcdAlarm[] }>('/v3/maintenance/alarm', { action: 'GET' })).alarms ?? [],
   };

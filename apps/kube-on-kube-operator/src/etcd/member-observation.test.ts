@@ -47,15 +47,32 @@ describe('etcdObservationOf', () => {
     const observed = etcdObservationOf(
       [member(1), member(0), member(2, { isLearner: true, name: '' })],
       new Map([
-        ['a-etcd-0', status(0, 1)],
+        ['a-etcd-0', status(0, 1, { dbSizeInUse: '400' })],
         ['a-etcd-1', status(1, 1)],
       ]),
       [{ memberID: '101', alarm: 'NOSPACE' }],
     );
     expect(observed).toEqual({
       members: [
-        { name: 'a-etcd-0', id: '100', isLearner: false, healthy: true, started: true, peerURL: peer(0) },
-        { name: 'a-etcd-1', id: '101', isLearner: false, healthy: true, started: true, peerURL: peer(1) },
+        {
+          name: 'a-etcd-0',
+          id: '100',
+          isLearner: false,
+          healthy: true,
+          started: true,
+          peerURL: peer(0),
+          dbSizeBytes: 1000,
+          dbSizeInUseBytes: 400,
+        },
+        {
+          name: 'a-etcd-1',
+          id: '101',
+          isLearner: false,
+          healthy: true,
+          started: true,
+          peerURL: peer(1),
+          dbSizeBytes: 2000,
+        },
         { name: 'a-etcd-2', id: '102', isLearner: true, healthy: false, started: false, peerURL: peer(2) },
       ],
       leader: 'a-etcd-1',
@@ -103,6 +120,7 @@ function apiWhere(answering: ReadonlySet<string>, members: EtcdMember[]) {
       addLearner: () => answer({}),
       promote: () => answer({}),
       remove: () => answer({}),
+      defragment: () => answer({}),
     };
   };
   return { api, asked };

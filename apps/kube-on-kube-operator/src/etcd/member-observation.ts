@@ -34,6 +34,9 @@ export interface EtcdMemberReport {
   /** It has started once: etcd lists it with its name. */
   started: boolean;
   peerURL: string;
+  /** Its DB file, and the part of it in use, as it answered; absent when it did not. */
+  dbSizeBytes?: number;
+  dbSizeInUseBytes?: number;
 }
 
 /** On an etcd member's volume claim: the id of the member whose data it holds, once that member answered. */
@@ -82,14 +85,16 @@ export function etcdObservationOf(
     .map((m): EtcdMemberReport => {
       const name = memberNameOf(m);
       const own = statusOf.get(name);
+      // A pod that answers under another id is a different member started in this one's place.
+      const healthy = own !== undefined && own.header?.member_id === m.ID && (own.errors ?? []).length === 0;
       return {
         name,
         id: m.ID,
         isLearner: m.isLearner === true,
-        // A pod that answers under another id is a different member started in this one's place.
-        healthy: own !== undefined && own.header?.member_id === m.ID && (own.errors ?? []).length === 0,
+        healthy,
         started: Boolean(m.name),
         peerURL: m.peerURLs?.[0] ?? '',
+        ...(healthy ? bytesOf(own) : {}),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
@@ -105,6 +110,17 @@ export function etcdObservationOf(
     alarms: alarms.map((a) => ({ member: nameOfId(a.memberID), alarm: a.alarm ?? 'NONE' })),
     pods: [],
     claims: [],
+  };
+}
+
+function bytesOf(
+  status: EtcdMemberStatus | undefined,
+): Pick<EtcdMemberReport, 'dbSizeBytes' | 'dbSizeInUseBytes'> {
+  const size = Number(status?.dbSize ?? NaN);
+  const inUse = Number(status?.dbSizeInUse ?? NaN);
+  return {
+    ...(Number.isFinite(size) ? { dbSizeBytes: size } : {}),
+    ...(Number.isFinite(inUse) ? { dbSizeInUseBytes: inUse } : {}),
   };
 }
 
@@ -154,7 +170,19 @@ export async function etcdClaims(client: KubeClient, names: ClusterNames): Promi
   });
 }
 
-export async function etcdMemberPods(client: KubeClient, names: ClusterNames): Promise<EtcdMemberPod[]> {
+/**
+ * How the operator reaches etcd members: `endpoint` at their DNS names (what the apiserver dials; they
+ * resolve inside the meta-cluster, where the chart runs the operator), `pod-ip` at their pods' addresses
+ * (an operator outside, with pod addresses routable to it, e.g. the local pod runtime).
+ */
+export type EtcdDialMode = 'endpoint' | 'pod-ip';
+export const ETCD_DIAL_MODES: readonly EtcdDialMode[] = ['endpoint', 'pod-ip'];
+
+export async function etcdMemberPods(
+  client: KubeClient,
+  names: ClusterNames,
+  dial: EtcdDialMode,
+): Promise<EtcdMemberPod[]> {
   const { items } = await client.list(builtinTypes.pod, {
     namespace: names.namespace,
     labelSelector: etcdSelector(names),
@@ -162,9 +190,11 @@ export async function etcdMemberPods(client: KubeClient, names: ClusterNames): P
   return items.flatMap((pod: V1Pod) => {
     const name = pod.metadata?.name ?? '';
     const ordinal = ordinalOf(name, names.etcd);
-    const address = pod.status?.podIP;
-    if (ordinal === undefined || !address || pod.metadata?.deletionTimestamp) return [];
-    return [{ name, target: { address, port: ETCD_CLIENT_PORT, serverName: names.etcdMemberHost(ordinal) } }];
+    if (ordinal === undefined || pod.metadata?.deletionTimestamp) return [];
+    const serverName = names.etcdMemberHost(ordinal);
+    const address = dial === 'pod-ip' ? pod.status?.podIP : serverName;
+    if (!address) return [];
+    return [{ name, target: { address, port: ETCD_CLIENT_PORT, serverName } }];
   });
 }
 
@@ -230,10 +260,13 @@ export class EtcdObserver {
   }
 }
 
-/** Reads through the meta-cluster's pods of the Cluster's etcd. */
-export const etcdObserver = (client: KubeClient): EtcdObserver =>
+/** Reads through the meta-cluster's pods of the Cluster's etcd, dialled as `dial` says. */
+export const etcdObserver = (client: KubeClient, dial: EtcdDialMode = 'endpoint'): EtcdObserver =>
   new EtcdObserver(async (names, tls) => {
-    const [pods, claims] = await Promise.all([etcdMemberPods(client, names), etcdClaims(client, names)]);
+    const [pods, claims] = await Promise.all([
+      etcdMemberPods(client, names, dial),
+      etcdClaims(client, names),
+    ]);
     const observation = await readEtcd(pods, tls);
     return observation && { ...observation, claims };
   });

@@ -40,13 +40,21 @@ describe('planEtcdMembership', () => {
       'nothing is added while a learner catches up',
       { members: [voter(0), learner(1, false)], claims: claimed(0) },
       3,
-      { kind: 'wait', reason: 'learner 1 is catching up' },
+      {
+        kind: 'wait',
+        reason: 'LearnerCatchingUp',
+        message: expect.stringContaining('learner 1 does not answer yet'),
+      },
     ],
     [
       'nothing is added while a voter is unhealthy',
       { members: [voter(0), voter(1, { healthy: false }), voter(2)], claims: claimed(0, 1, 2) },
       5,
-      { kind: 'wait', reason: 'member 1 is not healthy' },
+      {
+        kind: 'wait',
+        reason: 'MemberUnhealthy',
+        message: expect.stringContaining('member 1 does not answer'),
+      },
     ],
     [
       '5 → 3: the highest member goes first',
@@ -67,7 +75,11 @@ describe('planEtcdMembership', () => {
         claims: claimed(0, 1, 2),
       },
       1,
-      { kind: 'wait', reason: 'removing member 2 would lose quorum' },
+      {
+        kind: 'wait',
+        reason: 'RemovalWouldLoseQuorum',
+        message: expect.stringContaining('removing member 2 would'),
+      },
     ],
     [
       'removing an unhealthy surplus member keeps quorum',
@@ -103,13 +115,21 @@ describe('planEtcdMembership', () => {
         claims: claimed(0, 2),
       },
       3,
-      { kind: 'wait', reason: 'member 1 lost its data, but removing it would lose quorum' },
+      {
+        kind: 'wait',
+        reason: 'LostMemberRemovalWouldLoseQuorum',
+        message: expect.stringContaining('member 1 lost its data'),
+      },
     ],
     [
       'the only member is never removed, even with its data gone',
       { members: [voter(0, { healthy: false, dataLost: true })], claims: [] },
       1,
-      { kind: 'wait', reason: 'member 0 lost its data, but removing it would lose quorum' },
+      {
+        kind: 'wait',
+        reason: 'LostMemberRemovalWouldLoseQuorum',
+        message: expect.stringContaining('member 0 lost its data'),
+      },
     ],
   ])('%s', (_, inputs, desired, expected) => {
     expect(planEtcdMembership(inputs, desired)).toEqual(expected);

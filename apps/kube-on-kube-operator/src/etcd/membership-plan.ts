@@ -48,8 +48,12 @@ export type MembershipStep =
   | { kind: 'replace'; ordinal: number; id: string }
   /** The volume of a member that was removed: its data must not come back under a new member. */
   | { kind: 'deleteClaim'; ordinal: number }
-  | { kind: 'wait'; reason: string }
+  | { kind: 'wait'; reason: MembershipWaitReason; message: string }
   | { kind: 'none' };
+
+/** Why the next change waits: the reason of the Cluster's EtcdMembership condition. */
+export type MembershipWaitReason =
+  'LearnerCatchingUp' | 'LostMemberRemovalWouldLoseQuorum' | 'RemovalWouldLoseQuorum' | 'MemberUnhealthy';
 
 /** Votes a cluster of `voters` needs to commit. */
 export const quorumOf = (voters: number): number => Math.floor(voters / 2) + 1;
@@ -74,7 +78,11 @@ export function planEtcdMembership(inputs: MembershipInputs, desiredReplicas: nu
   const learner = learners[0];
   if (learner) {
     if (learner.healthy) return { kind: 'promote', ordinal: learner.ordinal, id: learner.id };
-    return { kind: 'wait', reason: `learner ${learner.ordinal} is catching up` };
+    return {
+      kind: 'wait',
+      reason: 'LearnerCatchingUp',
+      message: `learner ${learner.ordinal} does not answer yet (it starts and catches up with the leader's log); it is promoted once it does`,
+    };
   }
 
   const lost = voters.find((m) => m.dataLost && !m.healthy);
@@ -82,7 +90,8 @@ export function planEtcdMembership(inputs: MembershipInputs, desiredReplicas: nu
     if (canRemoveKeepingQuorum(members, lost)) return { kind: 'replace', ordinal: lost.ordinal, id: lost.id };
     return {
       kind: 'wait',
-      reason: `member ${lost.ordinal} lost its data, but removing it would lose quorum`,
+      reason: 'LostMemberRemovalWouldLoseQuorum',
+      message: `member ${lost.ordinal} lost its data, but removing it would leave too few healthy voters for quorum; bring the other unhealthy members back first`,
     };
   }
 
@@ -103,8 +112,18 @@ export function planEtcdMembership(inputs: MembershipInputs, desiredReplicas: nu
   // A surplus member that cannot go yet (the only one, say) waits for the wanted ones to join first.
   const wantsMember = missing !== undefined && (voters.length < desiredReplicas || surplus !== undefined);
   if (wantsMember && !unhealthy) return { kind: 'addLearner', ordinal: missing };
-  if (surplus) return { kind: 'wait', reason: `removing member ${surplus.ordinal} would lose quorum` };
-  if (unhealthy) return { kind: 'wait', reason: `member ${unhealthy.ordinal} is not healthy` };
+  if (surplus)
+    return {
+      kind: 'wait',
+      reason: 'RemovalWouldLoseQuorum',
+      message: `removing member ${surplus.ordinal} would leave too few healthy voters for quorum; it is removed once the others answer`,
+    };
+  if (unhealthy)
+    return {
+      kind: 'wait',
+      reason: 'MemberUnhealthy',
+      message: `member ${unhealthy.ordinal} does not answer for itself; no member is added until it does`,
+    };
   return { kind: 'none' };
 }
 

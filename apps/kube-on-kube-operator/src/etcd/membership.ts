@@ -88,7 +88,7 @@ export async function reconcileEtcdMembership(
       },
     ));
   const changed = await takeStep(deps, cluster, names, observation, tls, step);
-  if (step.kind === 'wait') log.info({ reason: step.reason }, 'etcd membership waits');
+  if (step.kind === 'wait') log.info({ reason: step.reason }, `etcd membership waits: ${step.message}`);
   let after = observation;
   if (changed) {
     deps.observer.forget(cluster.metadata.uid ?? '');
