@@ -159,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         `--metrics-bind-address=127.0.0.1:${await freePort()}`,
         // Service names of the meta-cluster do not resolve on the host: dial a Ready apiserver pod.
         '--biz-apiserver-dial=pod-ip',
+        '--etcd-dial=pod-ip',
       ],
       stateDir,
     );

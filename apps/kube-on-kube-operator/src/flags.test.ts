@@ -11,6 +11,7 @@ describe('parseFlags', () => {
       progressDeadlineSeconds: 600,
       maxConcurrentReconciles: 4,
       bizApiServerDial: 'endpoint',
+      etcdDial: 'endpoint',
       logLevel: 'info',
       help: false,
     });
@@ -29,6 +30,7 @@ describe('parseFlags', () => {
         '--progress-deadline-seconds=30',
         '--max-concurrent-reconciles=16',
         '--biz-apiserver-dial=pod-ip',
+        '--etcd-dial=pod-ip',
         '--leaf-certificate-validity=2160h',
         '--certificate-renew-before=1h30m',
       ]),
@@ -42,6 +44,7 @@ describe('parseFlags', () => {
       progressDeadlineSeconds: 30,
       maxConcurrentReconciles: 16,
       bizApiServerDial: 'pod-ip',
+      etcdDial: 'pod-ip',
       leafCertificateValiditySeconds: 2160 * 3600,
       certificateRenewBeforeSeconds: 5400,
       logLevel: 'debug',
@@ -62,9 +65,12 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--metrics-auth=off'])).toThrow(/"off" is not one of kubernetes, none/);
   });
 
-  it('refuses a --biz-apiserver-dial mode it does not know, naming the ones it does', () => {
-    expect(() => parseFlags(['--biz-apiserver-dial=dns'])).toThrow(/"dns" is not one of endpoint, pod-ip/);
-  });
+  it.each(['biz-apiserver-dial', 'etcd-dial'])(
+    'refuses a --%s mode it does not know, naming the ones it does',
+    (flag) => {
+      expect(() => parseFlags([`--${flag}=dns`])).toThrow(`--${flag} "dns" is not one of endpoint, pod-ip`);
+    },
+  );
 
   it.each(['0s', '5d', '1.5h', ''])('refuses a certificate duration "%s"', (value) => {
     expect(() => parseFlags([`--leaf-certificate-validity=${value}`])).toThrow(

@@ -1,4 +1,6 @@
 /** Command-line flags of the operator (controller-runtime's names). */
+import type { EtcdDialMode } from './etcd/member-observation.ts';
+import { ETCD_DIAL_MODES } from './etcd/member-observation.ts';
 import { parseArgs } from 'node:util';
 import type { BizDialMode } from './node-api/biz-connection.ts';
 import { BIZ_DIAL_MODES } from './node-api/biz-connection.ts';
@@ -22,6 +24,7 @@ export interface Flags {
   maxConcurrentReconciles: number;
   /** How biz apiservers are reached: status.endpoint, or a Ready apiserver pod's address. Default endpoint. */
   bizApiServerDial: BizDialMode;
+  etcdDial: EtcdDialMode;
   /** Validity of leaf certificates and kubeconfigs. Default 365 days. */
   leafCertificateValiditySeconds?: number;
   /** Renew a leaf when less than this remains. Default a third of its validity, at most 30 days. */
@@ -47,6 +50,8 @@ export const USAGE = `Usage: node src/main.ts [flags]
   --biz-apiserver-dial <mode>          reach biz apiservers at status.endpoint ("endpoint", resolves inside the
                                        meta-cluster) or at a Ready apiserver pod's address ("pod-ip"; needs list
                                        on pods) (default endpoint)
+  --etcd-dial <mode>                   reach etcd members at their DNS names ("endpoint", resolve inside the
+                                       meta-cluster) or at their pods' addresses ("pod-ip") (default endpoint)
   --leaf-certificate-validity <dur>    validity of leaf certificates and kubeconfigs, e.g. 8760h, 90s
                                        (default 8760h: 365 days)
   --certificate-renew-before <dur>     renew a leaf when less than this remains (default: a third of its
@@ -94,9 +99,9 @@ export function parseMetricsAuth(value: string): MetricsAuth {
   return mode;
 }
 
-function dialMode(value: string): BizDialMode {
-  const mode = BIZ_DIAL_MODES.find((m) => m === value);
-  if (!mode) throw new Error(`--biz-apiserver-dial "${value}" is not one of ${BIZ_DIAL_MODES.join(', ')}`);
+function dialMode<Mode extends string>(flag: string, modes: readonly Mode[], value: string): Mode {
+  const mode = modes.find((m) => m === value);
+  if (!mode) throw new Error(`--${flag} "${value}" is not one of ${modes.join(', ')}`);
   return mode;
 }
 
@@ -113,6 +118,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       'progress-deadline-seconds': { type: 'string', default: '600' },
       'max-concurrent-reconciles': { type: 'string', default: '4' },
       'biz-apiserver-dial': { type: 'string', default: 'endpoint' },
+      'etcd-dial': { type: 'string', default: 'endpoint' },
       'leaf-certificate-validity': { type: 'string' },
       'certificate-renew-before': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
@@ -136,7 +142,8 @@ export function parseFlags(argv: readonly string[]): Flags {
       '--max-concurrent-reconciles',
       values['max-concurrent-reconciles'],
     ),
-    bizApiServerDial: dialMode(values['biz-apiserver-dial']),
+    bizApiServerDial: dialMode('biz-apiserver-dial', BIZ_DIAL_MODES, values['biz-apiserver-dial']),
+    etcdDial: dialMode('etcd-dial', ETCD_DIAL_MODES, values['etcd-dial']),
     ...(values['leaf-certificate-validity'] !== undefined
       ? {
           leafCertificateValiditySeconds: parseDurationSeconds(

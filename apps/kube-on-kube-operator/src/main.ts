@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     progressDeadlineMs: flags.progressDeadlineSeconds * 1000,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
     bizApiServerDial: flags.bizApiServerDial,
+    etcdDial: flags.etcdDial,
     pki: {
       ...(flags.leafCertificateValiditySeconds
         ? { leafValiditySeconds: flags.leafCertificateValiditySeconds }

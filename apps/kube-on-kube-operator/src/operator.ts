@@ -1,4 +1,6 @@
 /** Wiring: informers, the Cluster and ClusterRollout controllers and metrics on a reconcile Manager. */
+import type { EtcdDialMode } from './etcd/member-observation.ts';
+import { etcdObserver } from './etcd/member-observation.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apiVersionOf, ClusterResource } from '@kok/api';
 import { Manager } from '@kok/reconcile';
@@ -47,6 +49,8 @@ export interface OperatorOptions {
    * apiserver pod; tests may pass their own. Default `endpoint`.
    */
   bizApiServerDial?: BizDialMode | BizDialer;
+  /** How etcd members are reached (etcd/member-observation.ts EtcdDialMode). Default `endpoint`. */
+  etcdDial?: EtcdDialMode;
   logger: Logger;
 }
 
@@ -89,6 +93,7 @@ export function createOperator(options: OperatorOptions): Manager {
         ...(options.progressDeadlineMs ? { progressDeadlineMs: options.progressDeadlineMs } : {}),
         events,
         nodeTier: new NodeTier(manager.client, events, { dial: options.bizApiServerDial ?? 'endpoint' }),
+        etcdObserver: etcdObserver(manager.client, options.etcdDial ?? 'endpoint'),
       }),
       maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
     })

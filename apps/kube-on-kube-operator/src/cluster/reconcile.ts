@@ -55,7 +55,7 @@ export interface ClusterReconcilerDeps {
   events?: EventRecorder;
   /** The node API and node-operator after the control plane (node-api/node-tier.ts). Default: none. */
   nodeTier?: NodeTier;
-  /** Reads each Cluster's etcd members through their member API. Default: through the etcd pods' addresses. */
+  /** Reads each Cluster's etcd members through their member API. Default: at the members' DNS names. */
   etcdObserver?: EtcdObserver;
 }
 

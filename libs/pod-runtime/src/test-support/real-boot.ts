@@ -131,6 +131,7 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
         `--metrics-bind-address=127.0.0.1:${await freePort()}`,
         // Pod addresses are local here: the operator reaches the biz apiserver to bind the admin kubeconfig's group.
         '--biz-apiserver-dial=pod-ip',
+        '--etcd-dial=pod-ip',
       ],
       { cwd: join(repositoryRoot, 'apps/kube-on-kube-operator'), stdio: ['ignore', 'ignore', 'inherit'] },
     );
