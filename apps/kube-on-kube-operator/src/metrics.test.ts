@@ -66,6 +66,40 @@ describe('cluster metrics', () => {
     );
   });
 
+  it('exports each known etcd alarm as 1 when raised and 0 when not, and nothing while no member answered', async () => {
+    const members = [{ name: 'a-etcd-0', id: '1', isLearner: false, healthy: true }];
+    const text = await scrape([
+      cluster('fleet', 'full', { etcd: { members, alarms: [{ member: 'a-etcd-0', alarm: 'NOSPACE' }] } }),
+      cluster('fleet', 'fine', { etcd: { members } }),
+      cluster('fleet', 'unread', { etcd: { initializedTime: '2026-01-01T00:00:00Z' } }),
+    ]);
+    const alarm = (name: string, which: string) =>
+      sample(text, `kok_cluster_etcd_alarm{namespace="fleet",cluster="${name}",alarm="${which}"}`);
+    expect(alarm('full', 'NOSPACE')).toBe(1);
+    expect(alarm('full', 'CORRUPT')).toBe(0);
+    expect(alarm('fine', 'NOSPACE')).toBe(0);
+    expect(alarm('unread', 'NOSPACE')).toBeUndefined();
+  });
+
+  it('counts defragmentations by result and keeps the last duration', async () => {
+    const registry = new Registry();
+    const metrics = new ClusterMetrics(registry);
+    const labels = { namespace: 'fleet', cluster: 'a' };
+    metrics.etcdDefragmentations.inc({ ...labels, result: 'succeeded' });
+    metrics.etcdDefragmentations.inc({ ...labels, result: 'succeeded' });
+    metrics.etcdDefragmentationDuration.set(labels, 1.5);
+    const text = await registry.metrics();
+    expect(
+      sample(
+        text,
+        'kok_cluster_etcd_defragmentations_total{namespace="fleet",cluster="a",result="succeeded"}',
+      ),
+    ).toBe(2);
+    expect(
+      sample(text, 'kok_cluster_etcd_defragmentation_duration_seconds{namespace="fleet",cluster="a"}'),
+    ).toBe(1.5);
+  });
+
   it('follows the cache: a deleted Cluster loses its series on the next scrape', async () => {
     const registry = new Registry();
     let clusters = [cluster('fleet', 'a'), cluster('other', 'a')];

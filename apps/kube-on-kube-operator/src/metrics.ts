@@ -2,7 +2,7 @@ import { CLUSTER_PHASES, ClusterConditions, findCondition } from '@kok/api';
 import type { Cluster } from '@kok/api';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Where the clusters' series come from: the Cluster cache (only `list` is read). */
 export interface ClusterSource {
@@ -17,7 +17,12 @@ export interface ClusterSeries {
   phases: Record<string, 0 | 1>;
   /** status.certificates.notAfter in seconds since the epoch; absent until the PKI exists. */
   certificateExpirySeconds?: number;
+  /** 1 for each etcd alarm in status.etcd.alarms, 0 for the other known ones; absent without status.etcd. */
+  etcdAlarms?: Record<string, 0 | 1>;
 }
+
+/** The alarms etcd raises, each a series whether raised or not (an alert compares it with 1). */
+export const ETCD_ALARMS = ['NOSPACE', 'CORRUPT'] as const;
 
 /** A cluster's series from its status; a cluster not reconciled yet has every condition and phase at 0. */
 export function clusterSeries(cluster: Pick<Cluster, 'status'>): ClusterSeries {
@@ -28,9 +33,13 @@ export function clusterSeries(cluster: Pick<Cluster, 'status'>): ClusterSeries {
   const phases: Record<string, 0 | 1> = Object.fromEntries(CLUSTER_PHASES.map((p) => [p, 0]));
   if (status.phase) phases[status.phase] = 1;
   const notAfter = Date.parse(status.certificates?.notAfter ?? '');
+  const raised = new Set((status.etcd?.alarms ?? []).map((a) => a.alarm));
   return {
     conditions,
     phases,
+    ...(status.etcd?.members
+      ? { etcdAlarms: Object.fromEntries(ETCD_ALARMS.map((a) => [a, raised.has(a) ? 1 : 0])) }
+      : {}),
     ...(Number.isFinite(notAfter) ? { certificateExpirySeconds: notAfter / 1000 } : {}),
   };
 }
@@ -43,6 +52,8 @@ export function clusterSeries(cluster: Pick<Cluster, 'status'>): ClusterSeries {
  */
 export class ClusterMetrics {
   readonly gateDuration: Histogram<'gate' | 'operation'>;
+  readonly etcdDefragmentations: Counter<'namespace' | 'cluster' | 'result'>;
+  readonly etcdDefragmentationDuration: Gauge<'namespace' | 'cluster'>;
 
   constructor(registry: Registry, clusters?: ClusterSource) {
     const registers = [registry];
@@ -52,6 +63,18 @@ export class ClusterMetrics {
       labelNames: ['gate', 'operation'],
       // Gates take from milliseconds (nothing to change) to many minutes (a large etcd rolling).
       buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers,
+    });
+    this.etcdDefragmentations = new Counter({
+      name: 'kok_cluster_etcd_defragmentations_total',
+      help: 'etcd member defragmentations the operator ran, by result (succeeded, failed).',
+      labelNames: ['namespace', 'cluster', 'result'],
+      registers,
+    });
+    this.etcdDefragmentationDuration = new Gauge({
+      name: 'kok_cluster_etcd_defragmentation_duration_seconds',
+      help: 'How long the last successful etcd member defragmentation of the cluster took (the member answers nothing meanwhile).',
+      labelNames: ['namespace', 'cluster'],
       registers,
     });
     if (!clusters) return;
@@ -84,6 +107,18 @@ export class ClusterMetrics {
         this.reset();
         each((labels, series) => {
           for (const [phase, v] of Object.entries(series.phases)) this.set({ ...labels, phase }, v);
+        });
+      },
+    });
+    new Gauge({
+      name: 'kok_cluster_etcd_alarm',
+      help: "1 while the cluster's etcd has the alarm raised (status.etcd.alarms: NOSPACE refuses writes, CORRUPT), 0 otherwise; no series while no etcd member answered.",
+      labelNames: ['namespace', 'cluster', 'alarm'],
+      registers,
+      collect() {
+        this.reset();
+        each((labels, series) => {
+          for (const [alarm, v] of Object.entries(series.etcdAlarms ?? {})) this.set({ ...labels, alarm }, v);
         });
       },
     });

@@ -26,6 +26,8 @@ import type { EtcdObserver } from '../etcd/member-observation.ts';
 import { etcdObserver } from '../etcd/member-observation.ts';
 import type { MembershipPass } from '../etcd/membership.ts';
 import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
+import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
+import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
 import { guardCluster, nameConflictHold } from './guards.ts';
 import type { ClusterCaches, ObservedCluster } from './observe.ts';
@@ -57,13 +59,19 @@ export interface ClusterReconcilerDeps {
   nodeTier?: NodeTier;
   /** Reads each Cluster's etcd members through their member API. Default: at the members' DNS names. */
   etcdObserver?: EtcdObserver;
+  /** When each etcd member was last defragmented, per Cluster. Default: a fresh record. */
+  etcdDefragmentations?: EtcdDefragmentations;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
 
 export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
   // One observer for the reconciler's life: it spaces out the reads of each Cluster's etcd.
-  const withObserver = { ...deps, etcdObserver: deps.etcdObserver ?? etcdObserver(deps.client) };
+  const withObserver = {
+    ...deps,
+    etcdObserver: deps.etcdObserver ?? etcdObserver(deps.client),
+    etcdDefragmentations: deps.etcdDefragmentations ?? new EtcdDefragmentations(),
+  };
   return (request, ctx) => reconcileCluster(withObserver, request, ctx.log);
 }
 
@@ -78,6 +86,7 @@ export async function reconcileCluster(
   const writer: ClusterWriter = { client: deps.client, events: deps.events, log };
   if (cached.metadata.deletionTimestamp) {
     deps.etcdObserver?.forget(cached.metadata.uid ?? '');
+    deps.etcdDefragmentations?.forget(cached.metadata.uid ?? '');
     return deleteCluster(writer, deps.caches, cached, at);
   }
 
@@ -139,7 +148,11 @@ export async function reconcileCluster(
   const pass = passStatus(
     inputs,
     plan,
-    { ...(applyError ? { applyError } : {}), ...(nodeTier ? { nodeTier } : {}) },
+    {
+      ...(applyError ? { applyError } : {}),
+      ...(nodeTier ? { nodeTier } : {}),
+      ...(etcdPass ? { etcdMembershipStep: etcdPass.step } : {}),
+    },
     at,
   );
   if (!(await writeStatus(deps.client, nodeTier?.cluster ?? cluster, pass.status)))
@@ -162,11 +175,16 @@ export async function reconcileCluster(
       `${gate.name} passed after ${gate.durationMilliseconds ?? 0} ms (${pass.operation} to ${observed.resolved.version})`,
     );
   }
+  const alarm = newlyRaisedAlarm(cluster.status?.conditions, pass.status.conditions);
+  if (alarm) await deps.events?.record(cluster, 'Warning', 'EtcdAlarm', 'EtcdAlarm', alarm.message);
+  const defragmented =
+    etcdPass && !applyError ? await etcdDefragmentationPass(deps, writer, withEtcd, etcdPass, at) : false;
   // Throwing hands the retry to the controller's rate limiter; the status already says why.
   if (applyError)
     throw new Error(`Cluster ${observed.names.namespace}/${observed.names.cluster}: ${applyError}`);
   // A membership on its way (a learner catching up, a change to make) is looked at again soon, freshly read.
-  const membershipMoving = etcdPass !== undefined && etcdPass.step.kind !== 'none';
+  // So is a member just defragmented: the next one may be due, and the sizes are read afresh.
+  const membershipMoving = (etcdPass !== undefined && etcdPass.step.kind !== 'none') || defragmented;
   if (membershipMoving) deps.etcdObserver?.forget(cluster.metadata.uid ?? '');
   return {
     requeueAfter: membershipMoving ? Math.min(pass.requeueAfter, MEMBERSHIP_RECHECK_MS) : pass.requeueAfter,
@@ -194,6 +212,31 @@ function etcdMembershipPass(
     etcdTls,
     at,
   );
+}
+
+/** This pass's defragmentation of one etcd member, if one is due; true when one ran. */
+async function etcdDefragmentationPass(
+  deps: ClusterReconcilerDeps,
+  writer: ClusterWriter,
+  observed: ObservedCluster,
+  pass: MembershipPass,
+  at: Date,
+): Promise<boolean> {
+  if (!deps.etcdDefragmentations || !observed.etcdTls) return false;
+  const step = await defragmentEtcd(
+    {
+      defragmentations: deps.etcdDefragmentations,
+      events: deps.events,
+      metrics: deps.metrics,
+      log: writer.log,
+    },
+    observed.cluster,
+    pass.observation,
+    pass.step,
+    observed.etcdTls,
+    at,
+  );
+  return step.kind === 'defragment';
 }
 
 /**

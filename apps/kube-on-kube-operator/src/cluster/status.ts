@@ -8,6 +8,8 @@ import type { ClusterStatus } from '@kok/api';
 import { nextClusterStatus } from '../cluster-status.ts';
 import type { ComponentReport, OperationType } from '../cluster-status.ts';
 import { nextEtcdStatus } from '../etcd-data-guard.ts';
+import { withEtcdConditions } from '../etcd/etcd-conditions.ts';
+import type { MembershipStep } from '../etcd/membership-plan.ts';
 import type { GateRecord } from '../gate-records.ts';
 import type { NodeTierReport } from '../node-api/node-tier.ts';
 import { withNodeTier } from '../node-api/node-tier.ts';
@@ -29,6 +31,8 @@ export interface PassOutcome {
   /** Why writing failed, if it did. */
   applyError?: string;
   nodeTier?: NodeTierReport;
+  /** This pass's etcd membership step: EtcdMembership says whether it waits. */
+  etcdMembershipStep?: MembershipStep;
 }
 
 export interface PassStatus {
@@ -80,8 +84,16 @@ export function passStatus(
     at,
     inputs.etcd,
   );
+  const conditions = withEtcdConditions(
+    withPki.conditions,
+    external ? undefined : inputs.etcd,
+    outcome.etcdMembershipStep,
+    generation,
+    at,
+  );
   const status: ClusterStatus = {
     ...withPki,
+    ...(conditions ? { conditions } : {}),
     ...(inputs.pkiFingerprints ? { pki: inputs.pkiFingerprints } : {}),
     ...(etcdStatus ? { etcd: etcdStatus } : {}),
   };
