@@ -10,7 +10,7 @@ export { FakeClock, realClock } from './clock.ts';
 export type { ResourceType } from './resource-type.ts';
 export { nameOf, objectKey, resourcePath, resourceType } from './resource-type.ts';
 export { builtinTypes } from './builtin-types.ts';
-export type { KubeConnection } from './kube-client.ts';
+export type { JsonPatchOperation, KubeConnection } from './kube-client.ts';
 export { KubeClient, PatchType } from './kube-client.ts';
 export { KubeconfigFile } from './kubeconfig-file.ts';
 export type { Reader } from './reader.ts';

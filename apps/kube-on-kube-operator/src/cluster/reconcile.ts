@@ -308,6 +308,7 @@ function reconcileNodeTier(
         (r) => r.component.name === 'apiServer' && r.status.availableAtDesired,
       ),
       halted: plan.halted !== undefined,
+      controlPlaneReady: plan.gates.complete && plan.rendered.every((r) => r.status.availableAtDesired),
       observedDeployment: observed.nodeTier?.nodeOperatorDeployment,
       superAdminKubeconfig: pki && (() => superAdminKubeconfig(pki, names, endpoint, at)),
       now: at,

@@ -14,8 +14,8 @@
  * other CRDs applies them again. Failed installs are retried with backoff.
  */
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
-import { ClusterConditions, findCondition, setCondition } from '@kok/api';
-import type { ClusterStatus, KubeletsObserved, NodeKubelet } from '@kok/api';
+import { ClusterConditions, findCondition, nodePoolType, setCondition } from '@kok/api';
+import type { ClusterStatus, KubeletsObserved, NodeKubelet, NodePoolObject } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
 import { ApiError, builtinTypes, isConflict, KubeClient as Client, PatchType } from '@kok/reconcile';
 import type { Logger } from 'pino';
@@ -30,6 +30,12 @@ import type { BizDialer, BizDialMode } from './biz-connection.ts';
 import { bizDialer } from './biz-connection.ts';
 import type { NodeApiBundle } from './node-api-bundle.ts';
 import { bundleTypeOf, clusterAccessBundle, crdType, nodeApiBundle } from './node-api-bundle.ts';
+import {
+  NODE_POOLS_RECHECK_MS,
+  nodePoolsReport,
+  nodePoolsStep,
+  poolVersionPatch,
+} from './node-pool-versions.ts';
 import { superAdminKubeconfigFromCa } from './super-admin.ts';
 
 /** On the Cluster: the hash of the node API bundle last installed in its biz-cluster. */
@@ -55,6 +61,8 @@ export interface NodeTierInputs {
   apiServerReady: boolean;
   /** The control plane is held after a rollback: nothing new is written. */
   halted: boolean;
+  /** Every control-plane component is Available at spec.version: NodePools may move (spec.nodePools). */
+  controlPlaneReady: boolean;
   observedDeployment: V1Deployment | undefined;
   /**
    * Mints the short-lived system:masters kubeconfig the bundle is installed
@@ -84,6 +92,8 @@ export interface NodeTierReport {
   conditions: NodeTierCondition[];
   /** status.components.nodeOperator: no pods while disabled or waiting. */
   nodeOperator: { replicas?: number; ready?: number; version?: string };
+  /** status.nodePools, when the pools were read this pass. */
+  nodePools?: { pools: number; upToDate: number };
   /** Look again this soon (a retry, a CRD becoming Established). */
   requeueAfterMs?: number;
   /** The Cluster after its annotation recorded the installed bundle. */
@@ -137,7 +147,89 @@ export class NodeTier {
     const report: NodeTierReport = { conditions: [], nodeOperator: { replicas: 0, ready: 0, version: '' } };
     const api = await this.#nodeApi(inputs, bundle, accessBundle, report, log);
     await this.#nodeOperator(inputs, api, report, log);
+    await this.#nodePools(inputs, api, report, log);
     return report;
+  }
+
+  /**
+   * spec.nodePools, once the control plane is Available at spec.version: each NodePool of the biz-cluster gets the
+   * versions its template has components for (node-pool-versions.ts decides), then their progress is reported.
+   */
+  async #nodePools(
+    inputs: NodeTierInputs,
+    api: { installed: boolean; reason: string },
+    report: NodeTierReport,
+    log: Logger,
+  ): Promise<void> {
+    const { cluster, context } = inputs;
+    const step = nodePoolsStep(cluster, inputs.controlPlaneReady && !inputs.halted, api);
+    if (step.kind === 'unset' || step.kind === 'settled') return;
+    const set = (status: boolean, reason: string, message: string) => {
+      report.conditions.push({ type: ClusterConditions.NodePoolsUpToDate, status, reason, message });
+    };
+    if (step.kind === 'waitControlPlane') return set(false, 'WaitingForControlPlane', step.message);
+    if (step.kind === 'waitNodeApi') return set(false, 'WaitingForNodeAPI', step.message);
+    const recheck = () => {
+      report.requeueAfterMs = Math.min(report.requeueAfterMs ?? NODE_POOLS_RECHECK_MS, NODE_POOLS_RECHECK_MS);
+    };
+    if (!inputs.superAdminKubeconfig) {
+      recheck();
+      return set(false, 'WaitingForPKI', `the cluster CA is not there yet to sign the operator's credential`);
+    }
+    let server = context.endpoint.url;
+    let biz: Client | undefined;
+    try {
+      const config = await this.#dial({
+        names: context.names,
+        endpoint: context.endpoint,
+        kubeconfig: await inputs.superAdminKubeconfig(),
+        meta: this.#meta,
+      });
+      server = config.getCurrentCluster()?.server ?? server;
+      biz = new Client(config, {
+        fieldManager: OPERATOR_NAME,
+        userAgent: OPERATOR_NAME,
+        requestTimeoutMs: this.#timeoutMs,
+      });
+      const pools: NodePoolObject[] = [];
+      for (const listed of (await biz.list(nodePoolType)).items) {
+        const patch = poolVersionPatch(listed, step.wanted);
+        if (patch.length === 0) {
+          pools.push(listed);
+          continue;
+        }
+        pools.push(
+          await biz.patch(nodePoolType, { name: listed.metadata.name ?? '' }, PatchType.json, patch),
+        );
+        log.info(
+          { pool: listed.metadata.name, versions: step.wanted },
+          'NodePool template set to new versions',
+        );
+        await this.#events?.record(
+          cluster,
+          'Normal',
+          'NodePoolVersionsSet',
+          'Upgrade',
+          `NodePool ${listed.metadata.name ?? ''}: ${step.wanted.map((c) => `${c.name} ${c.version}`).join(', ')} where its template has them`,
+        );
+      }
+      const pass = nodePoolsReport(pools, step.wanted);
+      report.nodePools = { pools: pass.pools, upToDate: pass.upToDate };
+      if (!pass.condition.status) recheck();
+      set(pass.condition.status, pass.condition.reason, pass.condition.message);
+    } catch (error) {
+      recheck();
+      const message = (error as Error).message;
+      set(
+        false,
+        error instanceof ApiError ? 'NodePoolsNotWritten' : 'BizAPIServerUnreachable',
+        error instanceof ApiError
+          ? `the biz apiserver at ${server} refused to list or patch its NodePools: ${message}`
+          : `cannot reach the biz apiserver at ${server} (${message}): ${this.#hint}`,
+      );
+    } finally {
+      biz?.close();
+    }
   }
 
   /**
@@ -424,5 +516,10 @@ export function withNodeTier(
       },
       now,
     );
-  return { ...status, components: { ...status.components, nodeOperator: report.nodeOperator }, conditions };
+  return {
+    ...status,
+    components: { ...status.components, nodeOperator: report.nodeOperator },
+    ...(report.nodePools ? { nodePools: report.nodePools } : {}),
+    conditions,
+  };
 }
