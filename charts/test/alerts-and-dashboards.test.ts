@@ -36,7 +36,12 @@ const expected = {
     ],
   },
   'kube-on-kube-operator': {
-    alerts: ['KokClusterCertificateExpiringSoon', 'KokClusterDegraded'],
+    alerts: [
+      'KokClusterCertificateExpiringSoon',
+      'KokClusterDegraded',
+      'KokClusterEtcdNoSpace',
+      'KokClusterEtcdCorrupt',
+    ],
     metrics: [
       'kok_cluster_gate_duration_seconds_bucket',
       'kok_cluster_condition',
