@@ -243,6 +243,60 @@ describe('whyCluster', () => {
     expect(renderWhy(held, NOW)).toContain(`  KubeletVersionSkew (for 2m): ${message}`);
   });
 
+  it.each([
+    [
+      'EtcdMembership',
+      'RemovalWouldLoseQuorum',
+      'The next etcd membership change waits: removing member 2 would leave too few healthy voters for quorum; it is removed once the others answer.',
+    ],
+    [
+      'EtcdMembership',
+      'LearnerCatchingUp',
+      "The next etcd membership change waits: learner 3 does not answer yet (it starts and catches up with the leader's log); it is promoted once it does.",
+    ],
+    [
+      'EtcdMembership',
+      'MemberUnhealthy',
+      'The next etcd membership change waits: member 1 does not answer for itself; no member is added until it does.',
+    ],
+    [
+      'EtcdMembership',
+      'LostMemberRemovalWouldLoseQuorum',
+      'The next etcd membership change waits: member 1 lost its data, but removing it would leave too few healthy voters for quorum; bring the other unhealthy members back first.',
+    ],
+    [
+      'EtcdAlarm',
+      'NOSPACE',
+      'etcd prod-etcd-0 raised NOSPACE: the database reached its quota (--quota-backend-bytes) and etcd refuses writes. Free space or raise the quota, then run `etcdctl alarm disarm`.',
+    ],
+  ])('quotes %s %s with its sentence, since it was set', (type, reason, message) => {
+    const answer = whyCluster(
+      cluster({
+        version: { current: 'v1.36.1' },
+        conditions: [
+          condition('Progressing', 'False', 'AsDesired', 'every component runs as desired'),
+          condition(type, type === 'EtcdAlarm' ? 'True' : 'False', reason, message),
+        ],
+      }),
+    );
+    expect(answer.reasons).toEqual([{ reason, message, since: EARLIER }]);
+    expect(answer.summary).toBe('at v1.36.1, desired v1.36.1 (phase unknown)');
+  });
+
+  it('says nothing of etcd while its membership is as desired and no alarm is raised', () => {
+    const answer = whyCluster(
+      cluster({
+        version: { current: 'v1.36.1' },
+        conditions: [
+          condition('Progressing', 'False', 'AsDesired', 'every component runs as desired'),
+          condition('EtcdMembership', 'True', 'Changing', 'adding member 3 as a learner'),
+          condition('EtcdAlarm', 'False', 'NoAlarm', 'etcd has no alarm raised'),
+        ],
+      }),
+    );
+    expect(answer.reasons).toEqual([]);
+  });
+
   it('holds nothing against a Cluster at its version', () => {
     expect(
       whyCluster(

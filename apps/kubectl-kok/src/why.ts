@@ -176,7 +176,7 @@ const GATES = [
  * Why Cluster `cluster` is not at its spec: paused; held (Progressing False with a reason other
  * than AsDesired: a name conflict, an unknown etcd version, kubelets outside the skew of a minor
  * upgrade, a rollback, …); or under way, waiting at the first gate not Available at the desired
- * version (since the gate started); and Degraded.
+ * version (since the gate started); Degraded; an etcd alarm; an etcd membership change that waits.
  */
 export function whyCluster(cluster: Cluster): WhyAnswer {
   const name = cluster.metadata?.name ?? '';
@@ -229,6 +229,17 @@ export function whyCluster(cluster: Cluster): WhyAnswer {
   const degraded = findCondition(status.conditions, ClusterConditions.Degraded);
   if (degraded?.status === 'True' && !reasons.some((r) => r.reason === degraded.reason))
     reasons.push({ reason: degraded.reason, message: `Degraded: ${degraded.message}` });
+  // What etcd itself reports: an alarm (writes refused while NOSPACE is raised) and a membership change that waits.
+  const alarm = findCondition(status.conditions, ClusterConditions.EtcdAlarm);
+  if (alarm?.status === 'True')
+    reasons.push({ reason: alarm.reason, message: alarm.message, since: alarm.lastTransitionTime });
+  const membership = findCondition(status.conditions, ClusterConditions.EtcdMembership);
+  if (membership?.status === 'False')
+    reasons.push({
+      reason: membership.reason,
+      message: membership.message,
+      since: membership.lastTransitionTime,
+    });
 
   const version = status.version;
   const summary =
