@@ -229,11 +229,11 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
         ),
         defragmentation: s.optional(
           s.object(
-            "When the operator defragments a member (etcd's /v3/maintenance/defragment), giving the space of deleted and compacted revisions back to the filesystem. A member is defragmented when its free space (its database file minus the part in use) is at least freeSpaceBytes and at least freeSpacePercent of its file. One member at a time, followers before the leader (a defragmenting member does not answer for a few seconds up to minutes for a large database), never while the membership changes or a member is unhealthy, and each member at most once in 10 minutes. Each defragmentation is an Event (EtcdDefragmented, or EtcdDefragmentationFailed) on the Cluster. Unused with external.",
+            "When the operator defragments a member (etcd's /v3/maintenance/defragment), giving the space of deleted and compacted revisions back to the filesystem. The operator reads each member's database size at least once a minute; a member is defragmented when its free space (its database file minus the part in use) is at least freeSpaceBytes and at least freeSpacePercent of its file. One member at a time, followers before the leader (a defragmenting member does not answer for a few seconds up to minutes for a large database), never while the membership changes or a member is unhealthy, and each member at most once in 10 minutes. Each defragmentation is an Event (EtcdDefragmented, or EtcdDefragmentationFailed) on the Cluster. Unused with external.",
             {
               enabled: s.optional(s.boolean('Defragment members at all. Default true.', { default: true })),
               freeSpacePercent: s.optional(
-                s.integer('Least free share of a member\'s database file, in percent. Default 50.', {
+                s.integer("Least free share of a member's database file, in percent. Default 50.", {
                   minimum: 1,
                   maximum: 100,
                   default: 50,
@@ -241,7 +241,7 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
               ),
               freeSpaceBytes: s.optional(
                 s.integer(
-                  'Least free space of a member\'s database file, in bytes: smaller files are not worth a pause. Default 104857600 (100 MiB).',
+                  "Least free space of a member's database file, in bytes: smaller files are not worth a pause. Default 104857600 (100 MiB).",
                   { minimum: 0, format: 'int64', default: 104857600 },
                 ),
               ),

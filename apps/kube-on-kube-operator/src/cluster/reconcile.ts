@@ -187,12 +187,17 @@ export async function reconcileCluster(
   const membershipMoving = (etcdPass !== undefined && etcdPass.step.kind !== 'none') || defragmented;
   if (membershipMoving) deps.etcdObserver?.forget(cluster.metadata.uid ?? '');
   return {
-    requeueAfter: membershipMoving ? Math.min(pass.requeueAfter, MEMBERSHIP_RECHECK_MS) : pass.requeueAfter,
+    requeueAfter: Math.min(
+      pass.requeueAfter,
+      membershipMoving ? MEMBERSHIP_RECHECK_MS : etcdPass ? ETCD_RECHECK_MS : Infinity,
+    ),
   };
 }
 
 /** While etcd's membership moves toward spec.etcd.replicas: look again this often. */
 export const MEMBERSHIP_RECHECK_MS = 3_000;
+/** An etcd the operator runs is read at least this often: its free space and alarms change with no Kubernetes event. */
+export const ETCD_RECHECK_MS = 60_000;
 
 /** The membership step of this pass, when etcd answered: the operator runs it, and its members answer. */
 function etcdMembershipPass(
