@@ -28,10 +28,6 @@ const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..', '..');
  */
 const UNREAD_FIELDS: ReadonlyMap<string, string> = new Map([
   [
-    'Cluster status.etcd.alarms[].member',
-    'A record for people: which member raised the alarm; the operator copies it from etcd and decides nothing by it.',
-  ],
-  [
     'Cluster status.version.history[].startedTime',
     'A record for people (kubectl get -o yaml): the operator writes it when a version starts rolling out and never decides anything by it.',
   ],
