@@ -112,10 +112,15 @@ describe('NodePool rollout', () => {
       return pool.spec.paused === true && pool.status?.updatedMachines === 1 ? pool : undefined;
     });
     expect(paused.status?.currentWave).toBe(0);
+    // The other machines say they wait for a resume past the canary, and how to give it: written by the
+    // passes after the one that paused the pool, which a loaded operator may take a while to make.
+    const held = await eventually('the machines held after the canary to say so', async () => {
+      const machines = await machinesOf(fleet);
+      const waiting = machines.filter((m) => m.spec?.revision !== target);
+      return waiting.every((m) => m.status?.waitingFor?.reason === 'AwaitingResume') ? machines : undefined;
+    });
     await new Promise((r) => setTimeout(r, 1_500));
-    const held = await machinesOf(fleet);
-    expect(held.filter((m) => m.spec?.revision === target)).toHaveLength(1);
-    // The other machines say they wait for a resume past the canary, and how to give it.
+    expect((await machinesOf(fleet)).filter((m) => m.spec?.revision === target)).toHaveLength(1);
     for (const machine of held.filter((m) => m.spec?.revision !== target))
       expect(machine.status?.waitingFor).toMatchObject({
         reason: 'AwaitingResume',
