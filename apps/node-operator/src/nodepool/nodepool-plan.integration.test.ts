@@ -130,6 +130,9 @@ describe('nodepool plan', () => {
       kubeConfig: sharedKubeConfig(),
       http: false,
       labelSelector: fleet.selector,
+      // 20 machines one at a time take a few passes each: at the default 1 s between passes the rollout
+      // alone took 90 s, and three times that on a loaded machine outlasted the test's timeout.
+      poolPassIntervalMs: 200,
       logger: pino({ level: process.env.KOK_TEST_LOG ?? 'silent' }),
     });
     await manager.start();
