@@ -8,7 +8,8 @@
  */
 import { findCondition, MachineConditions, NodePoolConditions, templateRevision } from '@kok/api';
 import type { NodePool } from '@kok/api';
-import { builtinTypes, PatchType } from '@kok/reconcile';
+import { builtinTypes, Informer, PatchType } from '@kok/reconcile';
+import type { V1Node } from '@kubernetes/client-node';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
@@ -209,13 +210,26 @@ it('rolls back a pool whose drain timed out (autoRollback): the machine, never c
     drain: { timeoutSeconds: 3 },
   });
   const old = templateRevision(kubeletTemplate('v1.36.0'));
+  // The cordon lasts only until the rollback (3 s of drain and a pass): a poll from a loaded test process
+  // may miss it, a watch sees every version of the Node.
+  let sawCordon = false;
+  const nodes = new Informer<V1Node>({
+    client,
+    type: builtinTypes.node,
+    fieldSelector: `metadata.name=${node}`,
+  });
+  const see = (n: V1Node) => {
+    sawCordon ||= n.spec?.unschedulable === true;
+  };
+  nodes.addEventHandler({ onAdd: see, onUpdate: (_, n) => see(n) });
+  nodes.start();
+  cleanups.push(() => nodes.stop());
+  await nodes.waitForSync();
+  expect(sawCordon).toBe(false);
   await client.patch(nodePoolType, { name: fleet.pool }, PatchType.merge, {
     spec: { template: kubeletTemplate('v1.36.2') },
   });
-  await eventually(
-    'the rollout to cordon the machine',
-    async () => (await client.get(builtinTypes.node, { name: node })).spec?.unschedulable === true,
-  );
+  await eventually('the rollout to cordon the machine', () => sawCordon);
 
   const pool = await eventually('the pool to roll back', async () => {
     const p = await client.get(nodePoolType, { name: fleet.pool });
