@@ -119,6 +119,44 @@ describe('observeCluster', () => {
   });
 });
 
+describe('observeCluster with spec.nodePools', () => {
+  const components = [{ name: 'kubelet', version: 'v1.36.4' }];
+  function withPools(upToDate: { status: 'True' | 'False'; observedGeneration: number } | undefined) {
+    const c = cluster({});
+    c.spec.nodePools = { components };
+    if (upToDate)
+      c.status?.conditions?.push({
+        type: 'NodePoolsUpToDate',
+        reason: 'x',
+        message: '',
+        lastTransitionTime: '2026-01-01T00:03:00Z',
+        ...upToDate,
+      });
+    return c;
+  }
+
+  it('reads the pool versions and when the pools were reported up to date for the current spec', () => {
+    expect(observeCluster(withPools({ status: 'True', observedGeneration: 2 }), UID)).toMatchObject({
+      nodePools: components,
+      nodePoolsUpToDateSince: Date.parse('2026-01-01T00:03:00Z'),
+    });
+  });
+
+  it.each([
+    ['no condition yet', undefined],
+    ['pools still moving', { status: 'False' as const, observedGeneration: 2 }],
+    ['reported for an older spec', { status: 'True' as const, observedGeneration: 1 }],
+  ])('has no up-to-date time with %s', (_, upToDate) => {
+    expect(observeCluster(withPools(upToDate), UID)).not.toHaveProperty('nodePoolsUpToDateSince');
+  });
+
+  it('has neither without spec.nodePools', () => {
+    const observed = observeCluster(cluster({}), UID);
+    expect(observed).not.toHaveProperty('nodePools');
+    expect(observed).not.toHaveProperty('nodePoolsUpToDateSince');
+  });
+});
+
 describe('cluster record', () => {
   it('round-trips, failure included', () => {
     const failed = {

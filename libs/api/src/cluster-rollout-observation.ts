@@ -29,6 +29,10 @@ export interface ObservedClusterState {
   record?: ClusterRecord;
   /** spec.paused or the pause annotation: nothing upgrades it. */
   paused?: boolean;
+  /** spec.nodePools.components; undefined when unset. */
+  nodePools?: readonly { name: string; version: string }[];
+  /** When its NodePools were reported up to date with them; undefined while not. */
+  nodePoolsUpToDateSince?: EpochMillis;
 }
 
 /** What the planner reads of a Cluster: any object shaped like one as the apiserver serves it. */
@@ -53,6 +57,8 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Obse
   const record = readRecord(cluster.metadata.annotations);
   const availableSince = availableSinceOf(cluster);
   const failure = failureOf(cluster);
+  const nodePools = cluster.spec.nodePools?.components;
+  const nodePoolsUpToDateSince = nodePoolsUpToDateSinceOf(cluster);
   return {
     name: cluster.metadata.name ?? '',
     labels: cluster.metadata.labels ?? {},
@@ -60,6 +66,8 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Obse
     ...(isClusterPaused(cluster) ? { paused: true } : {}),
     ...(availableSince === undefined ? {} : { availableSince }),
     ...(failure === undefined ? {} : { failure }),
+    ...(nodePools === undefined ? {} : { nodePools }),
+    ...(nodePoolsUpToDateSince === undefined ? {} : { nodePoolsUpToDateSince }),
     ...(record?.uid === rolloutUid
       ? {
           record: {
@@ -105,6 +113,18 @@ export function availableSinceOf(cluster: ClusterObject): EpochMillis | undefine
     .map((t) => Date.parse(t))
     .filter((t) => !Number.isNaN(t));
   return times.length === 0 ? undefined : Math.max(...times);
+}
+
+/**
+ * When the kube-on-kube operator reported the cluster's NodePools up to date with spec.nodePools: the last
+ * transition of NodePoolsUpToDate to True, written for the current spec. Undefined otherwise.
+ */
+export function nodePoolsUpToDateSinceOf(cluster: ClusterObject): EpochMillis | undefined {
+  const upToDate = findCondition(cluster.status?.conditions, ClusterConditions.NodePoolsUpToDate);
+  if (upToDate?.status !== 'True' || upToDate.observedGeneration !== cluster.metadata.generation)
+    return undefined;
+  const at = Date.parse(upToDate.lastTransitionTime);
+  return Number.isNaN(at) ? undefined : at;
 }
 
 /** The cluster rolled its upgrade to spec.version back and is Degraded for it: why, else undefined. */

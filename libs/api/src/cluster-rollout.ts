@@ -2,7 +2,13 @@
  * ClusterRollout (clusters.kok.dev/v1alpha1, namespaced): move many Clusters
  * of one namespace to a version, in canary waves, stopping on failures.
  */
-import { conditions, kubernetesVersion, labelSelector, observedGeneration } from './common-schemas.ts';
+import {
+  components,
+  conditions,
+  kubernetesVersion,
+  labelSelector,
+  observedGeneration,
+} from './common-schemas.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, CLUSTERS_GROUP } from './resource.ts';
 import type { ResourceDefinition } from './resource.ts';
@@ -13,6 +19,16 @@ import { MAX_WAVES, waves } from './waves.ts';
 export const ClusterRolloutSpec = s.object('Which clusters move to which version, and how carefully.', {
   clusterSelector: labelSelector('The Clusters of this namespace to upgrade, by their labels.'),
   version: kubernetesVersion('The Kubernetes version every selected cluster moves to, e.g. v1.36.3.'),
+  nodePools: s.optional(
+    s.object(
+      "Versions of the selected clusters' NodePools, moved after each control plane: written on each Cluster as spec.nodePools together with spec.version when the rollout starts it (a cluster at the version whose spec.nodePools differs is started again). A cluster then counts as upgraded, for bakeSeconds and success, only once its control plane is Available at the version and its NodePools are up to date with these versions (its condition NodePoolsUpToDate True), and its bake counts from the later of the two. Unset: control planes only, and the Clusters' spec.nodePools is left alone.",
+      {
+        components: components(
+          'Components by name (e.g. kubelet) and the version every NodePool whose template has them runs.',
+        ),
+      },
+    ),
+  ),
   waves: s.optional(waves('clusters')),
   bakeSeconds: s.optional(
     s.integer('Seconds an upgraded cluster must stay Available before it counts as succeeded. Default 300.', {

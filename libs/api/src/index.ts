@@ -83,6 +83,7 @@ export {
 export {
   availableSinceOf,
   failureOf,
+  nodePoolsUpToDateSinceOf,
   observeCluster,
   type ClusterObject as ObservedCluster,
   type ObservedClusterState,
