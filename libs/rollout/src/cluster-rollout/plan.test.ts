@@ -234,3 +234,70 @@ describe('ClusterRollout planner', () => {
     expect(describeFailures([{ cluster: 'a', message: 'x'.repeat(400) }])).toBe(`a (${'x'.repeat(300)}…)`);
   });
 });
+
+describe('ClusterRollout planner with node-pool versions', () => {
+  const POOLS = [
+    { name: 'kubelet', version: 'v1.36.4' },
+    { name: 'containerd', version: '2.1.0' },
+  ];
+  const withPools = (clusters: ClusterState[], extra: Partial<RolloutInput> = {}) =>
+    input(clusters, { nodePools: POOLS, bakeSeconds: 60, ...extra });
+  /** At the version, control plane Available since T0, its pools as `pools`. */
+  const atVersion = (pools: Partial<ClusterState>): Partial<ClusterState> => ({
+    ...updated('canary'),
+    nodePools: [...POOLS].reverse(),
+    ...pools,
+  });
+
+  it.each([
+    ['pools not written yet: started again', { nodePools: undefined }, 'Pending'],
+    [
+      'pools at other versions: started again',
+      { nodePools: [{ name: 'kubelet', version: 'v1.36.3' }] },
+      'Pending',
+    ],
+    ['pools not up to date: still upgrading', {}, 'Upgrading'],
+    ['pools up to date 30 s ago: baking from then', { nodePoolsUpToDateSince: T0 + 3570 * S }, 'Baking'],
+    ['pools up to date long ago: updated', { nodePoolsUpToDateSince: T0 - 3600 * S }, 'Updated'],
+  ])('%s', (_, pools, phase) => {
+    const plan = planClusterRollout(withPools(fleet(1, { c00: atVersion(pools) })));
+    const state = plan.counts;
+    expect(
+      {
+        Pending: state.pending,
+        Upgrading: state.upgrading,
+        Baking: state.upgrading,
+        Updated: state.updated,
+      }[phase],
+    ).toBe(1);
+    expect(plan.start).toEqual(phase === 'Pending' ? [{ cluster: 'c00', wave: 'canary' }] : []);
+  });
+
+  it('bakes from when the pools were up to date, waking then', () => {
+    const upToDate = T0 + 3570 * S;
+    const plan = planClusterRollout(
+      withPools(fleet(1, { c00: atVersion({ nodePoolsUpToDateSince: upToDate }) })),
+    );
+    expect(plan.waves[0]).toMatchObject({ state: 'Baking', upgrading: 1 });
+    expect(plan.wakeAt).toBe(upToDate + 60 * S);
+  });
+
+  it('keeps the next wave waiting until the canary’s pools are up to date', () => {
+    const canaryMoving = planClusterRollout(withPools(fleet(3, { c00: atVersion({}) })));
+    expect(canaryMoving).toMatchObject({ currentWave: 0, start: [] });
+    const canaryDone = planClusterRollout(
+      withPools(fleet(3, { c00: atVersion({ nodePoolsUpToDateSince: T0 - 3600 * S }) }), {
+        waves: WAVES.slice(0, 1),
+      }),
+    );
+    expect(canaryDone.start).toEqual([
+      { cluster: 'c01', wave: '(remaining)' },
+      { cluster: 'c02', wave: '(remaining)' },
+    ]);
+  });
+
+  it('without node-pool versions, a cluster’s pools do not count', () => {
+    const plan = planClusterRollout(input(fleet(1, { c00: { ...updated('canary'), nodePools: undefined } })));
+    expect(plan.counts.updated).toBe(1);
+  });
+});

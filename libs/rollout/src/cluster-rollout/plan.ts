@@ -34,6 +34,12 @@ export interface ClusterRecord {
   failure?: string;
 }
 
+/** A node component (by name) at a version: Cluster and ClusterRollout spec.nodePools.components. */
+export interface NodeComponentVersion {
+  name: string;
+  version: string;
+}
+
 /** One selected Cluster as observed. */
 export interface ClusterState {
   name: string;
@@ -49,10 +55,16 @@ export interface ClusterState {
   record?: ClusterRecord;
   /** spec.paused or the pause annotation: nothing upgrades it, so the rollout does not start it and names it while it waits. */
   paused?: boolean;
+  /** spec.nodePools.components; undefined when unset. */
+  nodePools?: readonly NodeComponentVersion[];
+  /** When its NodePools were reported up to date with `nodePools` (condition NodePoolsUpToDate); undefined while not. */
+  nodePoolsUpToDateSince?: EpochMillis;
 }
 
 export interface RolloutInput {
   version: string;
+  /** The node components every cluster's NodePools move to after its control plane; undefined: control planes only. */
+  nodePools?: readonly NodeComponentVersion[];
   waves: readonly ClusterWaveSpec[];
   /** Seconds a cluster must stay Available at the version before it counts as updated. */
   bakeSeconds: number;
@@ -125,14 +137,39 @@ export const NAMED_FAILURES = NAMES_IN_MESSAGES;
 /** Each failure is quoted up to this many characters. */
 const FAILURE_QUOTE = 300;
 
-export function clusterPhase(
-  c: ClusterState,
-  input: Pick<RolloutInput, 'version' | 'bakeSeconds' | 'now'>,
-): ClusterPhase {
+type PhaseInput = Pick<RolloutInput, 'version' | 'nodePools' | 'bakeSeconds' | 'now'>;
+
+export function clusterPhase(c: ClusterState, input: PhaseInput): ClusterPhase {
   if (failureOf(c, input.version) !== undefined) return 'Failed';
   if (c.version !== input.version) return 'Pending';
-  if (c.availableSince === undefined) return 'Upgrading';
-  return input.now < c.availableSince + input.bakeSeconds * 1000 ? 'Baking' : 'Updated';
+  if (input.nodePools !== undefined && !sameComponents(c.nodePools, input.nodePools)) return 'Pending';
+  const since = upgradedSince(c, input);
+  if (since === undefined) return 'Upgrading';
+  return input.now < since + input.bakeSeconds * 1000 ? 'Baking' : 'Updated';
+}
+
+/**
+ * When the cluster counted as upgraded: its control plane Available at the version and, when the rollout
+ * carries node-pool versions, its NodePools up to date with them; the later of the two. Undefined while not.
+ */
+export function upgradedSince(
+  c: ClusterState,
+  input: Pick<RolloutInput, 'nodePools'>,
+): EpochMillis | undefined {
+  if (c.availableSince === undefined) return undefined;
+  if (input.nodePools === undefined) return c.availableSince;
+  if (c.nodePoolsUpToDateSince === undefined) return undefined;
+  return Math.max(c.availableSince, c.nodePoolsUpToDateSince);
+}
+
+/** The same components at the same versions, in any order. */
+export function sameComponents(
+  a: readonly NodeComponentVersion[] | undefined,
+  b: readonly NodeComponentVersion[],
+): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  const versions = new Map(a.map((c) => [c.name, c.version]));
+  return b.every((c) => versions.get(c.name) === c.version);
 }
 
 /** Why the cluster failed at `version`: what it says now, else what the rollout recorded. */
@@ -177,9 +214,10 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
   let wakeAt: EpochMillis | undefined;
   const wake = (at: EpochMillis) => (wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at));
   let waitingOnPaused: string[] = [];
-  for (const c of input.clusters)
-    if (phaseOf.get(c.name) === 'Baking' && c.availableSince !== undefined)
-      wake(c.availableSince + input.bakeSeconds * 1000);
+  for (const c of input.clusters) {
+    const since = upgradedSince(c, input);
+    if (phaseOf.get(c.name) === 'Baking' && since !== undefined) wake(since + input.bakeSeconds * 1000);
+  }
 
   for (const [i, w] of waves.entries()) {
     const p = progress[i] as WaveProgress;
@@ -312,7 +350,7 @@ function waveProgress(
     let doneAt: EpochMillis | undefined;
     if (phase === 'Updated') {
       p.updated++;
-      doneAt = (c.availableSince ?? input.now) + input.bakeSeconds * 1000;
+      doneAt = (upgradedSince(c, input) ?? input.now) + input.bakeSeconds * 1000;
     } else if (phase === 'Failed') {
       p.failed++;
       doneAt = c.record?.version === input.version ? (c.record.failedAt ?? input.now) : input.now;

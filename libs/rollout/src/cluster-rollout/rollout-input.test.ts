@@ -28,6 +28,13 @@ describe('clusterRolloutInput', () => {
     });
   });
 
+  it('carries the node-pool versions of the spec', () => {
+    const components = [{ name: 'kubelet', version: 'v1.36.4' }];
+    expect(clusterRolloutInput(spec({ nodePools: { components } }), undefined, [], 7).nodePools).toEqual(
+      components,
+    );
+  });
+
   it.each<[string, Partial<ClusterRolloutSpecView>, string | undefined, number | undefined]>([
     ['no pause record', {}, undefined, undefined],
     ['paused after wave 1 and still paused', { paused: true }, pausedAfterWaveValue('v1.36.4', 1), undefined],

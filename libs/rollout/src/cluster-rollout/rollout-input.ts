@@ -12,7 +12,7 @@
 import type { EpochMillis } from '../machine-state.ts';
 import { matchesSelector, type LabelSelector } from '../label-selector.ts';
 import { pauseAfterWaveOf } from '../pause-after-wave.ts';
-import type { ClusterState, ClusterWaveSpec, RolloutInput } from './plan.ts';
+import type { ClusterState, ClusterWaveSpec, NodeComponentVersion, RolloutInput } from './plan.ts';
 
 /** ClusterRollout.spec.bakeSeconds when unset. */
 export const DEFAULT_BAKE_SECONDS = 300;
@@ -21,6 +21,7 @@ export const DEFAULT_BAKE_SECONDS = 300;
 export interface ClusterRolloutSpecView {
   clusterSelector: LabelSelector;
   version: string;
+  nodePools?: { components: readonly NodeComponentVersion[] };
   waves?: readonly ClusterWaveSpec[];
   bakeSeconds?: number;
   maxFailed?: number;
@@ -83,6 +84,7 @@ export function clusterRolloutInput(
   const resumedAfterWave = pause?.resumed ? pause.wave : undefined;
   return {
     version: spec.version,
+    ...(spec.nodePools ? { nodePools: spec.nodePools.components } : {}),
     waves: spec.waves ?? [],
     bakeSeconds: spec.bakeSeconds ?? DEFAULT_BAKE_SECONDS,
     maxFailed: spec.maxFailed ?? 0,
