@@ -243,3 +243,72 @@ Starts now: fleet-0
     expect(text).toContain('Starts now: none');
   });
 });
+
+describe('clusterrollout plan with node-pool versions', () => {
+  const components = [{ name: 'kubelet', version: 'v1.36.4' }];
+  /** At v1.36.4, Available for an hour, started in the canary, with spec.nodePools and its NodePoolsUpToDate. */
+  function atVersion(name: string, upToDate: { status: 'True' | 'False'; message: string } | undefined) {
+    const c = cluster(name, {
+      version: 'v1.36.4',
+      availableFor: 3_600_000,
+      record: { wave: 'canary', version: 'v1.36.4' },
+    });
+    c.spec.nodePools = { components };
+    if (upToDate)
+      c.status?.conditions?.push({
+        type: 'NodePoolsUpToDate',
+        reason: upToDate.status === 'True' ? 'UpToDate' : 'RollingOut',
+        observedGeneration: 1,
+        lastTransitionTime: new Date(NOW - 1_800_000).toISOString(),
+        ...upToDate,
+      });
+    return c;
+  }
+  const withPools = (clusters: ObservedCluster[]) =>
+    plan({
+      clusters,
+      rollout: rollout({ nodePools: { components }, waves: [{ name: 'canary', count: 1 }] }),
+    });
+
+  it('shows each cluster’s NodePools step: after the control plane, moving with the Cluster’s message, up to date', () => {
+    const moving = withPools([
+      atVersion('fleet-0', {
+        status: 'False',
+        message: '0 of 1 NodePools …; still moving: a (paused (Paused))',
+      }),
+      cluster('fleet-1'),
+    ]);
+    expect(moving.nodePools).toBe('kubelet v1.36.4');
+    expect(moving.waves.map((w) => w.clusters.map((c) => [c.cluster, c.phase, c.nodePools]))).toEqual([
+      [['fleet-0', 'Upgrading', 'moving: 0 of 1 NodePools …; still moving: a (paused (Paused))']],
+      [['fleet-1', 'Pending', 'after the control plane']],
+    ]);
+    expect(moving.startNow).toEqual([]);
+
+    const done = withPools([atVersion('fleet-0', { status: 'True', message: '' }), cluster('fleet-1')]);
+    expect(done.waves[0]?.clusters[0]).toMatchObject({ phase: 'Updated', nodePools: 'up to date' });
+    expect(done.startNow).toEqual(['fleet-1']);
+  });
+
+  it('starts a cluster at the version whose NodePools lack the versions', () => {
+    const c = atVersion('fleet-0', undefined);
+    delete c.spec.nodePools;
+    expect(withPools([c]).waves[0]?.clusters[0]).toMatchObject({
+      phase: 'Pending',
+      startsNow: true,
+      nodePools: 'after the control plane',
+    });
+  });
+
+  it('adds the NodePools column and says the bake waits for them', () => {
+    const text = renderClusterRolloutPlan(withPools([atVersion('fleet-0', { status: 'True', message: '' })]));
+    expect(text).toContain(
+      "Node pools:      kubelet v1.36.4, in each cluster's NodePools after its control plane",
+    );
+    expect(text).toContain(
+      'Bake:            each cluster 300s Available at v1.36.4, its NodePools up to date',
+    );
+    expect(text).toMatch(/STATE +NODEPOOLS +NOW/);
+    expect(text).toMatch(/fleet-0 +v1\.36\.4 +Updated +up to date/);
+  });
+});

@@ -6,18 +6,27 @@
  * planner (@kok/rollout planClusterRollout) and observation (@kok/api
  * observeCluster), on the Clusters as read. Pure.
  */
-import { observeCluster, PAUSED_AFTER_WAVE_ANNOTATION, readRecord, recordedRolloutUid } from '@kok/api';
+import {
+  ClusterConditions,
+  findCondition,
+  observeCluster,
+  PAUSED_AFTER_WAVE_ANNOTATION,
+  readRecord,
+  recordedRolloutUid,
+} from '@kok/api';
 import type { ClusterRolloutView, ObservedCluster } from '@kok/api';
 import {
   clusterPhase,
   clusterRolloutInput,
   matchesSelector,
   planClusterRollout,
+  sameComponents,
   selectedClusters,
 } from '@kok/rollout';
 import type {
   ClusterPhase,
   ClusterRolloutHoldReason,
+  ClusterRolloutInput,
   ClusterState,
   ClusterWaveSpec,
   LabelSelector,
@@ -45,6 +54,12 @@ export interface PlannedCluster {
   startsNow: boolean;
   /** Paused Clusters are not started; the rollout waits for them. */
   paused: boolean;
+  /**
+   * The NodePools' step, when the rollout carries node-pool versions: `after the control plane` until the
+   * Cluster has them and its control plane is Available at the version, then `moving` (with the Cluster's
+   * NodePoolsUpToDate message) until `up to date`.
+   */
+  nodePools?: string;
 }
 
 export interface PlannedWave {
@@ -67,6 +82,8 @@ export interface ClusterRolloutPlanView {
   namespace: string;
   source: 'live' | 'file';
   version: string;
+  /** The node-pool versions the rollout carries, e.g. `kubelet v1.36.4, containerd 2.1.0`. */
+  nodePools?: string;
   clusterSelector: string;
   /** Seconds each cluster must stay Available at the version before it counts as updated. */
   bakeSeconds: number;
@@ -100,6 +117,7 @@ export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterR
   );
   const plan = planClusterRollout(plannerInput);
   const byName = new Map<string, ClusterState>(states.map((s) => [s.name, s] as const));
+  const objects = new Map(selected.map((c) => [c.metadata.name ?? '', c] as const));
   const starting = new Set(input.finished ? [] : plan.start.map((s) => s.cluster));
   const specs: readonly ClusterWaveSpec[] = plannerInput.waves;
 
@@ -123,6 +141,7 @@ export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterR
           phase: clusterPhase(state, plannerInput),
           startsNow: starting.has(name),
           paused: state.paused === true,
+          ...poolStep(state, objects.get(name), plannerInput),
         };
       }),
     };
@@ -148,6 +167,9 @@ export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterR
     namespace: rollout.metadata.namespace ?? '',
     source: input.source,
     version: plannerInput.version,
+    ...(plannerInput.nodePools
+      ? { nodePools: plannerInput.nodePools.map((c) => `${c.name} ${c.version}`).join(', ') }
+      : {}),
     clusterSelector: selectorText(rollout.spec.clusterSelector),
     bakeSeconds: plannerInput.bakeSeconds,
     maxFailed: plannerInput.maxFailed,
@@ -169,6 +191,25 @@ export function clusterRolloutPlanView(input: ClusterRolloutPlanInput): ClusterR
     waves,
     startNow: [...starting],
   };
+}
+
+function poolStep(
+  state: ClusterState,
+  cluster: ObservedCluster | undefined,
+  input: ClusterRolloutInput,
+): Pick<PlannedCluster, 'nodePools'> {
+  if (!input.nodePools) return {};
+  const phase = clusterPhase(state, input);
+  if (phase === 'Failed') return { nodePools: '-' };
+  if (
+    phase === 'Pending' ||
+    state.availableSince === undefined ||
+    !sameComponents(state.nodePools, input.nodePools)
+  )
+    return { nodePools: 'after the control plane' };
+  if (state.nodePoolsUpToDateSince !== undefined) return { nodePools: 'up to date' };
+  const message = findCondition(cluster?.status?.conditions, ClusterConditions.NodePoolsUpToDate)?.message;
+  return { nodePools: message ? `moving: ${message}` : 'moving' };
 }
 
 function waveSize(spec: ClusterWaveSpec): string {

@@ -148,7 +148,8 @@ export async function reconcileClusterRollout(
     }
   }
 
-  // Then the starts, wave by wave in name order: the version and the record in one guarded patch.
+  // Then the starts, wave by wave in name order: the version (and node-pool versions) and the record in one guarded patch.
+  const nodePools = spec.nodePools ? { nodePools: { components: spec.nodePools.components } } : {};
   const previousWaves = new Map((rollout.status?.waves ?? []).map((w) => [w.index, w] as const));
   const startedWaves = new Set<string>();
   for (const { cluster: name, wave } of stale ? [] : plan.start) {
@@ -158,7 +159,7 @@ export async function reconcileClusterRollout(
     try {
       const ok = await patchCluster(deps.client, cluster, {
         metadata: { annotations: { [ROLLOUT_RECORD_ANNOTATION]: recordValue(record) } },
-        spec: { version: spec.version },
+        spec: { version: spec.version, ...nodePools },
       });
       if (!ok) {
         stale = true;
@@ -190,7 +191,16 @@ export async function reconcileClusterRollout(
       continue;
     }
     log.info({ cluster: name, wave, version: spec.version }, 'cluster started');
-    states = states.map((s) => (s.name === name ? { ...s, version: spec.version, record } : s));
+    states = states.map((s) =>
+      s.name === name
+        ? {
+            ...s,
+            version: spec.version,
+            ...(spec.nodePools ? { nodePools: spec.nodePools.components } : {}),
+            record,
+          }
+        : s,
+    );
     startedWaves.add(wave);
   }
   for (const wave of startedWaves) {
