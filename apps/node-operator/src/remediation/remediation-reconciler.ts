@@ -158,15 +158,19 @@ async function applyRemediation(
     const total = policy.spec.actions.length;
     const what = `${act.action.type}${act.action.component ? ` ${act.action.component}` : ''}`;
     // The budget place is taken first (Remediating counts as unavailable), then the action is issued.
+    // The condition's write changes the Machine's resourceVersion, which the action's patch is guarded
+    // by: that write is guarded by the observed one, so the action goes out at the version it made.
     await setRemediating(
       deps,
       machine,
       { status: 'True', reason: act.action.type, message: `${what}: ${act.reason}` },
       now,
       written,
+      { onObservedVersion: true },
     );
     const previous = remediationRecordOf(machine);
-    await patch(act.machine, remediationActionPatch(machine, policyName, act, previous, now));
+    const current = atVersion(machine, written.get(act.machine));
+    await patch(act.machine, remediationActionPatch(current, policyName, act, previous, now));
     await deps.events.record(
       machine,
       act.step === 0 ? 'Normal' : 'Warning',
@@ -263,13 +267,24 @@ async function releaseMachinesOf(deps: RemediationDeps, policyName: string): Pro
   }
 }
 
-/** Server-side applies the Remediating condition only (its own field manager), when it would change. */
+/** `machine` as of `resourceVersion` when this pass wrote it since observing it. */
+function atVersion(machine: MachineObject, resourceVersion: string | undefined): MachineObject {
+  return resourceVersion === undefined
+    ? machine
+    : { ...machine, metadata: { ...machine.metadata, resourceVersion } };
+}
+
+/**
+ * Server-side applies the Remediating condition only (its own field manager), when it would change;
+ * `onObservedVersion`: only if the Machine is still as observed (a write that a guarded patch follows).
+ */
 async function setRemediating(
   deps: RemediationDeps,
   machine: MachineObject,
   update: Omit<ConditionUpdate, 'type'>,
   now: Date,
   written: Map<string, string>,
+  { onObservedVersion = false }: { onObservedVersion?: boolean } = {},
 ): Promise<void> {
   const full: ConditionUpdate = { type: MachineConditions.Remediating, ...update };
   const existing = findCondition(machine.status?.conditions, full.type);
@@ -287,7 +302,10 @@ async function setRemediating(
   const updated = await deps.conditionClient.applyStatus(machineType, {
     apiVersion: machineType.apiVersion,
     kind: machineType.kind,
-    metadata: { name: machine.metadata?.name ?? '' },
+    metadata: {
+      name: machine.metadata?.name ?? '',
+      ...(onObservedVersion ? { resourceVersion: machine.metadata?.resourceVersion } : {}),
+    },
     status: { conditions: [condition] },
   } as MachineObject);
   written.set(machine.metadata?.name ?? '', updated.metadata?.resourceVersion ?? '');
