@@ -6,10 +6,12 @@
  * wave is never touched. Then a rollout with that cause gone takes all 10 to
  * the version, pausing after the canary and going on once a person resumes
  * it, while the operator process is SIGKILLed at the pause and as each later
- * wave starts.
+ * wave starts. Last, a rollout that carries node-pool versions writes them
+ * onto each Cluster with the version and counts a cluster succeeded only once
+ * its NodePools are reported up to date.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { builtinTypes, KubeClient, PatchType, resourceType } from '@kok/reconcile';
+import { builtinTypes, isConflict, KubeClient, PatchType, resourceType } from '@kok/reconcile';
 import { sharedKubeConfig, sharedKubeconfigPath } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperatorProcess } from '../operator-process.ts';
@@ -331,4 +333,95 @@ describe('ClusterRollout', () => {
       return events.some((e) => e.reason === 'RolloutSucceeded' && e.regarding?.name === 'to-v1-36-5');
     });
   }, 300_000);
+
+  it('writes its node-pool versions onto each Cluster and counts a cluster succeeded only once its NodePools are up to date', async () => {
+    const components = [{ name: 'kubelet', version: 'v1.36.5' }];
+    const withPools = rollout('pools-v1-36-5', 'v1.36.5', 1, [
+      { name: 'canary', count: 1, bakeSeconds: 1 },
+      { name: 'rest', percent: 100 },
+    ]);
+    withPools.spec.nodePools = { components };
+    await client.create(clusterRolloutType, withPools);
+
+    // The clusters are at v1.36.5 already: the canary is started for its pools, and the operator's node tier says they wait.
+    const canary = await eventually(
+      'the canary told the node-pool versions, its NodePoolsUpToDate False',
+      async () => {
+        const c = clusterNamed(await listClusters(), 'fleet-0');
+        const upToDate = c.status?.conditions?.find((x) => x.type === 'NodePoolsUpToDate');
+        return c.spec.nodePools && upToDate?.status === 'False' ? c : undefined;
+      },
+      60_000,
+    );
+    expect(canary.spec).toMatchObject({ version: 'v1.36.5', nodePools: { components } });
+    expect(readRecord(canary.metadata.annotations)).toMatchObject({
+      rollout: 'pools-v1-36-5',
+      wave: 'canary',
+    });
+    // Its control plane is Available at the version, but its pools are not up to date: it is not done, nothing else starts.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const waiting = await getRollout('pools-v1-36-5');
+    expect(waiting.status).toMatchObject({ phase: 'Progressing', updatedClusters: 0, upgradingClusters: 1 });
+    const others = (await listClusters()).filter((c) => c.metadata.name !== 'fleet-0');
+    expect(others.filter((c) => c.spec.nodePools).map((c) => c.metadata.name)).toEqual([]);
+
+    // No biz apiserver runs on kwok, so no NodePools: the test reports each started cluster's pools up to date
+    // as the operator's node tier would once the node-operator rolled them out (the node tier keeps a True
+    // condition of the Cluster's generation as it is).
+    const reportedAt = Date.now();
+    const done = await eventually(
+      'the rollout Succeeded once every cluster’s pools were reported up to date',
+      async () => {
+        for (const c of await listClusters())
+          if (c.spec.nodePools && !poolsUpToDate(c)) await reportPoolsUpToDate(c);
+        const r = await getRollout('pools-v1-36-5');
+        return r.status?.phase === 'Succeeded' ? r : undefined;
+      },
+      120_000,
+    );
+    expect(done.status).toMatchObject({ clusters: 10, updatedClusters: 10, failedClusters: 0 });
+    const clusters = await listClusters();
+    for (const c of clusters) expect(c.spec.nodePools, c.metadata.name).toEqual({ components });
+    // The rest waited for the canary's pools.
+    const restStarts = FLEET.slice(1).map(
+      (name) => readRecord(clusterNamed(clusters, name).metadata.annotations)?.startedAt ?? 0,
+    );
+    expect(Math.min(...restStarts)).toBeGreaterThanOrEqual(reportedAt - 1_000); // whole-second timestamps
+  }, 200_000);
 });
+
+const poolsUpToDate = (c: ClusterObject) =>
+  c.status?.conditions?.some(
+    (x) =>
+      x.type === 'NodePoolsUpToDate' && x.status === 'True' && x.observedGeneration === c.metadata.generation,
+  ) ?? false;
+
+/** What the node tier writes once a Cluster's NodePools run spec.nodePools; a conflict leaves it to the next look. */
+async function reportPoolsUpToDate(c: ClusterObject): Promise<void> {
+  const conditions = (c.status?.conditions ?? []).filter((x) => x.type !== 'NodePoolsUpToDate');
+  try {
+    await client.mergePatchStatus(
+      clusterType,
+      { namespace: ns, name: c.metadata.name ?? '' },
+      {
+        metadata: { resourceVersion: c.metadata.resourceVersion },
+        status: {
+          nodePools: { pools: 0, upToDate: 0 },
+          conditions: [
+            ...conditions,
+            {
+              type: 'NodePoolsUpToDate',
+              status: 'True',
+              reason: 'UpToDate',
+              message: 'the biz-cluster has no NodePools',
+              observedGeneration: c.metadata.generation,
+              lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+            },
+          ],
+        },
+      },
+    );
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+}
