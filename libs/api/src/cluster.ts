@@ -480,7 +480,7 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   nodePools: s.optional(
     s.object(
-      "The biz-cluster's NodePools against spec.nodePools, as last read; kept while spec.nodePools is set. The condition NodePoolsUpToDate is True once every pool is up to date, False with the pools still moving and why (waiting for the control plane, the node-operator not yet at the new template, machines left to update, paused, failed). Once True for the Cluster's generation, the pools are not read again until the spec changes; while pools move they are read every 15 seconds.",
+      "The biz-cluster's NodePools against spec.nodePools, as last read (left as it was when spec.nodePools is removed; the condition NodePoolsUpToDate is removed then). The condition NodePoolsUpToDate is True once every pool is up to date, False with the pools still moving and why (waiting for the control plane, the node-operator not yet at the new template, machines left to update, paused, failed). Once True for the Cluster's generation, the pools are not read again until the spec changes; while pools move they are read every 15 seconds.",
       {
         pools: s.integer('NodePools in the biz-cluster.', { minimum: 0 }),
         upToDate: s.integer(

@@ -57,6 +57,30 @@ describe('withNodeTier', () => {
     expect(status.conditions?.find((c) => c.type === 'NodeAPIInstalled')?.observedGeneration).toBe(3);
   });
 
+  it('writes status.nodePools when the pools were read, and removes the conditions the report removes', () => {
+    const upToDate = {
+      type: 'NodePoolsUpToDate',
+      status: true,
+      reason: 'UpToDate',
+      message: 'm',
+    };
+    const read = withNodeTier(
+      controlPlane,
+      { ...report(true, 1), conditions: [upToDate], nodePools: { pools: 2, upToDate: 2 } },
+      1,
+      now,
+    );
+    expect(read.nodePools).toEqual({ pools: 2, upToDate: 2 });
+    expect(read.conditions?.map((c) => c.type)).toEqual(['Available', 'NodePoolsUpToDate']);
+    const unset = withNodeTier(
+      read,
+      { ...report(true, 1), conditions: [], removeConditions: ['NodePoolsUpToDate'] },
+      2,
+      later,
+    );
+    expect(unset.conditions?.map((c) => c.type)).toEqual(['Available']);
+  });
+
   it('keeps a condition the report leaves out (a retry not yet due)', () => {
     const first = withNodeTier(controlPlane, report(false, 0), 1, now);
     const retryPending = { ...report(false, 0), conditions: [] };

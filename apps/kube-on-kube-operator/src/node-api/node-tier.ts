@@ -14,7 +14,7 @@
  * other CRDs applies them again. Failed installs are retried with backoff.
  */
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
-import { ClusterConditions, findCondition, nodePoolType, setCondition } from '@kok/api';
+import { ClusterConditions, findCondition, nodePoolType, removeCondition, setCondition } from '@kok/api';
 import type { ClusterStatus, KubeletsObserved, NodeKubelet, NodePoolObject } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
 import { ApiError, builtinTypes, isConflict, KubeClient as Client, PatchType } from '@kok/reconcile';
@@ -94,6 +94,8 @@ export interface NodeTierReport {
   nodeOperator: { replicas?: number; ready?: number; version?: string };
   /** status.nodePools, when the pools were read this pass. */
   nodePools?: { pools: number; upToDate: number };
+  /** Conditions to remove (NodePoolsUpToDate once spec.nodePools is unset). */
+  removeConditions?: string[];
   /** Look again this soon (a retry, a CRD becoming Established). */
   requeueAfterMs?: number;
   /** The Cluster after its annotation recorded the installed bundle. */
@@ -163,6 +165,8 @@ export class NodeTier {
   ): Promise<void> {
     const { cluster, context } = inputs;
     const step = nodePoolsStep(cluster, inputs.controlPlaneReady && !inputs.halted, api);
+    // Unset, nothing reports on pools: a condition left from when it was set would speak of versions no longer asked for.
+    if (step.kind === 'unset') report.removeConditions = [ClusterConditions.NodePoolsUpToDate];
     if (step.kind === 'unset' || step.kind === 'settled') return;
     const set = (status: boolean, reason: string, message: string) => {
       report.conditions.push({ type: ClusterConditions.NodePoolsUpToDate, status, reason, message });
@@ -504,6 +508,7 @@ export function withNodeTier(
   now: Date,
 ): ClusterStatus {
   let conditions = status.conditions ?? [];
+  for (const type of report.removeConditions ?? []) conditions = removeCondition(conditions, type);
   for (const c of report.conditions)
     conditions = setCondition(
       conditions,
