@@ -86,9 +86,16 @@ describe('etcdObservationOf', () => {
   it.each<[string, EtcdMemberStatus]>([
     ['answers under another id (started again without its data)', status(5, 0)],
     ['reports errors', status(0, 0, { errors: ['etcdserver: no leader'] })],
+    ['lists a CORRUPT alarm among its errors', status(0, 0, { errors: ['memberID:100 alarm:CORRUPT '] })],
   ])('a member that %s is not healthy', (_, own) => {
     const observed = etcdObservationOf([member(0)], new Map([['a-etcd-0', own]]), []);
     expect(observed.members[0]?.healthy).toBe(false);
+  });
+
+  it('keeps a member healthy that lists only a NOSPACE alarm among its errors (as etcd 3.6 answers)', () => {
+    const own = status(0, 0, { errors: ['memberID:3319814642761637952 alarm:NOSPACE '] });
+    const observed = etcdObservationOf([member(0)], new Map([['a-etcd-0', own]]), []);
+    expect(observed.members[0]?.healthy).toBe(true);
   });
 
   it('names no leader while no member knows one', () => {

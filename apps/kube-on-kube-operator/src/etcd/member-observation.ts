@@ -75,6 +75,13 @@ export function memberNameOf(member: EtcdMember): string {
   }
 }
 
+/**
+ * How a member's status lists a raised NOSPACE alarm among its errors (every member lists every alarm of
+ * the cluster). It says nothing of that member's health, and is reported as an alarm: a member that
+ * answers with it stays healthy, so that it can be defragmented, which is how its space comes back.
+ */
+const NOSPACE_ALARM_ERROR = /^memberID:\d+ alarm:NOSPACE\s*$/;
+
 /** Pure: the member list, each member's own status by name (undefined: no answer), and the alarms. */
 export function etcdObservationOf(
   members: readonly EtcdMember[],
@@ -86,7 +93,10 @@ export function etcdObservationOf(
       const name = memberNameOf(m);
       const own = statusOf.get(name);
       // A pod that answers under another id is a different member started in this one's place.
-      const healthy = own !== undefined && own.header?.member_id === m.ID && (own.errors ?? []).length === 0;
+      const healthy =
+        own !== undefined &&
+        own.header?.member_id === m.ID &&
+        (own.errors ?? []).every((e) => NOSPACE_ALARM_ERROR.test(e));
       return {
         name,
         id: m.ID,
