@@ -21,6 +21,7 @@ import { catalogHold, catalogHoldApplies, templateCatalogProblems } from './cata
 import type { CatalogProblem, PoolHold } from './catalog-check.ts';
 import type { Drainer } from '../shared/drainer.ts';
 import {
+  atResourceVersion,
   assignmentPatch,
   cordonPatch,
   drainedPatch,
@@ -240,8 +241,12 @@ async function applyPlan(
   const drainBlocks = new Map<string, WaitReason>();
   await forEachLimit(plan.drain.filter(touchable), concurrency, async (name) => {
     const machine = byName.get(name) as MachineObject;
-    const outcome = await deps.drainer.drain(machine, pool.spec.drain, now);
-    if (outcome.drained) await patchMachine(name, drainedPatch(byName.get(name) as MachineObject, target));
+    // The drain's Drained condition changes the resourceVersion the drained patch is guarded by.
+    const outcome = await deps.drainer.drain(machine, pool.spec.drain, now, { thenPatched: true });
+    // The next pass plans from a cache that shows the condition, or its guarded write would fail.
+    if (outcome.resourceVersion !== undefined) writtenMachines.set(name, outcome.resourceVersion);
+    if (outcome.drained)
+      await patchMachine(name, drainedPatch(atResourceVersion(machine, outcome.resourceVersion), target));
     else drainPending = true;
     if (outcome.blocked) drainBlocks.set(name, { kind: 'DrainBlocked', ...outcome.blocked });
   });

@@ -5,6 +5,7 @@ import type { EventRecorder, Informer, KubeClient, Reconciler } from '@kok/recon
 import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Drainer } from '../shared/drainer.ts';
+import { atResourceVersion } from '../shared/machine-patches.ts';
 import { DEFAULT_PASS_INTERVAL_MS } from '../shared/pass-interval.ts';
 import type { PoolLocks } from '../shared/pool-locks.ts';
 import { DRAIN_RETRY_MS, soonest, untilWake } from '../shared/requeue.ts';
@@ -169,7 +170,7 @@ async function applyRemediation(
       { onObservedVersion: true },
     );
     const previous = remediationRecordOf(machine);
-    const current = atVersion(machine, written.get(act.machine));
+    const current = atResourceVersion(machine, written.get(act.machine));
     await patch(act.machine, remediationActionPatch(current, policyName, act, previous, now));
     await deps.events.record(
       machine,
@@ -225,13 +226,17 @@ async function applyRemediation(
     if (record?.policy !== policyName || record.state !== 'InProgress') continue;
     if (record.action !== 'Drain' && !(record.action === 'Reboot' && record.drainingBeforeReboot)) continue;
     if (plan.act.some((a) => a.machine === name) || plan.finish.includes(name)) continue;
-    const outcome = await deps.drainer.drain(machine, undefined, now);
+    const outcome = await deps.drainer.drain(machine, undefined, now, { thenPatched: true });
+    if (outcome.resourceVersion !== undefined) written.set(name, outcome.resourceVersion);
     if (!outcome.drained) {
       drainPending = true;
       continue;
     }
     if (record.action !== 'Reboot') continue;
-    await patch(name, rebootAfterDrainPatch(machine, record, now));
+    await patch(
+      name,
+      rebootAfterDrainPatch(atResourceVersion(machine, outcome.resourceVersion), record, now),
+    );
     await deps.events.record(
       machine,
       'Normal',
@@ -265,13 +270,6 @@ async function releaseMachinesOf(deps: RemediationDeps, policyName: string): Pro
     );
     await deps.events.record(machine, 'Normal', 'RemediationStopped', 'Remediate', message);
   }
-}
-
-/** `machine` as of `resourceVersion` when this pass wrote it since observing it. */
-function atVersion(machine: MachineObject, resourceVersion: string | undefined): MachineObject {
-  return resourceVersion === undefined
-    ? machine
-    : { ...machine, metadata: { ...machine.metadata, resourceVersion } };
 }
 
 /**

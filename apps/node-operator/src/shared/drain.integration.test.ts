@@ -103,8 +103,21 @@ it('evicts a pod while a PDB blocks a second one, waits without forcing, and fin
   expect((await client.list(builtinTypes.pod, { namespace })).items).toHaveLength(1);
   expect((await client.get(machineType, { name: node })).spec?.revision).toBe(old);
 
+  const failedPasses = async () =>
+    (await manager.metrics.reconcileErrors.get()).values.find((v) => v.labels.controller === 'nodepool')
+      ?.value ?? 0;
+  const failedBefore = await failedPasses();
+
   await client.delete(podDisruptionBudgetType, { namespace, name: 'keep-one' });
   const target = templateRevision(kubeletTemplate('v1.36.1'));
+  await eventually(
+    'the machine told the new revision',
+    async () => (await client.get(machineType, { name: node })).spec?.revision === target,
+  );
+  // Drained, the pass wrote the Drained condition and then marked the machine drained by a patch guarded by
+  // the resourceVersion observed before that write: it failed with a conflict every time, and the update
+  // waited for a retried pass. Nobody else writes the Machine between the drain and the revision.
+  expect((await failedPasses()) - failedBefore).toBe(0);
   await eventually('the drain and the update to finish', async () => {
     const pool = await client.get(nodePoolType, { name: fleet.pool });
     return pool.status?.currentRevision === target;

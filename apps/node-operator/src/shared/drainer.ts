@@ -16,6 +16,16 @@ export interface DrainOutcome {
   message: string;
   /** The first pod that may not leave now and why: an eviction refused (by which budget), or kok may not evict it. */
   blocked?: DrainBlock;
+  /** The Machine's resourceVersion after this drain wrote its Drained condition (none written: absent). */
+  resourceVersion?: string;
+}
+
+export interface DrainOptions {
+  /**
+   * The caller patches the Machine, guarded by its resourceVersion, once it is drained: the Drained
+   * condition written then is guarded by the version observed, and the outcome carries the one it made.
+   */
+  thenPatched?: boolean;
 }
 
 export interface DrainBlock {
@@ -47,7 +57,12 @@ export class Drainer {
     this.#log = log;
   }
 
-  async drain(machine: Machine, spec: DrainSpec | undefined, now: Date): Promise<DrainOutcome> {
+  async drain(
+    machine: Machine,
+    spec: DrainSpec | undefined,
+    now: Date,
+    { thenPatched = false }: DrainOptions = {},
+  ): Promise<DrainOutcome> {
     const node = machine.metadata?.name ?? '';
     const { items: pods } = await this.#client.list(builtinTypes.pod, {
       fieldSelector: `spec.nodeName=${node}`,
@@ -90,10 +105,11 @@ export class Drainer {
         : refused.length + plan.blocked.length > 0
           ? 'DrainBlocked'
           : 'Draining';
-    await this.setDrainedCondition(
+    const resourceVersion = await this.setDrainedCondition(
       machine,
       { type: MachineConditions.Drained, status: drained ? 'True' : 'False', reason, message },
       now,
+      { onObservedVersion: thenPatched && drained },
     );
     if (timedOut) {
       await this.#events.record(
@@ -105,7 +121,12 @@ export class Drainer {
       );
     }
     const [blocked] = blocks;
-    return { drained, message, ...(blocked ? { blocked } : {}) };
+    return {
+      drained,
+      message,
+      ...(blocked ? { blocked } : {}),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+    };
   }
 
   /** Evicts one pod; returns why it was refused (and by which budget), or undefined when it was accepted or is gone. */
@@ -139,10 +160,19 @@ export class Drainer {
     }
   }
 
-  /** Server-side applies this controller's Drained condition; `undefined` removes it (after the uncordon). */
-  async setDrainedCondition(machine: Machine, update: ConditionUpdate | undefined, now: Date): Promise<void> {
+  /**
+   * Server-side applies this controller's Drained condition; `undefined` removes it (after the uncordon).
+   * Resolves to the Machine's resourceVersion after the write, or undefined when nothing had to change.
+   * `onObservedVersion`: only if the Machine is still as observed (a write that a guarded patch follows).
+   */
+  async setDrainedCondition(
+    machine: Machine,
+    update: ConditionUpdate | undefined,
+    now: Date,
+    { onObservedVersion = false }: { onObservedVersion?: boolean } = {},
+  ): Promise<string | undefined> {
     const existing = findCondition(machine.status?.conditions, MachineConditions.Drained);
-    if (!update && !existing) return;
+    if (!update && !existing) return undefined;
     if (
       update &&
       existing &&
@@ -150,15 +180,19 @@ export class Drainer {
       existing.reason === update.reason &&
       existing.message === (update.message ?? '')
     )
-      return;
+      return undefined;
     const conditions: Condition[] = update
       ? [findCondition(setCondition(machine.status?.conditions, update, now), update.type) as Condition]
       : [];
-    await this.#client.applyStatus(machineType, {
+    const written = await this.#client.applyStatus(machineType, {
       apiVersion: machineType.apiVersion,
       kind: machineType.kind,
-      metadata: { name: machine.metadata?.name ?? '' },
+      metadata: {
+        name: machine.metadata?.name ?? '',
+        ...(onObservedVersion ? { resourceVersion: machine.metadata?.resourceVersion } : {}),
+      },
       status: { conditions },
     } as Machine & KubernetesObject);
+    return written.metadata?.resourceVersion;
   }
 }

@@ -2,6 +2,8 @@ import type { Condition, Machine, NodePool } from '@kok/api';
 import type { FailedMachine } from '@kok/rollout';
 import { describe, expect, it } from 'vitest';
 import {
+  atResourceVersion,
+  drainedPatch,
   leftPoolRolloutStatus,
   rolloutFailedStatus,
   rolloutStatusFor,
@@ -188,5 +190,23 @@ describe('leftPoolRolloutStatus', () => {
     ['shows nothing of a rollout, in no pool', inPool(machine(), undefined), [], undefined],
   ])('%s', (_, given, pools, expected) => {
     expect(leftPoolRolloutStatus(given, pools, NOW)).toEqual(expected);
+  });
+});
+
+describe('atResourceVersion', () => {
+  const machine: Machine = {
+    apiVersion: 'nodes.kok.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: { name: 'm1', resourceVersion: '41', annotations: { a: 'b' } },
+    spec: { pool: 'p' },
+  };
+  it.each([
+    { written: undefined, guardedBy: '41', why: 'nothing written since the observation' },
+    { written: '42', guardedBy: '42', why: 'a condition written since, guarded by the observed 41' },
+  ])('guards the patch that follows by $guardedBy: $why', ({ written, guardedBy }) => {
+    expect(drainedPatch(atResourceVersion(machine, written), 'r2')).toEqual({
+      metadata: { resourceVersion: guardedBy, annotations: { 'nodes.kok.dev/drained': 'r2' } },
+    });
+    expect(machine.metadata?.resourceVersion).toBe('41');
   });
 });

@@ -12,6 +12,16 @@ import { OperatorAnnotations } from './resources.ts';
  */
 type MergePatch = Record<string, unknown>;
 
+/**
+ * `machine` as of `resourceVersion`, when the pass itself wrote it since observing it (a condition write
+ * guarded by the observed version), so the patch that follows is guarded by the version that write made.
+ */
+export function atResourceVersion<T extends Machine>(machine: T, resourceVersion: string | undefined): T {
+  return resourceVersion === undefined
+    ? machine
+    : { ...machine, metadata: { ...machine.metadata, resourceVersion } };
+}
+
 function metadataWith(
   machine: Machine,
   annotations?: Record<string, string | null>,
