@@ -1,7 +1,13 @@
 import type { NodePoolObject, NodePoolStatus } from '@kok/api';
 import { describe, expect, it } from 'vitest';
 import type { ClusterObject } from '../resource-types.ts';
-import { nodePoolsReport, nodePoolsStep, poolStillMoving, poolVersionPatch } from './node-pool-versions.ts';
+import {
+  nodePoolsReport,
+  nodePoolsStep,
+  poolsReadWait,
+  poolStillMoving,
+  poolVersionPatch,
+} from './node-pool-versions.ts';
 
 const wanted = [
   { name: 'kubelet', version: 'v1.36.0' },
@@ -94,6 +100,17 @@ describe('nodePoolsStep', () => {
       kind: 'waitControlPlane',
       message: 'the NodePools wait for the control plane to be Available at v1.36.3',
     });
+  });
+});
+
+describe('poolsReadWait', () => {
+  it.each([
+    ['never read', undefined, 4, 1_000, 0],
+    ['read 5 s ago at this generation', { generation: 4, at: 0 }, 4, 5_000, 10_000],
+    ['read 15 s ago', { generation: 4, at: 0 }, 4, 15_000, 0],
+    ['read a moment ago at an older generation', { generation: 3, at: 0 }, 4, 1, 0],
+  ])('%s', (_, last, generation, now, wait) => {
+    expect(poolsReadWait(last, generation, now)).toBe(wait);
   });
 });
 

@@ -49,6 +49,21 @@ export function nodePoolsStep(
   return { kind: 'read', wanted };
 }
 
+/** The last read of a Cluster's NodePools: the Cluster's generation then, and when (ms since the epoch). */
+export interface PoolsRead {
+  generation: number;
+  at: number;
+}
+
+/**
+ * Milliseconds until the pools may be read again, 0 when due now: a pass (any Cluster event) reads them at most
+ * once per NODE_POOLS_RECHECK_MS, unless the Cluster's spec changed since the last read.
+ */
+export function poolsReadWait(last: PoolsRead | undefined, generation: number, now: number): number {
+  if (!last || last.generation !== generation) return 0;
+  return Math.max(0, last.at + NODE_POOLS_RECHECK_MS - now);
+}
+
 /**
  * The JSON patch that sets the wanted versions in the pool's template: for each component the template already
  * has at another version, a test of its name at that index and a replace of its version. Empty when nothing changes.

@@ -30,10 +30,12 @@ import type { BizDialer, BizDialMode } from './biz-connection.ts';
 import { bizDialer } from './biz-connection.ts';
 import type { NodeApiBundle } from './node-api-bundle.ts';
 import { bundleTypeOf, clusterAccessBundle, crdType, nodeApiBundle } from './node-api-bundle.ts';
+import type { PoolsRead } from './node-pool-versions.ts';
 import {
   NODE_POOLS_RECHECK_MS,
   nodePoolsReport,
   nodePoolsStep,
+  poolsReadWait,
   poolVersionPatch,
 } from './node-pool-versions.ts';
 import { superAdminKubeconfigFromCa } from './super-admin.ts';
@@ -130,6 +132,8 @@ export class NodeTier {
   readonly #hint: string;
   /** Pacing only: a restarted operator simply tries once more right away. */
   readonly #retries = new Map<string, { failures: number; notBefore: number }>();
+  /** Pacing only, like #retries: the last read of each Cluster's NodePools. */
+  readonly #poolReads = new Map<string, PoolsRead>();
 
   constructor(meta: KubeClient, events: EventRecorder | undefined, options: NodeTierOptions = {}) {
     this.#meta = meta;
@@ -180,6 +184,15 @@ export class NodeTier {
       recheck();
       return set(false, 'WaitingForPKI', `the cluster CA is not there yet to sign the operator's credential`);
     }
+    const key = cluster.metadata.uid ?? `${context.names.namespace}/${context.names.cluster}`;
+    const generation = cluster.metadata.generation ?? 0;
+    const wait = poolsReadWait(this.#poolReads.get(key), generation, inputs.now.getTime());
+    if (wait > 0) {
+      // Read a moment ago: the condition stays as that read left it.
+      report.requeueAfterMs = Math.min(report.requeueAfterMs ?? wait, wait);
+      return;
+    }
+    this.#poolReads.set(key, { generation, at: inputs.now.getTime() });
     let server = context.endpoint.url;
     let biz: Client | undefined;
     try {
