@@ -193,13 +193,65 @@ export class NodeTier {
       return;
     }
     this.#poolReads.set(key, { generation, at: inputs.now.getTime() });
-    let server = context.endpoint.url;
+    const mint = inputs.superAdminKubeconfig;
+    try {
+      await this.#onBiz(
+        { names: context.names, endpoint: context.endpoint, kubeconfig: mint },
+        async (biz) => {
+          const pools: NodePoolObject[] = [];
+          for (const listed of (await biz.list(nodePoolType)).items) {
+            const patch = poolVersionPatch(listed, step.wanted);
+            if (patch.length === 0) {
+              pools.push(listed);
+              continue;
+            }
+            pools.push(
+              await biz.patch(nodePoolType, { name: listed.metadata.name ?? '' }, PatchType.json, patch),
+            );
+            log.info(
+              { pool: listed.metadata.name, versions: step.wanted },
+              'NodePool template set to new versions',
+            );
+            await this.#events?.record(
+              cluster,
+              'Normal',
+              'NodePoolVersionsSet',
+              'Upgrade',
+              `NodePool ${listed.metadata.name ?? ''}: ${step.wanted.map((c) => `${c.name} ${c.version}`).join(', ')} where its template has them`,
+            );
+          }
+          const pass = nodePoolsReport(pools, step.wanted);
+          report.nodePools = { pools: pass.pools, upToDate: pass.upToDate };
+          if (!pass.condition.status) recheck();
+          set(pass.condition.status, pass.condition.reason, pass.condition.message);
+        },
+      );
+    } catch (error) {
+      recheck();
+      const failure = bizFailureOf(error);
+      set(
+        false,
+        failure.refused ? 'NodePoolsNotWritten' : 'BizAPIServerUnreachable',
+        this.#describe(failure, 'to list or patch its NodePools'),
+      );
+    }
+  }
+
+  /**
+   * Runs `use` with a client of the biz apiserver (closed after), dialled as this tier dials; a failure,
+   * minting the credential included, comes out as a BizFailure naming the server tried.
+   */
+  async #onBiz<T>(
+    target: { names: ClusterNames; endpoint: Endpoint; kubeconfig: () => Promise<string> },
+    use: (biz: Client, server: string) => Promise<T>,
+  ): Promise<T> {
+    let server = target.endpoint.url;
     let biz: Client | undefined;
     try {
       const config = await this.#dial({
-        names: context.names,
-        endpoint: context.endpoint,
-        kubeconfig: await inputs.superAdminKubeconfig(),
+        names: target.names,
+        endpoint: target.endpoint,
+        kubeconfig: await target.kubeconfig(),
         meta: this.#meta,
       });
       server = config.getCurrentCluster()?.server ?? server;
@@ -208,45 +260,19 @@ export class NodeTier {
         userAgent: OPERATOR_NAME,
         requestTimeoutMs: this.#timeoutMs,
       });
-      const pools: NodePoolObject[] = [];
-      for (const listed of (await biz.list(nodePoolType)).items) {
-        const patch = poolVersionPatch(listed, step.wanted);
-        if (patch.length === 0) {
-          pools.push(listed);
-          continue;
-        }
-        pools.push(
-          await biz.patch(nodePoolType, { name: listed.metadata.name ?? '' }, PatchType.json, patch),
-        );
-        log.info(
-          { pool: listed.metadata.name, versions: step.wanted },
-          'NodePool template set to new versions',
-        );
-        await this.#events?.record(
-          cluster,
-          'Normal',
-          'NodePoolVersionsSet',
-          'Upgrade',
-          `NodePool ${listed.metadata.name ?? ''}: ${step.wanted.map((c) => `${c.name} ${c.version}`).join(', ')} where its template has them`,
-        );
-      }
-      const pass = nodePoolsReport(pools, step.wanted);
-      report.nodePools = { pools: pass.pools, upToDate: pass.upToDate };
-      if (!pass.condition.status) recheck();
-      set(pass.condition.status, pass.condition.reason, pass.condition.message);
+      return await use(biz, server);
     } catch (error) {
-      recheck();
-      const message = (error as Error).message;
-      set(
-        false,
-        error instanceof ApiError ? 'NodePoolsNotWritten' : 'BizAPIServerUnreachable',
-        error instanceof ApiError
-          ? `the biz apiserver at ${server} refused to list or patch its NodePools: ${message}`
-          : `cannot reach the biz apiserver at ${server} (${message}): ${this.#hint}`,
-      );
+      throw new BizFailure(server, error);
     } finally {
       biz?.close();
     }
+  }
+
+  /** One sentence: the biz apiserver refused `what` ("to list its Nodes"), or could not be reached (and what to do). */
+  #describe(failure: BizFailure, what: string): string {
+    return failure.refused
+      ? `the biz apiserver at ${failure.server} refused ${what}: ${failure.detail}`
+      : `cannot reach the biz apiserver at ${failure.server} (${failure.detail}): ${this.#hint}`;
   }
 
   /**
@@ -261,41 +287,21 @@ export class NodeTier {
         readable: false,
         reason: `Secret ${names.secrets.ca} holds no cluster CA to sign a credential`,
       };
-    let server = endpoint.url;
-    let biz: Client | undefined;
+    const kubeconfig = () => superAdminKubeconfigFromCa(caSecret, names, endpoint, now);
     try {
-      const config = await this.#dial({
-        names,
-        endpoint,
-        kubeconfig: await superAdminKubeconfigFromCa(caSecret, names, endpoint, now),
-        meta: this.#meta,
+      return await this.#onBiz({ names, endpoint, kubeconfig }, async (biz) => {
+        const nodes: NodeKubelet[] = [];
+        // Page by page, keeping two strings of each: a Node's full status is large.
+        await biz.listEach(builtinTypes.node, {}, (node) =>
+          nodes.push({
+            node: node.metadata?.name ?? '',
+            kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? '',
+          }),
+        );
+        return { readable: true, nodes };
       });
-      server = config.getCurrentCluster()?.server ?? server;
-      biz = new Client(config, {
-        fieldManager: OPERATOR_NAME,
-        userAgent: OPERATOR_NAME,
-        requestTimeoutMs: this.#timeoutMs,
-      });
-      const nodes: NodeKubelet[] = [];
-      // Page by page, keeping two strings of each: a Node's full status is large.
-      await biz.listEach(builtinTypes.node, {}, (node) =>
-        nodes.push({
-          node: node.metadata?.name ?? '',
-          kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? '',
-        }),
-      );
-      return { readable: true, nodes };
     } catch (error) {
-      const message = (error as Error).message;
-      return {
-        readable: false,
-        reason:
-          error instanceof ApiError
-            ? `the biz apiserver at ${server} refused to list its Nodes: ${message}`
-            : `cannot reach the biz apiserver at ${server} (${message}): ${this.#hint}`,
-      };
-    } finally {
-      biz?.close();
+      return { readable: false, reason: this.#describe(bizFailureOf(error), 'to list its Nodes') };
     }
   }
 
@@ -356,25 +362,20 @@ export class NodeTier {
       return { installed: false, reason: previous?.reason ?? 'Retrying' };
     }
 
+    const mint = inputs.superAdminKubeconfig;
     let server = context.endpoint.url;
-    let biz: Client | undefined;
     try {
-      const config = await this.#dial({
-        names: context.names,
-        endpoint: context.endpoint,
-        kubeconfig: await inputs.superAdminKubeconfig(),
-        meta: this.#meta,
-      });
-      server = config.getCurrentCluster()?.server ?? server;
-      biz = new Client(config, {
-        fieldManager: OPERATOR_NAME,
-        userAgent: OPERATOR_NAME,
-        requestTimeoutMs: this.#timeoutMs,
-      });
-      for (const obj of current.objects) await biz.apply(bundleTypeOf(obj), obj);
-      const pending: string[] = [];
-      for (const name of current.crdNames)
-        if (!isEstablished(await biz.get(crdType, { name }))) pending.push(name);
+      const pending = await this.#onBiz(
+        { names: context.names, endpoint: context.endpoint, kubeconfig: mint },
+        async (biz, dialled) => {
+          server = dialled;
+          for (const obj of current.objects) await biz.apply(bundleTypeOf(obj), obj);
+          const notEstablished: string[] = [];
+          for (const name of current.crdNames)
+            if (!isEstablished(await biz.get(crdType, { name }))) notEstablished.push(name);
+          return notEstablished;
+        },
+      );
       if (pending.length > 0) {
         report.requeueAfterMs = ESTABLISH_RECHECK_MS;
         return set(
@@ -388,15 +389,11 @@ export class NodeTier {
       const waitMs = Math.min(this.#maxRetryMs, this.#initialRetryMs * 2 ** (failures - 1));
       this.#retries.set(key, { failures, notBefore: now.getTime() + waitMs });
       report.requeueAfterMs = waitMs;
-      const reachable = error instanceof ApiError;
-      const message = reachable
-        ? `the biz apiserver at ${server} refused the node API: ${(error as Error).message}; retrying in ${Math.round(waitMs / 1000)} s`
-        : `cannot reach the biz apiserver at ${server} (${(error as Error).message}): ${this.#hint}; retrying in ${Math.round(waitMs / 1000)} s`;
-      log.warn({ server, failures, error: (error as Error).message }, 'node API not installed');
+      const failure = bizFailureOf(error);
+      const message = `${this.#describe(failure, 'the node API')}; retrying in ${Math.round(waitMs / 1000)} s`;
+      log.warn({ server: failure.server, failures, error: failure.detail }, 'node API not installed');
       await this.#events?.record(cluster, 'Warning', 'NodeAPIInstallFailed', 'Install', message);
-      return set(false, reachable ? 'InstallFailed' : 'BizAPIServerUnreachable', message);
-    } finally {
-      biz?.close();
+      return set(false, failure.refused ? 'InstallFailed' : 'BizAPIServerUnreachable', message);
     }
 
     try {
@@ -540,4 +537,24 @@ export function withNodeTier(
     ...(report.nodePools ? { nodePools: report.nodePools } : {}),
     conditions,
   };
+}
+
+/** A call to a biz apiserver that failed: the server tried, and whether it answered (an API error) or not. */
+class BizFailure extends Error {
+  readonly refused: boolean;
+  readonly detail: string;
+
+  readonly server: string;
+
+  constructor(server: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(detail, { cause });
+    this.server = server;
+    this.refused = cause instanceof ApiError;
+    this.detail = detail;
+  }
+}
+
+function bizFailureOf(error: unknown): BizFailure {
+  return error instanceof BizFailure ? error : new BizFailure('(not dialled)', error);
 }
