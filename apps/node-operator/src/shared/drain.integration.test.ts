@@ -110,13 +110,18 @@ it('evicts a pod while a PDB blocks a second one, waits without forcing, and fin
 
   await client.delete(podDisruptionBudgetType, { namespace, name: 'keep-one' });
   const target = templateRevision(kubeletTemplate('v1.36.1'));
-  await eventually(
-    'the machine told the new revision',
-    async () => (await client.get(machineType, { name: node })).spec?.revision === target,
-  );
+  // The mark lasts until the update is done; the revision, told only after it, stays.
+  await eventually('the machine marked drained', async () => {
+    const machine = await client.get(machineType, { name: node });
+    return (
+      machine.metadata?.annotations?.[OperatorAnnotations.drained] === target ||
+      machine.spec?.revision === target
+    );
+  });
   // Drained, the pass wrote the Drained condition and then marked the machine drained by a patch guarded by
   // the resourceVersion observed before that write: it failed with a conflict every time, and the update
-  // waited for a retried pass. Nobody else writes the Machine between the drain and the revision.
+  // waited for a retried pass. Nobody else writes the Machine from the blocked drain to that mark (the
+  // phase the Machine controller writes follows the mark).
   expect((await failedPasses()) - failedBefore).toBe(0);
   await eventually('the drain and the update to finish', async () => {
     const pool = await client.get(nodePoolType, { name: fleet.pool });
