@@ -3,12 +3,17 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ClusterMetrics } from './metrics.ts';
 
-function cluster(namespace: string, name: string, status?: Cluster['status']): ClusterObject {
+function cluster(
+  namespace: string,
+  name: string,
+  status?: Cluster['status'],
+  spec: Partial<Cluster['spec']> = {},
+): ClusterObject {
   return {
     apiVersion: 'clusters.kok.dev/v1alpha1',
     kind: 'Cluster',
     metadata: { namespace, name },
-    spec: { version: 'v1.36.3' },
+    spec: { version: 'v1.36.3', ...spec },
     ...(status ? { status } : {}),
   } as ClusterObject;
 }
@@ -66,19 +71,24 @@ describe('cluster metrics', () => {
     );
   });
 
-  it('exports each known etcd alarm as 1 when raised and 0 when not, and nothing while no member answered', async () => {
+  it('exports each known etcd alarm as 1 when raised and 0 otherwise, even before a member answered, and nothing for an external etcd', async () => {
     const members = [{ name: 'a-etcd-0', id: '1', isLearner: false, healthy: true }];
+    const external = { endpoints: ['https://etcd-0.example:2379'], tlsSecretRef: { name: 'etcd-client' } };
     const text = await scrape([
       cluster('fleet', 'full', { etcd: { members, alarms: [{ member: 'a-etcd-0', alarm: 'NOSPACE' }] } }),
       cluster('fleet', 'fine', { etcd: { members } }),
       cluster('fleet', 'unread', { etcd: { initializedTime: '2026-01-01T00:00:00Z' } }),
+      cluster('fleet', 'new'),
+      cluster('fleet', 'elsewhere', undefined, { etcd: { external } }),
     ]);
     const alarm = (name: string, which: string) =>
       sample(text, `kok_cluster_etcd_alarm{namespace="fleet",cluster="${name}",alarm="${which}"}`);
     expect(alarm('full', 'NOSPACE')).toBe(1);
     expect(alarm('full', 'CORRUPT')).toBe(0);
     expect(alarm('fine', 'NOSPACE')).toBe(0);
-    expect(alarm('unread', 'NOSPACE')).toBeUndefined();
+    expect(alarm('unread', 'NOSPACE')).toBe(0);
+    expect(alarm('new', 'CORRUPT')).toBe(0);
+    expect(alarm('elsewhere', 'NOSPACE')).toBeUndefined();
   });
 
   it('counts defragmentations by result and keeps the last duration', async () => {

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Where the clusters' series come from: the Cluster cache (only `list` is read). */
 export interface ClusterSource {
-  list(): readonly (Pick<Cluster, 'status'> & KubernetesObject)[];
+  list(): readonly (Pick<Cluster, 'spec' | 'status'> & KubernetesObject)[];
 }
 
 /** One cluster's status as numbers, the values its series carry. */
@@ -17,15 +17,21 @@ export interface ClusterSeries {
   phases: Record<string, 0 | 1>;
   /** status.certificates.notAfter in seconds since the epoch; absent until the PKI exists. */
   certificateExpirySeconds?: number;
-  /** 1 for each etcd alarm in status.etcd.alarms, 0 for the other known ones; absent without status.etcd. */
+  /**
+   * 1 for each known etcd alarm in status.etcd.alarms, 0 for the others, also before a member answered;
+   * absent for an external etcd, whose alarms the operator does not read.
+   */
   etcdAlarms?: Record<string, 0 | 1>;
 }
 
-/** The alarms etcd raises, each a series whether raised or not (an alert compares it with 1). */
+/**
+ * The alarms etcd raises, each a series whether raised or not: an alert compares it with 1, and a
+ * metric with no series at all could not be told from a misspelt one.
+ */
 export const ETCD_ALARMS = ['NOSPACE', 'CORRUPT'] as const;
 
-/** A cluster's series from its status; a cluster not reconciled yet has every condition and phase at 0. */
-export function clusterSeries(cluster: Pick<Cluster, 'status'>): ClusterSeries {
+/** A cluster's series from its status; a cluster not reconciled yet has every condition, phase and alarm at 0. */
+export function clusterSeries(cluster: Pick<Cluster, 'spec' | 'status'>): ClusterSeries {
   const status = cluster.status ?? {};
   const conditions: Record<string, 0 | 1> = {};
   for (const type of Object.values(ClusterConditions))
@@ -37,7 +43,7 @@ export function clusterSeries(cluster: Pick<Cluster, 'status'>): ClusterSeries {
   return {
     conditions,
     phases,
-    ...(status.etcd?.members
+    ...(cluster.spec.etcd?.external === undefined
       ? { etcdAlarms: Object.fromEntries(ETCD_ALARMS.map((a) => [a, raised.has(a) ? 1 : 0])) }
       : {}),
     ...(Number.isFinite(notAfter) ? { certificateExpirySeconds: notAfter / 1000 } : {}),
@@ -112,7 +118,7 @@ export class ClusterMetrics {
     });
     new Gauge({
       name: 'kok_cluster_etcd_alarm',
-      help: "1 while the cluster's etcd has the alarm raised (status.etcd.alarms: NOSPACE refuses writes, CORRUPT), 0 otherwise; no series while no etcd member answered.",
+      help: "1 while the cluster's etcd has the alarm raised (status.etcd.alarms: NOSPACE refuses writes, CORRUPT), 0 otherwise, also while no member answered (see the EtcdAvailable condition); no series for an external etcd.",
       labelNames: ['namespace', 'cluster', 'alarm'],
       registers,
       collect() {
