@@ -22,7 +22,7 @@ import type { CertificateReport } from '../pki/certificate-lifecycle.ts';
 import { ensureCertificates } from '../pki/certificate-lifecycle.ts';
 import type { ClusterObject } from '../resource-types.ts';
 import { LAST_AVAILABLE_ANNOTATION } from '../rollback.ts';
-import { templateHashOf } from '../template-hash.ts';
+import { contentHash, templateHashOf, withTemplateHash } from '../template-hash.ts';
 import type { Guarded } from './guards.ts';
 import { BLOCKED_RECHECK_MS, guardCluster } from './guards.ts';
 import { KUBELET_SKEW_RECHECK_MS } from './kubelet-skew.ts';
@@ -374,6 +374,41 @@ describe('planCluster', () => {
       templateHashOf(live),
     );
     expect(plan.upgrading).toBe(true);
+  });
+
+  describe('an etcd join Secret labelled for this Cluster that nothing controls (restored from a backup)', () => {
+    const restoredJoin = (rendered: Map<string, KubernetesObject>, content?: Record<string, string>) => {
+      const join = rendered.get(`Secret/${names.secrets.etcdJoin}`) as V1Secret;
+      const { ownerReferences: _owners, ...metadata } = join.metadata ?? {};
+      if (!content) return { ...join, metadata };
+      const data = Object.fromEntries(
+        Object.entries(content).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      );
+      // Hashed as the operator hashed it when it wrote that content.
+      return withTemplateHash({ ...join, metadata, data }, contentHash(content));
+    };
+    const etcdWrite = (world: World) =>
+      progress(planCluster(inputsFor(world), at)).writes.find((w) => w.component.name === 'etcd');
+
+    it('is written over with the bootstrap this Cluster wants, not held as a name conflict', () => {
+      // What a backup taken after etcd had quorum held: join an existing cluster, no peers to find.
+      const existing = { 'initial-cluster-state': 'existing' };
+      const write = etcdWrite({
+        runs: upTo('pki'),
+        also: (rendered) => [restoredJoin(rendered, existing)],
+      });
+      const join = write?.objects.find((o) => o.desired.metadata?.name === names.secrets.etcdJoin);
+      const decoded = (key: string) =>
+        Buffer.from((join?.desired as V1Secret | undefined)?.data?.[key] ?? '', 'base64').toString();
+      expect(decoded('initial-cluster-state')).toBe('new');
+      expect(decoded('initial-cluster')).toContain(`${names.etcd}-0=https://`);
+      expect(join?.desired.metadata?.ownerReferences).toEqual([OWNER]);
+    });
+
+    it("is made the Cluster's own even when it already says what the Cluster wants", () => {
+      const write = etcdWrite({ runs: upTo('etcd'), also: (rendered) => [restoredJoin(rendered)] });
+      expect(write?.objects.map((o) => key(o.desired))).toContain(`Secret/${names.secrets.etcdJoin}`);
+    });
   });
 
   it('waits as long as a name conflict has lasted, at least the minimum', () => {

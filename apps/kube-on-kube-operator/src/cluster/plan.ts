@@ -11,6 +11,7 @@ import type { ClusterStatus, ComponentObservation, GatePlan } from '@kok/api';
 import { controllerReference } from '@kok/reconcile';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from '../components/component.ts';
 import { foreignObjectOf } from '../foreign-objects.ts';
+import { isAdoptableSecret } from '../pki/pki-guard.ts';
 import type { CertificateReport } from '../pki/certificate-lifecycle.ts';
 import type { PkiMaterial } from '../pki/pki-material.ts';
 import {
@@ -106,6 +107,9 @@ export function renderContextOf(observed: ObservedCluster, pki: PkiMaterial | un
 
 export function planCluster(inputs: PlanInputs, at: Date): ClusterPlan {
   const { cluster, resolved, live, components, certificates } = inputs;
+  // Cached objects may lack their kind: the desired one says it.
+  const unclaimedSecretOfOurs = (desired: KubernetesObject, found: KubernetesObject | undefined) =>
+    desired.kind === 'Secret' && found !== undefined && isAdoptableSecret(found, cluster.metadata.name ?? '');
   const generation = cluster.metadata.generation ?? 0;
   const context = renderContextOf(inputs, certificates?.material);
   const rendered = components.map((component): RenderedComponent => {
@@ -119,14 +123,22 @@ export function planCluster(inputs: PlanInputs, at: Date): ClusterPlan {
           reason: 'WaitingForInputs',
           message: `${component.name} waits for the Services and PKI`,
         };
-    const stale = (desired ?? []).filter((d, i) => component.needsUpdate(observed[i], d));
+    // A restored Secret of ours that nothing controls (an etcd join Secret from a backup) is written
+    // over even when its hash matches: it is made this Cluster's, and says what this pass wants.
+    const stale = (desired ?? []).filter(
+      (d, i) => component.needsUpdate(observed[i], d) || unclaimedSecretOfOurs(d, observed[i]),
+    );
     return { component, desired, stale, status };
   });
 
-  // An object of a derived name that this Cluster does not control is neither adopted nor overwritten.
+  // An object of a derived name that this Cluster does not control is neither adopted nor overwritten,
+  // except a Secret labelled as ours that nothing controls (apply.ts judges it alike).
   const uid = cluster.metadata.uid ?? '';
   const taken = rendered.flatMap((r) =>
-    (r.desired ?? []).flatMap((d) => foreignObjectOf(d.kind ?? '', live(d), uid) ?? []),
+    (r.desired ?? []).flatMap((d) => {
+      const found = live(d);
+      return unclaimedSecretOfOurs(d, found) ? [] : (foreignObjectOf(d.kind ?? '', found, uid) ?? []);
+    }),
   );
   const nodeOperatorTaken =
     inputs.nodeTier && foreignObjectOf('Deployment', inputs.nodeTier.nodeOperatorDeployment, uid);
