@@ -152,6 +152,22 @@ describe('clusterBackup', () => {
     expect(backup.warnings).toEqual([]);
   });
 
+  it('leaves out the etcd join Secret: membership state, no identity, that would misguide a restored etcd', () => {
+    const join = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: liveMetadata('prod-etcd-join'),
+      data: { 'initial-cluster-state': base64('existing') },
+    };
+    const backup = clusterBackup(cluster(), [saSecret, join, leaf, caSecret], undefined);
+    expect(backup.secrets.map((s) => s.metadata?.name)).toEqual([
+      'prod-admin-kubeconfig',
+      'prod-ca',
+      'prod-sa',
+    ]);
+    expect(backup.warnings).toEqual([]);
+  });
+
   it('takes a labelled Secret nothing controls (restored earlier, not yet adopted)', () => {
     const unowned = { ...leaf, metadata: liveMetadata('prod-admin-kubeconfig', undefined) };
     const backup = clusterBackup(cluster(), [caSecret, saSecret, unowned], undefined);

@@ -26,6 +26,15 @@ export const KUBE_ON_KUBE_OPERATOR = 'kube-on-kube-operator';
  */
 const OBSERVED_ANNOTATIONS: readonly string[] = ['clusters.kok.dev/node-api-hash'];
 
+/**
+ * Secrets the operator makes for Cluster `name` that hold no identity but the state of its etcd
+ * membership (how a member without data joins): written again from etcd on every pass, and restored
+ * stale they would tell a fresh etcd to join members that are gone. Left out of a backup.
+ */
+export function membershipSecretNames(name: string): string[] {
+  return [`${name}-etcd-join`];
+}
+
 /** Label selector of the Secrets the operator made for Cluster `name`. */
 export function clusterSecretSelector(name: string): string {
   return `${Labels.cluster}=${name},${Labels.managedBy}=${KUBE_ON_KUBE_OPERATOR}`;
@@ -121,7 +130,7 @@ export interface ClusterBackup {
 
 /**
  * The backup of one Cluster from what the apiserver holds: its labelled
- * Secrets that it (or nothing) controls, and the external etcd Secret it
+ * Secrets that it (or nothing) controls but for its etcd membership Secret, and the external etcd Secret it
  * names. Refuses when a CA or key that status.pki records is not among them:
  * such a backup could not bring the cluster's identities back.
  */
@@ -135,7 +144,9 @@ export function clusterBackup(
   const uid = cluster.metadata?.uid;
   const warnings: string[] = [];
   const secrets: V1Secret[] = [];
+  const membership = membershipSecretNames(name);
   for (const secret of [...labelled].sort(byName)) {
+    if (membership.includes(nameOf(secret))) continue;
     const controller = controllerOf(secret);
     if (controller && controller.uid !== uid) {
       warnings.push(
