@@ -100,6 +100,9 @@ describe('kubectl kok cluster backup and restore', () => {
     expect(backup.stderr).toContain('no etcd data');
     expect(backup.code).toBe(0);
     expect(backup.stdout).not.toMatch(/ownerReferences|resourceVersion|uid:|managedFields|status:/);
+    // Identities only: the etcd join Secret would tell the restored etcd to join members that are gone.
+    expect(backup.stdout).toContain(`name: ${clusterName}-ca\n`);
+    expect(backup.stdout).not.toContain(`${clusterName}-etcd-join`);
     const backupFile = join(boot.workDir, 'backup.yaml');
     writeFileSync(backupFile, backup.stdout);
 
