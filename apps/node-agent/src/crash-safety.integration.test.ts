@@ -179,12 +179,19 @@ describe('node agent killed with SIGKILL during upgrades', () => {
 
     const final = revisions[KILLS % 2] as MachineSpec;
     agent = startAgent();
+    // The status must be the last agent's word on the final spec (its generation): an earlier agent's claim of
+    // the same revision, from before the last flips, says nothing of the host now.
     await eventually(
       () => `revision ${final.revision} after kills at ${killedAt.join(', ')} ms`,
-      async () =>
-        (await getMachine(client, host.machine)).status?.revision?.current === final.revision
+      async () => {
+        const machine = await getMachine(client, host.machine);
+        const upToDate = machine.status?.conditions?.find((c) => c.type === 'UpToDate');
+        return machine.status?.revision?.current === final.revision &&
+          upToDate?.status === 'True' &&
+          upToDate.observedGeneration === machine.metadata?.generation
           ? true
-          : undefined,
+          : undefined;
+      },
       // A deadline, not a figure: beside other suites on 2 cores the last agent's boot alone can take tens of seconds.
       180_000,
     );
