@@ -154,18 +154,26 @@ describe('node-operator admission guardrails', () => {
     expect(refused).toContain('file paths outside the allowed prefixes');
     expect(refused).toContain('/root/.ssh/authorized_keys');
     expect(refused).toContain('admissionGuardrails.allowedFilePathPrefixes');
+    // Each kind has a policy of its own, and each starts to apply in its own moment.
     expect(
-      await create('machines', scope, name('passwd'), { files: [{ path: '/etc/passwd', content: 'x' }] }),
+      await untilRefused(() =>
+        create('machines', scope, name('passwd'), { files: [{ path: '/etc/passwd', content: 'x' }] }),
+      ),
     ).toMatch(/Machine "passwd-[0-9a-f]+": file paths outside the allowed prefixes .*: \/etc\/passwd\./);
     expect(
-      await create('components', scope, name('sudo'), component({ method: 'Binary', path: '/usr/bin/sudo' })),
+      await untilRefused(() =>
+        create('components', scope, name('sudo'), component({ method: 'Binary', path: '/usr/bin/sudo' })),
+      ),
     ).toMatch(
       /install\.path \/usr\/bin\/sudo is outside the allowed prefixes \(\/usr\/local\/, \/opt\/\).*allowedInstallPathPrefixes/,
     );
-    const wide = name('wide');
-    expect(await create('nodepools', scope, wide, pool([], { matchLabels: { team: 'other' } }))).toContain(
-      `spec.selector must include matchLabels nodes.kok.dev/pool: ${wide}`,
-    );
+    let wide = '';
+    expect(
+      await untilRefused(() => {
+        wide = name('wide');
+        return create('nodepools', scope, wide, pool([], { matchLabels: { team: 'other' } }));
+      }),
+    ).toContain(`spec.selector must include matchLabels nodes.kok.dev/pool: ${wide}`);
 
     // What the real-host fixtures (libs/host-rig node-software.ts, e2e agent-hosts.ts) write and install.
     const fixtures = name('fixtures');
