@@ -259,7 +259,7 @@ describe('node agent on a real apiserver', () => {
   });
 
   it('reports a component failing its health check after an upgrade as Failed, and collects old versions', async () => {
-    const previous = (await statusOf()).revision?.current;
+    expect((await statusOf()).revision?.current).toBeDefined();
     await putMachineSpec(client, host.machine, host.spec('v1.36.3', '1.7.21'));
     const status = await eventually('kubelet Failed', async () => {
       const s = await statusOf();
@@ -272,7 +272,8 @@ describe('node agent on a real apiserver', () => {
       status: 'False',
       reason: 'ComponentFailed',
     });
-    expect(status.revision?.current).toBe(previous);
+    // The host left the revision it ran and did not reach the new one: it claims neither.
+    expect(status.revision).toEqual({ desired: expect.any(String) });
     // keepVersions 2: the current version and the one before it.
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.2'))).toBe(true);
     expect(existsSync(host.paths.versionDir(host.kubelet, 'v1.36.1'))).toBe(false);

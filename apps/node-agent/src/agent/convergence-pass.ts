@@ -43,6 +43,7 @@ import { hostPathProblem } from '../host-paths.ts';
 import { withComponents, withCurrentOnChange } from '../host-inventory.ts';
 import { withPendingAction } from '../journal.ts';
 import type { ComponentObject, MachineObject, NodePoolObject } from '../resources.ts';
+import type { AgentStatus } from '../machine-status.ts';
 
 type DisruptionPolicy = NodePoolObject['spec']['disruptionPolicy'];
 
@@ -229,7 +230,10 @@ export class ConvergencePass {
     const { type } = start;
     const operation = nextOperation(this.#run.operation, start, new Date(this.#deps.clock.now()));
     this.#run = { error: undefined, drift: undefined, operation };
+    const revisionBefore = (this.#deps.status.lastWritten ?? machine.status)?.revision;
+    // Written before the first step: a kill at any point after it leaves no claim of the revision being left.
     await this.#writeStatus(machine, desired, true);
+    let hostChanged = false;
     if (plan.restartGeneration !== undefined) {
       const restartable = desired.components
         .filter((c) => c.service && inRemediationScope(c.name, desired.restartComponent))
@@ -241,7 +245,7 @@ export class ConvergencePass {
     let done = 0;
     for (const step of plan.steps) {
       try {
-        await executeStep(this.#stepDeps(), step, plan, desired);
+        if ((await executeStep(this.#stepDeps(), step, plan, desired)) === 'changed') hostChanged = true;
       } catch (error) {
         if (error instanceof ArtifactRefusedError && step.kind === 'install') {
           await this.#refuse(machine, step.component, error);
@@ -284,7 +288,7 @@ export class ConvergencePass {
           },
     );
     this.#deps.metrics.converges.inc({ result: 'changed' });
-    await this.#writeStatus(machine, desired, false);
+    await this.#writeStatus(machine, desired, false, hostChanged ? undefined : revisionBefore);
     // Health checks of restarted services decide the next status; a resync picks them up.
   }
 
@@ -344,13 +348,19 @@ export class ConvergencePass {
     await this.#deps.events.record(machine, 'Warning', error.reason, 'Install', message);
   }
 
-  async #writeStatus(machine: MachineObject, desired: DesiredState, converging: boolean): Promise<void> {
+  async #writeStatus(
+    machine: MachineObject,
+    desired: DesiredState,
+    converging: boolean,
+    untouchedRevision?: AgentStatus['revision'],
+  ): Promise<void> {
     const status = await this.#observation.status(machine, desired, {
       ...this.#run,
+      ...(untouchedRevision && { untouchedRevision }),
       removing: [...this.#removing],
       converging,
       refusal: (component) => this.#refused.get(refusalKey(component)),
-      lastWrittenComponents: this.#deps.status.lastWritten?.components,
+      lastWritten: this.#deps.status.lastWritten,
     });
     await this.#deps.status.report(status);
   }

@@ -37,12 +37,15 @@ export interface StepDeps {
   readonly onRebootIssued: (generation: number) => void;
 }
 
+/** Whether a step changed what the host runs, or only prepared or recorded something. */
+export type StepEffect = 'changed' | 'unchanged';
+
 export async function executeStep(
   deps: StepDeps,
   step: Step,
   plan: ConvergencePlan,
   desired: DesiredState,
-): Promise<void> {
+): Promise<StepEffect> {
   const { host } = deps;
   const owed = plan.owedBy.get(step);
   switch (step.kind) {
@@ -65,10 +68,10 @@ export async function executeStep(
       if (deps.rebootCommand === SIMULATE_REBOOT) await simulateReboot(deps, desired);
       else await runRebootCommand(deps.rebootCommand);
       deps.onRebootIssued(step.generation);
-      return;
+      return 'changed';
     }
     case 'awaitReboot':
-      return;
+      return 'unchanged';
     case 'rebootCompleted': {
       await host.journal.update((s) => ({ ...s, reboot: undefined, rebootGeneration: step.generation }));
       host.log.info({ generation: step.generation, bootID: step.bootID }, 'host rebooted');
@@ -81,7 +84,7 @@ export async function executeStep(
           'Reboot',
           `host is back with boot ID ${step.bootID}`,
         );
-      return;
+      return 'unchanged';
     }
     case 'reinstall': {
       const services = step.components.filter((c) => c.service).map((c) => c.name);
@@ -89,12 +92,14 @@ export async function executeStep(
       await host.journal.update((s) =>
         services.reduce((acc, name) => withPendingAction(acc, name, 'restart'), s),
       );
+      let effect: StepEffect = 'unchanged';
       for (const c of step.components) {
         if (deps.isRefused(c)) continue;
         await host.store.reinstall(c.name, c.version, c.artifact, host.expandInstall(c.install));
         host.log.info({ component: c.name, version: c.version }, 'reinstalled');
+        effect = 'changed';
       }
-      return;
+      return effect;
     }
     case 'install':
       await host.store.install(
@@ -103,7 +108,8 @@ export async function executeStep(
         step.component.artifact,
         host.expandInstall(step.component.install),
       );
-      return;
+      // Unpacked beside the running version: nothing the host runs changed yet.
+      return 'unchanged';
     case 'writeFile': {
       const path = host.paths.host(step.file.path);
       await host.journal.update((s) => {
@@ -131,11 +137,11 @@ export async function executeStep(
               : `${step.file.path} was changed on the host (sha256 ${step.previousSha256 ?? 'missing'}); restored to ${step.file.sha256}`,
           );
       }
-      return;
+      return 'changed';
     }
     case 'activate': {
       const { component } = step;
-      if (deps.isRefused(component)) return;
+      if (deps.isRefused(component)) return 'unchanged';
       if (owed) await host.journal.update((s) => withPendingAction(s, owed.component, owed.action));
       await host.store.activate(component.name, component.version, component.install);
       const machine = deps.machine();
@@ -147,11 +153,11 @@ export async function executeStep(
           'Install',
           `${component.name} ${step.previousVersion ? `${step.previousVersion} → ` : ''}${component.version}`,
         );
-      return;
+      return 'changed';
     }
     case 'serviceAction': {
       // Only what the journal owes: a planned action whose mutation was skipped (a refused artifact) is not owed.
-      if (!host.journal.state.pending[step.component]) return;
+      if (!host.journal.state.pending[step.component]) return 'unchanged';
       const component = desired.components.find((c) => c.name === step.component);
       if (component?.service) {
         const definition = host.serviceDefinition(component);
@@ -160,7 +166,7 @@ export async function executeStep(
         deps.health.reset(component.name);
       }
       await host.journal.update((s) => withoutPendingAction(s, step.component));
-      return;
+      return 'changed';
     }
     case 'start': {
       const component = desired.components.find((c) => c.name === step.component);
@@ -172,12 +178,12 @@ export async function executeStep(
         else host.log.warn({ component: component.name }, 'started again a service that exited');
         host.startedOnce.add(component.name);
       }
-      return;
+      return 'changed';
     }
     case 'collectGarbage': {
       const removed = await host.store.collectGarbage(step.component);
       if (removed.length) host.log.info({ component: step.component, removed }, 'removed old versions');
-      return;
+      return 'unchanged';
     }
     case 'removeComponent': {
       const name = step.component;
@@ -197,11 +203,11 @@ export async function executeStep(
           `${name}${version ? ` ${version}` : ''} is no longer in the Machine spec: ` +
             `${step.service ? 'service stopped and removed, ' : ''}switched off; its unpacked versions stay for a rollback`,
         );
-      return;
+      return 'changed';
     }
     case 'forgetComponent':
       await host.forgetComponent(step.component);
-      return;
+      return 'unchanged';
     case 'removeFile': {
       const path = host.paths.host(step.path);
       if (owed) await host.journal.update((s) => withPendingAction(s, owed.component, owed.action));
@@ -214,16 +220,16 @@ export async function executeStep(
       await host.forgetFile(step.path);
       deps.onRemoved(step.path);
       host.log.info({ path: step.path }, 'deleted: no longer in the Machine spec');
-      return;
+      return 'changed';
     }
     case 'forgetFile': {
       await host.forgetFile(step.path);
-      if (!step.kept) return;
+      if (!step.kept) return 'unchanged';
       const message = `${step.path} is no longer in the Machine spec but was changed on the host since the agent wrote it; left in place`;
       host.log.warn({ path: step.path }, message);
       const machine = deps.machine();
       if (machine) await deps.events.record(machine, 'Warning', 'FileKept', 'Remove', message);
-      return;
+      return 'unchanged';
     }
   }
 }

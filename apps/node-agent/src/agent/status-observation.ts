@@ -28,8 +28,16 @@ export interface PassReport {
   readonly converging: boolean;
   /** Why the component's artifact was refused, if it was. */
   readonly refusal: (component: DesiredComponent) => string | undefined;
-  /** The components status this agent last wrote: fresher than a cache that may not have seen the write. */
-  readonly lastWrittenComponents: AgentStatus['components'] | undefined;
+  /**
+   * The status this agent last wrote: fresher than a cache (or the Machine a pass started from) that may not
+   * have seen the write. Its components and revision claim are what the next status builds on.
+   */
+  readonly lastWritten: AgentStatus | undefined;
+  /**
+   * Set when this pass set out to change the host and changed nothing (every install it tried was refused):
+   * the revision claim from before the pass, which still holds.
+   */
+  readonly untouchedRevision?: AgentStatus['revision'];
 }
 
 export interface StatusObservationOptions {
@@ -92,7 +100,11 @@ export class StatusObservation {
       drift: pass.drift,
       converging: pass.converging,
       operation: pass.operation,
-      previous: { ...machine.status, components: pass.lastWrittenComponents ?? machine.status?.components },
+      previous: {
+        ...machine.status,
+        ...(pass.lastWritten && { components: pass.lastWritten.components, revision: pass.lastWritten.revision }),
+        ...(pass.untouchedRevision && { revision: pass.untouchedRevision }),
+      },
       remediated: doneGenerations(host.journal.state, machine.status),
       bootID: await readBootID(this.#options.bootIDPath).catch(() => undefined),
       agentVersion: this.#options.agentVersion,
