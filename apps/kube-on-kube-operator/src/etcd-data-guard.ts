@@ -9,6 +9,7 @@
 import { metaTime } from '@kok/api';
 import type { ClusterStatus } from '@kok/api';
 import type { EtcdObservation } from './etcd/member-observation.ts';
+import type { LastSnapshot } from './etcd/snapshots.ts';
 import type { ClusterNames } from './names.ts';
 
 export const ETCD_DATA_LOST = 'EtcdDataLost';
@@ -41,18 +42,22 @@ export function etcdDataLostMessage(names: ClusterNames, claimNames: readonly st
 
 /**
  * status.etcd: initializedTime is set the first time etcd has quorum and never moves; the members,
- * leader, DB size and alarms are this pass's read of etcd (etcd/member-observation.ts), absent without one.
+ * leader, DB size and alarms are this pass's read of etcd (etcd/member-observation.ts), absent without one;
+ * lastSnapshot is this pass's snapshot, else the one before.
  */
 export function nextEtcdStatus(
   previous: ClusterStatus | undefined,
   etcdAvailable: boolean,
   now: Date,
   observation?: EtcdObservation,
+  snapshot?: LastSnapshot,
 ): ClusterStatus['etcd'] {
   const initializedTime = previous?.etcd?.initializedTime ?? (etcdAvailable ? metaTime(now) : undefined);
-  if (!initializedTime && !observation) return undefined;
+  const lastSnapshot = snapshot ?? previous?.etcd?.lastSnapshot;
+  if (!initializedTime && !observation && !lastSnapshot) return undefined;
   return {
     ...(initializedTime ? { initializedTime } : {}),
+    ...(lastSnapshot ? { lastSnapshot } : {}),
     ...(observation
       ? {
           members: observation.members.map(({ name, id, isLearner, healthy }) => ({

@@ -25,6 +25,8 @@ export interface Flags {
   /** How biz apiservers are reached: status.endpoint, or a Ready apiserver pod's address. Default endpoint. */
   bizApiServerDial: BizDialMode;
   etcdDial: EtcdDialMode;
+  /** Where etcd snapshots (spec.etcd.backup) are written; none are taken without it. */
+  etcdSnapshotDir?: string;
   /** Validity of leaf certificates and kubeconfigs. Default 365 days. */
   leafCertificateValiditySeconds?: number;
   /** Renew a leaf when less than this remains. Default a third of its validity, at most 30 days. */
@@ -52,6 +54,9 @@ export const USAGE = `Usage: node src/main.ts [flags]
                                        on pods) (default endpoint)
   --etcd-dial <mode>                   reach etcd members at their DNS names ("endpoint", resolve inside the
                                        meta-cluster) or at their pods' addresses ("pod-ip") (default endpoint)
+  --etcd-snapshot-dir <path>           write the etcd snapshots of spec.etcd.backup under this directory, as
+                                       <namespace>/<cluster>/<cluster>-<UTC time>.db (a volume of the operator's
+                                       pod); without it no snapshot is taken (default: none)
   --leaf-certificate-validity <dur>    validity of leaf certificates and kubeconfigs, e.g. 8760h, 90s
                                        (default 8760h: 365 days)
   --certificate-renew-before <dur>     renew a leaf when less than this remains (default: a third of its
@@ -119,6 +124,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       'max-concurrent-reconciles': { type: 'string', default: '4' },
       'biz-apiserver-dial': { type: 'string', default: 'endpoint' },
       'etcd-dial': { type: 'string', default: 'endpoint' },
+      'etcd-snapshot-dir': { type: 'string' },
       'leaf-certificate-validity': { type: 'string' },
       'certificate-renew-before': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
@@ -144,6 +150,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     ),
     bizApiServerDial: dialMode('biz-apiserver-dial', BIZ_DIAL_MODES, values['biz-apiserver-dial']),
     etcdDial: dialMode('etcd-dial', ETCD_DIAL_MODES, values['etcd-dial']),
+    ...(values['etcd-snapshot-dir'] ? { etcdSnapshotDir: values['etcd-snapshot-dir'] } : {}),
     ...(values['leaf-certificate-validity'] !== undefined
       ? {
           leafCertificateValiditySeconds: parseDurationSeconds(

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
     bizApiServerDial: flags.bizApiServerDial,
     etcdDial: flags.etcdDial,
+    ...(flags.etcdSnapshotDir ? { etcdSnapshotDir: flags.etcdSnapshotDir } : {}),
     pki: {
       ...(flags.leafCertificateValiditySeconds
         ? { leafValiditySeconds: flags.leafCertificateValiditySeconds }

@@ -22,6 +22,8 @@ export interface ClusterSeries {
    * absent for an external etcd, whose alarms the operator does not read.
    */
   etcdAlarms?: Record<string, 0 | 1>;
+  /** status.etcd.lastSnapshot.time in seconds since the epoch; absent before the first snapshot. */
+  lastSnapshotSeconds?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export function clusterSeries(cluster: Pick<Cluster, 'spec' | 'status'>): Cluste
   const phases: Record<string, 0 | 1> = Object.fromEntries(CLUSTER_PHASES.map((p) => [p, 0]));
   if (status.phase) phases[status.phase] = 1;
   const notAfter = Date.parse(status.certificates?.notAfter ?? '');
+  const lastSnapshot = Date.parse(status.etcd?.lastSnapshot?.time ?? '');
   const raised = new Set((status.etcd?.alarms ?? []).map((a) => a.alarm));
   return {
     conditions,
@@ -47,6 +50,7 @@ export function clusterSeries(cluster: Pick<Cluster, 'spec' | 'status'>): Cluste
       ? { etcdAlarms: Object.fromEntries(ETCD_ALARMS.map((a) => [a, raised.has(a) ? 1 : 0])) }
       : {}),
     ...(Number.isFinite(notAfter) ? { certificateExpirySeconds: notAfter / 1000 } : {}),
+    ...(Number.isFinite(lastSnapshot) ? { lastSnapshotSeconds: lastSnapshot / 1000 } : {}),
   };
 }
 
@@ -60,6 +64,7 @@ export class ClusterMetrics {
   readonly gateDuration: Histogram<'gate' | 'operation'>;
   readonly etcdDefragmentations: Counter<'namespace' | 'cluster' | 'result'>;
   readonly etcdDefragmentationDuration: Gauge<'namespace' | 'cluster'>;
+  readonly etcdSnapshots: Counter<'namespace' | 'cluster' | 'result'>;
 
   constructor(registry: Registry, clusters?: ClusterSource) {
     const registers = [registry];
@@ -81,6 +86,12 @@ export class ClusterMetrics {
       name: 'kok_cluster_etcd_defragmentation_duration_seconds',
       help: 'How long the last successful etcd member defragmentation of the cluster took (the member answers nothing meanwhile).',
       labelNames: ['namespace', 'cluster'],
+      registers,
+    });
+    this.etcdSnapshots = new Counter({
+      name: 'kok_cluster_etcd_snapshots_total',
+      help: 'etcd snapshots the operator took (spec.etcd.backup, or asked for by annotation), by result (succeeded, failed).',
+      labelNames: ['namespace', 'cluster', 'result'],
       registers,
     });
     if (!clusters) return;
@@ -125,6 +136,18 @@ export class ClusterMetrics {
         this.reset();
         each((labels, series) => {
           for (const [alarm, v] of Object.entries(series.etcdAlarms ?? {})) this.set({ ...labels, alarm }, v);
+        });
+      },
+    });
+    new Gauge({
+      name: 'kok_cluster_etcd_last_snapshot_timestamp_seconds',
+      help: 'When the last etcd snapshot of the cluster was taken (status.etcd.lastSnapshot.time), in seconds since the epoch; no series before the first.',
+      labelNames: ['namespace', 'cluster'],
+      registers,
+      collect() {
+        this.reset();
+        each((labels, series) => {
+          if (series.lastSnapshotSeconds !== undefined) this.set(labels, series.lastSnapshotSeconds);
         });
       },
     });

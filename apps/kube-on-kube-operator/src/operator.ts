@@ -51,6 +51,8 @@ export interface OperatorOptions {
   bizApiServerDial?: BizDialMode | BizDialer;
   /** How etcd members are reached (etcd/member-observation.ts EtcdDialMode). Default `endpoint`. */
   etcdDial?: EtcdDialMode;
+  /** Where etcd snapshots are written (etcd/snapshots.ts). Default: none taken. */
+  etcdSnapshotDir?: string;
   logger: Logger;
 }
 
@@ -94,6 +96,7 @@ export function createOperator(options: OperatorOptions): Manager {
         events,
         nodeTier: new NodeTier(manager.client, events, { dial: options.bizApiServerDial ?? 'endpoint' }),
         etcdObserver: etcdObserver(manager.client, options.etcdDial ?? 'endpoint'),
+        ...(options.etcdSnapshotDir ? { etcdSnapshotDir: options.etcdSnapshotDir } : {}),
       }),
       maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
     })

@@ -248,6 +248,23 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
             },
           ),
         ),
+        backup: s.optional(
+          s.object(
+            "Scheduled snapshots of etcd, taken by the operator through etcd's maintenance API from a healthy voting follower (the leader only when no follower answers) and written, whole and checked against the checksum etcd appends, to <snapshot directory>/<namespace>/<cluster>/<cluster>-<UTC time>.db, where the snapshot directory is the operator's --etcd-snapshot-dir (a volume the operator's pod mounts). Without that flag no snapshot is taken and EtcdBackup is False with reason NoSnapshotDirectory. status.etcd.lastSnapshot records the last one; EtcdBackup says whether the last attempt worked; each snapshot is an Event (EtcdSnapshotTaken, or EtcdSnapshotFailed, tried again after 5 minutes). The annotation clusters.kok.dev/etcd-snapshot-request asks for one now, with or without a schedule. Unused with external.",
+            {
+              intervalMinutes: s.integer(
+                'Minutes between snapshots, counted from the last one status.etcd.lastSnapshot records: a restarted operator keeps the schedule, and the first snapshot is taken as soon as etcd answers.',
+                { minimum: 1, maximum: 43200 },
+              ),
+              keep: s.optional(
+                s.integer(
+                  "How many of the Cluster's snapshot files to keep: after each snapshot the oldest beyond this number are deleted. Default 7.",
+                  { minimum: 1, maximum: 1000, default: 7 },
+                ),
+              ),
+            },
+          ),
+        ),
         external: s.optional(
           s.object(
             'An etcd run elsewhere: the operator runs no etcd, makes no etcd CA or certificates, and kube-apiserver stores the biz-cluster in this etcd (its --etcd-servers). Deleting the Cluster leaves this etcd, its data and the Secret alone.',
@@ -549,6 +566,27 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
       dbSizeBytes: s.optional(
         s.integer('The largest database file of the members that answered.', { minimum: 0, format: 'int64' }),
       ),
+      lastSnapshot: s.optional(
+        s.object('The last snapshot the operator took of this etcd (spec.etcd.backup).', {
+          file: s.string(
+            'Its path under the operator\'s snapshot directory: <namespace>/<cluster>/<cluster>-<UTC time>.db.',
+            { maxLength: 1024 },
+          ),
+          time: s.timestamp('When it was taken.'),
+          member: s.string('The member that gave it.', { maxLength: 253 }),
+          revision: s.integer('The revision the member had reached when the snapshot began: it holds at least that.', {
+            minimum: 0,
+            format: 'int64',
+          }),
+          sizeBytes: s.integer('Size of the file.', { minimum: 0, format: 'int64' }),
+          sha256: s.string('SHA-256 of the file, lowercase hex.', { maxLength: 64, pattern: '^[0-9a-f]{64}$' }),
+          request: s.optional(
+            s.string('The value of the clusters.kok.dev/etcd-snapshot-request annotation it answered, if any.', {
+              maxLength: 253,
+            }),
+          ),
+        }),
+      ),
       alarms: s.optional(
         s.list(
           'Alarms raised in etcd (NOSPACE: the database reached its quota and etcd refuses writes; CORRUPT).',
@@ -576,7 +614,7 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   conditions: s.optional(
     conditions(
-      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating, DeletionBlocked, EtcdMembership (False while a change of etcd membership waits, with the reason it waits), EtcdAlarm (True while etcd has an alarm raised: reason NOSPACE or CORRUPT).',
+      'EtcdAvailable, APIServerAvailable, ControllerManagerAvailable, SchedulerAvailable, Available, Progressing, Degraded, CertificatesRotating, DeletionBlocked, EtcdMembership (False while a change of etcd membership waits, with the reason it waits), EtcdAlarm (True while etcd has an alarm raised: reason NOSPACE or CORRUPT), EtcdBackup (while spec.etcd.backup is set or a snapshot was requested: whether the last snapshot attempt worked).',
     ),
   ),
   lastOperation: s.optional(LastOperation),

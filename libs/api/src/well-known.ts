@@ -31,6 +31,11 @@ export const Annotations = {
   regeneratePki: 'clusters.kok.dev/regenerate-pki',
   /** On a Cluster: "true" keeps a deleted Cluster and everything it runs until the annotation is removed. */
   deletionProtection: 'clusters.kok.dev/deletion-protection',
+  /**
+   * On a Cluster: a value the last etcd snapshot did not answer (status.etcd.lastSnapshot.request) makes the
+   * operator take one now, e.g. before an upgrade. Any value; a new one asks again.
+   */
+  etcdSnapshotRequest: 'clusters.kok.dev/etcd-snapshot-request',
 } as const;
 
 export const Finalizers = {
@@ -90,4 +95,6 @@ export const ClusterConditions = {
   EtcdMembership: 'EtcdMembership',
   /** True while etcd has an alarm raised (reason NOSPACE or CORRUPT); the operator never disarms one. */
   EtcdAlarm: 'EtcdAlarm',
+  /** While snapshots are scheduled or requested: True when the last attempt took one, False with why it did not. */
+  EtcdBackup: 'EtcdBackup',
 } as const;

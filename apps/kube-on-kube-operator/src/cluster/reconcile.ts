@@ -28,6 +28,8 @@ import type { MembershipPass } from '../etcd/membership.ts';
 import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
 import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
 import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
+import type { SnapshotOutcome } from '../etcd/snapshots.ts';
+import { EtcdSnapshotFailures, snapshotEtcd } from '../etcd/snapshots.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
 import { guardCluster, nameConflictHold } from './guards.ts';
 import type { ClusterCaches, ObservedCluster } from './observe.ts';
@@ -61,6 +63,10 @@ export interface ClusterReconcilerDeps {
   etcdObserver?: EtcdObserver;
   /** When each etcd member was last defragmented, per Cluster. Default: a fresh record. */
   etcdDefragmentations?: EtcdDefragmentations;
+  /** Where etcd snapshots are written. Default: none taken (EtcdBackup says so when one is due). */
+  etcdSnapshotDir?: string;
+  /** When each Cluster's last snapshot attempt failed. Default: a fresh record. */
+  etcdSnapshotFailures?: EtcdSnapshotFailures;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
@@ -71,6 +77,7 @@ export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
     ...deps,
     etcdObserver: deps.etcdObserver ?? etcdObserver(deps.client),
     etcdDefragmentations: deps.etcdDefragmentations ?? new EtcdDefragmentations(),
+    etcdSnapshotFailures: deps.etcdSnapshotFailures ?? new EtcdSnapshotFailures(),
   };
   return (request, ctx) => reconcileCluster(withObserver, request, ctx.log);
 }
@@ -87,6 +94,7 @@ export async function reconcileCluster(
   if (cached.metadata.deletionTimestamp) {
     deps.etcdObserver?.forget(cached.metadata.uid ?? '');
     deps.etcdDefragmentations?.forget(cached.metadata.uid ?? '');
+    deps.etcdSnapshotFailures?.forget(cached.metadata.uid ?? '');
     return deleteCluster(writer, deps.caches, cached, at);
   }
 
@@ -145,6 +153,8 @@ export async function reconcileCluster(
   if (certificates && !applyError) await recordCertificateEvents(deps.events, cluster, certificates, log);
 
   const nodeTier = deps.nodeTier && (await reconcileNodeTier(deps.nodeTier, observed, plan, at, log));
+  const etcdSnapshot =
+    etcdPass && !applyError ? await etcdSnapshotPass(deps, writer, withEtcd, etcdPass, at) : undefined;
   const pass = passStatus(
     inputs,
     plan,
@@ -152,6 +162,7 @@ export async function reconcileCluster(
       ...(applyError ? { applyError } : {}),
       ...(nodeTier ? { nodeTier } : {}),
       ...(etcdPass ? { etcdMembershipStep: etcdPass.step } : {}),
+      ...(etcdSnapshot ? { etcdSnapshot } : {}),
     },
     at,
   );
@@ -242,6 +253,30 @@ async function etcdDefragmentationPass(
     at,
   );
   return step.kind === 'defragment';
+}
+
+/** This pass's snapshot of etcd, if one is due (spec.etcd.backup) or asked for. */
+async function etcdSnapshotPass(
+  deps: ClusterReconcilerDeps,
+  writer: ClusterWriter,
+  observed: ObservedCluster,
+  pass: MembershipPass,
+  at: Date,
+): Promise<SnapshotOutcome | undefined> {
+  if (!deps.etcdSnapshotFailures || !observed.etcdTls) return undefined;
+  return snapshotEtcd(
+    {
+      directory: deps.etcdSnapshotDir,
+      failures: deps.etcdSnapshotFailures,
+      events: deps.events,
+      metrics: deps.metrics,
+      log: writer.log,
+    },
+    observed.cluster,
+    pass.observation,
+    observed.etcdTls,
+    at,
+  );
 }
 
 /**

@@ -10,6 +10,8 @@ import type { ComponentReport, OperationType } from '../cluster-status.ts';
 import { nextEtcdStatus } from '../etcd-data-guard.ts';
 import { withEtcdConditions } from '../etcd/etcd-conditions.ts';
 import type { MembershipStep } from '../etcd/membership-plan.ts';
+import { withSnapshotCondition } from '../etcd/snapshot-condition.ts';
+import type { SnapshotOutcome } from '../etcd/snapshots.ts';
 import type { GateRecord } from '../gate-records.ts';
 import type { NodeTierReport } from '../node-api/node-tier.ts';
 import { withNodeTier } from '../node-api/node-tier.ts';
@@ -33,6 +35,8 @@ export interface PassOutcome {
   nodeTier?: NodeTierReport;
   /** This pass's etcd membership step: EtcdMembership says whether it waits. */
   etcdMembershipStep?: MembershipStep;
+  /** What this pass did about etcd snapshots: status.etcd.lastSnapshot and EtcdBackup. */
+  etcdSnapshot?: SnapshotOutcome;
 }
 
 export interface PassStatus {
@@ -83,11 +87,17 @@ export function passStatus(
     !external && rendered.some((r) => r.component.name === 'etcd' && r.status.available),
     at,
     inputs.etcd,
+    outcome.etcdSnapshot?.kind === 'taken' ? outcome.etcdSnapshot.snapshot : undefined,
   );
-  const conditions = withEtcdConditions(
-    withPki.conditions,
-    external ? undefined : inputs.etcd,
-    outcome.etcdMembershipStep,
+  const conditions = withSnapshotCondition(
+    withEtcdConditions(
+      withPki.conditions,
+      external ? undefined : inputs.etcd,
+      outcome.etcdMembershipStep,
+      generation,
+      at,
+    ),
+    outcome.etcdSnapshot,
     generation,
     at,
   );
@@ -103,7 +113,8 @@ export function passStatus(
   const renewalWake = renewal ? Math.max(STALE_RECHECK_MS, renewal.getTime() - at.getTime() + 100) : Infinity;
   // A changed Secret of an external etcd is seen only by reading it again.
   const externalSecretWake = external ? EXTERNAL_ETCD_SECRET_RECHECK_MS : Infinity;
-  const soonest = Math.min(nodeTierWake, renewalWake, externalSecretWake);
+  const snapshotWake = snapshotWakeOf(outcome.etcdSnapshot, at);
+  const soonest = Math.min(nodeTierWake, renewalWake, externalSecretWake, snapshotWake);
   // Look again when the oldest open gate reaches its deadline, in case nothing else changes by then.
   const openGateDeadlines = (result.status.gates ?? [])
     .filter((g) => !g.completedAt)
@@ -157,4 +168,10 @@ export function pausedStatus(
       at,
     ),
   };
+}
+
+/** When the next snapshot is due, or a failed one is tried again: the pass looks again then. */
+function snapshotWakeOf(outcome: SnapshotOutcome | undefined, at: Date): number {
+  const wakeAt = outcome?.kind === 'failed' || outcome?.kind === 'wait' ? outcome.retryAt : outcome?.dueAt;
+  return wakeAt === undefined ? Infinity : Math.max(STALE_RECHECK_MS, wakeAt - at.getTime() + 100);
 }

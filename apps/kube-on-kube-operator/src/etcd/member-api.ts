@@ -33,7 +33,8 @@ export interface EtcdMember {
 }
 
 export interface EtcdMemberStatus {
-  header?: { member_id?: string };
+  /** revision: the member's latest revision, as a decimal string. */
+  header?: { member_id?: string; revision?: string };
   leader?: string;
   /** Bytes, as a decimal string. */
   dbSize?: string;

@@ -26,6 +26,8 @@ export interface RealBootOptions {
   namespace: string;
   /** Prefix of the temporary directory that holds the runtime's state, the volume and written kubeconfigs. */
   workDirPrefix: string;
+  /** More flags for the operator, given the work directory (e.g. a snapshot directory inside it). */
+  operatorArgs?: (workDir: string) => string[];
 }
 
 export interface ClusterView {
@@ -76,7 +78,11 @@ export interface RealBoot {
 const isReady = (pod: V1Pod) =>
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
-export async function startRealBoot({ namespace, workDirPrefix }: RealBootOptions): Promise<RealBoot> {
+export async function startRealBoot({
+  namespace,
+  workDirPrefix,
+  operatorArgs,
+}: RealBootOptions): Promise<RealBoot> {
   const workDir = mkdtempSync(join(tmpdir(), workDirPrefix));
   const logs: string[] = [];
   let controlPlane: ControlPlane | undefined;
@@ -132,6 +138,7 @@ export async function startRealBoot({ namespace, workDirPrefix }: RealBootOption
         // Pod addresses are local here: the operator reaches the biz apiserver to bind the admin kubeconfig's group.
         '--biz-apiserver-dial=pod-ip',
         '--etcd-dial=pod-ip',
+        ...(operatorArgs?.(workDir) ?? []),
       ],
       { cwd: join(repositoryRoot, 'apps/kube-on-kube-operator'), stdio: ['ignore', 'ignore', 'inherit'] },
     );

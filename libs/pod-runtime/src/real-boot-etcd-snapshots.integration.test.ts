@@ -1,0 +1,199 @@
+// End to end on a real etcd process: a Cluster with spec.etcd.backup, run by the kube-on-kube-operator
+// with a snapshot directory. Its first snapshot is taken as soon as etcd answers; each new value of the
+// snapshot-request annotation takes another at once. Every file is whole (it ends with the checksum etcd
+// appends, and its SHA-256 is the one status records), holds what etcd held when it was taken (a key
+// written through etcd's API before the request), and only the newest `keep` files stay on the volume.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { eventually } from '@kok/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
+import { startRealBoot } from './test-support/real-boot.ts';
+
+const namespace = 'biz';
+const clusterName = 'snap';
+const etcdName = `${clusterName}-etcd`;
+const keep = 2;
+
+let boot: RealBoot;
+let snapshotDir: string;
+
+beforeAll(async () => {
+  boot = await startRealBoot({
+    namespace,
+    workDirPrefix: 'kok-etcd-snapshots-',
+    operatorArgs: (workDir) => [`--etcd-snapshot-dir=${join(workDir, 'snapshots')}`],
+  });
+  snapshotDir = join(boot.workDir, 'snapshots', namespace, clusterName);
+});
+
+afterAll(async () => {
+  await boot?.stop();
+});
+
+interface LastSnapshot {
+  file: string;
+  time: string;
+  member: string;
+  revision: number;
+  sizeBytes: number;
+  sha256: string;
+  request?: string;
+}
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+type Status = NonNullable<ClusterView['status']> & {
+  conditions?: Condition[];
+  etcd?: { lastSnapshot?: LastSnapshot };
+};
+const clusterStatus = async () =>
+  ((await boot.getCluster(clusterName)) as ClusterView).status as Status | undefined;
+
+async function clientTls() {
+  const text = async (name: string, key: string) =>
+    Buffer.from(
+      (await boot.core.readNamespacedSecret({ name, namespace })).data?.[key] ?? '',
+      'base64',
+    ).toString();
+  return {
+    ca: await text(`${etcdName}-ca`, 'ca.crt'),
+    cert: await text(`${clusterName}-apiserver-etcd-client`, 'tls.crt'),
+    key: await text(`${clusterName}-apiserver-etcd-client`, 'tls.key'),
+  };
+}
+
+/** Writes one key through etcd's JSON gateway at the member's pod address. */
+async function putKey(pod: V1Pod, key: string, value: string): Promise<void> {
+  const tls = await clientTls();
+  const payload = JSON.stringify({
+    key: Buffer.from(key).toString('base64'),
+    value: Buffer.from(value).toString('base64'),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const req = request(
+      {
+        host: pod.status?.podIP,
+        port: 2379,
+        method: 'POST',
+        path: '/v3/kv/put',
+        servername: `${pod.metadata?.name}.${etcdName}.${namespace}.svc`,
+        ...tls,
+        headers: { 'content-type': 'application/json' },
+        timeout: 30_000,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          (res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`put: ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function requestSnapshot(value: string): Promise<LastSnapshot> {
+  await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+    {
+      group: 'clusters.kok.dev',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'clusters',
+      name: clusterName,
+      body: { metadata: { annotations: { 'clusters.kok.dev/etcd-snapshot-request': value } } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  return eventually(
+    `the snapshot asked for by ${value}`,
+    async () => {
+      const last = (await clusterStatus())?.etcd?.lastSnapshot;
+      return last?.request === value ? last : undefined;
+    },
+    60_000,
+    500,
+  );
+}
+
+/** The file status names, checked whole: its SHA-256 and size as recorded, and etcd's own checksum at its end. */
+function snapshotFile(last: LastSnapshot): Buffer {
+  const bytes = readFileSync(join(boot.workDir, 'snapshots', last.file));
+  expect(bytes.length).toBe(last.sizeBytes);
+  expect(createHash('sha256').update(bytes).digest('hex')).toBe(last.sha256);
+  const database = bytes.subarray(0, bytes.length - 32);
+  expect(
+    createHash('sha256')
+      .update(database)
+      .digest()
+      .equals(bytes.subarray(bytes.length - 32)),
+  ).toBe(true);
+  return bytes;
+}
+
+describe('etcd snapshots of a Cluster booted on real processes', () => {
+  it('takes the first snapshot once etcd answers, a new one per request, and keeps the newest', async () => {
+    await boot.createCluster(clusterName, {
+      etcd: {
+        replicas: 1,
+        storage: { size: '1Gi', storageClassName: 'local' },
+        backup: { intervalMinutes: 60, keep },
+      },
+    });
+    const first = await eventually(
+      'the first snapshot',
+      async () => (await clusterStatus())?.etcd?.lastSnapshot,
+      300_000,
+      1_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${boot.containerLogs()}`);
+    });
+    expect(first.member).toBe(`${etcdName}-0`);
+    expect(first.file).toMatch(
+      new RegExp(`^${namespace}/${clusterName}/${clusterName}-\\d{8}T\\d{9}Z\\.db$`),
+    );
+    expect(first.request).toBeUndefined();
+    snapshotFile(first);
+    expect((await clusterStatus())?.conditions?.find((c) => c.type === 'EtcdBackup')).toMatchObject({
+      status: 'True',
+      reason: 'SnapshotTaken',
+    });
+
+    // What etcd holds when a snapshot is asked for is in it; a snapshot taken before does not have it.
+    const pod = await boot.readyPod('etcd');
+    const marker = `marker-${Date.now()}`;
+    await putKey(pod, '/kok-snapshot-test', marker);
+    const second = await requestSnapshot('before-upgrade');
+    expect(second.revision).toBeGreaterThan(first.revision);
+    expect(snapshotFile(second).includes(marker)).toBe(true);
+    expect(snapshotFile(first).includes(marker)).toBe(false);
+
+    const third = await requestSnapshot('again');
+    snapshotFile(third);
+    // keep 2: the first is gone, the two newest stay, and nothing else is in the directory.
+    expect(readdirSync(snapshotDir).sort()).toEqual(
+      [second.file, third.file].map((f) => f.split('/').pop()).sort(),
+    );
+    expect(existsSync(join(boot.workDir, 'snapshots', first.file))).toBe(false);
+
+    const events: CoreV1Event[] = (
+      await boot.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.name=${clusterName},reason=EtcdSnapshotTaken`,
+      })
+    ).items;
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    expect(events.some((e) => e.message?.includes(`deleted ${first.file.split('/').pop()}`))).toBe(true);
+    // The schedule counts from the last snapshot: nothing more is taken within the hour.
+    expect((await clusterStatus())?.etcd?.lastSnapshot?.file).toBe(third.file);
+  }, 600_000);
+});
