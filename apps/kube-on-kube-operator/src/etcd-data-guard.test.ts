@@ -79,6 +79,25 @@ describe('nextEtcdStatus', () => {
     });
   });
 
+  it("records this pass's snapshot, and keeps the last one through passes that take none", () => {
+    const snapshot = {
+      file: 'fleet/a/a-20261203T120000000Z.db',
+      time: '2026-12-03T12:00:00Z',
+      member: 'a-etcd-1',
+      revision: 42,
+      sizeBytes: 1024,
+      sha256: 'a'.repeat(64),
+    };
+    const taken = nextEtcdStatus(INITIALIZED, true, now, observation, snapshot);
+    expect(taken?.lastSnapshot).toEqual(snapshot);
+    expect(nextEtcdStatus({ etcd: taken }, false, now)).toEqual({
+      ...INITIALIZED.etcd,
+      lastSnapshot: snapshot,
+    });
+    const newer = { ...snapshot, time: '2026-12-03T13:00:00Z', revision: 50 };
+    expect(nextEtcdStatus({ etcd: taken }, true, now, observation, newer)?.lastSnapshot).toEqual(newer);
+  });
+
   it('drops the last read when no member answered this pass', () => {
     const previous: ClusterStatus = { etcd: nextEtcdStatus(INITIALIZED, true, now, observation) };
     expect(nextEtcdStatus(previous, false, now)).toEqual(INITIALIZED.etcd);

@@ -71,6 +71,24 @@ describe('cluster metrics', () => {
     );
   });
 
+  it('exports when the last etcd snapshot was taken, and nothing before the first', async () => {
+    const lastSnapshot = {
+      file: 'fleet/a/a-20261203T120000000Z.db',
+      time: '2026-12-03T12:00:00Z',
+      member: 'a-etcd-1',
+      revision: 42,
+      sizeBytes: 1024,
+      sha256: 'a'.repeat(64),
+    };
+    const text = await scrape([cluster('fleet', 'a', { etcd: { lastSnapshot } }), cluster('fleet', 'new')]);
+    expect(
+      sample(text, 'kok_cluster_etcd_last_snapshot_timestamp_seconds{namespace="fleet",cluster="a"}'),
+    ).toBe(Date.parse('2026-12-03T12:00:00Z') / 1000);
+    expect(
+      sample(text, 'kok_cluster_etcd_last_snapshot_timestamp_seconds{namespace="fleet",cluster="new"}'),
+    ).toBeUndefined();
+  });
+
   it('exports each known etcd alarm as 1 when raised and 0 otherwise, even before a member answered, and nothing for an external etcd', async () => {
     const members = [{ name: 'a-etcd-0', id: '1', isLearner: false, healthy: true }];
     const external = { endpoints: ['https://etcd-0.example:2379'], tlsSecretRef: { name: 'etcd-client' } };
