@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { createCertificateAuthority, createServiceAccountKeyPair } from '@kok/pki';
+import type { ClusterStatus, Condition } from '@kok/api';
 import type { V1Secret } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -8,13 +9,18 @@ import {
   clusterBackup,
   clusterSecretSelector,
   differingSecretsNote,
+  ETCD_SNAPSHOT_TIMEOUT_MS,
+  etcdBackupNote,
+  etcdSnapshotRequestValue,
+  judgeEtcdSnapshot,
+  NO_SNAPSHOT_DIRECTORY_GRACE_MS,
   parseBackup,
   planRestore,
   renderBackup,
   restorableCluster,
   restorableSecret,
 } from './cluster-backup.ts';
-import type { RestoreStep } from './cluster-backup.ts';
+import type { ClusterBackup, EtcdSnapshot, EtcdSnapshotRequest, RestoreStep } from './cluster-backup.ts';
 import type { ClusterObject } from './resources.ts';
 
 const UID = 'uid-of-prod';
@@ -91,6 +97,7 @@ const cluster = (overrides: Partial<ClusterObject> = {}): ClusterObject =>
       annotations: {
         'clusters.kok.dev/node-api-hash': 'h1',
         'clusters.kok.dev/deletion-protection': 'true',
+        'clusters.kok.dev/etcd-snapshot-request': 'backup-20260101T000000000Z',
       },
     },
     spec: { version: 'v1.36.3' },
@@ -117,7 +124,8 @@ describe('what a backup keeps of each object', () => {
         name: 'prod',
         namespace: 'fleet',
         labels: { team: 'payments' },
-        // node-api-hash records what the operator installed in a biz etcd that may come back empty.
+        // node-api-hash records what the operator installed in a biz etcd that may come back empty; a
+        // snapshot request, restored, would ask the restored Cluster for a snapshot nobody wanted.
         annotations: { 'clusters.kok.dev/deletion-protection': 'true' },
       },
       spec: { version: 'v1.36.3' },
@@ -270,6 +278,224 @@ describe('the backup file', () => {
   ])('refuses %j: %s', (text, message) => {
     const source = text === '' ? 'empty.yaml' : 'file.yaml';
     expect(failing(() => parseBackup(text, source))).toContain(message);
+  });
+});
+
+const SNAPSHOT: EtcdSnapshot = {
+  file: 'fleet/prod/prod-20260301T115959123Z.db',
+  time: '2026-03-01T11:59:59Z',
+  member: 'prod-etcd-1',
+  revision: 4711,
+  sizeBytes: 2_097_152,
+  sha256: 'ab'.repeat(32),
+  request: 'backup-20260301T115958000Z',
+};
+
+describe('the backup file with etcd snapshots', () => {
+  const TAKEN_AT = new Date('2026-03-01T12:00:00Z');
+  const named = (name: string, etcdSnapshot?: EtcdSnapshot): ClusterBackup => ({
+    cluster: restorableCluster(cluster({ metadata: { name, namespace: 'fleet' } })),
+    secrets: [],
+    warnings: [],
+    ...(etcdSnapshot ? { etcdSnapshot } : {}),
+  });
+  const snapshotLine =
+    "etcd snapshot of fleet/prod: fleet/prod/prod-20260301T115959123Z.db on the operator's snapshot volume " +
+    `(revision 4711, sha256 ${'ab'.repeat(32)}, taken 2026-03-01T11:59:59Z)`;
+  const headerOf = (text: string) => text.split('\n---\n')[0]?.split('\n') ?? [];
+
+  it.each<[string, ClusterBackup[], string[], string[]]>([
+    [
+      'no snapshot: the generic line on etcd volumes',
+      [named('prod')],
+      ["# No etcd data: back up each Cluster's etcd volumes (claims data-<cluster>-etcd-N) on their own."],
+      ['note: it holds no etcd data; the etcd volumes of each Cluster'],
+    ],
+    [
+      'every Cluster with a snapshot: one line each, no generic line',
+      [named('prod', SNAPSHOT)],
+      [`# ${snapshotLine}`],
+      [`note: ${snapshotLine}; a restore does not put it back into etcd.`],
+    ],
+    [
+      'some with a snapshot: the rest named as without etcd data',
+      [named('prod', SNAPSHOT), named('edge')],
+      [
+        `# ${snapshotLine}`,
+        '# No etcd data of fleet/edge: back up its etcd volumes (claims data-<cluster>-etcd-N) on their own.',
+      ],
+      [
+        `note: ${snapshotLine}; a restore does not put it back into etcd.`,
+        'note: No etcd data of fleet/edge: back up its etcd volumes',
+      ],
+    ],
+  ])('%s', (_, backups, headerLines, noteLines) => {
+    const header = headerOf(renderBackup(backups, TAKEN_AT, 'https://meta:6443'));
+    // Between the private-keys warning and the restore line, exactly these.
+    expect(header.slice(3, -1)).toEqual(headerLines);
+    expect(header.at(-1)).toBe('# Restore with: kubectl kok cluster restore -f <this file>');
+    const note = etcdBackupNote(backups).split('\n').slice(0, -1);
+    expect(note).toHaveLength(noteLines.length);
+    noteLines.forEach((line, index) => expect(note[index]).toContain(line));
+  });
+
+  it('asks with a new value each run: the UTC time to the millisecond', () => {
+    expect(etcdSnapshotRequestValue(new Date('2026-03-01T11:59:58.042Z'))).toBe('backup-20260301T115958042Z');
+  });
+});
+
+describe('judgeEtcdSnapshot', () => {
+  const AT = new Date('2026-03-01T11:59:58.500Z');
+  const VALUE = 'backup-20260301T115958500Z';
+  const request = (before?: Condition): EtcdSnapshotRequest => ({
+    cluster: 'fleet/prod',
+    value: VALUE,
+    at: AT,
+    ...(before ? { before } : {}),
+  });
+  const condition = (
+    status: 'True' | 'False',
+    reason: string,
+    lastTransitionTime: string,
+    message = 'why',
+  ): Condition => ({
+    type: 'EtcdBackup',
+    status,
+    reason,
+    message,
+    lastTransitionTime,
+  });
+  const noDirectory = condition(
+    'False',
+    'NoSnapshotDirectory',
+    '2026-03-01T10:00:00Z',
+    'a snapshot is due and not taken: the operator runs without --etcd-snapshot-dir, so it has nowhere to write snapshots',
+  );
+  const oldFailure = condition(
+    'False',
+    'SnapshotFailed',
+    '2026-03-01T11:00:00Z',
+    'failed: EOF; tried again at 11:05',
+  );
+  const status = (etcdBackup?: Condition, lastSnapshot?: EtcdSnapshot): ClusterStatus =>
+    ({
+      ...(etcdBackup ? { conditions: [etcdBackup] } : {}),
+      ...(lastSnapshot ? { etcd: { lastSnapshot } } : {}),
+    }) as ClusterStatus;
+  const after = (ms: number) => new Date(AT.getTime() + ms);
+
+  it.each<[string, EtcdSnapshotRequest, ClusterStatus | undefined, Date, 'done' | 'wait' | RegExp]>([
+    ['no status yet: wait', request(), undefined, after(1000), 'wait'],
+    [
+      'the last snapshot answers another request: wait',
+      request(),
+      status(condition('True', 'SnapshotTaken', '2026-03-01T10:00:00Z'), {
+        ...SNAPSHOT,
+        request: 'backup-older',
+      }),
+      after(1000),
+      'wait',
+    ],
+    [
+      'the last snapshot answers this request: done',
+      request(),
+      status(condition('True', 'SnapshotTaken', '2026-03-01T10:00:00Z'), { ...SNAPSHOT, request: VALUE }),
+      after(1000),
+      'done',
+    ],
+    [
+      'answered although EtcdBackup still reads False from before: done',
+      request(oldFailure),
+      status(oldFailure, { ...SNAPSHOT, request: VALUE }),
+      after(1000),
+      'done',
+    ],
+    [
+      'EtcdBackup turned False in the second of the request: failed, with its reason and message',
+      request(condition('True', 'SnapshotTaken', '2026-03-01T10:00:00Z')),
+      status(
+        condition(
+          'False',
+          'SnapshotFailed',
+          '2026-03-01T11:59:58Z',
+          'etcd snapshot from prod-etcd-1 failed: EOF',
+        ),
+      ),
+      after(2000),
+      /^the etcd snapshot of fleet\/prod \(request backup-20260301T115958500Z\) was not taken: EtcdBackup is False \(SnapshotFailed\): etcd snapshot from prod-etcd-1 failed: EOF \(the operator tries again after 5 minutes\); nothing is written$/,
+    ],
+    [
+      'False before the request and unchanged: an old failure, wait (the operator pauses before it tries again)',
+      request(oldFailure),
+      status(oldFailure),
+      after(60_000),
+      'wait',
+    ],
+    [
+      'False before, and a new failure since (its message changed): failed',
+      request(oldFailure),
+      status({ ...oldFailure, message: 'failed: timeout; tried again at 12:05' }),
+      after(2000),
+      /EtcdBackup is False \(SnapshotFailed\): failed: timeout/,
+    ],
+    [
+      'False before, now for want of a healthy member: failed',
+      request(oldFailure),
+      status(condition('False', 'NoHealthyMember', '2026-03-01T11:00:00Z', 'no voting etcd member answers')),
+      after(2000),
+      /EtcdBackup is False \(NoHealthyMember\)/,
+    ],
+    [
+      'turned False for want of a snapshot directory: failed, saying the operator lacks --etcd-snapshot-dir',
+      request(),
+      status({ ...noDirectory, lastTransitionTime: '2026-03-01T11:59:59Z' }),
+      after(1000),
+      /EtcdBackup is False \(NoSnapshotDirectory\): .* \(the operator runs without --etcd-snapshot-dir, so it has nowhere to write snapshots: give it one \(a volume its pod mounts\), or back up without --etcd-snapshot\); nothing is written$/,
+    ],
+    [
+      'no snapshot directory already before the request, within the grace: wait for the operator to see it',
+      request(noDirectory),
+      status(noDirectory),
+      after(NO_SNAPSHOT_DIRECTORY_GRACE_MS - 1),
+      'wait',
+    ],
+    [
+      'no snapshot directory already before the request, past the grace: failed',
+      request(noDirectory),
+      status(noDirectory),
+      after(NO_SNAPSHOT_DIRECTORY_GRACE_MS),
+      /NoSnapshotDirectory.*without --etcd-snapshot-dir/,
+    ],
+    [
+      'EtcdBackup True from an older snapshot, just before the timeout: wait',
+      request(),
+      status(condition('True', 'SnapshotTaken', '2026-03-01T10:00:00Z', 'last snapshot x')),
+      after(ETCD_SNAPSHOT_TIMEOUT_MS - 1),
+      'wait',
+    ],
+    [
+      'nothing answers within the timeout: failed, with the condition as it reads',
+      request(),
+      status(condition('True', 'SnapshotTaken', '2026-03-01T10:00:00Z', 'last snapshot x')),
+      after(ETCD_SNAPSHOT_TIMEOUT_MS),
+      /no snapshot answered it within 6 minutes; EtcdBackup is True \(SnapshotTaken\): last snapshot x\. Is the kube-on-kube operator running\?; nothing is written$/,
+    ],
+    [
+      'no condition at all within the timeout: failed',
+      request(),
+      undefined,
+      after(ETCD_SNAPSHOT_TIMEOUT_MS),
+      /no snapshot answered it within 6 minutes\. Is the kube-on-kube operator running/,
+    ],
+  ])('%s', (_, asked, clusterStatus, now, expected) => {
+    const verdict = judgeEtcdSnapshot(asked, clusterStatus, now);
+    if (expected === 'done')
+      expect(verdict).toEqual({ kind: 'done', snapshot: { ...SNAPSHOT, request: VALUE } });
+    else if (expected === 'wait') expect(verdict).toEqual({ kind: 'wait' });
+    else {
+      expect(verdict.kind).toBe('failed');
+      expect(verdict.kind === 'failed' ? verdict.message : '').toMatch(expected);
+    }
   });
 });
 

@@ -9,8 +9,15 @@
  * Pure: objects in, objects, documents and plans out.
  */
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { apiVersionOf, ClusterResource, Labels } from '@kok/api';
-import type { ClusterStatus } from '@kok/api';
+import {
+  Annotations,
+  apiVersionOf,
+  ClusterConditions,
+  ClusterResource,
+  findCondition,
+  Labels,
+} from '@kok/api';
+import type { ClusterStatus, Condition } from '@kok/api';
 import { controllerOf, nameOf } from '@kok/reconcile';
 import type { V1Secret } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -25,6 +32,12 @@ export const KUBE_ON_KUBE_OPERATOR = 'kube-on-kube-operator';
  * restored, they would say the node API is installed in an etcd that may start empty.
  */
 const OBSERVED_ANNOTATIONS: readonly string[] = ['clusters.kok.dev/node-api-hash'];
+
+/**
+ * Annotations a backup leaves out: the observed ones, and an etcd snapshot request, which a restored
+ * Cluster (no status.etcd.lastSnapshot) would take as new and answer with a snapshot nobody asked for.
+ */
+const UNRESTORED_ANNOTATIONS: readonly string[] = [...OBSERVED_ANNOTATIONS, Annotations.etcdSnapshotRequest];
 
 /**
  * Secrets the operator makes for Cluster `name` that hold no identity but the state of its etcd
@@ -75,7 +88,7 @@ export function restorableCluster(cluster: ClusterObject): ClusterObject {
   return {
     apiVersion: apiVersionOf(ClusterResource),
     kind: ClusterResource.kind,
-    metadata: creatableMetadata(cluster.metadata, OBSERVED_ANNOTATIONS),
+    metadata: creatableMetadata(cluster.metadata, UNRESTORED_ANNOTATIONS),
     spec: cluster.spec,
   };
 }
@@ -121,11 +134,16 @@ export function fingerprintsIn(secret: V1Secret): string[] {
   return found;
 }
 
+/** status.etcd.lastSnapshot: a snapshot file on the operator's snapshot volume. */
+export type EtcdSnapshot = NonNullable<NonNullable<ClusterStatus['etcd']>['lastSnapshot']>;
+
 export interface ClusterBackup {
   cluster: ClusterObject;
   secrets: V1Secret[];
   /** What a person should know: Secrets left out and why, a missing external etcd Secret. */
   warnings: string[];
+  /** The etcd snapshot taken for this backup (--etcd-snapshot), if one was. */
+  etcdSnapshot?: EtcdSnapshot;
 }
 
 /**
@@ -190,22 +208,150 @@ export function clusterBackup(
 const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) =>
   nameOf(a).localeCompare(nameOf(b));
 
+/** `namespace/name` of a backed-up Cluster, as the header and notes name it. */
+const clusterKey = (backup: ClusterBackup) => objectKey(backup.cluster);
+
+/** Where the snapshot of one Cluster lives and what identifies it: a line of the header and of the note. */
+export function etcdSnapshotLine(backup: ClusterBackup & { etcdSnapshot: EtcdSnapshot }): string {
+  const { file, revision, sha256: digest, time } = backup.etcdSnapshot;
+  return (
+    `etcd snapshot of ${clusterKey(backup)}: ${file} on the operator's snapshot volume ` +
+    `(revision ${revision}, sha256 ${digest}, taken ${time})`
+  );
+}
+
+const hasSnapshot = (backup: ClusterBackup): backup is ClusterBackup & { etcdSnapshot: EtcdSnapshot } =>
+  backup.etcdSnapshot !== undefined;
+
+/** What a backup holds of etcd: one line per snapshot, and what to do for the Clusters without one. */
+function etcdLines(backups: readonly ClusterBackup[]): { snapshots: string[]; without?: string } {
+  const snapshots = backups.filter(hasSnapshot).map(etcdSnapshotLine);
+  const withoutSnapshot = backups.filter((b) => !hasSnapshot(b)).map(clusterKey);
+  if (withoutSnapshot.length === 0) return { snapshots };
+  if (snapshots.length === 0)
+    return {
+      snapshots,
+      without:
+        "No etcd data: back up each Cluster's etcd volumes (claims data-<cluster>-etcd-N) on their own.",
+    };
+  return {
+    snapshots,
+    without: `No etcd data of ${withoutSnapshot.join(', ')}: back up its etcd volumes (claims data-<cluster>-etcd-N) on their own.`,
+  };
+}
+
 /**
  * The backup file: a comment that says what it is, then one YAML document per
  * object, every Secret before any Cluster, so that even `kubectl apply -f`
  * creates the keys before the operator sees a Cluster that would need new ones.
  */
 export function renderBackup(backups: readonly ClusterBackup[], takenAt: Date, server: string): string {
-  const clusters = backups.map((b) => `${b.cluster.metadata?.namespace}/${b.cluster.metadata?.name}`);
+  const etcd = etcdLines(backups);
   const header = [
-    `# kubectl kok cluster backup of ${clusters.join(', ')} from ${server}, ${takenAt.toISOString()}`,
+    `# kubectl kok cluster backup of ${backups.map(clusterKey).join(', ')} from ${server}, ${takenAt.toISOString()}`,
     '# PRIVATE KEYS: the CAs, the service-account signing key and admin credentials of these clusters.',
     '# Whoever reads this file is cluster-admin of them: keep it encrypted and access-controlled.',
-    "# No etcd data: back up each Cluster's etcd volumes (claims data-<cluster>-etcd-N) on their own.",
+    ...etcd.snapshots.map((line) => `# ${line}`),
+    ...(etcd.without ? [`# ${etcd.without}`] : []),
     '# Restore with: kubectl kok cluster restore -f <this file>',
   ];
   const objects = [...backups.flatMap((b) => b.secrets), ...backups.map((b) => b.cluster)];
   return `${header.join('\n')}\n${objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')}`;
+}
+
+/** The note after a backup on what it holds of etcd (stderr): the snapshots taken, and what the rest need. */
+export function etcdBackupNote(backups: readonly ClusterBackup[]): string {
+  const etcd = etcdLines(backups);
+  const lines = etcd.snapshots.map((line) => `note: ${line}; a restore does not put it back into etcd.`);
+  if (etcd.without && etcd.snapshots.length === 0)
+    lines.push(
+      'note: it holds no etcd data; the etcd volumes of each Cluster (claims data-<cluster>-etcd-N, kept when its ' +
+        'etcd StatefulSet goes) are backed up on their own.',
+    );
+  else if (etcd.without) lines.push(`note: ${etcd.without}`);
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+/** The value of the snapshot-request annotation for a backup made at `at`: new on every run. */
+export function etcdSnapshotRequestValue(at: Date): string {
+  return `backup-${at.toISOString().replace(/[-:.]/g, '')}`;
+}
+
+/** How long a backup waits for a requested snapshot: past the operator's 5-minute pause after a failure. */
+export const ETCD_SNAPSHOT_TIMEOUT_MS = 6 * 60_000;
+/**
+ * How long an EtcdBackup that was already False with NoSnapshotDirectory when the snapshot was requested
+ * may stay so before the backup gives up: the operator answers the annotation within a pass, and one
+ * that still has no directory leaves the condition as it was.
+ */
+export const NO_SNAPSHOT_DIRECTORY_GRACE_MS = 30_000;
+
+export interface EtcdSnapshotRequest {
+  /** `namespace/name` of the Cluster. */
+  cluster: string;
+  /** The annotation's value. */
+  value: string;
+  /** When it was set (this machine's clock). */
+  at: Date;
+  /** EtcdBackup as it stood when the annotation was set, if the Cluster had it. */
+  before?: Condition;
+}
+
+export type EtcdSnapshotVerdict =
+  { kind: 'done'; snapshot: EtcdSnapshot } | { kind: 'wait' } | { kind: 'failed'; message: string };
+
+const SNAPSHOT_FAILURE_HINTS: Readonly<Record<string, string>> = {
+  NoSnapshotDirectory:
+    'the operator runs without --etcd-snapshot-dir, so it has nowhere to write snapshots: ' +
+    'give it one (a volume its pod mounts), or back up without --etcd-snapshot',
+  NoHealthyMember: 'no voting etcd member answers',
+  SnapshotFailed: 'the operator tries again after 5 minutes',
+};
+
+/**
+ * Whether the snapshot asked for with `request` is taken, from the Cluster's status: done once
+ * status.etcd.lastSnapshot answers the request; failed once EtcdBackup is False for this request (it
+ * turned False after the request was made, or changed reason or message since), once an EtcdBackup
+ * already False for want of a snapshot directory stays so past a grace, or after the timeout. Pure.
+ */
+export function judgeEtcdSnapshot(
+  request: EtcdSnapshotRequest,
+  status: ClusterStatus | undefined,
+  now: Date,
+): EtcdSnapshotVerdict {
+  const snapshot = status?.etcd?.lastSnapshot;
+  if (snapshot && snapshot.request === request.value) return { kind: 'done', snapshot };
+  const condition = findCondition(status?.conditions, ClusterConditions.EtcdBackup);
+  const waited = now.getTime() - request.at.getTime();
+  const failed = (why: string): EtcdSnapshotVerdict => ({
+    kind: 'failed',
+    message: `the etcd snapshot of ${request.cluster} (request ${request.value}) was not taken: ${why}; nothing is written`,
+  });
+  if (condition?.status === 'False') {
+    const { before } = request;
+    // lastTransitionTime has whole seconds; the operator's clock is taken to agree with this one.
+    const requestSecond = Math.floor(request.at.getTime() / 1000) * 1000;
+    const turnedFalseSince = Date.parse(condition.lastTransitionTime) >= requestSecond;
+    const changedSince =
+      before?.status !== 'False' ||
+      before.reason !== condition.reason ||
+      before.message !== condition.message;
+    const stillNoDirectory =
+      condition.reason === 'NoSnapshotDirectory' && waited >= NO_SNAPSHOT_DIRECTORY_GRACE_MS;
+    if (turnedFalseSince || changedSince || stillNoDirectory) {
+      const hint = SNAPSHOT_FAILURE_HINTS[condition.reason];
+      return failed(
+        `EtcdBackup is False (${condition.reason}): ${condition.message}` + (hint ? ` (${hint})` : ''),
+      );
+    }
+  }
+  if (waited >= ETCD_SNAPSHOT_TIMEOUT_MS)
+    return failed(
+      `no snapshot answered it within ${ETCD_SNAPSHOT_TIMEOUT_MS / 60_000} minutes` +
+        (condition ? `; EtcdBackup is ${condition.status} (${condition.reason}): ${condition.message}` : '') +
+        '. Is the kube-on-kube operator running?',
+    );
+  return { kind: 'wait' };
 }
 
 export interface BackupContents {

@@ -3,7 +3,7 @@ import { runCli } from './cli.ts';
 import { ExitCode, UsageError } from './cli-errors.ts';
 import { helpText, parseCommandLine, tokenTtlSeconds, VERBS } from './command-line.ts';
 
-const base = { allNamespaces: false, all: false, watch: false, resume: false };
+const base = { allNamespaces: false, all: false, watch: false, resume: false, etcdSnapshot: false };
 
 describe('parseCommandLine', () => {
   it.each([
@@ -33,6 +33,19 @@ describe('parseCommandLine', () => {
     [
       ['clusters', 'backup', '-A'],
       { kind: 'run', verb: 'cluster backup', flags: { ...base, allNamespaces: true } },
+    ],
+    [
+      ['cluster', 'backup', '--all', '--etcd-snapshot'],
+      { kind: 'run', verb: 'cluster backup', flags: { ...base, all: true, etcdSnapshot: true } },
+    ],
+    [
+      ['cluster', 'backup', 'prod', '--etcd-snapshot', '-n', 'fleet'],
+      {
+        kind: 'run',
+        verb: 'cluster backup',
+        name: 'prod',
+        flags: { ...base, etcdSnapshot: true, namespace: 'fleet' },
+      },
     ],
     [
       ['cluster', 'restore', '-f', 'backup.yaml'],
@@ -153,6 +166,11 @@ describe('parseCommandLine', () => {
     ],
     [['cluster', 'backup', 'prod', '-o', 'yaml'], '-o does not apply to cluster backup'],
     [['cluster', 'get', 'prod', '--all'], '--all does not apply to cluster get'],
+    [['cluster', 'get', 'prod', '--etcd-snapshot'], '--etcd-snapshot does not apply to cluster get'],
+    [
+      ['cluster', 'restore', '-f', 'x', '--etcd-snapshot'],
+      '--etcd-snapshot does not apply to cluster restore',
+    ],
     [['cluster', 'restore'], 'cluster restore needs -f FILE: the output of kubectl kok cluster backup'],
     [['cluster', 'restore', 'prod', '-f', 'x'], 'cluster restore takes no arguments; unexpected: prod'],
     [
@@ -198,6 +216,12 @@ describe('parseCommandLine', () => {
     const nodepool = helpText('nodepool');
     expect(nodepool).toContain('nodepool rollback <name>');
     expect(nodepool).not.toContain('cluster get');
+  });
+
+  it('documents --etcd-snapshot as a cluster backup flag', () => {
+    expect(helpText()).toMatch(
+      /--etcd-snapshot +cluster backup: have the operator snapshot each Cluster's etcd/,
+    );
   });
 });
 

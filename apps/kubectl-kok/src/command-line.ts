@@ -40,6 +40,8 @@ export interface CommandFlags extends GlobalFlags {
   resume: boolean;
   /** machine bootstrap: how long the bootstrap token lives, in seconds. Default 900 (15 minutes). */
   ttlSeconds?: number;
+  /** cluster backup: have the operator snapshot each Cluster's etcd first, and name the snapshots. Default false. */
+  etcdSnapshot: boolean;
   /** cluster plan: the Kubernetes version to plan for (--version V). Required there. */
   targetVersion?: string;
 }
@@ -68,7 +70,16 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'run'; verb: Verb; name?: string; flags: CommandFlags };
 
-type VerbFlag = 'all-namespaces' | 'all' | 'filename' | 'watch' | 'to-revision' | 'resume' | 'ttl' | 'set';
+type VerbFlag =
+  | 'all-namespaces'
+  | 'all'
+  | 'filename'
+  | 'watch'
+  | 'to-revision'
+  | 'resume'
+  | 'ttl'
+  | 'set'
+  | 'etcd-snapshot';
 
 interface VerbSpec {
   /** Takes a NAME argument. */
@@ -108,10 +119,10 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
   },
   'cluster backup': {
     takesName: true,
-    flags: ['all', 'all-namespaces'],
+    flags: ['all', 'all-namespaces', 'etcd-snapshot'],
     outputs: [],
     summary:
-      'Print the Cluster (--all: every one) and its PKI Secrets as YAML to restore from; holds private keys',
+      'Print the Cluster (--all: every one) and its PKI Secrets as YAML to restore from; holds private keys. --etcd-snapshot: the operator snapshots etcd first',
   },
   'cluster restore': {
     takesName: false,
@@ -223,6 +234,7 @@ const OPTIONS = {
   /** `cluster plan --version V`, renamed by withPlanVersion (--version alone prints the plugin's version). */
   'to-version': { type: 'string' },
   set: { type: 'string', multiple: true },
+  'etcd-snapshot': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -314,6 +326,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     'resume',
     'ttl',
     'set',
+    'etcd-snapshot',
   ] as const) {
     if (values[flag] !== undefined && !spec.flags.includes(flag))
       throw new UsageError(`--${flag} does not apply to ${verb}`);
@@ -333,6 +346,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     all: values.all === true,
     watch: values.watch === true,
     resume: values.resume === true,
+    etcdSnapshot: values['etcd-snapshot'] === true,
   };
   const targetVersion = values['to-version'];
   if (targetVersion !== undefined && verb !== 'cluster plan')
@@ -417,6 +431,7 @@ Flags:
   -n, --namespace <ns>      namespace of Clusters (default: the context's, else "default")
   -A, --all-namespaces      cluster list, cluster backup: every namespace
       --all                 cluster backup: every Cluster of the namespace
+      --etcd-snapshot       cluster backup: have the operator snapshot each Cluster's etcd (not an external one) to its snapshot volume first, and name the files; fails if one is not taken
   -f, --filename <file>     cluster restore: the backup to restore; nodepool plan: the proposed NodePool; clusterrollout plan: the proposed ClusterRollout (- for stdin)
       --set <name=version>  nodepool plan: a component version to plan for instead of -f (repeatable)
   -o, --output <format>     json, yaml, or wide (cluster list)

@@ -1,7 +1,8 @@
 /** cluster backup <name> | --all [-A]; cluster restore -f <file> */
 import { readFileSync } from 'node:fs';
-import { ClusterResource } from '@kok/api';
-import { isNotFound, NotFoundError } from '@kok/reconcile';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Annotations, ClusterConditions, ClusterResource, findCondition } from '@kok/api';
+import { isNotFound, NotFoundError, PatchType } from '@kok/reconcile';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { explainApiError } from '../api-error-messages.ts';
 import type { Target } from '../api-error-messages.ts';
@@ -11,13 +12,16 @@ import {
   clusterBackup,
   clusterSecretSelector,
   differingSecretsNote,
+  etcdBackupNote,
+  etcdSnapshotRequestValue,
   externalEtcdSecretName,
+  judgeEtcdSnapshot,
   objectKey,
   parseBackup,
   planRestore,
   renderBackup,
 } from '../cluster-backup.ts';
-import type { ClusterBackup, RestoreStep } from '../cluster-backup.ts';
+import type { ClusterBackup, EtcdSnapshot, EtcdSnapshotRequest, RestoreStep } from '../cluster-backup.ts';
 import type { Connection } from '../kube-connection.ts';
 import { clusterType, secretType } from '../resources.ts';
 import type { ClusterObject } from '../resources.ts';
@@ -76,6 +80,81 @@ async function backupOf(connection: Connection, cluster: ClusterObject): Promise
   return clusterBackup(cluster, labelled, external);
 }
 
+/** How often a backup looks whether its snapshots are taken. */
+const SNAPSHOT_POLL_MS = 1000;
+
+/** Sets the snapshot-request annotation (a merge patch of it alone) and notes EtcdBackup as it stood. */
+async function requestEtcdSnapshot(
+  connection: Connection,
+  cluster: ClusterObject,
+  value: string,
+  at: Date,
+): Promise<EtcdSnapshotRequest> {
+  const { name = '', namespace = '' } = cluster.metadata ?? {};
+  let patched: ClusterObject;
+  try {
+    patched = await connection.client.patch(clusterType, { namespace, name }, PatchType.merge, {
+      metadata: { annotations: { [Annotations.etcdSnapshotRequest]: value } },
+    });
+  } catch (error) {
+    throw explainApiError(error, clusterTarget(name, namespace), connection.server);
+  }
+  const before = findCondition(patched.status?.conditions, ClusterConditions.EtcdBackup);
+  return { cluster: objectKey(cluster), value, at, ...(before ? { before } : {}) };
+}
+
+/**
+ * Asks the operator for a snapshot of every Cluster's etcd at once, then waits until each is taken;
+ * throws at the first that is not. Snapshots by Cluster key.
+ */
+async function takeEtcdSnapshots(
+  connection: Connection,
+  clusters: readonly ClusterObject[],
+  io: CommandIo,
+): Promise<Map<string, EtcdSnapshot>> {
+  const value = etcdSnapshotRequestValue(io.now());
+  const pending: { name: string; namespace: string; request: EtcdSnapshotRequest }[] = [];
+  for (const cluster of clusters) {
+    const { name = '', namespace = '' } = cluster.metadata ?? {};
+    pending.push({
+      name,
+      namespace,
+      request: await requestEtcdSnapshot(connection, cluster, value, io.now()),
+    });
+  }
+  if (pending.length > 0)
+    io.stderr(
+      `waiting for the operator's etcd snapshot of ${pending.map((p) => p.request.cluster).join(', ')} (request ${value})...\n`,
+    );
+  const taken = new Map<string, EtcdSnapshot>();
+  while (pending.length > 0) {
+    try {
+      await sleep(SNAPSHOT_POLL_MS, undefined, { signal: io.signal });
+    } catch {
+      throw new CommandError(
+        `interrupted while waiting for the etcd snapshot of ${pending.map((p) => p.request.cluster).join(', ')}: ` +
+          'nothing is written (the operator still answers the request on the Cluster)',
+      );
+    }
+    for (const entry of [...pending]) {
+      const { name, namespace, request } = entry;
+      let cluster: ClusterObject;
+      try {
+        cluster = await connection.client.get(clusterType, { namespace, name });
+      } catch (error) {
+        throw explainApiError(error, clusterTarget(name, namespace), connection.server);
+      }
+      const verdict = judgeEtcdSnapshot(request, cluster.status, io.now());
+      if (verdict.kind === 'failed') throw new CommandError(verdict.message);
+      if (verdict.kind === 'done') {
+        taken.set(request.cluster, verdict.snapshot);
+        pending.splice(pending.indexOf(entry), 1);
+      }
+    }
+  }
+  return taken;
+}
+
 /** Writes the backup of one Cluster, or of all of them, to stdout; what it holds and misses to stderr. */
 export async function clusterBackupCommand(
   connection: Connection,
@@ -87,6 +166,20 @@ export async function clusterBackupCommand(
   const backups: ClusterBackup[] = [];
   // Every Cluster is checked before anything is printed: a backup missing a key is no backup.
   for (const cluster of clusters) backups.push(await backupOf(connection, cluster));
+  if (flags.etcdSnapshot) {
+    // Likewise a backup missing a snapshot asked for: all are taken before anything is printed.
+    const operatorRun = clusters.filter((cluster) => !cluster.spec.etcd?.external);
+    for (const cluster of clusters.filter((c) => c.spec.etcd?.external))
+      io.stderr(
+        `warning: Cluster ${objectKey(cluster)} uses an external etcd (spec.etcd.external): its snapshot is not ` +
+          "the operator's to take; back it up where that etcd runs.\n",
+      );
+    const snapshots = await takeEtcdSnapshots(connection, operatorRun, io);
+    for (const backup of backups) {
+      const snapshot = snapshots.get(objectKey(backup.cluster));
+      if (snapshot) backup.etcdSnapshot = snapshot;
+    }
+  }
   io.stdout(renderBackup(backups, io.now(), connection.server));
   for (const warning of backups.flatMap((b) => b.warnings)) io.stderr(`warning: ${warning}\n`);
   const secrets = backups.reduce((sum, b) => sum + b.secrets.length, 0);
@@ -94,8 +187,7 @@ export async function clusterBackupCommand(
     `backed up ${backups.length} Cluster(s) and ${secrets} Secret(s).\n` +
       'warning: the backup holds PRIVATE KEYS (the CAs, the service-account signing key and admin credentials): ' +
       'whoever reads it is cluster-admin of these clusters. Keep it encrypted and access-controlled.\n' +
-      'note: it holds no etcd data; the etcd volumes of each Cluster (claims data-<cluster>-etcd-N, kept when its ' +
-      'etcd StatefulSet goes) are backed up on their own.\n',
+      etcdBackupNote(backups),
   );
 }
 

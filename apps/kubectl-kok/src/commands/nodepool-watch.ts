@@ -35,7 +35,7 @@ export async function watchNodePoolStatus(
   await nodePoolStatus(
     connection,
     name,
-    { allNamespaces: false, all: false, watch: false, resume: false },
+    { allNamespaces: false, all: false, watch: false, resume: false, etcdSnapshot: false },
     first.io,
   );
   let last = first.text();
