@@ -6,13 +6,14 @@
 // way to set --quota-backend-bytes, so the quota itself cannot be reached in a test of sensible length):
 // the Cluster reports EtcdAlarm naming the member, with a Warning Event, and the alarm stays raised
 // until the test disarms it.
-import { request } from 'node:https';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
+import type { EtcdClientTls } from './test-support/etcd-gateway.ts';
+import { etcdClientTls, etcdGatewayCall } from './test-support/etcd-gateway.ts';
 
 const namespace = 'biz';
 const clusterName = 'frag';
@@ -43,56 +44,11 @@ afterAll(async () => {
   await boot?.stop();
 });
 
-interface Tls {
-  ca: string;
-  cert: string;
-  key: string;
-}
-
-async function clientTls(): Promise<Tls> {
-  const text = async (name: string, key: string) =>
-    Buffer.from(
-      (await boot.core.readNamespacedSecret({ name, namespace })).data?.[key] ?? '',
-      'base64',
-    ).toString();
-  return {
-    ca: await text(`${etcdName}-ca`, 'ca.crt'),
-    cert: await text(`${clusterName}-apiserver-etcd-client`, 'tls.crt'),
-    key: await text(`${clusterName}-apiserver-etcd-client`, 'tls.key'),
-  };
-}
-
-/** One call to etcd's JSON gateway at a member's pod address. */
-function etcdCall(pod: V1Pod, tls: Tls, path: string, body: object): Promise<Record<string, unknown>> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: pod.status?.podIP,
-        port: 2379,
-        method: 'POST',
-        path,
-        servername: `${pod.metadata?.name}.${etcdName}.${namespace}.svc`,
-        ...tls,
-        headers: { 'content-type': 'application/json' },
-        timeout: 30_000,
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () =>
-          (res.statusCode ?? 0) < 300
-            ? resolve(JSON.parse(text) as Record<string, unknown>)
-            : reject(new Error(`${path}: ${text}`)),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${path}: timeout`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const ref = { namespace, cluster: clusterName };
+type Tls = EtcdClientTls;
+const clientTls = () => etcdClientTls(boot, ref);
+const etcdCall = (pod: V1Pod, tls: Tls, path: string, body: object) =>
+  etcdGatewayCall(pod, tls, ref, path, body);
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const isReady = (pod: V1Pod) =>

@@ -5,7 +5,6 @@
 // written through etcd's API before the request), and only the newest `keep` files stay on the volume.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -13,6 +12,7 @@ import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
+import { etcdClientTls, etcdGatewayCall } from './test-support/etcd-gateway.ts';
 
 const namespace = 'biz';
 const clusterName = 'snap';
@@ -57,48 +57,13 @@ type Status = NonNullable<ClusterView['status']> & {
 const clusterStatus = async () =>
   ((await boot.getCluster(clusterName)) as ClusterView).status as Status | undefined;
 
-async function clientTls() {
-  const text = async (name: string, key: string) =>
-    Buffer.from(
-      (await boot.core.readNamespacedSecret({ name, namespace })).data?.[key] ?? '',
-      'base64',
-    ).toString();
-  return {
-    ca: await text(`${etcdName}-ca`, 'ca.crt'),
-    cert: await text(`${clusterName}-apiserver-etcd-client`, 'tls.crt'),
-    key: await text(`${clusterName}-apiserver-etcd-client`, 'tls.key'),
-  };
-}
+const ref = { namespace, cluster: clusterName };
 
 /** Writes one key through etcd's JSON gateway at the member's pod address. */
 async function putKey(pod: V1Pod, key: string, value: string): Promise<void> {
-  const tls = await clientTls();
-  const payload = JSON.stringify({
+  await etcdGatewayCall(pod, await etcdClientTls(boot, ref), ref, '/v3/kv/put', {
     key: Buffer.from(key).toString('base64'),
     value: Buffer.from(value).toString('base64'),
-  });
-  await new Promise<void>((resolve, reject) => {
-    const req = request(
-      {
-        host: pod.status?.podIP,
-        port: 2379,
-        method: 'POST',
-        path: '/v3/kv/put',
-        servername: `${pod.metadata?.name}.${etcdName}.${namespace}.svc`,
-        ...tls,
-        headers: { 'content-type': 'application/json' },
-        timeout: 30_000,
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          (res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`put: ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
   });
 }
 
