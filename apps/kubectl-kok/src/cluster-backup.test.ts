@@ -293,8 +293,25 @@ const SNAPSHOT: EtcdSnapshot = {
 
 describe('the backup file with etcd snapshots', () => {
   const TAKEN_AT = new Date('2026-03-01T12:00:00Z');
-  const named = (name: string, etcdSnapshot?: EtcdSnapshot): ClusterBackup => ({
-    cluster: restorableCluster(cluster({ metadata: { name, namespace: 'fleet' } })),
+  const named = (name: string, etcdSnapshot?: EtcdSnapshot, external = false): ClusterBackup => ({
+    cluster: restorableCluster(
+      cluster({
+        metadata: { name, namespace: 'fleet' },
+        spec: {
+          version: 'v1.36.3',
+          ...(external
+            ? {
+                etcd: {
+                  external: {
+                    endpoints: ['https://etcd.example:2379'],
+                    tlsSecretRef: { name: 'etcd-client' },
+                  },
+                },
+              }
+            : {}),
+        } as ClusterObject['spec'],
+      }),
+    ),
     secrets: [],
     warnings: [],
     ...(etcdSnapshot ? { etcdSnapshot } : {}),
@@ -318,15 +335,17 @@ describe('the backup file with etcd snapshots', () => {
       [`note: ${snapshotLine}; a restore does not put it back into etcd.`],
     ],
     [
-      'some with a snapshot: the rest named as without etcd data',
-      [named('prod', SNAPSHOT), named('edge')],
+      'some with a snapshot: the others named, an external etcd as backed up where it runs',
+      [named('prod', SNAPSHOT), named('edge', undefined, true), named('lab')],
       [
         `# ${snapshotLine}`,
-        '# No etcd data of fleet/edge: back up its etcd volumes (claims data-<cluster>-etcd-N) on their own.',
+        '# No etcd data of fleet/lab: back up the etcd volumes (claims data-<cluster>-etcd-N) on their own.',
+        '# No etcd data of fleet/edge: an external etcd (spec.etcd.external), backed up where it runs.',
       ],
       [
         `note: ${snapshotLine}; a restore does not put it back into etcd.`,
-        'note: No etcd data of fleet/edge: back up its etcd volumes',
+        'note: No etcd data of fleet/lab: back up the etcd volumes',
+        'note: No etcd data of fleet/edge: an external etcd',
       ],
     ],
   ])('%s', (_, backups, headerLines, noteLines) => {

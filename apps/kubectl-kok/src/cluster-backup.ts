@@ -223,20 +223,38 @@ export function etcdSnapshotLine(backup: ClusterBackup & { etcdSnapshot: EtcdSna
 const hasSnapshot = (backup: ClusterBackup): backup is ClusterBackup & { etcdSnapshot: EtcdSnapshot } =>
   backup.etcdSnapshot !== undefined;
 
-/** What a backup holds of etcd: one line per snapshot, and what to do for the Clusters without one. */
-function etcdLines(backups: readonly ClusterBackup[]): { snapshots: string[]; without?: string } {
+/**
+ * What a backup holds of etcd: one line per snapshot, and for the Clusters without one what to do.
+ * With no snapshot at all, the one line on etcd volumes backups always had; beside snapshots, those
+ * without are named (with --etcd-snapshot they are the ones on an external etcd).
+ */
+function etcdLines(backups: readonly ClusterBackup[]): { snapshots: string[]; without: string[] } {
   const snapshots = backups.filter(hasSnapshot).map(etcdSnapshotLine);
-  const withoutSnapshot = backups.filter((b) => !hasSnapshot(b)).map(clusterKey);
-  if (withoutSnapshot.length === 0) return { snapshots };
+  const withoutSnapshot = backups.filter((b) => !hasSnapshot(b));
+  if (withoutSnapshot.length === 0) return { snapshots, without: [] };
   if (snapshots.length === 0)
     return {
       snapshots,
-      without:
+      without: [
         "No etcd data: back up each Cluster's etcd volumes (claims data-<cluster>-etcd-N) on their own.",
+      ],
     };
+  const external = withoutSnapshot.filter((b) => b.cluster.spec.etcd?.external).map(clusterKey);
+  const onVolumes = withoutSnapshot.filter((b) => !b.cluster.spec.etcd?.external).map(clusterKey);
   return {
     snapshots,
-    without: `No etcd data of ${withoutSnapshot.join(', ')}: back up its etcd volumes (claims data-<cluster>-etcd-N) on their own.`,
+    without: [
+      ...(onVolumes.length > 0
+        ? [
+            `No etcd data of ${onVolumes.join(', ')}: back up the etcd volumes (claims data-<cluster>-etcd-N) on their own.`,
+          ]
+        : []),
+      ...(external.length > 0
+        ? [
+            `No etcd data of ${external.join(', ')}: an external etcd (spec.etcd.external), backed up where it runs.`,
+          ]
+        : []),
+    ],
   };
 }
 
@@ -251,8 +269,7 @@ export function renderBackup(backups: readonly ClusterBackup[], takenAt: Date, s
     `# kubectl kok cluster backup of ${backups.map(clusterKey).join(', ')} from ${server}, ${takenAt.toISOString()}`,
     '# PRIVATE KEYS: the CAs, the service-account signing key and admin credentials of these clusters.',
     '# Whoever reads this file is cluster-admin of them: keep it encrypted and access-controlled.',
-    ...etcd.snapshots.map((line) => `# ${line}`),
-    ...(etcd.without ? [`# ${etcd.without}`] : []),
+    ...[...etcd.snapshots, ...etcd.without].map((line) => `# ${line}`),
     '# Restore with: kubectl kok cluster restore -f <this file>',
   ];
   const objects = [...backups.flatMap((b) => b.secrets), ...backups.map((b) => b.cluster)];
@@ -263,12 +280,12 @@ export function renderBackup(backups: readonly ClusterBackup[], takenAt: Date, s
 export function etcdBackupNote(backups: readonly ClusterBackup[]): string {
   const etcd = etcdLines(backups);
   const lines = etcd.snapshots.map((line) => `note: ${line}; a restore does not put it back into etcd.`);
-  if (etcd.without && etcd.snapshots.length === 0)
+  if (etcd.snapshots.length === 0)
     lines.push(
       'note: it holds no etcd data; the etcd volumes of each Cluster (claims data-<cluster>-etcd-N, kept when its ' +
         'etcd StatefulSet goes) are backed up on their own.',
     );
-  else if (etcd.without) lines.push(`note: ${etcd.without}`);
+  else lines.push(...etcd.without.map((line) => `note: ${line}`));
   return lines.map((line) => `${line}\n`).join('');
 }
 
