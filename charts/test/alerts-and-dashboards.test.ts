@@ -41,6 +41,7 @@ const expected = {
       'KokClusterDegraded',
       'KokClusterEtcdNoSpace',
       'KokClusterEtcdCorrupt',
+      'KokClusterEtcdSnapshotFailing',
     ],
     metrics: [
       'kok_cluster_gate_duration_seconds_bucket',
