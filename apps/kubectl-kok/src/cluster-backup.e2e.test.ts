@@ -9,7 +9,8 @@
  * Secrets, and the biz apiserver comes back under the same CA, answering the
  * admin kubeconfig saved before the loss, with its data.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRealBoot } from '@kok/pod-runtime/real-boot';
 import type { RealBoot } from '@kok/pod-runtime/real-boot';
@@ -36,7 +37,11 @@ interface SecretJson {
 let boot: RealBoot;
 
 beforeAll(async () => {
-  boot = await startRealBoot({ namespace, workDirPrefix: 'kok-backup-restore-' });
+  boot = await startRealBoot({
+    namespace,
+    workDirPrefix: 'kok-backup-restore-',
+    operatorArgs: (workDir) => [`--etcd-snapshot-dir=${join(workDir, 'snapshots')}`],
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -95,10 +100,23 @@ describe('kubectl kok cluster backup and restore', () => {
     const caSHA256 = before.status?.pki?.caSHA256;
     expect(caSHA256).toMatch(/^[0-9a-f]{64}$/);
 
-    const backup = await plugin('cluster', 'backup', clusterName, '-n', namespace);
+    const backup = await plugin('cluster', 'backup', clusterName, '-n', namespace, '--etcd-snapshot');
     expect(backup.stderr).toContain('holds PRIVATE KEYS');
-    expect(backup.stderr).toContain('no etcd data');
+    expect(backup.stderr).toContain(`note: etcd snapshot of ${namespace}/${clusterName}: `);
     expect(backup.code).toBe(0);
+    // The header names the snapshot the operator took for this backup, on its snapshot volume, as it is.
+    const named = new RegExp(
+      `^# etcd snapshot of ${namespace}/${clusterName}: (\\S+) on the operator's snapshot volume ` +
+        '\\(revision (\\d+), sha256 ([0-9a-f]{64}), taken \\S+\\)$',
+      'm',
+    ).exec(backup.stdout);
+    expect(named, backup.stdout.split('\n---\n')[0]).not.toBeNull();
+    const [, snapshotFile = '', revision = '', snapshotSHA256 = ''] = named ?? [];
+    const snapshotPath = join(boot.workDir, 'snapshots', snapshotFile);
+    expect(existsSync(snapshotPath)).toBe(true);
+    expect(createHash('sha256').update(readFileSync(snapshotPath)).digest('hex')).toBe(snapshotSHA256);
+    expect(Number(revision)).toBeGreaterThan(0);
+    expect(backup.stdout).not.toContain('# No etcd data');
     expect(backup.stdout).not.toMatch(/ownerReferences|resourceVersion|uid:|managedFields|status:/);
     // Identities only: the etcd join Secret would tell the restored etcd to join members that are gone.
     expect(backup.stdout).toContain(`name: ${clusterName}-ca\n`);
