@@ -1,9 +1,11 @@
 import { AppsV1Api, ApiextensionsV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { chartsDir, helm } from './helm.ts';
+import { chartsDir, helm, kubectl } from './helm.ts';
 
 const charts = [
   {
@@ -258,5 +260,65 @@ describe('chart kube-on-kube-operator, namespaced', () => {
       .flatMap((o) => o.rules)
       .flatMap((r: { resources?: string[]; nonResourceURLs?: string[] }) => r.resources ?? r.nonResourceURLs);
     expect(clusterRules.sort()).toEqual(['/metrics', 'subjectaccessreviews', 'tokenreviews']);
+  });
+});
+
+describe('chart kube-on-kube-operator, etcd snapshots', () => {
+  const kubeOnKubeDir = join(chartsDir, 'kube-on-kube-operator');
+  const snapshotDir = '/var/lib/kok/etcd-snapshots';
+
+  async function renderDeployment(...sets: string[]) {
+    const result = await helm(
+      'template',
+      'probe',
+      kubeOnKubeDir,
+      '-n',
+      'default',
+      '-s',
+      'templates/deployment.yaml',
+      ...sets.flatMap((s) => ['--set', s]),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    return { yaml: result.stdout, deployment: parseAllDocuments(result.stdout)[0]?.toJS() };
+  }
+
+  it('with etcdSnapshots.existingClaim mounts the claim and points --etcd-snapshot-dir at it', async () => {
+    const { yaml, deployment } = await renderDeployment('etcdSnapshots.existingClaim=etcd-snapshots-claim');
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes).toEqual([
+      { name: 'etcd-snapshots', persistentVolumeClaim: { claimName: 'etcd-snapshots-claim' } },
+    ]);
+    const container = pod.containers[0];
+    expect(container.volumeMounts).toEqual([{ name: 'etcd-snapshots', mountPath: snapshotDir }]);
+    expect(container.args).toContain(`--etcd-snapshot-dir=${snapshotDir}`);
+    // Still non-root, and the volume's files are the operator's group's.
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, fsGroup: 65532 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true });
+    // The apiserver takes the pod template as rendered.
+    const file = join(mkdtempSync(join(tmpdir(), 'kok-chart-')), 'deployment.yaml');
+    writeFileSync(file, yaml);
+    const applied = await kubectl('apply', '--dry-run=server', '-f', file);
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+
+  it('without it takes no snapshots: no volume, no mount, no flag, no fsGroup', async () => {
+    const { deployment } = await renderDeployment();
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes).toBeUndefined();
+    expect(pod.containers[0].volumeMounts).toBeUndefined();
+    expect(pod.containers[0].args.join(' ')).not.toContain('--etcd-snapshot-dir');
+    expect(pod.securityContext.fsGroup).toBeUndefined();
+  });
+
+  it('refuses a claim name that is not a Kubernetes name', async () => {
+    const result = await helm(
+      'template',
+      'probe',
+      kubeOnKubeDir,
+      '--set',
+      'etcdSnapshots.existingClaim=Snaps_1',
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/existingClaim/);
   });
 });
