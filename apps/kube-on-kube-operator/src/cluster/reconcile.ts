@@ -28,8 +28,8 @@ import type { MembershipPass } from '../etcd/membership.ts';
 import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
 import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
 import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
-import type { SnapshotOutcome } from '../etcd/snapshots.ts';
-import { EtcdSnapshotFailures, snapshotEtcd } from '../etcd/snapshots.ts';
+import type { SnapshotPass } from '../etcd/snapshots.ts';
+import { EtcdSnapshotRecords, snapshotEtcd } from '../etcd/snapshots.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
 import { guardCluster, nameConflictHold } from './guards.ts';
 import type { ClusterCaches, ObservedCluster } from './observe.ts';
@@ -65,8 +65,8 @@ export interface ClusterReconcilerDeps {
   etcdDefragmentations?: EtcdDefragmentations;
   /** Where etcd snapshots are written. Default: none taken (EtcdBackup says so when one is due). */
   etcdSnapshotDir?: string;
-  /** When each Cluster's last snapshot attempt failed. Default: a fresh record. */
-  etcdSnapshotFailures?: EtcdSnapshotFailures;
+  /** Each Cluster's last snapshot and failed attempt, as this operator saw them. Default: a fresh record. */
+  etcdSnapshotRecords?: EtcdSnapshotRecords;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
@@ -77,7 +77,7 @@ export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
     ...deps,
     etcdObserver: deps.etcdObserver ?? etcdObserver(deps.client),
     etcdDefragmentations: deps.etcdDefragmentations ?? new EtcdDefragmentations(),
-    etcdSnapshotFailures: deps.etcdSnapshotFailures ?? new EtcdSnapshotFailures(),
+    etcdSnapshotRecords: deps.etcdSnapshotRecords ?? new EtcdSnapshotRecords(),
   };
   return (request, ctx) => reconcileCluster(withObserver, request, ctx.log);
 }
@@ -94,7 +94,7 @@ export async function reconcileCluster(
   if (cached.metadata.deletionTimestamp) {
     deps.etcdObserver?.forget(cached.metadata.uid ?? '');
     deps.etcdDefragmentations?.forget(cached.metadata.uid ?? '');
-    deps.etcdSnapshotFailures?.forget(cached.metadata.uid ?? '');
+    deps.etcdSnapshotRecords?.forget(cached.metadata.uid ?? '');
     return deleteCluster(writer, deps.caches, cached, at);
   }
 
@@ -262,12 +262,12 @@ async function etcdSnapshotPass(
   observed: ObservedCluster,
   pass: MembershipPass,
   at: Date,
-): Promise<SnapshotOutcome | undefined> {
-  if (!deps.etcdSnapshotFailures || !observed.etcdTls) return undefined;
+): Promise<SnapshotPass | undefined> {
+  if (!deps.etcdSnapshotRecords || !observed.etcdTls) return undefined;
   return snapshotEtcd(
     {
       directory: deps.etcdSnapshotDir,
-      failures: deps.etcdSnapshotFailures,
+      records: deps.etcdSnapshotRecords,
       events: deps.events,
       metrics: deps.metrics,
       log: writer.log,

@@ -11,7 +11,8 @@ import { nextEtcdStatus } from '../etcd-data-guard.ts';
 import { withEtcdConditions } from '../etcd/etcd-conditions.ts';
 import type { MembershipStep } from '../etcd/membership-plan.ts';
 import { withSnapshotCondition } from '../etcd/snapshot-condition.ts';
-import type { SnapshotOutcome } from '../etcd/snapshots.ts';
+import type { SnapshotOutcome, SnapshotPass } from '../etcd/snapshots.ts';
+import { snapshotsWanted } from '../etcd/snapshot-plan.ts';
 import type { GateRecord } from '../gate-records.ts';
 import type { NodeTierReport } from '../node-api/node-tier.ts';
 import { withNodeTier } from '../node-api/node-tier.ts';
@@ -35,8 +36,8 @@ export interface PassOutcome {
   nodeTier?: NodeTierReport;
   /** This pass's etcd membership step: EtcdMembership says whether it waits. */
   etcdMembershipStep?: MembershipStep;
-  /** What this pass did about etcd snapshots: status.etcd.lastSnapshot and EtcdBackup. */
-  etcdSnapshot?: SnapshotOutcome;
+  /** What this pass did about etcd snapshots, and the last one known: status.etcd.lastSnapshot and EtcdBackup. */
+  etcdSnapshot?: SnapshotPass;
 }
 
 export interface PassStatus {
@@ -87,7 +88,7 @@ export function passStatus(
     !external && rendered.some((r) => r.component.name === 'etcd' && r.status.available),
     at,
     inputs.etcd,
-    outcome.etcdSnapshot?.kind === 'taken' ? outcome.etcdSnapshot.snapshot : undefined,
+    outcome.etcdSnapshot?.lastSnapshot,
   );
   const conditions = withSnapshotCondition(
     withEtcdConditions(
@@ -97,7 +98,8 @@ export function passStatus(
       generation,
       at,
     ),
-    outcome.etcdSnapshot,
+    outcome.etcdSnapshot?.outcome,
+    snapshotsWanted(cluster),
     generation,
     at,
   );
@@ -113,7 +115,7 @@ export function passStatus(
   const renewalWake = renewal ? Math.max(STALE_RECHECK_MS, renewal.getTime() - at.getTime() + 100) : Infinity;
   // A changed Secret of an external etcd is seen only by reading it again.
   const externalSecretWake = external ? EXTERNAL_ETCD_SECRET_RECHECK_MS : Infinity;
-  const snapshotWake = snapshotWakeOf(outcome.etcdSnapshot, at);
+  const snapshotWake = snapshotWakeOf(outcome.etcdSnapshot?.outcome, at);
   const soonest = Math.min(nodeTierWake, renewalWake, externalSecretWake, snapshotWake);
   // Look again when the oldest open gate reaches its deadline, in case nothing else changes by then.
   const openGateDeadlines = (result.status.gates ?? [])

@@ -57,7 +57,7 @@ describe('EtcdBackup', () => {
       { status: 'False', reason: 'NoHealthyMember' },
     ],
   ])('%s', (_name, outcome, expected) => {
-    expect(backup(withSnapshotCondition(undefined, outcome, 3, at))).toMatchObject({
+    expect(backup(withSnapshotCondition(undefined, outcome, true, 3, at))).toMatchObject({
       type: 'EtcdBackup',
       observedGeneration: 3,
       ...expected,
@@ -65,10 +65,25 @@ describe('EtcdBackup', () => {
   });
 
   it('stays as it was between attempts, and through the pause after a failure', () => {
-    const afterFailure = withSnapshotCondition(undefined, failed, 3, at);
-    expect(withSnapshotCondition(afterFailure, { kind: 'none', dueAt: 0 }, 3, at)).toEqual(afterFailure);
+    const afterFailure = withSnapshotCondition(undefined, failed, true, 3, at);
+    expect(withSnapshotCondition(afterFailure, { kind: 'none', dueAt: 0 }, true, 3, at)).toEqual(
+      afterFailure,
+    );
     const paused: SnapshotOutcome = { kind: 'wait', reason: 'RetryPause', message: 'later', retryAt: 0 };
-    expect(withSnapshotCondition(afterFailure, paused, 3, at)).toEqual(afterFailure);
-    expect(withSnapshotCondition(undefined, undefined, 3, at)).toBeUndefined();
+    expect(withSnapshotCondition(afterFailure, paused, true, 3, at)).toEqual(afterFailure);
+    expect(withSnapshotCondition(undefined, undefined, true, 3, at)).toBeUndefined();
+  });
+
+  it('goes once snapshots are neither scheduled nor asked for', () => {
+    const other: Condition = {
+      type: 'Available',
+      status: 'True',
+      reason: 'R',
+      message: '',
+      lastTransitionTime: at.toISOString(),
+    };
+    const afterFailure = withSnapshotCondition([other], failed, true, 3, at);
+    expect(withSnapshotCondition(afterFailure, { kind: 'none' }, false, 3, at)).toEqual([other]);
+    expect(withSnapshotCondition([other], undefined, false, 3, at)).toEqual([other]);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * EtcdBackup, from what this pass did about snapshots: True once a snapshot
  * was taken, False with why the one due was not; between attempts it stays
- * as it was. Pure.
+ * as it was; gone once snapshots are neither scheduled nor asked for. Pure.
  */
-import { ClusterConditions, setCondition } from '@kok/api';
+import { ClusterConditions, findCondition, removeCondition, setCondition } from '@kok/api';
 import type { Condition } from '@kok/api';
 import type { SnapshotOutcome } from './snapshots.ts';
 
@@ -12,9 +12,15 @@ const MiB = 1024 * 1024;
 export function withSnapshotCondition(
   conditions: Condition[] | undefined,
   outcome: SnapshotOutcome | undefined,
+  wanted: boolean,
   generation: number,
   at: Date,
 ): Condition[] | undefined {
+  // Neither scheduled nor asked for any more: nothing to say about snapshots.
+  if (!wanted)
+    return findCondition(conditions, ClusterConditions.EtcdBackup)
+      ? removeCondition(conditions, ClusterConditions.EtcdBackup)
+      : conditions;
   if (!outcome || outcome.kind === 'none') return conditions;
   // A pause after a failure keeps the failure's own message.
   if (outcome.kind === 'wait' && outcome.reason === 'RetryPause') return conditions;

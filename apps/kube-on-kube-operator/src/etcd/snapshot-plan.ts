@@ -8,6 +8,7 @@
  * a leader that stalls costs an election); the leader only when no follower
  * answers. Which snapshot files a retention keeps is here too. Pure.
  */
+import { Annotations } from '@kok/api';
 import type { Cluster } from '@kok/api';
 
 /** spec.etcd.backup, in the operator's units. */
@@ -24,6 +25,17 @@ export function snapshotPolicyOf(spec: Pick<Cluster['spec'], 'etcd'>): SnapshotP
   const backup = spec.etcd?.backup;
   if (!backup || spec.etcd?.external) return undefined;
   return { intervalMs: backup.intervalMinutes * 60_000, keep: backup.keep ?? DEFAULT_SNAPSHOTS_KEPT };
+}
+
+/** Snapshots are scheduled (spec.etcd.backup) or asked for (the request annotation is set). */
+export function snapshotsWanted(cluster: {
+  spec: Pick<Cluster['spec'], 'etcd'>;
+  metadata?: { annotations?: Record<string, string> };
+}): boolean {
+  return (
+    snapshotPolicyOf(cluster.spec) !== undefined ||
+    Boolean(cluster.metadata?.annotations?.[Annotations.etcdSnapshotRequest])
+  );
 }
 
 export interface SnapshotMember {

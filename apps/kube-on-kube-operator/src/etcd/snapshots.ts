@@ -23,27 +23,45 @@ import { planSnapshot, retryAfterFailure, snapshotFileName, snapshotPolicyOf } f
 
 export type LastSnapshot = NonNullable<NonNullable<ClusterStatus['etcd']>['lastSnapshot']>;
 
-/** Per Cluster (by uid): when its last snapshot attempt failed, until one succeeds. */
-export class EtcdSnapshotFailures {
-  readonly #at = new Map<string, number>();
+/**
+ * Per Cluster (by uid): the last snapshot this operator took, and when an attempt last failed (until one
+ * succeeds). The status records the snapshot too, but a status write lost to a conflict must not make the
+ * next pass take it again.
+ */
+export class EtcdSnapshotRecords {
+  readonly #failedAt = new Map<string, number>();
+  readonly #taken = new Map<string, LastSnapshot>();
 
   lastFailureAt(cluster: string): number | undefined {
-    return this.#at.get(cluster);
+    return this.#failedAt.get(cluster);
+  }
+
+  /** The newer of `recorded` (the status) and the last snapshot this operator took. */
+  lastSnapshot(cluster: string, recorded: LastSnapshot | undefined): LastSnapshot | undefined {
+    const taken = this.#taken.get(cluster);
+    if (!taken || !recorded) return taken ?? recorded;
+    return Date.parse(taken.time) > Date.parse(recorded.time) ? taken : recorded;
   }
 
   failed(cluster: string, at: number): void {
-    this.#at.set(cluster, at);
+    this.#failedAt.set(cluster, at);
+  }
+
+  taken(cluster: string, snapshot: LastSnapshot): void {
+    this.#failedAt.delete(cluster);
+    this.#taken.set(cluster, snapshot);
   }
 
   forget(cluster: string): void {
-    this.#at.delete(cluster);
+    this.#failedAt.delete(cluster);
+    this.#taken.delete(cluster);
   }
 }
 
 export interface SnapshotDeps {
   /** The operator's --etcd-snapshot-dir; undefined: no snapshots are taken. */
   directory: string | undefined;
-  failures: EtcdSnapshotFailures;
+  records: EtcdSnapshotRecords;
   events: EventRecorder | undefined;
   metrics: ClusterMetrics | undefined;
   log: Logger;
@@ -51,6 +69,12 @@ export interface SnapshotDeps {
   api?: (target: EtcdTarget, tls: EtcdClientTls) => Pick<MemberApi, 'status'>;
   /** Default: saveSnapshot. */
   save?: (target: EtcdTarget, tls: EtcdClientTls, path: string) => Promise<SavedSnapshot>;
+}
+
+/** What this pass did about snapshots, and the last snapshot known (status.etcd.lastSnapshot). */
+export interface SnapshotPass {
+  outcome: SnapshotOutcome;
+  lastSnapshot?: LastSnapshot;
 }
 
 /** What this pass did about snapshots; `at` values are ms since the epoch. */
@@ -73,12 +97,28 @@ export async function snapshotEtcd(
   observation: EtcdObservation,
   tls: EtcdClientTls,
   at: Date,
+): Promise<SnapshotPass> {
+  const key = cluster.metadata.uid ?? '';
+  const last = deps.records.lastSnapshot(key, cluster.status?.etcd?.lastSnapshot);
+  const outcome = await takeDueSnapshot(deps, cluster, observation, tls, at, last);
+  return {
+    outcome,
+    ...(outcome.kind === 'taken' ? { lastSnapshot: outcome.snapshot } : last ? { lastSnapshot: last } : {}),
+  };
+}
+
+async function takeDueSnapshot(
+  deps: SnapshotDeps,
+  cluster: ClusterObject,
+  observation: EtcdObservation,
+  tls: EtcdClientTls,
+  at: Date,
+  last: LastSnapshot | undefined,
 ): Promise<SnapshotOutcome> {
   const key = cluster.metadata.uid ?? '';
   const policy = snapshotPolicyOf(cluster.spec);
-  const last = cluster.status?.etcd?.lastSnapshot;
   const request = cluster.metadata.annotations?.[Annotations.etcdSnapshotRequest];
-  const failedAt = deps.failures.lastFailureAt(key);
+  const failedAt = deps.records.lastFailureAt(key);
   const step = planSnapshot({
     policy,
     ...(request !== undefined ? { request } : {}),
@@ -105,10 +145,11 @@ export async function snapshotEtcd(
   const name = cluster.metadata.name ?? '';
   const labels = { namespace, cluster: name };
   const file = join(namespace, name, snapshotFileName(name, at));
+  let snapshot: LastSnapshot;
   try {
     const revision = Number((await (deps.api ?? memberApi)(target, tls).status()).header?.revision ?? 0);
     const saved = await (deps.save ?? saveSnapshot)(target, tls, join(deps.directory, file));
-    const snapshot: LastSnapshot = {
+    snapshot = {
       file,
       time: at.toISOString(),
       member: step.member,
@@ -116,25 +157,8 @@ export async function snapshotEtcd(
       ...saved,
       ...(step.requested && request ? { request } : {}),
     };
-    deps.failures.forget(key);
-    const deleted = policy
-      ? await pruneSnapshots(join(deps.directory, namespace, name), name, policy.keep)
-      : [];
-    deps.metrics?.etcdSnapshots.inc({ ...labels, result: 'succeeded' });
-    const message =
-      `etcd snapshot ${file} taken from ${step.member}: ${(saved.sizeBytes / MiB).toFixed(1)} MiB at revision ${revision}` +
-      (step.requested ? `, as requested (${request})` : '') +
-      (deleted.length > 0 ? `; deleted ${deleted.join(', ')} (keep ${policy?.keep})` : '');
-    deps.log.info({ file, member: step.member, sizeBytes: saved.sizeBytes, revision, deleted }, message);
-    await deps.events?.record(cluster, 'Normal', 'EtcdSnapshotTaken', 'EtcdSnapshot', message);
-    return {
-      kind: 'taken',
-      snapshot,
-      deleted,
-      ...(policy ? { dueAt: at.getTime() + policy.intervalMs } : {}),
-    };
   } catch (error) {
-    deps.failures.failed(key, at.getTime());
+    deps.records.failed(key, at.getTime());
     deps.metrics?.etcdSnapshots.inc({ ...labels, result: 'failed' });
     const retryAt = retryAfterFailure(policy, at.getTime());
     const message = `etcd snapshot from ${step.member} failed: ${(error as Error).message}; tried again at ${new Date(retryAt).toISOString()}`;
@@ -142,4 +166,26 @@ export async function snapshotEtcd(
     await deps.events?.record(cluster, 'Warning', 'EtcdSnapshotFailed', 'EtcdSnapshot', message);
     return { kind: 'failed', message, retryAt };
   }
+  deps.records.taken(key, snapshot);
+  deps.metrics?.etcdSnapshots.inc({ ...labels, result: 'succeeded' });
+  // The snapshot is whole and in place whatever the retention does next.
+  let deleted: string[] = [];
+  let pruneError = '';
+  if (policy)
+    try {
+      deleted = await pruneSnapshots(join(deps.directory, namespace, name), name, policy.keep);
+    } catch (error) {
+      pruneError = `; deleting snapshots beyond keep ${policy.keep} failed: ${(error as Error).message}`;
+    }
+  const message =
+    `etcd snapshot ${file} taken from ${step.member}: ${(snapshot.sizeBytes / MiB).toFixed(1)} MiB at revision ${snapshot.revision}` +
+    (step.requested ? `, as requested (${request})` : '') +
+    (deleted.length > 0 ? `; deleted ${deleted.join(', ')} (keep ${policy?.keep})` : '') +
+    pruneError;
+  deps.log.info(
+    { file, member: step.member, sizeBytes: snapshot.sizeBytes, revision: snapshot.revision, deleted },
+    message,
+  );
+  await deps.events?.record(cluster, 'Normal', 'EtcdSnapshotTaken', 'EtcdSnapshot', message);
+  return { kind: 'taken', snapshot, deleted, ...(policy ? { dueAt: at.getTime() + policy.intervalMs } : {}) };
 }
