@@ -2,6 +2,8 @@
 # Builds the local control-plane binaries (kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl, etcd, kwok, helm) from the Go module proxy into a cache
 # keyed by version, and prints the directory that holds them on its last line.
+# The control-plane binaries of CONTROL_PLANE_PREVIOUS_VERSIONS go to sibling
+# directories (<cache>/bin/<version>), for upgrades from them.
 #
 #   KOK_ASSETS=<dir>   use binaries that already exist there; build nothing
 #   KOK_CACHE_DIR=<d>  cache root (default: ${XDG_CACHE_HOME:-~/.cache}/kok)
@@ -37,18 +39,23 @@ mkdir -p "${out_dir}"
 exec 9>"${out_dir}/.lock"
 flock 9
 
+# The version of a binary: $2 for the Kubernetes ones (the version being built), else its own.
 version_of() {
   case "$1" in
     etcd) echo "${ETCD_VERSION}" ;;
     kwok) echo "${KWOK_VERSION}" ;;
     helm) echo "${HELM_VERSION}" ;;
-    *) echo "${KUBERNETES_VERSION}" ;;
+    *) echo "$2" ;;
   esac
 }
 
+minor_of() { local v="${1#v1.}"; echo "${v%%.*}"; } # v1.36.3 -> 36
+
+# The builder module (a directory under tools/) of a binary at version $2.
 module_of() {
   case "$1" in
-    etcd) echo etcd ;; kwok) echo kwok ;; helm) echo helm ;; *) echo kubernetes ;;
+    etcd) echo etcd ;; kwok) echo kwok ;; helm) echo helm ;;
+    *) if [[ "$2" == "${KUBERNETES_VERSION}" ]]; then echo kubernetes; else echo "kubernetes-1.$(minor_of "$2")"; fi ;;
   esac
 }
 
@@ -63,8 +70,9 @@ package_of() {
 
 ldflags_of() {
   local bin="$1" version
-  version="$(version_of "${bin}")"
-  local k8s_minor="${KUBERNETES_VERSION#v1.}"; k8s_minor="${k8s_minor%%.*}"
+  version="$(version_of "${bin}" "$2")"
+  local k8s_minor
+  k8s_minor="$(minor_of "$2")"
   local build_date="2000-01-01T00:00:00Z" # fixed: the build is reproducible, not timestamped
   case "${bin}" in
     etcd) echo "-s -w" ;; # etcd's version is a constant in its source
@@ -87,34 +95,49 @@ check_pinned() {
   grep -qF "${needle}" "${module_dir}/go.mod" || { log "tools/$1/go.mod does not pin ${needle}; update tools/versions.env or the module"; exit 1; }
 }
 check_pinned kubernetes "k8s.io/kubernetes ${KUBERNETES_VERSION}"
+read -r -a previous_versions <<< "${CONTROL_PLANE_PREVIOUS_VERSIONS:-}"
+for previous in "${previous_versions[@]}"; do
+  check_pinned "$(module_of kube-apiserver "${previous}")" "k8s.io/kubernetes ${previous}"
+done
 check_pinned etcd "go.etcd.io/etcd/server/v3 ${ETCD_VERSION}"
 check_pinned kwok "sigs.k8s.io/kwok ${KWOK_VERSION}"
 check_pinned helm "helm.sh/helm/v3 ${HELM_VERSION}"
 
 started_all=${SECONDS}
 built=0
-for bin in "${binaries[@]}"; do
-  version="$(version_of "${bin}")"
-  stamp="${out_dir}/${bin}.version"
-  if [[ -x "${out_dir}/${bin}" && "$(cat "${stamp}" 2>/dev/null)" == "${version}" ]]; then
-    continue
-  fi
-  log "building ${bin} ${version} ..."
-  started=${SECONDS}
-  tmp="${out_dir}/.${bin}.tmp"
-  # The module directory is read-only input: -mod=readonly refuses to rewrite go.mod/go.sum.
-  (cd "${tools_dir}/$(module_of "${bin}")" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-    go build -trimpath -tags selinux,notest -ldflags "$(ldflags_of "${bin}")" -o "${tmp}" "$(package_of "${bin}")")
-  mv -f "${tmp}" "${out_dir}/${bin}" # atomic: an interrupted build never leaves a half binary
-  echo "${version}" > "${stamp}"
-  echo "$((SECONDS - started))" > "${out_dir}/${bin}.build-seconds" # read by bench/control-plane-start
-  built=$((built + 1))
-  log "built ${bin} ${version} in $((SECONDS - started))s"
+# build_into <dir> <kubernetes version> <binary>...: builds what <dir> lacks at its version.
+build_into() {
+  local dir="$1" kubernetes="$2" bin version stamp started tmp
+  shift 2
+  mkdir -p "${dir}"
+  for bin in "$@"; do
+    version="$(version_of "${bin}" "${kubernetes}")"
+    stamp="${dir}/${bin}.version"
+    if [[ -x "${dir}/${bin}" && "$(cat "${stamp}" 2>/dev/null)" == "${version}" ]]; then
+      continue
+    fi
+    log "building ${bin} ${version} ..."
+    started=${SECONDS}
+    tmp="${dir}/.${bin}.tmp"
+    # The module directory is read-only input: -mod=readonly refuses to rewrite go.mod/go.sum.
+    (cd "${tools_dir}/$(module_of "${bin}" "${kubernetes}")" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+      go build -trimpath -tags selinux,notest -ldflags "$(ldflags_of "${bin}" "${kubernetes}")" -o "${tmp}" "$(package_of "${bin}")")
+    mv -f "${tmp}" "${dir}/${bin}" # atomic: an interrupted build never leaves a half binary
+    echo "${version}" > "${stamp}"
+    echo "$((SECONDS - started))" > "${dir}/${bin}.build-seconds" # read by bench/control-plane-start
+    built=$((built + 1))
+    log "built ${bin} ${version} in $((SECONDS - started))s"
+  done
+}
+
+build_into "${out_dir}" "${KUBERNETES_VERSION}" "${binaries[@]}"
+for previous in "${previous_versions[@]}"; do
+  build_into "${cache_root}/bin/${previous}" "${previous}" kube-apiserver kube-controller-manager kube-scheduler
 done
 
 if [[ ${built} -gt 0 ]]; then
-  log "built ${built} binaries in $((SECONDS - started_all))s into ${out_dir}"
+  log "built ${built} binaries in $((SECONDS - started_all))s into ${cache_root}/bin"
 else
-  log "all binaries cached in ${out_dir}"
+  log "all binaries cached in ${cache_root}/bin"
 fi
 echo "${out_dir}"

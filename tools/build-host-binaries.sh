@@ -70,7 +70,7 @@ major_minor_of() { local v="${1#v}"; echo "${v%.*}"; }        # v2.2.9 -> 2.2
 # control-plane version comes from the control-plane module, so the two share one build cache.
 module_of() {
   case "$1" in
-    kubelet) if [[ "$2" == "${KUBERNETES_VERSION}" ]]; then echo kubernetes; else echo "kubelet-$(major_minor_of "$2")"; fi ;;
+    kubelet) if [[ "$2" == "${KUBERNETES_VERSION}" ]]; then echo kubernetes; else echo "kubernetes-$(major_minor_of "$2")"; fi ;;
     containerd) echo "containerd-$(major_minor_of "$2")" ;;
     crictl) echo crictl ;;
     node-problem-detector) echo node-problem-detector ;;

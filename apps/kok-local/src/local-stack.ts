@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ClusterObject, ClusterSpec } from '@kok/api';
@@ -141,6 +141,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       binDir: controlPlane.binDir,
       stateDir: join(stateDir, 'runtime'),
       extraImages: { 'node-operator': [process.execPath, NODE_OPERATOR_MAIN] },
+      // A patch upgrade of the stack's Cluster moves between tags of the one build here; each is logged.
+      substituteUnbuiltVersions: true,
       onLog: (line) => writeFileSync(runtimeLog, `${new Date().toISOString()} ${line}\n`),
     });
     await runtime.start();
@@ -148,7 +150,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await runtime.stop();
       closeSync(runtimeLog);
     });
-    step(`pod runtime up: Node ${runtime.nodeName} runs the meta-cluster's pods as local processes`);
+    step(
+      `pod runtime up: Node ${runtime.nodeName} runs the meta-cluster's pods as local processes; a control-plane ` +
+        `image of a version with no local build runs the ${basename(controlPlane.binDir)} build (each logged in pod-runtime.log)`,
+    );
 
     // 3. The kube-on-kube-operator, as deployed but on the host.
     const operator = spawnLogged(

@@ -35,6 +35,34 @@ describe('commandForImage', () => {
     expect(commandForImage(image, '/bin/k8s', extra)).toEqual(expected);
   });
 
+  it("runs the build of an image's Kubernetes version from the version-keyed cache", () => {
+    const cached = '/cache/kok/bin/v1.36.3';
+    expect(commandForImage('registry.k8s.io/kube-apiserver:v1.36.3', cached)?.argv).toEqual([
+      '/cache/kok/bin/v1.36.3/kube-apiserver',
+    ]);
+    expect(commandForImage('registry.k8s.io/kube-scheduler:v1.35.4', cached)?.argv).toEqual([
+      '/cache/kok/bin/v1.35.4/kube-scheduler',
+    ]);
+    expect(commandForImage('localhost:5000/kube-apiserver:v1.35.4', cached)?.argv).toEqual([
+      '/cache/kok/bin/v1.35.4/kube-apiserver',
+    ]);
+    // A version nobody built: its own directory, where the runtime finds no binary.
+    expect(commandForImage('registry.k8s.io/kube-apiserver:v1.36.4-never-ready', cached)?.argv).toEqual([
+      '/cache/kok/bin/v1.36.4-never-ready/kube-apiserver',
+    ]);
+    // etcd's own versions, an untagged or digest-only image: the binDir's build.
+    expect(commandForImage('registry.k8s.io/etcd:3.6.16-0', cached)?.argv).toEqual([
+      '/cache/kok/bin/v1.36.3/etcd',
+    ]);
+    expect(commandForImage('registry.k8s.io/kube-apiserver@sha256:abc', cached)?.argv).toEqual([
+      '/cache/kok/bin/v1.36.3/kube-apiserver',
+    ]);
+    // Binaries the user brought (a directory not named after a version): one build per name.
+    expect(commandForImage('registry.k8s.io/kube-apiserver:v1.35.4', '/opt/k8s')?.argv).toEqual([
+      '/opt/k8s/kube-apiserver',
+    ]);
+  });
+
   it('runs only the control-plane binaries without extra images', () => {
     expect(commandForImage('ghcr.io/kok/node-operator:v0.1.0', '/bin/k8s')).toBeUndefined();
   });

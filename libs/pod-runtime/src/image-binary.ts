@@ -1,10 +1,15 @@
 /**
  * Which local binary stands in for a container image. The control-plane
  * images are known: `registry.k8s.io/etcd:3.6.16-0` → `etcd`,
- * `registry.k8s.io/kube-apiserver:v1.36.3` → `kube-apiserver`, and so on;
- * callers may add their own (the tag is ignored: one local build per name).
+ * `registry.k8s.io/kube-apiserver:v1.36.3` → `kube-apiserver`, and so on.
+ * A Kubernetes image tagged with a version runs the build of that version:
+ * the build cache keeps one directory per version (`<cache>/bin/v1.36.3`,
+ * `<cache>/bin/v1.35.4`), so a binDir named after a version has its other
+ * versions beside it. A binDir named otherwise (binaries the user brought)
+ * holds one build per name, whatever the tag. Callers may add their own
+ * images (the tag is ignored).
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const knownBinaries = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type KnownBinary = (typeof knownBinaries)[number];
@@ -35,13 +40,36 @@ export interface ImageCommand {
   readonly argv: readonly [string, ...string[]];
 }
 
+/** v1.36.3, and versions with a suffix (v1.36.4-rc.0): each is a build of its own. */
+const KUBERNETES_VERSION = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+/** The tag of an image reference, if it has one (a registry port is not a tag). */
+export function imageTag(image: string): string | undefined {
+  const lastSegment = (image.split('@')[0] ?? '').split('/').pop() ?? '';
+  const colon = lastSegment.indexOf(':');
+  return colon < 0 ? undefined : lastSegment.slice(colon + 1);
+}
+
+/** Where the build of `image`'s version lives: binDir, or its sibling named after the image's version tag. */
+function versionDir(image: string, binDir: string): string {
+  const tag = imageTag(image);
+  const own = basename(binDir);
+  if (tag === undefined || !KUBERNETES_VERSION.test(tag) || !KUBERNETES_VERSION.test(own) || tag === own)
+    return binDir;
+  return join(dirname(binDir), tag);
+}
+
+/**
+ * The command for a container of `image`, or undefined when nothing stands in for it. The binary of a
+ * Kubernetes version may not be built: the caller checks that the file exists.
+ */
 export function commandForImage(
   image: string,
   binDir: string,
   extra: ExtraImages = {},
 ): ImageCommand | undefined {
   const binary = binaryForImage(image);
-  if (binary) return { name: binary, argv: [join(binDir, binary)] };
+  if (binary) return { name: binary, argv: [join(versionDir(image, binDir), binary)] };
   const name = imageName(image);
   const argv = Object.hasOwn(extra, name) ? extra[name] : undefined;
   return argv ? { name, argv } : undefined;

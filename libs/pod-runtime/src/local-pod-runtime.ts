@@ -18,7 +18,7 @@ import type { PathMapping } from './command-line.ts';
 import { localArgs } from './command-line.ts';
 import { ContainerProcess } from './container-process.ts';
 import { hostEntries, renderHostsFile } from './hosts-file.ts';
-import type { ExtraImages } from './image-binary.ts';
+import type { ExtraImages, ImageCommand } from './image-binary.ts';
 import { commandForImage } from './image-binary.ts';
 import { registerAndHeartbeat } from './local-node.ts';
 import { LoopbackAddresses } from './loopback-addresses.ts';
@@ -35,7 +35,10 @@ import { materializeVolumes, VolumeError } from './volumes.ts';
 export interface LocalPodRuntimeOptions {
   /** Credentials of the meta-cluster (it reads Pods, Services, Secrets, ConfigMaps; writes Pod and Node status). */
   readonly kubeConfig: KubeConfig;
-  /** The directory of the etcd, kube-apiserver, kube-controller-manager and kube-scheduler binaries. */
+  /**
+   * The directory of the etcd, kube-apiserver, kube-controller-manager and kube-scheduler binaries. Named
+   * after a Kubernetes version (the build cache), its siblings hold other versions' builds (image-binary.ts).
+   */
   readonly binDir: string;
   /** The Node to register and run the pods of. Default: `kok-local-runtime`. */
   readonly nodeName?: string;
@@ -45,6 +48,12 @@ export interface LocalPodRuntimeOptions {
   readonly syncIntervalMs?: number;
   /** Run each process with a private /etc/hosts (`unshare --mount`, needs root). Default: when `unshare --mount true` works. */
   readonly privateHosts?: boolean;
+  /**
+   * When an image's Kubernetes version has no build, run binDir's build of that binary in its place, and
+   * say so in the log, instead of failing the container with ErrImagePull. For a local stack that moves
+   * between tags of one build; a test of a real version change leaves it off. Default false.
+   */
+  readonly substituteUnbuiltVersions?: boolean;
   /** Images to run besides the control-plane binaries, by repository name (e.g. the node-operator's). */
   readonly extraImages?: ExtraImages;
   /** The kubeletVersion the Node reports. Default: `v0.0.0-local`. */
@@ -253,16 +262,22 @@ export class LocalPodRuntime {
     running.containers = [];
     const facts = { podIP: ip, nodeName: this.nodeName };
     for (const spec of pod.spec?.containers ?? []) {
-      const image = commandForImage(spec.image ?? '', this.#options.binDir, this.#options.extraImages);
+      const image = this.#commandFor(spec.image ?? '', `${namespace}/${name}`);
       const env = containerEnv(pod, spec, facts, lookup);
-      if (!image) {
+      const missing = !image
+        ? `no local binary stands in for image ${spec.image}`
+        : !existsSync(image.argv[0])
+          ? `no local build of ${image.name} for image ${spec.image}: ${image.argv[0]} does not exist`
+          : undefined;
+      if (!image || missing) {
+        this.#log(`${namespace}/${name}: ${missing}`);
         running.containers.push({
           spec,
           env,
           process: undefined,
           ready: false,
           lastProbe: 0,
-          waiting: { reason: 'ErrImagePull', message: `no local binary stands in for image ${spec.image}` },
+          waiting: { reason: 'ErrImagePull', message: missing ?? '' },
         });
         continue;
       }
@@ -292,6 +307,17 @@ export class LocalPodRuntime {
       running.containers.push({ spec, env, process, ready: false, lastProbe: 0 });
       this.#log(`${namespace}/${name}: started ${image.name} on ${ip}`);
     }
+  }
+
+  /** What runs a container of `image`: its version's build, or binDir's when substituting is allowed. */
+  #commandFor(image: string, pod: string): ImageCommand | undefined {
+    const { binDir, extraImages, substituteUnbuiltVersions } = this.#options;
+    const command = commandForImage(image, binDir, extraImages);
+    if (!command || existsSync(command.argv[0]) || !substituteUnbuiltVersions) return command;
+    const substitute = join(binDir, command.name);
+    if (!existsSync(substitute)) return command;
+    this.#log(`${pod}: no build of ${command.name} for image ${image}; running ${substitute} in its place`);
+    return { name: command.name, argv: [substitute] };
   }
 
   async #volumeSources(pod: V1Pod): Promise<VolumeSources> {
