@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
+import type { RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
 import type { EtcdClientTls } from './test-support/etcd-gateway.ts';
 import { etcdClientTls, etcdGatewayCall } from './test-support/etcd-gateway.ts';
@@ -55,20 +55,7 @@ const isReady = (pod: V1Pod) =>
   !pod.metadata?.deletionTimestamp &&
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-type Status = NonNullable<ClusterView['status']> & {
-  conditions?: Condition[];
-  etcd?: NonNullable<NonNullable<ClusterView['status']>['etcd']> & {
-    alarms?: { member: string; alarm: string }[];
-  };
-};
-const clusterStatus = async () =>
-  ((await boot.getCluster(clusterName)) as ClusterView).status as Status | undefined;
+const clusterStatus = async () => (await boot.getCluster(clusterName)).status;
 
 /** Each member's own view, by pod name: its id, the leader's id, its DB file and the part in use. */
 async function memberStatuses(tls: Tls) {

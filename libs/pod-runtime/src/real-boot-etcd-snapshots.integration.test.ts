@@ -10,7 +10,7 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
+import type { EtcdSnapshotView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
 import { etcdClientTls, etcdGatewayCall } from './test-support/etcd-gateway.ts';
 
@@ -35,27 +35,7 @@ afterAll(async () => {
   await boot?.stop();
 });
 
-interface LastSnapshot {
-  file: string;
-  time: string;
-  member: string;
-  revision: number;
-  sizeBytes: number;
-  sha256: string;
-  request?: string;
-}
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-type Status = NonNullable<ClusterView['status']> & {
-  conditions?: Condition[];
-  etcd?: { lastSnapshot?: LastSnapshot };
-};
-const clusterStatus = async () =>
-  ((await boot.getCluster(clusterName)) as ClusterView).status as Status | undefined;
+const clusterStatus = async () => (await boot.getCluster(clusterName)).status;
 
 const ref = { namespace, cluster: clusterName };
 
@@ -67,7 +47,7 @@ async function putKey(pod: V1Pod, key: string, value: string): Promise<void> {
   });
 }
 
-async function requestSnapshot(value: string): Promise<LastSnapshot> {
+async function requestSnapshot(value: string): Promise<EtcdSnapshotView> {
   await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
     {
       group: 'clusters.kok.dev',
@@ -91,7 +71,7 @@ async function requestSnapshot(value: string): Promise<LastSnapshot> {
 }
 
 /** The file status names, checked whole: its SHA-256 and size as recorded, and etcd's own checksum at its end. */
-function snapshotFile(last: LastSnapshot): Buffer {
+function snapshotFile(last: EtcdSnapshotView): Buffer {
   const bytes = readFileSync(join(boot.workDir, 'snapshots', last.file));
   expect(bytes.length).toBe(last.sizeBytes);
   expect(createHash('sha256').update(bytes).digest('hex')).toBe(last.sha256);

@@ -5,13 +5,13 @@
 // once when one goes away under it). Then an upgrade to an apiserver image that has no build (its pods never
 // start) misses its progress deadline and is rolled back, the apiservers at v1.36.3 serving all along.
 import { readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
+import { mtlsJsonCall } from './test-support/mtls-json-call.ts';
 
 const namespace = 'biz';
 const clusterName = 'up';
@@ -28,20 +28,8 @@ afterAll(async () => {
   await boot?.stop();
 });
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-type Status = NonNullable<ClusterView['status']> & {
-  conditions?: Condition[];
-  version?: { current?: string; desired?: string };
-  lastOperation?: { type: string; state: string };
-};
-const clusterStatus = async () =>
-  ((await boot.getCluster(clusterName)) as ClusterView).status as Status | undefined;
-const condition = (status: Status | undefined, type: string) =>
+const clusterStatus = async () => (await boot.getCluster(clusterName)).status;
+const condition = (status: ClusterView['status'], type: string) =>
   status?.conditions?.find((c) => c.type === type);
 
 async function setVersion(version: string, annotations: Record<string, string> = {}): Promise<void> {
@@ -108,39 +96,20 @@ async function credentials(): Promise<Credentials> {
 function call(
   credentials: Credentials,
   ip: string,
-  method: string,
+  method: 'GET' | 'POST',
   path: string,
   body?: object,
 ): Promise<Record<string, unknown>> {
-  const payload = body ? JSON.stringify(body) : undefined;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: ip,
-        port: credentials.port,
-        method,
-        path,
-        servername: credentials.serverName,
-        ca: credentials.ca,
-        cert: credentials.cert,
-        key: credentials.key,
-        headers: payload ? { 'content-type': 'application/json' } : {},
-        timeout: 5_000,
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () =>
-          (res.statusCode ?? 0) < 300
-            ? resolve(JSON.parse(text) as Record<string, unknown>)
-            : reject(new Error(`${method} ${path} at ${ip}: ${res.statusCode} ${text.slice(0, 200)}`)),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} at ${ip}: timeout`)));
-    req.on('error', reject);
-    req.end(payload);
+  const { ca, cert, key, serverName, port } = credentials;
+  return mtlsJsonCall({
+    host: ip,
+    port,
+    servername: serverName,
+    tls: { ca, cert, key },
+    method,
+    path,
+    ...(body ? { body } : {}),
+    timeoutMs: 5_000,
   });
 }
 

@@ -3,8 +3,8 @@
  * certificate of a Cluster booted by real-boot.ts, at a member's pod address,
  * verifying the member under its DNS name (what its serving certificate names).
  */
-import { request } from 'node:https';
 import type { V1Pod } from '@kubernetes/client-node';
+import { mtlsJsonCall } from './mtls-json-call.ts';
 import type { RealBoot } from './real-boot.ts';
 
 export interface EtcdClientTls {
@@ -45,32 +45,14 @@ export function etcdGatewayCall(
   body: object,
   timeoutMs = 30_000,
 ): Promise<Record<string, unknown>> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: pod.status?.podIP,
-        port: 2379,
-        method: 'POST',
-        path,
-        servername: `${pod.metadata?.name}.${cluster}-etcd.${namespace}.svc`,
-        ...tls,
-        headers: { 'content-type': 'application/json' },
-        timeout: timeoutMs,
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () =>
-          (res.statusCode ?? 0) < 300
-            ? resolve(JSON.parse(text) as Record<string, unknown>)
-            : reject(new Error(`${path}: ${text}`)),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload);
+  return mtlsJsonCall({
+    host: pod.status?.podIP ?? '',
+    port: 2379,
+    servername: `${pod.metadata?.name}.${cluster}-etcd.${namespace}.svc`,
+    tls,
+    method: 'POST',
+    path,
+    body,
+    timeoutMs,
   });
 }

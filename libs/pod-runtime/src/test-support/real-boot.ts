@@ -30,15 +30,40 @@ export interface RealBootOptions {
   operatorArgs?: (workDir: string) => string[];
 }
 
+export interface ClusterConditionView {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+
+/** status.etcd.lastSnapshot. */
+export interface EtcdSnapshotView {
+  file: string;
+  time: string;
+  member: string;
+  revision: number;
+  sizeBytes: number;
+  sha256: string;
+  request?: string;
+}
+
+/** The parts of a Cluster's status the real-boot tests read. */
 export interface ClusterView {
   status?: {
     phase?: string;
+    conditions?: ClusterConditionView[];
+    version?: { current?: string; desired?: string };
+    lastOperation?: { type: string; state: string };
     kubeconfigSecretRef?: { name: string; key: string };
     certificates?: { caRotation?: { generation: number; phase: string } };
     etcd?: {
       members?: { name: string; id: string; isLearner: boolean; healthy: boolean }[];
       leader?: string;
       dbSizeBytes?: number;
+      alarms?: { member: string; alarm: string }[];
+      lastSnapshot?: EtcdSnapshotView;
     };
   };
 }
