@@ -9,3 +9,11 @@ export function median(values: readonly number[]): number {
 }
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** The nearest-rank `q`-quantile (0 < q ≤ 1) of a sample: a value the sample holds; NaN for an empty one. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1] as number;
+}
