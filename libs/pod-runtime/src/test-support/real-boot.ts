@@ -56,6 +56,7 @@ export interface ClusterView {
     conditions?: ClusterConditionView[];
     version?: { current?: string; desired?: string };
     lastOperation?: { type: string; state: string };
+    gates?: { name: string; startedAt: string; completedAt?: string; durationMilliseconds?: number }[];
     kubeconfigSecretRef?: { name: string; key: string };
     certificates?: { caRotation?: { generation: number; phase: string } };
     etcd?: {
