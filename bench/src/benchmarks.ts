@@ -225,6 +225,48 @@ export const benchmarks: readonly Benchmark[] = [
     },
   },
   {
+    name: 'cluster-upgrade',
+    smokeArgs: ['--runs=1', '--baseline-seconds=3'],
+    fields: [
+      'runs',
+      'from',
+      'to',
+      'upgradeSecondsMedian',
+      'gateSecondsMedian.EtcdAvailable',
+      'gateSecondsMedian.APIServerAvailable',
+      'gateSecondsMedian.ControllerManagerAvailable',
+      'gateSecondsMedian.SchedulerAvailable',
+      'roundsDuringUpgrade',
+      'failedRounds',
+      'retriedRounds',
+      'p50UpgradeMs',
+      'p99UpgradeMs',
+      'p50BaselineMs',
+      'p99BaselineMs',
+      'p99Ratio',
+      'versionsSeen',
+      'allProcessesAtNewVersion',
+      'targets.upgradeSeconds',
+      'targets.failedRounds',
+    ],
+    headline: (r) => {
+      const at = (path: string) => figure(valueAt(r, path));
+      const seen = valueAt(r, 'versionsSeen');
+      return {
+        headline:
+          `real processes, ${at('from')} → ${at('to')} (etcd 1, kube-apiserver 2, controller-manager 1, scheduler 1), median of ${at('runs')}: ` +
+          `patch → Ready at the new version ${at('upgradeSecondsMedian')} s (gates apiserver ${at('gateSecondsMedian.APIServerAvailable')} s, ` +
+          `controller-manager ${at('gateSecondsMedian.ControllerManagerAvailable')} s, scheduler ${at('gateSecondsMedian.SchedulerAvailable')} s); ` +
+          `a client through the apiserver pods meanwhile: ${at('roundsDuringUpgrade')} rounds, ${at('failedRounds')} failed, ${at('retriedRounds')} saved by a retry on the other pod, ` +
+          `round p50 ${at('p50UpgradeMs')} ms, p99 ${at('p99UpgradeMs')} ms; it saw ${Array.isArray(seen) ? seen.join(' and ') : 'n/a'}; ` +
+          `every process at the new binary: ${at('allProcessesAtNewVersion')}`,
+        baseline: `the same client before the upgrade: round p50 ${at('p50BaselineMs')} ms, p99 ${at('p99BaselineMs')} ms`,
+        ratio: `p99 ${at('p99Ratio')}×`,
+        target: `≤ ${at('targets.upgradeSeconds')} s, ${at('targets.failedRounds')} failed rounds`,
+      };
+    },
+  },
+  {
     name: 'cluster-fleet',
     smokeArgs: ['--clusters=3'],
     fields: [
