@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -95,6 +95,14 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
     const apiServers = await podsOf('kube-apiserver');
     expect(apiServers).toHaveLength(2);
     for (const pod of apiServers) expect(pod.status?.podIP).toMatch(/^127\./);
+    // Its etcd's first snapshot, taken once etcd answered, is a file in the stack's snapshot directory.
+    const snapshot = await eventually(
+      'the first etcd snapshot',
+      async () => (await getCluster()).status?.etcd?.lastSnapshot,
+      60_000,
+    );
+    // `kok up` keeps the stack's own state in <state dir>/stack.
+    expect(statSync(join(workDir, 'stack', 'etcd-snapshots', snapshot.file)).size).toBe(snapshot.sizeBytes);
   });
 
   it('installs the node API into the biz-cluster and runs the node-operator that reconciles its pool', async () => {

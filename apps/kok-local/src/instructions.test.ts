@@ -60,6 +60,14 @@ describe('the printed instructions', () => {
     ]);
   });
 
+  it('say where the etcd snapshots are and how to take one now', () => {
+    const text = upInstructions(input);
+    expect(text).toContain('/state/stack/etcd-snapshots/demo/demo');
+    expect(text).toContain(
+      'annotate cluster demo -n demo clusters.kok.dev/etcd-snapshot-request=$(date +%s) --overwrite',
+    );
+  });
+
   it('point `kok status` and `kok down` at the state directory `kok up` was given', () => {
     expect(upInstructions(input)).toContain(
       '`npx kok status`. Stop: Ctrl-C here, or `npx kok down` (`npm run kok:stop`)',

@@ -3,6 +3,7 @@
  * try a rollout. Pure, so a test can hold the commands to what works.
  */
 import { join } from 'node:path';
+import { Annotations } from '@kok/api';
 import type { NodePoolTemplate } from '@kok/api';
 
 export interface InstructionsInput {
@@ -62,6 +63,11 @@ A canary rollout of the next kubelet (one machine first, then it pauses):
     -p '${kubeletPatch(input)}'
   kubectl kok --kubeconfig ${biz} nodepool status ${pool} --watch
   kubectl kok --kubeconfig ${biz} nodepool resume ${pool}
+
+etcd snapshots of "${cluster}" (one an hour, the newest 3 kept, in ${join(input.stateDir, 'etcd-snapshots', namespace, cluster)}); one now:
+
+  kubectl --kubeconfig ${meta} annotate cluster ${cluster} -n ${namespace} ${Annotations.etcdSnapshotRequest}=$(date +%s) --overwrite
+  kubectl --kubeconfig ${meta} get cluster ${cluster} -n ${namespace} -o jsonpath='{.status.etcd.lastSnapshot}'
 
 Logs: ${input.stateDir}/*.log, pods under runtime/pods/; ${input.hostsWhere}.
 What runs: \`npx kok status${option}\`. Stop: Ctrl-C here, or \`npx kok down${option}\`${option ? '' : ' (`npm run kok:stop`)'} from another terminal.

@@ -71,10 +71,20 @@ export interface LocalStack {
 const isTrue = (cluster: ClusterObject, type: string) =>
   cluster.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
 
+/** Where the stack's operator writes etcd snapshots. */
+export function etcdSnapshotDir(stateDir: string): string {
+  return join(stateDir, 'etcd-snapshots');
+}
+
 export function clusterSpec(apiServerReplicas: number, version = 'v1.36.3'): ClusterSpec {
   return {
     version,
-    etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: 'local' } },
+    etcd: {
+      replicas: 1,
+      storage: { size: '1Gi', storageClassName: 'local' },
+      // Written under the stack's state directory (the operator's --etcd-snapshot-dir).
+      backup: { intervalMinutes: 60, keep: 3 },
+    },
     controlPlane: {
       apiServer: { replicas: apiServerReplicas },
       controllerManager: { replicas: 1 },
@@ -165,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Service names of the meta-cluster do not resolve on the host: dial a Ready apiserver pod.
         '--biz-apiserver-dial=pod-ip',
         '--etcd-dial=pod-ip',
+        `--etcd-snapshot-dir=${etcdSnapshotDir(stateDir)}`,
       ],
       stateDir,
     );
