@@ -16,7 +16,7 @@ const ALARM_ADVICE: Record<string, string> = {
   NOSPACE:
     'the database reached its quota (--quota-backend-bytes) and etcd refuses writes. Free space (compact, then defragment: the operator defragments members whose free space passes spec.etcd.defragmentation) or raise the quota, then run `etcdctl alarm disarm`; the operator never disarms an alarm',
   CORRUPT:
-    "a member's data differs from the others'. Find the member with `etcdctl endpoint hashkv`, delete its volume claim so that the operator replaces it, then run `etcdctl alarm disarm`; the operator never disarms an alarm",
+    "a member's data differs from the others'. Find the member with `etcdctl endpoint hashkv`, delete its volume claim and its pod, then run `etcdctl alarm disarm`: the operator changes no membership while the alarm is raised, and replaces that member once it is disarmed; the operator never disarms an alarm",
 };
 
 function alarmCondition(

@@ -47,6 +47,25 @@ describe('planEtcdMembership', () => {
       },
     ],
     [
+      'a raised CORRUPT alarm holds every change, a lost member too, and says so instead of "does not answer"',
+      {
+        members: [
+          voter(0, { healthy: false }),
+          voter(1, { healthy: false, dataLost: true }),
+          voter(2, { healthy: false }),
+        ],
+        claims: claimed(0, 2),
+        corrupt: ['a-etcd-1', 'a-etcd-1'],
+      },
+      3,
+      {
+        kind: 'wait',
+        reason: 'CorruptAlarm',
+        message:
+          'etcd a-etcd-1 raised CORRUPT; no member is added, promoted, removed or replaced until the alarm is disarmed',
+      },
+    ],
+    [
       'nothing is added while a voter is unhealthy',
       { members: [voter(0), voter(1, { healthy: false }), voter(2)], claims: claimed(0, 1, 2) },
       5,

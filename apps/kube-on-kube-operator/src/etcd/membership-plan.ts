@@ -36,6 +36,8 @@ export interface MembershipInputs {
   members: readonly MemberState[];
   /** The member volume claims that exist (not being deleted). */
   claims: readonly ClaimState[];
+  /** The members that raised a CORRUPT alarm still raised. */
+  corrupt?: readonly string[];
 }
 
 export type MembershipStep =
@@ -53,7 +55,11 @@ export type MembershipStep =
 
 /** Why the next change waits: the reason of the Cluster's EtcdMembership condition. */
 export type MembershipWaitReason =
-  'LearnerCatchingUp' | 'LostMemberRemovalWouldLoseQuorum' | 'RemovalWouldLoseQuorum' | 'MemberUnhealthy';
+  | 'CorruptAlarm'
+  | 'LearnerCatchingUp'
+  | 'LostMemberRemovalWouldLoseQuorum'
+  | 'RemovalWouldLoseQuorum'
+  | 'MemberUnhealthy';
 
 /** Votes a cluster of `voters` needs to commit. */
 export const quorumOf = (voters: number): number => Math.floor(voters / 2) + 1;
@@ -68,6 +74,14 @@ export function canRemoveKeepingQuorum(members: readonly MemberState[], member: 
 
 export function planEtcdMembership(inputs: MembershipInputs, desiredReplicas: number): MembershipStep {
   const { members, claims } = inputs;
+  // Every member lists a raised CORRUPT alarm among its errors, so none counts as healthy: say why, not that
+  // members do not answer. The way out is a person's (find the member, delete its claim, disarm).
+  if (inputs.corrupt && inputs.corrupt.length > 0)
+    return {
+      kind: 'wait',
+      reason: 'CorruptAlarm',
+      message: `etcd ${[...new Set(inputs.corrupt)].sort().join(', ')} raised CORRUPT; no member is added, promoted, removed or replaced until the alarm is disarmed`,
+    };
   const byOrdinalDesc = [...members].sort((a, b) => b.ordinal - a.ordinal);
   const learners = byOrdinalDesc.filter((m) => m.isLearner);
   const voters = byOrdinalDesc.filter((m) => !m.isLearner);

@@ -53,6 +53,15 @@ describe('membershipInputsOf', () => {
     ]);
   });
 
+  it('names the members that raised CORRUPT, and only those of a CORRUPT alarm', () => {
+    const alarms = [
+      { member: 'a-etcd-2', alarm: 'CORRUPT' },
+      { member: 'a-etcd-0', alarm: 'NOSPACE' },
+    ];
+    expect(membershipInputsOf({ ...observation([member(0)]), alarms }, names).corrupt).toEqual(['a-etcd-2']);
+    expect(membershipInputsOf(observation([member(0)]), names).corrupt).toBeUndefined();
+  });
+
   it('leaves out a member of a name not its own', () => {
     expect(membershipInputsOf(observation([member(0, { name: 'stranger' })]), names).members).toEqual([]);
   });

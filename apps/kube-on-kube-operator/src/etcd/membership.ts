@@ -33,7 +33,8 @@ export function membershipInputsOf(observation: EtcdObservation, names: ClusterN
     const dataLost = m.started && !m.healthy && claim?.memberId !== m.id;
     return [{ ordinal, id: m.id, isLearner: m.isLearner, healthy: m.healthy, dataLost }];
   });
-  return { members, claims: observation.claims };
+  const corrupt = observation.alarms.filter((a) => a.alarm === 'CORRUPT').map((a) => a.member);
+  return { members, claims: observation.claims, ...(corrupt.length > 0 ? { corrupt } : {}) };
 }
 
 /** The StatefulSet's size and the join Secret from a read of etcd: up to the highest member listed. */
