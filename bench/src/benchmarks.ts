@@ -267,6 +267,39 @@ export const benchmarks: readonly Benchmark[] = [
     },
   },
   {
+    name: 'etcd-snapshot',
+    smokeArgs: ['--keys=500', '--runs=1'],
+    fields: [
+      'runs',
+      'keys',
+      'valueBytes',
+      'operatorSecondsMedian',
+      'sizeBytes',
+      'operatorMiBPerSecond',
+      'bareSecondsMedian',
+      'bareBytes',
+      'bareMiBPerSecond',
+      'operatorToBare',
+      'filesWhole',
+    ],
+    headline: (r) => {
+      const at = (path: string) => figure(valueAt(r, path));
+      const mib = (path: string) => {
+        const bytes = valueAt(r, path);
+        return typeof bytes === 'number' ? figure(Number((bytes / 1024 / 1024).toFixed(1))) : 'n/a';
+      };
+      return {
+        headline:
+          `real processes, etcd 1 member holding ${at('keys')} keys of ${at('valueBytes')} bytes, median of ${at('runs')}: ` +
+          `request annotation → status.etcd.lastSnapshot answers it ${at('operatorSecondsMedian')} s for ${mib('sizeBytes')} MiB ` +
+          `(${at('operatorMiBPerSecond')} MiB/s); every file on the directory with its recorded size and SHA-256: ${at('filesWhole')}`,
+        baseline: `the same member's snapshot streamed from its gateway, bytes counted only: ${at('bareSecondsMedian')} s for ${mib('bareBytes')} MiB (${at('bareMiBPerSecond')} MiB/s)`,
+        ratio: `${at('operatorToBare')}×`,
+        target: 'none set',
+      };
+    },
+  },
+  {
     name: 'cluster-fleet',
     smokeArgs: ['--clusters=3'],
     fields: [
