@@ -84,7 +84,13 @@ async function createObjects(): Promise<void> {
       metadata: { name: 'observed' },
       spec: {
         version: 'v1.36.3',
-        etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: storageClass } },
+        // Scheduled snapshots give the last-snapshot series the snapshot alert reads (0: none yet; no etcd
+        // answers here, so none is taken).
+        etcd: {
+          replicas: 1,
+          storage: { size: '1Gi', storageClassName: storageClass },
+          backup: { intervalMinutes: 60 },
+        },
         controlPlane: {
           apiServer: { replicas: 1 },
           controllerManager: { replicas: 1 },

@@ -71,7 +71,7 @@ describe('cluster metrics', () => {
     );
   });
 
-  it('exports when the last etcd snapshot was taken, and nothing before the first', async () => {
+  it('exports when the last etcd snapshot was taken while snapshots are scheduled, 0 before the first', async () => {
     const lastSnapshot = {
       file: 'fleet/a/a-20261203T120000000Z.db',
       time: '2026-12-03T12:00:00Z',
@@ -80,13 +80,18 @@ describe('cluster metrics', () => {
       sizeBytes: 1024,
       sha256: 'a'.repeat(64),
     };
-    const text = await scrape([cluster('fleet', 'a', { etcd: { lastSnapshot } }), cluster('fleet', 'new')]);
-    expect(
-      sample(text, 'kok_cluster_etcd_last_snapshot_timestamp_seconds{namespace="fleet",cluster="a"}'),
-    ).toBe(Date.parse('2026-12-03T12:00:00Z') / 1000);
-    expect(
-      sample(text, 'kok_cluster_etcd_last_snapshot_timestamp_seconds{namespace="fleet",cluster="new"}'),
-    ).toBeUndefined();
+    const backup = { etcd: { backup: { intervalMinutes: 60 } } };
+    const text = await scrape([
+      cluster('fleet', 'a', { etcd: { lastSnapshot } }, backup),
+      cluster('fleet', 'new', undefined, backup),
+      cluster('fleet', 'requested-once', { etcd: { lastSnapshot } }),
+    ]);
+    const series = (name: string) =>
+      sample(text, `kok_cluster_etcd_last_snapshot_timestamp_seconds{namespace="fleet",cluster="${name}"}`);
+    expect(series('a')).toBe(Date.parse('2026-12-03T12:00:00Z') / 1000);
+    expect(series('new')).toBe(0);
+    // A snapshot taken on request, with no schedule: nothing is due, so nothing to alert on.
+    expect(series('requested-once')).toBeUndefined();
   });
 
   it('exports each known etcd alarm as 1 when raised and 0 otherwise, even before a member answered, and nothing for an external etcd', async () => {

@@ -22,7 +22,11 @@ export interface ClusterSeries {
    * absent for an external etcd, whose alarms the operator does not read.
    */
   etcdAlarms?: Record<string, 0 | 1>;
-  /** status.etcd.lastSnapshot.time in seconds since the epoch; absent before the first snapshot. */
+  /**
+   * While spec.etcd.backup schedules snapshots: status.etcd.lastSnapshot.time in seconds since the epoch, 0
+   * before the first one (an alert compares it with the time; a missing series could not be told from a
+   * Cluster without snapshots). Absent without a schedule.
+   */
   lastSnapshotSeconds?: number;
 }
 
@@ -50,7 +54,9 @@ export function clusterSeries(cluster: Pick<Cluster, 'spec' | 'status'>): Cluste
       ? { etcdAlarms: Object.fromEntries(ETCD_ALARMS.map((a) => [a, raised.has(a) ? 1 : 0])) }
       : {}),
     ...(Number.isFinite(notAfter) ? { certificateExpirySeconds: notAfter / 1000 } : {}),
-    ...(Number.isFinite(lastSnapshot) ? { lastSnapshotSeconds: lastSnapshot / 1000 } : {}),
+    ...(cluster.spec.etcd?.backup && !cluster.spec.etcd.external
+      ? { lastSnapshotSeconds: Number.isFinite(lastSnapshot) ? lastSnapshot / 1000 : 0 }
+      : {}),
   };
 }
 
@@ -141,7 +147,7 @@ export class ClusterMetrics {
     });
     new Gauge({
       name: 'kok_cluster_etcd_last_snapshot_timestamp_seconds',
-      help: 'When the last etcd snapshot of the cluster was taken (status.etcd.lastSnapshot.time), in seconds since the epoch; no series before the first.',
+      help: 'When the last etcd snapshot of the cluster was taken (status.etcd.lastSnapshot.time), in seconds since the epoch, for a cluster with spec.etcd.backup; 0 before its first snapshot.',
       labelNames: ['namespace', 'cluster'],
       registers,
       collect() {
