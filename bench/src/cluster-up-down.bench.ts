@@ -13,7 +13,6 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import type { V1PersistentVolume } from '@kubernetes/client-node';
 import { KubeClient, builtinTypes, isNotFound, resourceType } from '@kok/reconcile';
 import { startRealBoot } from '@kok/pod-runtime/real-boot';
 import { eventually, startControlPlane } from '@kok/testing';
@@ -77,18 +76,7 @@ const gateSeconds: Record<string, number[]> = Object.fromEntries(GATES.map((g) =
 let operatorPeakRssMiB: number;
 try {
   // The stage has one volume for etcd's claim; each run's Cluster needs its own, as a released one stays bound.
-  for (let i = 1; i < runs; i++)
-    await boot.core.createPersistentVolume({
-      body: {
-        metadata: { name: `local-${i}` },
-        spec: {
-          storageClassName: 'local',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          hostPath: { path: join(boot.workDir, `pv-${i}`) },
-        },
-      } satisfies V1PersistentVolume,
-    });
+  await boot.addLocalVolumes(runs - 1);
 
   for (let run = 0; run < runs; run++) {
     const name = `real-${run}`;

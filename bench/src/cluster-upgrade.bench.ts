@@ -19,8 +19,6 @@
 // process shares one machine and its loopback network, so no latency of a real network shows.
 //   --runs=<n>              upgrades, one Cluster each (default 3)
 //   --baseline-seconds=<s>  the client's window before the upgrade (default 10)
-import { join } from 'node:path';
-import type { V1PersistentVolume } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   adminCredentials,
@@ -168,18 +166,7 @@ async function deleteCluster(name: string): Promise<void> {
 const figures: RunFigures[] = [];
 try {
   // The stage has one volume for etcd's claim; each run's Cluster needs its own, as a released one stays bound.
-  for (let i = 1; i < runs; i++)
-    await boot.core.createPersistentVolume({
-      body: {
-        metadata: { name: `local-${i}` },
-        spec: {
-          storageClassName: 'local',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          hostPath: { path: join(boot.workDir, `pv-${i}`) },
-        },
-      } satisfies V1PersistentVolume,
-    });
+  await boot.addLocalVolumes(runs - 1);
   for (let run = 0; run < runs; run++) {
     const name = `upgrade-${run}`;
     const figure = await upgradeOnce(name);

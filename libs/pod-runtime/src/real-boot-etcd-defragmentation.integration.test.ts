@@ -6,7 +6,6 @@
 // way to set --quota-backend-bytes, so the quota itself cannot be reached in a test of sensible length):
 // the Cluster reports EtcdAlarm naming the member, with a Warning Event, and the alarm stays raised
 // until the test disarms it.
-import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,18 +25,7 @@ let boot: RealBoot;
 
 beforeAll(async () => {
   boot = await startRealBoot({ namespace, workDirPrefix: 'kok-etcd-defrag-' });
-  for (let i = 1; i <= 2; i++)
-    await boot.core.createPersistentVolume({
-      body: {
-        metadata: { name: `local-${i}` },
-        spec: {
-          storageClassName: 'local',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          hostPath: { path: join(boot.workDir, `pv-${i}`) },
-        },
-      },
-    });
+  await boot.addLocalVolumes(2);
 });
 
 afterAll(async () => {

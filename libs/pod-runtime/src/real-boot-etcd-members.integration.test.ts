@@ -23,18 +23,7 @@ let boot: RealBoot;
 beforeAll(async () => {
   boot = await startRealBoot({ namespace, workDirPrefix: 'kok-etcd-members-' });
   // Claims of members 1…4, the ones made again after the scale down, and the replaced member's.
-  for (let i = 1; i <= 8; i++)
-    await boot.core.createPersistentVolume({
-      body: {
-        metadata: { name: `local-${i}` },
-        spec: {
-          storageClassName: 'local',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteOnce'],
-          hostPath: { path: join(boot.workDir, `pv-${i}`) },
-        },
-      },
-    });
+  await boot.addLocalVolumes(8);
 });
 
 afterAll(async () => {

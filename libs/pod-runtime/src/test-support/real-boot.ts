@@ -98,6 +98,11 @@ export interface RealBoot {
    * pointed at `ip` (the Service name stays the TLS server name). Waits for the Cluster to name its Secret.
    */
   adminKubeconfig(name: string, ip: string, file: string): Promise<string>;
+  /**
+   * Volumes local-1 … local-<count> of the `local` class, each a directory in the work dir, beside the stage's
+   * local-0: one per etcd claim a test makes beyond the first (a released volume stays bound).
+   */
+  addLocalVolumes(count: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -202,6 +207,21 @@ export async function startRealBoot({
       getCluster,
       podsOf,
       stop,
+
+      async addLocalVolumes(count) {
+        for (let i = 1; i <= count; i++)
+          await core.createPersistentVolume({
+            body: {
+              metadata: { name: `local-${i}` },
+              spec: {
+                storageClassName: 'local',
+                capacity: { storage: '1Gi' },
+                accessModes: ['ReadWriteOnce'],
+                hostPath: { path: join(workDir, `pv-${i}`) },
+              },
+            },
+          });
+      },
 
       async createCluster(name, spec = {}) {
         await clusters.createNamespacedCustomObject({
