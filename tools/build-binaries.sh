@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local control-plane binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, etcd, kwok, helm) from the Go module proxy into a cache
+# kube-scheduler, kubectl, etcd, etcdutl, kwok, helm) from the Go module proxy into a cache
 # keyed by version, and prints the directory that holds them on its last line.
 # The control-plane binaries of CONTROL_PLANE_PREVIOUS_VERSIONS go to sibling
 # directories (<cache>/bin/<version>), for upgrades from them.
@@ -16,7 +16,7 @@ tools_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "${tools_dir}/versions.env"
 
-binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdutl kwok helm)
 
 log() { printf '[kok-binaries] %s\n' "$*" >&2; }
 
@@ -42,7 +42,7 @@ flock 9
 # The version of a binary: $2 for the Kubernetes ones (the version being built), else its own.
 version_of() {
   case "$1" in
-    etcd) echo "${ETCD_VERSION}" ;;
+    etcd | etcdutl) echo "${ETCD_VERSION}" ;;
     kwok) echo "${KWOK_VERSION}" ;;
     helm) echo "${HELM_VERSION}" ;;
     *) echo "$2" ;;
@@ -54,7 +54,7 @@ minor_of() { local v="${1#v1.}"; echo "${v%%.*}"; } # v1.36.3 -> 36
 # The builder module (a directory under tools/) of a binary at version $2.
 module_of() {
   case "$1" in
-    etcd) echo etcd ;; kwok) echo kwok ;; helm) echo helm ;;
+    etcd | etcdutl) echo etcd ;; kwok) echo kwok ;; helm) echo helm ;;
     *) if [[ "$2" == "${KUBERNETES_VERSION}" ]]; then echo kubernetes; else echo "kubernetes-1.$(minor_of "$2")"; fi ;;
   esac
 }
@@ -62,6 +62,7 @@ module_of() {
 package_of() {
   case "$1" in
     etcd) echo go.etcd.io/etcd/server/v3 ;;
+    etcdutl) echo go.etcd.io/etcd/etcdutl/v3 ;;
     kwok) echo sigs.k8s.io/kwok/cmd/kwok ;;
     helm) echo helm.sh/helm/v3/cmd/helm ;;
     *) echo "k8s.io/kubernetes/cmd/$1" ;;
@@ -75,7 +76,7 @@ ldflags_of() {
   k8s_minor="$(minor_of "$2")"
   local build_date="2000-01-01T00:00:00Z" # fixed: the build is reproducible, not timestamped
   case "${bin}" in
-    etcd) echo "-s -w" ;; # etcd's version is a constant in its source
+    etcd | etcdutl) echo "-s -w" ;; # etcd's version is a constant in its source
     kwok) echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${version#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBERNETES_VERSION#v}" ;;
     helm) echo "-s -w -X helm.sh/helm/v3/internal/version.version=${version} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
       "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${k8s_minor}" \
@@ -100,6 +101,7 @@ for previous in "${previous_versions[@]}"; do
   check_pinned "$(module_of kube-apiserver "${previous}")" "k8s.io/kubernetes ${previous}"
 done
 check_pinned etcd "go.etcd.io/etcd/server/v3 ${ETCD_VERSION}"
+check_pinned etcd "go.etcd.io/etcd/etcdutl/v3 ${ETCD_VERSION}"
 check_pinned kwok "sigs.k8s.io/kwok ${KWOK_VERSION}"
 check_pinned helm "helm.sh/helm/v3 ${HELM_VERSION}"
 

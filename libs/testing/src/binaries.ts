@@ -4,9 +4,10 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The binaries a local control plane runs, by file name. */
+/** The binaries tools/build-binaries.sh provides, by file name: the control plane's, and etcdutl for restore pods. */
 export const controlPlaneBinaries = [
   'etcd',
+  'etcdutl',
   'kube-apiserver',
   'kube-controller-manager',
   'kube-scheduler',
