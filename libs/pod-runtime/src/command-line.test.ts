@@ -112,4 +112,48 @@ describe('localArgs', () => {
       '--bind-address=127.1.0.2',
     ]);
   });
+
+  it("moves an etcd restore's snapshot and data dir to the member's claims, and leaves its peer URLs alone", () => {
+    expect(
+      localArgs({
+        binary: 'etcdutl',
+        command: ['etcdutl'],
+        args: [
+          'snapshot',
+          'restore',
+          '/snapshot/prod-etcd-0.db',
+          '--name',
+          'prod-etcd-0',
+          '--initial-cluster',
+          'prod-etcd-0=https://prod-etcd-0.prod-etcd.biz.svc:2380',
+          '--initial-cluster-token',
+          'prod-etcd',
+          '--initial-advertise-peer-urls',
+          'https://prod-etcd-0.prod-etcd.biz.svc:2380',
+          '--data-dir',
+          '/var/lib/etcd',
+        ],
+        env: {},
+        mappings: [
+          { mountPath: '/var/lib/etcd', localPath: '/state/claims/biz/data-prod-etcd-0' },
+          { mountPath: '/snapshot', localPath: '/state/claims/biz/prod-etcd-snapshots' },
+        ],
+        podIP: '127.1.0.9',
+      }),
+    ).toEqual([
+      'snapshot',
+      'restore',
+      '/state/claims/biz/prod-etcd-snapshots/prod-etcd-0.db',
+      '--name',
+      'prod-etcd-0',
+      '--initial-cluster',
+      'prod-etcd-0=https://prod-etcd-0.prod-etcd.biz.svc:2380',
+      '--initial-cluster-token',
+      'prod-etcd',
+      '--initial-advertise-peer-urls',
+      'https://prod-etcd-0.prod-etcd.biz.svc:2380',
+      '--data-dir',
+      '/state/claims/biz/data-prod-etcd-0',
+    ]);
+  });
 });

@@ -63,6 +63,29 @@ describe('commandForImage', () => {
     ]);
   });
 
+  it.each([
+    [['etcdutl'], '/bin/k8s/etcdutl'],
+    [['/usr/local/bin/etcdutl'], '/bin/k8s/etcdutl'],
+    [['etcd'], '/bin/k8s/etcd'],
+    [[], '/bin/k8s/etcd'],
+    // A command the image does not hold as a tool of its own: the image's binary, as before.
+    [['etcdctl'], '/bin/k8s/etcd'],
+    [['sh', '-c', 'etcdutl version'], '/bin/k8s/etcd'],
+  ])('the etcd image with command %j runs %s', (command, binary) => {
+    expect(commandForImage('registry.k8s.io/etcd:3.6.16-0', '/bin/k8s', {}, command)).toEqual({
+      name: binary.split('/').pop(),
+      argv: [binary],
+    });
+  });
+
+  it.each([
+    ['registry.k8s.io/kube-apiserver:v1.36.3', '/cache/kok/bin/v1.36.3/kube-apiserver'],
+    ['ghcr.io/kok/node-operator:v0.1.0', '/usr/bin/node'],
+  ])('runs etcdutl only from the etcd image: %s with command etcdutl runs %s', (image, file) => {
+    const cached = '/cache/kok/bin/v1.36.3';
+    expect(commandForImage(image, cached, extra, ['etcdutl'])?.argv[0]).toBe(file);
+  });
+
   it('runs only the control-plane binaries without extra images', () => {
     expect(commandForImage('ghcr.io/kok/node-operator:v0.1.0', '/bin/k8s')).toBeUndefined();
   });

@@ -6,13 +6,18 @@
  * the build cache keeps one directory per version (`<cache>/bin/v1.36.3`,
  * `<cache>/bin/v1.35.4`), so a binDir named after a version has its other
  * versions beside it. A binDir named otherwise (binaries the user brought)
- * holds one build per name, whatever the tag. Callers may add their own
- * images (the tag is ignored).
+ * holds one build per name, whatever the tag. A known image may hold more
+ * than its binary: a container of the etcd image whose command is `etcdutl`
+ * runs the local etcdutl, as the real image holds it beside etcd. Callers may
+ * add their own images (the tag is ignored).
  */
 import { basename, dirname, join } from 'node:path';
 
 export const knownBinaries = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type KnownBinary = (typeof knownBinaries)[number];
+
+/** The other binaries a known image holds, run when a container's command names one of them. */
+const imageTools: Readonly<Partial<Record<KnownBinary, readonly string[]>>> = { etcd: ['etcdutl'] };
 
 /** The repository name of an image: its last path segment without tag or digest. */
 export function imageName(image: string): string {
@@ -60,16 +65,21 @@ function versionDir(image: string, binDir: string): string {
 }
 
 /**
- * The command for a container of `image`, or undefined when nothing stands in for it. The binary of a
- * Kubernetes version may not be built: the caller checks that the file exists.
+ * The command for a container of `image` whose `command` is given, or undefined when nothing stands
+ * in for it. The binary of a Kubernetes version may not be built: the caller checks that the file exists.
  */
 export function commandForImage(
   image: string,
   binDir: string,
   extra: ExtraImages = {},
+  command: readonly string[] = [],
 ): ImageCommand | undefined {
   const binary = binaryForImage(image);
-  if (binary) return { name: binary, argv: [join(versionDir(image, binDir), binary)] };
+  if (binary) {
+    const named = command[0] === undefined ? undefined : basename(command[0]);
+    const tool = named !== undefined && imageTools[binary]?.includes(named) ? named : binary;
+    return { name: tool, argv: [join(versionDir(image, binDir), tool)] };
+  }
   const name = imageName(image);
   const argv = Object.hasOwn(extra, name) ? extra[name] : undefined;
   return argv ? { name, argv } : undefined;

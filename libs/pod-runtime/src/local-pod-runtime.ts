@@ -36,7 +36,7 @@ export interface LocalPodRuntimeOptions {
   /** Credentials of the meta-cluster (it reads Pods, Services, Secrets, ConfigMaps; writes Pod and Node status). */
   readonly kubeConfig: KubeConfig;
   /**
-   * The directory of the etcd, kube-apiserver, kube-controller-manager and kube-scheduler binaries. Named
+   * The directory of the etcd, etcdutl, kube-apiserver, kube-controller-manager and kube-scheduler binaries. Named
    * after a Kubernetes version (the build cache), its siblings hold other versions' builds (image-binary.ts).
    */
   readonly binDir: string;
@@ -262,7 +262,7 @@ export class LocalPodRuntime {
     running.containers = [];
     const facts = { podIP: ip, nodeName: this.nodeName };
     for (const spec of pod.spec?.containers ?? []) {
-      const image = this.#commandFor(spec.image ?? '', `${namespace}/${name}`);
+      const image = this.#commandFor(spec.image ?? '', spec.command ?? [], `${namespace}/${name}`);
       const env = containerEnv(pod, spec, facts, lookup);
       const missing = !image
         ? `no local binary stands in for image ${spec.image}`
@@ -310,9 +310,9 @@ export class LocalPodRuntime {
   }
 
   /** What runs a container of `image`: its version's build, or binDir's when substituting is allowed. */
-  #commandFor(image: string, pod: string): ImageCommand | undefined {
+  #commandFor(image: string, containerCommand: readonly string[], pod: string): ImageCommand | undefined {
     const { binDir, extraImages, substituteUnbuiltVersions } = this.#options;
-    const command = commandForImage(image, binDir, extraImages);
+    const command = commandForImage(image, binDir, extraImages, containerCommand);
     if (!command || existsSync(command.argv[0]) || !substituteUnbuiltVersions) return command;
     const substitute = join(binDir, command.name);
     if (!existsSync(substitute)) return command;
