@@ -48,3 +48,43 @@ describe('ContainerProcess', () => {
     }
   });
 });
+
+describe('ContainerProcess restart policies', () => {
+  const run = async (restartPolicy: 'OnFailure' | 'Never', script: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kok-process-test-'));
+    const process = new ContainerProcess({
+      file: '/bin/sh',
+      args: ['-c', script, 'sh', join(dir, 'ran-before')],
+      env: {},
+      hostsFile: undefined,
+      logFile: join(dir, 'log'),
+      restartPolicy,
+    });
+    try {
+      process.start();
+      await expect.poll(() => process.finished, { timeout: 5000 }).toBe(true);
+      return { restartCount: process.restartCount, lastExit: process.lastExit, running: process.running };
+    } finally {
+      await process.stop(1000);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  // Fails the first time it runs, succeeds the next.
+  const failsOnce = 'if [ -e "$1" ]; then exit 0; fi; touch "$1"; exit 4';
+
+  it('Never: an exit is final, whatever its code', async () => {
+    const exited = await run('Never', failsOnce);
+    expect(exited).toMatchObject({ restartCount: 0, running: false, lastExit: { exitCode: 4 } });
+    expect(exited.lastExit?.finishedAt.getTime()).toBeGreaterThanOrEqual(
+      exited.lastExit?.startedAt.getTime() ?? Infinity,
+    );
+  });
+
+  it('OnFailure: restarted after a failure, final after a success', async () => {
+    expect(await run('OnFailure', failsOnce)).toMatchObject({
+      restartCount: 1,
+      running: false,
+      lastExit: { exitCode: 0 },
+    });
+  });
+});

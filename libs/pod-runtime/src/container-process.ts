@@ -2,11 +2,13 @@
  * One container's process: the local binary with its rewritten args, inside a
  * private mount namespace whose /etc/hosts is the runtime's own file (so
  * Service names resolve to pod loopback addresses). Restarted with a capped
- * backoff when it exits, as restartPolicy Always would.
+ * backoff when it exits, as its pod's restartPolicy says.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import type { RestartPolicy } from './restart-policy.ts';
+import { restartsAfterExit } from './restart-policy.ts';
 
 export interface ContainerProcessSpec {
   readonly file: string;
@@ -15,8 +17,8 @@ export interface ContainerProcessSpec {
   /** The hosts file bind-mounted over /etc/hosts, or undefined to run without a private mount namespace. */
   readonly hostsFile: string | undefined;
   readonly logFile: string;
-  /** Restart after an exit. Default: true (restartPolicy Always). */
-  readonly restart?: boolean;
+  /** Which exits are followed by a restart. Default: Always. */
+  readonly restartPolicy?: RestartPolicy;
 }
 
 /** The command that runs `spec` (pure, so the isolation wrapper is tested). */
@@ -50,7 +52,7 @@ export class ContainerProcess {
   #backoffMs = 500;
   startedAt: Date | undefined;
   restartCount = 0;
-  lastExit: { exitCode: number; finishedAt: Date } | undefined;
+  lastExit: { exitCode: number; startedAt: Date; finishedAt: Date } | undefined;
 
   constructor(spec: ContainerProcessSpec) {
     this.spec = spec;
@@ -58,6 +60,15 @@ export class ContainerProcess {
 
   get running(): boolean {
     return !!this.#child && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Exited, and its restart policy does not start it again: its last exit is final. */
+  get finished(): boolean {
+    return (
+      !this.running &&
+      this.lastExit !== undefined &&
+      !restartsAfterExit(this.spec.restartPolicy ?? 'Always', this.lastExit.exitCode)
+    );
   }
 
   start(): void {
@@ -70,15 +81,16 @@ export class ContainerProcess {
         detached: true,
       });
       this.#child = child;
-      this.startedAt = new Date();
-      const began = Date.now();
+      const startedAt = new Date();
+      this.startedAt = startedAt;
       child.on('error', () => undefined);
       child.on('exit', (code, signal) => {
         this.startedAt = undefined;
-        this.lastExit = { exitCode: code ?? (signal ? 128 : 1), finishedAt: new Date() };
-        if (this.#stopping || this.spec.restart === false) return;
+        const exitCode = code ?? (signal ? 128 : 1);
+        this.lastExit = { exitCode, startedAt, finishedAt: new Date() };
+        if (this.#stopping || !restartsAfterExit(this.spec.restartPolicy ?? 'Always', exitCode)) return;
         // A process that ran a while earns a fresh backoff, as the kubelet resets it.
-        if (Date.now() - began > 60_000) this.#backoffMs = 500;
+        if (Date.now() - startedAt.getTime() > 60_000) this.#backoffMs = 500;
         this.#restartTimer = setTimeout(() => {
           this.restartCount++;
           this.start();

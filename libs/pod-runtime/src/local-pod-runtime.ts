@@ -25,10 +25,12 @@ import { LoopbackAddresses } from './loopback-addresses.ts';
 import type { LoopbackBlock } from './loopback-block.ts';
 import { claimLoopbackBlock } from './loopback-block.ts';
 import { containerEnv, missingEnvReference } from './pod-environment.ts';
-import type { ContainerState } from './pod-status.ts';
+import type { ContainerState, ContainerTermination } from './pod-status.ts';
 import { podStatus, statusChanged } from './pod-status.ts';
 import { runProbe } from './probe.ts';
+import { restartPolicyOf } from './restart-policy.ts';
 import { setupRetryDelayMs } from './setup-retry.ts';
+import { containerTermination } from './termination-message.ts';
 import type { VolumeSources } from './volumes.ts';
 import { materializeVolumes, VolumeError } from './volumes.ts';
 
@@ -69,6 +71,8 @@ interface RunningContainer {
   ready: boolean;
   lastProbe: number;
   waiting?: { reason: string; message?: string };
+  /** Set once its process ended for good; kept, so its log is read once. */
+  terminated?: ContainerTermination;
 }
 
 interface RunningPod {
@@ -192,6 +196,8 @@ export class LocalPodRuntime {
             .catch(() => undefined);
           continue;
         }
+        // Like a kubelet, a pod that already succeeded or failed is not run again (by a new runtime).
+        if (!running && isCompleted(pod)) continue;
         if (!running) await this.#setUp(this.#admit(pod));
         else {
           running.pod = pod;
@@ -301,7 +307,7 @@ export class LocalPodRuntime {
         env,
         hostsFile: this.#privateHosts ? this.hostsFile : undefined,
         logFile: join(dir, `${spec.name}.log`),
-        restart: pod.spec?.restartPolicy !== 'Never',
+        restartPolicy: restartPolicyOf(pod.spec?.restartPolicy),
       });
       process.start();
       running.containers.push({ spec, env, process, ready: false, lastProbe: 0 });
@@ -416,9 +422,11 @@ export class LocalPodRuntime {
   async #report(pod: RunningPod): Promise<void> {
     const containers: ContainerState[] = pod.containers.map((c) => {
       const p = c.process;
+      if (p?.finished && p.lastExit && !c.terminated)
+        c.terminated = containerTermination(c.spec, p.lastExit, () => readLog(p.spec.logFile));
       const waiting =
         c.waiting ??
-        (p && !p.running && p.lastExit
+        (p && !p.running && p.lastExit && !c.terminated
           ? { reason: 'CrashLoopBackOff', message: `exit code ${p.lastExit.exitCode}` }
           : undefined);
       return {
@@ -426,7 +434,9 @@ export class LocalPodRuntime {
         image: c.spec.image ?? '',
         ...(p?.running && p.startedAt ? { startedAt: p.startedAt } : {}),
         ...(waiting ? { waiting } : {}),
-        ...(p?.lastExit ? { lastExit: p.lastExit } : {}),
+        // A terminated container's last exit is its current state, not a previous one.
+        ...(p?.lastExit && !c.terminated ? { lastExit: p.lastExit } : {}),
+        ...(c.terminated ? { terminated: c.terminated } : {}),
         ready: c.ready,
         restartCount: p?.restartCount ?? 0,
       };
@@ -449,6 +459,19 @@ export class LocalPodRuntime {
     } catch (error) {
       this.#log(`${pod.namespace}/${pod.name}: reporting status: ${(error as Error).message}`);
     }
+  }
+}
+
+function isCompleted(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** A container's log, or nothing when it cannot be read (the pod's dir is being removed). */
+function readLog(logFile: string): Buffer {
+  try {
+    return readFileSync(logFile);
+  } catch {
+    return Buffer.alloc(0);
   }
 }
 

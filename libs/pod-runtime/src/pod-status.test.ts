@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ContainerState } from './pod-status.ts';
-import { podStatus, statusChanged } from './pod-status.ts';
+import { podPhase, podStatus, statusChanged } from './pod-status.ts';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const container = (over: Partial<ContainerState> = {}): ContainerState => ({
@@ -68,7 +68,81 @@ describe('podStatus', () => {
   });
 });
 
+const finishedAt = new Date('2026-01-01T00:00:05Z');
+const exited = (exitCode: number, message?: string): ContainerState =>
+  container({ terminated: { exitCode, startedAt: now, finishedAt, ...(message ? { message } : {}) } });
+const running = container({ startedAt: now, ready: true });
+const crashLooping = container({
+  waiting: { reason: 'CrashLoopBackOff' },
+  lastExit: { exitCode: 1, finishedAt },
+  restartCount: 2,
+});
+
+describe('podPhase', () => {
+  it.each([
+    ['one waiting', [container()], 'Pending'],
+    ['one running', [running], 'Running'],
+    ['one restarting after a crash', [crashLooping], 'Pending'],
+    ['one exited 0, not restarted', [exited(0)], 'Succeeded'],
+    ['one exited 1, not restarted', [exited(1)], 'Failed'],
+    ['every one exited 0', [exited(0), exited(0)], 'Succeeded'],
+    ['every one exited, one of them 2', [exited(0), exited(2)], 'Failed'],
+    ['one exited 0, one still running', [exited(0), running], 'Running'],
+    ['one failed for good, one still running', [exited(1), running], 'Running'],
+    ['one exited 0, one still waiting', [exited(0), container()], 'Pending'],
+  ])('%s → %s', (_case, containers, phase) => {
+    expect(podPhase(containers)).toBe(phase);
+  });
+});
+
+describe('podStatus of a completed pod', () => {
+  it.each([
+    [0, 'Succeeded', 'Completed'],
+    [1, 'Failed', 'Error'],
+    [137, 'Failed', 'Error'],
+  ])('exit %i → phase %s, container terminated with reason %s', (exitCode, phase, reason) => {
+    const status = podStatus(state([exited(exitCode)]), undefined, now);
+    expect(status.phase).toBe(phase);
+    expect(status.containerStatuses?.[0]).toMatchObject({
+      ready: false,
+      started: false,
+      state: { terminated: { exitCode, reason, startedAt: now, finishedAt } },
+    });
+    expect(status.containerStatuses?.[0]?.state?.terminated).not.toHaveProperty('message');
+  });
+
+  it('carries the termination message, and says the pod is not ready because it completed', () => {
+    const status = podStatus(state([exited(1, 'Error: snapshot file not found\n')]), undefined, now);
+    expect(status.containerStatuses?.[0]?.state?.terminated?.message).toBe(
+      'Error: snapshot file not found\n',
+    );
+    for (const type of ['Ready', 'ContainersReady'])
+      expect(status.conditions?.find((c) => c.type === type)).toMatchObject({
+        status: 'False',
+        reason: 'PodCompleted',
+      });
+  });
+
+  it('is not ready while a container that was ready has terminated', () => {
+    const status = podStatus(state([{ ...exited(0), ready: true }]), undefined, now);
+    expect(conditionOf(status, 'Ready')).toBe('False');
+  });
+
+  it('says ContainersNotReady while a container still runs', () => {
+    const status = podStatus(state([exited(0), container({ startedAt: now })]), undefined, now);
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('ContainersNotReady');
+  });
+});
+
 describe('statusChanged', () => {
+  it('sees a container terminate, and which exit code and message it terminated with', () => {
+    const at = (containers: ContainerState[]) => podStatus(state(containers), undefined, now);
+    expect(statusChanged(at([running]), at([exited(0)]))).toBe(true);
+    expect(statusChanged(at([exited(0), running]), at([exited(1), running]))).toBe(true);
+    expect(statusChanged(at([exited(1)]), at([exited(1, 'Error: no such file')]))).toBe(true);
+    expect(statusChanged(at([exited(1, 'Error')]), at([exited(1, 'Error')]))).toBe(false);
+  });
+
   it('ignores timestamps but sees readiness, restarts and phase', () => {
     const ready = podStatus(state([container({ startedAt: now, ready: true })]), undefined, now);
     const later = podStatus(
