@@ -13,7 +13,12 @@ import { pinnedVersions } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KokImageName } from './kok-images.ts';
-import { CONTROL_PLANE_BINARIES, KOK_APPS, KOK_IMAGE_NAMES } from './kok-images.ts';
+import {
+  CONTROL_PLANE_BINARIES,
+  controlPlaneImageBinaries,
+  KOK_APPS,
+  KOK_IMAGE_NAMES,
+} from './kok-images.ts';
 import { IMAGE_USER } from './node-runtime.ts';
 import type { UnpackedImage } from './run-in-runc.ts';
 import { runInContainer, unpackImage } from './run-in-runc.ts';
@@ -150,19 +155,25 @@ describe('npm run images', () => {
     expect(JSON.parse(run.stdout)).toEqual({ uid: 65532, gid: 65532, readOnly: true });
   });
 
-  it.each(CONTROL_PLANE_BINARIES)('%s: one static binary that starts in a real container', (binary) => {
+  it.each(CONTROL_PLANE_BINARIES)('%s: its static binaries, that start in a real container', (binary) => {
     const { config, rootfs } = image(binary);
     expect(config.config).toMatchObject({
       User: IMAGE_USER,
       Entrypoint: [`/usr/local/bin/${binary}`],
       Env: ['PATH=/usr/local/bin'],
     });
-    expect(execFileSync('find', [rootfs, '-type', 'f'], { encoding: 'utf8' }).trim()).toBe(
-      join(rootfs, 'usr/local/bin', binary),
-    );
+    expect(
+      execFileSync('find', [rootfs, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').sort(),
+    ).toEqual(controlPlaneImageBinaries(binary).map((file) => join(rootfs, 'usr/local/bin', file)));
     const { kubernetes, etcd } = pinnedVersions();
     const run = runInContainer(image(binary), { args: ['--version'] });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(binary === 'etcd' ? etcd.replace(/^v/, '') : kubernetes);
+  });
+
+  it("etcd: runs etcdutl when a container names it as command, as the operator's restore pods do", () => {
+    const run = runInContainer(image('etcd'), { command: ['etcdutl'], args: ['version'] });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`etcdutl version: ${pinnedVersions().etcd.replace(/^v/, '')}`);
   });
 });

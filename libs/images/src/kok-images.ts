@@ -1,9 +1,10 @@
 /**
  * The images kok ships and runs, and how each is packed: the four apps on the
  * pinned Node.js (runtime layer, production packages, the app's own sources),
- * and one static binary each for the control-plane components, named as the
- * kube-on-kube operator's version table names them (@kok/api kubeImage,
- * etcdImage). Same inputs, same digest (the packer writes no timestamps).
+ * and one static binary each for the control-plane components (the etcd image
+ * also etcdutl, for the operator's restore pods, as the upstream image holds it),
+ * named as the kube-on-kube operator's version table names them (@kok/api
+ * kubeImage, etcdImage). Same inputs, same digest (the packer writes no timestamps).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +98,11 @@ function appImageOptions(app: KokApp, inputs: ImageInputs): OciImageOptions {
   };
 }
 
+/** The binaries in a control-plane image: its own, and etcdutl beside etcd (`command: [etcdutl]` runs it). */
+export function controlPlaneImageBinaries(binary: ControlPlaneBinary): readonly string[] {
+  return binary === 'etcd' ? ['etcd', 'etcdutl'] : [binary];
+}
+
 function controlPlaneImageOptions(binary: ControlPlaneBinary, inputs: ImageInputs): OciImageOptions {
   const version = binary === 'etcd' ? inputs.etcdVersion : inputs.kubernetesVersion;
   const { name, tag } = splitReference(
@@ -110,12 +116,12 @@ function controlPlaneImageOptions(binary: ControlPlaneBinary, inputs: ImageInput
         { type: 'directory', path: '/usr' },
         { type: 'directory', path: '/usr/local' },
         { type: 'directory', path: '/usr/local/bin' },
-        {
-          type: 'file',
-          path: `/usr/local/bin/${binary}`,
-          fromFile: join(inputs.binariesDir, binary),
+        ...controlPlaneImageBinaries(binary).map((file) => ({
+          type: 'file' as const,
+          path: `/usr/local/bin/${file}`,
+          fromFile: join(inputs.binariesDir, file),
           mode: 0o755,
-        },
+        })),
         { type: 'directory', path: '/tmp', mode: 0o1777 },
       ],
     ],
