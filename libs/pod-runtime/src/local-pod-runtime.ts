@@ -368,7 +368,24 @@ export class LocalPodRuntime {
           ),
         });
     }
-    return { secret: (name) => secrets.get(name), configMap: (name) => configMaps.get(name) };
+    const claimHostPaths = new Map<string, string>();
+    for (const volume of pod.spec?.volumes ?? []) {
+      const claimName = volume.persistentVolumeClaim?.claimName;
+      if (!claimName) continue;
+      const claim = await this.#core
+        .readNamespacedPersistentVolumeClaim({ name: claimName, namespace })
+        .catch(notFound);
+      const volumeName = claim?.spec?.volumeName;
+      const bound = volumeName
+        ? await this.#core.readPersistentVolume({ name: volumeName }).catch(notFound)
+        : undefined;
+      if (bound?.spec?.hostPath?.path) claimHostPaths.set(claimName, bound.spec.hostPath.path);
+    }
+    return {
+      secret: (name) => secrets.get(name),
+      configMap: (name) => configMaps.get(name),
+      claimHostPath: (name) => claimHostPaths.get(name),
+    };
   }
 
   async #stopPod(pod: RunningPod): Promise<void> {

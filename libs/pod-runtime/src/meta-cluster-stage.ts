@@ -12,7 +12,7 @@ export interface MetaClusterStageOptions {
   crdsDir: string;
   /** Created for the Clusters. */
   namespace: string;
-  /** Host directory of the one volume etcd's claim binds to (a runtime keeps a claim's data under its own state). */
+  /** Host directory of the one volume etcd's claim binds to: where the runtime keeps that claim's data. */
   volumePath: string;
 }
 

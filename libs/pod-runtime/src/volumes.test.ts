@@ -101,6 +101,30 @@ describe('materializeVolumes', () => {
     expect(statSync(join(dir, 'claims/biz/data-p')).isDirectory()).toBe(true);
   });
 
+  it("mounts a claim bound to a hostPath volume at that volume's directory, as a kubelet does", () => {
+    dir = mkdtempSync(join(tmpdir(), 'kok-volumes-test-'));
+    const pod: V1Pod = {
+      metadata: { namespace: 'biz', name: 'p' },
+      spec: {
+        containers: [],
+        volumes: [
+          { name: 'data', persistentVolumeClaim: { claimName: 'data-p' } },
+          { name: 'other', persistentVolumeClaim: { claimName: 'unbound' } },
+        ],
+      },
+    };
+    const volumePath = join(dir, 'pv-3');
+    const dirs = materializeVolumes(
+      pod,
+      { ...sources, claimHostPath: (name) => (name === 'data-p' ? volumePath : undefined) },
+      { podDir: join(dir, 'pod'), claimsDir: join(dir, 'claims') },
+    );
+    expect(dirs.get('data')).toBe(volumePath);
+    expect(statSync(volumePath).isDirectory()).toBe(true);
+    // Bound to no hostPath volume: the runtime's own directory for the claim.
+    expect(dirs.get('other')).toBe(join(dir, 'claims/biz/unbound'));
+  });
+
   it('refuses a path that escapes the volume', () => {
     dir = mkdtempSync(join(tmpdir(), 'kok-volumes-test-'));
     const pod: V1Pod = {

@@ -1,17 +1,21 @@
 /**
  * A pod's volumes as local directories: Secrets, ConfigMaps and projections of
  * them become files; emptyDir becomes an empty directory of the pod; a
- * PersistentVolumeClaim becomes a directory keyed by the claim, so the data
- * outlives the pod (an etcd member restarted keeps its data).
+ * PersistentVolumeClaim becomes the host directory of the hostPath volume it is
+ * bound to, as a kubelet mounts it (else a directory keyed by the claim), so
+ * the data outlives the pod (an etcd member restarted keeps its data) and a
+ * claim deleted and made again under the same name gets its new volume's data.
  */
 import type { V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 
-/** The data of Secrets and ConfigMaps, as bytes, by name in the pod's namespace. */
+/** The data of Secrets and ConfigMaps, as bytes, by name in the pod's namespace; where claims' volumes are. */
 export interface VolumeSources {
   secret(name: string): Readonly<Record<string, Buffer>> | undefined;
   configMap(name: string): Readonly<Record<string, Buffer>> | undefined;
+  /** The host directory of the hostPath volume claim `name` is bound to, if it is bound to one. */
+  claimHostPath?(name: string): string | undefined;
 }
 
 export interface VolumeFile {
@@ -123,7 +127,7 @@ export function planVolume(volume: V1Volume, sources: VolumeSources): VolumePlan
 export interface VolumeLayout {
   /** The pod's own directory (gone with the pod). */
   readonly podDir: string;
-  /** Claims' data, under `<claimsDir>/<namespace>/<claim>`. */
+  /** Claims' data when a claim is bound to no hostPath volume: `<claimsDir>/<namespace>/<claim>`. */
   readonly claimsDir: string;
 }
 
@@ -138,7 +142,9 @@ export function materializeVolumes(
     const plan = planVolume(volume, sources);
     let dir: string;
     if (plan.kind === 'claim') {
-      dir = join(layout.claimsDir, pod.metadata?.namespace ?? 'default', plan.claimName);
+      dir =
+        sources.claimHostPath?.(plan.claimName) ??
+        join(layout.claimsDir, pod.metadata?.namespace ?? 'default', plan.claimName);
     } else {
       dir = join(layout.podDir, 'volumes', volume.name);
     }
