@@ -38,6 +38,8 @@ export interface ResolvedCluster {
      * the apiserver dials `endpoints` with the client certificate of Secret `tlsSecretName`.
      */
     external?: { endpoints: string[]; tlsSecretName: string };
+    /** The snapshot a new Cluster's etcd starts from: a file at `path` in the volume of claim `claimName`. */
+    restoreFrom?: { claimName: string; path: string };
   };
   apiServer: ComponentSettings & { service: { type: ServiceType; port: number } };
   controllerManager: ComponentSettings;
@@ -102,6 +104,9 @@ export function resolveCluster(cluster: {
         size: String(etcd?.storage?.size ?? '8Gi'),
         ...(storageClassName ? { storageClassName } : {}),
       },
+      ...(etcd?.restoreFrom
+        ? { restoreFrom: { claimName: etcd.restoreFrom.claimName, path: etcd.restoreFrom.path } }
+        : {}),
       ...(etcd?.external
         ? {
             external: {

@@ -9,7 +9,13 @@ export const OPERATOR_NAME = 'kube-on-kube-operator';
 
 /** Components as they appear in labels and object names. */
 export type ComponentLabel =
-  'pki' | 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'node-operator';
+  | 'pki'
+  | 'etcd'
+  | 'etcd-restore'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'node-operator';
 
 export interface ClusterNames {
   cluster: string;

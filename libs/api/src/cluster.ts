@@ -29,6 +29,7 @@ import type { ControlPlaneComponentName } from './control-plane-flags.ts';
 import { parseMinorVersion } from './kubernetes-version.ts';
 import { cidrsOverlap, isCidr } from './network-addresses.ts';
 import { resourceSchema } from './resource-schema.ts';
+import { RELATIVE_PATH_PATTERN } from './string-patterns.ts';
 import { Annotations } from './well-known.ts';
 import { AGE_COLUMN, API_VERSION_V1ALPHA1, CLUSTERS_GROUP, conditionColumn } from './resource.ts';
 import type { ResourceDefinition } from './resource.ts';
@@ -265,6 +266,21 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
             },
           ),
         ),
+        restoreFrom: s.optional(
+          s.object(
+            "Start this Cluster's etcd from a snapshot instead of empty: one the operator took (spec.etcd.backup) or any etcd v3 snapshot. Before the etcd StatefulSet is first made, the operator creates each member's volume (data-<cluster>-etcd-N) and runs one pod per member, <cluster>-etcd-restore-N, with the etcd image's etcdutl snapshot restore, which refuses a snapshot whose integrity hash does not match and writes the member's data; the StatefulSet is made once every member's volume holds it, and each restored member is an Event (EtcdMemberRestored). While it runs, Progressing is True with reason RestoringEtcd; a restore pod that fails makes the Cluster Degraded with reason EtcdRestoreFailed and the pod's last log lines (deleting the pod tries again; changing this field starts over). Read only until etcd first has quorum (status.etcd.initializedTime), and it cannot be added to an existing Cluster. A snapshot holds no Secrets: for existing kubeconfigs, kubelets and service-account tokens to keep working, put the Cluster's Secrets back before creating it (kubectl kok cluster restore). Not with external.",
+            {
+              claimName: dnsSubdomain(
+                "A PersistentVolumeClaim in the Cluster namespace whose volume holds the snapshot; each member's restore pod mounts it read-only, so with members on several nodes it needs an access mode that allows that (ReadOnlyMany or ReadWriteMany).",
+                'claimName',
+              ),
+              path: s.string(
+                "The snapshot file's path inside that volume, relative, e.g. prod/web/web-20261203T101500Z.db (under the operator's snapshot directory its files are <namespace>/<cluster>/<file>).",
+                { minLength: 1, maxLength: 1024, pattern: RELATIVE_PATH_PATTERN },
+              ),
+            },
+          ),
+        ),
         external: s.optional(
           s.object(
             'An etcd run elsewhere: the operator runs no etcd, makes no etcd CA or certificates, and kube-apiserver stores the biz-cluster in this etcd (its --etcd-servers). Deleting the Cluster leaves this etcd, its data and the Secret alone.',
@@ -292,6 +308,17 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
             message:
               'etcd.external cannot be added to or removed from an existing Cluster: the biz-cluster state lives in the etcd it was created with; create a new Cluster to use another kind of etcd',
             check: (self, oldSelf) => (self.external === undefined) === (oldSelf.external === undefined),
+          }),
+          cel<{ restoreFrom?: unknown }>({
+            rule: '!has(self.restoreFrom) || has(oldSelf.restoreFrom)',
+            message:
+              'etcd.restoreFrom cannot be added to an existing Cluster: a snapshot is restored only into a new Cluster, before its etcd first starts',
+            check: (self, oldSelf) => self.restoreFrom === undefined || oldSelf.restoreFrom !== undefined,
+          }),
+          cel<{ restoreFrom?: unknown; external?: unknown }>({
+            rule: '!has(self.restoreFrom) || !has(self.external)',
+            message: 'etcd.restoreFrom restores into an etcd the operator runs, not an external one',
+            check: (self) => self.restoreFrom === undefined || self.external === undefined,
           }),
         ],
       },

@@ -6,7 +6,7 @@
  */
 import { Finalizers, isClusterPaused } from '@kok/api';
 import type { EventRecorder, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
-import { addFinalizer } from '@kok/reconcile';
+import { addFinalizer, controllerReference } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { controlPlaneComponents, nodeTierComponents } from '../components/bring-up-order.ts';
 import type { ControlPlaneComponent } from '../components/component.ts';
@@ -28,16 +28,18 @@ import type { MembershipPass } from '../etcd/membership.ts';
 import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
 import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
 import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
+import { pendingRestore, restoreEtcd } from '../etcd/restore.ts';
+import { RESTORE_FAILED, restoreFailedMessage, restoringMessage } from '../etcd/restore-plan.ts';
 import type { SnapshotPass } from '../etcd/snapshots.ts';
 import { EtcdSnapshotRecords, snapshotEtcd } from '../etcd/snapshots.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
-import { guardCluster, nameConflictHold } from './guards.ts';
+import { BLOCKED_RECHECK_MS, guardCluster, nameConflictHold } from './guards.ts';
 import type { ClusterCaches, ObservedCluster } from './observe.ts';
 import { observeKubelets } from './observe-kubelets.ts';
 import { observeCluster } from './observe.ts';
 import type { PlanInputs, ProgressPlan } from './plan.ts';
 import { planCluster, renderContextOf } from './plan.ts';
-import { heldStatus, passStatus, pausedStatus, STALE_RECHECK_MS } from './status.ts';
+import { heldStatus, passStatus, pausedStatus, restoringStatus, STALE_RECHECK_MS } from './status.ts';
 
 export interface ClusterReconcilerDeps {
   client: KubeClient;
@@ -119,6 +121,19 @@ export async function reconcileCluster(
     // Looked at again once the caches hold the new owners: until then the owner checks would take them for foreign.
     await adoptSecrets(writer, cluster, guarded.secrets);
     return { requeueAfter: STALE_RECHECK_MS };
+  }
+  const restoreSource = pendingRestore(observed);
+  if (restoreSource) {
+    const restore = await restoreEtcd(writer, observed, restoreSource, controllerReference(cluster));
+    if (restore.failed.length > 0) {
+      const message = restoreFailedMessage(restoreSource, restore);
+      return hold(writer, cluster, { reason: RESTORE_FAILED, message, requeueAfter: BLOCKED_RECHECK_MS }, at);
+    }
+    if (!restore.done) {
+      const message = restoringMessage(restoreSource, restore);
+      await writeStatus(deps.client, cluster, restoringStatus(cluster.status, generation, message, at));
+      return { requeueAfter: RESTORE_RECHECK_MS };
+    }
   }
   const components = deps.components ?? controlPlaneComponents;
   // Before the certificates: whether every component runs as desired is judged on the membership to render.
@@ -205,6 +220,8 @@ export async function reconcileCluster(
   };
 }
 
+/** While restore pods run: they are not watched, so look this often. */
+export const RESTORE_RECHECK_MS = 2_000;
 /** While etcd's membership moves toward spec.etcd.replicas: look again this often. */
 export const MEMBERSHIP_RECHECK_MS = 3_000;
 /** An etcd the operator runs is read at least this often: its free space and alarms change with no Kubernetes event. */

@@ -17,6 +17,7 @@ import type { GateRecord } from '../gate-records.ts';
 import type { NodeTierReport } from '../node-api/node-tier.ts';
 import { withNodeTier } from '../node-api/node-tier.ts';
 import { withCertificates } from '../pki/certificate-lifecycle.ts';
+import { RESTORING } from '../etcd/restore-plan.ts';
 import type { Hold } from './guards.ts';
 import type { PlanInputs, ProgressPlan } from './plan.ts';
 
@@ -147,6 +148,24 @@ export function heldStatus(
     at,
   );
   return { ...previous, phase: 'Degraded', conditions };
+}
+
+/** While a new Cluster's etcd is restored from a snapshot: Provisioning, nothing else made yet. */
+export function restoringStatus(
+  previous: ClusterStatus | undefined,
+  generation: number,
+  message: string,
+  at: Date,
+): ClusterStatus {
+  const reason = RESTORING;
+  let conditions = previous?.conditions;
+  for (const [type, status] of [
+    [ClusterConditions.Progressing, 'True'],
+    [ClusterConditions.EtcdAvailable, 'False'],
+    [ClusterConditions.Degraded, 'False'],
+  ] as const)
+    conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, at);
+  return { ...previous, phase: 'Provisioning', conditions };
 }
 
 export function pausedStatus(

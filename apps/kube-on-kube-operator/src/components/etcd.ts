@@ -2,7 +2,12 @@
  * etcd: a StatefulSet of N members that find each other through the headless
  * Service; nothing with spec.etcd.external, whose etcd the user runs.
  */
-import type { KubernetesObject, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1PersistentVolumeClaimSpec,
+  V1Secret,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { EtcdMembership, JoinConfig } from '../etcd/membership-plan.ts';
 import { CLUSTER_COMPONENTS, etcdImage } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
@@ -30,14 +35,25 @@ const TEMPLATE_VERSION = 3;
 
 const ETCD_METRICS_PORT = 2381;
 const ETCD_PKI_DIR = '/etc/etcd/pki';
-const DATA_DIR = '/var/lib/etcd';
+/** Where a member's volume is mounted, and etcd's --data-dir. */
+export const ETCD_DATA_DIR = '/var/lib/etcd';
 
 /** `--initial-cluster`: every member's name and peer URL. */
 export function initialCluster(names: ClusterNames, replicas: number): string {
   return Array.from(
     { length: replicas },
-    (_, i) => `${names.etcd}-${i}=https://${names.etcdMemberHost(i)}:${ETCD_PEER_PORT}`,
+    (_, i) => `${names.etcd}-${i}=${memberPeerURL(names, i)}`,
   ).join(',');
+}
+
+/** `--initial-cluster-token`: unique per Cluster, so members of two Clusters never take each other for peers. */
+export function initialClusterToken(names: ClusterNames): string {
+  return `${names.namespace}-${names.cluster}`;
+}
+
+/** A member's peer URL, as it advertises it. */
+export function memberPeerURL(names: ClusterNames, ordinal: number): string {
+  return `https://${names.etcdMemberHost(ordinal)}:${ETCD_PEER_PORT}`;
 }
 
 /** Client URLs of every member: the apiserver's --etcd-servers. */
@@ -53,12 +69,12 @@ export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[
   const self = `$(POD_NAME).${names.etcd}.${names.namespace}.svc`;
   return renderFlags([
     ['name', '$(POD_NAME)'],
-    ['data-dir', DATA_DIR],
+    ['data-dir', ETCD_DATA_DIR],
     ['listen-client-urls', `https://0.0.0.0:${ETCD_CLIENT_PORT}`],
     ['advertise-client-urls', `https://${self}:${ETCD_CLIENT_PORT}`],
     ['listen-peer-urls', `https://0.0.0.0:${ETCD_PEER_PORT}`],
     ['initial-advertise-peer-urls', `https://${self}:${ETCD_PEER_PORT}`],
-    ['initial-cluster-token', `${names.namespace}-${names.cluster}`],
+    ['initial-cluster-token', initialClusterToken(names)],
     ['listen-metrics-urls', `http://0.0.0.0:${ETCD_METRICS_PORT}`],
     ['client-cert-auth', 'true'],
     ['trusted-ca-file', `${ETCD_PKI_DIR}/ca.crt`],
@@ -70,6 +86,15 @@ export function etcdArgs(cluster: ResolvedCluster, names: ClusterNames): string[
     ['peer-key-file', `${ETCD_PKI_DIR}/peer.key`],
     ['snapshot-count', '10000'],
   ]);
+}
+
+/** The volume claim of each member: the StatefulSet's template, and what a restore makes before it. */
+export function etcdClaimSpec(cluster: ResolvedCluster): V1PersistentVolumeClaimSpec {
+  return {
+    accessModes: ['ReadWriteOnce'],
+    resources: { requests: { storage: cluster.etcd.storage.size } },
+    ...(cluster.etcd.storage.storageClassName ? { storageClassName: cluster.etcd.storage.storageClassName } : {}),
+  };
 }
 
 /**
@@ -172,7 +197,7 @@ function render(ctx: RenderContext): KubernetesObject[] | undefined {
               livenessProbe: httpProbe('liveness', '/livez', 'metrics', 'HTTP'),
               readinessProbe: httpProbe('readiness', '/readyz', 'metrics', 'HTTP'),
               volumeMounts: [
-                { name: 'data', mountPath: DATA_DIR },
+                { name: 'data', mountPath: ETCD_DATA_DIR },
                 { name: 'pki', mountPath: ETCD_PKI_DIR, readOnly: true },
               ],
             },
@@ -192,18 +217,7 @@ function render(ctx: RenderContext): KubernetesObject[] | undefined {
           ],
         },
       },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: 'data', labels },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: cluster.etcd.storage.size } },
-            ...(cluster.etcd.storage.storageClassName
-              ? { storageClassName: cluster.etcd.storage.storageClassName }
-              : {}),
-          },
-        },
-      ],
+      volumeClaimTemplates: [{ metadata: { name: 'data', labels }, spec: etcdClaimSpec(cluster) }],
     },
   };
   // The retention policy and the size are in the object's hash, not the pods': changing them rewrites the StatefulSet without rolling a member.

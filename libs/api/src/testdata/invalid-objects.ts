@@ -674,6 +674,41 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     { field: 'spec.healthCheck.http.url', message: HEALTH_URL_MESSAGE },
   ),
   invalid(
+    'cluster etcd gains restoreFrom after it was created',
+    'Cluster',
+    (s) =>
+      (s.etcd.restoreFrom = { claimName: 'etcd-snapshots', path: 'fleet/prod/prod-20261203T101500Z.db' }),
+    { field: 'spec.etcd', message: 'etcd.restoreFrom cannot be added to an existing Cluster' },
+    { update: true },
+  ),
+  invalid(
+    'cluster etcd restores into an external etcd',
+    'Cluster',
+    (s) => {
+      s.etcd.restoreFrom = { claimName: 'etcd-snapshots', path: 'prod.db' };
+      s.etcd.external = {
+        endpoints: ['https://etcd-0.example.internal:2379'],
+        tlsSecretRef: { name: 'etcd-client' },
+      };
+    },
+    {
+      field: 'spec.etcd',
+      message: 'etcd.restoreFrom restores into an etcd the operator runs, not an external one',
+    },
+  ),
+  invalid(
+    'cluster etcd restore path climbs out of its volume',
+    'Cluster',
+    (s) => (s.etcd.restoreFrom = { claimName: 'etcd-snapshots', path: '../operator/secrets.db' }),
+    { field: 'spec.etcd.restoreFrom.path', message: 'spec.etcd.restoreFrom.path in body should match' },
+  ),
+  invalid(
+    'cluster etcd restore path is absolute',
+    'Cluster',
+    (s) => (s.etcd.restoreFrom = { claimName: 'etcd-snapshots', path: '/var/lib/etcd/member/snap/db' }),
+    { field: 'spec.etcd.restoreFrom.path', message: 'spec.etcd.restoreFrom.path in body should match' },
+  ),
+  invalid(
     'cluster external etcd endpoint has no scheme',
     'Cluster',
     (s) =>
