@@ -13,8 +13,11 @@ import {
   etcdBackupNote,
   etcdSnapshotRequestValue,
   judgeEtcdSnapshot,
+  etcdSnapshotLine,
   NO_SNAPSHOT_DIRECTORY_GRACE_MS,
   parseBackup,
+  parseEtcdSnapshotLine,
+  planEtcdRestore,
   planRestore,
   renderBackup,
   restorableCluster,
@@ -160,6 +163,26 @@ describe('clusterBackup', () => {
     expect(backup.warnings).toEqual([]);
   });
 
+  it.each<[string, NonNullable<ClusterObject['spec']['etcd']>, ClusterObject['spec']['etcd'] | undefined]>([
+    [
+      'keeps the rest of spec.etcd',
+      { replicas: 3, restoreFrom: { claimName: 'snaps', path: 'fleet/prod/prod-1.db' } },
+      { replicas: 3 },
+    ],
+    ['drops spec.etcd that held only it', { restoreFrom: { claimName: 'snaps', path: 'x.db' } }, undefined],
+  ])(
+    'leaves out spec.etcd.restoreFrom (how the Cluster was born, an old snapshot if restored): %s',
+    (_, etcd, kept) => {
+      const born = cluster({ spec: { version: 'v1.36.3', etcd } as ClusterObject['spec'] });
+      const { cluster: saved } = clusterBackup(born, [caSecret, saSecret], undefined);
+      expect(saved.spec.etcd).toEqual(kept);
+      expect('etcd' in saved.spec).toBe(kept !== undefined);
+      expect(saved.spec.version).toBe('v1.36.3');
+      // The live object is not touched.
+      expect(born.spec.etcd?.restoreFrom).toBeDefined();
+    },
+  );
+
   it('leaves out the etcd join Secret: membership state, no identity, that would misguide a restored etcd', () => {
     const join = {
       apiVersion: 'v1',
@@ -252,7 +275,11 @@ describe('the backup file', () => {
       .slice(1)
       .map((document) => (parse(document) as { kind: string }).kind);
     expect(kinds).toEqual(['Secret', 'Secret', 'Secret', 'Cluster']);
-    expect(parseBackup(text, 'backup.yaml')).toEqual({ clusters: [backup.cluster], secrets: backup.secrets });
+    expect(parseBackup(text, 'backup.yaml')).toEqual({
+      clusters: [backup.cluster],
+      secrets: backup.secrets,
+      etcdSnapshots: new Map(),
+    });
   });
 
   it('reads `kubectl get -o yaml` output too (a List, with live metadata), and strips that metadata', () => {
@@ -264,6 +291,7 @@ describe('the backup file', () => {
     expect(parseBackup(list, 'export.yaml')).toEqual({
       secrets: [restorableSecret(leaf)],
       clusters: [restorableCluster(cluster())],
+      etcdSnapshots: new Map(),
     });
   });
 
@@ -320,6 +348,9 @@ describe('the backup file with etcd snapshots', () => {
     "etcd snapshot of fleet/prod: fleet/prod/prod-20260301T115959123Z.db on the operator's snapshot volume " +
     `(revision 4711, sha256 ${'ab'.repeat(32)}, taken 2026-03-01T11:59:59Z)`;
   const headerOf = (text: string) => text.split('\n---\n')[0]?.split('\n') ?? [];
+  const RESTORE_WITH_CLAIM =
+    'kubectl kok cluster restore -f <backup> --etcd-snapshot-claim ' +
+    "<a claim in the Cluster's namespace whose volume holds the operator's snapshot directory>";
 
   it.each<[string, ClusterBackup[], string[], string[]]>([
     [
@@ -332,7 +363,7 @@ describe('the backup file with etcd snapshots', () => {
       'every Cluster with a snapshot: one line each, no generic line',
       [named('prod', SNAPSHOT)],
       [`# ${snapshotLine}`],
-      [`note: ${snapshotLine}; a restore does not put it back into etcd.`],
+      [`note: ${snapshotLine}; to start the restored Cluster's etcd from it: ${RESTORE_WITH_CLAIM}.`],
     ],
     [
       'some with a snapshot: the others named, an external etcd as backed up where it runs',
@@ -343,7 +374,7 @@ describe('the backup file with etcd snapshots', () => {
         '# No etcd data of fleet/edge: an external etcd (spec.etcd.external), backed up where it runs.',
       ],
       [
-        `note: ${snapshotLine}; a restore does not put it back into etcd.`,
+        `note: ${snapshotLine}; to start the restored Cluster's etcd from it: ${RESTORE_WITH_CLAIM}.`,
         'note: No etcd data of fleet/lab: back up the etcd volumes',
         'note: No etcd data of fleet/edge: an external etcd',
       ],
@@ -352,10 +383,76 @@ describe('the backup file with etcd snapshots', () => {
     const header = headerOf(renderBackup(backups, TAKEN_AT, 'https://meta:6443'));
     // Between the private-keys warning and the restore line, exactly these.
     expect(header.slice(3, -1)).toEqual(headerLines);
-    expect(header.at(-1)).toBe('# Restore with: kubectl kok cluster restore -f <this file>');
+    expect(header.at(-1)).toBe(
+      backups.some((b) => b.etcdSnapshot)
+        ? '# Restore with: kubectl kok cluster restore -f <this file> --etcd-snapshot-claim ' +
+            "<a claim in the Cluster's namespace whose volume holds the operator's snapshot directory> " +
+            '(without it, etcd starts from the volumes it finds, or empty)'
+        : '# Restore with: kubectl kok cluster restore -f <this file>',
+    );
     const note = etcdBackupNote(backups).split('\n').slice(0, -1);
     expect(note).toHaveLength(noteLines.length);
     noteLines.forEach((line, index) => expect(note[index]).toContain(line));
+  });
+
+  it('reads back the snapshot each header line names, by Cluster: render, then parse', () => {
+    const other: EtcdSnapshot = { ...SNAPSHOT, file: 'lab/db/db-20260301T120001000Z.db', revision: 7 };
+    const backups = [
+      named('prod', SNAPSHOT),
+      named('edge', undefined, true),
+      named('lab'),
+      {
+        ...named('db', other),
+        cluster: { ...named('db').cluster, metadata: { name: 'db', namespace: 'lab' } },
+      },
+    ];
+    const text = renderBackup(backups, TAKEN_AT, 'https://meta:6443');
+    const contents = parseBackup(text, 'backup.yaml');
+    expect(contents.etcdSnapshots).toEqual(
+      new Map([
+        ['fleet/prod', SNAPSHOT.file],
+        ['lab/db', other.file],
+      ]),
+    );
+    expect(contents.clusters.map((c) => c.metadata?.name)).toEqual(['prod', 'edge', 'lab', 'db']);
+  });
+
+  it.each<[string, string, { cluster: string; file: string } | undefined]>([
+    [
+      'the line itself',
+      etcdSnapshotLine({ ...named('prod'), etcdSnapshot: SNAPSHOT }),
+      { cluster: 'fleet/prod', file: SNAPSHOT.file },
+    ],
+    ['as a header comment', `# ${snapshotLine}`, { cluster: 'fleet/prod', file: SNAPSHOT.file }],
+    ['another comment', '# No etcd data of fleet/lab: back up the etcd volumes', undefined],
+    ['a line cut short', `# ${snapshotLine.slice(0, -1)}`, undefined],
+  ])('parseEtcdSnapshotLine: %s', (_, line, expected) => {
+    expect(parseEtcdSnapshotLine(line)).toEqual(expected);
+  });
+
+  it('refuses a file that names two snapshots of one Cluster (two backups joined): which one is not for it to guess', () => {
+    const first = renderBackup([named('prod', SNAPSHOT)], TAKEN_AT, 'https://meta:6443');
+    const second = renderBackup(
+      [named('prod', { ...SNAPSHOT, file: 'fleet/prod/prod-20260302T000000000Z.db' })],
+      TAKEN_AT,
+      'https://meta:6443',
+    );
+    expect(failing(() => parseBackup(`${first}${second}`, 'joined.yaml'))).toContain(
+      'joined.yaml names two etcd snapshots of fleet/prod (fleet/prod/prod-20260301T115959123Z.db and ' +
+        'fleet/prod/prod-20260302T000000000Z.db)',
+    );
+    // The same snapshot twice is no question.
+    expect(parseBackup(`${first}${first}`, 'twice.yaml').etcdSnapshots.get('fleet/prod')).toBe(SNAPSHOT.file);
+  });
+
+  it('keeps a spec.etcd.restoreFrom the file gives (a person put it there)', () => {
+    const edited = renderBackup([named('prod', SNAPSHOT)], TAKEN_AT, 'https://meta:6443').replace(
+      'version: v1.36.3',
+      'version: v1.36.3\n  etcd:\n    restoreFrom:\n      claimName: mine\n      path: a/b.db',
+    );
+    expect(parseBackup(edited, 'edited.yaml').clusters[0]?.spec.etcd).toEqual({
+      restoreFrom: { claimName: 'mine', path: 'a/b.db' },
+    });
   });
 
   it('asks with a new value each run: the UTC time to the millisecond', () => {
@@ -522,6 +619,7 @@ describe('planRestore', () => {
   const contents = () => ({
     clusters: [restorableCluster(cluster())],
     secrets: [restorableSecret(caSecret), restorableSecret(leaf)],
+    etcdSnapshots: new Map<string, string>(),
   });
   const actions = (steps: RestoreStep[]) =>
     steps.map((s) => `${s.kind} ${s.object.metadata?.name} ${s.action}`);
@@ -559,6 +657,115 @@ describe('planRestore', () => {
     ]);
     expect(differingSecretsNote(steps)).toMatch(
       /^1 Secret\(s\) exist with other data than the backup's and were left as they are: .*kubectl delete secret prod-ca -n fleet$/,
+    );
+  });
+});
+
+describe('planEtcdRestore (--etcd-snapshot-claim)', () => {
+  const FILE = 'fleet/prod/prod-20260301T115959123Z.db';
+  const EXTERNAL = {
+    external: { endpoints: ['https://etcd.example:2379'], tlsSecretRef: { name: 'etcd-client' } },
+  };
+  const clusterStep = (
+    name: string,
+    action: RestoreStep['action'] = 'create',
+    etcd?: ClusterObject['spec']['etcd'],
+  ): RestoreStep => ({
+    kind: 'Cluster',
+    action,
+    object: restorableCluster(
+      cluster({
+        metadata: { name, namespace: 'fleet' },
+        spec: { version: 'v1.36.3', ...(etcd ? { etcd } : {}) } as ClusterObject['spec'],
+      }),
+    ),
+  });
+  const secretStep: RestoreStep = { kind: 'Secret', action: 'create', object: restorableSecret(leaf) };
+  const restoreFromOf = (step: RestoreStep | undefined) =>
+    (step?.object as ClusterObject | undefined)?.spec.etcd?.restoreFrom;
+
+  it.each<[string, RestoreStep, Map<string, string>, ClusterObject['spec']['etcd'], string[], string[]]>([
+    [
+      'a Cluster created starts from the snapshot the backup names, on the claim',
+      clusterStep('prod', 'create', { replicas: 3 }),
+      new Map([['fleet/prod', FILE]]),
+      { replicas: 3, restoreFrom: { claimName: 'snaps', path: FILE } },
+      [`Cluster fleet/prod starts its etcd from ${FILE} on claim snaps in namespace fleet`],
+      [],
+    ],
+    [
+      'the snapshot replaces a restoreFrom the file gives, and says so',
+      clusterStep('prod', 'create', { restoreFrom: { claimName: 'old', path: 'old.db' } }),
+      new Map([['fleet/prod', FILE]]),
+      { restoreFrom: { claimName: 'snaps', path: FILE } },
+      [`Cluster fleet/prod starts its etcd from ${FILE} on claim snaps in namespace fleet`],
+      [
+        'Cluster fleet/prod: spec.etcd.restoreFrom of the file (old.db on claim old) is replaced by the snapshot the backup names',
+      ],
+    ],
+    [
+      'without a snapshot line, a restoreFrom the file gives is kept',
+      clusterStep('prod', 'create', { restoreFrom: { claimName: 'mine', path: 'a/b.db' } }),
+      new Map(),
+      { restoreFrom: { claimName: 'mine', path: 'a/b.db' } },
+      ['Cluster fleet/prod starts its etcd from a/b.db on claim mine (spec.etcd.restoreFrom of the file)'],
+      [],
+    ],
+    [
+      'an external etcd is left as it is, with a warning',
+      clusterStep('edge', 'create', EXTERNAL),
+      new Map(),
+      EXTERNAL,
+      [],
+      [
+        "Cluster fleet/edge uses an external etcd (spec.etcd.external): its etcd is not the operator's to restore, " +
+          'the Cluster is restored as the backup has it',
+      ],
+    ],
+    [
+      'a Cluster that exists is left alone, with a warning that its etcd is not restored',
+      clusterStep('prod', 'exists'),
+      new Map([['fleet/prod', FILE]]),
+      undefined,
+      [],
+      [
+        `Cluster fleet/prod exists: left as it is, and its etcd is not restored from ${FILE} ` +
+          '(spec.etcd.restoreFrom applies only to a new Cluster)',
+      ],
+    ],
+  ])('%s', (_, step, snapshots, etcd, starts, warnings) => {
+    const plan = planEtcdRestore([secretStep, step], snapshots, 'snaps');
+    expect(plan.steps[0]).toBe(secretStep);
+    expect(plan.steps[1]?.action).toBe(step.action);
+    expect((plan.steps[1]?.object as ClusterObject).spec.etcd).toEqual(etcd);
+    expect(plan.starts).toEqual(starts);
+    expect(plan.warnings).toEqual(warnings);
+  });
+
+  it('does not change the steps it was given', () => {
+    const step = clusterStep('prod');
+    planEtcdRestore([step], new Map([['fleet/prod', FILE]]), 'snaps');
+    expect(restoreFromOf(step)).toBeUndefined();
+  });
+
+  it('refuses, naming them, when Clusters it would create run their own etcd and the backup names no snapshot of them', () => {
+    const message = failing(() =>
+      planEtcdRestore(
+        [
+          clusterStep('prod'),
+          clusterStep('lab'),
+          clusterStep('web'),
+          clusterStep('edge', 'create', EXTERNAL),
+        ],
+        new Map([['fleet/prod', FILE]]),
+        'snaps',
+      ),
+    );
+    expect(message).toBe(
+      '--etcd-snapshot-claim: the backup names no etcd snapshot of fleet/lab, fleet/web, which run their own etcd, ' +
+        'so they would start empty; nothing is written. Back them up with --etcd-snapshot ' +
+        '(kubectl kok cluster backup lab -n fleet --etcd-snapshot; kubectl kok cluster backup web -n fleet --etcd-snapshot), ' +
+        'or restore without --etcd-snapshot-claim',
     );
   });
 });

@@ -202,7 +202,19 @@ export function clusterBackup(
       `Cluster "${name}" has no PKI Secrets yet (the operator makes them once its apiserver Service exists): ` +
         'only its spec is backed up',
     );
-  return { cluster: restorableCluster(cluster), secrets, warnings };
+  return { cluster: restorableCluster(withoutEtcdRestore(cluster)), secrets, warnings };
+}
+
+/**
+ * The Cluster without spec.etcd.restoreFrom: that records how the Cluster was born, not what its etcd holds
+ * now, and a Cluster restored with it would start from that old snapshot.
+ */
+function withoutEtcdRestore(cluster: ClusterObject): ClusterObject {
+  const etcd = cluster.spec.etcd;
+  if (etcd?.restoreFrom === undefined) return cluster;
+  const { restoreFrom: _born, ...rest } = etcd;
+  const { etcd: _etcd, ...spec } = cluster.spec;
+  return { ...cluster, spec: Object.keys(rest).length > 0 ? { ...spec, etcd: rest } : spec };
 }
 
 const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) =>
@@ -218,6 +230,16 @@ export function etcdSnapshotLine(backup: ClusterBackup & { etcdSnapshot: EtcdSna
     `etcd snapshot of ${clusterKey(backup)}: ${file} on the operator's snapshot volume ` +
     `(revision ${revision}, sha256 ${digest}, taken ${time})`
   );
+}
+
+/** What etcdSnapshotLine writes, read back: the Cluster's `namespace/name`, then the file. */
+const ETCD_SNAPSHOT_LINE =
+  /^etcd snapshot of ([^\s/]+\/[^\s/:]+): (\S+) on the operator's snapshot volume \(revision \d+, sha256 [0-9a-f]+, taken \S+\)$/;
+
+/** The Cluster key and snapshot file a header line of a backup names, if it is an etcdSnapshotLine. */
+export function parseEtcdSnapshotLine(line: string): { cluster: string; file: string } | undefined {
+  const match = ETCD_SNAPSHOT_LINE.exec(line.replace(/^#\s*/, ''));
+  return match ? { cluster: match[1] ?? '', file: match[2] ?? '' } : undefined;
 }
 
 const hasSnapshot = (backup: ClusterBackup): backup is ClusterBackup & { etcdSnapshot: EtcdSnapshot } =>
@@ -270,16 +292,27 @@ export function renderBackup(backups: readonly ClusterBackup[], takenAt: Date, s
     '# PRIVATE KEYS: the CAs, the service-account signing key and admin credentials of these clusters.',
     '# Whoever reads this file is cluster-admin of them: keep it encrypted and access-controlled.',
     ...[...etcd.snapshots, ...etcd.without].map((line) => `# ${line}`),
-    '# Restore with: kubectl kok cluster restore -f <this file>',
+    etcd.snapshots.length > 0
+      ? `# Restore with: kubectl kok cluster restore -f <this file> --etcd-snapshot-claim <${SNAPSHOT_CLAIM_PLACEHOLDER}>` +
+        ' (without it, etcd starts from the volumes it finds, or empty)'
+      : '# Restore with: kubectl kok cluster restore -f <this file>',
   ];
   const objects = [...backups.flatMap((b) => b.secrets), ...backups.map((b) => b.cluster)];
   return `${header.join('\n')}\n${objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')}`;
 }
 
+/** What --etcd-snapshot-claim names, said where a restore is explained. */
+const SNAPSHOT_CLAIM_PLACEHOLDER =
+  "a claim in the Cluster's namespace whose volume holds the operator's snapshot directory";
+
 /** The note after a backup on what it holds of etcd (stderr): the snapshots taken, and what the rest need. */
 export function etcdBackupNote(backups: readonly ClusterBackup[]): string {
   const etcd = etcdLines(backups);
-  const lines = etcd.snapshots.map((line) => `note: ${line}; a restore does not put it back into etcd.`);
+  const lines = etcd.snapshots.map(
+    (line) =>
+      `note: ${line}; to start the restored Cluster's etcd from it: kubectl kok cluster restore -f <backup> ` +
+      `--etcd-snapshot-claim <${SNAPSHOT_CLAIM_PLACEHOLDER}>.`,
+  );
   if (etcd.snapshots.length === 0)
     lines.push(
       'note: it holds no etcd data; the etcd volumes of each Cluster (claims data-<cluster>-etcd-N, kept when its ' +
@@ -374,6 +407,8 @@ export function judgeEtcdSnapshot(
 export interface BackupContents {
   clusters: ClusterObject[];
   secrets: V1Secret[];
+  /** The snapshot file the header names for a Cluster (`namespace/name`), relative to the operator's snapshot directory. */
+  etcdSnapshots: Map<string, string>;
 }
 
 const CLUSTER_API_VERSION = apiVersionOf(ClusterResource);
@@ -383,7 +418,19 @@ const CLUSTER_API_VERSION = apiVersionOf(ClusterResource);
  * works too), made creatable again whatever metadata they carry.
  */
 export function parseBackup(text: string, source: string): BackupContents {
-  const contents: BackupContents = { clusters: [], secrets: [] };
+  const contents: BackupContents = { clusters: [], secrets: [], etcdSnapshots: new Map() };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('#')) continue;
+    const named = parseEtcdSnapshotLine(line);
+    if (!named) continue;
+    const earlier = contents.etcdSnapshots.get(named.cluster);
+    if (earlier !== undefined && earlier !== named.file)
+      throw new CommandError(
+        `${source} names two etcd snapshots of ${named.cluster} (${earlier} and ${named.file}): ` +
+          'keep the line of the one to restore and delete the other',
+      );
+    contents.etcdSnapshots.set(named.cluster, named.file);
+  }
   const documents = parseAllDocuments(text);
   const objects: unknown[] = [];
   for (const [index, document] of documents.entries()) {
@@ -461,6 +508,91 @@ export function planRestore(
       action: liveClusters.has(objectKey(object)) ? 'exists' : 'create',
     })),
   ];
+}
+
+export interface EtcdRestorePlan {
+  /** The restore's steps, every Cluster it creates with spec.etcd.restoreFrom on the claim. */
+  steps: RestoreStep[];
+  /** Per Cluster it creates, the snapshot its etcd starts from. */
+  starts: string[];
+  /** Clusters whose etcd is not restored (an external etcd, a Cluster that exists), a restoreFrom replaced. */
+  warnings: string[];
+}
+
+/**
+ * `--etcd-snapshot-claim`: every Cluster the restore creates starts its etcd from the snapshot the backup names
+ * for it, at that path on `claimName` in its namespace. Refuses, before anything is written, when such a
+ * Cluster runs its own etcd and the backup names no snapshot of it (nor does the file give it a restoreFrom):
+ * it would come up empty while the others come back. Pure.
+ */
+export function planEtcdRestore(
+  steps: readonly RestoreStep[],
+  snapshots: ReadonlyMap<string, string>,
+  claimName: string,
+): EtcdRestorePlan {
+  const starts: string[] = [];
+  const warnings: string[] = [];
+  const withoutSnapshot: ClusterObject[] = [];
+  const planned = steps.map((step): RestoreStep => {
+    if (step.kind !== 'Cluster') return step;
+    const cluster = step.object as ClusterObject;
+    const key = objectKey(cluster);
+    const file = snapshots.get(key);
+    const given = cluster.spec.etcd?.restoreFrom;
+    if (cluster.spec.etcd?.external) {
+      warnings.push(
+        `Cluster ${key} uses an external etcd (spec.etcd.external): its etcd is not the operator's to restore, ` +
+          'the Cluster is restored as the backup has it',
+      );
+      return step;
+    }
+    if (step.action !== 'create') {
+      warnings.push(
+        `Cluster ${key} exists: left as it is, and its etcd is not restored` +
+          (file === undefined ? '' : ` from ${file}`) +
+          ' (spec.etcd.restoreFrom applies only to a new Cluster)',
+      );
+      return step;
+    }
+    if (file === undefined) {
+      if (given)
+        starts.push(
+          `Cluster ${key} starts its etcd from ${given.path} on claim ${given.claimName} (spec.etcd.restoreFrom of the file)`,
+        );
+      else withoutSnapshot.push(cluster);
+      return step;
+    }
+    if (given && (given.claimName !== claimName || given.path !== file))
+      warnings.push(
+        `Cluster ${key}: spec.etcd.restoreFrom of the file (${given.path} on claim ${given.claimName}) is replaced ` +
+          'by the snapshot the backup names',
+      );
+    starts.push(
+      `Cluster ${key} starts its etcd from ${file} on claim ${claimName} in namespace ${cluster.metadata?.namespace}`,
+    );
+    const restoreFrom = { claimName, path: file };
+    return {
+      ...step,
+      object: { ...cluster, spec: { ...cluster.spec, etcd: { ...cluster.spec.etcd, restoreFrom } } },
+    };
+  });
+  if (withoutSnapshot.length > 0) {
+    const keys = withoutSnapshot.map(objectKey);
+    const one = keys.length === 1;
+    throw new CommandError(
+      `--etcd-snapshot-claim: the backup names no etcd snapshot of ${keys.join(', ')}, which ` +
+        `${one ? 'runs its' : 'run their'} own etcd, so ${one ? 'it' : 'they'} would start empty; nothing is written. ` +
+        `Back ${one ? 'it' : 'them'} up with --etcd-snapshot (` +
+        withoutSnapshot
+          .map(
+            (c) =>
+              `kubectl kok cluster backup ${c.metadata?.name} -n ${c.metadata?.namespace} --etcd-snapshot`,
+          )
+          .join('; ') +
+        '), or restore without --etcd-snapshot-claim',
+    );
+  }
+  return { steps: planned, starts, warnings };
 }
 
 /** What to tell a person about Secrets a restore left as they were although the backup's differ. */

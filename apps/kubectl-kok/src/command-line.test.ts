@@ -52,6 +52,14 @@ describe('parseCommandLine', () => {
       { kind: 'run', verb: 'cluster restore', flags: { ...base, filename: 'backup.yaml' } },
     ],
     [
+      ['cluster', 'restore', '-f', 'backup.yaml', '--etcd-snapshot-claim', 'etcd-snapshots'],
+      {
+        kind: 'run',
+        verb: 'cluster restore',
+        flags: { ...base, filename: 'backup.yaml', etcdSnapshotClaim: 'etcd-snapshots' },
+      },
+    ],
+    [
       ['cluster', 'restore', '--filename=-', '--context', 'meta'],
       { kind: 'run', verb: 'cluster restore', flags: { ...base, filename: '-', context: 'meta' } },
     ],
@@ -171,6 +179,27 @@ describe('parseCommandLine', () => {
       ['cluster', 'restore', '-f', 'x', '--etcd-snapshot'],
       '--etcd-snapshot does not apply to cluster restore',
     ],
+    [
+      ['cluster', 'backup', 'prod', '--etcd-snapshot-claim', 'snaps'],
+      '--etcd-snapshot-claim does not apply to cluster backup',
+    ],
+    [
+      ['cluster', 'get', 'prod', '--etcd-snapshot-claim', 'snaps'],
+      '--etcd-snapshot-claim does not apply to cluster get',
+    ],
+    [['cluster', 'restore', '--etcd-snapshot-claim', 'snaps'], 'cluster restore needs -f FILE'],
+    [
+      ['cluster', 'restore', '-f', 'x', '--etcd-snapshot-claim', 'Etcd_Snapshots'],
+      '--etcd-snapshot-claim "Etcd_Snapshots" is not a PersistentVolumeClaim name',
+    ],
+    [
+      ['cluster', 'restore', '-f', 'x', '--etcd-snapshot-claim=snaps.'],
+      'is not a PersistentVolumeClaim name',
+    ],
+    [
+      ['cluster', 'restore', '-f', 'x', '--etcd-snapshot-claim'],
+      "Option '--etcd-snapshot-claim <value>' argument missing",
+    ],
     [['cluster', 'restore'], 'cluster restore needs -f FILE: the output of kubectl kok cluster backup'],
     [['cluster', 'restore', 'prod', '-f', 'x'], 'cluster restore takes no arguments; unexpected: prod'],
     [
@@ -221,6 +250,12 @@ describe('parseCommandLine', () => {
   it('documents --etcd-snapshot as a cluster backup flag', () => {
     expect(helpText()).toMatch(
       /--etcd-snapshot +cluster backup: have the operator snapshot each Cluster's etcd/,
+    );
+  });
+
+  it('documents --etcd-snapshot-claim as a cluster restore flag', () => {
+    expect(helpText()).toMatch(
+      /--etcd-snapshot-claim <claim>\n +cluster restore: each Cluster created starts its etcd from the snapshot its backup names/,
     );
   });
 });

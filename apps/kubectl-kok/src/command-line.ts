@@ -42,6 +42,11 @@ export interface CommandFlags extends GlobalFlags {
   ttlSeconds?: number;
   /** cluster backup: have the operator snapshot each Cluster's etcd first, and name the snapshots. Default false. */
   etcdSnapshot: boolean;
+  /**
+   * cluster restore: the PersistentVolumeClaim (in each Cluster's namespace) whose volume holds the operator's
+   * snapshot directory; each Cluster created gets spec.etcd.restoreFrom with it and the file its backup names.
+   */
+  etcdSnapshotClaim?: string;
   /** cluster plan: the Kubernetes version to plan for (--version V). Required there. */
   targetVersion?: string;
 }
@@ -79,7 +84,8 @@ type VerbFlag =
   | 'resume'
   | 'ttl'
   | 'set'
-  | 'etcd-snapshot';
+  | 'etcd-snapshot'
+  | 'etcd-snapshot-claim';
 
 interface VerbSpec {
   /** Takes a NAME argument. */
@@ -126,10 +132,10 @@ export const VERBS: Readonly<Record<Verb, VerbSpec>> = {
   },
   'cluster restore': {
     takesName: false,
-    flags: ['filename'],
+    flags: ['filename', 'etcd-snapshot-claim'],
     outputs: [],
     summary:
-      'Create the Clusters and Secrets of a backup (-f FILE) that are missing; the operator adopts them',
+      'Create the Clusters and Secrets of a backup (-f FILE) that are missing; the operator adopts them. --etcd-snapshot-claim C: new Clusters start etcd from the snapshots the backup names',
   },
   'clusterrollout plan': {
     takesName: true,
@@ -235,6 +241,7 @@ const OPTIONS = {
   'to-version': { type: 'string' },
   set: { type: 'string', multiple: true },
   'etcd-snapshot': { type: 'boolean' },
+  'etcd-snapshot-claim': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -327,6 +334,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     'ttl',
     'set',
     'etcd-snapshot',
+    'etcd-snapshot-claim',
   ] as const) {
     if (values[flag] !== undefined && !spec.flags.includes(flag))
       throw new UsageError(`--${flag} does not apply to ${verb}`);
@@ -339,6 +347,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (values.namespace !== undefined)
       throw new UsageError(
         'cluster restore puts every object back in the namespace the file names; leave out -n',
+      );
+    const claim = values['etcd-snapshot-claim'];
+    // Checked here, not by the apiserver: that would refuse the Cluster after its Secrets were created.
+    if (claim !== undefined && !isClaimName(claim))
+      throw new UsageError(
+        `--etcd-snapshot-claim "${claim}" is not a PersistentVolumeClaim name: lowercase letters, digits, '-' and '.', ` +
+          'starting and ending with a letter or digit, at most 253 characters',
       );
   }
   const flags: CommandFlags = {
@@ -383,6 +398,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values['to-revision'] !== undefined) flags.toRevision = values['to-revision'];
   if (values.filename !== undefined) flags.filename = values.filename;
   if (values.set !== undefined) flags.set = values.set;
+  if (values['etcd-snapshot-claim'] !== undefined) flags.etcdSnapshotClaim = values['etcd-snapshot-claim'];
   if (values.ttl !== undefined) flags.ttlSeconds = tokenTtlSeconds(values.ttl);
   return spec.takesName && name !== undefined
     ? { kind: 'run', verb, name, flags }
@@ -402,6 +418,11 @@ export function tokenTtlSeconds(text: string): number {
   if (total < MIN_TOKEN_TTL_SECONDS)
     throw new UsageError(`--ttl ${text} is too short: a bootstrap token lives at least 1m`);
   return total;
+}
+
+/** A DNS subdomain, as Kubernetes names a PersistentVolumeClaim. */
+function isClaimName(name: string): boolean {
+  return name.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name);
 }
 
 function isVerb(verb: string): verb is Verb {
@@ -432,6 +453,8 @@ Flags:
   -A, --all-namespaces      cluster list, cluster backup: every namespace
       --all                 cluster backup: every Cluster of the namespace
       --etcd-snapshot       cluster backup: have the operator snapshot each Cluster's etcd (not an external one) to its snapshot volume first, and name the files; fails if one is not taken
+      --etcd-snapshot-claim <claim>
+                            cluster restore: each Cluster created starts its etcd from the snapshot its backup names (spec.etcd.restoreFrom), on this claim in its namespace whose volume holds the operator's snapshot directory; refused if one without an external etcd has none
   -f, --filename <file>     cluster restore: the backup to restore; nodepool plan: the proposed NodePool; clusterrollout plan: the proposed ClusterRollout (- for stdin)
       --set <name=version>  nodepool plan: a component version to plan for instead of -f (repeatable)
   -o, --output <format>     json, yaml, or wide (cluster list)

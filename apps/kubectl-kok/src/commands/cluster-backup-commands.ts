@@ -18,6 +18,7 @@ import {
   judgeEtcdSnapshot,
   objectKey,
   parseBackup,
+  planEtcdRestore,
   planRestore,
   renderBackup,
 } from '../cluster-backup.ts';
@@ -258,19 +259,36 @@ export async function clusterRestoreCommand(
     );
     if (live) liveClusters.set(objectKey(cluster), live);
   }
-  const steps = planRestore(contents, liveSecrets, liveClusters);
+  let steps = planRestore(contents, liveSecrets, liveClusters);
+  const claim = flags.etcdSnapshotClaim;
+  if (claim !== undefined) {
+    // Planned (and refused, if it must be) before anything is written.
+    const etcd = planEtcdRestore(steps, contents.etcdSnapshots, claim);
+    steps = etcd.steps;
+    for (const warning of etcd.warnings) io.stderr(`warning: ${warning}\n`);
+    for (const start of etcd.starts) io.stderr(`${start}\n`);
+  }
   for (const step of steps) {
     if (step.action === 'create') await create(connection, step);
     io.stdout(`${qualifiedName(step)} ${ACTION_WORDS[step.action]}\n`);
   }
   const namespaces = [...new Set(contents.clusters.map((c) => c.metadata?.namespace ?? ''))];
+  const restoringEtcd = steps
+    .filter((step) => step.kind === 'Cluster' && step.action === 'create')
+    .map((step) => step.object as ClusterObject)
+    .filter((cluster) => cluster.spec.etcd?.restoreFrom !== undefined);
   const differing = differingSecretsNote(steps);
   if (differing) io.stderr(`warning: ${differing}\n`);
   io.stderr(
     'The kube-on-kube operator adopts the restored Secrets (they carry their Cluster’s labels and no owner), ' +
       'keeps their CAs and keys, and brings each control plane up. Follow it with: ' +
       namespaces.map((ns) => `kubectl get clusters -n ${ns} -w`).join('; ') +
-      '\nnote: no etcd data was restored; an etcd whose volumes are gone starts empty.\n',
+      '\n' +
+      (restoringEtcd.length === 0
+        ? 'note: no etcd data was restored; an etcd whose volumes are gone starts empty.\n'
+        : `note: the operator restores the etcd of ${restoringEtcd.map(objectKey).join(', ')} from ` +
+          'spec.etcd.restoreFrom before first starting it (Progressing with reason RestoringEtcd; Degraded with ' +
+          'EtcdRestoreFailed if a restore pod fails); other etcds are not restored.\n'),
   );
 }
 
