@@ -20,6 +20,7 @@ import {
   planEtcdRestore,
   planRestore,
   renderBackup,
+  restoredEtcdNote,
   restorableCluster,
   restorableSecret,
 } from './cluster-backup.ts';
@@ -740,6 +741,23 @@ describe('planEtcdRestore (--etcd-snapshot-claim)', () => {
     expect((plan.steps[1]?.object as ClusterObject).spec.etcd).toEqual(etcd);
     expect(plan.starts).toEqual(starts);
     expect(plan.warnings).toEqual(warnings);
+  });
+
+  it('the note after the restore names the Clusters whose etcd the operator restores, and only those created', () => {
+    const plan = planEtcdRestore(
+      [clusterStep('prod'), clusterStep('lab', 'exists')],
+      new Map([
+        ['fleet/prod', FILE],
+        ['fleet/lab', 'fleet/lab/lab-1.db'],
+      ]),
+      'snaps',
+    );
+    expect(restoredEtcdNote(plan.steps)).toMatch(
+      /^the operator restores the etcd of fleet\/prod from spec\.etcd\.restoreFrom before first starting it .*no other etcd data was restored\.$/,
+    );
+    expect(restoredEtcdNote([clusterStep('prod'), clusterStep('lab', 'exists')])).toBe(
+      'no etcd data was restored; an etcd whose volumes are gone starts empty.',
+    );
   });
 
   it('does not change the steps it was given', () => {

@@ -595,6 +595,22 @@ export function planEtcdRestore(
   return { steps: planned, starts, warnings };
 }
 
+/** What a restore did about etcd data: the Clusters it created with spec.etcd.restoreFrom, or nothing. */
+export function restoredEtcdNote(steps: readonly RestoreStep[]): string {
+  const restoring = steps
+    .filter((step) => step.kind === 'Cluster' && step.action === 'create')
+    .map((step) => step.object as ClusterObject)
+    .filter((cluster) => cluster.spec.etcd?.restoreFrom !== undefined)
+    .map(objectKey);
+  if (restoring.length === 0)
+    return 'no etcd data was restored; an etcd whose volumes are gone starts empty.';
+  return (
+    `the operator restores the etcd of ${restoring.join(', ')} from spec.etcd.restoreFrom before first starting ` +
+    'it (Progressing with reason RestoringEtcd; Degraded with reason EtcdRestoreFailed if a restore pod fails); ' +
+    'no other etcd data was restored.'
+  );
+}
+
 /** What to tell a person about Secrets a restore left as they were although the backup's differ. */
 export function differingSecretsNote(steps: readonly RestoreStep[]): string | undefined {
   const differing = steps.filter((step) => step.action === 'differs').map((step) => step.object);

@@ -21,6 +21,7 @@ import {
   planEtcdRestore,
   planRestore,
   renderBackup,
+  restoredEtcdNote,
 } from '../cluster-backup.ts';
 import type { ClusterBackup, EtcdSnapshot, EtcdSnapshotRequest, RestoreStep } from '../cluster-backup.ts';
 import type { Connection } from '../kube-connection.ts';
@@ -273,22 +274,13 @@ export async function clusterRestoreCommand(
     io.stdout(`${qualifiedName(step)} ${ACTION_WORDS[step.action]}\n`);
   }
   const namespaces = [...new Set(contents.clusters.map((c) => c.metadata?.namespace ?? ''))];
-  const restoringEtcd = steps
-    .filter((step) => step.kind === 'Cluster' && step.action === 'create')
-    .map((step) => step.object as ClusterObject)
-    .filter((cluster) => cluster.spec.etcd?.restoreFrom !== undefined);
   const differing = differingSecretsNote(steps);
   if (differing) io.stderr(`warning: ${differing}\n`);
   io.stderr(
     'The kube-on-kube operator adopts the restored Secrets (they carry their Cluster’s labels and no owner), ' +
       'keeps their CAs and keys, and brings each control plane up. Follow it with: ' +
       namespaces.map((ns) => `kubectl get clusters -n ${ns} -w`).join('; ') +
-      '\n' +
-      (restoringEtcd.length === 0
-        ? 'note: no etcd data was restored; an etcd whose volumes are gone starts empty.\n'
-        : `note: the operator restores the etcd of ${restoringEtcd.map(objectKey).join(', ')} from ` +
-          'spec.etcd.restoreFrom before first starting it (Progressing with reason RestoringEtcd; Degraded with ' +
-          'EtcdRestoreFailed if a restore pod fails); other etcds are not restored.\n'),
+      `\nnote: ${restoredEtcdNote(steps)}\n`,
   );
 }
 
