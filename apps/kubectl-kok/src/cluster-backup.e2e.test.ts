@@ -7,7 +7,10 @@
  * operator: its etcd volume stays, as volumes outside the meta-cluster would);
  * `kubectl kok cluster restore` puts them back, the operator adopts the
  * Secrets, and the biz apiserver comes back under the same CA, answering the
- * admin kubeconfig saved before the loss, with its data.
+ * admin kubeconfig saved before the loss, with its data. Lost again, volumes
+ * and all, `cluster restore --etcd-snapshot-claim` brings it back from the
+ * etcd snapshot the backup took: what etcd held before the backup is there,
+ * what it got after is not.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ const clusterLabel = `clusters.kok.dev/cluster=${clusterName}`;
 
 interface ClusterJson {
   metadata: { uid: string; deletionTimestamp?: string };
+  spec: { etcd?: { restoreFrom?: { claimName: string; path: string } } };
   status?: {
     phase?: string;
     pki?: { caSHA256?: string; serviceAccountKeySHA256?: string };
@@ -217,5 +221,91 @@ describe('kubectl kok cluster backup and restore', () => {
     expect(bizKubectl(oldAtNewAddress, 'get', 'namespace', 'before-backup', '-o', 'name')).toBe(
       'namespace/before-backup\n',
     );
-  }, 600_000);
+
+    // Lost again, this time with its etcd volume (a teardown): the snapshot the backup took brings etcd back.
+    bizKubectl(oldAtNewAddress, 'create', 'namespace', 'after-backup');
+    boot.kubectl('delete', 'cluster', clusterName, '-n', namespace, '--wait=false');
+    await eventually(
+      'the Cluster, its Secrets, pods and etcd volume to be gone',
+      async () =>
+        !clusterExists() &&
+        boot.kubectl('get', 'secrets,pods,pvc', '-n', namespace, '-l', clusterLabel, '-o', 'name').trim() ===
+          '' &&
+        boot.kubectl('get', 'pvc', '-n', namespace, '-o', 'name').trim() === '',
+      120_000,
+      500,
+    );
+    // The new etcd claim's volume (the first one is released, not bound again), and the operator's snapshot
+    // directory as a claim in the Cluster's namespace.
+    await boot.addLocalVolumes(1);
+    const snapshotClaim = 'etcd-snapshots';
+    await boot.core.createPersistentVolume({
+      body: {
+        metadata: { name: snapshotClaim },
+        spec: {
+          storageClassName: '',
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadOnlyMany'],
+          hostPath: { path: join(boot.workDir, 'snapshots') },
+          claimRef: { namespace, name: snapshotClaim },
+        },
+      },
+    });
+    await boot.core.createNamespacedPersistentVolumeClaim({
+      namespace,
+      body: {
+        metadata: { name: snapshotClaim },
+        spec: {
+          storageClassName: '',
+          volumeName: snapshotClaim,
+          accessModes: ['ReadOnlyMany'],
+          resources: { requests: { storage: '1Gi' } },
+        },
+      },
+    });
+
+    const fromSnapshot = await plugin(
+      'cluster',
+      'restore',
+      '-f',
+      backupFile,
+      '--etcd-snapshot-claim',
+      snapshotClaim,
+    );
+    expect(fromSnapshot.stderr).toContain(
+      `Cluster ${namespace}/${clusterName} starts its etcd from ${snapshotFile} on claim ${snapshotClaim} in namespace ${namespace}\n`,
+    );
+    expect(fromSnapshot.code).toBe(0);
+    expect(fromSnapshot.stdout).toMatch(
+      new RegExp(`cluster\\.clusters\\.kok\\.dev/${clusterName} created\\n$`),
+    );
+    expect(getCluster().spec.etcd?.restoreFrom).toEqual({ claimName: snapshotClaim, path: snapshotFile });
+
+    await ready('the Cluster restored from the snapshot to be Ready');
+    expect(getCluster().status?.pki?.caSHA256).toBe(caSHA256);
+    const fromSnapshotApiServer = await boot.readyPod('kube-apiserver', restoredApiServer.metadata?.name);
+    const oldAtLatestAddress = retarget(
+      oldKubeconfig,
+      fromSnapshotApiServer.status?.podIP ?? '',
+      'old-at-latest.kubeconfig',
+    );
+    await eventually(
+      'the apiserver restored from the snapshot to answer the admin kubeconfig saved before the loss',
+      () => {
+        try {
+          return bizKubectl(oldAtLatestAddress, 'get', '--raw', '/readyz') === 'ok';
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      250,
+    );
+    expect(bizKubectl(oldAtLatestAddress, 'get', 'namespace', 'before-backup', '-o', 'name')).toBe(
+      'namespace/before-backup\n',
+    );
+    expect(() => bizKubectl(oldAtLatestAddress, 'get', 'namespace', 'after-backup')).toThrow(
+      /NotFound|not found/,
+    );
+  }, 900_000);
 });
