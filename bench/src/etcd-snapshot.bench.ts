@@ -12,8 +12,7 @@
 //      counted and nothing else; ratio = operator / bare;
 //   4. each file the status names is on the snapshot directory with the size and SHA-256 it records
 //      (filesWhole).
-// Medians of --runs for both. What it leaves out: restore (not implemented: there is no
-// spec.etcd.restoreFrom); the time to replace a member; a multi-member etcd (the operator then takes the
+// Medians of --runs for both. What it leaves out: restore (bench etcd-restore); the time to replace a member; a multi-member etcd (the operator then takes the
 // snapshot from a follower); a real disk and network (every process shares one machine, its loopback
 // network and its temporary directory). The bare baseline is not `etcdutl snapshot save` / `etcdctl
 // snapshot save` but the same gateway stream the operator reads, without the operator.
@@ -22,7 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { requestEtcdSnapshot } from '@kok/pod-runtime/etcd-backup';
 import { etcdClientTls, etcdGatewayCall, etcdSnapshotByteCount } from '@kok/pod-runtime/etcd-gateway';
 import { startRealBoot, type EtcdSnapshotView } from '@kok/pod-runtime/real-boot';
 import { eventually } from '@kok/testing';
@@ -51,31 +50,11 @@ const boot = await startRealBoot({
   operatorArgs: (workDir) => [`--etcd-snapshot-dir=${join(workDir, 'snapshots')}`],
 });
 const snapshotDir = join(boot.workDir, 'snapshots');
-const clusters = boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi);
 
 /** Annotates the Cluster with `value` and times it until the status records a snapshot answering it. */
 async function operatorSnapshot(value: string): Promise<OperatorSnapshot> {
   const began = performance.now();
-  await clusters.patchNamespacedCustomObject(
-    {
-      group: 'clusters.kok.dev',
-      version: 'v1alpha1',
-      namespace,
-      plural: 'clusters',
-      name,
-      body: { metadata: { annotations: { 'clusters.kok.dev/etcd-snapshot-request': value } } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-  const snapshot = await eventually(
-    `the snapshot asked for by ${value}`,
-    async () => {
-      const last = (await boot.getCluster(name)).status?.etcd?.lastSnapshot;
-      return last?.request === value ? last : undefined;
-    },
-    300_000,
-    100,
-  );
+  const snapshot = await requestEtcdSnapshot(boot, namespace, name, value, 100);
   return { seconds: (performance.now() - began) / 1000, snapshot };
 }
 

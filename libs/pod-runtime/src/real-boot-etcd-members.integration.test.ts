@@ -3,14 +3,13 @@
 // and data are gone. Every write must succeed within a short retry (quorum never lost), and every
 // acknowledged key must be there at the end.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
-import type { EtcdClientTls } from './test-support/etcd-gateway.ts';
-import { etcdClientTls, etcdGatewayCall } from './test-support/etcd-gateway.ts';
+import { etcdClientTls } from './test-support/etcd-gateway.ts';
+import { etcdKeys, startEtcdWriter } from './test-support/etcd-writer.ts';
 
 const namespace = 'biz';
 const clusterName = 'grow';
@@ -31,52 +30,11 @@ afterAll(async () => {
 });
 
 const ref = { namespace, cluster: clusterName };
-type Tls = EtcdClientTls;
 const clientTls = () => etcdClientTls(boot, ref);
-const etcdCall = (pod: V1Pod, tls: Tls, path: string, body: object) =>
-  etcdGatewayCall(pod, tls, ref, path, body, 2_000);
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const isReady = (pod: V1Pod) =>
   !pod.metadata?.deletionTimestamp &&
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
-/** Writes keys one after another to whichever Ready member takes them, each within writeRetryMs. */
-function startWriter(tls: Tls) {
-  const acknowledged: string[] = [];
-  const failed: string[] = [];
-  let running = true;
-  const done = (async () => {
-    for (let n = 0; running; n++) {
-      const key = `/kok-test/${String(n).padStart(6, '0')}`;
-      const deadline = Date.now() + writeRetryMs;
-      let written = false;
-      while (!written && Date.now() < deadline) {
-        const pods = (await boot.podsOf('etcd').catch(() => [])).filter(isReady);
-        for (const pod of pods) {
-          try {
-            await etcdCall(pod, tls, '/v3/kv/put', { key: b64(key), value: b64(String(n)) });
-            written = true;
-            break;
-          } catch {
-            // Another member, or the same again shortly.
-          }
-        }
-        if (!written) await new Promise((r) => setTimeout(r, 200));
-      }
-      (written ? acknowledged : failed).push(key);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return {
-    acknowledged,
-    failed,
-    stop: async () => {
-      running = false;
-      await done;
-    },
-  };
-}
 
 interface EtcdStatus {
   members?: { name: string; id: string; isLearner: boolean; healthy: boolean }[];
@@ -126,7 +84,7 @@ describe('etcd members of a Cluster booted on real processes', () => {
   it('scales 1 → 3 → 5 → 3 and replaces a member whose data is gone, every write taken throughout', async () => {
     await boot.createCluster(clusterName);
     await membersSettle(1);
-    const writer = startWriter(await clientTls());
+    const writer = startEtcdWriter(boot, ref, await clientTls(), { retryMs: writeRetryMs });
     try {
       for (const n of [3, 5, 3]) {
         setReplicas(n);
@@ -147,10 +105,14 @@ describe('etcd members of a Cluster booted on real processes', () => {
       // Member 1 loses its disk: its data goes, then its claim and pod.
       const before = (await etcdStatus())?.members?.find((m) => m.name === `${etcdName}-1`);
       expect(before?.id).toBeDefined();
-      rmSync(join(boot.workDir, 'runtime', 'claims', namespace, `data-${etcdName}-1`), {
-        recursive: true,
-        force: true,
+      const lostClaim = await boot.core.readNamespacedPersistentVolumeClaim({
+        name: `data-${etcdName}-1`,
+        namespace,
       });
+      const lostVolume = await boot.core.readPersistentVolume({ name: lostClaim.spec?.volumeName ?? '' });
+      const lostData = lostVolume.spec?.hostPath?.path;
+      expect(lostData).toBeDefined();
+      rmSync(lostData ?? '', { recursive: true, force: true });
       await boot.core.deleteNamespacedPersistentVolumeClaim({ name: `data-${etcdName}-1`, namespace });
       await boot.core.deleteNamespacedPod({ name: `${etcdName}-1`, namespace });
       const replaced = await eventually(
@@ -174,16 +136,7 @@ describe('etcd members of a Cluster booted on real processes', () => {
     // Every acknowledged key is there, read back linearizably.
     const pod = (await boot.podsOf('etcd')).find(isReady);
     expect(pod).toBeDefined();
-    const range = await etcdCall(pod as V1Pod, await clientTls(), '/v3/kv/range', {
-      key: b64('/kok-test/'),
-      range_end: b64('/kok-test0'),
-      keys_only: true,
-    });
-    const stored = new Set(
-      ((range['kvs'] as { key: string }[] | undefined) ?? []).map((kv) =>
-        Buffer.from(kv.key, 'base64').toString(),
-      ),
-    );
+    const stored = await etcdKeys(pod as V1Pod, await clientTls(), ref, '/kok-test/');
     expect(writer.acknowledged.filter((key) => !stored.has(key))).toEqual([]);
   }, 900_000);
 });

@@ -2,20 +2,24 @@
 // Cluster is deleted, its Secrets are put back (as `kubectl kok cluster restore` does), and a new Cluster of
 // the same name starts from the snapshot (spec.etcd.restoreFrom, read from the operator's own snapshot
 // directory through a claim bound to it). What the biz-cluster held before the snapshot is there, what it
-// got after is not, and the admin kubeconfig issued before the deletion still works.
+// got after is not, the three members restored from a one-member snapshot are healthy voters, and the admin
+// kubeconfig issued before the deletion still works.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1Secret } from '@kubernetes/client-node';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EtcdSnapshotView, RealBoot } from './test-support/real-boot.ts';
+import {
+  deleteClusterAndWait,
+  identitySecrets,
+  requestEtcdSnapshot,
+  shareSnapshotDirectory,
+} from './test-support/etcd-backup.ts';
+import type { RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
 
 const namespace = 'biz';
 const clusterName = 'web';
 const snapshotClaim = 'etcd-snapshots';
-const clusterType = { group: 'clusters.kok.dev', version: 'v1alpha1', namespace, plural: 'clusters' };
 
 let boot: RealBoot;
 
@@ -25,15 +29,14 @@ beforeAll(async () => {
     workDirPrefix: 'kok-etcd-restore-',
     operatorArgs: (workDir) => [`--etcd-snapshot-dir=${join(workDir, 'snapshots')}`],
   });
-  // The restored Cluster's etcd claim: the first one's volume is released, not bound again.
-  await boot.addLocalVolumes(1);
+  // The restored Cluster's three etcd claims: the first Cluster's volume is released, not bound again.
+  await boot.addLocalVolumes(3);
 });
 
 afterAll(async () => {
   await boot?.stop();
 });
 
-const clusters = () => boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi);
 const condition = async (type: string) =>
   (await boot.getCluster(clusterName)).status?.conditions?.find((c) => c.type === type);
 
@@ -43,46 +46,6 @@ async function waitAvailable(what: string): Promise<void> {
       throw new Error(`${String(error)}\n${boot.logs.slice(-40).join('\n')}\n${boot.containerLogs()}`);
     },
   );
-}
-
-async function requestSnapshot(value: string): Promise<EtcdSnapshotView> {
-  await clusters().patchNamespacedCustomObject(
-    {
-      ...clusterType,
-      name: clusterName,
-      body: { metadata: { annotations: { 'clusters.kok.dev/etcd-snapshot-request': value } } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-  return eventually(
-    `the snapshot asked for by ${value}`,
-    async () => {
-      const last = (await boot.getCluster(clusterName)).status?.etcd?.lastSnapshot;
-      return last?.request === value ? last : undefined;
-    },
-    60_000,
-    500,
-  );
-}
-
-/** The Cluster's identity Secrets as a backup keeps them: only what can be created again. */
-async function identitySecrets(): Promise<V1Secret[]> {
-  const { items } = await boot.core.listNamespacedSecret({
-    namespace,
-    labelSelector: `clusters.kok.dev/cluster=${clusterName},app.kubernetes.io/managed-by=kube-on-kube-operator`,
-  });
-  return items
-    .filter((secret) => secret.metadata?.name !== `${clusterName}-etcd-join`)
-    .map((secret) => ({
-      metadata: {
-        name: secret.metadata?.name ?? '',
-        namespace,
-        ...(secret.metadata?.labels ? { labels: secret.metadata.labels } : {}),
-        ...(secret.metadata?.annotations ? { annotations: secret.metadata.annotations } : {}),
-      },
-      ...(secret.type ? { type: secret.type } : {}),
-      ...(secret.data ? { data: secret.data } : {}),
-    }));
 }
 
 /** The admin kubeconfig written to `file` before, pointed at the apiserver pod that serves now. */
@@ -110,82 +73,52 @@ describe('restoring a Cluster from an etcd snapshot, on real processes', () => {
       'admin.json',
     );
     boot.kubectlWith(adminKubeconfig, 'create', 'configmap', 'before-snapshot', '--from-literal=kept=yes');
-    const snapshot = await requestSnapshot('before-delete');
+    const snapshot = await requestEtcdSnapshot(boot, namespace, clusterName, 'before-delete');
     boot.kubectlWith(adminKubeconfig, 'create', 'configmap', 'after-snapshot', '--from-literal=kept=no');
-    const secrets = await identitySecrets();
+    const secrets = await identitySecrets(boot, namespace, clusterName);
     expect(secrets.map((s) => s.metadata?.name)).toContain(`${clusterName}-ca`);
 
-    await clusters().deleteNamespacedCustomObject({ ...clusterType, name: clusterName });
-    await eventually(
-      'the Cluster, its pods and its etcd volume gone',
-      async () => {
-        const clusterLeft = await clusters()
-          .getNamespacedCustomObject({ ...clusterType, name: clusterName })
-          .then(
-            () => true,
-            () => false,
-          );
-        const { items: pods } = await boot.core.listNamespacedPod({
-          namespace,
-          labelSelector: `clusters.kok.dev/cluster=${clusterName}`,
-        });
-        const { items: claims } = await boot.core.listNamespacedPersistentVolumeClaim({ namespace });
-        return !clusterLeft && pods.length === 0 && claims.length === 0;
-      },
-      120_000,
-      500,
-    );
+    await deleteClusterAndWait(boot, namespace, clusterName);
 
     // As `kubectl kok cluster restore` does: the identities back first, then the Cluster.
     for (const secret of secrets) await boot.core.createNamespacedSecret({ namespace, body: secret });
-    // The operator's snapshot directory, shared with the Cluster's namespace through a volume.
-    await boot.core.createPersistentVolume({
-      body: {
-        metadata: { name: snapshotClaim },
-        spec: {
-          storageClassName: '',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadOnlyMany'],
-          hostPath: { path: join(boot.workDir, 'snapshots') },
-          claimRef: { namespace, name: snapshotClaim },
-        },
-      },
-    });
-    await boot.core.createNamespacedPersistentVolumeClaim({
-      namespace,
-      body: {
-        metadata: { name: snapshotClaim },
-        spec: {
-          storageClassName: '',
-          volumeName: snapshotClaim,
-          accessModes: ['ReadOnlyMany'],
-          resources: { requests: { storage: '1Gi' } },
-        },
-      },
-    });
+    await shareSnapshotDirectory(boot, namespace, snapshotClaim);
     await boot.createCluster(clusterName, {
       etcd: {
-        replicas: 1,
+        // Three members from a one-member snapshot: each is restored under its own name and peer URL.
+        replicas: 3,
         storage: { size: '1Gi', storageClassName: 'local' },
         restoreFrom: { claimName: snapshotClaim, path: snapshot.file },
       },
     });
     await waitAvailable('the restored Cluster Available');
 
+    const wanted = JSON.stringify([0, 1, 2].map((i) => [`${clusterName}-etcd-${i}`, true, false]));
+    await eventually(
+      'three healthy voting members in status.etcd',
+      async () => {
+        const members = (await boot.getCluster(clusterName)).status?.etcd?.members ?? [];
+        return JSON.stringify(members.map((m) => [m.name, m.healthy, m.isLearner])) === wanted;
+      },
+      60_000,
+      500,
+    );
     const { items: events } = await boot.core.listNamespacedEvent({
       namespace,
       fieldSelector: `involvedObject.name=${clusterName},reason=EtcdMemberRestored`,
     });
-    expect(events).toHaveLength(1);
-    expect(events[0]?.message).toContain(snapshot.file);
-    const claim = await boot.core.readNamespacedPersistentVolumeClaim({
-      namespace,
-      name: `data-${clusterName}-etcd-0`,
-    });
-    expect(claim.metadata?.annotations?.['clusters.kok.dev/etcd-restored-from']).toBe(
-      `${snapshotClaim}/${snapshot.file}`,
-    );
-    expect(claim.spec?.volumeName).toBe('local-1');
+    expect(events.map((e) => e.message?.includes(snapshot.file))).toEqual([true, true, true]);
+    for (const i of [0, 1, 2]) {
+      const claim = await boot.core.readNamespacedPersistentVolumeClaim({
+        namespace,
+        name: `data-${clusterName}-etcd-${i}`,
+      });
+      expect(claim.metadata?.annotations?.['clusters.kok.dev/etcd-restored-from']).toBe(
+        `${snapshotClaim}/${snapshot.file}`,
+      );
+      // A new volume, not the deleted Cluster's (local-0, released).
+      expect(claim.spec?.volumeName).not.toBe('local-0');
+    }
     await eventually(
       'the restore pod deleted once its volume is marked',
       async () => (await boot.podsOf('etcd-restore')).length === 0,

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EtcdSnapshotView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
+import { requestEtcdSnapshot } from './test-support/etcd-backup.ts';
 import { etcdClientTls, etcdGatewayCall } from './test-support/etcd-gateway.ts';
 
 const namespace = 'biz';
@@ -47,28 +47,8 @@ async function putKey(pod: V1Pod, key: string, value: string): Promise<void> {
   });
 }
 
-async function requestSnapshot(value: string): Promise<EtcdSnapshotView> {
-  await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-    {
-      group: 'clusters.kok.dev',
-      version: 'v1alpha1',
-      namespace,
-      plural: 'clusters',
-      name: clusterName,
-      body: { metadata: { annotations: { 'clusters.kok.dev/etcd-snapshot-request': value } } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-  return eventually(
-    `the snapshot asked for by ${value}`,
-    async () => {
-      const last = (await clusterStatus())?.etcd?.lastSnapshot;
-      return last?.request === value ? last : undefined;
-    },
-    60_000,
-    500,
-  );
-}
+const requestSnapshot = (value: string): Promise<EtcdSnapshotView> =>
+  requestEtcdSnapshot(boot, namespace, clusterName, value);
 
 /** The file status names, checked whole: its SHA-256 and size as recorded, and etcd's own checksum at its end. */
 function snapshotFile(last: EtcdSnapshotView): Buffer {
@@ -99,8 +79,12 @@ describe('etcd snapshots of a Cluster booted on real processes', () => {
       async () => (await clusterStatus())?.etcd?.lastSnapshot,
       300_000,
       1_000,
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${boot.containerLogs()}`);
+    ).catch(async (error: unknown) => {
+      const status = await clusterStatus().catch(() => undefined);
+      throw new Error(
+        `${String(error)}\nstatus: ${JSON.stringify({ conditions: status?.conditions, etcd: status?.etcd })}\n` +
+          boot.containerLogs(),
+      );
     });
     expect(first.member).toBe(`${etcdName}-0`);
     expect(first.file).toMatch(
