@@ -29,7 +29,7 @@ beforeAll(async () => {
     workDirPrefix: 'kok-etcd-restore-',
     operatorArgs: (workDir) => [`--etcd-snapshot-dir=${join(workDir, 'snapshots')}`],
   });
-  // The restored Cluster's three etcd claims: the first Cluster's volume is released, not bound again.
+  // Volumes for the restored Cluster's three etcd claims: the first Cluster's is released, not bound again.
   await boot.addLocalVolumes(3);
 });
 
@@ -76,6 +76,10 @@ describe('restoring a Cluster from an etcd snapshot, on real processes', () => {
     const snapshot = await requestEtcdSnapshot(boot, namespace, clusterName, 'before-delete');
     boot.kubectlWith(adminKubeconfig, 'create', 'configmap', 'after-snapshot', '--from-literal=kept=no');
     const secrets = await identitySecrets(boot, namespace, clusterName);
+    const firstVolume = (
+      await boot.core.readNamespacedPersistentVolumeClaim({ namespace, name: `data-${clusterName}-etcd-0` })
+    ).spec?.volumeName;
+    expect(firstVolume).toBeDefined();
     expect(secrets.map((s) => s.metadata?.name)).toContain(`${clusterName}-ca`);
 
     await deleteClusterAndWait(boot, namespace, clusterName);
@@ -116,8 +120,8 @@ describe('restoring a Cluster from an etcd snapshot, on real processes', () => {
       expect(claim.metadata?.annotations?.['clusters.kok.dev/etcd-restored-from']).toBe(
         `${snapshotClaim}/${snapshot.file}`,
       );
-      // A new volume, not the deleted Cluster's (local-0, released).
-      expect(claim.spec?.volumeName).not.toBe('local-0');
+      // A new volume, not the deleted Cluster's (released, never bound again).
+      expect(claim.spec?.volumeName).not.toBe(firstVolume);
     }
     await eventually(
       'the restore pod deleted once its volume is marked',
