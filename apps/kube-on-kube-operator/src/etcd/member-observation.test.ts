@@ -4,6 +4,7 @@ import type { EtcdMemberPod, EtcdObservation } from './member-observation.ts';
 import {
   EtcdObserver,
   etcdObservationOf,
+  memberChangeTarget,
   memberNameOf,
   ordinalOf,
   readEtcd,
@@ -23,6 +24,37 @@ const status = (i: number, leader: number, extra: Partial<EtcdMemberStatus> = {}
   leader: `${100 + leader}`,
   dbSize: `${1000 * (i + 1)}`,
   ...extra,
+});
+
+describe('memberChangeTarget', () => {
+  const pod = (i: number): EtcdMemberPod => ({
+    name: `a-etcd-${i}`,
+    target: { address: `10.0.0.${i}`, port: 2379, serverName: `a-etcd-${i}.a-etcd.ns.svc` },
+  });
+  const report = (i: number, isLearner = false) => ({
+    name: `a-etcd-${i}`,
+    id: `${100 + i}`,
+    isLearner,
+    healthy: true,
+    started: true,
+    peerURL: peer(i),
+  });
+  const observed = (pods: number[], learners: number[], leader?: number): EtcdObservation => ({
+    members: [0, 1, 2].map((i) => report(i, learners.includes(i))),
+    ...(leader === undefined ? {} : { leader: `a-etcd-${leader}` }),
+    alarms: [],
+    pods: pods.map(pod),
+    claims: [],
+  });
+  it.each<[string, EtcdObservation, string | undefined]>([
+    ['the leader, wherever it is listed', observed([0, 1, 2], [], 2), 'a-etcd-2'],
+    // etcd refuses a promote sent to the learner being promoted: "rpc not supported for learner".
+    ['a voter, never the learner listed first', observed([0, 1, 2], [0]), 'a-etcd-1'],
+    ['a voter when the leader did not answer', observed([0, 2], [0], 1), 'a-etcd-2'],
+    ['none when only learners answered', observed([0], [0], 1), undefined],
+  ])('%s', (_, observation, expected) => {
+    expect(memberChangeTarget(observation)?.name).toBe(expected);
+  });
 });
 
 describe('ordinalOf', () => {

@@ -63,6 +63,18 @@ export interface EtcdObservation {
   claims: EtcdClaim[];
 }
 
+/**
+ * Where to send a member change: the leader's pod, else a voting member's. Never a learner's: etcd refuses
+ * member changes on a learner ("rpc not supported for learner"), and a learner listed first would stall them.
+ */
+export function memberChangeTarget(observation: EtcdObservation): EtcdMemberPod | undefined {
+  const voters = new Set(observation.members.filter((m) => !m.isLearner).map((m) => m.name));
+  return (
+    observation.pods.find((pod) => pod.name === observation.leader) ??
+    observation.pods.find((pod) => voters.has(pod.name))
+  );
+}
+
 /** A listed member's name: its own once started; before, the pod name in its peer URL. */
 export function memberNameOf(member: EtcdMember): string {
   if (member.name) return member.name;

@@ -17,7 +17,7 @@ import { persistentVolumeClaimType } from '../resource-types.ts';
 import { memberApi } from './member-api.ts';
 import type { EtcdClientTls, MemberApi, EtcdTarget } from './member-api.ts';
 import type { EtcdObservation, EtcdObserver } from './member-observation.ts';
-import { ETCD_MEMBER_ID_ANNOTATION, ordinalOf } from './member-observation.ts';
+import { ETCD_MEMBER_ID_ANNOTATION, memberChangeTarget, ordinalOf } from './member-observation.ts';
 import type { EtcdMembership, MembershipInputs, MembershipStep, MemberState } from './membership-plan.ts';
 import { joinConfigOf, planEtcdMembership } from './membership-plan.ts';
 
@@ -156,7 +156,7 @@ async function takeStep(
     return false;
   }
   if (step.kind === 'wait' || step.kind === 'none') return false;
-  const target = observation.pods[0]?.target;
+  const target = memberChangeTarget(observation)?.target;
   if (!target) return false;
   const api = (deps.api ?? memberApi)(target, tls);
   try {
