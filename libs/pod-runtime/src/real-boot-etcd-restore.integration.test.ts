@@ -86,7 +86,6 @@ describe('restoring a Cluster from an etcd snapshot, on real processes', () => {
 
     // As `kubectl kok cluster restore` does: the identities back first, then the Cluster.
     for (const secret of secrets) await boot.core.createNamespacedSecret({ namespace, body: secret });
-    await shareSnapshotDirectory(boot, namespace, snapshotClaim);
     await boot.createCluster(clusterName, {
       etcd: {
         // Three members from a one-member snapshot: each is restored under its own name and peer URL.
@@ -95,6 +94,19 @@ describe('restoring a Cluster from an etcd snapshot, on real processes', () => {
         restoreFrom: { claimName: snapshotClaim, path: snapshot.file },
       },
     });
+    // The snapshot's claim is not there yet: the Cluster says so, and makes no restore pod.
+    const missing = await eventually(
+      'Degraded for want of the snapshot claim',
+      async () => {
+        const degraded = await condition('Degraded');
+        return degraded?.reason === 'EtcdRestoreSourceNotFound' ? degraded : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(missing.message).toContain(`claim ${snapshotClaim}`);
+    expect(await boot.podsOf('etcd-restore')).toEqual([]);
+    await shareSnapshotDirectory(boot, namespace, snapshotClaim);
     await waitAvailable('the restored Cluster Available');
 
     const wanted = JSON.stringify([0, 1, 2].map((i) => [`${clusterName}-etcd-${i}`, true, false]));

@@ -29,7 +29,13 @@ import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.t
 import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
 import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
 import { pendingRestore, restoreEtcd } from '../etcd/restore.ts';
-import { RESTORE_FAILED, restoreFailedMessage, restoringMessage } from '../etcd/restore-plan.ts';
+import {
+  RESTORE_FAILED,
+  RESTORE_SOURCE_NOT_FOUND,
+  restoreFailedMessage,
+  restoreSourceNotFoundMessage,
+  restoringMessage,
+} from '../etcd/restore-plan.ts';
 import type { SnapshotPass } from '../etcd/snapshots.ts';
 import { EtcdSnapshotRecords, snapshotEtcd } from '../etcd/snapshots.ts';
 import type { Hold, PkiToProceedWith } from './guards.ts';
@@ -129,6 +135,15 @@ export async function reconcileCluster(
       const message = restoreFailedMessage(restoreSource, restore);
       return hold(writer, cluster, { reason: RESTORE_FAILED, message, requeueAfter: BLOCKED_RECHECK_MS }, at);
     }
+    if (restore.sourceMissing) {
+      const message = restoreSourceNotFoundMessage(restoreSource, observed.names.namespace);
+      return hold(
+        writer,
+        cluster,
+        { reason: RESTORE_SOURCE_NOT_FOUND, message, requeueAfter: RESTORE_SOURCE_RECHECK_MS },
+        at,
+      );
+    }
     if (!restore.done) {
       const message = restoringMessage(restoreSource, restore);
       await writeStatus(deps.client, cluster, restoringStatus(cluster.status, generation, message, at));
@@ -222,6 +237,8 @@ export async function reconcileCluster(
 
 /** While restore pods run: they are not watched, so look this often. */
 export const RESTORE_RECHECK_MS = 2_000;
+/** While the snapshot's claim is missing: claims are not watched either. */
+export const RESTORE_SOURCE_RECHECK_MS = 15_000;
 /** While etcd's membership moves toward spec.etcd.replicas: look again this often. */
 export const MEMBERSHIP_RECHECK_MS = 3_000;
 /** An etcd the operator runs is read at least this often: its free space and alarms change with no Kubernetes event. */

@@ -169,6 +169,75 @@ describe('planRestore', () => {
     );
   });
 
+  it('makes no restore pod while the snapshot claim is missing, and says so; volumes are made meanwhile', () => {
+    const plan = planRestore(
+      cluster,
+      names,
+      source,
+      [
+        { claim: restored(0), pod: undefined },
+        { claim: undefined, pod: undefined },
+        { claim: claim(2), pod: pod(2, 'Running') },
+      ],
+      owner,
+      false,
+    );
+    expect(kinds(plan.actions)).toEqual(['createClaim data-web-etcd-1']);
+    expect(plan.sourceMissing).toBe(true);
+    expect(plan.done).toBe(false);
+    // Every volume restored already: the claim is no longer needed.
+    const done = planRestore(
+      cluster,
+      names,
+      source,
+      [0, 1, 2].map((i) => ({ claim: restored(i), pod: undefined })),
+      owner,
+      false,
+    );
+    expect(done).toMatchObject({ done: true, sourceMissing: false, actions: [] });
+  });
+
+  it('says why a restore pod waits', () => {
+    const unschedulable = pod(0, 'Pending', undefined, {
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/3 nodes are available',
+        },
+      ],
+    });
+    const pulling = pod(1, 'Pending', undefined, {
+      containerStatuses: [
+        {
+          name: 'restore',
+          image: '',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ErrImagePull', message: 'no such image' } },
+        },
+      ],
+    });
+    const plan = planRestore(
+      cluster,
+      names,
+      source,
+      [
+        { claim: claim(0), pod: unschedulable },
+        { claim: claim(1), pod: pulling },
+        { claim: claim(2), pod: pod(2, 'Running') },
+      ],
+      owner,
+    );
+    expect(plan.restoring).toEqual([
+      'web-etcd-0 (pod web-etcd-restore-0 not scheduled: 0/3 nodes are available)',
+      'web-etcd-1 (pod web-etcd-restore-1 ErrImagePull: no such image)',
+      'web-etcd-2',
+    ]);
+  });
+
   it('says why a restore failed, from the pod it ran in', () => {
     const failedPod = pod(0, 'Failed', undefined, {
       containerStatuses: [

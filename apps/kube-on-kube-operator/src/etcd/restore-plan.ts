@@ -27,6 +27,7 @@ export const ETCD_RESTORED_FROM_ANNOTATION = 'clusters.kok.dev/etcd-restored-fro
 export const ETCD_RESTORE_SOURCE_ANNOTATION = 'clusters.kok.dev/etcd-restore-source';
 
 export const RESTORE_FAILED = 'EtcdRestoreFailed';
+export const RESTORE_SOURCE_NOT_FOUND = 'EtcdRestoreSourceNotFound';
 export const RESTORING = 'RestoringEtcd';
 
 const SNAPSHOT_MOUNT = '/snapshot';
@@ -52,8 +53,10 @@ export interface RestorePlan {
   done: boolean;
   /** Members whose restore pod failed, with its last words. */
   failed: { member: string; pod: string; message: string }[];
-  /** Members still being restored (volume or pod on its way). */
+  /** Members still being restored (volume or pod on its way), each with why its pod waits when it says. */
   restoring: string[];
+  /** The snapshot's claim does not exist, and a member still needs a restore pod: none is made. */
+  sourceMissing: boolean;
 }
 
 export function sourceKey(source: RestoreSource): string {
@@ -145,6 +148,19 @@ function failureMessage(pod: V1Pod): string {
   return pod.status?.message ?? pod.status?.reason ?? 'the pod failed';
 }
 
+/** Why a restore pod that has not finished waits, when it says: not scheduled, or its container waiting. */
+function whyWaiting(pod: V1Pod): string | undefined {
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+  const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (unscheduled)
+    return `pod ${pod.metadata?.name} not scheduled: ${unscheduled.message ?? unscheduled.reason ?? ''}`;
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  if (waiting?.reason && waiting.reason !== 'ContainerCreating')
+    return `pod ${pod.metadata?.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+  return undefined;
+}
+
 /** What to do next for each member, from what was read (`members[i]` is member i). */
 export function planRestore(
   cluster: ResolvedCluster,
@@ -152,8 +168,9 @@ export function planRestore(
   source: RestoreSource,
   members: readonly MemberRestoreState[],
   owner: V1OwnerReference,
+  sourceFound = true,
 ): RestorePlan {
-  const plan: RestorePlan = { actions: [], done: true, failed: [], restoring: [] };
+  const plan: RestorePlan = { actions: [], done: true, failed: [], restoring: [], sourceMissing: false };
   const key = sourceKey(source);
   members.forEach(({ claim, pod }, ordinal) => {
     const member = `${names.etcd}-${ordinal}`;
@@ -164,12 +181,16 @@ export function planRestore(
       return;
     }
     plan.done = false;
-    plan.restoring.push(member);
+    const waiting = pod && whyWaiting(pod);
+    plan.restoring.push(waiting ? `${member} (${waiting})` : member);
     // A volume on its way out is waited for: a new one is made once it is gone.
     if (claim?.metadata?.deletionTimestamp) return;
     if (!claim) plan.actions.push({ kind: 'createClaim', claim: memberClaim(cluster, names, ordinal) });
     if (!pod) {
-      plan.actions.push({ kind: 'createPod', pod: restorePod(cluster, names, ordinal, source, owner) });
+      // A pod without its snapshot's claim would wait unschedulable and say less than the Cluster can.
+      if (sourceFound)
+        plan.actions.push({ kind: 'createPod', pod: restorePod(cluster, names, ordinal, source, owner) });
+      else plan.sourceMissing = true;
       return;
     }
     const podName = pod.metadata?.name ?? '';
@@ -190,6 +211,13 @@ export function planRestore(
 
 export function restoringMessage(source: RestoreSource, plan: RestorePlan): string {
   return `restoring etcd from snapshot ${source.path} on claim ${source.claimName}: ${plan.restoring.join(', ')} not restored yet`;
+}
+
+export function restoreSourceNotFoundMessage(source: RestoreSource, namespace: string): string {
+  return (
+    `spec.etcd.restoreFrom names claim ${source.claimName}, which does not exist in namespace ${namespace}: ` +
+    `create it, on a volume that holds ${source.path}, and the restore starts`
+  );
 }
 
 export function restoreFailedMessage(source: RestoreSource, plan: RestorePlan): string {

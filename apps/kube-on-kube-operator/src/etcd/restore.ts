@@ -57,7 +57,10 @@ export async function restoreEtcd(
       ),
     })),
   );
-  const plan = planRestore(resolved, names, source, members, owner);
+  const sourceClaim = await orUndefined(
+    client.get<V1PersistentVolumeClaim>(persistentVolumeClaimType, { namespace, name: source.claimName }),
+  );
+  const plan = planRestore(resolved, names, source, members, owner, sourceClaim !== undefined);
   for (const action of plan.actions) {
     switch (action.kind) {
       case 'createClaim':
