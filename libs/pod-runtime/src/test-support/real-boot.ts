@@ -5,7 +5,7 @@
 // kube-on-kube-operator watching the namespace.
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,7 @@ export interface RealBoot {
   kubectl(...args: string[]): string;
   /** kubectl with `kubeconfig`; a failure's message carries kubectl's stderr. */
   kubectlWith(kubeconfig: string, ...args: string[]): string;
-  /** The tail of every container log the runtime wrote, for a failure message. */
+  /** The tail of the operator's log and of every container log the runtime wrote, for a failure message. */
   containerLogs(): string;
   /**
    * Creates Cluster `name` with one member of each control-plane component, etcd on the `local`
@@ -159,6 +159,7 @@ export async function startRealBoot({
     });
     await runtime.start();
 
+    const operatorLog = openSync(join(workDir, 'operator.log'), 'a');
     operator = spawn(
       process.execPath,
       [
@@ -171,8 +172,10 @@ export async function startRealBoot({
         '--etcd-dial=pod-ip',
         ...(operatorArgs?.(workDir) ?? []),
       ],
-      { cwd: join(repositoryRoot, 'apps/kube-on-kube-operator'), stdio: ['ignore', 'ignore', 'inherit'] },
+      // Its log lines (stdout) to a file a failure message quotes; its crashes (stderr) to the test's output.
+      { cwd: join(repositoryRoot, 'apps/kube-on-kube-operator'), stdio: ['ignore', operatorLog, 'inherit'] },
     );
+    closeSync(operatorLog);
 
     const clusters = kubeConfig.makeApiClient(CustomObjectsApi);
     const clusterType = { group: 'clusters.kok.dev', version: 'v1alpha1', namespace, plural: 'clusters' };
@@ -181,13 +184,13 @@ export async function startRealBoot({
 
     const containerLogs = () => {
       const podsDir = join(workDir, 'runtime', 'pods');
-      return readdirSync(podsDir, { recursive: true, encoding: 'utf8' })
-        .filter((file) => file.endsWith('.log'))
-        .map(
-          (file) =>
-            `--- ${file}\n${readFileSync(join(podsDir, file), 'utf8').split('\n').slice(-15).join('\n')}`,
-        )
-        .join('\n');
+      const tail = (path: string) => readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
+      return [
+        `--- the operator's last log lines\n${tail(join(workDir, 'operator.log'))}`,
+        ...readdirSync(podsDir, { recursive: true, encoding: 'utf8' })
+          .filter((file) => file.endsWith('.log'))
+          .map((file) => `--- ${file}\n${tail(join(podsDir, file))}`),
+      ].join('\n');
     };
 
     const podsOf = async (component: string) =>
