@@ -32,7 +32,7 @@ import { restartPolicyOf } from './restart-policy.ts';
 import { setupRetryDelayMs } from './setup-retry.ts';
 import { containerTermination } from './termination-message.ts';
 import type { VolumeSources } from './volumes.ts';
-import { materializeVolumes, VolumeError } from './volumes.ts';
+import { claimNotMountable, materializeVolumes, VolumeError } from './volumes.ts';
 
 export interface LocalPodRuntimeOptions {
   /** Credentials of the meta-cluster (it reads Pods, Services, Secrets, ConfigMaps; writes Pod and Node status). */
@@ -375,6 +375,8 @@ export class LocalPodRuntime {
       const claim = await this.#core
         .readNamespacedPersistentVolumeClaim({ name: claimName, namespace })
         .catch(notFound);
+      const notMountable = claimNotMountable(namespace, claimName, claim);
+      if (notMountable) throw new VolumeError(notMountable);
       const volumeName = claim?.spec?.volumeName;
       const bound = volumeName
         ? await this.#core.readPersistentVolume({ name: volumeName }).catch(notFound)

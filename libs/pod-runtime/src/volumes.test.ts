@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VolumeSources } from './volumes.ts';
-import { materializeVolumes, planVolume, VolumeError } from './volumes.ts';
+import { claimNotMountable, materializeVolumes, planVolume, VolumeError } from './volumes.ts';
 
 const sources: VolumeSources = {
   secret: (name) =>
@@ -123,6 +123,14 @@ describe('materializeVolumes', () => {
     expect(statSync(volumePath).isDirectory()).toBe(true);
     // Bound to no hostPath volume: the runtime's own directory for the claim.
     expect(dirs.get('other')).toBe(join(dir, 'claims/biz/unbound'));
+  });
+
+  it('does not mount a claim that is being deleted, as a kubelet does not', () => {
+    expect(claimNotMountable('biz', 'data-e-0', { metadata: { name: 'data-e-0' } })).toBeUndefined();
+    expect(claimNotMountable('biz', 'data-e-0', undefined)).toBeUndefined();
+    expect(
+      claimNotMountable('biz', 'data-e-0', { metadata: { name: 'data-e-0', deletionTimestamp: new Date() } }),
+    ).toBe("can't start pod because PVC biz/data-e-0 is being deleted");
   });
 
   it('refuses a path that escapes the volume', () => {

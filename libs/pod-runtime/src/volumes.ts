@@ -6,7 +6,7 @@
  * the data outlives the pod (an etcd member restarted keeps its data) and a
  * claim deleted and made again under the same name gets its new volume's data.
  */
-import type { V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
+import type { V1KeyToPath, V1PersistentVolumeClaim, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 
@@ -121,6 +121,21 @@ export function planVolume(volume: V1Volume, sources: VolumeSources): VolumePlan
   throw new VolumeError(
     `volume ${volume.name}: only secret, configMap, projected, emptyDir and persistentVolumeClaim are supported`,
   );
+}
+
+/**
+ * Why a pod cannot mount claim `name` yet, in the kubelet's words; undefined when it can. A claim being
+ * deleted still names the volume its old pod used: a new pod of the same name (a StatefulSet's) waits for the
+ * claim made in its place rather than start on the old volume's data.
+ */
+export function claimNotMountable(
+  namespace: string,
+  name: string,
+  claim: V1PersistentVolumeClaim | undefined,
+): string | undefined {
+  if (claim?.metadata?.deletionTimestamp)
+    return `can't start pod because PVC ${namespace}/${name} is being deleted`;
+  return undefined;
 }
 
 /** Where the runtime keeps a pod's volumes and the claims' data. */
