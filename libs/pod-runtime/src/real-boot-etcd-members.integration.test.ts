@@ -2,13 +2,13 @@
 // through etcd's member API while a client keeps writing keys, then replaces a member whose volume
 // and data are gone. Every write must succeed within a short retry (quorum never lost), and every
 // acknowledged key must be there at the end.
-import { rmSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
 import { startRealBoot } from './test-support/real-boot.ts';
 import { etcdClientTls } from './test-support/etcd-gateway.ts';
+import { loseEtcdMemberVolume } from './test-support/etcd-member-loss.ts';
 import { etcdKeys, startEtcdWriter } from './test-support/etcd-writer.ts';
 
 const namespace = 'biz';
@@ -102,20 +102,11 @@ describe('etcd members of a Cluster booted on real processes', () => {
         500,
       );
 
-      // Member 0 loses its disk: its data goes, then its claim and pod. Member 0, the one listed first:
+      // Member 0 loses its disk: its claim, pod and data go. Member 0, the one listed first:
       // while it is a learner again, member changes must go to a voter (etcd refuses them on a learner).
       const before = (await etcdStatus())?.members?.find((m) => m.name === `${etcdName}-0`);
       expect(before?.id).toBeDefined();
-      const lostClaim = await boot.core.readNamespacedPersistentVolumeClaim({
-        name: `data-${etcdName}-0`,
-        namespace,
-      });
-      const lostVolume = await boot.core.readPersistentVolume({ name: lostClaim.spec?.volumeName ?? '' });
-      const lostData = lostVolume.spec?.hostPath?.path;
-      expect(lostData).toBeDefined();
-      rmSync(lostData ?? '', { recursive: true, force: true });
-      await boot.core.deleteNamespacedPersistentVolumeClaim({ name: `data-${etcdName}-0`, namespace });
-      await boot.core.deleteNamespacedPod({ name: `${etcdName}-0`, namespace });
+      await loseEtcdMemberVolume(boot, namespace, `${etcdName}-0`);
       const replaced = await eventually(
         'member 0 replaced under a new id',
         async () => {

@@ -1,5 +1,6 @@
 // A client that keeps writing to a Cluster's etcd while its membership changes: one key after another, each
 // through whichever member is Ready and takes it, retried for a while before it counts as failed.
+import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterRef, EtcdClientTls } from './etcd-gateway.ts';
 import { etcdGatewayCall } from './etcd-gateway.ts';
@@ -92,4 +93,32 @@ export async function etcdKeys(
       Buffer.from(kv.key, 'base64').toString(),
     ),
   );
+}
+
+/**
+ * Writes `count` keys `<prefix>key-NNNNNN` of `valueBytes` random bytes through the gateway of `pod`,
+ * `parallel` at a time; the seconds it took.
+ */
+export async function loadEtcdKeys(
+  pod: V1Pod,
+  tls: EtcdClientTls,
+  ref: ClusterRef,
+  {
+    count,
+    valueBytes,
+    prefix,
+    parallel = 8,
+  }: { count: number; valueBytes: number; prefix: string; parallel?: number },
+): Promise<number> {
+  const began = performance.now();
+  let next = 0;
+  const writer = async (): Promise<void> => {
+    for (let i = next++; i < count; i = next++)
+      await etcdGatewayCall(pod, tls, ref, '/v3/kv/put', {
+        key: b64(`${prefix}key-${String(i).padStart(6, '0')}`),
+        value: randomBytes(valueBytes).toString('base64'),
+      });
+  };
+  await Promise.all(Array.from({ length: parallel }, writer));
+  return (performance.now() - began) / 1000;
 }
