@@ -267,6 +267,67 @@ export const benchmarks: readonly Benchmark[] = [
     },
   },
   {
+    name: 'etcd-restore',
+    smokeArgs: ['--keys=200', '--runs=1'],
+    fields: [
+      'runs',
+      'keys',
+      'valueBytes',
+      'sizeBytes',
+      'restoreToAvailableSecondsMedian',
+      'volumeRestoredSecondsMedian',
+      'freshToAvailableSeconds',
+      'bareRestoreSecondsMedian',
+      'restoreToBare',
+      'everyKeyBack',
+    ],
+    headline: (r) => {
+      const at = (path: string) => figure(valueAt(r, path));
+      const size = valueAt(r, 'sizeBytes');
+      const mib = typeof size === 'number' ? figure(Number((size / 1024 / 1024).toFixed(1))) : 'n/a';
+      return {
+        headline:
+          `real processes, etcd 1 member, a snapshot of ${at('keys')} keys of ${at('valueBytes')} bytes (${mib} MiB), median of ${at('runs')}: ` +
+          `Cluster created with spec.etcd.restoreFrom → Available ${at('restoreToAvailableSecondsMedian')} s ` +
+          `(member volume restored at ${at('volumeRestoredSecondsMedian')} s; a fresh Cluster in the same run: ${at('freshToAvailableSeconds')} s); ` +
+          `every key back: ${at('everyKeyBack')}`,
+        baseline: `bare etcdutl snapshot restore of the same file: ${at('bareRestoreSecondsMedian')} s`,
+        ratio: `${at('restoreToBare')}×`,
+        target: 'none set',
+      };
+    },
+  },
+  {
+    name: 'etcd-member-replace',
+    smokeArgs: ['--runs=1'],
+    fields: [
+      'runs',
+      'members',
+      'replaceSecondsMedian',
+      'restartSecondsMedian',
+      'replaceToRestart',
+      'writes',
+      'failedWrites',
+      'p99WriteMsBefore',
+      'p99WriteMsDuring',
+      'maxWriteMsDuring',
+      'everyAcknowledgedKeyStored',
+    ],
+    headline: (r) => {
+      const at = (path: string) => figure(valueAt(r, path));
+      return {
+        headline:
+          `real processes, etcd ${at('members')} members, median of ${at('runs')}: a follower's volume lost → replaced under a new id, ` +
+          `every member a healthy voter ${at('replaceSecondsMedian')} s; a client writing throughout: ${at('writes')} writes, ${at('failedWrites')} failed, ` +
+          `p99 ${at('p99WriteMsDuring')} ms (max ${at('maxWriteMsDuring')} ms) against ${at('p99WriteMsBefore')} ms before; ` +
+          `every acknowledged key stored: ${at('everyAcknowledgedKeyStored')}`,
+        baseline: `another follower's pod deleted with its volume kept (a restart) → the same state: ${at('restartSecondsMedian')} s`,
+        ratio: `${at('replaceToRestart')}×`,
+        target: '0 failed writes',
+      };
+    },
+  },
+  {
     name: 'etcd-snapshot',
     smokeArgs: ['--keys=500', '--runs=1'],
     fields: [

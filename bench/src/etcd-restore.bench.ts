@@ -21,7 +21,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   deleteClusterAndWait,
@@ -30,6 +29,7 @@ import {
   shareSnapshotDirectory,
 } from '@kok/pod-runtime/etcd-backup';
 import { etcdClientTls, etcdGatewayCall } from '@kok/pod-runtime/etcd-gateway';
+import { loadEtcdKeys } from '@kok/pod-runtime/etcd-writer';
 import { startRealBoot } from '@kok/pod-runtime/real-boot';
 import { eventually } from '@kok/testing';
 import { median, round } from './statistics.ts';
@@ -39,7 +39,6 @@ const numberFlag = (name: string, fallback: number): number =>
 const keys = numberFlag('keys', 10_000);
 const runs = numberFlag('runs', 3);
 const valueBytes = 1024;
-const parallelPuts = 8;
 const namespace = 'bench-restore';
 const name = 'restore';
 const snapshotClaim = 'etcd-snapshots';
@@ -103,17 +102,7 @@ async function measure(): Promise<{
 
   const pod = await boot.readyPod('etcd');
   const tls = await etcdClientTls(boot, ref);
-  const loadBegan = performance.now();
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    for (let i = next++; i < keys; i = next++)
-      await etcdGatewayCall(pod, tls, ref, '/v3/kv/put', {
-        key: b64(`${keyPrefix}key-${String(i).padStart(6, '0')}`),
-        value: randomBytes(valueBytes).toString('base64'),
-      });
-  };
-  await Promise.all(Array.from({ length: parallelPuts }, writer));
-  const loadSeconds = (performance.now() - loadBegan) / 1000;
+  const loadSeconds = await loadEtcdKeys(pod, tls, ref, { count: keys, valueBytes, prefix: keyPrefix });
   log(`${keys} keys of ${valueBytes} bytes written in ${round(loadSeconds)} s`);
   const snapshot = await requestEtcdSnapshot(boot, namespace, name, `bench-${Date.now()}`);
   const snapshotFile = join(boot.workDir, 'snapshots', snapshot.file);

@@ -18,11 +18,12 @@
 // snapshot save` but the same gateway stream the operator reads, without the operator.
 //   --keys=<n>  keys written before the snapshots (default 10000)
 //   --runs=<n>  snapshots of each kind (default 5)
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requestEtcdSnapshot } from '@kok/pod-runtime/etcd-backup';
-import { etcdClientTls, etcdGatewayCall, etcdSnapshotByteCount } from '@kok/pod-runtime/etcd-gateway';
+import { etcdClientTls, etcdSnapshotByteCount } from '@kok/pod-runtime/etcd-gateway';
+import { loadEtcdKeys } from '@kok/pod-runtime/etcd-writer';
 import { startRealBoot, type EtcdSnapshotView } from '@kok/pod-runtime/real-boot';
 import { eventually } from '@kok/testing';
 import { median, round } from './statistics.ts';
@@ -32,7 +33,6 @@ const numberFlag = (name: string, fallback: number): number =>
 const keys = numberFlag('keys', 10_000);
 const runs = numberFlag('runs', 5);
 const valueBytes = 1024;
-const parallelPuts = 8;
 const MiB = 1024 * 1024;
 const namespace = 'bench-snapshot';
 const name = 'snap';
@@ -86,17 +86,7 @@ async function measure(): Promise<{ loadSeconds: number; filesWhole: boolean }> 
   const pod = await boot.readyPod('etcd');
   const tls = await etcdClientTls(boot, ref);
 
-  const loadBegan = performance.now();
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    for (let i = next++; i < keys; i = next++)
-      await etcdGatewayCall(pod, tls, ref, '/v3/kv/put', {
-        key: Buffer.from(`/bench/key-${String(i).padStart(6, '0')}`).toString('base64'),
-        value: randomBytes(valueBytes).toString('base64'),
-      });
-  };
-  await Promise.all(Array.from({ length: parallelPuts }, writer));
-  const loadSeconds = (performance.now() - loadBegan) / 1000;
+  const loadSeconds = await loadEtcdKeys(pod, tls, ref, { count: keys, valueBytes, prefix: '/bench/' });
   log(`${keys} keys of ${valueBytes} bytes written in ${round(loadSeconds)} s`);
 
   for (let run = 0; run < runs; run++) {
