@@ -16,11 +16,11 @@
 // What it leaves out besides: a member with much data to catch up on; the leader; a real disk and network
 // (one machine, its loopback network and its temporary directory).
 //   --runs=<n>  Clusters, each with one replacement and one restart (default 3)
+import { isReadyPod } from '@kok/pod-runtime/api-client-probe';
 import { etcdClientTls } from '@kok/pod-runtime/etcd-gateway';
 import { loseEtcdMemberVolume } from '@kok/pod-runtime/etcd-member-loss';
 import { etcdKeys, startEtcdWriter } from '@kok/pod-runtime/etcd-writer';
 import { startRealBoot, type RealBoot } from '@kok/pod-runtime/real-boot';
-import type { V1Pod } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { median, percentile, round } from './statistics.ts';
 
@@ -43,10 +43,6 @@ interface Member {
   healthy: boolean;
 }
 
-const isReady = (pod: V1Pod) =>
-  !pod.metadata?.deletionTimestamp &&
-  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
 async function etcdStatus(): Promise<{ members?: Member[]; leader?: string } | undefined> {
   return (await boot.getCluster(name)).status?.etcd;
 }
@@ -57,7 +53,7 @@ async function settled(member: string, accept: (id: string) => boolean, pollMs =
     `3 healthy voting members, ${member} as wanted`,
     async () => {
       const members = (await etcdStatus())?.members ?? [];
-      const ready = (await boot.podsOf('etcd')).filter(isReady).length;
+      const ready = (await boot.podsOf('etcd')).filter(isReadyPod).length;
       const target = members.find((m) => m.name === member);
       return members.length === 3 &&
         members.every((m) => m.healthy && !m.isLearner) &&
@@ -130,7 +126,8 @@ async function measureOnce(run: number): Promise<RunResult> {
     // A restarted pod is Ready again once etcd answers: wait for it to go first.
     await eventually(
       `${restart.name} not Ready`,
-      async () => !(await boot.podsOf('etcd')).some((p) => p.metadata?.name === restart.name && isReady(p)),
+      async () =>
+        !(await boot.podsOf('etcd')).some((p) => p.metadata?.name === restart.name && isReadyPod(p)),
       60_000,
       50,
     ).catch(() => undefined);
@@ -142,7 +139,7 @@ async function measureOnce(run: number): Promise<RunResult> {
   } finally {
     await writer.stop();
   }
-  const pod = (await boot.podsOf('etcd')).find(isReady);
+  const pod = (await boot.podsOf('etcd')).find(isReadyPod);
   const stored = pod ? await etcdKeys(pod, tls, ref, '/bench/') : new Set<string>();
   return {
     replaced,

@@ -2,6 +2,7 @@
 // through whichever member is Ready and takes it, retried for a while before it counts as failed.
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
+import { isReadyPod } from './api-client-probe.ts';
 import type { ClusterRef, EtcdClientTls } from './etcd-gateway.ts';
 import { etcdGatewayCall } from './etcd-gateway.ts';
 import type { RealBoot } from './real-boot.ts';
@@ -17,9 +18,6 @@ export interface EtcdWriter {
 }
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const isReady = (pod: V1Pod) =>
-  !pod.metadata?.deletionTimestamp &&
-  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** Writes `<prefix><n>` keys until stopped, pausing `pauseMs` between them. */
 export function startEtcdWriter(
@@ -38,7 +36,7 @@ export function startEtcdWriter(
       const began = Date.now();
       let written = false;
       while (!written && Date.now() < began + retryMs) {
-        const pods = (await boot.podsOf('etcd').catch(() => [])).filter(isReady);
+        const pods = (await boot.podsOf('etcd').catch(() => [])).filter(isReadyPod);
         for (const pod of pods) {
           try {
             await etcdGatewayCall(
