@@ -5,11 +5,10 @@
  * etcd never ran: once etcd had quorum, or its StatefulSet exists, the
  * snapshot is history.
  */
-import type { V1OwnerReference, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
-import { builtinTypes, isAlreadyExists, isNotFound, PatchType } from '@kok/reconcile';
+import { apiReader, builtinTypes, isAlreadyExists, PatchType } from '@kok/reconcile';
 import type { Logger } from 'pino';
-import type { ClusterObject } from '../resource-types.ts';
 import { persistentVolumeClaimType } from '../resource-types.ts';
 import type { ObservedCluster } from '../cluster/observe.ts';
 import type { RestorePlan, RestoreSource } from './restore-plan.ts';
@@ -29,12 +28,6 @@ export function pendingRestore(observed: ObservedCluster): RestoreSource | undef
   return resolved.etcd.restoreFrom;
 }
 
-const orUndefined = <T>(read: Promise<T>): Promise<T | undefined> =>
-  read.catch((error: unknown) => {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  });
-
 export async function restoreEtcd(
   deps: RestoreDeps,
   observed: ObservedCluster,
@@ -44,22 +37,16 @@ export async function restoreEtcd(
   const { client } = deps;
   const { names, resolved, cluster } = observed;
   const { namespace } = names;
+  // Read, not cached: restores are rare, and the operator watches neither claims nor pods.
+  const claims = apiReader(client, persistentVolumeClaimType);
+  const pods = apiReader(client, builtinTypes.pod);
   const members = await Promise.all(
     Array.from({ length: resolved.etcd.replicas }, async (_, ordinal) => ({
-      claim: await orUndefined(
-        client.get<V1PersistentVolumeClaim>(persistentVolumeClaimType, {
-          namespace,
-          name: names.etcdClaim(ordinal),
-        }),
-      ),
-      pod: await orUndefined(
-        client.get<V1Pod>(builtinTypes.pod, { namespace, name: restorePodName(names, ordinal) }),
-      ),
+      claim: await claims.getByName(namespace, names.etcdClaim(ordinal)),
+      pod: await pods.getByName(namespace, restorePodName(names, ordinal)),
     })),
   );
-  const sourceClaim = await orUndefined(
-    client.get<V1PersistentVolumeClaim>(persistentVolumeClaimType, { namespace, name: source.claimName }),
-  );
+  const sourceClaim = await claims.getByName(namespace, source.claimName);
   const plan = planRestore(resolved, names, source, members, owner, sourceClaim !== undefined);
   for (const action of plan.actions) {
     switch (action.kind) {
@@ -79,7 +66,7 @@ export async function restoreEtcd(
           'etcd member restored',
         );
         await deps.events?.record(
-          cluster as ClusterObject,
+          cluster,
           'Normal',
           'EtcdMemberRestored',
           'Restore',
