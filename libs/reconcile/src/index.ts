@@ -25,6 +25,7 @@ export {
   NotFoundError,
   TooManyRequestsError,
 } from './api-errors.ts';
+export { createOrApplyGuarded } from './guarded-write.ts';
 export { addFinalizer, hasFinalizer, removeFinalizer } from './finalizers.ts';
 export { controllerOf, controllerReference, withControllerReference } from './owner-references.ts';
 export { applyMergePatch, mergePatchBetween } from './merge-patch.ts';

@@ -10,6 +10,7 @@ import type { ClusterStatus } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
 import {
   apiReader,
+  createOrApplyGuarded,
   isAlreadyExists,
   isConflict,
   isNotFound,
@@ -111,20 +112,9 @@ async function failedWrite(
   };
 }
 
-/**
- * Creates what the cache says is missing and server-side applies the rest,
- * both guarded: a create fails if the object exists after all, an apply
- * carries the resourceVersion the decision was made on. So an outdated cache
- * can never overwrite fresh material, such as a CA made a moment ago.
- */
+/** Creates what the cache says is missing and applies the rest, each guarded (see createOrApplyGuarded). */
 async function writeObject(client: KubeClient, { desired, observed }: ObjectWrite): Promise<void> {
-  const type = typeOfKind(desired.kind);
-  if (!observed) {
-    await client.create(type, desired);
-    return;
-  }
-  const resourceVersion = observed.metadata?.resourceVersion;
-  await client.apply(type, { ...desired, metadata: { ...desired.metadata, resourceVersion } });
+  await createOrApplyGuarded(client, typeOfKind(desired.kind), desired, observed);
 }
 
 /**

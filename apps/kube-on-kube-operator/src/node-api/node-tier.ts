@@ -17,7 +17,14 @@ import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/clien
 import { ClusterConditions, findCondition, nodePoolType, removeCondition, setCondition } from '@kok/api';
 import type { ClusterStatus, KubeletsObserved, NodeKubelet, NodePoolObject } from '@kok/api';
 import type { EventRecorder, KubeClient } from '@kok/reconcile';
-import { ApiError, builtinTypes, isConflict, KubeClient as Client, PatchType } from '@kok/reconcile';
+import {
+  ApiError,
+  builtinTypes,
+  createOrApplyGuarded,
+  isConflict,
+  KubeClient as Client,
+  PatchType,
+} from '@kok/reconcile';
 import type { Logger } from 'pino';
 import type { RenderContext } from '../components/component.ts';
 import type { Endpoint } from '../endpoint.ts';
@@ -470,7 +477,7 @@ export class NodeTier {
     const mayWrite = api.installed && inputs.apiServerReady && !inputs.halted;
     if (mayWrite && nodeOperator.needsUpdate(observed, desired)) {
       try {
-        await writeDeployment(this.#meta, desired, observed);
+        await createOrApplyGuarded(this.#meta, deploymentType, desired, observed);
         log.info({ name: desired.metadata?.name, version: context.cluster.nodeOperator.version }, 'applied');
       } catch (error) {
         if (isConflict(error)) {
@@ -488,20 +495,6 @@ export class NodeTier {
     }
     set(status.availableAtDesired, status.reason, status.message);
   }
-}
-
-/** Create when the cache has none (fails if it exists after all), else apply guarded by the observed version. */
-async function writeDeployment(
-  client: KubeClient,
-  desired: KubernetesObject,
-  observed: KubernetesObject | undefined,
-): Promise<void> {
-  if (!observed) {
-    await client.create(deploymentType, desired);
-    return;
-  }
-  const resourceVersion = observed.metadata?.resourceVersion;
-  await client.apply(deploymentType, { ...desired, metadata: { ...desired.metadata, resourceVersion } });
 }
 
 function isEstablished(crd: KubernetesObject): boolean {
