@@ -67,6 +67,8 @@ export interface ObservedCluster {
   etcdStatefulSetExists: boolean;
   /** Its spec.replicas: the size a running etcd keeps while no member answers. */
   etcdStatefulSetReplicas?: number;
+  /** It has fewer pods Ready than it wants: a member may be down, though the last read of etcd predates it. */
+  etcdPodsNotReady: boolean;
   /**
    * The claims of the members the StatefulSet is about to make (bring-up, a new member, the
    * StatefulSet gone), which it would mount whoever made them; read only then.
@@ -151,6 +153,9 @@ export async function observeCluster(
     endpoint,
     ...(external ? { externalEtcdSecret } : {}),
     etcdStatefulSetExists: etcdStatefulSet !== undefined,
+    etcdPodsNotReady:
+      etcdStatefulSet !== undefined &&
+      (etcdStatefulSet.status?.readyReplicas ?? 0) < (etcdStatefulSet.spec?.replicas ?? 0),
     ...(etcdStatefulSet?.spec?.replicas !== undefined
       ? { etcdStatefulSetReplicas: etcdStatefulSet.spec.replicas }
       : {}),

@@ -168,6 +168,7 @@ function observedCluster(
     names,
     endpoint: endpointOf(resolved, names, undefined),
     etcdStatefulSetExists: true,
+    etcdPodsNotReady: false,
     live,
     ...extra,
   };

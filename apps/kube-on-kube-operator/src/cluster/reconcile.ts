@@ -28,6 +28,7 @@ import type { MembershipPass } from '../etcd/membership.ts';
 import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
 import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
 import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
+import { etcdRecheckAfterMs } from '../etcd/etcd-recheck.ts';
 import { pendingRestore, restoreEtcd } from '../etcd/restore.ts';
 import {
   RESTORE_FAILED,
@@ -227,22 +228,20 @@ export async function reconcileCluster(
   // So is a member just defragmented: the next one may be due, and the sizes are read afresh.
   const membershipMoving = (etcdPass !== undefined && etcdPass.step.kind !== 'none') || defragmented;
   if (membershipMoving) deps.etcdObserver?.forget(cluster.metadata.uid ?? '');
-  return {
-    requeueAfter: Math.min(
-      pass.requeueAfter,
-      membershipMoving ? MEMBERSHIP_RECHECK_MS : etcdPass ? ETCD_RECHECK_MS : Infinity,
-    ),
-  };
+  const etcdRecheck = etcdPass
+    ? etcdRecheckAfterMs({
+        moving: membershipMoving,
+        observation: etcdPass.observation,
+        podsNotReady: observed.etcdPodsNotReady,
+      })
+    : Infinity;
+  return { requeueAfter: Math.min(pass.requeueAfter, etcdRecheck) };
 }
 
 /** While restore pods run: they are not watched, so look this often. */
 export const RESTORE_RECHECK_MS = 2_000;
 /** While the snapshot's claim is missing: claims are not watched either. */
 export const RESTORE_SOURCE_RECHECK_MS = 15_000;
-/** While etcd's membership moves toward spec.etcd.replicas: look again this often. */
-export const MEMBERSHIP_RECHECK_MS = 3_000;
-/** An etcd the operator runs is read at least this often: its free space and alarms change with no Kubernetes event. */
-export const ETCD_RECHECK_MS = 60_000;
 
 /** The membership step of this pass, when etcd answered: the operator runs it, and its members answer. */
 function etcdMembershipPass(
