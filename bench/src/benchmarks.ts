@@ -299,7 +299,7 @@ export const benchmarks: readonly Benchmark[] = [
   },
   {
     name: 'etcd-member-replace',
-    smokeArgs: ['--runs=1'],
+    smokeArgs: ['--runs=2'],
     fields: [
       'runs',
       'members',
@@ -317,7 +317,7 @@ export const benchmarks: readonly Benchmark[] = [
       const at = (path: string) => figure(valueAt(r, path));
       return {
         headline:
-          `real processes, etcd ${at('members')} members, median of ${at('runs')}: a follower's volume lost → replaced under a new id, ` +
+          `real processes, etcd ${at('members')} members, median of ${at('runs')} in one Cluster: a follower's volume lost → replaced under a new id, ` +
           `every member a healthy voter ${at('replaceSecondsMedian')} s; a client writing throughout: ${at('writes')} writes, ${at('failedWrites')} failed, ` +
           `p99 ${at('p99WriteMsDuring')} ms (max ${at('maxWriteMsDuring')} ms) against ${at('p99WriteMsBefore')} ms before; ` +
           `every acknowledged key stored: ${at('everyAcknowledgedKeyStored')}`,
