@@ -322,3 +322,50 @@ describe('chart kube-on-kube-operator, etcd snapshots', () => {
     expect(result.stderr).toMatch(/existingClaim/);
   });
 });
+
+describe('chart kube-on-kube-operator, control-plane images by digest', () => {
+  const kubeOnKubeDir = join(chartsDir, 'kube-on-kube-operator');
+  const apiServer = 'registry.k8s.io/kube-apiserver:v1.36.3';
+  const etcd = 'registry.k8s.io/etcd:3.6.16-0';
+  const digest = `sha256:${'ab'.repeat(32)}`;
+
+  function valuesFile(digests: Record<string, string>): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'kok-chart-')), 'values.yaml');
+    writeFileSync(file, JSON.stringify({ controlPlaneImageDigests: digests }));
+    return file;
+  }
+
+  async function operatorArgs(...extra: string[]): Promise<string[]> {
+    const result = await helm(
+      'template',
+      'probe',
+      kubeOnKubeDir,
+      '-s',
+      'templates/deployment.yaml',
+      ...extra,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    return parseAllDocuments(result.stdout)[0]?.toJS().spec.template.spec.containers[0].args;
+  }
+
+  it('passes each as --image-digest=<reference>@<digest>, and none by default', async () => {
+    const args = await operatorArgs('-f', valuesFile({ [apiServer]: digest, [etcd]: digest }));
+    expect(args.filter((a) => a.startsWith('--image-digest='))).toEqual([
+      `--image-digest=${etcd}@${digest}`,
+      `--image-digest=${apiServer}@${digest}`,
+    ]);
+    expect((await operatorArgs()).filter((a) => a.startsWith('--image-digest'))).toEqual([]);
+  });
+
+  it.each([
+    ['a digest that is not sha256 hex', { [apiServer]: 'sha256:abc' }],
+    ['a reference without a tag', { 'registry.k8s.io/kube-apiserver': digest }],
+  ])('refuses %s', async (_, digests) => {
+    const result = await helm('template', 'probe', kubeOnKubeDir, '-f', valuesFile(digests));
+    expect(result.code).not.toBe(0);
+    // helm names the value, or for a bad key the key itself.
+    expect(result.stderr).toMatch(
+      /controlPlaneImageDigests|invalid propertyName 'registry.k8s.io\/kube-apiserver'/,
+    );
+  });
+});

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseBindAddress, parseFlags } from './flags.ts';
 
+const digest = `sha256:${'ab'.repeat(32)}`;
+const otherDigest = `sha256:${'cd'.repeat(32)}`;
+
 describe('parseFlags', () => {
   it('has documented defaults', () => {
     expect(parseFlags([])).toEqual({
@@ -12,6 +15,7 @@ describe('parseFlags', () => {
       maxConcurrentReconciles: 4,
       bizApiServerDial: 'endpoint',
       etcdDial: 'endpoint',
+      imageDigests: new Map(),
       logLevel: 'info',
       help: false,
     });
@@ -33,6 +37,8 @@ describe('parseFlags', () => {
         '--etcd-dial=pod-ip',
         '--leaf-certificate-validity=2160h',
         '--certificate-renew-before=1h30m',
+        `--image-digest=registry.k8s.io/kube-apiserver:v1.36.3@${digest}`,
+        `--image-digest=registry.k8s.io/etcd:3.6.16-0@${otherDigest}`,
       ]),
     ).toEqual({
       kubeconfig: '/tmp/kc',
@@ -47,6 +53,10 @@ describe('parseFlags', () => {
       etcdDial: 'pod-ip',
       leafCertificateValiditySeconds: 2160 * 3600,
       certificateRenewBeforeSeconds: 5400,
+      imageDigests: new Map([
+        ['registry.k8s.io/kube-apiserver:v1.36.3', digest],
+        ['registry.k8s.io/etcd:3.6.16-0', otherDigest],
+      ]),
       logLevel: 'debug',
       help: false,
     });
@@ -76,6 +86,18 @@ describe('parseFlags', () => {
     expect(() => parseFlags([`--leaf-certificate-validity=${value}`])).toThrow(
       /--leaf-certificate-validity .* is not a duration of at least 1s/,
     );
+  });
+
+  it('refuses an --image-digest that is not image:tag@sha256:…, or two digests for one image', () => {
+    expect(() => parseFlags(['--image-digest=registry.k8s.io/kube-apiserver:v1.36.3'])).toThrow(
+      /^--image-digest "registry.k8s.io\/kube-apiserver:v1.36.3" is not <image>:<tag>@sha256:/,
+    );
+    expect(() =>
+      parseFlags([
+        `--image-digest=registry.k8s.io/etcd:3.6.16-0@${digest}`,
+        `--image-digest=registry.k8s.io/etcd:3.6.16-0@${otherDigest}`,
+      ]),
+    ).toThrow(`--image-digest gives registry.k8s.io/etcd:3.6.16-0 two digests: ${digest} and ${otherDigest}`);
   });
 
   it('refuses unknown flags', () => {

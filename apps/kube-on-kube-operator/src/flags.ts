@@ -2,6 +2,8 @@
 import type { EtcdDialMode } from './etcd/member-observation.ts';
 import { ETCD_DIAL_MODES } from './etcd/member-observation.ts';
 import { parseArgs } from 'node:util';
+import type { ImageDigests } from '@kok/api';
+import { parseImageDigest } from '@kok/api';
 import type { BizDialMode } from './node-api/biz-connection.ts';
 import { BIZ_DIAL_MODES } from './node-api/biz-connection.ts';
 
@@ -31,6 +33,8 @@ export interface Flags {
   leafCertificateValiditySeconds?: number;
   /** Renew a leaf when less than this remains. Default a third of its validity, at most 30 days. */
   certificateRenewBeforeSeconds?: number;
+  /** Control-plane images pinned to a digest (--image-digest, repeated); the others run by tag. */
+  imageDigests: ImageDigests;
   /** pino level. Default info. */
   logLevel: string;
   help: boolean;
@@ -61,6 +65,10 @@ export const USAGE = `Usage: node src/main.ts [flags]
                                        (default 8760h: 365 days)
   --certificate-renew-before <dur>     renew a leaf when less than this remains (default: a third of its
                                        validity, at most 720h; capped at half of it)
+  --image-digest <image:tag@sha256:…>  run this control-plane image by its digest (repeat per image; npm run
+                                       images prints them, the chart's controlPlaneImageDigests passes them);
+                                       images without one run by tag. Changing them rolls each Cluster's
+                                       control plane, in its gated order (default: none)
   --log-level <level>                  trace, debug, info, warn, error (default info)
   --help                               print this and exit
 `;
@@ -110,6 +118,24 @@ function dialMode<Mode extends string>(flag: string, modes: readonly Mode[], val
   return mode;
 }
 
+function imageDigestsOf(pinned: readonly string[]): ImageDigests {
+  const digests = new Map<string, string>();
+  for (const value of pinned) {
+    let reference: string;
+    let digest: string;
+    try {
+      [reference, digest] = parseImageDigest(value);
+    } catch (error) {
+      throw new Error(`--image-digest ${(error as Error).message}`, { cause: error });
+    }
+    const earlier = digests.get(reference);
+    if (earlier && earlier !== digest)
+      throw new Error(`--image-digest gives ${reference} two digests: ${earlier} and ${digest}`);
+    digests.set(reference, digest);
+  }
+  return digests;
+}
+
 export function parseFlags(argv: readonly string[]): Flags {
   const { values } = parseArgs({
     args: [...argv],
@@ -127,6 +153,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       'etcd-snapshot-dir': { type: 'string' },
       'leaf-certificate-validity': { type: 'string' },
       'certificate-renew-before': { type: 'string' },
+      'image-digest': { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -167,6 +194,7 @@ export function parseFlags(argv: readonly string[]): Flags {
           ),
         }
       : {}),
+    imageDigests: imageDigestsOf(values['image-digest']),
     logLevel: values['log-level'],
     help: values.help,
   };

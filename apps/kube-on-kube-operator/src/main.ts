@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     bizApiServerDial: flags.bizApiServerDial,
     etcdDial: flags.etcdDial,
     ...(flags.etcdSnapshotDir ? { etcdSnapshotDir: flags.etcdSnapshotDir } : {}),
+    imageDigests: flags.imageDigests,
     pki: {
       ...(flags.leafCertificateValiditySeconds
         ? { leafValiditySeconds: flags.leafCertificateValiditySeconds }
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       namespace: flags.namespace ?? '(all)',
       leaderElect: flags.leaderElect,
       metricsAuth: flags.metricsAuth,
+      imagesPinnedByDigest: [...flags.imageDigests.keys()],
       server: kubeConfig.getCurrentCluster()?.server,
     },
     'starting',

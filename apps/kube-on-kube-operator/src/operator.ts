@@ -2,6 +2,7 @@
 import type { EtcdDialMode } from './etcd/member-observation.ts';
 import { etcdObserver } from './etcd/member-observation.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ImageDigests } from '@kok/api';
 import { apiVersionOf, ClusterResource } from '@kok/api';
 import { Manager } from '@kok/reconcile';
 import type { Logger } from 'pino';
@@ -53,6 +54,8 @@ export interface OperatorOptions {
   etcdDial?: EtcdDialMode;
   /** Where etcd snapshots are written (etcd/snapshots.ts). Default: none taken. */
   etcdSnapshotDir?: string;
+  /** Control-plane images run by digest (--image-digest). Default: every image by its tag. */
+  imageDigests?: ImageDigests;
   logger: Logger;
 }
 
@@ -97,6 +100,7 @@ export function createOperator(options: OperatorOptions): Manager {
         nodeTier: new NodeTier(manager.client, events, { dial: options.bizApiServerDial ?? 'endpoint' }),
         etcdObserver: etcdObserver(manager.client, options.etcdDial ?? 'endpoint'),
         ...(options.etcdSnapshotDir ? { etcdSnapshotDir: options.etcdSnapshotDir } : {}),
+        ...(options.imageDigests ? { imageDigests: options.imageDigests } : {}),
       }),
       maxConcurrentReconciles: options.maxConcurrentReconciles ?? 4,
     })

@@ -54,6 +54,7 @@ export {
   type ClusterComponentName,
   type ClusterComponentOrder,
 } from './cluster-components.ts';
+export { parseImageDigest, pinnedImage, type ImageDigests } from './image-digests.ts';
 export { dependencyClosure, planGates, type ComponentObservation, type GatePlan } from './gate-plan.ts';
 export {
   KUBELET_VERSION_SKEW,

@@ -3,7 +3,8 @@
  * tarballs (`<out>/<name>.oci.tar`, default out `dist/images`), then writes
  * what they are (`images.json`: reference, digest, bytes) and, per chart, a
  * values file that pins the chart's images by digest
- * (`helm install -f <out>/values-node-operator.yaml`). Import a tarball with
+ * (`helm install -f <out>/values-node-operator.yaml`); the kube-on-kube-operator's
+ * also pins the control-plane images it runs (controlPlaneImageDigests). Import a tarball with
  * `ctr -n k8s.io images import <file>`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ensureBinaries, pinnedVersions } from '@kok/testing';
 import { stringify } from 'yaml';
 import type { KokImageName } from './kok-images.ts';
-import { KOK_IMAGE_NAMES, packKokImage, splitReference } from './kok-images.ts';
+import { controlPlaneImageDigests, KOK_IMAGE_NAMES, packKokImage, splitReference } from './kok-images.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -73,6 +74,10 @@ function main(argv: string[]): void {
   writeFileSync(join(out, 'images.json'), `${JSON.stringify(built, null, 2)}\n`);
   for (const [chart, paths] of Object.entries(CHART_IMAGES)) {
     const values = chartValues(paths, built);
+    // The operator runs the control-plane images it was built beside by digest too.
+    const pinned = controlPlaneImageDigests(built);
+    if (values && chart === 'kube-on-kube-operator' && Object.keys(pinned).length > 0)
+      values['controlPlaneImageDigests'] = pinned;
     if (values) writeFileSync(join(out, `values-${chart}.yaml`), stringify(values));
   }
 }

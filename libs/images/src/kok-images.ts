@@ -35,6 +35,19 @@ export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
 export type KokImageName = KokApp | ControlPlaneBinary;
 export const KOK_IMAGE_NAMES: readonly KokImageName[] = [...KOK_APPS, ...CONTROL_PLANE_BINARIES];
 
+/**
+ * The kube-on-kube-operator chart's controlPlaneImageDigests for the control-plane images among `built`:
+ * reference → digest, what the operator's --image-digest takes. Empty when none was built.
+ */
+export function controlPlaneImageDigests(
+  built: readonly { name: KokImageName; reference: string; digest: string }[],
+): Record<string, string> {
+  const controlPlane = new Set<string>(CONTROL_PLANE_BINARIES);
+  return Object.fromEntries(
+    built.filter((image) => controlPlane.has(image.name)).map((image) => [image.reference, image.digest]),
+  );
+}
+
 export interface ImageInputs {
   repoRoot: string;
   /** The Node.js binary the app images carry. */

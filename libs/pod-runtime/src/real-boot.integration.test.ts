@@ -11,9 +11,16 @@ const namespace = 'biz';
 const clusterName = 'real';
 
 let boot: RealBoot;
+/** The operator runs this apiserver image by digest (--image-digest); etcd's stays by tag. */
+const pinnedApiServer = 'registry.k8s.io/kube-apiserver:v1.36.3';
+const apiServerDigest = `sha256:${'5e'.repeat(32)}`;
 
 beforeAll(async () => {
-  boot = await startRealBoot({ namespace, workDirPrefix: 'kok-real-boot-' });
+  boot = await startRealBoot({
+    namespace,
+    workDirPrefix: 'kok-real-boot-',
+    operatorArgs: () => [`--image-digest=${pinnedApiServer}@${apiServerDigest}`],
+  });
 });
 
 afterAll(async () => {
@@ -54,6 +61,8 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
     expect(etcdStatus.dbSizeBytes).toBeGreaterThan(0);
 
     const apiServerPod = await readyPod('kube-apiserver');
+    expect(apiServerPod.spec?.containers[0]?.image).toBe(`${pinnedApiServer}@${apiServerDigest}`);
+    expect(etcdPod.spec?.containers[0]?.image).not.toContain('@');
     const ip = apiServerPod.status?.podIP ?? '';
     expect(ip).toMatch(/^127\./);
     expect(ip).not.toBe(etcdPod.status?.podIP);

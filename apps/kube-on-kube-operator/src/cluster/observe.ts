@@ -13,7 +13,7 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { KubeletsObserved } from '@kok/api';
+import type { ImageDigests, KubeletsObserved } from '@kok/api';
 import type { Informer, KubeClient } from '@kok/reconcile';
 import { apiReader } from '@kok/reconcile';
 import type { ResolvedCluster } from '../cluster-spec.ts';
@@ -63,6 +63,8 @@ export interface ObservedCluster {
   kubelets?: KubeletsObserved;
   /** With spec.etcd.external: the user's Secret of tlsSecretRef, undefined when it does not exist. */
   externalEtcdSecret?: V1Secret | undefined;
+  /** The operator's --image-digest table: control-plane images it runs by digest. */
+  imageDigests: ImageDigests;
   /** The etcd StatefulSet exists. */
   etcdStatefulSetExists: boolean;
   /** Its spec.replicas: the size a running etcd keeps while no member answers. */
@@ -94,6 +96,7 @@ export async function observeCluster(
   withNodeTier: boolean,
   etcdObserver?: EtcdObserver,
   at: Date = new Date(),
+  imageDigests: ImageDigests = new Map(),
 ): Promise<ObservedCluster> {
   const resolved = resolveCluster(cluster);
   const names = clusterNames(resolved.namespace, resolved.name);
@@ -152,6 +155,7 @@ export async function observeCluster(
     names,
     endpoint,
     ...(external ? { externalEtcdSecret } : {}),
+    imageDigests,
     etcdStatefulSetExists: etcdStatefulSet !== undefined,
     etcdPodsNotReady:
       etcdStatefulSet !== undefined &&

@@ -167,6 +167,7 @@ function observedCluster(
     resolved,
     names,
     endpoint: endpointOf(resolved, names, undefined),
+    imageDigests: new Map(),
     etcdStatefulSetExists: true,
     etcdPodsNotReady: false,
     live,

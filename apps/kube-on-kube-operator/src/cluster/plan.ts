@@ -100,6 +100,7 @@ export function renderContextOf(observed: ObservedCluster, pki: PkiMaterial | un
     owner: controllerReference(cluster),
     endpoint,
     pki,
+    imageDigests: observed.imageDigests,
     ...(externalEtcdSecret ? { externalEtcdSecret } : {}),
     ...(observed.etcdMembership ? { etcdMembership: observed.etcdMembership } : {}),
   };

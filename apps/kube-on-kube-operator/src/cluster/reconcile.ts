@@ -4,6 +4,7 @@
  * PKI material → planCluster (pure) → apply → the node tier → status (pure)
  * and when to look again. A deleted Cluster is torn down (delete.ts).
  */
+import type { ImageDigests } from '@kok/api';
 import { Finalizers, isClusterPaused } from '@kok/api';
 import type { EventRecorder, KubeClient, Reconciler, Request, Result } from '@kok/reconcile';
 import { addFinalizer, controllerReference } from '@kok/reconcile';
@@ -76,6 +77,8 @@ export interface ClusterReconcilerDeps {
   etcdSnapshotDir?: string;
   /** Each Cluster's last snapshot and failed attempt, as this operator saw them. Default: a fresh record. */
   etcdSnapshotRecords?: EtcdSnapshotRecords;
+  /** Control-plane images run by digest (--image-digest). Default: every image by its tag. */
+  imageDigests?: ImageDigests;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
@@ -121,6 +124,7 @@ export async function reconcileCluster(
     deps.nodeTier !== undefined,
     deps.etcdObserver,
     at,
+    deps.imageDigests,
   );
   const guarded = guardCluster(await observeKubelets(observed, deps.nodeTier, at), at);
   if (guarded.kind === 'hold') return hold(writer, cluster, guarded.hold, at);

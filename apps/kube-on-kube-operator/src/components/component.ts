@@ -3,7 +3,7 @@
  * render the desired objects, tell whether an observed object needs a write,
  * and say whether the component is Available at the desired version.
  */
-import type { ClusterComponentName } from '@kok/api';
+import type { ClusterComponentName, ImageDigests } from '@kok/api';
 import type { EtcdMembership } from '../etcd/membership-plan.ts';
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { ResolvedCluster } from '../cluster-spec.ts';
@@ -31,6 +31,8 @@ export interface RenderContext {
   externalEtcdSecret?: V1Secret;
   /** The etcd StatefulSet's size and how a member starting without data joins, from etcd's own member list. */
   etcdMembership?: EtcdMembership;
+  /** Control-plane images run by digest (--image-digest); the others by tag. */
+  imageDigests?: ImageDigests;
 }
 
 /** What a component reports about itself. */

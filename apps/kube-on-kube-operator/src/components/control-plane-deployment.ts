@@ -1,6 +1,6 @@
 /** The Deployment shape kube-apiserver, kube-controller-manager and kube-scheduler share. */
 import type { V1Deployment, V1EnvVar, V1Probe } from '@kubernetes/client-node';
-import { kubeImage } from '@kok/api';
+import { kubeImage, pinnedImage } from '@kok/api';
 import type { ComponentSettings } from '../cluster-spec.ts';
 import type { ComponentLabel } from '../names.ts';
 import { clusterLabels, selectorLabels } from '../names.ts';
@@ -48,7 +48,7 @@ export function controlPlaneDeployment(ctx: RenderContext, d: ControlPlaneDeploy
           containers: [
             {
               name: d.component,
-              image: kubeImage(d.component, d.version),
+              image: pinnedImage(kubeImage(d.component, d.version), ctx.imageDigests),
               command: [d.component],
               args: d.args,
               ...(d.env ? { env: d.env } : {}),

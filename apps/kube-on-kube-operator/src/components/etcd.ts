@@ -9,7 +9,8 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { EtcdMembership, JoinConfig } from '../etcd/membership-plan.ts';
-import { CLUSTER_COMPONENTS, etcdImage } from '@kok/api';
+import { CLUSTER_COMPONENTS, etcdImage, pinnedImage } from '@kok/api';
+import { imagePinOf } from './image-pin.ts';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -40,10 +41,9 @@ export const ETCD_DATA_DIR = '/var/lib/etcd';
 
 /** `--initial-cluster`: every member's name and peer URL. */
 export function initialCluster(names: ClusterNames, replicas: number): string {
-  return Array.from(
-    { length: replicas },
-    (_, i) => `${names.etcd}-${i}=${memberPeerURL(names, i)}`,
-  ).join(',');
+  return Array.from({ length: replicas }, (_, i) => `${names.etcd}-${i}=${memberPeerURL(names, i)}`).join(
+    ',',
+  );
 }
 
 /** `--initial-cluster-token`: unique per Cluster, so members of two Clusters never take each other for peers. */
@@ -93,7 +93,9 @@ export function etcdClaimSpec(cluster: ResolvedCluster): V1PersistentVolumeClaim
   return {
     accessModes: ['ReadWriteOnce'],
     resources: { requests: { storage: cluster.etcd.storage.size } },
-    ...(cluster.etcd.storage.storageClassName ? { storageClassName: cluster.etcd.storage.storageClassName } : {}),
+    ...(cluster.etcd.storage.storageClassName
+      ? { storageClassName: cluster.etcd.storage.storageClassName }
+      : {}),
   };
 }
 
@@ -148,7 +150,12 @@ function render(ctx: RenderContext): KubernetesObject[] | undefined {
   const mounted = [s.etcdCA, s.etcdServer, s.etcdPeer];
   // Without replicas: a scale changes the StatefulSet, never its pods.
   const { replicas: _replicas, ...podShaping } = cluster.etcd;
-  const hash = contentHash({ TEMPLATE_VERSION, etcd: podShaping, secrets: secretsHash(pki, mounted) });
+  const hash = contentHash({
+    TEMPLATE_VERSION,
+    etcd: podShaping,
+    secrets: secretsHash(pki, mounted),
+    ...imagePinOf(ctx, etcdImage(version)),
+  });
   const labels = clusterLabels(names.cluster, 'etcd');
   const statefulSet: V1StatefulSet = {
     apiVersion: 'apps/v1',
@@ -171,7 +178,7 @@ function render(ctx: RenderContext): KubernetesObject[] | undefined {
           containers: [
             {
               name: 'etcd',
-              image: etcdImage(version),
+              image: pinnedImage(etcdImage(version), ctx.imageDigests),
               command: ['etcd'],
               args: etcdArgs(cluster, names),
               env: [

@@ -4,7 +4,7 @@
  * files of the user's Secret.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS, REQUIRED_ADMISSION_PLUGIN } from '@kok/api';
+import { CLUSTER_COMPONENTS, kubeImage, OPERATOR_OWNED_FLAGS, REQUIRED_ADMISSION_PLUGIN } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -14,6 +14,7 @@ import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
+import { imagePinOf } from './image-pin.ts';
 import { etcdClientURLs } from './etcd.ts';
 import type { SecretFile } from './pod-template.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
@@ -158,6 +159,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
         }
       : { etcdReplicas: cluster.etcd.replicas }),
     secrets: secretsHash(material, pkiSecrets),
+    ...imagePinOf(ctx, kubeImage('kube-apiserver', cluster.version)),
   });
   return [
     controlPlaneDeployment(ctx, {

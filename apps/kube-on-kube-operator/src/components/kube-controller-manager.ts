@@ -1,6 +1,6 @@
 /** kube-controller-manager: signs node certificates with the cluster CA and owns service-account tokens. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
+import { CLUSTER_COMPONENTS, kubeImage, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
@@ -10,6 +10,7 @@ import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
+import { imagePinOf } from './image-pin.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 
 /**
@@ -74,6 +75,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
     settings: cluster.controllerManager,
     network: cluster.network,
     secrets: secretsHash(pki, [...new Set(files.map((f) => f.secret))]),
+    ...imagePinOf(ctx, kubeImage('kube-controller-manager', cluster.version)),
   });
   return [
     controlPlaneDeployment(ctx, {

@@ -1,6 +1,6 @@
 /** kube-scheduler: places the biz-cluster's pods. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { CLUSTER_COMPONENTS, OPERATOR_OWNED_FLAGS } from '@kok/api';
+import { CLUSTER_COMPONENTS, kubeImage, OPERATOR_OWNED_FLAGS } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import { KUBECONFIG_KEY } from '../pki/pki-material.ts';
@@ -9,6 +9,7 @@ import { deploymentStatus } from '../workload-status.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
+import { imagePinOf } from './image-pin.ts';
 import { httpProbe, PKI_DIR } from './pod-template.ts';
 
 /** Bump to rewrite every Cluster's scheduler on purpose. */
@@ -42,6 +43,7 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
     version: cluster.version,
     settings: cluster.scheduler,
     secrets: secretsHash(pki, [names.secrets.schedulerKubeconfig]),
+    ...imagePinOf(ctx, kubeImage('kube-scheduler', cluster.version)),
   });
   return [
     controlPlaneDeployment(ctx, {

@@ -1,4 +1,5 @@
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import { etcdImage } from '@kok/api';
 import { describe, expect, it } from 'vitest';
 import { resolveCluster } from '../cluster-spec.ts';
 import { clusterNames } from '../names.ts';
@@ -180,7 +181,7 @@ describe('planRestore', () => {
         { claim: claim(2), pod: pod(2, 'Running') },
       ],
       owner,
-      false,
+      { sourceFound: false },
     );
     expect(kinds(plan.actions)).toEqual(['createClaim data-web-etcd-1']);
     expect(plan.sourceMissing).toBe(true);
@@ -192,7 +193,7 @@ describe('planRestore', () => {
       source,
       [0, 1, 2].map((i) => ({ claim: restored(i), pod: undefined })),
       owner,
-      false,
+      { sourceFound: false },
     );
     expect(done).toMatchObject({ done: true, sourceMissing: false, actions: [] });
   });
@@ -269,6 +270,19 @@ describe('planRestore', () => {
 });
 
 describe('restorePod', () => {
+  it('runs the etcd image the StatefulSet runs: by digest when the operator pins it', () => {
+    const reference = etcdImage(cluster.etcd.version ?? '');
+    expect(restorePod(cluster, names, 0, source, owner).spec?.containers[0]?.image).toBe(reference);
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const pinned = planRestore(cluster, names, source, [{ claim: claim(0), pod: undefined }], owner, {
+      imageDigests: new Map([[reference, digest]]),
+    });
+    const created = pinned.actions.find((a) => a.kind === 'createPod');
+    expect(created?.kind === 'createPod' && created.pod.spec?.containers[0]?.image).toBe(
+      `${reference}@${digest}`,
+    );
+  });
+
   it('restores a member under the name, peer URL and cluster it runs with in the StatefulSet', () => {
     const p = restorePod(cluster, names, 1, source, owner);
     const container = p.spec?.containers[0];

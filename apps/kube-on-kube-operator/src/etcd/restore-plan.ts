@@ -9,7 +9,8 @@
  * a restarted operator neither restores one twice nor forgets one. Pure.
  */
 import type { V1OwnerReference, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
-import { etcdImage } from '@kok/api';
+import type { ImageDigests } from '@kok/api';
+import { etcdImage, pinnedImage } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import {
   ETCD_DATA_DIR,
@@ -92,6 +93,7 @@ export function restorePod(
   ordinal: number,
   source: RestoreSource,
   owner: V1OwnerReference,
+  imageDigests?: ImageDigests,
 ): V1Pod {
   const member = `${names.etcd}-${ordinal}`;
   return {
@@ -111,7 +113,7 @@ export function restorePod(
       containers: [
         {
           name: 'restore',
-          image: etcdImage(cluster.etcd.version ?? ''),
+          image: pinnedImage(etcdImage(cluster.etcd.version ?? ''), imageDigests),
           command: ['etcdutl'],
           args: [
             'snapshot',
@@ -168,7 +170,7 @@ export function planRestore(
   source: RestoreSource,
   members: readonly MemberRestoreState[],
   owner: V1OwnerReference,
-  sourceFound = true,
+  { sourceFound = true, imageDigests }: { sourceFound?: boolean; imageDigests?: ImageDigests } = {},
 ): RestorePlan {
   const plan: RestorePlan = { actions: [], done: true, failed: [], restoring: [], sourceMissing: false };
   const key = sourceKey(source);
@@ -189,7 +191,10 @@ export function planRestore(
     if (!pod) {
       // A pod without its snapshot's claim would wait unschedulable and say less than the Cluster can.
       if (sourceFound)
-        plan.actions.push({ kind: 'createPod', pod: restorePod(cluster, names, ordinal, source, owner) });
+        plan.actions.push({
+          kind: 'createPod',
+          pod: restorePod(cluster, names, ordinal, source, owner, imageDigests),
+        });
       else plan.sourceMissing = true;
       return;
     }

@@ -47,7 +47,10 @@ export async function restoreEtcd(
     })),
   );
   const sourceClaim = await claims.getByName(namespace, source.claimName);
-  const plan = planRestore(resolved, names, source, members, owner, sourceClaim !== undefined);
+  const plan = planRestore(resolved, names, source, members, owner, {
+    sourceFound: sourceClaim !== undefined,
+    imageDigests: observed.imageDigests,
+  });
   for (const action of plan.actions) {
     switch (action.kind) {
       case 'createClaim':
