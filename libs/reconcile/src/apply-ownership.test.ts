@@ -59,5 +59,11 @@ describe('managedFieldsForApply', () => {
     const applied = entry('kok', 'Apply', { 'f:spec': {} }, { apiVersion: 'apps/v1' });
     const older = entry('kok', 'Update', { 'f:spec': { 'f:old': {} } }, { apiVersion: 'apps/v1beta2' });
     expect(managedFieldsForApply([applied, older], 'kok')).toBeUndefined();
+    // With no apply entry, the first update's version is the one merged into.
+    const current = entry('kok', 'Update', { 'f:spec': { 'f:a': {} } }, { apiVersion: 'apps/v1' });
+    expect(managedFieldsForApply([current, older], 'kok')).toEqual([
+      { ...current, operation: 'Apply' },
+      older,
+    ]);
   });
 });

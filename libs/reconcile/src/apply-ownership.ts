@@ -20,11 +20,11 @@ export function managedFieldsForApply(
   const isOurs = (entry: V1ManagedFieldsEntry, operation: string) =>
     entry.manager === manager && entry.operation === operation && !entry.subresource;
   const applied = entries.find((entry) => isOurs(entry, 'Apply'));
-  const movable = entries.filter(
-    (entry) => isOurs(entry, 'Update') && (!applied || entry.apiVersion === applied.apiVersion),
-  );
-  const owner = applied ?? movable[0];
-  if (!owner || movable.length === 0) return undefined;
+  const updates = entries.filter((entry) => isOurs(entry, 'Update'));
+  const owner = applied ?? updates[0];
+  if (!owner) return undefined;
+  const movable = updates.filter((entry) => entry.apiVersion === owner.apiVersion);
+  if (movable.length === 0) return undefined;
   const fields = [owner, ...movable.filter((entry) => entry !== owner)].reduce<FieldSet>(
     (union, entry) => unionOf(union, (entry.fieldsV1 ?? {}) as FieldSet),
     {},

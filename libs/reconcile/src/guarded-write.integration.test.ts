@@ -1,10 +1,11 @@
-import type { V1ConfigMap, V1ManagedFieldsEntry } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1ManagedFieldsEntry } from '@kubernetes/client-node';
 import { sharedKubeConfig } from '@kok/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlreadyExists, isConflict } from './api-errors.ts';
 import { builtinTypes } from './builtin-types.ts';
 import { createOrApplyGuarded } from './guarded-write.ts';
-import { KubeClient } from './kube-client.ts';
+import { KubeClient, PatchType } from './kube-client.ts';
+import type { ResourceType } from './resource-type.ts';
 import { configMap, freshNamespace } from './test-support.ts';
 
 let client: KubeClient;
@@ -79,6 +80,43 @@ describe('createOrApplyGuarded against a real apiserver', () => {
     );
     expect(applied.data).toEqual({ kept: '2', theirs: 'x' });
     expect(created.metadata?.resourceVersion).not.toBe(applied.metadata?.resourceVersion);
+  });
+
+  it('hands over on a fresh read when another writer changed the object in between', async () => {
+    const other = new KubeClient(sharedKubeConfig(), { fieldManager: 'someone-else' });
+    /** Returns each apply's response only after another manager wrote the object: that response is outdated. */
+    class RacedClient extends KubeClient {
+      override async apply<T extends KubernetesObject>(
+        type: ResourceType<T>,
+        obj: T,
+        options?: { subresource?: string; signal?: AbortSignal },
+      ): Promise<T> {
+        const response = await super.apply(type, obj, options);
+        await other.patch(builtinTypes.configMap, { namespace: ns, name: 'raced' }, PatchType.merge, {
+          metadata: { annotations: { touched: String(Date.now()) } },
+        });
+        return response;
+      }
+    }
+    const raced = new RacedClient(sharedKubeConfig(), { fieldManager: 'kok-test' });
+    try {
+      const created = await raced.create(
+        builtinTypes.configMap,
+        configMap(ns, 'raced', { kept: '1', dropped: '2' }),
+      );
+      const written = await createOrApplyGuarded(
+        raced,
+        builtinTypes.configMap,
+        configMap(ns, 'raced', { kept: '1' }),
+        created,
+      );
+      expect(written.data).toEqual({ kept: '1' });
+      expect(ownership(written.metadata?.managedFields)).toContainEqual(['kok-test', 'Apply']);
+      expect(ownership(written.metadata?.managedFields)).not.toContainEqual(['kok-test', 'Update']);
+    } finally {
+      raced.close();
+      other.close();
+    }
   });
 
   it('still refuses to overwrite what its cache did not see', async () => {

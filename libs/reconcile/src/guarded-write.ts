@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { managedFieldsForApply } from './apply-ownership.ts';
+import { InvalidError } from './api-errors.ts';
 import type { KubeClient } from './kube-client.ts';
 import { PatchType } from './kube-client.ts';
 import type { ResourceType } from './resource-type.ts';
@@ -13,6 +14,8 @@ import type { ResourceType } from './resource-type.ts';
  * Fields the create wrote are then handed to the client's `Apply` entry, so a later apply that
  * leaves a field out removes it. An object written before this (its fields still in an `Update`
  * entry) is handed over on its next apply, which is then sent again to drop what it left out.
+ * The handover is only ever extra: the write itself has succeeded when it runs, so losing it to
+ * other writers fails nothing (the next apply hands over again).
  */
 export async function createOrApplyGuarded<T extends KubernetesObject>(
   client: KubeClient,
@@ -31,18 +34,34 @@ export async function createOrApplyGuarded<T extends KubernetesObject>(
   return handedOver ? apply(handedOver.metadata?.resourceVersion) : applied;
 }
 
-/** Moves the client's `Update`-owned fields of `written` into its `Apply` entry; undefined when there were none. */
+/** How often a handover lost to another writer (the object changed in between) is tried again on a fresh read. */
+const HANDOVER_ATTEMPTS = 5;
+
+/**
+ * Moves the client's `Update`-owned fields of `written` into its `Apply` entry; undefined when there were
+ * none, or when other writers kept changing the object (then the next apply tries again).
+ */
 async function handOverToApply<T extends KubernetesObject>(
   client: KubeClient,
   type: ResourceType<T>,
   written: T,
 ): Promise<T | undefined> {
-  const managedFields = managedFieldsForApply(written.metadata?.managedFields, client.fieldManager);
-  if (!managedFields) return undefined;
-  const { namespace, name = '', resourceVersion } = written.metadata ?? {};
-  // Guarded like the write itself: if the object changed since, the next pass hands it over.
-  return client.patch(type, { namespace, name }, PatchType.json, [
-    { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
-    { op: 'replace', path: '/metadata/managedFields', value: managedFields },
-  ]);
+  const { namespace, name = '' } = written.metadata ?? {};
+  let current = written;
+  for (let attempt = 0; attempt < HANDOVER_ATTEMPTS; attempt++) {
+    const managedFields = managedFieldsForApply(current.metadata?.managedFields, client.fieldManager);
+    if (!managedFields) return attempt === 0 ? undefined : current;
+    try {
+      // Guarded: the entries are replaced whole, so another writer's change in between must not be lost.
+      return await client.patch(type, { namespace, name }, PatchType.json, [
+        { op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion },
+        { op: 'replace', path: '/metadata/managedFields', value: managedFields },
+      ]);
+    } catch (error) {
+      // A failed test is 422 Invalid: the object changed (a controller wrote its status); read it again.
+      if (!(error instanceof InvalidError)) throw error;
+      current = await client.get(type, { namespace, name });
+    }
+  }
+  return undefined;
 }
