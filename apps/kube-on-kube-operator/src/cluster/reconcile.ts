@@ -29,7 +29,7 @@ import type { MembershipPass } from '../etcd/membership.ts';
 import { reconcileEtcdMembership, restartJoiningPod } from '../etcd/membership.ts';
 import { defragmentEtcd, EtcdDefragmentations } from '../etcd/defragmentation.ts';
 import { newlyRaisedAlarm } from '../etcd/etcd-conditions.ts';
-import { etcdRecheckAfterMs } from '../etcd/etcd-recheck.ts';
+import { etcdRecheckAfterMs, EtcdTroubleRecord, isEtcdTroubled } from '../etcd/etcd-recheck.ts';
 import { pendingRestore, restoreEtcd } from '../etcd/restore.ts';
 import {
   RESTORE_FAILED,
@@ -79,6 +79,8 @@ export interface ClusterReconcilerDeps {
   etcdSnapshotRecords?: EtcdSnapshotRecords;
   /** Control-plane images run by digest (--image-digest). Default: every image by its tag. */
   imageDigests?: ImageDigests;
+  /** Since when each Cluster's etcd has been troubled (how often to read it). Default: a fresh record. */
+  etcdTrouble?: EtcdTroubleRecord;
 }
 
 export const DEFAULT_PROGRESS_DEADLINE_MS = 10 * 60_000;
@@ -90,6 +92,7 @@ export function clusterReconciler(deps: ClusterReconcilerDeps): Reconciler {
     etcdObserver: deps.etcdObserver ?? etcdObserver(deps.client),
     etcdDefragmentations: deps.etcdDefragmentations ?? new EtcdDefragmentations(),
     etcdSnapshotRecords: deps.etcdSnapshotRecords ?? new EtcdSnapshotRecords(),
+    etcdTrouble: deps.etcdTrouble ?? new EtcdTroubleRecord(),
   };
   return (request, ctx) => reconcileCluster(withObserver, request, ctx.log);
 }
@@ -237,6 +240,12 @@ export async function reconcileCluster(
         moving: membershipMoving,
         observation: etcdPass.observation,
         podsNotReady: observed.etcdPodsNotReady,
+        troubledForMs:
+          deps.etcdTrouble?.troubledForMs(
+            cluster.metadata.uid ?? '',
+            isEtcdTroubled({ observation: etcdPass.observation, podsNotReady: observed.etcdPodsNotReady }),
+            at,
+          ) ?? 0,
       })
     : Infinity;
   return { requeueAfter: Math.min(pass.requeueAfter, etcdRecheck) };
