@@ -87,6 +87,20 @@ describe('observeCluster', () => {
     expect(observeCluster(cluster(overrides), UID).availableSince).toBeUndefined();
   });
 
+  it('is held when Degraded at the current generation for anything but its own rollback', () => {
+    expect(observeCluster(cluster({ degradedReason: 'KubeletVersionSkew' }), UID).held).toBe(
+      'KubeletVersionSkew: apiServer did not become Available',
+    );
+    expect(observeCluster(cluster({ degradedReason: 'ProgressDeadlineExceeded' }), UID)).not.toHaveProperty(
+      'held',
+    );
+    expect(observeCluster(cluster({}), UID)).not.toHaveProperty('held');
+    // About an older spec: not what the rollout asked for.
+    expect(
+      observeCluster(cluster({ degradedReason: 'KubeletVersionSkew', observedGeneration: 1 }), UID),
+    ).not.toHaveProperty('held');
+  });
+
   it('fails only when Degraded after its own rollback at the current generation', () => {
     expect(observeCluster(cluster({ degradedReason: 'ProgressDeadlineExceeded' }), UID).failure).toBe(
       'apiServer did not become Available',

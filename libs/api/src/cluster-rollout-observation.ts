@@ -25,6 +25,8 @@ export interface ObservedClusterState {
   availableSince?: EpochMillis;
   /** Why its upgrade to `version` failed (Degraded after its own rollback); undefined otherwise. */
   failure?: string;
+  /** Why it does not move toward `version` though nothing failed (Degraded for a hold, e.g. kubelets too old). */
+  held?: string;
   /** What this rollout recorded on it; undefined when it never started it. */
   record?: ClusterRecord;
   /** spec.paused or the pause annotation: nothing upgrades it. */
@@ -57,6 +59,7 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Obse
   const record = readRecord(cluster.metadata.annotations);
   const availableSince = availableSinceOf(cluster);
   const failure = failureOf(cluster);
+  const held = heldOf(cluster);
   const nodePools = cluster.spec.nodePools?.components;
   const nodePoolsUpToDateSince = nodePoolsUpToDateSinceOf(cluster);
   return {
@@ -66,6 +69,7 @@ export function observeCluster(cluster: ClusterObject, rolloutUid: string): Obse
     ...(isClusterPaused(cluster) ? { paused: true } : {}),
     ...(availableSince === undefined ? {} : { availableSince }),
     ...(failure === undefined ? {} : { failure }),
+    ...(held === undefined ? {} : { held }),
     ...(nodePools === undefined ? {} : { nodePools }),
     ...(nodePoolsUpToDateSince === undefined ? {} : { nodePoolsUpToDateSince }),
     ...(record?.uid === rolloutUid
@@ -125,6 +129,22 @@ export function nodePoolsUpToDateSinceOf(cluster: ClusterObject): EpochMillis | 
     return undefined;
   const at = Date.parse(upToDate.lastTransitionTime);
   return Number.isNaN(at) ? undefined : at;
+}
+
+/**
+ * The cluster is Degraded for its current spec without having failed (the operator holds it: kubelets too
+ * old for spec.version, a name taken, its PKI in doubt …): `<reason>: <message>`, else undefined.
+ */
+export function heldOf(cluster: ClusterObject): string | undefined {
+  const degraded = findCondition(cluster.status?.conditions, ClusterConditions.Degraded);
+  if (
+    isCurrent(cluster) &&
+    degraded?.status === 'True' &&
+    degraded.reason !== PROGRESS_DEADLINE_EXCEEDED &&
+    degraded.observedGeneration === cluster.metadata.generation
+  )
+    return degraded.message ? `${degraded.reason}: ${degraded.message}` : degraded.reason;
+  return undefined;
 }
 
 /** The cluster rolled its upgrade to spec.version back and is Degraded for it: why, else undefined. */

@@ -98,6 +98,27 @@ describe('ClusterRollout planner', () => {
     expect(plan).toMatchObject({ phase: 'Paused', hold: { reason: 'Paused' } });
   });
 
+  it('names a started Cluster its operator holds, and why, without counting it failed', () => {
+    const why = 'KubeletVersionSkew: the control plane stays at v1.36.3 until those kubelets are upgraded';
+    const plan = planClusterRollout(
+      input(
+        fleet(10, {
+          c00: updated('canary', T0),
+          c01: { ...upgrading('early'), held: why },
+          c02: upgrading('early'),
+        }),
+      ),
+    );
+    expect(plan).toMatchObject({ phase: 'Progressing', currentWave: 1, failed: [] });
+    expect(plan.counts).toMatchObject({ failed: 0, upgrading: 2 });
+    expect(plan.message).toContain(`held by its operator: c01 (${why})`);
+    // Once it moves on, the message no longer names it.
+    const moved = planClusterRollout(
+      input(fleet(10, { c00: updated('canary', T0), c01: upgrading('early') })),
+    );
+    expect(moved.message).not.toContain('held');
+  });
+
   it('starts no paused Cluster, and says which paused ones the wave waits on', () => {
     const plan = planClusterRollout(
       input(

@@ -51,6 +51,8 @@ export interface ClusterState {
   availableSince?: EpochMillis;
   /** Why its upgrade to `version` failed (Degraded after its own rollback); undefined otherwise. */
   failure?: string;
+  /** Why it does not move toward `version` though nothing failed (the operator holds it); undefined otherwise. */
+  held?: string;
   /** What this rollout recorded on it; undefined when it never started it. */
   record?: ClusterRecord;
   /** spec.paused or the pause annotation: nothing upgrades it, so the rollout does not start it and names it while it waits. */
@@ -214,6 +216,7 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
   let wakeAt: EpochMillis | undefined;
   const wake = (at: EpochMillis) => (wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at));
   let waitingOnPaused: string[] = [];
+  let waitingOnHeld: { cluster: string; message: string }[] = [];
   for (const c of input.clusters) {
     const since = upgradedSince(c, input);
     if (phaseOf.get(c.name) === 'Baking' && since !== undefined) wake(since + input.bakeSeconds * 1000);
@@ -233,6 +236,10 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
       waitingOnPaused = w.members
         .filter((c) => c.paused === true && ['Pending', 'Upgrading'].includes(phaseOf.get(c.name) ?? ''))
         .map((c) => c.name);
+      // Started, and held by its operator: the wave waits on it, and a person must act (it is not a failure).
+      waitingOnHeld = w.members
+        .filter((c) => phaseOf.get(c.name) === 'Upgrading' && c.held !== undefined)
+        .map((c) => ({ cluster: c.name, message: c.held ?? '' }));
       continue;
     }
     // An empty wave has nothing to bake.
@@ -298,7 +305,8 @@ export function planClusterRollout(input: RolloutInput): RolloutPlan {
     (failed.length > 0 ? `; ${failed.length} failed (maxFailed ${input.maxFailed}): ${failedNames}` : '') +
     (waitingOnPaused.length > 0
       ? `; waiting on ${listNames(waitingOnPaused, NAMED_FAILURES)} (paused: the Cluster does not upgrade until resumed)`
-      : '');
+      : '') +
+    (waitingOnHeld.length > 0 ? `; held by its operator: ${describeFailures(waitingOnHeld)}` : '');
   const message =
     hold?.message ??
     (counts.clusters === 0
