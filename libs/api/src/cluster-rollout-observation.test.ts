@@ -21,6 +21,7 @@ function cluster(overrides: {
   progressing?: boolean;
   settledAt?: string;
   degradedReason?: string;
+  degradedGeneration?: number;
   annotations?: Record<string, string>;
 }): ClusterObject & { apiVersion: string; kind: string } {
   const generation = overrides.generation ?? 2;
@@ -62,7 +63,7 @@ function cluster(overrides: {
           status: overrides.degradedReason ? 'True' : 'False',
           reason: overrides.degradedReason ?? 'AsExpected',
           message: 'apiServer did not become Available',
-          observedGeneration: generation,
+          observedGeneration: overrides.degradedGeneration ?? generation,
           lastTransitionTime: '2026-01-01T00:00:30Z',
         },
       ],
@@ -95,9 +96,13 @@ describe('observeCluster', () => {
       'held',
     );
     expect(observeCluster(cluster({}), UID)).not.toHaveProperty('held');
-    // About an older spec: not what the rollout asked for.
+    // The hold names the current spec though the rest of the status is older (a held Cluster keeps it).
     expect(
-      observeCluster(cluster({ degradedReason: 'KubeletVersionSkew', observedGeneration: 1 }), UID),
+      observeCluster(cluster({ degradedReason: 'KubeletVersionSkew', observedGeneration: 1 }), UID).held,
+    ).toBe('KubeletVersionSkew: apiServer did not become Available');
+    // A hold of an older spec: not about what the rollout asked for.
+    expect(
+      observeCluster(cluster({ degradedReason: 'KubeletVersionSkew', degradedGeneration: 1 }), UID),
     ).not.toHaveProperty('held');
   });
 

@@ -137,8 +137,8 @@ export function nodePoolsUpToDateSinceOf(cluster: ClusterObject): EpochMillis | 
  */
 export function heldOf(cluster: ClusterObject): string | undefined {
   const degraded = findCondition(cluster.status?.conditions, ClusterConditions.Degraded);
+  // The condition's generation, not the status's: a held Cluster keeps the rest of its status as it was.
   if (
-    isCurrent(cluster) &&
     degraded?.status === 'True' &&
     degraded.reason !== PROGRESS_DEADLINE_EXCEEDED &&
     degraded.observedGeneration === cluster.metadata.generation
