@@ -96,6 +96,19 @@ async function biz(name: ClusterName, ...args: string[]): Promise<string> {
   return boot.kubectlWith(kubeconfig.file, '--request-timeout=10s', ...args);
 }
 
+/** What the kubelet behind Cluster `name`'s Node reports running (no kubelet runs; its status says). */
+const reportKubelet = (name: ClusterName, version: string) =>
+  biz(
+    name,
+    'patch',
+    'node',
+    'worker',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { nodeInfo: { kubeletVersion: version } } }),
+  );
+
 function writeFile(name: string, object: unknown): string {
   const file = join(boot.workDir, name);
   writeFileSync(file, JSON.stringify(object));
@@ -162,15 +175,7 @@ describe('a ClusterRollout over three Clusters booted as real processes', () => 
         '-f',
         writeFile(`${name}-node.json`, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' } }),
       );
-      await kubectl(
-        'patch',
-        'node',
-        'worker',
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        JSON.stringify({ status: { nodeInfo: { kubeletVersion: name === 'roll-c' ? 'v1.32.9' : FROM } } }),
-      );
+      await reportKubelet(name, name === 'roll-c' ? 'v1.32.9' : FROM);
     }
     for (const name of CLUSTERS)
       boot.kubectl('label', 'cluster', name, '-n', namespace, 'fleet=rollout-test');
@@ -254,16 +259,7 @@ describe('a ClusterRollout over three Clusters booted as real processes', () => 
     expect(held.rollout.status?.message).toContain('KubeletVersionSkew: the upgrade to v1.36.3 waits');
 
     // Its kubelet upgraded (as its NodePool would, within skew of the running apiserver), roll-c moves on.
-    await biz(
-      'roll-c',
-      'patch',
-      'node',
-      'worker',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { nodeInfo: { kubeletVersion: FROM } } }),
-    );
+    await reportKubelet('roll-c', FROM);
     const done = await eventually(
       'the rollout Succeeded',
       async () => {
