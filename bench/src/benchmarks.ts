@@ -299,7 +299,7 @@ export const benchmarks: readonly Benchmark[] = [
   },
   {
     name: 'etcd-member-replace',
-    smokeArgs: ['--runs=2'],
+    smokeArgs: ['--runs=1'],
     fields: [
       'runs',
       'members',

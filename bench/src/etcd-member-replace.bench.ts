@@ -32,8 +32,6 @@ const etcdName = `${name}-etcd`;
 const ref = { namespace, cluster: name };
 const log = (message: string): void => void process.stderr.write(`[etcd-member-replace] ${message}\n`);
 
-let boot: RealBoot;
-
 interface Member {
   name: string;
   id: string;
@@ -156,7 +154,7 @@ async function measure(): Promise<RunResult> {
   };
 }
 
-boot = await startRealBoot({ namespace, workDirPrefix: 'kok-bench-members-' });
+const boot: RealBoot = await startRealBoot({ namespace, workDirPrefix: 'kok-bench-members-' });
 const result = await measure().finally(() => boot.stop());
 
 const replaceSeconds = median(result.replaced);

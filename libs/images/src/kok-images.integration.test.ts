@@ -94,11 +94,20 @@ describe('npm run images', () => {
     const digestOf = (name: KokImageName) => built.find((each) => each.name === name)?.digest;
     const values = (chart: string) =>
       parse(readFileSync(join(work, 'first', `values-${chart}.yaml`), 'utf8')) as Record<string, unknown>;
+    const versions = pinnedVersions();
     expect(values('kube-on-kube-operator')).toEqual({
       image: {
         repository: 'ghcr.io/kok-dev/kube-on-kube-operator',
         tag: '0.1.0',
         digest: digestOf('kube-on-kube-operator'),
+      },
+      // The control-plane images the operator runs, under the references its version table names.
+      controlPlaneImageDigests: {
+        [`registry.k8s.io/etcd:${versions.etcd.replace(/^v/, '')}-0`]: digestOf('etcd'),
+        [`registry.k8s.io/kube-apiserver:${versions.kubernetes}`]: digestOf('kube-apiserver'),
+        [`registry.k8s.io/kube-controller-manager:${versions.kubernetes}`]:
+          digestOf('kube-controller-manager'),
+        [`registry.k8s.io/kube-scheduler:${versions.kubernetes}`]: digestOf('kube-scheduler'),
       },
     });
     expect(values('node-operator')).toEqual({
