@@ -55,6 +55,7 @@ export {
   type ClusterComponentOrder,
 } from './cluster-components.ts';
 export { parseImageDigest, pinnedImage, type ImageDigests } from './image-digests.ts';
+export { COREDNS_VERSIONS, coreDnsImage, coreDnsVersionFor, kubeProxyImage } from './addon-versions.ts';
 export { dependencyClosure, planGates, type ComponentObservation, type GatePlan } from './gate-plan.ts';
 export {
   KUBELET_VERSION_SKEW,
