@@ -41,11 +41,17 @@ export interface ResolvedCluster {
     /** The snapshot a new Cluster's etcd starts from: a file at `path` in the volume of claim `claimName`. */
     restoreFrom?: { claimName: string; path: string };
   };
-  apiServer: ComponentSettings & { service: { type: ServiceType; port: number } };
+  apiServer: ComponentSettings & {
+    service: { type: ServiceType; port: number };
+    /** What the biz-cluster's `kubernetes` Service points at and kube-proxy dials; unset: each pod's IP. */
+    advertiseAddress?: string;
+  };
   controllerManager: ComponentSettings;
   scheduler: ComponentSettings;
   certSANs: string[];
   network: { serviceCIDR: string; podCIDR: string; dnsDomain: string };
+  /** The add-ons deployed into the biz-cluster (addons/). */
+  addons: { coreDNS: boolean; kubeProxy: boolean };
   /** The node-operator run for this cluster; version defaults to this operator's release. */
   nodeOperator: { enabled: boolean; version: string };
   paused: boolean;
@@ -122,6 +128,7 @@ export function resolveCluster(cluster: {
         type: plane?.apiServer?.service?.type ?? 'ClusterIP',
         port: plane?.apiServer?.service?.port ?? 6443,
       },
+      ...(plane?.apiServer?.advertiseAddress ? { advertiseAddress: plane.apiServer.advertiseAddress } : {}),
     },
     controllerManager: settings(plane?.controllerManager, 2),
     scheduler: settings(plane?.scheduler, 2),
@@ -130,6 +137,10 @@ export function resolveCluster(cluster: {
       serviceCIDR: spec.network?.serviceCIDR ?? '10.96.0.0/12',
       podCIDR: spec.network?.podCIDR ?? '10.244.0.0/16',
       dnsDomain: spec.network?.dnsDomain ?? 'cluster.local',
+    },
+    addons: {
+      coreDNS: spec.addons?.coreDNS?.enabled ?? true,
+      kubeProxy: spec.addons?.kubeProxy?.enabled ?? true,
     },
     nodeOperator: {
       enabled: spec.nodeOperator?.enabled ?? true,

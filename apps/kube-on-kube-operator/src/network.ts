@@ -5,15 +5,26 @@ import { isIP } from 'node:net';
  * `kubernetes` Service, which must be in the apiserver serving certificate.
  */
 export function firstServiceIP(cidr: string): string {
+  return serviceIP(cidr, 1);
+}
+
+/** The tenth address of a service CIDR: the ClusterIP of kube-dns, as kubeadm picks it. */
+export function clusterDnsIP(cidr: string): string {
+  return serviceIP(cidr, 10);
+}
+
+function serviceIP(cidr: string, offset: number): string {
   const [address = '', prefixText = ''] = cidr.split('/');
   const family = isIP(address);
   const prefix = Number(prefixText);
   const bits = family === 4 ? 32 : 128;
   if (family === 0 || !/^\d{1,3}$/.test(prefixText) || prefix > bits)
     throw new Error(`"${cidr}" is not a CIDR`);
+  if (BigInt(offset) >= 1n << BigInt(bits - prefix))
+    throw new Error(`"${cidr}" has no address number ${offset}`);
   const network =
     toBigInt(address, family) & (((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - prefix)) - 1n));
-  return fromBigInt(network + 1n, family);
+  return fromBigInt(network + BigInt(offset), family);
 }
 
 function toBigInt(address: string, family: number): bigint {

@@ -27,7 +27,7 @@ import {
 } from './control-plane-flags.ts';
 import type { ControlPlaneComponentName } from './control-plane-flags.ts';
 import { parseMinorVersion } from './kubernetes-version.ts';
-import { cidrsOverlap, isCidr } from './network-addresses.ts';
+import { cidrsOverlap, isCidr, isIpAddress } from './network-addresses.ts';
 import { resourceSchema } from './resource-schema.ts';
 import { RELATIVE_PATH_PATTERN } from './string-patterns.ts';
 import { Annotations } from './well-known.ts';
@@ -350,6 +350,21 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
                 { default: {} },
               ),
             ),
+            advertiseAddress: s.optional(
+              s.string(
+                "An IP address where the biz-cluster's nodes and pods reach the apiserver on port 6443 (a load balancer in front of the apiserver pods, or an address the meta-cluster routes to them). The biz-cluster's `kubernetes` Service points at it, it is in the serving certificate, and kube-proxy (spec.addons.kubeProxy) dials it; the operator does not route it. Default: each apiserver pod's own IP, which only nodes that can route meta-cluster pod IPs reach.",
+                {
+                  maxLength: 45,
+                  rules: [
+                    cel<string>({
+                      rule: 'isIP(self)',
+                      message: 'advertiseAddress must be an IP address like 10.0.0.7 or fd00::7',
+                      check: (self) => isIpAddress(self),
+                    }),
+                  ],
+                },
+              ),
+            ),
           }),
         ),
         controllerManager: s.optional(
@@ -419,6 +434,32 @@ export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
           'Components by name (e.g. kubelet) and the version every NodePool whose template has them runs.',
         ),
       },
+    ),
+  ),
+  addons: s.optional(
+    s.object(
+      "What the operator deploys into the biz-cluster's kube-system once its control plane is Available at spec.version, and upgrades after the control plane: CoreDNS (Deployment and Service kube-dns at the tenth address of spec.network.serviceCIDR, the kubelets' clusterDNS) and kube-proxy (a DaemonSet on every node, iptables mode). Status in status.addons and the condition AddonsReady.",
+      {
+        coreDNS: s.optional(
+          s.object(
+            'CoreDNS at the version paired with spec.version (two replicas).',
+            {
+              enabled: s.optional(s.boolean('Deploy it. Default true; false removes it.', { default: true })),
+            },
+            { default: {} },
+          ),
+        ),
+        kubeProxy: s.optional(
+          s.object(
+            'kube-proxy at spec.version. It dials the apiserver at spec.controlPlane.apiServer.advertiseAddress: without one it is not deployed, and AddonsReady says so.',
+            {
+              enabled: s.optional(s.boolean('Deploy it. Default true; false removes it.', { default: true })),
+            },
+            { default: {} },
+          ),
+        ),
+      },
+      { default: {} },
     ),
   ),
   nodeOperator: s.optional(
@@ -522,6 +563,15 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
       nodeOperator: componentStatus('node-operator'),
     }),
   ),
+  addons: s.optional(
+    s.object(
+      'The add-ons in the biz-cluster as last read (spec.addons): a disabled or not deployed one has no replicas and no version. Read every 10 seconds while they roll out, then every minute.',
+      {
+        coreDNS: componentStatus('The coredns Deployment'),
+        kubeProxy: componentStatus('The kube-proxy DaemonSet'),
+      },
+    ),
+  ),
   nodePools: s.optional(
     s.object(
       "The biz-cluster's NodePools against spec.nodePools, as last read (left as it was when spec.nodePools is removed; the condition NodePoolsUpToDate is removed then). The condition NodePoolsUpToDate is True once every pool is up to date, False with the pools still moving and why (waiting for the control plane, the node-operator not yet at the new template, machines left to update, paused, failed). Once True for the Cluster's generation, the pools are not read again until the spec changes; while pools move they are read every 15 seconds.",
@@ -596,21 +646,30 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
       lastSnapshot: s.optional(
         s.object('The last snapshot the operator took of this etcd (spec.etcd.backup).', {
           file: s.string(
-            'Its path under the operator\'s snapshot directory: <namespace>/<cluster>/<cluster>-<UTC time>.db.',
+            "Its path under the operator's snapshot directory: <namespace>/<cluster>/<cluster>-<UTC time>.db.",
             { maxLength: 1024 },
           ),
           time: s.timestamp('When it was taken.'),
           member: s.string('The member that gave it.', { maxLength: 253 }),
-          revision: s.integer('The revision the member had reached when the snapshot began: it holds at least that.', {
-            minimum: 0,
-            format: 'int64',
-          }),
+          revision: s.integer(
+            'The revision the member had reached when the snapshot began: it holds at least that.',
+            {
+              minimum: 0,
+              format: 'int64',
+            },
+          ),
           sizeBytes: s.integer('Size of the file.', { minimum: 0, format: 'int64' }),
-          sha256: s.string('SHA-256 of the file, lowercase hex.', { maxLength: 64, pattern: '^[0-9a-f]{64}$' }),
+          sha256: s.string('SHA-256 of the file, lowercase hex.', {
+            maxLength: 64,
+            pattern: '^[0-9a-f]{64}$',
+          }),
           request: s.optional(
-            s.string('The value of the clusters.kok.dev/etcd-snapshot-request annotation it answered, if any.', {
-              maxLength: 253,
-            }),
+            s.string(
+              'The value of the clusters.kok.dev/etcd-snapshot-request annotation it answered, if any.',
+              {
+                maxLength: 253,
+              },
+            ),
           ),
         }),
       ),

@@ -17,6 +17,7 @@ describe('withDefaults', () => {
         scheduler: { replicas: 2 },
       },
       network: { serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16', dnsDomain: 'cluster.local' },
+      addons: { coreDNS: { enabled: true }, kubeProxy: { enabled: true } },
       nodeOperator: { enabled: true },
       paused: false,
     });

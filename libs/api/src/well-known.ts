@@ -84,6 +84,8 @@ export const ClusterConditions = {
   NodeOperatorAvailable: 'NodeOperatorAvailable',
   /** While spec.nodePools is set: True once every NodePool of the biz-cluster runs its versions, fully rolled out. */
   NodePoolsUpToDate: 'NodePoolsUpToDate',
+  /** True once every enabled add-on (spec.addons) is rolled out at the Cluster's version; False with why not. */
+  AddonsReady: 'AddonsReady',
   Available: 'Available',
   Progressing: 'Progressing',
   Degraded: 'Degraded',

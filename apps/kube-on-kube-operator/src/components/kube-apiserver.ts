@@ -68,8 +68,9 @@ export function withRequiredAdmissionPlugin(
 export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): string[] {
   return renderFlags(
     [
-      // The pod IP, expanded by the kubelet from the env: what the `kubernetes` Endpoints name.
-      ['advertise-address', '$(POD_IP)'],
+      // What the `kubernetes` Endpoints name: the address nodes reach when the Cluster names one, else the
+      // pod IP (expanded by the kubelet from the env).
+      ['advertise-address', cluster.apiServer.advertiseAddress ?? '$(POD_IP)'],
       ['secure-port', String(APISERVER_PORT)],
       ['allow-privileged', 'true'],
       ['anonymous-auth', 'true'],

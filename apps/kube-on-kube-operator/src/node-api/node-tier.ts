@@ -46,6 +46,12 @@ import {
   poolVersionPatch,
 } from './node-pool-versions.ts';
 import { superAdminKubeconfigFromCa } from './super-admin.ts';
+import type { AddonName } from '../addons/addon-bundle.ts';
+import { addonBundle } from '../addons/addon-bundle.ts';
+import { applyAddons, readAddonWorkloads } from '../addons/addon-pass.ts';
+import { ADDON_LABEL } from '../addons/addon-labels.ts';
+import type { AddonStatus } from '../addons/addon-readiness.ts';
+import { addonReadiness } from '../addons/addon-readiness.ts';
 
 /** On the Cluster: the hash of the node API bundle last installed in its biz-cluster. */
 export const NODE_API_HASH_ANNOTATION = 'clusters.kok.dev/node-api-hash';
@@ -101,6 +107,8 @@ export interface NodeTierReport {
   conditions: NodeTierCondition[];
   /** status.components.nodeOperator: no pods while disabled or waiting. */
   nodeOperator: { replicas?: number; ready?: number; version?: string };
+  /** status.addons, when the add-ons were read this pass. */
+  addons?: Record<AddonName, AddonStatus>;
   /** status.nodePools, when the pools were read this pass. */
   nodePools?: { pools: number; upToDate: number };
   /** Conditions to remove (NodePoolsUpToDate once spec.nodePools is unset). */
@@ -112,6 +120,9 @@ export interface NodeTierReport {
 }
 
 const ESTABLISH_RECHECK_MS = 1_000;
+/** How often the add-ons' workloads are read while they roll out, and once they are ready. */
+export const ADDONS_ROLLING_RECHECK_MS = 10_000;
+export const ADDONS_READY_RECHECK_MS = 60_000;
 const STALE_RECHECK_MS = 250;
 
 /** What the condition tells people to do when the biz apiserver cannot be reached. */
@@ -141,6 +152,11 @@ export class NodeTier {
   readonly #retries = new Map<string, { failures: number; notBefore: number }>();
   /** Pacing only, like #retries: the last read of each Cluster's NodePools. */
   readonly #poolReads = new Map<string, PoolsRead>();
+  /** Pacing only, like #retries: the add-on bundle last applied to each biz-cluster, and the last read. */
+  readonly #addonPasses = new Map<
+    string,
+    { applied?: string; at: number; ready: boolean; failed: boolean }
+  >();
 
   constructor(meta: KubeClient, events: EventRecorder | undefined, options: NodeTierOptions = {}) {
     this.#meta = meta;
@@ -161,7 +177,89 @@ export class NodeTier {
     const api = await this.#nodeApi(inputs, bundle, accessBundle, report, log);
     await this.#nodeOperator(inputs, api, report, log);
     await this.#nodePools(inputs, api, report, log);
+    await this.#addons(inputs, report, log);
     return report;
+  }
+
+  /**
+   * spec.addons, after the control plane: once every component is Available at spec.version, the add-on
+   * bundle is applied to the biz-cluster (once per bundle per operator run: an apply of the same bundle
+   * changes nothing), the disabled add-ons are deleted, and the workloads are read, every 10 s while they
+   * roll out and every minute once ready. A failure is retried every 10 s; the Cluster is never held by it.
+   */
+  async #addons(inputs: NodeTierInputs, report: NodeTierReport, log: Logger): Promise<void> {
+    const { cluster, context, now } = inputs;
+    const set = (status: boolean, reason: string, message: string) => {
+      report.conditions.push({ type: ClusterConditions.AddonsReady, status, reason, message });
+    };
+    const requeue = (ms: number) => {
+      report.requeueAfterMs = Math.min(report.requeueAfterMs ?? ms, ms);
+    };
+    const bundle = addonBundle(context.cluster);
+    const key = cluster.metadata.uid ?? `${context.names.namespace}/${context.names.cluster}`;
+    const last = this.#addonPasses.get(key);
+    const applied = last?.applied === bundle.hash;
+    if (!applied && (!inputs.controlPlaneReady || inputs.halted))
+      return set(
+        false,
+        'WaitingForControlPlane',
+        `the add-ons move once every control-plane component is Available at ${context.cluster.version}`,
+      );
+    if (!inputs.superAdminKubeconfig) {
+      requeue(ADDONS_ROLLING_RECHECK_MS);
+      return set(false, 'WaitingForPKI', `the cluster CA is not there yet to sign the operator's credential`);
+    }
+    const dueAt =
+      !last || (!applied && !last.failed)
+        ? now.getTime()
+        : last.at + (last.ready && applied ? ADDONS_READY_RECHECK_MS : ADDONS_ROLLING_RECHECK_MS);
+    if (dueAt > now.getTime()) return requeue(dueAt - now.getTime()); // the condition stays as the last read left it
+    try {
+      const workloads = await this.#onBiz(
+        { names: context.names, endpoint: context.endpoint, kubeconfig: inputs.superAdminKubeconfig },
+        async (biz) => {
+          if (!applied) await applyAddons(biz, bundle);
+          return readAddonWorkloads(biz);
+        },
+      );
+      if (!applied) {
+        const what = Object.entries(bundle.versions).map(([name, version]) => `${name} ${version}`);
+        const removed = [...new Set(bundle.remove.map((o) => o.metadata?.labels?.[ADDON_LABEL] ?? ''))];
+        log.info({ bundle: bundle.hash, versions: bundle.versions, removed }, 'add-ons applied');
+        await this.#events?.record(
+          cluster,
+          'Normal',
+          'AddonsApplied',
+          'Install',
+          `add-ons applied (bundle ${bundle.hash}): ${what.join(', ') || 'none enabled'}${removed.length > 0 ? `; removed ${removed.join(', ')}` : ''}`,
+        );
+      }
+      const readiness = addonReadiness(bundle, workloads);
+      this.#addonPasses.set(key, {
+        applied: bundle.hash,
+        at: now.getTime(),
+        ready: readiness.ready,
+        failed: false,
+      });
+      report.addons = {
+        coreDNS: readiness.status.coreDNS ?? { replicas: 0, ready: 0, version: '' },
+        kubeProxy: readiness.status.kubeProxy ?? { replicas: 0, ready: 0, version: '' },
+      };
+      requeue(readiness.ready ? ADDONS_READY_RECHECK_MS : ADDONS_ROLLING_RECHECK_MS);
+      set(readiness.ready, readiness.reason, readiness.message);
+    } catch (error) {
+      this.#addonPasses.set(key, {
+        ...(last?.applied ? { applied: last.applied } : {}),
+        at: now.getTime(),
+        ready: false,
+        failed: true,
+      });
+      requeue(ADDONS_ROLLING_RECHECK_MS);
+      const failure = bizFailureOf(error);
+      const message = this.#describe(failure, applied ? 'to read the add-ons' : 'the add-ons');
+      log.warn({ server: failure.server, error: failure.detail }, 'add-ons not applied or read');
+      set(false, failure.refused ? 'ApplyFailed' : 'BizAPIServerUnreachable', message);
+    }
   }
 
   /**
@@ -528,6 +626,7 @@ export function withNodeTier(
     ...status,
     components: { ...status.components, nodeOperator: report.nodeOperator },
     ...(report.nodePools ? { nodePools: report.nodePools } : {}),
+    ...(report.addons ? { addons: report.addons } : {}),
     conditions,
   };
 }

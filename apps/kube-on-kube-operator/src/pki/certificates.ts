@@ -116,6 +116,7 @@ export function apiServerSANs(inputs: PkiInputs): { dnsNames: string[]; ipAddres
     'localhost',
     endpoint.host,
     ...cluster.certSANs,
+    ...(cluster.apiServer.advertiseAddress ? [cluster.apiServer.advertiseAddress] : []),
     '127.0.0.1',
     firstServiceIP(cluster.network.serviceCIDR),
     ...(apiServerClusterIP ? [apiServerClusterIP] : []),
