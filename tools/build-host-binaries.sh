@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the binaries a real (simulated) host runs: kubelet, containerd (with ctr and the
-# runc shim), crictl and node-problem-detector, from the Go module proxy, into a cache
-# keyed by component and version:
+# runc shim), crictl and node-problem-detector, and the add-ons packed into images for its
+# pods (kube-proxy, CoreDNS), from the Go module proxy, into a cache keyed by component and version:
 #
 #   <cache>/host-bin/<component>/<version>/<binaries>   e.g. host-bin/kubelet/v1.36.3/kubelet
 #   <cache>/host-bin/<component>/<version>/.version     written last: a dir without it is incomplete
@@ -62,6 +62,7 @@ flock 9
 
 read -r -a kubelet_versions <<< "${KUBELET_HOST_VERSIONS}"
 read -r -a containerd_versions <<< "${CONTAINERD_VERSIONS}"
+read -r -a coredns_versions <<< "${COREDNS_VERSIONS}"
 
 minor_of() { local v="${1#v}"; v="${v#*.}"; echo "${v%%.*}"; } # v1.36.3 -> 36
 major_minor_of() { local v="${1#v}"; echo "${v%.*}"; }        # v2.2.9 -> 2.2
@@ -70,20 +71,23 @@ major_minor_of() { local v="${1#v}"; echo "${v%.*}"; }        # v2.2.9 -> 2.2
 # control-plane version comes from the control-plane module, so the two share one build cache.
 module_of() {
   case "$1" in
-    kubelet) if [[ "$2" == "${KUBERNETES_VERSION}" ]]; then echo kubernetes; else echo "kubernetes-$(major_minor_of "$2")"; fi ;;
+    # kube-proxy comes from the same module as the kubelet of its version (one shared build cache).
+    kubelet | kube-proxy) if [[ "$2" == "${KUBERNETES_VERSION}" ]]; then echo kubernetes; else echo "kubernetes-$(major_minor_of "$2")"; fi ;;
     containerd) echo "containerd-$(major_minor_of "$2")" ;;
     crictl) echo crictl ;;
     node-problem-detector) echo node-problem-detector ;;
+    coredns) echo coredns ;;
   esac
 }
 
 # The Go module the builder module pins, as written in its go.mod.
 pinned_module_of() {
   case "$1" in
-    kubelet) echo k8s.io/kubernetes ;;
+    kubelet | kube-proxy) echo k8s.io/kubernetes ;;
     containerd) echo github.com/containerd/containerd/v2 ;;
     crictl) echo sigs.k8s.io/cri-tools ;;
     node-problem-detector) echo k8s.io/node-problem-detector ;;
+    coredns) echo github.com/coredns/coredns ;;
   esac
 }
 
@@ -91,18 +95,20 @@ pinned_module_of() {
 binaries_of() {
   case "$1" in
     kubelet) echo "kubelet k8s.io/kubernetes/cmd/kubelet" ;;
+    kube-proxy) echo "kube-proxy k8s.io/kubernetes/cmd/kube-proxy" ;;
     containerd)
       echo "containerd github.com/containerd/containerd/v2/cmd/containerd"
       echo "ctr github.com/containerd/containerd/v2/cmd/ctr"
       echo "containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2" ;;
     crictl) echo "crictl sigs.k8s.io/cri-tools/cmd/crictl" ;;
     node-problem-detector) echo "node-problem-detector k8s.io/node-problem-detector/cmd/nodeproblemdetector" ;;
+    coredns) echo "coredns github.com/coredns/coredns" ;;
   esac
 }
 
 tags_of() {
   case "$1" in
-    kubelet) echo selinux,notest ;;
+    kubelet | kube-proxy) echo selinux,notest ;;
     # No cgo: the btrfs, devmapper and zfs snapshotters need it (overlayfs and native remain).
     containerd) echo no_btrfs,no_devmapper,no_zfs,urfave_cli_no_docs ;;
     # The journald log watcher needs cgo (libsystemd); the kmsg and file watchers remain.
@@ -114,7 +120,7 @@ tags_of() {
 ldflags_of() {
   local component="$1" version="$2"
   case "${component}" in
-    kubelet)
+    kubelet | kube-proxy)
       local flags="-s -w" pkg
       for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         flags+=" -X ${pkg}.gitVersion=${version} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=$(minor_of "${version}")"
@@ -124,17 +130,23 @@ ldflags_of() {
     containerd) echo "-s -w -X github.com/containerd/containerd/v2/version.Version=${version#v}" ;;
     crictl) echo "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${version#v}" ;;
     node-problem-detector) echo "-s -w -X k8s.io/node-problem-detector/pkg/version.version=${version}" ;;
+    # CoreDNS's version is a constant in its source; its Makefile stamps only the git commit,
+    # which a module download does not have.
+    coredns) echo "-s -w" ;;
   esac
 }
 
 # Build order: the newest kubelet and containerd first (what most tests use), then the older
-# ones (version-skew and upgrade tests), then the tools.
+# ones (version-skew and upgrade tests), then the tools, then the add-ons (kube-proxy right
+# after its kubelet's module is warm in the build cache, CoreDNS last).
 builds=()
 for ((i = 0; i < ${#kubelet_versions[@]} || i < ${#containerd_versions[@]}; i++)); do
   [[ -n "${kubelet_versions[i]:-}" ]] && builds+=("kubelet ${kubelet_versions[i]}")
   [[ -n "${containerd_versions[i]:-}" ]] && builds+=("containerd ${containerd_versions[i]}")
 done
 builds+=("crictl ${CRICTL_VERSION}" "node-problem-detector ${NPD_VERSION}")
+for version in "${kubelet_versions[@]}"; do builds+=("kube-proxy ${version}"); done
+for version in "${coredns_versions[@]}"; do builds+=("coredns ${version}"); done
 
 check_pinned() {
   local module_dir="${tools_dir}/$1" needle="$2"

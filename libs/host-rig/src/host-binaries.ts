@@ -1,6 +1,7 @@
 /**
  * The binaries a real host runs (kubelet of two minors, containerd of two
- * versions, crictl, node-problem-detector), built from Go modules by
+ * versions, crictl, node-problem-detector) and those its add-on images carry
+ * (kube-proxy at every kubelet version, CoreDNS), built from Go modules by
  * tools/build-host-binaries.sh into `<cache>/host-bin/<component>/<version>/`.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,8 @@ export interface HostVersions {
   readonly containerd: readonly string[];
   readonly crictl: string;
   readonly nodeProblemDetector: string;
+  /** CoreDNS versions, oldest first (kube-proxy is built at every kubelet version). */
+  readonly coreDns: readonly string[];
 }
 
 /** The versions pinned in tools/versions.env, each list sorted oldest first. */
@@ -33,6 +36,7 @@ export function hostVersions(): HostVersions {
     containerd: list('CONTAINERD_VERSIONS'),
     crictl: value('CRICTL_VERSION'),
     nodeProblemDetector: value('NPD_VERSION'),
+    coreDns: list('COREDNS_VERSIONS'),
   };
 }
 
