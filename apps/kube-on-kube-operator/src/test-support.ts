@@ -68,7 +68,12 @@ export function smallCluster(
   namespace: string,
   name: string,
   storageClass: string,
-  options: { version?: string; annotations?: Record<string, string> } = {},
+  options: {
+    version?: string;
+    annotations?: Record<string, string>;
+    /** Off where the shared apiserver stands in for many biz-clusters at once: their add-ons would collide. */
+    addons?: false;
+  } = {},
 ): ClusterObject {
   return {
     apiVersion: 'clusters.kok.dev/v1alpha1',
@@ -82,6 +87,9 @@ export function smallCluster(
         controllerManager: { replicas: 1 },
         scheduler: { replicas: 1 },
       },
+      ...(options.addons === false
+        ? { addons: { coreDNS: { enabled: false }, kubeProxy: { enabled: false } } }
+        : {}),
     },
   };
 }

@@ -38,6 +38,29 @@ const credentials = () => adminCredentials(boot, namespace, clusterName);
 const condition = (status: ClusterView['status'], type: string) =>
   status?.conditions?.find((c) => c.type === type);
 
+const ADVERTISE_ADDRESS = '10.213.250.1';
+
+/** GET on the biz apiserver (a Ready pod), as its admin. */
+async function bizGet(path: string): Promise<Record<string, unknown>> {
+  return callApiServer(
+    await credentials(),
+    (await boot.readyPod('kube-apiserver')).status?.podIP ?? '',
+    'GET',
+    path,
+  );
+}
+
+async function kubeProxyImage(): Promise<string | undefined> {
+  try {
+    const ds = (await bizGet('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')) as {
+      spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+    };
+    return ds.spec?.template?.spec?.containers?.[0]?.image;
+  } catch {
+    return undefined;
+  }
+}
+
 async function setVersion(version: string, annotations: Record<string, string> = {}): Promise<void> {
   await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
     {
@@ -57,7 +80,8 @@ describe('a real control-plane upgrade', () => {
     await boot.createCluster(clusterName, {
       version: from,
       controlPlane: {
-        apiServer: { replicas: 2 },
+        // Where nodes would reach the apiserver (no node does here): what kube-proxy is given to dial.
+        apiServer: { replicas: 2, advertiseAddress: ADVERTISE_ADDRESS },
         controllerManager: { replicas: 1 },
         scheduler: { replicas: 1 },
       },
@@ -74,6 +98,18 @@ describe('a real control-plane upgrade', () => {
       expect(runningBinaries(boot, component).map(versionOf), component).toEqual(
         component === 'kube-apiserver' ? [from, from] : [from],
       );
+
+    // The add-ons at the old version, kube-proxy dialing the advertise address.
+    await eventually(
+      'kube-proxy at the old version',
+      async () => (await kubeProxyImage()) === `registry.k8s.io/kube-proxy:${from}`,
+      60_000,
+      500,
+    );
+    const proxyConfig = await bizGet('/api/v1/namespaces/kube-system/configmaps/kube-proxy');
+    expect((proxyConfig['data'] as Record<string, string>)['kubeconfig.conf']).toContain(
+      `server: https://${ADVERTISE_ADDRESS}:6443`,
+    );
 
     const client = keepTalking(boot, await credentials(), 'upgrade');
     await eventually('the client served by the old apiservers', () => client.versions.has(from), 30_000, 200);
@@ -109,6 +145,24 @@ describe('a real control-plane upgrade', () => {
     const newestApiServer = Math.max(...(await createdAt('kube-apiserver')));
     for (const component of ['kube-controller-manager', 'kube-scheduler'])
       expect(Math.min(...(await createdAt(component))), component).toBeGreaterThanOrEqual(newestApiServer);
+    // The add-ons last: kube-proxy's new image was applied after every new control-plane pod was created.
+    await eventually(
+      'kube-proxy at the new version',
+      async () => (await kubeProxyImage()) === `registry.k8s.io/kube-proxy:${to}`,
+      60_000,
+      500,
+    );
+    const proxy = await bizGet('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy');
+    const applied = (
+      proxy['metadata'] as { managedFields?: { manager?: string; operation?: string; time?: string }[] }
+    ).managedFields?.find((f) => f.manager === 'kube-on-kube-operator' && f.operation === 'Apply')?.time;
+    const newestControlPlanePod = Math.max(
+      ...(
+        await Promise.all(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map(createdAt))
+      ).flat(),
+    );
+    // Both times are whole seconds.
+    expect(new Date(applied ?? 0).getTime()).toBeGreaterThanOrEqual(newestControlPlanePod);
     // The client was served throughout, by both versions, every failed round saved by one retry.
     expect(client.failures).toEqual([]);
     expect([...client.versions].sort()).toEqual([from, to]);

@@ -92,6 +92,44 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
         250,
       );
     }
+
+    // Once the control plane is Available: CoreDNS in the biz-cluster's kube-system, kube-dns at the tenth service
+    // address. kube-proxy is not deployed, and the Cluster says why: it names no address nodes reach the apiserver at.
+    const addons = await eventually(
+      'AddonsReady written',
+      async () => {
+        const status = (await boot.getCluster(clusterName)).status;
+        const ready = status?.conditions?.find((c) => c.type === 'AddonsReady');
+        return ready?.reason === 'NotDeployed' && status?.addons ? { ready, status } : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(addons.ready.status).toBe('False');
+    expect(addons.ready.message).toMatch(
+      /^kubeProxy not deployed: .*spec.controlPlane.apiServer.advertiseAddress/,
+    );
+    // No Node runs its pods here: none is available.
+    expect(addons.ready.message).toContain('Deployment kube-system/coredns rolls out v1.13.1: 0/2 available');
+    expect(addons.status.addons).toEqual({
+      coreDNS: { replicas: 2, ready: 0, version: '' },
+      kubeProxy: { replicas: 0, ready: 0, version: '' },
+    });
+    expect(
+      kubectl('get', 'service', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}'),
+    ).toBe('10.96.0.10');
+    expect(
+      kubectl(
+        'get',
+        'deployment',
+        '-n',
+        'kube-system',
+        'coredns',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ),
+    ).toBe('registry.k8s.io/coredns/coredns:v1.13.1');
+    expect(kubectl('get', 'daemonset', '-n', 'kube-system', '-o', 'name')).toBe('');
   });
 
   it('stops the process of a deleted pod and boots its replacement on a new address', async () => {

@@ -104,7 +104,7 @@ beforeAll(async () => {
     [CLUSTER, true],
     [WITHOUT_NODE_OPERATOR, false],
   ] as const) {
-    const body = smallCluster(ns, name, volumes.storageClass);
+    const body = smallCluster(ns, name, volumes.storageClass, { addons: false });
     const cluster = await client.create(clusterType, {
       ...body,
       spec: { ...body.spec, nodeOperator: { enabled } },

@@ -115,7 +115,7 @@ describe('with a reachable biz apiserver', () => {
     client.get(deploymentType, { namespace: standInNs, name: names().nodeOperator }).catch(() => undefined);
 
   it('installs the node API, then runs a node-operator that goes Available', async () => {
-    await client.create(clusterType, smallCluster(standInNs, name, volumes.storageClass));
+    await client.create(clusterType, smallCluster(standInNs, name, volumes.storageClass, { addons: false }));
     const deployment = (await eventually(
       'the node-operator Deployment',
       getDeployment,
@@ -144,6 +144,12 @@ describe('with a reachable biz apiserver', () => {
     expect(condition(ready, NODE_API_INSTALLED)).toMatchObject({ status: 'True', reason: 'Installed' });
     expect(ready.metadata?.annotations?.[NODE_API_HASH_ANNOTATION]).toMatch(/^[0-9a-f]{16}$/);
     expect(condition(ready, 'Available')?.status).toBe('True');
+    // The shared apiserver stands in for every biz-cluster here: this Cluster's add-ons are off, and it says so.
+    const addons = await eventually('AddonsReady True', async () => {
+      const c = condition(await getCluster(), 'AddonsReady');
+      return c?.status === 'True' ? c : undefined;
+    });
+    expect(addons).toMatchObject({ status: 'True', reason: 'NoneEnabled' });
 
     // In the stand-in biz apiserver: the CRDs, applied by this operator and Established; the agent policy and role.
     for (const crdName of ['machines.nodes.kok.dev', 'nodepools.nodes.kok.dev', 'components.nodes.kok.dev']) {

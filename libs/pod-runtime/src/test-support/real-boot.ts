@@ -59,6 +59,7 @@ export interface ClusterView {
     gates?: { name: string; startedAt: string; completedAt?: string; durationMilliseconds?: number }[];
     kubeconfigSecretRef?: { name: string; key: string };
     certificates?: { caRotation?: { generation: number; phase: string } };
+    addons?: Record<'coreDNS' | 'kubeProxy', { replicas?: number; ready?: number; version?: string }>;
     etcd?: {
       members?: { name: string; id: string; isLearner: boolean; healthy: boolean }[];
       leader?: string;
