@@ -32,8 +32,10 @@ export async function startApiServerProxy(options: {
   readonly namespace: string;
   readonly cluster: string;
   readonly port?: number;
-  /** Addresses it listens on besides 127.0.0.1 (each on a port of its own). */
+  /** Addresses it listens on besides 127.0.0.1. */
   readonly extraAddresses?: readonly string[];
+  /** Their port. Default: a free one on each. */
+  readonly extraAddressPort?: number;
   readonly refreshMs?: number;
 }): Promise<ApiServerProxy> {
   const core = options.meta.makeApiClient(CoreV1Api);
@@ -98,7 +100,8 @@ export async function startApiServerProxy(options: {
     return server;
   };
   const servers = new Map<string, Server>([['127.0.0.1', await listen('127.0.0.1', options.port ?? 0)]]);
-  for (const address of options.extraAddresses ?? []) servers.set(address, await listen(address, 0));
+  for (const address of options.extraAddresses ?? [])
+    servers.set(address, await listen(address, options.extraAddressPort ?? 0));
   const urlOn = (address: string): string => {
     const server = servers.get(address);
     if (!server) throw new Error(`the apiserver proxy does not listen on ${address}`);

@@ -76,7 +76,11 @@ export function etcdSnapshotDir(stateDir: string): string {
   return join(stateDir, 'etcd-snapshots');
 }
 
-export function clusterSpec(apiServerReplicas: number, version = 'v1.36.3'): ClusterSpec {
+export function clusterSpec(
+  apiServerReplicas: number,
+  version = 'v1.36.3',
+  advertiseAddress?: string,
+): ClusterSpec {
   return {
     version,
     etcd: {
@@ -86,7 +90,7 @@ export function clusterSpec(apiServerReplicas: number, version = 'v1.36.3'): Clu
       backup: { intervalMinutes: 60, keep: 3 },
     },
     controlPlane: {
-      apiServer: { replicas: apiServerReplicas },
+      apiServer: { replicas: apiServerReplicas, ...(advertiseAddress ? { advertiseAddress } : {}) },
       controllerManager: { replicas: 1 },
       scheduler: { replicas: 1 },
     },
@@ -190,8 +194,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       kind: clusterType.kind,
       metadata: { name: STACK_CLUSTER, namespace: STACK_NAMESPACE },
       spec: {
-        ...clusterSpec(options.apiServerReplicas ?? 1),
-        // Real hosts dial the apiserver through the proxy on the rig's gateway.
+        // Real hosts and their pods dial the apiserver through the proxy on the rig's gateway, on the apiserver's
+        // own port: the biz-cluster's `kubernetes` Service points there (its advertise address), and kube-proxy dials it.
+        ...clusterSpec(options.apiServerReplicas ?? 1, undefined, rig?.gateway),
         ...(rig ? { certSANs: [rig.gateway] } : {}),
       },
     });
@@ -221,6 +226,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiServerProxy = await startApiServerProxy({
       meta: metaConfig,
       extraAddresses: rig ? [rig.gateway] : [],
+      // The port a kok apiserver serves on: the `kubernetes` Service's endpoint is the advertise address on it.
+      extraAddressPort: 6443,
       namespace: STACK_NAMESPACE,
       cluster: STACK_CLUSTER,
     });
