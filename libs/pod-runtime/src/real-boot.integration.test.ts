@@ -1,6 +1,7 @@
 // End to end: the kube-on-kube-operator renders a Cluster, the meta-cluster's
 // scheduler puts its pods on the runtime's Node, and the runtime boots them for
 // real: etcd, then a kube-apiserver that answers /readyz and `kubectl get ns`.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProbe } from './probe.ts';
@@ -130,6 +131,54 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
       ),
     ).toBe('registry.k8s.io/coredns/coredns:v1.13.1');
     expect(kubectl('get', 'daemonset', '-n', 'kube-system', '-o', 'name')).toBe('');
+
+    // Switched off, CoreDNS is removed from the biz-cluster, its RBAC too.
+    await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: 'clusters.kok.dev',
+        version: 'v1alpha1',
+        namespace,
+        plural: 'clusters',
+        name: clusterName,
+        body: { spec: { addons: { coreDNS: { enabled: false } } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(
+      'CoreDNS gone from the biz-cluster',
+      () =>
+        kubectl(
+          'get',
+          'deployment,service,configmap,serviceaccount',
+          '-n',
+          'kube-system',
+          '-l',
+          'clusters.kok.dev/addon=coredns',
+          '-o',
+          'name',
+        ) === '' &&
+        kubectl(
+          'get',
+          'clusterrole,clusterrolebinding',
+          '-l',
+          'clusters.kok.dev/addon=coredns',
+          '-o',
+          'name',
+        ) === '',
+      30_000,
+      500,
+    );
+    const off = await eventually(
+      'status.addons without CoreDNS',
+      async () => {
+        const status = (await boot.getCluster(clusterName)).status;
+        return status?.addons?.coreDNS.replicas === 0 ? status : undefined;
+      },
+      30_000,
+      500,
+    );
+    expect(off.addons?.coreDNS).toEqual({ replicas: 0, ready: 0, version: '' });
+    expect(off.conditions?.find((c) => c.type === 'AddonsReady')?.message).not.toContain('coredns');
   });
 
   it('stops the process of a deleted pod and boots its replacement on a new address', async () => {
