@@ -29,6 +29,8 @@ export interface HostFleetOptions {
   readonly certificateAuthorityPem: string;
   /** Lifetime of each host's bootstrap token. Default 15 min. */
   readonly bootstrapTokenTtlSeconds?: number;
+  /** See NodeSoftwareOptions.kubeProxyAliases. */
+  readonly kubeProxyAliases?: Readonly<Record<string, string>>;
 }
 
 export interface HostFleet {
@@ -64,6 +66,9 @@ export async function startHostFleet(options: HostFleetOptions): Promise<HostFle
     kubeletVersions: versions.kubelet,
     containerdVersions: versions.containerd,
     nodeProblemDetectorVersion: versions.nodeProblemDetector,
+    kubeProxyVersions: versions.kubelet,
+    ...(options.kubeProxyAliases ? { kubeProxyAliases: options.kubeProxyAliases } : {}),
+    coreDnsVersions: versions.coreDns,
     apiServer: options.server,
   });
   return {

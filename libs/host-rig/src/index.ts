@@ -18,6 +18,16 @@ export {
   workloadImageReference,
   writeTestImages,
 } from './test-images.ts';
+export {
+  COREDNS_USER,
+  IPTABLES_COMMANDS,
+  KUBE_PROXY_PATH,
+  machineIptablesBackend,
+  packCoreDnsImage,
+  packKubeProxyImage,
+  type IptablesBackend,
+  type KubeProxyImageOptions,
+} from './addon-images.ts';
 export { ensureHostBinaries, hostVersions, type HostBinaries, type HostVersions } from './host-binaries.ts';
 export { realHostSupport, type HostSupport } from './host-support.ts';
 export { HostRig, type HostRigOptions } from './host-rig.ts';
@@ -28,6 +38,8 @@ export {
   buildNodeSoftware,
   COMPONENT_NAMES,
   CONTAINERD_DATA_PATHS,
+  DEFAULT_CLUSTER_DNS,
+  DEFAULT_CLUSTER_DOMAIN,
   HOST_PROBLEM_CONDITION,
   KUBELET_DATA_PATHS,
   NODE_PATHS,

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ComponentSpec, NodePoolSpec, NodePoolTemplate } from '@kok/api';
 import { BOOTSTRAP_KUBECONFIG_PATH, CLUSTER_CA_PATH } from '@kok/pki';
+import { packCoreDnsImage, packKubeProxyImage } from './addon-images.ts';
 import type { HostBinaries } from './host-binaries.ts';
 import { createTarArchive } from './tar-archive.ts';
 import { pauseImage, pauseImageReference, workloadImage } from './test-images.ts';
@@ -47,7 +48,13 @@ export const COMPONENT_NAMES = {
   pauseImage: 'pause-image',
   workloadImage: 'workload-image',
   nodeProblemDetector: 'node-problem-detector',
+  coreDnsImage: 'coredns-image',
+  kubeProxyImage: 'kube-proxy-image',
 } as const;
+
+/** The kubelet's defaults: the 10th address of kok's default service CIDR (10.96.0.0/12) and its domain. */
+export const DEFAULT_CLUSTER_DNS = '10.96.0.10';
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 /** What containerd and its CNI plugins create on a host (its root, state, opt dir, CNI config and IP leases). */
 export const CONTAINERD_DATA_PATHS = [
@@ -95,6 +102,15 @@ export interface NodeSoftwareOptions {
   readonly kubeletVersions: readonly string[];
   readonly containerdVersions: readonly string[];
   readonly nodeProblemDetectorVersion: string;
+  /** A kube-proxy image is packed for each (the kube-proxy-image Component's versions). */
+  readonly kubeProxyVersions: readonly string[];
+  /**
+   * More versions the kube-proxy-image Component offers, each served by a built one (next patch → built
+   * version, e.g. v1.36.4 → v1.36.3): that image carries both tags. Default none.
+   */
+  readonly kubeProxyAliases?: Readonly<Record<string, string>>;
+  /** A CoreDNS image is packed for each (the coredns-image Component's versions). */
+  readonly coreDnsVersions: readonly string[];
   /** https://<host>:<port> of the apiserver, as hosts reach it (node-problem-detector needs it spelled out). */
   readonly apiServer: string;
 }
@@ -151,23 +167,48 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
   };
   const pause = pauseImage();
   const workload = workloadImage();
-  const imageComponent = (file: string, version: string, tarball: Buffer): ComponentSpec => ({
-    versions: [{ version, artifact: publish(file, tarball) }],
-    install: {
-      method: 'Image',
-      importCommand: [
-        CTR,
-        '--address',
-        SOCKET,
-        '-n',
-        'k8s.io',
-        'images',
-        'import',
-        '--local',
-        '$(KOK_ARTIFACT)',
-      ],
-    },
-  });
+  const imageComponent = (
+    versions: readonly { readonly version: string; readonly file: string; readonly tarball: () => Buffer }[],
+  ): ComponentSpec => {
+    // One artifact per file: versions sharing an image (an alias and its build) share its artifact.
+    const artifacts = new Map<string, ReturnType<typeof publish>>();
+    const artifactOf = (file: string, tarball: () => Buffer) => {
+      let artifact = artifacts.get(file);
+      if (!artifact) artifacts.set(file, (artifact = publish(file, tarball())));
+      return artifact;
+    };
+    return {
+      versions: versions.map(({ version, file, tarball }) => ({
+        version,
+        artifact: artifactOf(file, tarball),
+      })),
+      install: imageInstall,
+    };
+  };
+  const imageInstall: ComponentSpec['install'] = {
+    method: 'Image',
+    importCommand: [
+      CTR,
+      '--address',
+      SOCKET,
+      '-n',
+      'k8s.io',
+      'images',
+      'import',
+      '--local',
+      '$(KOK_ARTIFACT)',
+    ],
+  };
+  const aliases = Object.entries(options.kubeProxyAliases ?? {});
+  for (const [alias, built] of aliases)
+    if (!options.kubeProxyVersions.includes(built))
+      throw new Error(`kube-proxy ${alias} is to be served by ${built}, which is not built`);
+  const kubeProxyTarball = (built: string) => () =>
+    packKubeProxyImage({
+      version: built,
+      binary: options.binaries.path('kube-proxy', built, 'kube-proxy'),
+      extraVersions: aliases.filter(([, b]) => b === built).map(([alias]) => alias),
+    }).tarball;
   return {
     imageVersions: { pause: imageVersion(pause.reference), workload: imageVersion(workload.reference) },
     components: {
@@ -253,15 +294,30 @@ export function buildNodeSoftware(options: NodeSoftwareOptions): NodeSoftware {
           initialDelaySeconds: 5,
         },
       },
-      [COMPONENT_NAMES.pauseImage]: imageComponent(
-        'pause.oci.tar',
-        imageVersion(pause.reference),
-        pause.tarball,
+      [COMPONENT_NAMES.pauseImage]: imageComponent([
+        { version: imageVersion(pause.reference), file: 'pause.oci.tar', tarball: () => pause.tarball },
+      ]),
+      [COMPONENT_NAMES.workloadImage]: imageComponent([
+        {
+          version: imageVersion(workload.reference),
+          file: 'busybox.oci.tar',
+          tarball: () => workload.tarball,
+        },
+      ]),
+      [COMPONENT_NAMES.kubeProxyImage]: imageComponent(
+        [...options.kubeProxyVersions.map((v) => [v, v] as const), ...aliases].map(([version, built]) => ({
+          version,
+          file: `kube-proxy-${built}.oci.tar`,
+          tarball: kubeProxyTarball(built),
+        })),
       ),
-      [COMPONENT_NAMES.workloadImage]: imageComponent(
-        'busybox.oci.tar',
-        imageVersion(workload.reference),
-        workload.tarball,
+      [COMPONENT_NAMES.coreDnsImage]: imageComponent(
+        options.coreDnsVersions.map((version) => ({
+          version,
+          file: `coredns-${version}.oci.tar`,
+          tarball: () =>
+            packCoreDnsImage(version, options.binaries.path('coredns', version, 'coredns')).tarball,
+        })),
       ),
     },
   };
@@ -273,6 +329,14 @@ export interface TemplateOptions {
   readonly nodeProblemDetector?: string;
   readonly containerd: string;
   readonly imageVersions: NodeSoftware['imageVersions'];
+  /** Import the kube-proxy image of this version (a version of the kube-proxy-image Component). Default: none. */
+  readonly kubeProxy?: string;
+  /** Import the CoreDNS image of this version (a version of the coredns-image Component). Default: none. */
+  readonly coreDns?: string;
+  /** The kubelet's clusterDNS: the cluster's DNS Service address. Default {@link DEFAULT_CLUSTER_DNS}. */
+  readonly clusterDNS?: string;
+  /** The kubelet's clusterDomain. Default {@link DEFAULT_CLUSTER_DOMAIN}. */
+  readonly clusterDomain?: string;
   /** The cgroup the rig made for each host is `<cgroupParent>/<machine name>`: the kubelet's cgroupRoot. */
   readonly cgroupParent: string;
   /**
@@ -290,6 +354,8 @@ export function realHostTemplate(options: TemplateOptions): NodePoolTemplate {
       { name: COMPONENT_NAMES.kubelet, version: options.kubelet },
       { name: COMPONENT_NAMES.pauseImage, version: options.imageVersions.pause },
       { name: COMPONENT_NAMES.workloadImage, version: options.imageVersions.workload },
+      ...(options.kubeProxy ? [{ name: COMPONENT_NAMES.kubeProxyImage, version: options.kubeProxy }] : []),
+      ...(options.coreDns ? [{ name: COMPONENT_NAMES.coreDnsImage, version: options.coreDns }] : []),
       ...(options.nodeProblemDetector
         ? [{ name: COMPONENT_NAMES.nodeProblemDetector, version: options.nodeProblemDetector }]
         : []),
@@ -302,7 +368,12 @@ export function realHostTemplate(options: TemplateOptions): NodePoolTemplate {
       { path: NODE_PATHS.cniTemplate, content: cniTemplate(), mode: 0o644 },
       {
         path: NODE_PATHS.kubeletConfig,
-        content: kubeletConfig(options.cgroupParent, options.kubeletRefusesToStart ?? false),
+        content: kubeletConfig({
+          cgroupParent: options.cgroupParent,
+          refusesToStart: options.kubeletRefusesToStart ?? false,
+          clusterDNS: options.clusterDNS ?? DEFAULT_CLUSTER_DNS,
+          clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+        }),
         mode: 0o644,
       },
     ],
@@ -444,12 +515,17 @@ function cniTemplate(): string {
  * its ports are the defaults, each host having its own network namespace.
  * It leaves the machine's iptables alone and tolerates swap and a full-ish disk.
  */
-function kubeletConfig(cgroupParent: string, refusesToStart: boolean): string {
+function kubeletConfig(options: {
+  cgroupParent: string;
+  refusesToStart: boolean;
+  clusterDNS: string;
+  clusterDomain: string;
+}): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-failCgroupV1: ${refusesToStart}
+failCgroupV1: ${options.refusesToStart}
 cgroupDriver: cgroupfs
-cgroupRoot: ${cgroupParent}/$(KOK_NODE_NAME)
+cgroupRoot: ${options.cgroupParent}/$(KOK_NODE_NAME)
 cgroupsPerQOS: true
 containerRuntimeEndpoint: unix://${SOCKET}
 podLogsDir: $(KOK_ROOT)/var/log/pods
@@ -462,8 +538,8 @@ authentication:
     clientCAFile: $(KOK_ROOT)${NODE_PATHS.caCert}
 authorization:
   mode: Webhook
-clusterDomain: cluster.local
-clusterDNS: [10.0.0.10]
+clusterDomain: ${options.clusterDomain}
+clusterDNS: [${options.clusterDNS}]
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
 rotateCertificates: true

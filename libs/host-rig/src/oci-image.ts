@@ -32,6 +32,11 @@ export interface OciImageOptions {
   /** Repository with its registry domain, e.g. "kok.dev/test/pause". */
   readonly name: string;
   readonly tag: string;
+  /**
+   * More tags of the same repository for the same manifest (e.g. a next patch version served by this
+   * build): the index names the manifest once per tag, and `ctr images import` creates each name.
+   */
+  readonly extraTags?: readonly string[];
   /** Bottom layer first. */
   readonly layers: readonly (readonly LayerEntry[])[];
   readonly config?: OciImageConfig;
@@ -44,6 +49,8 @@ export interface OciImageOptions {
 export interface OciImage {
   /** "name:tag". */
   readonly reference: string;
+  /** "name:tag" of the tag, then of each extra tag. */
+  readonly references: readonly string[];
   /** Digest of the image manifest, "sha256:<hex>". */
   readonly digest: string;
   /** The OCI image layout (oci-layout, index.json, blobs/sha256/…) as one tar. */
@@ -70,11 +77,15 @@ interface Blob extends Descriptor {
 /**
  * Packs an image as an OCI image layout in a tar, reproducibly: uncompressed layers, no timestamps, JSON
  * with sorted keys, so the same options give the same bytes and the same manifest digest. The index names
- * the manifest with both the tag (`org.opencontainers.image.ref.name`) and the full reference
+ * the manifest, once per tag, with both the tag (`org.opencontainers.image.ref.name`) and the full reference
  * (`io.containerd.image.name`), which `ctr images import` takes as the image name.
  */
 export function packOciImage(options: OciImageOptions): OciImage {
-  const reference = checkedReference(options.name, options.tag);
+  const tags = [options.tag, ...(options.extraTags ?? []).filter((tag) => tag !== options.tag)];
+  if (new Set(tags).size !== tags.length)
+    throw new Error(`image ${options.name} lists a tag twice: ${tags.join(', ')}`);
+  const references = tags.map((tag) => checkedReference(options.name, tag));
+  const reference = references[0] as string;
   const architecture = options.architecture ?? 'amd64';
   const os = options.os ?? 'linux';
   const layers = options.layers.map((entries, index) => blob(ociMediaTypes.layer, layerTar(entries, index)));
@@ -99,16 +110,14 @@ export function packOciImage(options: OciImageOptions): OciImage {
   const index = canonicalJsonBytes({
     schemaVersion: 2,
     mediaType: ociMediaTypes.index,
-    manifests: [
-      {
-        ...descriptor(manifest),
-        platform: { architecture, os },
-        annotations: {
-          'org.opencontainers.image.ref.name': options.tag,
-          'io.containerd.image.name': reference,
-        },
+    manifests: tags.map((tag, i) => ({
+      ...descriptor(manifest),
+      platform: { architecture, os },
+      annotations: {
+        'org.opencontainers.image.ref.name': tag,
+        'io.containerd.image.name': references[i],
       },
-    ],
+    })),
   });
   const blobs = new Map([...layers, config, manifest].map((each) => [each.digest, each]));
   const tarball = createTarArchive([
@@ -128,7 +137,7 @@ export function packOciImage(options: OciImageOptions): OciImage {
       mode: 0o644,
     })),
   ]);
-  return { reference, digest: manifest.digest, tarball };
+  return { reference, references, digest: manifest.digest, tarball };
 }
 
 /** Packs the image and writes its tarball to `path` (parent directories created). */

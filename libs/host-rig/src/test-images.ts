@@ -105,7 +105,7 @@ function needsDynamicLoader(elf: Buffer): boolean {
 }
 
 /** GOARCH of this machine: the platform `ctr images import` keeps by default. */
-function hostArchitecture(): string {
+export function hostArchitecture(): string {
   const goArchitectures: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', ia32: '386' };
   return goArchitectures[process.arch] ?? process.arch;
 }
