@@ -6,6 +6,7 @@
  * else. The cluster must be reachable from the hosts at `server`.
  */
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { V1Secret } from '@kubernetes/client-node';
 import { builtinTypes } from '@kok/reconcile';
@@ -29,6 +30,8 @@ export interface HostFleetOptions {
   readonly certificateAuthorityPem: string;
   /** Lifetime of each host's bootstrap token. Default 15 min. */
   readonly bootstrapTokenTtlSeconds?: number;
+  /** How often the hosts' pod routes are brought in line with the Nodes. Default 1 s. */
+  readonly podRoutePeriodMs?: number;
   /** See NodeSoftwareOptions.kubeProxyAliases. */
   readonly kubeProxyAliases?: Readonly<Record<string, string>>;
 }
@@ -71,6 +74,7 @@ export async function startHostFleet(options: HostFleetOptions): Promise<HostFle
     coreDnsVersions: versions.coreDns,
     apiServer: options.server,
   });
+  const routes = routePodNetworks(rig, client, options.podRoutePeriodMs ?? 1_000);
   return {
     software,
     versions,
@@ -103,6 +107,46 @@ export async function startHostFleet(options: HostFleetOptions): Promise<HostFle
       const problems = await rig.removeHost(name);
       if (problems.length) throw new Error(`host ${name} left things behind:\n${problems.join('\n')}`);
     },
-    close: () => server.close(),
+    close: async () => {
+      await routes.stop();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * Keeps every host's pod routes in line with the Nodes, as a route controller does: kube-controller-manager
+ * gives a Node its pod CIDR only after it registers, and Nodes come and go. A poll, level-based: each
+ * pass lists the Nodes and fixes every host's routes, so a missed change is fixed on the next one.
+ */
+function routePodNetworks(rig: HostRig, client: KubeClient, periodMs: number): { stop(): Promise<void> } {
+  let stopped = false;
+  let lastProblem = '';
+  const pass = async () => {
+    const nodes = (await client.list(builtinTypes.node)).items.map((node) => ({
+      name: node.metadata?.name ?? '',
+      address: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+      podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
+    }));
+    await rig.network.routePodNetworks(nodes);
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await pass();
+        lastProblem = '';
+      } catch (error) {
+        const problem = (error as Error).message;
+        if (problem !== lastProblem) console.warn(`[host-rig] pod routes: ${problem}`);
+        lastProblem = problem;
+      }
+      await sleep(periodMs);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
   };
 }

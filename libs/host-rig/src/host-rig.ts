@@ -21,6 +21,8 @@ export interface HostRigOptions {
   readonly agentArgs?: readonly string[];
   /** Parent of the rig's directory (host roots, logs, artifacts). Default: the OS temp dir. */
   readonly baseDir?: string;
+  /** The cluster's pod network, masqueraded when pods leave it (see pod-network.ts). Default 10.244.0.0/16. */
+  readonly podCidr?: string;
 }
 
 export class HostRig {
@@ -45,7 +47,11 @@ export class HostRig {
     const dir = mkdtempSync(join(options.baseDir ?? tmpdir(), 'kok-rig-'));
     mkdirSync(join(dir, 'logs'));
     try {
-      const rig = new HostRig(options, dir, await RigNetwork.create());
+      const rig = new HostRig(
+        options,
+        dir,
+        await RigNetwork.create(options.podCidr ? { podCidr: options.podCidr } : {}),
+      );
       registerRig({ subnet: rig.network.subnet, pid: process.pid, dir, cgroupParent: rig.cgroupParent });
       return rig;
     } catch (error) {

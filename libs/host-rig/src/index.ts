@@ -50,6 +50,7 @@ export {
   type NodeSoftwareOptions,
   type TemplateOptions,
 } from './node-software.ts';
+export { DEFAULT_POD_CIDR, POD_MASQUERADE_COMMENT, POD_ROUTE_PROTOCOL } from './pod-network.ts';
 export { startHostFleet, type HostFleet, type HostFleetOptions } from './host-fleet.ts';
 export {
   startRealHostCluster,

@@ -2,11 +2,21 @@
  * The rig's network: one bridge in the machine's namespace holding the
  * gateway address, and per host a network namespace joined to it by a veth
  * pair. Everything sits in 10.213.<subnet>.0/24: the gateway is .1, host i
- * is .(10 + i). Nothing is routed off the machine: no forwarding, no NAT;
- * hosts reach only the gateway (where the apiserver and artifact server
- * listen) and each other.
+ * is .(10 + i). Nothing is routed off the machine: no forwarding or NAT in
+ * the machine's namespace; hosts reach only the gateway (where the apiserver
+ * and artifact server listen) and each other. Pod networking between hosts
+ * (pod-network.ts) lives in the hosts' namespaces.
  */
 import { readdirSync } from 'node:fs';
+import type { NodeRouteSource } from './pod-network.ts';
+import {
+  addPodMasquerade,
+  applyPodRoutes,
+  DEFAULT_POD_CIDR,
+  desiredPodRoutes,
+  planPodRoutes,
+  readPodRoutes,
+} from './pod-network.ts';
 import { system, systemBestEffort } from './system-command.ts';
 
 export const RIG_ADDRESS_PREFIX = '10.213';
@@ -23,16 +33,19 @@ export class RigNetwork {
   readonly subnet: number;
   readonly bridge: string;
   readonly gateway: string;
+  /** Pods' addresses: what each host masquerades when it leaves this network. */
+  readonly podCidr: string;
   readonly #hosts = new Map<number, HostNetwork>();
 
-  private constructor(subnet: number) {
+  private constructor(subnet: number, podCidr: string) {
     this.subnet = subnet;
+    this.podCidr = podCidr;
     this.bridge = `kokbr${subnet}`;
     this.gateway = `${RIG_ADDRESS_PREFIX}.${subnet}.1`;
   }
 
   /** Creates the bridge on the first subnet no other rig on this machine uses. */
-  static async create(): Promise<RigNetwork> {
+  static async create(options: { podCidr?: string } = {}): Promise<RigNetwork> {
     const taken = new Set(
       readdirSync('/sys/class/net')
         .map((name) => /^kokbr(\d+)$/.exec(name)?.[1])
@@ -41,7 +54,7 @@ export class RigNetwork {
     );
     for (let subnet = 0; subnet < 256; subnet++) {
       if (taken.has(subnet)) continue;
-      const network = new RigNetwork(subnet);
+      const network = new RigNetwork(subnet, options.podCidr ?? DEFAULT_POD_CIDR);
       try {
         await system('ip', ['link', 'add', network.bridge, 'type', 'bridge']);
       } catch (error) {
@@ -66,7 +79,10 @@ export class RigNetwork {
     return `${RIG_ADDRESS_PREFIX}.${this.subnet}.${10 + index}`;
   }
 
-  /** A network namespace for host `index`, its `eth0` on the bridge, a default route via the gateway. */
+  /**
+   * A network namespace for host `index`, its `eth0` on the bridge, a default route via the gateway, and
+   * a masquerade for its pods' traffic to outside the pod network.
+   */
   async addHost(index: number): Promise<HostNetwork> {
     const address = this.addressOf(index);
     const host: HostNetwork = {
@@ -86,7 +102,28 @@ export class RigNetwork {
     await inHost('link', 'set', 'eth0', 'up');
     await inHost('link', 'set', 'lo', 'up');
     await inHost('route', 'add', 'default', 'via', this.gateway);
+    await addPodMasquerade(host.namespace, this.podCidr);
     return host;
+  }
+
+  /**
+   * Makes every host's pod routes match `nodes`: a route to each other Node's pod CIDRs via its address
+   * (Nodes at rig hosts' addresses only), none left for a Node gone. A host removed meanwhile is skipped.
+   */
+  async routePodNetworks(nodes: readonly NodeRouteSource[]): Promise<void> {
+    const hosts = [...this.#hosts.values()];
+    const addresses = new Set(hosts.map((host) => host.address));
+    for (const host of hosts) {
+      try {
+        const current = await readPodRoutes(host.namespace);
+        await applyPodRoutes(
+          host.namespace,
+          planPodRoutes(current, desiredPodRoutes(host.address, addresses, nodes)),
+        );
+      } catch (error) {
+        if ([...this.#hosts.values()].includes(host)) throw error;
+      }
+    }
   }
 
   /** Deleting the namespace deletes its veth end, and with it the peer on the bridge. */
