@@ -10,7 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ComponentSpec, MachineObject, NodePoolObject, NodePoolSpec, NodePoolTemplate } from '@kok/api';
 import { componentType, machineType, nodePoolType, templateRevision } from '@kok/api';
 import type { HostRig } from '@kok/host-rig';
-import { realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
+import { hostVersions, realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
 import type { KubeClient } from '@kok/reconcile';
 import { startKwok } from '@kok/testing';
 import type { AgentHost } from '../../node-agent/src/fixtures/agent-hosts.ts';
@@ -105,6 +105,7 @@ export async function startRealHosts(
     client: ctx.biz,
     server,
     certificateAuthorityPem: Buffer.from(ca, 'base64').toString('utf8'),
+    kubeProxyAliases: nextPatchAliases(hostVersions().kubelet),
   });
   ctx.onStop('the host catalog server', () => fleet.close());
   await createComponents(ctx.biz, fleet.software.components);
@@ -131,6 +132,21 @@ export async function startRealHosts(
     kubeletVersions: fleet.versions.kubelet,
     template,
   };
+}
+
+/**
+ * `v1.36.4` → `v1.36.3` for each built version: the stack's pod runtime runs the build it has for a Cluster
+ * upgraded to the next patch, so its hosts carry kube-proxy under that tag too (the same build, re-tagged).
+ */
+export function nextPatchAliases(built: readonly string[]): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const version of built) {
+    const match = /^v(\d+)\.(\d+)\.(\d+)$/.exec(version);
+    if (!match) continue;
+    const next = `v${match[1]}.${match[2]}.${Number(match[3]) + 1}`;
+    if (!built.includes(next)) aliases[next] = version;
+  }
+  return aliases;
 }
 
 async function createComponents(biz: KubeClient, specs: Record<string, ComponentSpec>): Promise<void> {
