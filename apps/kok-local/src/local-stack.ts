@@ -266,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateDir,
       pool: STACK_POOL,
       machines,
+      clusterVersion: cluster.spec.version,
       onStop,
     };
     const hosts = rig

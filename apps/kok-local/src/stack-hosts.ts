@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ComponentSpec, MachineObject, NodePoolObject, NodePoolSpec, NodePoolTemplate } from '@kok/api';
-import { componentType, machineType, nodePoolType, templateRevision } from '@kok/api';
+import { componentType, coreDnsVersionFor, machineType, nodePoolType, templateRevision } from '@kok/api';
 import type { HostRig } from '@kok/host-rig';
 import { hostVersions, realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
 import type { KubeClient } from '@kok/reconcile';
@@ -38,6 +38,8 @@ export interface StackHostsContext {
   readonly stateDir: string;
   readonly pool: string;
   readonly machines: readonly string[];
+  /** The Cluster's version: the kube-proxy image its hosts import (the operator runs that version). */
+  readonly clusterVersion: string;
   readonly onStop: (what: string, stop: () => Promise<unknown>) => void;
 }
 
@@ -109,11 +111,15 @@ export async function startRealHosts(
   });
   ctx.onStop('the host catalog server', () => fleet.close());
   await createComponents(ctx.biz, fleet.software.components);
+  const coreDns = coreDnsVersionFor(ctx.clusterVersion);
   const template = (kubelet: string): NodePoolTemplate =>
     realHostTemplate({
       kubelet,
       containerd: fleet.versions.containerd[0] as string,
       imageVersions: fleet.software.imageVersions,
+      // The add-ons the operator deploys: kube-proxy at the Cluster's version, CoreDNS at the one it pairs.
+      kubeProxy: ctx.clusterVersion,
+      ...(coreDns ? { coreDns } : {}),
       cgroupParent: rig.cgroupParent,
       nodeProblemDetector: fleet.versions.nodeProblemDetector,
     });
