@@ -3,9 +3,11 @@
  * control plane runs as real processes (two kube-apiservers), the node API and
  * node-operator it gets, a NodePool of real hosts (real kubelets and
  * containerd installed by the node agents, joined by TLS bootstrap; stand-ins
- * only outside CI where the machine cannot run them); then a canary kubelet
- * rollout through that node-operator and an upgrade of the Cluster to the next
- * patch with the biz apiserver answering all along.
+ * only outside CI where the machine cannot run them), the add-ons it deploys
+ * (a pod on one host resolves a Service name through CoreDNS and reaches its
+ * pod on another through kube-proxy); then a canary kubelet rollout through
+ * that node-operator and an upgrade of the Cluster to the next patch with the
+ * biz apiserver answering all along, kube-proxy following it.
  *
  * The local pod runtime runs the one local build of each binary for every
  * image tag, so "v1.36.4" is the v1.36.3 build under a new tag: what the
@@ -30,6 +32,8 @@ const MACHINES = 3;
 // What this test proves is the order and the availability of the rolling upgrade; a change of the binary
 // itself is proven by the pod runtime's real-boot upgrade test (v1.35.4 → v1.36.3).
 const NEXT_PATCH = 'v1.36.4';
+/** The busybox image every real host carries (libs/host-rig test images). */
+const WORKLOAD_IMAGE = 'kok.dev/test/busybox:1';
 
 let stack: LocalStack;
 const workDir = mkdtempSync(join(tmpdir(), 'kok-local-stack-'));
@@ -167,6 +171,123 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
     expect(new Set(approved)).toEqual(new Set(stack.machines));
   });
 
+  it('runs the add-ons the operator deployed: a Service name resolves from a pod through CoreDNS, and kube-proxy carries the request', async () => {
+    const cluster = await eventually(
+      'AddonsReady written',
+      async () => {
+        const c = (await getCluster()) as ClusterWithAddons;
+        const ready = c.status?.conditions?.find((x) => x.type === 'AddonsReady');
+        return ready && (ready.status === 'True' || stack.hosts.kind === 'stand-in') ? c : undefined;
+      },
+      180_000,
+    );
+    if (stack.hosts.kind === 'stand-in') {
+      // Stand-in hosts run no pods for real, and the stack names no address they reach the apiserver at.
+      expect(cluster.status?.conditions?.find((x) => x.type === 'AddonsReady')?.message).toMatch(
+        /kubeProxy not deployed/,
+      );
+      return;
+    }
+    expect(cluster.status?.addons).toEqual({
+      coreDNS: { replicas: 2, ready: 2, version: 'v1.13.1' },
+      kubeProxy: { replicas: MACHINES, ready: MACHINES, version: 'v1.36.3' },
+    });
+    // The `kubernetes` Service points where the hosts reach the apiserver: the proxy on the rig's gateway.
+    const endpoints = await biz(
+      'get',
+      'endpointslices',
+      '-n',
+      'default',
+      '-l',
+      'kubernetes.io/service-name=kubernetes',
+      '-o',
+      'jsonpath={.items[0].endpoints[0].addresses[0]}',
+    );
+    expect(endpoints).toMatch(/^10\.213\.\d+\.1$/);
+
+    // A web server on one host and a client on another: the name goes through CoreDNS (on whichever hosts it
+    // runs), the connection through kube-proxy's rules on the client's host and the route to the server's host.
+    const nodes = (await stack.biz.list(builtinTypes.node)).items.map((n) => n.metadata?.name ?? '');
+    const [serverNode, clientNode] = [nodes[0] as string, nodes[nodes.length - 1] as string];
+    const pod = (
+      name: string,
+      nodeName: string,
+      script: string,
+      restartPolicy: 'Never' | 'Always',
+    ): V1Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', labels: { app: name } },
+      spec: {
+        nodeName,
+        restartPolicy,
+        containers: [
+          {
+            name,
+            image: WORKLOAD_IMAGE,
+            imagePullPolicy: 'Never',
+            command: ['/bin/busybox', 'sh', '-c', script],
+          },
+        ],
+      },
+    });
+    await stack.biz.create(
+      builtinTypes.pod,
+      pod(
+        'web',
+        serverNode,
+        'mkdir -p /tmp/www && echo served-by-web > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+        'Always',
+      ),
+    );
+    await stack.biz.create(builtinTypes.service, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    const clusterIP = await eventually(
+      'the web Service',
+      async () =>
+        (await stack.biz.get(builtinTypes.service, { namespace: 'default', name: 'web' })).spec?.clusterIP,
+    );
+    await stack.biz.create(
+      builtinTypes.pod,
+      pod(
+        'dns-client',
+        clientNode,
+        // Retried a little (the Service's rules reach every host's kube-proxy within a second or two); each try
+        // bounded by `timeout` (busybox's own `wget -T` crashes); what the last try printed is the pod's message.
+        'for i in 1 2 3 4 5 6 7 8 9 10; do ' +
+          'out=$( (busybox nslookup web.default.svc.cluster.local && ' +
+          `busybox timeout 3 busybox wget -q -O - http://${clusterIP}/) 2>&1 ) && break; busybox sleep 2; done; ` +
+          'echo "$out" > /dev/termination-log; echo "$out" | busybox grep -q served-by-web',
+        'Never',
+      ),
+    );
+    const done = await eventually(
+      'the client pod done',
+      async () => {
+        const p = await stack.biz.get(builtinTypes.pod, { namespace: 'default', name: 'dns-client' });
+        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+      },
+      120_000,
+    );
+    const logs = done.status?.containerStatuses?.[0]?.state?.terminated?.message ?? '';
+    expect(done.status?.phase, logs).toBe('Succeeded');
+    // busybox nslookup: the server it asked (kube-dns), then the name's address (the Service's).
+    expect(logs).toMatch(/Server:\s+10\.96\.0\.10/);
+    expect(logs).toMatch(
+      new RegExp(
+        `Name:\\s+web\\.default\\.svc\\.cluster\\.local\\s+Address:\\s+${clusterIP.replaceAll('.', '\\.')}`,
+      ),
+    );
+    expect(logs).toContain('served-by-web');
+    for (const name of ['web', 'dns-client'])
+      await stack.biz.delete(builtinTypes.pod, { namespace: 'default', name });
+    await stack.biz.delete(builtinTypes.service, { namespace: 'default', name: 'web' });
+  });
+
   it('rolls a kubelet out as a canary that pauses, then to every machine once resumed', async () => {
     const next = stack.hosts.kubeletVersions[1] as string;
     await stack.biz.patch(nodePoolType, { name: STACK_POOL }, PatchType.merge, {
@@ -261,6 +382,22 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
     // The biz apiserver answered every poll while its replicas restarted one by one.
     expect(answers.failed).toEqual([]);
     expect(answers.ok).toBeGreaterThan(10);
+    if (stack.hosts.kind === 'real') {
+      // Then the add-ons: kube-proxy rolled to the new version on every host (the hosts carry the build under its tag).
+      const addons = await eventually(
+        `kube-proxy at ${NEXT_PATCH} on every host`,
+        async () => {
+          const c = (await getCluster()) as ClusterWithAddons;
+          return c.status?.addons?.kubeProxy?.version === NEXT_PATCH ? c : undefined;
+        },
+        120_000,
+      );
+      expect(addons.status?.addons?.kubeProxy).toEqual({
+        replicas: MACHINES,
+        ready: MACHINES,
+        version: NEXT_PATCH,
+      });
+    }
   });
 });
 
@@ -268,6 +405,13 @@ interface GateRecord {
   name: string;
   startedAt?: string;
   completedAt?: string;
+}
+
+interface ClusterWithAddons {
+  status?: {
+    conditions?: { type: string; status: string; message?: string }[];
+    addons?: Record<string, { replicas?: number; ready?: number; version?: string }>;
+  };
 }
 
 interface ClusterWithNodeTier {

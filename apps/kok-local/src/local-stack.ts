@@ -288,6 +288,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         : `NodePool ${STACK_POOL}: ${machineCount} stand-in hosts Ready at ${firstKubelet}, each converged by a real node-agent`,
     );
 
+    // 7. The add-ons the operator deployed into the Cluster once its control plane was Available.
+    const addons = await eventually(
+      `Cluster ${STACK_CLUSTER}: AddonsReady written`,
+      async () => {
+        const object = await meta.get(clusterType, { namespace: STACK_NAMESPACE, name: STACK_CLUSTER });
+        const ready = object.status?.conditions?.find((c) => c.type === 'AddonsReady');
+        // Stand-ins run no pods and reach no apiserver address: there the add-ons only say why they wait.
+        return ready && (ready.status === 'True' || hosts.kind === 'stand-in') ? ready : undefined;
+      },
+      180_000,
+      500,
+    );
+    step(
+      addons.status === 'True'
+        ? `add-ons in the Cluster: ${addons.message} (CoreDNS serves Service names to pods, kube-proxy carries Services on every host)`
+        : `add-ons in the Cluster: not ready (${addons.message})`,
+    );
+
     return {
       stateDir,
       metaKubeconfigPath,
