@@ -8,7 +8,14 @@ import { TEMPLATE_HASH_ANNOTATION, withTemplateHash } from '../template-hash.ts'
 import type { RenderContext } from './component.ts';
 import { ownedMetadata } from './component.ts';
 import type { SecretFile } from './pod-template.ts';
-import { PKI_DIR, resourcesOf, rollingUpdate, secretFiles, spreadOverNodes } from './pod-template.ts';
+import {
+  CONTROL_PLANE_POD_SECURITY,
+  PKI_DIR,
+  resourcesOf,
+  rollingUpdate,
+  secretFiles,
+  spreadOverNodes,
+} from './pod-template.ts';
 
 export interface ControlPlaneDeployment {
   name: string;
@@ -44,6 +51,7 @@ export function controlPlaneDeployment(ctx: RenderContext, d: ControlPlaneDeploy
           // The control plane of a biz-cluster has no business with the meta-cluster's API.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          securityContext: { ...CONTROL_PLANE_POD_SECURITY },
           affinity: spreadOverNodes(names.cluster, d.component),
           containers: [
             {

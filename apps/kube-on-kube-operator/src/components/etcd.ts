@@ -25,7 +25,7 @@ import { TRUST_BUNDLE_KEY } from '../pki/pki-material.ts';
 import { statefulSetStatus } from '../workload-status.ts';
 import type { ComponentStatus, ControlPlaneComponent, RenderContext } from './component.ts';
 import { ownedMetadata, secretsHash } from './component.ts';
-import { httpProbe, secretFiles, spreadOverNodes } from './pod-template.ts';
+import { CONTROL_PLANE_POD_SECURITY, httpProbe, secretFiles, spreadOverNodes } from './pod-template.ts';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './services.ts';
 
 /**
@@ -174,6 +174,7 @@ function render(ctx: RenderContext): KubernetesObject[] | undefined {
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          securityContext: { ...CONTROL_PLANE_POD_SECURITY },
           affinity: spreadOverNodes(names.cluster, 'etcd'),
           containers: [
             {

@@ -14,6 +14,15 @@ import { selectorLabels } from '../names.ts';
 export const PKI_DIR = '/etc/kubernetes/pki';
 export const KUBECONFIG_DIR = '/etc/kubernetes/kubeconfig';
 
+/**
+ * The control-plane images run as a non-root user (65532:65532). The projected
+ * certificates are root's with mode 0400, and a new volume of etcd's is root's:
+ * the pod's fsGroup makes the kubelet give that group read of the former and
+ * write to the latter (volumes that support fsGroup: not hostPath). Not in the
+ * template hashes: running pods keep theirs until they roll for another reason.
+ */
+export const CONTROL_PLANE_POD_SECURITY = { fsGroup: 65532 } as const;
+
 /** One file of a projected volume: `key` of Secret `secret` at `path`. */
 export interface SecretFile {
   secret: string;

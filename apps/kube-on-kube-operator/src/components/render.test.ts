@@ -362,6 +362,16 @@ describe('every rendered object', () => {
     }
   });
 
+  it("workloads give the images' user (65532) group read of their 0400 certificates: fsGroup", async () => {
+    const ctx = await renderContext();
+    for (const component of [etcd, apiServer, controllerManager, scheduler]) {
+      const workload = (component.render(ctx) ?? []).find((o) =>
+        ['Deployment', 'StatefulSet'].includes(o.kind ?? ''),
+      ) as V1Deployment | V1StatefulSet | undefined;
+      expect(workload?.spec?.template.spec?.securityContext, component.label).toEqual({ fsGroup: 65532 });
+    }
+  });
+
   it('workloads wait for the PKI: nothing is rendered without it', async () => {
     const ctx = { ...(await renderContext()), pki: undefined };
     for (const component of [etcd, apiServer, controllerManager, scheduler])

@@ -287,6 +287,8 @@ describe('restorePod', () => {
     const p = restorePod(cluster, names, 1, source, owner);
     const container = p.spec?.containers[0];
     expect(p.spec?.restartPolicy).toBe('Never');
+    // As the image's non-root user, group owner of the data volume (as etcd's pods are).
+    expect(p.spec?.securityContext).toEqual({ fsGroup: 65532 });
     expect(container?.command).toEqual(['etcdutl']);
     expect(container?.args).toEqual([
       'snapshot',

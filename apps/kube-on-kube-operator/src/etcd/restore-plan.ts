@@ -19,6 +19,7 @@ import {
   initialClusterToken,
   memberPeerURL,
 } from '../components/etcd.ts';
+import { CONTROL_PLANE_POD_SECURITY } from '../components/pod-template.ts';
 import type { ClusterNames } from '../names.ts';
 import { clusterLabels } from '../names.ts';
 
@@ -110,6 +111,8 @@ export function restorePod(
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       enableServiceLinks: false,
+      // etcdutl writes the member's data as the image's user, into a volume it may not own yet.
+      securityContext: { ...CONTROL_PLANE_POD_SECURITY },
       containers: [
         {
           name: 'restore',
