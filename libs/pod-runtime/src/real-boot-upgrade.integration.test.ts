@@ -4,7 +4,6 @@
 // apiservers (it follows their Ready pods, as a client behind their Service would, and tries another pod
 // once when one goes away under it). Then an upgrade to an apiserver image that has no build (its pods never
 // start) misses its progress deadline and is rolled back, the apiservers at v1.36.3 serving all along.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView, RealBoot } from './test-support/real-boot.ts';
@@ -62,17 +61,7 @@ async function kubeProxyImage(): Promise<string | undefined> {
 }
 
 async function setVersion(version: string, annotations: Record<string, string> = {}): Promise<void> {
-  await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-    {
-      group: 'clusters.kok.dev',
-      version: 'v1alpha1',
-      namespace,
-      plural: 'clusters',
-      name: clusterName,
-      body: { metadata: { annotations }, spec: { version } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+  await boot.patchCluster(clusterName, { metadata: { annotations }, spec: { version } });
 }
 
 describe('a real control-plane upgrade', () => {

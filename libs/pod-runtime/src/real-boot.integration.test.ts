@@ -1,7 +1,6 @@
 // End to end: the kube-on-kube-operator renders a Cluster, the meta-cluster's
 // scheduler puts its pods on the runtime's Node, and the runtime boots them for
 // real: etcd, then a kube-apiserver that answers /readyz and `kubectl get ns`.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProbe } from './probe.ts';
@@ -133,17 +132,7 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
     expect(kubectl('get', 'daemonset', '-n', 'kube-system', '-o', 'name')).toBe('');
 
     // Switched off, CoreDNS is removed from the biz-cluster, its RBAC too.
-    await boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-      {
-        group: 'clusters.kok.dev',
-        version: 'v1alpha1',
-        namespace,
-        plural: 'clusters',
-        name: clusterName,
-        body: { spec: { addons: { coreDNS: { enabled: false } } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await boot.patchCluster(clusterName, { spec: { addons: { coreDNS: { enabled: false } } } });
     await eventually(
       'CoreDNS gone from the biz-cluster',
       () =>

@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { ControlPlane } from '@kok/testing';
 import { eventually, freePort, startControlPlane } from '@kok/testing';
 import { LocalPodRuntime } from '../local-pod-runtime.ts';
@@ -91,6 +97,8 @@ export interface RealBoot {
    */
   createCluster(name: string, spec?: Record<string, unknown>): Promise<void>;
   getCluster(name: string): Promise<ClusterView>;
+  /** A JSON merge patch of Cluster `name` (metadata and spec). */
+  patchCluster(name: string, patch: Record<string, unknown>): Promise<void>;
   podsOf(component: string): Promise<V1Pod[]>;
   /** The Ready pod of `component`, other than `except`; fails with the runtime's and the containers' logs. */
   readyPod(component: string, except?: string): Promise<V1Pod>;
@@ -211,6 +219,13 @@ export async function startRealBoot({
       getCluster,
       podsOf,
       stop,
+
+      async patchCluster(name, patch) {
+        await clusters.patchNamespacedCustomObject(
+          { ...clusterType, name, body: patch },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      },
 
       async addLocalVolumes(count) {
         for (let i = 1; i <= count; i++)
