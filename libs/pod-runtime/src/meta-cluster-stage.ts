@@ -14,6 +14,11 @@ export interface MetaClusterStageOptions {
   namespace: string;
   /** Host directory of the one volume etcd's claim binds to: where the runtime keeps that claim's data. */
   volumePath: string;
+  /**
+   * Makes the volume a `local` one on this Node (the kubelet gives it the pod's fsGroup, and the
+   * scheduler places the claim's pod there) instead of a hostPath one. Default: hostPath.
+   */
+  volumeNode?: string;
 }
 
 /**
@@ -59,7 +64,22 @@ export async function stageMetaCluster(options: MetaClusterStageOptions): Promis
         storageClassName: 'local',
         capacity: { storage: '1Gi' },
         accessModes: ['ReadWriteOnce'],
-        hostPath: { path: options.volumePath },
+        ...(options.volumeNode
+          ? {
+              local: { path: options.volumePath },
+              nodeAffinity: {
+                required: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        { key: 'kubernetes.io/hostname', operator: 'In', values: [options.volumeNode] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            }
+          : { hostPath: { path: options.volumePath } }),
       },
     },
   });
