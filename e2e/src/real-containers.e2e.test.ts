@@ -51,6 +51,7 @@ import { ensureBinaries, eventually, pinnedVersions } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreDnsObjects } from '../../apps/kube-on-kube-operator/src/addons/coredns.ts';
 import { kubeProxyObjects, kubeProxyServer } from '../../apps/kube-on-kube-operator/src/addons/kube-proxy.ts';
+import type { ResolvedCluster } from '../../apps/kube-on-kube-operator/src/cluster-spec.ts';
 import { resolveCluster } from '../../apps/kube-on-kube-operator/src/cluster-spec.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,6 +61,9 @@ const CLUSTER = 'real';
 /** The test control plane's service CIDR is 10.0.0.0/24: its DNS Service sits at the 10th address. */
 const META_SERVICE_CIDR = '10.0.0.0/24';
 const CLUSTER_DNS = '10.0.0.10';
+/** kube-dns at the address the kubelets' clusterDNS names (a renderer that derives it itself ignores the third argument). */
+const renderCoreDns: (cluster: ResolvedCluster, version: string, clusterIP: string) => KubernetesObject[] =
+  coreDnsObjects;
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
 /** The rig appends `--root <root>`; the stand-in runs what the test wrote there. */
@@ -278,7 +282,7 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     // The renderer dials the apiserver on the Cluster port (6443); the test control plane listens elsewhere.
     const server = kubeProxyServer(cluster.rig.gateway);
     const manifests = [
-      ...coreDnsObjects(meta, coreDnsVersionFor(meta.version) as string),
+      ...renderCoreDns(meta, coreDnsVersionFor(meta.version) as string, CLUSTER_DNS),
       ...kubeProxyObjects(meta, cluster.rig.gateway),
     ].map((object) => {
       const configMap = object as KubernetesObject & { data?: Record<string, string> };
