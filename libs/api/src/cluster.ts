@@ -188,312 +188,347 @@ function controlPlaneComponent<Extra extends s.TProperties>(
   );
 }
 
-export const ClusterSpec = s.object('The desired biz-cluster control plane.', {
-  version: kubernetesVersion(
-    'Kubernetes version of the control plane, e.g. v1.36.3. A change to a newer minor waits, before anything is written at it, while a kubelet of the biz-cluster is outside the skew policy of it (more than 3 minor versions older, or newer) or while its Nodes cannot be read by an operator that reached that biz-cluster before: the Cluster is Degraded with reason KubeletVersionSkew (naming the Nodes) or KubeletVersionsUnknown, the control plane stays at its version, and the operator looks again every 30 seconds. A patch change is not checked.',
-    [versionSkewRule],
-  ),
-  etcd: s.optional(
-    s.object(
-      'The etcd cluster that stores the biz-cluster state: run by the operator as a StatefulSet, or an etcd run elsewhere (external). Which of the two is fixed when the Cluster is created.',
-      {
-        replicas: s.optional(
-          s.integer('Members of the etcd cluster: 1, 3, 5 or 7. Default 3. Unused with external.', {
-            minimum: 1,
-            maximum: 7,
-            default: 3,
-            rules: [
-              cel<number>({
-                rule: 'self % 2 == 1',
-                message: 'etcd replicas must be odd (1, 3, 5 or 7): an even member adds no fault tolerance',
-                check: (self) => self % 2 === 1,
-              }),
-            ],
-          }),
-        ),
-        version: s.optional(
-          componentVersion(
-            "etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version's minor (3.6.16 for 1.34, 1.35 and 1.36); for another minor it must be set, or the Cluster is Degraded with reason EtcdVersionUnknown. Unused with external.",
-          ),
-        ),
-        storage: s.optional(
-          s.object(
-            'The volume of each member. Unused with external.',
-            {
-              size: s.optional(s.quantity('Size of the volume. Default 8Gi.', { default: '8Gi' })),
-              storageClassName: s.optional(
-                dnsSubdomain('StorageClass of the volume. Default: the default class.', 'storageClassName'),
-              ),
-            },
-            { default: {} },
-          ),
-        ),
-        defragmentation: s.optional(
-          s.object(
-            "When the operator defragments a member (etcd's /v3/maintenance/defragment), giving the space of deleted and compacted revisions back to the filesystem. The operator reads each member's database size at least once a minute; a member is defragmented when its free space (its database file minus the part in use) is at least freeSpaceBytes and at least freeSpacePercent of its file. One member at a time, followers before the leader (a defragmenting member does not answer for a few seconds up to minutes for a large database), never while the membership changes or a member is unhealthy, and each member at most once in 10 minutes. Each defragmentation is an Event (EtcdDefragmented, or EtcdDefragmentationFailed) on the Cluster. Unused with external.",
-            {
-              enabled: s.optional(s.boolean('Defragment members at all. Default true.', { default: true })),
-              freeSpacePercent: s.optional(
-                s.integer("Least free share of a member's database file, in percent. Default 50.", {
-                  minimum: 1,
-                  maximum: 100,
-                  default: 50,
+export const ClusterSpec = s.object(
+  'The desired biz-cluster control plane.',
+  {
+    version: kubernetesVersion(
+      'Kubernetes version of the control plane, e.g. v1.36.3. A change to a newer minor waits, before anything is written at it, while a kubelet of the biz-cluster is outside the skew policy of it (more than 3 minor versions older, or newer) or while its Nodes cannot be read by an operator that reached that biz-cluster before: the Cluster is Degraded with reason KubeletVersionSkew (naming the Nodes) or KubeletVersionsUnknown, the control plane stays at its version, and the operator looks again every 30 seconds. A patch change is not checked.',
+      [versionSkewRule],
+    ),
+    etcd: s.optional(
+      s.object(
+        'The etcd cluster that stores the biz-cluster state: run by the operator as a StatefulSet, or an etcd run elsewhere (external). Which of the two is fixed when the Cluster is created.',
+        {
+          replicas: s.optional(
+            s.integer('Members of the etcd cluster: 1, 3, 5 or 7. Default 3. Unused with external.', {
+              minimum: 1,
+              maximum: 7,
+              default: 3,
+              rules: [
+                cel<number>({
+                  rule: 'self % 2 == 1',
+                  message: 'etcd replicas must be odd (1, 3, 5 or 7): an even member adds no fault tolerance',
+                  check: (self) => self % 2 === 1,
                 }),
-              ),
-              freeSpaceBytes: s.optional(
-                s.integer(
-                  "Least free space of a member's database file, in bytes: smaller files are not worth a pause. Default 104857600 (100 MiB).",
-                  { minimum: 0, format: 'int64', default: 104857600 },
-                ),
-              ),
-            },
+              ],
+            }),
           ),
-        ),
-        backup: s.optional(
-          s.object(
-            "Scheduled snapshots of etcd, taken by the operator through etcd's maintenance API from a healthy voting follower (the leader only when no follower answers) and written, whole and checked against the checksum etcd appends, to <snapshot directory>/<namespace>/<cluster>/<cluster>-<UTC time>.db, where the snapshot directory is the operator's --etcd-snapshot-dir (a volume the operator's pod mounts). Without that flag no snapshot is taken and EtcdBackup is False with reason NoSnapshotDirectory. status.etcd.lastSnapshot records the last one; EtcdBackup says whether the last attempt worked; each snapshot is an Event (EtcdSnapshotTaken, or EtcdSnapshotFailed, tried again after 5 minutes, or after the interval if that is shorter). The annotation clusters.kok.dev/etcd-snapshot-request asks for one now, with or without a schedule. Unused with external.",
-            {
-              intervalMinutes: s.integer(
-                'Minutes between snapshots, counted from the last one status.etcd.lastSnapshot records: a restarted operator keeps the schedule, and the first snapshot is taken as soon as etcd answers.',
-                { minimum: 1, maximum: 43200 },
-              ),
-              keep: s.optional(
-                s.integer(
-                  "How many of the Cluster's snapshot files to keep: after each snapshot the oldest beyond this number are deleted. Default 7.",
-                  { minimum: 1, maximum: 1000, default: 7 },
-                ),
-              ),
-            },
-          ),
-        ),
-        restoreFrom: s.optional(
-          s.object(
-            "Start this Cluster's etcd from a snapshot instead of empty: one the operator took (spec.etcd.backup) or one taken through etcd's snapshot API, e.g. etcdctl snapshot save (a copy of a member's db file carries no integrity hash and is refused). Before the etcd StatefulSet is first made, the operator creates each member's volume (data-<cluster>-etcd-N) and runs one pod per member, <cluster>-etcd-restore-N, with the etcd image's etcdutl snapshot restore, which refuses a snapshot whose integrity hash does not match and writes the member's data; the StatefulSet is made once every member's volume holds it, and each restored member is an Event (EtcdMemberRestored). While it runs, Progressing is True with reason RestoringEtcd; a restore pod that fails makes the Cluster Degraded with reason EtcdRestoreFailed and the pod's last log lines (deleting the pod tries again; changing this field starts over), and a claim that does not exist with reason EtcdRestoreSourceNotFound (looked for again every 15 seconds). Read only until etcd first has quorum (status.etcd.initializedTime), and it cannot be added to an existing Cluster. A snapshot holds no Secrets: for existing kubeconfigs, kubelets and service-account tokens to keep working, put the Cluster's Secrets back before creating it (kubectl kok cluster restore). Not with external.",
-            {
-              claimName: dnsSubdomain(
-                "A PersistentVolumeClaim in the Cluster namespace whose volume holds the snapshot; each member's restore pod mounts it read-only, so with members on several nodes it needs an access mode that allows that (ReadOnlyMany or ReadWriteMany).",
-                'claimName',
-              ),
-              path: s.string(
-                "The snapshot file's path inside that volume, relative, e.g. prod/web/web-20261203T101500Z.db (under the operator's snapshot directory its files are <namespace>/<cluster>/<file>).",
-                { minLength: 1, maxLength: 1024, pattern: RELATIVE_PATH_PATTERN },
-              ),
-            },
-          ),
-        ),
-        external: s.optional(
-          s.object(
-            'An etcd run elsewhere: the operator runs no etcd, makes no etcd CA or certificates, and kube-apiserver stores the biz-cluster in this etcd (its --etcd-servers). Deleting the Cluster leaves this etcd, its data and the Secret alone.',
-            {
-              endpoints: s.list(
-                'Client URLs of the members, e.g. https://etcd-0.example:2379; every apiserver pod must reach them.',
-                url('A client URL.', ['https', 'http'], 'https://etcd-0.example.internal:2379'),
-                { maxItems: 7, minItems: 1 },
-              ),
-              tlsSecretRef: s.object(
-                "Secret in the Cluster namespace with ca.crt (the CA of etcd's serving certificate), tls.crt and tls.key (a client certificate etcd accepts, and its key). kube-apiserver mounts it; a change of its content rolls the apiservers (the operator reads it at least every 5 minutes). Missing, or without a valid certificate and key: Degraded with reason ExternalEtcdSecretNotFound or ExternalEtcdSecretInvalid.",
-                {
-                  name: dnsSubdomain('Name of the Secret.', 'name'),
-                },
-              ),
-            },
-          ),
-        ),
-      },
-      {
-        default: {},
-        rules: [
-          cel<{ external?: unknown }>({
-            rule: 'has(self.external) == has(oldSelf.external)',
-            message:
-              'etcd.external cannot be added to or removed from an existing Cluster: the biz-cluster state lives in the etcd it was created with; create a new Cluster to use another kind of etcd',
-            check: (self, oldSelf) => (self.external === undefined) === (oldSelf.external === undefined),
-          }),
-          cel<{ restoreFrom?: unknown }>({
-            rule: '!has(self.restoreFrom) || has(oldSelf.restoreFrom)',
-            message:
-              'etcd.restoreFrom cannot be added to an existing Cluster: a snapshot is restored only into a new Cluster, before its etcd first starts',
-            check: (self, oldSelf) => self.restoreFrom === undefined || oldSelf.restoreFrom !== undefined,
-          }),
-          cel<{ restoreFrom?: unknown; external?: unknown }>({
-            rule: '!has(self.restoreFrom) || !has(self.external)',
-            message: 'etcd.restoreFrom restores into an etcd the operator runs, not an external one',
-            check: (self) => self.restoreFrom === undefined || self.external === undefined,
-          }),
-        ],
-      },
-    ),
-  ),
-  controlPlane: s.optional(
-    s.object(
-      'The master components, each a Deployment in the meta-cluster.',
-      {
-        apiServer: s.optional(
-          controlPlaneComponent('kube-apiserver', 'apiServer', 3, {
-            service: s.optional(
-              s.object(
-                'The Service that exposes the apiserver.',
-                {
-                  type: s.optional(
-                    s.stringEnum(
-                      'Service type. Default ClusterIP.',
-                      ['ClusterIP', 'NodePort', 'LoadBalancer'],
-                      {
-                        default: 'ClusterIP',
-                      },
-                    ),
-                  ),
-                  port: s.optional(
-                    s.integer('Service port. Default 6443.', { minimum: 1, maximum: 65535, default: 6443 }),
-                  ),
-                },
-                { default: {} },
-              ),
+          version: s.optional(
+            componentVersion(
+              "etcd version, e.g. 3.6.16. Default: the version the operator pairs with spec.version's minor (3.6.16 for 1.34, 1.35 and 1.36); for another minor it must be set, or the Cluster is Degraded with reason EtcdVersionUnknown. Unused with external.",
             ),
-            advertiseAddress: s.optional(
-              s.string(
-                "An IP address where the biz-cluster's nodes and pods reach the apiserver on port 6443 (a load balancer in front of the apiserver pods, or an address the meta-cluster routes to them). The biz-cluster's `kubernetes` Service points at it, it is in the serving certificate, and kube-proxy (spec.addons.kubeProxy) dials it; the operator does not route it. Default: each apiserver pod's own IP, which only nodes that can route meta-cluster pod IPs reach.",
-                {
-                  maxLength: 45,
-                  rules: [
-                    cel<string>({
-                      rule: 'isIP(self)',
-                      message: 'advertiseAddress must be an IP address like 10.0.0.7 or fd00::7',
-                      check: (self) => isIpAddress(self),
-                    }),
-                  ],
-                },
-              ),
+          ),
+          storage: s.optional(
+            s.object(
+              'The volume of each member. Unused with external.',
+              {
+                size: s.optional(s.quantity('Size of the volume. Default 8Gi.', { default: '8Gi' })),
+                storageClassName: s.optional(
+                  dnsSubdomain('StorageClass of the volume. Default: the default class.', 'storageClassName'),
+                ),
+              },
+              { default: {} },
             ),
-          }),
-        ),
-        controllerManager: s.optional(
-          controlPlaneComponent('kube-controller-manager', 'controllerManager', 2, {}),
-        ),
-        scheduler: s.optional(controlPlaneComponent('kube-scheduler', 'scheduler', 2, {})),
-      },
-      { default: {} },
-    ),
-  ),
-  certSANs: s.optional(
-    s.list(
-      'Extra names and addresses in the apiserver serving certificate.',
-      ipOrDnsName('A DNS name or IP address.', 'each certSAN', { wildcard: true }),
-      { maxItems: 32, listType: 'set' },
-    ),
-  ),
-  network: s.optional(
-    s.object(
-      'Address ranges and DNS of the biz-cluster. Immutable: a running cluster cannot move.',
-      {
-        serviceCIDR: s.optional(cidr('serviceCIDR', '10.96.0.0/12')),
-        podCIDR: s.optional(cidr('podCIDR', '10.244.0.0/16')),
-        dnsDomain: s.optional(
-          s.string('Cluster DNS domain. Immutable. Default cluster.local.', {
-            maxLength: 253,
-            default: 'cluster.local',
-            rules: [
-              matchesRule(
-                DNS_SUBDOMAIN_PATTERN,
-                "dnsDomain must be a lower-case DNS subdomain like cluster.local: dot-separated labels of a-z, 0-9 and '-'",
-              ),
-              cel<string>({
-                rule: 'self == oldSelf',
-                message: 'dnsDomain is immutable',
-                check: (self, oldSelf) => self === oldSelf,
-              }),
-            ],
-          }),
-        ),
-      },
-      {
-        default: {},
-        rules: [
-          cel<{ serviceCIDR?: string; podCIDR?: string }>({
-            // Checked only for two well-formed CIDRs: the rules on each already name what is wrong with the others.
-            rule: '!has(self.serviceCIDR) || !has(self.podCIDR) || !isCIDR(self.serviceCIDR) || !isCIDR(self.podCIDR) || !(cidr(self.serviceCIDR).containsCIDR(cidr(self.podCIDR)) || cidr(self.podCIDR).containsCIDR(cidr(self.serviceCIDR)))',
-            message:
-              'podCIDR must not overlap serviceCIDR: a pod and a Service would share addresses; pick disjoint ranges such as 10.244.0.0/16 and 10.96.0.0/12',
-            fieldPath: '.podCIDR',
-            check: (self) =>
-              self.serviceCIDR === undefined ||
-              self.podCIDR === undefined ||
-              !isCidr(self.serviceCIDR) ||
-              !isCidr(self.podCIDR) ||
-              !cidrsOverlap(self.serviceCIDR, self.podCIDR),
-          }),
-        ],
-      },
-    ),
-  ),
-  nodePools: s.optional(
-    s.object(
-      "The versions the biz-cluster's NodePools run, moved with spec.version: once the control plane is Available at spec.version, the operator sets, in the template of every NodePool of the biz-cluster, the version of each component named here that the template already has (it never adds a component), and the node-operator rolls each pool out in its own waves. Needs the node-operator (spec.nodeOperator.enabled). status.nodePools and the condition NodePoolsUpToDate report the pools' progress while this field is set.",
-      {
-        components: components(
-          'Components by name (e.g. kubelet) and the version every NodePool whose template has them runs.',
-        ),
-      },
-    ),
-  ),
-  addons: s.optional(
-    s.object(
-      "What the operator deploys into the biz-cluster's kube-system once its control plane is Available at spec.version, and upgrades after the control plane: CoreDNS (Deployment and Service kube-dns at the tenth address of spec.network.serviceCIDR, the kubelets' clusterDNS) and kube-proxy (a DaemonSet on every node, iptables mode). Status in status.addons and the condition AddonsReady.",
-      {
-        coreDNS: s.optional(
-          s.object(
-            'CoreDNS at the version paired with spec.version (two replicas).',
-            {
-              enabled: s.optional(s.boolean('Deploy it. Default true; false removes it.', { default: true })),
-            },
-            { default: {} },
           ),
-        ),
-        kubeProxy: s.optional(
-          s.object(
-            'kube-proxy at spec.version. It dials the apiserver at spec.controlPlane.apiServer.advertiseAddress: without one it is not deployed, and AddonsReady says so.',
-            {
-              enabled: s.optional(s.boolean('Deploy it. Default true; false removes it.', { default: true })),
-            },
-            { default: {} },
+          defragmentation: s.optional(
+            s.object(
+              "When the operator defragments a member (etcd's /v3/maintenance/defragment), giving the space of deleted and compacted revisions back to the filesystem. The operator reads each member's database size at least once a minute; a member is defragmented when its free space (its database file minus the part in use) is at least freeSpaceBytes and at least freeSpacePercent of its file. One member at a time, followers before the leader (a defragmenting member does not answer for a few seconds up to minutes for a large database), never while the membership changes or a member is unhealthy, and each member at most once in 10 minutes. Each defragmentation is an Event (EtcdDefragmented, or EtcdDefragmentationFailed) on the Cluster. Unused with external.",
+              {
+                enabled: s.optional(s.boolean('Defragment members at all. Default true.', { default: true })),
+                freeSpacePercent: s.optional(
+                  s.integer("Least free share of a member's database file, in percent. Default 50.", {
+                    minimum: 1,
+                    maximum: 100,
+                    default: 50,
+                  }),
+                ),
+                freeSpaceBytes: s.optional(
+                  s.integer(
+                    "Least free space of a member's database file, in bytes: smaller files are not worth a pause. Default 104857600 (100 MiB).",
+                    { minimum: 0, format: 'int64', default: 104857600 },
+                  ),
+                ),
+              },
+            ),
           ),
-        ),
-      },
-      { default: {} },
-    ),
-  ),
-  nodeOperator: s.optional(
-    s.object(
-      'The node-operator the kube-on-kube operator runs for this cluster.',
-      {
-        enabled: s.optional(s.boolean('Run it. Default true.', { default: true })),
-        version: s.optional(componentVersion('Its version. Default: the kube-on-kube operator version.')),
-      },
-      { default: {} },
-    ),
-  ),
-  certificates: s.optional(
-    s.object('Certificate lifecycle of the cluster.', {
-      caRotationGeneration: s.optional(
-        s.integer(
-          'Increase to rotate every CA of the cluster once, in phases: trust old and new, reissue every leaf from the new CA, drop the old CA. Never decreases.',
-          {
-            minimum: 0,
-            format: 'int64',
-            rules: [
-              cel<number>({
-                rule: 'self >= oldSelf',
-                message: 'caRotationGeneration may only increase: bump it to ask for another CA rotation',
-                check: (self, oldSelf) => self >= oldSelf,
-              }),
-            ],
-          },
-        ),
+          backup: s.optional(
+            s.object(
+              "Scheduled snapshots of etcd, taken by the operator through etcd's maintenance API from a healthy voting follower (the leader only when no follower answers) and written, whole and checked against the checksum etcd appends, to <snapshot directory>/<namespace>/<cluster>/<cluster>-<UTC time>.db, where the snapshot directory is the operator's --etcd-snapshot-dir (a volume the operator's pod mounts). Without that flag no snapshot is taken and EtcdBackup is False with reason NoSnapshotDirectory. status.etcd.lastSnapshot records the last one; EtcdBackup says whether the last attempt worked; each snapshot is an Event (EtcdSnapshotTaken, or EtcdSnapshotFailed, tried again after 5 minutes, or after the interval if that is shorter). The annotation clusters.kok.dev/etcd-snapshot-request asks for one now, with or without a schedule. Unused with external.",
+              {
+                intervalMinutes: s.integer(
+                  'Minutes between snapshots, counted from the last one status.etcd.lastSnapshot records: a restarted operator keeps the schedule, and the first snapshot is taken as soon as etcd answers.',
+                  { minimum: 1, maximum: 43200 },
+                ),
+                keep: s.optional(
+                  s.integer(
+                    "How many of the Cluster's snapshot files to keep: after each snapshot the oldest beyond this number are deleted. Default 7.",
+                    { minimum: 1, maximum: 1000, default: 7 },
+                  ),
+                ),
+              },
+            ),
+          ),
+          restoreFrom: s.optional(
+            s.object(
+              "Start this Cluster's etcd from a snapshot instead of empty: one the operator took (spec.etcd.backup) or one taken through etcd's snapshot API, e.g. etcdctl snapshot save (a copy of a member's db file carries no integrity hash and is refused). Before the etcd StatefulSet is first made, the operator creates each member's volume (data-<cluster>-etcd-N) and runs one pod per member, <cluster>-etcd-restore-N, with the etcd image's etcdutl snapshot restore, which refuses a snapshot whose integrity hash does not match and writes the member's data; the StatefulSet is made once every member's volume holds it, and each restored member is an Event (EtcdMemberRestored). While it runs, Progressing is True with reason RestoringEtcd; a restore pod that fails makes the Cluster Degraded with reason EtcdRestoreFailed and the pod's last log lines (deleting the pod tries again; changing this field starts over), and a claim that does not exist with reason EtcdRestoreSourceNotFound (looked for again every 15 seconds). Read only until etcd first has quorum (status.etcd.initializedTime), and it cannot be added to an existing Cluster. A snapshot holds no Secrets: for existing kubeconfigs, kubelets and service-account tokens to keep working, put the Cluster's Secrets back before creating it (kubectl kok cluster restore). Not with external.",
+              {
+                claimName: dnsSubdomain(
+                  "A PersistentVolumeClaim in the Cluster namespace whose volume holds the snapshot; each member's restore pod mounts it read-only, so with members on several nodes it needs an access mode that allows that (ReadOnlyMany or ReadWriteMany).",
+                  'claimName',
+                ),
+                path: s.string(
+                  "The snapshot file's path inside that volume, relative, e.g. prod/web/web-20261203T101500Z.db (under the operator's snapshot directory its files are <namespace>/<cluster>/<file>).",
+                  { minLength: 1, maxLength: 1024, pattern: RELATIVE_PATH_PATTERN },
+                ),
+              },
+            ),
+          ),
+          external: s.optional(
+            s.object(
+              'An etcd run elsewhere: the operator runs no etcd, makes no etcd CA or certificates, and kube-apiserver stores the biz-cluster in this etcd (its --etcd-servers). Deleting the Cluster leaves this etcd, its data and the Secret alone.',
+              {
+                endpoints: s.list(
+                  'Client URLs of the members, e.g. https://etcd-0.example:2379; every apiserver pod must reach them.',
+                  url('A client URL.', ['https', 'http'], 'https://etcd-0.example.internal:2379'),
+                  { maxItems: 7, minItems: 1 },
+                ),
+                tlsSecretRef: s.object(
+                  "Secret in the Cluster namespace with ca.crt (the CA of etcd's serving certificate), tls.crt and tls.key (a client certificate etcd accepts, and its key). kube-apiserver mounts it; a change of its content rolls the apiservers (the operator reads it at least every 5 minutes). Missing, or without a valid certificate and key: Degraded with reason ExternalEtcdSecretNotFound or ExternalEtcdSecretInvalid.",
+                  {
+                    name: dnsSubdomain('Name of the Secret.', 'name'),
+                  },
+                ),
+              },
+            ),
+          ),
+        },
+        {
+          default: {},
+          rules: [
+            cel<{ external?: unknown }>({
+              rule: 'has(self.external) == has(oldSelf.external)',
+              message:
+                'etcd.external cannot be added to or removed from an existing Cluster: the biz-cluster state lives in the etcd it was created with; create a new Cluster to use another kind of etcd',
+              check: (self, oldSelf) => (self.external === undefined) === (oldSelf.external === undefined),
+            }),
+            cel<{ restoreFrom?: unknown }>({
+              rule: '!has(self.restoreFrom) || has(oldSelf.restoreFrom)',
+              message:
+                'etcd.restoreFrom cannot be added to an existing Cluster: a snapshot is restored only into a new Cluster, before its etcd first starts',
+              check: (self, oldSelf) => self.restoreFrom === undefined || oldSelf.restoreFrom !== undefined,
+            }),
+            cel<{ restoreFrom?: unknown; external?: unknown }>({
+              rule: '!has(self.restoreFrom) || !has(self.external)',
+              message: 'etcd.restoreFrom restores into an etcd the operator runs, not an external one',
+              check: (self) => self.restoreFrom === undefined || self.external === undefined,
+            }),
+          ],
+        },
       ),
-    }),
-  ),
-  paused: s.optional(s.boolean('Stop reconciling this cluster. Default false.', { default: false })),
-});
+    ),
+    controlPlane: s.optional(
+      s.object(
+        'The master components, each a Deployment in the meta-cluster.',
+        {
+          apiServer: s.optional(
+            controlPlaneComponent('kube-apiserver', 'apiServer', 3, {
+              service: s.optional(
+                s.object(
+                  'The Service that exposes the apiserver.',
+                  {
+                    type: s.optional(
+                      s.stringEnum(
+                        'Service type. Default ClusterIP.',
+                        ['ClusterIP', 'NodePort', 'LoadBalancer'],
+                        {
+                          default: 'ClusterIP',
+                        },
+                      ),
+                    ),
+                    port: s.optional(
+                      s.integer('Service port. Default 6443.', { minimum: 1, maximum: 65535, default: 6443 }),
+                    ),
+                  },
+                  { default: {} },
+                ),
+              ),
+              advertiseAddress: s.optional(
+                s.string(
+                  "An IP address where the biz-cluster's nodes and pods reach the apiserver on port 6443 (a load balancer in front of the apiserver pods, or an address the meta-cluster routes to them). The biz-cluster's `kubernetes` Service points at it, it is in the serving certificate, and kube-proxy (spec.addons.kubeProxy) dials it; the operator does not route it. Default: each apiserver pod's own IP, which only nodes that can route meta-cluster pod IPs reach.",
+                  {
+                    maxLength: 45,
+                    rules: [
+                      cel<string>({
+                        rule: 'isIP(self)',
+                        message: 'advertiseAddress must be an IP address like 10.0.0.7 or fd00::7',
+                        check: (self) => isIpAddress(self),
+                      }),
+                    ],
+                  },
+                ),
+              ),
+            }),
+          ),
+          controllerManager: s.optional(
+            controlPlaneComponent('kube-controller-manager', 'controllerManager', 2, {}),
+          ),
+          scheduler: s.optional(controlPlaneComponent('kube-scheduler', 'scheduler', 2, {})),
+        },
+        { default: {} },
+      ),
+    ),
+    certSANs: s.optional(
+      s.list(
+        'Extra names and addresses in the apiserver serving certificate.',
+        ipOrDnsName('A DNS name or IP address.', 'each certSAN', { wildcard: true }),
+        { maxItems: 32, listType: 'set' },
+      ),
+    ),
+    network: s.optional(
+      s.object(
+        'Address ranges and DNS of the biz-cluster. Immutable: a running cluster cannot move.',
+        {
+          serviceCIDR: s.optional(cidr('serviceCIDR', '10.96.0.0/12')),
+          podCIDR: s.optional(cidr('podCIDR', '10.244.0.0/16')),
+          dnsDomain: s.optional(
+            s.string('Cluster DNS domain. Immutable. Default cluster.local.', {
+              maxLength: 253,
+              default: 'cluster.local',
+              rules: [
+                matchesRule(
+                  DNS_SUBDOMAIN_PATTERN,
+                  "dnsDomain must be a lower-case DNS subdomain like cluster.local: dot-separated labels of a-z, 0-9 and '-'",
+                ),
+                cel<string>({
+                  rule: 'self == oldSelf',
+                  message: 'dnsDomain is immutable',
+                  check: (self, oldSelf) => self === oldSelf,
+                }),
+              ],
+            }),
+          ),
+        },
+        {
+          default: {},
+          rules: [
+            cel<{ serviceCIDR?: string; podCIDR?: string }>({
+              // Checked only for two well-formed CIDRs: the rules on each already name what is wrong with the others.
+              rule: '!has(self.serviceCIDR) || !has(self.podCIDR) || !isCIDR(self.serviceCIDR) || !isCIDR(self.podCIDR) || !(cidr(self.serviceCIDR).containsCIDR(cidr(self.podCIDR)) || cidr(self.podCIDR).containsCIDR(cidr(self.serviceCIDR)))',
+              message:
+                'podCIDR must not overlap serviceCIDR: a pod and a Service would share addresses; pick disjoint ranges such as 10.244.0.0/16 and 10.96.0.0/12',
+              fieldPath: '.podCIDR',
+              check: (self) =>
+                self.serviceCIDR === undefined ||
+                self.podCIDR === undefined ||
+                !isCidr(self.serviceCIDR) ||
+                !isCidr(self.podCIDR) ||
+                !cidrsOverlap(self.serviceCIDR, self.podCIDR),
+            }),
+          ],
+        },
+      ),
+    ),
+    nodePools: s.optional(
+      s.object(
+        "The versions the biz-cluster's NodePools run, moved with spec.version: once the control plane is Available at spec.version, the operator sets, in the template of every NodePool of the biz-cluster, the version of each component named here that the template already has (it never adds a component), and the node-operator rolls each pool out in its own waves. Needs the node-operator (spec.nodeOperator.enabled). status.nodePools and the condition NodePoolsUpToDate report the pools' progress while this field is set.",
+        {
+          components: components(
+            'Components by name (e.g. kubelet) and the version every NodePool whose template has them runs.',
+          ),
+        },
+      ),
+    ),
+    addons: s.optional(
+      s.object(
+        "What the operator deploys into the biz-cluster's kube-system once its control plane is Available at spec.version, and upgrades after the control plane: CoreDNS (Deployment and Service kube-dns at the tenth address of spec.network.serviceCIDR, the kubelets' clusterDNS) and kube-proxy (a DaemonSet on every node, iptables mode). Status in status.addons and the condition AddonsReady.",
+        {
+          coreDNS: s.optional(
+            s.object(
+              'CoreDNS at the version paired with spec.version (two replicas).',
+              {
+                enabled: s.optional(
+                  s.boolean('Deploy it. Default true; false removes the objects the operator made for it.', {
+                    default: true,
+                  }),
+                ),
+              },
+              { default: {} },
+            ),
+          ),
+          kubeProxy: s.optional(
+            s.object(
+              'kube-proxy at spec.version. It dials the apiserver at spec.controlPlane.apiServer.advertiseAddress: without one it is not deployed, and AddonsReady says so.',
+              {
+                enabled: s.optional(
+                  s.boolean('Deploy it. Default true; false removes the objects the operator made for it.', {
+                    default: true,
+                  }),
+                ),
+              },
+              { default: {} },
+            ),
+          ),
+        },
+        { default: {} },
+      ),
+    ),
+    nodeOperator: s.optional(
+      s.object(
+        'The node-operator the kube-on-kube operator runs for this cluster.',
+        {
+          enabled: s.optional(s.boolean('Run it. Default true.', { default: true })),
+          version: s.optional(componentVersion('Its version. Default: the kube-on-kube operator version.')),
+        },
+        { default: {} },
+      ),
+    ),
+    certificates: s.optional(
+      s.object('Certificate lifecycle of the cluster.', {
+        caRotationGeneration: s.optional(
+          s.integer(
+            'Increase to rotate every CA of the cluster once, in phases: trust old and new, reissue every leaf from the new CA, drop the old CA. Never decreases.',
+            {
+              minimum: 0,
+              format: 'int64',
+              rules: [
+                cel<number>({
+                  rule: 'self >= oldSelf',
+                  message: 'caRotationGeneration may only increase: bump it to ask for another CA rotation',
+                  check: (self, oldSelf) => self >= oldSelf,
+                }),
+              ],
+            },
+          ),
+        ),
+      }),
+    ),
+    paused: s.optional(s.boolean('Stop reconciling this cluster. Default false.', { default: false })),
+  },
+  {
+    rules: [
+      cel<{
+        controlPlane?: { apiServer?: { advertiseAddress?: string } };
+        network?: { serviceCIDR?: string };
+      }>({
+        // The apiserver refuses to start with an advertise address of the other family than its service range.
+        rule: '!has(self.controlPlane) || !has(self.controlPlane.apiServer) || !has(self.controlPlane.apiServer.advertiseAddress) || !isIP(self.controlPlane.apiServer.advertiseAddress) || ip(self.controlPlane.apiServer.advertiseAddress).family() == ((has(self.network) && has(self.network.serviceCIDR) && isCIDR(self.network.serviceCIDR)) ? cidr(self.network.serviceCIDR).ip().family() : 4)',
+        message:
+          'controlPlane.apiServer.advertiseAddress must be of the family of network.serviceCIDR (both IPv4 or both IPv6): the apiserver refuses to start otherwise',
+        fieldPath: '.controlPlane.apiServer.advertiseAddress',
+        check: (self) => {
+          const address = self.controlPlane?.apiServer?.advertiseAddress;
+          if (address === undefined || !isIpAddress(address)) return true;
+          const serviceCIDR = self.network?.serviceCIDR;
+          const range =
+            serviceCIDR !== undefined && isCidr(serviceCIDR)
+              ? (serviceCIDR.split('/')[0] ?? '')
+              : '10.96.0.0';
+          return address.includes(':') === range.includes(':');
+        },
+      }),
+    ],
+  },
+);
 export type ClusterSpec = Static<typeof ClusterSpec>;
 
 /** The phases of a CA rotation, in order. */
@@ -565,7 +600,7 @@ export const ClusterStatus = s.object('What the kube-on-kube operator observed.'
   ),
   addons: s.optional(
     s.object(
-      'The add-ons in the biz-cluster as last read (spec.addons): a disabled or not deployed one has no replicas and no version. Read every 10 seconds while they roll out, then every minute.',
+      'The add-ons in the biz-cluster as last read (spec.addons): desired and ready pods of each workload found (none when it is not there), and the version once it runs what the operator renders. Read every 10 seconds while they roll out, then every minute.',
       {
         coreDNS: componentStatus('The coredns Deployment'),
         kubeProxy: componentStatus('The kube-proxy DaemonSet'),

@@ -136,24 +136,17 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
     await eventually(
       'CoreDNS gone from the biz-cluster',
       () =>
-        kubectl(
-          'get',
-          'deployment,service,configmap,serviceaccount',
-          '-n',
-          'kube-system',
-          '-l',
-          'clusters.kok.dev/addon=coredns',
-          '-o',
-          'name',
-        ) === '' &&
-        kubectl(
-          'get',
-          'clusterrole,clusterrolebinding',
-          '-l',
-          'clusters.kok.dev/addon=coredns',
-          '-o',
-          'name',
-        ) === '',
+        [
+          [
+            '-n',
+            'kube-system',
+            'deployment/coredns',
+            'service/kube-dns',
+            'configmap/coredns',
+            'serviceaccount/coredns',
+          ],
+          ['clusterrole/system:coredns', 'clusterrolebinding/system:coredns'],
+        ].every((names) => kubectl('get', ...names, '--ignore-not-found', '-o', 'name') === ''),
       30_000,
       500,
     );
@@ -168,6 +161,22 @@ describe('a Cluster rendered by the operator, booted by the local pod runtime', 
     );
     expect(off.addons?.coreDNS).toEqual({ replicas: 0, ready: 0, version: '' });
     expect(off.conditions?.find((c) => c.type === 'AddonsReady')?.message).not.toContain('coredns');
+
+    // A DNS of the user's own under the same names is theirs: the operator leaves it and says so.
+    kubectl('create', 'configmap', 'coredns', '-n', 'kube-system', '--from-literal=Corefile=.:53 {}');
+    await eventually(
+      'the ConfigMap of the user named as left alone',
+      async () =>
+        (await boot.getCluster(clusterName)).status?.conditions
+          ?.find((c) => c.type === 'AddonsReady')
+          ?.message?.includes('left alone, not made by this operator: ConfigMap kube-system/coredns') ===
+        true,
+      30_000,
+      500,
+    );
+    expect(
+      kubectl('get', 'configmap', '-n', 'kube-system', 'coredns', '-o', 'jsonpath={.data.Corefile}'),
+    ).toBe('.:53 {}');
   });
 
   it('stops the process of a deleted pod and boots its replacement on a new address', async () => {

@@ -1,78 +1,116 @@
 /**
- * What the add-ons of a Cluster are in its biz-cluster: the objects to apply
- * for each enabled add-on, the objects of each disabled one to remove, and
- * why an enabled one cannot be rendered (no CoreDNS version paired with the
- * Cluster's minor; no address for kube-proxy to dial). Pure.
+ * What the add-ons of a Cluster are in its biz-cluster, one plan per add-on:
+ * the objects to apply when it is enabled, the objects to remove (if this
+ * operator made them) when it is disabled, or why an enabled one cannot be
+ * rendered (no CoreDNS version paired with the Cluster's minor, no room for
+ * kube-dns in the service CIDR, no address for kube-proxy to dial). Pure.
  */
-import type { KubernetesObject, V1DaemonSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1DaemonSet, V1ServiceAccount } from '@kubernetes/client-node';
 import { coreDnsVersionFor } from '@kok/api';
 import type { ResourceType } from '@kok/reconcile';
-import { resourceType } from '@kok/reconcile';
+import { builtinTypes, resourceType } from '@kok/reconcile';
 import type { ResolvedCluster } from '../cluster-spec.ts';
+import { clusterDnsIP } from '../network.ts';
 import { contentHash } from '../template-hash.ts';
-import { coreDnsObjects } from './coredns.ts';
-import { kubeProxyObjects } from './kube-proxy.ts';
+import { COREDNS_NAME, coreDnsObjects } from './coredns.ts';
+import { KUBE_PROXY_NAME, kubeProxyObjects } from './kube-proxy.ts';
 
 export type AddonName = 'coreDNS' | 'kubeProxy';
+export const ADDON_NAMES: readonly AddonName[] = ['coreDNS', 'kubeProxy'];
+
+/** The value of the add-on label on its objects, and its workload's name. */
+export const ADDON_OBJECT_NAMES: Readonly<Record<AddonName, string>> = {
+  coreDNS: COREDNS_NAME,
+  kubeProxy: KUBE_PROXY_NAME,
+};
+
+export type AddonPlan =
+  /** Its objects, dependencies first (RBAC and config before the workload, the workload last but the Service). */
+  | {
+      readonly kind: 'apply';
+      readonly objects: readonly KubernetesObject[];
+      readonly version: string;
+      readonly image: string;
+    }
+  /** Disabled: these objects go, where this operator made them. */
+  | { readonly kind: 'remove'; readonly objects: readonly KubernetesObject[] }
+  /** Enabled but not rendered: what runs stays as it is. */
+  | { readonly kind: 'blocked'; readonly reason: string };
 
 export interface AddonBundle {
-  /** Objects of the enabled add-ons that can be rendered, dependencies first (RBAC and config before workloads). */
-  readonly apply: readonly KubernetesObject[];
-  /** Objects of the disabled add-ons: deleted where they exist. */
-  readonly remove: readonly KubernetesObject[];
-  /** The version each rendered add-on runs. */
-  readonly versions: Readonly<Partial<Record<AddonName, string>>>;
-  /** Enabled add-ons that are not rendered, and why: they stay as they are in the biz-cluster. */
-  readonly blocked: Readonly<Partial<Record<AddonName, string>>>;
-  /** Content hash of all of it: applied once per hash. */
+  readonly plans: Readonly<Record<AddonName, AddonPlan>>;
+  /** Content hash of all of it: what changed since the last apply (for the log and the event). */
   readonly hash: string;
 }
 
 export function addonBundle(cluster: ResolvedCluster): AddonBundle {
-  const apply: KubernetesObject[] = [];
-  const remove: KubernetesObject[] = [];
-  const versions: Partial<Record<AddonName, string>> = {};
-  const blocked: Partial<Record<AddonName, string>> = {};
-
-  const coreDnsVersion = coreDnsVersionFor(cluster.version) ?? 'v0.0.0';
-  if (!cluster.addons.coreDNS) remove.push(...coreDnsObjects(cluster, coreDnsVersion));
-  else if (coreDnsVersionFor(cluster.version) === undefined)
-    blocked.coreDNS = `this operator pairs no CoreDNS version with ${cluster.version}`;
-  else {
-    apply.push(...coreDnsObjects(cluster, coreDnsVersion));
-    versions.coreDNS = coreDnsVersion;
-  }
-
-  const address = cluster.apiServer.advertiseAddress;
-  if (!cluster.addons.kubeProxy) remove.push(...kubeProxyObjects(cluster, address ?? '0.0.0.0'));
-  else if (address === undefined)
-    blocked.kubeProxy =
-      'kube-proxy needs an address of the apiserver that nodes reach: set spec.controlPlane.apiServer.advertiseAddress, or spec.addons.kubeProxy.enabled: false';
-  else {
-    apply.push(...kubeProxyObjects(cluster, address));
-    versions.kubeProxy = cluster.version;
-  }
-
+  const plans: Record<AddonName, AddonPlan> = {
+    coreDNS: coreDnsPlan(cluster),
+    kubeProxy: kubeProxyPlan(cluster),
+  };
   // Removal needs names only: what the hash records is which add-ons are gone, not their contents.
-  const removed = remove.map((o) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`);
-  return { apply, remove, versions, blocked, hash: contentHash({ apply, removed, blocked }) };
+  const hashed = Object.fromEntries(
+    Object.entries(plans).map(([name, plan]) => [
+      name,
+      plan.kind === 'remove' ? { kind: 'remove', objects: plan.objects.map(refOf) } : plan,
+    ]),
+  );
+  return { plans, hash: contentHash(hashed) };
 }
+
+function coreDnsPlan(cluster: ResolvedCluster): AddonPlan {
+  const version = coreDnsVersionFor(cluster.version);
+  if (!cluster.addons.coreDNS)
+    return { kind: 'remove', objects: coreDnsObjects(cluster, 'v0.0.0', undefined) };
+  if (version === undefined)
+    return { kind: 'blocked', reason: `this operator pairs no CoreDNS version with ${cluster.version}` };
+  let clusterIP: string;
+  try {
+    clusterIP = clusterDnsIP(cluster.network.serviceCIDR);
+  } catch {
+    return {
+      kind: 'blocked',
+      reason: `spec.network.serviceCIDR ${cluster.network.serviceCIDR} has no tenth address for kube-dns`,
+    };
+  }
+  return withWorkloadImage(coreDnsObjects(cluster, version, clusterIP), version);
+}
+
+function kubeProxyPlan(cluster: ResolvedCluster): AddonPlan {
+  const address = cluster.apiServer.advertiseAddress;
+  if (!cluster.addons.kubeProxy) return { kind: 'remove', objects: kubeProxyObjects(cluster, '0.0.0.0') };
+  if (address === undefined)
+    return {
+      kind: 'blocked',
+      reason:
+        'kube-proxy needs an address of the apiserver that nodes reach: set spec.controlPlane.apiServer.advertiseAddress, or spec.addons.kubeProxy.enabled: false',
+    };
+  return withWorkloadImage(kubeProxyObjects(cluster, address), cluster.version);
+}
+
+function withWorkloadImage(objects: KubernetesObject[], version: string): AddonPlan {
+  const workload = objects.find((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet') as
+    { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined;
+  return {
+    kind: 'apply',
+    objects,
+    version,
+    image: workload?.spec?.template?.spec?.containers?.[0]?.image ?? '',
+  };
+}
+
+const refOf = (o: KubernetesObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export const daemonSetType = resourceType<V1DaemonSet>('apps/v1', 'DaemonSet', 'daemonsets', true);
 
 const types: Readonly<Record<string, ResourceType>> = {
-  ServiceAccount: resourceType('v1', 'ServiceAccount', 'serviceaccounts', true),
-  ConfigMap: resourceType('v1', 'ConfigMap', 'configmaps', true),
-  Service: resourceType('v1', 'Service', 'services', true),
-  Deployment: resourceType('apps/v1', 'Deployment', 'deployments', true),
+  ServiceAccount: resourceType<V1ServiceAccount>('v1', 'ServiceAccount', 'serviceaccounts', true),
+  ConfigMap: builtinTypes.configMap,
+  Service: builtinTypes.service,
+  Deployment: builtinTypes.deployment,
   DaemonSet: daemonSetType,
-  ClusterRole: resourceType('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false),
-  ClusterRoleBinding: resourceType(
-    'rbac.authorization.k8s.io/v1',
-    'ClusterRoleBinding',
-    'clusterrolebindings',
-    false,
-  ),
+  ClusterRole: builtinTypes.clusterRole,
+  ClusterRoleBinding: builtinTypes.clusterRoleBinding,
 };
 
 /** The REST type of an add-on object. */

@@ -1,5 +1,7 @@
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { Labels } from '@kok/api';
 import { OPERATOR_NAME } from '../names.ts';
+import { contentHash } from '../template-hash.ts';
 
 /** Where the add-ons run in the biz-cluster. */
 export const ADDON_NAMESPACE = 'kube-system';
@@ -9,4 +11,15 @@ export const ADDON_LABEL = 'clusters.kok.dev/addon';
 
 export function addonLabels(addon: string): Record<string, string> {
   return { [ADDON_LABEL]: addon, [Labels.managedBy]: OPERATOR_NAME };
+}
+
+/** True for an object this operator made for add-on `addon`: only those are ever deleted. */
+export function isOwnAddonObject(obj: KubernetesObject, addon: string): boolean {
+  const labels = obj.metadata?.labels ?? {};
+  return labels[ADDON_LABEL] === addon && labels[Labels.managedBy] === OPERATOR_NAME;
+}
+
+/** On a pod template: its ConfigMap's content, so that a change of it rolls the pods. */
+export function configHashAnnotation(config: V1ConfigMap): Record<string, string> {
+  return { 'clusters.kok.dev/config-hash': contentHash(config.data ?? {}) };
 }

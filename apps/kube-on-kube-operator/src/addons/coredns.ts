@@ -16,8 +16,7 @@ import type {
 } from '@kubernetes/client-node';
 import { coreDnsImage } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
-import { clusterDnsIP } from '../network.ts';
-import { ADDON_NAMESPACE, addonLabels } from './addon-labels.ts';
+import { ADDON_NAMESPACE, addonLabels, configHashAnnotation } from './addon-labels.ts';
 
 export const COREDNS_NAME = 'coredns';
 export const KUBE_DNS_SERVICE = 'kube-dns';
@@ -50,7 +49,12 @@ export function corefile(dnsDomain: string): string {
 `;
 }
 
-export function coreDnsObjects(cluster: ResolvedCluster, version: string): KubernetesObject[] {
+/** Its objects; `clusterIP` is kube-dns's (left out where only the names matter, to remove them). */
+export function coreDnsObjects(
+  cluster: ResolvedCluster,
+  version: string,
+  clusterIP: string | undefined,
+): KubernetesObject[] {
   const labels = addonLabels(COREDNS_NAME);
   const serviceAccount: V1ServiceAccount = {
     apiVersion: 'v1',
@@ -92,7 +96,7 @@ export function coreDnsObjects(cluster: ResolvedCluster, version: string): Kuber
       selector: { matchLabels: SELECTOR },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
       template: {
-        metadata: { labels: { ...labels, ...SELECTOR } },
+        metadata: { labels: { ...labels, ...SELECTOR }, annotations: configHashAnnotation(config) },
         spec: {
           serviceAccountName: COREDNS_NAME,
           priorityClassName: 'system-cluster-critical',
@@ -162,7 +166,7 @@ export function coreDnsObjects(cluster: ResolvedCluster, version: string): Kuber
     },
     spec: {
       selector: SELECTOR,
-      clusterIP: clusterDnsIP(cluster.network.serviceCIDR),
+      ...(clusterIP ? { clusterIP } : {}),
       ports: [
         { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
         { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },

@@ -15,7 +15,7 @@ import type {
 import { kubeProxyImage } from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { APISERVER_PORT } from '../components/services.ts';
-import { ADDON_NAMESPACE, addonLabels } from './addon-labels.ts';
+import { ADDON_NAMESPACE, addonLabels, configHashAnnotation } from './addon-labels.ts';
 
 export const KUBE_PROXY_NAME = 'kube-proxy';
 const CONFIG_DIR = '/var/lib/kube-proxy';
@@ -98,7 +98,8 @@ export function kubeProxyObjects(cluster: ResolvedCluster, advertiseAddress: str
       selector: { matchLabels: SELECTOR },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
       template: {
-        metadata: { labels: { ...labels, ...SELECTOR } },
+        // kube-proxy reads its configuration and kubeconfig at start only: a change restarts it, node by node.
+        metadata: { labels: { ...labels, ...SELECTOR }, annotations: configHashAnnotation(config) },
         spec: {
           serviceAccountName: KUBE_PROXY_NAME,
           priorityClassName: 'system-node-critical',

@@ -47,9 +47,10 @@ import {
 } from './node-pool-versions.ts';
 import { superAdminKubeconfigFromCa } from './super-admin.ts';
 import type { AddonName } from '../addons/addon-bundle.ts';
-import { addonBundle } from '../addons/addon-bundle.ts';
-import { applyAddons, readAddonWorkloads } from '../addons/addon-pass.ts';
-import { ADDON_LABEL } from '../addons/addon-labels.ts';
+import { ADDON_NAMES, addonBundle } from '../addons/addon-bundle.ts';
+import { ADDONS_READY_RECHECK_MS, ADDONS_ROLLING_RECHECK_MS, addonsStep } from '../addons/addon-pacing.ts';
+import type { AddonPassRecord } from '../addons/addon-pacing.ts';
+import { runAddonPass } from '../addons/addon-pass.ts';
 import type { AddonStatus } from '../addons/addon-readiness.ts';
 import { addonReadiness } from '../addons/addon-readiness.ts';
 
@@ -120,9 +121,7 @@ export interface NodeTierReport {
 }
 
 const ESTABLISH_RECHECK_MS = 1_000;
-/** How often the add-ons' workloads are read while they roll out, and once they are ready. */
-export const ADDONS_ROLLING_RECHECK_MS = 10_000;
-export const ADDONS_READY_RECHECK_MS = 60_000;
+
 const STALE_RECHECK_MS = 250;
 
 /** What the condition tells people to do when the biz apiserver cannot be reached. */
@@ -152,11 +151,8 @@ export class NodeTier {
   readonly #retries = new Map<string, { failures: number; notBefore: number }>();
   /** Pacing only, like #retries: the last read of each Cluster's NodePools. */
   readonly #poolReads = new Map<string, PoolsRead>();
-  /** Pacing only, like #retries: the add-on bundle last applied to each biz-cluster, and the last read. */
-  readonly #addonPasses = new Map<
-    string,
-    { applied?: string; at: number; ready: boolean; failed: boolean }
-  >();
+  /** Pacing only, like #retries: the last add-on pass of each biz-cluster (a restarted operator passes at once). */
+  readonly #addonPasses = new Map<string, AddonPassRecord>();
 
   constructor(meta: KubeClient, events: EventRecorder | undefined, options: NodeTierOptions = {}) {
     this.#meta = meta;
@@ -182,10 +178,9 @@ export class NodeTier {
   }
 
   /**
-   * spec.addons, after the control plane: once every component is Available at spec.version, the add-on
-   * bundle is applied to the biz-cluster (once per bundle per operator run: an apply of the same bundle
-   * changes nothing), the disabled add-ons are deleted, and the workloads are read, every 10 s while they
-   * roll out and every minute once ready. A failure is retried every 10 s; the Cluster is never held by it.
+   * spec.addons, after the control plane (addon-pacing.ts says when): each pass applies every enabled add-on,
+   * removes what this operator made of a disabled one, and reads the workloads. A failure is retried at the
+   * next pass; the Cluster is never held by it.
    */
   async #addons(inputs: NodeTierInputs, report: NodeTierReport, log: Logger): Promise<void> {
     const { cluster, context, now } = inputs;
@@ -198,67 +193,69 @@ export class NodeTier {
     const bundle = addonBundle(context.cluster);
     const key = cluster.metadata.uid ?? `${context.names.namespace}/${context.names.cluster}`;
     const last = this.#addonPasses.get(key);
-    const applied = last?.applied === bundle.hash;
-    if (!applied && (!inputs.controlPlaneReady || inputs.halted))
+    const step = addonsStep(last, bundle.hash, inputs.controlPlaneReady && !inputs.halted, now.getTime());
+    if (step.kind === 'waitForControlPlane')
       return set(
         false,
         'WaitingForControlPlane',
         `the add-ons move once every control-plane component is Available at ${context.cluster.version}`,
       );
+    if (step.kind === 'wait') return requeue(step.ms); // the condition stays as the last pass left it
     if (!inputs.superAdminKubeconfig) {
       requeue(ADDONS_ROLLING_RECHECK_MS);
       return set(false, 'WaitingForPKI', `the cluster CA is not there yet to sign the operator's credential`);
     }
-    const dueAt =
-      !last || (!applied && !last.failed)
-        ? now.getTime()
-        : last.at + (last.ready && applied ? ADDONS_READY_RECHECK_MS : ADDONS_ROLLING_RECHECK_MS);
-    if (dueAt > now.getTime()) return requeue(dueAt - now.getTime()); // the condition stays as the last read left it
     try {
-      const workloads = await this.#onBiz(
+      const outcome = await this.#onBiz(
         { names: context.names, endpoint: context.endpoint, kubeconfig: inputs.superAdminKubeconfig },
-        async (biz) => {
-          if (!applied) await applyAddons(biz, bundle);
-          return readAddonWorkloads(biz);
-        },
+        (biz) => runAddonPass(biz, bundle),
       );
-      if (!applied) {
-        const what = Object.entries(bundle.versions).map(([name, version]) => `${name} ${version}`);
-        const removed = [...new Set(bundle.remove.map((o) => o.metadata?.labels?.[ADDON_LABEL] ?? ''))];
-        log.info({ bundle: bundle.hash, versions: bundle.versions, removed }, 'add-ons applied');
+      const readiness = addonReadiness(bundle, outcome);
+      const appliedNow = Object.keys(outcome.failed).length === 0 ? bundle.hash : last?.applied;
+      this.#addonPasses.set(key, {
+        hash: bundle.hash,
+        at: now.getTime(),
+        ready: readiness.ready,
+        applied: appliedNow,
+      });
+      if (appliedNow !== last?.applied) {
+        const summary = ADDON_NAMES.map((name) => {
+          const plan = bundle.plans[name];
+          return plan.kind === 'apply'
+            ? `${name} ${plan.version}`
+            : plan.kind === 'remove'
+              ? `${name} removed`
+              : `${name} not deployed`;
+        }).join(', ');
+        log.info({ bundle: bundle.hash, addons: summary }, 'add-ons applied');
         await this.#events?.record(
           cluster,
           'Normal',
           'AddonsApplied',
           'Install',
-          `add-ons applied (bundle ${bundle.hash}): ${what.join(', ') || 'none enabled'}${removed.length > 0 ? `; removed ${removed.join(', ')}` : ''}`,
+          `add-ons applied (bundle ${bundle.hash}): ${summary}`,
         );
       }
-      const readiness = addonReadiness(bundle, workloads);
-      this.#addonPasses.set(key, {
-        applied: bundle.hash,
-        at: now.getTime(),
-        ready: readiness.ready,
-        failed: false,
-      });
-      report.addons = {
-        coreDNS: readiness.status.coreDNS ?? { replicas: 0, ready: 0, version: '' },
-        kubeProxy: readiness.status.kubeProxy ?? { replicas: 0, ready: 0, version: '' },
-      };
+      for (const [name, error] of Object.entries(outcome.failed))
+        log.warn({ addon: name, error }, 'add-on not applied');
+      report.addons = readiness.status;
       requeue(readiness.ready ? ADDONS_READY_RECHECK_MS : ADDONS_ROLLING_RECHECK_MS);
       set(readiness.ready, readiness.reason, readiness.message);
     } catch (error) {
       this.#addonPasses.set(key, {
-        ...(last?.applied ? { applied: last.applied } : {}),
+        hash: bundle.hash,
         at: now.getTime(),
         ready: false,
-        failed: true,
+        applied: last?.applied,
       });
       requeue(ADDONS_ROLLING_RECHECK_MS);
       const failure = bizFailureOf(error);
-      const message = this.#describe(failure, applied ? 'to read the add-ons' : 'the add-ons');
       log.warn({ server: failure.server, error: failure.detail }, 'add-ons not applied or read');
-      set(false, failure.refused ? 'ApplyFailed' : 'BizAPIServerUnreachable', message);
+      set(
+        false,
+        failure.refused ? 'ReadFailed' : 'BizAPIServerUnreachable',
+        this.#describe(failure, 'to read the add-ons'),
+      );
     }
   }
 

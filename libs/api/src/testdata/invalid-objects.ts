@@ -873,6 +873,25 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
     },
   ),
 
+  invalid(
+    'cluster advertise address is a name',
+    'Cluster',
+    (s) => (s.controlPlane.apiServer.advertiseAddress = 'api.example.internal'),
+    {
+      field: 'spec.controlPlane.apiServer.advertiseAddress',
+      message: 'advertiseAddress must be an IP address like 10.0.0.7',
+    },
+  ),
+  invalid(
+    'cluster advertise address is IPv6, its service CIDR IPv4',
+    'Cluster',
+    (s) => (s.controlPlane.apiServer.advertiseAddress = 'fd00::7'),
+    {
+      field: 'spec.controlPlane.apiServer.advertiseAddress',
+      message: 'controlPlane.apiServer.advertiseAddress must be of the family of network.serviceCIDR',
+    },
+  ),
+
   // Network ranges: valid, and pods and Services apart.
   invalid(
     'cluster pod CIDR overlaps the service CIDR',
