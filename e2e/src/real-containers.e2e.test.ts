@@ -4,7 +4,7 @@
  * network namespace, containerd and kubelet, joined by TLS bootstrap), with
  * CoreDNS and kube-proxy rendered by the operator's add-on renderers; the
  * control-plane images packed by our packer and imported into every host's
- * containerd; etcd's claim bound to a hostPath volume; the
+ * containerd; etcd's claim bound to a local volume on one host; the
  * kube-on-kube-operator as a process in a host's network namespace, where
  * pod addresses route. A Cluster becomes Available with every control-plane
  * pod a containerd container on a rig host, and its apiserver answers through
@@ -51,7 +51,6 @@ import { ensureBinaries, eventually, pinnedVersions } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreDnsObjects } from '../../apps/kube-on-kube-operator/src/addons/coredns.ts';
 import { kubeProxyObjects, kubeProxyServer } from '../../apps/kube-on-kube-operator/src/addons/kube-proxy.ts';
-import type { ResolvedCluster } from '../../apps/kube-on-kube-operator/src/cluster-spec.ts';
 import { resolveCluster } from '../../apps/kube-on-kube-operator/src/cluster-spec.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -61,9 +60,6 @@ const CLUSTER = 'real';
 /** The test control plane's service CIDR is 10.0.0.0/24: its DNS Service sits at the 10th address. */
 const META_SERVICE_CIDR = '10.0.0.0/24';
 const CLUSTER_DNS = '10.0.0.10';
-/** kube-dns at the address the kubelets' clusterDNS names (a renderer that derives it itself ignores the third argument). */
-const renderCoreDns: (cluster: ResolvedCluster, version: string, clusterIP: string) => KubernetesObject[] =
-  coreDnsObjects;
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
 /** The rig appends `--root <root>`; the stand-in runs what the test wrote there. */
@@ -282,7 +278,8 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     // The renderer dials the apiserver on the Cluster port (6443); the test control plane listens elsewhere.
     const server = kubeProxyServer(cluster.rig.gateway);
     const manifests = [
-      ...renderCoreDns(meta, coreDnsVersionFor(meta.version) as string, CLUSTER_DNS),
+      // kube-dns at the address the meta kubelets' clusterDNS names.
+      ...coreDnsObjects(meta, coreDnsVersionFor(meta.version) as string, CLUSTER_DNS),
       ...kubeProxyObjects(meta, cluster.rig.gateway),
     ].map((object) => {
       const configMap = object as KubernetesObject & { data?: Record<string, string> };
