@@ -3,7 +3,7 @@ import type { EtcdDialMode } from './etcd/member-observation.ts';
 import { etcdObserver } from './etcd/member-observation.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ImageDigests } from '@kok/api';
-import { apiVersionOf, ClusterResource } from '@kok/api';
+import { apiVersionOf, ClusterResource, Labels } from '@kok/api';
 import { Manager } from '@kok/reconcile';
 import type { Logger } from 'pino';
 import { addClusterRolloutController } from './cluster-rollout/controller.ts';
@@ -106,6 +106,12 @@ export function createOperator(options: OperatorOptions): Manager {
     })
     .watchPrimary(caches.clusters)
     .watchOwned(caches.secrets, owner)
+    // A Secret restored from a backup has no owner yet, only the Cluster's label: it is adopted at once.
+    .watchMapped(caches.secrets, (secret) => {
+      const cluster = secret.metadata?.labels?.[Labels.cluster];
+      const owned = secret.metadata?.ownerReferences?.some((ref) => ref.controller) ?? false;
+      return cluster && !owned ? [{ namespace: secret.metadata?.namespace, name: cluster }] : [];
+    })
     .watchOwned(caches.services, owner)
     .watchOwned(caches.deployments, owner)
     .watchOwned(caches.statefulSets, owner)
