@@ -8,7 +8,10 @@
  * kube-on-kube-operator as a process in a host's network namespace, where
  * pod addresses route. A Cluster becomes Available with every control-plane
  * pod a containerd container on a rig host, and its apiserver answers through
- * its meta-cluster Service's ClusterIP (kube-proxy).
+ * its meta-cluster Service's ClusterIP (kube-proxy). It is created at the
+ * previous Kubernetes version (v1.35.4, images packed from that build) and
+ * upgraded to the pinned one while a client in a host's namespace keeps
+ * talking to it through that ClusterIP.
  *
  * No node-agent here (its suite is real-hosts.e2e.test.ts): a stand-in does
  * what the agent would with the same catalog — the binaries where the
@@ -28,12 +31,19 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { ComponentSpec } from '@kok/api';
-import { coreDnsVersionFor } from '@kok/api';
+import { coreDnsVersionFor, etcdImage, kubeImage, pairedEtcdVersion } from '@kok/api';
 import type { HostBinaries, MachineSnapshot, RealHostCluster } from '@kok/host-rig';
 import {
   COMPONENT_NAMES,
@@ -52,6 +62,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreDnsObjects } from '../../apps/kube-on-kube-operator/src/addons/coredns.ts';
 import { kubeProxyObjects, kubeProxyServer } from '../../apps/kube-on-kube-operator/src/addons/kube-proxy.ts';
 import { resolveCluster } from '../../apps/kube-on-kube-operator/src/cluster-spec.ts';
+import type { ServiceClientTarget } from './support/service-client-process.ts';
+import { startServiceClient, type ServiceClient } from './support/service-client-process.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HOSTS = ['cp-0', 'cp-1'] as const;
@@ -61,6 +73,11 @@ const CLUSTER = 'real';
 const META_SERVICE_CIDR = '10.0.0.0/24';
 const CLUSTER_DNS = '10.0.0.10';
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+const KUBERNETES_COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+/** The Cluster is created at the previous version (tools/versions.env CONTROL_PLANE_PREVIOUS_VERSIONS)… */
+const FROM = 'v1.35.4';
+/** …and upgraded to the pinned one. */
+const TO = pinnedVersions().kubernetes;
 
 /** The rig appends `--root <root>`; the stand-in runs what the test wrote there. */
 const STAND_IN_AGENT = [
@@ -81,6 +98,9 @@ let binaries: HostBinaries;
 let operator: ChildProcess | undefined;
 /** The control-plane image tarballs, imported on every host. */
 let controlPlaneImages: string[] = [];
+/** The biz apiserver as a client in a host's namespace reaches it: its Service's ClusterIP, and its admin. */
+let serviceTarget: Omit<ServiceClientTarget, 'name' | 'pauseMs' | 'retryAfterMs'> | undefined;
+let client: ServiceClient | undefined;
 const began = Date.now();
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
@@ -204,6 +224,60 @@ function diagnostics(): string {
   ].join('\n');
 }
 
+const clusterType = {
+  group: 'clusters.kok.dev',
+  version: 'v1alpha1',
+  namespace: NAMESPACE,
+  plural: 'clusters',
+};
+
+interface ClusterView {
+  status?: {
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    kubeconfigSecretRef?: { name: string; key: string };
+    version?: { current?: string; desired?: string };
+    lastOperation?: { type: string; state: string };
+  };
+}
+
+const clusters = () => cluster.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi);
+const view = async () =>
+  (await clusters().getNamespacedCustomObject({ ...clusterType, name: CLUSTER })) as ClusterView;
+const isAvailable = (status: ClusterView['status']) =>
+  status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
+
+/** The image a component runs at Kubernetes `version` (etcd's: the one paired with it, the same for both). */
+const imageAt = (component: (typeof COMPONENTS)[number], version: string) =>
+  component === 'etcd' ? etcdImage(pairedEtcdVersion(version) as string) : kubeImage(component, version);
+
+/** The Ready (and not terminating) pods of one control-plane component. */
+async function componentPods(component: string): Promise<V1Pod[]> {
+  const pods = await core.listNamespacedPod({
+    namespace: NAMESPACE,
+    labelSelector: `clusters.kok.dev/component=${component}`,
+  });
+  return pods.items.filter((pod) => isReady(pod) && !pod.metadata?.deletionTimestamp);
+}
+
+/** Host `name`'s running containers (containerd's tasks), each with the image containerd started it from. */
+function runningContainers(name: string): Map<string, string> {
+  const running = new Set(
+    ctr(name, 'tasks', 'ls')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/))
+      .filter(([, , status]) => status === 'RUNNING')
+      .map(([id]) => id as string),
+  );
+  return new Map(
+    ctr(name, 'containers', 'ls')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/) as [string, string])
+      .filter(([id]) => running.has(id)),
+  );
+}
+
 const isReady = (pod: V1Pod) =>
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -222,21 +296,34 @@ beforeAll(async () => {
   const imagesDir = join(cluster.rig.dir, 'images');
   mkdirSync(imagesDir);
   const versions = pinnedVersions();
+  const binariesDir = ensureBinaries();
   const inputs = {
     repoRoot: repositoryRoot,
     nodeBinary: join(repositoryRoot, 'node_modules/node/bin/node'),
-    binariesDir: ensureBinaries(),
+    binariesDir,
     kubernetesVersion: versions.kubernetes,
     etcdVersion: versions.etcd,
   };
-  controlPlaneImages = CONTROL_PLANE_BINARIES.map((binary) => {
-    const file = join(imagesDir, `${binary}.oci.tar`);
+  // The previous version's build sits beside the pinned one, in a directory named after its version.
+  const previousDir = join(dirname(binariesDir), FROM);
+  if (basename(binariesDir) !== TO || !existsSync(join(previousDir, 'kube-apiserver')))
+    throw new Error(`no ${FROM} build beside ${binariesDir}: run tools/build-binaries.sh`);
+  controlPlaneImages = [
+    ...CONTROL_PLANE_BINARIES.map((binary) => ({ binary, inputs })),
+    // etcd is one image for both: both minors pair the same etcd (asserted by the upgrade scenario).
+    ...KUBERNETES_COMPONENTS.map((binary) => ({
+      binary,
+      inputs: { ...inputs, binariesDir: previousDir, kubernetesVersion: FROM },
+    })),
+  ].map(({ binary, inputs }) => {
+    const file = join(imagesDir, `${binary}-${inputs.kubernetesVersion}.oci.tar`);
     writeFileSync(file, packKokImage(binary, inputs).tarball);
     return file;
   });
 }, 300_000);
 
 afterAll(async () => {
+  await client?.stop().catch(() => undefined);
   operator?.kill('SIGTERM');
   await cluster?.stop();
 }, 120_000);
@@ -261,9 +348,12 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
       { intervalMs: 250, context: diagnostics },
     );
     console.log(`[real-containers] ${HOSTS.length} hosts Ready in ${seconds(since)} s`);
-    for (const name of HOSTS)
-      for (const binary of CONTROL_PLANE_BINARIES)
-        expect(ctr(name, 'images', 'ls', '-q')).toContain(`registry.k8s.io/${binary}:`);
+    for (const name of HOSTS) {
+      const images = ctr(name, 'images', 'ls', '-q');
+      for (const binary of CONTROL_PLANE_BINARIES) expect(images).toContain(`registry.k8s.io/${binary}:`);
+      for (const binary of KUBERNETES_COMPONENTS)
+        for (const version of [FROM, TO]) expect(images).toContain(`registry.k8s.io/${binary}:${version}`);
+    }
   });
 
   it('CoreDNS and kube-proxy of the operator’s renderers serve the meta-cluster', async () => {
@@ -304,7 +394,7 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     console.log(`[real-containers] kube-proxy and CoreDNS Ready in ${seconds(since)} s`);
   });
 
-  it('a Cluster becomes Available with every control-plane pod a containerd container on a rig host', async () => {
+  it(`a Cluster at ${FROM} becomes Available with every control-plane pod a containerd container on a rig host`, async () => {
     // etcd's volume: a local one on the other host, root's; the pod's fsGroup makes it the image user's.
     const volume = join(cluster.rig.dir, 'volumes', 'etcd-0');
     mkdirSync(volume, { recursive: true });
@@ -336,23 +426,16 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     );
     closeSync(operatorLog);
 
-    const clusters = cluster.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi);
-    const clusterType = {
-      group: 'clusters.kok.dev',
-      version: 'v1alpha1',
-      namespace: NAMESPACE,
-      plural: 'clusters',
-    };
     const created = Date.now();
-    await clusters.createNamespacedCustomObject({
+    await clusters().createNamespacedCustomObject({
       ...clusterType,
       body: {
         apiVersion: 'clusters.kok.dev/v1alpha1',
         kind: 'Cluster',
         metadata: { name: CLUSTER, namespace: NAMESPACE },
         spec: {
-          // The version the control-plane images were packed at (v1.36.3 today).
-          version: pinnedVersions().kubernetes,
+          // The previous version: the upgrade scenario moves it to the pinned one.
+          version: FROM,
           etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: 'local' } },
           controlPlane: {
             apiServer: { replicas: 1 },
@@ -364,23 +447,13 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
         },
       },
     });
-    interface ClusterView {
-      status?: {
-        conditions?: { type: string; status: string; reason?: string; message?: string }[];
-        kubeconfigSecretRef?: { name: string; key: string };
-      };
-    }
-    const view = async () =>
-      (await clusters.getNamespacedCustomObject({ ...clusterType, name: CLUSTER })) as ClusterView;
     let conditions = '';
     const available = await eventually(
       `Cluster ${CLUSTER} Available`,
       async () => {
         const status = (await view()).status;
         conditions = JSON.stringify(status?.conditions ?? [], null, 1);
-        return status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True')
-          ? status
-          : undefined;
+        return isAvailable(status) ? status : undefined;
       },
       240_000,
       {
@@ -388,16 +461,12 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
         context: () => `${conditions}\n${diagnostics()}`,
       },
     );
-    console.log(`[real-containers] Cluster Available ${seconds(created)} s after it was created`);
+    console.log(`[real-containers] Cluster Available at ${FROM} ${seconds(created)} s after it was created`);
+    expect(available.version?.current).toBe(FROM);
 
-    const hostContainers = new Map(HOSTS.map((name) => [name, ctr(name, 'containers', 'ls', '-q')]));
+    const hostContainers = new Map(HOSTS.map((name) => [name, runningContainers(name)]));
     for (const component of COMPONENTS) {
-      const pods = (
-        await core.listNamespacedPod({
-          namespace: NAMESPACE,
-          labelSelector: `clusters.kok.dev/component=${component}`,
-        })
-      ).items.filter(isReady);
+      const pods = await componentPods(component);
       expect(pods, component).toHaveLength(1);
       const pod = pods[0] as V1Pod;
       const node = pod.spec?.nodeName ?? '';
@@ -406,7 +475,10 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
       if (component === 'etcd') expect(node).toBe(HOSTS[1]);
       const id = pod.status?.containerStatuses?.[0]?.containerID ?? '';
       expect(id, component).toMatch(/^containerd:\/\//);
-      expect(hostContainers.get(node as (typeof HOSTS)[number])).toContain(id.replace('containerd://', ''));
+      // containerd runs it from the previous version's image (etcd's is the one both versions pair).
+      const image = hostContainers.get(node as (typeof HOSTS)[number])?.get(id.replace('containerd://', ''));
+      expect(image, component).toBe(imageAt(component, FROM));
+      expect(pod.spec?.containers[0]?.image, component).toBe(image);
     }
 
     // The admin kubeconfig, pointed at the apiserver Service's ClusterIP (its name stays the TLS server name).
@@ -438,6 +510,132 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     expect(ready.trim()).toBe('ok');
     const namespaces = inHost(HOSTS[1], kubectl, `--kubeconfig=${kubeconfig}`, 'get', 'ns', '-o', 'name');
     expect(namespaces).toContain('namespace/kube-system');
+    serviceTarget = {
+      host: clusterIP,
+      port: service.spec?.ports?.[0]?.port ?? Number(serverUrl.port),
+      serverName: serverUrl.hostname,
+      caData: admin.getCurrentCluster()?.caData ?? '',
+      certData: admin.getCurrentUser()?.certData ?? '',
+      keyData: admin.getCurrentUser()?.keyData ?? '',
+    };
+  });
+
+  it(`spec.version ${FROM} → ${TO} replaces every control-plane container, the apiserver first, while a client keeps talking through the ClusterIP`, async () => {
+    // etcd stays: both minors pair the same release (were that to change, this scenario would have to expect etcd first).
+    expect(pairedEtcdVersion(FROM)).toBe(pairedEtcdVersion(TO));
+    const etcdBefore = (await componentPods('etcd')).map((pod) => pod.metadata?.uid);
+    expect(etcdBefore).toHaveLength(1);
+
+    // From the host the operator does not run on: kube-proxy's rules there pick the apiserver pod.
+    const talking = startServiceClient(
+      cluster.rig.host(HOSTS[1]).network.namespace,
+      {
+        ...(serviceTarget as NonNullable<typeof serviceTarget>),
+        name: 'upgrade',
+        pauseMs: 200,
+        // kube-proxy (iptables mode) syncs its rules at most once a second: by then a pod that went away is
+        // no longer an endpoint.
+        retryAfterMs: 2_000,
+      },
+      join(cluster.rig.dir, 'service-client.json'),
+    );
+    client = talking;
+    const clientContext = () =>
+      `client rounds (last 5): ${JSON.stringify(talking.rounds.slice(-5))}\n${diagnostics()}`;
+    await eventually(
+      `the client answered by the ${FROM} apiserver`,
+      () => talking.rounds.some((round) => round.version === FROM),
+      30_000,
+      { intervalMs: 200, context: clientContext },
+    );
+
+    const since = Date.now();
+    await clusters().patchNamespacedCustomObject(
+      { ...clusterType, name: CLUSTER, body: { spec: { version: TO } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    let conditions = '';
+    const upgraded = await eventually(
+      `Cluster ${CLUSTER} Available at ${TO}`,
+      async () => {
+        const status = (await view()).status;
+        conditions = JSON.stringify({ version: status?.version, conditions: status?.conditions }, null, 1);
+        return isAvailable(status) && status?.version?.current === TO ? status : undefined;
+      },
+      180_000,
+      { intervalMs: 500, context: () => `${conditions}\n${clientContext()}` },
+    );
+    const upgradeSeconds = seconds(since);
+    expect(upgraded.lastOperation).toMatchObject({ type: 'Upgrade', state: 'Succeeded' });
+    await eventually(
+      `the client answered by the ${TO} apiserver`,
+      () => talking.rounds.some((round) => round.version === TO),
+      30_000,
+      { intervalMs: 200, context: clientContext },
+    );
+    client = undefined;
+    await talking.stop();
+
+    // Every control-plane container runs the new image, as containerd and the pods see it; the old ones'
+    // containers end as their pods go, which may trail the Cluster's Available by a moment.
+    await eventually(
+      `only ${TO} control-plane containers running`,
+      async () => {
+        const running = new Map(HOSTS.map((name) => [name, runningContainers(name)]));
+        const runningImages = [...running.values()].flatMap((containers) => [...containers.values()]);
+        for (const component of COMPONENTS) {
+          const pods = await componentPods(component);
+          if (pods.length !== 1) return false;
+          const pod = pods[0] as V1Pod;
+          const id = (pod.status?.containerStatuses?.[0]?.containerID ?? '').replace('containerd://', '');
+          const image = running.get(pod.spec?.nodeName as (typeof HOSTS)[number])?.get(id);
+          if (image !== imageAt(component, TO) || pod.spec?.containers[0]?.image !== image) return false;
+          if (component !== 'etcd' && runningImages.includes(imageAt(component, FROM))) return false;
+        }
+        return true;
+      },
+      60_000,
+      { intervalMs: 500, context: diagnostics },
+    );
+    // etcd was not restarted: the same pod throughout.
+    expect((await componentPods('etcd')).map((pod) => pod.metadata?.uid)).toEqual(etcdBefore);
+    // The apiserver first: every new apiserver pod was created before any new controller-manager or scheduler.
+    const createdAt = async (component: string) =>
+      (await componentPods(component)).map((pod) => new Date(pod.metadata?.creationTimestamp ?? 0).getTime());
+    const newestApiServer = Math.max(...(await createdAt('kube-apiserver')));
+    expect(newestApiServer).toBeGreaterThanOrEqual(since - 1_000);
+    for (const component of ['kube-controller-manager', 'kube-scheduler'])
+      expect(Math.min(...(await createdAt(component))), component).toBeGreaterThanOrEqual(newestApiServer);
+
+    // The client was served throughout, by both versions, a round that failed saved by its one retry.
+    const rounds = talking.rounds;
+    expect(rounds.filter((round) => round.error !== undefined)).toEqual([]);
+    expect(new Set(rounds.map((round) => round.version))).toEqual(new Set([FROM, TO]));
+    expect(rounds.length).toBeGreaterThan(20);
+    // What it wrote is there, in the etcd both versions shared.
+    const kubeconfig = join(cluster.rig.dir, 'biz-admin.kubeconfig');
+    const written = inHost(
+      HOSTS[1],
+      join(cluster.controlPlane.binDir, 'kubectl'),
+      `--kubeconfig=${kubeconfig}`,
+      'get',
+      'configmaps',
+      '-n',
+      'default',
+      '-o',
+      'name',
+    )
+      .split('\n')
+      .filter((line) => line.startsWith('configmap/upgrade-'));
+    expect(written).toHaveLength(rounds.length);
+    const retried = rounds.filter((round) => round.retriedAfter !== undefined);
+    console.log(
+      `[real-containers] upgrade ${FROM} → ${TO} in ${upgradeSeconds} s; the client through the ClusterIP: ` +
+        `${rounds.length} rounds (GET /version + a write), ${retried.length} retried once, none failed` +
+        (retried.length > 0
+          ? ` (retried after: ${retried.map((round) => round.retriedAfter).join('; ')})`
+          : ''),
+    );
   });
 
   it('teardown leaves nothing of the hosts, their routes, rules or the operator on the machine', async () => {
