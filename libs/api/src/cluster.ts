@@ -11,6 +11,7 @@ import {
   componentVersion,
   conditions,
   DNS_SUBDOMAIN_PATTERN,
+  DURATION_PATTERN,
   dnsSubdomain,
   ipOrDnsName,
   kubernetesVersion,
@@ -20,6 +21,8 @@ import {
   url,
 } from './common-schemas.ts';
 import {
+  APISERVER_SHUTDOWN_DELAY,
+  APISERVER_SHUTDOWN_DURATION_FLAGS,
   FLAG_NAME_PATTERN,
   NAMES_REQUIRED_ADMISSION_PLUGIN,
   OPERATOR_OWNED_FLAGS,
@@ -116,6 +119,18 @@ const keepsRequiredAdmissionPlugin = cel<Record<string, string>>({
   },
 });
 
+const durationPattern = new RegExp(DURATION_PATTERN);
+
+/** The shutdown flags the operator sizes the apiserver pods' grace period from are durations it can read. */
+const shutdownFlagsAreDurations = cel<Record<string, string>>({
+  rule: `[${APISERVER_SHUTDOWN_DURATION_FLAGS.map((flag) => `'${flag}'`).join(', ')}].all(f, !(f in self) || self[f].matches(r'${DURATION_PATTERN}'))`,
+  message: `extraArgs ${APISERVER_SHUTDOWN_DURATION_FLAGS.slice(0, -1).join(', ')} and ${APISERVER_SHUTDOWN_DURATION_FLAGS.at(-1)} must be durations like 5s or 1m30s (0s for none): the operator sizes the apiserver pods' termination grace period from them`,
+  check: (self) =>
+    APISERVER_SHUTDOWN_DURATION_FLAGS.every(
+      (flag) => self[flag] === undefined || durationPattern.test(self[flag]),
+    ),
+});
+
 /** What the flags the operator owns decide, for the message that refuses them. */
 const OWNED_FLAG_KINDS: Record<ControlPlaneComponentName, string> = {
   apiServer:
@@ -125,11 +140,14 @@ const OWNED_FLAG_KINDS: Record<ControlPlaneComponentName, string> = {
   scheduler: 'kubeconfigs, ports',
 };
 
+/** How the apiserver's shutdown flags size its pods' grace period, for its extraArgs description. */
+const APISERVER_SHUTDOWN_NOTE = ` The operator sets shutdown-delay-duration to ${APISERVER_SHUTDOWN_DELAY} (an apiserver keeps serving that long after SIGTERM while its /readyz fails, so its Service drops it before it stops listening); extraArgs may set another, e.g. for a load balancer that notices later. The pods' terminationGracePeriodSeconds follows: shutdown-delay-duration plus the longer of request-timeout (default 1m) and shutdown-watch-termination-grace-period (default 0s), plus 5 seconds.`;
+
 /** extraArgs: flag names the binary takes, none of those the operator owns. */
 function extraArgs(name: string, component: ControlPlaneComponentName) {
   const owned: readonly string[] = OPERATOR_OWNED_FLAGS[component];
   return s.stringMap(
-    `Extra ${name} flags, without the leading --, e.g. v: "2". Not the flags the operator sets itself: ${owned.join(', ')}.`,
+    `Extra ${name} flags, without the leading --, e.g. v: "2". Not the flags the operator sets itself: ${owned.join(', ')}.${component === 'apiServer' ? APISERVER_SHUTDOWN_NOTE : ''}`,
     {
       maxProperties: 64,
       valueMaxLength: 4096,
@@ -145,7 +163,7 @@ function extraArgs(name: string, component: ControlPlaneComponentName) {
           message: `extraArgs must not set a flag the operator sets for ${name} (${OWNED_FLAG_KINDS[component]}): change spec.network or spec.certSANs instead, or leave the flag to the operator`,
           check: (self) => !Object.keys(self).some((k) => owned.includes(k)),
         }),
-        ...(component === 'apiServer' ? [keepsRequiredAdmissionPlugin] : []),
+        ...(component === 'apiServer' ? [keepsRequiredAdmissionPlugin, shutdownFlagsAreDurations] : []),
       ],
     },
   );

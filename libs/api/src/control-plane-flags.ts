@@ -79,5 +79,25 @@ export const FLAG_NAME_PATTERN = String.raw`^[a-z0-9][a-z0-9.-]*$`;
  */
 export const REQUIRED_ADMISSION_PLUGIN = 'NodeRestriction';
 
+/**
+ * kube-apiserver flags that bound how long its pod takes to stop: the delay it
+ * keeps serving after SIGTERM, then the drain of in-flight requests and of
+ * watches. extraArgs may set them; the operator reads them to size the pod's
+ * terminationGracePeriodSeconds, so the CRD takes only durations for them.
+ */
+export const APISERVER_SHUTDOWN_DURATION_FLAGS = [
+  'shutdown-delay-duration',
+  'request-timeout',
+  'shutdown-watch-termination-grace-period',
+] as const;
+
+/**
+ * The --shutdown-delay-duration the operator gives every kube-apiserver unless
+ * extraArgs set one: long enough for the meta-cluster's EndpointSlice
+ * controller and kube-proxy (which applies rules at most once a second) to
+ * drop a terminating pod from its Service before it stops listening.
+ */
+export const APISERVER_SHUTDOWN_DELAY = '5s';
+
 /** Matches a comma-separated plugin list that names the required plugin (RE2 and JavaScript alike). */
 export const NAMES_REQUIRED_ADMISSION_PLUGIN = String.raw`(^|,)\s*${REQUIRED_ADMISSION_PLUGIN}\s*(,|$)`;

@@ -103,6 +103,8 @@ export {
 export type { Wave } from './waves.ts';
 export { type PrinterColumn, type ResourceDefinition, apiVersionOf, crdNameOf } from './resource.ts';
 export {
+  APISERVER_SHUTDOWN_DELAY,
+  APISERVER_SHUTDOWN_DURATION_FLAGS,
   OPERATOR_OWNED_FLAGS,
   REQUIRED_ADMISSION_PLUGIN,
   type ControlPlaneComponentName,

@@ -24,6 +24,8 @@ export interface ControlPlaneDeployment {
   settings: ComponentSettings;
   args: string[];
   env?: V1EnvVar[];
+  /** How long the kubelet waits after SIGTERM before SIGKILL; Kubernetes' 30 s when not set. */
+  terminationGracePeriodSeconds?: number;
   port: { name: string; containerPort: number };
   probes: { startupProbe: V1Probe; livenessProbe: V1Probe; readinessProbe: V1Probe };
   /** Files under /etc/kubernetes/pki. */
@@ -53,6 +55,9 @@ export function controlPlaneDeployment(ctx: RenderContext, d: ControlPlaneDeploy
           enableServiceLinks: false,
           securityContext: { ...CONTROL_PLANE_POD_SECURITY },
           affinity: spreadOverNodes(names.cluster, d.component),
+          ...(d.terminationGracePeriodSeconds !== undefined
+            ? { terminationGracePeriodSeconds: d.terminationGracePeriodSeconds }
+            : {}),
           containers: [
             {
               name: d.component,

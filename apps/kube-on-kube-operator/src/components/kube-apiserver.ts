@@ -4,13 +4,20 @@
  * files of the user's Secret.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { CLUSTER_COMPONENTS, kubeImage, OPERATOR_OWNED_FLAGS, REQUIRED_ADMISSION_PLUGIN } from '@kok/api';
+import {
+  APISERVER_SHUTDOWN_DELAY,
+  CLUSTER_COMPONENTS,
+  kubeImage,
+  OPERATOR_OWNED_FLAGS,
+  REQUIRED_ADMISSION_PLUGIN,
+} from '@kok/api';
 import type { ResolvedCluster } from '../cluster-spec.ts';
 import { renderFlags } from '../command-line.ts';
 import type { ClusterNames } from '../names.ts';
 import { contentHash, templateHashDiffers } from '../template-hash.ts';
 import { TRUST_BUNDLE_KEY } from '../pki/pki-material.ts';
 import { deploymentStatus } from '../workload-status.ts';
+import { apiServerTerminationGraceSeconds } from './apiserver-shutdown.ts';
 import type { ControlPlaneComponent, RenderContext } from './component.ts';
 import { secretsHash } from './component.ts';
 import { controlPlaneDeployment } from './control-plane-deployment.ts';
@@ -23,8 +30,10 @@ import { APISERVER_PORT } from './services.ts';
 /**
  * Bump to rewrite every Cluster's apiserver on purpose (it rolls every apiserver). 2: trusts CA bundles (ca.crt).
  * 3: extraArgs no longer override authorization-mode or anonymous-auth, nor drop NodeRestriction.
+ * 4: --shutdown-delay-duration and a terminationGracePeriodSeconds that covers it, so a replaced apiserver
+ * leaves its Service before it stops listening (this roll is the last one that may refuse a request).
  */
-const TEMPLATE_VERSION = 3;
+const TEMPLATE_VERSION = 4;
 
 const pki = (file: string) => `${PKI_DIR}/${file}`;
 
@@ -98,6 +107,9 @@ export function apiServerArgs(cluster: ResolvedCluster, names: ClusterNames): st
       ['service-account-key-file', pki('sa.pub')],
       ['service-account-signing-key-file', pki('sa.key')],
       ['service-cluster-ip-range', cluster.network.serviceCIDR],
+      // Keep serving that long after SIGTERM, /readyz failing, so the Service's endpoints and kube-proxy drop
+      // the pod before it stops listening (apiserver-shutdown.ts). extraArgs may set a longer one.
+      ['shutdown-delay-duration', APISERVER_SHUTDOWN_DELAY],
     ],
     withRequiredAdmissionPlugin(cluster.apiServer.extraArgs),
     cluster.apiServer.featureGates,
@@ -162,13 +174,15 @@ function render(ctx: RenderContext): V1Deployment[] | undefined {
     secrets: secretsHash(material, pkiSecrets),
     ...imagePinOf(ctx, kubeImage('kube-apiserver', cluster.version)),
   });
+  const args = apiServerArgs(cluster, names);
   return [
     controlPlaneDeployment(ctx, {
       name: names.apiServer,
       component: CLUSTER_COMPONENTS.apiServer.binary,
       version: cluster.version,
       settings: cluster.apiServer,
-      args: apiServerArgs(cluster, names),
+      args,
+      terminationGracePeriodSeconds: apiServerTerminationGraceSeconds(args),
       env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
       port: { name: 'https', containerPort: APISERVER_PORT },
       probes: {

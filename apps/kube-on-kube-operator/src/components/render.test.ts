@@ -236,6 +236,43 @@ describe('kube-apiserver', () => {
     for (const [name, values] of Object.entries(expected)) expect(flag(args, name)).toEqual(values);
   });
 
+  it.each<[string, Record<string, string>, string, number]>([
+    // 5 s delay + 60 s drain (the default request timeout) + 5 s to exit.
+    ['the operator delays shutdown 5 s', {}, '5s', 70],
+    [
+      'extraArgs lengthen the delay, for a load balancer that notices later',
+      { 'shutdown-delay-duration': '30s' },
+      '30s',
+      95,
+    ],
+    ['extraArgs turn the delay off', { 'shutdown-delay-duration': '0s' }, '0s', 65],
+    ['a fraction of a second is a whole one more', { 'shutdown-delay-duration': '1.5s' }, '1.5s', 67],
+    ['a longer request timeout drains longer', { 'request-timeout': '2m' }, '5s', 130],
+    [
+      'watches drained for longer than the request timeout',
+      { 'shutdown-delay-duration': '10s', 'shutdown-watch-termination-grace-period': '90s' },
+      '10s',
+      105,
+    ],
+    [
+      'a key with the leading -- (stored before the CRD refused it)',
+      { '--shutdown-delay-duration': '20s' },
+      '20s',
+      85,
+    ],
+    // The apiserver refuses the flag and never starts; the grace counts the apiserver's default, no delay.
+    ['not a duration (stored before the CRD refused it)', { 'shutdown-delay-duration': '5' }, '5', 65],
+  ])(
+    'keeps serving after SIGTERM until its Service drops it, with time to drain: %s',
+    async (_, extraArgs, delay, graceSeconds) => {
+      const ctx = await renderContext({ controlPlane: { apiServer: { extraArgs } } });
+      const [deployment] = apiServer.render(ctx) as V1Deployment[];
+      const args = deployment?.spec?.template.spec?.containers[0]?.args ?? [];
+      expect(flag(args, 'shutdown-delay-duration')).toEqual([delay]);
+      expect(deployment?.spec?.template.spec?.terminationGracePeriodSeconds).toBe(graceSeconds);
+    },
+  );
+
   it('is a Deployment of the version with probes on the secure port', async () => {
     const ctx = await renderContext({ version: 'v1.36.4', controlPlane: { apiServer: { replicas: 3 } } });
     const [deployment] = apiServer.render(ctx) as V1Deployment[];

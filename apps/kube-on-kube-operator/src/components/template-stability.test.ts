@@ -53,7 +53,8 @@ describe('template hashes for fixed inputs', () => {
       networkPolicies: '238fd5c73b88543c,238fd5c73b88543c,238fd5c73b88543c,238fd5c73b88543c,238fd5c73b88543c',
       // The join Secret, then the StatefulSet, rewritten once (TEMPLATE_VERSION 3) for the initial cluster from that Secret.
       etcd: '9c6e8477c51484d9,82aa11cf73472b09',
-      apiServer: '656997f560f3ce74',
+      // Rewritten once (TEMPLATE_VERSION 4) for --shutdown-delay-duration and a grace period that covers it.
+      apiServer: 'b4b6c04fc8fca285',
       controllerManager: '46f3a51f6141571e',
       scheduler: '2ab4cd7672d2784f',
       nodeOperator: 'e2c65b2d5450cc57',

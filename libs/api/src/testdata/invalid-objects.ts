@@ -963,6 +963,24 @@ export const INVALID_OBJECTS: readonly InvalidCase[] = [
       },
     ),
   ),
+  ...(
+    [
+      ['shutdown-delay-duration', '5'],
+      ['shutdown-delay-duration', '5 seconds'],
+      ['request-timeout', '-1m'],
+      ['shutdown-watch-termination-grace-period', '1m30'],
+    ] as const
+  ).map(([flag, value]) =>
+    invalid(
+      `cluster apiServer extraArgs ${flag}=${value} is not a duration`,
+      'Cluster',
+      (s) => (s.controlPlane.apiServer.extraArgs[flag] = value),
+      {
+        field: 'spec.controlPlane.apiServer.extraArgs',
+        message: 'extraArgs shutdown-delay-duration, request-timeout and',
+      },
+    ),
+  ),
   invalid(
     'cluster extraArgs key carries the leading --',
     'Cluster',
