@@ -5,17 +5,11 @@
  * other's pod CIDR, masquerade towards the gateway); kube-proxy and CoreDNS
  * run from the images our packer built and the hosts imported.
  *
- * No node-agent here (its suite is the e2e one): a stand-in does what the
- * agent would with the same catalog — puts the binaries where the
- * Components install them, writes the template's files with the host's
- * variables filled in, imports the image Components with their own import
- * command and runs containerd and the kubelet with their service commands.
+ * No node-agent here (its suite is the e2e one): the stand-in of
+ * stand-in-agent.ts installs what the agent would from the same catalog.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import type { ComponentSpec } from '@kok/api';
 import { eventually } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COREDNS_USER, KUBE_PROXY_PATH } from './addon-images.ts';
@@ -24,8 +18,9 @@ import type { HostBinaries } from './host-binaries.ts';
 import { realHostSupport } from './host-support.ts';
 import { leftovers, snapshotMachine } from './machine-snapshot.ts';
 import type { MachineSnapshot } from './machine-snapshot.ts';
-import { COMPONENT_NAMES, NODE_PATHS, realHostTemplate } from './node-software.ts';
+import { COMPONENT_NAMES } from './node-software.ts';
 import { startRealHostCluster } from './real-host-cluster.ts';
+import { provisionStandInHost, STAND_IN_AGENT_COMMAND } from './stand-in-agent.ts';
 import type { RealHostCluster } from './real-host-cluster.ts';
 import { workloadImageReference } from './test-images.ts';
 import { coreDnsImage, kubeProxyImage } from '@kok/api';
@@ -34,14 +29,6 @@ const HOSTS = ['addon-0', 'addon-1'] as const;
 /** The test control plane's service CIDR is 10.0.0.0/24: its DNS Service sits at the 10th address. */
 const CLUSTER_DNS = '10.0.0.10';
 const NAMESPACE = 'kube-system';
-
-/** The rig appends `--root <root>`; the stand-in runs what the test wrote there. */
-const STAND_IN_AGENT = [
-  'sh',
-  '-c',
-  'while [ $# -gt 0 ]; do [ "$1" = --root ] && root=$2; shift; done; exec sh "$root/stand-in.sh"',
-  'stand-in-agent',
-];
 
 const support = realHostSupport();
 const runsHere = support.supported || process.env.CI === 'true';
@@ -54,83 +41,11 @@ let kubeProxyVersion: string;
 let coreDnsVersion: string;
 let binaries: HostBinaries;
 
-/** The component command with the host's variables filled in, quoted for sh. */
-function shellCommand(command: readonly string[], vars: Record<string, string>): string {
-  return command
-    .map((arg) => arg.replace(/\$\((KOK_[A-Z_]+)\)/g, (whole, name: string) => vars[name] ?? whole))
-    .map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`)
-    .join(' ');
-}
-
-/** Writes what the agent would install on host `name`, and the stand-in script that starts it. */
-function provision(name: string, address: string): void {
-  const root = join(cluster.rig.dir, 'hosts', name);
-  const vars = { KOK_ROOT: root, KOK_NODE_NAME: name, KOK_NODE_IP: address };
-  const fill = (text: string) =>
-    text.replace(/\$\((KOK_[A-Z_]+)\)/g, (w, n: keyof typeof vars) => vars[n] ?? w);
-  const { components } = cluster.software;
-  const component = (key: string): ComponentSpec => {
-    const spec = components[key];
-    if (!spec) throw new Error(`no Component ${key}`);
-    return spec;
-  };
-  const template = realHostTemplate({
-    kubelet: cluster.versions.kubelet.at(-1) as string,
-    containerd: cluster.versions.containerd[0] as string,
-    imageVersions: cluster.software.imageVersions,
-    cgroupParent: cluster.rig.cgroupParent,
-    kubeProxy: kubeProxyVersion,
-    coreDns: coreDnsVersion,
-    clusterDNS: CLUSTER_DNS,
-  });
-  for (const file of template.files ?? []) {
-    const path = join(root, file.path);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, fill(file.content ?? ''), { mode: file.mode });
-  }
-  // The binaries, where the Archive and Binary installs put them.
-  const install = (component: string, version: string, file: string, at: string) => {
-    const path = join(root, at);
-    mkdirSync(dirname(path), { recursive: true });
-    copyFileSync(binaries.path(component, version, file), path);
-  };
-  const containerd = template.components?.find((c) => c.name === COMPONENT_NAMES.containerd)
-    ?.version as string;
-  for (const file of ['containerd', 'ctr', 'containerd-shim-runc-v2'])
-    install('containerd', containerd, file, join(NODE_PATHS.containerd, file));
-  install('kubelet', cluster.versions.kubelet.at(-1) as string, 'kubelet', NODE_PATHS.kubelet);
-  // Every image Component of the template, imported with its own command from the served artifact.
-  const imports = (template.components ?? [])
-    .map((wanted) => ({ wanted, spec: component(wanted.name) }))
-    .filter(({ spec }) => spec.install.method === 'Image')
-    .map(({ wanted, spec }) => {
-      const artifact = spec.versions.find((v) => v.version === wanted.version)?.artifact;
-      const file = join(cluster.rig.dir, 'artifacts', artifact?.url.split('/').pop() ?? '');
-      const command = spec.install.method === 'Image' ? (spec.install.importCommand ?? []) : [];
-      return shellCommand(command, { ...vars, KOK_ARTIFACT: file });
-    });
-  const containerdService = component(COMPONENT_NAMES.containerd).service;
-  const kubeletService = component(COMPONENT_NAMES.kubelet).service;
-  if (containerdService?.type !== 'Process' || kubeletService?.type !== 'Process')
-    throw new Error('containerd and the kubelet run as processes');
-  const ctr = `'${join(root, NODE_PATHS.containerd, 'ctr')}' --address '${root}/run/containerd/containerd.sock'`;
-  writeFileSync(
-    join(root, 'stand-in.sh'),
-    [
-      'set -e',
-      `${shellCommand(containerdService.command ?? [], vars)} > '${root}/containerd.log' 2>&1 &`,
-      `for i in $(seq 1 100); do ${ctr} version > /dev/null 2>&1 && break; sleep 0.1; done`,
-      ...imports,
-      `exec ${shellCommand(kubeletService.command ?? [], vars)} > '${root}/kubelet.log' 2>&1`,
-    ].join('\n'),
-  );
-}
-
 beforeAll(async () => {
   if (!runsHere) return;
   machineBefore = await snapshotMachine();
   binaries = ensureHostBinaries();
-  cluster = await startRealHostCluster({ agentCommand: STAND_IN_AGENT });
+  cluster = await startRealHostCluster({ agentCommand: STAND_IN_AGENT_COMMAND });
   kubeProxyVersion = cluster.versions.kubelet.at(-1) as string;
   coreDnsVersion = cluster.versions.coreDns.at(-1) as string;
   objects = KubernetesObjectApi.makeApiClient(cluster.controlPlane.kubeConfig);
@@ -203,7 +118,11 @@ describe.runIf(runsHere)('add-ons on real hosts', () => {
   it('two hosts join and pods on different hosts reach each other by pod IP, and the gateway', async () => {
     const began = Date.now();
     for (const name of HOSTS) {
-      provision(name, cluster.nextAddress());
+      provisionStandInHost(cluster, binaries, {
+        name,
+        address: cluster.nextAddress(),
+        template: { kubeProxy: kubeProxyVersion, coreDns: coreDnsVersion, clusterDNS: CLUSTER_DNS },
+      });
       await cluster.addHost(name);
     }
     const nodes = await eventually(

@@ -57,3 +57,4 @@ export {
   type RealHostCluster,
   type RealHostClusterOptions,
 } from './real-host-cluster.ts';
+export { provisionStandInHost, STAND_IN_AGENT_COMMAND, type StandInHost } from './stand-in-agent.ts';

@@ -1,0 +1,3 @@
+module kok.dev/e2e/never-ready
+
+go 1.26
