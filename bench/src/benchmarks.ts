@@ -225,6 +225,35 @@ export const benchmarks: readonly Benchmark[] = [
     },
   },
   {
+    name: 'cluster-up-real',
+    smokeArgs: ['--runs=1'],
+    fields: [
+      'runs',
+      'upSecondsMedian',
+      'gateSecondsMedian.EtcdAvailable',
+      'gateSecondsMedian.APIServerAvailable',
+      'downSecondsMedian',
+      'bareEtcdApiServerStartSeconds',
+      'upToBareStart',
+      'metaClusterSetupSeconds',
+      'targets.upSeconds',
+      'targets.downSeconds',
+    ],
+    headline: (r) => {
+      const at = (path: string) => figure(valueAt(r, path));
+      return {
+        headline:
+          `real containers (our control-plane images under containerd, runc and the kubelets of 2 real hosts), median of ${at('runs')}: ` +
+          `create → biz /readyz ok through its Service's ClusterIP ${at('upSecondsMedian')} s ` +
+          `(gates etcd ${at('gateSecondsMedian.EtcdAvailable')} s, apiserver ${at('gateSecondsMedian.APIServerAvailable')} s); ` +
+          `delete → every object and container gone ${at('downSecondsMedian')} s; meta-cluster setup ${at('metaClusterSetupSeconds')} s, not counted`,
+        baseline: `a bare etcd and kube-apiserver start as processes: ${at('bareEtcdApiServerStartSeconds')} s`,
+        ratio: `up ${at('upToBareStart')}×`,
+        target: `up ≤ ${at('targets.upSeconds')} s, down ≤ ${at('targets.downSeconds')} s`,
+      };
+    },
+  },
+  {
     name: 'cluster-upgrade',
     smokeArgs: ['--runs=1', '--baseline-seconds=3'],
     fields: [

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { KubeClient, builtinTypes, isNotFound, resourceType } from '@kok/reconcile';
 import { startRealBoot } from '@kok/pod-runtime/real-boot';
-import { eventually, startControlPlane } from '@kok/testing';
+import { eventually } from '@kok/testing';
+import { bareEtcdApiServerStartSeconds } from './bare-control-plane.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
 
@@ -53,16 +54,7 @@ function runtimeProcesses(stateDir: string): number {
   return count;
 }
 
-/** A bare etcd and kube-apiserver, started and stopped: what a Cluster's bring-up is judged against. */
-async function bareStartSeconds(): Promise<number> {
-  const began = performance.now();
-  const bare = await startControlPlane({});
-  const seconds = (performance.now() - began) / 1000;
-  await bare.stop();
-  return seconds;
-}
-
-const baselineSeconds = await bareStartSeconds();
+const baselineSeconds = await bareEtcdApiServerStartSeconds();
 log(`bare etcd+apiserver start: ${round(baselineSeconds)}s`);
 
 const boot = await startRealBoot({ namespace, workDirPrefix: 'kok-bench-real-' });

@@ -3,6 +3,7 @@
 // operator's peak RSS over all runs (the kernel's VmHWM). Orchestration only: on kwok no etcd or
 // kube-apiserver of the Cluster starts.
 //   --runs=<n>  runs (default 10)
+//   --real      the Cluster as real containers on real hosts instead: cluster-up-real.bench.ts
 import { KubeClient } from '@kok/reconcile';
 import { eventually, startControlPlane } from '@kok/testing';
 import {
@@ -16,6 +17,11 @@ import {
 } from './kok-operator-fixtures.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
+
+if (process.argv.includes('--real')) {
+  await import('./cluster-up-real.bench.ts');
+  process.exit(0);
+}
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 10);
 const GATES = ['EtcdAvailable', 'APIServerAvailable', 'ControllerManagerAvailable', 'SchedulerAvailable'];
