@@ -32,7 +32,7 @@ import { restartPolicyOf } from './restart-policy.ts';
 import { setupRetryDelayMs } from './setup-retry.ts';
 import { containerTermination } from './termination-message.ts';
 import type { VolumeSources } from './volumes.ts';
-import { claimNotMountable, materializeVolumes, VolumeError } from './volumes.ts';
+import { claimNotMountable, materializeVolumes, sharesClaim, VolumeError } from './volumes.ts';
 
 export interface LocalPodRuntimeOptions {
   /** Credentials of the meta-cluster (it reads Pods, Services, Secrets, ConfigMaps; writes Pod and Node status). */
@@ -106,6 +106,11 @@ export class LocalPodRuntime {
   readonly #block: LoopbackBlock;
   readonly #addresses: LoopbackAddresses;
   readonly #pods = new Map<string, RunningPod>();
+  /**
+   * Pods being stopped, by uid: signalled, their processes not yet gone. Stopped beside the loop, as a
+   * kubelet keeps syncing other pods while one terminates (an apiserver serves out its shutdown delay).
+   */
+  readonly #stopping = new Map<string, { readonly pod: RunningPod; readonly done: Promise<void> }>();
   readonly #privateHosts: boolean;
   readonly #ownsStateDir: boolean;
   #timer: NodeJS.Timeout | undefined;
@@ -157,7 +162,10 @@ export class LocalPodRuntime {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#syncing?.catch(() => undefined);
-    await Promise.all([...this.#pods.values()].map((pod) => this.#stopPod(pod)));
+    await Promise.all([
+      ...[...this.#pods.values()].map((pod) => this.#stopPod(pod)),
+      ...[...this.#stopping.values()].map((stopping) => stopping.done),
+    ]);
     this.#block.release();
     if (this.#ownsStateDir) rmSync(this.stateDir, { recursive: true, force: true });
   }
@@ -185,26 +193,20 @@ export class LocalPodRuntime {
         seen.add(uid);
         const running = this.#pods.get(uid);
         if (pod.metadata?.deletionTimestamp) {
-          if (running) await this.#stopPod(running);
           // Like a kubelet: once the containers are gone, the pod object may go.
-          await this.#core
-            .deleteNamespacedPod({
-              name: pod.metadata.name ?? '',
-              namespace: pod.metadata.namespace ?? '',
-              gracePeriodSeconds: 0,
-            })
-            .catch(() => undefined);
+          const forget = () => this.#deletePodObject(pod);
+          if (running) this.#beginStop(running, forget);
+          else if (!this.#stopping.has(uid)) await forget();
           continue;
         }
         // Like a kubelet, a pod that already succeeded or failed is not run again (by a new runtime).
         if (!running && isCompleted(pod)) continue;
-        if (!running) await this.#setUp(this.#admit(pod));
-        else {
-          running.pod = pod;
-          if (!running.started && Date.now() >= running.nextSetupAt) await this.#setUp(running);
-        }
+        const admitted = running ?? this.#admit(pod);
+        admitted.pod = pod;
+        if (!admitted.started && Date.now() >= admitted.nextSetupAt && !this.#claimStillInUse(pod))
+          await this.#setUp(admitted);
       }
-      for (const [uid, pod] of this.#pods) if (!seen.has(uid)) await this.#stopPod(pod);
+      for (const [uid, pod] of this.#pods) if (!seen.has(uid)) this.#beginStop(pod);
       await this.#writeHostsFile(pods);
       await Promise.all([...this.#pods.values()].map((pod) => this.#probeAndReport(pod)));
     } catch (error) {
@@ -390,6 +392,37 @@ export class LocalPodRuntime {
     };
   }
 
+  /** Stops `pod` without holding up the loop, then runs `afterwards`; stop() waits for it. */
+  #beginStop(pod: RunningPod, afterwards?: () => Promise<void>): void {
+    const done = this.#stopPod(pod)
+      .then(afterwards)
+      .catch((error: unknown) =>
+        this.#log(`${pod.namespace}/${pod.name}: stopping: ${(error as Error).message}`),
+      )
+      .finally(() => this.#stopping.delete(pod.uid));
+    this.#stopping.set(pod.uid, { pod, done });
+  }
+
+  async #deletePodObject(pod: V1Pod): Promise<void> {
+    await this.#core
+      .deleteNamespacedPod({
+        name: pod.metadata?.name ?? '',
+        namespace: pod.metadata?.namespace ?? '',
+        gracePeriodSeconds: 0,
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Whether a pod still stopping mounts a claim `pod` mounts. The new pod waits for it, as a kubelet
+   * waits for the volume: a StatefulSet's replacement of a force-deleted pod must not run on the data
+   * while the old process still writes it.
+   */
+  #claimStillInUse(pod: V1Pod): boolean {
+    return [...this.#stopping.values()].some((stopping) => sharesClaim(stopping.pod.pod, pod));
+  }
+
+  /** Stops the pod's processes (SIGTERM, SIGKILL after its grace period, at most 10 s), then frees its address and dir. */
   async #stopPod(pod: RunningPod): Promise<void> {
     this.#pods.delete(pod.uid);
     const grace = (pod.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;

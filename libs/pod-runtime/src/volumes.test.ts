@@ -1,10 +1,10 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Volume } from '@kubernetes/client-node';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VolumeSources } from './volumes.ts';
-import { claimNotMountable, materializeVolumes, planVolume, VolumeError } from './volumes.ts';
+import { claimNotMountable, materializeVolumes, planVolume, sharesClaim, VolumeError } from './volumes.ts';
 
 const sources: VolumeSources = {
   secret: (name) =>
@@ -147,5 +147,51 @@ describe('materializeVolumes', () => {
     expect(() =>
       materializeVolumes(pod, sources, { podDir: join(dir, 'pod'), claimsDir: join(dir, 'claims') }),
     ).toThrow(/escapes the volume/);
+  });
+});
+
+describe('sharesClaim', () => {
+  const podWith = (namespace: string, ...volumes: V1Volume[]): V1Pod => ({
+    metadata: { namespace },
+    spec: { containers: [], volumes },
+  });
+  const claim = (name: string, claimName: string) => ({ name, persistentVolumeClaim: { claimName } });
+  const emptyDir = { name: 'scratch', emptyDir: {} };
+
+  it.each<[string, V1Pod, V1Pod, boolean]>([
+    [
+      'the same claim (a StatefulSet pod and its replacement)',
+      podWith('biz', claim('data', 'data-e-0')),
+      podWith('biz', claim('data', 'data-e-0')),
+      true,
+    ],
+    [
+      'one claim among others, under another volume name',
+      podWith('biz', emptyDir, claim('a', 'x'), claim('b', 'y')),
+      podWith('biz', claim('c', 'y')),
+      true,
+    ],
+    [
+      'claims of other names',
+      podWith('biz', claim('data', 'data-e-0')),
+      podWith('biz', claim('data', 'data-e-1')),
+      false,
+    ],
+    [
+      'a claim of the same name in another namespace',
+      podWith('biz', claim('data', 'data-e-0')),
+      podWith('other', claim('data', 'data-e-0')),
+      false,
+    ],
+    [
+      'emptyDirs of the same name (each pod has its own)',
+      podWith('biz', emptyDir),
+      podWith('biz', emptyDir),
+      false,
+    ],
+    ['a pod without volumes', podWith('biz'), podWith('biz', claim('data', 'data-e-0')), false],
+  ])('%s', (_, a, b, shared) => {
+    expect(sharesClaim(a, b)).toBe(shared);
+    expect(sharesClaim(b, a)).toBe(shared);
   });
 });

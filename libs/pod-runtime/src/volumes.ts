@@ -138,6 +138,21 @@ export function claimNotMountable(
   return undefined;
 }
 
+/** The claims a pod mounts, as namespace/name. */
+function claimsOf(pod: V1Pod): string[] {
+  return (pod.spec?.volumes ?? []).flatMap((volume) =>
+    volume.persistentVolumeClaim
+      ? [`${pod.metadata?.namespace ?? 'default'}/${volume.persistentVolumeClaim.claimName}`]
+      : [],
+  );
+}
+
+/** Whether two pods mount a claim in common: the same data, which one process at a time may hold. */
+export function sharesClaim(a: V1Pod, b: V1Pod): boolean {
+  const claims = claimsOf(a);
+  return claims.length > 0 && claimsOf(b).some((claim) => claims.includes(claim));
+}
+
 /** Where the runtime keeps a pod's volumes and the claims' data. */
 export interface VolumeLayout {
   /** The pod's own directory (gone with the pod). */
