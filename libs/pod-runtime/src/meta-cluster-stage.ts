@@ -25,6 +25,7 @@ export interface MetaClusterStageOptions {
  * What a meta-cluster needs before the kube-on-kube-operator can boot a Cluster
  * on a LocalPodRuntime: the Cluster CRDs (Established), the Clusters'
  * namespace, and a `local` StorageClass with one volume for etcd's claim.
+ * Resolves once the controller-manager has made that volume Available.
  */
 export async function stageMetaCluster(options: MetaClusterStageOptions): Promise<void> {
   const { binDir, kubeconfigPath, kubeConfig } = options.controlPlane;
@@ -83,4 +84,12 @@ export async function stageMetaCluster(options: MetaClusterStageOptions): Promis
       },
     },
   });
+  // A just-started controller-manager may sync etcd's claim before it has marked this volume Available;
+  // the claim then skips it and binds only at the binder's next resync, 15 s later.
+  await eventually(
+    'volume local-0 to be Available (the controller-manager has taken it)',
+    async () => (await core.readPersistentVolume({ name: 'local-0' })).status?.phase === 'Available',
+    120_000,
+    250,
+  );
 }
