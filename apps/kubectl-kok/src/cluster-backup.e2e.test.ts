@@ -31,7 +31,7 @@ interface ClusterJson {
   status?: {
     phase?: string;
     pki?: { caSHA256?: string; serviceAccountKeySHA256?: string };
-    conditions?: { type: string; status: string }[];
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
   };
 }
 interface SecretJson {
@@ -56,6 +56,33 @@ const kubectlJson = <T>(...args: string[]): T => JSON.parse(boot.kubectl(...args
 const getCluster = () => kubectlJson<ClusterJson>('get', 'cluster', clusterName, '-n', namespace);
 const clusterExists = () => boot.kubectl('get', 'clusters', '-n', namespace, '-o', 'name').trim() !== '';
 const plugin = (...args: string[]) => kok([...args, '--kubeconfig', boot.controlPlane.kubeconfigPath]);
+/** What a timed-out wait adds: the Cluster's phase and conditions, the runtime's and the operator's last lines. */
+function stateOnTimeout(): string {
+  const attempt = (read: () => string) => {
+    try {
+      return read();
+    } catch (error) {
+      return String(error);
+    }
+  };
+  const cluster = attempt(() => {
+    const status = getCluster().status;
+    return [
+      `Cluster ${namespace}/${clusterName}: phase ${status?.phase ?? '(none)'}`,
+      ...(status?.conditions ?? []).map(
+        (c) => `  ${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`,
+      ),
+    ].join('\n');
+  });
+  return [
+    cluster,
+    `--- the runtime's last log lines`,
+    ...boot.logs.slice(-20),
+    attempt(boot.containerLogs),
+  ].join('\n');
+}
+const waitOptions = { intervalMs: 250, context: stateOnTimeout };
+
 const ready = (what: string) =>
   eventually(
     what,
@@ -67,7 +94,7 @@ const ready = (what: string) =>
       }
     },
     180_000,
-    250,
+    waitOptions,
   );
 
 /** A copy of kubeconfig `path` that dials `ip`, keeping its port and TLS server name. */
@@ -146,7 +173,7 @@ describe('kubectl kok cluster backup and restore', () => {
         getCluster().status?.conditions?.some((c) => c.type === 'DeletionBlocked' && c.status === 'True') ??
         false,
       60_000,
-      250,
+      waitOptions,
     );
     boot.kubectl(
       'patch',
@@ -176,7 +203,7 @@ describe('kubectl kok cluster backup and restore', () => {
           )
           .trim() === '',
       120_000,
-      500,
+      { ...waitOptions, intervalMs: 500 },
     );
     expect(boot.kubectl('get', 'pvc', '-n', namespace, '-o', 'name').trim()).toBe(
       `persistentvolumeclaim/data-${clusterName}-etcd-0`,
@@ -216,7 +243,7 @@ describe('kubectl kok cluster backup and restore', () => {
         }
       },
       60_000,
-      250,
+      waitOptions,
     );
     expect(bizKubectl(oldAtNewAddress, 'get', 'namespace', 'before-backup', '-o', 'name')).toBe(
       'namespace/before-backup\n',
@@ -233,7 +260,7 @@ describe('kubectl kok cluster backup and restore', () => {
           '' &&
         boot.kubectl('get', 'pvc', '-n', namespace, '-o', 'name').trim() === '',
       120_000,
-      500,
+      { ...waitOptions, intervalMs: 500 },
     );
     // The new etcd claim's volume (the first one is released, not bound again), and the operator's snapshot
     // directory as a claim in the Cluster's namespace.
@@ -299,7 +326,7 @@ describe('kubectl kok cluster backup and restore', () => {
         }
       },
       60_000,
-      250,
+      waitOptions,
     );
     expect(bizKubectl(oldAtLatestAddress, 'get', 'namespace', 'before-backup', '-o', 'name')).toBe(
       'namespace/before-backup\n',
