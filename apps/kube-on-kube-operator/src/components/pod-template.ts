@@ -66,7 +66,13 @@ export function resourcesOf(resources: ResourceRequirements | undefined): V1Reso
   };
 }
 
-/** An HTTP(S) GET probe with kubeadm's timings for the kind of probe. */
+/**
+ * An HTTP(S) GET probe with kubeadm's timings for liveness and readiness. The startup probe asks every
+ * second from the start, for kubeadm's budget (250 s): with kubeadm's 10 s delay and period, each
+ * component took at least 10 s to be Ready however fast it started, and a control plane comes up in
+ * order (etcd, the apiserver, then the controller-manager and scheduler), so a Cluster took 30 s at
+ * the least. A GET a second while a component starts costs nothing worth that.
+ */
 export function httpProbe(
   kind: 'startup' | 'liveness' | 'readiness',
   path: string,
@@ -74,7 +80,7 @@ export function httpProbe(
   scheme: 'HTTP' | 'HTTPS',
 ): V1Probe {
   const timings = {
-    startup: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 24 },
+    startup: { periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 250 },
     liveness: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 },
     readiness: { periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 3 },
   }[kind];
