@@ -15,8 +15,8 @@
  * namespace keeps talking to it through that ClusterIP. Then it is moved to an
  * apiserver image whose binary runs and never becomes ready
  * (support/never-ready): the upgrade misses its progress deadline and is rolled
- * back, the client served throughout. `helm uninstall` and the teardown leave
- * nothing behind.
+ * back, the client served throughout. Deleting the Cluster leaves none of its
+ * pods or containers; `helm uninstall` and the teardown leave nothing behind.
  *
  * The meta-cluster is support/real-container-meta.ts (shared with the
  * `cluster-up --real` benchmark): no node-agent there, a stand-in installs
@@ -397,7 +397,9 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     await talking.stop();
 
     // Every control-plane container runs the new image, as containerd and the pods see it; the old ones'
-    // containers end as their pods go, which may trail the Cluster's Available by a moment.
+    // containers end as their pods go, which trails the Cluster's Available: an old apiserver serves out its
+    // shutdown delay, then waits for its in-flight requests up to its request timeout (a minute) before it
+    // exits, within its pod's 70 s grace period.
     await eventually(
       `only ${TO} control-plane containers running`,
       async () => {
@@ -414,7 +416,7 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
         }
         return true;
       },
-      60_000,
+      120_000,
       { intervalMs: 500, context: diagnostics },
     );
     // etcd was not restarted: the same pod throughout.
@@ -557,6 +559,82 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     console.log(
       `[real-containers] ${NEVER_READY} rolled back ${rolledBackAfter} s after it was set ` +
         `(progress deadline ${PROGRESS_DEADLINE_SECONDS} s); the client: ${rounds.length} rounds, none retried`,
+    );
+  });
+
+  it('deleting the Cluster stops it in reverse order, each tier’s pods gone before the next goes, and leaves no container', async () => {
+    // A pod already on its way out (the rolled-back release's) is not the teardown's doing.
+    const goingBefore = new Set(
+      (await core.listNamespacedPod({ namespace: NAMESPACE })).items
+        .filter((pod) => pod.metadata?.deletionTimestamp)
+        .map((pod) => pod.metadata?.uid),
+    );
+    const since = Date.now();
+    await clusters().deleteNamespacedCustomObject({ ...clusterType, name: CLUSTER });
+    const controlPlaneImages = new Set(
+      [FROM, TO, NEVER_READY].flatMap((version) =>
+        COMPONENTS.filter((c) => c !== 'etcd' || version !== NEVER_READY).map((c) => imageAt(c, version)),
+      ),
+    );
+    // Sampled while it goes: when each tier's pods were last seen, and when each first began to stop.
+    const tiers = {
+      'node-operator, controller-manager, scheduler': [
+        'node-operator',
+        'kube-controller-manager',
+        'kube-scheduler',
+      ],
+      apiserver: ['kube-apiserver'],
+      etcd: ['etcd'],
+    } as const;
+    type Tier = keyof typeof tiers;
+    const tierOf = (pod: V1Pod) =>
+      (Object.keys(tiers) as Tier[]).find((tier) =>
+        (tiers[tier] as readonly string[]).includes(
+          pod.metadata?.labels?.['clusters.kok.dev/component'] ?? '',
+        ),
+      );
+    const lastSeen = new Map<Tier, number>();
+    const firstStopping = new Map<Tier, number>();
+    let left = '';
+    await eventually(
+      `Cluster ${CLUSTER} gone with its pods and containers`,
+      async () => {
+        const now = Date.now();
+        const gone = await view().then(
+          () => false,
+          (error: unknown) => (error as { code?: number }).code === 404,
+        );
+        const pods = (await core.listNamespacedPod({ namespace: NAMESPACE })).items;
+        for (const pod of pods) {
+          const tier = tierOf(pod);
+          if (!tier) continue;
+          lastSeen.set(tier, now);
+          if (
+            pod.metadata?.deletionTimestamp &&
+            !goingBefore.has(pod.metadata.uid) &&
+            !firstStopping.has(tier)
+          )
+            firstStopping.set(tier, now);
+        }
+        const containers = HOSTS.flatMap((name) => [...runningContainers(name).values()]).filter(
+          (image) => controlPlaneImages.has(image) || image === nodeOperatorReference(),
+        );
+        left = JSON.stringify({ cluster: !gone, pods: pods.map((pod) => pod.metadata?.name), containers });
+        return gone && pods.length === 0 && containers.length === 0;
+      },
+      180_000,
+      { intervalMs: 200, context: () => `still there: ${left}\n${diagnostics()}` },
+    );
+    // No tier began to stop while a pod of the tier before it (which depends on it) was still there.
+    const order = Object.keys(tiers) as Tier[];
+    for (const [before, after] of order.slice(0, -1).map((tier, i) => [tier, order[i + 1] as Tier] as const))
+      expect(
+        firstStopping.get(after) ?? Infinity,
+        `${after} stopping after the last ${before} pod`,
+      ).toBeGreaterThan(lastSeen.get(before) ?? 0);
+    console.log(
+      `[real-containers] Cluster deleted, its pods and containers gone, in ${seconds(since)} s ` +
+        `(${order.map((tier) => `${tier} stopping at +${(((firstStopping.get(tier) ?? since) - since) / 1000).toFixed(1)} s`).join(', ')})`,
     );
   });
 

@@ -52,10 +52,14 @@ export async function deleteCluster(
   }
   if (!step.done) {
     for (const obj of step.delete) {
-      await client.delete(typeOfKind(obj.kind), {
-        namespace: obj.metadata?.namespace,
-        name: obj.metadata?.name ?? '',
-      });
+      // Foreground: the workload stays (deleting) until its pods are gone, so the next tier waits for
+      // the pods, not only for the object. With the default (background) an apiserver stopping through its
+      // shutdown delay found etcd already going, and hung in its drain until its grace period ran out.
+      await client.delete(
+        typeOfKind(obj.kind),
+        { namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '' },
+        { propagationPolicy: 'Foreground' },
+      );
       log.info({ kind: obj.kind, name: obj.metadata?.name }, 'deleted');
     }
     return { requeueAfter: TEARDOWN_RECHECK_MS };

@@ -2,8 +2,9 @@
  * Deletion, the bring-up list (components/bring-up-order.ts) walked backwards:
  * the components furthest down the dependency chain go first (node-operator,
  * controller-manager and scheduler), then the apiserver, then etcd, then the
- * PKI — each tier gone before the next is touched, so nothing ever runs
- * without what it depends on. Pure.
+ * PKI — each tier gone, its pods with it (delete.ts deletes in the
+ * foreground), before the next is touched, so nothing ever runs without what
+ * it depends on. Pure.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Annotations, Labels } from '@kok/api';
