@@ -13,32 +13,17 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { KubeClient, builtinTypes, isNotFound, resourceType } from '@kok/reconcile';
+import { KubeClient } from '@kok/reconcile';
 import { startRealBoot } from '@kok/pod-runtime/real-boot';
 import { eventually } from '@kok/testing';
 import { bareEtcdApiServerStartSeconds } from './bare-control-plane.ts';
+import { clusterRef, GATES, gateSecondsOf, leftAfterDelete } from './cluster-lifecycle.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 5);
-const GATES = ['EtcdAvailable', 'APIServerAvailable', 'ControllerManagerAvailable', 'SchedulerAvailable'];
 const namespace = 'bench-real';
 const log = (message: string): void => void process.stderr.write(`[cluster-up-down] ${message}\n`);
-
-const statefulSetType = resourceType('apps/v1', 'StatefulSet', 'statefulsets', true);
-const claimType = resourceType('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true);
-/** The kinds the operator makes for a Cluster in its namespace, each of which must be gone after down. */
-const ownedKinds = {
-  pods: builtinTypes.pod,
-  deployments: builtinTypes.deployment,
-  statefulSets: statefulSetType,
-  services: builtinTypes.service,
-  secrets: builtinTypes.secret,
-  configMaps: builtinTypes.configMap,
-  persistentVolumeClaims: claimType,
-};
-/** What the apiserver puts in every namespace by itself. */
-const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
 /** Processes whose stdout is a container log under `stateDir`: those the pod runtime started. */
 function runtimeProcesses(stateDir: string): number {
@@ -60,7 +45,6 @@ log(`bare etcd+apiserver start: ${round(baselineSeconds)}s`);
 const boot = await startRealBoot({ namespace, workDirPrefix: 'kok-bench-real-' });
 const client = new KubeClient(boot.controlPlane.kubeConfig, { qps: 100, burst: 200 });
 const clusters = boot.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi);
-const clusterRef = { group: 'clusters.kok.dev', version: 'v1alpha1', namespace, plural: 'clusters' };
 const stateDir = join(boot.workDir, 'runtime');
 const up: number[] = [];
 const down: number[] = [];
@@ -93,40 +77,19 @@ try {
       100,
     );
     up.push((performance.now() - created) / 1000);
-    // The gates' times as the Cluster records them; the controller-manager's and scheduler's may land just after.
-    const gates = await eventually(
-      `${name}: every gate timed in its status`,
-      async () => {
-        const cluster = (await clusters.getNamespacedCustomObject({ ...clusterRef, name })) as {
-          status?: { gates?: { name: string; durationMilliseconds?: number }[] };
-        };
-        const timed = GATES.map(
-          (gate) => cluster.status?.gates?.find((g) => g.name === gate)?.durationMilliseconds,
-        );
-        return timed.every((ms) => ms !== undefined) ? timed : undefined;
-      },
-      60_000,
-      250,
-    );
-    GATES.forEach((gate, i) => gateSeconds[gate]?.push((gates[i] ?? 0) / 1000));
+    const gates = await gateSecondsOf(clusters, namespace, name);
+    GATES.forEach((gate, i) => gateSeconds[gate]?.push(gates[i] ?? 0));
     log(`run ${run + 1}/${runs}: up in ${round(up.at(-1) as number)}s`);
 
     const deleted = performance.now();
-    await clusters.deleteNamespacedCustomObject({ ...clusterRef, name });
+    await clusters.deleteNamespacedCustomObject({ ...clusterRef(namespace), name });
     let left: Record<string, number> = {};
     await eventually(
       `${name}: the Cluster, its objects and its processes gone`,
       async () => {
-        const clusterGone = await clusters
-          .getNamespacedCustomObject({ ...clusterRef, name })
-          .then(() => false)
-          .catch((error: unknown) => isNotFound(error) || (error as { code?: number }).code === 404);
-        left = { processes: runtimeProcesses(stateDir) };
-        for (const [kind, type] of Object.entries(ownedKinds)) {
-          const { items } = await client.list(type, { namespace });
-          left[kind] = items.filter((o) => o.metadata?.name !== ROOT_CA_CONFIGMAP).length;
-        }
-        return clusterGone && Object.values(left).every((n) => n === 0);
+        const after = await leftAfterDelete(clusters, client, namespace, name);
+        left = { processes: runtimeProcesses(stateDir), ...after.left };
+        return after.clusterGone && Object.values(left).every((n) => n === 0);
       },
       180_000,
       100,

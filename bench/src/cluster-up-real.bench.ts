@@ -16,31 +16,18 @@
 //   --runs=<n>  Clusters brought up and down (default 5)
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { CONTROL_PLANE_BINARIES } from '@kok/images';
-import { builtinTypes, isNotFound, KubeClient, resourceType } from '@kok/reconcile';
+import { KubeClient } from '@kok/reconcile';
 import { eventually } from '@kok/testing';
 import { pinnedImageInputs, RealContainerMeta } from '../../e2e/src/support/real-container-meta.ts';
 import { bareEtcdApiServerStartSeconds } from './bare-control-plane.ts';
+import { clusterRef, GATES, gateSecondsOf, leftAfterDelete } from './cluster-lifecycle.ts';
 import { processUsage } from './process-usage.ts';
 import { median, round } from './statistics.ts';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 5);
-const GATES = ['EtcdAvailable', 'APIServerAvailable', 'ControllerManagerAvailable', 'SchedulerAvailable'];
 const HOSTS = ['cp-0', 'cp-1'] as const;
 const namespace = 'bench-containers';
 const log = (message: string): void => void process.stderr.write(`[cluster-up-real] ${message}\n`);
-
-/** The kinds the operator makes for a Cluster in its namespace, each of which must be gone after down. */
-const ownedKinds = {
-  pods: builtinTypes.pod,
-  deployments: builtinTypes.deployment,
-  statefulSets: resourceType('apps/v1', 'StatefulSet', 'statefulsets', true),
-  services: builtinTypes.service,
-  secrets: builtinTypes.secret,
-  configMaps: builtinTypes.configMap,
-  persistentVolumeClaims: resourceType('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true),
-};
-/** What the apiserver puts in every namespace by itself. */
-const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
 const baselineSeconds = await bareEtcdApiServerStartSeconds();
 log(`bare etcd+apiserver start: ${round(baselineSeconds)}s`);
@@ -53,7 +40,6 @@ const meta = await RealContainerMeta.start(
 const controlPlaneImages = new Set(CONTROL_PLANE_BINARIES.map((name) => meta.references.get(name) as string));
 const client = new KubeClient(meta.cluster.controlPlane.kubeConfig, { qps: 100, burst: 200 });
 const clusters = meta.cluster.controlPlane.kubeConfig.makeApiClient(CustomObjectsApi);
-const clusterRef = { group: 'clusters.kok.dev', version: 'v1alpha1', namespace, plural: 'clusters' };
 const up: number[] = [];
 const down: number[] = [];
 const gateSeconds: Record<string, number[]> = Object.fromEntries(GATES.map((g) => [g, []]));
@@ -77,7 +63,7 @@ try {
     const name = `real-${run}`;
     const created = performance.now();
     await clusters.createNamespacedCustomObject({
-      ...clusterRef,
+      ...clusterRef(namespace),
       body: {
         apiVersion: 'clusters.kok.dev/v1alpha1',
         kind: 'Cluster',
@@ -119,41 +105,23 @@ try {
       { intervalMs: 100, context: () => meta.diagnostics(namespace) },
     );
     up.push((performance.now() - created) / 1000);
-    // The gates' times as the Cluster records them; the controller-manager's and scheduler's may land just after.
-    const gates = await eventually(
-      `${name}: every gate timed in its status`,
-      async () => {
-        const cluster = (await clusters.getNamespacedCustomObject({ ...clusterRef, name })) as {
-          status?: { gates?: { name: string; durationMilliseconds?: number }[] };
-        };
-        const timed = GATES.map(
-          (gate) => cluster.status?.gates?.find((g) => g.name === gate)?.durationMilliseconds,
-        );
-        return timed.every((ms) => ms !== undefined) ? timed : undefined;
-      },
-      120_000,
-      250,
-    );
-    GATES.forEach((gate, i) => gateSeconds[gate]?.push((gates[i] ?? 0) / 1000));
+    const gates = await gateSecondsOf(clusters, namespace, name);
+    GATES.forEach((gate, i) => gateSeconds[gate]?.push(gates[i] ?? 0));
     log(`run ${run + 1}/${runs}: up in ${round(up.at(-1) as number)}s`);
 
     const deleted = performance.now();
-    await clusters.deleteNamespacedCustomObject({ ...clusterRef, name });
+    await clusters.deleteNamespacedCustomObject({ ...clusterRef(namespace), name });
     let left: Record<string, number> = {};
     await eventually(
       `${name}: the Cluster, its objects and its containers gone`,
       async () => {
-        const clusterGone = await clusters
-          .getNamespacedCustomObject({ ...clusterRef, name })
-          .then(() => false)
-          .catch((error: unknown) => isNotFound(error) || (error as { code?: number }).code === 404);
+        const after = await leftAfterDelete(clusters, client, namespace, name);
         const containers = HOSTS.flatMap((host) => [...meta.runningContainers(host).values()]);
-        left = { containers: containers.filter((image) => controlPlaneImages.has(image)).length };
-        for (const [kind, type] of Object.entries(ownedKinds)) {
-          const { items } = await client.list(type, { namespace });
-          left[kind] = items.filter((o) => o.metadata?.name !== ROOT_CA_CONFIGMAP).length;
-        }
-        return clusterGone && Object.values(left).every((n) => n === 0);
+        left = {
+          containers: containers.filter((image) => controlPlaneImages.has(image)).length,
+          ...after.left,
+        };
+        return after.clusterGone && Object.values(left).every((n) => n === 0);
       },
       180_000,
       100,
