@@ -25,8 +25,8 @@ describe('npm run bench -- --smoke', () => {
       const result = printed.get(benchmark.name);
       return { name: benchmark.name, missing: result ? missingFields(benchmark, result) : ['(no JSON)'] };
     });
-    // On failure, the benchmarks' own log says why.
-    expect(report, stderr.split('\n').slice(-60).join('\n')).toEqual(
+    // On failure, the benchmarks' own log says why: first which failed and how, then the log's tail.
+    expect(report, `${failureSummary(stderr)}\n${stderr.split('\n').slice(-60).join('\n')}`).toEqual(
       benchmarks.map((b) => ({ name: b.name, missing: [] })),
     );
     expect(code).toBe(0);
@@ -38,3 +38,27 @@ describe('npm run bench -- --smoke', () => {
     // Every benchmark one after the other, each booting what it measures: about 10 minutes on a quiet host.
   }, 1_200_000);
 });
+
+/**
+ * One line naming each failed benchmark with its own error: a CI summary shows only the first line of
+ * an assertion's message. The log is split at the "[bench] <name>" line each run begins with.
+ */
+function failureSummary(stderr: string): string {
+  const failed =
+    stderr
+      .split('\n[bench] failed:\n')[1]
+      ?.split('\n')
+      .filter((l) => l.startsWith('  ')) ?? [];
+  return (
+    failed
+      .map((line) => {
+        const name = line.trim().split(':')[0] ?? '';
+        const section = (stderr.split(`\n[bench] ${name} `).at(-1) ?? '').split('\n[bench] ')[0] ?? '';
+        const error = section
+          .split('\n')
+          .find((l) => /Error|timed out|failed/i.test(l) && !l.startsWith('[bench]'));
+        return `${line.trim()}${error ? ` (${error.trim().slice(0, 300)})` : ''}`;
+      })
+      .join('; ') || 'no benchmark reported a failure'
+  );
+}

@@ -356,9 +356,14 @@ describe('the local stack: a Cluster booted for real, its node tier, rollouts on
       await poller;
     }
 
-    // Every apiserver process was replaced: new pods on new loopback addresses, at the new tag.
-    const after = await podsOf('kube-apiserver');
+    // Every apiserver was replaced: new pods at the new tag; the old ones are gone or still terminating
+    // (an apiserver drains for up to a minute after SIGTERM, inside its grace period).
+    const all = await podsOf('kube-apiserver');
+    const after = all.filter((pod) => !pod.metadata?.deletionTimestamp);
     expect(after).toHaveLength(2);
+    expect(
+      all.filter((pod) => before.has(pod.metadata?.name)).every((pod) => pod.metadata?.deletionTimestamp),
+    ).toBe(true);
     for (const pod of after) {
       expect(before.has(pod.metadata?.name)).toBe(false);
       expect(pod.spec?.containers[0]?.image).toMatch(new RegExp(`:${NEXT_PATCH}$`));
