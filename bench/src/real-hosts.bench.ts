@@ -69,6 +69,14 @@ const isReady = (node: V1Node | undefined) =>
 const seconds = (ms: number) => round(ms / 1000, 2);
 
 /** Times (epoch ms) the agent log says the host's kubelet was started, in order. */
+function tailOf(path: string, lines: number): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 function kubeletStarts(host: RealHost): number[] {
   return readFileSync(host.logFile, 'utf8')
     .split('\n')
@@ -131,7 +139,12 @@ try {
   const log = openSync(join(cluster.rig.dir, 'logs', 'node-operator.log'), 'a');
   operator = spawn(
     process.execPath,
-    [repo('apps/node-operator/src/main.ts'), '--kubeconfig', cluster.controlPlane.kubeconfigPath],
+    [
+      repo('apps/node-operator/src/main.ts'),
+      ...['--kubeconfig', cluster.controlPlane.kubeconfigPath],
+      // A free port: the default 0.0.0.0:8080 may be another suite's on a shared machine.
+      ...['--metrics-bind-address', '127.0.0.1:0'],
+    ],
     {
       stdio: ['ignore', log, log],
       env: { ...process.env, NODE_OPTIONS: chartNodeOptions('node-operator') },
@@ -160,7 +173,11 @@ try {
       `${name} Ready`,
       async () => isReady(await client.get(builtinTypes.node, { name }).catch(() => undefined)) && Date.now(),
       120_000,
-      50,
+      {
+        intervalMs: 50,
+        context: () =>
+          `--- ${name}'s agent and services:\n${host.logTail(40)}\n--- node-operator:\n${tailOf(join(cluster.rig.dir, 'logs', 'node-operator.log'), 15)}`,
+      },
     );
     joins.push(ready - created);
     joinBaseline.push(ready - (kubeletStarts(host)[0] ?? ready));

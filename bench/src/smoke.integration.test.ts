@@ -54,9 +54,7 @@ function failureSummary(stderr: string): string {
       .map((line) => {
         const name = line.trim().split(':')[0] ?? '';
         const section = (stderr.split(`\n[bench] ${name} `).at(-1) ?? '').split('\n[bench] ')[0] ?? '';
-        const error = section
-          .split('\n')
-          .find((l) => /Error|timed out|failed/i.test(l) && !l.startsWith('[bench]'));
+        const error = section.split('\n').find((l) => /^\s*\w*Error: |timed out/.test(l));
         return `${line.trim()}${error ? ` (${error.trim().slice(0, 300)})` : ''}`;
       })
       .join('; ') || 'no benchmark reported a failure'
