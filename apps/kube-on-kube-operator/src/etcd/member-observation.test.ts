@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, EtcdTarget, MemberApi } from './member-api.ts';
 import type { EtcdMemberPod, EtcdObservation } from './member-observation.ts';
@@ -6,6 +7,7 @@ import {
   etcdObservationOf,
   memberChangeTarget,
   memberNameOf,
+  memberPodTargets,
   ordinalOf,
   readEtcd,
   REFRESH_MS,
@@ -184,6 +186,41 @@ describe('readEtcd', () => {
     expect(await readEtcd([pod(0), pod(1)], tls, api)).toBeUndefined();
     // One status call each, nothing more: a silent member costs one timeout a read.
     expect(asked).toEqual(['127.0.0.1', '127.0.0.2']);
+  });
+});
+
+describe('memberPodTargets', () => {
+  const names = clusterNames('ns', 'a');
+  const pod = (name: string, podIP?: string, deleting = false): V1Pod => ({
+    metadata: { name, ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+    status: podIP ? { podIP } : {},
+  });
+  const pods = [
+    pod('a-etcd-0', '10.0.0.1'),
+    pod('a-etcd-1'),
+    pod('a-etcd-2', '10.0.0.3', true),
+    pod('other-0', '10.0.0.4'),
+  ];
+
+  it.each(['endpoint', 'pod-ip'] as const)(
+    'with %s, dials only members with an address that are not being deleted',
+    (dial) => {
+      expect(memberPodTargets(pods, names, dial).map((p) => p.name)).toEqual(['a-etcd-0']);
+    },
+  );
+
+  it('dials the DNS name or the pod address, with the DNS name as TLS server name', () => {
+    const serverName = 'a-etcd-0.a-etcd.ns.svc';
+    expect(memberPodTargets(pods, names, 'endpoint')[0]?.target).toEqual({
+      address: serverName,
+      port: 2379,
+      serverName,
+    });
+    expect(memberPodTargets(pods, names, 'pod-ip')[0]?.target).toEqual({
+      address: '10.0.0.1',
+      port: 2379,
+      serverName,
+    });
   });
 });
 

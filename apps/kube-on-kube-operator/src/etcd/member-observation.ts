@@ -209,13 +209,26 @@ export async function etcdMemberPods(
     namespace: names.namespace,
     labelSelector: etcdSelector(names),
   });
-  return items.flatMap((pod: V1Pod) => {
+  return memberPodTargets(items, names, dial);
+}
+
+/**
+ * Pure: where to dial each member pod that is not being deleted. Not before the pod has an address: its
+ * name cannot resolve yet, and asking would leave a negative answer in the cluster DNS's cache (30 s in
+ * kubeadm's CoreDNS) for the apiserver, which dials that name next.
+ */
+export function memberPodTargets(
+  pods: readonly V1Pod[],
+  names: ClusterNames,
+  dial: EtcdDialMode,
+): EtcdMemberPod[] {
+  return pods.flatMap((pod) => {
     const name = pod.metadata?.name ?? '';
     const ordinal = ordinalOf(name, names.etcd);
-    if (ordinal === undefined || pod.metadata?.deletionTimestamp) return [];
+    const podIP = pod.status?.podIP;
+    if (ordinal === undefined || pod.metadata?.deletionTimestamp || !podIP) return [];
     const serverName = names.etcdMemberHost(ordinal);
-    const address = dial === 'pod-ip' ? pod.status?.podIP : serverName;
-    if (!address) return [];
+    const address = dial === 'pod-ip' ? podIP : serverName;
     return [{ name, target: { address, port: ETCD_CLIENT_PORT, serverName } }];
   });
 }
