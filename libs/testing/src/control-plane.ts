@@ -119,7 +119,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       scheduler: await freePort(),
       kwok: await freePort(),
     };
-    const server = `https://${address}:${ports.apiServer}`;
     const pkiDir = join(dir, 'pki');
     mkdirSync(pkiDir, { mode: 0o700 });
     const file = (name: string, content: string) => {
@@ -127,7 +126,27 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       writeFileSync(path, content, { mode: 0o600 });
       return path;
     };
-    const layout: Layout = {
+    const kubeconfigPath = join(dir, 'admin.kubeconfig');
+    // The kubeconfigs name the apiserver's port: a start on a fresh port writes them again.
+    const writeKubeconfigs = (apiServerPort: number) => {
+      const server = `https://${address}:${apiServerPort}`;
+      writeFileSync(kubeconfigPath, kubeconfigFor(pki, server, 'kok-admin', pki.admin), { mode: 0o600 });
+      return {
+        server,
+        controllerManagerKubeconfig: file(
+          'controller-manager.kubeconfig',
+          kubeconfigFor(pki, server, 'system:kube-controller-manager', pki.controllerManager),
+        ),
+        schedulerKubeconfig: file(
+          'scheduler.kubeconfig',
+          kubeconfigFor(pki, server, 'system:kube-scheduler', pki.scheduler),
+        ),
+        kwokKubeconfig: file('kwok.kubeconfig', kubeconfigFor(pki, server, 'kwok-controller', pki.kwok)),
+      };
+    };
+    const { server: firstServer, ...kubeconfigFiles } = writeKubeconfigs(ports.apiServer);
+    let server = firstServer;
+    let layout: Layout = {
       dir,
       binDir,
       pki,
@@ -143,20 +162,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         apiServerKey: file('apiserver.key', pki.apiServerServing.privateKeyPem),
         serviceAccountKey: file('sa.key', pki.serviceAccount.privateKeyPem),
         serviceAccountPub: file('sa.pub', pki.serviceAccount.publicKeyPem),
-        controllerManagerKubeconfig: file(
-          'controller-manager.kubeconfig',
-          kubeconfigFor(pki, server, 'system:kube-controller-manager', pki.controllerManager),
-        ),
-        schedulerKubeconfig: file(
-          'scheduler.kubeconfig',
-          kubeconfigFor(pki, server, 'system:kube-scheduler', pki.scheduler),
-        ),
-        kwokKubeconfig: file('kwok.kubeconfig', kubeconfigFor(pki, server, 'kwok-controller', pki.kwok)),
+        ...kubeconfigFiles,
         kwokConfig: file('kwok.yaml', kwokStages(versions.kubernetes)),
       },
     };
-    const kubeconfigPath = join(dir, 'admin.kubeconfig');
-    writeFileSync(kubeconfigPath, kubeconfigFor(pki, server, 'kok-admin', pki.admin), { mode: 0o600 });
 
     const extra = options.extraArgs ?? {};
     const launch = async (component: ManagedProcess) => {
@@ -173,13 +182,38 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       return component;
     };
 
-    await launch(new ManagedProcess(etcdSpec(layout, extra.etcd), reaper));
+    // A picked port is only free until someone binds it. etcd and the apiserver start again on fresh
+    // ports, and what names those ports (the apiserver's flags, the kubeconfigs) follows.
+    const onRetry = (name: string) => () =>
+      progress(`${name}: its port was taken meanwhile, starting again on another one`);
+    await retryWhenPortTaken(
+      async (fresh) => {
+        if (fresh) {
+          rmSync(join(dir, 'etcd'), { recursive: true, force: true });
+          const moved = { etcdClient: await freePort(), etcdPeer: await freePort() };
+          layout = { ...layout, ports: { ...layout.ports, ...moved } };
+        }
+        return launch(new ManagedProcess(etcdSpec(layout, extra.etcd), reaper));
+      },
+      { onRetry: onRetry('etcd') },
+    );
     const apiServerProcess = () =>
       new ManagedProcess(
         apiServerSpec(layout, { serviceAccountAdmission: !!options.controllerManager }, extra.apiServer),
         reaper,
       );
-    apiServer = await launch(apiServerProcess());
+    apiServer = await retryWhenPortTaken(
+      async (fresh) => {
+        if (fresh) {
+          const port = await freePort();
+          const { server: moved, ...files } = writeKubeconfigs(port);
+          server = moved;
+          layout = { ...layout, ports: { ...layout.ports, apiServer: port }, files: { ...layout.files, ...files } };
+        }
+        return launch(apiServerProcess());
+      },
+      { onRetry: onRetry('kube-apiserver') },
+    );
     // Their ports were picked seconds ago: another listener on this machine may have taken one meanwhile.
     const launchOnFreshPort = (
       port: 'controllerManager' | 'scheduler' | 'kwok',
@@ -192,7 +226,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             : layout;
           return launch(new ManagedProcess(specFor(current), reaper));
         },
-        { onRetry: () => progress(`${port}: its port was taken meanwhile, starting again on another one`) },
+        { onRetry: onRetry(port) },
       );
     // The rest only talk to the apiserver, so they start together.
     await Promise.all([

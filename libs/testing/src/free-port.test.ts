@@ -12,4 +12,11 @@ describe('freePort', () => {
     expect((server.address() as { port: number }).port).toBe(ports[0]);
     await new Promise((resolve) => server.close(resolve));
   });
+
+  it('never hands out a port twice while its server may not have bound it yet', async () => {
+    // A thousand random picks from the ~17k ports below the ephemeral range would repeat dozens of times.
+    const ports: number[] = [];
+    for (let pick = 0; pick < 1000; pick++) ports.push(await freePort());
+    expect(new Set(ports).size).toBe(ports.length);
+  });
 });

@@ -18,6 +18,18 @@ export function ephemeralPortRange(): { low: number; high: number } {
 /** Listening ports are picked above the well-known and registered-service crowd, below the ephemeral range. */
 const LOWEST_PICKED_PORT = 15000;
 
+/**
+ * Ports this process handed out lately. Until its server binds it, a picked port
+ * still looks free, and one control plane picks several before starting any.
+ */
+const recentlyPicked = new Map<number, number>();
+const PICKED_PORT_HELD_MS = 10 * 60_000;
+
+function pickedLately(port: number, now: number): boolean {
+  for (const [picked, at] of recentlyPicked) if (now - at > PICKED_PORT_HELD_MS) recentlyPicked.delete(picked);
+  return recentlyPicked.has(port);
+}
+
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -40,7 +52,10 @@ export async function freePort(): Promise<number> {
   if (span > 1000) {
     for (let attempt = 0; attempt < 50; attempt++) {
       const port = LOWEST_PICKED_PORT + Math.floor(Math.random() * span);
-      if (await canListen(port)) return port;
+      if (pickedLately(port, Date.now()) || !(await canListen(port))) continue;
+      if (pickedLately(port, Date.now())) continue; // picked by a concurrent call while this one listened
+      recentlyPicked.set(port, Date.now());
+      return port;
     }
   }
   return new Promise((resolvePort, reject) => {
