@@ -2,7 +2,7 @@
 // meta-cluster of two real hosts of the host rig (each its own network namespace, containerd, runc and
 // kubelet), kube-proxy and CoreDNS in it, our images imported on both, and the kube-on-kube-operator
 // installed by helm from its chart with the chart's defaults (2 replicas, as containers of our image):
-// e2e/src/support/real-container-meta.ts.
+// @kok/container-meta.
 //   up:   Cluster created → its apiserver's /readyz says ok through its meta-cluster Service's ClusterIP
 //         (kube-proxy), from the other host's namespace, with the admin kubeconfig the operator publishes;
 //         with the time of each gate as the Cluster's status records it.
@@ -18,7 +18,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { CONTROL_PLANE_BINARIES } from '@kok/images';
 import { KubeClient } from '@kok/reconcile';
 import { eventually } from '@kok/testing';
-import { pinnedImageInputs, RealContainerMeta } from '../../e2e/src/support/real-container-meta.ts';
+import { pinnedImageInputs, RealContainerMeta } from '@kok/container-meta';
 import { bareEtcdApiServerStartSeconds } from './bare-control-plane.ts';
 import { clusterRef, GATES, gateSecondsOf, leftAfterDelete } from './cluster-lifecycle.ts';
 import { processUsage } from './process-usage.ts';

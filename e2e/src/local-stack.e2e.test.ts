@@ -75,6 +75,8 @@ beforeAll(async () => {
     apiServerReplicas: 2,
     // Real hosts wherever they can run; in CI they must (a failure, not a quiet fallback).
     hosts: process.env.CI ? 'real' : 'auto',
+    // The pod runtime's path: the upgrade below moves between tags of one build (real containers: kok-up-containers).
+    controlPlane: 'processes',
     onProgress: (line) => progress.push(line),
   });
 }, 420_000);

@@ -15,10 +15,15 @@
  * namespace keeps talking to it through that ClusterIP. Then it is moved to an
  * apiserver image whose binary runs and never becomes ready
  * (support/never-ready): the upgrade misses its progress deadline and is rolled
- * back, the client served throughout. Deleting the Cluster leaves none of its
- * pods or containers; `helm uninstall` and the teardown leave nothing behind.
+ * back, the client served throughout. Then the Cluster gets hosts of its own:
+ * two hosts of a second rig, booted with nothing but the node-agent, join it
+ * by TLS bootstrap through the apiserver Service's NodePort on the meta hosts
+ * (the workers' rig reaches only those addresses), and a canary kubelet
+ * rollout moves them to the next minor. Deleting the Cluster leaves none of
+ * its pods or containers; `helm uninstall` and the teardown leave nothing
+ * behind.
  *
- * The meta-cluster is support/real-container-meta.ts (shared with the
+ * The meta-cluster is @kok/container-meta's (shared with the demo and the
  * `cluster-up --real` benchmark): no node-agent there, a stand-in installs
  * what the agent would from the same catalog.
  */
@@ -28,19 +33,32 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod, CoreV1Api } from '@kubernetes/client-node';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { etcdImage, kubeImage, pairedEtcdVersion } from '@kok/api';
-import type { MachineSnapshot } from '@kok/host-rig';
-import { leftovers, realHostSupport, snapshotMachine } from '@kok/host-rig';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { etcdImage, kubeImage, nodePoolType, pairedEtcdVersion } from '@kok/api';
+import type { ApiServerProxy, MachineSnapshot, RealHostPool } from '@kok/host-rig';
+import {
+  HostRig,
+  kubeconfigThroughProxy,
+  leftovers,
+  realHostSupport,
+  snapshotMachine,
+  startApiServerProxy,
+  startRealHostPool,
+} from '@kok/host-rig';
 import { CONTROL_PLANE_BINARIES } from '@kok/images';
+import { builtinTypes, KubeClient, PatchType } from '@kok/reconcile';
 import { eventually, pinnedVersions } from '@kok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageToImport, ServiceAdmin } from './support/real-container-meta.ts';
-import { pinnedImageInputs, RealContainerMeta } from './support/real-container-meta.ts';
+import type { ImageToImport, ServiceAdmin } from '@kok/container-meta';
+import { pinnedImageInputs, RealContainerMeta } from '@kok/container-meta';
 import type { ServiceClientTarget } from './support/service-client-process.ts';
 import { startServiceClient, type ServiceClient } from './support/service-client-process.ts';
+import { nodeAgentCommand } from '../../apps/node-agent/bundle.ts';
 
 const HOSTS = ['cp-0', 'cp-1'] as const;
+/** The biz-cluster's own hosts: a rig of their own, booted with nothing but the node-agent. */
+const WORKERS = ['w-0', 'w-1'] as const;
+const POOL = 'workers';
 const NAMESPACE = 'tenants';
 const CLUSTER = 'real';
 /** The kube-on-kube-operator chart's release. */
@@ -70,6 +88,11 @@ let serviceTarget: Omit<ServiceClientTarget, 'name' | 'pauseMs' | 'retryAfterMs'
 let client: ServiceClient | undefined;
 /** The biz admin's kubeconfig that dials that ClusterIP. */
 let bizKubeconfig = '';
+/** The workers' rig; they reach the biz apiserver through `proxy` on its gateway. */
+let workers: HostRig | undefined;
+let proxy: ApiServerProxy | undefined;
+let workerPool: RealHostPool | undefined;
+let biz: KubeClient | undefined;
 const began = Date.now();
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
@@ -161,10 +184,23 @@ beforeAll(async () => {
     rmSync(neverReadyDir, { recursive: true, force: true }),
   );
   core = meta.core;
+  workers = await HostRig.create({
+    agentCommand: await nodeAgentCommand(),
+    agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
+  });
 }, 300_000);
+
+/** The workers, their pool's catalog server and the proxy they dial the apiserver through. */
+async function stopWorkers(): Promise<void> {
+  biz?.close();
+  await workerPool?.fleet.close();
+  await proxy?.close();
+  await workers?.destroy();
+}
 
 afterAll(async () => {
   await client?.stop().catch(() => undefined);
+  await stopWorkers().catch(() => undefined);
   await meta?.stop();
 }, 120_000);
 
@@ -229,12 +265,15 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
           version: FROM,
           etcd: { replicas: 1, storage: { size: '1Gi', storageClassName: 'local' } },
           controlPlane: {
-            apiServer: { replicas: 1 },
+            // The workers' rig reaches the meta hosts' addresses only: the NodePort is their way in.
+            apiServer: { replicas: 1, service: { type: 'NodePort' } },
             controllerManager: { replicas: 1 },
             scheduler: { replicas: 1 },
           },
           nodeOperator: { enabled: false },
           addons: { coreDNS: { enabled: false }, kubeProxy: { enabled: false } },
+          // The address the workers dial (the proxy on their rig's gateway), in the serving certificate.
+          certSANs: [(workers as HostRig).gateway],
         },
       },
     });
@@ -562,6 +601,134 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
     );
   });
 
+  it(`a NodePool of ${WORKERS.length} real hosts joins the Cluster through its apiserver’s NodePort, and a canary kubelet rollout completes`, async () => {
+    const rig = workers as HostRig;
+    const since = Date.now();
+    // The machine's way to the apiserver: the Service's NodePort on the meta hosts, which kube-proxy carries
+    // to wherever the apiserver pod runs. The workers dial it on their rig's gateway.
+    proxy = await startApiServerProxy({
+      meta: meta.cluster.controlPlane.kubeConfig,
+      namespace: NAMESPACE,
+      cluster: CLUSTER,
+      reach: 'node-port',
+      extraAddresses: [rig.gateway],
+      extraAddressPort: 6443,
+    });
+    const metaAddresses = HOSTS.map((name) => meta.cluster.rig.host(name).address);
+    const backends = await eventually(
+      'the proxy forwarding to the NodePort on both meta hosts',
+      () => {
+        const now = (proxy as ApiServerProxy).backends();
+        return now.length === HOSTS.length ? now : undefined;
+      },
+      30_000,
+      { intervalMs: 250 },
+    );
+    expect(new Set(backends.map((backend) => backend.split(':')[0]))).toEqual(new Set(metaAddresses));
+    const ref = (await view()).status?.kubeconfigSecretRef;
+    const secret = await core.readNamespacedSecret({ name: ref?.name ?? '', namespace: NAMESPACE });
+    const bizConfig = new KubeConfig();
+    bizConfig.loadFromString(
+      kubeconfigThroughProxy(
+        Buffer.from(secret.data?.[ref?.key ?? ''] ?? '', 'base64').toString(),
+        (proxy as ApiServerProxy).url,
+      ),
+    );
+    biz = new KubeClient(bizConfig, { fieldManager: 'kok-e2e' });
+    const bizClient = biz;
+    const ca = Buffer.from(bizConfig.getCurrentCluster()?.caData ?? '', 'base64').toString('utf8');
+    const context = () =>
+      [
+        ...rig.hosts.map((host) => `--- ${host.name}:\n${host.logTail(15)}`),
+        `backends: ${(proxy as ApiServerProxy).backends().join(' ')}`,
+        diagnostics(),
+      ].join('\n');
+
+    workerPool = await startRealHostPool({
+      rig,
+      client: bizClient,
+      server: (proxy as ApiServerProxy).urlOn(rig.gateway),
+      certificateAuthorityPem: ca,
+      pool: POOL,
+      machines: WORKERS,
+      clusterVersion: TO,
+      rollout: {
+        strategy: { rollingUpdate: { maxUnavailable: 1 } },
+        waves: [{ name: 'canary', count: 1, pauseAfter: true }],
+      },
+    });
+    const [from, to] = workerPool.kubeletVersions as [string, string];
+    const nodesAt = async (version: string) =>
+      (await bizClient.list(builtinTypes.node)).items.filter(
+        (node) =>
+          node.status?.nodeInfo?.kubeletVersion === version &&
+          node.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+    await eventually(
+      `NodePool ${POOL}: ${WORKERS.length} Machines Ready at kubelet ${from}`,
+      async () => {
+        const pool = await bizClient.get(nodePoolType, { name: POOL });
+        return (
+          pool.status?.readyMachines === WORKERS.length &&
+          pool.status.updatedMachines === WORKERS.length &&
+          (await nodesAt(from)).length === WORKERS.length
+        );
+      },
+      300_000,
+      { intervalMs: 1_000, context },
+    );
+    const joined = await bizClient.list(builtinTypes.node);
+    expect(new Set(joined.items.map((node) => node.metadata?.name))).toEqual(new Set(WORKERS));
+    for (const node of joined.items) {
+      expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\//);
+      // Each joined from its own rig address, by TLS bootstrap through the NodePort.
+      expect(node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address).toBe(
+        rig.host(node.metadata?.name ?? '').address,
+      );
+    }
+    console.log(
+      `[real-containers] ${WORKERS.length} worker hosts Ready at ${from} through the NodePort in ${seconds(since)} s`,
+    );
+
+    const rollout = Date.now();
+    await bizClient.patch(nodePoolType, { name: POOL }, PatchType.merge, {
+      spec: { template: workerPool.template(to) },
+    });
+    await eventually(
+      `the canary at kubelet ${to} and the pool paused after its wave`,
+      async () => {
+        const pool = await bizClient.get(nodePoolType, { name: POOL });
+        // The operator pauses the pool itself (spec.paused) at the end of a pauseAfter wave.
+        return (
+          pool.spec.paused === true &&
+          pool.status?.updatedMachines === 1 &&
+          (await nodesAt(to)).length === 1 &&
+          (await nodesAt(from)).length === 1
+        );
+      },
+      240_000,
+      { intervalMs: 1_000, context },
+    );
+    const canaryAfter = seconds(rollout);
+    await bizClient.patch(nodePoolType, { name: POOL }, PatchType.merge, { spec: { paused: false } });
+    await eventually(
+      `every worker at kubelet ${to}`,
+      async () => {
+        const pool = await bizClient.get(nodePoolType, { name: POOL });
+        return (
+          pool.status?.updatedMachines === WORKERS.length &&
+          pool.status.readyMachines === WORKERS.length &&
+          (await nodesAt(to)).length === WORKERS.length
+        );
+      },
+      240_000,
+      { intervalMs: 1_000, context },
+    );
+    console.log(
+      `[real-containers] kubelet ${from} → ${to}: the canary in ${canaryAfter} s, every worker in ${seconds(rollout)} s`,
+    );
+  });
+
   it('deleting the Cluster stops it in reverse order, each tier’s pods gone before the next goes, and leaves no container', async () => {
     // A pod already on its way out (the rolled-back release's) is not the teardown's doing.
     const goingBefore = new Set(
@@ -647,8 +814,12 @@ describe.runIf(runsHere)('a control plane as real containers on real hosts', () 
       60_000,
       { intervalMs: 500, context: diagnostics },
     );
+    // The workers go as if powered off and wiped.
+    const workerRig = workers as HostRig;
+    await stopWorkers();
+    workers = undefined;
     const rig = meta.cluster.rig;
-    const owns = (entry: string) => rig.owns(entry);
+    const owns = (entry: string) => rig.owns(entry) || workerRig.owns(entry);
     await meta.stop();
     const after = await snapshotMachine();
     expect(leftovers(machineBefore as MachineSnapshot, after, owns)).toEqual({});

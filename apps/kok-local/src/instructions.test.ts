@@ -17,6 +17,9 @@ const input: InstructionsInput = {
   cluster: 'demo',
   pool: 'workers',
   stateDir: '/state/stack',
+  controlPlane: 'processes',
+  etcdSnapshotDir: '/state/stack/etcd-snapshots',
+  logsWhere: '/state/stack/*.log, pods under runtime/pods/',
   hostsWhere: 'stand-in hosts under /state/stack/hosts',
   kubeletVersions: ['v1.36.1', 'v1.36.2'],
   template: (kubelet) => ({
@@ -82,5 +85,22 @@ describe('the printed instructions', () => {
     expect(text).toContain(`kubectl --kubeconfig ${input.metaKubeconfigPath} get clusters -A`);
     expect(text).toContain(`kubectl kok --kubeconfig ${input.bizKubeconfigPath} nodepool status workers`);
     expect(text).toContain('kubectl kok --kubeconfig /state/stack/meta.kubeconfig cluster get demo -n demo');
+  });
+
+  it('say where the control plane runs, and offer etcd snapshots only where the operator writes them', () => {
+    const processes = upInstructions(input);
+    expect(processes).toContain('the control plane of "demo" runs as local processes');
+    expect(processes).toContain('in /state/stack/etcd-snapshots/demo/demo); one now:');
+    const { etcdSnapshotDir: _, ...withoutSnapshots } = input;
+    const containers = upInstructions({
+      ...withoutSnapshots,
+      controlPlane: 'containers',
+      logsWhere: "the meta hosts' pod logs under /rig/hosts",
+    });
+    expect(containers).toContain(
+      'the control plane of "demo" runs as real containers on the meta-cluster\'s real hosts',
+    );
+    expect(containers).not.toContain('etcd snapshots');
+    expect(containers).toContain("Logs: the meta hosts' pod logs under /rig/hosts; stand-in hosts under");
   });
 });

@@ -16,8 +16,13 @@ export interface InstructionsInput {
   readonly namespace: string;
   readonly cluster: string;
   readonly pool: string;
-  /** Where the logs are, for people. */
   readonly stateDir: string;
+  /** Where the Cluster's control plane runs. */
+  readonly controlPlane: 'containers' | 'processes';
+  /** Where the operator writes the Cluster's etcd snapshots, where it does. */
+  readonly etcdSnapshotDir?: string;
+  /** Where the logs are, for people. */
+  readonly logsWhere: string;
   readonly hostsWhere: string;
   /** Kubelet versions of the catalog, oldest first (the pool runs the first). */
   readonly kubeletVersions: readonly string[];
@@ -46,7 +51,7 @@ kok is up in ${input.seconds}s.
 
   ${pathExportLine(input.repositoryRoot, input.binDir)}
 
-The meta-cluster (Clusters; the control plane of "${cluster}" runs as local processes):
+The meta-cluster (Clusters; the control plane of "${cluster}" runs as ${input.controlPlane === 'containers' ? "real containers on the meta-cluster's real hosts" : 'local processes'}):
 
   kubectl --kubeconfig ${meta} get clusters -A
   kubectl --kubeconfig ${meta} get pods -n ${namespace} -o wide
@@ -64,13 +69,21 @@ A canary rollout of the next kubelet (one machine first, then it pauses):
   kubectl kok --kubeconfig ${biz} nodepool status ${pool} --watch
   kubectl kok --kubeconfig ${biz} nodepool resume ${pool}
 
-etcd snapshots of "${cluster}" (one an hour, the newest 3 kept, in ${join(input.stateDir, 'etcd-snapshots', namespace, cluster)}); one now:
+${snapshots(input)}Logs: ${input.logsWhere}; ${input.hostsWhere}.
+What runs: \`npx kok status${option}\`. Stop: Ctrl-C here, or \`npx kok down${option}\`${option ? '' : ' (`npm run kok:stop`)'} from another terminal.
+`;
+}
+
+/** How to take an etcd snapshot of the Cluster, where the operator writes them. */
+function snapshots(input: InstructionsInput): string {
+  if (!input.etcdSnapshotDir) return '';
+  const { cluster, namespace } = input;
+  const meta = input.metaKubeconfigPath;
+  return `etcd snapshots of "${cluster}" (one an hour, the newest 3 kept, in ${join(input.etcdSnapshotDir, namespace, cluster)}); one now:
 
   kubectl --kubeconfig ${meta} annotate cluster ${cluster} -n ${namespace} ${Annotations.etcdSnapshotRequest}=$(date +%s) --overwrite
   kubectl --kubeconfig ${meta} get cluster ${cluster} -n ${namespace} -o jsonpath='{.status.etcd.lastSnapshot}'
 
-Logs: ${input.stateDir}/*.log, pods under runtime/pods/; ${input.hostsWhere}.
-What runs: \`npx kok status${option}\`. Stop: Ctrl-C here, or \`npx kok down${option}\`${option ? '' : ' (`npm run kok:stop`)'} from another terminal.
 `;
 }
 

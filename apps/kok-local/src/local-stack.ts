@@ -1,39 +1,39 @@
 /**
- * All of kok on one machine, for real where it matters: a meta-cluster, the
- * local pod runtime, the kube-on-kube-operator, a Cluster whose control plane
- * runs as real processes, the node-operator that Cluster gets, and a NodePool
- * of hosts each converged by a real node-agent: real hosts (stack-hosts.ts)
- * where the machine allows it, else stand-ins. `kok up` (main.ts) keeps it
- * running for people; the local-stack e2e test runs that bin as its fixture.
+ * All of kok on one machine, for real where it matters: a meta-cluster with
+ * the kube-on-kube-operator, a Cluster booted for real, the node-operator
+ * that Cluster gets, and a NodePool of hosts each converged by a real
+ * node-agent. Where the machine runs real hosts, the meta-cluster's Nodes are
+ * real hosts, the operator is installed by helm and the Cluster's control
+ * plane runs as real containers (container-meta.ts); elsewhere, or when
+ * chosen, the local pod runtime runs it as processes (process-meta.ts), and
+ * the pool's hosts are stand-ins where real ones cannot run (stack-hosts.ts).
+ * `kok up` (main.ts) keeps it running for people; the local-stack e2e tests
+ * run that bin as their fixture.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ClusterObject, ClusterSpec } from '@kok/api';
 import { clusterType, machineType, nodePoolType } from '@kok/api';
+import type { ApiServerProxy } from '@kok/host-rig';
+import { HostRig, kubeconfigThroughProxy, realHostSupport, startApiServerProxy } from '@kok/host-rig';
 import { KubeClient } from '@kok/reconcile';
-import type { ControlPlane } from '@kok/testing';
-import { eventually, freePort, startControlPlane } from '@kok/testing';
-import { HostRig, realHostSupport } from '@kok/host-rig';
-import { LocalPodRuntime, stageMetaCluster } from '@kok/pod-runtime';
-import { stopProcess } from '../../node-agent/src/fixtures/agent-hosts.ts';
-import type { ApiServerProxy } from './apiserver-proxy.ts';
+import { eventually } from '@kok/testing';
+import { chooseControlPlane } from './control-plane-choice.ts';
+import type { HostKind } from './control-plane-choice.ts';
+import { startContainerMeta } from './container-meta.ts';
+import { startProcessMeta } from './process-meta.ts';
 import type { StackHosts } from './stack-hosts.ts';
 import { startRealHosts, startStandInHosts } from './stack-hosts.ts';
-import { startApiServerProxy } from './apiserver-proxy.ts';
+import { STACK_CLUSTER, STACK_NAMESPACE, STACK_POOL } from './stack-names.ts';
+import type { ControlPlaneKind, MetaSide } from './stack-steps.ts';
+import { stackSteps } from './stack-steps.ts';
 // Agents start as the app ships them (its bundle).
 import { nodeAgentCommand } from '../../node-agent/bundle.ts';
 
-const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const KOK_OPERATOR_MAIN = join(repositoryRoot, 'apps/kube-on-kube-operator/src/main.ts');
-const NODE_OPERATOR_MAIN = join(repositoryRoot, 'apps/node-operator/src/main.ts');
+export { STACK_CLUSTER, STACK_NAMESPACE, STACK_POOL } from './stack-names.ts';
 
-export const STACK_NAMESPACE = 'demo';
-export const STACK_CLUSTER = 'demo';
-export const STACK_POOL = 'workers';
+export type { HostKind } from './control-plane-choice.ts';
 
 export interface LocalStackOptions {
   /** Everything the stack writes (logs, roots of the hosts, pod volumes, kubeconfigs) goes here. */
@@ -45,7 +45,13 @@ export interface LocalStackOptions {
    * `stand-in`, or `auto` (real where the machine allows it, else stand-ins,
    * said in one progress line). Default auto.
    */
-  readonly hosts?: 'real' | 'stand-in' | 'auto';
+  readonly hosts?: HostKind;
+  /**
+   * Where the Cluster's control plane runs: `containers` (real containers on real meta-cluster hosts;
+   * fails where real hosts cannot run), `processes` (the local pod runtime), or `auto` (containers where
+   * real hosts run, else processes, said in one progress line). Default auto.
+   */
+  readonly controlPlane?: ControlPlaneKind | 'auto';
   /** kube-apiserver replicas of the Cluster. Default 1. */
   readonly apiServerReplicas?: number;
   /** One line per finished step. */
@@ -54,6 +60,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   readonly stateDir: string;
+  /** Where the Cluster's control plane runs. */
+  readonly controlPlane: ControlPlaneKind;
   /** kubeconfig of the meta-cluster (where Clusters live). */
   readonly metaKubeconfigPath: string;
   /** Admin kubeconfig of the biz-cluster, through the host's apiserver proxy. */
@@ -65,32 +73,36 @@ export interface LocalStack {
   readonly apiServerProxy: ApiServerProxy;
   /** The pool's hosts: real ones or stand-ins, their kubelet versions and the pool template at each. */
   readonly hosts: StackHosts;
+  /** Where the operator writes the Cluster's etcd snapshots, where it does. */
+  readonly etcdSnapshotDir?: string;
+  /** Where the logs are, for people. */
+  readonly logsWhere: string;
   stop(): Promise<void>;
 }
 
 const isTrue = (cluster: ClusterObject, type: string) =>
   cluster.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
 
-/** Where the stack's operator writes etcd snapshots. */
-export function etcdSnapshotDir(stateDir: string): string {
-  return join(stateDir, 'etcd-snapshots');
-}
-
+/** The demo Cluster's spec: what the meta side asks for (etcd snapshots, the apiserver Service) and the address hosts dial. */
 export function clusterSpec(
   apiServerReplicas: number,
-  version = 'v1.36.3',
+  metaSide: Pick<MetaSide, 'apiServerServiceType' | 'etcdSnapshotDir' | 'version'>,
   advertiseAddress?: string,
 ): ClusterSpec {
   return {
-    version,
+    version: metaSide.version,
     etcd: {
       replicas: 1,
       storage: { size: '1Gi', storageClassName: 'local' },
-      // Written under the stack's state directory (the operator's --etcd-snapshot-dir).
-      backup: { intervalMinutes: 60, keep: 3 },
+      // Written where the operator keeps snapshots (its --etcd-snapshot-dir), where it has one.
+      ...(metaSide.etcdSnapshotDir ? { backup: { intervalMinutes: 60, keep: 3 } } : {}),
     },
     controlPlane: {
-      apiServer: { replicas: apiServerReplicas, ...(advertiseAddress ? { advertiseAddress } : {}) },
+      apiServer: {
+        replicas: apiServerReplicas,
+        ...(advertiseAddress ? { advertiseAddress } : {}),
+        ...(metaSide.apiServerServiceType === 'NodePort' ? { service: { type: 'NodePort' } } : {}),
+      },
       controllerManager: { replicas: 1 },
       scheduler: { replicas: 1 },
     },
@@ -100,93 +112,35 @@ export function clusterSpec(
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => undefined);
-  const began = performance.now();
-  const seconds = () => `${((performance.now() - began) / 1000).toFixed(1)}s`;
-  const step = (message: string) => progress(`${message} (at ${seconds()})`);
+  const steps = stackSteps(progress);
+  const { step, onStop } = steps;
+  const stop = () => steps.stopAll();
   const { stateDir } = options;
   mkdirSync(stateDir, { recursive: true });
   const machineCount = options.machines ?? 3;
   const machines = Array.from({ length: machineCount }, (_, i) => `worker-${i}`);
 
-  // Stopped in reverse order of starting, whatever step failed.
-  const stops: { what: string; stop: () => Promise<unknown> }[] = [];
-  const onStop = (what: string, stopOne: () => Promise<unknown>) => stops.push({ what, stop: stopOne });
-  const stop = async () => {
-    for (const { what, stop: stopOne } of stops.reverse()) {
-      const stopBegan = performance.now();
-      await stopOne().catch((error: unknown) => progress(`stopping ${what} failed: ${String(error)}`));
-      progress(`stopped ${what} in ${((performance.now() - stopBegan) / 1000).toFixed(1)}s`);
-    }
-    stops.length = 0;
-  };
-
   try {
+    const hostKind = options.hosts ?? 'auto';
+    const choice = chooseControlPlane(options.controlPlane ?? 'auto', hostKind, realHostSupport());
+    if (choice.announce) progress(choice.announce);
     // 0. Real hosts where the machine allows it: the rig comes first, its gateway goes into the apiserver's certificate.
-    const rig = await hostRigIfPossible(options.hosts ?? 'auto', progress);
-    if (rig) onStop('the host rig (every host, its namespaces, cgroups and mounts)', () => rig.destroy());
+    const rig = await hostRigIfPossible(choice.kind === 'containers' ? 'real' : hostKind, progress);
+    if (rig)
+      onStop('the host rig of the pool (every host, its namespaces, cgroups and mounts)', () =>
+        rig.destroy(),
+      );
 
-    // 1. The meta-cluster. Its pods run on the pod runtime's Node only: no kwok here.
-    const controlPlane: ControlPlane = await startControlPlane({
-      controllerManager: true,
-      scheduler: true,
-      baseDir: stateDir,
-    });
-    onStop('the meta-cluster', () => controlPlane.stop());
-    const metaKubeconfigPath = join(stateDir, 'meta.kubeconfig');
-    copyFileSync(controlPlane.kubeconfigPath, metaKubeconfigPath);
-    const metaConfig = controlPlane.kubeConfig;
-    await stageMetaCluster({
-      controlPlane: {
-        binDir: controlPlane.binDir,
-        kubeConfig: metaConfig,
-        kubeconfigPath: metaKubeconfigPath,
-      },
-      crdsDir: join(repositoryRoot, 'crds'),
-      namespace: STACK_NAMESPACE,
-      volumePath: join(stateDir, 'pv-0'),
-    });
-    const core = metaConfig.makeApiClient(CoreV1Api);
-    step('meta-cluster up: etcd, kube-apiserver, controller-manager, scheduler');
-
-    // 2. The pod runtime: the meta-cluster's only Node, running pods as local processes.
-    const runtimeLog = openSync(join(stateDir, 'pod-runtime.log'), 'a');
-    const runtime = new LocalPodRuntime({
-      kubeConfig: metaConfig,
-      binDir: controlPlane.binDir,
-      stateDir: join(stateDir, 'runtime'),
-      extraImages: { 'node-operator': [process.execPath, NODE_OPERATOR_MAIN] },
-      // A patch upgrade of the stack's Cluster moves between tags of the one build here; each is logged.
-      substituteUnbuiltVersions: true,
-      onLog: (line) => writeFileSync(runtimeLog, `${new Date().toISOString()} ${line}\n`),
-    });
-    await runtime.start();
-    onStop('the pod runtime and its pods', async () => {
-      await runtime.stop();
-      closeSync(runtimeLog);
-    });
-    step(
-      `pod runtime up: Node ${runtime.nodeName} runs the meta-cluster's pods as local processes; a control-plane ` +
-        `image of a version with no local build runs the ${basename(controlPlane.binDir)} build (each logged in pod-runtime.log)`,
-    );
-
-    // 3. The kube-on-kube-operator, as deployed but on the host.
-    const operator = spawnLogged(
-      'kube-on-kube-operator',
-      [
-        KOK_OPERATOR_MAIN,
-        `--kubeconfig=${metaKubeconfigPath}`,
-        `--metrics-bind-address=127.0.0.1:${await freePort()}`,
-        // Service names of the meta-cluster do not resolve on the host: dial a Ready apiserver pod.
-        '--biz-apiserver-dial=pod-ip',
-        '--etcd-dial=pod-ip',
-        `--etcd-snapshot-dir=${etcdSnapshotDir(stateDir)}`,
-      ],
-      stateDir,
-    );
-    onStop('the kube-on-kube-operator', () => stopProcess(operator, 'SIGTERM'));
-    step('kube-on-kube-operator started');
+    // 1–3. The meta-cluster, what runs its pods, and the kube-on-kube-operator.
+    const metaSide =
+      choice.kind === 'containers'
+        ? await startContainerMeta(stateDir, steps)
+        : await startProcessMeta(stateDir, steps);
+    const { metaKubeconfigPath } = metaSide;
 
     // 4. A Cluster, booted for real.
+    const { metaConfig } = metaSide;
+    const core = metaConfig.makeApiClient(CoreV1Api);
     const meta = new KubeClient(metaConfig);
     onStop('the meta-cluster client', async () => meta.close());
     await meta.create(clusterType, {
@@ -196,7 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       spec: {
         // Real hosts and their pods dial the apiserver through the proxy on the rig's gateway, on the apiserver's
         // own port: the biz-cluster's `kubernetes` Service points there (its advertise address), and kube-proxy dials it.
-        ...clusterSpec(options.apiServerReplicas ?? 1, undefined, rig?.gateway),
+        ...clusterSpec(options.apiServerReplicas ?? 1, metaSide, rig?.gateway),
         ...(rig ? { certSANs: [rig.gateway] } : {}),
       },
     });
@@ -220,11 +174,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       180_000,
       500,
     );
-    step(`Cluster ${STACK_CLUSTER} Available: its control plane runs as real processes`);
+    step(`Cluster ${STACK_CLUSTER} Available: its control plane runs as ${metaSide.runsAs}`);
 
     // 5. The host's way into the biz-cluster: one stable address whatever the apiserver pods' addresses.
     const apiServerProxy = await startApiServerProxy({
       meta: metaConfig,
+      reach: metaSide.reach,
       extraAddresses: rig ? [rig.gateway] : [],
       // The port a kok apiserver serves on: the `kubernetes` Service's endpoint is the advertise address on it.
       extraAddressPort: 6443,
@@ -237,7 +192,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const bizKubeconfigPath = join(stateDir, 'biz.kubeconfig');
     writeFileSync(
       bizKubeconfigPath,
-      throughProxy(Buffer.from(secret.data?.[ref.key] ?? '', 'base64').toString(), apiServerProxy.url),
+      kubeconfigThroughProxy(
+        Buffer.from(secret.data?.[ref.key] ?? '', 'base64').toString(),
+        apiServerProxy.url,
+      ),
       { mode: 0o600 },
     );
     const bizConfig = new KubeConfig();
@@ -308,14 +266,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     return {
       stateDir,
+      controlPlane: metaSide.kind,
       metaKubeconfigPath,
       bizKubeconfigPath,
-      binDir: controlPlane.binDir,
+      binDir: metaSide.binDir,
       meta,
       biz,
       machines,
       apiServerProxy,
       hosts,
+      ...(metaSide.etcdSnapshotDir ? { etcdSnapshotDir: metaSide.etcdSnapshotDir } : {}),
+      logsWhere: metaSide.logsWhere,
       stop,
     };
   } catch (error) {
@@ -324,22 +285,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-/** A kubeconfig whose clusters are reached through `server`, still verifying the apiserver's own name. */
-function throughProxy(kubeconfig: string, server: string): string {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  const exported = JSON.parse(config.exportConfig()) as {
-    clusters: { name: string; cluster: Record<string, string> }[];
-  };
-  for (const entry of exported.clusters) {
-    entry.cluster['tls-server-name'] = new URL(entry.cluster['server'] ?? '').hostname;
-    entry.cluster['server'] = server;
-  }
-  return JSON.stringify(exported, null, 2);
-}
-
 async function hostRigIfPossible(
-  wanted: 'real' | 'stand-in' | 'auto',
+  wanted: HostKind,
   progress: (message: string) => void,
 ): Promise<HostRig | undefined> {
   if (wanted === 'stand-in') return undefined;
@@ -353,12 +300,4 @@ async function hostRigIfPossible(
     agentCommand: await nodeAgentCommand(),
     agentArgs: ['--http-port', '0', '--resync-seconds', '30'],
   });
-}
-
-/** A child process of the host, its output appended to `<name>.log` in `dir`. */
-function spawnLogged(name: string, args: readonly string[], dir: string): ChildProcess {
-  const log = openSync(join(dir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
-  closeSync(log);
-  return child;
 }

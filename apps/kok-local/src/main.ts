@@ -6,25 +6,33 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runningPid, serveUntilSignalled, stopByPidFile } from '@kok/testing';
 import { upInstructions } from './instructions.ts';
-import type { LocalStack } from './local-stack.ts';
+import type { HostKind, LocalStack } from './local-stack.ts';
 import { STACK_CLUSTER, STACK_NAMESPACE, STACK_POOL, startLocalStack } from './local-stack.ts';
 import { readStackRecord, removeStackRecord, writeStackRecord } from './stack-record.ts';
+import type { ControlPlaneKind } from './stack-steps.ts';
 import { clusterLines, descendantProcesses, processTable, renderStatus } from './status.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const DEFAULT_STATE_DIR = join(repositoryRoot, '.kok');
 const log = (message: string) => console.log(`[kok] ${message}`);
 const USAGE =
-  'usage: kok up [--machines N] [--apiserver-replicas N] [--hosts real|stand-in|auto] [--state-dir DIR]\n' +
+  'usage: kok up [--machines N] [--apiserver-replicas N] [--hosts real|stand-in|auto]\n' +
+  '              [--control-plane containers|processes|auto] [--state-dir DIR]\n' +
   '       kok down [--state-dir DIR]\n' +
   '       kok status [--state-dir DIR]\n' +
   '(state, logs and kubeconfigs in DIR, by default .kok of the repository)';
 
-type HostKind = 'real' | 'stand-in' | 'auto';
+type ControlPlaneChoice = ControlPlaneKind | 'auto';
 
 const pidFileOf = (stateDir: string) => join(stateDir, 'kok.pid');
 
-async function up(stateDir: string, machines: number, apiServerReplicas: number, hosts: HostKind) {
+async function up(
+  stateDir: string,
+  machines: number,
+  apiServerReplicas: number,
+  hosts: HostKind,
+  controlPlane: ControlPlaneChoice,
+) {
   const pidFile = pidFileOf(stateDir);
   const existing = runningPid(pidFile);
   if (existing) {
@@ -49,6 +57,7 @@ async function up(stateDir: string, machines: number, apiServerReplicas: number,
       machines,
       apiServerReplicas,
       hosts,
+      controlPlane,
       onProgress: (m) => log(`✓ ${m}`),
     });
   } catch (error) {
@@ -59,6 +68,7 @@ async function up(stateDir: string, machines: number, apiServerReplicas: number,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     stackDir,
+    controlPlane: stack.controlPlane,
     metaKubeconfigPath: stack.metaKubeconfigPath,
     bizKubeconfigPath: stack.bizKubeconfigPath,
     binDir: stack.binDir,
@@ -82,6 +92,9 @@ async function up(stateDir: string, machines: number, apiServerReplicas: number,
       cluster: STACK_CLUSTER,
       pool: STACK_POOL,
       stateDir: stackDir,
+      controlPlane: stack.controlPlane,
+      ...(stack.etcdSnapshotDir ? { etcdSnapshotDir: stack.etcdSnapshotDir } : {}),
+      logsWhere: stack.logsWhere,
       hostsWhere: stack.hosts.where,
       kubeletVersions: stack.hosts.kubeletVersions,
       template: (kubelet) => stack.hosts.template(kubelet),
@@ -131,6 +144,7 @@ const { values, positionals } = parseArgs({
     machines: { type: 'string', default: '3' },
     'apiserver-replicas': { type: 'string', default: '1' },
     hosts: { type: 'string', default: 'auto' },
+    'control-plane': { type: 'string', default: 'auto' },
     'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
   },
 });
@@ -141,8 +155,13 @@ if (hosts !== 'real' && hosts !== 'stand-in' && hosts !== 'auto') {
   console.error(`--hosts must be real, stand-in or auto, not "${hosts}"\n${USAGE}`);
   process.exit(2);
 }
+const controlPlane = values['control-plane'];
+if (controlPlane !== 'containers' && controlPlane !== 'processes' && controlPlane !== 'auto') {
+  console.error(`--control-plane must be containers, processes or auto, not "${controlPlane}"\n${USAGE}`);
+  process.exit(2);
+}
 if (command === 'up')
-  await up(stateDir, Number(values.machines), Number(values['apiserver-replicas']), hosts);
+  await up(stateDir, Number(values.machines), Number(values['apiserver-replicas']), hosts, controlPlane);
 else if (command === 'down') await stopByPidFile(pidFileOf(stateDir), 'kok', log);
 else if (command === 'status') await status(stateDir);
 else {

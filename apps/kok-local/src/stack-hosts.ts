@@ -7,10 +7,15 @@
  */
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ComponentSpec, MachineObject, NodePoolObject, NodePoolSpec, NodePoolTemplate } from '@kok/api';
-import { componentType, coreDnsVersionFor, machineType, nodePoolType, templateRevision } from '@kok/api';
+import type { NodePoolSpec, NodePoolTemplate } from '@kok/api';
 import type { HostRig } from '@kok/host-rig';
-import { hostVersions, realHostDisruptionPolicy, realHostTemplate, startHostFleet } from '@kok/host-rig';
+import {
+  createComponents,
+  createMachine,
+  createNodePool,
+  hostVersions,
+  startRealHostPool,
+} from '@kok/host-rig';
 import type { KubeClient } from '@kok/reconcile';
 import { startKwok } from '@kok/testing';
 import type { AgentHost } from '../../node-agent/src/fixtures/agent-hosts.ts';
@@ -68,8 +73,10 @@ export async function startStandInHosts(ctx: StackHostsContext): Promise<StackHo
     ],
   });
   const first = template(STAND_IN_KUBELET_VERSIONS[0]);
-  await createPool(ctx, first, {});
-  await Promise.all(ctx.machines.map((name) => createMachine(ctx, name, first, undefined)));
+  await createNodePool(ctx.biz, ctx.pool, first, { rollout });
+  await Promise.all(
+    ctx.machines.map((name) => createMachine(ctx.biz, { name, pool: ctx.pool, template: first })),
+  );
   const hosts: AgentHost[] = [];
   ctx.onStop('the agents and services of the hosts', () =>
     Promise.all(hosts.map((host) => stopAgentHost(host))),
@@ -102,41 +109,23 @@ export async function startRealHosts(
 ): Promise<StackHosts> {
   const ca = ctx.bizConfig.getCurrentCluster()?.caData;
   if (!ca) throw new Error('the biz-cluster kubeconfig has no CA');
-  const fleet = await startHostFleet({
+  const pool = await startRealHostPool({
     rig,
     client: ctx.biz,
     server,
     certificateAuthorityPem: Buffer.from(ca, 'base64').toString('utf8'),
+    pool: ctx.pool,
+    machines: ctx.machines,
+    clusterVersion: ctx.clusterVersion,
+    rollout,
     kubeProxyAliases: nextPatchAliases(hostVersions().kubelet),
   });
-  ctx.onStop('the host catalog server', () => fleet.close());
-  await createComponents(ctx.biz, fleet.software.components);
-  const coreDns = coreDnsVersionFor(ctx.clusterVersion);
-  const template = (kubelet: string): NodePoolTemplate =>
-    realHostTemplate({
-      kubelet,
-      containerd: fleet.versions.containerd[0] as string,
-      imageVersions: fleet.software.imageVersions,
-      // The add-ons the operator deploys: kube-proxy at the Cluster's version, CoreDNS at the one it pairs.
-      kubeProxy: ctx.clusterVersion,
-      ...(coreDns ? { coreDns } : {}),
-      cgroupParent: rig.cgroupParent,
-      nodeProblemDetector: fleet.versions.nodeProblemDetector,
-    });
-  const first = template(fleet.versions.kubelet[0] as string);
-  await createPool(ctx, first, {
-    drain: { timeoutSeconds: 300 },
-    disruptionPolicy: realHostDisruptionPolicy(),
-  });
-  for (const name of ctx.machines) {
-    await createMachine(ctx, name, first, fleet.nextAddress());
-    await fleet.addHost(name);
-  }
+  ctx.onStop('the host catalog server', () => pool.fleet.close());
   return {
     kind: 'real',
     where: `real hosts (network namespaces kok-${rig.network.subnet}-<i>) with roots and agent logs under ${join(rig.dir, 'hosts')}`,
-    kubeletVersions: fleet.versions.kubelet,
-    template,
+    kubeletVersions: pool.kubeletVersions,
+    template: pool.template,
   };
 }
 
@@ -153,47 +142,4 @@ export function nextPatchAliases(built: readonly string[]): Record<string, strin
     if (!built.includes(next)) aliases[next] = version;
   }
   return aliases;
-}
-
-async function createComponents(biz: KubeClient, specs: Record<string, ComponentSpec>): Promise<void> {
-  for (const [name, spec] of Object.entries(specs))
-    await biz.create(componentType, {
-      apiVersion: componentType.apiVersion,
-      kind: componentType.kind,
-      metadata: { name },
-      spec,
-    });
-}
-
-async function createPool(
-  ctx: StackHostsContext,
-  template: NodePoolTemplate,
-  extra: Partial<NodePoolSpec>,
-): Promise<void> {
-  await ctx.biz.create(nodePoolType, {
-    apiVersion: nodePoolType.apiVersion,
-    kind: nodePoolType.kind,
-    metadata: { name: ctx.pool },
-    spec: { template, rollout, ...extra },
-  } as NodePoolObject);
-}
-
-async function createMachine(
-  ctx: StackHostsContext,
-  name: string,
-  template: NodePoolTemplate,
-  address: string | undefined,
-): Promise<void> {
-  // As an installer leaves it: told the pool's revision; the host boots with nothing but the node-agent.
-  await ctx.biz.create(machineType, {
-    apiVersion: machineType.apiVersion,
-    kind: machineType.kind,
-    metadata: { name },
-    spec: {
-      pool: ctx.pool,
-      revision: templateRevision(template),
-      ...template,
-      ...(address ? { address } : {}),
-    },
-  } as MachineObject);
 }

@@ -13,6 +13,8 @@ export interface StackRecord {
   readonly startedAt: string;
   /** Logs, host roots, pod volumes and kubeconfigs. */
   readonly stackDir: string;
+  /** Where the Cluster's control plane runs: real containers on real meta-cluster hosts, or local processes. */
+  readonly controlPlane: 'containers' | 'processes';
   readonly metaKubeconfigPath: string;
   /** Admin kubeconfig of the biz-cluster, through the local apiserver proxy. */
   readonly bizKubeconfigPath: string;

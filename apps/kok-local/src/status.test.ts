@@ -20,6 +20,7 @@ const record: StackRecord = {
   pid: 10,
   startedAt: '2026-01-01T00:00:00.000Z',
   stackDir: '/state/stack',
+  controlPlane: 'processes',
   metaKubeconfigPath: '/state/stack/meta.kubeconfig',
   bizKubeconfigPath: '/state/stack/biz.kubeconfig',
   binDir: '/cache/bin',
@@ -57,6 +58,7 @@ describe('renderStatus', () => {
     expect(text).toContain('     11  etcd --data-dir /state/stack/etcd');
     expect(text).toContain('meta-cluster  /state/stack/meta.kubeconfig');
     expect(text).toContain('biz-cluster   /state/stack/biz.kubeconfig');
+    expect(text).toContain('Clusters (meta-cluster; their control planes run as local processes):');
     expect(text).toContain('  demo/demo  Running  v1.36.3  Available=True');
     expect(text).toContain(
       'NodePools (biz-cluster demo; 2 stand-in hosts):\n  workers  2/2 ready, 2 updated',

@@ -72,7 +72,7 @@ export function renderStatus(input: StatusInput): string {
     `  meta-cluster  ${record.metaKubeconfigPath}`,
     `  biz-cluster   ${record.bizKubeconfigPath}  (Cluster ${record.cluster.namespace}/${record.cluster.name}, through a local proxy)`,
     '',
-    'Clusters (meta-cluster):',
+    `Clusters (meta-cluster; their control planes run as ${record.controlPlane === 'containers' ? 'real containers on its real hosts' : 'local processes'}):`,
     ...input.clusters.map((line) => `  ${line}`),
     '',
     `NodePools (biz-cluster ${record.cluster.name}; ${record.machines.length} ${record.hosts.kind} hosts):`,

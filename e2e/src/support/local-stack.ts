@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   readonly machines: number;
   readonly apiServerReplicas: number;
   readonly hosts: 'real' | 'stand-in' | 'auto';
+  /** Where the Cluster's control plane runs (`kok up --control-plane`). */
+  readonly controlPlane: 'containers' | 'processes' | 'auto';
   /** Each line `kok up` prints. */
   readonly onProgress?: (line: string) => void;
   /** How long `kok up` may take to report the stack up. Default 400 s. */
@@ -35,6 +37,11 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
+  /** The `kok up` process. */
+  readonly pid: number;
+  readonly controlPlane: 'containers' | 'processes';
+  /** Every line `kok up` printed so far. */
+  readonly output: readonly string[];
   readonly metaKubeconfigPath: string;
   readonly bizKubeconfigPath: string;
   readonly binDir: string;
@@ -52,6 +59,7 @@ export interface LocalStack {
 /** The part of `kok.json` (apps/kok-local/src/stack-record.ts) this fixture reads. */
 interface StackRecord {
   pid: number;
+  controlPlane: 'containers' | 'processes';
   metaKubeconfigPath: string;
   bizKubeconfigPath: string;
   binDir: string;
@@ -74,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...['--machines', String(options.machines)],
       ...['--apiserver-replicas', String(options.apiServerReplicas)],
       ...['--hosts', options.hosts],
+      ...['--control-plane', options.controlPlane],
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,6 +142,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const biz = client(record.bizKubeconfigPath);
   const { templates } = record.hosts;
   return {
+    pid: record.pid,
+    controlPlane: record.controlPlane,
+    output,
     metaKubeconfigPath: record.metaKubeconfigPath,
     bizKubeconfigPath: record.bizKubeconfigPath,
     binDir: record.binDir,

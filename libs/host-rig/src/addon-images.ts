@@ -115,14 +115,25 @@ function readIptablesLayer(backend: IptablesBackend): LayerEntry[] {
         .filter((file) => file.endsWith('.so'))
         .map((file) => join(extensionsDir, file))
     : [];
-  const paths = new Set<string>([multi, ...extensions, ...sharedLibraries([multi, ...extensions])]);
+  return machinePathsLayer(
+    [multi, ...extensions, ...sharedLibraries([multi, ...extensions])],
+    IPTABLES_COMMANDS.map((command) => ({
+      type: 'symlink',
+      path: `/usr/sbin/${command}`,
+      target: multi.slice('/usr/sbin/'.length),
+    })),
+  );
+}
+
+/**
+ * A layer holding `paths` as they resolve on this machine (hostPathEntries), then `extra` entries,
+ * a later entry for a path replacing an earlier one. Parents come before children, in one order
+ * whatever the order of discovery, so the digest is stable.
+ */
+export function machinePathsLayer(paths: Iterable<string>, extra: readonly LayerEntry[] = []): LayerEntry[] {
   const entries = new Map<string, LayerEntry>();
   for (const path of paths) for (const entry of hostPathEntries(path)) entries.set(entry.path, entry);
-  for (const command of IPTABLES_COMMANDS) {
-    const path = `/usr/sbin/${command}`;
-    entries.set(path, { type: 'symlink', path, target: multi.slice('/usr/sbin/'.length) });
-  }
-  // Parents before children; one order whatever the order of discovery, so the digest is stable.
+  for (const entry of extra) entries.set(entry.path, entry);
   return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

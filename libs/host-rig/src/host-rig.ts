@@ -12,7 +12,7 @@ import { HostCgroups, memoryCgroupOf, removeEmptyCgroup } from './host-cgroups.t
 import type { HostProvisioning } from './real-host.ts';
 import { RealHost } from './real-host.ts';
 import { RigNetwork } from './rig-network.ts';
-import { registerRig, sweepStaleRigs, unregisterRig } from './stale-rigs.ts';
+import { registerRig, rigOwns, sweepStaleRigs, unregisterRig } from './stale-rigs.ts';
 
 export interface HostRigOptions {
   /** The node-agent command, e.g. `await nodeAgentCommand()` from `@kok/node-agent/bundle.ts` (the agent as it ships). */
@@ -123,15 +123,7 @@ export class HostRig {
 
   /** Whether a name (netns, link, mount point, cgroup path, command line) belongs to this rig. */
   owns(name: string): boolean {
-    const subnet = this.network.subnet;
-    return [
-      `kok-${subnet}-`,
-      `kokbr${subnet}`,
-      `kokv${subnet}h`,
-      `kokp${subnet}h`,
-      this.cgroupParent,
-      this.dir,
-    ].some((mark) => name.includes(mark));
+    return rigOwns({ subnet: this.network.subnet, dir: this.dir, cgroupParent: this.cgroupParent }, name);
   }
 
   #freeIndex(): number {

@@ -10,6 +10,7 @@ export {
 } from './oci-image.ts';
 export {
   busyboxPath,
+  hostArchitecture,
   pauseImage,
   pauseImageReference,
   sleepUntilTerminatedScript,
@@ -23,8 +24,10 @@ export {
   IPTABLES_COMMANDS,
   KUBE_PROXY_PATH,
   machineIptablesBackend,
+  machinePathsLayer,
   packCoreDnsImage,
   packKubeProxyImage,
+  sharedLibraries,
   type IptablesBackend,
   type KubeProxyImageOptions,
 } from './addon-images.ts';
@@ -58,3 +61,20 @@ export {
   type RealHostClusterOptions,
 } from './real-host-cluster.ts';
 export { provisionStandInHost, STAND_IN_AGENT_COMMAND, type StandInHost } from './stand-in-agent.ts';
+export {
+  kubeconfigThroughProxy,
+  nodePortBackends,
+  podBackends,
+  startApiServerProxy,
+  type ApiServerProxy,
+  type ApiServerReach,
+} from './apiserver-proxy.ts';
+export {
+  createComponents,
+  createMachine,
+  createNodePool,
+  startRealHostPool,
+  type RealHostPool,
+  type RealHostPoolOptions,
+} from './real-host-pool.ts';
+export { rigOwns, rigsOwnedBy, type RigRegistration } from './stale-rigs.ts';

@@ -42,7 +42,8 @@ describe('the real-host template', () => {
   });
 
   it('imports the add-on images only at the versions it is given', () => {
-    const names = (t: ReturnType<typeof template>) => (t.components ?? []).map((c) => `${c.name}@${c.version}`);
+    const names = (t: ReturnType<typeof template>) =>
+      (t.components ?? []).map((c) => `${c.name}@${c.version}`);
     expect(names(template())).not.toEqual(
       expect.arrayContaining([expect.stringMatching(/kube-proxy|coredns/)]),
     );

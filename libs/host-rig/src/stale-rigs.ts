@@ -28,6 +28,34 @@ export function unregisterRig(subnet: number): void {
   rmSync(join(REGISTRY, `${subnet}.json`), { force: true });
 }
 
+/**
+ * Whether `name` (a process's command line or cgroup, a mount, a namespace or link name) is the rig's:
+ * its namespaces and links carry its subnet, its cgroups and files sit under its cgroup parent and directory. Pure.
+ */
+export function rigOwns(rig: Omit<RigRegistration, 'pid'>, name: string): boolean {
+  // Marks that end in the subnet (the bridge, the cgroup parent) must end there: rig 7 must not claim rig 70's.
+  const whole = (mark: string) => new RegExp(`${escapeRegExp(mark)}(?![0-9A-Za-z])`).test(name);
+  if (whole(`kokbr${rig.subnet}`) || whole(rig.cgroupParent)) return true;
+  return [`kok-${rig.subnet}-`, `kokv${rig.subnet}h`, `kokp${rig.subnet}h`, rig.dir].some((mark) =>
+    name.includes(mark),
+  );
+}
+
+/** The rigs process `pid` runs now, as registered: what a process that owns rigs leaves to look for once it stops. */
+export function rigsOwnedBy(pid: number): RigRegistration[] {
+  if (!existsSync(REGISTRY)) return [];
+  return readdirSync(REGISTRY)
+    .filter((file) => file.endsWith('.json'))
+    .flatMap((file) => {
+      try {
+        return [JSON.parse(readFileSync(join(REGISTRY, file), 'utf8')) as RigRegistration];
+      } catch {
+        return [];
+      }
+    })
+    .filter((rig) => rig.pid === pid);
+}
+
 /** Tears down every registered rig whose owner process is gone; returns their subnets. */
 export async function sweepStaleRigs(log: (message: string) => void = () => undefined): Promise<number[]> {
   if (!existsSync(REGISTRY)) return [];
@@ -74,6 +102,8 @@ function killCommandLinesMentioning(marks: readonly string[]): void {
     }
   }
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function isAlive(pid: number): boolean {
   try {

@@ -7,13 +7,19 @@
  */
 import type { KubernetesObject, V1DaemonSet, V1ServiceAccount } from '@kubernetes/client-node';
 import { coreDnsVersionFor } from '@kok/api';
+import {
+  COREDNS_NAME,
+  coreDnsObjects,
+  KUBE_PROXY_NAME,
+  kubeProxyObjects,
+  kubeProxyServer,
+} from '@kok/cluster-addons';
 import type { ResourceType } from '@kok/reconcile';
 import { builtinTypes, resourceType } from '@kok/reconcile';
 import type { ResolvedCluster } from '../cluster-spec.ts';
+import { APISERVER_PORT } from '../components/services.ts';
 import { clusterDnsIP } from '../network.ts';
 import { contentHash } from '../template-hash.ts';
-import { COREDNS_NAME, coreDnsObjects } from './coredns.ts';
-import { KUBE_PROXY_NAME, kubeProxyObjects } from './kube-proxy.ts';
 
 export type AddonName = 'coreDNS' | 'kubeProxy';
 export const ADDON_NAMES: readonly AddonName[] = ['coreDNS', 'kubeProxy'];
@@ -78,14 +84,18 @@ function coreDnsPlan(cluster: ResolvedCluster): AddonPlan {
 
 function kubeProxyPlan(cluster: ResolvedCluster): AddonPlan {
   const address = cluster.apiServer.advertiseAddress;
-  if (!cluster.addons.kubeProxy) return { kind: 'remove', objects: kubeProxyObjects(cluster, '0.0.0.0') };
+  if (!cluster.addons.kubeProxy)
+    return { kind: 'remove', objects: kubeProxyObjects(cluster, kubeProxyServer('0.0.0.0', APISERVER_PORT)) };
   if (address === undefined)
     return {
       kind: 'blocked',
       reason:
         'kube-proxy needs an address of the apiserver that nodes reach: set spec.controlPlane.apiServer.advertiseAddress, or spec.addons.kubeProxy.enabled: false',
     };
-  return withWorkloadImage(kubeProxyObjects(cluster, address), cluster.version);
+  return withWorkloadImage(
+    kubeProxyObjects(cluster, kubeProxyServer(address, APISERVER_PORT)),
+    cluster.version,
+  );
 }
 
 function withWorkloadImage(objects: KubernetesObject[], version: string): AddonPlan {

@@ -9,9 +9,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient, ResourceType } from '@kok/reconcile';
 import { builtinTypes, isNotFound } from '@kok/reconcile';
+import { ADDON_NAMESPACE, isOwnAddonObject } from '@kok/cluster-addons';
 import type { AddonBundle, AddonName } from './addon-bundle.ts';
 import { ADDON_NAMES, ADDON_OBJECT_NAMES, addonTypeOf, daemonSetType } from './addon-bundle.ts';
-import { ADDON_NAMESPACE, isOwnAddonObject } from './addon-labels.ts';
 import type { AddonWorkloads } from './addon-readiness.ts';
 
 export interface AddonPassResult {

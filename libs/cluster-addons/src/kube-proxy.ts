@@ -13,8 +13,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { kubeProxyImage } from '@kok/api';
-import type { ResolvedCluster } from '../cluster-spec.ts';
-import { APISERVER_PORT } from '../components/services.ts';
+import type { AddonCluster } from './addon-cluster.ts';
 import { ADDON_NAMESPACE, addonLabels, configHashAnnotation } from './addon-labels.ts';
 
 export const KUBE_PROXY_NAME = 'kube-proxy';
@@ -23,16 +22,16 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const SELECTOR = { 'k8s-app': 'kube-proxy' };
 
 /** `https://10.0.0.7:6443`, `https://[fd00::7]:6443`. */
-export function kubeProxyServer(advertiseAddress: string): string {
+export function kubeProxyServer(advertiseAddress: string, port: number): string {
   const host = advertiseAddress.includes(':') ? `[${advertiseAddress}]` : advertiseAddress;
-  return `https://${host}:${APISERVER_PORT}`;
+  return `https://${host}:${port}`;
 }
 
 /**
  * Its configuration. The conntrack table size is left to the host (maxPerCore 0), as kind does: kube-proxy
  * would otherwise write the machine-wide hashsize, which a node's own tuning (a NodePool file) owns.
  */
-export function kubeProxyConfiguration(cluster: ResolvedCluster): string {
+export function kubeProxyConfiguration(cluster: AddonCluster): string {
   return `apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection:
@@ -66,7 +65,8 @@ users:
 `;
 }
 
-export function kubeProxyObjects(cluster: ResolvedCluster, advertiseAddress: string): KubernetesObject[] {
+/** Its objects; `server` is the apiserver URL it dials (kubeProxyServer). */
+export function kubeProxyObjects(cluster: AddonCluster, server: string): KubernetesObject[] {
   const labels = addonLabels(KUBE_PROXY_NAME);
   const serviceAccount: V1ServiceAccount = {
     apiVersion: 'v1',
@@ -87,7 +87,7 @@ export function kubeProxyObjects(cluster: ResolvedCluster, advertiseAddress: str
     metadata: { name: KUBE_PROXY_NAME, namespace: ADDON_NAMESPACE, labels },
     data: {
       'config.conf': kubeProxyConfiguration(cluster),
-      'kubeconfig.conf': kubeconfig(kubeProxyServer(advertiseAddress)),
+      'kubeconfig.conf': kubeconfig(server),
     },
   };
   const daemonSet: V1DaemonSet = {

@@ -15,7 +15,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { coreDnsImage } from '@kok/api';
-import type { ResolvedCluster } from '../cluster-spec.ts';
+import type { AddonCluster } from './addon-cluster.ts';
 import { ADDON_NAMESPACE, addonLabels, configHashAnnotation } from './addon-labels.ts';
 
 export const COREDNS_NAME = 'coredns';
@@ -51,7 +51,7 @@ export function corefile(dnsDomain: string): string {
 
 /** Its objects; `clusterIP` is kube-dns's (left out where only the names matter, to remove them). */
 export function coreDnsObjects(
-  cluster: ResolvedCluster,
+  cluster: AddonCluster,
   version: string,
   clusterIP: string | undefined,
 ): KubernetesObject[] {

@@ -4,17 +4,18 @@
  * containers: CoreDNS and kube-proxy of the operator's own renderers, our images (the control
  * plane's, the operators') packed by our packer and imported into every host's containerd, an etcd
  * volume on one host, and the kube-on-kube-operator installed by helm from its chart, as containers
- * of its image. Shared by the real-containers e2e test and the `cluster-up --real`
- * benchmark; each step is its own method, so the test can time and check them one by one.
+ * of its image. Used by the local demo (`kok up`), the real-containers e2e test and the
+ * `cluster-up --real` benchmark; each step is its own method, so a caller can time and check them
+ * one by one.
  *
- * No node-agent here (its suite is real-hosts.e2e.test.ts): host-rig's stand-in installs what the
- * agent would from the same catalog, our images imported beside the image Components.
+ * No node-agent on these hosts (its suite is real-hosts.e2e.test.ts): host-rig's stand-in installs
+ * what the agent would from the same catalog, our images imported beside the image Components.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -23,6 +24,8 @@ import {
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
 import { coreDnsVersionFor } from '@kok/api';
+import type { AddonCluster } from '@kok/cluster-addons';
+import { coreDnsObjects, kubeProxyObjects } from '@kok/cluster-addons';
 import type { RealHostCluster } from '@kok/host-rig';
 import {
   ensureHostBinaries,
@@ -35,16 +38,9 @@ import type { ImageInputs, KokImageName } from '@kok/images';
 import { packKokImage } from '@kok/images';
 import { stageMetaCluster } from '@kok/pod-runtime';
 import { ensureBinaries, eventually, pinnedVersions } from '@kok/testing';
-import { coreDnsObjects } from '../../../apps/kube-on-kube-operator/src/addons/coredns.ts';
-import {
-  kubeProxyObjects,
-  kubeProxyServer,
-} from '../../../apps/kube-on-kube-operator/src/addons/kube-proxy.ts';
-import { resolveCluster } from '../../../apps/kube-on-kube-operator/src/cluster-spec.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The test control plane's service CIDR is 10.0.0.0/24: its DNS Service sits at the 10th address. */
-const META_SERVICE_CIDR = '10.0.0.0/24';
 const CLUSTER_DNS = '10.0.0.10';
 
 export interface ChartOptions {
@@ -91,6 +87,32 @@ export function pinnedImageInputs(): ImageInputs {
     kubernetesVersion: versions.kubernetes,
     etcdVersion: versions.etcd,
   };
+}
+
+/** `ctr tasks ls` (TASK PID STATUS) → each RUNNING task's id and process id. Pure. */
+export function runningTasks(table: string): Map<string, number> {
+  return new Map(
+    table
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, , status]) => status === 'RUNNING')
+      .map(([id, pid]) => [id as string, Number(pid)]),
+  );
+}
+
+/** `ctr containers ls` (CONTAINER IMAGE RUNTIME) → the image of each container whose task is in `running`. Pure. */
+export function runningContainerImages(
+  table: string,
+  running: ReadonlyMap<string, number>,
+): Map<string, string> {
+  return new Map(
+    table
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/) as [string, string])
+      .filter(([id]) => running.has(id)),
+  );
 }
 
 export class RealContainerMeta {
@@ -171,29 +193,15 @@ export class RealContainerMeta {
   /** CoreDNS (kube-dns where the kubelets' clusterDNS points) and kube-proxy, from the operator's renderers. */
   async deployAddons(hostCount: number): Promise<void> {
     const { cluster } = this;
-    const meta = resolveCluster({
-      metadata: { name: 'meta', namespace: 'kube-system' },
-      spec: {
-        version: cluster.versions.kubelet.at(-1) as string,
-        network: { serviceCIDR: META_SERVICE_CIDR, podCIDR: cluster.rig.network.podCidr },
-      },
-    });
-    // The renderer dials the apiserver on the Cluster port (6443); the test control plane listens elsewhere.
-    const server = kubeProxyServer(cluster.rig.gateway);
+    const meta: AddonCluster = {
+      version: cluster.versions.kubelet.at(-1) as string,
+      network: { podCIDR: cluster.rig.network.podCidr, dnsDomain: 'cluster.local' },
+    };
+    // kube-proxy dials the test control plane, on the rig's gateway where the hosts reach it.
     const manifests = [
       ...coreDnsObjects(meta, coreDnsVersionFor(meta.version) as string, CLUSTER_DNS),
-      ...kubeProxyObjects(meta, cluster.rig.gateway),
-    ].map((object) => {
-      const configMap = object as KubernetesObject & { data?: Record<string, string> };
-      if (object.kind !== 'ConfigMap' || !configMap.data) return object;
-      const data = Object.fromEntries(
-        Object.entries(configMap.data).map(([key, value]) => [
-          key,
-          value.replaceAll(server, cluster.controlPlane.server),
-        ]),
-      );
-      return { ...configMap, data } as KubernetesObject;
-    });
+      ...kubeProxyObjects(meta, cluster.controlPlane.server),
+    ];
     const objects = KubernetesObjectApi.makeApiClient(cluster.controlPlane.kubeConfig);
     for (const manifest of manifests) await objects.create(manifest);
     const podsReady = async (selector: string, count: number) => {
@@ -402,14 +410,7 @@ export class RealContainerMeta {
 
   /** Host `name`'s running containers (containerd's tasks), each with the image containerd started it from. */
   runningContainers(name: string): Map<string, string> {
-    const tasks = this.#runningTasks(name);
-    return new Map(
-      this.ctr(name, 'containers', 'ls')
-        .split('\n')
-        .slice(1)
-        .map((line) => line.split(/\s+/) as [string, string])
-        .filter(([id]) => tasks.has(id)),
-    );
+    return runningContainerImages(this.ctr(name, 'containers', 'ls'), this.#runningTasks(name));
   }
 
   /** The process ids (as this machine numbers them) of the running containers of `image` on every host. */
@@ -424,14 +425,7 @@ export class RealContainerMeta {
 
   /** Running task id → its process id, from `ctr tasks ls` (TASK PID STATUS). */
   #runningTasks(name: string): Map<string, number> {
-    return new Map(
-      this.ctr(name, 'tasks', 'ls')
-        .split('\n')
-        .slice(1)
-        .map((line) => line.split(/\s+/))
-        .filter(([, , status]) => status === 'RUNNING')
-        .map(([id, pid]) => [id as string, Number(pid)]),
-    );
+    return runningTasks(this.ctr(name, 'tasks', 'ls'));
   }
 
   /**
