@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.e2e.test.ts'],
+    // The pure parts of the conformance runner (npm run conformance) are tested with the suite.
+    include: ['src/**/*.e2e.test.ts', 'src/conformance/*.test.ts'],
     // One real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for the run,
     // joinable: the node-agents ask for their own certificates with a bootstrap token.
     globalSetup: ['@kok/testing/global-setup-joinable'],

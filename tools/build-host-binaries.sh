@@ -23,31 +23,10 @@ source "${tools_dir}/versions.env"
 log() { printf '[kok-host-binaries] %s\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------------
-host_packages=(runc containernetworking-plugins busybox-static iproute2 iptables)
-
-package_installed() {
-  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
-}
-
-install_host_packages() {
-  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-    log "not a Debian-like system: install ${host_packages[*]} (or their equivalents) yourself"
-    return 0
-  fi
-  local missing=() pkg
-  for pkg in "${host_packages[@]}"; do
-    package_installed "${pkg}" || missing+=("${pkg}")
-  done
-  [[ ${#missing[@]} -eq 0 ]] && return 0
-  local sudo=()
-  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo -n)
-  log "installing ${missing[*]} (apt-get install) ..."
-  if ! { "${sudo[@]}" apt-get update -qq &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
-    log "could not install ${missing[*]}: the tests that run real hosts will fail (install them as root)"
-  fi
-}
-install_host_packages
+# shellcheck source=debian-packages.sh
+source "${tools_dir}/debian-packages.sh"
+install_debian_packages "the tests that run real hosts will fail" \
+  runc containernetworking-plugins busybox-static iproute2 iptables
 
 # --- Go builds ------------------------------------------------------------------------------
 command -v go >/dev/null || { log "Go is required to build the host binaries (Go 1.26+)"; exit 1; }
