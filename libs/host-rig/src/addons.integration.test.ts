@@ -29,6 +29,8 @@ const HOSTS = ['addon-0', 'addon-1'] as const;
 /** The test control plane's service CIDR is 10.0.0.0/24: its DNS Service sits at the 10th address. */
 const CLUSTER_DNS = '10.0.0.10';
 const NAMESPACE = 'kube-system';
+/** The echo pod's hostPort on its host's address. */
+const ECHO_HOST_PORT = 18080;
 
 const support = realHostSupport();
 const runsHere = support.supported || process.env.CI === 'true';
@@ -115,7 +117,7 @@ const retried = (command: string, seconds: number) =>
 describe.runIf(runsHere)('add-ons on real hosts', () => {
   let httpdIp = '';
 
-  it('two hosts join and pods on different hosts reach each other by pod IP, and the gateway', async () => {
+  it('two hosts join and pods on different hosts reach each other by pod IP, by host port, and the gateway', async () => {
     const began = Date.now();
     for (const name of HOSTS) {
       provisionStandInHost(cluster, binaries, {
@@ -162,7 +164,7 @@ describe.runIf(runsHere)('add-ons on real hosts', () => {
                 `busybox printf '#!/bin/busybox sh\\necho Content-Type: text/plain\\necho\\necho "$REMOTE_ADDR"\\n' > /tmp/www/cgi-bin/ip && ` +
                 'busybox chmod 755 /tmp/www/cgi-bin/ip && exec busybox httpd -f -p 8080 -h /tmp/www',
             ],
-            ports: [{ containerPort: 8080 }],
+            ports: [{ containerPort: 8080, hostPort: ECHO_HOST_PORT }],
             readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
           },
         ],
@@ -192,6 +194,17 @@ describe.runIf(runsHere)('add-ons on real hosts', () => {
     // Cross-host pod traffic keeps the client's pod address; the gateway is reachable (masqueraded).
     expect(remoteAddress(seen)).toBe(client.status?.podIP);
     expect(client.status?.podIP).not.toBe(cluster.rig.host(HOSTS[0]).address);
+
+    // The hostPort: the CNI chain's portmap forwards the host's port to the pod.
+    const echoHost = cluster.rig.host(HOSTS[1]).address;
+    await create(
+      oneShot(
+        'host-port-client',
+        HOSTS[0],
+        retried(`busybox timeout 3 busybox wget -q -O - http://${echoHost}:${ECHO_HOST_PORT}/cgi-bin/ip`, 20),
+      ),
+    );
+    expect(remoteAddress(await outcome('host-port-client', 60_000))).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   });
 
   it('kube-proxy from the packed image runs as a DaemonSet and a pod reaches a ClusterIP Service across hosts', async () => {

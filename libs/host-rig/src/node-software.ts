@@ -483,7 +483,7 @@ function problemLogMonitor(): string {
   )}\n`;
 }
 
-/** A bridge in the host's own network namespace; addresses from the Node's pod CIDR. */
+/** A bridge in the host's own network namespace, addresses from the Node's pod CIDR, and host ports. */
 function cniTemplate(): string {
   return `${JSON.stringify(
     {
@@ -503,6 +503,8 @@ function cniTemplate(): string {
             routes: [{ dst: '0.0.0.0/0' }],
           },
         },
+        // hostPort: DNAT rules in the host's own network namespace (the kubelet hands the CRI the mappings).
+        { type: 'portmap', capabilities: { portMappings: true } },
       ],
     },
     null,
