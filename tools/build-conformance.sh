@@ -23,10 +23,11 @@ exec 9>"${out_dir}/.lock"
 flock 9
 
 # The distribution's tools the agnhost image carries, as the upstream image installs them
-# (e2e/src/conformance/conformance-images.ts, AGNHOST_TOOLS).
+# and the glibc-dns-testing one needs (e2e/src/conformance/conformance-images.ts).
 # shellcheck source=debian-packages.sh
 source "${tools_dir}/debian-packages.sh"
-install_debian_packages "the agnhost image cannot be packed" netcat-openbsd curl bind9-dnsutils iproute2 bash
+install_debian_packages "the agnhost and glibc-dns-testing images cannot be packed" \
+  netcat-openbsd curl bind9-dnsutils iproute2 bash libc-bin
 
 minor="${KUBERNETES_VERSION#v1.}"
 minor="${minor%%.*}"

@@ -4,7 +4,8 @@
  * agnhost from its Go source (the version the suite's module carries), with
  * Debian's static busybox for the shell and, like the upstream image, the
  * distribution's netcat, curl, dig, nslookup, ip and bash its tests call; busybox
- * from that same binary; the pause image as the hosts' own. Images the suite
+ * from that same binary; glibc-dns-testing (the DNS specs' second querier) from
+ * this machine's glibc dig and getent; the pause image as the hosts' own. Images the suite
  * lists that are not built here (nginx, perl, the storage drivers …) are
  * named in the report: the tests that need them cannot pass.
  */
@@ -43,14 +44,16 @@ const E2E_REGISTRY = 'registry.k8s.io/e2e-test-images';
 export function planImages(
   listed: readonly string[],
   agnhostVersion: string,
-): { agnhost?: string; busybox: string[]; pause: string[]; missing: string[] } {
+): { agnhost?: string; busybox: string[]; glibcDnsTesting: string[]; pause: string[]; missing: string[] } {
   const agnhost = listed.find((image) => image === `${E2E_REGISTRY}/agnhost:${agnhostVersion}`);
   const busybox = listed.filter((image) => image.startsWith(`${E2E_REGISTRY}/busybox:`));
+  const glibcDnsTesting = listed.filter((image) => image.startsWith(`${E2E_REGISTRY}/glibc-dns-testing:`));
   const pause = listed.filter((image) => image.startsWith('registry.k8s.io/pause:'));
-  const packed = new Set([...(agnhost ? [agnhost] : []), ...busybox, ...pause]);
+  const packed = new Set([...(agnhost ? [agnhost] : []), ...busybox, ...glibcDnsTesting, ...pause]);
   return {
     ...(agnhost ? { agnhost } : {}),
     busybox,
+    glibcDnsTesting,
     pause,
     missing: listed.filter((image) => !packed.has(image)),
   };
@@ -74,37 +77,72 @@ function busyboxWithApplets(binDir: string, except: readonly string[] = []): Lay
   ];
 }
 
+/** A program of this machine's distribution, by the name an image's users call it, and where Debian puts it. */
+interface DistributionTool {
+  readonly path: string;
+  readonly debianPackage: string;
+}
+
+const DIG: DistributionTool = { path: '/usr/bin/dig', debianPackage: 'bind9-dnsutils' };
+const GETENT: DistributionTool = { path: '/usr/bin/getent', debianPackage: 'libc-bin' };
+
 /**
  * The tools the upstream agnhost image installs from its distribution, by the name its tests call
- * them (`nc -v -t -w 2`, `curl -g -q -s`, `dig +short`, `ip`, `bash`), and where Debian's packages put
- * them: busybox's applets of the same names lack the options the suite passes.
+ * them (`nc -v -t -w 2`, `curl -g -q -s`, `dig +short`, `getent hosts`, `ip`, `bash`): busybox has
+ * no getent, and its applets of the other names lack the options the suite passes.
  */
-const AGNHOST_TOOLS: Readonly<Record<string, { readonly path: string; readonly debianPackage: string }>> = {
+const AGNHOST_TOOLS: Readonly<Record<string, DistributionTool>> = {
   nc: { path: '/usr/bin/nc.openbsd', debianPackage: 'netcat-openbsd' },
   curl: { path: '/usr/bin/curl', debianPackage: 'curl' },
-  dig: { path: '/usr/bin/dig', debianPackage: 'bind9-dnsutils' },
+  dig: DIG,
   nslookup: { path: '/usr/bin/nslookup', debianPackage: 'bind9-dnsutils' },
   ip: { path: '/usr/bin/ip', debianPackage: 'iproute2' },
   bash: { path: '/usr/bin/bash', debianPackage: 'bash' },
+  getent: GETENT,
 };
 
 /**
- * The tools in /usr/bin (ahead of busybox's /bin on PATH, and bash at /bin/bash too), each with the
- * shared libraries `ldd` lists, at their paths on this machine.
+ * What the DNS specs' glibc querier runs besides a shell (`dig +notcp +noall +answer +search`,
+ * `getent hosts`): the point of that image is name resolution by glibc, as Debian's dig and getent do.
  */
-function agnhostToolsLayer(): LayerEntry[] {
-  const missing = Object.values(AGNHOST_TOOLS).filter((tool) => !existsSync(tool.path));
+const GLIBC_DNS_TOOLS: Readonly<Record<string, DistributionTool>> = {
+  dig: DIG,
+  getent: GETENT,
+};
+
+/** Where glibc's getent looks for a host: the pod's /etc/hosts first, then DNS, as the upstream images do. */
+const HOSTS_FROM_FILES_THEN_DNS: LayerEntry = {
+  type: 'file',
+  path: '/etc/nsswitch.conf',
+  content: 'hosts: files dns\n',
+  mode: 0o644,
+};
+
+/**
+ * The tools in /usr/bin (ahead of busybox's /bin on PATH), each with the shared libraries `ldd`
+ * lists, at their paths on this machine.
+ */
+function distributionToolsLayer(
+  image: string,
+  wanted: Readonly<Record<string, DistributionTool>>,
+): LayerEntry[] {
+  const missing = Object.values(wanted).filter((tool) => !existsSync(tool.path));
   if (missing.length > 0)
     throw new Error(
-      `the agnhost image needs ${missing.map((t) => t.path).join(', ')}: apt-get install ${[
+      `the ${image} image needs ${missing.map((t) => t.path).join(', ')}: apt-get install ${[
         ...new Set(missing.map((t) => t.debianPackage)),
       ].join(' ')} (tools/build-conformance.sh does)`,
     );
-  const tools = Object.entries(AGNHOST_TOOLS).map(([name, tool]) => ({ name, file: realpathSync(tool.path) }));
+  const tools = Object.entries(wanted).map(([name, tool]) => ({ name, file: realpathSync(tool.path) }));
   return machinePathsLayer(sharedLibraries(tools.map((tool) => tool.file)), [
     { type: 'directory', path: '/usr' },
     { type: 'directory', path: '/usr/bin' },
-    ...tools.map(({ name, file }): LayerEntry => ({ type: 'file', path: `/usr/bin/${name}`, fromFile: file, mode: 0o755 })),
+    ...tools.map(({ name, file }): LayerEntry => ({
+      type: 'file',
+      path: `/usr/bin/${name}`,
+      fromFile: file,
+      mode: 0o755,
+    })),
   ]);
 }
 
@@ -126,7 +164,7 @@ export function packConformanceImages(inputs: ConformanceImageInputs): PackedIma
             // Debian's busybox shell runs its own applets before anything on PATH (nc without -v, say):
             // sh is bash here, which finds the distribution's tools in /usr/bin first.
             ...busyboxWithApplets('/bin', ['sh']),
-            ...agnhostToolsLayer(),
+            ...distributionToolsLayer('agnhost', AGNHOST_TOOLS),
             { type: 'symlink', path: '/bin/bash', target: '/usr/bin/bash' },
             { type: 'symlink', path: '/bin/sh', target: '/usr/bin/bash' },
             { type: 'file', path: '/agnhost', fromFile: inputs.agnhost, mode: 0o755 },
@@ -146,6 +184,7 @@ export function packConformanceImages(inputs: ConformanceImageInputs): PackedIma
               mode: 0o644,
             },
             { type: 'directory', path: '/etc' },
+            HOSTS_FROM_FILES_THEN_DNS,
             // The user and group a SupplementalGroups test expects the image to define.
             {
               type: 'file',
@@ -180,6 +219,24 @@ export function packConformanceImages(inputs: ConformanceImageInputs): PackedIma
         ...split(firstBusybox),
         extraTags: moreBusybox.map((reference) => split(reference).tag),
         layers: [busyboxWithApplets('/bin')],
+        config: { cmd: ['sh'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
+        architecture,
+      }),
+    );
+  const [firstGlibcDns, ...moreGlibcDns] = plan.glibcDnsTesting;
+  if (firstGlibcDns)
+    images.push(
+      packOciImage({
+        ...split(firstGlibcDns),
+        extraTags: moreGlibcDns.map((reference) => split(reference).tag),
+        layers: [
+          [
+            ...busyboxWithApplets('/bin'),
+            ...distributionToolsLayer('glibc-dns-testing', GLIBC_DNS_TOOLS),
+            { type: 'directory', path: '/etc' },
+            HOSTS_FROM_FILES_THEN_DNS,
+          ],
+        ],
         config: { cmd: ['sh'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
         architecture,
       }),

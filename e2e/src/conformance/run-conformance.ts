@@ -23,9 +23,20 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { NODE_PATHS, rigsOwnedBy } from '@kok/host-rig';
+import { clusterType } from '@kok/api';
+import type { PodRoute } from '@kok/host-rig';
+import {
+  addMachineRoutes,
+  machineRoutesIntoRig,
+  NODE_PATHS,
+  removeMachineRoutes,
+  RIG_ADDRESS_PREFIX,
+  rigBridge,
+  rigsOwnedBy,
+} from '@kok/host-rig';
+import { builtinTypes } from '@kok/reconcile';
 import { pinnedVersions } from '@kok/testing';
-import { startLocalStack } from '../support/local-stack.ts';
+import { STACK_CLUSTER, STACK_NAMESPACE, startLocalStack } from '../support/local-stack.ts';
 import { packConformanceImages } from './conformance-images.ts';
 import type { Exclusion, GinkgoSuiteReport } from './conformance-report.ts';
 import { skipPattern, summarize } from './conformance-report.ts';
@@ -125,6 +136,28 @@ const stack = await startLocalStack({
   timeoutMs: 600_000,
 });
 let exitCode: number;
+let machineRoutes: PodRoute[] = [];
+let workersBridge = '';
+
+/** The routes into the pool's rig (machine-routes.ts), from its Nodes and the Cluster's Service CIDR. */
+async function routeMachineIntoPool(subnet: number): Promise<PodRoute[]> {
+  workersBridge = rigBridge(subnet);
+  const nodes = (await stack.biz.list(builtinTypes.node)).items.map((node) => ({
+    name: node.metadata?.name ?? '',
+    address: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+    podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
+  }));
+  const rigHosts = new Set(
+    nodes.flatMap((node) =>
+      node.address?.startsWith(`${RIG_ADDRESS_PREFIX}.${subnet}.`) ? [node.address] : [],
+    ),
+  );
+  const cluster = await stack.meta.get(clusterType, { namespace: STACK_NAMESPACE, name: STACK_CLUSTER });
+  const routes = machineRoutesIntoRig(rigHosts, nodes, cluster.spec.network?.serviceCIDR ?? '10.96.0.0/12');
+  await addMachineRoutes(workersBridge, routes);
+  return routes;
+}
+
 try {
   // 4. The images on every host of the pool (the rig whose hosts those are).
   const workers = rigsOwnedBy(stack.pid).find((rig) =>
@@ -150,6 +183,16 @@ try {
       );
   }
   log(`images imported on ${stack.machines.join(', ')} (at ${since()})`);
+
+  // 4b. With the control plane on the machine, the machine routes to the pool's pod and Service
+  // networks, as a flat network routes a control plane's hosts to the pod CIDRs: webhooks and the
+  // apiserver's pod proxy need it. The Cluster's own apiserver pods (containers) have no such path.
+  if (stack.controlPlane === 'processes') {
+    machineRoutes = await routeMachineIntoPool(workers.subnet);
+    log(
+      `the machine routes ${machineRoutes.map((r) => `${r.destination} via ${r.via}`).join(', ')} (at ${since()})`,
+    );
+  }
 
   // 5. The suite.
   const reportPath = join(out, 'report.json');
@@ -224,6 +267,9 @@ try {
   exitCode = 2;
 } finally {
   if (values.keep) log(`the stack stays up: kok down --state-dir ${join(out, 'stack')}`);
-  else await stack.stop();
+  else {
+    await removeMachineRoutes(workersBridge, machineRoutes);
+    await stack.stop();
+  }
 }
 process.exit(exitCode);

@@ -54,6 +54,9 @@ export {
   type TemplateOptions,
 } from './node-software.ts';
 export { DEFAULT_POD_CIDR, POD_MASQUERADE_COMMENT, POD_ROUTE_PROTOCOL } from './pod-network.ts';
+export { addMachineRoutes, machineRoutesIntoRig, removeMachineRoutes } from './machine-routes.ts';
+export { RIG_ADDRESS_PREFIX, rigBridge } from './rig-network.ts';
+export type { PodRoute } from './pod-network.ts';
 export { startHostFleet, type HostFleet, type HostFleetOptions } from './host-fleet.ts';
 export {
   startRealHostCluster,

@@ -22,6 +22,9 @@ import { system, systemBestEffort } from './system-command.ts';
 export const RIG_ADDRESS_PREFIX = '10.213';
 const MAX_HOSTS = 200;
 
+/** The bridge of the rig on `subnet`, in the machine's namespace; it holds the gateway address. */
+export const rigBridge = (subnet: number) => `kokbr${subnet}`;
+
 export interface HostNetwork {
   readonly namespace: string;
   readonly address: string;
@@ -40,7 +43,7 @@ export class RigNetwork {
   private constructor(subnet: number, podCidr: string) {
     this.subnet = subnet;
     this.podCidr = podCidr;
-    this.bridge = `kokbr${subnet}`;
+    this.bridge = rigBridge(subnet);
     this.gateway = `${RIG_ADDRESS_PREFIX}.${subnet}.1`;
   }
 

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostCgroups } from './host-cgroups.ts';
+import { rigBridge } from './rig-network.ts';
 import { systemBestEffort } from './system-command.ts';
 
 const REGISTRY = '/run/kok-rigs';
@@ -35,7 +36,7 @@ export function unregisterRig(subnet: number): void {
 export function rigOwns(rig: Omit<RigRegistration, 'pid'>, name: string): boolean {
   // Marks that end in the subnet (the bridge, the cgroup parent) must end there: rig 7 must not claim rig 70's.
   const whole = (mark: string) => new RegExp(`${escapeRegExp(mark)}(?![0-9A-Za-z])`).test(name);
-  if (whole(`kokbr${rig.subnet}`) || whole(rig.cgroupParent)) return true;
+  if (whole(rigBridge(rig.subnet)) || whole(rig.cgroupParent)) return true;
   return [`kok-${rig.subnet}-`, `kokv${rig.subnet}h`, `kokp${rig.subnet}h`, rig.dir].some((mark) =>
     name.includes(mark),
   );
@@ -83,7 +84,7 @@ export async function sweepStaleRigs(log: (message: string) => void = () => unde
     );
     for (const namespace of readdirSync('/run/netns').filter((n) => n.startsWith(`kok-${rig.subnet}-`)))
       await systemBestEffort('ip', ['netns', 'del', namespace]);
-    await systemBestEffort('ip', ['link', 'del', `kokbr${rig.subnet}`]);
+    await systemBestEffort('ip', ['link', 'del', rigBridge(rig.subnet)]);
     rmSync(rig.dir, { recursive: true, force: true });
     if (!cgroupsGone) continue;
     unregisterRig(rig.subnet);
