@@ -5,7 +5,7 @@
  * Debian's static busybox for the shell and, like the upstream image, the
  * distribution's netcat, curl, dig, nslookup, ip and bash its tests call; busybox
  * from that same binary; glibc-dns-testing (the DNS specs' second querier) from
- * this machine's glibc dig and getent; the pause image as the hosts' own. Images the suite
+ * busybox, Debian's dig and glibc's getent; the pause image as the hosts' own. Images the suite
  * lists that are not built here (nginx, perl, the storage drivers …) are
  * named in the report: the tests that need them cannot pass.
  */
@@ -77,7 +77,7 @@ function busyboxWithApplets(binDir: string, except: readonly string[] = []): Lay
   ];
 }
 
-/** A program of this machine's distribution, by the name an image's users call it, and where Debian puts it. */
+/** A program of this machine's distribution: where it is, and the Debian package that puts it there. */
 interface DistributionTool {
   readonly path: string;
   readonly debianPackage: string;
@@ -103,7 +103,8 @@ const AGNHOST_TOOLS: Readonly<Record<string, DistributionTool>> = {
 
 /**
  * What the DNS specs' glibc querier runs besides a shell (`dig +notcp +noall +answer +search`,
- * `getent hosts`): the point of that image is name resolution by glibc, as Debian's dig and getent do.
+ * `getent hosts`): the point of that image is a glibc userland, whose getent resolves names the glibc
+ * way (dig, Debian's, does its own lookups).
  */
 const GLIBC_DNS_TOOLS: Readonly<Record<string, DistributionTool>> = {
   dig: DIG,

@@ -11,7 +11,9 @@
  *
  * --minutes is the suite's budget (ginkgo's --timeout): specs not reached by then are reported as not
  * run. --control-plane processes runs the Cluster's control plane on the pod runtime, in the machine's
- * network, where the apiserver reaches the pool's kubelets (logs, exec, port-forward); with containers
+ * network, where the apiserver reaches the pool's kubelets (logs, exec, port-forward); the run then adds
+ * routes to the machine's table into the pool's pod and Service CIDRs (machine-routes.ts: pod proxy,
+ * webhooks), removed at the end; they fail if a route to those ranges exists already. With containers
  * (the default) it runs in the meta-cluster's pod network, which reaches the pool only through its
  * NodePort, and kok has no tunnel for the way back. --procs > 1 spreads the specs over ginkgo processes
  * ([Serial] ones still run alone, at the end).
@@ -136,12 +138,14 @@ const stack = await startLocalStack({
   timeoutMs: 600_000,
 });
 let exitCode: number;
-let machineRoutes: PodRoute[] = [];
-let workersBridge = '';
+/** Routes this run added to the machine's table (machine-routes.ts), through the pool rig's bridge. */
+let machineRoutes: { bridge: string; routes: PodRoute[] } = { bridge: '', routes: [] };
 
-/** The routes into the pool's rig (machine-routes.ts), from its Nodes and the Cluster's Service CIDR. */
-async function routeMachineIntoPool(subnet: number): Promise<PodRoute[]> {
-  workersBridge = rigBridge(subnet);
+/**
+ * The machine's routes into the pool's rig, from its Nodes and the Cluster's Service CIDR; fails
+ * unless every machine of the pool has its pod CIDR routed and the Services are.
+ */
+async function routeMachineIntoPool(subnet: number): Promise<void> {
   const nodes = (await stack.biz.list(builtinTypes.node)).items.map((node) => ({
     name: node.metadata?.name ?? '',
     address: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
@@ -153,9 +157,21 @@ async function routeMachineIntoPool(subnet: number): Promise<PodRoute[]> {
     ),
   );
   const cluster = await stack.meta.get(clusterType, { namespace: STACK_NAMESPACE, name: STACK_CLUSTER });
-  const routes = machineRoutesIntoRig(rigHosts, nodes, cluster.spec.network?.serviceCIDR ?? '10.96.0.0/12');
-  await addMachineRoutes(workersBridge, routes);
-  return routes;
+  // The API's default when the Cluster names none.
+  const serviceCidr = cluster.spec.network?.serviceCIDR ?? '10.96.0.0/12';
+  const routes = machineRoutesIntoRig(rigHosts, nodes, serviceCidr);
+  const routed = new Set(routes.map((route) => route.via));
+  const unrouted = stack.machines.filter((machine) => {
+    const node = nodes.find((n) => n.name === machine);
+    return !node?.address || !routed.has(node.address);
+  });
+  if (unrouted.length > 0 || !routes.some((route) => route.destination === serviceCidr))
+    throw new Error(
+      `cannot route the machine into the pool: no pod CIDR or rig address for ${unrouted.join(', ') || 'the Services'} ` +
+        `(Nodes: ${JSON.stringify(nodes)})`,
+    );
+  await addMachineRoutes(rigBridge(subnet), routes);
+  machineRoutes = { bridge: rigBridge(subnet), routes };
 }
 
 try {
@@ -188,9 +204,9 @@ try {
   // networks, as a flat network routes a control plane's hosts to the pod CIDRs: webhooks and the
   // apiserver's pod proxy need it. The Cluster's own apiserver pods (containers) have no such path.
   if (stack.controlPlane === 'processes') {
-    machineRoutes = await routeMachineIntoPool(workers.subnet);
+    await routeMachineIntoPool(workers.subnet);
     log(
-      `the machine routes ${machineRoutes.map((r) => `${r.destination} via ${r.via}`).join(', ')} (at ${since()})`,
+      `the machine routes ${machineRoutes.routes.map((r) => `${r.destination} via ${r.via}`).join(', ')} (at ${since()})`,
     );
   }
 
@@ -266,9 +282,13 @@ try {
   console.error(error);
   exitCode = 2;
 } finally {
-  if (values.keep) log(`the stack stays up: kok down --state-dir ${join(out, 'stack')}`);
+  if (values.keep)
+    log(
+      `the stack stays up, and the machine's routes into its pool with it: kok down --state-dir ${join(out, 'stack')}`,
+    );
   else {
-    await removeMachineRoutes(workersBridge, machineRoutes);
+    for (const problem of await removeMachineRoutes(machineRoutes.bridge, machineRoutes.routes))
+      log(`a route stays: ${problem}`);
     await stack.stop();
   }
 }

@@ -12,6 +12,7 @@ const REQUIRED_FILES = {
   '/usr/lib/cni/bridge': 'the CNI bridge plugin (containernetworking-plugins)',
   '/usr/lib/cni/host-local': 'the CNI host-local plugin (containernetworking-plugins)',
   '/usr/lib/cni/loopback': 'the CNI loopback plugin (containernetworking-plugins)',
+  '/usr/lib/cni/portmap': 'the CNI portmap plugin, for hostPorts (containernetworking-plugins)',
   '/bin/busybox': 'a static busybox for test images (busybox-static)',
   '/usr/bin/ip': 'ip (iproute2)',
 } as const;

@@ -37,6 +37,10 @@ describe('machineRoutesIntoRig', () => {
     ]);
   });
 
+  it('refuses an IPv6 Service CIDR, which no rig host could carry', () => {
+    expect(() => machineRoutesIntoRig(HOSTS, [], 'fd00:10:96::/108')).toThrow(/IPv4 only/);
+  });
+
   it('routes nothing before any rig host has a pod CIDR', () => {
     expect(
       machineRoutesIntoRig(HOSTS, [{ name: 'worker-0', address: '10.213.0.10', podCIDRs: [] }], SERVICES),

@@ -3,7 +3,7 @@
  * a host-gw CNI does in a data centre: in every host's network namespace a
  * route to each other Node's pod CIDR via that Node's address, and a
  * masquerade for pod traffic leaving the pod network (so pods reach the
- * rig's gateway, which knows no pod routes). Pod-to-pod traffic between
+ * rig's gateway, which knows no pod routes unless machine-routes.ts adds them). Pod-to-pod traffic between
  * hosts keeps its pod addresses. Everything lives in the host namespaces the
  * rig made and goes with them.
  */
@@ -36,10 +36,11 @@ export interface RouteChanges {
 /**
  * The IPv4 pod routes the host at `hostAddress` should have: to each other
  * Node's pod CIDRs via that Node's address, when the address is a rig host
- * (in `hostAddresses`). Its own CIDR is its CNI bridge's. Pure.
+ * (in `hostAddresses`). Its own CIDR is its CNI bridge's. `undefined`: routes
+ * for a place that is none of the hosts (the machine), to every host's CIDRs. Pure.
  */
 export function desiredPodRoutes(
-  hostAddress: string,
+  hostAddress: string | undefined,
   hostAddresses: ReadonlySet<string>,
   nodes: readonly NodeRouteSource[],
 ): PodRoute[] {

@@ -5,7 +5,8 @@
  * is .(10 + i). Nothing is routed off the machine: no forwarding or NAT in
  * the machine's namespace; hosts reach only the gateway (where the apiserver
  * and artifact server listen) and each other. Pod networking between hosts
- * (pod-network.ts) lives in the hosts' namespaces.
+ * (pod-network.ts) lives in the hosts' namespaces; routes from the machine into
+ * it are added only on request (machine-routes.ts).
  */
 import { readdirSync } from 'node:fs';
 import type { NodeRouteSource } from './pod-network.ts';
