@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerEntry, OciImage } from '@kok/host-rig';
+import type { LayerEntry, OciImage, OciImageConfig } from '@kok/host-rig';
 import {
   busyboxPath,
   hostArchitecture,
@@ -147,6 +147,25 @@ function distributionToolsLayer(
   ]);
 }
 
+/** One image named by every reference of one repository (the first its tag, the rest extra tags); none for none. */
+function packUnderEveryTag(
+  references: readonly string[],
+  layers: readonly (readonly LayerEntry[])[],
+  config: OciImageConfig,
+): OciImage[] {
+  const [first, ...more] = references;
+  if (!first) return [];
+  return [
+    packOciImage({
+      ...split(first),
+      extraTags: more.map((reference) => split(reference).tag),
+      layers,
+      config,
+      architecture: hostArchitecture(),
+    }),
+  ];
+}
+
 const split = (reference: string) => {
   const colon = reference.lastIndexOf(':');
   return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
@@ -213,35 +232,23 @@ export function packConformanceImages(inputs: ConformanceImageInputs): PackedIma
         architecture,
       }),
     );
-  const [firstBusybox, ...moreBusybox] = plan.busybox;
-  if (firstBusybox)
-    images.push(
-      packOciImage({
-        ...split(firstBusybox),
-        extraTags: moreBusybox.map((reference) => split(reference).tag),
-        layers: [busyboxWithApplets('/bin')],
-        config: { cmd: ['sh'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
-        architecture,
-      }),
-    );
-  const [firstGlibcDns, ...moreGlibcDns] = plan.glibcDnsTesting;
-  if (firstGlibcDns)
-    images.push(
-      packOciImage({
-        ...split(firstGlibcDns),
-        extraTags: moreGlibcDns.map((reference) => split(reference).tag),
-        layers: [
-          [
-            ...busyboxWithApplets('/bin'),
-            ...distributionToolsLayer('glibc-dns-testing', GLIBC_DNS_TOOLS),
-            { type: 'directory', path: '/etc' },
-            HOSTS_FROM_FILES_THEN_DNS,
-          ],
-        ],
-        config: { cmd: ['sh'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
-        architecture,
-      }),
-    );
+  const busybox = packUnderEveryTag(plan.busybox, [busyboxWithApplets('/bin')], {
+    cmd: ['sh'],
+    env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
+  });
+  const glibcDnsTesting = packUnderEveryTag(
+    plan.glibcDnsTesting,
+    [
+      [
+        ...busyboxWithApplets('/bin'),
+        ...distributionToolsLayer('glibc-dns-testing', GLIBC_DNS_TOOLS),
+        { type: 'directory', path: '/etc' },
+        HOSTS_FROM_FILES_THEN_DNS,
+      ],
+    ],
+    { cmd: ['sh'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
+  );
+  images.push(...busybox, ...glibcDnsTesting);
   // The hosts' own pause: a shell that sleeps until it is told to stop.
   for (const reference of plan.pause)
     images.push(

@@ -31,6 +31,7 @@ import {
   addMachineRoutes,
   machineRoutesIntoRig,
   NODE_PATHS,
+  nodeRouteSource,
   removeMachineRoutes,
   RIG_ADDRESS_PREFIX,
   rigBridge,
@@ -146,11 +147,7 @@ let machineRoutes: { bridge: string; routes: PodRoute[] } = { bridge: '', routes
  * unless every machine of the pool has its pod CIDR routed and the Services are.
  */
 async function routeMachineIntoPool(subnet: number): Promise<void> {
-  const nodes = (await stack.biz.list(builtinTypes.node)).items.map((node) => ({
-    name: node.metadata?.name ?? '',
-    address: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
-    podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
-  }));
+  const nodes = (await stack.biz.list(builtinTypes.node)).items.map(nodeRouteSource);
   const rigHosts = new Set(
     nodes.flatMap((node) =>
       node.address?.startsWith(`${RIG_ADDRESS_PREFIX}.${subnet}.`) ? [node.address] : [],

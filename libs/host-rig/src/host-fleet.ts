@@ -17,6 +17,7 @@ import { ensureHostBinaries, hostVersions } from './host-binaries.ts';
 import type { HostVersions } from './host-binaries.ts';
 import type { HostRig } from './host-rig.ts';
 import { buildNodeSoftware, NODE_PATHS } from './node-software.ts';
+import { nodeRouteSource } from './pod-network.ts';
 import type { NodeSoftware } from './node-software.ts';
 import type { RealHost } from './real-host.ts';
 
@@ -123,11 +124,7 @@ function routePodNetworks(rig: HostRig, client: KubeClient, periodMs: number): {
   let stopped = false;
   let lastProblem = '';
   const pass = async () => {
-    const nodes = (await client.list(builtinTypes.node)).items.map((node) => ({
-      name: node.metadata?.name ?? '',
-      address: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
-      podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
-    }));
+    const nodes = (await client.list(builtinTypes.node)).items.map(nodeRouteSource);
     await rig.network.routePodNetworks(nodes);
   };
   const loop = (async () => {

@@ -53,7 +53,12 @@ export {
   type NodeSoftwareOptions,
   type TemplateOptions,
 } from './node-software.ts';
-export { DEFAULT_POD_CIDR, POD_MASQUERADE_COMMENT, POD_ROUTE_PROTOCOL } from './pod-network.ts';
+export {
+  DEFAULT_POD_CIDR,
+  nodeRouteSource,
+  POD_MASQUERADE_COMMENT,
+  POD_ROUTE_PROTOCOL,
+} from './pod-network.ts';
 export { addMachineRoutes, machineRoutesIntoRig, removeMachineRoutes } from './machine-routes.ts';
 export { RIG_ADDRESS_PREFIX, rigBridge } from './rig-network.ts';
 export type { PodRoute } from './pod-network.ts';

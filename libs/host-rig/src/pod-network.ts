@@ -7,6 +7,7 @@
  * hosts keeps its pod addresses. Everything lives in the host namespaces the
  * rig made and goes with them.
  */
+import type { V1Node } from '@kubernetes/client-node';
 import { system } from './system-command.ts';
 
 /** The pod network of a joinable test control plane and of kok's Clusters by default. */
@@ -21,6 +22,15 @@ export interface NodeRouteSource {
   readonly name: string;
   readonly address: string | undefined;
   readonly podCIDRs: readonly string[];
+}
+
+/** What a Node says of its address (InternalIP) and pod CIDRs. Pure. */
+export function nodeRouteSource(node: V1Node): NodeRouteSource {
+  return {
+    name: node.metadata?.name ?? '',
+    address: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+    podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
+  };
 }
 
 export interface PodRoute {
