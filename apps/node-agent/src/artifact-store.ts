@@ -41,6 +41,8 @@ import {
   TEMP_PREFIX,
 } from './atomic-file.ts';
 import { boundedText } from './bounded-text.ts';
+import type { HostExecution } from './host-execution.ts';
+import { hostExecution } from './host-execution.ts';
 import type { HostPaths } from './host-paths.ts';
 import { hostPathProblem, isSafeSegment } from './host-paths.ts';
 import { makeUnpackedTreeSafe } from './unpacked-tree.ts';
@@ -95,15 +97,19 @@ export interface ArtifactStoreOptions {
   keepVersions?: number;
   /** Deadline of one download. Default 5 min. */
   downloadTimeoutMs?: number;
+  /** Where tar and an Image's import command run. Default: here, with the agent's paths. */
+  execution?: HostExecution;
 }
 
 export class ArtifactStore {
   readonly #paths: HostPaths;
   readonly #keep: number;
   readonly #timeoutMs: number;
+  readonly #execution: HostExecution;
 
   constructor(paths: HostPaths, options: ArtifactStoreOptions = {}) {
     this.#paths = paths;
+    this.#execution = options.execution ?? hostExecution({ root: paths.root });
     this.#keep = Math.max(1, options.keepVersions ?? 2);
     this.#timeoutMs = options.downloadTimeoutMs ?? 300_000;
   }
@@ -169,13 +175,13 @@ export class ArtifactStore {
     await mkdir(staging, { mode: 0o700 });
     try {
       if (how.method === 'Archive') {
-        await unpack(file, staging, how.stripComponents ?? 0, artifact.url);
+        await unpack(this.#execution, file, staging, how.stripComponents ?? 0, artifact.url);
         await makeUnpackedTreeSafe(staging);
         await chmod(staging, 0o755);
       } else if (how.method === 'Image') {
         const tarball = join(staging, IMAGE_TARBALL);
         await copyFile(file, tarball);
-        await importImage(component, how, tarball);
+        await importImage(this.#execution, component, how, tarball);
       } else {
         const target = join(staging, binaryName(component, how));
         await copyFile(file, target);
@@ -389,9 +395,20 @@ export class ArtifactStore {
 }
 
 /** Unpacks a .tar.gz as the agent's user would own it; tar's complaints, cut to a status message's size, say why not. */
-async function unpack(file: string, into: string, stripComponents: number, url: string): Promise<void> {
+async function unpack(
+  execution: HostExecution,
+  file: string,
+  into: string,
+  stripComponents: number,
+  url: string,
+): Promise<void> {
+  const [tar, ...args] = execution.command([
+    'tar',
+    ...['-xzf', execution.hostPath(file), '-C', execution.hostPath(into)],
+    ...['--no-same-owner', `--strip-components=${stripComponents}`],
+  ]) as [string, ...string[]];
   try {
-    await run('tar', ['-xzf', file, '-C', into, '--no-same-owner', `--strip-components=${stripComponents}`]);
+    await run(tar, args);
   } catch (error) {
     const { stderr } = error as { stderr?: string };
     throw new Error(`unpacking ${url} failed: ${boundedText((stderr || (error as Error).message).trim())}`, {
@@ -401,13 +418,20 @@ async function unpack(file: string, into: string, stripComponents: number, url: 
 }
 
 /** Runs the Image's import command; the version directory appears only after it succeeded. */
-async function importImage(component: string, how: InstallMethod, tarball: string): Promise<void> {
-  const [command, ...args] = (how.importCommand ?? []).map((arg) =>
-    arg.replaceAll('$(KOK_ARTIFACT)', tarball),
+async function importImage(
+  execution: HostExecution,
+  component: string,
+  how: InstallMethod,
+  tarball: string,
+): Promise<void> {
+  const wanted = (how.importCommand ?? []).map((arg) =>
+    arg.replaceAll('$(KOK_ARTIFACT)', execution.hostPath(tarball)),
   );
+  const [command, ...args] = wanted;
   if (!command) throw new Error(`component ${component}: the Image method needs install.importCommand`);
+  const [runs, ...runArgs] = execution.command(wanted) as [string, ...string[]];
   try {
-    await run(command, args, { timeout: 120_000 });
+    await run(runs, runArgs, { timeout: 120_000 });
   } catch (error) {
     const { stderr } = error as { stderr?: string };
     throw new Error(

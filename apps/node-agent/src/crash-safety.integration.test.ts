@@ -32,6 +32,7 @@ import { agentIdentity } from './fixtures/agent-identity.ts';
 import type { HostScenario } from './fixtures/host-scenario.ts';
 import { currentVersionOnDisk, hostScenario } from './fixtures/host-scenario.ts';
 import { componentType, machineType } from './resources.ts';
+import { serviceMarkerPrefix } from './process-supervisor.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const KILLS = 20; // the issue asks for 20 random kill points during an upgrade
@@ -110,7 +111,7 @@ function isSymlink(path: string): boolean {
 
 /** Pids of processes a supervisor under this root started, per service. */
 function supervisedProcesses(): Map<string, number[]> {
-  const marker = `KOK_SUPERVISED_SERVICE=${host.paths.runDir}/`;
+  const marker = serviceMarkerPrefix(host.paths.runDir);
   const found = new Map<string, number[]>();
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {

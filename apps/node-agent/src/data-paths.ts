@@ -13,6 +13,7 @@ import { readFile, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { isMissing } from './atomic-file.ts';
+import type { HostExecution } from './host-execution.ts';
 import type { HostPaths } from './host-paths.ts';
 
 const run = promisify(execFile);
@@ -70,22 +71,37 @@ export async function resolvedDataPath(
 }
 
 /**
- * Unmounts everything at or below `real` (the agent's mount namespace, where
- * the services it ran mounted), then deletes it. Throws, deleting nothing,
+ * Unmounts everything at or below `real` (in the host's mount namespace, where
+ * the services the agent ran mounted; `execution` says whether that is the
+ * agent's own or PID 1's), then deletes it. Throws, deleting nothing,
  * while anything there is still mounted.
  */
-export async function removeDataPath(real: string, readMountinfo = defaultMountinfo): Promise<string[]> {
+export async function removeDataPath(
+  real: string,
+  readMountinfo?: () => Promise<string>,
+  execution?: HostExecution,
+): Promise<string[]> {
+  const onHost = execution?.hostPath(real) ?? real;
+  const mountinfo =
+    readMountinfo ?? (() => readFile(execution?.entersHost ? '/proc/1/mountinfo' : '/proc/self/mountinfo', 'utf8'));
+  const umount = (...args: string[]) => {
+    const [program, ...rest] = (execution?.command(['umount', ...args]) ?? ['umount', ...args]) as [
+      string,
+      ...string[],
+    ];
+    return run(program, rest);
+  };
   const unmounted: string[] = [];
   // Rounds: a mount point may hold several mounts stacked on each other.
   for (let round = 0; round < 5; round++) {
-    const points = mountPointsAtOrBelow(real, await readMountinfo());
+    const points = mountPointsAtOrBelow(onHost, await mountinfo());
     if (points.length === 0) break;
     for (const point of points) {
       // A plain unmount first; a lazy one detaches what is busy, so the delete cannot reach into it either.
-      const done = await run('umount', [point]).then(
+      const done = await umount(point).then(
         () => true,
         () =>
-          run('umount', ['-l', point]).then(
+          umount('-l', point).then(
             () => true,
             () => false,
           ),
@@ -93,12 +109,8 @@ export async function removeDataPath(real: string, readMountinfo = defaultMounti
       if (done) unmounted.push(point);
     }
   }
-  const still = mountPointsAtOrBelow(real, await readMountinfo());
-  if (still.length) throw new Error(`cannot unmount ${still.join(', ')}: ${real} is not deleted`);
+  const still = mountPointsAtOrBelow(onHost, await mountinfo());
+  if (still.length) throw new Error(`cannot unmount ${still.join(', ')}: ${onHost} is not deleted`);
   await rm(real, { recursive: true, force: true });
   return unmounted;
-}
-
-function defaultMountinfo(): Promise<string> {
-  return readFile('/proc/self/mountinfo', 'utf8');
 }

@@ -9,6 +9,8 @@ describe('flags', () => {
       bootstrapKubeconfig: undefined,
       certificateSeconds: 86400,
       root: '/',
+      rootOnHost: '/',
+      enterHostNamespaces: false,
       serviceManager: 'systemd',
       keepVersions: 2,
       heartbeatSeconds: 300,
@@ -22,6 +24,9 @@ describe('flags', () => {
     expect(parseFlags(['--reboot-command=simulate'], {}, 'h').rebootCommand).toBe('simulate');
     expect(parseFlags(['--metrics-auth=none'], {}, 'h').metricsAuth).toBe('none');
     expect(parseFlags([], {}, 'host').machine).toBe('host');
+    expect(parseFlags(['--root', '/srv/h1'], {}, 'h').rootOnHost).toBe('/srv/h1');
+    const inContainer = parseFlags(['--root=/host', '--root-on-host=/', '--enter-host-namespaces'], {}, 'h');
+    expect([inContainer.root, inContainer.rootOnHost, inContainer.enterHostNamespaces]).toEqual(['/host', '/', true]);
   });
 
   it('refuses values a person should fix', () => {
@@ -35,6 +40,7 @@ describe('flags', () => {
     expect(() => parseFlags(['--metrics-auth', 'token'], {}, 'h')).toThrow(/kubernetes or none/);
     expect(() => parseFlags(['--certificate-seconds', '60'], {}, 'h')).toThrow(/must be an integer ≥ 600/);
     expect(() => parseFlags(['--certificate-seconds', '604801'], {}, 'h')).toThrow(/at most 604800/);
+    expect(() => parseFlags(['--root-on-host', 'host'], {}, 'h')).toThrow(/root-on-host must be an absolute path/);
   });
 
   it('takes a bootstrap kubeconfig with the path where the issued certificate is kept', () => {

@@ -7,6 +7,10 @@ export interface AgentFlags {
   bootstrapKubeconfig: string | undefined;
   certificateSeconds: number;
   root: string;
+  /** The host's own path of --root: what $(KOK_ROOT) expands to. */
+  rootOnHost: string;
+  /** In a container (hostPID): host commands run in PID 1's mount namespace and cgroups, and the agent takes the host over. */
+  enterHostNamespaces: boolean;
   serviceManager: 'systemd' | 'supervisor';
   keepVersions: number;
   heartbeatSeconds: number;
@@ -29,6 +33,13 @@ export const USAGE = `usage: node src/main.ts --machine <name> [options]
                               holds no valid one for this Machine, and renews it before it expires.
   --certificate-seconds <n>   Life of the certificate asked for, 600 to 604800 (a week). Default 86400.
   --root <dir>                Every host path lives under it. Default /.
+  --root-on-host <dir>        The host's own path of --root (an agent in a container sees the host's root
+                              elsewhere): what $(KOK_ROOT) expands to. Default: --root.
+  --enter-host-namespaces     The agent runs in a container with the host's PID namespace (the node-operator
+                              chart's DaemonSet): services, image imports, checks, tar and systemctl run in the
+                              mount namespace and cgroups of the host's PID 1 (nsenter), so what it starts is the
+                              host's and outlives its pod. It takes the host over from an agent running on the
+                              host, which stands by until this one is gone.
   --service-manager <kind>    systemd or supervisor (built-in, for tests and demos). Default systemd.
   --keep-versions <n>         Versions of each component kept on disk, current included. Default 2.
   --heartbeat-seconds <n>     Status is written at least this often; after a failed pass, at its retry. Default 300.
@@ -62,6 +73,8 @@ export function parseFlags(
       'bootstrap-kubeconfig': { type: 'string' },
       'certificate-seconds': { type: 'string', default: '86400' },
       root: { type: 'string', default: '/' },
+      'root-on-host': { type: 'string' },
+      'enter-host-namespaces': { type: 'boolean', default: false },
       'service-manager': { type: 'string', default: 'systemd' },
       'keep-versions': { type: 'string', default: '2' },
       'heartbeat-seconds': { type: 'string', default: '300' },
@@ -81,6 +94,8 @@ export function parseFlags(
   if (metricsAuth !== 'kubernetes' && metricsAuth !== 'none')
     throw new Error(`--metrics-auth must be kubernetes or none, not "${metricsAuth}"`);
   if (values['reboot-command'].trim() === '') throw new Error('--reboot-command must not be empty');
+  if (!(values['root-on-host'] ?? '/').startsWith('/'))
+    throw new Error(`--root-on-host must be an absolute path, not "${values['root-on-host']}"`);
   const number = (name: string, value: string, min: number): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min)
@@ -102,6 +117,8 @@ export function parseFlags(
     bootstrapKubeconfig,
     certificateSeconds,
     root: values.root,
+    rootOnHost: values['root-on-host'] ?? values.root,
+    enterHostNamespaces: values['enter-host-namespaces'],
     serviceManager,
     keepVersions: number('keep-versions', values['keep-versions'], 1),
     heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 1),

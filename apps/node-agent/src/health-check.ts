@@ -32,11 +32,18 @@ export function healthCheckTimings(check: HealthCheckSpec): HealthCheckTimings {
   };
 }
 
-/** Runs one probe; `expand` substitutes host variables in commands and URLs. */
-export async function probe(check: HealthCheckSpec, expand: (text: string) => string): Promise<ProbeResult> {
+/**
+ * Runs one probe; `expand` substitutes host variables in commands and URLs, `onHost` says where an exec
+ * check's command runs (default: here).
+ */
+export async function probe(
+  check: HealthCheckSpec,
+  expand: (text: string) => string,
+  onHost?: (argv: readonly string[]) => string[],
+): Promise<ProbeResult> {
   const { timeoutMs } = healthCheckTimings(check);
   if (check.exec) {
-    const result = await runHostCommand(check.exec.command, expand, timeoutMs);
+    const result = await runHostCommand(check.exec.command, expand, timeoutMs, onHost);
     if (result.ok) return { ok: true, message: 'exec check passed' };
     const detail = result.lastLine ? `: ${result.lastLine}` : '';
     return { ok: false, message: `exec check ${result.failure}${detail}` };

@@ -18,14 +18,17 @@ export type HostCommandResult =
       readonly lastLine: string;
     };
 
+/** Expands host variables in `command`, then runs it where `onHost` says (on the host, or in its namespaces). */
 export function runHostCommand(
   command: readonly string[],
   expand: (text: string) => string,
   timeoutMs: number,
+  onHost: (argv: readonly string[]) => string[] = (argv) => [...argv],
 ): Promise<HostCommandResult> {
   const [program, ...args] = command.map(expand) as [string, ...string[]];
+  const [runs, ...runArgs] = onHost([program, ...args]) as [string, ...string[]];
   return new Promise((resolve) => {
-    execFile(program, args, { timeout: timerDelay(timeoutMs) }, (error, stdout, stderr) => {
+    execFile(runs, runArgs, { timeout: timerDelay(timeoutMs) }, (error, stdout, stderr) => {
       if (!error) return resolve({ ok: true, stdout, stderr });
       resolve({
         ok: false,

@@ -40,10 +40,17 @@ export async function simulateNewBoot(path: string): Promise<string> {
   return id;
 }
 
-/** Runs the reboot command through `sh -c`; rejects with its output when it exits non-zero. */
-export function runRebootCommand(command: string): Promise<void> {
+/**
+ * Runs the reboot command through `sh -c`, where `onHost` says (default: here); rejects with its output
+ * when it exits non-zero.
+ */
+export function runRebootCommand(
+  command: string,
+  onHost: (argv: readonly string[]) => string[] = (argv) => [...argv],
+): Promise<void> {
+  const [program, ...args] = onHost(['sh', '-c', command]) as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -2,14 +2,22 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { MetricsAccessReview } from '@kok/reconcile';
-import type { NodeAgent } from './agent/node-agent.ts';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+/** What the endpoints read: the agent process, whichever NodeAgent currently runs in it. */
+export interface ServedAgent {
+  readonly log: Logger;
+  readonly metrics: { readonly registry: Registry };
+  isHealthy(): boolean;
+}
 
 /**
  * Serves /healthz to anyone and /metrics to whom `metricsAccess` allows
  * (kube-rbac-proxy's model, as the operators do); without it, /metrics is open.
  */
 export async function serveHttp(
-  agent: NodeAgent,
+  agent: ServedAgent,
   host: string,
   port: number,
   metricsAccess?: MetricsAccessReview,

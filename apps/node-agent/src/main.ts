@@ -5,8 +5,11 @@ import { pino } from 'pino';
 // Bundled into the shipped module, so the agent's version travels with it.
 import agentPackage from '../package.json' with { type: 'json' };
 import { AgentCredential } from './agent-credential.ts';
+import { AgentMetrics } from './agent-metrics.ts';
 import { NodeAgent } from './agent/node-agent.ts';
 import { parseFlags, USAGE, wantsHelp } from './flags.ts';
+import { HostOwnership } from './host-ownership.ts';
+import { hostPaths } from './host-paths.ts';
 import { serveHttp } from './http-server.ts';
 import { reexecWithSmallFootprint } from './process-footprint.ts';
 
@@ -46,39 +49,69 @@ async function main(): Promise<void> {
   } else if (flags.kubeconfig) kubeConfig = KubeconfigFile.load(flags.kubeconfig);
   else kubeConfig = KubeconfigFile.inCluster();
   const { version } = agentPackage;
-  const agent = new NodeAgent({
-    machineName: flags.machine,
-    kubeConfig,
-    root: flags.root,
-    serviceManager: flags.serviceManager,
-    keepVersions: flags.keepVersions,
-    heartbeatIntervalMs: flags.heartbeatSeconds * 1000,
-    resyncIntervalMs: flags.resyncSeconds * 1000,
-    agentVersion: version,
-    rebootCommand: flags.rebootCommand,
-    logger: log,
-  });
+  const metrics = new AgentMetrics();
+  const newAgent = () =>
+    new NodeAgent({
+      machineName: flags.machine,
+      kubeConfig,
+      root: flags.root,
+      rootOnHost: flags.rootOnHost,
+      enterHostNamespaces: flags.enterHostNamespaces,
+      serviceManager: flags.serviceManager,
+      keepVersions: flags.keepVersions,
+      heartbeatIntervalMs: flags.heartbeatSeconds * 1000,
+      resyncIntervalMs: flags.resyncSeconds * 1000,
+      agentVersion: version,
+      rebootCommand: flags.rebootCommand,
+      logger: log,
+      metrics,
+    });
+  let current: NodeAgent | undefined;
+  // Waiting for the host (another agent holds it) is this process doing its job: healthy.
+  const served = { log, metrics, isHealthy: () => current?.isHealthy() ?? true };
   // Two small requests per scraper and cache period (TokenReview, SubjectAccessReview), on a client of its own.
   const metricsAccess =
     flags.metricsAuth === 'kubernetes'
       ? new MetricsAccessReview(new KubeClient(kubeConfig, { userAgent: 'kok-node-agent', qps: 2, burst: 4 }))
       : undefined;
-  const server = await serveHttp(agent, flags.httpHost, flags.httpPort, metricsAccess);
+  const server = await serveHttp(served, flags.httpHost, flags.httpPort, metricsAccess);
   const address = server.address();
   log.info(
-    { machine: flags.machine, root: flags.root, http: address, metricsAuth: flags.metricsAuth },
+    {
+      machine: flags.machine,
+      root: flags.root,
+      rootOnHost: flags.rootOnHost,
+      enterHostNamespaces: flags.enterHostNamespaces,
+      http: address,
+      metricsAuth: flags.metricsAuth,
+    },
     'node agent starting',
   );
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down; services keep running');
     stopping.abort();
-    void Promise.all([agent.stop(), new Promise((resolve) => server.close(resolve))]).then(() =>
+    void Promise.all([current?.stop(), new Promise((resolve) => server.close(resolve))]).then(() =>
       process.exit(0),
     );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  await agent.start();
+  const ownership = new HostOwnership({
+    runDir: hostPaths(flags.root).runDir,
+    takesOver: flags.enterHostNamespaces,
+    log,
+  });
+  // One agent converges the host at a time (host-ownership.ts): hold it, converge, and stand by when taken over.
+  while (await ownership.acquire(stopping.signal)) {
+    const agent = newAgent();
+    current = agent;
+    await agent.start();
+    await ownership.lost(stopping.signal);
+    if (stopping.signal.aborted) return;
+    current = undefined;
+    await agent.stop();
+    await ownership.standBy();
+  }
 }
 
 await main();

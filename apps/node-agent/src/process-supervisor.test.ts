@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,6 +63,49 @@ describe('process supervisor', () => {
     expect((await next.status(sleeper('a'))).pid).toBe(pid);
     await next.stop(sleeper('a'));
     expect((await next.status(sleeper('a'))).running).toBe(false);
+  });
+
+  it('takes over what a supervisor started through another path to the same run directory (the host root seen from a container)', async () => {
+    const { s, dir } = supervisor();
+    await s.start(sleeper('a'));
+    const pid = (await s.status(sleeper('a'))).pid;
+    await s.close();
+    symlinkSync(dir, join(dir, 'elsewhere'));
+    const inContainer = new ProcessSupervisor({
+      runDir: join(dir, 'elsewhere', 'run'),
+      logDir: join(dir, 'elsewhere', 'log'),
+    });
+    supervisors.push(inContainer);
+    expect(await inContainer.adopt()).toEqual(['sleeper']);
+    await inContainer.start(sleeper('a'));
+    expect((await inContainer.status(sleeper('a'))).pid).toBe(pid);
+    // Another run directory at all is another host: nothing to take over there.
+    const otherHost = supervisor();
+    expect(await otherHost.s.adopt()).toEqual([]);
+  });
+
+  it('runs a service where the host execution says, wrapped around its command', async () => {
+    const { dir } = supervisor();
+    const wrapped = new ProcessSupervisor({
+      runDir: join(dir, 'run'),
+      logDir: join(dir, 'log'),
+      execution: {
+        entersHost: true,
+        rootOnHost: dir,
+        command: (argv) => ['/bin/sh', '-c', 'echo wrapped; exec "$@"', 'wrapper', ...argv],
+        hostPath: (path) => path,
+      },
+    });
+    supervisors.push(wrapped);
+    await wrapped.start(sleeper('inner'));
+    await eventually('the wrapper ran, then the command', () =>
+      readFileSync(join(dir, 'log', 'sleeper.log'), 'utf8') === 'wrapped\ninner\n' ? true : undefined,
+    );
+    // The wrapper execs: the supervised pid is the service's own, marked for adoption.
+    const pid = (await wrapped.status(sleeper('inner'))).pid as number;
+    await eventually('the service, not its wrapper, under the supervised pid', () =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0') ? true : undefined,
+    );
   });
 
   it('removes a service a previous supervisor started: the process ends, its pid file goes, nothing restarts it', async () => {

@@ -3,18 +3,23 @@
  * group, appends its output to `<root>/var/log/kok/<name>.log`, restarts it
  * with exponential backoff when it exits, and records it in a pid file under
  * `<root>/run/kok/` so an agent restarted after a crash takes it over instead
- * of starting a second copy.
+ * of starting a second copy. Each process carries a marker naming the run
+ * directory by device and inode, not by path: an agent that sees the host's
+ * root under another path (in a container) still finds what an agent on the
+ * host started.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { isMissing, removeTempLeftovers, writeFileAtomic } from './atomic-file.ts';
+import type { HostExecution } from './host-execution.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 import { withoutAgentTuning } from './process-footprint.ts';
+import { isAlive, startTimeOf } from './process-identity.ts';
 
 export interface ProcessSupervisorOptions {
   runDir: string;
@@ -29,9 +34,11 @@ export interface ProcessSupervisorOptions {
   stopTimeoutMs?: number;
   /** Default: silent. */
   logger?: Logger;
+  /** Where services run: here (default), or in the host's namespaces for an agent in a container. */
+  execution?: HostExecution;
 }
 
-/** Environment variable naming the supervisor (its run dir) and service of a process. */
+/** Environment variable naming the supervisor (its run dir's device and inode) and service of a process. */
 const SERVICE_MARKER = 'KOK_SUPERVISED_SERVICE';
 
 interface PidRecord {
@@ -76,9 +83,10 @@ export class ProcessSupervisor implements ServiceManager {
     // A pid file half-written when the agent was killed: the process it named is found by its marker below.
     await removeTempLeftovers(this.#options.runDir);
     const found = new Map<string, number[]>();
-    const prefix = `${SERVICE_MARKER}=${this.#options.runDir}/`;
+    // The path form is what agents before the device-and-inode marker wrote.
+    const prefixes = [serviceMarkerPrefix(this.#options.runDir), `${SERVICE_MARKER}=${this.#options.runDir}/`];
     for (const pid of await allPids()) {
-      const marker = markerOf(pid, prefix);
+      const marker = markerOf(pid, prefixes);
       if (marker) found.set(marker, [...(found.get(marker) ?? []), pid]);
     }
     const adopted: string[] = [];
@@ -189,7 +197,10 @@ export class ProcessSupervisor implements ServiceManager {
       throw new Error(`service ${service.name} has no command; the supervisor runs Process services only`);
     mkdirSync(this.#options.logDir, { recursive: true });
     const log = openSync(join(this.#options.logDir, `${service.name}.log`), 'a');
-    const [program, ...args] = service.command as [string, ...string[]];
+    const [program, ...args] = (this.#options.execution?.command(service.command) ?? [...service.command]) as [
+      string,
+      ...string[],
+    ];
     let child: ChildProcess;
     try {
       child = spawn(program, args, {
@@ -198,7 +209,7 @@ export class ProcessSupervisor implements ServiceManager {
         env: {
           ...withoutAgentTuning(process.env),
           ...service.env,
-          [SERVICE_MARKER]: `${this.#options.runDir}/${service.name}`,
+          [SERVICE_MARKER]: `${serviceMarkerPrefix(this.#options.runDir).slice(SERVICE_MARKER.length + 1)}${service.name}`,
         },
       });
     } finally {
@@ -279,46 +290,32 @@ export class ProcessSupervisor implements ServiceManager {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped) still answers signal 0.
-  const stat = readStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
-}
-
-function readStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; fields after its closing paren are plain.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
-  } catch {
-    return undefined;
-  }
+/**
+ * `KOK_SUPERVISED_SERVICE=<device>:<inode>/`, then the service's name, in the environment of each process
+ * a supervisor with this run directory starts: the same directory under any path, and no other.
+ */
+export function serviceMarkerPrefix(runDir: string): string {
+  mkdirSync(runDir, { recursive: true });
+  const { dev, ino } = statSync(runDir);
+  return `${SERVICE_MARKER}=${dev}:${ino}/`;
 }
 
 async function allPids(): Promise<number[]> {
   return (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
 }
 
-/** The service name in a process's marker, if it carries one for this run dir. */
-function markerOf(pid: number, prefix: string): string | undefined {
+/** The service name in a process's marker, if it carries one for this run dir (any of `prefixes`). */
+function markerOf(pid: number, prefixes: readonly string[]): string | undefined {
   try {
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    const entry = environ.find((e) => e.startsWith(prefix));
-    if (!entry || !isAlive(pid)) return undefined;
-    return entry.slice(prefix.length);
+    for (const prefix of prefixes) {
+      const entry = environ.find((e) => e.startsWith(prefix));
+      if (entry && isAlive(pid)) return entry.slice(prefix.length);
+    }
+    return undefined;
   } catch {
     return undefined;
   }
-}
-
-function startTimeOf(pid: number): string | undefined {
-  return readStat(pid)?.startTime;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

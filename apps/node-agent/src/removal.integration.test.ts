@@ -44,6 +44,7 @@ import type { HostScenario } from './fixtures/host-scenario.ts';
 import { currentVersionOnDisk, hostScenario } from './fixtures/host-scenario.ts';
 import type { ComponentObject } from './resources.ts';
 import { componentType, machineType } from './resources.ts';
+import { serviceMarkerPrefix } from './process-supervisor.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SIDECAR_VERSION = '1.0.0';
@@ -86,7 +87,7 @@ async function kill(child: ChildProcess): Promise<void> {
 
 /** Pids of the live sidecar processes the supervisor under this root started (not their `sleep` children). */
 function sidecarProcesses(): number[] {
-  const marker = `KOK_SUPERVISED_SERVICE=${host.paths.runDir}/${sidecar}`;
+  const marker = `${serviceMarkerPrefix(host.paths.runDir)}${sidecar}`;
   const found: number[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {

@@ -19,13 +19,26 @@ export interface CommandResult {
 }
 export type CommandRunner = (program: string, args: readonly string[]) => Promise<CommandResult>;
 
-export const execRunner: CommandRunner = (program, args) =>
-  new Promise((resolve) => {
-    execFile(program, [...args], (error, stdout, stderr) => {
+export const execRunner: CommandRunner = (program, args) => runWrapped((argv) => [...argv], program, args);
+
+/** A runner that runs each command where `onHost` says: systemctl of an agent in a container runs in the host's namespaces. */
+export function hostRunner(onHost: (argv: readonly string[]) => string[]): CommandRunner {
+  return (program, args) => runWrapped(onHost, program, args);
+}
+
+function runWrapped(
+  onHost: (argv: readonly string[]) => string[],
+  program: string,
+  args: readonly string[],
+): Promise<CommandResult> {
+  const [runs, ...runArgs] = onHost([program, ...args]) as [string, ...string[]];
+  return new Promise((resolve) => {
+    execFile(runs, runArgs, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });
+}
 
 export interface SystemdOptions {
   /** Where generated unit files go. Production: /etc/systemd/system (under --root). */

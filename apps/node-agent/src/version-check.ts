@@ -41,9 +41,10 @@ export function sameVersion(reported: string, expected: string): boolean {
 export async function runVersionCheck(
   check: VersionCheckSpec,
   expand: (text: string) => string,
+  onHost?: (argv: readonly string[]) => string[],
   timeoutMs = 10_000,
 ): Promise<VersionReport> {
-  const result = await runHostCommand(check.command, expand, timeoutMs);
+  const result = await runHostCommand(check.command, expand, timeoutMs, onHost);
   if (!result.ok) return { error: `${result.program} ${result.failure}` };
   return parseReportedVersion(`${result.stdout}\n${result.stderr}`, check.pattern);
 }

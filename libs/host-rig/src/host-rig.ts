@@ -96,7 +96,7 @@ export class HostRig {
       logFile: join(this.dir, 'logs', `${name}.agent.log`),
     });
     this.#hosts.set(name, host);
-    host.start(provisioning);
+    await host.start(provisioning);
     return host;
   }
 

@@ -15,6 +15,7 @@ const REQUIRED_FILES = {
   '/usr/lib/cni/portmap': 'the CNI portmap plugin, for hostPorts (containernetworking-plugins)',
   '/bin/busybox': 'a static busybox for test images (busybox-static)',
   '/usr/bin/ip': 'ip (iproute2)',
+  '/usr/bin/perl': "perl, each host's init (perl-base)",
 } as const;
 
 const REQUIRED_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'devices', 'freezer'] as const;

@@ -34,7 +34,7 @@ export {
 export { ensureHostBinaries, hostVersions, type HostBinaries, type HostVersions } from './host-binaries.ts';
 export { realHostSupport, type HostSupport } from './host-support.ts';
 export { HostRig, type HostRigOptions } from './host-rig.ts';
-export { AGENT_KUBECONFIG, mountsUnder, RealHost, type HostProvisioning } from './real-host.ts';
+export { AGENT_KUBECONFIG, mountsUnder, RealHost, ROOT_IN_HOST, type HostProvisioning } from './real-host.ts';
 export { serveArtifacts, type ArtifactServer } from './artifact-server.ts';
 export { leftovers, snapshotMachine, type MachineSnapshot } from './machine-snapshot.ts';
 export {

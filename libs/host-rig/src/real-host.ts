@@ -1,15 +1,20 @@
 /**
  * One real host of the rig: a network namespace with its own address, a
- * root directory (the node-agent's --root), a cgroup root, and the
- * node-agent — the only process the rig starts. The agent runs in the host's
- * network namespace and a mount namespace of its own (a slave of the
- * machine's: mounts come in, none go out), with private tmpfs over the few paths a kubelet and containerd
- * hard-code (/run/netns, /var/log/containers, /var/lib/kubelet), so nothing a
- * host mounts or names is seen by the machine or by another host.
+ * root directory, a cgroup root, a PID namespace whose init reaps orphans as
+ * a host's does, and the node-agent — the only program the rig starts. The
+ * host has a mount namespace of its own (a slave of the machine's: mounts
+ * come in, none go out) with its own /proc, its root directory bound at
+ * ROOT_IN_HOST (the agent's --root: every host names its root the same way, as
+ * real hosts all call theirs /), and private tmpfs over the few paths a
+ * kubelet and containerd hard-code (/run/netns, /var/log/containers,
+ * /var/lib/kubelet), so nothing a host mounts or names is seen by the machine
+ * or by another host. A pod with hostPID sees the host's processes, and its
+ * PID 1 is the host's init, as on a real host.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_KUBECONFIG_PATH } from '@kok/pki';
@@ -19,6 +24,15 @@ import { systemBestEffort } from './system-command.ts';
 
 /** Paths a kubelet or containerd uses whatever its flags say; each host gets a private tmpfs there. */
 export const HARD_CODED_HOST_PATHS = ['/run/netns', '/var/log/containers', '/var/lib/kubelet'] as const;
+
+/**
+ * Where every host sees its own root directory (bound there in its mount namespace): the agent's --root,
+ * what `$(KOK_ROOT)` expands to on a host, and the node-operator chart's `agent.hostRoot` for these hosts.
+ */
+export const ROOT_IN_HOST = '/run/kok-host';
+
+/** The host's init: PID 1 of its PID namespace, reaping whatever is orphaned there. Signals other than SIGKILL do not reach it. */
+const HOST_INIT = ['perl', '-e', '$0 = "kok-host-init"; for (;;) { sleep 1 if waitpid(-1, 0) <= 0 }'];
 
 /**
  * What a provisioner puts on a host before its first boot, in the shape
@@ -99,48 +113,77 @@ export class RealHost {
     return join(this.root, hostPath);
   }
 
-  /** Writes what the provisioner hands over, then starts the node-agent. */
-  start(provisioning: HostProvisioning): void {
+  /** Writes what the provisioner hands over, boots the host (its namespaces and init), then starts the node-agent. */
+  async start(provisioning: HostProvisioning): Promise<void> {
     if (this.#agent) throw new Error(`host ${this.name} runs already`);
     for (const file of provisioning.files ?? []) {
       mkdirSync(dirname(this.path(file.path)), { recursive: true });
       writeFileSync(this.path(file.path), file.content, { mode: file.mode });
       chmodSync(this.path(file.path), file.mode); // as given, whatever the umask
     }
-    for (const path of HARD_CODED_HOST_PATHS) mkdirSync(path, { recursive: true });
+    for (const path of [...HARD_CODED_HOST_PATHS, ROOT_IN_HOST]) mkdirSync(path, { recursive: true });
     this.cgroups.create(AGENT_CGROUP);
+    mkdirSync(dirname(this.logFile), { recursive: true });
+    const initPid = await this.#boot();
     const agent = [
       ...this.#options.agentCommand,
       ...agentArguments(
         provisioning.agentCommand ?? `node-agent --machine ${this.name}`,
         this.name,
-        this.root,
+        ROOT_IN_HOST,
       ),
-      ...['--root', this.root],
+      ...['--root', ROOT_IN_HOST],
       // The built-in supervisor: no systemd runs here. A reboot would hit the machine: refuse it.
       ...['--service-manager', 'supervisor', '--reboot-command', '/bin/false'],
       ...(this.#options.agentArgs ?? []),
     ];
-    const privateMounts = HARD_CODED_HOST_PATHS.map((p) => `mount -t tmpfs -o mode=0755 kok-host ${p}`).join(
-      ' && ',
-    );
-    // Joins the host's cgroups first (everything it starts inherits them), then its network namespace and a
-    // mount namespace of its own (not `ip netns exec`: that remounts /sys, hiding the cgroup hierarchies).
+    // Joins the agent's cgroups first (everything it starts inherits them), then the host's namespaces.
     const script = [
       'set -e',
       `for f in ${this.cgroups.procsFiles(AGENT_CGROUP).join(' ')}; do echo $$ > "$f"; done`,
-      `exec nsenter --net=/run/netns/${this.network.namespace} unshare --mount --propagation slave \\`,
-      `  sh -c '${privateMounts} && exec "$@"' sh "$@"`,
+      `exec nsenter --target ${initPid} --pid --mount --net -- "$@"`,
     ].join('\n');
-    mkdirSync(dirname(this.logFile), { recursive: true });
     const log = openSync(this.logFile, 'a');
     try {
-      this.#agent = spawn('sh', ['-c', script, 'sh', ...agent], {
-        stdio: ['ignore', log, log],
-      });
+      this.#agent = spawn('sh', ['-c', script, 'sh', ...agent], { stdio: ['ignore', log, log] });
     } finally {
       closeSync(log);
     }
+  }
+
+  /**
+   * Starts the host's init in its cgroup root and namespaces (not `ip netns exec`: that remounts /sys, hiding
+   * the cgroup hierarchies) once its mounts are made; resolves to its pid as this machine numbers it.
+   */
+  async #boot(): Promise<number> {
+    const mounts = [
+      ...HARD_CODED_HOST_PATHS.map((p) => `mount -t tmpfs -o mode=0755 kok-host ${p}`),
+      `mount --bind '${this.root}' ${ROOT_IN_HOST}`,
+    ].join(' && ');
+    const script = [
+      'set -e',
+      `for f in ${this.cgroups.procsFiles('').join(' ')}; do echo $$ > "$f"; done`,
+      `exec nsenter --net=/run/netns/${this.network.namespace} \\`,
+      `  unshare --mount --propagation slave --pid --fork --mount-proc \\`,
+      `  sh -c '${mounts} && exec "$@"' sh "$@"`,
+    ].join('\n');
+    const log = openSync(this.logFile, 'a');
+    let boot: ChildProcess;
+    try {
+      boot = spawn('sh', ['-c', script, 'sh', ...HOST_INIT], { stdio: ['ignore', log, log] });
+    } finally {
+      closeSync(log);
+    }
+    // unshare forks the init and waits for it: the init is its only child, ready once it runs perl.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (boot.exitCode !== null || boot.signalCode !== null)
+        throw new Error(`host ${this.name} did not boot: ${this.logTail(10)}`);
+      const [init] = await childrenOf(boot.pid as number);
+      if (init !== undefined && (await commandOf(init)) === 'kok-host-init') return init;
+      await sleep(20);
+    }
+    throw new Error(`host ${this.name}: its init did not start within 10 s: ${this.logTail(10)}`);
   }
 
   /** The last lines of the agent's log, for a failure message. */
@@ -152,15 +195,27 @@ export class RealHost {
     }
   }
 
-  /** Stops the agent (SIGTERM, then SIGKILL after `graceMs`); the software it started keeps running. */
+  /**
+   * Stops the agent (SIGTERM, then SIGKILL after `graceMs`); the software it started keeps running. The
+   * signal goes to the agent itself: nsenter, which forked it into the host's PID namespace, passes none on.
+   */
   async stopAgent(graceMs = 5_000): Promise<void> {
-    const agent = this.#agent;
+    const entered = this.#agent;
     this.#agent = undefined;
-    if (!agent || agent.exitCode !== null || agent.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
-    agent.kill('SIGTERM');
+    if (!entered || entered.exitCode !== null || entered.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => entered.once('exit', () => resolve()));
+    const signal = async (name: NodeJS.Signals) => {
+      for (const pid of await childrenOf(entered.pid as number)) {
+        try {
+          process.kill(pid, name);
+        } catch {
+          // Gone already.
+        }
+      }
+    };
+    await signal('SIGTERM');
     if (await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)])) return;
-    agent.kill('SIGKILL');
+    await signal('SIGKILL');
     await exited;
   }
 
@@ -183,6 +238,24 @@ export class RealHost {
     }
     rmSync(this.root, { recursive: true, force: true });
     return problems;
+  }
+}
+
+/** The children of `pid`, as this machine numbers them. */
+async function childrenOf(pid: number): Promise<number[]> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function commandOf(pid: number): Promise<string | undefined> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')[0];
+  } catch {
+    return undefined;
   }
 }
 

@@ -119,7 +119,7 @@ async function removeDataPaths(
       refusals.push({ component, path, reason: resolved.problem });
       continue;
     }
-    const unmounted = await removeDataPath(resolved.real);
+    const unmounted = await removeDataPath(resolved.real, undefined, deps.host.execution);
     host.log.info({ component, path, unmounted }, 'decommissioning: data path deleted');
   }
   for (const { component, path, reason } of refusals) {
@@ -167,7 +167,7 @@ async function beforeRemoval(
   command: readonly string[],
 ): Promise<void> {
   const { host } = deps;
-  const result = await runHostCommand(command, (text) => host.expand(text), 120_000);
+  const result = await runHostCommand(command, (text) => host.expand(text), 120_000, host.execution.command);
   if (result.ok) {
     host.log.info({ component }, 'decommissioning: beforeRemoval done');
     return;

@@ -66,7 +66,7 @@ export async function executeStep(
         );
       host.log.warn({ generation: step.generation, command: deps.rebootCommand }, 'rebooting the host');
       if (deps.rebootCommand === SIMULATE_REBOOT) await simulateReboot(deps, desired);
-      else await runRebootCommand(deps.rebootCommand);
+      else await runRebootCommand(deps.rebootCommand, host.execution.command);
       deps.onRebootIssued(step.generation);
       return 'changed';
     }

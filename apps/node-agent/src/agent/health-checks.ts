@@ -20,7 +20,13 @@ export interface HealthChecksOptions {
   readonly gauge: Gauge<'component'>;
   readonly log: Logger;
   /** Runs one probe. Default: the check's exec command or HTTP GET. */
-  readonly probe?: (check: HealthCheckSpec, expand: (text: string) => string) => Promise<ProbeResult>;
+  readonly probe?: (
+    check: HealthCheckSpec,
+    expand: (text: string) => string,
+    onHost?: (argv: readonly string[]) => string[],
+  ) => Promise<ProbeResult>;
+  /** Where an exec check's command runs. Default: here. */
+  readonly onHost?: (argv: readonly string[]) => string[];
 }
 
 interface Check {
@@ -84,7 +90,7 @@ export class HealthChecks {
   }
 
   #start(name: string, check: HealthCheckSpec): Check {
-    const { clock, expand, gauge, log } = this.#options;
+    const { clock, expand, onHost, gauge, log } = this.#options;
     const run = this.#options.probe ?? probe;
     const timings = healthCheckTimings(check);
     const tracker = new HealthTracker(check.failureThreshold ?? 3, timings.initialDelayMs, clock.now());
@@ -93,7 +99,7 @@ export class HealthChecks {
       if (probing || !this.#probing) return;
       probing = true;
       const epoch = tracker.epoch;
-      run(check, expand)
+      run(check, expand, onHost)
         .then((result) => {
           const changed = tracker.record(result, epoch, clock.now());
           gauge.set({ component: name }, healthValue(tracker.health));

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../artifact-store.ts';
 import type { DesiredComponent, DesiredFile } from '../desired-state.ts';
 import { HostInventory, withComponents, withFileWritten } from '../host-inventory.ts';
+import { hostExecution } from '../host-execution.ts';
 import { hostPaths } from '../host-paths.ts';
 import { Journal, withPendingAction } from '../journal.ts';
 import { ProcessSupervisor } from '../process-supervisor.ts';
@@ -17,7 +18,7 @@ afterEach(async () => {
   await Promise.all(roots.splice(0).map((root) => rm(root, { recursive: true, force: true })));
 });
 
-async function hostOn(manager: 'systemd' | 'supervisor'): Promise<AgentHost> {
+async function hostOn(manager: 'systemd' | 'supervisor', rootOnHost?: string): Promise<AgentHost> {
   const root = await mkdtemp(join(tmpdir(), 'agent-host-'));
   roots.push(root);
   const paths = hostPaths(root);
@@ -35,6 +36,7 @@ async function hostOn(manager: 'systemd' | 'supervisor'): Promise<AgentHost> {
             runner: () => Promise.reject(new Error('no systemctl')),
           })
         : new ProcessSupervisor({ runDir: paths.runDir, logDir: paths.logDir, logger: log }),
+    execution: hostExecution({ root, rootOnHost, enterHostNamespaces: rootOnHost !== undefined }),
     log,
   });
 }
@@ -64,6 +66,14 @@ describe('AgentHost', () => {
       '--root',
       `${host.paths.root}/var/lib/containerd`,
     ]);
+  });
+
+  it('expands $(KOK_ROOT) to the host\'s own path of the root when the agent sees it elsewhere', async () => {
+    const host = await hostOn('supervisor', '/run/kok-host');
+    const kubelet = component({ type: 'Process', command: ['$(KOK_ROOT)/opt/kubelet'] });
+    expect(host.serviceDefinition(kubelet).command).toEqual(['/run/kok-host/opt/kubelet']);
+    expect(host.serviceDefinition(kubelet).env?.['KOK_ROOT']).toBe('/run/kok-host');
+    expect(host.expand('root=$(KOK_ROOT)/var/lib/containerd')).toBe('root=/run/kok-host/var/lib/containerd');
   });
 
   it('refuses a systemd unit under the built-in supervisor, but can still name it', async () => {

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { ArtifactStore, InstallMethod } from '../artifact-store.ts';
 import type { DesiredComponent } from '../desired-state.ts';
+import type { HostExecution } from '../host-execution.ts';
 import type { HostInventory } from '../host-inventory.ts';
 import { withoutComponent, withoutFile } from '../host-inventory.ts';
 import type { HostPaths } from '../host-paths.ts';
@@ -22,6 +23,8 @@ export interface AgentHostParts {
   readonly journal: Journal;
   readonly inventory: HostInventory;
   readonly services: ServiceManager;
+  /** Where host commands run, and what the host calls the root. */
+  readonly execution: HostExecution;
   readonly log: Logger;
 }
 
@@ -32,6 +35,7 @@ export class AgentHost implements AgentHostParts {
   readonly journal: Journal;
   readonly inventory: HostInventory;
   readonly services: ServiceManager;
+  readonly execution: HostExecution;
   readonly log: Logger;
   /** sha256 of each file as the agent last wrote or verified it: a later difference is drift. */
   readonly lastWritten = new Map<string, string>();
@@ -47,12 +51,13 @@ export class AgentHost implements AgentHostParts {
     this.journal = parts.journal;
     this.inventory = parts.inventory;
     this.services = parts.services;
+    this.execution = parts.execution;
     this.log = parts.log;
   }
 
   expand(text: string): string {
     return expandHostVariables(text, {
-      root: this.paths.root,
+      root: this.execution.rootOnHost,
       nodeName: this.machineName,
       nodeIP: this.nodeIP,
     });

@@ -27,11 +27,12 @@ import { hostPaths } from '../host-paths.ts';
 import { HostInventory } from '../host-inventory.ts';
 import { Journal } from '../journal.ts';
 import type { AgentStatus } from '../machine-status.ts';
+import { hostExecution } from '../host-execution.ts';
 import { ProcessSupervisor } from '../process-supervisor.ts';
 import type { ComponentObject, MachineObject, NodePoolObject } from '../resources.ts';
 import { componentType, machineType, nodePoolType } from '../resources.ts';
 import type { ServiceManager } from '../service-manager.ts';
-import { SystemdServiceManager } from '../systemd.ts';
+import { hostRunner, SystemdServiceManager } from '../systemd.ts';
 import type { CommandRunner } from '../systemd.ts';
 import { machineChangedForAgent, specChanged } from '../watch-changes.ts';
 
@@ -41,6 +42,13 @@ export interface NodeAgentOptions {
   kubeConfig: KubeConnection;
   /** Every host path lives under it. Default `/`. */
   root?: string;
+  /** The host's own path of `root` (what `$(KOK_ROOT)` expands to). Default: `root`. */
+  rootOnHost?: string;
+  /**
+   * The agent runs in a container (hostPID): host commands and services run in the mount namespace and
+   * cgroups of the host's PID 1. Default false: here.
+   */
+  enterHostNamespaces?: boolean;
   /** `systemd` on real hosts; `supervisor` runs services as child processes (tests, demos). Default `systemd`. */
   serviceManager?: 'systemd' | 'supervisor';
   /** Runs systemctl for the systemd service manager. Default: a child process. */
@@ -64,12 +72,14 @@ export interface NodeAgentOptions {
   rebootCommand?: string;
   /** Default: pino at info. */
   logger?: Logger;
+  /** Where its metrics go; an agent process that stands by and resumes keeps one. Default: its own. */
+  metrics?: AgentMetrics;
   /** Every time the agent reads, waits for or reports. Default: the real one. */
   clock?: Clock;
 }
 
 export class NodeAgent {
-  readonly metrics = new AgentMetrics();
+  readonly metrics: AgentMetrics;
   readonly paths: HostPaths;
   readonly log: Logger;
   readonly #options: NodeAgentOptions;
@@ -102,6 +112,7 @@ export class NodeAgent {
 
   constructor(options: NodeAgentOptions) {
     this.#options = options;
+    this.metrics = options.metrics ?? new AgentMetrics();
     this.#clock = options.clock ?? realClock;
     this.log = (options.logger ?? pino()).child({ machine: options.machineName });
     this.paths = hostPaths(options.root ?? '/');
@@ -123,13 +134,26 @@ export class NodeAgent {
       instance: options.machineName,
       logger: this.log,
     });
-    this.#store = new ArtifactStore(this.paths, { keepVersions: options.keepVersions });
+    const execution = hostExecution({
+      root: this.paths.root,
+      rootOnHost: options.rootOnHost,
+      enterHostNamespaces: options.enterHostNamespaces,
+    });
+    this.#store = new ArtifactStore(this.paths, { keepVersions: options.keepVersions, execution });
     this.#journal = new Journal(this.paths.stateDir);
     this.#inventory = new HostInventory(this.paths.stateDir);
     this.#services =
       (options.serviceManager ?? 'systemd') === 'supervisor'
-        ? new ProcessSupervisor({ runDir: this.paths.runDir, logDir: this.paths.logDir, logger: this.log })
-        : new SystemdServiceManager({ unitDir: this.paths.unitDir, runner: options.systemctlRunner });
+        ? new ProcessSupervisor({
+            runDir: this.paths.runDir,
+            logDir: this.paths.logDir,
+            logger: this.log,
+            execution,
+          })
+        : new SystemdServiceManager({
+            unitDir: this.paths.unitDir,
+            runner: options.systemctlRunner ?? hostRunner(execution.command),
+          });
     this.#host = new AgentHost({
       machineName: options.machineName,
       paths: this.paths,
@@ -137,6 +161,7 @@ export class NodeAgent {
       journal: this.#journal,
       inventory: this.#inventory,
       services: this.#services,
+      execution,
       log: this.log,
     });
     this.#machines = new Informer({
@@ -160,6 +185,7 @@ export class NodeAgent {
     this.#health = new HealthChecks({
       clock: this.#clock,
       expand: (text) => this.#host.expand(text),
+      onHost: execution.command,
       onChange: () => this.kick(),
       gauge: this.metrics.componentHealthy,
       log: this.log,

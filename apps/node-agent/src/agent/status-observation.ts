@@ -121,7 +121,8 @@ export class StatusObservation {
     const key = JSON.stringify([component, installed, check]);
     const known = this.#versionReports.get(key);
     if (known) return known;
-    const report = await runVersionCheck(check, (text) => this.#options.host.expand(text));
+    const { host } = this.#options;
+    const report = await runVersionCheck(check, (text) => host.expand(text), host.execution.command);
     this.#versionReports.set(key, report);
     this.#options.host.log.info({ component, installed, ...report }, 'version check');
     return report;

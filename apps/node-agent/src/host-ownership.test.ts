@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentProcess } from './host-ownership.ts';
+import { HostOwnership, ownershipDecision } from './host-ownership.ts';
+import { startTimeOf } from './process-identity.ts';
+
+const log = pino({ level: 'silent' });
+const me: AgentProcess = { pid: 10, startTime: '100' };
+const other: AgentProcess = { pid: 20, startTime: '200' };
+
+describe('ownershipDecision', () => {
+  it.each([
+    ['nobody holds the host', undefined, false, false, 'take'],
+    ['nobody holds the host (taker)', undefined, false, true, 'take'],
+    ['this agent holds it', me, true, false, 'held'],
+    ['a dead agent holds it', other, false, false, 'take'],
+    ['a live agent holds it: an agent on the host waits', other, true, false, 'wait'],
+    ['a live agent holds it: an agent in a container takes over', other, true, true, 'take'],
+    ['a reused pid is another process', { pid: 10, startTime: '999' }, true, false, 'wait'],
+  ] as const)('%s', (_, owner, alive, takesOver, expected) => {
+    expect(ownershipDecision(owner, me, alive, takesOver)).toBe(expected);
+  });
+});
+
+describe('HostOwnership', () => {
+  const dirs: string[] = [];
+  const children: { kill: () => void }[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill();
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  async function runDir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'ownership-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  /** A live process other than this one, standing in for another agent. */
+  async function liveProcess(): Promise<AgentProcess> {
+    const child = spawn('sleep', ['60']);
+    children.push({ kill: () => child.kill('SIGKILL') });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    return { pid: child.pid as number, startTime: startTimeOf(child.pid as number) ?? '' };
+  }
+
+  it('takes a free host, and one whose holder is dead', async () => {
+    const dir = await runDir();
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify({ pid: 999_999, startTime: '1' }));
+    const ownership = new HostOwnership({ runDir: dir, takesOver: false, log, pollMs: 10 });
+    expect(await ownership.acquire(new AbortController().signal)).toBe(true);
+    const owner = JSON.parse(await readFile(join(dir, 'agent-owner.json'), 'utf8')) as AgentProcess;
+    expect(owner.pid).toBe(process.pid);
+  });
+
+  it('on the host, stands by while a live agent holds the host and takes it once that one is gone', async () => {
+    const dir = await runDir();
+    const holder = await liveProcess();
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify(holder));
+    const ownership = new HostOwnership({ runDir: dir, takesOver: false, log, pollMs: 10 });
+    let acquired = false;
+    const acquiring = ownership.acquire(new AbortController().signal).then((held) => (acquired = held));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(acquired).toBe(false);
+    process.kill(holder.pid, 'SIGKILL');
+    expect(await acquiring).toBe(true);
+  });
+
+  it('in a container, takes the host over once the holder stood by, and the holder sees it lost the host', async () => {
+    const dir = await runDir();
+    const bootstrap = new HostOwnership({ runDir: dir, takesOver: false, log, pollMs: 10 });
+    expect(await bootstrap.acquire(new AbortController().signal)).toBe(true);
+    // Another process in the same directory: a taker that names a different process as itself.
+    const taker = new HostOwnership({
+      runDir: dir,
+      takesOver: true,
+      log,
+      pollMs: 10,
+      self: await liveProcess(),
+    });
+    let taken = false;
+    const taking = taker.acquire(new AbortController().signal).then((held) => (taken = held));
+    await bootstrap.lost(new AbortController().signal);
+    // The taker waits for the previous holder (alive, this process) to stand by.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(taken).toBe(false);
+    await bootstrap.standBy();
+    expect(await taking).toBe(true);
+  });
+
+  it('kills a previous holder that never stands by, after the release timeout', async () => {
+    const dir = await runDir();
+    const stuck = await liveProcess();
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify(stuck));
+    const taker = new HostOwnership({ runDir: dir, takesOver: true, log, pollMs: 10, releaseTimeoutMs: 100 });
+    expect(await taker.acquire(new AbortController().signal)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(startTimeOf(stuck.pid)).toBeUndefined();
+  });
+
+  it('gives up waiting when stopped', async () => {
+    const dir = await runDir();
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify(await liveProcess()));
+    const ownership = new HostOwnership({ runDir: dir, takesOver: false, log, pollMs: 10 });
+    const stop = new AbortController();
+    const acquiring = ownership.acquire(stop.signal);
+    stop.abort();
+    expect(await acquiring).toBe(false);
+  });
+});
