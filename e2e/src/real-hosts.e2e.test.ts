@@ -56,6 +56,7 @@ import {
   realHostDisruptionPolicy,
   realHostSupport,
   realHostTemplate,
+  ROOT_IN_HOST,
   snapshotMachine,
   startRealHostCluster,
 } from '@kok/host-rig';
@@ -692,12 +693,14 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
       { context: () => operatorLogTail() },
     );
     // What runs there has mounts below the host's root (pod volumes, container root filesystems), in the
-    // agent's mount namespace: they must be gone with the host's software.
+    // host's mount namespace, where its root is ROOT_IN_HOST: they must be gone with the host's software.
     const hostMounts = () => [
       ...new Set(
         host.cgroups.pids().flatMap((pid) => {
           try {
-            return mountsUnder(host.root, readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+            return mountsUnder(ROOT_IN_HOST, readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).filter(
+              (point) => point !== ROOT_IN_HOST,
+            );
           } catch {
             return []; // exited meanwhile
           }
@@ -852,7 +855,7 @@ describe.runIf(runsHere)('real hosts: containerd, kubelet and pods installed and
         for (const line of mountinfo.split('\n')) {
           const point = line.split(' ')[4] ?? '';
           const type = line.split(' - ')[1]?.split(' ')[0] ?? '';
-          if (point.startsWith(`${host.root}/`)) hostMountKinds.add(type);
+          if (point.startsWith(`${ROOT_IN_HOST}/`)) hostMountKinds.add(type);
           if (point.startsWith('/run/netns/cni-')) podNamespaces.add(`${name}:${point}`);
         }
       }

@@ -417,9 +417,11 @@ export class RealContainerMeta {
   containerPids(image: string): number[] {
     return this.cluster.rig.hosts.flatMap((host) => {
       const tasks = this.#runningTasks(host.name);
+      // containerd numbers them in its host's PID namespace.
       return [...this.runningContainers(host.name)]
         .filter(([, running]) => running === image)
-        .map(([id]) => tasks.get(id) as number);
+        .map(([id]) => host.machinePid(tasks.get(id) as number))
+        .filter((pid) => pid !== undefined);
     });
   }
 

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '@kok/testing';
 import { serveArtifacts } from './artifact-server.ts';
 import { HostRig } from './host-rig.ts';
+import { ROOT_IN_HOST } from './real-host.ts';
 import { realHostSupport } from './host-support.ts';
 import { leftovers, snapshotMachine } from './machine-snapshot.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ const STAND_IN_AGENT = [
     'while [ $# -gt 0 ]; do case $1 in --root) root=$2 ;; --kubeconfig) kubeconfig=$2 ;; esac; shift; done',
     'echo "$kubeconfig" > "$root/kubeconfig-flag"',
     'ip -o -4 addr show eth0 > "$root/address"',
+    // The host's PID namespace, as a pod with hostPID sees it: PID 1 is the host's init.
+    'head -c 13 /proc/1/cmdline > "$root/pid1"',
     'busybox wget -q -O "$root/fetched" "$(cat "$root/url")"',
     // What a runtime does: mounts, a chain in its own iptables, a daemon that leaves its session.
     'mkdir -p "$root/mnt" && mount -t tmpfs kok-test "$root/mnt"',
@@ -72,9 +75,10 @@ describe.runIf(runsHere)('host rig', () => {
       expect(readFileSync(host.path('/address'), 'utf8')).toContain(`inet ${host.address}/24`);
       // A host path in the provisioned command is a path under the host's root.
       expect(readFileSync(host.path('/kubeconfig-flag'), 'utf8')).toBe(
-        `${host.path('/etc/kok/agent.kubeconfig')}\n`,
+        `${ROOT_IN_HOST}/etc/kok/agent.kubeconfig\n`,
       );
       expect(statSync(host.path('/url')).mode & 0o777).toBe(0o600);
+      expect(readFileSync(host.path('/pid1'), 'utf8')).toBe('kok-host-init');
       // The stand-in itself and the sleep that left its session.
       expect(host.cgroups.pids().length).toBeGreaterThanOrEqual(2);
     }

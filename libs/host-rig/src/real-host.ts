@@ -121,7 +121,7 @@ export class RealHost {
       writeFileSync(this.path(file.path), file.content, { mode: file.mode });
       chmodSync(this.path(file.path), file.mode); // as given, whatever the umask
     }
-    for (const path of [...HARD_CODED_HOST_PATHS, ROOT_IN_HOST]) mkdirSync(path, { recursive: true });
+    for (const path of [this.root, ...HARD_CODED_HOST_PATHS, ROOT_IN_HOST]) mkdirSync(path, { recursive: true });
     this.cgroups.create(AGENT_CGROUP);
     mkdirSync(dirname(this.logFile), { recursive: true });
     const initPid = await this.#boot();
@@ -184,6 +184,22 @@ export class RealHost {
       await sleep(20);
     }
     throw new Error(`host ${this.name}: its init did not start within 10 s: ${this.logTail(10)}`);
+  }
+
+  /**
+   * The pid this machine gives the process the host numbers `hostPid` (what its containerd and kubelet
+   * report), or undefined when no process of the host has it.
+   */
+  machinePid(hostPid: number): number | undefined {
+    return this.cgroups.pids().find((pid) => {
+      try {
+        const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^NSpid:\s+(.*)$/m)?.[1] ?? '';
+        // Outermost first: this machine's pid, then the host's.
+        return Number(line.trim().split(/\s+/)[1]) === hostPid;
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
   }
 
   /** The last lines of the agent's log, for a failure message. */
