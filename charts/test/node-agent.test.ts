@@ -1,7 +1,8 @@
-// The node-operator chart's node-agent DaemonSet: it gives the agent what its
-// image expects (the host's /run/systemd for systemctl), and Prometheus can
-// find and reach every agent's /metrics: rendered, and installed on a real
-// apiserver, where the metrics Service lists each agent at its node's address.
+// The node-operator chart's node-agent DaemonSet: it gives the agent the host's
+// root and PID namespace and has it run host commands in the host's namespaces
+// (the agent converging real hosts this way is the real-hosts e2e suite's), and
+// Prometheus can find and reach every agent's /metrics: rendered, and installed
+// on a real apiserver, where the metrics Service lists each agent at its node's address.
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { eventually } from '@kok/testing';
 import { sharedKubeConfig, uniqueName } from '@kok/testing/vitest';
@@ -18,14 +19,16 @@ interface Container {
   env?: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   ports?: { name: string; containerPort: number }[];
   livenessProbe: { httpGet: { port: string | number; host?: string } };
-  volumeMounts: { name: string; mountPath: string }[];
+  volumeMounts: { name: string; mountPath: string; mountPropagation?: string }[];
+  securityContext?: Record<string, unknown>;
 }
 interface PodTemplate {
   metadata: { labels: Record<string, string> };
   spec: {
     hostNetwork?: boolean;
+    hostPID?: boolean;
     containers: Container[];
-    volumes: { name: string; hostPath?: { path: string } }[];
+    volumes: { name: string; hostPath?: { path: string; type?: string } }[];
   };
 }
 interface Rendered {
@@ -58,22 +61,27 @@ const selects = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([key, value]) => labels[key] === value);
 
 describe('node-agent DaemonSet', () => {
-  it('mounts the host /run/systemd where the image systemctl looks, with the systemd service manager only', async () => {
-    const systemd = await render();
-    const daemonSet = find(systemd, 'DaemonSet', 'probe-agent') as Rendered;
-    const mount = agentOf(systemd).volumeMounts.find((m) => m.mountPath === '/run/systemd');
-    expect(mount).toBeDefined();
-    expect(templateOf(daemonSet).spec.volumes.find((v) => v.name === mount?.name)?.hostPath?.path).toBe(
-      '/run/systemd',
-    );
-    const elsewhere = await render('agent.hostRoot=/hostfs/');
-    const volume = templateOf(find(elsewhere, 'DaemonSet', 'probe-agent') as Rendered).spec.volumes.find(
-      (v) => v.name === mount?.name,
-    );
-    expect(volume?.hostPath?.path).toBe('/hostfs/run/systemd');
-
-    const supervisor = await render('agent.serviceManager=supervisor');
-    expect(agentOf(supervisor).volumeMounts.map((m) => m.mountPath)).toEqual(['/host']);
+  it('mounts the host root at /host and runs host commands in the host namespaces, as root, whatever the service manager', async () => {
+    for (const manager of ['systemd', 'supervisor']) {
+      const objects = await render(`agent.serviceManager=${manager}`, 'agent.hostRoot=/hostfs');
+      const pod = templateOf(find(objects, 'DaemonSet', 'probe-agent') as Rendered);
+      const agent = agentOf(objects);
+      expect(agent.volumeMounts).toEqual([
+        { name: 'host-root', mountPath: '/host', mountPropagation: 'HostToContainer' },
+      ]);
+      expect(pod.spec.volumes).toEqual([{ name: 'host-root', hostPath: { path: '/hostfs', type: 'Directory' } }]);
+      expect(agent.args).toEqual(
+        expect.arrayContaining([
+          '--root=/host',
+          '--root-on-host=/hostfs',
+          '--enter-host-namespaces',
+          `--service-manager=${manager}`,
+        ]),
+      );
+      expect(pod.spec.hostPID).toBe(true);
+      // The image's user is not root.
+      expect(agent.securityContext).toEqual({ privileged: true, runAsUser: 0, runAsGroup: 0 });
+    }
   });
 
   it('serves /metrics on the node address behind a headless Service with scrape annotations, and a ServiceMonitor on request', async () => {

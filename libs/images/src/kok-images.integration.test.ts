@@ -148,6 +148,13 @@ describe('npm run images', () => {
     expect(run.stdout).toMatch(/usage/i);
   });
 
+  it("node-agent: carries nsenter, which runs there, for the DaemonSet's commands in the host's namespaces", () => {
+    const run = runInContainer(image('node-agent'), { command: ['nsenter'], args: ['--version'] });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('nsenter from util-linux');
+    expect(existsSync(join(image('kube-on-kube-operator').rootfs, 'usr/local/bin/nsenter'))).toBe(false);
+  });
+
   it('runs its processes as the image user, in a read-only root', () => {
     const run = runInContainer(image('kube-on-kube-operator'), {
       command: [

@@ -82,9 +82,20 @@ export function imageOptions(name: KokImageName, inputs: ImageInputs): OciImageO
     : controlPlaneImageOptions(name as ControlPlaneBinary, inputs);
 }
 
+/**
+ * The machine's binaries an app image carries beside Node.js: the node agent's DaemonSet runs host commands
+ * through nsenter (in the host's PID 1 mount namespace, where the host's own shell, tar and ctr run them).
+ */
+export const APP_TOOLS: Readonly<Record<KokApp, readonly string[]>> = {
+  'kube-on-kube-operator': [],
+  'node-operator': [],
+  'node-agent': ['/usr/bin/nsenter'],
+  'kubectl-kok': [],
+};
+
 function appImageOptions(app: KokApp, inputs: ImageInputs): OciImageOptions {
   const release = kokRelease(inputs.repoRoot);
-  const runtime = nodeRuntime(inputs.nodeBinary);
+  const runtime = nodeRuntime(inputs.nodeBinary, APP_TOOLS[app]);
   const packages = runtimePackages(npmProductionTree(inputs.repoRoot, `@kok/${app}`), `@kok/${app}`);
   const entries = runtimePackageEntries(packages, inputs.repoRoot, APP_ROOT);
   const isOwnSource = (entry: LayerEntry) => entry.path.startsWith(`${APP_ROOT}/apps/`);

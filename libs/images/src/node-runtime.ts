@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { LayerEntry } from '@kok/host-rig';
 
 /** The uid and gid every kok image runs as: not root, and numeric so `runAsNonRoot` can check it. */
@@ -25,7 +26,7 @@ export function sharedLibrariesOf(lddOutput: string): string[] {
   for (const line of lddOutput.split('\n').map((l) => l.trim())) {
     if (line === '' || line.startsWith('linux-vdso') || line === 'statically linked') continue;
     const missing = /^(\S+) => not found$/.exec(line);
-    if (missing) throw new Error(`the Node.js binary needs ${missing[1]}, which this machine does not have`);
+    if (missing) throw new Error(`the binary needs ${missing[1]}, which this machine does not have`);
     const linked = /^\S+ => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line) ?? /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
     if (!linked?.[1]) throw new Error(`cannot read this line of ldd's output: "${line}"`);
     paths.push(linked[1]);
@@ -39,13 +40,29 @@ export interface NodeRuntime {
   entries: LayerEntry[];
 }
 
-/** The runtime layer for the Node.js binary at `nodeBinary` (a symlink is followed). */
-export function nodeRuntime(nodeBinary: string): NodeRuntime {
+/**
+ * The runtime layer for the Node.js binary at `nodeBinary` (a symlink is followed), and `tools`, this
+ * machine's binaries the app runs (each put in /usr/local/bin under its own name), with the libraries
+ * all of them load.
+ */
+export function nodeRuntime(nodeBinary: string, tools: readonly string[] = []): NodeRuntime {
   const binary = realpathSync(nodeBinary);
   const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
-  const libraries = sharedLibrariesOf(execFileSync('ldd', [binary], { encoding: 'utf8' }));
+  const libraries = [
+    ...new Set(
+      [binary, ...tools].flatMap((file) => sharedLibrariesOf(execFileSync('ldd', [file], { encoding: 'utf8' }))),
+    ),
+  ].sort();
   const files: LayerEntry[] = [
     { type: 'file', path: NODE_IN_IMAGE, fromFile: binary, mode: 0o755 },
+    ...tools.map(
+      (tool): LayerEntry => ({
+        type: 'file',
+        path: `/usr/local/bin/${basename(tool)}`,
+        fromFile: realpathSync(tool),
+        mode: 0o755,
+      }),
+    ),
     // At the path the binary names: the loader is found by its absolute path, the rest on its default
     // search path, which holds the Debian multiarch directory they come from.
     ...libraries.map((path): LayerEntry => ({
