@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { hostExecution } from './host-execution.ts';
+import { HOST_PATH, hostExecution } from './host-execution.ts';
 
 describe('hostExecution', () => {
   it('runs commands as they are for an agent on the host, whose root is the host\'s', () => {
@@ -32,7 +32,7 @@ describe('hostExecution', () => {
     const argv = hostExecution({ root: '/host', rootOnHost: '/', enterHostNamespaces: true }).command([
       'sh',
       '-c',
-      'cat /proc/self/cgroup; echo "args: $1|$2"',
+      'cat /proc/self/cgroup; echo "args: $1|$2"; echo "path: $PATH"',
       'x',
       'a b',
       '$c',
@@ -50,5 +50,6 @@ describe('hostExecution', () => {
       );
     expect(hierarchies(out.split('args:')[0] as string)).toEqual(hierarchies(pid1));
     expect(out).toContain('args: a b|$c');
+    expect(out).toContain(`path: ${HOST_PATH}`);
   });
 });

@@ -20,6 +20,9 @@ export interface HostExecution {
   hostPath(path: string): string;
 }
 
+/** The search path of host commands and services started from a container (systemd's default for services). */
+export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /**
  * Joins PID 1's cgroups (`/proc/1/cgroup`: `id:controllers:path`), then execs the command. A hierarchy
  * not mounted where cgroupfs is usually mounted (the unified one of a hybrid host) is left alone.
@@ -33,6 +36,8 @@ const JOIN_PID1_CGROUPS = [
   '  esac',
   '  if [ -e "$dir/cgroup.procs" ]; then echo $$ > "$dir/cgroup.procs" || exit 126; fi',
   'done < /proc/1/cgroup',
+  // The container's PATH names its own image's directories, not the host's.
+  `PATH=${HOST_PATH}`,
   'exec "$@"',
 ].join('\n');
 

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { isMissing, removeTempLeftovers, writeFileAtomic } from './atomic-file.ts';
 import type { HostExecution } from './host-execution.ts';
+import { HOST_PATH } from './host-execution.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 import { withoutAgentTuning } from './process-footprint.ts';
 import { isAlive, startTimeOf } from './process-identity.ts';
@@ -207,7 +208,8 @@ export class ProcessSupervisor implements ServiceManager {
         detached: true,
         stdio: ['ignore', log, log],
         env: {
-          ...withoutAgentTuning(process.env),
+          // From a container, a service gets the host's search path, not the container's environment.
+          ...(this.#options.execution?.entersHost ? { PATH: HOST_PATH } : withoutAgentTuning(process.env)),
           ...service.env,
           [SERVICE_MARKER]: `${serviceMarkerPrefix(this.#options.runDir).slice(SERVICE_MARKER.length + 1)}${service.name}`,
         },
