@@ -18,12 +18,17 @@ export function startTimeOf(pid: number): string | undefined {
   return readStat(pid)?.startTime;
 }
 
-function readStat(pid: number): { state: string; startTime: string } | undefined {
+/** The parent of `pid`, or undefined when it is gone. */
+export function parentOf(pid: number): number | undefined {
+  return readStat(pid)?.parent;
+}
+
+function readStat(pid: number): { state: string; parent: number; startTime: string } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; fields after its closing paren are plain.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+    return { state: fields[0] ?? '', parent: Number(fields[1]), startTime: fields[19] ?? '' };
   } catch {
     return undefined;
   }

@@ -84,6 +84,31 @@ describe('process supervisor', () => {
     expect(await otherHost.s.adopt()).toEqual([]);
   });
 
+  it('leaves alone what a service started that inherited its marker (as containerd its shims), taking over only the service', async () => {
+    const { s, dir } = supervisor();
+    // A daemon in its own session, orphaned at once: it runs another program than the service.
+    const service = {
+      name: 'runtime',
+      command: ['/bin/sh', '-c', `(setsid tail -f /dev/null & echo $! > ${dir}/daemon) ; exec sleep 30`],
+    };
+    await s.start(service);
+    const pid = (await s.status(service)).pid;
+    const daemon = await eventually('the daemon started', () =>
+      existsSync(join(dir, 'daemon')) ? Number(readFileSync(join(dir, 'daemon'), 'utf8')) : undefined,
+    );
+    try {
+      await s.close();
+      const next = new ProcessSupervisor({ runDir: join(dir, 'run'), logDir: join(dir, 'log') });
+      supervisors.push(next);
+      expect(await next.adopt()).toEqual(['runtime']);
+      expect((await next.status(service)).pid).toBe(pid);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(() => process.kill(daemon, 0)).not.toThrow();
+    } finally {
+      process.kill(daemon, 'SIGKILL');
+    }
+  });
+
   it('runs a service where the host execution says, wrapped around its command', async () => {
     const { dir } = supervisor();
     const wrapped = new ProcessSupervisor({

@@ -20,7 +20,7 @@ import type { HostExecution } from './host-execution.ts';
 import { HOST_PATH } from './host-execution.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 import { withoutAgentTuning } from './process-footprint.ts';
-import { isAlive, startTimeOf } from './process-identity.ts';
+import { isAlive, parentOf, startTimeOf } from './process-identity.ts';
 
 export interface ProcessSupervisorOptions {
   runDir: string;
@@ -78,7 +78,8 @@ export class ProcessSupervisor implements ServiceManager {
    * Takes over the processes a previous agent started. They are found by the
    * marker in their environment, so even one started just before a crash,
    * before its pid file was written, is found (and not started twice).
-   * Extra copies of a service are stopped.
+   * Extra copies of a service are stopped; its children (which inherit the
+   * marker, as containerd's shims do) are left alone.
    */
   async adopt(): Promise<string[]> {
     // A pid file half-written when the agent was killed: the process it named is found by its marker below.
@@ -91,11 +92,21 @@ export class ProcessSupervisor implements ServiceManager {
       if (marker) found.set(marker, [...(found.get(marker) ?? []), pid]);
     }
     const adopted: string[] = [];
-    for (const [name, pids] of found) {
-      const [pid, ...extra] = pids.sort((a, b) => a - b);
-      for (const stray of extra) signalGroup(stray, 'SIGKILL');
-      if (pid === undefined || this.#services.has(name)) continue;
+    for (const [name, marked] of found) {
       const record = await this.#readPidFile(name);
+      const recorded =
+        record && marked.includes(record.pid) && startTimeOf(record.pid) === record.startTime
+          ? record.pid
+          : undefined;
+      // The service's own children inherit its marker: a forked worker (its parent is marked) or a
+      // daemon it started that runs another program (containerd's shims). A copy runs the same program.
+      const roots = marked.filter((pid) => !marked.includes(parentOf(pid) ?? 0)).sort((a, b) => a - b);
+      const pid = recorded ?? roots[0];
+      if (pid === undefined) continue;
+      const program = programOf(pid);
+      for (const copy of roots.filter((other) => other !== pid && programOf(other) === program))
+        signalGroup(copy, 'SIGKILL');
+      if (this.#services.has(name)) continue;
       this.#services.set(name, {
         // Without a matching pid file the command is unknown: the next start() restarts it with the right one.
         service: { name, command: record?.pid === pid ? record.command : undefined },
@@ -304,6 +315,15 @@ export function serviceMarkerPrefix(runDir: string): string {
 
 async function allPids(): Promise<number[]> {
   return (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+}
+
+/** The program a process runs (its argv[0]), or undefined when it is gone. */
+function programOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The service name in a process's marker, if it carries one for this run dir (any of `prefixes`). */

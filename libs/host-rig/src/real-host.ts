@@ -158,7 +158,9 @@ export class RealHost {
   async #boot(): Promise<number> {
     const mounts = [
       ...HARD_CODED_HOST_PATHS.map((p) => `mount -t tmpfs -o mode=0755 kok-host ${p}`),
+      // Shared, as systemd makes a real host's /: a pod's HostToContainer mount of it needs that.
       `mount --bind '${this.root}' ${ROOT_IN_HOST}`,
+      `mount --make-rshared ${ROOT_IN_HOST}`,
     ].join(' && ');
     const script = [
       'set -e',
