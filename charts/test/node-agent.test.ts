@@ -69,7 +69,9 @@ describe('node-agent DaemonSet', () => {
       expect(agent.volumeMounts).toEqual([
         { name: 'host-root', mountPath: '/host', mountPropagation: 'HostToContainer' },
       ]);
-      expect(pod.spec.volumes).toEqual([{ name: 'host-root', hostPath: { path: '/hostfs', type: 'Directory' } }]);
+      expect(pod.spec.volumes).toEqual([
+        { name: 'host-root', hostPath: { path: '/hostfs', type: 'Directory' } },
+      ]);
       expect(agent.args).toEqual(
         expect.arrayContaining([
           '--root=/host',

@@ -83,7 +83,8 @@ export async function removeDataPath(
 ): Promise<string[]> {
   const onHost = execution?.hostPath(real) ?? real;
   const mountinfo =
-    readMountinfo ?? (() => readFile(execution?.entersHost ? '/proc/1/mountinfo' : '/proc/self/mountinfo', 'utf8'));
+    readMountinfo ??
+    (() => readFile(execution?.entersHost ? '/proc/1/mountinfo' : '/proc/self/mountinfo', 'utf8'));
   const umount = (...args: string[]) => {
     const [program, ...rest] = (execution?.command(['umount', ...args]) ?? ['umount', ...args]) as [
       string,

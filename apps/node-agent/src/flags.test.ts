@@ -26,7 +26,11 @@ describe('flags', () => {
     expect(parseFlags([], {}, 'host').machine).toBe('host');
     expect(parseFlags(['--root', '/srv/h1'], {}, 'h').rootOnHost).toBe('/srv/h1');
     const inContainer = parseFlags(['--root=/host', '--root-on-host=/', '--enter-host-namespaces'], {}, 'h');
-    expect([inContainer.root, inContainer.rootOnHost, inContainer.enterHostNamespaces]).toEqual(['/host', '/', true]);
+    expect([inContainer.root, inContainer.rootOnHost, inContainer.enterHostNamespaces]).toEqual([
+      '/host',
+      '/',
+      true,
+    ]);
   });
 
   it('refuses values a person should fix', () => {
@@ -40,7 +44,9 @@ describe('flags', () => {
     expect(() => parseFlags(['--metrics-auth', 'token'], {}, 'h')).toThrow(/kubernetes or none/);
     expect(() => parseFlags(['--certificate-seconds', '60'], {}, 'h')).toThrow(/must be an integer ≥ 600/);
     expect(() => parseFlags(['--certificate-seconds', '604801'], {}, 'h')).toThrow(/at most 604800/);
-    expect(() => parseFlags(['--root-on-host', 'host'], {}, 'h')).toThrow(/root-on-host must be an absolute path/);
+    expect(() => parseFlags(['--root-on-host', 'host'], {}, 'h')).toThrow(
+      /root-on-host must be an absolute path/,
+    );
   });
 
   it('takes a bootstrap kubeconfig with the path where the issued certificate is kept', () => {

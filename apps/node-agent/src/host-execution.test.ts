@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HOST_PATH, hostExecution } from './host-execution.ts';
 
 describe('hostExecution', () => {
-  it('runs commands as they are for an agent on the host, whose root is the host\'s', () => {
+  it("runs commands as they are for an agent on the host, whose root is the host's", () => {
     const here = hostExecution({ root: '/srv/host-1' });
     expect(here.entersHost).toBe(false);
     expect(here.rootOnHost).toBe('/srv/host-1');
@@ -11,12 +11,14 @@ describe('hostExecution', () => {
     expect(here.hostPath('/srv/host-1/var/lib/kok-agent/x.tar')).toBe('/srv/host-1/var/lib/kok-agent/x.tar');
   });
 
-  it('enters PID 1\'s mount namespace and cgroups for an agent in a container, naming paths as the host does', () => {
+  it("enters PID 1's mount namespace and cgroups for an agent in a container, naming paths as the host does", () => {
     const inContainer = hostExecution({ root: '/host', rootOnHost: '/', enterHostNamespaces: true });
     const argv = inContainer.command(['/opt/kok/kubelet/current/kubelet', '--v=2']);
     expect(argv.slice(0, 6)).toEqual(['nsenter', '--target', '1', '--mount', '--', '/bin/sh']);
     expect(argv.slice(-2)).toEqual(['/opt/kok/kubelet/current/kubelet', '--v=2']);
-    expect(inContainer.hostPath('/host/var/lib/kok-agent/downloads/a.tgz')).toBe('/var/lib/kok-agent/downloads/a.tgz');
+    expect(inContainer.hostPath('/host/var/lib/kok-agent/downloads/a.tgz')).toBe(
+      '/var/lib/kok-agent/downloads/a.tgz',
+    );
     expect(inContainer.hostPath('/host')).toBe('/');
     expect(() => inContainer.hostPath('/etc/passwd')).toThrow(/not under the agent's root \/host/);
     expect(() => inContainer.hostPath('/host/../etc')).toThrow(/not under/);

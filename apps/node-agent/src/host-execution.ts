@@ -57,11 +57,23 @@ export function hostExecution(options: {
     rootOnHost,
     command: (argv) =>
       entersHost
-        ? ['nsenter', '--target', '1', '--mount', '--', '/bin/sh', '-c', JOIN_PID1_CGROUPS, 'kok-host', ...argv]
+        ? [
+            'nsenter',
+            '--target',
+            '1',
+            '--mount',
+            '--',
+            '/bin/sh',
+            '-c',
+            JOIN_PID1_CGROUPS,
+            'kok-host',
+            ...argv,
+          ]
         : [...argv],
     hostPath: (path) => {
       const rel = relative(root, normalize(path));
-      if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${path} is not under the agent's root ${root}`);
+      if (rel.startsWith('..') || isAbsolute(rel))
+        throw new Error(`${path} is not under the agent's root ${root}`);
       return join(rootOnHost, rel);
     },
   };

@@ -80,12 +80,16 @@ export class HostOwnership {
     let waitingFor: number | undefined;
     while (!signal.aborted) {
       const owner = await this.#read(this.#ownerFile);
-      const ownerAlive = owner !== undefined && isAlive(owner.pid) && startTimeOf(owner.pid) === owner.startTime;
+      const ownerAlive =
+        owner !== undefined && isAlive(owner.pid) && startTimeOf(owner.pid) === owner.startTime;
       const decision = ownershipDecision(owner, this.#self, ownerAlive, takesOver);
       if (decision === 'held') return true;
       if (decision === 'wait') {
         if (waitingFor !== owner?.pid)
-          log.info({ holder: owner?.pid }, 'another node agent holds this host; standing by until it is gone');
+          log.info(
+            { holder: owner?.pid },
+            'another node agent holds this host; standing by until it is gone',
+          );
         waitingFor = owner?.pid;
         await this.#pause(signal);
         continue;

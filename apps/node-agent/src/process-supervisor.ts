@@ -86,7 +86,10 @@ export class ProcessSupervisor implements ServiceManager {
     await removeTempLeftovers(this.#options.runDir);
     const found = new Map<string, number[]>();
     // The path form is what agents before the device-and-inode marker wrote.
-    const prefixes = [serviceMarkerPrefix(this.#options.runDir), `${SERVICE_MARKER}=${this.#options.runDir}/`];
+    const prefixes = [
+      serviceMarkerPrefix(this.#options.runDir),
+      `${SERVICE_MARKER}=${this.#options.runDir}/`,
+    ];
     for (const pid of await allPids()) {
       const marker = markerOf(pid, prefixes);
       if (marker) found.set(marker, [...(found.get(marker) ?? []), pid]);
@@ -209,10 +212,9 @@ export class ProcessSupervisor implements ServiceManager {
       throw new Error(`service ${service.name} has no command; the supervisor runs Process services only`);
     mkdirSync(this.#options.logDir, { recursive: true });
     const log = openSync(join(this.#options.logDir, `${service.name}.log`), 'a');
-    const [program, ...args] = (this.#options.execution?.command(service.command) ?? [...service.command]) as [
-      string,
-      ...string[],
-    ];
+    const [program, ...args] = (this.#options.execution?.command(service.command) ?? [
+      ...service.command,
+    ]) as [string, ...string[]];
     let child: ChildProcess;
     try {
       child = spawn(program, args, {

@@ -121,7 +121,8 @@ export class RealHost {
       writeFileSync(this.path(file.path), file.content, { mode: file.mode });
       chmodSync(this.path(file.path), file.mode); // as given, whatever the umask
     }
-    for (const path of [this.root, ...HARD_CODED_HOST_PATHS, ROOT_IN_HOST]) mkdirSync(path, { recursive: true });
+    for (const path of [this.root, ...HARD_CODED_HOST_PATHS, ROOT_IN_HOST])
+      mkdirSync(path, { recursive: true });
     this.cgroups.create(AGENT_CGROUP);
     mkdirSync(dirname(this.logFile), { recursive: true });
     const initPid = await this.#boot();

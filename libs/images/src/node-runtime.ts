@@ -50,19 +50,19 @@ export function nodeRuntime(nodeBinary: string, tools: readonly string[] = []): 
   const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
   const libraries = [
     ...new Set(
-      [binary, ...tools].flatMap((file) => sharedLibrariesOf(execFileSync('ldd', [file], { encoding: 'utf8' }))),
+      [binary, ...tools].flatMap((file) =>
+        sharedLibrariesOf(execFileSync('ldd', [file], { encoding: 'utf8' })),
+      ),
     ),
   ].sort();
   const files: LayerEntry[] = [
     { type: 'file', path: NODE_IN_IMAGE, fromFile: binary, mode: 0o755 },
-    ...tools.map(
-      (tool): LayerEntry => ({
-        type: 'file',
-        path: `/usr/local/bin/${basename(tool)}`,
-        fromFile: realpathSync(tool),
-        mode: 0o755,
-      }),
-    ),
+    ...tools.map((tool): LayerEntry => ({
+      type: 'file',
+      path: `/usr/local/bin/${basename(tool)}`,
+      fromFile: realpathSync(tool),
+      mode: 0o755,
+    })),
     // At the path the binary names: the loader is found by its absolute path, the rest on its default
     // search path, which holds the Debian multiarch directory they come from.
     ...libraries.map((path): LayerEntry => ({

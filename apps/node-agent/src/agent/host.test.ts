@@ -68,7 +68,7 @@ describe('AgentHost', () => {
     ]);
   });
 
-  it('expands $(KOK_ROOT) to the host\'s own path of the root when the agent sees it elsewhere', async () => {
+  it("expands $(KOK_ROOT) to the host's own path of the root when the agent sees it elsewhere", async () => {
     const host = await hostOn('supervisor', '/run/kok-host');
     const kubelet = component({ type: 'Process', command: ['$(KOK_ROOT)/opt/kubelet'] });
     expect(host.serviceDefinition(kubelet).command).toEqual(['/run/kok-host/opt/kubelet']);

@@ -102,7 +102,10 @@ export class StatusObservation {
       operation: pass.operation,
       previous: {
         ...machine.status,
-        ...(pass.lastWritten && { components: pass.lastWritten.components, revision: pass.lastWritten.revision }),
+        ...(pass.lastWritten && {
+          components: pass.lastWritten.components,
+          revision: pass.lastWritten.revision,
+        }),
         ...(pass.untouchedRevision && { revision: pass.untouchedRevision }),
       },
       remediated: doneGenerations(host.journal.state, machine.status),
