@@ -477,7 +477,8 @@ describe.runIf(runsHere)('the node-operator chart, installed by helm on real hos
         `${name}: no container of ours, and the bootstrap agent holds the host again`,
         () =>
           !runningImages(name).some((image) => [...images.values()].includes(image)) &&
-          sameRecord(runRecord(name, 'agent-owner.json'), bootstrapAgents.get(name)),
+          sameRecord(runRecord(name, 'agent-owner.json'), bootstrapAgents.get(name)) &&
+          runRecord(name, 'agent-standby.json') === undefined,
         120_000,
         { intervalMs: 500, context },
       );

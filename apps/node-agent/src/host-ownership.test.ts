@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +91,10 @@ describe('HostOwnership', () => {
     expect(taken).toBe(false);
     await bootstrap.standBy();
     expect(await taking).toBe(true);
+    // The taker goes; the bootstrap agent takes the host back and no longer says it stands by.
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify({ pid: 999_999, startTime: '1' }));
+    expect(await bootstrap.acquire(new AbortController().signal)).toBe(true);
+    expect(existsSync(join(dir, 'agent-standby.json'))).toBe(false);
   });
 
   it('kills a previous holder that never stands by, after the release timeout', async () => {

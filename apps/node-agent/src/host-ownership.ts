@@ -10,7 +10,7 @@
  * so in `agent-standby.json`; the taker waits for that, or for the loser's
  * exit, before it adopts the services, so two agents never act at once.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -103,6 +103,9 @@ export class HostOwnership {
       await this.#pause(signal);
       const holder = await this.#read(this.#ownerFile);
       if (holder && sameProcess(holder, this.#self)) {
+        // This agent's own word that it stood by, from before: no longer true.
+        const standby = await this.#read(this.#standbyFile);
+        if (standby && sameProcess(standby, this.#self)) await rm(this.#standbyFile, { force: true });
         log.info({ pid: this.#self.pid }, 'this node agent holds the host');
         return true;
       }
