@@ -25,6 +25,11 @@ describe('flags', () => {
     expect(parseFlags(['--metrics-auth=none'], {}, 'h').metricsAuth).toBe('none');
     expect(parseFlags([], {}, 'host').machine).toBe('host');
     expect(parseFlags(['--root', '/srv/h1'], {}, 'h').rootOnHost).toBe('/srv/h1');
+    const relative = parseFlags(['--root', 'hosts/h1'], {}, 'h');
+    expect([relative.root, relative.rootOnHost]).toEqual([
+      `${process.cwd()}/hosts/h1`,
+      `${process.cwd()}/hosts/h1`,
+    ]);
     const inContainer = parseFlags(['--root=/host', '--root-on-host=/', '--enter-host-namespaces'], {}, 'h');
     expect([inContainer.root, inContainer.rootOnHost, inContainer.enterHostNamespaces]).toEqual([
       '/host',

@@ -1,4 +1,5 @@
 /** Command-line flags of the node agent. Pure. */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface AgentFlags {
@@ -9,7 +10,7 @@ export interface AgentFlags {
   root: string;
   /** The host's own path of --root: what $(KOK_ROOT) expands to. */
   rootOnHost: string;
-  /** In a container (hostPID): host commands run in PID 1's mount namespace and cgroups, and the agent takes the host over. */
+  /** In a container (hostPID): host commands run in PID 1's mount, IPC and cgroup namespaces and its cgroups, and the agent takes the host over. */
   enterHostNamespaces: boolean;
   serviceManager: 'systemd' | 'supervisor';
   keepVersions: number;
@@ -37,7 +38,7 @@ export const USAGE = `usage: node src/main.ts --machine <name> [options]
                               elsewhere): what $(KOK_ROOT) expands to. Default: --root.
   --enter-host-namespaces     The agent runs in a container with the host's PID namespace (the node-operator
                               chart's DaemonSet): services, image imports, checks, tar and systemctl run in the
-                              mount namespace and cgroups of the host's PID 1 (nsenter), so what it starts is the
+                              mount, IPC and cgroup namespaces and cgroups of the host's PID 1 (nsenter), so what it starts is the
                               host's and outlives its pod. It takes the host over from an agent running on the
                               host, which stands by until this one is gone.
   --service-manager <kind>    systemd or supervisor (built-in, for tests and demos). Default systemd.
@@ -116,8 +117,9 @@ export function parseFlags(
     kubeconfig,
     bootstrapKubeconfig,
     certificateSeconds,
-    root: values.root,
-    rootOnHost: values['root-on-host'] ?? values.root,
+    // A relative --root is where the agent was started; the host names it by its absolute path.
+    root: resolve(values.root),
+    rootOnHost: values['root-on-host'] ?? resolve(values.root),
     enterHostNamespaces: values['enter-host-namespaces'],
     serviceManager,
     keepVersions: number('keep-versions', values['keep-versions'], 1),

@@ -14,16 +14,41 @@ const me: AgentProcess = { pid: 10, startTime: '100' };
 const other: AgentProcess = { pid: 20, startTime: '200' };
 
 describe('ownershipDecision', () => {
+  const onHost = { ...other, takesOver: false };
+  const inPod = { ...other, takesOver: true };
   it.each([
-    ['nobody holds the host', undefined, false, false, 'take'],
-    ['nobody holds the host (taker)', undefined, false, true, 'take'],
-    ['this agent holds it', me, true, false, 'held'],
-    ['a dead agent holds it', other, false, false, 'take'],
-    ['a live agent holds it: an agent on the host waits', other, true, false, 'wait'],
-    ['a live agent holds it: an agent in a container takes over', other, true, true, 'take'],
-    ['a reused pid is another process', { pid: 10, startTime: '999' }, true, false, 'wait'],
-  ] as const)('%s', (_, owner, alive, takesOver, expected) => {
-    expect(ownershipDecision(owner, me, alive, takesOver)).toBe(expected);
+    // [case, holder, holder alive, holder gone for (ms), this agent takes over, decision]
+    ['nobody holds the host', undefined, false, 0, false, 'take'],
+    ['nobody holds the host (taker)', undefined, false, 0, true, 'take'],
+    ['this agent holds it', me, true, 0, false, 'held'],
+    ['a dead agent on the host held it', onHost, false, 0, false, 'take'],
+    ['a dead agent on the host held it (taker)', onHost, false, 0, true, 'take'],
+    ['a live agent holds it: an agent on the host waits', onHost, true, 0, false, 'wait'],
+    ['a live agent on the host holds it: an agent in a container takes over', onHost, true, 0, true, 'take'],
+    ['a live agent in a container holds it: another one waits for it to exit', inPod, true, 0, true, 'wait'],
+    ['a live agent in a container holds it: an agent on the host waits', inPod, true, 0, false, 'wait'],
+    ['an agent pod just died: the agent on the host lets it come back', inPod, false, 29_999, false, 'wait'],
+    [
+      'an agent pod died a while ago: the agent on the host takes the host back',
+      inPod,
+      false,
+      30_000,
+      false,
+      'take',
+    ],
+    ['an agent pod died: its replacement takes the host at once', inPod, false, 0, true, 'take'],
+    ['a reused pid is another process', { pid: 10, startTime: '999' }, true, 0, false, 'wait'],
+  ] as const)('%s', (_, holder, holderAlive, holderGoneForMs, takesOver, expected) => {
+    expect(
+      ownershipDecision({
+        holder,
+        self: me,
+        holderAlive,
+        holderGoneForMs,
+        takesOver,
+        takeBackAfterMs: 30_000,
+      }),
+    ).toBe(expected);
   });
 });
 
@@ -105,6 +130,59 @@ describe('HostOwnership', () => {
     expect(await taker.acquire(new AbortController().signal)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(startTimeOf(stuck.pid)).toBeUndefined();
+  });
+
+  it('on the host, takes the host back from a dead agent pod only once it stayed gone', async () => {
+    const dir = await runDir();
+    await writeFile(
+      join(dir, 'agent-owner.json'),
+      JSON.stringify({ pid: 999_999, startTime: '1', takesOver: true }),
+    );
+    const ownership = new HostOwnership({
+      runDir: dir,
+      takesOver: false,
+      log,
+      pollMs: 10,
+      takeBackAfterMs: 300,
+    });
+    const began = Date.now();
+    expect(await ownership.acquire(new AbortController().signal)).toBe(true);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(300);
+  });
+
+  it('in a container, leaves a host held by another live agent pod alone until that one exits', async () => {
+    const dir = await runDir();
+    const holder = await liveProcess();
+    const record = JSON.stringify({ ...holder, takesOver: true });
+    await writeFile(join(dir, 'agent-owner.json'), record);
+    const taker = new HostOwnership({ runDir: dir, takesOver: true, log, pollMs: 10, releaseTimeoutMs: 50 });
+    let taken = false;
+    const taking = taker.acquire(new AbortController().signal).then((held) => (taken = held));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(taken).toBe(false);
+    expect(await readFile(join(dir, 'agent-owner.json'), 'utf8')).toBe(record);
+    expect(startTimeOf(holder.pid)).toBe(holder.startTime);
+    process.kill(holder.pid, 'SIGKILL');
+    expect(await taking).toBe(true);
+  });
+
+  it('a taker overtaken by another one stops waiting for the old holder and kills nobody', async () => {
+    const dir = await runDir();
+    const stuck = await liveProcess();
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify(stuck));
+    const first = new HostOwnership({ runDir: dir, takesOver: true, log, pollMs: 10, releaseTimeoutMs: 200 });
+    const stop = new AbortController();
+    let taken = false;
+    const taking = first.acquire(stop.signal).then((held) => (taken = held));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A second agent pod wrote after the first one: it holds the host now.
+    const second = await liveProcess();
+    await writeFile(join(dir, 'agent-owner.json'), JSON.stringify({ ...second, takesOver: true }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(startTimeOf(stuck.pid)).toBe(stuck.startTime);
+    expect(taken).toBe(false);
+    stop.abort();
+    expect(await taking).toBe(false);
   });
 
   it('gives up waiting when stopped', async () => {

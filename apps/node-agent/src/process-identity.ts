@@ -33,3 +33,16 @@ function readStat(pid: number): { state: string; parent: number; startTime: stri
     return undefined;
   }
 }
+
+/** The one of `pids` that started first (pids wrap around: a lower pid may be a younger process). */
+export function oldestOf(pids: readonly number[]): number | undefined {
+  return earliestStarted(pids.map((pid) => ({ pid, startTime: startTimeOf(pid) ?? '' })));
+}
+
+/** Pure: the pid whose start time is smallest; a process gone meanwhile (no start time) comes last. */
+export function earliestStarted(
+  processes: readonly { readonly pid: number; readonly startTime: string }[],
+): number | undefined {
+  const ticks = (startTime: string) => (startTime === '' ? Number.POSITIVE_INFINITY : Number(startTime));
+  return [...processes].sort((a, b) => ticks(a.startTime) - ticks(b.startTime) || a.pid - b.pid)[0]?.pid;
+}

@@ -20,7 +20,7 @@ import type { HostExecution } from './host-execution.ts';
 import { HOST_PATH } from './host-execution.ts';
 import type { ServiceDefinition, ServiceManager, ServiceStatus } from './service-manager.ts';
 import { withoutAgentTuning } from './process-footprint.ts';
-import { isAlive, parentOf, startTimeOf } from './process-identity.ts';
+import { isAlive, oldestOf, parentOf, startTimeOf } from './process-identity.ts';
 
 export interface ProcessSupervisorOptions {
   runDir: string;
@@ -103,8 +103,9 @@ export class ProcessSupervisor implements ServiceManager {
           : undefined;
       // The service's own children inherit its marker: a forked worker (its parent is marked) or a
       // daemon it started that runs another program (containerd's shims). A copy runs the same program.
-      const roots = marked.filter((pid) => !marked.includes(parentOf(pid) ?? 0)).sort((a, b) => a - b);
-      const pid = recorded ?? roots[0];
+      // Without a pid file, the service is the oldest: its daemons and any copy started after a crash are younger.
+      const roots = marked.filter((pid) => !marked.includes(parentOf(pid) ?? 0));
+      const pid = recorded ?? oldestOf(roots);
       if (pid === undefined) continue;
       const program = programOf(pid);
       for (const copy of roots.filter((other) => other !== pid && programOf(other) === program))
