@@ -95,19 +95,19 @@ describe('node-agent DaemonSet', () => {
     // The pod IP of a host-network pod is its node's: the agent listens where Prometheus connects.
     expect(agent.args).toContain('--http-host=$(POD_IP)');
     expect(agent.env?.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
-    expect(agent.args).toContain('--http-port=10290');
-    expect(agent.ports).toEqual([{ name: 'agent-metrics', containerPort: 10290, protocol: 'TCP' }]);
+    expect(agent.args).toContain('--http-port=10291');
+    expect(agent.ports).toEqual([{ name: 'agent-metrics', containerPort: 10291, protocol: 'TCP' }]);
     expect(agent.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'agent-metrics' });
 
     const service = find(objects, 'Service', 'probe-agent-metrics') as Rendered;
     expect(service.spec.clusterIP).toBe('None');
     expect(service.metadata.annotations).toEqual({
       'prometheus.io/scrape': 'true',
-      'prometheus.io/port': '10290',
+      'prometheus.io/port': '10291',
       'prometheus.io/path': '/metrics',
     });
     expect(service.spec.ports).toEqual([
-      { name: 'agent-metrics', port: 10290, targetPort: 'agent-metrics', protocol: 'TCP' },
+      { name: 'agent-metrics', port: 10291, targetPort: 'agent-metrics', protocol: 'TCP' },
     ]);
     const selector = service.spec.selector as Record<string, string>;
     expect(selects(selector, pod.metadata.labels)).toBe(true);
@@ -236,7 +236,7 @@ describe('node-agent DaemonSet', () => {
         500,
       );
       expect(listed.sort((a, b) => String(a.node).localeCompare(String(b.node)))).toEqual(
-        expected.map((e) => ({ ...e, ports: ['agent-metrics:10290'] })),
+        expected.map((e) => ({ ...e, ports: ['agent-metrics:10291'] })),
       );
     } finally {
       await helm('uninstall', release, '-n', namespace, '--wait', '--timeout', '120s');
