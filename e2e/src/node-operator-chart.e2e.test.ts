@@ -12,8 +12,9 @@
  *   1. helm install: the operator's pod runs from its image; each host's agent pod takes the host over from
  *      the bootstrap agent, which stands by, and adopts containerd and the kubelet without restarting them;
  *   2. a NodePool change is rolled out by the chart's operator and the DaemonSet agents: the kubelet they
- *      restart reads the new configuration and runs in the host's mount namespace and cgroups, and it
- *      outlives its agent's pod, whose replacement takes the host over again;
+ *      restart reads the new configuration and runs in the host's mount, IPC and cgroup namespaces and
+ *      cgroups, and it outlives its agent's pod, whose replacement takes the host over again (the bootstrap
+ *      agent does not take it in between);
  *   3. helm uninstall: no agent or operator container is left, and each bootstrap agent takes its host
  *      back and converges it again;
  *   4. teardown leaves nothing on the machine.
@@ -429,10 +430,13 @@ describe.runIf(runsHere)('the node-operator chart, installed by helm on real hos
       expect(node.status?.capacity?.['pods']).toBe('99');
       const restarted = servicePid(name, 'kubelet');
       expect(restarted.pid).not.toBe(kubeletsBefore.get(name)?.pid);
-      // In the host's mount namespace and cgroups (those of its PID 1), not the agent pod's.
+      // In the host's mount, IPC and cgroup namespaces and cgroups (those of its PID 1), not the agent pod's.
       const kubeletPid = machinePid(name, restarted.pid);
       const initPid = machinePid(name, 1);
-      expect(readlinkSync(`/proc/${kubeletPid}/ns/mnt`)).toBe(readlinkSync(`/proc/${initPid}/ns/mnt`));
+      for (const namespace of ['mnt', 'ipc', 'cgroup'])
+        expect(readlinkSync(`/proc/${kubeletPid}/ns/${namespace}`), namespace).toBe(
+          readlinkSync(`/proc/${initPid}/ns/${namespace}`),
+        );
       expect(memoryCgroupOf(kubeletPid)).toBe(memoryCgroupOf(initPid));
       expect(memoryCgroupOf(kubeletPid)).not.toContain('kubepods');
     }
