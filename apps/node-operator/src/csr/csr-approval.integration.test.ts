@@ -163,7 +163,17 @@ async function bootstrapClient(): Promise<KubeClient> {
       credentials: { token: token.token },
     }),
   );
-  return new KubeClient(kubeConfig);
+  const client = new KubeClient(kubeConfig);
+  // The apiserver learns bootstrap tokens from a Secret informer: one just created may not authenticate yet.
+  await eventually('the bootstrap token to authenticate', async () => {
+    const review = await client.request<{ status: { userInfo: { username?: string } } }>(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+    );
+    return review.status.userInfo.username?.startsWith('system:bootstrap:');
+  });
+  return client;
 }
 
 async function postAgentCsr(client: KubeClient, subject: string, name: string): Promise<void> {
