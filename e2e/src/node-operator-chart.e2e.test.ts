@@ -133,24 +133,6 @@ function memoryCgroupOf(pid: number): string {
   return line?.split(':')[2] ?? '';
 }
 
-function helm(...args: string[]): string {
-  const home = join(cluster.rig.dir, 'helm');
-  return execFileSync(
-    join(cluster.controlPlane.binDir, 'helm'),
-    [...args, '--kubeconfig', cluster.controlPlane.kubeconfigPath],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: join(home, 'cache'),
-        HELM_CONFIG_HOME: join(home, 'config'),
-        HELM_DATA_HOME: join(home, 'data'),
-      },
-    },
-  );
-}
-
 /** `ctr` of host `name`, in containerd's k8s.io namespace. */
 function ctr(name: string, ...args: string[]): string {
   const root = host(name).root;
@@ -357,7 +339,7 @@ describe.runIf(runsHere)('the node-operator chart, installed by helm on real hos
     if (operator) await stopProcess(operator);
     operator = undefined;
     const began = Date.now();
-    helm(
+    cluster.helm(
       'install',
       RELEASE,
       CHART,
@@ -480,7 +462,7 @@ describe.runIf(runsHere)('the node-operator chart, installed by helm on real hos
 
   it('uninstalls: no agent or operator container is left, and each bootstrap agent takes its host back', async () => {
     expect(installed, 'the chart is installed').toBe(true);
-    helm('uninstall', RELEASE, '-n', RELEASE_NAMESPACE, '--wait', '--timeout', '120s');
+    cluster.helm('uninstall', RELEASE, '-n', RELEASE_NAMESPACE, '--wait', '--timeout', '120s');
     for (const name of HOSTS) {
       await eventually(
         `${name}: no container of ours, and the bootstrap agent holds the host again`,

@@ -238,7 +238,7 @@ export class RealContainerMeta {
       volumeNode: options.etcdVolumeHost,
     });
     this.#release = { name: options.release, namespace: options.releaseNamespace };
-    this.helm(
+    this.cluster.helm(
       'install',
       options.release,
       join(repositoryRoot, 'charts/kube-on-kube-operator'),
@@ -270,27 +270,8 @@ export class RealContainerMeta {
   uninstallOperatorChart(): void {
     const release = this.#release;
     if (!release) return;
-    this.helm('uninstall', release.name, '-n', release.namespace, '--wait', '--timeout', '120s');
+    this.cluster.helm('uninstall', release.name, '-n', release.namespace, '--wait', '--timeout', '120s');
     this.#release = undefined;
-  }
-
-  /** The meta control plane build's helm, against the meta-cluster, with a private home under the rig's directory. */
-  helm(...args: string[]): string {
-    const home = join(this.cluster.rig.dir, 'helm');
-    return execFileSync(
-      join(this.cluster.controlPlane.binDir, 'helm'),
-      [...args, '--kubeconfig', this.cluster.controlPlane.kubeconfigPath],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          HELM_CACHE_HOME: join(home, 'cache'),
-          HELM_CONFIG_HOME: join(home, 'config'),
-          HELM_DATA_HOME: join(home, 'data'),
-        },
-      },
-    );
   }
 
   /**

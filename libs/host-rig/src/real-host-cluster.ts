@@ -3,6 +3,8 @@
  * control plane that accepts real kubelets, listening on a host rig's
  * gateway, and a host fleet (host-fleet.ts) joining it.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { KubeClient } from '@kok/reconcile';
 import { startControlPlane } from '@kok/testing';
 import type { ControlPlane } from '@kok/testing';
@@ -24,6 +26,8 @@ export interface RealHostClusterOptions {
 export interface RealHostCluster extends Omit<HostFleet, 'close'> {
   readonly rig: HostRig;
   readonly controlPlane: ControlPlane;
+  /** The control plane build's helm, against this cluster, with a private home under the rig's directory. */
+  helm(...args: string[]): string;
   stop(): Promise<void>;
 }
 
@@ -61,9 +65,30 @@ export async function startRealHostCluster(options: RealHostClusterOptions): Pro
         : {}),
     });
     const { close: _close, ...hosts } = fleet;
-    return { ...hosts, rig, controlPlane, stop };
+    const { binDir, kubeconfigPath } = controlPlane;
+    return {
+      ...hosts,
+      rig,
+      controlPlane,
+      helm: (...args) => runHelm(binDir, kubeconfigPath, rig.dir, args),
+      stop,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
   }
+}
+
+function runHelm(binDir: string, kubeconfigPath: string, rigDir: string, args: readonly string[]): string {
+  const home = join(rigDir, 'helm');
+  return execFileSync(join(binDir, 'helm'), [...args, '--kubeconfig', kubeconfigPath], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(home, 'cache'),
+      HELM_CONFIG_HOME: join(home, 'config'),
+      HELM_DATA_HOME: join(home, 'data'),
+    },
+  });
 }
